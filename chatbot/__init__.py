@@ -1,0 +1,1 @@
+"""年检助手: the WeChat webhook, storage, service layer, CLI and simulator."""

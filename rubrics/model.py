@@ -1,0 +1,66 @@
+"""The rubric data model: a sheet (考评标准) of numbered items (子项) grouped by dimension (内容)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item (子项) of a sheet: its number, dimension, requirement text (基本要求) and points (分值)."""
+
+    no: int
+    dimension: str
+    points: int
+    text: str
+
+    @property
+    def max_score(self) -> Decimal:
+        return Decimal(self.points)
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """One rubric sheet. ``max_total`` is computed from the items, never typed in."""
+
+    key: str
+    title: str
+    version: str
+    source: str
+    dimensions: tuple[str, ...]
+    items: tuple[Item, ...]
+
+    @property
+    def max_total(self) -> int:
+        return sum(item.points for item in self.items)
+
+    @property
+    def item_count(self) -> int:
+        return len(self.items)
+
+    def item(self, no: int) -> Item:
+        """The item numbered ``no`` (1-based); raises KeyError for an unknown number."""
+        if 1 <= no <= len(self.items):
+            return self.items[no - 1]
+        raise KeyError(no)
+
+    def items_of(self, dimension: str) -> tuple[Item, ...]:
+        return tuple(item for item in self.items if item.dimension == dimension)
+
+    def dimension_max(self, dimension: str) -> int:
+        return sum(item.points for item in self.items_of(dimension))
+
+    def to_dict(self) -> dict[str, object]:
+        """The export form read by auditors and admins (`nianjian rubrics export --json`)."""
+        return {
+            "key": self.key,
+            "title": self.title,
+            "version": self.version,
+            "max_total": self.max_total,
+            "dimensions": list(self.dimensions),
+            "items": [
+                {"no": item.no, "dimension": item.dimension, "points": item.points, "text": item.text}
+                for item in self.items
+            ],
+        }
