@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 
+from chatbot.cli.chat import chat
+from chatbot.cli.demo import demo
+from chatbot.cli.orgs import campaign_group, invite_group, org_group
 from chatbot.cli.rubrics import rubrics_group
+from chatbot.cli.serve import serve
 
 
 @click.group()
 def main() -> None:
     """年检助手 — annual inspection of grassroots trade unions."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-main.add_command(rubrics_group)
+for command in (rubrics_group, org_group, invite_group, campaign_group, serve, demo, chat):
+    main.add_command(command)

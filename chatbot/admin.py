@@ -1,0 +1,206 @@
+"""Administration: organisations, invitations and campaigns (used by the CLI and the demo)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chatbot import audit
+from chatbot.lifecycle import InspectionState
+from chatbot.models import Campaign, Inspection, Invitation, Organisation
+from chatbot.views import open_campaign
+from dialogs.binding import CODE_ALPHABET
+from rubrics import get_rubric
+from rubrics.loader import RUBRIC_KEYS
+
+ROLES = ("chair", "evaluator", "member", "admin")
+IMPORT_COLUMNS = ("code", "name", "rubric", "parent", "members")
+CODE_LENGTH = 8
+
+
+class AdminError(ValueError):
+    """An admin request that cannot be carried out; the message says why."""
+
+
+@dataclass(frozen=True)
+class OrgRow:
+    """One organisation as given on the command line or in an import file."""
+
+    code: str
+    name: str
+    rubric: str | None = None
+    parent: str | None = None
+    members: int | None = None
+
+
+def _check_row(row: OrgRow) -> None:
+    if not row.code.strip() or len(row.code) > 32 or not row.code.replace("-", "").replace("_", "").isalnum():
+        raise AdminError(f"invalid code {row.code!r}: letters, digits, '-' and '_', at most 32")
+    if not row.name.strip():
+        raise AdminError("the name is empty")
+    if row.rubric is not None and row.rubric not in RUBRIC_KEYS:
+        raise AdminError(f"unknown rubric {row.rubric!r}; one of {', '.join(RUBRIC_KEYS)}")
+    if row.members is not None and row.members < 0:
+        raise AdminError("members must not be negative")
+
+
+def add_org(session: Session, row: OrgRow, actor: str = "cli") -> Organisation:
+    """Add one organisation; a grassroots union joins the open campaign at once."""
+    _check_row(row)
+    if session.scalar(select(Organisation.id).where(Organisation.code == row.code)) is not None:
+        raise AdminError(f"organisation {row.code} already exists")
+    parent = None
+    if row.parent:
+        parent = session.scalar(select(Organisation).where(Organisation.code == row.parent))
+        if parent is None:
+            raise AdminError(f"parent {row.parent} does not exist")
+        if parent.is_grassroots:
+            raise AdminError(f"parent {row.parent} is a grassroots union; a parent must be a federation")
+    elif row.rubric is not None:
+        raise AdminError("a grassroots union needs --parent (its evaluator)")
+    org = Organisation(code=row.code, name=row.name.strip(), rubric_key=row.rubric,
+                       parent_id=parent.id if parent else None, member_count=row.members)
+    session.add(org)
+    session.flush()
+    audit.record(session, actor, "create", "organisation", org.id, after=row.__dict__)
+    campaign = open_campaign(session)
+    if campaign is not None and org.is_grassroots:
+        _add_inspection(session, campaign, org)
+    return org
+
+
+def parse_import(path: Path) -> list[OrgRow]:
+    """Read a CSV or XLSX file with the columns code, name, rubric, parent, members.
+
+    Every bad row is reported with its line number, and then nothing is imported.
+    """
+    rows = _read_xlsx(path) if path.suffix.lower() == ".xlsx" else _read_csv(path)
+    if not rows:
+        raise AdminError(f"{path.name}: no rows")
+    header = [str(c or "").strip().lower() for c in rows[0]]
+    missing = [c for c in ("code", "name") if c not in header]
+    if missing:
+        raise AdminError(f"{path.name}: line 1: missing column(s) {', '.join(missing)}; "
+                         f"expected {', '.join(IMPORT_COLUMNS)}")
+    errors: list[str] = []
+    parsed: list[OrgRow] = []
+    seen: set[str] = set()
+    for line, cells in enumerate(rows[1:], start=2):
+        values = {name: str(cells[i]).strip() if i < len(cells) and cells[i] is not None else ""
+                  for i, name in enumerate(header)}
+        if not any(values.values()):
+            continue
+        try:
+            row = OrgRow(values["code"], values["name"], values.get("rubric") or None,
+                         values.get("parent") or None, _members(values.get("members", "")))
+            _check_row(row)
+            if row.code in seen:
+                raise AdminError(f"code {row.code} appears twice in the file")
+            seen.add(row.code)
+            parsed.append(row)
+        except (AdminError, ValueError) as error:
+            errors.append(f"line {line}: {error}")
+    if errors:
+        raise AdminError(f"{path.name}: nothing imported:\n" + "\n".join(errors))
+    return parsed
+
+
+def _members(value: str) -> int | None:
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.5
+    if number != int(number):
+        raise AdminError(f"members must be a whole number, got {value!r}")
+    return int(number)
+
+
+def import_orgs(session: Session, rows: list[OrgRow], actor: str = "cli") -> list[Organisation]:
+    """Add rows in an order where each parent comes first; any failure aborts the whole import."""
+    pending = list(rows)
+    known = {code for (code,) in session.execute(select(Organisation.code))}
+    added: list[Organisation] = []
+    while pending:
+        ready = [r for r in pending if not r.parent or r.parent in known]
+        if not ready:
+            raise AdminError("unknown parents: " + ", ".join(sorted({r.parent or "" for r in pending})))
+        for row in ready:
+            added.append(add_org(session, row, actor))
+            known.add(row.code)
+            pending.remove(row)
+    return added
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    text = path.read_bytes().decode("utf-8-sig")
+    return [row for row in csv.reader(io.StringIO(text))]
+
+
+def _read_xlsx(path: Path) -> list[list[object]]:
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(path, read_only=True, data_only=True).active
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def create_invitation(session: Session, org_code: str, role: str, uses: int = 1, days: int | None = 30,
+                      actor: str = "cli", now: datetime | None = None) -> Invitation:
+    """A new binding code for ``role`` in the organisation."""
+    if role not in ROLES:
+        raise AdminError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    if uses < 1:
+        raise AdminError("--uses must be at least 1")
+    org = session.scalar(select(Organisation).where(Organisation.code == org_code))
+    if org is None:
+        raise AdminError(f"organisation {org_code} does not exist")
+    if role == "chair" and not org.is_grassroots:
+        raise AdminError(f"{org_code} is a federation; chairs are bound to grassroots unions")
+    now = now or datetime.now(UTC)
+    invitation = Invitation(code=new_code(), organisation_id=org.id, role=role, max_uses=uses,
+                            expires_at=now + timedelta(days=days) if days else None)
+    session.add(invitation)
+    session.flush()
+    audit.record(session, actor, "create", "invitation", invitation.id,
+                 after={"org": org_code, "role": role, "uses": uses, "days": days})
+    return invitation
+
+
+def open_year(session: Session, year: int, actor: str = "cli") -> tuple[Campaign, int]:
+    """Open campaign ``year`` with an inspection for every grassroots union; returns (campaign, added)."""
+    if not 2000 <= year <= 2100:
+        raise AdminError(f"implausible year {year}")
+    campaign = session.scalar(select(Campaign).where(Campaign.year == year))
+    if campaign is None:
+        campaign = Campaign(year=year)
+        session.add(campaign)
+        session.flush()
+        audit.record(session, actor, "open", "campaign", campaign.id, after={"year": year})
+    added = 0
+    for org in session.scalars(select(Organisation).where(Organisation.rubric_key.is_not(None))):
+        added += _add_inspection(session, campaign, org)
+    return campaign, added
+
+
+def _add_inspection(session: Session, campaign: Campaign, org: Organisation) -> int:
+    exists = session.scalar(
+        select(Inspection.id).where(Inspection.campaign_id == campaign.id, Inspection.organisation_id == org.id)
+    )
+    if exists is not None or org.rubric_key is None:
+        return 0
+    session.add(Inspection(campaign_id=campaign.id, organisation_id=org.id, rubric_key=org.rubric_key,
+                           rubric_version=get_rubric(org.rubric_key).version,
+                           state=InspectionState.NOT_STARTED.value))
+    return 1

@@ -1,0 +1,34 @@
+"""What the CLI sub-commands share: configuration and a migrated database session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from sqlalchemy.orm import Session
+
+from chatbot.admin import AdminError
+from chatbot.config import Config, ConfigError
+from chatbot.db import make_engine, migrate, session_factory
+
+
+def load_config() -> Config:
+    try:
+        return Config.from_env()
+    except ConfigError as error:
+        raise click.ClickException(f"configuration: {error}") from error
+
+
+@contextmanager
+def db_session() -> Iterator[Session]:
+    """One transaction on the configured database, migrated first; AdminError becomes a CLI error."""
+    engine = make_engine(load_config().database_url)
+    try:
+        migrate(engine)
+        with session_factory(engine).begin() as session:
+            yield session
+    except AdminError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        engine.dispose()

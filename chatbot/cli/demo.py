@@ -1,0 +1,56 @@
+"""``nianjian demo``: a demo city so a newcomer can chat within a minute."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import click
+from sqlalchemy import select
+
+from chatbot import admin
+from chatbot.cli.common import db_session
+from chatbot.models import Organisation
+
+CITY = admin.OrgRow("GY", "固原市总工会")
+FEDERATIONS = [
+    admin.OrgRow("YZ", "原州区总工会", parent="GY"),
+    admin.OrgRow("XJ", "西吉县总工会", parent="GY"),
+    admin.OrgRow("LD", "隆德县总工会", parent="GY"),
+    admin.OrgRow("JY", "泾源县总工会", parent="GY"),
+    admin.OrgRow("PY", "彭阳县总工会", parent="GY"),
+    admin.OrgRow("KFQ", "固原经济技术开发区总工会", parent="GY"),
+]
+UNIONS = [
+    admin.OrgRow("GY-001", "固原市第一人民医院工会", "state_owned", "GY", 860),
+    admin.OrgRow("XJ-001", "西吉县宏达商贸有限公司工会", "non_public", "XJ", 46),
+    admin.OrgRow("KFQ-001", "固原六盘山新材料科技有限公司工会", "non_public", "KFQ", 18),
+    admin.OrgRow("LD-001", "隆德县人民政府机关工会", "agency", "LD", 120),
+    admin.OrgRow("JY-001", "泾源县餐饮行业工会联合会", "joint", "JY", 310),
+    admin.OrgRow("PY-001", "彭阳县白阳镇工会", "township", "PY", 540),
+    admin.OrgRow("YZ-001", "原州区南关街道东城社区工会", "village", "YZ", 35),
+]
+
+
+@click.command("demo")
+def demo() -> None:
+    """Create the demo city (Guyuan's five counties, the development zone, unions of every rubric),
+    open this year's campaign and print invitation codes."""
+    year = datetime.now(ZoneInfo("Asia/Shanghai")).year
+    with db_session() as session:
+        known = set(session.scalars(select(Organisation.code)))
+        for row in [CITY, *FEDERATIONS, *UNIONS]:
+            if row.code not in known:
+                admin.add_org(session, row, actor="demo")
+        admin.open_year(session, year, actor="demo")
+        click.echo(f"演示数据已就绪：{year} 年度年检已开启。邀请码（发送“绑定 邀请码”）：")
+        for row in UNIONS:
+            chair = admin.create_invitation(session, row.code, "chair", uses=10, actor="demo")
+            member = admin.create_invitation(session, row.code, "member", uses=100, actor="demo")
+            click.echo(f"  {row.code:<8} {row.name}（{row.rubric}）  主席 {chair.code}  会员 {member.code}")
+        for row in [CITY, *FEDERATIONS]:
+            role = "admin" if row is CITY else "evaluator"
+            invitation = admin.create_invitation(session, row.code, role, uses=10, actor="demo")
+            click.echo(f"  {row.code:<8} {row.name}  {'管理员' if row is CITY else '考评员'} {invitation.code}")
+    click.echo("\n接着：另开一个终端运行 `nianjian serve`，再运行 `nianjian chat --openid chair-1`，"
+               "发送“绑定 主席邀请码”，然后发送“自评”。")

@@ -1,0 +1,96 @@
+"""Configuration from the environment, validated once at start-up."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_TOKEN = "nianjiandevtoken"
+
+
+class ConfigError(ValueError):
+    """The configuration cannot work; the message says which variable and why."""
+
+
+def _aes_key(name: str, value: str | None) -> str | None:
+    if not value:
+        return None
+    if len(value) != 43:
+        raise ConfigError(f"{name} must be the 43-character EncodingAESKey, got {len(value)} characters")
+    try:
+        if len(base64.b64decode(value + "=", validate=True)) != 32:
+            raise ConfigError(f"{name} does not decode to a 32-byte key")
+    except binascii.Error as exc:
+        raise ConfigError(f"{name} is not base64: {exc}") from exc
+    return value
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the service reads from its environment."""
+
+    database_url: str
+    redis_url: str | None
+    instance_dir: Path
+    wechat_token: str
+    wechat_app_id: str
+    wechat_aes_key: str | None
+    wechat_aes_key_previous: str | None
+    secret_key: str
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def safe_mode(self) -> bool:
+        """安全模式: messages are AES-encrypted."""
+        return self.wechat_aes_key is not None
+
+    @property
+    def uses_default_token(self) -> bool:
+        return self.wechat_token == DEFAULT_TOKEN
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if env is None else env
+        instance_dir = Path(env.get("NIANJIAN_INSTANCE", "instance")).resolve()
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'nianjian.db'}"
+        if database_url.startswith("postgres://"):
+            database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+        elif database_url.startswith("postgresql://"):
+            database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+        token = env.get("WECHAT_TOKEN") or DEFAULT_TOKEN
+        if not (3 <= len(token) <= 32 and token.isascii() and token.isalnum()):
+            raise ConfigError("WECHAT_TOKEN must be 3–32 letters or digits, as WeChat requires")
+        aes_key = _aes_key("WECHAT_ENCODING_AES_KEY", env.get("WECHAT_ENCODING_AES_KEY"))
+        previous = _aes_key("WECHAT_ENCODING_AES_KEY_PREVIOUS", env.get("WECHAT_ENCODING_AES_KEY_PREVIOUS"))
+        app_id = env.get("WECHAT_APP_ID", "")
+        if aes_key and not app_id:
+            raise ConfigError("WECHAT_APP_ID is required when WECHAT_ENCODING_AES_KEY is set (safe mode)")
+        if previous and not aes_key:
+            raise ConfigError("WECHAT_ENCODING_AES_KEY_PREVIOUS needs WECHAT_ENCODING_AES_KEY")
+        return cls(
+            database_url=database_url,
+            redis_url=env.get("REDIS_URL") or None,
+            instance_dir=instance_dir,
+            wechat_token=token,
+            wechat_app_id=app_id,
+            wechat_aes_key=aes_key,
+            wechat_aes_key_previous=previous,
+            secret_key=env.get("SECRET_KEY") or _instance_secret(instance_dir),
+        )
+
+
+def _instance_secret(instance_dir: Path) -> str:
+    """A per-installation secret kept under instance/ when SECRET_KEY is not set."""
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value

@@ -1,0 +1,158 @@
+"""The service layer: one inbound message → one reply, applied exactly once.
+
+Path: drop a duplicate (WeChat retries) → take the user's lock → load dialog state → run the dialog →
+apply its commands and record the message in one DB transaction → save state → reply.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from chatbot.apply import Refused, apply
+from chatbot.models import Account, InboundMessage
+from chatbot.state import LockTimeout, StateStore, StorageKey, UserLock
+from chatbot.views import load_context
+from dialogs import binding
+from dialogs.binding import BindResult, BindStatus
+from dialogs.commands import RedeemInvitation
+from dialogs.engine import Choice, DialogState, Outcome, Reply, UserInput
+from dialogs.router import respond
+
+log = logging.getLogger(__name__)
+
+LOCK_WAIT_SECONDS = 4.0
+BUSY = Reply("您的上一条消息还在处理中，请稍候几秒再发送。")
+FAILED_BIND_PART = "bind-failures"
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message as the webhook hands it over."""
+
+    openid: str
+    dedup_key: str
+    user_input: UserInput
+
+
+def encode_reply(reply: Reply) -> str:
+    return json.dumps({"text": reply.text, "choices": [[c.label, c.content] for c in reply.choices]},
+                      ensure_ascii=False)
+
+
+def decode_reply(stored: str) -> Reply:
+    data = json.loads(stored)
+    return Reply(data["text"], tuple(Choice(label, content) for label, content in data["choices"]))
+
+
+class ChatService:
+    """Handles messages for one official account."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        store: StateStore,
+        lock: UserLock,
+        app_id: str = "",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._sessions = sessions
+        self._store = store
+        self._lock = lock
+        self._app_id = app_id
+        self._clock = clock
+
+    def handle(self, inbound: Inbound) -> Reply:
+        key = StorageKey(inbound.openid, self._app_id)
+        try:
+            with self._lock.hold(key, wait=LOCK_WAIT_SECONDS):
+                return self._handle_locked(key, inbound)
+        except LockTimeout:
+            log.warning("lock wait timed out for %s", inbound.openid)
+            return BUSY
+
+    def _handle_locked(self, key: StorageKey, inbound: Inbound) -> Reply:
+        now = self._clock()
+        saved = self._store.get(key)
+        outcome: Outcome | None = None
+        try:
+            with self._sessions.begin() as session:
+                stored = self._already_handled(session, inbound.dedup_key)
+                if stored is not None:
+                    return stored
+                account = self._account(session, inbound.openid, now)
+                outcome = respond(saved, inbound.user_input, load_context(session, account))
+                reply = self._apply(session, account, key, outcome, now)
+                session.add(InboundMessage(dedup_key=inbound.dedup_key, openid=inbound.openid,
+                                           reply=encode_reply(reply), created_at=now))
+        except Refused as refusal:
+            reply = Reply(refusal.message + "\n发送“自评”查看当前进度。")
+            outcome = None
+            self._remember(inbound, reply, now)
+        except IntegrityError:
+            # Another process recorded the same message first: answer as it did.
+            with self._sessions.begin() as session:
+                stored = self._already_handled(session, inbound.dedup_key)
+            if stored is None:
+                raise
+            return stored
+        if outcome is not None:
+            self._store.set(key, outcome.state.to_dict())
+        return reply
+
+    def _apply(self, session: Session, account: Account, key: StorageKey, outcome: Outcome,
+               now: datetime) -> Reply:
+        reply = outcome.reply
+        for command in outcome.commands:
+            if isinstance(command, RedeemInvitation):
+                reply = binding.reply(self._redeem(session, account, key, command, now))
+            else:
+                apply(session, account, command, now)
+        return reply if reply is not None else Reply("")
+
+    def _redeem(self, session: Session, account: Account, key: StorageKey, command: RedeemInvitation,
+                now: datetime) -> BindResult:
+        """Redeem a code, refusing once a user has failed too often within the hour."""
+        window = binding.FAILED_ATTEMPT_WINDOW
+        if self._store.count(key, FAILED_BIND_PART, window) >= binding.MAX_FAILED_ATTEMPTS:
+            return BindResult(BindStatus.RATE_LIMITED)
+        result = apply(session, account, command, now)
+        assert result is not None
+        if result.status in (BindStatus.NOT_FOUND, BindStatus.EXPIRED, BindStatus.USED_UP):
+            self._store.hit(key, FAILED_BIND_PART, window)
+        return result
+
+    @staticmethod
+    def _already_handled(session: Session, dedup_key: str) -> Reply | None:
+        stored = session.scalar(select(InboundMessage.reply).where(InboundMessage.dedup_key == dedup_key))
+        return None if stored is None else decode_reply(stored)
+
+    @staticmethod
+    def _account(session: Session, openid: str, now: datetime) -> Account:
+        account = session.scalar(select(Account).where(Account.openid == openid))
+        if account is None:
+            account = Account(openid=openid, created_at=now)
+            session.add(account)
+            session.flush()
+        account.last_message_at = now
+        return account
+
+    def _remember(self, inbound: Inbound, reply: Reply, now: datetime) -> None:
+        """Record a refused turn so that WeChat's retry of it gets the same answer."""
+        try:
+            with self._sessions.begin() as session:
+                session.add(InboundMessage(dedup_key=inbound.dedup_key, openid=inbound.openid,
+                                           reply=encode_reply(reply), created_at=now))
+        except IntegrityError:
+            log.info("refusal for %s already recorded", inbound.dedup_key)
+
+    def reset_state(self, openid: str) -> None:
+        """Forget a user's dialog state (answers stay in the database)."""
+        self._store.set(StorageKey(openid, self._app_id), DialogState().to_dict())

@@ -1,0 +1,75 @@
+"""The WeChat webhook blueprint: GET /wechat verifies the URL, POST /wechat answers messages."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Blueprint, Response, current_app, request
+
+from chatbot import wechat
+from chatbot.service import ChatService, Inbound
+from chatbot.wechat import Crypto, ProtocolError
+
+log = logging.getLogger(__name__)
+bp = Blueprint("wechat", __name__)
+
+APOLOGY = "抱歉，系统暂时出了点问题，您的这条消息没有处理成功，请稍后再发一次。"
+
+
+def _text(body: str, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype="text/plain")
+
+
+@bp.get("/wechat")
+def verify_url() -> Response:
+    """WeChat's URL check: echo echostr when the signature is right."""
+    args = request.args
+    try:
+        wechat.verify_signature(args.get("signature", ""), current_app.config["WECHAT_TOKEN"],
+                                args.get("timestamp", ""), args.get("nonce", ""))
+    except ProtocolError as error:
+        return _text(error.reason, error.status)
+    return _text(args.get("echostr", ""))
+
+
+@bp.post("/wechat")
+def receive() -> Response:
+    args = request.args
+    token = current_app.config["WECHAT_TOKEN"]
+    crypto: Crypto | None = current_app.extensions["nianjian.crypto"]
+    service: ChatService = current_app.extensions["nianjian.service"]
+    timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
+    try:
+        wechat.verify_signature(args.get("signature", ""), token, timestamp, nonce)
+        wechat.verify_fresh(timestamp, time.time())
+        if request.content_length is not None and request.content_length > wechat.MAX_BODY_BYTES:
+            raise ProtocolError(413, "body too large")
+        body = request.get_data(cache=False)
+        wechat.ensure_safe_xml(body)
+        encrypted = args.get("encrypt_type", "raw") == "aes"
+        if encrypted:
+            if crypto is None:
+                raise ProtocolError(400, "safe mode is not configured")
+            xml = crypto.decrypt(body, args.get("msg_signature", ""), timestamp, nonce)
+        else:
+            xml = body.decode("utf-8", errors="strict")
+        message = wechat.parse(xml)
+    except UnicodeDecodeError:
+        return _text("bad encoding", 400)
+    except ProtocolError as error:
+        log.info("refused a webhook request: %s", error.reason)
+        return _text(error.reason, error.status)
+
+    try:
+        reply = service.handle(Inbound(message.source, wechat.dedup_key(message), wechat.to_user_input(message)))
+        text = wechat.render_text(reply)
+    except Exception:  # noqa: BLE001 — the user gets an apology, never a 500; the error is logged
+        log.exception("failed to handle a message from %s", message.source)
+        text = APOLOGY
+    if not text:
+        return _text("success")
+    xml_reply = wechat.reply_xml(message, text)
+    if encrypted and crypto is not None:
+        xml_reply = crypto.encrypt(xml_reply, nonce, timestamp)
+    return Response(xml_reply, mimetype="application/xml")

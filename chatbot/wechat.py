@@ -1,0 +1,188 @@
+"""The WeChat protocol edge: signatures, replay window, safe XML, safe-mode crypto, rendering replies.
+
+Uses wechatpy's objects (parse_message, TextReply, WeChatCrypto) and closes its known traps:
+signatures are compared in constant time, malformed bodies raise our own errors, CDATA is escaped,
+and the previous EncodingAESKey is tried when the current one fails.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import struct
+from dataclasses import dataclass
+from xml.parsers.expat import ExpatError
+
+import xmltodict
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.messages import BaseMessage
+from wechatpy.replies import TextReply
+from wechatpy.utils import WeChatSigner
+
+from dialogs.engine import MAX_REPLY_BYTES, Reply, UserInput
+
+MAX_BODY_BYTES = 64 * 1024
+REPLAY_WINDOW_SECONDS = 300
+_CDATA_OPEN = b"<![CDATA["
+_LINK = re.compile(r'<a href="weixin://bizmsgmenu\?msgmenucontent=(?P<content>[^&"]*)&msgmenuid=\d+">(?P<label>[^<]*)</a>')
+
+
+class ProtocolError(Exception):
+    """A request WeChat would never send; ``status`` is the HTTP answer."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def signature(token: str, timestamp: str, nonce: str, *extra: str) -> str:
+    signer = WeChatSigner()
+    signer.add_data(token, timestamp, nonce, *extra)
+    return signer.signature
+
+
+def verify_signature(given: str, token: str, timestamp: str, nonce: str, *extra: str) -> None:
+    """Constant-time check (wechatpy compares with !=)."""
+    expected = signature(token, timestamp, nonce, *extra)
+    if not hmac.compare_digest(expected.encode(), (given or "").encode()):
+        raise ProtocolError(403, "bad signature")
+
+
+def verify_fresh(timestamp: str, now: float) -> None:
+    """Refuse a timestamp more than five minutes from now (a replayed request)."""
+    try:
+        sent = int(timestamp)
+    except (TypeError, ValueError) as error:
+        raise ProtocolError(403, "bad timestamp") from error
+    if abs(now - sent) > REPLAY_WINDOW_SECONDS:
+        raise ProtocolError(403, "stale timestamp")
+
+
+def ensure_safe_xml(body: bytes) -> None:
+    """No DOCTYPE, entity declaration, comment or processing trick: only CDATA may start with '<!'."""
+    if len(body) > MAX_BODY_BYTES:
+        raise ProtocolError(413, "body too large")
+    if b"<!" in body.replace(_CDATA_OPEN, b""):
+        raise ProtocolError(400, "declarations are not allowed")
+    if b"<?xml-stylesheet" in body or body.count(b"<?") > 1:
+        raise ProtocolError(400, "processing instructions are not allowed")
+
+
+def _xml_dict(text: str | bytes) -> dict:
+    try:
+        data = xmltodict.parse(text, disable_entities=True)["xml"]
+    except (ExpatError, KeyError, ValueError, TypeError) as error:
+        raise ProtocolError(400, f"malformed XML: {error}") from error
+    if not isinstance(data, dict):
+        raise ProtocolError(400, "malformed XML: empty")
+    return data
+
+
+@dataclass(frozen=True)
+class Crypto:
+    """Safe-mode (安全模式) encryption, with the previous key kept for a rotation."""
+
+    token: str
+    app_id: str
+    keys: tuple[str, ...]
+
+    def decrypt(self, body: bytes, msg_signature: str, timestamp: str, nonce: str) -> str:
+        outer = _xml_dict(body)
+        encrypt = outer.get("Encrypt")
+        if not isinstance(encrypt, str) or not encrypt:
+            raise ProtocolError(400, "no Encrypt element")
+        verify_signature(msg_signature, self.token, timestamp, nonce, encrypt)
+        for key in self.keys:
+            try:
+                return WeChatCrypto(self.token, key, self.app_id).decrypt_message(
+                    outer, msg_signature, timestamp, nonce
+                )
+            except (InvalidAppIdException, InvalidSignatureException, ValueError, struct.error, IndexError):
+                continue
+        raise ProtocolError(400, "cannot decrypt with any configured key")
+
+    def encrypt(self, xml: str, nonce: str, timestamp: str) -> str:
+        return WeChatCrypto(self.token, self.keys[0], self.app_id).encrypt_message(xml, nonce, timestamp)
+
+
+def parse(xml: str | bytes) -> BaseMessage:
+    """wechatpy's parse_message, with malformed input turned into a 400."""
+    raw = xml.encode("utf-8") if isinstance(xml, str) else xml
+    ensure_safe_xml(raw)
+    try:
+        message = parse_message(raw.decode("utf-8"))
+    except (ExpatError, KeyError, ValueError, TypeError, AttributeError, UnicodeDecodeError) as error:
+        raise ProtocolError(400, f"malformed message: {error}") from error
+    if message is None or not message.source:
+        raise ProtocolError(400, "message without sender")
+    return message
+
+
+def to_user_input(message: BaseMessage) -> UserInput:
+    """The part of a WeChat message the dialogs care about."""
+    kind = message.type
+    if kind == "text":
+        return UserInput("text", text=message.content or "")
+    if kind == "image":
+        return UserInput("photo", media_id=message.media_id or "", pic_url=message.image or "")
+    if kind == "event":
+        event = getattr(message, "event", "")
+        if event == "click":
+            return UserInput("click", text=message.key or "")
+        if event in ("scan", "subscribe_scan"):
+            return UserInput("scan", text=message.scene_id or "")
+        if event == "subscribe":
+            return UserInput("subscribe")
+        if event == "unsubscribe":
+            return UserInput("unsubscribe")
+    return UserInput("other")
+
+
+def dedup_key(message: BaseMessage) -> str:
+    """MsgId for messages; FromUserName + CreateTime (+ event) for events, which carry no MsgId."""
+    if message.type != "event" and message.id:
+        return f"msg:{message.id}"
+    return f"evt:{message.source}:{message.time}:{getattr(message, 'event', message.type)}"
+
+
+def cdata_safe(text: str) -> str:
+    """Split ']]>' so that user text echoed back cannot end wechatpy's CDATA section."""
+    return text.replace("]]>", "]]]]><![CDATA[>")
+
+
+def render_text(reply: Reply) -> str:
+    """The reply's text with its choices as tap-to-answer links, within WeChat's 2048 bytes."""
+    links = [
+        f'<a href="weixin://bizmsgmenu?msgmenucontent={choice.content}&msgmenuid={index}">{choice.label}</a>'
+        for index, choice in enumerate(reply.choices, start=1)
+    ]
+    text = reply.text
+    if links:
+        rendered = text + "\n" + " ".join(links)
+        if len(rendered.encode("utf-8")) <= MAX_REPLY_BYTES:
+            return rendered
+    return truncate(text)
+
+
+def truncate(text: str, limit: int = MAX_REPLY_BYTES) -> str:
+    encoded = text.encode("utf-8")
+    if len(encoded) <= limit:
+        return text
+    return encoded[: limit - len("…".encode())].decode("utf-8", errors="ignore") + "…"
+
+
+def links_of(text: str) -> list[tuple[str, str]]:
+    """(label, content) of each tap-to-answer link in a reply — for the simulator and tests."""
+    return [(m.group("label"), m.group("content")) for m in _LINK.finditer(text)]
+
+
+def strip_links(text: str) -> str:
+    return _LINK.sub(lambda m: f"[{m.group('label')}]", text)
+
+
+def reply_xml(message: BaseMessage, text: str) -> str:
+    """A passive text reply, CDATA-safe."""
+    return TextReply(message=message, content=cdata_safe(text)).render()

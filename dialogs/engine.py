@@ -1,0 +1,93 @@
+"""The dialog engine's types: what comes in, what goes out, and the state kept between messages."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal
+
+from dialogs.commands import Command
+
+InputKind = Literal["text", "photo", "click", "scan", "subscribe", "unsubscribe", "other"]
+
+#: WeChat's limit for a passive text reply, in bytes of UTF-8.
+MAX_REPLY_BYTES = 2048
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A tap-to-answer link: the label shown and the text sent back when tapped."""
+
+    label: str
+    content: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    choices: tuple[Choice, ...] = ()
+
+
+@dataclass(frozen=True)
+class UserInput:
+    """One message from a user, freed of the WeChat protocol."""
+
+    kind: InputKind
+    text: str = ""
+    media_id: str = ""
+    pic_url: str = ""
+
+
+@dataclass
+class DialogState:
+    """What a user's conversation remembers between messages. JSON-safe: it lives in Redis.
+
+    ``rubric_version`` is the version of the sheet the state was made with; a state made with another
+    version is dropped rather than applied to the wrong items.
+    """
+
+    dialog: str = ""
+    step: str = ""
+    item: int = 0
+    page: int = 1
+    inspection_id: int = 0
+    rubric_key: str = ""
+    rubric_version: str = ""
+    wrong_inputs: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> DialogState:
+        """Rebuild a state; unknown keys and values of the wrong type fall back to the defaults."""
+        if not isinstance(data, dict):
+            return cls()
+        defaults = cls()
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            value = data.get(f.name, getattr(defaults, f.name))
+            values[f.name] = value if isinstance(value, type(getattr(defaults, f.name))) else getattr(defaults, f.name)
+        return cls(**values)
+
+    @property
+    def idle(self) -> bool:
+        return not self.dialog
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one turn: the reply (None when a command's result decides it), the new state,
+    and the commands the service must apply in one transaction before the reply is sent."""
+
+    reply: Reply | None
+    state: DialogState
+    commands: tuple[Command, ...] = ()
+
+
+def reply_bytes(reply: Reply, link_overhead: int = 64) -> int:
+    """An upper bound of a reply's size once its choices are rendered as links."""
+    size = len(reply.text.encode("utf-8"))
+    for choice in reply.choices:
+        size += link_overhead + len(choice.label.encode("utf-8")) + len(choice.content.encode("utf-8"))
+    return size

@@ -1,0 +1,159 @@
+"""Shared fixtures: every storage test runs on SQLite + in-process state, and on PostgreSQL + Redis
+when TEST_DATABASE_URL / TEST_REDIS_URL are set (always under CI=true, where a missing one fails)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from chatbot import admin
+from chatbot.app import create_app
+from chatbot.config import Config
+from chatbot.db import make_engine, session_factory
+from chatbot.simulator import Simulator, Transport
+from chatbot.state import (
+    MemoryStateStore,
+    MemoryUserLock,
+    RedisStateStore,
+    RedisUserLock,
+    StateStore,
+    UserLock,
+)
+
+TOKEN = "testtoken"
+APP_ID = "wx0000000000000001"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+OTHER_AES_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"
+
+
+def service_url(name: str) -> str | None:
+    """The URL of a test service, or skip (locally) / fail (under CI=true) when it is not configured."""
+    url = os.environ.get(name)
+    if url:
+        return url
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{name} must be set under CI=true")
+    pytest.skip(f"{name} is not set")
+
+
+def reset_postgres(url: str) -> None:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@dataclass
+class Backend:
+    """A database URL and a state store + lock that the app under test uses."""
+
+    name: str
+    database_url: str
+    store: StateStore
+    lock: UserLock
+    redis_client: redis.Redis | None = None
+
+    def flush_state(self) -> None:
+        if self.redis_client is not None:
+            self.redis_client.flushdb()
+        else:
+            assert isinstance(self.store, MemoryStateStore)
+            self.store.flush()
+
+    def fresh_state(self) -> tuple[StateStore, UserLock]:
+        """A state store for a 'restarted' process (Redis persists; memory does not)."""
+        if self.redis_client is not None:
+            return RedisStateStore(self.redis_client), RedisUserLock(self.redis_client)
+        return MemoryStateStore(), MemoryUserLock()
+
+
+@pytest.fixture(params=["sqlite", "postgres+redis"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    if request.param == "sqlite":
+        yield Backend("sqlite", f"sqlite:///{tmp_path / 'test.db'}", MemoryStateStore(), MemoryUserLock())
+        return
+    db_url = service_url("TEST_DATABASE_URL")
+    redis_url = service_url("TEST_REDIS_URL")
+    assert db_url and redis_url
+    reset_postgres(db_url)
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield Backend("postgres+redis", Config.from_env({"DATABASE_URL": db_url}).database_url,
+                  RedisStateStore(client), RedisUserLock(client), client)
+    client.flushdb()
+    client.close()
+
+
+def make_config(backend: Backend, tmp_path: Path, **env: str) -> Config:
+    values = {"DATABASE_URL": backend.database_url, "WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID,
+              "NIANJIAN_INSTANCE": str(tmp_path / "instance"), "SECRET_KEY": "test-secret"}
+    return Config.from_env(values | env)
+
+
+@pytest.fixture
+def app(backend: Backend, tmp_path: Path) -> Iterator[Flask]:
+    application = create_app(make_config(backend, tmp_path), store=backend.store, lock=backend.lock)
+    yield application
+    application.extensions["nianjian.engine"].dispose()
+
+
+def transport_for(client: FlaskClient) -> Transport:
+    def post(params: dict[str, str], body: bytes) -> tuple[int, str]:
+        response = client.post("/wechat", query_string=params, data=body, content_type="text/xml")
+        return response.status_code, response.get_data(as_text=True)
+
+    return post
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def user(client: FlaskClient):  # noqa: ANN201 — a factory
+    def make(openid: str, aes_key: str | None = None) -> Simulator:
+        return Simulator(transport_for(client), openid, TOKEN, APP_ID, aes_key)
+
+    return make
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    """A session on the app's database for arranging and checking."""
+    engine = make_engine(app.extensions["nianjian.config"].database_url)
+    with session_factory(engine)() as session:
+        yield session
+    engine.dispose()
+
+
+@dataclass
+class City:
+    """A small city: one county, one non-public union (43 items, 102 points) in an open campaign."""
+
+    chair_code: str
+    member_code: str
+    evaluator_code: str
+
+
+@pytest.fixture
+def city(db: Session) -> City:
+    with db.begin():
+        admin.add_org(db, admin.OrgRow("GY", "固原市总工会"))
+        admin.add_org(db, admin.OrgRow("XJ", "西吉县总工会", parent="GY"))
+        admin.add_org(db, admin.OrgRow("XJ-001", "西吉县宏达商贸有限公司工会", "non_public", "XJ", 46))
+        admin.open_year(db, 2026)
+        chair = admin.create_invitation(db, "XJ-001", "chair", uses=3)
+        member = admin.create_invitation(db, "XJ-001", "member", uses=50)
+        evaluator = admin.create_invitation(db, "XJ", "evaluator")
+    return City(chair.code, member.code, evaluator.code)

@@ -1,0 +1,89 @@
+"""The admin CLI: organisations, imports, invitations, campaigns and the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import Workbook
+
+from chatbot.cli import main
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201 — a runner
+    monkeypatch.setenv("NIANJIAN_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args: str):  # noqa: ANN202
+        return runner.invoke(main, list(args))
+
+    return invoke
+
+
+def test_org_add_invite_and_campaign(run) -> None:  # noqa: ANN001
+    assert run("org", "add", "--code", "GY", "--name", "固原市总工会").exit_code == 0
+    assert run("org", "add", "--code", "XJ", "--name", "西吉县总工会", "--parent", "GY").exit_code == 0
+    result = run("org", "add", "--code", "XJ-001", "--name", "宏达工会", "--rubric", "non_public",
+                 "--parent", "XJ", "--members", "46")
+    assert result.exit_code == 0, result.output
+    duplicate = run("org", "add", "--code", "XJ-001", "--name", "again", "--parent", "XJ")
+    assert duplicate.exit_code != 0 and "already exists" in duplicate.output
+    orphan = run("org", "add", "--code", "X-9", "--name", "孤儿工会", "--rubric", "agency")
+    assert orphan.exit_code != 0 and "needs --parent" in orphan.output
+    opened = run("campaign", "open", "2026")
+    assert opened.exit_code == 0 and "1 inspection(s) added" in opened.output
+    invite = run("invite", "create", "--org", "XJ-001", "--role", "chair", "--uses", "2")
+    assert invite.exit_code == 0
+    code = invite.output.strip().splitlines()[-1]
+    assert len(code) == 8 and code.isalnum()
+    assert run("invite", "create", "--org", "XJ", "--role", "chair").exit_code != 0
+    assert run("invite", "create", "--org", "NOPE", "--role", "member").exit_code != 0
+
+
+def test_import_csv_reports_every_bad_line_and_imports_nothing(run, tmp_path: Path) -> None:  # noqa: ANN001
+    path = tmp_path / "orgs.csv"
+    path.write_text(
+        "code,name,rubric,parent,members\n"
+        "GY,固原市总工会,,,\n"
+        "XJ-001,宏达工会,non_public,GY,46\n"
+        "XJ-002,,agency,GY,10\n"
+        "XJ-003,某工会,unknown,GY,10\n"
+        "XJ-004,某工会,agency,GY,many\n",
+        encoding="utf-8",
+    )
+    result = run("org", "import", str(path))
+    assert result.exit_code != 0
+    assert "line 4:" in result.output and "line 5:" in result.output and "line 6:" in result.output
+    assert "line 3:" not in result.output
+    assert "nothing imported" in result.output and "members must be a whole number, got 'many'" in result.output
+    assert run("org", "add", "--code", "GY", "--name", "固原市总工会").exit_code == 0  # GY was not imported
+    good = tmp_path / "good.csv"
+    good.write_text("code,name,rubric,parent,members\nXJ-001,宏达工会,non_public,XJ,46\nXJ,西吉县总工会,,GY,\n",
+                    encoding="utf-8")
+    imported = run("org", "import", str(good))
+    assert imported.exit_code == 0 and "imported 2" in imported.output
+
+
+def test_import_xlsx(run, tmp_path: Path) -> None:  # noqa: ANN001
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["code", "name", "rubric", "parent", "members"])
+    sheet.append(["GY", "固原市总工会", None, None, None])
+    sheet.append(["V-1", "东城社区工会", "village", "GY", 35])
+    path = tmp_path / "orgs.xlsx"
+    book.save(path)
+    result = run("org", "import", str(path))
+    assert result.exit_code == 0 and "imported 2" in result.output, result.output
+
+
+def test_demo_prints_invitation_codes_and_can_run_twice(run) -> None:  # noqa: ANN001
+    first = run("demo")
+    assert first.exit_code == 0, first.output
+    for name in ("原州区总工会", "西吉县总工会", "隆德县总工会", "泾源县总工会", "彭阳县总工会", "开发区"):
+        assert name in first.output
+    for key in ("state_owned", "non_public", "agency", "joint", "township", "village"):
+        assert key in first.output
+    assert run("demo").exit_code == 0

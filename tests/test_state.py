@@ -1,0 +1,120 @@
+"""The state store and the user lock: one test class, run against every backend."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from chatbot.state import (
+    KeyBuilder,
+    LockTimeout,
+    MemoryStateStore,
+    MemoryUserLock,
+    RedisStateStore,
+    RedisUserLock,
+    StateStore,
+    StorageKey,
+    UserLock,
+)
+from tests.conftest import service_url
+
+
+@pytest.fixture(params=["memory", "redis"])
+def backend(request: pytest.FixtureRequest) -> Iterator[tuple[StateStore, UserLock]]:
+    if request.param == "memory":
+        yield MemoryStateStore(), MemoryUserLock()
+        return
+    url = service_url("TEST_REDIS_URL")
+    assert url
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield RedisStateStore(client), RedisUserLock(client)
+    client.flushdb()
+    client.close()
+
+
+KEY = StorageKey("openid-1", "wx1")
+
+
+class TestStateBackends:
+    def test_set_get_delete(self, backend: tuple[StateStore, UserLock]) -> None:
+        store, _ = backend
+        assert store.get(KEY) is None
+        store.set(KEY, {"dialog": "self_check", "item": 7, "extra": {"中文": [1, 2]}})
+        assert store.get(KEY) == {"dialog": "self_check", "item": 7, "extra": {"中文": [1, 2]}}
+        assert store.get(StorageKey("openid-1", "wx2")) is None
+        store.delete(KEY)
+        assert store.get(KEY) is None
+
+    def test_state_that_is_not_json_is_refused(self, backend: tuple[StateStore, UserLock]) -> None:
+        store, _ = backend
+        with pytest.raises(TypeError):
+            store.set(KEY, {"when": object()})
+
+    def test_state_expires(self, backend: tuple[StateStore, UserLock]) -> None:
+        store, _ = backend
+        store.set(KEY, {"a": 1}, ttl=1)
+        time.sleep(1.2)
+        assert store.get(KEY) is None
+
+    def test_counters_count_within_their_window(self, backend: tuple[StateStore, UserLock]) -> None:
+        store, _ = backend
+        assert store.count(KEY, "fails", 1) == 0
+        assert [store.hit(KEY, "fails", 1) for _ in range(3)] == [1, 2, 3]
+        assert store.count(KEY, "fails", 1) == 3
+        time.sleep(1.2)
+        assert store.count(KEY, "fails", 1) == 0
+
+    def test_one_user_at_a_time(self, backend: tuple[StateStore, UserLock]) -> None:
+        _, lock = backend
+        inside = 0
+        most = 0
+        guard = threading.Lock()
+
+        def work() -> None:
+            nonlocal inside, most
+            with lock.hold(KEY, wait=5):
+                with guard:
+                    inside += 1
+                    most = max(most, inside)
+                time.sleep(0.02)
+                with guard:
+                    inside -= 1
+
+        threads = [threading.Thread(target=work) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert most == 1
+
+    def test_other_users_are_not_blocked(self, backend: tuple[StateStore, UserLock]) -> None:
+        _, lock = backend
+        with lock.hold(KEY, wait=1), lock.hold(StorageKey("openid-2", "wx1"), wait=0.5):
+            pass
+
+    def test_a_busy_user_times_out(self, backend: tuple[StateStore, UserLock]) -> None:
+        _, lock = backend
+        with lock.hold(KEY, wait=1):
+            failed = []
+
+            def other() -> None:
+                try:
+                    with lock.hold(KEY, wait=0.2):
+                        pass
+                except LockTimeout:
+                    failed.append(True)
+
+            thread = threading.Thread(target=other)
+            thread.start()
+            thread.join()
+        assert failed == [True]
+
+
+def test_every_key_comes_from_the_key_builder() -> None:
+    assert KeyBuilder().build(StorageKey("o1", "wxA"), "state") == "nianjian:wxA:o1:state"
+    assert KeyBuilder("x").build(StorageKey("o1"), "lock") == "x:-:o1:lock"
