@@ -65,8 +65,13 @@ def add_org(session: Session, row: OrgRow, actor: str = "cli") -> Organisation:
             raise AdminError(f"parent {row.parent} is a grassroots union; a parent must be a federation")
     elif row.rubric is not None:
         raise AdminError("a grassroots union needs --parent (its evaluator)")
-    org = Organisation(code=row.code, name=row.name.strip(), rubric_key=row.rubric,
-                       parent_id=parent.id if parent else None, member_count=row.members)
+    org = Organisation(
+        code=row.code,
+        name=row.name.strip(),
+        rubric_key=row.rubric,
+        parent_id=parent.id if parent else None,
+        member_count=row.members,
+    )
     session.add(org)
     session.flush()
     audit.record(session, actor, "create", "organisation", org.id, after=row.__dict__)
@@ -87,19 +92,28 @@ def parse_import(path: Path) -> list[OrgRow]:
     header = [str(c or "").strip().lower() for c in rows[0]]
     missing = [c for c in ("code", "name") if c not in header]
     if missing:
-        raise AdminError(f"{path.name}: line 1: missing column(s) {', '.join(missing)}; "
-                         f"expected {', '.join(IMPORT_COLUMNS)}")
+        raise AdminError(
+            f"{path.name}: line 1: missing column(s) {', '.join(missing)}; "
+            f"expected {', '.join(IMPORT_COLUMNS)}"
+        )
     errors: list[str] = []
     parsed: list[OrgRow] = []
     seen: set[str] = set()
     for line, cells in enumerate(rows[1:], start=2):
-        values = {name: str(cells[i]).strip() if i < len(cells) and cells[i] is not None else ""
-                  for i, name in enumerate(header)}
+        values = {
+            name: str(cells[i]).strip() if i < len(cells) and cells[i] is not None else ""
+            for i, name in enumerate(header)
+        }
         if not any(values.values()):
             continue
         try:
-            row = OrgRow(values["code"], values["name"], values.get("rubric") or None,
-                         values.get("parent") or None, _members(values.get("members", "")))
+            row = OrgRow(
+                values["code"],
+                values["name"],
+                values.get("rubric") or None,
+                values.get("parent") or None,
+                _members(values.get("members", "")),
+            )
             _check_row(row)
             if row.code in seen:
                 raise AdminError(f"code {row.code} appears twice in the file")
@@ -156,8 +170,15 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def create_invitation(session: Session, org_code: str, role: str, uses: int = 1, days: int | None = 30,
-                      actor: str = "cli", now: datetime | None = None) -> Invitation:
+def create_invitation(
+    session: Session,
+    org_code: str,
+    role: str,
+    uses: int = 1,
+    days: int | None = 30,
+    actor: str = "cli",
+    now: datetime | None = None,
+) -> Invitation:
     """A new binding code for ``role`` in the organisation."""
     if role not in ROLES:
         raise AdminError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
@@ -169,12 +190,23 @@ def create_invitation(session: Session, org_code: str, role: str, uses: int = 1,
     if role == "chair" and not org.is_grassroots:
         raise AdminError(f"{org_code} is a federation; chairs are bound to grassroots unions")
     now = now or datetime.now(UTC)
-    invitation = Invitation(code=new_code(), organisation_id=org.id, role=role, max_uses=uses,
-                            expires_at=now + timedelta(days=days) if days else None)
+    invitation = Invitation(
+        code=new_code(),
+        organisation_id=org.id,
+        role=role,
+        max_uses=uses,
+        expires_at=now + timedelta(days=days) if days else None,
+    )
     session.add(invitation)
     session.flush()
-    audit.record(session, actor, "create", "invitation", invitation.id,
-                 after={"org": org_code, "role": role, "uses": uses, "days": days})
+    audit.record(
+        session,
+        actor,
+        "create",
+        "invitation",
+        invitation.id,
+        after={"org": org_code, "role": role, "uses": uses, "days": days},
+    )
     return invitation
 
 
@@ -196,11 +228,19 @@ def open_year(session: Session, year: int, actor: str = "cli") -> tuple[Campaign
 
 def _add_inspection(session: Session, campaign: Campaign, org: Organisation) -> int:
     exists = session.scalar(
-        select(Inspection.id).where(Inspection.campaign_id == campaign.id, Inspection.organisation_id == org.id)
+        select(Inspection.id).where(
+            Inspection.campaign_id == campaign.id, Inspection.organisation_id == org.id
+        )
     )
     if exists is not None or org.rubric_key is None:
         return 0
-    session.add(Inspection(campaign_id=campaign.id, organisation_id=org.id, rubric_key=org.rubric_key,
-                           rubric_version=get_rubric(org.rubric_key).version,
-                           state=InspectionState.NOT_STARTED.value))
+    session.add(
+        Inspection(
+            campaign_id=campaign.id,
+            organisation_id=org.id,
+            rubric_key=org.rubric_key,
+            rubric_version=get_rubric(org.rubric_key).version,
+            state=InspectionState.NOT_STARTED.value,
+        )
+    )
     return 1

@@ -10,8 +10,8 @@ from chatbot.config import Config
 from chatbot.db import make_engine, migrate, session_factory
 from chatbot.service import ChatService
 from chatbot.state import StateStore, UserLock, make_state
-from chatbot.wechat import MAX_BODY_BYTES, Crypto
 from chatbot.webhook import bp
+from chatbot.wechat import MAX_BODY_BYTES, Crypto
 
 log = logging.getLogger(__name__)
 

@@ -59,8 +59,15 @@ def apply(session: Session, account: Account, command: Command, now: datetime) -
         case AddEvidence(inspection_id=inspection_id, item_no=no, media_id=media_id, pic_url=pic_url):
             inspection = _editable(session, account, inspection_id)
             get_rubric(inspection.rubric_key).item(no)
-            session.add(Evidence(inspection_id=inspection.id, item_no=no, media_id=media_id[:128],
-                                 pic_url=pic_url[:512], account_id=account.id))
+            session.add(
+                Evidence(
+                    inspection_id=inspection.id,
+                    item_no=no,
+                    media_id=media_id[:128],
+                    pic_url=pic_url[:512],
+                    account_id=account.id,
+                )
+            )
         case SubmitSelfCheck(inspection_id=inspection_id):
             inspection = _editable(session, account, inspection_id)
             _submit(session, account, inspection, now)
@@ -87,12 +94,19 @@ def redeem(session: Session, account: Account, code: str, now: datetime) -> Bind
     if invitation.uses >= invitation.max_uses:
         return BindResult(BindStatus.USED_UP)
     invitation.uses += 1
-    binding = RoleBinding(account_id=account.id, organisation_id=org.id, role=invitation.role,
-                          invitation_id=invitation.id)
+    binding = RoleBinding(
+        account_id=account.id, organisation_id=org.id, role=invitation.role, invitation_id=invitation.id
+    )
     session.add(binding)
     session.flush()
-    audit.record(session, f"wechat:{account.id}", "bind", "role_binding", binding.id,
-                 after={"org": org.code, "role": invitation.role, "invitation": invitation.code})
+    audit.record(
+        session,
+        f"wechat:{account.id}",
+        "bind",
+        "role_binding",
+        binding.id,
+        after={"org": org.code, "role": invitation.role, "invitation": invitation.code},
+    )
     return BindResult(BindStatus.BOUND, invitation.role, org.name)
 
 
@@ -129,8 +143,15 @@ def _move(session: Session, account: Account, inspection: Inspection, target: In
         inspection.state = check_transition(before, target)
     except IllegalTransition as error:
         raise Refused(error.message) from error
-    audit.record(session, f"wechat:{account.id}", "transition", "inspection", inspection.id,
-                 before=before, after=str(target))
+    audit.record(
+        session,
+        f"wechat:{account.id}",
+        "transition",
+        "inspection",
+        inspection.id,
+        before=before,
+        after=str(target),
+    )
 
 
 def _save_score(session: Session, inspection: Inspection, no: int, score: Decimal) -> None:
@@ -159,6 +180,8 @@ def _submit(session: Session, account: Account, inspection: Inspection, now: dat
     )
     missing = [item.no for item in rubric.items if item.no not in answered]
     if missing:
-        raise Refused(f"还有 {len(missing)} 项未作答（第 {'、'.join(map(str, missing[:20]))} 项），未能提交。")
+        raise Refused(
+            f"还有 {len(missing)} 项未作答（第 {'、'.join(map(str, missing[:20]))} 项），未能提交。"
+        )
     _move(session, account, inspection, InspectionState.SELF_SUBMITTED)
     inspection.self_submitted_at = now

@@ -27,7 +27,12 @@ def record(
 
     session.add(
         AuditEntry(
-            actor=actor, action=action, entity=entity, entity_id=entity_id,
-            before=encode(before), after=encode(after), reason=reason,
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            before=encode(before),
+            after=encode(after),
+            reason=reason,
         )
     )

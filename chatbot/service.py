@@ -43,8 +43,9 @@ class Inbound:
 
 
 def encode_reply(reply: Reply) -> str:
-    return json.dumps({"text": reply.text, "choices": [[c.label, c.content] for c in reply.choices]},
-                      ensure_ascii=False)
+    return json.dumps(
+        {"text": reply.text, "choices": [[c.label, c.content] for c in reply.choices]}, ensure_ascii=False
+    )
 
 
 def decode_reply(stored: str) -> Reply:
@@ -90,8 +91,14 @@ class ChatService:
                 account = self._account(session, inbound.openid, now)
                 outcome = respond(saved, inbound.user_input, load_context(session, account))
                 reply = self._apply(session, account, key, outcome, now)
-                session.add(InboundMessage(dedup_key=inbound.dedup_key, openid=inbound.openid,
-                                           reply=encode_reply(reply), created_at=now))
+                session.add(
+                    InboundMessage(
+                        dedup_key=inbound.dedup_key,
+                        openid=inbound.openid,
+                        reply=encode_reply(reply),
+                        created_at=now,
+                    )
+                )
         except Refused as refusal:
             reply = Reply(refusal.message + "\n发送“自评”查看当前进度。")
             outcome = None
@@ -107,8 +114,9 @@ class ChatService:
             self._store.set(key, outcome.state.to_dict())
         return reply
 
-    def _apply(self, session: Session, account: Account, key: StorageKey, outcome: Outcome,
-               now: datetime) -> Reply:
+    def _apply(
+        self, session: Session, account: Account, key: StorageKey, outcome: Outcome, now: datetime
+    ) -> Reply:
         reply = outcome.reply
         for command in outcome.commands:
             if isinstance(command, RedeemInvitation):
@@ -117,8 +125,9 @@ class ChatService:
                 apply(session, account, command, now)
         return reply if reply is not None else Reply("")
 
-    def _redeem(self, session: Session, account: Account, key: StorageKey, command: RedeemInvitation,
-                now: datetime) -> BindResult:
+    def _redeem(
+        self, session: Session, account: Account, key: StorageKey, command: RedeemInvitation, now: datetime
+    ) -> BindResult:
         """Redeem a code, refusing once a user has failed too often within the hour."""
         window = binding.FAILED_ATTEMPT_WINDOW
         if self._store.count(key, FAILED_BIND_PART, window) >= binding.MAX_FAILED_ATTEMPTS:
@@ -148,8 +157,14 @@ class ChatService:
         """Record a refused turn so that WeChat's retry of it gets the same answer."""
         try:
             with self._sessions.begin() as session:
-                session.add(InboundMessage(dedup_key=inbound.dedup_key, openid=inbound.openid,
-                                           reply=encode_reply(reply), created_at=now))
+                session.add(
+                    InboundMessage(
+                        dedup_key=inbound.dedup_key,
+                        openid=inbound.openid,
+                        reply=encode_reply(reply),
+                        created_at=now,
+                    )
+                )
         except IntegrityError:
             log.info("refusal for %s already recorded", inbound.dedup_key)
 

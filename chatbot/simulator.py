@@ -28,8 +28,13 @@ def http_transport(url: str, timeout: float = 10.0) -> Transport:
     session = requests.Session()
 
     def post(params: dict[str, str], body: bytes) -> tuple[int, str]:
-        response = session.post(url, params=params, data=body, timeout=timeout,
-                                headers={"Content-Type": "text/xml; charset=utf-8"})
+        response = session.post(
+            url,
+            params=params,
+            data=body,
+            timeout=timeout,
+            headers={"Content-Type": "text/xml; charset=utf-8"},
+        )
         return response.status_code, response.content.decode("utf-8")
 
     return post
@@ -53,8 +58,10 @@ class Simulator:
 
     def _envelope(self, msg_type: str, body: str, with_id: bool = True) -> str:
         msg_id = f"<MsgId>{next(_msg_ids)}</MsgId>" if with_id else ""
-        return (f"<xml>{_cdata('ToUserName', ACCOUNT)}{_cdata('FromUserName', self.openid)}"
-                f"<CreateTime>{int(self.clock())}</CreateTime>{_cdata('MsgType', msg_type)}{body}{msg_id}</xml>")
+        return (
+            f"<xml>{_cdata('ToUserName', ACCOUNT)}{_cdata('FromUserName', self.openid)}"
+            f"<CreateTime>{int(self.clock())}</CreateTime>{_cdata('MsgType', msg_type)}{body}{msg_id}</xml>"
+        )
 
     def text(self, content: str) -> tuple[int, str]:
         return self.post(self._envelope("text", _cdata("Content", content)))
@@ -88,8 +95,12 @@ class Simulator:
     def sign(self, xml: str) -> tuple[dict[str, str], bytes]:
         """Query parameters and body of a push, signed (and in safe mode encrypted) as WeChat does."""
         timestamp, nonce = str(int(self.clock())), secrets.token_hex(5)
-        params = {"signature": signature(self.token, timestamp, nonce), "timestamp": timestamp,
-                  "nonce": nonce, "openid": self.openid}
+        params = {
+            "signature": signature(self.token, timestamp, nonce),
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "openid": self.openid,
+        }
         body = xml
         if self.aes_key:
             crypto = WeChatCrypto(self.token, self.aes_key, self.app_id)
@@ -116,8 +127,9 @@ class Simulator:
         data = xmltodict.parse(body)["xml"]
         if "Encrypt" in data:
             crypto = WeChatCrypto(self.token, self.aes_key or "", self.app_id)
-            data = xmltodict.parse(crypto.decrypt_message(body, data["MsgSignature"], data["TimeStamp"],
-                                                          data["Nonce"]))["xml"]
+            data = xmltodict.parse(
+                crypto.decrypt_message(body, data["MsgSignature"], data["TimeStamp"], data["Nonce"])
+            )["xml"]
         return data.get("Content") or ""
 
     def say(self, content: str) -> str:

@@ -26,8 +26,12 @@ def verify_url() -> Response:
     """WeChat's URL check: echo echostr when the signature is right."""
     args = request.args
     try:
-        wechat.verify_signature(args.get("signature", ""), current_app.config["WECHAT_TOKEN"],
-                                args.get("timestamp", ""), args.get("nonce", ""))
+        wechat.verify_signature(
+            args.get("signature", ""),
+            current_app.config["WECHAT_TOKEN"],
+            args.get("timestamp", ""),
+            args.get("nonce", ""),
+        )
     except ProtocolError as error:
         return _text(error.reason, error.status)
     return _text(args.get("echostr", ""))
@@ -62,9 +66,11 @@ def receive() -> Response:
         return _text(error.reason, error.status)
 
     try:
-        reply = service.handle(Inbound(message.source, wechat.dedup_key(message), wechat.to_user_input(message)))
+        reply = service.handle(
+            Inbound(message.source, wechat.dedup_key(message), wechat.to_user_input(message))
+        )
         text = wechat.render_text(reply)
-    except Exception:  # noqa: BLE001 — the user gets an apology, never a 500; the error is logged
+    except Exception:
         log.exception("failed to handle a message from %s", message.source)
         text = APOLOGY
     if not text:

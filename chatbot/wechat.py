@@ -26,7 +26,9 @@ from dialogs.engine import MAX_REPLY_BYTES, Reply, UserInput
 MAX_BODY_BYTES = 64 * 1024
 REPLAY_WINDOW_SECONDS = 300
 _CDATA_OPEN = b"<![CDATA["
-_LINK = re.compile(r'<a href="weixin://bizmsgmenu\?msgmenucontent=(?P<content>[^&"]*)&msgmenuid=\d+">(?P<label>[^<]*)</a>')
+_LINK = re.compile(
+    r'<a href="weixin://bizmsgmenu\?msgmenucontent=(?P<content>[^&"]*)&msgmenuid=\d+">(?P<label>[^<]*)</a>'
+)
 
 
 class ProtocolError(Exception):

@@ -41,8 +41,9 @@ def start(code: str, state: DialogState) -> Outcome:
     if not code:
         return Outcome(Reply("请发送“绑定 邀请码”，如：绑定 AB12CD34。邀请码由上级工会提供。"), state)
     if not CODE_PATTERN.match(code):
-        return Outcome(Reply(f"“{code[:32]}”不是有效的邀请码格式。邀请码由字母和数字组成，如：绑定 AB12CD34。"),
-                       state)
+        return Outcome(
+            Reply(f"“{code[:32]}”不是有效的邀请码格式。邀请码由字母和数字组成，如：绑定 AB12CD34。"), state
+        )
     return Outcome(None, state, (RedeemInvitation(code),))
 
 
@@ -64,5 +65,7 @@ def reply(result: BindResult) -> Reply:
     if result.status == BindStatus.USED_UP:
         return Reply("这个邀请码的使用次数已满，请向上级工会重新索取。")
     if result.status == BindStatus.RATE_LIMITED:
-        return Reply(f"邀请码错误次数过多（每小时最多 {MAX_FAILED_ATTEMPTS} 次），请一小时后再试，或联系上级工会。")
+        return Reply(
+            f"邀请码错误次数过多（每小时最多 {MAX_FAILED_ATTEMPTS} 次），请一小时后再试，或联系上级工会。"
+        )
     return Reply("邀请码不正确，请核对后重新发送“绑定 邀请码”。")

@@ -67,7 +67,9 @@ class DialogState:
         values: dict[str, Any] = {}
         for f in fields(cls):
             value = data.get(f.name, getattr(defaults, f.name))
-            values[f.name] = value if isinstance(value, type(getattr(defaults, f.name))) else getattr(defaults, f.name)
+            values[f.name] = (
+                value if isinstance(value, type(getattr(defaults, f.name))) else getattr(defaults, f.name)
+            )
         return cls(**values)
 
     @property

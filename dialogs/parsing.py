@@ -10,12 +10,32 @@ from dialogs.engine import UserInput
 
 #: The command words of design §6.
 WORDS: tuple[str, ...] = (
-    "绑定", "自评", "满分", "上一项", "跳过", "修改", "查看", "暂停", "提交", "进度", "帮助",
-    "上一页", "下一页", "继续",
+    "绑定",
+    "自评",
+    "满分",
+    "上一项",
+    "跳过",
+    "修改",
+    "查看",
+    "暂停",
+    "提交",
+    "进度",
+    "帮助",
+    "上一页",
+    "下一页",
+    "继续",
 )
 SYNONYMS: dict[str, str] = {
-    "?": "帮助", "help": "帮助", "菜单": "帮助", "返回": "上一项", "上一题": "上一项",
-    "下一项": "跳过", "下一题": "跳过", "汇总": "查看", "开始自评": "自评", "自查自评": "自评",
+    "?": "帮助",
+    "help": "帮助",
+    "菜单": "帮助",
+    "返回": "上一项",
+    "上一题": "上一项",
+    "下一项": "跳过",
+    "下一题": "跳过",
+    "汇总": "查看",
+    "开始自评": "自评",
+    "自查自评": "自评",
 }
 #: Menu CLICK keys (nianjian menu push) → the word they stand for.
 CLICK_KEYS: dict[str, str] = {"SELF_CHECK": "自评", "HELP": "帮助", "PROGRESS": "进度"}
@@ -57,7 +77,7 @@ def parse(user_input: UserInput) -> Intent:
         scene = user_input.text.strip()
         for prefix, word in SCENES.items():
             if scene.startswith(prefix):
-                return Intent("word", word, scene[len(prefix):].strip(), raw=scene)
+                return Intent("word", word, scene[len(prefix) :].strip(), raw=scene)
         return Intent("text", raw=scene)
     if user_input.kind != "text":
         return Intent("text", raw=user_input.text)

@@ -46,8 +46,11 @@ def _idle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
         if intent.word == "进度":
             return Outcome(Reply(progress(ctx)), DialogState())
     if ctx.has_role("chair") and ctx.self_check is not None and ctx.self_check.editable:
-        hint = ("照片要作为某一项的佐证：请先发送“自评”进入该项，再发送照片。" if intent.kind == "photo"
-                else "当前没有进行中的问卷。发送“自评”继续自查自评。")
+        hint = (
+            "照片要作为某一项的佐证：请先发送“自评”进入该项，再发送照片。"
+            if intent.kind == "photo"
+            else "当前没有进行中的问卷。发送“自评”继续自查自评。"
+        )
         choices: tuple[Choice, ...] = (Choice("自评", "自评"), Choice("帮助", "帮助"))
     elif ctx.bound:
         hint = "没有看懂这条消息。"
@@ -70,5 +73,7 @@ def progress(ctx: UserContext) -> str:
     if ctx.self_check is not None:
         lines.append(selfcheck.progress_text(ctx.self_check, get_rubric(ctx.self_check.rubric_key)))
     elif ctx.has_role("chair"):
-        lines.append("本年度年检尚未开启。" if ctx.campaign_year is None else "您的工会不在本年度年检范围内。")
+        lines.append(
+            "本年度年检尚未开启。" if ctx.campaign_year is None else "您的工会不在本年度年检范围内。"
+        )
     return "\n".join(lines)

@@ -92,7 +92,9 @@ def summary_pages(view: SelfCheckView, rubric: Rubric) -> list[str]:
         subtotal = raw_total(view.scores[i.no] for i in items if i.no in view.scores)
         lines.append(f"▍{dimension}（小计 {format_score(subtotal)}/{rubric.dimension_max(dimension)}）")
         for item in items:
-            score = f"{format_score(view.scores[item.no])}/{item.points}" if item.no in view.scores else "未答"
+            score = (
+                f"{format_score(view.scores[item.no])}/{item.points}" if item.no in view.scores else "未答"
+            )
             photos = f" 📷{view.evidence[item.no]}" if view.evidence.get(item.no) else ""
             snippet = item.text[:SNIPPET_CHARS] + ("…" if len(item.text) > SNIPPET_CHARS else "")
             lines.append(f"{item.no}. {score}{photos} {snippet}")
@@ -181,26 +183,54 @@ def _with_photo(view: SelfCheckView, no: int) -> SelfCheckView:
     return SelfCheckView(**{**view.__dict__, "evidence": evidence})
 
 
-def _ask(state: DialogState, view: SelfCheckView, rubric: Rubric, no: int, prefix: str = "",
-         commands: tuple[Command, ...] = ()) -> Outcome:
-    new = DialogState(NAME, ASK, item=no, inspection_id=view.inspection_id, rubric_key=rubric.key,
-                      rubric_version=rubric.version)
+def _ask(
+    state: DialogState,
+    view: SelfCheckView,
+    rubric: Rubric,
+    no: int,
+    prefix: str = "",
+    commands: tuple[Command, ...] = (),
+) -> Outcome:
+    new = DialogState(
+        NAME,
+        ASK,
+        item=no,
+        inspection_id=view.inspection_id,
+        rubric_key=rubric.key,
+        rubric_version=rubric.version,
+    )
     return Outcome(question(view, rubric, no, prefix), new, commands)
 
 
-def _review(view: SelfCheckView, rubric: Rubric, page: int, item: int, prefix: str = "",
-            commands: tuple[Command, ...] = ()) -> Outcome:
-    new = DialogState(NAME, REVIEW, item=item, page=page, inspection_id=view.inspection_id,
-                      rubric_key=rubric.key, rubric_version=rubric.version)
+def _review(
+    view: SelfCheckView,
+    rubric: Rubric,
+    page: int,
+    item: int,
+    prefix: str = "",
+    commands: tuple[Command, ...] = (),
+) -> Outcome:
+    new = DialogState(
+        NAME,
+        REVIEW,
+        item=item,
+        page=page,
+        inspection_id=view.inspection_id,
+        rubric_key=rubric.key,
+        rubric_version=rubric.version,
+    )
     return Outcome(review(view, rubric, page, prefix), new, commands)
 
 
-def _after_answer(view: SelfCheckView, rubric: Rubric, no: int, prefix: str,
-                  commands: tuple[Command, ...], skip: int = 0) -> Outcome:
+def _after_answer(
+    view: SelfCheckView, rubric: Rubric, no: int, prefix: str, commands: tuple[Command, ...], skip: int = 0
+) -> Outcome:
     following = next_unanswered(view, rubric, no, skip=skip)
     if following is None:
         if skip and skip not in view.scores:
-            return _review(view, rubric, 1, no, prefix + f"第 {skip} 项仍未作答，提交前需要补上。\n", commands)
+            return _review(
+                view, rubric, 1, no, prefix + f"第 {skip} 项仍未作答，提交前需要补上。\n", commands
+            )
         return _review(view, rubric, 1, no, prefix + "全部作答完毕！请核对后发送“提交”。\n", commands)
     return _ask(DialogState(), view, rubric, following, prefix, commands)
 
@@ -212,8 +242,11 @@ def _wrong(state: DialogState, ctx: UserContext, view: SelfCheckView, rubric: Ru
     if count >= WRONG_INPUTS_BEFORE_HELP:
         prefix = reason + "\n" + too_many_wrong_inputs(ctx) + "\n\n"
         count = 0
-    outcome = (_ask(state, view, rubric, state.item, prefix) if state.step == ASK
-               else _review(view, rubric, state.page, state.item, prefix))
+    outcome = (
+        _ask(state, view, rubric, state.item, prefix)
+        if state.step == ASK
+        else _review(view, rubric, state.page, state.item, prefix)
+    )
     outcome.state.wrong_inputs = count
     return outcome
 
@@ -228,17 +261,23 @@ def start(ctx: UserContext, prefix: str = "") -> Outcome:
         return Outcome(Reply(prefix + _not_available(ctx)), DialogState())
     rubric = get_rubric(view.rubric_key)
     if not view.editable:
-        return Outcome(Reply(f"{prefix}自评已提交（{view.state_label}），答案已锁定。\n{result_text(view, rubric)}"),
-                       DialogState())
+        return Outcome(
+            Reply(f"{prefix}自评已提交（{view.state_label}），答案已锁定。\n{result_text(view, rubric)}"),
+            DialogState(),
+        )
     commands: tuple[Command, ...] = (StartSelfCheck(view.inspection_id),)
     first = next_unanswered(view, rubric, 0)
     if first is None:
-        return _review(view, rubric, 1, rubric.item_count, prefix + "全部作答完毕，请核对后发送“提交”。\n", commands)
+        return _review(
+            view, rubric, 1, rubric.item_count, prefix + "全部作答完毕，请核对后发送“提交”。\n", commands
+        )
     if view.scores:
         prefix += f"欢迎回来！已答 {len(view.scores)}/{rubric.item_count} 项，从第 {first} 项继续。\n"
     else:
-        prefix += (f"开始 {view.org_name} {view.year} 年度自查自评，共 {rubric.item_count} 项，"
-                   f"满分 {rubric.max_total} 分。随时发送“暂停”，进度自动保存。\n")
+        prefix += (
+            f"开始 {view.org_name} {view.year} 年度自查自评，共 {rubric.item_count} 项，"
+            f"满分 {rubric.max_total} 分。随时发送“暂停”，进度自动保存。\n"
+        )
     return _ask(DialogState(), view, rubric, first, prefix, commands)
 
 
@@ -260,28 +299,44 @@ def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     if state.rubric_version != rubric.version or state.rubric_key != rubric.key:
         return start(ctx, "评分标准已更新，已按新版标准为您重新定位。\n")
     if not view.editable:
-        return Outcome(Reply(f"自评已提交（{view.state_label}），答案已锁定。\n{result_text(view, rubric)}"),
-                       DialogState())
+        return Outcome(
+            Reply(f"自评已提交（{view.state_label}），答案已锁定。\n{result_text(view, rubric)}"),
+            DialogState(),
+        )
     handler = HANDLERS.get(state.step, _on_ask)
     return handler(state, intent, ctx, view, rubric)
 
 
-def _common(state: DialogState, intent: Intent, ctx: UserContext, view: SelfCheckView,
-            rubric: Rubric) -> Outcome | None:
+def _common(
+    state: DialogState, intent: Intent, ctx: UserContext, view: SelfCheckView, rubric: Rubric
+) -> Outcome | None:
     """Words that mean the same in every step."""
     word, arg = intent.word, intent.arg
     if intent.kind != "word":
         return None
     if word == "暂停":
-        return Outcome(Reply(f"已暂停。已答 {len(view.scores)}/{rubric.item_count} 项，进度已保存；"
-                             "发送“自评”从断点继续。", (Choice("自评", "自评"),)), DialogState())
+        return Outcome(
+            Reply(
+                f"已暂停。已答 {len(view.scores)}/{rubric.item_count} 项，进度已保存；发送“自评”从断点继续。",
+                (Choice("自评", "自评"),),
+            ),
+            DialogState(),
+        )
     if word == "提交":
         missing = missing_items(view, rubric)
         if missing:
-            return _ask(state, view, rubric, missing[0],
-                        f"还有 {len(missing)} 项未作答：第 {_numbers(missing)} 项。请先补全再提交。\n")
-        return Outcome(Reply("自评已提交！各项答案已锁定，上级工会将进行组织评定。\n" + result_text(view, rubric)),
-                       DialogState(), (SubmitSelfCheck(view.inspection_id),))
+            return _ask(
+                state,
+                view,
+                rubric,
+                missing[0],
+                f"还有 {len(missing)} 项未作答：第 {_numbers(missing)} 项。请先补全再提交。\n",
+            )
+        return Outcome(
+            Reply("自评已提交！各项答案已锁定，上级工会将进行组织评定。\n" + result_text(view, rubric)),
+            DialogState(),
+            (SubmitSelfCheck(view.inspection_id),),
+        )
     if word == "修改":
         if not arg.isdigit() or not 1 <= int(arg) <= rubric.item_count:
             return _wrong(state, ctx, view, rubric, f"请发送“修改 N”，N 为 1 到 {rubric.item_count} 的项号。")
@@ -306,8 +361,9 @@ def _redo(state: DialogState, view: SelfCheckView, rubric: Rubric, prefix: str) 
     return _ask(state, view, rubric, state.item, prefix)
 
 
-def _on_ask(state: DialogState, intent: Intent, ctx: UserContext, view: SelfCheckView,
-            rubric: Rubric) -> Outcome:
+def _on_ask(
+    state: DialogState, intent: Intent, ctx: UserContext, view: SelfCheckView, rubric: Rubric
+) -> Outcome:
     no = state.item if 1 <= state.item <= rubric.item_count else 1
     state = DialogState(**{**state.__dict__, "item": no, "step": ASK})
     item = rubric.item(no)
@@ -322,14 +378,22 @@ def _on_ask(state: DialogState, intent: Intent, ctx: UserContext, view: SelfChec
         return _after_answer(updated, rubric, no, prefix, (SaveSelfScore(view.inspection_id, no, score),))
     if intent.kind == "photo":
         updated = _with_photo(view, no)
-        return _ask(state, updated, rubric, no, f"✓ 已收到第 {no} 项的佐证照片（共 {updated.evidence[no]} 张）。\n",
-                    (AddEvidence(view.inspection_id, no, intent.media_id, intent.pic_url),))
+        return _ask(
+            state,
+            updated,
+            rubric,
+            no,
+            f"✓ 已收到第 {no} 项的佐证照片（共 {updated.evidence[no]} 张）。\n",
+            (AddEvidence(view.inspection_id, no, intent.media_id, intent.pic_url),),
+        )
     if intent.kind == "word" and intent.word == "上一项":
         if no == 1:
             return _ask(state, view, rubric, 1, "已经是第一项了。\n")
         return _ask(state, view, rubric, no - 1)
     if intent.kind == "word" and intent.word == "跳过":
-        return _after_answer(view, rubric, no, f"已跳过第 {no} 项，稍后可发送“修改 {no}”补答。\n", (), skip=no)
+        return _after_answer(
+            view, rubric, no, f"已跳过第 {no} 项，稍后可发送“修改 {no}”补答。\n", (), skip=no
+        )
     common = _common(state, intent, ctx, view, rubric)
     if common is not None:
         return common
@@ -338,8 +402,9 @@ def _on_ask(state: DialogState, intent: Intent, ctx: UserContext, view: SelfChec
     return _wrong(state, ctx, view, rubric, _not_understood(intent, item.points))
 
 
-def _on_review(state: DialogState, intent: Intent, ctx: UserContext, view: SelfCheckView,
-               rubric: Rubric) -> Outcome:
+def _on_review(
+    state: DialogState, intent: Intent, ctx: UserContext, view: SelfCheckView, rubric: Rubric
+) -> Outcome:
     if intent.kind == "word" and intent.word in ("上一页", "下一页"):
         page = state.page + (1 if intent.word == "下一页" else -1)
         return _review(view, rubric, page, state.item)
@@ -349,8 +414,13 @@ def _on_review(state: DialogState, intent: Intent, ctx: UserContext, view: SelfC
     if common is not None:
         return common
     if intent.kind == "number" or intent.kind == "photo":
-        return _wrong(state, ctx, view, rubric,
-                      "现在是汇总页面。要填写或修改某一项，请先发送“修改 N”（N 为项号），或发送“继续”回到作答。")
+        return _wrong(
+            state,
+            ctx,
+            view,
+            rubric,
+            "现在是汇总页面。要填写或修改某一项，请先发送“修改 N”（N 为项号），或发送“继续”回到作答。",
+        )
     return _wrong(state, ctx, view, rubric, "没有看懂您的指令。发送“修改 N”修改第 N 项，“提交”提交自评。")
 
 

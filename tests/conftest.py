@@ -46,7 +46,9 @@ def service_url(name: str) -> str | None:
 
 
 def reset_postgres(url: str) -> None:
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    engine = create_engine(
+        url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
     with engine.connect() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
@@ -88,15 +90,25 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     reset_postgres(db_url)
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
-    yield Backend("postgres+redis", Config.from_env({"DATABASE_URL": db_url}).database_url,
-                  RedisStateStore(client), RedisUserLock(client), client)
+    yield Backend(
+        "postgres+redis",
+        Config.from_env({"DATABASE_URL": db_url}).database_url,
+        RedisStateStore(client),
+        RedisUserLock(client),
+        client,
+    )
     client.flushdb()
     client.close()
 
 
 def make_config(backend: Backend, tmp_path: Path, **env: str) -> Config:
-    values = {"DATABASE_URL": backend.database_url, "WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID,
-              "NIANJIAN_INSTANCE": str(tmp_path / "instance"), "SECRET_KEY": "test-secret"}
+    values = {
+        "DATABASE_URL": backend.database_url,
+        "WECHAT_TOKEN": TOKEN,
+        "WECHAT_APP_ID": APP_ID,
+        "NIANJIAN_INSTANCE": str(tmp_path / "instance"),
+        "SECRET_KEY": "test-secret",
+    }
     return Config.from_env(values | env)
 
 
@@ -121,7 +133,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def user(client: FlaskClient):  # noqa: ANN201 — a factory
+def user(client: FlaskClient):
     def make(openid: str, aes_key: str | None = None) -> Simulator:
         return Simulator(transport_for(client), openid, TOKEN, APP_ID, aes_key)
 

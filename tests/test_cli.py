@@ -12,22 +12,34 @@ from chatbot.cli import main
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201 — a runner
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("NIANJIAN_INSTANCE", str(tmp_path / "instance"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     runner = CliRunner()
 
-    def invoke(*args: str):  # noqa: ANN202
+    def invoke(*args: str):
         return runner.invoke(main, list(args))
 
     return invoke
 
 
-def test_org_add_invite_and_campaign(run) -> None:  # noqa: ANN001
+def test_org_add_invite_and_campaign(run) -> None:
     assert run("org", "add", "--code", "GY", "--name", "固原市总工会").exit_code == 0
     assert run("org", "add", "--code", "XJ", "--name", "西吉县总工会", "--parent", "GY").exit_code == 0
-    result = run("org", "add", "--code", "XJ-001", "--name", "宏达工会", "--rubric", "non_public",
-                 "--parent", "XJ", "--members", "46")
+    result = run(
+        "org",
+        "add",
+        "--code",
+        "XJ-001",
+        "--name",
+        "宏达工会",
+        "--rubric",
+        "non_public",
+        "--parent",
+        "XJ",
+        "--members",
+        "46",
+    )
     assert result.exit_code == 0, result.output
     duplicate = run("org", "add", "--code", "XJ-001", "--name", "again", "--parent", "XJ")
     assert duplicate.exit_code != 0 and "already exists" in duplicate.output
@@ -43,7 +55,7 @@ def test_org_add_invite_and_campaign(run) -> None:  # noqa: ANN001
     assert run("invite", "create", "--org", "NOPE", "--role", "member").exit_code != 0
 
 
-def test_import_csv_reports_every_bad_line_and_imports_nothing(run, tmp_path: Path) -> None:  # noqa: ANN001
+def test_import_csv_reports_every_bad_line_and_imports_nothing(run, tmp_path: Path) -> None:
     path = tmp_path / "orgs.csv"
     path.write_text(
         "code,name,rubric,parent,members\n"
@@ -58,16 +70,20 @@ def test_import_csv_reports_every_bad_line_and_imports_nothing(run, tmp_path: Pa
     assert result.exit_code != 0
     assert "line 4:" in result.output and "line 5:" in result.output and "line 6:" in result.output
     assert "line 3:" not in result.output
-    assert "nothing imported" in result.output and "members must be a whole number, got 'many'" in result.output
+    assert (
+        "nothing imported" in result.output and "members must be a whole number, got 'many'" in result.output
+    )
     assert run("org", "add", "--code", "GY", "--name", "固原市总工会").exit_code == 0  # GY was not imported
     good = tmp_path / "good.csv"
-    good.write_text("code,name,rubric,parent,members\nXJ-001,宏达工会,non_public,XJ,46\nXJ,西吉县总工会,,GY,\n",
-                    encoding="utf-8")
+    good.write_text(
+        "code,name,rubric,parent,members\nXJ-001,宏达工会,non_public,XJ,46\nXJ,西吉县总工会,,GY,\n",
+        encoding="utf-8",
+    )
     imported = run("org", "import", str(good))
     assert imported.exit_code == 0 and "imported 2" in imported.output
 
 
-def test_import_xlsx(run, tmp_path: Path) -> None:  # noqa: ANN001
+def test_import_xlsx(run, tmp_path: Path) -> None:
     book = Workbook()
     sheet = book.active
     sheet.append(["code", "name", "rubric", "parent", "members"])
@@ -79,7 +95,7 @@ def test_import_xlsx(run, tmp_path: Path) -> None:  # noqa: ANN001
     assert result.exit_code == 0 and "imported 2" in result.output, result.output
 
 
-def test_demo_prints_invitation_codes_and_can_run_twice(run) -> None:  # noqa: ANN001
+def test_demo_prints_invitation_codes_and_can_run_twice(run) -> None:
     first = run("demo")
     assert first.exit_code == 0, first.output
     for name in ("原州区总工会", "西吉县总工会", "隆德县总工会", "泾源县总工会", "彭阳县总工会", "开发区"):

@@ -22,7 +22,9 @@ class Chat:
     """A chair talking to the dialogs; a tiny stand-in for the service applies the score commands."""
 
     def __init__(self, rubric_key: str = "non_public", editable: bool = True) -> None:
-        self.view = SelfCheckView(7, "宏达工会", 2026, rubric_key, get_rubric(rubric_key).version, "自评中", editable)
+        self.view = SelfCheckView(
+            7, "宏达工会", 2026, rubric_key, get_rubric(rubric_key).version, "自评中", editable
+        )
         self.state: dict | None = None
         self.commands: list = []
 
@@ -120,7 +122,7 @@ def test_submit_lists_missing_items_then_submits_with_the_result() -> None:
     missing = chat.send("提交")
     assert "还有 43 项未作答" in missing and chat.commands == []
     for no in range(1, 44):
-        chat.send("修改 %d" % no)
+        chat.send(f"修改 {no}")
         chat.send("满分" if no != 7 else "0.5")
     result = chat.send("提交")
     assert chat.commands == [SubmitSelfCheck(7)]
@@ -188,9 +190,23 @@ def test_no_campaign_is_explained() -> None:
 
 
 @pytest.mark.parametrize("rubric", all_rubrics(), ids=lambda r: r.key)
-def test_every_question_of_every_sheet_fits_a_reply(rubric) -> None:  # noqa: ANN001
-    view = SelfCheckView(1, "某某有限公司工会", 2026, rubric.key, rubric.version, "自评中", True,
-                         scores={i.no: Decimal("0.5") for i in rubric.items}, evidence={i.no: 9 for i in rubric.items})
+def test_every_question_of_every_sheet_fits_a_reply(rubric) -> None:
+    view = SelfCheckView(
+        1,
+        "某某有限公司工会",
+        2026,
+        rubric.key,
+        rubric.version,
+        "自评中",
+        True,
+        scores={i.no: Decimal("0.5") for i in rubric.items},
+        evidence={i.no: 9 for i in rubric.items},
+    )
     for item in rubric.items:
-        reply = question(view, rubric, item.no, prefix="本项分值为 5 分，请输入 0 到 5 分，可以是整数或半分（如 4 或 4.5）。\n")
+        reply = question(
+            view,
+            rubric,
+            item.no,
+            prefix="本项分值为 5 分，请输入 0 到 5 分，可以是整数或半分（如 4 或 4.5）。\n",
+        )
         assert reply_bytes(reply) <= MAX_REPLY_BYTES, item.no

@@ -35,7 +35,7 @@ def scores(db: Session) -> dict[int, Decimal]:
 
 
 def test_a_chair_completes_the_non_public_self_check(
-    backend: Backend, tmp_path: Path, app: Flask, user, db: Session, city: City  # noqa: ANN001
+    backend: Backend, tmp_path: Path, app: Flask, user, db: Session, city: City
 ) -> None:
     chair = user("chair-1")
     assert "绑定成功" in chair.say(f"绑定 {city.chair_code}")
@@ -101,7 +101,7 @@ def test_a_chair_completes_the_non_public_self_check(
     restarted.extensions["nianjian.engine"].dispose()
 
 
-def test_evidence_is_stored_per_item(user, db: Session, city: City) -> None:  # noqa: ANN001
+def test_evidence_is_stored_per_item(user, db: Session, city: City) -> None:
     chair = user("chair-photo")
     chair.say(f"绑定 {city.chair_code}")
     chair.say("自评")
@@ -114,7 +114,7 @@ def test_evidence_is_stored_per_item(user, db: Session, city: City) -> None:  # 
     assert rows == [(1, "m1"), (1, "m2"), (2, "m3")]
 
 
-def test_binding_by_qr_scan_and_by_subscribing_through_a_qr_code(user, db: Session, city: City) -> None:  # noqa: ANN001
+def test_binding_by_qr_scan_and_by_subscribing_through_a_qr_code(user, db: Session, city: City) -> None:
     scanner = user("scan-1")
     assert "绑定成功" in scanner.reply_text(*scanner.scan(f"inv:{city.member_code}"))
     newcomer = user("sub-1")
@@ -124,17 +124,18 @@ def test_binding_by_qr_scan_and_by_subscribing_through_a_qr_code(user, db: Sessi
     assert "欢迎关注" in user("sub-2").reply_text(*user("sub-2").subscribe())
 
 
-def test_menu_click_starts_the_self_check(user, city: City) -> None:  # noqa: ANN001
+def test_menu_click_starts_the_self_check(user, city: City) -> None:
     chair = user("click-1")
     chair.say(f"绑定 {city.chair_code}")
     assert "【1/43】" in chair.reply_text(*chair.click("SELF_CHECK"))
 
 
-def test_invitations_expire_run_out_and_resist_guessing(user, db: Session, city: City) -> None:  # noqa: ANN001
+def test_invitations_expire_run_out_and_resist_guessing(user, db: Session, city: City) -> None:
     with db.begin():
         single = admin.create_invitation(db, "XJ-001", "member", uses=1)
-        expired = admin.create_invitation(db, "XJ-001", "member", days=1,
-                                          now=datetime.now(UTC) - timedelta(days=2))
+        expired = admin.create_invitation(
+            db, "XJ-001", "member", days=1, now=datetime.now(UTC) - timedelta(days=2)
+        )
     assert "绑定成功" in user("a").say(f"绑定 {single.code}")
     assert "使用次数已满" in user("b").say(f"绑定 {single.code}")
     assert "已过期" in user("c").say(f"绑定 {expired.code}")
@@ -148,7 +149,7 @@ def test_invitations_expire_run_out_and_resist_guessing(user, db: Session, city:
     assert db.scalar(select(func.count()).select_from(RoleBinding).where(RoleBinding.role == "chair")) == 0
 
 
-def test_a_retried_message_is_applied_once_and_answered_alike(user, db: Session, city: City) -> None:  # noqa: ANN001
+def test_a_retried_message_is_applied_once_and_answered_alike(user, db: Session, city: City) -> None:
     chair = user("retry-1")
     chair.say(f"绑定 {city.chair_code}")
     chair.say("自评")
@@ -161,7 +162,7 @@ def test_a_retried_message_is_applied_once_and_answered_alike(user, db: Session,
     assert "【3/43】" in chair.say("3")
 
 
-def test_a_retried_event_is_applied_once(user, db: Session, city: City) -> None:  # noqa: ANN001
+def test_a_retried_event_is_applied_once(user, db: Session, city: City) -> None:
     fixed = int(time.time())
     scanner = Simulator(user("evt-1").transport, "evt-1", TOKEN, APP_ID, clock=lambda: fixed)
     first = scanner.reply_text(*scanner.scan(f"inv:{city.chair_code}"))
@@ -171,7 +172,7 @@ def test_a_retried_event_is_applied_once(user, db: Session, city: City) -> None:
 
 
 def test_concurrent_retries_of_one_message_apply_one_answer(
-    app: Flask, user, db: Session, city: City  # noqa: ANN001
+    app: Flask, user, db: Session, city: City
 ) -> None:
     chair = user("burst-1")
     chair.say(f"绑定 {city.chair_code}")
@@ -193,7 +194,10 @@ def test_concurrent_retries_of_one_message_apply_one_answer(
     assert len(set(replies)) == 1 and "【3/43】" in replies[0]
     assert scores(db) == {1: Decimal("5.0"), 2: Decimal("4.0")}
     db.expire_all()
-    assert db.scalar(select(func.count()).select_from(InboundMessage).where(InboundMessage.openid == "burst-1")) == 4
+    assert (
+        db.scalar(select(func.count()).select_from(InboundMessage).where(InboundMessage.openid == "burst-1"))
+        == 4
+    )
 
 
 def test_different_users_are_served_in_parallel(app: Flask, db: Session, city: City) -> None:
@@ -215,7 +219,7 @@ def test_different_users_are_served_in_parallel(app: Flask, db: Session, city: C
     assert db.scalar(select(func.count()).select_from(RoleBinding)) == 10
 
 
-def test_three_wrong_inputs_in_a_row_explain_the_commands(user, city: City) -> None:  # noqa: ANN001
+def test_three_wrong_inputs_in_a_row_explain_the_commands(user, city: City) -> None:
     chair = user("wrong-1")
     chair.say(f"绑定 {city.chair_code}")
     chair.say("自评")
@@ -225,7 +229,7 @@ def test_three_wrong_inputs_in_a_row_explain_the_commands(user, city: City) -> N
     assert "好像遇到了困难" in third and "暂停" in third and "【1/43】" in third
 
 
-def test_progress_and_help(user, city: City) -> None:  # noqa: ANN001
+def test_progress_and_help(user, city: City) -> None:
     chair = user("prog-1")
     assert "还没有绑定身份" in chair.say("进度")
     chair.say(f"绑定 {city.chair_code}")

@@ -38,19 +38,24 @@ def signed(token: str = TOKEN, timestamp: str | None = None, nonce: str = "12345
 
 
 def text_xml(openid: str, content: str, msg_id: int = 1) -> str:
-    return (f"<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+    )
 
 
-def post(client: FlaskClient, body: str | bytes, params: dict[str, str] | None = None):  # noqa: ANN201
-    return client.post("/wechat", query_string=signed() if params is None else params, data=body, content_type="text/xml")
+def post(client: FlaskClient, body: str | bytes, params: dict[str, str] | None = None):
+    return client.post(
+        "/wechat", query_string=signed() if params is None else params, data=body, content_type="text/xml"
+    )
 
 
 def test_the_official_encryption_sample_decrypts() -> None:
     crypto = Crypto("spamtest", "wx2c2769f8efd9abc2", ("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",))
-    plain = crypto.decrypt(SAMPLE_BODY.encode(), "5d197aaffba7e9b25a30732f161a50dee96bd5fa", "1409735669",
-                           "1320562132")
+    plain = crypto.decrypt(
+        SAMPLE_BODY.encode(), "5d197aaffba7e9b25a30732f161a50dee96bd5fa", "1409735669", "1320562132"
+    )
     message = xmltodict.parse(plain)["xml"]
     assert message["Content"] == "abcdteT" and message["FromUserName"] == "oyORnuP8q7ou2gfYjqLzSIWZf0rs"
 
@@ -58,7 +63,9 @@ def test_the_official_encryption_sample_decrypts() -> None:
 def test_the_official_sample_with_a_wrong_msg_signature_is_refused() -> None:
     crypto = Crypto("spamtest", "wx2c2769f8efd9abc2", ("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",))
     with pytest.raises(ProtocolError) as error:
-        crypto.decrypt(SAMPLE_BODY.encode(), "5d197aaffba7e9b25a30732f161a50dee96bd5fb", "1409735669", "1320562132")
+        crypto.decrypt(
+            SAMPLE_BODY.encode(), "5d197aaffba7e9b25a30732f161a50dee96bd5fb", "1409735669", "1320562132"
+        )
     assert error.value.status == 403
 
 
@@ -123,8 +130,9 @@ def test_a_body_over_64_kib_is_413(client: FlaskClient) -> None:
 
 def test_safe_mode_round_trip_and_key_rotation(backend: Backend, tmp_path: Path, city: City) -> None:
     # The account rotated its key: the new one is current, the old one still accepted.
-    config = make_config(backend, tmp_path, WECHAT_ENCODING_AES_KEY=OTHER_AES_KEY,
-                         WECHAT_ENCODING_AES_KEY_PREVIOUS=AES_KEY)
+    config = make_config(
+        backend, tmp_path, WECHAT_ENCODING_AES_KEY=OTHER_AES_KEY, WECHAT_ENCODING_AES_KEY_PREVIOUS=AES_KEY
+    )
     app = create_app(config, store=backend.store, lock=backend.lock)
     client = app.test_client()
     with_new_key = Simulator(transport_for(client), "safe-1", TOKEN, APP_ID, OTHER_AES_KEY)
@@ -133,9 +141,11 @@ def test_safe_mode_round_trip_and_key_rotation(backend: Backend, tmp_path: Path,
     status, body = with_old_key.text(f"绑定 {city.chair_code}")
     assert status == 200 and "<Encrypt>" in body  # the reply is encrypted with the current key
     assert "绑定成功" in Simulator(transport_for(client), "safe-2", TOKEN, APP_ID, OTHER_AES_KEY).reply_text(
-        status, body)
-    stranger = Simulator(transport_for(client), "safe-3", TOKEN, APP_ID,
-                         "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG")
+        status, body
+    )
+    stranger = Simulator(
+        transport_for(client), "safe-3", TOKEN, APP_ID, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
+    )
     assert stranger.text("帮助")[0] == 400
     app.extensions["nianjian.engine"].dispose()
 
@@ -145,7 +155,7 @@ def test_plaintext_post_without_safe_mode_configured_cannot_claim_aes(client: Fl
     assert post(client, SAMPLE_BODY, params).status_code == 400
 
 
-def test_user_text_with_cdata_terminator_is_echoed_safely(user, city: City) -> None:  # noqa: ANN001
+def test_user_text_with_cdata_terminator_is_echoed_safely(user, city: City) -> None:
     chair = user("u-cdata")
     chair.say(f"绑定 {city.chair_code}")
     chair.say("自评")
@@ -153,12 +163,12 @@ def test_user_text_with_cdata_terminator_is_echoed_safely(user, city: City) -> N
     assert "没有看懂“]]><MsgType>x”" in reply and "【1/43】" in reply
 
 
-def test_unsubscribe_answers_success(client: FlaskClient, user) -> None:  # noqa: ANN001
+def test_unsubscribe_answers_success(client: FlaskClient, user) -> None:
     status, body = user("u-unsub").event("unsubscribe")
     assert (status, body) == (200, "success")
 
 
-def test_an_internal_failure_answers_with_an_apology_not_a_500(user, db: Session, city: City) -> None:  # noqa: ANN001
+def test_an_internal_failure_answers_with_an_apology_not_a_500(user, db: Session, city: City) -> None:
     chair = user("chair-fail")
     chair.say(f"绑定 {city.chair_code}")
     chair.say("自评")
@@ -173,7 +183,7 @@ def test_an_internal_failure_answers_with_an_apology_not_a_500(user, db: Session
         assert db.scalar(select(func.count()).select_from(InboundMessage)) == handled
 
 
-def test_every_reply_carries_tap_links_for_the_likely_answers(user, city: City) -> None:  # noqa: ANN001
+def test_every_reply_carries_tap_links_for_the_likely_answers(user, city: City) -> None:
     chair = user("chair-links")
     chair.say(f"绑定 {city.chair_code}")
     labels = [label for label, _ in links_of(chair.say("自评"))]
@@ -181,11 +191,22 @@ def test_every_reply_carries_tap_links_for_the_likely_answers(user, city: City) 
 
 
 @pytest.mark.parametrize("rubric", all_rubrics(), ids=lambda r: r.key)
-def test_every_rendered_question_keeps_its_links_within_2048_bytes(rubric) -> None:  # noqa: ANN001
-    view = SelfCheckView(1, "某某有限公司工会", 2026, rubric.key, rubric.version, "自评中", True,
-                         scores={i.no: Decimal("0.5") for i in rubric.items}, evidence={i.no: 9 for i in rubric.items})
+def test_every_rendered_question_keeps_its_links_within_2048_bytes(rubric) -> None:
+    view = SelfCheckView(
+        1,
+        "某某有限公司工会",
+        2026,
+        rubric.key,
+        rubric.version,
+        "自评中",
+        True,
+        scores={i.no: Decimal("0.5") for i in rubric.items},
+        evidence={i.no: 9 for i in rubric.items},
+    )
     for item in rubric.items:
-        rendered = render_text(question(view, rubric, item.no, prefix="本项分值为 5 分，请输入 0 到 5 分。\n"))
+        rendered = render_text(
+            question(view, rubric, item.no, prefix="本项分值为 5 分，请输入 0 到 5 分。\n")
+        )
         assert len(rendered.encode()) <= 2048, item.no
         assert ("满分", "满分") in links_of(rendered), item.no
 

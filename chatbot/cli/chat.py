@@ -34,12 +34,16 @@ def _show(text: str) -> list[tuple[str, str]]:
 def chat(openid: str, url: str) -> None:
     """Chat with the webhook as WeChat user OPENID."""
     config = load_config()
-    sim = Simulator(http_transport(url), openid, config.wechat_token, config.wechat_app_id, config.wechat_aes_key)
+    sim = Simulator(
+        http_transport(url), openid, config.wechat_token, config.wechat_app_id, config.wechat_aes_key
+    )
     click.echo(f"模拟微信用户 {openid} → {url}（{'安全模式' if config.safe_mode else '明文模式'}）\n{HELP}")
     choices: list[tuple[str, str]] = []
     while True:
         try:
-            line = click.prompt(click.style("我", fg="cyan"), prompt_suffix=": ", default="", show_default=False)
+            line = click.prompt(
+                click.style("我", fg="cyan"), prompt_suffix=": ", default="", show_default=False
+            )
         except (EOFError, click.Abort):
             break
         line = line.strip()

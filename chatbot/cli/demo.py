@@ -51,6 +51,10 @@ def demo() -> None:
         for row in [CITY, *FEDERATIONS]:
             role = "admin" if row is CITY else "evaluator"
             invitation = admin.create_invitation(session, row.code, role, uses=10, actor="demo")
-            click.echo(f"  {row.code:<8} {row.name}  {'管理员' if row is CITY else '考评员'} {invitation.code}")
-    click.echo("\n接着：另开一个终端运行 `nianjian serve`，再运行 `nianjian chat --openid chair-1`，"
-               "发送“绑定 主席邀请码”，然后发送“自评”。")
+            click.echo(
+                f"  {row.code:<8} {row.name}  {'管理员' if row is CITY else '考评员'} {invitation.code}"
+            )
+    click.echo(
+        "\n接着：另开一个终端运行 `nianjian serve`，再运行 `nianjian chat --openid chair-1`，"
+        "发送“绑定 主席邀请码”，然后发送“自评”。"
+    )

@@ -53,9 +53,11 @@ def invite_create(org_code: str, role: str, uses: int, days: int) -> None:
     """Create an invitation; the code alone is printed on the last line."""
     with db_session() as session:
         invitation = admin.create_invitation(session, org_code, role, uses, days or None)
-        click.echo(f"{role} invitation for {org_code}: {uses} use(s), "
-                   + (f"valid {days} days" if days else "no expiry")
-                   + f"; bind with “绑定 {invitation.code}” or the QR scene inv:{invitation.code}")
+        click.echo(
+            f"{role} invitation for {org_code}: {uses} use(s), "
+            + (f"valid {days} days" if days else "no expiry")
+            + f"; bind with “绑定 {invitation.code}” or the QR scene inv:{invitation.code}"
+        )
         click.echo(invitation.code)
 
 

@@ -1,0 +1,53 @@
+"""The schema comes from the migrations and matches the models; configuration is checked at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from chatbot.config import Config, ConfigError
+from chatbot.db import make_engine, migrate
+from chatbot.models import Base
+from tests.conftest import AES_KEY, Backend
+
+
+def test_migrations_produce_exactly_the_models(backend: Backend) -> None:
+    engine = make_engine(backend.database_url)
+    migrate(engine)
+    migrate(engine)  # a second start changes nothing
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_defaults_need_no_configuration(tmp_path: Path) -> None:
+    config = Config.from_env({"NIANJIAN_INSTANCE": str(tmp_path)})
+    assert config.database_url == f"sqlite:///{tmp_path / 'nianjian.db'}"
+    assert config.redis_url is None and not config.safe_mode and config.uses_default_token
+    assert len(config.secret_key) == 64
+    assert Config.from_env({"NIANJIAN_INSTANCE": str(tmp_path)}).secret_key == config.secret_key
+
+
+def test_postgres_urls_use_psycopg(tmp_path: Path) -> None:
+    config = Config.from_env({"NIANJIAN_INSTANCE": str(tmp_path), "DATABASE_URL": "postgres://u@h/db"})
+    assert config.database_url == "postgresql+psycopg://u@h/db"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"WECHAT_ENCODING_AES_KEY": "short"}, "43-character"),
+        ({"WECHAT_ENCODING_AES_KEY": "!" * 43, "WECHAT_APP_ID": "wx1"}, "not base64"),
+        ({"WECHAT_ENCODING_AES_KEY": AES_KEY}, "WECHAT_APP_ID is required"),
+        ({"WECHAT_ENCODING_AES_KEY_PREVIOUS": AES_KEY}, "needs WECHAT_ENCODING_AES_KEY"),
+        ({"WECHAT_TOKEN": "has space"}, "WECHAT_TOKEN"),
+    ],
+)
+def test_bad_configuration_is_refused_at_start(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        Config.from_env({"NIANJIAN_INSTANCE": str(tmp_path), "SECRET_KEY": "x"} | env)
+    assert message in str(error.value)
