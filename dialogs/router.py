@@ -52,6 +52,9 @@ def _idle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
             else "当前没有进行中的问卷。发送“自评”继续自查自评。"
         )
         choices: tuple[Choice, ...] = (Choice("自评", "自评"), Choice("帮助", "帮助"))
+    elif ctx.self_check is not None:
+        hint = f"您的自评已提交（{ctx.self_check.state_label}），答案已锁定。"
+        choices = (Choice("进度", "进度"), Choice("帮助", "帮助"))
     elif ctx.bound:
         hint = "没有看懂这条消息。"
         choices = (Choice("帮助", "帮助"), Choice("进度", "进度"))

@@ -96,7 +96,7 @@ def test_a_chair_completes_the_non_public_self_check(
     # Locked after submission.
     locked = chair.say("自评")
     assert "答案已锁定" in locked
-    chair.say("5")
+    assert "您的自评已提交（自评已提交），答案已锁定" in chair.say("5")
     assert scores(db) == answered
     restarted.extensions["nianjian.engine"].dispose()
 

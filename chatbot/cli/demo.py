@@ -37,23 +37,26 @@ def demo() -> None:
     """Create the demo city (Guyuan's five counties, the development zone, unions of every rubric),
     open this year's campaign and print invitation codes."""
     year = datetime.now(ZoneInfo("Asia/Shanghai")).year
+    lines: list[str] = []
     with db_session() as session:
         known = set(session.scalars(select(Organisation.code)))
         for row in [CITY, *FEDERATIONS, *UNIONS]:
             if row.code not in known:
                 admin.add_org(session, row, actor="demo")
         admin.open_year(session, year, actor="demo")
-        click.echo(f"演示数据已就绪：{year} 年度年检已开启。邀请码（发送“绑定 邀请码”）：")
         for row in UNIONS:
             chair = admin.create_invitation(session, row.code, "chair", uses=10, actor="demo")
             member = admin.create_invitation(session, row.code, "member", uses=100, actor="demo")
-            click.echo(f"  {row.code:<8} {row.name}（{row.rubric}）  主席 {chair.code}  会员 {member.code}")
+            lines.append(f"  {row.code:<8} {row.name}（{row.rubric}）  主席 {chair.code}  会员 {member.code}")
         for row in [CITY, *FEDERATIONS]:
             role = "admin" if row is CITY else "evaluator"
             invitation = admin.create_invitation(session, row.code, role, uses=10, actor="demo")
-            click.echo(
+            lines.append(
                 f"  {row.code:<8} {row.name}  {'管理员' if row is CITY else '考评员'} {invitation.code}"
             )
+    # Printed only once committed, so that a closed pipe cannot lose the codes it shows.
+    click.echo(f"演示数据已就绪：{year} 年度年检已开启。邀请码（发送“绑定 邀请码”）：")
+    click.echo("\n".join(lines))
     click.echo(
         "\n接着：另开一个终端运行 `nianjian serve`，再运行 `nianjian chat --openid chair-1`，"
         "发送“绑定 主席邀请码”，然后发送“自评”。"
