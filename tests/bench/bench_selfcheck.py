@@ -66,7 +66,9 @@ def transport(session: requests.Session, url: str) -> Callable[[dict[str, str], 
     return post
 
 
-def drive(url: str, openids: list[str], messages: Callable[[int], list[str]], concurrency: int) -> dict[str, float]:
+def drive(
+    url: str, openids: list[str], messages: Callable[[int], list[str]], concurrency: int
+) -> dict[str, float]:
     """Each worker plays one chair at a time, sending its messages in order; latency per POST."""
     latencies: list[float] = []
     errors = 0
@@ -100,9 +102,26 @@ def drive(url: str, openids: list[str], messages: Callable[[int], list[str]], co
 
 def gunicorn(app: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--threads", "8", "--worker-class", "gthread", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            app,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            "8",
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -133,8 +152,13 @@ def main() -> None:
     engine.dispose()
 
     workers = 2 if redis_url else 1
-    env = os.environ | {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "WECHAT_TOKEN": TOKEN,
-                        "NIANJIAN_INSTANCE": str(workdir), "SECRET_KEY": "bench"}
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "WECHAT_TOKEN": TOKEN,
+        "NIANJIAN_INSTANCE": str(workdir),
+        "SECRET_KEY": "bench",
+    }
     port = free_port()
     service = gunicorn("chatbot.app:create_app()", port, workers, env)
     echo_port = free_port()
@@ -146,26 +170,40 @@ def main() -> None:
         openids = [f"bench-chair-{i}" for i in range(chairs)]
         # Binding and 自评 first (not measured).
         drive(url, openids, lambda i: [f"绑定 {codes[i]}", "自评"], 16)
-        print(f"database: {database_url.split('@')[-1]}  state: {'redis' if redis_url else 'in-process'}  "
-              f"gunicorn workers: {workers} × 8 threads  cores: {os.cpu_count()}")
+        print(
+            f"database: {database_url.split('@')[-1]}  state: {'redis' if redis_url else 'in-process'}  "
+            f"gunicorn workers: {workers} × 8 threads  cores: {os.cpu_count()}"
+        )
         print(f"{'target':<28}{'conc':>5}{'turns':>7}{'err':>5}{'turns/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
         rows = []
         answered = 0
         for concurrency in CONCURRENCIES:
             group = openids[:concurrency]
             start_item = answered
-            result = drive(url, group, lambda i, s=start_item: [
-                "满分" if (s + k) % 3 else "2.5" for k in range(TURNS_PER_CHAIR)], concurrency)
+            result = drive(
+                url,
+                group,
+                lambda i, s=start_item: ["满分" if (s + k) % 3 else "2.5" for k in range(TURNS_PER_CHAIR)],
+                concurrency,
+            )
             answered += TURNS_PER_CHAIR
-            baseline = drive(f"http://127.0.0.1:{echo_port}/wechat", group,
-                             lambda i: ["满分"] * TURNS_PER_CHAIR, concurrency)
+            baseline = drive(
+                f"http://127.0.0.1:{echo_port}/wechat",
+                group,
+                lambda i: ["满分"] * TURNS_PER_CHAIR,
+                concurrency,
+            )
             for name, row in (("self-check turn (service)", result), ("wechatpy echo (baseline)", baseline)):
-                print(f"{name:<28}{concurrency:>5}{row['turns']:>7}{row['errors']:>5}{row['turns_per_s']:>10.1f}"
-                      f"{row['p50_ms']:>9.1f}{row['p99_ms']:>9.1f}")
+                print(
+                    f"{name:<28}{concurrency:>5}{row['turns']:>7}{row['errors']:>5}{row['turns_per_s']:>10.1f}"
+                    f"{row['p50_ms']:>9.1f}{row['p99_ms']:>9.1f}"
+                )
             rows.append((concurrency, result, baseline))
         for concurrency, result, baseline in rows:
-            print(f"concurrency {concurrency}: service / echo throughput = "
-                  f"{result['turns_per_s'] / baseline['turns_per_s']:.2f}")
+            print(
+                f"concurrency {concurrency}: service / echo throughput = "
+                f"{result['turns_per_s'] / baseline['turns_per_s']:.2f}"
+            )
     finally:
         for process in (service, echo):
             process.terminate()
