@@ -23,7 +23,7 @@ from chatbot.views import load_context
 from dialogs import binding
 from dialogs.binding import BindResult, BindStatus
 from dialogs.commands import RedeemInvitation
-from dialogs.engine import Choice, DialogState, Outcome, Reply, UserInput
+from dialogs.engine import Choice, Outcome, Reply, UserInput
 from dialogs.router import respond
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,13 @@ def encode_reply(reply: Reply) -> str:
 def decode_reply(stored: str) -> Reply:
     data = json.loads(stored)
     return Reply(data["text"], tuple(Choice(label, content) for label, content in data["choices"]))
+
+
+def handled(inbound: Inbound, reply: Reply, now: datetime) -> InboundMessage:
+    """The record that this message was handled, with its reply, for WeChat's retries."""
+    return InboundMessage(
+        dedup_key=inbound.dedup_key, openid=inbound.openid, reply=encode_reply(reply), created_at=now
+    )
 
 
 class ChatService:
@@ -91,14 +98,7 @@ class ChatService:
                 account = self._account(session, inbound.openid, now)
                 outcome = respond(saved, inbound.user_input, load_context(session, account))
                 reply = self._apply(session, account, key, outcome, now)
-                session.add(
-                    InboundMessage(
-                        dedup_key=inbound.dedup_key,
-                        openid=inbound.openid,
-                        reply=encode_reply(reply),
-                        created_at=now,
-                    )
-                )
+                session.add(handled(inbound, reply, now))
         except Refused as refusal:
             reply = Reply(refusal.message + "\n发送“自评”查看当前进度。")
             outcome = None
@@ -157,17 +157,6 @@ class ChatService:
         """Record a refused turn so that WeChat's retry of it gets the same answer."""
         try:
             with self._sessions.begin() as session:
-                session.add(
-                    InboundMessage(
-                        dedup_key=inbound.dedup_key,
-                        openid=inbound.openid,
-                        reply=encode_reply(reply),
-                        created_at=now,
-                    )
-                )
+                session.add(handled(inbound, reply, now))
         except IntegrityError:
             log.info("refusal for %s already recorded", inbound.dedup_key)
-
-    def reset_state(self, openid: str) -> None:
-        """Forget a user's dialog state (answers stay in the database)."""
-        self._store.set(StorageKey(openid, self._app_id), DialogState().to_dict())
