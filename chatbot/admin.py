@@ -4,25 +4,33 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chatbot import audit
+from chatbot.codes import new_code
 from chatbot.lifecycle import InspectionState
-from chatbot.models import Campaign, Inspection, Invitation, Organisation
+from chatbot.models import Campaign, Evaluation, Inspection, Invitation, Organisation
+from chatbot.timeutil import SHANGHAI, end_of_day, local_date
 from chatbot.views import open_campaign
-from dialogs.binding import CODE_ALPHABET
 from rubrics import get_rubric
 from rubrics.loader import RUBRIC_KEYS
 
 ROLES = ("chair", "evaluator", "member", "admin")
 IMPORT_COLUMNS = ("code", "name", "rubric", "parent", "members")
-CODE_LENGTH = 8
+DEFAULT_EVALUATION_DAYS = 7
+#: An evaluation is opened before the result is rated.
+EVALUATION_STATES = (
+    InspectionState.NOT_STARTED,
+    InspectionState.SELF_CHECKING,
+    InspectionState.SELF_SUBMITTED,
+    InspectionState.RETURNED,
+    InspectionState.REVIEWING,
+)
 
 
 class AdminError(ValueError):
@@ -166,10 +174,6 @@ def _read_xlsx(path: Path) -> list[list[object]]:
     return [list(row) for row in sheet.iter_rows(values_only=True)]
 
 
-def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
 def create_invitation(
     session: Session,
     org_code: str,
@@ -244,3 +248,53 @@ def _add_inspection(session: Session, campaign: Campaign, org: Organisation) -> 
         )
     )
     return 1
+
+
+def open_evaluation(
+    session: Session, org_code: str, closes: date | None, open_slots: int, now: datetime, actor: str = "cli"
+) -> Evaluation:
+    """Open the democratic evaluation (民主测评) of the organisation's inspection in the open campaign."""
+    campaign = open_campaign(session)
+    if campaign is None:
+        raise AdminError("no open campaign; open one with `nianjian campaign open YEAR`")
+    org = session.scalar(select(Organisation).where(Organisation.code == org_code))
+    if org is None:
+        raise AdminError(f"organisation {org_code} does not exist")
+    inspection = session.scalar(
+        select(Inspection).where(Inspection.campaign_id == campaign.id, Inspection.organisation_id == org.id)
+    )
+    if inspection is None:
+        raise AdminError(f"{org_code} has no inspection in {campaign.year}")
+    if InspectionState(inspection.state) not in EVALUATION_STATES:
+        raise AdminError(
+            f"{org_code} is already {inspection.state}: the evaluation must come before the rating"
+        )
+    existing = session.scalar(select(Evaluation).where(Evaluation.inspection_id == inspection.id))
+    if existing is not None:
+        raise AdminError(
+            f"{org_code} already has an evaluation: {existing.code}, closing {local_date(existing.closes_at)}"
+        )
+    if open_slots < 0:
+        raise AdminError("--open must not be negative")
+    today = now.astimezone(SHANGHAI).date()
+    closes = closes or today + timedelta(days=DEFAULT_EVALUATION_DAYS)
+    if closes < today:
+        raise AdminError(f"--closes {closes} is in the past")
+    evaluation = Evaluation(
+        inspection_id=inspection.id,
+        code=new_code(),
+        opened_at=now,
+        closes_at=end_of_day(closes),
+        open_slots=open_slots,
+    )
+    session.add(evaluation)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "open",
+        "evaluation",
+        evaluation.id,
+        after={"org": org_code, "closes": closes.isoformat(), "open": open_slots},
+    )
+    return evaluation

@@ -46,7 +46,7 @@ def create_app(
     app.extensions["nianjian.config"] = config
     app.extensions["nianjian.engine"] = engine
     app.extensions["nianjian.crypto"] = crypto
-    app.extensions["nianjian.service"] = ChatService(sessions, store, lock, app_id=config.wechat_app_id)
+    app.extensions["nianjian.service"] = ChatService(sessions, store, lock, config)
     app.register_blueprint(bp)
 
     @app.get("/healthz")

@@ -7,26 +7,57 @@ rolls the whole turn back.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from chatbot import audit
+from chatbot import audit, notices, results
+from chatbot.config import Config
+from chatbot.evaluations import standing
 from chatbot.lifecycle import IllegalTransition, InspectionState, check_transition
-from chatbot.models import Account, Evidence, Inspection, Invitation, ItemScore, RoleBinding
+from chatbot.models import (
+    Account,
+    Ballot,
+    BallotDraft,
+    Evaluation,
+    EvaluationVoter,
+    Evidence,
+    Inspection,
+    Invitation,
+    ItemScore,
+    Objection,
+    RoleBinding,
+)
+from chatbot.timeutil import as_utc, local_date
+from chatbot.views import is_evaluator_of
 from dialogs.binding import BindResult, BindStatus
 from dialogs.commands import (
     AddEvidence,
+    CastBallot,
     Command,
+    FileObjection,
     RedeemInvitation,
+    ReturnSelfCheck,
+    SaveAssessedScore,
+    SaveBallotDraft,
     SaveSelfScore,
+    StartAssessment,
+    StartReReview,
     StartSelfCheck,
+    SubmitAssessment,
+    SubmitReReview,
     SubmitSelfCheck,
 )
 from rubrics import get_rubric
 from rubrics.scoring import ScoreError, validate_item_score
+
+S = InspectionState
+ANSWER_VALUES = (1, 2, 3)
 
 
 class Refused(Exception):
@@ -37,151 +68,409 @@ class Refused(Exception):
         self.message = message
 
 
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; they were stored as UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+@dataclass
+class Applier:
+    """Applies the commands of one turn for one account."""
 
+    session: Session
+    account: Account
+    config: Config
+    now: datetime
 
-def apply(session: Session, account: Account, command: Command, now: datetime) -> BindResult | None:
-    """Apply one command; a binding returns its result, the others None."""
-    match command:
-        case RedeemInvitation(code=code):
-            return redeem(session, account, code, now)
-        case StartSelfCheck(inspection_id=inspection_id):
-            inspection = _chair_inspection(session, account, inspection_id)
-            if inspection.state == InspectionState.NOT_STARTED:
-                _move(session, account, inspection, InspectionState.SELF_CHECKING)
-        case SaveSelfScore(inspection_id=inspection_id, item_no=no, score=score):
-            inspection = _editable(session, account, inspection_id)
-            _save_score(session, inspection, no, score)
-        case AddEvidence(inspection_id=inspection_id, item_no=no, media_id=media_id, pic_url=pic_url):
-            inspection = _editable(session, account, inspection_id)
-            get_rubric(inspection.rubric_key).item(no)
-            session.add(
-                Evidence(
-                    inspection_id=inspection.id,
-                    item_no=no,
-                    media_id=media_id[:128],
-                    pic_url=pic_url[:512],
-                    account_id=account.id,
+    @property
+    def actor(self) -> str:
+        return f"wechat:{self.account.id}"
+
+    def apply(self, command: Command) -> BindResult | None:
+        """Apply one command; a binding returns its result, the others None."""
+        match command:
+            case RedeemInvitation(code=code):
+                return self.redeem(code)
+            case StartSelfCheck(inspection_id=inspection_id):
+                inspection = self._as_chair(inspection_id)
+                if inspection.state == S.NOT_STARTED:
+                    self._move(inspection, S.SELF_CHECKING)
+            case SaveSelfScore(inspection_id=inspection_id, item_no=no, score=score):
+                self._save(self._editable_self_check(inspection_id), no, score, "self_score")
+            case AddEvidence(inspection_id=inspection_id, item_no=no, media_id=media_id, pic_url=pic_url):
+                inspection = self._editable_self_check(inspection_id)
+                get_rubric(inspection.rubric_key).item(no)
+                self.session.add(
+                    Evidence(
+                        inspection_id=inspection.id,
+                        item_no=no,
+                        media_id=media_id[:128],
+                        pic_url=pic_url[:512],
+                        account_id=self.account.id,
+                    )
                 )
-            )
-        case SubmitSelfCheck(inspection_id=inspection_id):
-            inspection = _editable(session, account, inspection_id)
-            _submit(session, account, inspection, now)
-    return None
+            case SubmitSelfCheck(inspection_id=inspection_id):
+                self._submit_self_check(self._editable_self_check(inspection_id))
+            case StartAssessment(inspection_id=inspection_id):
+                inspection = self._as_evaluator(inspection_id, (S.SELF_SUBMITTED, S.REVIEWING))
+                if inspection.state == S.SELF_SUBMITTED:
+                    self._move(inspection, S.REVIEWING)
+                    inspection.assessor_account_id = self.account.id
+            case StartReReview(inspection_id=inspection_id):
+                inspection = self._as_evaluator(inspection_id, (S.OBJECTED, S.RE_REVIEWING))
+                if inspection.state == S.OBJECTED:
+                    self._move(inspection, S.RE_REVIEWING)
+            case SaveAssessedScore(inspection_id=inspection_id, item_no=no, score=score, reason=reason):
+                self._save_assessed(inspection_id, no, score, reason)
+            case SubmitAssessment(inspection_id=inspection_id):
+                self._submit_assessment(self._as_evaluator(inspection_id, (S.SELF_SUBMITTED, S.REVIEWING)))
+            case SubmitReReview(inspection_id=inspection_id):
+                self._submit_re_review(self._as_evaluator(inspection_id, (S.OBJECTED, S.RE_REVIEWING)))
+            case ReturnSelfCheck(inspection_id=inspection_id, reason=reason):
+                self._return(self._as_evaluator(inspection_id, (S.SELF_SUBMITTED, S.REVIEWING)), reason)
+            case SaveBallotDraft(evaluation_id=evaluation_id, answers=answers):
+                self._save_draft(evaluation_id, answers)
+            case CastBallot(evaluation_id=evaluation_id, answers=answers, suggestion=suggestion):
+                self._cast(evaluation_id, answers, suggestion)
+            case FileObjection(inspection_id=inspection_id, text=text):
+                self._object(inspection_id, text)
+        return None
 
+    # ------------------------------------------------------------ binding
 
-def redeem(session: Session, account: Account, code: str, now: datetime) -> BindResult:
-    invitation = session.scalar(select(Invitation).where(Invitation.code == code).with_for_update())
-    if invitation is None:
-        return BindResult(BindStatus.NOT_FOUND)
-    org = invitation.organisation
-    existing = session.scalar(
-        select(RoleBinding).where(
-            RoleBinding.account_id == account.id,
-            RoleBinding.organisation_id == org.id,
-            RoleBinding.role == invitation.role,
-        )
-    )
-    if existing is not None:
-        return BindResult(BindStatus.ALREADY_BOUND, invitation.role, org.name)
-    expires_at = as_utc(invitation.expires_at)
-    if expires_at is not None and expires_at <= now:
-        return BindResult(BindStatus.EXPIRED)
-    if invitation.uses >= invitation.max_uses:
-        return BindResult(BindStatus.USED_UP)
-    invitation.uses += 1
-    binding = RoleBinding(
-        account_id=account.id, organisation_id=org.id, role=invitation.role, invitation_id=invitation.id
-    )
-    session.add(binding)
-    session.flush()
-    audit.record(
-        session,
-        f"wechat:{account.id}",
-        "bind",
-        "role_binding",
-        binding.id,
-        after={"org": org.code, "role": invitation.role, "invitation": invitation.code},
-    )
-    return BindResult(BindStatus.BOUND, invitation.role, org.name)
-
-
-def _chair_inspection(session: Session, account: Account, inspection_id: int) -> Inspection:
-    """The inspection, locked for this turn, if the account is a chair of its organisation."""
-    inspection = session.get(Inspection, inspection_id, with_for_update=True)
-    if inspection is None:
-        raise Refused("没有找到您的年检任务，请联系上级工会。")
-    is_chair = session.scalar(
-        select(RoleBinding.id).where(
-            RoleBinding.account_id == account.id,
-            RoleBinding.organisation_id == inspection.organisation_id,
-            RoleBinding.role == "chair",
-        )
-    )
-    if is_chair is None:
-        raise Refused("只有本单位工会主席可以填写自评。")
-    return inspection
-
-
-def _editable(session: Session, account: Account, inspection_id: int) -> Inspection:
-    inspection = _chair_inspection(session, account, inspection_id)
-    state = InspectionState(inspection.state)
-    if not state.self_check_editable:
-        raise Refused(f"自评已提交（{state.label}），答案已锁定，本次操作未生效。")
-    if state == InspectionState.NOT_STARTED:
-        _move(session, account, inspection, InspectionState.SELF_CHECKING)
-    return inspection
-
-
-def _move(session: Session, account: Account, inspection: Inspection, target: InspectionState) -> None:
-    before = inspection.state
-    try:
-        inspection.state = check_transition(before, target)
-    except IllegalTransition as error:
-        raise Refused(error.message) from error
-    audit.record(
-        session,
-        f"wechat:{account.id}",
-        "transition",
-        "inspection",
-        inspection.id,
-        before=before,
-        after=str(target),
-    )
-
-
-def _save_score(session: Session, inspection: Inspection, no: int, score: Decimal) -> None:
-    item = get_rubric(inspection.rubric_key).item(no)
-    try:
-        score = validate_item_score(score, item.points)
-    except ScoreError as error:
-        raise Refused(str(error)) from error
-    row = session.scalar(
-        select(ItemScore).where(ItemScore.inspection_id == inspection.id, ItemScore.item_no == no)
-    )
-    if row is None:
-        session.add(ItemScore(inspection_id=inspection.id, item_no=no, self_score=score))
-    elif row.self_score != score:
-        row.self_score = score
-
-
-def _submit(session: Session, account: Account, inspection: Inspection, now: datetime) -> None:
-    rubric = get_rubric(inspection.rubric_key)
-    answered = set(
-        session.scalars(
-            select(ItemScore.item_no).where(
-                ItemScore.inspection_id == inspection.id, ItemScore.self_score.is_not(None)
+    def redeem(self, code: str) -> BindResult:
+        session = self.session
+        invitation = session.scalar(select(Invitation).where(Invitation.code == code).with_for_update())
+        if invitation is None:
+            return BindResult(BindStatus.NOT_FOUND)
+        org = invitation.organisation
+        existing = session.scalar(
+            select(RoleBinding).where(
+                RoleBinding.account_id == self.account.id,
+                RoleBinding.organisation_id == org.id,
+                RoleBinding.role == invitation.role,
             )
         )
-    )
-    missing = [item.no for item in rubric.items if item.no not in answered]
-    if missing:
-        raise Refused(
-            f"还有 {len(missing)} 项未作答（第 {'、'.join(map(str, missing[:20]))} 项），未能提交。"
+        if existing is not None:
+            return BindResult(BindStatus.ALREADY_BOUND, invitation.role, org.name)
+        if invitation.expires_at is not None and as_utc(invitation.expires_at) <= self.now:
+            return BindResult(BindStatus.EXPIRED)
+        if invitation.uses >= invitation.max_uses:
+            return BindResult(BindStatus.USED_UP)
+        invitation.uses += 1
+        binding = RoleBinding(
+            account_id=self.account.id,
+            organisation_id=org.id,
+            role=invitation.role,
+            invitation_id=invitation.id,
         )
-    _move(session, account, inspection, InspectionState.SELF_SUBMITTED)
-    inspection.self_submitted_at = now
+        session.add(binding)
+        session.flush()
+        audit.record(
+            session,
+            self.actor,
+            "bind",
+            "role_binding",
+            binding.id,
+            after={"org": org.code, "role": invitation.role, "invitation": invitation.code},
+        )
+        return BindResult(BindStatus.BOUND, invitation.role, org.name)
+
+    # ------------------------------------------------------------ self-check
+
+    def _locked(self, inspection_id: int) -> Inspection:
+        inspection = self.session.get(Inspection, inspection_id, with_for_update=True)
+        if inspection is None:
+            raise Refused("没有找到这项年检任务，请联系上级工会。")
+        return inspection
+
+    def _as_chair(self, inspection_id: int) -> Inspection:
+        """The inspection, locked for this turn, if the account is a chair of its organisation."""
+        inspection = self._locked(inspection_id)
+        is_chair = self.session.scalar(
+            select(RoleBinding.id).where(
+                RoleBinding.account_id == self.account.id,
+                RoleBinding.organisation_id == inspection.organisation_id,
+                RoleBinding.role == "chair",
+            )
+        )
+        if is_chair is None:
+            raise Refused("只有本单位工会主席可以填写自评。")
+        return inspection
+
+    def _editable_self_check(self, inspection_id: int) -> Inspection:
+        inspection = self._as_chair(inspection_id)
+        state = InspectionState(inspection.state)
+        if not state.self_check_editable:
+            raise Refused(f"自评已提交（{state.label}），答案已锁定，本次操作未生效。")
+        if state == S.NOT_STARTED:
+            self._move(inspection, S.SELF_CHECKING)
+        return inspection
+
+    def _move(self, inspection: Inspection, target: InspectionState, reason: str | None = None) -> None:
+        before = inspection.state
+        try:
+            inspection.state = check_transition(before, target)
+        except IllegalTransition as error:
+            raise Refused(error.message) from error
+        audit.record(
+            self.session,
+            self.actor,
+            "transition",
+            "inspection",
+            inspection.id,
+            before=before,
+            after=str(target),
+            reason=reason,
+        )
+
+    def _row(self, inspection: Inspection, no: int) -> ItemScore:
+        row = self.session.scalar(
+            select(ItemScore).where(ItemScore.inspection_id == inspection.id, ItemScore.item_no == no)
+        )
+        if row is None:
+            row = ItemScore(inspection_id=inspection.id, item_no=no)
+            self.session.add(row)
+        return row
+
+    def _save(
+        self, inspection: Inspection, no: int, score: Decimal, column: str
+    ) -> tuple[Decimal | None, Decimal]:
+        """Store a validated score in ``column``; returns (before, after)."""
+        item = get_rubric(inspection.rubric_key).item(no)
+        try:
+            score = validate_item_score(score, item.points)
+        except ScoreError as error:
+            raise Refused(str(error)) from error
+        row = self._row(inspection, no)
+        before = getattr(row, column)
+        if before != score:
+            setattr(row, column, score)
+        return before, score
+
+    def _submit_self_check(self, inspection: Inspection) -> None:
+        _, missing = self._answered(inspection, ItemScore.self_score)
+        if missing:
+            raise Refused(
+                f"还有 {len(missing)} 项未作答（第 {'、'.join(map(str, missing[:20]))} 项），未能提交。"
+            )
+        self._move(inspection, S.SELF_SUBMITTED)
+        inspection.self_submitted_at = self.now
+        org = inspection.organisation
+        for account_id in self._evaluators(inspection):
+            notices.enqueue(
+                self.session,
+                account_id,
+                "self_check_submitted",
+                f"submitted:{inspection.id}:{self.now.isoformat()}:{account_id}",
+                f"{org.name}（{org.code}）已提交 {inspection.campaign.year} 年度自评，"
+                f"请发送“考评 {org.code}”进行组织评定。",
+                self.now,
+            )
+
+    def _answered(self, inspection: Inspection, column) -> tuple[set[int], list[int]]:
+        answered = set(
+            self.session.scalars(
+                select(ItemScore.item_no).where(ItemScore.inspection_id == inspection.id, column.is_not(None))
+            )
+        )
+        missing = [item.no for item in get_rubric(inspection.rubric_key).items if item.no not in answered]
+        return answered, missing
+
+    def _evaluators(self, inspection: Inspection) -> list[int]:
+        parent = inspection.organisation.parent_id
+        return notices.accounts_with_role(self.session, parent, ("evaluator",)) if parent else []
+
+    # ------------------------------------------------------------ assessment and re-review
+
+    def _as_evaluator(self, inspection_id: int, states: tuple[InspectionState, ...]) -> Inspection:
+        inspection = self._locked(inspection_id)
+        if not is_evaluator_of(self.session, self.account, inspection.organisation):
+            raise Refused("只有上级工会考评员可以进行考评或复查。")
+        state = InspectionState(inspection.state)
+        if state not in states:
+            raise Refused(f"“{inspection.organisation.name}”当前状态为“{state.label}”，本次操作未生效。")
+        return inspection
+
+    def _save_assessed(self, inspection_id: int, no: int, score: Decimal, reason: str) -> None:
+        inspection = self._as_evaluator(
+            inspection_id, (S.SELF_SUBMITTED, S.REVIEWING, S.OBJECTED, S.RE_REVIEWING)
+        )
+        if inspection.state == S.SELF_SUBMITTED:
+            self._move(inspection, S.REVIEWING)
+            inspection.assessor_account_id = self.account.id
+        elif inspection.state == S.OBJECTED:
+            self._move(inspection, S.RE_REVIEWING)
+        before, after = self._save(inspection, no, score, "assessed_score")
+        if (
+            inspection.state == S.RE_REVIEWING
+            and before is not None
+            and before != after
+            and not reason.strip()
+        ):
+            raise Refused("复查改分须说明原因。")
+        if before != after:
+            audit.record(
+                self.session,
+                self.actor,
+                "assessed_score",
+                "inspection",
+                inspection.id,
+                before={"item": no, "score": before},
+                after={"item": no, "score": after},
+                reason=reason.strip() or None,
+            )
+
+    def _submit_assessment(self, inspection: Inspection) -> None:
+        _, missing = self._answered(inspection, ItemScore.assessed_score)
+        if missing:
+            raise Refused(
+                f"还有 {len(missing)} 项未考评（第 {'、'.join(map(str, missing[:20]))} 项），未能提交。"
+            )
+        if inspection.state == S.SELF_SUBMITTED:
+            self._move(inspection, S.REVIEWING)
+        self._move(inspection, S.RATED)
+        results.rate(self.session, inspection, self.config, self.now)
+        self.session.flush()
+        results.confirm(self.session, inspection.campaign, self.config)
+
+    def _submit_re_review(self, inspection: Inspection) -> None:
+        if inspection.state == S.OBJECTED:
+            self._move(inspection, S.RE_REVIEWING)
+        results.rate(self.session, inspection, self.config, self.now)
+        self.session.flush()
+        results.confirm(self.session, inspection.campaign, self.config, adjustable={inspection.id})
+        for objection in self.session.scalars(
+            select(Objection).where(Objection.inspection_id == inspection.id, Objection.resolved_at.is_(None))
+        ):
+            objection.resolved_at = self.now
+        results.open_publication(
+            self.session,
+            inspection,
+            self.now,
+            inspection.publication_days or results.DEFAULT_PUBLICATION_DAYS,
+            self.actor,
+        )
+
+    def _return(self, inspection: Inspection, reason: str) -> None:
+        if not reason.strip():
+            raise Refused("退回须写明原因。")
+        self._move(inspection, S.RETURNED, reason=reason)
+        org = inspection.organisation
+        for account_id in notices.accounts_with_role(self.session, org.id, ("chair",)):
+            notices.enqueue(
+                self.session,
+                account_id,
+                "self_check_returned",
+                f"returned:{inspection.id}:{self.now.isoformat()}:{account_id}",
+                f"{org.name} {inspection.campaign.year} 年度自评被上级工会退回修改。原因：{reason}\n"
+                "发送“自评”修改后重新提交。",
+                self.now,
+            )
+
+    # ------------------------------------------------------------ democratic evaluation
+
+    def _evaluation(self, evaluation_id: int) -> tuple[Evaluation, str, bool]:
+        evaluation = self.session.get(Evaluation, evaluation_id, with_for_update=True)
+        if evaluation is None:
+            raise Refused("没有找到这次民主测评。")
+        where = standing(self.session, evaluation, self.account, self.config.secret_key, self.now)
+        if where.status == "voted":
+            raise Refused("您已参加过这次民主测评，每人限投一次。")
+        if where.status == "closed":
+            raise Refused("这次民主测评已经结束，您的答卷未能提交。")
+        if where.status in ("not_eligible", "full"):
+            raise Refused("您不在这次民主测评的参加人员范围内，或开放名额已满。")
+        return evaluation, where.voter, where.bound
+
+    def _valid_answers(self, evaluation: Evaluation, answers: tuple[int, ...], complete: bool) -> None:
+        expected = len(get_rubric(evaluation.inspection.rubric_key).dimensions) + 2
+        if (
+            len(answers) > expected
+            or (complete and len(answers) != expected)
+            or any(a not in ANSWER_VALUES for a in answers)
+        ):
+            raise Refused("测评答案不完整，请重新开始测评。")
+
+    def _save_draft(self, evaluation_id: int, answers: tuple[int, ...]) -> None:
+        evaluation, voter, _ = self._evaluation(evaluation_id)
+        self._valid_answers(evaluation, answers, complete=False)
+        draft = self.session.get(BallotDraft, (evaluation.id, voter))
+        if draft is None:
+            self.session.add(
+                BallotDraft(evaluation_id=evaluation.id, voter_hash=voter, answers=list(answers))
+            )
+        else:
+            draft.answers = list(answers)
+
+    def _cast(self, evaluation_id: int, answers: tuple[int, ...], suggestion: str) -> None:
+        evaluation, voter, bound = self._evaluation(evaluation_id)
+        self._valid_answers(evaluation, answers, complete=True)
+        if not bound:
+            evaluation.open_used += 1
+        draft = self.session.get(BallotDraft, (evaluation.id, voter))
+        if draft is not None:
+            self.session.delete(draft)
+        self.session.add(
+            EvaluationVoter(evaluation_id=evaluation.id, voter_hash=voter, used_open_slot=not bound)
+        )
+        self.session.add(
+            Ballot(
+                id=uuid.uuid4().hex,
+                evaluation_id=evaluation.id,
+                answers=list(answers),
+                suggestion=suggestion or None,
+            )
+        )
+        try:
+            self.session.flush()
+        except IntegrityError as error:
+            raise Refused("您已参加过这次民主测评，每人限投一次。") from error
+
+    # ------------------------------------------------------------ objections
+
+    def _object(self, inspection_id: int, text: str) -> None:
+        inspection = self._locked(inspection_id)
+        bound = self.session.scalar(
+            select(RoleBinding.id).where(
+                RoleBinding.account_id == self.account.id,
+                RoleBinding.organisation_id == inspection.organisation_id,
+                RoleBinding.role.in_(["chair", "member"]),
+            )
+        )
+        if bound is None:
+            raise Refused("只有本单位会员或工会主席可以对公示结果提出异议。")
+        in_window = (
+            inspection.publication_ends_at is not None and as_utc(inspection.publication_ends_at) > self.now
+        )
+        if inspection.state not in (S.PUBLISHED, S.OBJECTED) or not in_window:
+            raise Refused("该结果不在公示期内，无法提出异议。")
+        exists = self.session.scalar(
+            select(Objection.id).where(
+                Objection.inspection_id == inspection.id,
+                Objection.publication_round == inspection.publication_round,
+                Objection.account_id == self.account.id,
+            )
+        )
+        if exists is not None:
+            raise Refused("您已对本轮公示结果提出过异议。")
+        self.session.add(
+            Objection(
+                inspection_id=inspection.id,
+                publication_round=inspection.publication_round,
+                account_id=self.account.id,
+                text=text,
+                created_at=self.now,
+            )
+        )
+        if inspection.state == S.PUBLISHED:
+            self._move(inspection, S.OBJECTED, reason="异议")
+            inspection.re_review_due_at = self.now + timedelta(days=results.RE_REVIEW_DAYS)
+        org = inspection.organisation
+        due = local_date(inspection.re_review_due_at or self.now)
+        for account_id in self._evaluators(inspection):
+            notices.enqueue(
+                self.session,
+                account_id,
+                "objection_filed",
+                f"objection:{inspection.id}:{inspection.publication_round}:{account_id}",
+                f"{org.name}（{org.code}）的年检公示结果收到异议，请在 {due} 前发送“复查 {org.code}”"
+                "完成复查评定。",
+                self.now,
+                due,
+            )

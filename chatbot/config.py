@@ -8,6 +8,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 DEFAULT_TOKEN = "nianjiandevtoken"
@@ -43,6 +44,10 @@ class Config:
     wechat_aes_key_previous: str | None
     secret_key: str
     timezone: str = "Asia/Shanghai"
+    pass_mark: Decimal = Decimal(60)
+    democratic_weight: Decimal = Decimal(0)
+    quota_percent: int = 20
+    quota_scope: str = "city"
 
     @property
     def safe_mode(self) -> bool:
@@ -81,7 +86,29 @@ class Config:
             wechat_aes_key=aes_key,
             wechat_aes_key_previous=previous,
             secret_key=env.get("SECRET_KEY") or _instance_secret(instance_dir),
+            pass_mark=_decimal(env, "PASS_MARK", "60", 0, 100),
+            democratic_weight=_decimal(env, "DEMOCRATIC_WEIGHT", "0", 0, 1),
+            quota_percent=int(_decimal(env, "FIVE_STAR_QUOTA_PERCENT", "20", 0, 100)),
+            quota_scope=_choice(env, "FIVE_STAR_QUOTA_SCOPE", "city", ("city", "county")),
         )
+
+
+def _decimal(env: Mapping[str, str], name: str, default: str, low: int, high: int) -> Decimal:
+    raw = env.get(name) or default
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {raw}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name) or default
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
 
 
 def _instance_secret(instance_dir: Path) -> str:

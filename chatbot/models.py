@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Integer,
@@ -14,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -130,6 +133,27 @@ class Inspection(Base):
     state: Mapped[str] = mapped_column(String(24), default="not_started")
     self_submitted_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The result (组织评定 → 星级确定), filled when the evaluator submits and by the quota.
+    assessor_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    rated_at: Mapped[datetime | None]
+    raw_total: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
+    score: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    democratic_score: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    stars_by_score: Mapped[int | None] = mapped_column(Integer)
+    stars: Mapped[int | None] = mapped_column(Integer)
+    quota_capped: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    quota_flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    stars_reason: Mapped[str | None] = mapped_column(Text)
+    override_stars: Mapped[int | None] = mapped_column(Integer)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    below_standard: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # 公示: the publication round (1, 2 after a re-review, …) and its window.
+    publication_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    publication_days: Mapped[int | None] = mapped_column(Integer)
+    published_at: Mapped[datetime | None]
+    publication_ends_at: Mapped[datetime | None]
+    re_review_due_at: Mapped[datetime | None]
+    final_at: Mapped[datetime | None]
 
     campaign: Mapped[Campaign] = relationship()
     organisation: Mapped[Organisation] = relationship()
@@ -145,6 +169,7 @@ class ItemScore(Base):
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"))
     item_no: Mapped[int] = mapped_column(Integer)
     self_score: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    assessed_score: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -160,6 +185,91 @@ class Evidence(Base):
     pic_url: Mapped[str] = mapped_column(String(512), default="")
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Evaluation(Base):
+    """A democratic evaluation (民主测评) of one inspection, joined with a code or its QR scene eval:CODE."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), unique=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closes_at: Mapped[datetime]
+    open_slots: Mapped[int] = mapped_column(Integer, default=0)
+    open_used: Mapped[int] = mapped_column(Integer, default=0)
+
+    inspection: Mapped[Inspection] = relationship()
+
+
+class EvaluationVoter(Base):
+    """That somebody voted: a keyed hash (HMAC) of the voter, never the openid, and no link to the ballot."""
+
+    __tablename__ = "evaluation_voters"
+
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), primary_key=True)
+    voter_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_open_slot: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Ballot(Base):
+    """One anonymous ballot: a random id, the answers (1 满意 2 基本满意 3 不满意), an optional suggestion.
+
+    No voter, no account and no time: nothing here ties a ballot to a person.
+    """
+
+    __tablename__ = "ballots"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), index=True)
+    answers: Mapped[list[int]] = mapped_column(JSON)
+    suggestion: Mapped[str | None] = mapped_column(Text)
+
+
+class BallotDraft(Base):
+    """A ballot being filled in, kept under the voter's keyed hash until it is cast, then deleted."""
+
+    __tablename__ = "ballot_drafts"
+
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), primary_key=True)
+    voter_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    answers: Mapped[list[int]] = mapped_column(JSON)
+
+
+class Objection(Base):
+    """An objection (异议) to a published result: one per user per publication round."""
+
+    __tablename__ = "objections"
+    __table_args__ = (UniqueConstraint("inspection_id", "publication_round", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
+    publication_round: Mapped[int] = mapped_column(Integer)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """A notice to one user, written in the transaction of the event that causes it (delivered later)."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(160), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    due: Mapped[str] = mapped_column(String(40), default="")
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
 
 
 class InboundMessage(Base):

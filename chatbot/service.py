@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from chatbot.apply import Refused, apply
+from chatbot.apply import Applier, Refused
+from chatbot.config import Config
 from chatbot.models import Account, InboundMessage
 from chatbot.state import LockTimeout, StateStore, StorageKey, UserLock
 from chatbot.views import load_context
@@ -24,7 +25,7 @@ from dialogs import binding
 from dialogs.binding import BindResult, BindStatus
 from dialogs.commands import RedeemInvitation
 from dialogs.engine import Choice, Outcome, Reply, UserInput
-from dialogs.router import respond
+from dialogs.router import needs, respond
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +69,14 @@ class ChatService:
         sessions: sessionmaker[Session],
         store: StateStore,
         lock: UserLock,
-        app_id: str = "",
+        config: Config,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessions = sessions
         self._store = store
         self._lock = lock
-        self._app_id = app_id
+        self._config = config
+        self._app_id = config.wechat_app_id
         self._clock = clock
 
     def handle(self, inbound: Inbound) -> Reply:
@@ -96,11 +98,13 @@ class ChatService:
                 if stored is not None:
                     return stored
                 account = self._account(session, inbound.openid, now)
-                outcome = respond(saved, inbound.user_input, load_context(session, account))
-                reply = self._apply(session, account, key, outcome, now)
+                wanted = needs(saved, inbound.user_input)
+                context = load_context(session, account, wanted, self._config, now)
+                outcome = respond(saved, inbound.user_input, context)
+                reply = self._apply(Applier(session, account, self._config, now), key, outcome)
                 session.add(handled(inbound, reply, now))
         except Refused as refusal:
-            reply = Reply(refusal.message + "\n发送“自评”查看当前进度。")
+            reply = Reply(refusal.message)
             outcome = None
             self._remember(inbound, reply, now)
         except IntegrityError:
@@ -114,26 +118,21 @@ class ChatService:
             self._store.set(key, outcome.state.to_dict())
         return reply
 
-    def _apply(
-        self, session: Session, account: Account, key: StorageKey, outcome: Outcome, now: datetime
-    ) -> Reply:
+    def _apply(self, applier: Applier, key: StorageKey, outcome: Outcome) -> Reply:
         reply = outcome.reply
         for command in outcome.commands:
             if isinstance(command, RedeemInvitation):
-                reply = binding.reply(self._redeem(session, account, key, command, now))
+                reply = binding.reply(self._redeem(applier, key, command))
             else:
-                apply(session, account, command, now)
+                applier.apply(command)
         return reply if reply is not None else Reply("")
 
-    def _redeem(
-        self, session: Session, account: Account, key: StorageKey, command: RedeemInvitation, now: datetime
-    ) -> BindResult:
+    def _redeem(self, applier: Applier, key: StorageKey, command: RedeemInvitation) -> BindResult:
         """Redeem a code, refusing once a user has failed too often within the hour."""
         window = binding.FAILED_ATTEMPT_WINDOW
         if self._store.count(key, FAILED_BIND_PART, window) >= binding.MAX_FAILED_ATTEMPTS:
             return BindResult(BindStatus.RATE_LIMITED)
-        result = apply(session, account, command, now)
-        assert result is not None
+        result = applier.redeem(command.code)
         if result.status in (BindStatus.NOT_FOUND, BindStatus.EXPIRED, BindStatus.USED_UP):
             self._store.hit(key, FAILED_BIND_PART, window)
         return result

@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from chatbot.config import Config
+from chatbot.evaluations import figures, standing
 from chatbot.lifecycle import InspectionState
-from chatbot.models import Account, Campaign, Evidence, Inspection, ItemScore, RoleBinding
-from dialogs.context import RoleView, SelfCheckView, UserContext
+from chatbot.models import (
+    Account,
+    Campaign,
+    Evaluation,
+    Evidence,
+    Inspection,
+    ItemScore,
+    Objection,
+    Organisation,
+    RoleBinding,
+)
+from chatbot.timeutil import as_utc, local_date
+from dialogs.context import (
+    AssessmentAccess,
+    BallotView,
+    ChildStatus,
+    ResultView,
+    RoleView,
+    UserContext,
+    WalkView,
+)
+from dialogs.router import Needs
+from rubrics import get_rubric
+from rubrics.scoring import format_score, raw_total
+
+S = InspectionState
+PUBLISHED_STATES = (S.PUBLISHED, S.OBJECTED, S.RE_REVIEWING, S.FINAL)
 
 
 def open_campaign(session: Session) -> Campaign | None:
@@ -19,24 +47,37 @@ def open_campaign(session: Session) -> Campaign | None:
     )
 
 
-def self_check_view(session: Session, inspection: Inspection) -> SelfCheckView:
-    scores = {
-        no: Decimal(score)
-        for no, score in session.execute(
-            select(ItemScore.item_no, ItemScore.self_score).where(
-                ItemScore.inspection_id == inspection.id, ItemScore.self_score.is_not(None)
-            )
+def item_scores(session: Session, inspection_id: int) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
+    """(self scores, assessed scores) by item number."""
+    own: dict[int, Decimal] = {}
+    assessed: dict[int, Decimal] = {}
+    rows = session.execute(
+        select(ItemScore.item_no, ItemScore.self_score, ItemScore.assessed_score).where(
+            ItemScore.inspection_id == inspection_id
         )
-    }
-    evidence = dict(
+    )
+    for no, self_score, assessed_score in rows:
+        if self_score is not None:
+            own[no] = Decimal(self_score)
+        if assessed_score is not None:
+            assessed[no] = Decimal(assessed_score)
+    return own, assessed
+
+
+def evidence_counts(session: Session, inspection_id: int) -> dict[int, int]:
+    return dict(
         session.execute(
             select(Evidence.item_no, func.count())
-            .where(Evidence.inspection_id == inspection.id)
+            .where(Evidence.inspection_id == inspection_id)
             .group_by(Evidence.item_no)
         ).all()
     )
+
+
+def self_check_view(session: Session, inspection: Inspection) -> WalkView:
+    own, _ = item_scores(session, inspection.id)
     state = InspectionState(inspection.state)
-    return SelfCheckView(
+    return WalkView(
         inspection_id=inspection.id,
         org_name=inspection.organisation.name,
         year=inspection.campaign.year,
@@ -44,12 +85,213 @@ def self_check_view(session: Session, inspection: Inspection) -> SelfCheckView:
         rubric_version=inspection.rubric_version,
         state_label=state.label,
         editable=state.self_check_editable,
-        scores=scores,
-        evidence=evidence,
+        scores=own,
+        evidence=evidence_counts(session, inspection.id),
+        org_code=inspection.organisation.code,
     )
 
 
-def load_context(session: Session, account: Account) -> UserContext:
+def assessment_view(
+    session: Session, inspection: Inspection, mode: str, config: Config, now: datetime
+) -> WalkView:
+    own, assessed = item_scores(session, inspection.id)
+    state = InspectionState(inspection.state)
+    editable = state in (
+        (S.OBJECTED, S.RE_REVIEWING) if mode == "re_review" else (S.SELF_SUBMITTED, S.REVIEWING)
+    )
+    return WalkView(
+        inspection_id=inspection.id,
+        org_name=inspection.organisation.name,
+        year=inspection.campaign.year,
+        rubric_key=inspection.rubric_key,
+        rubric_version=inspection.rubric_version,
+        state_label=state.label,
+        editable=editable,
+        scores=assessed,
+        evidence=evidence_counts(session, inspection.id),
+        reference=own,
+        org_code=inspection.organisation.code,
+        democratic=figures(session, inspection, now),
+        pass_mark=config.pass_mark,
+    )
+
+
+def is_evaluator_of(session: Session, account: Account, org: Organisation) -> bool:
+    """Bound as evaluator of the organisation's parent union (上一级工会)."""
+    if org.parent_id is None:
+        return False
+    return (
+        session.scalar(
+            select(RoleBinding.id).where(
+                RoleBinding.account_id == account.id,
+                RoleBinding.organisation_id == org.parent_id,
+                RoleBinding.role == "evaluator",
+            )
+        )
+        is not None
+    )
+
+
+def _inspection_query():
+    return select(Inspection).options(joinedload(Inspection.organisation), joinedload(Inspection.campaign))
+
+
+def assessment_access(
+    session: Session, account: Account, campaign: Campaign | None, needs: Needs, config: Config, now: datetime
+) -> AssessmentAccess:
+    """What `考评 / 复查 / 退回 C` (or the walk in progress) may see, or why it may not."""
+    mode = needs.assess_mode
+    if needs.assess_inspection_id and not needs.assess_org:
+        inspection = session.scalar(_inspection_query().where(Inspection.id == needs.assess_inspection_id))
+        if inspection is None:
+            return AssessmentAccess("", refusal="not_found")
+        org = inspection.organisation
+    else:
+        org = session.scalar(
+            select(Organisation).where(func.upper(Organisation.code) == needs.assess_org.upper())
+        )
+        if org is None:
+            return AssessmentAccess(needs.assess_org, refusal="not_found")
+        if campaign is None:
+            return AssessmentAccess(org.code, refusal="no_campaign")
+        inspection = session.scalar(
+            _inspection_query().where(
+                Inspection.campaign_id == campaign.id, Inspection.organisation_id == org.id
+            )
+        )
+    if not is_evaluator_of(session, account, org):
+        return AssessmentAccess(org.code, refusal="not_evaluator")
+    if inspection is None:
+        return AssessmentAccess(org.code, refusal="not_inspected")
+    view = assessment_view(session, inspection, mode, config, now)
+    return AssessmentAccess(org.code, view=view, state=inspection.state)
+
+
+def ballot_view(
+    session: Session,
+    account: Account,
+    needs: Needs,
+    config: Config,
+    now: datetime,
+    member_orgs: list[int],
+    campaign: Campaign | None,
+) -> BallotView | None:
+    evaluation: Evaluation | None = None
+    if needs.evaluation_code:
+        evaluation = session.scalar(select(Evaluation).where(Evaluation.code == needs.evaluation_code))
+        if evaluation is None:
+            return BallotView(0, "", (), "not_found", code=needs.evaluation_code)
+    elif needs.evaluation_id:
+        evaluation = session.get(Evaluation, needs.evaluation_id)
+    elif needs.member_evaluation and member_orgs and campaign is not None:
+        evaluation = session.scalar(
+            select(Evaluation)
+            .join(Inspection)
+            .where(Inspection.campaign_id == campaign.id, Inspection.organisation_id.in_(member_orgs))
+            .order_by(Evaluation.id.desc())
+            .limit(1)
+        )
+    if evaluation is None:
+        return None
+    inspection = evaluation.inspection
+    where = standing(session, evaluation, account, config.secret_key, now)
+    return BallotView(
+        evaluation_id=evaluation.id,
+        org_name=inspection.organisation.name,
+        dimensions=get_rubric(inspection.rubric_key).dimensions,
+        status=where.status,
+        answers=where.draft,
+        code=evaluation.code if not where.bound else "",
+    )
+
+
+def result_view(
+    session: Session, account: Account, orgs: list[int], campaign: Campaign | None, now: datetime
+) -> ResultView | None:
+    """The published result of the first of the user's organisations that has one."""
+    if campaign is None or not orgs:
+        return None
+    inspection = session.scalar(
+        _inspection_query()
+        .where(
+            Inspection.campaign_id == campaign.id,
+            Inspection.organisation_id.in_(orgs),
+            Inspection.state.in_([s.value for s in PUBLISHED_STATES]),
+        )
+        .order_by(Inspection.id)
+        .limit(1)
+    )
+    if inspection is None or inspection.publication_ends_at is None:
+        return None
+    rubric = get_rubric(inspection.rubric_key)
+    _, assessed = item_scores(session, inspection.id)
+    totals = tuple(
+        (
+            d,
+            raw_total(assessed[i.no] for i in rubric.items_of(d) if i.no in assessed),
+            rubric.dimension_max(d),
+        )
+        for d in rubric.dimensions
+    )
+    state = InspectionState(inspection.state)
+    window_open = state in (S.PUBLISHED, S.OBJECTED) and as_utc(inspection.publication_ends_at) > now
+    objected = session.scalar(
+        select(Objection.id).where(
+            Objection.inspection_id == inspection.id,
+            Objection.publication_round == inspection.publication_round,
+            Objection.account_id == account.id,
+        )
+    )
+    return ResultView(
+        inspection_id=inspection.id,
+        org_name=inspection.organisation.name,
+        year=inspection.campaign.year,
+        rubric_key=inspection.rubric_key,
+        state_label=state.label,
+        round=inspection.publication_round,
+        score=Decimal(inspection.score or 0),
+        raw_total=Decimal(inspection.raw_total or 0),
+        stars=inspection.stars or 1,
+        stars_reason=inspection.override_reason or inspection.stars_reason or "",
+        below_standard=inspection.below_standard,
+        dimension_totals=totals,
+        publication_ends=local_date(inspection.publication_ends_at),
+        objection_open=window_open,
+        already_objected=objected is not None,
+        democratic=figures(session, inspection, now),
+    )
+
+
+def children_status(
+    session: Session, org_ids: list[int], campaign: Campaign | None
+) -> tuple[ChildStatus, ...]:
+    """The inspections of the organisations directly below the user's federations."""
+    if campaign is None or not org_ids:
+        return ()
+    rows = session.scalars(
+        _inspection_query()
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .where(Inspection.campaign_id == campaign.id, Organisation.parent_id.in_(org_ids))
+        .order_by(Organisation.code)
+    ).all()
+    statuses = []
+    for inspection in rows:
+        own, assessed = item_scores(session, inspection.id)
+        statuses.append(
+            ChildStatus(
+                org_code=inspection.organisation.code,
+                org_name=inspection.organisation.name,
+                state_label=InspectionState(inspection.state).label,
+                self_total=format_score(raw_total(own.values())) if own else "-",
+                assessed_total=format_score(raw_total(assessed.values())) if assessed else "-",
+            )
+        )
+    return tuple(statuses)
+
+
+def load_context(
+    session: Session, account: Account, needs: Needs, config: Config, now: datetime
+) -> UserContext:
     bindings = session.scalars(
         select(RoleBinding)
         .options(joinedload(RoleBinding.organisation))
@@ -59,15 +301,32 @@ def load_context(session: Session, account: Account) -> UserContext:
     roles = tuple(RoleView(b.role, b.organisation.code, b.organisation.name) for b in bindings)
     campaign = open_campaign(session)
     chair_orgs = [b.organisation_id for b in bindings if b.role == "chair" and b.organisation.is_grassroots]
+    member_orgs = [b.organisation_id for b in bindings if b.role == "member"]
     view = None
     if campaign is not None and chair_orgs:
         inspection = session.scalar(
-            select(Inspection)
-            .options(joinedload(Inspection.organisation), joinedload(Inspection.campaign))
+            _inspection_query()
             .where(Inspection.campaign_id == campaign.id, Inspection.organisation_id.in_(chair_orgs))
             .order_by(Inspection.id)
             .limit(1)
         )
         if inspection is not None:
             view = self_check_view(session, inspection)
-    return UserContext(roles=roles, self_check=view, campaign_year=campaign.year if campaign else None)
+    access = None
+    if needs.assess_org or needs.assess_inspection_id:
+        access = assessment_access(session, account, campaign, needs, config, now)
+    ballot = None
+    if needs.evaluation_code or needs.evaluation_id or needs.member_evaluation:
+        ballot = ballot_view(session, account, needs, config, now, member_orgs, campaign)
+    result = result_view(session, account, chair_orgs + member_orgs, campaign, now) if needs.result else None
+    federations = [b.organisation_id for b in bindings if b.role in ("evaluator", "admin")]
+    children = children_status(session, federations, campaign) if needs.children else ()
+    return UserContext(
+        roles=roles,
+        self_check=view,
+        campaign_year=campaign.year if campaign else None,
+        assessment=access,
+        ballot=ballot,
+        result=result,
+        children=children,
+    )

@@ -27,6 +27,7 @@ class SaveSelfScore:
     inspection_id: int
     item_no: int
     score: Decimal
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,4 +47,90 @@ class SubmitSelfCheck:
     inspection_id: int
 
 
-Command = RedeemInvitation | StartSelfCheck | SaveSelfScore | AddEvidence | SubmitSelfCheck
+@dataclass(frozen=True)
+class StartAssessment:
+    """The evaluator starts the organisational assessment (组织评定)."""
+
+    inspection_id: int
+
+
+@dataclass(frozen=True)
+class SaveAssessedScore:
+    """Record the evaluator's score (考评得分) for one item; in a re-review with the reason."""
+
+    inspection_id: int
+    item_no: int
+    score: Decimal
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class SubmitAssessment:
+    """Submit the assessment: the inspection is rated."""
+
+    inspection_id: int
+
+
+@dataclass(frozen=True)
+class ReturnSelfCheck:
+    """Send a submitted self-check back to the chair (退回), with the reason."""
+
+    inspection_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class StartReReview:
+    """The evaluator starts the re-review (复查评定) of an objected result."""
+
+    inspection_id: int
+
+
+@dataclass(frozen=True)
+class SubmitReReview:
+    """Submit the re-review: the result is published again, one round later."""
+
+    inspection_id: int
+
+
+@dataclass(frozen=True)
+class SaveBallotDraft:
+    """Keep the answers given so far in a democratic evaluation (民主测评)."""
+
+    evaluation_id: int
+    answers: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CastBallot:
+    """Cast the ballot: stored without any link to the voter."""
+
+    evaluation_id: int
+    answers: tuple[int, ...]
+    suggestion: str
+
+
+@dataclass(frozen=True)
+class FileObjection:
+    """An objection (异议) to a published result."""
+
+    inspection_id: int
+    text: str
+
+
+Command = (
+    RedeemInvitation
+    | StartSelfCheck
+    | SaveSelfScore
+    | AddEvidence
+    | SubmitSelfCheck
+    | StartAssessment
+    | SaveAssessedScore
+    | SubmitAssessment
+    | ReturnSelfCheck
+    | StartReReview
+    | SubmitReReview
+    | SaveBallotDraft
+    | CastBallot
+    | FileObjection
+)

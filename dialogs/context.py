@@ -28,8 +28,36 @@ class RoleView:
 
 
 @dataclass(frozen=True)
-class SelfCheckView:
-    """The chair's inspection in the open campaign, with the self scores saved so far."""
+class DemocraticFigures:
+    """The democratic evaluation's figures (民主测评): never a single ballot."""
+
+    ballots: int
+    invited: int
+    satisfied: int  # 满意 + 基本满意 on the overall question
+    score: Decimal | None  # 100-point democratic score
+    closed: bool
+
+    @property
+    def turnout(self) -> Decimal | None:
+        return (
+            None
+            if self.invited == 0
+            else (Decimal(self.ballots) * 100 / self.invited).quantize(Decimal("0.1"))
+        )
+
+    @property
+    def satisfaction(self) -> Decimal | None:
+        return (
+            None
+            if self.ballots == 0
+            else (Decimal(self.satisfied) * 100 / self.ballots).quantize(Decimal("0.1"))
+        )
+
+
+@dataclass(frozen=True)
+class WalkView:
+    """An inspection as one walk over its items sees it: the scores being entered (``scores``), what
+    is shown beside them (``reference``: the self scores during an assessment), and evidence counts."""
 
     inspection_id: int
     org_name: str
@@ -40,6 +68,69 @@ class SelfCheckView:
     editable: bool
     scores: Mapping[int, Decimal] = field(default_factory=dict)
     evidence: Mapping[int, int] = field(default_factory=dict)
+    reference: Mapping[int, Decimal] = field(default_factory=dict)
+    org_code: str = ""
+    democratic: DemocraticFigures | None = None
+    pass_mark: Decimal = Decimal(60)
+
+
+#: The self-check's view is the walk over the chair's own scores.
+SelfCheckView = WalkView
+
+
+@dataclass(frozen=True)
+class AssessmentAccess:
+    """The answer to `考评 C` / `复查 C` / `退回 C`: the walk, or why there is none."""
+
+    org_code: str
+    view: WalkView | None = None
+    refusal: str = ""  # not_found | not_evaluator | no_campaign | not_inspected
+    state: str = ""  # the inspection's lifecycle state
+
+
+@dataclass(frozen=True)
+class BallotView:
+    """A democratic evaluation as one voter sees it."""
+
+    evaluation_id: int
+    org_name: str
+    dimensions: tuple[str, ...]
+    status: str  # open | voted | closed | not_eligible | full | not_found
+    answers: tuple[int, ...] = ()
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class ResultView:
+    """A published result (公示结果) of the user's organisation."""
+
+    inspection_id: int
+    org_name: str
+    year: int
+    rubric_key: str
+    state_label: str
+    round: int
+    score: Decimal
+    raw_total: Decimal
+    stars: int
+    stars_reason: str
+    below_standard: bool
+    dimension_totals: tuple[tuple[str, Decimal, int], ...]
+    publication_ends: str
+    objection_open: bool
+    already_objected: bool
+    democratic: DemocraticFigures | None = None
+
+
+@dataclass(frozen=True)
+class ChildStatus:
+    """One child organisation's inspection, as its evaluator's `进度` lists it."""
+
+    org_code: str
+    org_name: str
+    state_label: str
+    self_total: str
+    assessed_total: str
 
 
 @dataclass(frozen=True)
@@ -47,8 +138,12 @@ class UserContext:
     """Everything a dialog may know about the user for this turn."""
 
     roles: tuple[RoleView, ...] = ()
-    self_check: SelfCheckView | None = None
+    self_check: WalkView | None = None
     campaign_year: int | None = None
+    assessment: AssessmentAccess | None = None
+    ballot: BallotView | None = None
+    result: ResultView | None = None
+    children: tuple[ChildStatus, ...] = ()
 
     def has_role(self, role: str) -> bool:
         return any(r.role == role for r in self.roles)

@@ -1,14 +1,16 @@
 """The top of every conversation: routes one input to the active dialog or to a global command.
 
-The table of dialogs is ``DIALOGS``: the name stored in DialogState.dialog → its turn handler.
+``DIALOGS`` is the table of dialogs: the name kept in DialogState.dialog → its turn handler.
+``needs`` tells the service which snapshots a turn will read, so the dialogs stay pure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from dialogs import binding, selfcheck
+from dialogs import assessment, ballot, binding, publication, selfcheck
 from dialogs.context import UserContext
 from dialogs.engine import Choice, DialogState, Outcome, Reply, UserInput
 from dialogs.parsing import Intent, parse
@@ -17,7 +19,48 @@ from rubrics import get_rubric
 
 DialogHandler = Callable[[DialogState, Intent, UserContext], Outcome]
 
-DIALOGS: dict[str, DialogHandler] = {selfcheck.NAME: selfcheck.handle}
+DIALOGS: dict[str, DialogHandler] = {
+    selfcheck.NAME: selfcheck.handle,
+    assessment.ASSESSMENT.name: lambda s, i, c: assessment.handle(assessment.ASSESSMENT, s, i, c),
+    assessment.RE_REVIEW.name: lambda s, i, c: assessment.handle(assessment.RE_REVIEW, s, i, c),
+    ballot.NAME: ballot.handle,
+}
+WALK_WORDS: dict[str, str] = {"考评": assessment.ASSESSMENT.name, "复查": assessment.RE_REVIEW.name}
+MAX_CHILDREN_LISTED = 20
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What the service must load for this turn beyond the user's bindings and own self-check."""
+
+    evaluation_code: str = ""  # 测评 CODE, scene eval:CODE
+    evaluation_id: int = 0  # the ballot in progress
+    member_evaluation: bool = False  # 测评 without a code: the member's own union's evaluation
+    assess_org: str = ""  # 考评 / 复查 / 退回 C
+    assess_inspection_id: int = 0  # the walk in progress
+    assess_mode: str = ""  # assessment | re_review | return
+    children: bool = False  # an evaluator's 进度
+    result: bool = False  # 结果 / 异议
+
+
+def needs(saved: dict[str, Any] | None, user_input: UserInput) -> Needs:
+    state = DialogState.from_dict(saved)
+    intent = parse(user_input)
+    word, arg = (intent.word, intent.arg) if intent.kind == "word" else ("", "")
+    if word == "测评":
+        return Needs(evaluation_code=arg.upper()) if arg else Needs(member_evaluation=True)
+    if word in WALK_WORDS and arg:
+        return Needs(assess_org=arg.split()[0], assess_mode=WALK_WORDS[word])
+    if word == "退回":
+        return Needs(assess_org=arg.split()[0] if arg else "", assess_mode="return")
+    if word in ("结果", "异议"):
+        return Needs(result=True)
+    children = word == "进度"
+    if state.dialog == ballot.NAME:
+        return Needs(evaluation_id=int(state.extra.get("evaluation_id", 0) or 0), children=children)
+    if state.dialog in WALK_WORDS.values():
+        return Needs(assess_inspection_id=state.inspection_id, assess_mode=state.dialog, children=children)
+    return Needs(children=children)
 
 
 def respond(saved: dict[str, Any] | None, user_input: UserInput, ctx: UserContext) -> Outcome:
@@ -26,20 +69,46 @@ def respond(saved: dict[str, Any] | None, user_input: UserInput, ctx: UserContex
     intent = parse(user_input)
     if intent.kind == "unsubscribe":
         return Outcome(Reply(""), DialogState())
-    if intent.kind == "word" and intent.word == "绑定":
-        return binding.start(intent.arg, state)
     if intent.kind == "subscribe":
         return Outcome(Reply(f"{WELCOME}\n{help_text(ctx)}"), state)
+    if intent.kind == "word":
+        outcome = _global(state, intent, ctx)
+        if outcome is not None:
+            return outcome
     handler = DIALOGS.get(state.dialog)
     if handler is not None:
         return handler(state, intent, ctx)
     return _idle(state, intent, ctx)
 
 
+def _global(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | None:
+    """Commands that work wherever the user is."""
+    word, arg = intent.word, intent.arg
+    if word == "绑定":
+        return binding.start(arg, state)
+    if word == "测评":
+        return ballot.start(ctx)
+    if word == "自评" and state.dialog != selfcheck.NAME:
+        return selfcheck.start(ctx)
+    if word in WALK_WORDS:
+        mode = assessment.ASSESSMENT if word == "考评" else assessment.RE_REVIEW
+        current = ctx.assessment.org_code if ctx.assessment else ""
+        if state.dialog == mode.name and (not arg or arg.upper() == current.upper()):
+            return None  # the walk in progress resumes where it was
+        return assessment.start(ctx, arg.split()[0] if arg else "", mode)
+    if word == "退回":
+        return assessment.return_self_check(ctx, arg, intent.text)
+    if word == "结果":
+        return publication.show(ctx)
+    if word == "异议":
+        return publication.object_to(ctx, intent.text)
+    return None
+
+
 def _idle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     """No dialog is active."""
     if intent.kind == "word":
-        if intent.word in ("自评", "继续"):
+        if intent.word in ("自评", "继续") and ctx.has_role("chair"):
             return selfcheck.start(ctx)
         if intent.word == "帮助":
             return Outcome(Reply(help_text(ctx)), DialogState())
@@ -69,7 +138,7 @@ def _idle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
 
 
 def progress(ctx: UserContext) -> str:
-    """`进度` outside a dialog."""
+    """`进度` outside a dialog: the user's bindings, own self-check, and an evaluator's children."""
     if not ctx.bound:
         return help_text(ctx)
     lines = ["您绑定的身份：" + "、".join(r.label for r in ctx.roles)]
@@ -79,4 +148,18 @@ def progress(ctx: UserContext) -> str:
         lines.append(
             "本年度年检尚未开启。" if ctx.campaign_year is None else "您的工会不在本年度年检范围内。"
         )
+    if ctx.has_role("evaluator") or ctx.has_role("admin"):
+        if not ctx.children:
+            lines.append("下级单位：暂无本年度年检任务。")
+        else:
+            lines.append(f"下级单位 {len(ctx.children)} 个（自评/考评合计）：")
+            for child in ctx.children[:MAX_CHILDREN_LISTED]:
+                lines.append(
+                    f"· {child.org_code} {child.org_name}：{child.state_label}"
+                    f"（{child.self_total}/{child.assessed_total}）"
+                )
+            if len(ctx.children) > MAX_CHILDREN_LISTED:
+                lines.append(
+                    f"……另有 {len(ctx.children) - MAX_CHILDREN_LISTED} 个，完整列表请用 nianjian results。"
+                )
     return "\n".join(lines)

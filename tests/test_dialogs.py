@@ -10,7 +10,8 @@ from dialogs.commands import AddEvidence, RedeemInvitation, SaveSelfScore, Start
 from dialogs.context import RoleView, SelfCheckView, UserContext
 from dialogs.engine import MAX_REPLY_BYTES, DialogState, Outcome, UserInput, reply_bytes
 from dialogs.router import respond
-from dialogs.selfcheck import summary_pages
+from dialogs.selfcheck import MODE
+from dialogs.walk import summary_pages
 from rubrics import get_rubric
 
 CHAIR = RoleView("chair", "XJ-001", "宏达工会")
@@ -133,8 +134,8 @@ def test_the_summary_is_paged_and_every_page_fits() -> None:
     chat = Chat("state_owned")
     chat.send("自评")
     first = chat.send("查看")
-    assert "【自评汇总 第1/" in first
-    pages = summary_pages(chat.view, get_rubric("state_owned"))
+    assert "【自查自评汇总 第1/" in first
+    pages = summary_pages(MODE, chat.view, get_rubric("state_owned"))
     assert len(pages) >= 2
     second = chat.send("下一页")
     assert "第2/" in second

@@ -76,7 +76,7 @@ def test_a_chair_completes_the_non_public_self_check(
     assert "还有 1 项未作答：第 21 项" in review and "【21/43】" in review
     assert "全部作答完毕" in chair.say("1")
     summary = chair.say("查看")
-    assert "【自评汇总 第1/" in summary and "已答 43/43 项" in summary
+    assert "【自查自评汇总 第1/" in summary and "已答 43/43 项" in summary
     # Fix an answer from the summary.
     assert "【3/43】" in chair.say("修改 3")
     chair.say("3.5")

@@ -18,7 +18,8 @@ from chatbot.simulator import Simulator
 from chatbot.wechat import Crypto, ProtocolError, links_of, render_text, signature
 from dialogs.context import SelfCheckView
 from dialogs.engine import Choice, Reply
-from dialogs.selfcheck import question
+from dialogs.selfcheck import MODE
+from dialogs.walk import question
 from rubrics import all_rubrics
 from tests.conftest import AES_KEY, APP_ID, OTHER_AES_KEY, TOKEN, Backend, City, make_config, transport_for
 
@@ -205,7 +206,7 @@ def test_every_rendered_question_keeps_its_links_within_2048_bytes(rubric) -> No
     )
     for item in rubric.items:
         rendered = render_text(
-            question(view, rubric, item.no, prefix="本项分值为 5 分，请输入 0 到 5 分。\n")
+            question(MODE, view, rubric, item.no, prefix="本项分值为 5 分，请输入 0 到 5 分。\n")
         )
         assert len(rendered.encode()) <= 2048, item.no
         assert ("满分", "满分") in links_of(rendered), item.no

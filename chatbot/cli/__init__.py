@@ -9,6 +9,7 @@ import click
 from chatbot.cli.chat import chat
 from chatbot.cli.demo import demo
 from chatbot.cli.orgs import campaign_group, invite_group, org_group
+from chatbot.cli.results import evaluation_group, publish, results_group, tick
 from chatbot.cli.rubrics import rubrics_group
 from chatbot.cli.serve import serve
 
@@ -19,5 +20,17 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-for command in (rubrics_group, org_group, invite_group, campaign_group, serve, demo, chat):
+for command in (
+    rubrics_group,
+    org_group,
+    invite_group,
+    campaign_group,
+    evaluation_group,
+    results_group,
+    publish,
+    tick,
+    serve,
+    demo,
+    chat,
+):
     main.add_command(command)

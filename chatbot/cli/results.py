@@ -1,0 +1,238 @@
+"""``nianjian evaluation``, ``results``, ``publish`` and ``tick``: from votes to final results."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import click
+import segno
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from chatbot import admin, results
+from chatbot.cli.common import db_session, load_config
+from chatbot.evaluations import figures
+from chatbot.lifecycle import InspectionState
+from chatbot.models import Inspection, Organisation
+from chatbot.timeutil import SHANGHAI, local_date
+from chatbot.views import item_scores
+from rubrics import get_rubric
+from rubrics.scoring import Stars, format_score, percent_score, raw_total
+
+COLUMNS = (
+    "code",
+    "name",
+    "rubric",
+    "state",
+    "self_score",
+    "assessed_score",
+    "democratic_score",
+    "turnout",
+    "stars",
+    "marks",
+)
+
+
+def _now(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter(f"not an ISO time: {value}") from error
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
+
+
+@click.group("evaluation")
+def evaluation_group() -> None:
+    """Democratic evaluations (民主测评)."""
+
+
+@evaluation_group.command("open")
+@click.option("--org", "org_code", required=True, help="The organisation whose union is evaluated.")
+@click.option("--closes", type=click.DateTime(["%Y-%m-%d"]), help="Last day of voting (default: in 7 days).")
+@click.option(
+    "--open",
+    "open_slots",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Places for people without a binding who arrive with the code.",
+)
+@click.option(
+    "--qr", "qr_path", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the QR PNG."
+)
+def evaluation_open(org_code: str, closes: datetime | None, open_slots: int, qr_path: Path | None) -> None:
+    """Open the evaluation; writes a QR-code PNG for scene eval:CODE; the code alone on the last line."""
+    config = load_config()
+    with db_session() as session:
+        evaluation = admin.open_evaluation(
+            session, org_code, closes.date() if closes else None, open_slots, datetime.now(UTC)
+        )
+        code = evaluation.code
+        closes_on = local_date(evaluation.closes_at)
+        members = evaluation.inspection.organisation.member_count
+    path = qr_path or config.instance_dir / "qr" / f"eval-{code}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    segno.make(f"eval:{code}", error="m").save(str(path), scale=8, border=4)
+    click.echo(f"democratic evaluation of {org_code} open until {closes_on}; {open_slots} open place(s)")
+    if members is not None and members <= 25:
+        click.echo(f"{members} members (≤ 25): every member takes part (会员人数少的，全部参加)")
+    click.echo(f"QR code (scene eval:{code}): {path}; members may also send “测评 {code}”")
+    click.echo(code)
+
+
+def _marks(inspection: Inspection) -> str:
+    marks = []
+    if inspection.quota_capped:
+        marks.append("capped")
+    if inspection.quota_flagged:
+        marks.append("flagged")
+    if inspection.override_stars is not None:
+        marks.append("overridden")
+    if inspection.below_standard:
+        marks.append("below-standard")
+    return " ".join(marks)
+
+
+def result_rows(session: Session, year: int, scope: str | None) -> list[dict[str, str]]:
+    """One row per inspection in scope, as `nianjian results` shows it."""
+    campaign = results.campaign_of_year(session, year)
+    query = (
+        select(Inspection)
+        .options(joinedload(Inspection.organisation))
+        .where(Inspection.campaign_id == campaign.id)
+    )
+    if scope:
+        root = session.scalar(select(Organisation).where(Organisation.code == scope))
+        if root is None:
+            raise click.ClickException(f"no organisation {scope}")
+        query = query.where(Inspection.organisation_id.in_(results.descendants(session, root.id)))
+    now = datetime.now(UTC)
+    rows = []
+    for inspection in session.scalars(query.join(Organisation).order_by(Organisation.code)):
+        rubric = get_rubric(inspection.rubric_key)
+        own, assessed = item_scores(session, inspection.id)
+        democratic = figures(session, inspection, now)
+        rated = inspection.stars is not None and inspection.state in [s.value for s in results.RATED]
+        rows.append(
+            {
+                "code": inspection.organisation.code,
+                "name": inspection.organisation.name,
+                "rubric": inspection.rubric_key,
+                "state": InspectionState(inspection.state).label,
+                "self_score": _percent(own, rubric.max_total),
+                "assessed_score": _percent(assessed, rubric.max_total) if assessed else "",
+                "democratic_score": format_score(democratic.score)
+                if democratic and democratic.score is not None
+                else "",
+                "turnout": f"{format_score(democratic.turnout)}%"
+                if democratic and democratic.turnout is not None
+                else "",
+                "stars": Stars(inspection.stars).label if rated and inspection.stars else "",
+                "marks": _marks(inspection) if rated else "",
+            }
+        )
+    return rows
+
+
+def _percent(scores: dict[int, Decimal], max_total: int) -> str:
+    return format_score(percent_score(raw_total(scores.values()), max_total)) if scores else ""
+
+
+@click.group("results", invoke_without_command=True)
+@click.option("--year", type=int, help="Campaign year.")
+@click.option("--scope", help="Only this organisation and those below it.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV instead of a table.")
+@click.pass_context
+def results_group(ctx: click.Context, year: int | None, scope: str | None, as_csv: bool) -> None:
+    """List results: scores, democratic figures, stars and quota marks (capped, flagged, overridden)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if year is None:
+        raise click.UsageError("--year is required")
+    config = load_config()
+    with db_session() as session:
+        try:
+            results.confirm(session, results.campaign_of_year(session, year), config)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+        rows = result_rows(session, year, scope)
+    if as_csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    click.echo("  ".join(COLUMNS))
+    for row in rows:
+        click.echo("  ".join(row[c] or "-" for c in COLUMNS))
+
+
+@results_group.command("override")
+@click.option("--org", "org_code", required=True)
+@click.option("--year", required=True, type=int)
+@click.option("--stars", required=True, type=click.IntRange(1, 5))
+@click.option("--reason", required=True, help="The written reason; audited.")
+def results_override(org_code: str, year: int, stars: int, reason: str) -> None:
+    """Set a result's stars against the quota, with a written reason (audited)."""
+    config = load_config()
+    with db_session() as session:
+        try:
+            inspection = results.override(
+                session,
+                results.campaign_of_year(session, year),
+                org_code,
+                Stars(stars),
+                reason,
+                config,
+                actor="cli",
+            )
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"{org_code}: {Stars(inspection.stars or stars).label} ({reason})")
+
+
+@click.command("publish")
+@click.option("--year", required=True, type=int)
+@click.option("--scope", help="Only this organisation and those below it.")
+@click.option(
+    "--days", default=results.DEFAULT_PUBLICATION_DAYS, show_default=True, type=click.IntRange(1, 60)
+)
+def publish(year: int, scope: str | None, days: int) -> None:
+    """Publish (公示) the rated results in scope; chairs and members are notified."""
+    config = load_config()
+    with db_session() as session:
+        try:
+            campaign = results.campaign_of_year(session, year)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+        root = None
+        if scope:
+            root = session.scalar(select(Organisation).where(Organisation.code == scope))
+            if root is None:
+                raise click.ClickException(f"no organisation {scope}")
+        outcome = results.publish(session, campaign, config, datetime.now(UTC), days, root)
+    click.echo(
+        f"published {len(outcome.published)} result(s) for {days} days: {' '.join(outcome.published) or '-'}"
+    )
+    if outcome.flagged:
+        click.echo(
+            "not published, five-star tie at the quota's cut-off — decide with `nianjian results override`: "
+            + " ".join(outcome.flagged)
+        )
+
+
+@click.command("tick")
+@click.option(
+    "--now", "now_text", help="The instant to run at (ISO time; default now; Asia/Shanghai if no zone)."
+)
+def tick(now_text: str | None) -> None:
+    """Run everything due at that instant once: publication periods that ended become final."""
+    now = _now(now_text)
+    with db_session() as session:
+        finalised = results.finalise_due(session, now)
+    click.echo(f"final: {' '.join(finalised) if finalised else '-'}")

@@ -1,0 +1,518 @@
+"""The item walk: one question per rubric item, shared by the self-check (自查自评), the assessment
+(组织评定) and the re-review (复查评定). A ``Mode`` says what differs between them.
+
+States (docs/dialogs.md): ``ask`` — item ``state.item`` is asked; ``review`` — the paged summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from dialogs.commands import AddEvidence, Command
+from dialogs.context import DemocraticFigures, UserContext, WalkView
+from dialogs.engine import MAX_REPLY_BYTES, Choice, DialogState, Outcome, Reply, reply_bytes
+from dialogs.parsing import Intent
+from dialogs.texts import help_text, too_many_wrong_inputs
+from rubrics import Rubric, get_rubric
+from rubrics.scoring import (
+    HALF,
+    ScoreError,
+    format_score,
+    parse_item_score,
+    percent_score,
+    raw_total,
+    star_level,
+)
+
+ASK = "ask"
+REVIEW = "review"
+WRONG_INPUTS_BEFORE_HELP = 3
+#: The budget of one summary page, leaving room for the page's links.
+PAGE_BYTES = 1400
+SNIPPET_CHARS = 12
+
+
+@dataclass(frozen=True)
+class Mode:
+    """What one kind of walk does differently."""
+
+    name: str  # the dialog name kept in DialogState
+    title: str  # 自查自评 / 组织评定 / 复查评定
+    view: Callable[[UserContext], WalkView | None]
+    start_command: Callable[[int], Command]
+    score_command: Callable[[int, int, Decimal, str], Command]
+    submit_command: Callable[[int], Command]
+    submitted_text: Callable[[WalkView, Rubric], str]
+    photos: bool = False  # a photo is evidence for the current item
+    agree: str = ""  # what `同` takes: "reference" (the self score) or "current" (keep the score)
+    reasons: bool = False  # a changed score needs a reason
+    sequential: bool = False  # walk every item in order, not only the unanswered ones
+    score_label: str = "得分"
+    resume: str = "自评"  # the command that resumes the walk; {code} is the organisation's code
+
+    def resume_command(self, view: WalkView) -> str:
+        return self.resume.format(code=view.org_code)
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def score_choices(points: int) -> tuple[Choice, ...]:
+    """Each allowed score for items worth ≤ 5 points."""
+    if points > 5:
+        return ()
+    return tuple(
+        Choice(format_score(v), format_score(v)) for v in (Decimal(i) * HALF for i in range(points * 2 + 1))
+    )
+
+
+def _item_status(mode: Mode, view: WalkView, no: int) -> str:
+    parts = []
+    if mode.agree and no in view.reference:
+        parts.append(f"自评 {format_score(view.reference[no])} 分")
+    if mode.agree or view.evidence.get(no):
+        parts.append(f"佐证照片 {view.evidence.get(no, 0)} 张")
+    if no in view.scores:
+        parts.append(f"当前{mode.score_label} {format_score(view.scores[no])} 分")
+    return "（" + "，".join(parts) + "）\n" if parts else ""
+
+
+def _prompt(mode: Mode, points: int) -> str:
+    if mode.reasons:
+        return "维持原考评分请回复“同”；改分请发送“分数 原因”（如：3 台账已补齐）。"
+    if mode.agree:
+        return f"请回复考评得分：0–{points} 分，可含半分；与自评相同请回复“同”。"
+    return f"请回复得分：0–{points} 分，可含半分；可发照片作佐证。"
+
+
+def question(mode: Mode, view: WalkView, rubric: Rubric, no: int, prefix: str = "") -> Reply:
+    """The question for item ``no``: 【i/n】, the dimension, the item's max points, its text, links."""
+    item = rubric.item(no)
+    text = (
+        f"{prefix}【{no}/{rubric.item_count}】{item.dimension}（本项 {item.points} 分）\n"
+        f"{item.text}\n{_item_status(mode, view, no)}{_prompt(mode, item.points)}"
+    )
+    choices: tuple[Choice, ...] = ()
+    if mode.agree:
+        choices += (Choice("同", "同"),)
+    if not mode.reasons:
+        choices += score_choices(item.points) + (Choice("满分", "满分"),)
+    if no > 1:
+        choices += (Choice("上一项", "上一项"),)
+    choices += (Choice("跳过", "跳过"),)
+    reply = Reply(text, choices)
+    if reply_bytes(reply) > MAX_REPLY_BYTES:  # keep the words, shed the half-point links
+        reply = Reply(text, tuple(c for c in choices if "." not in c.label))
+    return reply
+
+
+def missing_items(view: WalkView, rubric: Rubric) -> list[int]:
+    return [item.no for item in rubric.items if item.no not in view.scores]
+
+
+def numbers_text(numbers: list[int]) -> str:
+    """1、2、5 — a long list ends in “…”."""
+    return "、".join(str(n) for n in numbers[:20]) + ("…" if len(numbers) > 20 else "")
+
+
+def _subtotal(scores: Mapping[int, Decimal], rubric: Rubric, dimension: str) -> Decimal:
+    return raw_total(scores[i.no] for i in rubric.items_of(dimension) if i.no in scores)
+
+
+def summary_pages(mode: Mode, view: WalkView, rubric: Rubric) -> list[str]:
+    """The summary (查看) split into pages that fit a reply."""
+    lines: list[str] = []
+    both = bool(mode.agree)
+    for dimension in rubric.dimensions:
+        mine = format_score(_subtotal(view.scores, rubric, dimension))
+        top = rubric.dimension_max(dimension)
+        if both:
+            theirs = format_score(_subtotal(view.reference, rubric, dimension))
+            lines.append(f"▍{dimension}（自评 {theirs}｜考评 {mine}｜满分 {top}）")
+        else:
+            lines.append(f"▍{dimension}（小计 {mine}/{top}）")
+        for item in rubric.items_of(dimension):
+            mark = f"{format_score(view.scores[item.no])}/{item.points}" if item.no in view.scores else "未答"
+            if both:
+                ref = format_score(view.reference[item.no]) if item.no in view.reference else "-"
+                mark = f"自{ref} 考{mark}"
+            photos = f" 📷{view.evidence[item.no]}" if view.evidence.get(item.no) else ""
+            snippet = item.text[:SNIPPET_CHARS] + ("…" if len(item.text) > SNIPPET_CHARS else "")
+            lines.append(f"{item.no}. {mark}{photos} {snippet}")
+    pages: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        line_size = len(line.encode("utf-8")) + 1
+        if pages[-1] and size + line_size > PAGE_BYTES:
+            pages.append([])
+            size = 0
+        pages[-1].append(line)
+        size += line_size
+    return ["\n".join(page) for page in pages]
+
+
+def democratic_text(figures: DemocraticFigures | None) -> str:
+    """The democratic evaluation's figures, one line."""
+    if figures is None:
+        return "民主测评：未开展"
+    if figures.ballots == 0:
+        return f"民主测评：暂无有效票（应参加 {figures.invited} 人）" + ("，已结束" if figures.closed else "")
+    turnout = f"{format_score(figures.turnout)}%" if figures.turnout is not None else "-"
+    return (
+        f"民主测评：{figures.ballots} 票（参与率 {turnout}），满意率 {format_score(figures.satisfaction or 0)}%，"
+        f"民主测评得分 {format_score(figures.score or 0)}" + ("" if figures.closed else "（进行中）")
+    )
+
+
+def review(mode: Mode, view: WalkView, rubric: Rubric, page: int, prefix: str = "") -> Reply:
+    pages = summary_pages(mode, view, rubric)
+    page = min(max(page, 1), len(pages))
+    total = format_score(raw_total(view.scores.values()))
+    head = f"{prefix}【{mode.title}汇总 第{page}/{len(pages)}页】{view.org_name}\n"
+    if mode.agree:
+        self_total = format_score(raw_total(view.reference.values()))
+        head += (
+            f"已评 {len(view.scores)}/{rubric.item_count} 项；自评合计 {self_total}，考评合计 {total}，"
+            f"满分 {rubric.max_total}\n{democratic_text(view.democratic)}\n"
+        )
+    else:
+        head += f"已答 {len(view.scores)}/{rubric.item_count} 项，合计 {total}/{rubric.max_total} 分\n"
+    missing = missing_items(view, rubric)
+    if not view.editable:
+        tail = f"{mode.title}已提交，答案已锁定。"
+    elif missing:
+        tail = "发送“修改 N”填写或修改第 N 项，“继续”回到作答，“提交”提交。"
+    else:
+        tail = "全部作答完毕。发送“修改 N”修改第 N 项，确认无误请发送“提交”。"
+    choices: list[Choice] = []
+    if page > 1:
+        choices.append(Choice("上一页", "上一页"))
+    if page < len(pages):
+        choices.append(Choice("下一页", "下一页"))
+    if view.editable:
+        choices += [Choice("继续", "继续"), Choice("提交", "提交")] if missing else [Choice("提交", "提交")]
+    return Reply(head + pages[page - 1] + "\n" + tail, tuple(choices))
+
+
+def totals_text(view: WalkView, rubric: Rubric, heading: str, stars_line: str = "按得分星级：{stars}") -> str:
+    """Per-dimension subtotals, raw total out of the sheet max, the 百分制 score and its stars."""
+    total = raw_total(view.scores.values())
+    score = percent_score(total, rubric.max_total)
+    lines = [heading]
+    for dimension in rubric.dimensions:
+        lines.append(
+            f"· {dimension} {format_score(_subtotal(view.scores, rubric, dimension))}/"
+            f"{rubric.dimension_max(dimension)}"
+        )
+    lines += [
+        f"原始得分：{format_score(total)} / {rubric.max_total} 分",
+        f"百分制得分：{format_score(score)} 分",
+    ]
+    return "\n".join(lines) + "\n" + stars_line.format(stars=star_level(score).label)
+
+
+def progress_text(mode: Mode, view: WalkView, rubric: Rubric) -> str:
+    photos = sum(view.evidence.values())
+    return (
+        f"{view.org_name} {view.year} 年度{mode.title}：{view.state_label}\n"
+        f"已答 {len(view.scores)}/{rubric.item_count} 项，佐证照片 {photos} 张，"
+        f"目前合计 {format_score(raw_total(view.scores.values()))}/{rubric.max_total} 分。"
+    )
+
+
+# ---------------------------------------------------------------- navigation
+
+
+def next_item(mode: Mode, view: WalkView, rubric: Rubric, after: int, skip: int = 0) -> int | None:
+    """The item to ask after ``after``: the next one (sequential walks), or the first unanswered one
+    after it, wrapping round, never ``skip``."""
+    if mode.sequential:
+        return after + 1 if after < rubric.item_count else None
+    order = list(range(after + 1, rubric.item_count + 1)) + list(range(1, after + 1))
+    for no in order:
+        if no not in view.scores and no != skip:
+            return no
+    return None
+
+
+def _state(mode: Mode, view: WalkView, rubric: Rubric, step: str, item: int, page: int = 1) -> DialogState:
+    return DialogState(
+        mode.name,
+        step,
+        item=item,
+        page=page,
+        inspection_id=view.inspection_id,
+        rubric_key=rubric.key,
+        rubric_version=rubric.version,
+    )
+
+
+def ask(
+    mode: Mode, view: WalkView, rubric: Rubric, no: int, prefix: str = "", commands: tuple[Command, ...] = ()
+) -> Outcome:
+    return Outcome(question(mode, view, rubric, no, prefix), _state(mode, view, rubric, ASK, no), commands)
+
+
+def show_review(
+    mode: Mode,
+    view: WalkView,
+    rubric: Rubric,
+    page: int,
+    item: int,
+    prefix: str = "",
+    commands: tuple[Command, ...] = (),
+) -> Outcome:
+    return Outcome(
+        review(mode, view, rubric, page, prefix), _state(mode, view, rubric, REVIEW, item, page), commands
+    )
+
+
+def _after_answer(
+    mode: Mode,
+    view: WalkView,
+    rubric: Rubric,
+    no: int,
+    prefix: str,
+    commands: tuple[Command, ...],
+    skip: int = 0,
+) -> Outcome:
+    following = next_item(mode, view, rubric, no, skip=skip)
+    if following is None:
+        if skip and skip not in view.scores:
+            return show_review(
+                mode, view, rubric, 1, no, prefix + f"第 {skip} 项仍未作答，提交前需要补上。\n", commands
+            )
+        done = "已逐项复查完毕" if mode.sequential else "全部作答完毕"
+        return show_review(mode, view, rubric, 1, no, prefix + f"{done}！请核对后发送“提交”。\n", commands)
+    return ask(mode, view, rubric, following, prefix, commands)
+
+
+def _wrong(
+    mode: Mode, state: DialogState, ctx: UserContext, view: WalkView, rubric: Rubric, reason: str
+) -> Outcome:
+    """Wrong input: the reason and the same question again; after three in a row, the command set."""
+    count = state.wrong_inputs + 1
+    prefix = reason + "\n"
+    if count >= WRONG_INPUTS_BEFORE_HELP:
+        prefix = reason + "\n" + too_many_wrong_inputs(ctx) + "\n\n"
+        count = 0
+    outcome = (
+        ask(mode, view, rubric, state.item, prefix)
+        if state.step == ASK
+        else show_review(mode, view, rubric, state.page, state.item, prefix)
+    )
+    outcome.state.wrong_inputs = count
+    return outcome
+
+
+# ---------------------------------------------------------------- the dialog
+
+
+def start(mode: Mode, view: WalkView, prefix: str = "") -> Outcome:
+    """Start the walk, or resume it at the first unanswered item."""
+    rubric = get_rubric(view.rubric_key)
+    commands: tuple[Command, ...] = (mode.start_command(view.inspection_id),)
+    first = 1 if mode.sequential else next_item(mode, view, rubric, 0)
+    if first is None:
+        return show_review(
+            mode,
+            view,
+            rubric,
+            1,
+            rubric.item_count,
+            prefix + "全部作答完毕，请核对后发送“提交”。\n",
+            commands,
+        )
+    if view.scores and not mode.sequential:
+        prefix += f"欢迎回来！已答 {len(view.scores)}/{rubric.item_count} 项，从第 {first} 项继续。\n"
+    else:
+        prefix += (
+            f"开始{view.org_name} {view.year} 年度{mode.title}，共 {rubric.item_count} 项，"
+            f"满分 {rubric.max_total} 分。随时发送“暂停”，进度自动保存。\n"
+        )
+    return ask(mode, view, rubric, first, prefix, commands)
+
+
+def handle(
+    mode: Mode,
+    state: DialogState,
+    intent: Intent,
+    ctx: UserContext,
+    restart: Callable[[UserContext, str], Outcome],
+) -> Outcome:
+    """One turn inside a walk; ``restart`` re-enters it when the stored state no longer fits."""
+    view = mode.view(ctx)
+    if view is None or view.inspection_id != state.inspection_id:
+        return restart(ctx, f"{mode.title}任务已变化，已为您重新定位。\n")
+    rubric = get_rubric(view.rubric_key)
+    if state.rubric_version != rubric.version or state.rubric_key != rubric.key:
+        return restart(ctx, "评分标准已更新，已按新版标准为您重新定位。\n")
+    if not view.editable:
+        return Outcome(Reply(f"{mode.title}已提交（{view.state_label}），答案已锁定。"), DialogState())
+    if state.step == REVIEW:
+        return _on_review(mode, state, intent, ctx, view, rubric)
+    return _on_ask(mode, state, intent, ctx, view, rubric)
+
+
+def _common(
+    mode: Mode, state: DialogState, intent: Intent, ctx: UserContext, view: WalkView, rubric: Rubric
+) -> Outcome | None:
+    """Words that mean the same in every step."""
+    word, arg = intent.word, intent.arg
+    if intent.kind != "word":
+        return None
+    if word == "暂停":
+        again = mode.resume_command(view)
+        return Outcome(
+            Reply(
+                f"已暂停。已答 {len(view.scores)}/{rubric.item_count} 项，进度已保存；"
+                f"发送“{again}”从断点继续。",
+                (Choice(again, again),),
+            ),
+            DialogState(),
+        )
+    if word == "提交":
+        missing = missing_items(view, rubric)
+        if missing:
+            return ask(
+                mode,
+                view,
+                rubric,
+                missing[0],
+                f"还有 {len(missing)} 项未作答：第 {numbers_text(missing)} 项。请先补全再提交。\n",
+            )
+        return Outcome(
+            Reply(mode.submitted_text(view, rubric)),
+            DialogState(),
+            (mode.submit_command(view.inspection_id),),
+        )
+    if word == "修改":
+        if not arg.isdigit() or not 1 <= int(arg) <= rubric.item_count:
+            return _wrong(
+                mode, state, ctx, view, rubric, f"请发送“修改 N”，N 为 1 到 {rubric.item_count} 的项号。"
+            )
+        return ask(mode, view, rubric, int(arg))
+    if word == "查看":
+        return show_review(mode, view, rubric, int(arg) if arg.isdigit() else 1, state.item)
+    if word in ("继续", "自评", "考评", "复查") and not (
+        word in ("考评", "复查") and arg and arg != view.org_code
+    ):
+        target = state.item if state.step == ASK else next_item(mode, view, rubric, 0) or state.item
+        return ask(mode, view, rubric, max(target, 1))
+    if word == "帮助":
+        return _redo(mode, state, view, rubric, help_text(ctx) + "\n\n")
+    if word == "进度":
+        return _redo(mode, state, view, rubric, progress_text(mode, view, rubric) + "\n\n")
+    return None
+
+
+def _redo(mode: Mode, state: DialogState, view: WalkView, rubric: Rubric, prefix: str) -> Outcome:
+    """Show the current step again after some information."""
+    if state.step == REVIEW:
+        return show_review(mode, view, rubric, state.page, state.item, prefix)
+    return ask(mode, view, rubric, state.item, prefix)
+
+
+def _score_for(mode: Mode, intent: Intent, view: WalkView, no: int, points: int) -> Decimal:
+    """The score an input stands for; ScoreError with the user's message when it stands for none."""
+    if intent.kind == "word" and intent.word == "满分":
+        return Decimal(points)
+    if intent.kind == "word" and intent.word == "同":
+        source = view.reference if mode.agree == "reference" else view.scores
+        if no not in source:
+            raise ScoreError("本项没有可沿用的分数，请直接回复分数。")
+        return source[no]
+    return parse_item_score(intent.arg, points)
+
+
+def _on_ask(
+    mode: Mode, state: DialogState, intent: Intent, ctx: UserContext, view: WalkView, rubric: Rubric
+) -> Outcome:
+    no = state.item if 1 <= state.item <= rubric.item_count else 1
+    state = replace(state, item=no, step=ASK)
+    item = rubric.item(no)
+    answering = intent.kind == "number" or (
+        intent.kind == "word"
+        and (intent.word == "满分" or (intent.word == "同" and mode.agree and not intent.arg))
+    )
+    if answering:
+        try:
+            score = _score_for(mode, intent, view, no, item.points).quantize(Decimal("0.1"))
+        except ScoreError as error:
+            return _wrong(mode, state, ctx, view, rubric, str(error))
+        reason = intent.reason.strip()[:200]
+        if mode.reasons and no in view.scores and score != view.scores[no] and not reason:
+            return _wrong(
+                mode,
+                state,
+                ctx,
+                view,
+                rubric,
+                f"复查改分须说明原因：请发送“{format_score(score)} 原因”，如：{format_score(score)} 台账已补齐。",
+            )
+        unchanged = view.scores.get(no) == score
+        updated = replace(view, scores={**view.scores, no: score})
+        prefix = f"✓ 第 {no} 项记 {format_score(score)} 分。\n"
+        commands = (
+            () if unchanged and mode.reasons else (mode.score_command(view.inspection_id, no, score, reason),)
+        )
+        return _after_answer(mode, updated, rubric, no, prefix, commands)
+    if intent.kind == "photo" and mode.photos:
+        updated = replace(view, evidence={**view.evidence, no: view.evidence.get(no, 0) + 1})
+        return ask(
+            mode,
+            updated,
+            rubric,
+            no,
+            f"✓ 已收到第 {no} 项的佐证照片（共 {updated.evidence[no]} 张）。\n",
+            (AddEvidence(view.inspection_id, no, intent.media_id, intent.pic_url),),
+        )
+    if intent.kind == "word" and intent.word == "上一项":
+        if no == 1:
+            return ask(mode, view, rubric, 1, "已经是第一项了。\n")
+        return ask(mode, view, rubric, no - 1)
+    if intent.kind == "word" and intent.word == "跳过":
+        return _after_answer(
+            mode, view, rubric, no, f"已跳过第 {no} 项，稍后可发送“修改 {no}”补答。\n", (), skip=no
+        )
+    common = _common(mode, state, intent, ctx, view, rubric)
+    if common is not None:
+        return common
+    if intent.kind == "word" and intent.word in ("上一页", "下一页"):
+        return show_review(mode, view, rubric, state.page, no)
+    if intent.kind == "photo":
+        return _wrong(
+            mode, state, ctx, view, rubric, f"{mode.title}不需要上传照片；佐证照片由工会主席在自评时上传。"
+        )
+    return _wrong(mode, state, ctx, view, rubric, _not_understood(intent, item.points))
+
+
+def _on_review(
+    mode: Mode, state: DialogState, intent: Intent, ctx: UserContext, view: WalkView, rubric: Rubric
+) -> Outcome:
+    if intent.kind == "word" and intent.word in ("上一页", "下一页"):
+        page = state.page + (1 if intent.word == "下一页" else -1)
+        return show_review(mode, view, rubric, page, state.item)
+    if intent.kind == "word" and intent.word in ("上一项", "跳过", "满分", "同"):
+        return ask(mode, view, rubric, max(state.item, 1))
+    common = _common(mode, state, intent, ctx, view, rubric)
+    if common is not None:
+        return common
+    if intent.kind in ("number", "photo"):
+        return _wrong(
+            mode,
+            state,
+            ctx,
+            view,
+            rubric,
+            "现在是汇总页面。要填写或修改某一项，请先发送“修改 N”（N 为项号），或发送“继续”回到作答。",
+        )
+    return _wrong(mode, state, ctx, view, rubric, "没有看懂您的指令。发送“修改 N”修改第 N 项，“提交”提交。")
+
+
+def _not_understood(intent: Intent, points: int) -> str:
+    raw = intent.raw.strip()
+    shown = f"“{raw[:20]}”" if raw else "这条消息"
+    return f"没有看懂{shown}。请回复 0–{points} 之间的分数（可含半分），或发送“帮助”查看指令。"

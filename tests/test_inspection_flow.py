@@ -1,0 +1,277 @@
+"""The whole inspection through the webhook and the CLI: self-check, democratic evaluation,
+assessment, star rating under the five-star quota, publication, objection, re-review, finalisation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, inspect, select, text, update
+from sqlalchemy.orm import Session
+
+from chatbot import admin
+from chatbot.cli import main
+from chatbot.models import (
+    AuditEntry,
+    Ballot,
+    BallotDraft,
+    Evaluation,
+    EvaluationVoter,
+    Inspection,
+    Objection,
+    Organisation,
+    OutboxMessage,
+)
+from chatbot.simulator import Simulator
+from rubrics import get_rubric
+from tests.conftest import Backend
+
+User = Callable[..., Simulator]
+VILLAGE = get_rubric("village")  # 30 items, 100 points: the 百分制 score is the raw total
+
+
+@pytest.fixture
+def cli(backend: Backend, monkeypatch: pytest.MonkeyPatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", backend.database_url)
+    monkeypatch.setenv("NIANJIAN_INSTANCE", str(tmp_path / "cli-instance"))
+    monkeypatch.setenv("SECRET_KEY", "test-secret")
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(main, list(args))
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    return run
+
+
+def setup_county(db: Session, unions: int, rubric: str = "village") -> dict[str, str]:
+    """A city, one county and ``unions`` grassroots unions; invitation codes by name."""
+    codes: dict[str, str] = {}
+    with db.begin():
+        admin.add_org(db, admin.OrgRow("GY", "固原市总工会"))
+        admin.add_org(db, admin.OrgRow("YZ", "原州区总工会", parent="GY"))
+        for n in range(1, unions + 1):
+            admin.add_org(db, admin.OrgRow(f"U{n:02d}", f"第{n}社区工会", rubric, "YZ", 40))
+        admin.open_year(db, 2026)
+        codes["evaluator"] = admin.create_invitation(db, "YZ", "evaluator", uses=5).code
+        for n in range(1, unions + 1):
+            codes[f"chair{n}"] = admin.create_invitation(db, f"U{n:02d}", "chair").code
+            codes[f"member{n}"] = admin.create_invitation(db, f"U{n:02d}", "member", uses=50).code
+    return codes
+
+
+def self_check(chair: Simulator, code: str, deductions: dict[int, str] | None = None) -> str:
+    chair.say(f"绑定 {code}")
+    chair.say("自评")
+    for no in range(1, VILLAGE.item_count + 1):
+        chair.say((deductions or {}).get(no, "满分"))
+    return chair.say("提交")
+
+
+def assess(evaluator: Simulator, org: str, scores: dict[int, str]) -> str:
+    reply = evaluator.say(f"考评 {org}")
+    assert "【1/30】" in reply, reply
+    for no in range(1, VILLAGE.item_count + 1):
+        evaluator.say(scores.get(no, "同"))
+    return evaluator.say("提交")
+
+
+def test_a_whole_inspection_in_chat(user: User, db: Session, cli) -> None:
+    codes = setup_county(db, 1)
+    chair = user("chair")
+    submitted = self_check(chair, codes["chair1"], {3: "2", 7: "2.5"})
+    assert "原始得分：98.5 / 100 分" in submitted
+
+    # 民主测评: 12 members vote; one tries twice; one arrives after the closing time.
+    code = cli("evaluation", "open", "--org", "U01", "--open", "2").strip().splitlines()[-1]
+    members = [user(f"member-{n}") for n in range(12)]
+    for n, member in enumerate(members):
+        member.say(f"绑定 {codes['member1']}")
+        if n == 11:
+            break
+        first = member.say("测评")
+        assert "民主测评" in first and "【1/9】" in first and "工会组织健全" in first
+        for _ in range(6):
+            member.say("1" if n % 4 else "2")
+        member.say("3" if n == 0 else "1")  # overall: one dissatisfied
+        member.say("1")  # trust
+        assert "感谢参与" in member.say("希望多组织文体活动" if n == 1 else "无")
+    assert "已参加过" in members[0].say("测评")
+    assert "已参加过" in members[0].say(f"测评 {code}")
+    visitor = user("visitor")  # front-line service recipient with the code, on an open place
+    assert "【1/9】" in visitor.reply_text(*visitor.scan(f"eval:{code}"))
+    with db.begin():
+        db.execute(update(Evaluation).values(closes_at=datetime.now(UTC) - timedelta(minutes=1)))
+    assert "已经结束" in members[11].say("测评")
+    assert "已经结束" in visitor.say("1")
+
+    # 组织评定: a stranger is refused; the evaluator takes most self scores with 同 and overrides some.
+    assert "不是“U01”的上级工会考评员" in user("stranger").say("考评 U01")
+    evaluator = user("evaluator")
+    evaluator.say(f"绑定 {codes['evaluator']}")
+    assert "U01" in evaluator.say("进度")
+    first = evaluator.say("考评 U01")
+    assert "自评 5 分" in first and "同" in first
+    assert "【2/30】" in evaluator.say("同")
+    for no in range(2, 31):
+        evaluator.say({5: "3", 12: "2", 20: "满分"}.get(no, "同"))
+    summary = evaluator.say("查看")
+    assert "民主测评：11 票" in summary and "自评合计 98.5" in summary
+    rated = evaluator.say("提交")
+    # self deductions on 3 (−1) and 7 (−0.5): 98.5; assessed overrides on 5 (4 → 3) and 12 (3 → 2): 96.5
+    assert "原始得分：96.5 / 100 分" in rated and "百分制得分：96.5 分" in rated
+    assert "民主测评：11 票（参与率" in rated
+    assert "满意率 90.9%" in rated
+
+    # The figures of `nianjian results` are those the chat showed.
+    listing = cli("results", "--year", "2026", "--csv")
+    row = dict(zip(listing.splitlines()[0].split(","), listing.splitlines()[1].split(","), strict=True))
+    assert row["self_score"] == "98.5" and row["assessed_score"] == "96.5"
+    assert (
+        row["stars"] == "四星级" and row["marks"] == "capped"
+    )  # 1 result: the quota leaves no five-star place
+    assert row["turnout"].endswith("%") and row["democratic_score"]
+
+    # Anonymity: no ballot row holds an openid, voter rows hold keyed hashes only, drafts are gone.
+    db.expire_all()
+    openids = {f"member-{n}" for n in range(12)} | {"visitor"}
+    for table in ("ballots", "evaluation_voters", "ballot_drafts"):
+        rows = db.execute(text(f"SELECT * FROM {table}")).all()
+        assert not any(openid in str(cell) for row in rows for cell in row for openid in openids)
+    assert {c["name"] for c in inspect(db.get_bind()).get_columns("ballots")} == {
+        "id",
+        "evaluation_id",
+        "answers",
+        "suggestion",
+    }
+    assert db.scalar(select(func.count()).select_from(Ballot)) == 11
+    assert db.scalar(select(func.count()).select_from(EvaluationVoter)) == 11
+    assert db.scalar(select(func.count()).select_from(BallotDraft)) == 0
+    assert db.scalar(select(Ballot.suggestion).where(Ballot.suggestion.is_not(None))) == "希望多组织文体活动"
+
+
+def test_return_unlocks_the_self_check(user: User, db: Session) -> None:
+    codes = setup_county(db, 1)
+    chair = user("chair")
+    self_check(chair, codes["chair1"])
+    evaluator = user("evaluator")
+    evaluator.say(f"绑定 {codes['evaluator']}")
+    assert "请写明退回原因" in evaluator.say("退回 U01")
+    assert "已将“第1社区工会”的自评退回" in evaluator.say("退回 U01 第3项缺少佐证")
+    db.expire_all()
+    assert db.scalar(select(Inspection.state)) == "returned"
+    notice = db.scalar(select(OutboxMessage).where(OutboxMessage.kind == "self_check_returned"))
+    assert notice is not None and "第3项缺少佐证" in notice.text
+    reply = chair.say("自评")
+    assert "全部作答完毕" in reply
+    assert "【3/30】" in chair.say("修改 3")
+    chair.say("2")
+    assert "自评已提交" in chair.say("提交")
+    assert "自评尚未提交" not in evaluator.say("考评 U01")
+
+
+def test_quota_tie_publication_objection_re_review_and_finalisation(user: User, db: Session, cli) -> None:
+    codes = setup_county(db, 11)
+    # Assessed scores: six unions reach 90+ (98, 95, 95, 93, 91, 90); the others below.
+    targets = {1: 98, 2: 95, 3: 95, 4: 93, 5: 91, 6: 90, 7: 85, 8: 75, 9: 65, 10: 58, 11: 80}
+    evaluator = user("evaluator")
+    evaluator.say(f"绑定 {codes['evaluator']}")
+    for n, target in targets.items():
+        self_check(user(f"chair{n}"), codes[f"chair{n}"])
+        # Take 100 − target points off items worth 5 (items 1, 2) and 4 (items 5, 10, 11, 13 …).
+        assessed = _deductions(100 - target)
+        assert "组织评定已提交" in assess(evaluator, f"U{n:02d}", assessed)
+    listing = cli("results", "--year", "2026", "--csv").splitlines()
+    rows = {r.split(",")[0]: dict(zip(listing[0].split(","), r.split(","), strict=True)) for r in listing[1:]}
+    assert rows["U01"]["stars"] == "五星级" and rows["U01"]["marks"] == ""
+    assert rows["U02"]["marks"] == "flagged" and rows["U03"]["marks"] == "flagged"
+    assert {rows[c]["marks"] for c in ("U04", "U05", "U06")} == {"capped"}
+    assert {rows[c]["stars"] for c in ("U04", "U05", "U06")} == {"四星级"}
+    assert rows["U10"]["marks"] == "below-standard" and rows["U10"]["stars"] == "一星级"
+
+    published = cli("publish", "--year", "2026", "--days", "7")
+    assert "published 9 result(s)" in published and "U02 U03" in published.splitlines()[-1]
+    cli(
+        "results",
+        "override",
+        "--org",
+        "U03",
+        "--year",
+        "2026",
+        "--stars",
+        "4",
+        "--reason",
+        "与U02同分，按台账完整性定",
+    )
+    assert "published 2 result(s)" in cli("publish", "--year", "2026")
+    db.expire_all()
+    stars = {i.organisation.code: i.stars for i in db.scalars(select(Inspection))}
+    assert stars["U01"] == 5 and stars["U02"] == 5 and stars["U03"] == 4 and stars["U04"] == 4
+    override_audit = db.scalar(select(AuditEntry).where(AuditEntry.action == "override"))
+    assert override_audit is not None and override_audit.reason == "与U02同分，按台账完整性定"
+
+    # A chair reads the result; a member objects; the evaluator re-reviews; round 2 is published.
+    chair10 = user("chair10")
+    result = chair10.say("结果")
+    assert "一星级" in result and "须补课" in result and "取消经费支持、职工帮扶、评先选优" in result
+    member = user("member-4")
+    member.say(f"绑定 {codes['member4']}")
+    assert "第 1 轮公示" in member.say("结果")
+    assert "请在“异议”后写明具体理由" in member.say("异议")
+    assert "异议已收到" in member.say("异议 第1项换届情况与实际不符")
+    assert "已对本轮公示结果提出过异议" in member.say("异议 再说一次")
+    assert user("stranger").say("复查 U04").startswith("您不是")
+    reply = evaluator.say("复查 U04")
+    assert "【1/30】" in reply and "当前考评 0 分" in reply
+    assert "复查改分须说明原因" in evaluator.say("2")
+    assert "【2/30】" in evaluator.say("2 换届资料已补齐，加2分")
+    for _ in range(2, 31):
+        evaluator.say("同")
+    republished = evaluator.say("提交")
+    assert "复查评定已提交" in republished and "百分制得分：95 分" in republished
+    db.expire_all()
+    u04 = db.scalar(select(Inspection).join(Organisation).where(Organisation.code == "U04"))
+    assert u04 is not None and u04.state == "published" and u04.publication_round == 2
+    # 95 is five stars by score, but both five-star places are taken by published results.
+    assert u04.stars == 4 and u04.quota_capped
+    assert db.scalar(select(Objection.resolved_at)) is not None
+    change = db.scalar(select(AuditEntry).where(AuditEntry.reason == "换届资料已补齐，加2分"))
+    assert change is not None and change.action == "assessed_score"
+    assert "第 2 轮公示" in member.say("结果")
+
+    # Publication ends with no open objection: final.
+    later = (datetime.now(UTC) + timedelta(days=8)).isoformat()
+    final = cli("tick", "--now", later)
+    assert "U04" in final and "U01" in final
+    db.expire_all()
+    assert set(db.scalars(select(Inspection.state))) == {"final"}
+    assert (
+        db.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "result_final"))
+        == 11
+    )
+    assert "已定级" in member.say("结果")
+    assert "不在公示期内" in member.say("异议 还是有意见的")
+
+
+def _deductions(points: int) -> dict[int, str]:
+    """Assessed scores that take ``points`` off a full village sheet, from the 5- and 4-point items."""
+    worth = {item.no: item.points for item in VILLAGE.items}
+    scores: dict[int, str] = {}
+    for no in sorted(worth, key=lambda n: -worth[n]):
+        if points <= 0:
+            break
+        taken = min(points, worth[no])
+        scores[no] = str(worth[no] - taken)
+        points -= taken
+    return scores
+
+
+def test_deductions_helper() -> None:
+    assert (
+        sum(Decimal(get_rubric("village").item(n).points) - Decimal(s) for n, s in _deductions(42).items())
+        == 42
+    )
