@@ -21,6 +21,7 @@ from chatbot.evaluations import figures
 from chatbot.lifecycle import InspectionState, check_transition
 from chatbot.models import Campaign, Inspection, ItemScore, Objection, Organisation
 from chatbot.timeutil import as_utc, local_date
+from chatbot.views import descendants
 from rubrics import get_rubric
 from rubrics.quota import Override, RatedResult, apply_five_star_quota
 from rubrics.scoring import Stars, below_standard, percent_score, raw_total, star_level
@@ -147,16 +148,6 @@ def _inspection_of(session: Session, campaign: Campaign, org_code: str) -> Inspe
     if inspection is None:
         raise ValueError(f"no inspection of {org_code} in {campaign.year}")
     return inspection
-
-
-def descendants(session: Session, org_id: int) -> set[int]:
-    """The organisation and every organisation below it."""
-    found = {org_id}
-    frontier = [org_id]
-    while frontier:
-        frontier = list(session.scalars(select(Organisation.id).where(Organisation.parent_id.in_(frontier))))
-        found.update(frontier)
-    return found
 
 
 @dataclass(frozen=True)

@@ -289,6 +289,16 @@ def children_status(
     return tuple(statuses)
 
 
+def descendants(session: Session, org_id: int) -> set[int]:
+    """The organisation and every organisation below it."""
+    found = {org_id}
+    frontier = [org_id]
+    while frontier:
+        frontier = list(session.scalars(select(Organisation.id).where(Organisation.parent_id.in_(frontier))))
+        found.update(frontier)
+    return found
+
+
 def load_context(
     session: Session, account: Account, needs: Needs, config: Config, now: datetime
 ) -> UserContext:
@@ -319,8 +329,13 @@ def load_context(
     if needs.evaluation_code or needs.evaluation_id or needs.member_evaluation:
         ballot = ballot_view(session, account, needs, config, now, member_orgs, campaign)
     result = result_view(session, account, chair_orgs + member_orgs, campaign, now) if needs.result else None
-    federations = [b.organisation_id for b in bindings if b.role in ("evaluator", "admin")]
-    children = children_status(session, federations, campaign) if needs.children else ()
+    children: tuple[ChildStatus, ...] = ()
+    if needs.children:
+        parents = {b.organisation_id for b in bindings if b.role == "evaluator"}
+        for b in bindings:
+            if b.role == "admin":
+                parents |= descendants(session, b.organisation_id)
+        children = children_status(session, sorted(parents), campaign)
     return UserContext(
         roles=roles,
         self_check=view,

@@ -19,7 +19,7 @@ from chatbot.evaluations import figures
 from chatbot.lifecycle import InspectionState
 from chatbot.models import Inspection, Organisation
 from chatbot.timeutil import SHANGHAI, local_date
-from chatbot.views import item_scores
+from chatbot.views import descendants, item_scores
 from rubrics import get_rubric
 from rubrics.scoring import Stars, format_score, percent_score, raw_total
 
@@ -111,7 +111,7 @@ def result_rows(session: Session, year: int, scope: str | None) -> list[dict[str
         root = session.scalar(select(Organisation).where(Organisation.code == scope))
         if root is None:
             raise click.ClickException(f"no organisation {scope}")
-        query = query.where(Inspection.organisation_id.in_(results.descendants(session, root.id)))
+        query = query.where(Inspection.organisation_id.in_(descendants(session, root.id)))
     now = datetime.now(UTC)
     rows = []
     for inspection in session.scalars(query.join(Organisation).order_by(Organisation.code)):
