@@ -91,7 +91,18 @@ class Applier:
                 if inspection.state == S.NOT_STARTED:
                     self._move(inspection, S.SELF_CHECKING)
             case SaveSelfScore(inspection_id=inspection_id, item_no=no, score=score):
-                self._save(self._editable_self_check(inspection_id), no, score, "self_score")
+                inspection = self._editable_self_check(inspection_id)
+                before, after = self._save(inspection, no, score, "self_score")
+                if inspection.self_submitted_at is not None and before != after:  # a change after a return
+                    audit.record(
+                        self.session,
+                        self.actor,
+                        "self_score",
+                        "inspection",
+                        inspection.id,
+                        before={"item": no, "score": before},
+                        after={"item": no, "score": after},
+                    )
             case AddEvidence(inspection_id=inspection_id, item_no=no, media_id=media_id, pic_url=pic_url):
                 inspection = self._editable_self_check(inspection_id)
                 get_rubric(inspection.rubric_key).item(no)

@@ -24,7 +24,7 @@ from chatbot.timeutil import as_utc, local_date
 from chatbot.views import descendants
 from rubrics import get_rubric
 from rubrics.quota import Override, RatedResult, apply_five_star_quota
-from rubrics.scoring import Stars, below_standard, percent_score, raw_total, star_level
+from rubrics.scoring import Stars, below_standard, format_score, percent_score, raw_total, star_level
 
 S = InspectionState
 #: States whose result counts in the quota.
@@ -206,7 +206,7 @@ def open_publication(session: Session, inspection: Inspection, now: datetime, da
     ends = local_date(inspection.publication_ends_at)
     text = (
         f"{org.name} {inspection.campaign.year} 年度年检结果公示（第 {inspection.publication_round} 轮）："
-        f"{Stars(inspection.stars or 1).label}，{inspection.score} 分。公示期至 {ends}，"
+        f"{Stars(inspection.stars or 1).label}，{format_score(inspection.score or 0)} 分。公示期至 {ends}，"
         "发送“结果”查看详情；如有异议请在公示期内发送“异议 理由”。"
     )
     for account_id in notices.accounts_with_role(session, org.id, ("chair", "member")):

@@ -33,20 +33,18 @@ def _standard_note(view: WalkView, rubric: Rubric) -> str:
     return ""
 
 
+QUOTA_NOTE = "按得分星级：{stars}（五星级名额统一确认后公示）"
+
+
 def _assessed(view: WalkView, rubric: Rubric) -> str:
-    totals = walk.totals_text(
-        view,
-        rubric,
-        f"{view.org_name} {view.year} 年度组织评定结果：",
-        "按得分星级：{stars}（五星级名额统一确认后公示）",
-    )
+    totals = walk.totals_text(view, rubric, f"{view.org_name} {view.year} 年度组织评定结果：", QUOTA_NOTE)
     return (
         f"组织评定已提交！\n{totals}\n{walk.democratic_text(view.democratic)}{_standard_note(view, rubric)}"
     )
 
 
 def _re_reviewed(view: WalkView, rubric: Rubric) -> str:
-    totals = walk.totals_text(view, rubric, f"{view.org_name} {view.year} 年度复查评定结果：")
+    totals = walk.totals_text(view, rubric, f"{view.org_name} {view.year} 年度复查评定结果：", QUOTA_NOTE)
     return f"复查评定已提交，结果将再次公示。\n{totals}{_standard_note(view, rubric)}"
 
 

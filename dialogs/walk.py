@@ -350,7 +350,9 @@ def handle(
     if state.rubric_version != rubric.version or state.rubric_key != rubric.key:
         return restart(ctx, "评分标准已更新，已按新版标准为您重新定位。\n")
     if not view.editable:
-        return Outcome(Reply(f"“{view.org_name}”目前不能进行{mode.title}（状态：{view.state_label}）。"), DialogState())
+        return Outcome(
+            Reply(f"“{view.org_name}”目前不能进行{mode.title}（状态：{view.state_label}）。"), DialogState()
+        )
     if state.step == REVIEW:
         return _on_review(mode, state, intent, ctx, view, rubric)
     return _on_ask(mode, state, intent, ctx, view, rubric)

@@ -171,6 +171,13 @@ def test_return_unlocks_the_self_check(user: User, db: Session) -> None:
     assert "【3/30】" in chair.say("修改 3")
     chair.say("2")
     assert "自评已提交" in chair.say("提交")
+    db.expire_all()
+    change = db.scalar(select(AuditEntry).where(AuditEntry.action == "self_score"))
+    assert (
+        change is not None
+        and change.before == '{"item": 3, "score": "3.0"}'
+        and '"2.0"' in (change.after or "")
+    )
     assert "自评尚未提交" not in evaluator.say("考评 U01")
 
 
