@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -94,23 +95,18 @@ def self_check_view(session: Session, inspection: Inspection) -> WalkView:
 def assessment_view(
     session: Session, inspection: Inspection, mode: str, config: Config, now: datetime
 ) -> WalkView:
-    own, assessed = item_scores(session, inspection.id)
+    """The walk of the parent union: assessed scores beside the self scores, with the democratic figures."""
+    own_view = self_check_view(session, inspection)
+    _, assessed = item_scores(session, inspection.id)
     state = InspectionState(inspection.state)
     editable = state in (
         (S.OBJECTED, S.RE_REVIEWING) if mode == "re_review" else (S.SELF_SUBMITTED, S.REVIEWING)
     )
-    return WalkView(
-        inspection_id=inspection.id,
-        org_name=inspection.organisation.name,
-        year=inspection.campaign.year,
-        rubric_key=inspection.rubric_key,
-        rubric_version=inspection.rubric_version,
-        state_label=state.label,
+    return replace(
+        own_view,
         editable=editable,
         scores=assessed,
-        evidence=evidence_counts(session, inspection.id),
-        reference=own,
-        org_code=inspection.organisation.code,
+        reference=own_view.scores,
         democratic=figures(session, inspection, now),
         pass_mark=config.pass_mark,
     )
