@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from chatbot import audit
 from chatbot.codes import new_code
 from chatbot.lifecycle import InspectionState
-from chatbot.models import Campaign, Evaluation, Inspection, Invitation, Organisation
+from chatbot.models import Campaign, CountyReport, Evaluation, Inspection, Invitation, Organisation
 from chatbot.timeutil import SHANGHAI, end_of_day, local_date
 from chatbot.views import open_campaign
 from rubrics import get_rubric
@@ -214,7 +214,18 @@ def create_invitation(
     return invitation
 
 
-def open_year(session: Session, year: int, actor: str = "cli") -> tuple[Campaign, int]:
+@dataclass(frozen=True)
+class Deadlines:
+    """A campaign's deadlines; None leaves a stored one as it is."""
+
+    self_check_due: date | None = None
+    review_due: date | None = None
+    report_due: tuple[int, int] | None = None  # month, day of the following year
+
+
+def open_year(
+    session: Session, year: int, actor: str = "cli", deadlines: Deadlines | None = None
+) -> tuple[Campaign, int]:
     """Open campaign ``year`` with an inspection for every grassroots union; returns (campaign, added)."""
     if not 2000 <= year <= 2100:
         raise AdminError(f"implausible year {year}")
@@ -224,10 +235,75 @@ def open_year(session: Session, year: int, actor: str = "cli") -> tuple[Campaign
         session.add(campaign)
         session.flush()
         audit.record(session, actor, "open", "campaign", campaign.id, after={"year": year})
+    if deadlines is not None:
+        _set_deadlines(session, campaign, deadlines, actor)
     added = 0
     for org in session.scalars(select(Organisation).where(Organisation.rubric_key.is_not(None))):
         added += _add_inspection(session, campaign, org)
     return campaign, added
+
+
+def _set_deadlines(session: Session, campaign: Campaign, deadlines: Deadlines, actor: str) -> None:
+    before = {
+        "self_check_due": campaign.self_check_due,
+        "review_due": campaign.review_due,
+        "report_due": f"{campaign.report_due_month:02d}-{campaign.report_due_day:02d}",
+    }
+    if deadlines.self_check_due is not None:
+        campaign.self_check_due = deadlines.self_check_due
+    if deadlines.review_due is not None:
+        campaign.review_due = deadlines.review_due
+    if deadlines.report_due is not None:
+        campaign.report_due_month, campaign.report_due_day = deadlines.report_due
+    if campaign.self_check_due and campaign.review_due and campaign.review_due < campaign.self_check_due:
+        raise AdminError("--review-due comes before --self-check-due")
+    audit.record(
+        session,
+        actor,
+        "deadlines",
+        "campaign",
+        campaign.id,
+        before=before,
+        after={
+            "self_check_due": campaign.self_check_due,
+            "review_due": campaign.review_due,
+            "report_due": f"{campaign.report_due_month:02d}-{campaign.report_due_day:02d}",
+        },
+    )
+
+
+def mark_report_received(
+    session: Session, county_code: str, year: int, paper: bool, now: datetime, actor: str = "cli"
+) -> CountyReport:
+    """Mark a county's annual summary (年检工作情况总结) received: electronic, or the stamped paper copy."""
+    campaign = session.scalar(select(Campaign).where(Campaign.year == year))
+    if campaign is None:
+        raise AdminError(f"no campaign {year}")
+    county = session.scalar(select(Organisation).where(Organisation.code == county_code))
+    if county is None or county.is_grassroots:
+        raise AdminError(f"{county_code} is not a county or zone federation")
+    report = session.scalar(
+        select(CountyReport).where(
+            CountyReport.campaign_id == campaign.id, CountyReport.organisation_id == county.id
+        )
+    )
+    if report is None:
+        report = CountyReport(campaign_id=campaign.id, organisation_id=county.id)
+        session.add(report)
+    if paper:
+        report.paper_received_at = report.paper_received_at or now
+    else:
+        report.electronic_received_at = report.electronic_received_at or now
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "report_received",
+        "county_report",
+        report.id,
+        after={"county": county_code, "year": year, "copy": "paper" if paper else "electronic"},
+    )
+    return report
 
 
 def _add_inspection(session: Session, campaign: Campaign, org: Organisation) -> int:

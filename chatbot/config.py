@@ -7,11 +7,21 @@ import binascii
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 DEFAULT_TOKEN = "nianjiandevtoken"
+DEFAULT_API_BASE_URL = "https://api.weixin.qq.com/cgi-bin/"
+#: Reminder offsets in days before each deadline, and the variables that change them.
+DEFAULT_OFFSETS: dict[str, tuple[int, ...]] = {
+    "self_check": (7, 3, 1),
+    "review": (7, 3, 1),
+    "evaluation": (3, 1),
+    "report": (14, 7, 3, 1),
+    "re_review": (3, 1),
+    "coverage": (30, 14, 7),
+}
 
 
 class ConfigError(ValueError):
@@ -48,6 +58,19 @@ class Config:
     democratic_weight: Decimal = Decimal(0)
     quota_percent: int = 20
     quota_scope: str = "city"
+    wechat_app_secret: str = ""
+    wechat_api_base_url: str = DEFAULT_API_BASE_URL
+    #: Template id per notice kind ("" = the default for every kind).
+    templates: Mapping[str, str] = field(default_factory=dict)
+    offsets: Mapping[str, tuple[int, ...]] = field(default_factory=lambda: dict(DEFAULT_OFFSETS))
+
+    def template_for(self, kind: str) -> str:
+        """The template id for a kind of notice: its own, else the default, else ''."""
+        return self.templates.get(kind) or self.templates.get("", "")
+
+    @property
+    def api_configured(self) -> bool:
+        return bool(self.wechat_app_id and self.wechat_app_secret)
 
     @property
     def safe_mode(self) -> bool:
@@ -90,7 +113,41 @@ class Config:
             democratic_weight=_decimal(env, "DEMOCRATIC_WEIGHT", "0", 0, 1),
             quota_percent=int(_decimal(env, "FIVE_STAR_QUOTA_PERCENT", "20", 0, 100)),
             quota_scope=_choice(env, "FIVE_STAR_QUOTA_SCOPE", "city", ("city", "county")),
+            wechat_app_secret=env.get("WECHAT_APP_SECRET", ""),
+            wechat_api_base_url=_base_url(env.get("WECHAT_API_BASE_URL") or DEFAULT_API_BASE_URL),
+            templates=_templates(env),
+            offsets={kind: _offsets(env, kind, days) for kind, days in DEFAULT_OFFSETS.items()},
         )
+
+
+def _base_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ConfigError(f"WECHAT_API_BASE_URL must be an http(s) URL, got {value!r}")
+    return value if value.endswith("/") else value + "/"
+
+
+def _templates(env: Mapping[str, str]) -> dict[str, str]:
+    """WECHAT_TEMPLATE_ID for every kind; WECHAT_TEMPLATE_ID_<KIND> for one kind."""
+    templates = {"": env.get("WECHAT_TEMPLATE_ID", "")}
+    prefix = "WECHAT_TEMPLATE_ID_"
+    for name, value in env.items():
+        if name.startswith(prefix) and value:
+            templates[name.removeprefix(prefix).lower()] = value
+    return templates
+
+
+def _offsets(env: Mapping[str, str], kind: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    name = f"REMIND_{kind.upper()}_DAYS"
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        days = tuple(sorted({int(part) for part in raw.split(",") if part.strip()}, reverse=True))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must list whole days, e.g. 7,3,1; got {raw!r}") from exc
+    if not days or min(days) < 0:
+        raise ConfigError(f"{name} must list days ≥ 0, got {raw!r}")
+    return days
 
 
 def _decimal(env: Mapping[str, str], name: str, default: str, low: int, high: int) -> Decimal:

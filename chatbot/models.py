@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -69,7 +71,13 @@ class Account(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     openid: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # WeChat's customer-service window: 5 messages within 48 h of the user's last message,
+    # 3 within a minute of a menu click, subscribe or scan.
     last_message_at: Mapped[datetime | None]
+    last_event_at: Mapped[datetime | None]
+    cs_since_message: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cs_since_event: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     bindings: Mapped[list[RoleBinding]] = relationship(back_populates="account", order_by="RoleBinding.id")
 
@@ -117,6 +125,12 @@ class Campaign(Base):
     year: Mapped[int] = mapped_column(Integer, unique=True)
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
+    self_check_due: Mapped[date | None] = mapped_column(Date)
+    review_due: Mapped[date | None] = mapped_column(Date)
+    #: The county summaries (年检工作情况总结) are due on this month/day of the following year; a day
+    #: past the month's end means its last day (the seed's 2月30日).
+    report_due_month: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    report_due_day: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
 
 
 class Inspection(Base):
@@ -252,6 +266,31 @@ class Objection(Base):
     resolved_at: Mapped[datetime | None]
 
 
+class CountyReport(Base):
+    """A county/zone federation's annual summary as received by the city (electronic, stamped paper)."""
+
+    __tablename__ = "county_reports"
+    __table_args__ = (UniqueConstraint("campaign_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    electronic_received_at: Mapped[datetime | None]
+    paper_received_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """The WeChat access token where no Redis is configured: one row per account, shared by processes."""
+
+    __tablename__ = "api_tokens"
+
+    app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(String(512), default="")
+    expires_at: Mapped[datetime | None]
+    day: Mapped[str] = mapped_column(String(10), default="")
+    fetches: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class OutboxMessage(Base):
     """A notice to one user, written in the transaction of the event that causes it (delivered later)."""
 
@@ -264,7 +303,11 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(200))
     due: Mapped[str] = mapped_column(String(40), default="")
     text: Mapped[str] = mapped_column(Text)
+    #: pending → claimed → sending → sent | failed | undeliverable | pending (retry); a send cut off
+    #: mid-way becomes unconfirmed and is never repeated (chatbot.delivery).
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    channel: Mapped[str | None] = mapped_column(String(16))
+    claimed_until: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,4 +1,8 @@
-"""Queues notices in the outbox (design §8), in the caller's transaction; delivery is the scheduler's."""
+"""Queues notices in the outbox (design §8), in the caller's transaction; delivery is chatbot.delivery's.
+
+A notice is queued at most once per dedup key, whoever queues it and however often: the insert skips
+a key that exists (ON CONFLICT DO NOTHING), so two schedulers ticking at once cannot double a notice.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,25 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from chatbot.models import OutboxMessage, RoleBinding
 
-#: Kinds of notice and what each is about.
+#: Kinds of notice and what each is about (the template's 事项).
 KINDS: dict[str, str] = {
+    "self_check_due": "自查自评截止提醒",
     "self_check_submitted": "下级工会自评已提交，待考评",
+    "review_due": "组织评定截止提醒",
     "self_check_returned": "自评被退回修改",
+    "evaluation_closing": "民主测评即将结束",
     "result_published": "年检结果公示",
     "objection_filed": "年检结果收到异议，待复查",
+    "re_review_due": "复查评定截止提醒",
+    "re_review_overdue": "复查评定已逾期",
     "result_final": "年检结果已确定",
+    "report_due": "年检工作情况总结上报提醒",
+    "coverage_warning": "年检覆盖率预警",
 }
 
 
@@ -32,22 +44,24 @@ def enqueue(
     """Queue one notice unless one with the same dedup key exists; True when queued."""
     if kind not in KINDS:
         raise ValueError(f"unknown notice kind {kind}")
-    exists = session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key))
-    if exists is not None:
-        return False
-    session.add(
-        OutboxMessage(
-            dedup_key=dedup_key,
-            account_id=account_id,
-            kind=kind,
-            subject=KINDS[kind],
-            due=due,
-            text=text,
-            created_at=now,
-            next_attempt_at=now,
-        )
+    values = {
+        "dedup_key": dedup_key,
+        "account_id": account_id,
+        "kind": kind,
+        "subject": KINDS[kind],
+        "due": due,
+        "text": text,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = session.execute(
+        insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"])
     )
-    return True
+    return bool(result.rowcount)
 
 
 def accounts_with_role(session: Session, organisation_id: int, roles: Iterable[str]) -> list[int]:

@@ -97,7 +97,7 @@ class ChatService:
                 stored = self._already_handled(session, inbound.dedup_key)
                 if stored is not None:
                     return stored
-                account = self._account(session, inbound.openid, now)
+                account = self._account(session, inbound, now)
                 wanted = needs(saved, inbound.user_input)
                 context = load_context(session, account, wanted, self._config, now)
                 outcome = respond(saved, inbound.user_input, context)
@@ -143,13 +143,21 @@ class ChatService:
         return None if stored is None else decode_reply(stored)
 
     @staticmethod
-    def _account(session: Session, openid: str, now: datetime) -> Account:
-        account = session.scalar(select(Account).where(Account.openid == openid))
+    def _account(session: Session, inbound: Inbound, now: datetime) -> Account:
+        """The sender's account, with WeChat's customer-service window restarted by this message."""
+        account = session.scalar(select(Account).where(Account.openid == inbound.openid))
         if account is None:
-            account = Account(openid=openid, created_at=now)
+            account = Account(openid=inbound.openid, created_at=now)
             session.add(account)
             session.flush()
-        account.last_message_at = now
+        kind = inbound.user_input.kind
+        if kind in ("click", "scan", "subscribe"):
+            account.last_event_at, account.cs_since_event = now, 0
+            account.subscribed = True
+        elif kind == "unsubscribe":
+            account.subscribed = False
+        else:
+            account.last_message_at, account.cs_since_message = now, 0
         return account
 
     def _remember(self, inbound: Inbound, reply: Reply, now: datetime) -> None:

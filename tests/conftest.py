@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from chatbot import admin
 from chatbot.app import create_app
+from chatbot.cli import main
 from chatbot.config import Config
 from chatbot.db import make_engine, session_factory
 from chatbot.simulator import Simulator, Transport
@@ -169,3 +171,18 @@ def city(db: Session) -> City:
         member = admin.create_invitation(db, "XJ-001", "member", uses=50)
         evaluator = admin.create_invitation(db, "XJ", "evaluator")
     return City(chair.code, member.code, evaluator.code)
+
+
+@pytest.fixture
+def cli(backend: Backend, monkeypatch: pytest.MonkeyPatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", backend.database_url)
+    monkeypatch.setenv("NIANJIAN_INSTANCE", str(tmp_path / "cli-instance"))
+    monkeypatch.setenv("SECRET_KEY", "test-secret")
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(main, list(args))
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    return run

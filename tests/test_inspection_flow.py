@@ -7,13 +7,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, inspect, select, text, update
 from sqlalchemy.orm import Session
 
-from chatbot import admin
-from chatbot.cli import main
 from chatbot.models import (
     AuditEntry,
     Ballot,
@@ -27,57 +23,9 @@ from chatbot.models import (
 )
 from chatbot.simulator import Simulator
 from rubrics import get_rubric
-from tests.conftest import Backend
+from tests.helpers import VILLAGE, assess, self_check, setup_county
 
 User = Callable[..., Simulator]
-VILLAGE = get_rubric("village")  # 30 items, 100 points: the 百分制 score is the raw total
-
-
-@pytest.fixture
-def cli(backend: Backend, monkeypatch: pytest.MonkeyPatch, tmp_path):
-    monkeypatch.setenv("DATABASE_URL", backend.database_url)
-    monkeypatch.setenv("NIANJIAN_INSTANCE", str(tmp_path / "cli-instance"))
-    monkeypatch.setenv("SECRET_KEY", "test-secret")
-    runner = CliRunner()
-
-    def run(*args: str) -> str:
-        result = runner.invoke(main, list(args))
-        assert result.exit_code == 0, result.output
-        return result.output
-
-    return run
-
-
-def setup_county(db: Session, unions: int, rubric: str = "village") -> dict[str, str]:
-    """A city, one county and ``unions`` grassroots unions; invitation codes by name."""
-    codes: dict[str, str] = {}
-    with db.begin():
-        admin.add_org(db, admin.OrgRow("GY", "固原市总工会"))
-        admin.add_org(db, admin.OrgRow("YZ", "原州区总工会", parent="GY"))
-        for n in range(1, unions + 1):
-            admin.add_org(db, admin.OrgRow(f"U{n:02d}", f"第{n}社区工会", rubric, "YZ", 40))
-        admin.open_year(db, 2026)
-        codes["evaluator"] = admin.create_invitation(db, "YZ", "evaluator", uses=5).code
-        for n in range(1, unions + 1):
-            codes[f"chair{n}"] = admin.create_invitation(db, f"U{n:02d}", "chair").code
-            codes[f"member{n}"] = admin.create_invitation(db, f"U{n:02d}", "member", uses=50).code
-    return codes
-
-
-def self_check(chair: Simulator, code: str, deductions: dict[int, str] | None = None) -> str:
-    chair.say(f"绑定 {code}")
-    chair.say("自评")
-    for no in range(1, VILLAGE.item_count + 1):
-        chair.say((deductions or {}).get(no, "满分"))
-    return chair.say("提交")
-
-
-def assess(evaluator: Simulator, org: str, scores: dict[int, str]) -> str:
-    reply = evaluator.say(f"考评 {org}")
-    assert "【1/30】" in reply, reply
-    for no in range(1, VILLAGE.item_count + 1):
-        evaluator.say(scores.get(no, "同"))
-    return evaluator.say("提交")
 
 
 def test_a_whole_inspection_in_chat(user: User, db: Session, cli) -> None:

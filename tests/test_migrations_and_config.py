@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
 from chatbot.config import Config, ConfigError
 from chatbot.db import make_engine, migrate
@@ -22,6 +23,36 @@ def test_migrations_produce_exactly_the_models(backend: Backend) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_upgrading_a_database_that_holds_data(backend: Backend) -> None:
+    engine = make_engine(backend.database_url)
+    migrate(engine, "0002")
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO organisations (id, code, name, created_at) VALUES (1, 'GY', '市总', :t)"),
+            {"t": "2026-01-01 00:00:00"},
+        )
+        connection.execute(
+            text("INSERT INTO accounts (id, openid, created_at) VALUES (1, 'o1', :t)"),
+            {"t": "2026-01-01 00:00:00"},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO role_bindings (id, account_id, organisation_id, role, created_at) "
+                "VALUES (1, 1, 1, 'admin', :t)"
+            ),
+            {"t": "2026-01-01 00:00:00"},
+        )
+    migrate(engine)
+    with engine.connect() as connection:
+        assert connection.execute(
+            text("SELECT openid, subscribed, cs_since_message FROM accounts")
+        ).one() == ("o1", True, 0)
+        assert connection.execute(text("SELECT count(*) FROM role_bindings")).scalar() == 1
+        if engine.dialect.name == "sqlite":
+            assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
+    engine.dispose()
 
 
 def test_defaults_need_no_configuration(tmp_path: Path) -> None:

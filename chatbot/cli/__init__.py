@@ -8,8 +8,9 @@ import click
 
 from chatbot.cli.chat import chat
 from chatbot.cli.demo import demo
-from chatbot.cli.orgs import campaign_group, invite_group, org_group
-from chatbot.cli.results import evaluation_group, publish, results_group, tick
+from chatbot.cli.notices import fake_wechat, menu_group, notices_group, tick
+from chatbot.cli.orgs import campaign_group, invite_group, org_group, report_group
+from chatbot.cli.results import evaluation_group, publish, results_group
 from chatbot.cli.rubrics import rubrics_group
 from chatbot.cli.serve import serve
 
@@ -22,6 +23,10 @@ def main() -> None:
 
 for command in (
     rubrics_group,
+    report_group,
+    notices_group,
+    menu_group,
+    fake_wechat,
     org_group,
     invite_group,
     campaign_group,

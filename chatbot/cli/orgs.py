@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from sqlalchemy import select
 
 from chatbot import admin
 from chatbot.cli.common import db_session
+from chatbot.deadlines import parse_month_day, report_due
+from chatbot.models import Campaign
 from rubrics.loader import RUBRIC_KEYS
 
 
@@ -66,10 +70,88 @@ def campaign_group() -> None:
     """Campaign years (年度年检)."""
 
 
+def _month_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    try:
+        return parse_month_day(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from error
+
+
 @campaign_group.command("open")
 @click.argument("year", type=int)
-def campaign_open(year: int) -> None:
-    """Open campaign YEAR: every grassroots union gets an inspection."""
+@click.option("--self-check-due", type=click.DateTime(["%Y-%m-%d"]), help="Last day of the self-check.")
+@click.option("--review-due", type=click.DateTime(["%Y-%m-%d"]), help="Last day of the assessments.")
+@click.option(
+    "--report-due",
+    callback=_month_day,
+    help="MM-DD of the following year for the county summaries "
+    "(default 02-30, the seed's: a day past the month's end is its last day).",
+)
+def campaign_open(
+    year: int,
+    self_check_due: datetime | None,
+    review_due: datetime | None,
+    report_due: tuple[int, int] | None,
+) -> None:
+    """Open campaign YEAR (or change its deadlines): every grassroots union gets an inspection."""
+    deadlines = admin.Deadlines(
+        self_check_due.date() if self_check_due else None,
+        review_due.date() if review_due else None,
+        report_due,
+    )
     with db_session() as session:
-        campaign, added = admin.open_year(session, year)
+        campaign, added = admin.open_year(session, year, deadlines=deadlines)
         click.echo(f"campaign {campaign.year} open; {added} inspection(s) added")
+        _show(campaign)
+
+
+@campaign_group.command("show")
+@click.argument("year", type=int)
+def campaign_show(year: int) -> None:
+    """Print a campaign's deadlines, with the effective report date of the following year."""
+    with db_session() as session:
+        campaign = session.scalar(select(Campaign).where(Campaign.year == year))
+        if campaign is None:
+            raise click.ClickException(f"no campaign {year}")
+        _show(campaign)
+
+
+def _show(campaign: Campaign) -> None:
+    due, clamped = report_due(campaign.year, campaign.report_due_month, campaign.report_due_day)
+    click.echo(f"self-check due: {campaign.self_check_due or '-'}")
+    click.echo(f"review due:     {campaign.review_due or '-'}")
+    line = (
+        f"report due:     {campaign.report_due_month:02d}-{campaign.report_due_day:02d} → {due.isoformat()}"
+    )
+    click.echo(line)
+    if clamped:
+        click.echo(
+            f"warning: {campaign.report_due_month}月{campaign.report_due_day}日 does not exist in {due.year}; "
+            f"the summaries are due on {due.isoformat()}, the month's last day"
+        )
+
+
+@click.group("report")
+def report_group() -> None:
+    """County summaries (年检工作情况总结)."""
+
+
+@report_group.command("received")
+@click.option("--county", "county_code", required=True)
+@click.option("--year", required=True, type=int)
+@click.option("--paper", is_flag=True, help="The stamped paper copy (default: the electronic copy).")
+def report_received(county_code: str, year: int, paper: bool) -> None:
+    """Mark a county's annual summary received; its reminders stop once both copies are in."""
+    with db_session() as session:
+        report = admin.mark_report_received(session, county_code, year, paper, datetime.now(UTC))
+        copies = [
+            name
+            for name, at in (
+                ("electronic", report.electronic_received_at),
+                ("paper", report.paper_received_at),
+            )
+            if at
+        ]
+        click.echo(f"{county_code} {year}: received {', '.join(copies)}")

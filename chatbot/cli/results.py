@@ -18,7 +18,7 @@ from chatbot.cli.common import db_session, load_config
 from chatbot.evaluations import figures
 from chatbot.lifecycle import InspectionState
 from chatbot.models import Inspection, Organisation
-from chatbot.timeutil import SHANGHAI, local_date
+from chatbot.timeutil import local_date
 from chatbot.views import descendants, item_scores
 from rubrics import get_rubric
 from rubrics.scoring import Stars, format_score, percent_score, raw_total
@@ -35,16 +35,6 @@ COLUMNS = (
     "stars",
     "marks",
 )
-
-
-def _now(value: str | None) -> datetime:
-    if not value:
-        return datetime.now(UTC)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as error:
-        raise click.BadParameter(f"not an ISO time: {value}") from error
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
 
 
 @click.group("evaluation")
@@ -224,15 +214,3 @@ def publish(year: int, scope: str | None, days: int) -> None:
             "not published, five-star tie at the quota's cut-off — decide with `nianjian results override`: "
             + " ".join(outcome.flagged)
         )
-
-
-@click.command("tick")
-@click.option(
-    "--now", "now_text", help="The instant to run at (ISO time; default now; Asia/Shanghai if no zone)."
-)
-def tick(now_text: str | None) -> None:
-    """Run everything due at that instant once: publication periods that ended become final."""
-    now = _now(now_text)
-    with db_session() as session:
-        finalised = results.finalise_due(session, now)
-    click.echo(f"final: {' '.join(finalised) if finalised else '-'}")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import click
 from gunicorn.app.base import BaseApplication
@@ -10,9 +13,12 @@ from gunicorn.app.base import BaseApplication
 from chatbot.cli.common import load_config
 from chatbot.db import make_engine, migrate
 
+#: A process to run beside the webhook for as long as it runs (the scheduler package adds its own).
+Companion = Sequence[str]
+
 
 class _Gunicorn(BaseApplication):
-    def __init__(self, options: dict[str, object]) -> None:
+    def __init__(self, options: dict[str, Any]) -> None:
         self._options = options
         super().__init__()
 
@@ -26,37 +32,67 @@ class _Gunicorn(BaseApplication):
         return create_app(run_migrations=False)
 
 
-@click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
-@click.option(
-    "--workers", type=int, help="Processes; default 1 without Redis, else WEB_CONCURRENCY or 2×cores."
-)
-@click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, workers: int | None, threads: int) -> None:
-    """Serve the WeChat webhook at /wechat (creates or migrates the database first)."""
+def run_server(
+    host: str, port: int, workers: int | None, threads: int, companions: Sequence[Companion] = ()
+) -> None:
+    """Migrate, then serve the webhook under gunicorn until stopped, with its companion processes."""
     config = load_config()
     engine = make_engine(config.database_url)
     migrate(engine)
+    where = engine.url.render_as_string(hide_password=True)
     engine.dispose()
     if workers is None:
         workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1))) if config.redis_url else 1
     if workers > 1 and not config.redis_url:
         raise click.ClickException("several workers need REDIS_URL (dialog state and locks are shared there)")
     click.echo(
-        f"年检助手 webhook: http://{host}:{port}/wechat  database: "
-        f"{make_engine(config.database_url).url.render_as_string(hide_password=True)}  "
+        f"年检助手 webhook: http://{host}:{port}/wechat  database: {where}  "
         f"state: {'redis' if config.redis_url else 'in-process'}  workers: {workers}"
     )
-    _Gunicorn(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread",
-            "timeout": 30,
-            "accesslog": None,
-            "errorlog": "-",
-            "loglevel": "info",
-        }
-    ).run()
+    options: dict[str, Any] = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "timeout": 30,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "info",
+    }
+    running: list[subprocess.Popen[bytes]] = []
+
+    def start_companions(_server: object) -> None:
+        running.extend(subprocess.Popen(list(command)) for command in companions)
+
+    def stop_companions(_server: object) -> None:
+        for process in running:
+            process.terminate()
+        for process in running:
+            process.wait(timeout=10)
+
+    options["when_ready"] = start_companions
+    options["on_exit"] = stop_companions
+    _Gunicorn(options).run()
+
+
+SERVE_OPTIONS = (
+    click.option("--host", default="127.0.0.1", show_default=True),
+    click.option("--port", default=8080, show_default=True, type=int),
+    click.option(
+        "--workers", type=int, help="Processes; default 1 without Redis, else WEB_CONCURRENCY or 2×cores."
+    ),
+    click.option("--threads", default=8, show_default=True, type=int),
+)
+
+
+def serve_options(function: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed(SERVE_OPTIONS):
+        function = option(function)
+    return function
+
+
+@click.command("serve")
+@serve_options
+def serve(host: str, port: int, workers: int | None, threads: int) -> None:
+    """Serve the WeChat webhook at /wechat (creates or migrates the database first)."""
+    run_server(host, port, workers, threads)

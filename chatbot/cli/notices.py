@@ -1,0 +1,165 @@
+"""``nianjian notices``, ``menu push``, ``fake-wechat`` and ``tick``: pushes and the fake WeChat API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from sqlalchemy import func, select
+
+from chatbot.cli.common import db_session, load_config
+from chatbot.config import Config
+from chatbot.db import make_engine, migrate, session_factory
+from chatbot.fake_wechat import FakeState, FakeWeChatServer
+from chatbot.models import Account, OutboxMessage
+from chatbot.notices import KINDS
+from chatbot.tick import run_due
+from chatbot.timeutil import SHANGHAI
+from chatbot.wechat_api import ApiError, make_client
+
+#: The account's custom menu: CLICK keys the dialogs understand.
+MENU = {
+    "button": [
+        {"type": "click", "name": "自评", "key": "SELF_CHECK"},
+        {"type": "click", "name": "测评", "key": "EVALUATION"},
+        {"type": "click", "name": "结果", "key": "RESULT"},
+        {"type": "click", "name": "帮助", "key": "HELP"},
+    ]
+}
+
+
+@click.group("notices")
+def notices_group() -> None:
+    """Notices (通知) and their delivery."""
+
+
+@notices_group.command("kinds")
+def notices_kinds() -> None:
+    """Each kind of notice and the template it is sent with (else customer-service text)."""
+    config = load_config()
+    for kind, subject in KINDS.items():
+        template = config.template_for(kind)
+        click.echo(
+            f"{kind:<22} {subject}  template: {template or '- (customer-service text in the 48-hour window)'}"
+        )
+
+
+@notices_group.command("list")
+@click.option("--status", help="pending, sending, sent, failed, undeliverable or unconfirmed.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
+def notices_list(status: str | None, limit: int) -> None:
+    """Notices, newest first — with --status undeliverable, those no channel could carry."""
+    with db_session() as session:
+        counts = dict(
+            session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+        )
+        click.echo("  ".join(f"{name}: {count}" for name, count in sorted(counts.items())) or "no notices")
+        query = (
+            select(OutboxMessage, Account.openid).join(Account).order_by(OutboxMessage.id.desc()).limit(limit)
+        )
+        if status:
+            query = query.where(OutboxMessage.status == status)
+        for row, openid in session.execute(query):
+            click.echo(
+                f"{row.id}  {row.status:<13} {row.kind:<20} {openid}  {row.text[:40]}"
+                + (f"  [{row.last_error}]" if row.last_error else "")
+            )
+
+
+def api_client(config: Config):
+    engine = make_engine(config.database_url)
+    migrate(engine)
+    return make_client(config, session_factory(engine)), engine
+
+
+@click.group("menu")
+def menu_group() -> None:
+    """The official account's custom menu."""
+
+
+@menu_group.command("push")
+def menu_push() -> None:
+    """Create the custom menu (自评 / 测评 / 结果 / 帮助)."""
+    config = load_config()
+    if not config.api_configured:
+        raise click.ClickException("set WECHAT_APP_ID and WECHAT_APP_SECRET to call the WeChat API")
+    client, engine = api_client(config)
+    try:
+        client.create_menu(MENU)
+    except ApiError as error:
+        raise click.ClickException(f"menu not created: {error}") from error
+    finally:
+        engine.dispose()
+    click.echo("menu created: " + " / ".join(button["name"] for button in MENU["button"]))
+
+
+@click.command("fake-wechat")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8090, show_default=True, type=int)
+@click.option(
+    "--log", "log_path", type=click.Path(dir_okay=False, path_type=Path), help="JSON lines, one per call."
+)
+@click.option("--fail", "fail_next", multiple=True, help="ERRCODE:N — the next N calls fail with ERRCODE.")
+@click.option("--fail-openid", multiple=True, help="OPENID:ERRCODE — every send to OPENID fails.")
+def fake_wechat(
+    host: str, port: int, log_path: Path | None, fail_next: tuple[str, ...], fail_openid: tuple[str, ...]
+) -> None:
+    """A fake WeChat API on loopback (token, custom/template send, QR code, menu, media), recording calls.
+
+    Point the service at it with WECHAT_API_BASE_URL=http://HOST:PORT/cgi-bin/. Errors can also be
+    injected while it runs: POST /_fake/fail {"errcode": 45015, "count": 2} or {"openid": …, "errcode": …}.
+    """
+    state = FakeState(log_path=log_path)
+    try:
+        for spec in fail_next:
+            code, count = spec.split(":")
+            state.fail_next.extend([int(code)] * int(count))
+        for spec in fail_openid:
+            openid, code = spec.rsplit(":", 1)
+            state.fail_openid[openid] = int(code)
+    except ValueError as error:
+        raise click.BadParameter(f"expected ERRCODE:N or OPENID:ERRCODE: {error}") from error
+    server = FakeWeChatServer(state, host, port)
+    click.echo(f"fake WeChat API at {server.base_url}" + (f", logging to {log_path}" if log_path else ""))
+    server.serve_forever()
+
+
+def parse_now(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter(f"not an ISO time: {value}") from error
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
+
+
+@click.command("tick")
+@click.option(
+    "--now", "now_text", help="The instant to run at (ISO time; default now; Asia/Shanghai if no zone)."
+)
+def tick(now_text: str | None) -> None:
+    """Run everything due at that instant once: reminders, publication ends, outbox delivery."""
+    config = load_config()
+    now = parse_now(now_text)
+    engine = make_engine(config.database_url)
+    try:
+        migrate(engine)
+        sessions = session_factory(engine)
+        client = make_client(config, sessions) if config.api_configured else None
+        report = run_due(sessions, config, now, client)
+    finally:
+        engine.dispose()
+    click.echo(
+        f"{now.astimezone(SHANGHAI).isoformat()}: queued {report.queued}; "
+        f"final: {' '.join(report.finalised) or '-'}"
+    )
+    if report.delivery is None:
+        click.echo("delivery skipped: WECHAT_APP_ID / WECHAT_APP_SECRET not set")
+    else:
+        d = report.delivery
+        click.echo(
+            f"sent {d.sent}, retrying {d.retried}, failed {d.failed}, undeliverable {d.undeliverable}, "
+            f"unconfirmed {d.unconfirmed}"
+        )

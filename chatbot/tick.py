@@ -1,0 +1,34 @@
+"""Everything due at one instant, once: reminders queued, publications finalised, the outbox delivered.
+
+Run by `nianjian tick` and, every minute, by the scheduler's leader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from chatbot import reminders, results
+from chatbot.config import Config
+from chatbot.delivery import DeliveryReport, deliver_due
+from chatbot.wechat_api import ApiClient
+
+
+@dataclass(frozen=True)
+class TickReport:
+    queued: int
+    finalised: list[str]
+    delivery: DeliveryReport | None
+
+
+def run_due(
+    sessions: sessionmaker[Session], config: Config, now: datetime, client: ApiClient | None
+) -> TickReport:
+    with sessions.begin() as session:
+        finalised = results.finalise_due(session, now)
+    with sessions.begin() as session:
+        queued = reminders.enqueue_due(session, config, now)
+    delivery = deliver_due(sessions, client, config, now) if client is not None else None
+    return TickReport(queued, finalised, delivery)

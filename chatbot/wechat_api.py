@@ -1,0 +1,238 @@
+"""The WeChat API client: wechatpy's WeChatClient pointed at WECHAT_API_BASE_URL, with a shared token.
+
+Closes wechatpy's known gaps: the token lives in Redis (or the database) so every process shares one
+and only one refresher fetches under a lock; a rejected token is refreshed once, not recursively;
+every HTTP call has a timeout; WeChat's errors are classified as transient or permanent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis
+import requests
+from sqlalchemy.orm import Session, sessionmaker
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+
+from chatbot.config import Config
+from chatbot.models import ApiToken
+from chatbot.timeutil import SHANGHAI, as_utc
+
+log = logging.getLogger(__name__)
+
+HTTP_TIMEOUT_SECONDS = 5.0
+DAILY_TOKEN_QUOTA = 2000
+REFRESH_MARGIN = timedelta(minutes=5)
+TOKEN_ERRORS = frozenset({40001, 40014, 42001})
+#: Errors that will not go away by retrying: record and stop.
+PERMANENT_ERRORS: dict[int, str] = {
+    43004: "用户未关注公众号",
+    40003: "openid 无效",
+    45015: "超出 48 小时客服消息窗口",
+    45047: "客服消息超过下发条数",
+    40037: "模板 id 无效",
+    43101: "用户拒收订阅消息",
+}
+
+
+class ApiError(Exception):
+    """A failed API call: ``errcode`` is WeChat's (None for HTTP or network failures)."""
+
+    def __init__(self, errcode: int | None, message: str) -> None:
+        super().__init__(f"{errcode}: {message}")
+        self.errcode = errcode
+        self.message = message
+
+    @property
+    def permanent(self) -> bool:
+        return self.errcode in PERMANENT_ERRORS
+
+
+@dataclass(frozen=True)
+class Token:
+    value: str
+    expires_at: datetime
+
+
+class TokenStore(ABC):
+    """Where every process finds the current access token, and the lock its one refresher holds."""
+
+    @abstractmethod
+    def get(self) -> Token | None: ...
+
+    @abstractmethod
+    def refresh(self, fetch: Any, rejected: str | None, now: datetime) -> Token:
+        """Under the lock: unless another process already replaced it, fetch a new token."""
+
+
+class RedisTokenStore(TokenStore):
+    def __init__(self, client: redis.Redis, app_id: str) -> None:
+        self._redis = client
+        self._key = f"nianjian:{app_id}:access-token"
+        self._fetches = f"nianjian:{app_id}:token-fetches"
+
+    def get(self) -> Token | None:
+        raw = self._redis.get(self._key)
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        return Token(data["token"], datetime.fromisoformat(data["expires_at"]))
+
+    def refresh(self, fetch: Any, rejected: str | None, now: datetime) -> Token:
+        with self._redis.lock(self._key + ":lock", timeout=30, blocking_timeout=15):
+            current = self.get()
+            if (
+                current is not None
+                and current.value != rejected
+                and current.expires_at - REFRESH_MARGIN > now
+            ):
+                return current
+            day_key = f"{self._fetches}:{now.astimezone(SHANGHAI).date()}"
+            if int(self._redis.get(day_key) or 0) >= DAILY_TOKEN_QUOTA:
+                raise ApiError(45009, "今日 access_token 获取次数已用完")
+            token = fetch()
+            pipe = self._redis.pipeline()
+            pipe.incr(day_key)
+            pipe.expire(day_key, 2 * 86400)
+            pipe.set(
+                self._key,
+                json.dumps({"token": token.value, "expires_at": token.expires_at.isoformat()}),
+                ex=max(int((token.expires_at - now).total_seconds()), 1),
+            )
+            pipe.execute()
+            return token
+
+
+class DatabaseTokenStore(TokenStore):
+    """For installations without Redis: the token row, refreshed inside a write transaction."""
+
+    _local_lock = threading.Lock()
+
+    def __init__(self, sessions: sessionmaker[Session], app_id: str) -> None:
+        self._sessions = sessions
+        self._app_id = app_id
+
+    def get(self) -> Token | None:
+        with self._sessions() as session:
+            row = session.get(ApiToken, self._app_id)
+            if row is None or not row.token or row.expires_at is None:
+                return None
+            return Token(row.token, as_utc(row.expires_at))
+
+    def refresh(self, fetch: Any, rejected: str | None, now: datetime) -> Token:
+        with self._local_lock, self._sessions.begin() as session:
+            row = session.get(ApiToken, self._app_id, with_for_update=True)
+            if row is None:
+                row = ApiToken(app_id=self._app_id, token="", day="", fetches=0)
+                session.add(row)
+            if row.token and row.token != rejected and row.expires_at is not None:
+                if as_utc(row.expires_at) - REFRESH_MARGIN > now:
+                    return Token(row.token, as_utc(row.expires_at))
+            today = now.astimezone(SHANGHAI).date().isoformat()
+            if row.day != today:
+                row.day, row.fetches = today, 0
+            if row.fetches >= DAILY_TOKEN_QUOTA:
+                raise ApiError(45009, "今日 access_token 获取次数已用完")
+            token = fetch()
+            row.token, row.expires_at, row.fetches = token.value, token.expires_at, row.fetches + 1
+            return token
+
+
+class ApiClient(WeChatClient):
+    """wechatpy's client with our base URL, timeout and shared token; no recursive token refetch."""
+
+    def __init__(self, config: Config, store: TokenStore, clock: Any = None) -> None:
+        super().__init__(
+            config.wechat_app_id, config.wechat_app_secret, timeout=HTTP_TIMEOUT_SECONDS, auto_retry=False
+        )
+        self.API_BASE_URL = config.wechat_api_base_url
+        self._store = store
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    # wechatpy reads the token through this property and fetches through fetch_access_token.
+    @property
+    def access_token(self) -> str:  # type: ignore[override]
+        token = self._store.get()
+        now = self._clock()
+        if token is None or token.expires_at - REFRESH_MARGIN <= now:
+            token = self._store.refresh(self._fetch_token, None, now)
+        return token.value
+
+    def fetch_access_token(self) -> dict[str, Any]:
+        current = self._store.get()
+        token = self._store.refresh(self._fetch_token, current.value if current else None, self._clock())
+        return {"access_token": token.value}
+
+    def _fetch_token(self) -> Token:
+        try:
+            response = self._http.get(
+                self.API_BASE_URL + "token",
+                params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+                timeout=HTTP_TIMEOUT_SECONDS,
+            )
+            data = response.json()
+        except (requests.RequestException, ValueError) as error:
+            raise ApiError(None, f"token fetch failed: {error}") from error
+        if "access_token" not in data:
+            raise ApiError(int(data.get("errcode", -1)), str(data.get("errmsg", "no access_token")))
+        log.info("fetched a new WeChat access token")
+        return Token(
+            data["access_token"], self._clock() + timedelta(seconds=int(data.get("expires_in", 7200)))
+        )
+
+    def call(self, method: str, endpoint: str, **kwargs: Any) -> dict[str, Any]:
+        """One API call; a rejected token is refreshed and the call repeated once."""
+        for attempt in (1, 2):
+            token = self.access_token
+            try:
+                return self._request(method, endpoint, params={"access_token": token}, **kwargs)
+            except WeChatClientException as error:
+                code = int(error.errcode) if error.errcode is not None else None
+                if code in TOKEN_ERRORS and attempt == 1:
+                    self._store.refresh(self._fetch_token, token, self._clock())
+                    continue
+                raise ApiError(code, str(error.errmsg)) from error
+            except requests.RequestException as error:
+                raise ApiError(None, f"network: {error}") from error
+        raise ApiError(None, "unreachable")
+
+    def send_text(self, openid: str, text: str) -> dict[str, Any]:
+        return self.call(
+            "post",
+            "message/custom/send",
+            data={"touser": openid, "msgtype": "text", "text": {"content": text}},
+        )
+
+    def send_template(self, openid: str, template_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        return self.call(
+            "post", "message/template/send", data={"touser": openid, "template_id": template_id, "data": data}
+        )
+
+    def create_menu(self, menu: dict[str, Any]) -> dict[str, Any]:
+        return self.call("post", "menu/create", data=menu)
+
+    def create_qrcode(self, scene: str) -> dict[str, Any]:
+        return self.call(
+            "post",
+            "qrcode/create",
+            data={"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": scene}}},
+        )
+
+
+def make_client(config: Config, sessions: sessionmaker[Session], clock: Any = None) -> ApiClient:
+    """The API client with the token kept in Redis when configured, else in the database."""
+    store: TokenStore
+    if config.redis_url:
+        store = RedisTokenStore(
+            redis.Redis.from_url(config.redis_url, socket_timeout=5), config.wechat_app_id
+        )
+    else:
+        store = DatabaseTokenStore(sessions, config.wechat_app_id)
+    return ApiClient(config, store, clock)
