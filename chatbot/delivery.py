@@ -64,6 +64,7 @@ def template_data(row: OutboxMessage) -> dict[str, dict[str, str]]:
 def deliver_due(
     sessions: sessionmaker[Session], client: ApiClient, config: Config, now: datetime
 ) -> DeliveryReport:
+    now = now.astimezone(UTC)  # stored times are UTC; SQLite compares them as written
     report = DeliveryReport()
     report.unconfirmed = _expire_claims(sessions, now)
     for row_id in _claim(sessions, now):

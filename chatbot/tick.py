@@ -26,6 +26,7 @@ class TickReport:
 def run_due(
     sessions: sessionmaker[Session], config: Config, now: datetime, client: ApiClient | None
 ) -> TickReport:
+    now = now.astimezone(UTC)  # stored times are UTC; SQLite compares them as written
     with sessions.begin() as session:
         finalised = results.finalise_due(session, now)
     with sessions.begin() as session:

@@ -314,7 +314,11 @@ def test_a_restart_in_the_middle_of_a_delivery_sends_nothing_twice(env, fake, db
         counts[call["touser"]] += 1
     # The send cut off mid-way reached WeChat once and is not repeated; the two never tried are sent.
     assert counts == {"u-r0": 1, "u-r1": 1, "u-r2": 1}
-    assert _statuses(db) == {"result_final:u-r0:0": "unconfirmed", "result_final:u-r1:0": "sent", "result_final:u-r2:0": "sent"}
+    assert _statuses(db) == {
+        "result_final:u-r0:0": "unconfirmed",
+        "result_final:u-r1:0": "sent",
+        "result_final:u-r2:0": "sent",
+    }
 
 
 def test_menu_push_creates_the_menu(env, fake, monkeypatch: pytest.MonkeyPatch) -> None:
