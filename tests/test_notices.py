@@ -334,3 +334,18 @@ def test_menu_push_creates_the_menu(env, fake, monkeypatch: pytest.MonkeyPatch) 
     assert [b["key"] for b in menu["button"]] == ["SELF_CHECK", "EVALUATION", "RESULT", "HELP"]
     kinds = CliRunner().invoke(main, ["notices", "kinds"])
     assert "report_due" in kinds.output and "customer-service text" in kinds.output
+
+
+def test_the_evaluation_qr_code_carries_wechats_scene_url(env, fake, db: Session, tmp_path: Path) -> None:  # noqa: ANN001
+    from click.testing import CliRunner
+
+    from scheduler.cli import main
+
+    setup_county(db, 1)
+    png = tmp_path / "eval.png"
+    result = CliRunner().invoke(main, ["evaluation", "open", "--org", "U01", "--qr", str(png)], env=env)
+    assert result.exit_code == 0, result.output
+    code = result.output.strip().splitlines()[-1]
+    created = [c for c in fake.state.calls if c["api"] == "qrcode/create"]
+    assert created and created[0]["body"]["action_info"]["scene"]["scene_str"] == f"eval:{code}"
+    assert png.read_bytes().startswith(b"\x89PNG")

@@ -49,11 +49,12 @@ def demo() -> None:
             member = admin.create_invitation(session, row.code, "member", uses=100, actor="demo")
             lines.append(f"  {row.code:<8} {row.name}（{row.rubric}）  主席 {chair.code}  会员 {member.code}")
         for row in [CITY, *FEDERATIONS]:
-            role = "admin" if row is CITY else "evaluator"
-            invitation = admin.create_invitation(session, row.code, role, uses=10, actor="demo")
-            lines.append(
-                f"  {row.code:<8} {row.name}  {'管理员' if row is CITY else '考评员'} {invitation.code}"
-            )
+            manager = admin.create_invitation(session, row.code, "admin", uses=10, actor="demo")
+            line = f"  {row.code:<8} {row.name}  管理员 {manager.code}"
+            if row is not CITY:
+                evaluator = admin.create_invitation(session, row.code, "evaluator", uses=10, actor="demo")
+                line += f"  考评员 {evaluator.code}"
+            lines.append(line)
     # Printed only once committed, so that a closed pipe cannot lose the codes it shows.
     click.echo(f"演示数据已就绪：{year} 年度年检已开启。邀请码（发送“绑定 邀请码”）：")
     click.echo("\n".join(lines))

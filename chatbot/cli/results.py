@@ -15,11 +15,14 @@ from sqlalchemy.orm import Session, joinedload
 
 from chatbot import admin, results
 from chatbot.cli.common import db_session, load_config
+from chatbot.cli.notices import api_client
+from chatbot.config import Config
 from chatbot.evaluations import figures
 from chatbot.lifecycle import InspectionState
 from chatbot.models import Inspection, Organisation
 from chatbot.timeutil import local_date
 from chatbot.views import descendants, item_scores
+from chatbot.wechat_api import ApiError
 from rubrics import get_rubric
 from rubrics.scoring import Stars, format_score, percent_score, raw_total
 
@@ -68,12 +71,27 @@ def evaluation_open(org_code: str, closes: datetime | None, open_slots: int, qr_
         members = evaluation.inspection.organisation.member_count
     path = qr_path or config.instance_dir / "qr" / f"eval-{code}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    segno.make(f"eval:{code}", error="m").save(str(path), scale=8, border=4)
+    content = _qr_content(config, f"eval:{code}")
+    segno.make(content, error="m").save(str(path), scale=8, border=4)
     click.echo(f"democratic evaluation of {org_code} open until {closes_on}; {open_slots} open place(s)")
     if members is not None and members <= 25:
         click.echo(f"{members} members (≤ 25): every member takes part (会员人数少的，全部参加)")
     click.echo(f"QR code (scene eval:{code}): {path}; members may also send “测评 {code}”")
     click.echo(code)
+
+
+def _qr_content(config: Config, scene: str) -> str:
+    """What the QR code holds: WeChat's URL for a scene code when the API is configured, so that a scan
+    opens the official account with the scene; else the scene itself (for the simulator's /scan)."""
+    if not config.api_configured:
+        return scene
+    client, engine = api_client(config)
+    try:
+        return str(client.create_qrcode(scene)["url"])
+    except (ApiError, KeyError) as error:
+        raise click.ClickException(f"the WeChat QR code could not be created: {error}") from error
+    finally:
+        engine.dispose()
 
 
 def _marks(inspection: Inspection) -> str:
