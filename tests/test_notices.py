@@ -336,7 +336,7 @@ def test_menu_push_creates_the_menu(env, fake, monkeypatch: pytest.MonkeyPatch) 
     assert "report_due" in kinds.output and "customer-service text" in kinds.output
 
 
-def test_the_evaluation_qr_code_carries_wechats_scene_url(env, fake, db: Session, tmp_path: Path) -> None:  # noqa: ANN001
+def test_the_evaluation_qr_code_carries_wechats_scene_url(env, fake, db: Session, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from scheduler.cli import main
