@@ -22,6 +22,7 @@ from chatbot.lifecycle import InspectionState, check_transition
 from chatbot.models import Campaign, Inspection, ItemScore, Objection, Organisation
 from chatbot.timeutil import as_utc, local_date
 from chatbot.views import descendants
+from dialogs.publication import DISQUALIFIED
 from rubrics import get_rubric
 from rubrics.quota import Override, RatedResult, apply_five_star_quota
 from rubrics.scoring import Stars, below_standard, format_score, percent_score, raw_total, star_level
@@ -209,6 +210,8 @@ def open_publication(session: Session, inspection: Inspection, now: datetime, da
         f"{Stars(inspection.stars or 1).label}，{format_score(inspection.score or 0)} 分。公示期至 {ends}，"
         "发送“结果”查看详情；如有异议请在公示期内发送“异议 理由”。"
     )
+    if inspection.below_standard:
+        text += f"低于建设标准：{DISQUALIFIED}。"
     for account_id in notices.accounts_with_role(session, org.id, ("chair", "member")):
         notices.enqueue(
             session,

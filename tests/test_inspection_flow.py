@@ -171,6 +171,12 @@ def test_quota_tie_publication_objection_re_review_and_finalisation(user: User, 
 
     # A chair reads the result; a member objects; the evaluator re-reviews; round 2 is published.
     chair10 = user("chair10")
+    notice = db.scalar(
+        select(OutboxMessage.text).where(
+            OutboxMessage.dedup_key.like("published:%"), OutboxMessage.text.like("%第10社区工会%")
+        )
+    )
+    assert notice is not None and "一星级" in notice and "须补课" in notice
     result = chair10.say("结果")
     assert "一星级" in result and "须补课" in result and "取消经费支持、职工帮扶、评先选优" in result
     member = user("member-4")
