@@ -6,14 +6,18 @@ Run by `nianjian tick` and, every minute, by the scheduler's leader.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from chatbot import reminders, results
 from chatbot.config import Config
 from chatbot.delivery import DeliveryReport, deliver_due
+from chatbot.models import InboundMessage
 from chatbot.wechat_api import ApiClient
+
+INBOUND_KEPT = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -31,5 +35,7 @@ def run_due(
         finalised = results.finalise_due(session, now)
     with sessions.begin() as session:
         queued = reminders.enqueue_due(session, config, now)
+        # WeChat retries a push within seconds; a week of handled messages is plenty to drop retries.
+        session.execute(delete(InboundMessage).where(InboundMessage.created_at < now - INBOUND_KEPT))
     delivery = deliver_due(sessions, client, config, now) if client is not None else None
     return TickReport(queued, finalised, delivery)

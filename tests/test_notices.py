@@ -349,3 +349,19 @@ def test_the_evaluation_qr_code_carries_wechats_scene_url(env, fake, db: Session
     created = [c for c in fake.state.calls if c["api"] == "qrcode/create"]
     assert created and created[0]["body"]["action_info"]["scene"]["scene_str"] == f"eval:{code}"
     assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_tick_forgets_handled_messages_after_a_week(env, db: Session) -> None:
+    from chatbot.models import InboundMessage
+
+    now = datetime.now(UTC)
+    with db.begin():
+        db.add(
+            InboundMessage(dedup_key="msg:old", openid="o", reply="{}", created_at=now - timedelta(days=8))
+        )
+        db.add(
+            InboundMessage(dedup_key="msg:new", openid="o", reply="{}", created_at=now - timedelta(days=1))
+        )
+    ticker(env)(now)
+    db.expire_all()
+    assert list(db.scalars(select(InboundMessage.dedup_key))) == ["msg:new"]
