@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,7 +46,7 @@ class OrgRow:
     members: int | None = None
 
 
-def _check_row(row: OrgRow) -> None:
+def check_row(row: OrgRow) -> None:
     if not row.code.strip() or len(row.code) > 32 or not row.code.replace("-", "").replace("_", "").isalnum():
         raise AdminError(f"invalid code {row.code!r}: letters, digits, '-' and '_', at most 32")
     if not row.name.strip():
@@ -61,7 +59,7 @@ def _check_row(row: OrgRow) -> None:
 
 def add_org(session: Session, row: OrgRow, actor: str = "cli") -> Organisation:
     """Add one organisation; a grassroots union joins the open campaign at once."""
-    _check_row(row)
+    check_row(row)
     if session.scalar(select(Organisation.id).where(Organisation.code == row.code)) is not None:
         raise AdminError(f"organisation {row.code} already exists")
     parent = None
@@ -87,91 +85,6 @@ def add_org(session: Session, row: OrgRow, actor: str = "cli") -> Organisation:
     if campaign is not None and org.is_grassroots:
         _add_inspection(session, campaign, org)
     return org
-
-
-def parse_import(path: Path) -> list[OrgRow]:
-    """Read a CSV or XLSX file with the columns code, name, rubric, parent, members.
-
-    Every bad row is reported with its line number, and then nothing is imported.
-    """
-    rows = _read_xlsx(path) if path.suffix.lower() == ".xlsx" else _read_csv(path)
-    if not rows:
-        raise AdminError(f"{path.name}: no rows")
-    header = [str(c or "").strip().lower() for c in rows[0]]
-    missing = [c for c in ("code", "name") if c not in header]
-    if missing:
-        raise AdminError(
-            f"{path.name}: line 1: missing column(s) {', '.join(missing)}; "
-            f"expected {', '.join(IMPORT_COLUMNS)}"
-        )
-    errors: list[str] = []
-    parsed: list[OrgRow] = []
-    seen: set[str] = set()
-    for line, cells in enumerate(rows[1:], start=2):
-        values = {
-            name: str(cells[i]).strip() if i < len(cells) and cells[i] is not None else ""
-            for i, name in enumerate(header)
-        }
-        if not any(values.values()):
-            continue
-        try:
-            row = OrgRow(
-                values["code"],
-                values["name"],
-                values.get("rubric") or None,
-                values.get("parent") or None,
-                _members(values.get("members", "")),
-            )
-            _check_row(row)
-            if row.code in seen:
-                raise AdminError(f"code {row.code} appears twice in the file")
-            seen.add(row.code)
-            parsed.append(row)
-        except (AdminError, ValueError) as error:
-            errors.append(f"line {line}: {error}")
-    if errors:
-        raise AdminError(f"{path.name}: nothing imported:\n" + "\n".join(errors))
-    return parsed
-
-
-def _members(value: str) -> int | None:
-    if not value:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.5
-    if number != int(number):
-        raise AdminError(f"members must be a whole number, got {value!r}")
-    return int(number)
-
-
-def import_orgs(session: Session, rows: list[OrgRow], actor: str = "cli") -> list[Organisation]:
-    """Add rows in an order where each parent comes first; any failure aborts the whole import."""
-    pending = list(rows)
-    known = {code for (code,) in session.execute(select(Organisation.code))}
-    added: list[Organisation] = []
-    while pending:
-        ready = [r for r in pending if not r.parent or r.parent in known]
-        if not ready:
-            raise AdminError("unknown parents: " + ", ".join(sorted({r.parent or "" for r in pending})))
-        for row in ready:
-            added.append(add_org(session, row, actor))
-            known.add(row.code)
-            pending.remove(row)
-    return added
-
-
-def _read_csv(path: Path) -> list[list[str]]:
-    text = path.read_bytes().decode("utf-8-sig")
-    return [row for row in csv.reader(io.StringIO(text))]
-
-
-def _read_xlsx(path: Path) -> list[list[object]]:
-    from openpyxl import load_workbook
-
-    sheet = load_workbook(path, read_only=True, data_only=True).active
-    return [list(row) for row in sheet.iter_rows(values_only=True)]
 
 
 def create_invitation(
@@ -221,6 +134,7 @@ class Deadlines:
     self_check_due: date | None = None
     review_due: date | None = None
     report_due: tuple[int, int] | None = None  # month, day of the following year
+    coverage_target: Decimal | None = None
 
 
 def open_year(
@@ -255,6 +169,8 @@ def _set_deadlines(session: Session, campaign: Campaign, deadlines: Deadlines, a
         campaign.review_due = deadlines.review_due
     if deadlines.report_due is not None:
         campaign.report_due_month, campaign.report_due_day = deadlines.report_due
+    if deadlines.coverage_target is not None:
+        campaign.coverage_target = deadlines.coverage_target
     if campaign.self_check_due and campaign.review_due and campaign.review_due < campaign.self_check_due:
         raise AdminError("--review-due comes before --self-check-due")
     audit.record(

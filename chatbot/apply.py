@@ -32,9 +32,11 @@ from chatbot.models import (
     ItemScore,
     Objection,
     RoleBinding,
+    SampledInspection,
 )
+from chatbot.sampling import pending_check
 from chatbot.timeutil import as_utc, local_date
-from chatbot.views import is_evaluator_of
+from chatbot.views import is_city_evaluator, is_evaluator_of
 from dialogs.binding import BindResult, BindStatus
 from dialogs.commands import (
     AddEvidence,
@@ -45,16 +47,19 @@ from dialogs.commands import (
     ReturnSelfCheck,
     SaveAssessedScore,
     SaveBallotDraft,
+    SaveCityScore,
     SaveSelfScore,
     StartAssessment,
     StartReReview,
+    StartSampleCheck,
     StartSelfCheck,
     SubmitAssessment,
     SubmitReReview,
+    SubmitSampleCheck,
     SubmitSelfCheck,
 )
 from rubrics import get_rubric
-from rubrics.scoring import ScoreError, validate_item_score
+from rubrics.scoring import ScoreError, percent_score, raw_total, star_level, validate_item_score
 
 S = InspectionState
 ANSWER_VALUES = (1, 2, 3)
@@ -134,6 +139,12 @@ class Applier:
                 self._submit_re_review(self._as_evaluator(inspection_id, (S.OBJECTED, S.RE_REVIEWING)))
             case ReturnSelfCheck(inspection_id=inspection_id, reason=reason):
                 self._return(self._as_evaluator(inspection_id, (S.SELF_SUBMITTED, S.REVIEWING)), reason)
+            case StartSampleCheck(inspection_id=inspection_id):
+                self._as_city_checker(inspection_id)
+            case SaveCityScore(inspection_id=inspection_id, item_no=no, score=score):
+                self._save(self._as_city_checker(inspection_id)[0], no, score, "city_score")
+            case SubmitSampleCheck(inspection_id=inspection_id):
+                self._submit_sample_check(*self._as_city_checker(inspection_id))
             case SaveBallotDraft(evaluation_id=evaluation_id, answers=answers):
                 self._save_draft(evaluation_id, answers)
             case CastBallot(evaluation_id=evaluation_id, answers=answers, suggestion=suggestion):
@@ -372,6 +383,58 @@ class Applier:
                 f"{org.name} {inspection.campaign.year} 年度自评被上级工会退回修改。原因：{reason}\n"
                 "发送“自评”修改后重新提交。",
                 self.now,
+            )
+
+    # ------------------------------------------------------------ sampling (抽查)
+
+    def _as_city_checker(self, inspection_id: int) -> tuple[Inspection, SampledInspection]:
+        inspection = self._locked(inspection_id)
+        if not is_city_evaluator(self.session, self.account, inspection.organisation):
+            raise Refused("抽查由市总工会考评员办理。")
+        entry = pending_check(self.session, inspection.id)
+        if entry is None:
+            raise Refused(f"“{inspection.organisation.name}”不在待抽查名单中，或已抽查完毕。")
+        return inspection, entry
+
+    def _submit_sample_check(self, inspection: Inspection, entry: SampledInspection) -> None:
+        rubric = get_rubric(inspection.rubric_key)
+        city = [
+            Decimal(v)
+            for v in self.session.scalars(
+                select(ItemScore.city_score).where(
+                    ItemScore.inspection_id == inspection.id, ItemScore.city_score.is_not(None)
+                )
+            )
+        ]
+        if len(city) < rubric.item_count:
+            raise Refused(f"还有 {rubric.item_count - len(city)} 项未抽查评分，未能提交。")
+        score = percent_score(raw_total(city), rubric.max_total)
+        stars = int(star_level(score))
+        entry.city_score, entry.city_stars = score, stars
+        entry.checked_at, entry.checker_account_id = self.now, self.account.id
+        audit.record(
+            self.session,
+            self.actor,
+            "sample_check",
+            "inspection",
+            inspection.id,
+            before={"score": entry.county_score, "stars": entry.county_stars},
+            after={"score": score, "stars": stars},
+        )
+        if stars != inspection.stars:
+            before = inspection.stars
+            reason = f"市总工会抽查认定：{score} 分（县级考评 {entry.county_score} 分）"
+            inspection.override_stars = inspection.stars = stars
+            inspection.override_reason = reason
+            audit.record(
+                self.session,
+                self.actor,
+                "sample_stars_changed",
+                "inspection",
+                inspection.id,
+                before={"stars": before},
+                after={"stars": stars},
+                reason=reason,
             )
 
     # ------------------------------------------------------------ democratic evaluation

@@ -131,6 +131,8 @@ class Campaign(Base):
     #: past the month's end means its last day (the seed's 2月30日).
     report_due_month: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
     report_due_day: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    #: Share of grassroots unions to be inspected this year; None: the seed's (2023 30 %, 2024 70 %, then 100 %).
+    coverage_target: Mapped[Decimal | None] = mapped_column(Numeric(3, 2))
 
 
 class Inspection(Base):
@@ -184,6 +186,8 @@ class ItemScore(Base):
     item_no: Mapped[int] = mapped_column(Integer)
     self_score: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
     assessed_score: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    #: The city federation's score when the inspection is sampled (抽查).
+    city_score: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -264,6 +268,47 @@ class Objection(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+
+
+class Sample(Base):
+    """A draw of rated inspections for the city's re-check (抽查), reproducible from its seed."""
+
+    __tablename__ = "samples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    seed: Mapped[int] = mapped_column(Integer)
+    share: Mapped[Decimal] = mapped_column(Numeric(4, 3))
+    drawn_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SampledInspection(Base):
+    """One inspection drawn for the city's re-check, with the city's result once it is done."""
+
+    __tablename__ = "sampled_inspections"
+    __table_args__ = (UniqueConstraint("sample_id", "inspection_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("samples.id"), index=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
+    county_score: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    county_stars: Mapped[int | None] = mapped_column(Integer)
+    city_score: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    city_stars: Mapped[int | None] = mapped_column(Integer)
+    checked_at: Mapped[datetime | None]
+    checker_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+
+
+class Member(Base):
+    """A union member on the roll (会员), imported by the admin; the phone is shown masked."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    phone: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CountyReport(Base):

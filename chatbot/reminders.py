@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from chatbot.config import Config
-from chatbot.deadlines import coverage_target, due_offset, report_due
+from chatbot.coverage import coverage
+from chatbot.deadlines import due_offset, report_due
 from chatbot.evaluations import eligible_accounts, voter_hash
 from chatbot.lifecycle import InspectionState
 from chatbot.models import (
@@ -32,7 +33,6 @@ from rubrics import get_rubric
 S = InspectionState
 NOT_SUBMITTED = (S.NOT_STARTED, S.SELF_CHECKING, S.RETURNED)
 AWAITING_REVIEW = (S.SELF_SUBMITTED, S.REVIEWING)
-RATED_OR_LATER = (S.RATED, S.PUBLISHED, S.OBJECTED, S.RE_REVIEWING, S.FINAL)
 
 
 def enqueue_due(session: Session, config: Config, now: datetime) -> int:
@@ -275,36 +275,22 @@ def _root(session: Session, org: Organisation) -> Organisation:
     return node
 
 
-def coverage(session: Session, campaign: Campaign, county: Organisation) -> tuple[int, int]:
-    """(rated or later, grassroots unions in scope) for the unions directly below a county."""
-    rows = (
-        session.execute(
-            select(Inspection.state)
-            .join(Organisation, Inspection.organisation_id == Organisation.id)
-            .where(Inspection.campaign_id == campaign.id, Organisation.parent_id == county.id)
-        )
-        .scalars()
-        .all()
-    )
-    done = sum(1 for state in rows if InspectionState(state) in RATED_OR_LATER)
-    return done, len(rows)
-
-
 def _coverage(session: Session, config: Config, campaign: Campaign, today: date, now: datetime) -> int:
     """Before the review deadline, a warning to each county whose inspected share is below target."""
     due = campaign.review_due
     offset = due_offset(today, due, config.offsets["coverage"]) if due else None
     if due is None or offset is None:
         return 0
-    target = coverage_target(campaign.year)
+    counties = {county.code: county for county in _counties(session)}
     queued = 0
-    for county in _counties(session):
-        done, total = coverage(session, campaign, county)
-        if total == 0 or done / total >= target:
+    for row in coverage(session, campaign):
+        county = counties.get(row.code)
+        if county is None or row.unions == 0 or row.on_target:
             continue
         text = (
-            f"{county.name} {campaign.year} 年度年检已完成评定 {done}/{total} 个单位（{done * 100 // total}%），"
-            f"低于年度目标 {int(target * 100)}%。组织评定将于 {due.isoformat()} 截止，请加快进度。"
+            f"{county.name} {campaign.year} 年度年检已完成评定 {row.rated}/{row.unions} 个单位"
+            f"（{int(row.share * 100)}%），低于年度目标 {int(row.target * 100)}%。"
+            f"组织评定将于 {due.isoformat()} 截止，请加快进度。"
         )
         for account in accounts_with_role(session, county.id, ("admin",)):
             queued += enqueue(

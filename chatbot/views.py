@@ -23,6 +23,7 @@ from chatbot.models import (
     Organisation,
     RoleBinding,
 )
+from chatbot.sampling import pending_check
 from chatbot.timeutil import as_utc, local_date
 from dialogs.context import (
     AssessmentAccess,
@@ -65,6 +66,33 @@ def item_scores(session: Session, inspection_id: int) -> tuple[dict[int, Decimal
     return own, assessed
 
 
+def city_scores(session: Session, inspection_id: int) -> dict[int, Decimal]:
+    """The city's scores of a sampled inspection (抽查), by item number."""
+    rows = session.execute(
+        select(ItemScore.item_no, ItemScore.city_score).where(
+            ItemScore.inspection_id == inspection_id, ItemScore.city_score.is_not(None)
+        )
+    )
+    return {no: Decimal(score) for no, score in rows}
+
+
+def is_city_evaluator(session: Session, account: Account, org: Organisation) -> bool:
+    """Bound as evaluator of the city federation at the top of the organisation's tree."""
+    root = org
+    while root.parent is not None:
+        root = root.parent
+    return (
+        session.scalar(
+            select(RoleBinding.id).where(
+                RoleBinding.account_id == account.id,
+                RoleBinding.organisation_id == root.id,
+                RoleBinding.role == "evaluator",
+            )
+        )
+        is not None
+    )
+
+
 def evidence_counts(session: Session, inspection_id: int) -> dict[int, int]:
     return dict(
         session.execute(
@@ -99,6 +127,16 @@ def assessment_view(
     own_view = self_check_view(session, inspection)
     _, assessed = item_scores(session, inspection.id)
     state = InspectionState(inspection.state)
+    if mode == "sample_check":
+        city = city_scores(session, inspection.id)
+        return replace(
+            own_view,
+            editable=pending_check(session, inspection.id) is not None,
+            scores=city,
+            reference=assessed,
+            democratic=figures(session, inspection, now),
+            pass_mark=config.pass_mark,
+        )
     editable = state in (
         (S.OBJECTED, S.RE_REVIEWING) if mode == "re_review" else (S.SELF_SUBMITTED, S.REVIEWING)
     )
@@ -155,7 +193,10 @@ def assessment_access(
                 Inspection.campaign_id == campaign.id, Inspection.organisation_id == org.id
             )
         )
-    if not is_evaluator_of(session, account, org):
+    if mode == "sample_check":
+        if not is_city_evaluator(session, account, org):
+            return AssessmentAccess(org.code, refusal="not_city_evaluator")
+    elif not is_evaluator_of(session, account, org):
         return AssessmentAccess(org.code, refusal="not_evaluator")
     if inspection is None:
         return AssessmentAccess(org.code, refusal="not_inspected")

@@ -7,16 +7,19 @@ from dialogs import walk
 from dialogs.commands import (
     ReturnSelfCheck,
     SaveAssessedScore,
+    SaveCityScore,
     StartAssessment,
     StartReReview,
+    StartSampleCheck,
     SubmitAssessment,
     SubmitReReview,
+    SubmitSampleCheck,
 )
 from dialogs.context import AssessmentAccess, UserContext, WalkView
 from dialogs.engine import Choice, DialogState, Outcome, Reply
 from dialogs.parsing import Intent
 from rubrics import Rubric
-from rubrics.scoring import format_score, percent_score, raw_total
+from rubrics.scoring import format_score, percent_score, raw_total, star_level
 
 ASSESSABLE = ("self_submitted", "reviewing")
 RE_REVIEWABLE = ("objected", "re_reviewing")
@@ -80,10 +83,40 @@ RE_REVIEW = walk.Mode(
 )
 
 
+def _sample_checked(view: WalkView, rubric: Rubric) -> str:
+    county = percent_score(raw_total(view.reference.values()), rubric.max_total)
+    city = percent_score(raw_total(view.scores.values()), rubric.max_total)
+    county_stars, city_stars = star_level(county), star_level(city)
+    change = (
+        "星级不变"
+        if county_stars == city_stars
+        else f"星级由{county_stars.label}调整为{city_stars.label}（已记录审计）"
+    )
+    return (
+        f"抽查评定已提交。{view.org_name}：县级考评 {format_score(county)} 分（{county_stars.label}），"
+        f"市级抽查 {format_score(city)} 分（{city_stars.label}），相差 {format_score(city - county)} 分，{change}。"
+    )
+
+
+SAMPLE_CHECK = walk.Mode(
+    name="sample_check",
+    title="抽查评定",
+    view=_assessment_view,
+    start_command=StartSampleCheck,
+    score_command=SaveCityScore,
+    submit_command=SubmitSampleCheck,
+    submitted_text=_sample_checked,
+    agree="reference",
+    score_label="抽查",
+    resume="抽查 {code}",
+)
+
+
 def refusal_text(access: AssessmentAccess) -> str:
     return {
         "not_found": f"没有找到编号为“{access.org_code}”的工会，请核对单位编号。",
         "not_evaluator": f"您不是“{access.org_code}”的上级工会考评员，不能对其考评或复查。",
+        "not_city_evaluator": "抽查由市总工会考评员办理。",
         "no_campaign": "本年度年检尚未开启。",
         "not_inspected": f"“{access.org_code}”不在本年度年检范围内。",
     }.get(access.refusal, "无法办理，请联系上级工会。")
@@ -114,6 +147,8 @@ def start(ctx: UserContext, code: str, mode: walk.Mode, prefix: str = "") -> Out
 
 
 def _not_open(mode: walk.Mode, access: AssessmentAccess, view: WalkView) -> str:
+    if mode is SAMPLE_CHECK:
+        return f"“{view.org_name}”不在待抽查名单中，或已抽查完毕。"
     if mode is RE_REVIEW:
         return f"“{view.org_name}”目前没有待复查的异议（状态：{view.state_label}）。"
     if access.state in NOT_SUBMITTED:

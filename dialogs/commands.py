@@ -94,6 +94,30 @@ class SubmitReReview:
 
 
 @dataclass(frozen=True)
+class StartSampleCheck:
+    """A city evaluator starts re-checking a sampled inspection (抽查)."""
+
+    inspection_id: int
+
+
+@dataclass(frozen=True)
+class SaveCityScore:
+    """The city's score for one item of a sampled inspection."""
+
+    inspection_id: int
+    item_no: int
+    score: Decimal
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class SubmitSampleCheck:
+    """Submit the city's re-check; a changed star level is applied and audited."""
+
+    inspection_id: int
+
+
+@dataclass(frozen=True)
 class SaveBallotDraft:
     """Keep the answers given so far in a democratic evaluation (民主测评)."""
 
@@ -130,6 +154,9 @@ Command = (
     | ReturnSelfCheck
     | StartReReview
     | SubmitReReview
+    | StartSampleCheck
+    | SaveCityScore
+    | SubmitSampleCheck
     | SaveBallotDraft
     | CastBallot
     | FileObjection

@@ -10,7 +10,7 @@ from dialogs.engine import UserInput
 
 #: The command words of design §6.
 WORDS: tuple[str, ...] = tuple(
-    "绑定 自评 满分 上一项 跳过 修改 查看 暂停 提交 进度 帮助 上一页 下一页 继续 同 考评 复查 退回 测评 结果 异议".split()
+    "绑定 自评 满分 上一项 跳过 修改 查看 暂停 提交 进度 帮助 上一页 下一页 继续 同 考评 复查 抽查 退回 测评 结果 异议".split()
 )
 #: Other ways people say the same, → the command word.
 SYNONYMS: dict[str, str] = {

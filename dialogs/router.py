@@ -23,9 +23,17 @@ DIALOGS: dict[str, DialogHandler] = {
     selfcheck.NAME: selfcheck.handle,
     assessment.ASSESSMENT.name: lambda s, i, c: assessment.handle(assessment.ASSESSMENT, s, i, c),
     assessment.RE_REVIEW.name: lambda s, i, c: assessment.handle(assessment.RE_REVIEW, s, i, c),
+    assessment.SAMPLE_CHECK.name: lambda s, i, c: assessment.handle(assessment.SAMPLE_CHECK, s, i, c),
     ballot.NAME: ballot.handle,
 }
-WALK_WORDS: dict[str, str] = {"考评": assessment.ASSESSMENT.name, "复查": assessment.RE_REVIEW.name}
+WALK_WORDS: dict[str, str] = {
+    "考评": assessment.ASSESSMENT.name,
+    "复查": assessment.RE_REVIEW.name,
+    "抽查": assessment.SAMPLE_CHECK.name,
+}
+WALK_MODES = {
+    mode.name: mode for mode in (assessment.ASSESSMENT, assessment.RE_REVIEW, assessment.SAMPLE_CHECK)
+}
 MAX_CHILDREN_LISTED = 20
 
 
@@ -91,7 +99,7 @@ def _global(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | N
     if word == "自评" and state.dialog != selfcheck.NAME:
         return selfcheck.start(ctx)
     if word in WALK_WORDS:
-        mode = assessment.ASSESSMENT if word == "考评" else assessment.RE_REVIEW
+        mode = WALK_MODES[WALK_WORDS[word]]
         current = ctx.assessment.org_code if ctx.assessment else ""
         if state.dialog == mode.name and (not arg or arg.upper() == current.upper()):
             return None  # the walk in progress resumes where it was

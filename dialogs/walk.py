@@ -29,6 +29,8 @@ from rubrics.scoring import (
 ASK = "ask"
 REVIEW = "review"
 WRONG_INPUTS_BEFORE_HELP = 3
+#: Words that re-enter a walk in progress (the last three with the organisation's code).
+RESUME_WORDS = ("自评", "考评", "复查", "抽查")
 #: The budget of one summary page, leaving room for the page's links.
 PAGE_BYTES = 1400
 SNIPPET_CHARS = 12
@@ -398,9 +400,7 @@ def _common(
         return ask(mode, view, rubric, int(arg))
     if word == "查看":
         return show_review(mode, view, rubric, int(arg) if arg.isdigit() else 1, state.item)
-    if word in ("继续", "自评", "考评", "复查") and not (
-        word in ("考评", "复查") and arg and arg != view.org_code
-    ):
+    if word in ("继续", *RESUME_WORDS) and not (word in RESUME_WORDS[1:] and arg and arg != view.org_code):
         target = state.item if state.step == ASK else next_item(mode, view, rubric, 0) or state.item
         return ask(mode, view, rubric, max(target, 1))
     if word == "帮助":

@@ -7,9 +7,11 @@ import logging
 import click
 
 from chatbot.cli.chat import chat
+from chatbot.cli.coverage import coverage_command, sample_command
 from chatbot.cli.demo import demo
+from chatbot.cli.export import export_group
 from chatbot.cli.notices import fake_wechat, menu_group, notices_group, tick
-from chatbot.cli.orgs import campaign_group, invite_group, org_group, report_group
+from chatbot.cli.orgs import campaign_group, invite_group, member_group, org_group, report_group
 from chatbot.cli.results import evaluation_group, publish, results_group
 from chatbot.cli.rubrics import rubrics_group
 from chatbot.cli.serve import serve
@@ -23,11 +25,15 @@ def main() -> None:
 
 for command in (
     rubrics_group,
+    coverage_command,
+    sample_command,
+    export_group,
     report_group,
     notices_group,
     menu_group,
     fake_wechat,
     org_group,
+    member_group,
     invite_group,
     campaign_group,
     evaluation_group,

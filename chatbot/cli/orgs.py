@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import click
 from sqlalchemy import select
 
-from chatbot import admin
+from chatbot import admin, audit, imports
 from chatbot.cli.common import db_session
+from chatbot.coverage import target_of
 from chatbot.deadlines import parse_month_day, report_due
-from chatbot.models import Campaign
+from chatbot.models import Campaign, Member, Organisation
 from rubrics.loader import RUBRIC_KEYS
 
 
@@ -36,11 +39,52 @@ def org_add(code: str, name: str, rubric: str | None, parent: str | None, member
 @org_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def org_import(file: Path) -> None:
-    """Import organisations from CSV or XLSX (columns: code, name, rubric, parent, members)."""
+    """Import organisations from CSV or XLSX (columns: code, name, rubric, parent, members).
+
+    Every bad row is reported with its line; a file with any bad row imports nothing.
+    """
     with db_session() as session:
-        rows = admin.parse_import(file)
-        added = admin.import_orgs(session, rows)
-        click.echo(f"imported {len(added)} organisations")
+        rows = imports.parse_orgs(file)
+        with click.progressbar(length=len(rows), label="importing organisations", file=sys.stderr) as bar:
+            added = imports.import_orgs(session, file, rows, progress=bar.update)
+    click.echo(f"imported {added} organisations")
+
+
+@click.group("member")
+def member_group() -> None:
+    """Union members on the roll (会员名册); phone numbers are shown masked."""
+
+
+@member_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def member_import(file: Path) -> None:
+    """Import members from CSV or XLSX (columns: name, phone, organisation — the organisation's code)."""
+    with db_session() as session:
+        rows = imports.parse_members(session, file)
+        with click.progressbar(length=len(rows), label="importing members", file=sys.stderr) as bar:
+            added = imports.import_members(session, file, rows, progress=bar.update)
+    click.echo(f"imported {added} members")
+
+
+@member_group.command("list")
+@click.option("--org", "org_code", required=True)
+@click.option("--reveal", is_flag=True, help="Show full phone numbers (audited).")
+def member_list(org_code: str, reveal: bool) -> None:
+    """The members of one organisation, phones masked unless --reveal."""
+    with db_session() as session:
+        org = session.scalar(select(Organisation).where(Organisation.code == org_code))
+        if org is None:
+            raise click.ClickException(f"no organisation {org_code}")
+        members = session.scalars(
+            select(Member).where(Member.organisation_id == org.id).order_by(Member.id)
+        ).all()
+        if reveal:
+            audit.record(
+                session, "cli", "reveal_phones", "organisation", org.id, after={"count": len(members)}
+            )
+        for member in members:
+            click.echo(f"{member.name}  {member.phone if reveal else imports.mask_phone(member.phone)}")
+        click.echo(f"{len(members)} member(s) of {org_code}")
 
 
 @click.group("invite")
@@ -83,6 +127,7 @@ def _month_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 @click.argument("year", type=int)
 @click.option("--self-check-due", type=click.DateTime(["%Y-%m-%d"]), help="Last day of the self-check.")
 @click.option("--review-due", type=click.DateTime(["%Y-%m-%d"]), help="Last day of the assessments.")
+@click.option("--target", type=click.FloatRange(0, 1), help="Share of unions to inspect this year, e.g. 0.7.")
 @click.option(
     "--report-due",
     callback=_month_day,
@@ -93,13 +138,15 @@ def campaign_open(
     year: int,
     self_check_due: datetime | None,
     review_due: datetime | None,
+    target: float | None,
     report_due: tuple[int, int] | None,
 ) -> None:
-    """Open campaign YEAR (or change its deadlines): every grassroots union gets an inspection."""
+    """Open campaign YEAR (or change its deadlines and target): every grassroots union gets an inspection."""
     deadlines = admin.Deadlines(
         self_check_due.date() if self_check_due else None,
         review_due.date() if review_due else None,
         report_due,
+        Decimal(str(target)) if target is not None else None,
     )
     with db_session() as session:
         campaign, added = admin.open_year(session, year, deadlines=deadlines)
@@ -119,6 +166,7 @@ def campaign_show(year: int) -> None:
 
 
 def _show(campaign: Campaign) -> None:
+    click.echo(f"coverage target: {int(target_of(campaign) * 100)}%")
     due, clamped = report_due(campaign.year, campaign.report_due_month, campaign.report_due_day)
     click.echo(f"self-check due: {campaign.self_check_due or '-'}")
     click.echo(f"review due:     {campaign.review_due or '-'}")

@@ -1,0 +1,59 @@
+"""``nianjian export``: the official score sheet and the results workbook (.xlsx)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from chatbot import exports, results
+from chatbot.cli.common import db_session
+from chatbot.cli.results import result_rows
+from chatbot.models import Inspection, Organisation
+
+RESULT_COLUMNS = (
+    ("code", "单位编号"), ("name", "单位名称"), ("rubric", "考评标准"), ("state", "状态"), ("self_score", "自评得分"),
+    ("assessed_score", "考评得分"), ("democratic_score", "民主测评得分"), ("turnout", "测评参与率"),
+    ("stars", "星级"), ("marks", "标记"),
+)  # fmt: skip
+
+
+@click.group("export")
+def export_group() -> None:
+    """Excel exports."""
+
+
+@export_group.command("sheet")
+@click.option("--org", "org_code", required=True)
+@click.option("--year", required=True, type=int)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def export_sheet(org_code: str, year: int, out: Path) -> None:
+    """The union's official score sheet (年检考评表): the seed's table with both scores, to print and stamp."""
+    with db_session() as session:
+        try:
+            campaign = results.campaign_of_year(session, year)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+        inspection = session.scalar(
+            select(Inspection)
+            .join(Organisation)
+            .where(Inspection.campaign_id == campaign.id, Organisation.code == org_code)
+        )
+        if inspection is None:
+            raise click.ClickException(f"no inspection of {org_code} in {year}")
+        exports.score_sheet(session, inspection, datetime.now(UTC), out)
+    click.echo(f"wrote {out}")
+
+
+@export_group.command("results")
+@click.option("--year", required=True, type=int)
+@click.option("--scope", help="Only this organisation and those below it.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def export_results(year: int, scope: str | None, out: Path) -> None:
+    """Every figure of `nianjian results`, one row per organisation, filterable, header frozen."""
+    with db_session() as session:
+        rows = result_rows(session, year, scope)
+    exports.results_book(rows, RESULT_COLUMNS, out)
+    click.echo(f"wrote {out} ({len(rows)} organisations)")

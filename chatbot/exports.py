@@ -1,0 +1,178 @@
+"""Excel exports: the official score sheet of one union (the seed's attachment table, to print and
+stamp for the 纸质盖章版) and the results of a campaign, one row per organisation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy.orm import Session
+
+from chatbot.evaluations import figures
+from chatbot.lifecycle import InspectionState
+from chatbot.models import Inspection
+from chatbot.views import item_scores
+from rubrics import get_rubric
+from rubrics.scoring import Stars, format_score, percent_score, raw_total
+
+HEADERS = ("内容", "子项", "基本要求", "分值", "自评得分", "考评得分")
+WIDTHS = (12, 6, 62, 7, 9, 9)
+THIN = Side(style="thin")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+WRAP_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
+FONT = "宋体"
+HEADER_ROW = 4
+
+
+def _cell(
+    sheet: Worksheet,
+    row: int,
+    column: int,
+    value: object,
+    *,
+    bold: bool = False,
+    align: Alignment = WRAP_CENTER,
+    border: bool = True,
+) -> None:
+    cell = sheet.cell(row=row, column=column, value=value)
+    cell.font = Font(name=FONT, size=11, bold=bold)
+    cell.alignment = align
+    if border:
+        cell.border = BOX
+
+
+def _number(value: Decimal | None) -> float | str:
+    return float(value) if value is not None else ""
+
+
+def score_sheet(session: Session, inspection: Inspection, now: datetime, path: Path) -> None:
+    """The attachment table for the union's rubric, filled in, with totals, stars and signature lines."""
+    rubric = get_rubric(inspection.rubric_key)
+    own, assessed = item_scores(session, inspection.id)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "年检考评表"
+    last = len(HEADERS)
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last)
+    _cell(sheet, 1, 1, f"{rubric.title}年检考评标准", bold=True, border=False)
+    sheet.cell(row=1, column=1).font = Font(name=FONT, size=16, bold=True)
+    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=last)
+    _cell(
+        sheet,
+        2,
+        1,
+        f"单位：{inspection.organisation.name}　　年度：{inspection.campaign.year}　　"
+        f"状态：{InspectionState(inspection.state).label}",
+        align=WRAP_LEFT,
+        border=False,
+    )
+    for column, header in enumerate(HEADERS, start=1):
+        _cell(sheet, HEADER_ROW, column, header, bold=True)
+    row = HEADER_ROW + 1
+    for dimension in rubric.dimensions:
+        items = rubric.items_of(dimension)
+        first = row
+        for item in items:
+            _cell(sheet, row, 1, dimension)
+            _cell(sheet, row, 2, item.no)
+            _cell(sheet, row, 3, item.text, align=WRAP_LEFT)
+            _cell(sheet, row, 4, item.points)
+            _cell(sheet, row, 5, _number(own.get(item.no)))
+            _cell(sheet, row, 6, _number(assessed.get(item.no)))
+            sheet.row_dimensions[row].height = row_height(item.text, WIDTHS[2])
+            row += 1
+        sheet.merge_cells(start_row=first, start_column=1, end_row=row - 1, end_column=1)
+    own_total, assessed_total = raw_total(own.values()), raw_total(assessed.values())
+    _cell(sheet, row, 1, "合计", bold=True)
+    sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
+    _cell(sheet, row, 4, rubric.max_total, bold=True)
+    _cell(sheet, row, 5, _number(own_total), bold=True)
+    _cell(sheet, row, 6, _number(assessed_total) if assessed else "", bold=True)
+    row += 1
+    own_score = percent_score(own_total, rubric.max_total)
+    score = Decimal(inspection.score) if inspection.score is not None else None
+    summary = [
+        f"百分制得分：自评 {format_score(own_score)} 分；考评 {format_score(score) if score is not None else '—'} 分"
+        f"（原始得分 ÷ {rubric.max_total} × 100）",
+        f"星级：{Stars(inspection.stars).label if inspection.stars else '—'}"
+        + (
+            f"（{inspection.override_reason or inspection.stars_reason}）"
+            if inspection.override_reason or inspection.stars_reason
+            else ""
+        ),
+        _democratic_line(session, inspection, now),
+    ]
+    if inspection.below_standard:
+        summary.append("低于建设标准：须补课，并取消经费支持、职工帮扶、评先选优指标。")
+    summary += [
+        "",
+        "自评单位（盖章）：　　　　　　　　工会主席（签字）：　　　　　　　　日期：　　年　　月　　日",
+        "考评单位（盖章）：　　　　　　　　考评人（签字）：　　　　　　　　　日期：　　年　　月　　日",
+    ]
+    for line in summary:
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
+        _cell(sheet, row, 1, line, align=WRAP_LEFT, border=False)
+        sheet.row_dimensions[row].height = 22
+        row += 1
+    for column, width in enumerate(WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    _print_setup(sheet, f"{HEADER_ROW}:{HEADER_ROW}")
+    book.save(path)
+
+
+def row_height(text: str, width: float) -> float:
+    """Points for a row whose wrapped text fills a column ``width`` characters wide (a CJK character
+    takes two): spreadsheet programs do not grow rows for wrapped text they did not lay out."""
+    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    lines = max(1, -(-units // int(width - 2)))
+    return 15.0 * lines + 4
+
+
+def _democratic_line(session: Session, inspection: Inspection, now: datetime) -> str:
+    result = figures(session, inspection, now)
+    if result is None:
+        return "民主测评：未开展"
+    turnout = f"{format_score(result.turnout)}%" if result.turnout is not None else "—"
+    satisfaction = f"{format_score(result.satisfaction)}%" if result.satisfaction is not None else "—"
+    score = format_score(result.score) if result.score is not None else "—"
+    return (
+        f"民主测评：有效票 {result.ballots} 张，参与率 {turnout}，满意率 {satisfaction}，民主测评得分 {score}"
+    )
+
+
+def _print_setup(sheet: Worksheet, title_rows: str | None) -> None:
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "portrait"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.5
+    if title_rows:
+        sheet.print_title_rows = title_rows
+
+
+def results_book(rows: Sequence[dict[str, str]], columns: Sequence[tuple[str, str]], path: Path) -> None:
+    """One row per organisation, filterable, header frozen."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "年检结果"
+    for column, (_key, header) in enumerate(columns, start=1):
+        _cell(sheet, 1, column, header, bold=True)
+    for index, row in enumerate(rows, start=2):
+        for column, (key, _header) in enumerate(columns, start=1):
+            _cell(sheet, index, column, row.get(key, ""), align=WRAP_LEFT if key == "name" else WRAP_CENTER)
+    for column, (key, _header) in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = 30 if key == "name" else 12
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(len(rows) + 1, 1)}"
+    _print_setup(sheet, "1:1")
+    sheet.page_setup.orientation = "landscape"
+    book.save(path)

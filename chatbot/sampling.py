@@ -1,0 +1,100 @@
+"""抽查: the city federation draws rated inspections to re-check, spread across counties in proportion.
+
+A draw is reproducible: the same seed over the same rated inspections gives the same sample.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from chatbot import audit
+from chatbot.coverage import RATED, groups
+from chatbot.models import Campaign, Inspection, Sample, SampledInspection
+
+
+@dataclass(frozen=True)
+class Drawn:
+    sample_id: int
+    seed: int
+    population: int
+    codes: list[str]
+    by_county: dict[str, list[str]]
+
+
+def allocate(sizes: dict[str, int], total: int) -> dict[str, int]:
+    """Split ``total`` across groups in proportion to their sizes (largest remainder, ties by name)."""
+    population = sum(sizes.values())
+    if population == 0:
+        return {name: 0 for name in sizes}
+    exact = {name: Decimal(total) * size / population for name, size in sizes.items()}
+    given = {name: int(value) for name, value in exact.items()}
+    left = total - sum(given.values())
+    for name in sorted(exact, key=lambda n: (-(exact[n] - given[n]), n))[:left]:
+        given[name] += 1
+    return given
+
+
+def draw(
+    session: Session, campaign: Campaign, share: float, seed: int | None = None, actor: str = "cli"
+) -> Drawn:
+    seed = seed if seed is not None else secrets.randbelow(2**31)
+    rated = session.scalars(
+        select(Inspection)
+        .options(joinedload(Inspection.organisation))
+        .where(Inspection.campaign_id == campaign.id, Inspection.state.in_([s.value for s in RATED]))
+    ).all()
+    by_union = {inspection.organisation_id: inspection for inspection in rated}
+    pools: dict[str, list[Inspection]] = {}
+    for code, _name, unions in groups(session):
+        members = sorted((by_union[u] for u in unions if u in by_union), key=lambda i: i.organisation.code)
+        if members:
+            pools[code] = members
+    total = round(Decimal(str(share)) * len(rated)) if rated else 0
+    if rated and total == 0:
+        total = 1
+    counts = allocate({code: len(pool) for code, pool in pools.items()}, total)
+    rng = random.Random(seed)
+    chosen: dict[str, list[Inspection]] = {}
+    for code in sorted(pools):
+        picked = rng.sample(pools[code], counts[code])
+        chosen[code] = sorted(picked, key=lambda i: i.organisation.code)
+    sample = Sample(campaign_id=campaign.id, seed=seed, share=Decimal(str(share)))
+    session.add(sample)
+    session.flush()
+    for inspections in chosen.values():
+        for inspection in inspections:
+            session.add(
+                SampledInspection(
+                    sample_id=sample.id,
+                    inspection_id=inspection.id,
+                    county_score=inspection.score,
+                    county_stars=inspection.stars,
+                )
+            )
+    codes = [i.organisation.code for inspections in chosen.values() for i in inspections]
+    audit.record(
+        session, actor, "draw", "sample", sample.id, after={"seed": seed, "share": share, "codes": codes}
+    )
+    return Drawn(
+        sample.id,
+        seed,
+        len(rated),
+        codes,
+        {code: [i.organisation.code for i in items] for code, items in chosen.items() if items},
+    )
+
+
+def pending_check(session: Session, inspection_id: int) -> SampledInspection | None:
+    """The newest sample entry of the inspection not yet re-checked by the city."""
+    return session.scalar(
+        select(SampledInspection)
+        .where(SampledInspection.inspection_id == inspection_id, SampledInspection.checked_at.is_(None))
+        .order_by(SampledInspection.id.desc())
+        .limit(1)
+    )
