@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from chatbot.config import Config
+from chatbot.coverage import CITY_DIRECT, coverage
 from chatbot.evaluations import figures, standing
 from chatbot.lifecycle import InspectionState
 from chatbot.models import (
@@ -29,6 +31,7 @@ from dialogs.context import (
     AssessmentAccess,
     BallotView,
     ChildStatus,
+    CoverageLine,
     ResultView,
     RoleView,
     UserContext,
@@ -136,6 +139,7 @@ def assessment_view(
             reference=assessed,
             democratic=figures(session, inspection, now),
             pass_mark=config.pass_mark,
+            stars=inspection.stars or 0,
         )
     editable = state in (
         (S.OBJECTED, S.RE_REVIEWING) if mode == "re_review" else (S.SELF_SUBMITTED, S.REVIEWING)
@@ -336,6 +340,19 @@ def descendants(session: Session, org_id: int) -> set[int]:
     return found
 
 
+def _coverage_lines(session: Session, campaign: Campaign | None, bindings: Sequence[RoleBinding]
+                    ) -> tuple[CoverageLine, ...]:
+    """The coverage rows an evaluator's or admin's federations are responsible for."""
+    federations = {b.organisation.code for b in bindings if b.role in ("evaluator", "admin")}
+    if campaign is None or not federations:
+        return ()
+    roots = {b.organisation.code for b in bindings
+             if b.role in ("evaluator", "admin") and b.organisation.parent_id is None}
+    rows = coverage(session, campaign)
+    chosen = rows if roots else [r for r in rows if r.code in federations and r.name != CITY_DIRECT]
+    return tuple(CoverageLine(r.name, r.rated, r.unions, int(r.share * 100), int(r.target * 100)) for r in chosen)
+
+
 def load_context(
     session: Session, account: Account, needs: Needs, config: Config, now: datetime
 ) -> UserContext:
@@ -367,12 +384,14 @@ def load_context(
         ballot = ballot_view(session, account, needs, config, now, member_orgs, campaign)
     result = result_view(session, account, chair_orgs + member_orgs, campaign, now) if needs.result else None
     children: tuple[ChildStatus, ...] = ()
+    coverage_lines: tuple[CoverageLine, ...] = ()
     if needs.children:
         parents = {b.organisation_id for b in bindings if b.role == "evaluator"}
         for b in bindings:
             if b.role == "admin":
                 parents |= descendants(session, b.organisation_id)
         children = children_status(session, sorted(parents), campaign)
+        coverage_lines = _coverage_lines(session, campaign, bindings)
     return UserContext(
         roles=roles,
         self_check=view,
@@ -381,4 +400,5 @@ def load_context(
         ballot=ballot,
         result=result,
         children=children,
+        coverage=coverage_lines,
     )

@@ -19,7 +19,7 @@ from dialogs.context import AssessmentAccess, UserContext, WalkView
 from dialogs.engine import Choice, DialogState, Outcome, Reply
 from dialogs.parsing import Intent
 from rubrics import Rubric
-from rubrics.scoring import format_score, percent_score, raw_total, star_level
+from rubrics.scoring import Stars, format_score, percent_score, raw_total, star_level
 
 ASSESSABLE = ("self_submitted", "reviewing")
 RE_REVIEWABLE = ("objected", "re_reviewing")
@@ -86,7 +86,7 @@ RE_REVIEW = walk.Mode(
 def _sample_checked(view: WalkView, rubric: Rubric) -> str:
     county = percent_score(raw_total(view.reference.values()), rubric.max_total)
     city = percent_score(raw_total(view.scores.values()), rubric.max_total)
-    county_stars, city_stars = star_level(county), star_level(city)
+    county_stars, city_stars = (Stars(view.stars) if view.stars else star_level(county)), star_level(city)
     change = (
         "星级不变"
         if county_stars == city_stars

@@ -72,6 +72,7 @@ class WalkView:
     org_code: str = ""
     democratic: DemocraticFigures | None = None
     pass_mark: Decimal = Decimal(60)
+    stars: int = 0  # the result's star level, once rated (after the quota)
 
 
 #: The self-check's view is the walk over the chair's own scores.
@@ -134,6 +135,17 @@ class ChildStatus:
 
 
 @dataclass(frozen=True)
+class CoverageLine:
+    """A federation's coverage as its evaluators and admins see it in `进度`."""
+
+    name: str
+    rated: int
+    unions: int
+    share_percent: int
+    target_percent: int
+
+
+@dataclass(frozen=True)
 class UserContext:
     """Everything a dialog may know about the user for this turn."""
 
@@ -144,6 +156,7 @@ class UserContext:
     ballot: BallotView | None = None
     result: ResultView | None = None
     children: tuple[ChildStatus, ...] = ()
+    coverage: tuple[CoverageLine, ...] = ()
 
     def has_role(self, role: str) -> bool:
         return any(r.role == role for r in self.roles)

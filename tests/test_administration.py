@@ -1,0 +1,206 @@
+"""Administration: coverage, sampling and the city's re-check, exports, imports at scale."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from chatbot import admin
+from chatbot.cli import main
+from chatbot.imports import mask_phone
+from chatbot.models import AuditEntry, Inspection, Member, Organisation, SampledInspection
+from chatbot.simulator import Simulator
+from tests.conftest import Backend
+from tests.helpers import VILLAGE, assess, self_check, setup_county
+
+User = Callable[..., Simulator]
+
+
+def _county_campaign(db: Session, user: User) -> dict[str, str]:
+    """Two counties: YZ with four unions at different stages, XJ with two; a city evaluator."""
+    codes = setup_county(db, 4)
+    with db.begin():
+        admin.add_org(db, admin.OrgRow("XJ", "西吉县总工会", parent="GY"))
+        admin.add_org(db, admin.OrgRow("X01", "西吉一社区工会", "village", "XJ"))
+        admin.add_org(db, admin.OrgRow("X02", "西吉二社区工会", "village", "XJ"))
+        admin.add_org(db, admin.OrgRow("C01", "市直机关工会", "agency", "GY"))
+        codes["xj_evaluator"] = admin.create_invitation(db, "XJ", "evaluator").code
+        codes["city_evaluator"] = admin.create_invitation(db, "GY", "evaluator").code
+        codes["x1"] = admin.create_invitation(db, "X01", "chair").code
+    evaluator = user("evaluator")
+    evaluator.say(f"绑定 {codes['evaluator']}")
+    for n in (1, 2, 3):
+        self_check(user(f"chair{n}"), codes[f"chair{n}"])
+    for n in (1, 2):
+        assess(evaluator, f"U0{n}", {5: "3"} if n == 2 else {})
+    xj = user("xj-evaluator")
+    xj.say(f"绑定 {codes['xj_evaluator']}")
+    self_check(user("x1"), codes["x1"])
+    assess(xj, "X01", {1: "0"})
+    return codes
+
+
+def test_coverage_per_county_with_a_total(user: User, db: Session, cli) -> None:
+    _county_campaign(db, user)
+    cli("campaign", "open", "2026", "--target", "0.5")
+    out = cli("coverage", "--year", "2026", "--csv").splitlines()
+    rows = {line.split(",")[0] or "total": line.split(",") for line in out[1:]}
+    assert out[0] == "code,name,unions,in_scope,submitted,assessed,rated,published,final,share,target,on_target"
+    assert rows["YZ"][2:] == ["4", "4", "3", "2", "2", "0", "0", "50.0%", "50%", "yes"]
+    assert rows["XJ"][2:] == ["2", "2", "1", "1", "1", "0", "0", "50.0%", "50%", "yes"]
+    assert rows["GY"][1] == "市直基层工会" and rows["GY"][2:8] == ["1", "1", "0", "0", "0", "0"]
+    assert rows["total"][1:9] == ["合计", "7", "7", "4", "3", "3", "0", "0"]
+    evaluator_progress = user("evaluator").say("进度")
+    assert "原州区总工会 已评定 2/4（50%），年度目标 50%" in evaluator_progress
+
+
+def test_the_same_seed_draws_the_same_sample(user: User, db: Session, cli) -> None:
+    _county_campaign(db, user)
+    first = cli("sample", "--year", "2026", "--share", "0.67", "--seed", "11")
+    again = cli("sample", "--year", "2026", "--share", "0.67", "--seed", "11")
+    assert "seed 11" in first and "2 of 3 rated" in first
+    assert first.splitlines()[1:] == again.splitlines()[1:]
+    draws = {tuple(cli("sample", "--year", "2026", "--share", "0.34", "--seed", str(seed)).splitlines()[1:])
+             for seed in range(12)}
+    assert len(draws) > 1  # other seeds draw other unions
+    spread = first.splitlines()[1:3]
+    assert any(line.strip().startswith("YZ:") for line in spread) and any(line.strip().startswith("XJ:") for line in spread)
+
+
+def test_a_city_evaluator_re_checks_a_sampled_inspection(user: User, db: Session, cli) -> None:
+    codes = _county_campaign(db, user)
+    cli("sample", "--year", "2026", "--share", "1", "--seed", "3")
+    assert "抽查由市总工会考评员办理" in user("evaluator").say("抽查 U01")
+    city = user("city")
+    city.say(f"绑定 {codes['city_evaluator']}")
+    first = city.say("抽查 U01")
+    assert "抽查评定" in first and "【1/30】" in first and "自评 5 分" in first  # the county's score as reference
+    for no in range(1, VILLAGE.item_count + 1):
+        city.say({1: "0", 2: "0", 5: "0", 6: "0", 10: "0", 11: "0"}.get(no, "同"))
+    done = city.say("提交")
+    # U01's 100 is capped to four stars by the quota (3 rated, no five-star place); the city finds 76.
+    assert "县级考评 100 分（四星级），市级抽查 76 分（三星级），相差 -24 分" in done and "已记录审计" in done
+    db.expire_all()
+    entry = db.scalar(select(SampledInspection).join(Inspection).join(Organisation).where(Organisation.code == "U01"))
+    assert entry is not None and entry.city_stars == 3 and entry.checked_at is not None
+    change = db.scalar(select(AuditEntry).where(AuditEntry.action == "sample_stars_changed"))
+    assert change is not None and "市总工会抽查认定" in (change.reason or "")
+    assert "已抽查完毕" in city.say("抽查 U01")
+
+
+def test_the_score_sheet_reopens_with_the_seeds_table(user: User, db: Session, cli, tmp_path: Path) -> None:
+    _county_campaign(db, user)
+    out = tmp_path / "sheet.xlsx"
+    cli("export", "sheet", "--org", "U02", "--year", "2026", "--out", str(out))
+    sheet = load_workbook(out).active
+    assert sheet["A1"].value == "村（社区）工会年检考评标准"
+    assert "第2社区工会" in sheet["A2"].value
+    assert [c.value for c in sheet[4]] == ["内容", "子项", "基本要求", "分值", "自评得分", "考评得分"]
+    items = [row for row in sheet.iter_rows(min_row=5, max_row=4 + VILLAGE.item_count, values_only=True)]
+    assert [(r[1], r[3]) for r in items] == [(i.no, i.points) for i in VILLAGE.items]
+    assert [r[2] for r in items] == [i.text for i in VILLAGE.items]
+    merged = {str(r) for r in sheet.merged_cells.ranges}
+    row = 5
+    for dimension in VILLAGE.dimensions:
+        count = len(VILLAGE.items_of(dimension))
+        assert f"A{row}:A{row + count - 1}" in merged and sheet[f"A{row}"].value == dimension
+        row += count
+    total = [c.value for c in sheet[row]]
+    assert total[0] == "合计" and total[3:] == [100, 100, 99]  # item 5 assessed 3 of 4
+    db.expire_all()
+    u02 = db.scalar(select(Inspection).join(Organisation).where(Organisation.code == "U02"))
+    assert u02 is not None and float(u02.raw_total or 0) == total[5]
+    assert sheet.print_title_rows == "$4:$4" and int(sheet.page_setup.paperSize) == int(sheet.PAPERSIZE_A4)
+    texts = " ".join(str(c.value) for r in sheet.iter_rows(min_row=row + 1) for c in r if c.value)
+    assert "百分制得分" in texts and "星级" in texts and "民主测评" in texts and "（盖章）" in texts
+
+
+def test_the_results_workbook(user: User, db: Session, cli, tmp_path: Path) -> None:
+    _county_campaign(db, user)
+    out = tmp_path / "results.xlsx"
+    cli("export", "results", "--year", "2026", "--scope", "YZ", "--out", str(out))
+    sheet = load_workbook(out).active
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+    header = [c.value for c in sheet[1]]
+    assert header[:2] == ["单位编号", "单位名称"] and "考评得分" in header
+    assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == ["U01", "U02", "U03", "U04"]
+
+
+def _org_file(path: Path, count: int, bad_line: int | None = None) -> Path:
+    lines = ["code,name,rubric,parent,members", "CITY,市总工会,,,", "CTY,某县总工会,,CITY,"]
+    for n in range(count):
+        lines.append(f"G{n:05d},第{n}基层工会,{'village' if n % 2 else 'non_public'},CTY,{n % 90}")
+    if bad_line is not None:
+        lines[bad_line - 1] = "G99999,坏行,no_such_rubric,CTY,3"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_ten_thousand_organisations_import_and_a_bad_row_imports_nothing(
+    backend: Backend, db: Session, cli, tmp_path: Path
+) -> None:
+    with db.begin():
+        admin.open_year(db, 2026)
+    runner = CliRunner()
+    bad = _org_file(tmp_path / "bad.csv", 10_000, bad_line=5000)
+    result = runner.invoke(main, ["org", "import", str(bad)])
+    assert result.exit_code != 0 and "line 5000: unknown rubric 'no_such_rubric'" in result.output
+    assert "nothing imported, 1 bad row(s)" in result.output
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Organisation)) == 0
+    started = time.perf_counter()
+    out = cli("org", "import", str(_org_file(tmp_path / "good.csv", 10_000)))
+    elapsed = time.perf_counter() - started
+    assert "imported 10002 organisations" in out
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Organisation)) == 10_002
+    assert db.scalar(select(func.count()).select_from(Inspection)) == 10_000  # the open campaign took them in
+    assert elapsed > 0
+
+
+def test_members_import_with_masked_phones(db: Session, cli, tmp_path: Path) -> None:
+    with db.begin():
+        admin.add_org(db, admin.OrgRow("GY", "市总工会"))
+        admin.add_org(db, admin.OrgRow("U1", "一号工会", "village", "GY"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,phone,organisation\n张三,13812345678,U1\n李四,12345,U1\n王五,13912345678,NOPE\n", "utf-8")
+    result = CliRunner().invoke(main, ["member", "import", str(bad)])
+    assert result.exit_code != 0 and "nothing imported, 2 bad row(s)" in result.output
+    assert "line 3: phone **** is not a mobile or landline number" in result.output  # masked in reports too
+    assert "line 4: organisation 'NOPE' does not exist" in result.output
+    good = tmp_path / "good.csv"
+    good.write_text("name,phone,organisation\n张三,13812345678,U1\n李四,0954-7283956,U1\n", "utf-8")
+    assert "imported 2 members" in cli("member", "import", str(good))
+    listing = cli("member", "list", "--org", "U1")
+    assert "138****5678" in listing and "13812345678" not in listing
+    assert db.scalar(select(func.count()).select_from(Member)) == 2
+    assert mask_phone("09547283956") == "095****3956"
+
+
+def test_large_member_file_is_refused_whole(db: Session, cli, tmp_path: Path) -> None:
+    with db.begin():
+        admin.add_org(db, admin.OrgRow("GY", "市总工会"))
+        admin.add_org(db, admin.OrgRow("U1", "一号工会", "village", "GY"))
+    rows = ["name,phone,organisation"] + [f"会员{n},13{n % 10}{n:08d},U1" for n in range(20_000)]
+    rows[12_345] = "会员X,not-a-phone,U1"
+    path = tmp_path / "members.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["member", "import", str(path)])
+    assert result.exit_code != 0 and "line 12346:" in result.output
+    assert db.scalar(select(func.count()).select_from(Member)) == 0
+
+
+@pytest.mark.parametrize("phone", ["13812345678", "0954-7283956", "09547283956"])
+def test_phones_accepted(phone: str, db: Session, cli, tmp_path: Path) -> None:
+    with db.begin():
+        admin.add_org(db, admin.OrgRow("GY", "市总工会"))
+    path = tmp_path / "m.csv"
+    path.write_text(f"name,phone,organisation\n张三,{phone},GY\n", "utf-8")
+    assert "imported 1 members" in cli("member", "import", str(path))
