@@ -340,17 +340,23 @@ def descendants(session: Session, org_id: int) -> set[int]:
     return found
 
 
-def _coverage_lines(session: Session, campaign: Campaign | None, bindings: Sequence[RoleBinding]
-                    ) -> tuple[CoverageLine, ...]:
+def _coverage_lines(
+    session: Session, campaign: Campaign | None, bindings: Sequence[RoleBinding]
+) -> tuple[CoverageLine, ...]:
     """The coverage rows an evaluator's or admin's federations are responsible for."""
     federations = {b.organisation.code for b in bindings if b.role in ("evaluator", "admin")}
     if campaign is None or not federations:
         return ()
-    roots = {b.organisation.code for b in bindings
-             if b.role in ("evaluator", "admin") and b.organisation.parent_id is None}
+    roots = {
+        b.organisation.code
+        for b in bindings
+        if b.role in ("evaluator", "admin") and b.organisation.parent_id is None
+    }
     rows = coverage(session, campaign)
     chosen = rows if roots else [r for r in rows if r.code in federations and r.name != CITY_DIRECT]
-    return tuple(CoverageLine(r.name, r.rated, r.unions, int(r.share * 100), int(r.target * 100)) for r in chosen)
+    return tuple(
+        CoverageLine(r.name, r.rated, r.unions, int(r.share * 100), int(r.target * 100)) for r in chosen
+    )
 
 
 def load_context(

@@ -157,8 +157,10 @@ def progress(ctx: UserContext) -> str:
             "本年度年检尚未开启。" if ctx.campaign_year is None else "您的工会不在本年度年检范围内。"
         )
     for line in ctx.coverage:
-        lines.append(f"{line.name} 已评定 {line.rated}/{line.unions}（{line.share_percent}%），"
-                     f"年度目标 {line.target_percent}%")
+        lines.append(
+            f"{line.name} 已评定 {line.rated}/{line.unions}（{line.share_percent}%），"
+            f"年度目标 {line.target_percent}%"
+        )
     if ctx.has_role("evaluator") or ctx.has_role("admin"):
         if not ctx.children:
             lines.append("下级单位：暂无本年度年检任务。")

@@ -52,7 +52,9 @@ def test_coverage_per_county_with_a_total(user: User, db: Session, cli) -> None:
     cli("campaign", "open", "2026", "--target", "0.5")
     out = cli("coverage", "--year", "2026", "--csv").splitlines()
     rows = {line.split(",")[0] or "total": line.split(",") for line in out[1:]}
-    assert out[0] == "code,name,unions,in_scope,submitted,assessed,rated,published,final,share,target,on_target"
+    assert (
+        out[0] == "code,name,unions,in_scope,submitted,assessed,rated,published,final,share,target,on_target"
+    )
     assert rows["YZ"][2:] == ["4", "4", "3", "2", "2", "0", "0", "50.0%", "50%", "yes"]
     assert rows["XJ"][2:] == ["2", "2", "1", "1", "1", "0", "0", "50.0%", "50%", "yes"]
     assert rows["GY"][1] == "市直基层工会" and rows["GY"][2:8] == ["1", "1", "0", "0", "0", "0"]
@@ -67,11 +69,15 @@ def test_the_same_seed_draws_the_same_sample(user: User, db: Session, cli) -> No
     again = cli("sample", "--year", "2026", "--share", "0.67", "--seed", "11")
     assert "seed 11" in first and "2 of 3 rated" in first
     assert first.splitlines()[1:] == again.splitlines()[1:]
-    draws = {tuple(cli("sample", "--year", "2026", "--share", "0.34", "--seed", str(seed)).splitlines()[1:])
-             for seed in range(12)}
+    draws = {
+        tuple(cli("sample", "--year", "2026", "--share", "0.34", "--seed", str(seed)).splitlines()[1:])
+        for seed in range(12)
+    }
     assert len(draws) > 1  # other seeds draw other unions
     spread = first.splitlines()[1:3]
-    assert any(line.strip().startswith("YZ:") for line in spread) and any(line.strip().startswith("XJ:") for line in spread)
+    assert any(line.strip().startswith("YZ:") for line in spread) and any(
+        line.strip().startswith("XJ:") for line in spread
+    )
 
 
 def test_a_city_evaluator_re_checks_a_sampled_inspection(user: User, db: Session, cli) -> None:
@@ -81,14 +87,18 @@ def test_a_city_evaluator_re_checks_a_sampled_inspection(user: User, db: Session
     city = user("city")
     city.say(f"绑定 {codes['city_evaluator']}")
     first = city.say("抽查 U01")
-    assert "抽查评定" in first and "【1/30】" in first and "自评 5 分" in first  # the county's score as reference
+    assert (
+        "抽查评定" in first and "【1/30】" in first and "自评 5 分" in first
+    )  # the county's score as reference
     for no in range(1, VILLAGE.item_count + 1):
         city.say({1: "0", 2: "0", 5: "0", 6: "0", 10: "0", 11: "0"}.get(no, "同"))
     done = city.say("提交")
     # U01's 100 is capped to four stars by the quota (3 rated, no five-star place); the city finds 76.
     assert "县级考评 100 分（四星级），市级抽查 76 分（三星级），相差 -24 分" in done and "已记录审计" in done
     db.expire_all()
-    entry = db.scalar(select(SampledInspection).join(Inspection).join(Organisation).where(Organisation.code == "U01"))
+    entry = db.scalar(
+        select(SampledInspection).join(Inspection).join(Organisation).where(Organisation.code == "U01")
+    )
     assert entry is not None and entry.city_stars == 3 and entry.checked_at is not None
     change = db.scalar(select(AuditEntry).where(AuditEntry.action == "sample_stars_changed"))
     assert change is not None and "市总工会抽查认定" in (change.reason or "")
@@ -170,7 +180,9 @@ def test_members_import_with_masked_phones(db: Session, cli, tmp_path: Path) -> 
         admin.add_org(db, admin.OrgRow("GY", "市总工会"))
         admin.add_org(db, admin.OrgRow("U1", "一号工会", "village", "GY"))
     bad = tmp_path / "bad.csv"
-    bad.write_text("name,phone,organisation\n张三,13812345678,U1\n李四,12345,U1\n王五,13912345678,NOPE\n", "utf-8")
+    bad.write_text(
+        "name,phone,organisation\n张三,13812345678,U1\n李四,12345,U1\n王五,13912345678,NOPE\n", "utf-8"
+    )
     result = CliRunner().invoke(main, ["member", "import", str(bad)])
     assert result.exit_code != 0 and "nothing imported, 2 bad row(s)" in result.output
     assert "line 3: phone **** is not a mobile or landline number" in result.output  # masked in reports too
@@ -204,3 +216,59 @@ def test_phones_accepted(phone: str, db: Session, cli, tmp_path: Path) -> None:
     path = tmp_path / "m.csv"
     path.write_text(f"name,phone,organisation\n张三,{phone},GY\n", "utf-8")
     assert "imported 1 members" in cli("member", "import", str(path))
+
+
+def test_county_and_city_summaries_hold_tables_and_charts(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    from docx import Document
+
+    _county_campaign(db, user)
+    county = tmp_path / "yz.docx"
+    cli("report", "county", "--county", "YZ", "--year", "2026", "--out", str(county))
+    document = Document(str(county))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "原州区总工会2026年度基层工会组织年检工作情况总结" in text
+    assert "纳入 2026 年度年检 4 个" in text and "已完成组织评定 2 个" in text
+    assert len(document.tables) >= 3 and len(document.inline_shapes) >= 3  # coverage, stars, dimensions
+    header = [c.text for c in document.tables[0].rows[0].cells]
+    assert header[:3] == ["单位数", "纳入年检", "已提交"] and document.tables[0].rows[1].cells[0].text == "4"
+    city = tmp_path / "city.docx"
+    cli("report", "city", "--year", "2026", "--out", str(city))
+    whole = Document(str(city))
+    headings = [p.text for p in whole.paragraphs if p.style.name.startswith("Heading 1")]
+    assert headings == ["西吉县总工会", "原州区总工会", "市直基层工会"]  # by code: XJ, YZ, then city-direct
+    assert len(whole.inline_shapes) == 2 + 2  # city charts, then dimension charts where a county has results
+
+
+def test_every_chart_label_has_its_glyphs_in_the_font() -> None:
+    import warnings
+
+    from chatbot import charts
+    from chatbot.cli.demo import CITY, FEDERATIONS, UNIONS
+    from rubrics import all_rubrics
+
+    labels = [
+        *charts.STAR_NAMES,
+        "各县（区）星级分布",
+        "各县（区）年检覆盖率",
+        "年检覆盖率",
+        "星级分布",
+        "单位数",
+        "已评定占比（%）",
+        "年度目标 70%",
+        "平均得分率（%）",
+        "市直基层工会",
+        "各维度平均得分率",
+    ]
+    labels += [row.name for row in (CITY, *FEDERATIONS, *UNIONS)]
+    labels += [d for rubric in all_rubrics() for d in rubric.dimensions]
+    assert {label: charts.missing_glyphs(label) for label in labels if charts.missing_glyphs(label)} == {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = charts.star_distribution(
+            [r.name for r in FEDERATIONS], [[1, 2, 3, 4, 5]] * len(FEDERATIONS), "各县（区）星级分布"
+        )
+        charts.dimension_scores(list(all_rubrics()[4].dimensions), [80.0] * 6, "各维度平均得分率")
+    assert png.startswith(b"\x89PNG")
+    assert not [w for w in caught if "missing from" in str(w.message)]

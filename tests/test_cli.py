@@ -71,7 +71,8 @@ def test_import_csv_reports_every_bad_line_and_imports_nothing(run, tmp_path: Pa
     assert "line 4:" in result.output and "line 5:" in result.output and "line 6:" in result.output
     assert "line 3:" not in result.output
     assert (
-        "nothing imported" in result.output and "members must be a whole number ≥ 0, got 'many'" in result.output
+        "nothing imported" in result.output
+        and "members must be a whole number ≥ 0, got 'many'" in result.output
     )
     assert run("org", "add", "--code", "GY", "--name", "固原市总工会").exit_code == 0  # GY was not imported
     good = tmp_path / "good.csv"

@@ -12,6 +12,7 @@ from chatbot.cli.demo import demo
 from chatbot.cli.export import export_group
 from chatbot.cli.notices import fake_wechat, menu_group, notices_group, tick
 from chatbot.cli.orgs import campaign_group, invite_group, member_group, org_group, report_group
+from chatbot.cli.reports import report_city, report_county  # noqa: F401 — registers on `report`
 from chatbot.cli.results import evaluation_group, publish, results_group
 from chatbot.cli.rubrics import rubrics_group
 from chatbot.cli.serve import serve

@@ -1,7 +1,7 @@
 """Benchmark: importing 10,000 organisations and 100,000 members through the CLI (run by hand).
 
-    .venv/bin/python tests/bench/bench_imports.py
-    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test .venv/bin/python tests/bench/bench_imports.py
+.venv/bin/python tests/bench/bench_imports.py
+BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test .venv/bin/python tests/bench/bench_imports.py
 """
 
 from __future__ import annotations
@@ -33,14 +33,18 @@ def main() -> None:
     lines += [f"G{n:05d},第{n}基层工会,village,C{n % 10},{n % 90}" for n in range(10_000)]
     orgs.write_text("\n".join(lines) + "\n", encoding="utf-8")
     members = work / "members.csv"
-    rows = ["name,phone,organisation"] + [f"会员{n},13{n % 10}{n:08d},G{n % 10_000:05d}" for n in range(100_000)]
+    rows = ["name,phone,organisation"] + [
+        f"会员{n},13{n % 10}{n:08d},G{n % 10_000:05d}" for n in range(100_000)
+    ]
     members.write_text("\n".join(rows) + "\n", encoding="utf-8")
     env = os.environ | {"DATABASE_URL": url, "NIANJIAN_INSTANCE": str(work), "SECRET_KEY": "bench"}
     command = [sys.executable, "-c", "from scheduler.cli import main; main()"]
     subprocess.run([*command, "campaign", "open", "2026"], env=env, cwd=ROOT, check=True, capture_output=True)
     for what, path in (("org", orgs), ("member", members)):
         started = time.perf_counter()
-        done = subprocess.run([*command, what, "import", str(path)], env=env, cwd=ROOT, capture_output=True, text=True)
+        done = subprocess.run(
+            [*command, what, "import", str(path)], env=env, cwd=ROOT, capture_output=True, text=True
+        )
         elapsed = time.perf_counter() - started
         print(f"{what} import: {done.stdout.strip()} in {elapsed:.1f} s (exit {done.returncode})")
 
