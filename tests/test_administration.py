@@ -272,3 +272,25 @@ def test_every_chart_label_has_its_glyphs_in_the_font() -> None:
         charts.dimension_scores(list(all_rubrics()[4].dimensions), [80.0] * 6, "各维度平均得分率")
     assert png.startswith(b"\x89PNG")
     assert not [w for w in caught if "missing from" in str(w.message)]
+
+
+def test_from_2025_coverage_lists_the_follow_ups(db: Session, cli) -> None:  # noqa: ANN001
+    with db.begin():
+        admin.add_org(db, admin.OrgRow("GY", "市总工会"))
+        admin.add_org(db, admin.OrgRow("YZ", "原州区总工会", parent="GY"))
+        for n in (1, 2, 3):
+            admin.add_org(db, admin.OrgRow(f"U{n}", f"第{n}工会", "village", "YZ"))
+        admin.open_year(db, 2024)
+    with db.begin():  # arrange 2024's results: U1 and U2 final
+        for inspection in db.scalars(
+            select(Inspection).join(Organisation).where(Organisation.code.in_(["U1", "U2"]))
+        ):
+            inspection.state, inspection.stars = "final", 4
+    cli("campaign", "open", "2025")
+    out = cli("coverage", "--year", "2025")
+    assert (
+        "回头看 follow-up (2)" in out
+        and "U1  第1工会  2024  4★" in out
+        and "U3" not in out.split("回头看")[1]
+    )
+    assert "回头看" not in cli("coverage", "--year", "2024")
