@@ -274,7 +274,7 @@ def test_every_chart_label_has_its_glyphs_in_the_font() -> None:
     assert not [w for w in caught if "missing from" in str(w.message)]
 
 
-def test_from_2025_coverage_lists_the_follow_ups(db: Session, cli) -> None:  # noqa: ANN001
+def test_from_2025_coverage_lists_the_follow_ups(db: Session, cli) -> None:
     with db.begin():
         admin.add_org(db, admin.OrgRow("GY", "市总工会"))
         admin.add_org(db, admin.OrgRow("YZ", "原州区总工会", parent="GY"))
