@@ -360,6 +360,21 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
 
+class ConsoleUser(Base):
+    """A federation staff member of the web console: a city admin sees everything, a county admin its county."""
+
+    __tablename__ = "console_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation] = relationship()
+
+
 class InboundMessage(Base):
     """A message already handled, with the reply it got: a WeChat retry gets the same reply, applied once."""
 

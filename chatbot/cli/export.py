@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from chatbot import exports, results
 from chatbot.cli.common import db_session
-from chatbot.cli.results import result_rows
+from chatbot.cli.results import cli_result_rows
 from chatbot.models import Inspection, Organisation
 
 RESULT_COLUMNS = (
@@ -54,6 +54,6 @@ def export_sheet(org_code: str, year: int, out: Path) -> None:
 def export_results(year: int, scope: str | None, out: Path) -> None:
     """Every figure of `nianjian results`, one row per organisation, filterable, header frozen."""
     with db_session() as session:
-        rows = result_rows(session, year, scope)
+        rows = cli_result_rows(session, year, scope)
     exports.results_book(rows, RESULT_COLUMNS, out)
     click.echo(f"wrote {out} ({len(rows)} organisations)")

@@ -5,26 +5,22 @@ from __future__ import annotations
 import csv
 import sys
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import click
 import segno
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from chatbot import admin, results
 from chatbot.cli.common import db_session, load_config
 from chatbot.cli.notices import api_client
 from chatbot.config import Config
-from chatbot.evaluations import figures
-from chatbot.lifecycle import InspectionState
-from chatbot.models import Inspection, Organisation
+from chatbot.listing import result_rows, scope_ids
+from chatbot.models import Organisation
 from chatbot.timeutil import local_date
-from chatbot.views import descendants, item_scores
 from chatbot.wechat_api import ApiError
-from rubrics import get_rubric
-from rubrics.scoring import Stars, format_score, percent_score, raw_total
+from rubrics.scoring import Stars
 
 COLUMNS = (
     "code",
@@ -94,62 +90,13 @@ def _qr_content(config: Config, scene: str) -> str:
         engine.dispose()
 
 
-def _marks(inspection: Inspection) -> str:
-    marks = []
-    if inspection.quota_capped:
-        marks.append("capped")
-    if inspection.quota_flagged:
-        marks.append("flagged")
-    if inspection.override_stars is not None:
-        marks.append("overridden")
-    if inspection.below_standard:
-        marks.append("below-standard")
-    return " ".join(marks)
-
-
-def result_rows(session: Session, year: int, scope: str | None) -> list[dict[str, str]]:
-    """One row per inspection in scope, as `nianjian results` shows it."""
-    campaign = results.campaign_of_year(session, year)
-    query = (
-        select(Inspection)
-        .options(joinedload(Inspection.organisation))
-        .where(Inspection.campaign_id == campaign.id)
-    )
-    if scope:
-        root = session.scalar(select(Organisation).where(Organisation.code == scope))
-        if root is None:
-            raise click.ClickException(f"no organisation {scope}")
-        query = query.where(Inspection.organisation_id.in_(descendants(session, root.id)))
-    now = datetime.now(UTC)
-    rows = []
-    for inspection in session.scalars(query.join(Organisation).order_by(Organisation.code)):
-        rubric = get_rubric(inspection.rubric_key)
-        own, assessed = item_scores(session, inspection.id)
-        democratic = figures(session, inspection, now)
-        rated = inspection.stars is not None and inspection.state in [s.value for s in results.RATED]
-        rows.append(
-            {
-                "code": inspection.organisation.code,
-                "name": inspection.organisation.name,
-                "rubric": inspection.rubric_key,
-                "state": InspectionState(inspection.state).label,
-                "self_score": _percent(own, rubric.max_total),
-                "assessed_score": _percent(assessed, rubric.max_total) if assessed else "",
-                "democratic_score": format_score(democratic.score)
-                if democratic and democratic.score is not None
-                else "",
-                "turnout": f"{format_score(democratic.turnout)}%"
-                if democratic and democratic.turnout is not None
-                else "",
-                "stars": Stars(inspection.stars).label if rated and inspection.stars else "",
-                "marks": _marks(inspection) if rated else "",
-            }
-        )
-    return rows
-
-
-def _percent(scores: dict[int, Decimal], max_total: int) -> str:
-    return format_score(percent_score(raw_total(scores.values()), max_total)) if scores else ""
+def cli_result_rows(session: Session, year: int, scope: str | None) -> list[dict[str, str]]:
+    """`nianjian results`' rows, with the scope given as an organisation code."""
+    try:
+        campaign = results.campaign_of_year(session, year)
+        return result_rows(session, campaign, scope_ids(session, scope) if scope else None)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
 
 
 @click.group("results", invoke_without_command=True)
@@ -169,9 +116,9 @@ def results_group(ctx: click.Context, year: int | None, scope: str | None, as_cs
             results.confirm(session, results.campaign_of_year(session, year), config)
         except ValueError as error:
             raise click.ClickException(str(error)) from error
-        rows = result_rows(session, year, scope)
+        rows = cli_result_rows(session, year, scope)
     if as_csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
         return
