@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
-from flask import Flask, Response
+from flask import Flask, Response, redirect, url_for
+from flask_wtf.csrf import CSRFProtect
 
 from chatbot.config import Config
+from chatbot.console import bp as console
 from chatbot.db import make_engine, migrate, session_factory
 from chatbot.service import ChatService
 from chatbot.state import StateStore, UserLock, make_state
 from chatbot.webhook import bp
 from chatbot.wechat import MAX_BODY_BYTES, Crypto
+from chatbot.wechat_api import make_client
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,12 @@ def create_app(
         WECHAT_TOKEN=config.wechat_token,
         SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        SESSION_COOKIE_NAME="nianjian_console",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        WTF_CSRF_TIME_LIMIT=None,
     )
     if config.uses_default_token:
         log.warning("WECHAT_TOKEN is not set: using the development token (fine for `nianjian chat`)")
@@ -47,7 +57,17 @@ def create_app(
     app.extensions["nianjian.engine"] = engine
     app.extensions["nianjian.crypto"] = crypto
     app.extensions["nianjian.service"] = ChatService(sessions, store, lock, config)
+    app.extensions["nianjian.sessions"] = sessions
+    app.extensions["nianjian.state"] = store
+    app.extensions["nianjian.api"] = make_client(config, sessions) if config.api_configured else None
     app.register_blueprint(bp)
+    app.register_blueprint(console)
+    csrf = CSRFProtect(app)  # every console form carries a token; the webhook is signed instead
+    csrf.exempt(bp)
+
+    @app.get("/")
+    def home() -> Response:
+        return redirect(url_for("console.dashboard"))
 
     @app.get("/healthz")
     def healthz() -> Response:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from chatbot import audit, notices, results
+from chatbot import actions, audit, notices, results
 from chatbot.config import Config
 from chatbot.evaluations import standing
 from chatbot.lifecycle import IllegalTransition, InspectionState, check_transition
@@ -370,20 +370,12 @@ class Applier:
         )
 
     def _return(self, inspection: Inspection, reason: str) -> None:
-        if not reason.strip():
-            raise Refused("退回须写明原因。")
-        self._move(inspection, S.RETURNED, reason=reason)
-        org = inspection.organisation
-        for account_id in notices.accounts_with_role(self.session, org.id, ("chair",)):
-            notices.enqueue(
-                self.session,
-                account_id,
-                "self_check_returned",
-                f"returned:{inspection.id}:{self.now.isoformat()}:{account_id}",
-                f"{org.name} {inspection.campaign.year} 年度自评被上级工会退回修改。原因：{reason}\n"
-                "发送“自评”修改后重新提交。",
-                self.now,
-            )
+        try:
+            actions.return_self_check(self.session, inspection, reason, self.actor, self.now)
+        except IllegalTransition as error:
+            raise Refused(error.message) from error
+        except ValueError as error:
+            raise Refused(str(error)) from error
 
     # ------------------------------------------------------------ sampling (抽查)
 

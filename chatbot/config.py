@@ -63,6 +63,7 @@ class Config:
     #: Template id per notice kind ("" = the default for every kind).
     templates: Mapping[str, str] = field(default_factory=dict)
     offsets: Mapping[str, tuple[int, ...]] = field(default_factory=lambda: dict(DEFAULT_OFFSETS))
+    secure_cookies: bool = False
 
     def template_for(self, kind: str) -> str:
         """The template id for a kind of notice: its own, else the default, else ''."""
@@ -117,6 +118,7 @@ class Config:
             wechat_api_base_url=_base_url(env.get("WECHAT_API_BASE_URL") or DEFAULT_API_BASE_URL),
             templates=_templates(env),
             offsets={kind: _offsets(env, kind, days) for kind, days in DEFAULT_OFFSETS.items()},
+            secure_cookies=env.get("CONSOLE_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
         )
 
 

@@ -29,6 +29,12 @@ WRAP_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 WRAP_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 FONT = "宋体"
 HEADER_ROW = 4
+#: The results workbook's columns: the keys of chatbot.listing's rows and their headers.
+RESULT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("code", "单位编号"), ("name", "单位名称"), ("rubric", "考评标准"), ("state", "状态"), ("self_score", "自评得分"),
+    ("assessed_score", "考评得分"), ("democratic_score", "民主测评得分"), ("turnout", "测评参与率"),
+    ("stars", "星级"), ("marks", "标记"),
+)  # fmt: skip
 
 
 def _cell(

@@ -98,3 +98,19 @@ def pending_check(session: Session, inspection_id: int) -> SampledInspection | N
         .order_by(SampledInspection.id.desc())
         .limit(1)
     )
+
+
+def mark(session: Session, inspection: Inspection, actor: str) -> SampledInspection:
+    """Put one rated inspection on the re-check list by hand (a sample of its own, seed 0)."""
+    sample = Sample(campaign_id=inspection.campaign_id, seed=0, share=Decimal(0))
+    session.add(sample)
+    session.flush()
+    entry = SampledInspection(
+        sample_id=sample.id,
+        inspection_id=inspection.id,
+        county_score=inspection.score,
+        county_stars=inspection.stars,
+    )
+    session.add(entry)
+    audit.record(session, actor, "mark_for_sampling", "inspection", inspection.id)
+    return entry

@@ -218,6 +218,21 @@ class ApiClient(WeChatClient):
     def create_menu(self, menu: dict[str, Any]) -> dict[str, Any]:
         return self.call("post", "menu/create", data=menu)
 
+    def get_media(self, media_id: str) -> tuple[bytes, str]:
+        """A temporary media file (a chair's evidence photo): its bytes and content type."""
+        try:
+            response = self._http.get(
+                self.API_BASE_URL + "media/get",
+                timeout=HTTP_TIMEOUT_SECONDS,
+                params={"access_token": self.access_token, "media_id": media_id},
+            )
+        except requests.RequestException as error:
+            raise ApiError(None, f"network: {error}") from error
+        kind = response.headers.get("Content-Type", "")
+        if response.status_code != 200 or kind.startswith(("application/json", "text/")):
+            raise ApiError(None, f"media {media_id} not available")
+        return response.content, kind or "image/jpeg"
+
     def create_qrcode(self, scene: str) -> dict[str, Any]:
         return self.call(
             "post",

@@ -7,6 +7,7 @@ import logging
 import click
 
 from chatbot.cli.chat import chat
+from chatbot.cli.console import admin_group
 from chatbot.cli.coverage import coverage_command, sample_command
 from chatbot.cli.demo import demo
 from chatbot.cli.export import export_group
@@ -26,6 +27,7 @@ def main() -> None:
 
 for command in (
     rubrics_group,
+    admin_group,
     coverage_command,
     sample_command,
     export_group,

@@ -13,12 +13,6 @@ from chatbot.cli.common import db_session
 from chatbot.cli.results import cli_result_rows
 from chatbot.models import Inspection, Organisation
 
-RESULT_COLUMNS = (
-    ("code", "单位编号"), ("name", "单位名称"), ("rubric", "考评标准"), ("state", "状态"), ("self_score", "自评得分"),
-    ("assessed_score", "考评得分"), ("democratic_score", "民主测评得分"), ("turnout", "测评参与率"),
-    ("stars", "星级"), ("marks", "标记"),
-)  # fmt: skip
-
 
 @click.group("export")
 def export_group() -> None:
@@ -55,5 +49,5 @@ def export_results(year: int, scope: str | None, out: Path) -> None:
     """Every figure of `nianjian results`, one row per organisation, filterable, header frozen."""
     with db_session() as session:
         rows = cli_result_rows(session, year, scope)
-    exports.results_book(rows, RESULT_COLUMNS, out)
+    exports.results_book(rows, exports.RESULT_COLUMNS, out)
     click.echo(f"wrote {out} ({len(rows)} organisations)")

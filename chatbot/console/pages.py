@@ -1,0 +1,600 @@
+"""The console's pages and actions. Every page checks the viewer's scope; every action is audited."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import tempfile
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from chatbot import actions, admin, audit, charts, exports, reports, results, sampling
+from chatbot.console.access import (
+    authenticate,
+    city_only,
+    login_blocked,
+    signed_in,
+    visible_or_404,
+)
+from chatbot.coverage import coverage, groups, target_of
+from chatbot.deadlines import parse_month_day, report_due
+from chatbot.evaluations import figures
+from chatbot.lifecycle import IllegalTransition, InspectionState
+from chatbot.listing import result_rows
+from chatbot.models import (
+    Account,
+    AuditEntry,
+    Campaign,
+    CountyReport,
+    Evidence,
+    Inspection,
+    Organisation,
+    OutboxMessage,
+    RoleBinding,
+    SampledInspection,
+)
+from chatbot.timeutil import SHANGHAI, as_utc
+from chatbot.views import item_scores, open_campaign
+from chatbot.wechat_api import ApiError
+from rubrics import get_rubric
+from rubrics.scoring import Stars, format_score, percent_score, raw_total
+
+bp = Blueprint(
+    "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
+)
+S = InspectionState
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@bp.before_request
+def open_session() -> None:
+    g.db = current_app.extensions["nianjian.sessions"]()
+
+
+@bp.teardown_request
+def close_session(_error: BaseException | None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+@bp.app_template_filter("score")
+def score_filter(value: object) -> str:
+    return "" if value in (None, "") else format_score(Decimal(str(value)))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _today() -> date:
+    return _now().astimezone(SHANGHAI).date()
+
+
+def _campaign(year: int | None = None) -> Campaign | None:
+    if year is None:
+        return open_campaign(g.db)
+    return g.db.scalar(select(Campaign).where(Campaign.year == year))
+
+
+def _inspection(inspection_id: int) -> Inspection:
+    inspection = g.db.get(Inspection, inspection_id)
+    if inspection is None:
+        abort(404)
+    visible_or_404(inspection.organisation_id)
+    return inspection
+
+
+def _png(data: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(data).decode()
+
+
+# ---------------------------------------------------------------- sign in
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        password = request.form.get("password", "")
+        if login_blocked(username):
+            flash("登录失败次数过多，请 15 分钟后再试。", "error")
+            return render_template("console/login.html"), 429
+        user = authenticate(g.db, username, password)
+        if user is None:
+            audit.record(g.db, f"console:{username}", "login_failed", "console_user", None)
+            g.db.commit()
+            flash("用户名或密码不正确。", "error")
+            return render_template("console/login.html"), 401
+        session.clear()
+        session["console_user"] = user.id
+        session.permanent = True
+        user.last_login_at = _now()
+        audit.record(g.db, f"console:{username}", "login", "console_user", user.id)
+        g.db.commit()
+        target = request.args.get("next", "")
+        return redirect(target if target.startswith("/console/") else url_for("console.dashboard"))
+    return render_template("console/login.html")
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    session.clear()
+    return redirect(url_for("console.login"))
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+@bp.get("/")
+@signed_in
+def dashboard() -> Any:
+    campaign = _campaign(request.args.get("year", type=int))
+    if campaign is None:
+        return render_template("console/dashboard.html", campaign=None)
+    rows = [r for r in coverage(g.db, campaign) if _row_visible(r.code, r.name)]
+    group_ids = {code: unions for code, _name, unions in groups(g.db)}
+    star_rows = []
+    for row in rows:
+        if not row.code:
+            continue
+        unions = group_ids.get(row.code, [])
+        counts = dict(
+            g.db.execute(
+                select(Inspection.stars, func.count())
+                .where(
+                    Inspection.campaign_id == campaign.id,
+                    Inspection.organisation_id.in_(unions),
+                    Inspection.state.in_([s.value for s in results.RATED]),
+                )
+                .group_by(Inspection.stars)
+            ).all()
+        )
+        star_rows.append((row.name, [counts.get(level, 0) for level in range(1, 6)]))
+    chart = (
+        _png(charts.star_distribution([n for n, _ in star_rows], [c for _, c in star_rows], "星级分布"))
+        if star_rows
+        else None
+    )
+    return render_template(
+        "console/dashboard.html", campaign=campaign, rows=rows, chart=chart, actions=_needs_action(campaign)
+    )
+
+
+def _row_visible(code: str, name: str) -> bool:
+    if g.viewer.is_city:
+        return True
+    return code == g.viewer.org_code and name == g.viewer.org_name
+
+
+def _needs_action(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
+    visible = list(g.viewer.visible)
+    today = _today()
+    inspections = g.db.scalars(
+        select(Inspection)
+        .options(joinedload(Inspection.organisation))
+        .where(Inspection.campaign_id == campaign.id, Inspection.organisation_id.in_(visible))
+        .order_by(Inspection.id)
+    ).all()
+    found: dict[str, list[dict[str, Any]]] = {
+        "objections": [],
+        "self_checks": [],
+        "assessments": [],
+        "quota": [],
+        "notices": [],
+    }
+    for i in inspections:
+        state = InspectionState(i.state)
+        item = {"id": i.id, "code": i.organisation.code, "name": i.organisation.name, "state": state.label}
+        if state in (S.OBJECTED, S.RE_REVIEWING) and i.re_review_due_at:
+            left = (as_utc(i.re_review_due_at).astimezone(SHANGHAI).date() - today).days
+            found["objections"].append(
+                {**item, "detail": f"剩 {left} 天" if left >= 0 else f"已逾期 {-left} 天"}
+            )
+        if (
+            campaign.self_check_due
+            and campaign.self_check_due < today
+            and state in (S.NOT_STARTED, S.SELF_CHECKING, S.RETURNED)
+        ):
+            found["self_checks"].append({**item, "detail": f"截止 {campaign.self_check_due}"})
+        if campaign.review_due and campaign.review_due < today and state in (S.SELF_SUBMITTED, S.REVIEWING):
+            found["assessments"].append({**item, "detail": f"截止 {campaign.review_due}"})
+        if i.quota_flagged and i.override_stars is None:
+            found["quota"].append({**item, "detail": i.stars_reason or "五星级名额同分"})
+    accounts = select(RoleBinding.account_id).where(RoleBinding.organisation_id.in_(visible))
+    for row, openid in g.db.execute(
+        select(OutboxMessage, Account.openid)
+        .join(Account)
+        .where(
+            OutboxMessage.status.in_(["undeliverable", "failed", "unconfirmed"]),
+            OutboxMessage.account_id.in_(accounts),
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(50)
+    ):
+        found["notices"].append(
+            {
+                "id": row.id,
+                "code": openid[-6:],
+                "name": row.subject,
+                "state": row.status,
+                "detail": row.last_error or "",
+            }
+        )
+    return found
+
+
+# ---------------------------------------------------------------- inspections
+
+
+@bp.get("/inspections")
+@signed_in
+def inspections() -> Any:
+    campaign = _campaign(request.args.get("year", type=int))
+    rows = result_rows(g.db, campaign, set(g.viewer.visible)) if campaign else []
+    return render_template("console/inspections.html", campaign=campaign, rows=rows)
+
+
+@bp.get("/inspections/<int:inspection_id>")
+@signed_in
+def inspection_page(inspection_id: int) -> Any:
+    inspection = _inspection(inspection_id)
+    rubric = get_rubric(inspection.rubric_key)
+    own, assessed = item_scores(g.db, inspection.id)
+    evidence: dict[int, list[int]] = {}
+    for row in g.db.scalars(
+        select(Evidence).where(Evidence.inspection_id == inspection.id).order_by(Evidence.id)
+    ):
+        evidence.setdefault(row.item_no, []).append(row.id)
+    items = [
+        {
+            "dimension": item.dimension,
+            "no": item.no,
+            "text": item.text,
+            "points": item.points,
+            "own": own.get(item.no),
+            "assessed": assessed.get(item.no),
+            "evidence": evidence.get(item.no, []),
+            "differs": item.no in own and item.no in assessed and own[item.no] != assessed[item.no],
+        }
+        for item in rubric.items
+    ]
+    timeline = g.db.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity == "inspection", AuditEntry.entity_id == inspection.id)
+        .order_by(AuditEntry.id)
+    ).all()
+    state = InspectionState(inspection.state)
+    sampled = g.db.scalar(
+        select(SampledInspection.id).where(SampledInspection.inspection_id == inspection.id)
+    )
+    return render_template(
+        "console/inspection.html",
+        inspection=inspection,
+        rubric=rubric,
+        items=items,
+        state=state,
+        totals=(
+            raw_total(own.values()),
+            raw_total(assessed.values()),
+            percent_score(raw_total(own.values()), rubric.max_total),
+        ),
+        democratic=figures(g.db, inspection, _now()),
+        timeline=timeline,
+        stars=Stars(inspection.stars).label if inspection.stars else "",
+        can_publish=state == S.RATED and not (inspection.quota_flagged and inspection.override_stars is None),
+        can_override=g.viewer.is_city and state == S.RATED,
+        can_return=state in (S.SELF_SUBMITTED, S.REVIEWING),
+        can_sample=g.viewer.is_city and state in results.RATED and sampled is None,
+        local_time=lambda value: as_utc(value).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+    )
+
+
+def _done(inspection_id: int, message: str) -> Any:
+    g.db.commit()
+    flash(message, "ok")
+    return redirect(url_for("console.inspection_page", inspection_id=inspection_id))
+
+
+def _refuse(inspection_id: int, message: str) -> Any:
+    g.db.rollback()
+    flash(message, "error")
+    return redirect(url_for("console.inspection_page", inspection_id=inspection_id))
+
+
+@bp.post("/inspections/<int:inspection_id>/publish")
+@signed_in
+def publish_one(inspection_id: int) -> Any:
+    inspection = _inspection(inspection_id)
+    days = request.form.get("days", type=int) or results.DEFAULT_PUBLICATION_DAYS
+    if not 1 <= days <= 60:
+        return _refuse(inspection_id, "公示天数应在 1 到 60 天之间。")
+    config = current_app.extensions["nianjian.config"]
+    results.confirm(g.db, inspection.campaign, config)
+    if inspection.state != S.RATED or (inspection.quota_flagged and inspection.override_stars is None):
+        return _refuse(inspection_id, "只能公示已评定、且没有五星级名额争议的结果。")
+    results.open_publication(g.db, inspection, _now(), days, g.viewer.actor)
+    return _done(inspection_id, f"已公示 {days} 天，主席和会员将收到通知。")
+
+
+@bp.post("/inspections/<int:inspection_id>/override")
+@signed_in
+def override_one(inspection_id: int) -> Any:
+    city_only()
+    inspection = _inspection(inspection_id)
+    stars = request.form.get("stars", type=int)
+    reason = request.form.get("reason", "").strip()
+    if stars not in range(1, 6) or not reason:
+        return _refuse(inspection_id, "请选择星级并写明理由。")
+    try:
+        results.override(
+            g.db,
+            inspection.campaign,
+            inspection.organisation.code,
+            Stars(stars),
+            reason,
+            current_app.extensions["nianjian.config"],
+            g.viewer.actor,
+        )
+    except ValueError as error:
+        return _refuse(inspection_id, str(error))
+    return _done(inspection_id, f"已调整为{Stars(stars).label}。")
+
+
+@bp.post("/inspections/<int:inspection_id>/return")
+@signed_in
+def return_one(inspection_id: int) -> Any:
+    inspection = _inspection(inspection_id)
+    try:
+        actions.return_self_check(g.db, inspection, request.form.get("reason", ""), g.viewer.actor, _now())
+    except IllegalTransition as error:
+        return _refuse(inspection_id, error.message)
+    except ValueError as error:
+        return _refuse(inspection_id, str(error))
+    return _done(inspection_id, "已退回工会主席修改，主席将收到通知。")
+
+
+@bp.post("/inspections/<int:inspection_id>/sample")
+@signed_in
+def sample_one(inspection_id: int) -> Any:
+    city_only()
+    inspection = _inspection(inspection_id)
+    if InspectionState(inspection.state) not in results.RATED:
+        return _refuse(inspection_id, "只能抽查已评定的结果。")
+    sampling.mark(g.db, inspection, g.viewer.actor)
+    return _done(inspection_id, "已列入抽查名单，市总工会考评员可发送“抽查 单位编号”复核。")
+
+
+@bp.get("/inspections/<int:inspection_id>/sheet.xlsx")
+@signed_in
+def sheet(inspection_id: int) -> Any:
+    inspection = _inspection(inspection_id)
+    return _file(
+        lambda path: exports.score_sheet(g.db, inspection, _now(), path),
+        f"{inspection.organisation.code}-{inspection.campaign.year}-年检考评表.xlsx",
+        XLSX,
+    )
+
+
+@bp.get("/media/<int:evidence_id>")
+@signed_in
+def media(evidence_id: int) -> Any:
+    evidence = g.db.get(Evidence, evidence_id)
+    if evidence is None:
+        abort(404)
+    _inspection(evidence.inspection_id)
+    client = current_app.extensions.get("nianjian.api")
+    if client is None:
+        abort(404)
+    try:
+        content, mimetype = client.get_media(evidence.media_id)
+    except ApiError:
+        abort(404)
+    return Response(content, mimetype=mimetype)
+
+
+def _file(write: Any, filename: str, mimetype: str) -> Response:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "out"
+        write(path)
+        data = path.read_bytes()
+    response = Response(data, mimetype=mimetype)
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    return response
+
+
+# ---------------------------------------------------------------- campaigns
+
+
+@bp.get("/campaigns")
+@signed_in
+def campaigns() -> Any:
+    all_campaigns = g.db.scalars(select(Campaign).order_by(Campaign.year.desc())).all()
+    counties = [
+        org
+        for org in g.db.scalars(
+            select(Organisation).where(Organisation.rubric_key.is_(None)).order_by(Organisation.code)
+        )
+        if g.viewer.sees(org.id)
+    ]
+    received = {(r.campaign_id, r.organisation_id): r for r in g.db.scalars(select(CountyReport))}
+    return render_template(
+        "console/campaigns.html",
+        campaigns=all_campaigns,
+        counties=counties,
+        received=received,
+        report_due=lambda c: report_due(c.year, c.report_due_month, c.report_due_day)[0],
+        target=lambda c: int(target_of(c) * 100),
+    )
+
+
+def _back(message: str, kind: str = "ok") -> Any:
+    if kind == "ok":
+        g.db.commit()
+    else:
+        g.db.rollback()
+    flash(message, kind)
+    return redirect(url_for("console.campaigns"))
+
+
+def _date(name: str) -> date | None:
+    value = request.form.get(name, "").strip()
+    return date.fromisoformat(value) if value else None
+
+
+@bp.post("/campaigns")
+@signed_in
+def open_campaign_page() -> Any:
+    city_only()
+    try:
+        year = int(request.form.get("year", ""))
+        target = request.form.get("target", "").strip()
+        month_day = request.form.get("report_due", "").strip()
+        deadlines = admin.Deadlines(
+            _date("self_check_due"),
+            _date("review_due"),
+            parse_month_day(month_day) if month_day else None,
+            Decimal(target) / 100 if target else None,
+        )
+        campaign, added = admin.open_year(g.db, year, g.viewer.actor, deadlines)
+    except (ValueError, InvalidOperation, admin.AdminError) as error:
+        return _back(f"未能保存：{error}", "error")
+    return _back(f"{campaign.year} 年度年检已开启（新增 {added} 个单位）。")
+
+
+@bp.post("/campaigns/<int:year>/publish")
+@signed_in
+def publish_scope(year: int) -> Any:
+    campaign = _campaign(year) or abort(404)
+    days = request.form.get("days", type=int) or results.DEFAULT_PUBLICATION_DAYS
+    scope = (
+        g.db.get(Organisation, g.viewer.org_id)
+        if not request.form.get("scope")
+        else g.db.scalar(select(Organisation).where(Organisation.code == request.form["scope"]))
+    )
+    if scope is None or not g.viewer.sees(scope.id):
+        abort(404)
+    outcome = results.publish(
+        g.db,
+        campaign,
+        current_app.extensions["nianjian.config"],
+        _now(),
+        days,
+        None if scope.parent_id is None else scope,
+        g.viewer.actor,
+    )
+    note = f"已公示 {len(outcome.published)} 个结果"
+    if outcome.flagged:
+        note += f"；五星级同分待裁定：{' '.join(outcome.flagged)}"
+    return _back(note + "。")
+
+
+@bp.post("/campaigns/<int:year>/sample")
+@signed_in
+def sample_scope(year: int) -> Any:
+    city_only()
+    campaign = _campaign(year) or abort(404)
+    try:
+        share = float(request.form.get("share", "0.1"))
+        seed_text = request.form.get("seed", "").strip()
+        drawn = sampling.draw(g.db, campaign, share, int(seed_text) if seed_text else None, g.viewer.actor)
+    except ValueError as error:
+        return _back(f"未能抽取：{error}", "error")
+    return _back(f"已抽取 {len(drawn.codes)} 个（随机种子 {drawn.seed}）：{' '.join(drawn.codes) or '无'}。")
+
+
+@bp.post("/campaigns/<int:year>/received")
+@signed_in
+def mark_received(year: int) -> Any:
+    city_only()
+    try:
+        admin.mark_report_received(
+            g.db,
+            request.form.get("county", ""),
+            year,
+            request.form.get("copy") == "paper",
+            _now(),
+            g.viewer.actor,
+        )
+    except admin.AdminError as error:
+        return _back(str(error), "error")
+    return _back("已登记收到。")
+
+
+@bp.get("/campaigns/<int:year>/results.xlsx")
+@signed_in
+def results_download(year: int) -> Any:
+    campaign = _campaign(year) or abort(404)
+    rows = result_rows(g.db, campaign, set(g.viewer.visible))
+    return _file(
+        lambda path: exports.results_book(rows, exports.RESULT_COLUMNS, path), f"{year}-年检结果.xlsx", XLSX
+    )
+
+
+@bp.get("/campaigns/<int:year>/coverage.csv")
+@signed_in
+def coverage_download(year: int) -> Any:
+    campaign = _campaign(year) or abort(404)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        ["单位", "基层工会", "纳入年检", "已提交", "已评定", "已公示", "已定级", "覆盖率", "目标"]
+    )
+    for row in coverage(g.db, campaign):
+        if _row_visible(row.code, row.name) or (g.viewer.is_city and not row.code):
+            writer.writerow(
+                [
+                    row.name,
+                    row.unions,
+                    row.in_scope,
+                    row.submitted,
+                    row.rated,
+                    row.published,
+                    row.final,
+                    f"{row.share * 100:.1f}%",
+                    f"{row.target * 100:.0f}%",
+                ]
+            )
+    response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv")
+    response.headers.set("Content-Disposition", "attachment", filename=f"{year}-覆盖率.csv")
+    return response
+
+
+@bp.get("/campaigns/<int:year>/report.docx")
+@signed_in
+def report_download(year: int) -> Any:
+    campaign = _campaign(year) or abort(404)
+    code = request.args.get("county", "")
+    if not code:
+        city_only()
+        return _file(
+            lambda path: reports.city_report(g.db, campaign, path), f"{year}-全市年检工作情况总结.docx", DOCX
+        )
+    county = g.db.scalar(select(Organisation).where(Organisation.code == code))
+    if county is None or not g.viewer.sees(county.id):
+        abort(404)
+    return _file(
+        lambda path: reports.county_report(g.db, campaign, county, path),
+        f"{year}-{county.name}年检工作情况总结.docx",
+        DOCX,
+    )

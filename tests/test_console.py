@@ -1,0 +1,195 @@
+"""The web console through the Flask test client: sign-in, scope per route, CSRF, every page and action."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chatbot import admin
+from chatbot.console.access import create_user
+from chatbot.models import AuditEntry, CountyReport, Inspection, Organisation, SampledInspection
+from chatbot.simulator import Simulator
+from tests.helpers import assess, self_check, setup_county
+
+User = Callable[..., Simulator]
+
+
+class Console:
+    """A browser session on the console: keeps the cookie, sends the CSRF token with every form."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self.token = ""
+
+    def get(self, url: str, status: int = 200) -> str:
+        response = self.client.get(url)
+        assert response.status_code == status, (url, response.status_code)
+        text = response.get_data(as_text=True)
+        found = re.search(r'name="csrf_token" value="([^"]+)"', text)
+        if found:
+            self.token = found.group(1)
+        return text
+
+    def post(
+        self, url: str, data: dict[str, str] | None = None, status: int = 302, token: bool = True
+    ) -> str:
+        form = dict(data or {})
+        if token:
+            form["csrf_token"] = self.token
+        response = self.client.post(url, data=form)
+        assert response.status_code == status, (
+            url,
+            response.status_code,
+            response.get_data(as_text=True)[:300],
+        )
+        return response.get_data(as_text=True)
+
+    def login(self, username: str, password: str, status: int = 302) -> str:
+        self.get("/console/login")
+        text = self.post("/console/login", {"username": username, "password": password}, status=status)
+        if status == 302:
+            self.get("/console/")  # a signed-in page carries the new session's token
+        return text
+
+    def flashes(self, url: str) -> str:
+        return " ".join(re.findall(r'<div class="flash \w+">([^<]*)</div>', self.get(url)))
+
+
+@pytest.fixture
+def world(user: User, db: Session) -> dict[str, int]:
+    """Two counties (YZ with rated, submitted and untouched unions; XJ with one), console users."""
+    codes = setup_county(db, 3)
+    with db.begin():
+        admin.add_org(db, admin.OrgRow("XJ", "西吉县总工会", parent="GY"))
+        admin.add_org(db, admin.OrgRow("X01", "西吉一社区工会", "village", "XJ"))
+        create_user(db, "GY", "city", "city-password-1")
+        create_user(db, "YZ", "yz", "yz-password-12")
+        create_user(db, "XJ", "xj", "xj-password-12")
+    evaluator = user("evaluator")
+    evaluator.say(f"绑定 {codes['evaluator']}")
+    self_check(user("chair1"), codes["chair1"])
+    assess(evaluator, "U01", {5: "3"})
+    self_check(user("chair2"), codes["chair2"])
+    ids = {org.code: i.id for i, org in db.execute(select(Inspection, Organisation).join(Organisation)).all()}
+    db.rollback()
+    return ids
+
+
+@pytest.fixture
+def browser(app: Flask) -> Console:
+    return Console(app.test_client())
+
+
+def test_pages_need_a_sign_in(browser: Console) -> None:
+    response = browser.client.get("/console/")
+    assert response.status_code == 302 and "/console/login" in response.headers["Location"]
+    assert browser.client.get("/console/inspections/1").status_code == 302
+
+
+def test_wrong_passwords_are_refused_and_rate_limited(browser: Console, world: dict[str, int]) -> None:
+    for _ in range(5):
+        assert "用户名或密码不正确" in browser.login("city", "wrong-password", status=401)
+    assert "15 分钟后再试" in browser.login("city", "city-password-1", status=429)
+    other = Console(browser.client.application.test_client())
+    other.login("yz", "yz-password-12")  # another user is not locked out
+    assert "年度年检总览" in other.get("/console/")
+
+
+def test_a_form_without_a_csrf_token_is_refused(browser: Console, world: dict[str, int]) -> None:
+    browser.login("city", "city-password-1")
+    browser.post(f"/console/inspections/{world['U01']}/publish", {"days": "7"}, status=400, token=False)
+    assert (
+        browser.client.post("/console/login", data={"username": "city", "password": "x"}).status_code == 400
+    )
+
+
+def test_every_page_renders_for_the_city(browser: Console, world: dict[str, int]) -> None:
+    browser.login("city", "city-password-1")
+    dashboard = browser.get("/console/")
+    assert "2026 年度年检总览" in dashboard and "原州区总工会" in dashboard and "西吉县总工会" in dashboard
+    assert 'src="data:image/png;base64,' in dashboard
+    assert not re.search(r'(src|href)="(https?:)?//', dashboard)  # nothing from outside: works on an intranet
+    listing = browser.get("/console/inspections")
+    assert "U01" in listing and "X01" in listing
+    page = browser.get(f"/console/inspections/{world['U01']}")
+    assert "考评表（自评与考评对照" in page and 'class="differs"' in page  # item 5: 4 vs 3
+    assert "公示结果" in page and "调整星级" in page and "列入抽查" in page
+    assert "退回主席修改" in browser.get(f"/console/inspections/{world['U02']}")
+    assert "2026 年度" in browser.get("/console/campaigns")
+    for url, kind in [
+        (f"/console/inspections/{world['U01']}/sheet.xlsx", "spreadsheetml"),
+        ("/console/campaigns/2026/results.xlsx", "spreadsheetml"),
+        ("/console/campaigns/2026/coverage.csv", "text/csv"),
+        ("/console/campaigns/2026/report.docx", "wordprocessingml"),
+        ("/console/campaigns/2026/report.docx?county=YZ", "wordprocessingml"),
+    ]:
+        response = browser.client.get(url)
+        assert response.status_code == 200 and kind in response.content_type and response.data, url
+
+
+def test_a_county_admin_sees_only_its_county(browser: Console, world: dict[str, int]) -> None:
+    browser.login("xj", "xj-password-12")
+    assert "原州区总工会" not in browser.get("/console/")
+    listing = browser.get("/console/inspections")
+    assert "X01" in listing and "U01" not in listing
+    browser.get(f"/console/inspections/{world['U01']}", status=404)
+    assert browser.client.get(f"/console/inspections/{world['U01']}/sheet.xlsx").status_code == 404
+    assert browser.client.get("/console/campaigns/2026/report.docx?county=YZ").status_code == 404
+    assert browser.client.get("/console/campaigns/2026/report.docx").status_code == 403  # the city's
+    coverage = browser.client.get("/console/campaigns/2026/coverage.csv").get_data(as_text=True)
+    assert "西吉县总工会" in coverage and "原州区总工会" not in coverage
+    results = browser.client.get("/console/campaigns/2026/results.xlsx")
+    assert results.status_code == 200 and b"U01" not in results.data
+    browser.post(f"/console/inspections/{world['U01']}/publish", {"days": "7"}, status=404)
+    browser.post("/console/campaigns", {"year": "2027"}, status=403)
+    browser.post("/console/campaigns/2026/sample", {"share": "0.5"}, status=403)
+
+
+def test_actions_are_applied_and_audited(browser: Console, world: dict[str, int], db: Session) -> None:
+    browser.login("city", "city-password-1")
+    u01, u02 = world["U01"], world["U02"]
+    browser.post(f"/console/inspections/{u01}/override", {"stars": "5", "reason": "市总工会认定"})
+    assert "已调整为五星级" in browser.flashes(f"/console/inspections/{u01}")
+    browser.post(f"/console/inspections/{u01}/sample")
+    browser.post(f"/console/inspections/{u01}/publish", {"days": "5"})
+    assert "已公示 5 天" in browser.flashes(f"/console/inspections/{u01}")
+    browser.post(f"/console/inspections/{u02}/return", {"reason": "第3项缺少佐证"})
+    browser.post(f"/console/inspections/{u02}/return", {"reason": "再次退回"})
+    assert "不能变为" in browser.flashes(f"/console/inspections/{u02}")
+    browser.post(
+        "/console/campaigns",
+        {
+            "year": "2026",
+            "self_check_due": "2026-12-20",
+            "review_due": "2027-01-20",
+            "report_due": "02-30",
+            "target": "70",
+        },
+    )
+    browser.post("/console/campaigns/2026/received", {"county": "YZ", "copy": "paper"})
+    browser.post("/console/campaigns/2026/publish", {"scope": "YZ", "days": "7"})
+    browser.post("/console/campaigns/2026/sample", {"share": "1", "seed": "5"})
+    assert "随机种子 5" in browser.flashes("/console/campaigns")
+    db.expire_all()
+    states = {i.organisation.code: i.state for i in db.scalars(select(Inspection))}
+    assert states["U01"] == "published" and states["U02"] == "returned"
+    assert db.scalar(select(CountyReport.paper_received_at)) is not None
+    assert db.scalar(select(SampledInspection.id)) is not None
+    actions = [a for (a,) in db.execute(select(AuditEntry.action).where(AuditEntry.actor == "console:city"))]
+    for action in (
+        "login",
+        "override",
+        "mark_for_sampling",
+        "publish",
+        "transition",
+        "deadlines",
+        "report_received",
+        "draw",
+    ):
+        assert action in actions, action
