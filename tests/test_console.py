@@ -131,6 +131,7 @@ def test_every_page_renders_for_the_city(browser: Console, world: dict[str, int]
     ]:
         response = browser.client.get(url)
         assert response.status_code == 200 and kind in response.content_type and response.data, url
+        assert "filename*=UTF-8''" in response.headers["Content-Disposition"], url  # Chinese names, encoded
 
 
 def test_a_county_admin_sees_only_its_county(browser: Console, world: dict[str, int]) -> None:

@@ -21,6 +21,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
@@ -418,9 +419,12 @@ def _file(write: Any, filename: str, mimetype: str) -> Response:
         path = Path(folder) / "out"
         write(path)
         data = path.read_bytes()
-    response = Response(data, mimetype=mimetype)
-    response.headers.set("Content-Disposition", "attachment", filename=filename)
-    return response
+    return _attachment(data, filename, mimetype)
+
+
+def _attachment(data: bytes, filename: str, mimetype: str) -> Response:
+    """A download; send_file writes the Chinese file name as RFC 6266 filename* (and an ASCII fallback)."""
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=filename)
 
 
 # ---------------------------------------------------------------- campaigns
@@ -575,9 +579,7 @@ def coverage_download(year: int) -> Any:
                     f"{row.target * 100:.0f}%",
                 ]
             )
-    response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv")
-    response.headers.set("Content-Disposition", "attachment", filename=f"{year}-覆盖率.csv")
-    return response
+    return _attachment(("\ufeff" + buffer.getvalue()).encode("utf-8"), f"{year}-覆盖率.csv", "text/csv")
 
 
 @bp.get("/campaigns/<int:year>/report.docx")
