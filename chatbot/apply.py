@@ -36,7 +36,7 @@ from chatbot.models import (
 )
 from chatbot.sampling import pending_check
 from chatbot.timeutil import as_utc, local_date
-from chatbot.views import is_city_evaluator, is_evaluator_of
+from chatbot.views import has_role, is_city_evaluator, is_evaluator_of
 from dialogs.binding import BindResult, BindStatus
 from dialogs.commands import (
     AddEvidence,
@@ -204,14 +204,7 @@ class Applier:
     def _as_chair(self, inspection_id: int) -> Inspection:
         """The inspection, locked for this turn, if the account is a chair of its organisation."""
         inspection = self._locked(inspection_id)
-        is_chair = self.session.scalar(
-            select(RoleBinding.id).where(
-                RoleBinding.account_id == self.account.id,
-                RoleBinding.organisation_id == inspection.organisation_id,
-                RoleBinding.role == "chair",
-            )
-        )
-        if is_chair is None:
+        if not has_role(self.session, self.account, inspection.organisation_id, "chair"):
             raise Refused("只有本单位工会主席可以填写自评。")
         return inspection
 

@@ -79,21 +79,26 @@ def city_scores(session: Session, inspection_id: int) -> dict[int, Decimal]:
     return {no: Decimal(score) for no, score in rows}
 
 
+def has_role(session: Session, account: Account, organisation_id: int | None, role: str) -> bool:
+    """Whether the account is bound to the organisation in the role."""
+    if organisation_id is None:
+        return False
+    found = session.scalar(
+        select(RoleBinding.id).where(
+            RoleBinding.account_id == account.id,
+            RoleBinding.organisation_id == organisation_id,
+            RoleBinding.role == role,
+        )
+    )
+    return found is not None
+
+
 def is_city_evaluator(session: Session, account: Account, org: Organisation) -> bool:
     """Bound as evaluator of the city federation at the top of the organisation's tree."""
     root = org
     while root.parent is not None:
         root = root.parent
-    return (
-        session.scalar(
-            select(RoleBinding.id).where(
-                RoleBinding.account_id == account.id,
-                RoleBinding.organisation_id == root.id,
-                RoleBinding.role == "evaluator",
-            )
-        )
-        is not None
-    )
+    return has_role(session, account, root.id, "evaluator")
 
 
 def evidence_counts(session: Session, inspection_id: int) -> dict[int, int]:
@@ -156,18 +161,7 @@ def assessment_view(
 
 def is_evaluator_of(session: Session, account: Account, org: Organisation) -> bool:
     """Bound as evaluator of the organisation's parent union (上一级工会)."""
-    if org.parent_id is None:
-        return False
-    return (
-        session.scalar(
-            select(RoleBinding.id).where(
-                RoleBinding.account_id == account.id,
-                RoleBinding.organisation_id == org.parent_id,
-                RoleBinding.role == "evaluator",
-            )
-        )
-        is not None
-    )
+    return has_role(session, account, org.parent_id, "evaluator")
 
 
 def _inspection_query():
