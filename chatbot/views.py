@@ -37,7 +37,7 @@ from dialogs.context import (
     UserContext,
     WalkView,
 )
-from dialogs.router import Needs
+from dialogs.router import MAX_CHILDREN_LISTED, Needs
 from rubrics import get_rubric
 from rubrics.scoring import format_score, raw_total
 
@@ -298,30 +298,49 @@ def result_view(
 
 
 def children_status(
-    session: Session, org_ids: list[int], campaign: Campaign | None
-) -> tuple[ChildStatus, ...]:
-    """The inspections of the organisations directly below the user's federations."""
+    session: Session, org_ids: list[int], campaign: Campaign | None, limit: int = MAX_CHILDREN_LISTED
+) -> tuple[tuple[ChildStatus, ...], int]:
+    """The first ``limit`` inspections of the organisations directly below the user's federations, with
+    their self and assessed totals, and how many there are — two queries, however large the county."""
     if campaign is None or not org_ids:
-        return ()
-    rows = session.scalars(
-        _inspection_query()
-        .join(Organisation, Inspection.organisation_id == Organisation.id)
-        .where(Inspection.campaign_id == campaign.id, Organisation.parent_id.in_(org_ids))
-        .order_by(Organisation.code)
-    ).all()
-    statuses = []
-    for inspection in rows:
-        own, assessed = item_scores(session, inspection.id)
-        statuses.append(
-            ChildStatus(
-                org_code=inspection.organisation.code,
-                org_name=inspection.organisation.name,
-                state_label=InspectionState(inspection.state).label,
-                self_total=format_score(raw_total(own.values())) if own else "-",
-                assessed_total=format_score(raw_total(assessed.values())) if assessed else "-",
-            )
+        return (), 0
+    below = (Inspection.campaign_id == campaign.id, Organisation.parent_id.in_(org_ids))
+    total = (
+        session.scalar(
+            select(func.count())
+            .select_from(Inspection)
+            .join(Organisation, Inspection.organisation_id == Organisation.id)
+            .where(*below)
         )
-    return tuple(statuses)
+        or 0
+    )
+    rows = session.execute(
+        select(
+            Organisation.code,
+            Organisation.name,
+            Inspection.state,
+            func.sum(ItemScore.self_score),
+            func.sum(ItemScore.assessed_score),
+        )
+        .select_from(Inspection)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .outerjoin(ItemScore, ItemScore.inspection_id == Inspection.id)
+        .where(*below)
+        .group_by(Organisation.code, Organisation.name, Inspection.state)
+        .order_by(Organisation.code)
+        .limit(limit)
+    ).all()
+    statuses = tuple(
+        ChildStatus(
+            code,
+            name,
+            InspectionState(state).label,
+            format_score(Decimal(own)) if own is not None else "-",
+            format_score(Decimal(assessed)) if assessed is not None else "-",
+        )
+        for code, name, state, own, assessed in rows
+    )
+    return statuses, total
 
 
 def descendants(session: Session, org_id: int) -> set[int]:
@@ -384,13 +403,14 @@ def load_context(
         ballot = ballot_view(session, account, needs, config, now, member_orgs, campaign)
     result = result_view(session, account, chair_orgs + member_orgs, campaign, now) if needs.result else None
     children: tuple[ChildStatus, ...] = ()
+    children_total = 0
     coverage_lines: tuple[CoverageLine, ...] = ()
     if needs.children:
         parents = {b.organisation_id for b in bindings if b.role == "evaluator"}
         for b in bindings:
             if b.role == "admin":
                 parents |= descendants(session, b.organisation_id)
-        children = children_status(session, sorted(parents), campaign)
+        children, children_total = children_status(session, sorted(parents), campaign)
         coverage_lines = _coverage_lines(session, campaign, bindings)
     return UserContext(
         roles=roles,
@@ -400,5 +420,6 @@ def load_context(
         ballot=ballot,
         result=result,
         children=children,
+        children_total=children_total,
         coverage=coverage_lines,
     )

@@ -156,6 +156,7 @@ class UserContext:
     ballot: BallotView | None = None
     result: ResultView | None = None
     children: tuple[ChildStatus, ...] = ()
+    children_total: int = 0  # how many children there are; ``children`` holds the first few
     coverage: tuple[CoverageLine, ...] = ()
 
     def has_role(self, role: str) -> bool:

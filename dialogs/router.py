@@ -162,17 +162,18 @@ def progress(ctx: UserContext) -> str:
             f"年度目标 {line.target_percent}%"
         )
     if ctx.has_role("evaluator") or ctx.has_role("admin"):
+        total = max(ctx.children_total, len(ctx.children))
         if not ctx.children:
             lines.append("下级单位：暂无本年度年检任务。")
         else:
-            lines.append(f"下级单位 {len(ctx.children)} 个（自评/考评合计）：")
+            lines.append(f"下级单位 {total} 个（自评/考评合计）：")
             for child in ctx.children[:MAX_CHILDREN_LISTED]:
                 lines.append(
                     f"· {child.org_code} {child.org_name}：{child.state_label}"
                     f"（{child.self_total}/{child.assessed_total}）"
                 )
-            if len(ctx.children) > MAX_CHILDREN_LISTED:
+            if total > MAX_CHILDREN_LISTED:
                 lines.append(
-                    f"……另有 {len(ctx.children) - MAX_CHILDREN_LISTED} 个，完整列表请用 nianjian results。"
+                    f"……另有 {total - MAX_CHILDREN_LISTED} 个，完整列表请用 nianjian results 或管理台。"
                 )
     return "\n".join(lines)
