@@ -61,7 +61,9 @@ def test_coverage_per_county_with_a_total(user: User, db: Session, cli) -> None:
     assert rows["total"][1:9] == ["合计", "7", "7", "4", "3", "3", "0", "0"]
     evaluator_progress = user("evaluator").say("进度")
     assert "原州区总工会 已评定 2/4（50%），年度目标 50%" in evaluator_progress
-    assert "下级单位 4 个" in evaluator_progress and "· U02 第2社区工会：已评定（100/99）" in evaluator_progress
+    assert (
+        "下级单位 4 个" in evaluator_progress and "· U02 第2社区工会：已评定（100/99）" in evaluator_progress
+    )
     assert "· U04 第4社区工会：未开始（-/-）" in evaluator_progress
 
 
