@@ -103,4 +103,6 @@ def test_demo_prints_invitation_codes_and_can_run_twice(run) -> None:
         assert name in first.output
     for key in ("state_owned", "non_public", "agency", "joint", "township", "village"):
         assert key in first.output
-    assert run("demo").exit_code == 0
+    assert "city / " in first.output and "yuanzhou / " in first.output
+    again = run("demo")
+    assert again.exit_code == 0 and "city：已存在" in again.output

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from chatbot import admin
 from chatbot.cli.common import db_session
-from chatbot.models import Organisation
+from chatbot.console.access import create_user
+from chatbot.models import ConsoleUser, Organisation
 
 CITY = admin.OrgRow("GY", "固原市总工会")
 FEDERATIONS = [
@@ -30,6 +33,18 @@ UNIONS = [
     admin.OrgRow("PY-001", "彭阳县白阳镇工会", "township", "PY", 540),
     admin.OrgRow("YZ-001", "原州区南关街道东城社区工会", "village", "YZ", 35),
 ]
+
+
+#: The demo's console accounts: the city's admin (sees everything) and a county's (sees its county).
+CONSOLE_USERS = (("GY", "city"), ("YZ", "yuanzhou"))
+
+
+def _console_user(session: Session, org_code: str, username: str) -> str:
+    if session.scalar(select(ConsoleUser.id).where(ConsoleUser.username == username)) is not None:
+        return f"  {username}：已存在（密码见第一次运行的输出）"
+    password = secrets.token_urlsafe(9)
+    create_user(session, org_code, username, password)
+    return f"  {username} / {password}（{'全市' if org_code == 'GY' else org_code + ' 县区'}）"
 
 
 @click.command("demo")
@@ -55,9 +70,12 @@ def demo() -> None:
                 evaluator = admin.create_invitation(session, row.code, "evaluator", uses=10, actor="demo")
                 line += f"  考评员 {evaluator.code}"
             lines.append(line)
+        consoles = [_console_user(session, org, username) for org, username in CONSOLE_USERS]
     # Printed only once committed, so that a closed pipe cannot lose the codes it shows.
     click.echo(f"演示数据已就绪：{year} 年度年检已开启。邀请码（发送“绑定 邀请码”）：")
     click.echo("\n".join(lines))
+    click.echo("管理台账号（http://127.0.0.1:8080/console/，密码只显示这一次）：")
+    click.echo("\n".join(consoles))
     click.echo(
         "\n接着：另开一个终端运行 `nianjian serve`，再运行 `nianjian chat --openid chair-1`，"
         "发送“绑定 主席邀请码”，然后发送“自评”。"
