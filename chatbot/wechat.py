@@ -7,6 +7,7 @@ and the previous EncodingAESKey is tried when the current one fails.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 import struct
@@ -144,10 +145,15 @@ def to_user_input(message: BaseMessage) -> UserInput:
 
 
 def dedup_key(message: BaseMessage) -> str:
-    """MsgId for messages; FromUserName + CreateTime (+ event) for events, which carry no MsgId."""
+    """MsgId for messages; FromUserName + CreateTime for events, which carry no MsgId — with the event
+    and its key, so that two different taps within one second are not taken for a retry. The key is
+    hashed to keep the whole within the column."""
     if message.type != "event" and message.id:
         return f"msg:{message.id}"
-    return f"evt:{message.source}:{message.time}:{getattr(message, 'event', message.type)}"
+    event = getattr(message, "event", message.type)
+    key = str(message._data.get("EventKey") or "")  # wechatpy keeps the raw fields here
+    digest = hashlib.sha1(key.encode()).hexdigest()[:12]
+    return f"evt:{message.source}:{message.time}:{event}:{digest}"
 
 
 def cdata_safe(text: str) -> str:

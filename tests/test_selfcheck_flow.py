@@ -169,6 +169,9 @@ def test_a_retried_event_is_applied_once(user, db: Session, city: City) -> None:
     # The retry is a new POST (fresh nonce and signature) of the same event: FromUserName + CreateTime.
     again = scanner.reply_text(*scanner.scan(f"inv:{city.chair_code}"))
     assert again == first and "绑定成功" in first
+    # A different tap in the same second is a new event, not a retry.
+    assert "【1/43】" in scanner.reply_text(*scanner.click("SELF_CHECK"))
+    assert "工会主席可用指令" in scanner.reply_text(*scanner.click("HELP"))
 
 
 def test_concurrent_retries_of_one_message_apply_one_answer(
