@@ -151,7 +151,7 @@ def dedup_key(message: BaseMessage) -> str:
     if message.type != "event" and message.id:
         return f"msg:{message.id}"
     event = getattr(message, "event", message.type)
-    key = str(message._data.get("EventKey") or "")  # wechatpy keeps the raw fields here
+    key = str(getattr(message, "key", None) or getattr(message, "scene_id", None) or "")
     digest = hashlib.sha1(key.encode()).hexdigest()[:12]
     return f"evt:{message.source}:{message.time}:{event}:{digest}"
 
