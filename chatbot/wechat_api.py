@@ -86,28 +86,30 @@ class RedisTokenStore(TokenStore):
         return Token(data["token"], datetime.fromisoformat(data["expires_at"]))
 
     def refresh(self, fetch: Any, rejected: str | None, now: datetime) -> Token:
-        with self._redis.lock(self._key + ":lock", timeout=30, blocking_timeout=15):
-            current = self.get()
-            if (
-                current is not None
-                and current.value != rejected
-                and current.expires_at - REFRESH_MARGIN > now
-            ):
-                return current
-            day_key = f"{self._fetches}:{now.astimezone(SHANGHAI).date()}"
-            if int(self._redis.get(day_key) or 0) >= DAILY_TOKEN_QUOTA:
-                raise ApiError(45009, "今日 access_token 获取次数已用完")
-            token = fetch()
-            pipe = self._redis.pipeline()
-            pipe.incr(day_key)
-            pipe.expire(day_key, 2 * 86400)
-            pipe.set(
-                self._key,
-                json.dumps({"token": token.value, "expires_at": token.expires_at.isoformat()}),
-                ex=max(int((token.expires_at - now).total_seconds()), 1),
-            )
-            pipe.execute()
-            return token
+        try:
+            with self._redis.lock(self._key + ":lock", timeout=30, blocking_timeout=15):
+                return self._refresh_locked(fetch, rejected, now)
+        except (redis.exceptions.LockError, redis.exceptions.ConnectionError) as error:
+            raise ApiError(None, f"token refresh unavailable: {error}") from error
+
+    def _refresh_locked(self, fetch: Any, rejected: str | None, now: datetime) -> Token:
+        current = self.get()
+        if current is not None and current.value != rejected and current.expires_at - REFRESH_MARGIN > now:
+            return current
+        day_key = f"{self._fetches}:{now.astimezone(SHANGHAI).date()}"
+        if int(self._redis.get(day_key) or 0) >= DAILY_TOKEN_QUOTA:
+            raise ApiError(45009, "今日 access_token 获取次数已用完")
+        token = fetch()
+        pipe = self._redis.pipeline()
+        pipe.incr(day_key)
+        pipe.expire(day_key, 2 * 86400)
+        pipe.set(
+            self._key,
+            json.dumps({"token": token.value, "expires_at": token.expires_at.isoformat()}),
+            ex=max(int((token.expires_at - now).total_seconds()), 1),
+        )
+        pipe.execute()
+        return token
 
 
 class DatabaseTokenStore(TokenStore):
