@@ -44,7 +44,7 @@ def _console_user(session: Session, org_code: str, username: str) -> str:
         return f"  {username}：已存在（密码见第一次运行的输出）"
     password = secrets.token_urlsafe(9)
     create_user(session, org_code, username, password)
-    return f"  {username} / {password}（{'全市' if org_code == 'GY' else org_code + ' 县区'}）"
+    return f"  {username} / {password}    （{'全市' if org_code == 'GY' else org_code + ' 县区'}）"
 
 
 @click.command("demo")
