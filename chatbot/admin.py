@@ -19,7 +19,6 @@ from rubrics import get_rubric
 from rubrics.loader import RUBRIC_KEYS
 
 ROLES = ("chair", "evaluator", "member", "admin")
-IMPORT_COLUMNS = ("code", "name", "rubric", "parent", "members")
 DEFAULT_EVALUATION_DAYS = 7
 #: An evaluation is opened before the result is rated.
 EVALUATION_STATES = (

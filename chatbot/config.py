@@ -53,7 +53,6 @@ class Config:
     wechat_aes_key: str | None
     wechat_aes_key_previous: str | None
     secret_key: str
-    timezone: str = "Asia/Shanghai"
     pass_mark: Decimal = Decimal(60)
     democratic_weight: Decimal = Decimal(0)
     quota_percent: int = 20

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chatbot.models import (
@@ -94,11 +94,4 @@ def figures(session: Session, inspection: Inspection, now: datetime) -> Democrat
         satisfied=satisfied,
         score=score,
         closed=as_utc(evaluation.closes_at) <= now,
-    )
-
-
-def ballot_count(session: Session, evaluation_id: int) -> int:
-    return (
-        session.scalar(select(func.count()).select_from(Ballot).where(Ballot.evaluation_id == evaluation_id))
-        or 0
     )

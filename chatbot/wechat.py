@@ -187,10 +187,6 @@ def links_of(text: str) -> list[tuple[str, str]]:
     return [(m.group("label"), m.group("content")) for m in _LINK.finditer(text)]
 
 
-def strip_links(text: str) -> str:
-    return _LINK.sub(lambda m: f"[{m.group('label')}]", text)
-
-
 def reply_xml(message: BaseMessage, text: str) -> str:
     """A passive text reply, CDATA-safe."""
     return TextReply(message=message, content=cdata_safe(text)).render()

@@ -22,7 +22,6 @@ from rubrics import Rubric
 from rubrics.scoring import Stars, format_score, percent_score, raw_total, star_level
 
 ASSESSABLE = ("self_submitted", "reviewing")
-RE_REVIEWABLE = ("objected", "re_reviewing")
 NOT_SUBMITTED = ("not_started", "self_checking", "returned")
 
 

@@ -75,10 +75,6 @@ class WalkView:
     stars: int = 0  # the result's star level, once rated (after the quota)
 
 
-#: The self-check's view is the walk over the chair's own scores.
-SelfCheckView = WalkView
-
-
 @dataclass(frozen=True)
 class AssessmentAccess:
     """The answer to `考评 C` / `复查 C` / `退回 C`: the walk, or why there is none."""

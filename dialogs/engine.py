@@ -72,10 +72,6 @@ class DialogState:
             )
         return cls(**values)
 
-    @property
-    def idle(self) -> bool:
-        return not self.dialog
-
 
 @dataclass(frozen=True)
 class Outcome:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -14,10 +13,6 @@ class Item:
     dimension: str
     points: int
     text: str
-
-    @property
-    def max_score(self) -> Decimal:
-        return Decimal(self.points)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from dialogs.commands import AddEvidence, RedeemInvitation, SaveSelfScore, StartSelfCheck, SubmitSelfCheck
-from dialogs.context import RoleView, SelfCheckView, UserContext
+from dialogs.context import RoleView, UserContext, WalkView
 from dialogs.engine import MAX_REPLY_BYTES, DialogState, Outcome, UserInput, reply_bytes
 from dialogs.router import respond
 from dialogs.selfcheck import MODE
@@ -21,7 +21,7 @@ class Chat:
     """A chair talking to the dialogs; a tiny stand-in for the service applies the score commands."""
 
     def __init__(self, rubric_key: str = "non_public", editable: bool = True) -> None:
-        self.view = SelfCheckView(
+        self.view = WalkView(
             7, "宏达工会", 2026, rubric_key, get_rubric(rubric_key).version, "自评中", editable
         )
         self.state: dict | None = None

@@ -16,7 +16,7 @@ from chatbot.app import create_app
 from chatbot.models import InboundMessage
 from chatbot.simulator import Simulator
 from chatbot.wechat import Crypto, ProtocolError, links_of, render_text, signature
-from dialogs.context import SelfCheckView
+from dialogs.context import WalkView
 from dialogs.engine import Choice, Reply
 from dialogs.selfcheck import MODE
 from dialogs.walk import question
@@ -193,7 +193,7 @@ def test_every_reply_carries_tap_links_for_the_likely_answers(user, city: City) 
 
 @pytest.mark.parametrize("rubric", all_rubrics(), ids=lambda r: r.key)
 def test_every_rendered_question_keeps_its_links_within_2048_bytes(rubric) -> None:
-    view = SelfCheckView(
+    view = WalkView(
         1,
         "某某有限公司工会",
         2026,
