@@ -141,7 +141,7 @@ def open_year(
 ) -> tuple[Campaign, int]:
     """Open campaign ``year`` with an inspection for every grassroots union; returns (campaign, added)."""
     if not 2000 <= year <= 2100:
-        raise AdminError(f"implausible year {year}")
+        raise AdminError(f"年度 {year} 不在 2000–2100 之间。")
     campaign = session.scalar(select(Campaign).where(Campaign.year == year))
     if campaign is None:
         campaign = Campaign(year=year)
@@ -171,7 +171,7 @@ def _set_deadlines(session: Session, campaign: Campaign, deadlines: Deadlines, a
     if deadlines.coverage_target is not None:
         campaign.coverage_target = deadlines.coverage_target
     if campaign.self_check_due and campaign.review_due and campaign.review_due < campaign.self_check_due:
-        raise AdminError("--review-due comes before --self-check-due")
+        raise AdminError("考评截止日期早于自评截止日期。")
     audit.record(
         session,
         actor,
@@ -193,10 +193,10 @@ def mark_report_received(
     """Mark a county's annual summary (年检工作情况总结) received: electronic, or the stamped paper copy."""
     campaign = session.scalar(select(Campaign).where(Campaign.year == year))
     if campaign is None:
-        raise AdminError(f"no campaign {year}")
+        raise AdminError(f"{year} 年度年检尚未开启。")
     county = session.scalar(select(Organisation).where(Organisation.code == county_code))
     if county is None or county.is_grassroots:
-        raise AdminError(f"{county_code} is not a county or zone federation")
+        raise AdminError(f"{county_code} 不是县（区）或开发区总工会。")
     report = session.scalar(
         select(CountyReport).where(
             CountyReport.campaign_id == campaign.id, CountyReport.organisation_id == county.id

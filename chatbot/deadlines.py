@@ -13,7 +13,7 @@ def month_day(year: int, month: int, day: int) -> tuple[date, bool]:
     Returns (date, clamped). The seed's 2月30日 is 28 February, or 29 in a leap year.
     """
     if not 1 <= month <= 12 or day < 1:
-        raise ValueError(f"no such month/day: {month}/{day}")
+        raise ValueError(f"没有 {month} 月 {day} 日这样的日期。")
     last = calendar.monthrange(year, month)[1]
     return date(year, month, min(day, last)), day > last
 
@@ -29,9 +29,9 @@ def parse_month_day(text: str) -> tuple[int, int]:
         month_text, day_text = text.split("-")
         month, day = int(month_text), int(day_text)
     except ValueError as exc:
-        raise ValueError(f"expected MM-DD, got {text!r}") from exc
+        raise ValueError(f"日期应写作 月-日，如 02-30，而不是“{text}”。") from exc
     if not 1 <= month <= 12 or not 1 <= day <= 31:
-        raise ValueError(f"no such month/day: {text}")
+        raise ValueError(f"没有“{text}”这样的月-日。")
     return month, day
 
 

@@ -117,11 +117,11 @@ def override(
 ) -> Inspection:
     """An admin's star level for one result, with a written reason; audited; the quota re-applied."""
     if not reason.strip():
-        raise ValueError("an override needs a written reason")
+        raise ValueError("调整星级须写明理由。")
     inspection = _inspection_of(session, campaign, org_code)
     if inspection.state != S.RATED:
         raise ValueError(
-            f"{org_code} is {inspection.state}: only a rated, unpublished result can be overridden"
+            f"{org_code} 当前为“{InspectionState(inspection.state).label}”：只能调整已评定、尚未公示的结果。"
         )
     before = {"stars": inspection.stars, "override": inspection.override_stars}
     inspection.override_stars = int(stars)
@@ -147,7 +147,7 @@ def _inspection_of(session: Session, campaign: Campaign, org_code: str) -> Inspe
         .where(Inspection.campaign_id == campaign.id, Organisation.code == org_code)
     )
     if inspection is None:
-        raise ValueError(f"no inspection of {org_code} in {campaign.year}")
+        raise ValueError(f"{campaign.year} 年度没有 {org_code} 的年检。")
     return inspection
 
 

@@ -235,3 +235,26 @@ def test_evidence_photos_are_shown_through_the_wechat_api(backend, tmp_path, db:
         app.extensions["nianjian.engine"].dispose()
     finally:
         fake.stop()
+
+
+def test_bad_form_input_is_explained_in_chinese(browser: Console, world: dict[str, int], db: Session) -> None:
+    browser.login("city", "city-password-1")
+    for form, message in [
+        ({"year": "2026", "self_check_due": "2026-13-40"}, "日期应写作 年-月-日"),
+        (
+            {"year": "2026", "self_check_due": "2027-01-20", "review_due": "2026-12-20"},
+            "考评截止日期早于自评截止日期",
+        ),
+        ({"year": "2026", "target": "150"}, "覆盖率目标（%）应为 0 到 100 之间的数字"),
+        ({"year": "2026", "report_due": "2-xx"}, "日期应写作 月-日"),
+        ({"year": ""}, "请填写年度"),
+    ]:
+        browser.post("/console/campaigns", form)
+        assert message in browser.flashes("/console/campaigns"), form
+    browser.post("/console/campaigns/2026/sample", {"share": "2"})
+    assert "抽查比例应为 0.001 到 1 之间的数字" in browser.flashes("/console/campaigns")
+    browser.post(f"/console/inspections/{world['U01']}/publish", {"days": "7"})
+    browser.post(f"/console/inspections/{world['U01']}/override", {"stars": "5", "reason": "迟到的调整"})
+    assert "只能调整已评定、尚未公示的结果" in browser.flashes(f"/console/inspections/{world['U01']}")
+    db.expire_all()
+    assert db.scalar(select(Inspection.state).where(Inspection.id == world["U01"])) == "published"

@@ -463,7 +463,24 @@ def _back(message: str, kind: str = "ok") -> Any:
 
 def _date(name: str) -> date | None:
     value = request.form.get(name, "").strip()
-    return date.fromisoformat(value) if value else None
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError as error:
+        raise ValueError(f"日期应写作 年-月-日，如 2026-12-20，而不是“{value}”。") from error
+
+
+def _number(name: str, low: Decimal, high: Decimal, what: str) -> Decimal | None:
+    """A number from the form within [low, high], or None when left empty; ValueError in Chinese."""
+    value = request.form.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation as error:
+        raise ValueError(f"{what}应为 {low} 到 {high} 之间的数字。") from error
+    if not number.is_finite() or not low <= number <= high:
+        raise ValueError(f"{what}应为 {low} 到 {high} 之间的数字。")
+    return number
 
 
 @bp.post("/campaigns")
@@ -471,17 +488,19 @@ def _date(name: str) -> date | None:
 def open_campaign_page() -> Any:
     city_only()
     try:
-        year = int(request.form.get("year", ""))
-        target = request.form.get("target", "").strip()
+        year = _number("year", Decimal(2000), Decimal(2100), "年度")
+        if year is None or year != int(year):
+            raise ValueError("请填写年度，如 2026。")
+        target = _number("target", Decimal(0), Decimal(100), "覆盖率目标（%）")
         month_day = request.form.get("report_due", "").strip()
         deadlines = admin.Deadlines(
             _date("self_check_due"),
             _date("review_due"),
             parse_month_day(month_day) if month_day else None,
-            Decimal(target) / 100 if target else None,
+            target / 100 if target is not None else None,
         )
-        campaign, added = admin.open_year(g.db, year, g.viewer.actor, deadlines)
-    except (ValueError, InvalidOperation, admin.AdminError) as error:
+        campaign, added = admin.open_year(g.db, int(year), g.viewer.actor, deadlines)
+    except (ValueError, admin.AdminError) as error:
         return _back(f"未能保存：{error}", "error")
     return _back(f"{campaign.year} 年度年检已开启（新增 {added} 个单位）。")
 
@@ -519,9 +538,11 @@ def sample_scope(year: int) -> Any:
     city_only()
     campaign = _campaign(year) or abort(404)
     try:
-        share = float(request.form.get("share", "0.1"))
-        seed_text = request.form.get("seed", "").strip()
-        drawn = sampling.draw(g.db, campaign, share, int(seed_text) if seed_text else None, g.viewer.actor)
+        share = _number("share", Decimal("0.001"), Decimal(1), "抽查比例") or Decimal("0.1")
+        seed = _number("seed", Decimal(0), Decimal(2**31 - 1), "随机种子")
+        drawn = sampling.draw(
+            g.db, campaign, float(share), int(seed) if seed is not None else None, g.viewer.actor
+        )
     except ValueError as error:
         return _back(f"未能抽取：{error}", "error")
     return _back(f"已抽取 {len(drawn.codes)} 个（随机种子 {drawn.seed}）：{' '.join(drawn.codes) or '无'}。")
