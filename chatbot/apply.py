@@ -35,7 +35,7 @@ from chatbot.models import (
     SampledInspection,
 )
 from chatbot.sampling import pending_check
-from chatbot.timeutil import as_utc, local_date
+from chatbot.timeutil import SHANGHAI, as_utc, end_of_day, local_date
 from chatbot.views import has_role, is_city_evaluator, is_evaluator_of
 from dialogs.binding import BindResult, BindStatus
 from dialogs.commands import (
@@ -519,7 +519,9 @@ class Applier:
         )
         if inspection.state == S.PUBLISHED:
             self._move(inspection, S.OBJECTED, reason="异议")
-            inspection.re_review_due_at = self.now + timedelta(days=results.RE_REVIEW_DAYS)
+            # 10 日内: the re-review is due by the end of the tenth day (Asia/Shanghai) after the objection.
+            today = self.now.astimezone(SHANGHAI).date()
+            inspection.re_review_due_at = end_of_day(today + timedelta(days=results.RE_REVIEW_DAYS))
         org = inspection.organisation
         due = local_date(inspection.re_review_due_at or self.now)
         for account_id in self._evaluators(inspection):
