@@ -22,6 +22,7 @@ def return_self_check(
         raise ValueError("退回须写明原因。")
     before = inspection.state
     inspection.state = check_transition(before, InspectionState.RETURNED)
+    inspection.return_reason = reason.strip()
     audit.record(
         session,
         actor,

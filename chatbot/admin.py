@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+import math
+import random
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from chatbot import audit
+from chatbot import audit, evaluations, notices
 from chatbot.codes import new_code
+from chatbot.hierarchy import OrgTree, load_tree
 from chatbot.lifecycle import InspectionState
-from chatbot.models import Campaign, CountyReport, Evaluation, Inspection, Invitation, Organisation
+from chatbot.models import (
+    Campaign,
+    CountyReport,
+    Evaluation,
+    Inspection,
+    Invitation,
+    ItemScore,
+    Organisation,
+)
 from chatbot.timeutil import SHANGHAI, end_of_day, local_date
 from chatbot.views import open_campaign
 from rubrics import get_rubric
 from rubrics.loader import RUBRIC_KEYS
+from rubrics.scoring import format_score
 
 ROLES = ("chair", "evaluator", "member", "admin")
 DEFAULT_EVALUATION_DAYS = 7
@@ -66,8 +79,6 @@ def add_org(session: Session, row: OrgRow, actor: str = "cli") -> Organisation:
         parent = session.scalar(select(Organisation).where(Organisation.code == row.parent))
         if parent is None:
             raise AdminError(f"parent {row.parent} does not exist")
-        if parent.is_grassroots:
-            raise AdminError(f"parent {row.parent} is a grassroots union; a parent must be a federation")
     elif row.rubric is not None:
         raise AdminError("a grassroots union needs --parent (its evaluator)")
     org = Organisation(
@@ -81,7 +92,7 @@ def add_org(session: Session, row: OrgRow, actor: str = "cli") -> Organisation:
     session.flush()
     audit.record(session, actor, "create", "organisation", org.id, after=row.__dict__)
     campaign = open_campaign(session)
-    if campaign is not None and org.is_grassroots:
+    if campaign is not None and org.is_grassroots and not campaign.scoped:
         _add_inspection(session, campaign, org)
     return org
 
@@ -136,10 +147,26 @@ class Deadlines:
     coverage_target: Decimal | None = None
 
 
+@dataclass(frozen=True)
+class CampaignScope:
+    """Which grassroots unions a campaign year inspects, when not every one (2023: 30 %, 2024: 70 %):
+    the codes of a list, or a share drawn per county with a recorded seed."""
+
+    codes: tuple[str, ...] = ()
+    share: Decimal | None = None
+    seed: int | None = None
+    note: str = ""
+
+
 def open_year(
-    session: Session, year: int, actor: str = "cli", deadlines: Deadlines | None = None
+    session: Session,
+    year: int,
+    actor: str = "cli",
+    deadlines: Deadlines | None = None,
+    scope: CampaignScope | None = None,
 ) -> tuple[Campaign, int]:
-    """Open campaign ``year`` with an inspection for every grassroots union; returns (campaign, added)."""
+    """Open campaign ``year`` with an inspection for every grassroots union (or those of ``scope``);
+    returns (campaign, inspections added)."""
     if not 2000 <= year <= 2100:
         raise AdminError(f"年度 {year} 不在 2000–2100 之间。")
     campaign = session.scalar(select(Campaign).where(Campaign.year == year))
@@ -150,10 +177,81 @@ def open_year(
         audit.record(session, actor, "open", "campaign", campaign.id, after={"year": year})
     if deadlines is not None:
         _set_deadlines(session, campaign, deadlines, actor)
+    if scope is not None:
+        return campaign, _narrow(session, campaign, scope, actor)
+    if campaign.scoped:
+        return campaign, 0
     added = 0
     for org in session.scalars(select(Organisation).where(Organisation.rubric_key.is_not(None))):
         added += _add_inspection(session, campaign, org)
     return campaign, added
+
+
+def _narrow(session: Session, campaign: Campaign, scope: CampaignScope, actor: str) -> int:
+    """Set the campaign's unions to the scope: only while none of its inspections has begun."""
+    begun = session.scalar(
+        select(func.count())
+        .select_from(Inspection)
+        .where(
+            Inspection.campaign_id == campaign.id,
+            or_(
+                Inspection.state != InspectionState.NOT_STARTED.value,
+                Inspection.id.in_(select(ItemScore.inspection_id)),
+                Inspection.id.in_(select(Evaluation.inspection_id)),
+            ),
+        )
+    )
+    if begun:
+        raise AdminError(f"{campaign.year} 年度已有 {begun} 个单位开始年检，不能再调整年检范围。")
+    tree = load_tree(session)
+    if scope.codes:
+        chosen = _listed(tree, scope.codes)
+        note = scope.note or f"名单 {len(chosen)} 个"
+    else:
+        share = scope.share if scope.share is not None else Decimal(1)
+        seed = scope.seed if scope.seed is not None else secrets.randbelow(2**31)
+        rng = random.Random(seed)
+        chosen = []
+        for group in tree.groups():  # each county inspects at least its share (rounded up)
+            count = min(len(group.unions), math.ceil(share * len(group.unions)))
+            chosen += sorted(rng.sample(list(group.unions), count))
+        note = f"各县区按 {format_score(share * 100)}% 随机抽取，随机种子 {seed}"
+    session.execute(
+        delete(Inspection).where(
+            Inspection.campaign_id == campaign.id, Inspection.organisation_id.not_in(chosen)
+        )
+    )
+    added = 0
+    for org in session.scalars(select(Organisation).where(Organisation.id.in_(chosen))):
+        added += _add_inspection(session, campaign, org)
+    campaign.scoped, campaign.scope_note = True, note
+    audit.record(
+        session,
+        actor,
+        "scope",
+        "campaign",
+        campaign.id,
+        after={"note": note, "unions": len(chosen), "codes": [tree.nodes[i].code for i in chosen][:500]},
+    )
+    return added
+
+
+def _listed(tree: OrgTree, codes: tuple[str, ...]) -> list[int]:
+    """The grassroots unions named by ``codes``; AdminError naming every code that is not one."""
+    problems = []
+    chosen = []
+    for code in dict.fromkeys(codes):
+        node = tree.by_code(code)
+        if node is None:
+            problems.append(f"没有编号为 {code} 的单位")
+        elif not node.is_grassroots:
+            problems.append(f"{code} 不是基层工会（没有考评标准）")
+        else:
+            chosen.append(node.id)
+    if problems:
+        shown = "；".join(problems[:20]) + ("……" if len(problems) > 20 else "")
+        raise AdminError(f"年检范围名单有 {len(problems)} 处错误，未作调整：{shown}。")
+    return chosen
 
 
 def _set_deadlines(session: Session, campaign: Campaign, deadlines: Deadlines, actor: str) -> None:
@@ -242,9 +340,16 @@ def _add_inspection(session: Session, campaign: Campaign, org: Organisation) -> 
 
 
 def open_evaluation(
-    session: Session, org_code: str, closes: date | None, open_slots: int, now: datetime, actor: str = "cli"
+    session: Session,
+    org_code: str,
+    closes: date | None,
+    open_slots: int,
+    now: datetime,
+    actor: str = "cli",
+    all_members_max: int = 25,
 ) -> Evaluation:
-    """Open the democratic evaluation (民主测评) of the organisation's inspection in the open campaign."""
+    """Open the democratic evaluation (民主测评) of the organisation's inspection in the open campaign:
+    its electorate is invited and told (notice ``evaluation_open``)."""
     campaign = open_campaign(session)
     if campaign is None:
         raise AdminError("no open campaign; open one with `nianjian campaign open YEAR`")
@@ -271,21 +376,48 @@ def open_evaluation(
     closes = closes or today + timedelta(days=DEFAULT_EVALUATION_DAYS)
     if closes < today:
         raise AdminError(f"--closes {closes} is in the past")
+    members = org.member_count
     evaluation = Evaluation(
         inspection_id=inspection.id,
         code=new_code(),
         opened_at=now,
         closes_at=end_of_day(closes),
         open_slots=open_slots,
+        all_members=members if members is not None and members <= all_members_max else None,
     )
     session.add(evaluation)
     session.flush()
+    invited = evaluations.invite(session, evaluation, evaluations.candidates(session, inspection), now)
     audit.record(
         session,
         actor,
         "open",
         "evaluation",
         evaluation.id,
-        after={"org": org_code, "closes": closes.isoformat(), "open": open_slots},
+        after={
+            "org": org_code,
+            "closes": closes.isoformat(),
+            "open": open_slots,
+            "invited": len(invited),
+            "all_members": evaluation.all_members,
+        },
     )
+    for account_id in invited:
+        notices.enqueue(
+            session,
+            account_id,
+            "evaluation_open",
+            f"evaluation-open:{evaluation.id}:{account_id}",
+            evaluation_invitation(org.name, closes, evaluation.code),
+            now,
+            closes.isoformat(),
+        )
     return evaluation
+
+
+def evaluation_invitation(org_name: str, closes: date, code: str) -> str:
+    """The notice that invites a participant to an evaluation."""
+    return (
+        f"“{org_name}”民主测评已开始，{closes.isoformat()} 结束。您受邀参加，匿名作答，约需 1 分钟："
+        f"发送“测评 {code}”开始。"
+    )

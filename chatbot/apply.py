@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from chatbot import actions, audit, notices, results
+from chatbot import actions, audit, evaluations, notices, remediation, results
 from chatbot.config import Config
 from chatbot.evaluations import standing
 from chatbot.lifecycle import IllegalTransition, InspectionState, check_transition
@@ -41,13 +41,18 @@ from dialogs.binding import BindResult, BindStatus
 from dialogs.commands import (
     AddEvidence,
     CastBallot,
+    CheckRemediation,
+    CloseEvaluation,
     Command,
     FileObjection,
     RedeemInvitation,
+    ReportRemediation,
     ReturnSelfCheck,
     SaveAssessedScore,
+    SaveAssessmentRecord,
     SaveBallotDraft,
     SaveCityScore,
+    SavePaperTally,
     SaveSelfScore,
     StartAssessment,
     StartReReview,
@@ -57,9 +62,18 @@ from dialogs.commands import (
     SubmitReReview,
     SubmitSampleCheck,
     SubmitSelfCheck,
+    WaiveEvaluation,
 )
 from rubrics import get_rubric
-from rubrics.scoring import ScoreError, percent_score, raw_total, star_level, validate_item_score
+from rubrics.scoring import (
+    ScoreError,
+    Stars,
+    format_score,
+    percent_score,
+    raw_total,
+    star_level,
+    validate_item_score,
+)
 
 S = InspectionState
 ANSWER_VALUES = (1, 2, 3)
@@ -151,6 +165,18 @@ class Applier:
                 self._cast(evaluation_id, answers, suggestion)
             case FileObjection(inspection_id=inspection_id, text=text):
                 self._object(inspection_id, text)
+            case CloseEvaluation(inspection_id=inspection_id, reason=reason):
+                self._end_evaluation(inspection_id, reason, waive=False)
+            case WaiveEvaluation(inspection_id=inspection_id, reason=reason):
+                self._end_evaluation(inspection_id, reason, waive=True)
+            case SavePaperTally():
+                self._paper(command)
+            case SaveAssessmentRecord(inspection_id=inspection_id, methods=methods, opinion=opinion):
+                self._record(inspection_id, methods, opinion)
+            case ReportRemediation(inspection_id=inspection_id, text=text):
+                self._report_remediation(inspection_id, text)
+            case CheckRemediation(inspection_id=inspection_id, passed=passed, text=text):
+                self._check_remediation(inspection_id, passed, text)
         return None
 
     # ------------------------------------------------------------ binding
@@ -191,7 +217,11 @@ class Applier:
             binding.id,
             after={"org": org.code, "role": invitation.role, "invitation": invitation.code},
         )
-        return BindResult(BindStatus.BOUND, invitation.role, org.name)
+        joined: tuple[str, ...] = ()
+        if invitation.role == "member":
+            found = evaluations.join_open(session, self.account, org, self.now)
+            joined = tuple(e.code for e in found)
+        return BindResult(BindStatus.BOUND, invitation.role, org.name, joined)
 
     # ------------------------------------------------------------ self-check
 
@@ -266,6 +296,7 @@ class Applier:
             )
         self._move(inspection, S.SELF_SUBMITTED)
         inspection.self_submitted_at = self.now
+        inspection.return_reason = None
         org = inspection.organisation
         for account_id in self._evaluators(inspection):
             notices.enqueue(
@@ -337,19 +368,27 @@ class Applier:
             raise Refused(
                 f"还有 {len(missing)} 项未考评（第 {'、'.join(map(str, missing[:20]))} 项），未能提交。"
             )
+        evaluation = self._evaluation_of(inspection)
+        if evaluation is not None and evaluations.is_open(evaluation, self.now):
+            raise Refused(
+                "民主测评仍在进行，测评结束后才能提交组织评定；如需提前结束，请发送“结束测评 原因”，"
+                "如不再计入测评结果，请发送“免除测评 原因”。"
+            )
         if inspection.state == S.SELF_SUBMITTED:
             self._move(inspection, S.REVIEWING)
         self._move(inspection, S.RATED)
         results.rate(self.session, inspection, self.config, self.now)
         self.session.flush()
-        results.confirm(self.session, inspection.campaign, self.config)
+        results.confirm(self.session, inspection.campaign, self.config, only={inspection.id})
 
     def _submit_re_review(self, inspection: Inspection) -> None:
         if inspection.state == S.OBJECTED:
             self._move(inspection, S.RE_REVIEWING)
         results.rate(self.session, inspection, self.config, self.now)
         self.session.flush()
-        results.confirm(self.session, inspection.campaign, self.config, adjustable={inspection.id})
+        results.confirm(
+            self.session, inspection.campaign, self.config, adjustable={inspection.id}, only={inspection.id}
+        )
         for objection in self.session.scalars(
             select(Objection).where(Objection.inspection_id == inspection.id, Objection.resolved_at.is_(None))
         ):
@@ -382,45 +421,77 @@ class Applier:
         return inspection, entry
 
     def _submit_sample_check(self, inspection: Inspection, entry: SampledInspection) -> None:
+        """The city's re-check. Where its score gives other stars than the county's result, the city's
+        scores become the assessed scores (each change audited), the result is rated again through
+        the quota and, if it was published, published again as a new round (chair and members told)."""
         rubric = get_rubric(inspection.rubric_key)
-        city = [
-            Decimal(v)
-            for v in self.session.scalars(
-                select(ItemScore.city_score).where(
-                    ItemScore.inspection_id == inspection.id, ItemScore.city_score.is_not(None)
-                )
-            )
-        ]
+        rows = self.session.scalars(select(ItemScore).where(ItemScore.inspection_id == inspection.id)).all()
+        city = {row.item_no: Decimal(row.city_score) for row in rows if row.city_score is not None}
         if len(city) < rubric.item_count:
             raise Refused(f"还有 {rubric.item_count - len(city)} 项未抽查评分，未能提交。")
-        score = percent_score(raw_total(city), rubric.max_total)
-        stars = int(star_level(score))
-        entry.city_score, entry.city_stars = score, stars
+        state = InspectionState(inspection.state)
+        if state in (S.OBJECTED, S.RE_REVIEWING):
+            raise Refused(f"“{inspection.organisation.name}”的结果有待复查的异议，请在复查完成后再提交抽查。")
+        score = percent_score(raw_total(city.values()), rubric.max_total)
+        entry.city_score = score
         entry.checked_at, entry.checker_account_id = self.now, self.account.id
-        audit.record(
-            self.session,
-            self.actor,
-            "sample_check",
-            "inspection",
-            inspection.id,
-            before={"score": entry.county_score, "stars": entry.county_stars},
-            after={"score": score, "stars": stars},
-        )
-        if stars != inspection.stars:
-            before = inspection.stars
-            reason = f"市总工会抽查认定：{score} 分（县级考评 {entry.county_score} 分）"
-            inspection.override_stars = inspection.stars = stars
-            inspection.override_reason = reason
+        before = {"score": entry.county_score, "stars": entry.county_stars}
+        changed = star_level(score) != Stars(inspection.stars_by_score or inspection.stars or 1)
+        if changed:
+            reason = f"市总工会抽查：{format_score(score)} 分（县级考评 {format_score(entry.county_score or 0)} 分）"
+            for row in rows:
+                if row.assessed_score != row.city_score:
+                    audit.record(
+                        self.session,
+                        self.actor,
+                        "assessed_score",
+                        "inspection",
+                        inspection.id,
+                        before={"item": row.item_no, "score": row.assessed_score},
+                        after={"item": row.item_no, "score": row.city_score},
+                        reason="市总工会抽查",
+                    )
+                    row.assessed_score = row.city_score
+            self.session.flush()
+            results.rate(self.session, inspection, self.config, self.now)
+            inspection.override_stars = inspection.override_reason = None
+            self.session.flush()
+            results.confirm(
+                self.session,
+                inspection.campaign,
+                self.config,
+                adjustable={inspection.id},
+                only={inspection.id},
+            )
+            if state.is_published:
+                results.open_publication(
+                    self.session,
+                    inspection,
+                    self.now,
+                    inspection.publication_days or results.DEFAULT_PUBLICATION_DAYS,
+                    self.actor,
+                    note="经市总工会抽查重新评定，",
+                )
             audit.record(
                 self.session,
                 self.actor,
                 "sample_stars_changed",
                 "inspection",
                 inspection.id,
-                before={"stars": before},
-                after={"stars": stars},
+                before={"stars": entry.county_stars},
+                after={"stars": inspection.stars, "score": score},
                 reason=reason,
             )
+        entry.city_stars = inspection.stars if changed else int(star_level(score))
+        audit.record(
+            self.session,
+            self.actor,
+            "sample_check",
+            "inspection",
+            inspection.id,
+            before=before,
+            after={"score": score, "stars": entry.city_stars},
+        )
 
     # ------------------------------------------------------------ democratic evaluation
 
@@ -433,8 +504,10 @@ class Applier:
             raise Refused("您已参加过这次民主测评，每人限投一次。")
         if where.status == "closed":
             raise Refused("这次民主测评已经结束，您的答卷未能提交。")
-        if where.status in ("not_eligible", "full"):
-            raise Refused("您不在这次民主测评的参加人员范围内，或开放名额已满。")
+        if where.status == "full":
+            raise Refused("这次民主测评的开放名额已满，您的答卷未能提交，感谢关注。")
+        if where.status == "not_eligible":
+            raise Refused("您不在这次民主测评的参加人员范围内。如有疑问请联系上级工会。")
         return evaluation, where.voter, where.bound
 
     def _valid_answers(self, evaluation: Evaluation, answers: tuple[int, ...], complete: bool) -> None:
@@ -508,15 +581,15 @@ class Applier:
         )
         if exists is not None:
             raise Refused("您已对本轮公示结果提出过异议。")
-        self.session.add(
-            Objection(
-                inspection_id=inspection.id,
-                publication_round=inspection.publication_round,
-                account_id=self.account.id,
-                text=text,
-                created_at=self.now,
-            )
+        objection = Objection(
+            inspection_id=inspection.id,
+            publication_round=inspection.publication_round,
+            account_id=self.account.id,
+            text=text,
+            created_at=self.now,
         )
+        self.session.add(objection)
+        self.session.flush()
         if inspection.state == S.PUBLISHED:
             self._move(inspection, S.OBJECTED, reason="异议")
             # 10 日内: the re-review is due by the end of the tenth day (Asia/Shanghai) after the objection.
@@ -529,9 +602,107 @@ class Applier:
                 self.session,
                 account_id,
                 "objection_filed",
-                f"objection:{inspection.id}:{inspection.publication_round}:{account_id}",
-                f"{org.name}（{org.code}）的年检公示结果收到异议，请在 {due} 前发送“复查 {org.code}”"
-                "完成复查评定。",
+                f"objection:{objection.id}:{account_id}",
+                f"{org.name}（{org.code}）的年检公示结果收到异议：“{text}”\n"
+                f"请在 {due} 前发送“复查 {org.code}”完成复查评定。",
                 self.now,
                 due,
             )
+
+    # ------------------------------------------------------------ the evaluator's decisions on an evaluation
+
+    def _evaluation_of(self, inspection: Inspection) -> Evaluation | None:
+        return self.session.scalar(
+            select(Evaluation).where(Evaluation.inspection_id == inspection.id).with_for_update()
+        )
+
+    def _end_evaluation(self, inspection_id: int, reason: str, waive: bool) -> None:
+        inspection = self._as_evaluator(inspection_id, (S.SELF_SUBMITTED, S.REVIEWING))
+        evaluation = self._evaluation_of(inspection)
+        if evaluation is None:
+            raise Refused(f"“{inspection.organisation.name}”没有开展民主测评。")
+        if not reason.strip():
+            raise Refused("请写明原因，如：结束测评 参加人员已全部作答。")
+        if evaluation.waived_at is not None:
+            raise Refused("这次民主测评已免除。")
+        if waive:
+            evaluation.waived_at, evaluation.waived_reason = self.now, reason.strip()
+        elif evaluations.is_open(evaluation, self.now):
+            evaluation.closes_at, evaluation.closed_reason = self.now, reason.strip()
+        else:
+            raise Refused("这次民主测评已经结束。")
+        audit.record(
+            self.session,
+            self.actor,
+            "waive_evaluation" if waive else "close_evaluation",
+            "inspection",
+            inspection.id,
+            after={"evaluation": evaluation.code},
+            reason=reason.strip(),
+        )
+
+    def _paper(self, command: SavePaperTally) -> None:
+        inspection = self._as_evaluator(command.inspection_id, (S.SELF_SUBMITTED, S.REVIEWING))
+        evaluation = self._evaluation_of(inspection)
+        if evaluation is None:
+            raise Refused(f"“{inspection.organisation.name}”没有开展民主测评，无法录入纸质测评表。")
+        expected = len(get_rubric(inspection.rubric_key).dimensions) + 2
+        valid = (
+            0 < command.returned <= command.distributed
+            and len(command.counts) == expected
+            and all(min(row) >= 0 and sum(row) <= command.returned for row in command.counts)
+        )
+        if not valid:
+            raise Refused("纸质测评表的份数不一致，未能保存，请重新录入。")
+        before = {"distributed": evaluation.paper_distributed, "returned": evaluation.paper_returned}
+        evaluation.paper_distributed, evaluation.paper_returned = command.distributed, command.returned
+        evaluation.paper_counts = [list(row) for row in command.counts]
+        audit.record(
+            self.session,
+            self.actor,
+            "paper_ballots",
+            "inspection",
+            inspection.id,
+            before=before,
+            after={"distributed": command.distributed, "returned": command.returned},
+        )
+
+    def _record(self, inspection_id: int, methods: tuple[str, ...] | None, opinion: str | None) -> None:
+        inspection = self._as_evaluator(
+            inspection_id, (S.SELF_SUBMITTED, S.REVIEWING, S.OBJECTED, S.RE_REVIEWING)
+        )
+        if inspection.state == S.SELF_SUBMITTED:
+            self._move(inspection, S.REVIEWING)
+            inspection.assessor_account_id = self.account.id
+        before = {"methods": inspection.assessment_methods, "opinion": inspection.assessment_opinion}
+        if methods is not None:
+            inspection.assessment_methods = list(methods)
+        if opinion is not None:
+            inspection.assessment_opinion = opinion
+        audit.record(
+            self.session,
+            self.actor,
+            "assessment_record",
+            "inspection",
+            inspection.id,
+            before=before,
+            after={"methods": inspection.assessment_methods, "opinion": inspection.assessment_opinion},
+        )
+
+    # ------------------------------------------------------------ remediation (补课)
+
+    def _report_remediation(self, inspection_id: int, text: str) -> None:
+        inspection = self._as_chair(inspection_id)
+        try:
+            remediation.report_done(self.session, inspection, text, self.actor, self.now)
+        except ValueError as error:
+            raise Refused(str(error)) from error
+
+    def _check_remediation(self, inspection_id: int, passed: bool, text: str) -> None:
+        inspection = self._locked(inspection_id)
+        if not is_evaluator_of(self.session, self.account, inspection.organisation):
+            raise Refused("只有上级工会考评员可以验收补课。")
+        try:
+            remediation.check(self.session, inspection, passed, text, self.account.id, self.actor, self.now)
+        except ValueError as error:
+            raise Refused(str(error)) from error

@@ -21,6 +21,7 @@ DEFAULT_OFFSETS: dict[str, tuple[int, ...]] = {
     "report": (14, 7, 3, 1),
     "re_review": (3, 1),
     "coverage": (30, 14, 7),
+    "remediation": (14, 3),
 }
 
 
@@ -57,6 +58,10 @@ class Config:
     democratic_weight: Decimal = Decimal(0)
     quota_percent: int = 20
     quota_scope: str = "city"
+    #: 会员人数少的，全部参加: at most this many members, every member is in the electorate.
+    evaluation_all_members_max: int = 25
+    #: Days from a below-standard result's finalisation to its remediation's due date (补课).
+    remediation_days: int = 90
     wechat_app_secret: str = ""
     wechat_api_base_url: str = DEFAULT_API_BASE_URL
     #: Template id per notice kind ("" = the default for every kind).
@@ -113,6 +118,8 @@ class Config:
             democratic_weight=_decimal(env, "DEMOCRATIC_WEIGHT", "0", 0, 1),
             quota_percent=int(_decimal(env, "FIVE_STAR_QUOTA_PERCENT", "20", 0, 100)),
             quota_scope=_choice(env, "FIVE_STAR_QUOTA_SCOPE", "city", ("city", "county")),
+            evaluation_all_members_max=int(_decimal(env, "EVALUATION_ALL_MEMBERS_MAX", "25", 0, 100000)),
+            remediation_days=int(_decimal(env, "REMEDIATION_DAYS", "90", 1, 3650)),
             wechat_app_secret=env.get("WECHAT_APP_SECRET", ""),
             wechat_api_base_url=_base_url(env.get("WECHAT_API_BASE_URL") or DEFAULT_API_BASE_URL),
             templates=_templates(env),

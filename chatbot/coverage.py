@@ -1,4 +1,9 @@
-"""Coverage (覆盖率): how far each county/zone federation and the city-direct unions have come."""
+"""Coverage (覆盖率): how far each county/zone federation and the city-direct unions have come.
+
+Two shares: this year's (rated in this campaign) and the cumulative one the plan's target speaks of
+("力争 3 年内对基层工会的星级评定率达 100%"): unions rated at least once in any campaign up to this
+year. The yearly target (2023 30 %, 2024 70 %, then 100 %) is compared with the cumulative share.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chatbot.deadlines import coverage_target
-from chatbot.lifecycle import InspectionState
-from chatbot.models import Campaign, Inspection, Organisation
+from chatbot.hierarchy import CITY_DIRECT, OrgTree, load_tree
+from chatbot.lifecycle import RATED, InspectionState, values
+from chatbot.models import Campaign, Inspection, Organisation, Remediation
 
 S = InspectionState
-SUBMITTED = {S.SELF_SUBMITTED, S.REVIEWING, S.RATED, S.PUBLISHED, S.OBJECTED, S.RE_REVIEWING, S.FINAL}
-ASSESSED = {S.REVIEWING, S.RATED, S.PUBLISHED, S.OBJECTED, S.RE_REVIEWING, S.FINAL}
-RATED = {S.RATED, S.PUBLISHED, S.OBJECTED, S.RE_REVIEWING, S.FINAL}
-PUBLISHED = {S.PUBLISHED, S.OBJECTED, S.RE_REVIEWING, S.FINAL}
-CITY_DIRECT = "市直基层工会"
+__all__ = ["CITY_DIRECT", "CoverageRow", "coverage", "follow_ups", "target_of"]
 
 
 @dataclass(frozen=True)
@@ -35,17 +37,26 @@ class CoverageRow:
     published: int
     final: int
     target: Decimal
+    ever_rated: int = 0  # rated at least once, in this or an earlier campaign
+    remediation_open: int = 0  # 补课 not yet passed
 
     @property
     def share(self) -> Decimal:
-        """The share of unions rated this year (年检覆盖率)."""
-        return (
-            Decimal(0) if self.unions == 0 else (Decimal(self.rated) / self.unions).quantize(Decimal("0.001"))
-        )
+        """The share of unions rated this year."""
+        return _share(self.rated, self.unions)
+
+    @property
+    def cumulative_share(self) -> Decimal:
+        """The share of unions rated at least once since the first campaign (年检覆盖率, cumulative)."""
+        return _share(self.ever_rated, self.unions)
 
     @property
     def on_target(self) -> bool:
-        return self.share >= self.target
+        return self.cumulative_share >= self.target
+
+
+def _share(part: int, whole: int) -> Decimal:
+    return Decimal(0) if whole == 0 else (Decimal(part) / whole).quantize(Decimal("0.001"))
 
 
 def target_of(campaign: Campaign) -> Decimal:
@@ -54,62 +65,50 @@ def target_of(campaign: Campaign) -> Decimal:
     return Decimal(str(coverage_target(campaign.year)))
 
 
-def groups(session: Session) -> list[tuple[str, str, list[int]]]:
-    """(code, name, grassroots union ids) for each county/zone federation, then the city-direct unions."""
-    orgs = session.scalars(select(Organisation).order_by(Organisation.code)).all()
-    children: dict[int | None, list[Organisation]] = {}
-    for org in orgs:
-        children.setdefault(org.parent_id, []).append(org)
-
-    def unions_below(org_id: int) -> list[int]:
-        found, frontier = [], [org_id]
-        while frontier:
-            node = frontier.pop()
-            for child in children.get(node, []):
-                if child.is_grassroots:
-                    found.append(child.id)
-                frontier.append(child.id)
-        return found
-
-    result: list[tuple[str, str, list[int]]] = []
-    for root in children.get(None, []):
-        direct = []
-        for child in children.get(root.id, []):
-            if child.is_grassroots:
-                direct.append(child.id)
-            else:
-                result.append((child.code, child.name, unions_below(child.id)))
-        if direct:
-            result.append((root.code, CITY_DIRECT, direct))
-    return result
-
-
-def coverage(session: Session, campaign: Campaign) -> list[CoverageRow]:
+def coverage(session: Session, campaign: Campaign, tree: OrgTree | None = None) -> list[CoverageRow]:
     """One row per county/zone federation and for the city-direct unions, then the total."""
+    tree = tree or load_tree(session)
     states = dict(
         session.execute(
             select(Inspection.organisation_id, Inspection.state).where(Inspection.campaign_id == campaign.id)
         ).all()
     )
+    ever = set(
+        session.scalars(
+            select(Inspection.organisation_id)
+            .join(Campaign, Inspection.campaign_id == Campaign.id)
+            .where(Campaign.year <= campaign.year, Inspection.state.in_(values(RATED)))
+            .distinct()
+        )
+    )
+    remediating = set(
+        session.scalars(
+            select(Inspection.organisation_id)
+            .join(Remediation, Remediation.inspection_id == Inspection.id)
+            .where(Remediation.status != "passed")
+        )
+    )
     target = target_of(campaign)
     rows = []
-    for code, name, unions in groups(session):
+    for group in tree.groups():
         count: Counter[str] = Counter()
-        for union in unions:
+        for union in group.unions:
+            count["ever_rated"] += union in ever
+            count["remediation_open"] += union in remediating
             if union not in states:
                 continue
             state = InspectionState(states[union])
             count["in_scope"] += 1
-            count["submitted"] += state in SUBMITTED
-            count["assessed"] += state in ASSESSED
-            count["rated"] += state in RATED
-            count["published"] += state in PUBLISHED
+            count["submitted"] += state.is_submitted
+            count["assessed"] += state.is_assessed
+            count["rated"] += state.is_rated
+            count["published"] += state.is_published
             count["final"] += state == S.FINAL
         rows.append(
             CoverageRow(
-                code,
-                name,
-                len(unions),
+                group.code,
+                group.name,
+                len(group.unions),
                 count["in_scope"],
                 count["submitted"],
                 count["assessed"],
@@ -117,16 +116,18 @@ def coverage(session: Session, campaign: Campaign) -> list[CoverageRow]:
                 count["published"],
                 count["final"],
                 target,
+                count["ever_rated"],
+                count["remediation_open"],
             )
         )
+    fields = ("unions", "in_scope", "submitted", "assessed", "rated", "published", "final")
     total = CoverageRow(
         "",
         "合计",
-        *(
-            sum(getattr(r, f) for r in rows)
-            for f in ("unions", "in_scope", "submitted", "assessed", "rated", "published", "final")
-        ),
+        *(sum(getattr(r, f) for r in rows) for f in fields),
         target,
+        sum(r.ever_rated for r in rows),
+        sum(r.remediation_open for r in rows),
     )
     return [*rows, total]
 
@@ -140,13 +141,13 @@ def follow_ups(session: Session, campaign: Campaign) -> list[tuple[str, str, int
         select(Organisation.code, Organisation.name, Campaign.year, Inspection.stars, Organisation.id)
         .join(Inspection, Inspection.organisation_id == Organisation.id)
         .join(Campaign, Inspection.campaign_id == Campaign.id)
-        .where(Campaign.year < campaign.year, Inspection.state.in_([s.value for s in RATED]))
+        .where(Campaign.year < campaign.year, Inspection.state.in_(values(RATED)))
         .order_by(Organisation.code, Campaign.year.desc())
     ).all()
     rated_now = set(
         session.scalars(
             select(Inspection.organisation_id).where(
-                Inspection.campaign_id == campaign.id, Inspection.state.in_([s.value for s in RATED])
+                Inspection.campaign_id == campaign.id, Inspection.state.in_(values(RATED))
             )
         )
     )

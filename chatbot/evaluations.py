@@ -1,21 +1,33 @@
-"""The democratic evaluation (民主测评): codes, eligibility, anonymous ballots and their figures."""
+"""The democratic evaluation (民主测评): the electorate, eligibility, anonymous ballots and their figures.
+
+The electorate is explicit per evaluation ("参加测评人员一般应为上一级工会组织的委员、工会代表和一线服务对象
+等，会员人数少的，全部参加"): the invited participants (the union's bound members, and the parent union's
+bound members — its committee members and representatives), never the union's own assessors (the
+parent's evaluators and admins, and whoever assesses it), plus the open places for front-line people who
+arrive with the code. Where the union has at most ``EVALUATION_ALL_MEMBERS_MAX`` members, all of them
+take part: the turnout counts every member on the roll, bound or not. Paper forms entered by the
+evaluator add counts, never identities.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from chatbot.models import (
     Account,
     Ballot,
     BallotDraft,
+    Campaign,
     Evaluation,
+    EvaluationParticipant,
     EvaluationVoter,
     Inspection,
     Organisation,
@@ -27,6 +39,9 @@ from dialogs.context import DemocraticFigures
 #: Points of each answer in the 100-point democratic score (满意 100, 基本满意 60, 不满意 0).
 ANSWER_POINTS: dict[int, int] = {1: 100, 2: 60, 3: 0}
 OVERALL_FROM_END = 2  # the overall question is second to last among the rated answers
+#: Roles of the parent union that assess the union and are never in its electorate.
+ASSESSOR_ROLES = ("evaluator", "admin")
+MEMBER, COMMITTEE = "member", "committee"
 
 
 def voter_hash(secret: str, evaluation_id: int, openid: str) -> str:
@@ -35,14 +50,105 @@ def voter_hash(secret: str, evaluation_id: int, openid: str) -> str:
     return hmac.new(secret.encode(), f"{evaluation_id}:{openid}".encode(), hashlib.sha256).hexdigest()
 
 
-def eligible_accounts(session: Session, inspection: Inspection) -> set[int]:
-    """Accounts bound as members of the organisation, and accounts bound to its parent union."""
-    org: Organisation = inspection.organisation
-    members = select(RoleBinding.account_id).where(
-        RoleBinding.organisation_id == org.id, RoleBinding.role == "member"
+def is_open(evaluation: Evaluation, now: datetime) -> bool:
+    return evaluation.waived_at is None and as_utc(evaluation.closes_at) > now
+
+
+def _assessors(inspection: Inspection):
+    """A select of the accounts that assess the union: the parent's evaluators and admins, and the
+    account that took the assessment."""
+    parent_roles = select(RoleBinding.account_id).where(
+        RoleBinding.organisation_id == inspection.organisation.parent_id,
+        RoleBinding.role.in_(ASSESSOR_ROLES),
     )
-    parents = select(RoleBinding.account_id).where(RoleBinding.organisation_id == org.parent_id)
-    return set(session.scalars(members)) | set(session.scalars(parents))
+    if inspection.assessor_account_id is None:
+        return parent_roles
+    return parent_roles.union(select(Account.id).where(Account.id == inspection.assessor_account_id))
+
+
+def candidates(session: Session, inspection: Inspection) -> list[tuple[int, str]]:
+    """(account, source) of everyone to invite now: the union's bound members and the parent union's
+    bound members, assessors left out; each account once, the union's own members first."""
+    org = inspection.organisation
+    rows = session.execute(
+        select(RoleBinding.account_id, RoleBinding.organisation_id)
+        .where(
+            RoleBinding.role == "member",
+            RoleBinding.organisation_id.in_([i for i in (org.id, org.parent_id) if i is not None]),
+            RoleBinding.account_id.not_in(_assessors(inspection)),
+        )
+        .order_by(RoleBinding.id)
+    ).all()
+    found: dict[int, str] = {}
+    for account_id, org_id in rows:
+        source = MEMBER if org_id == org.id else COMMITTEE
+        if found.get(account_id) != MEMBER:
+            found[account_id] = source
+    return list(found.items())
+
+
+def invite(
+    session: Session, evaluation: Evaluation, people: Sequence[tuple[int, str]], now: datetime
+) -> list[int]:
+    """Add participants not yet invited; returns the accounts added."""
+    known = set(
+        session.scalars(
+            select(EvaluationParticipant.account_id).where(
+                EvaluationParticipant.evaluation_id == evaluation.id
+            )
+        )
+    )
+    added = []
+    for account_id, source in people:
+        if account_id in known:
+            continue
+        session.add(
+            EvaluationParticipant(
+                evaluation_id=evaluation.id, account_id=account_id, source=source, added_at=now
+            )
+        )
+        known.add(account_id)
+        added.append(account_id)
+    session.flush()
+    return added
+
+
+def participants(session: Session, evaluation: Evaluation) -> dict[int, str]:
+    """The electorate's bound people now: invited, minus anyone who has since become an assessor."""
+    rows = session.execute(
+        select(EvaluationParticipant.account_id, EvaluationParticipant.source).where(
+            EvaluationParticipant.evaluation_id == evaluation.id,
+            EvaluationParticipant.account_id.not_in(_assessors(evaluation.inspection)),
+        )
+    ).all()
+    return dict(rows)
+
+
+def join_open(session: Session, account: Account, org: Organisation, now: datetime) -> list[Evaluation]:
+    """A member who binds while evaluations are open joins their electorate: their own union's, and
+    the unions directly below the organisation (as a member of the parent union)."""
+    found = session.scalars(
+        select(Evaluation)
+        .join(Inspection, Evaluation.inspection_id == Inspection.id)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .join(Campaign, Inspection.campaign_id == Campaign.id)
+        .where(
+            Campaign.closed_at.is_(None),
+            Evaluation.waived_at.is_(None),
+            Evaluation.closes_at > now,
+            or_(Organisation.id == org.id, Organisation.parent_id == org.id),
+        )
+        .order_by(Evaluation.id)
+    ).all()
+    joined = []
+    for evaluation in found:
+        inspection = evaluation.inspection
+        if account.id in set(session.scalars(_assessors(inspection))):
+            continue
+        source = MEMBER if inspection.organisation_id == org.id else COMMITTEE
+        if invite(session, evaluation, [(account.id, source)], now):
+            joined.append(evaluation)
+    return joined
 
 
 @dataclass(frozen=True)
@@ -51,7 +157,7 @@ class Standing:
 
     status: str  # open | voted | closed | not_eligible | full
     voter: str
-    bound: bool
+    bound: bool  # an invited participant (not on an open place)
     draft: tuple[int, ...] = ()
 
 
@@ -59,19 +165,31 @@ def standing(
     session: Session, evaluation: Evaluation, account: Account, secret: str, now: datetime
 ) -> Standing:
     voter = voter_hash(secret, evaluation.id, account.openid)
-    bound = account.id in eligible_accounts(session, evaluation.inspection)
+    bound = account.id in participants(session, evaluation)
     if session.get(EvaluationVoter, (evaluation.id, voter)) is not None:
         return Standing("voted", voter, bound)
-    if as_utc(evaluation.closes_at) <= now:
+    if not is_open(evaluation, now):
         return Standing("closed", voter, bound)
+    if not bound and account.id in set(session.scalars(_assessors(evaluation.inspection))):
+        return Standing("not_eligible", voter, bound)  # the union's assessors never vote
     draft = session.get(BallotDraft, (evaluation.id, voter))
     answers = tuple(draft.answers) if draft else ()
     if not bound:
         if evaluation.open_slots == 0:
-            return Standing("not_eligible", voter, bound)
+            return Standing("not_eligible", voter, bound, answers)
         if evaluation.open_used >= evaluation.open_slots:
-            return Standing("full", voter, bound)
+            return Standing("full", voter, bound, answers)
     return Standing("open", voter, bound, answers)
+
+
+def invited_count(session: Session, evaluation: Evaluation) -> int:
+    """The turnout's denominator: the bound participants (all the union's members where all take
+    part), the open places, and the paper forms handed out."""
+    sources = list(participants(session, evaluation).values())
+    members = sources.count(MEMBER)
+    if evaluation.all_members is not None:
+        members = max(members, evaluation.all_members)
+    return members + sources.count(COMMITTEE) + evaluation.open_slots + evaluation.paper_distributed
 
 
 def figures(session: Session, inspection: Inspection, now: datetime) -> DemocraticFigures | None:
@@ -80,18 +198,35 @@ def figures(session: Session, inspection: Inspection, now: datetime) -> Democrat
     if evaluation is None:
         return None
     answers = list(session.scalars(select(Ballot.answers).where(Ballot.evaluation_id == evaluation.id)))
-    invited = len(eligible_accounts(session, inspection)) + evaluation.open_slots
     satisfied = sum(1 for ballot in answers if ballot[-OVERALL_FROM_END] in (1, 2))
-    points = [ANSWER_POINTS[a] for ballot in answers for a in ballot]
-    score = (
-        (Decimal(sum(points)) / len(points)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-        if points
-        else None
-    )
+    points = sum(ANSWER_POINTS[a] for ballot in answers for a in ballot)
+    counted = sum(len(ballot) for ballot in answers)
+    paper = evaluation.paper_counts or []
+    for good, fair, poor in paper:
+        points += ANSWER_POINTS[1] * good + ANSWER_POINTS[2] * fair
+        counted += good + fair + poor
+    if len(paper) >= OVERALL_FROM_END:
+        good, fair, _poor = paper[-OVERALL_FROM_END]
+        satisfied += good + fair
+    score = (Decimal(points) / counted).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if counted else None
     return DemocraticFigures(
-        ballots=len(answers),
-        invited=invited,
+        ballots=len(answers) + evaluation.paper_returned,
+        invited=invited_count(session, evaluation),
         satisfied=satisfied,
         score=score,
-        closed=as_utc(evaluation.closes_at) <= now,
+        closed=not is_open(evaluation, now),
+        paper=evaluation.paper_returned,
+        waived_reason=(evaluation.waived_reason or "免除") if evaluation.waived_at is not None else "",
+        closed_reason=evaluation.closed_reason or "",
+    )
+
+
+def voted_count(session: Session, evaluation: Evaluation) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(EvaluationVoter)
+            .where(EvaluationVoter.evaluation_id == evaluation.id)
+        )
+        or 0
     )

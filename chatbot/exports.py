@@ -33,7 +33,8 @@ HEADER_ROW = 4
 RESULT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("code", "单位编号"), ("name", "单位名称"), ("rubric", "考评标准"), ("state", "状态"), ("self_score", "自评得分"),
     ("assessed_score", "考评得分"), ("democratic_score", "民主测评得分"), ("turnout", "测评参与率"),
-    ("stars", "星级"), ("marks", "标记"),
+    ("stars", "星级"), ("marks", "标记"), ("no_funding_support", "取消经费支持"), ("no_hardship_aid", "取消职工帮扶"),
+    ("no_award_eligibility", "取消评先选优"), ("remediation", "补课"),
 )  # fmt: skip
 
 
@@ -88,11 +89,11 @@ def score_sheet(session: Session, inspection: Inspection, now: datetime, path: P
         for item in items:
             _cell(sheet, row, 1, dimension)
             _cell(sheet, row, 2, item.no)
-            _cell(sheet, row, 3, item.text, align=WRAP_LEFT)
+            _cell(sheet, row, 3, item.shown_text, align=WRAP_LEFT)
             _cell(sheet, row, 4, item.points)
             _cell(sheet, row, 5, _number(own.get(item.no)))
             _cell(sheet, row, 6, _number(assessed.get(item.no)))
-            sheet.row_dimensions[row].height = row_height(item.text, WIDTHS[2])
+            sheet.row_dimensions[row].height = row_height(item.shown_text, WIDTHS[2])
             row += 1
         sheet.merge_cells(start_row=first, start_column=1, end_row=row - 1, end_column=1)
     own_total, assessed_total = raw_total(own.values()), raw_total(assessed.values())
@@ -114,9 +115,20 @@ def score_sheet(session: Session, inspection: Inspection, now: datetime, path: P
             else ""
         ),
         _democratic_line(session, inspection, now),
+        "考评方式：" + ("、".join(inspection.assessment_methods or ()) or "未记录"),
+        f"考评意见：{inspection.assessment_opinion or '未填写'}",
     ]
     if inspection.below_standard:
-        summary.append("低于建设标准：须补课，并取消经费支持、职工帮扶、评先选优指标。")
+        lost = [
+            name
+            for name, flag in (
+                ("经费支持", inspection.no_funding_support),
+                ("职工帮扶", inspection.no_hardship_aid),
+                ("评先选优", inspection.no_award_eligibility),
+            )
+            if flag
+        ]
+        summary.append(f"低于建设标准：须补课，并取消{'、'.join(lost)}指标。")
     summary += [
         "",
         "自评单位（盖章）：　　　　　　　　工会主席（签字）：　　　　　　　　日期：　　年　　月　　日",
@@ -125,7 +137,7 @@ def score_sheet(session: Session, inspection: Inspection, now: datetime, path: P
     for line in summary:
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
         _cell(sheet, row, 1, line, align=WRAP_LEFT, border=False)
-        sheet.row_dimensions[row].height = 22
+        sheet.row_dimensions[row].height = max(22.0, row_height(line, sum(WIDTHS)))
         row += 1
     for column, width in enumerate(WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
@@ -145,6 +157,8 @@ def _democratic_line(session: Session, inspection: Inspection, now: datetime) ->
     result = figures(session, inspection, now)
     if result is None:
         return "民主测评：未开展"
+    if result.waived:
+        return f"民主测评：已免除，不计入结果（{result.waived_reason}）"
     turnout = f"{format_score(result.turnout)}%" if result.turnout is not None else "—"
     satisfaction = f"{format_score(result.satisfaction)}%" if result.satisfaction is not None else "—"
     score = format_score(result.score) if result.score is not None else "—"

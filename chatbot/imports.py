@@ -82,6 +82,17 @@ def _refuse(path: Path, errors: list[str]) -> None:
     raise AdminError(f"{path.name}: nothing imported, {len(errors)} bad row(s):\n" + "\n".join(shown) + more)
 
 
+def read_codes(path: Path) -> tuple[str, ...]:
+    """Organisation codes from a list: a text file with one code per line, or a CSV/XLSX whose header
+    has a ``code`` column."""
+    if path.suffix.lower() in (".csv", ".xlsx"):
+        return tuple(
+            values["code"] for _line, values in read_table(path, ("code",), ("code",)) if values["code"]
+        )
+    lines = path.read_bytes().decode("utf-8-sig").splitlines()
+    return tuple(code for code in (line.strip() for line in lines) if code and not code.startswith("#"))
+
+
 # ---------------------------------------------------------------- organisations
 
 
@@ -145,10 +156,6 @@ def import_orgs(
             parent = in_file.get(row.parent)
             if parent is None and row.parent not in known:
                 errors.append(f"line {line}: parent {row.parent} does not exist")
-            elif (parent is not None and parent.rubric) or (parent is None and known[row.parent][1]):
-                errors.append(
-                    f"line {line}: parent {row.parent} is a grassroots union; a parent must be a federation"
-                )
         elif row.rubric:
             errors.append(f"line {line}: a grassroots union needs a parent (its evaluator)")
     cyclic = _levels(rows, known)
@@ -156,6 +163,8 @@ def import_orgs(
     if errors:
         _refuse(path, errors)
     campaign = open_campaign(session)
+    if campaign is not None and campaign.scoped:
+        campaign = None  # a campaign narrowed to a list: new unions do not join it
     done = 0
     for level in _levels(rows, known, collect=True):
         for start in range(0, len(level), CHUNK):

@@ -27,7 +27,27 @@ class InspectionState(StrEnum):
     @property
     def self_check_editable(self) -> bool:
         """The chair may still change self scores (自评得分)."""
-        return self in (InspectionState.NOT_STARTED, InspectionState.SELF_CHECKING, InspectionState.RETURNED)
+        return self in NOT_SUBMITTED
+
+    @property
+    def is_submitted(self) -> bool:
+        """The self-check is in the parent union's hands (or beyond)."""
+        return self not in NOT_SUBMITTED
+
+    @property
+    def is_assessed(self) -> bool:
+        """The parent union has started (or finished) its assessment."""
+        return self in ASSESSED
+
+    @property
+    def is_rated(self) -> bool:
+        """The inspection has a result (score and stars)."""
+        return self in RATED
+
+    @property
+    def is_published(self) -> bool:
+        """The result is or was published (公示)."""
+        return self in PUBLISHED
 
 
 STATE_LABELS: dict[InspectionState, str] = {
@@ -44,6 +64,20 @@ STATE_LABELS: dict[InspectionState, str] = {
 }
 
 S = InspectionState
+#: The groups of states, defined once; ``values`` turns one into the strings stored in the database.
+NOT_SUBMITTED: frozenset[InspectionState] = frozenset({S.NOT_STARTED, S.SELF_CHECKING, S.RETURNED})
+RATED: frozenset[InspectionState] = frozenset({S.RATED, S.PUBLISHED, S.OBJECTED, S.RE_REVIEWING, S.FINAL})
+PUBLISHED: frozenset[InspectionState] = frozenset({S.PUBLISHED, S.OBJECTED, S.RE_REVIEWING, S.FINAL})
+ASSESSED: frozenset[InspectionState] = RATED | {S.REVIEWING}
+#: Published results whose stars are out in public: the quota keeps them as they are.
+FIXED: frozenset[InspectionState] = frozenset({S.PUBLISHED, S.OBJECTED, S.FINAL})
+
+
+def values(states: frozenset[InspectionState] | tuple[InspectionState, ...]) -> list[str]:
+    """The stored strings of a group of states, sorted, for SQL ``IN``."""
+    return sorted(state.value for state in states)
+
+
 TRANSITIONS: frozenset[tuple[InspectionState, InspectionState]] = frozenset(
     {
         (S.NOT_STARTED, S.SELF_CHECKING),
@@ -58,6 +92,9 @@ TRANSITIONS: frozenset[tuple[InspectionState, InspectionState]] = frozenset(
         (S.PUBLISHED, S.FINAL),
         (S.OBJECTED, S.RE_REVIEWING),
         (S.RE_REVIEWING, S.PUBLISHED),
+        # The city's re-check (抽查) changed the stars of a published or final result: a new round.
+        (S.PUBLISHED, S.PUBLISHED),
+        (S.FINAL, S.PUBLISHED),
     }
 )
 

@@ -8,10 +8,11 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from chatbot import results
+from chatbot import remediation, results
+from chatbot.config import Config
 from chatbot.evaluations import figures
 from chatbot.lifecycle import InspectionState
-from chatbot.models import Campaign, Inspection, Organisation
+from chatbot.models import Campaign, Inspection, Organisation, Remediation
 from chatbot.views import descendants, item_scores
 from rubrics import get_rubric
 from rubrics.scoring import Stars, format_score, percent_score, raw_total
@@ -25,8 +26,8 @@ def scope_ids(session: Session, code: str) -> set[int]:
     return descendants(session, root.id)
 
 
-def _marks(inspection: Inspection) -> str:
-    marks = []
+def _marks(inspection: Inspection, provisional: bool) -> str:
+    marks = ["provisional"] if provisional else []
     if inspection.quota_capped:
         marks.append("capped")
     if inspection.quota_flagged:
@@ -38,8 +39,19 @@ def _marks(inspection: Inspection) -> str:
     return " ".join(marks)
 
 
-def result_rows(session: Session, campaign: Campaign, scope: set[int] | None = None) -> list[dict[str, str]]:
+def result_rows(
+    session: Session, campaign: Campaign, config: Config, scope: set[int] | None = None
+) -> list[dict[str, str]]:
     """One row per inspection (within ``scope``, organisation ids), as `nianjian results` shows it."""
+    provisional = results.provisional_ids(session, campaign, config)
+    remediations = {
+        row.inspection_id: row.status
+        for row in session.scalars(
+            select(Remediation)
+            .join(Inspection, Remediation.inspection_id == Inspection.id)
+            .where(Inspection.campaign_id == campaign.id)
+        )
+    }
     query = (
         select(Inspection)
         .options(joinedload(Inspection.organisation))
@@ -53,7 +65,8 @@ def result_rows(session: Session, campaign: Campaign, scope: set[int] | None = N
         rubric = get_rubric(inspection.rubric_key)
         own, assessed = item_scores(session, inspection.id)
         democratic = figures(session, inspection, now)
-        rated = inspection.stars is not None and inspection.state in [s.value for s in results.RATED]
+        rated = inspection.stars is not None and InspectionState(inspection.state).is_rated
+        status = remediations.get(inspection.id)
         rows.append(
             {
                 "id": str(inspection.id),
@@ -70,7 +83,11 @@ def result_rows(session: Session, campaign: Campaign, scope: set[int] | None = N
                 if democratic and democratic.turnout is not None
                 else "",
                 "stars": Stars(inspection.stars).label if rated and inspection.stars else "",
-                "marks": _marks(inspection) if rated else "",
+                "marks": _marks(inspection, inspection.id in provisional) if rated else "",
+                "no_funding_support": "是" if rated and inspection.no_funding_support else "",
+                "no_hardship_aid": "是" if rated and inspection.no_hardship_aid else "",
+                "no_award_eligibility": "是" if rated and inspection.no_award_eligibility else "",
+                "remediation": remediation.STATUS_LABELS.get(status, "") if status else "",
             }
         )
     return rows

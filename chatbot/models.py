@@ -41,9 +41,12 @@ class Base(DeclarativeBase):
 
 
 class Organisation(Base):
-    """A union in the tree: city federation → county/zone federations → grassroots unions (基层工会).
+    """A union in the tree: city federation → county/zone federations → grassroots unions (基层工会),
+    to any depth (a 乡镇 or 联合 union above village or member unions).
 
-    The parent of a grassroots union is its evaluator (上一级工会). Only grassroots unions carry a rubric.
+    The parent of an organisation is its evaluator (上一级工会), whatever its kind: a grassroots union
+    (one with a rubric, inspected itself) may be the parent of others. Only grassroots unions carry a
+    rubric.
     """
 
     __tablename__ = "organisations"
@@ -133,6 +136,10 @@ class Campaign(Base):
     report_due_day: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     #: Share of grassroots unions to be inspected this year; None: the seed's (2023 30 %, 2024 70 %, then 100 %).
     coverage_target: Mapped[Decimal | None] = mapped_column(Numeric(3, 2))
+    #: Narrowed to a list or a draw (campaign open --scope-file / --share): unions added later do not join.
+    scoped: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: How the scope was chosen, as shown to admins (a file name, or the share and seed of a draw).
+    scope_note: Mapped[str | None] = mapped_column(String(200))
 
 
 class Inspection(Base):
@@ -163,6 +170,15 @@ class Inspection(Base):
     override_stars: Mapped[int | None] = mapped_column(Integer)
     override_reason: Mapped[str | None] = mapped_column(Text)
     below_standard: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The plan's three consequences of a result below the standard (取消经费支持、职工帮扶、评先选优指标).
+    no_funding_support: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    no_hardship_aid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    no_award_eligibility: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: The reason of the last 退回, shown to the chair until the self-check is submitted again.
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    #: The assessment record (组织评定): methods used (听汇报 …) and the written opinion (考评意见).
+    assessment_methods: Mapped[list[str] | None] = mapped_column(JSON)
+    assessment_opinion: Mapped[str | None] = mapped_column(Text)
     # 公示: the publication round (1, 2 after a re-review, …) and its window.
     publication_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     publication_days: Mapped[int | None] = mapped_column(Integer)
@@ -217,8 +233,36 @@ class Evaluation(Base):
     closes_at: Mapped[datetime]
     open_slots: Mapped[int] = mapped_column(Integer, default=0)
     open_used: Mapped[int] = mapped_column(Integer, default=0)
+    #: 会员人数少的，全部参加: the union's member count when it was at most the configured size at opening;
+    #: every member is then in the electorate, bound or not.
+    all_members: Mapped[int | None] = mapped_column(Integer)
+    #: Closed before its date by the evaluator, with the reason (audited).
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+    #: Set aside by the evaluator (not counted in the result), with the reason (audited).
+    waived_at: Mapped[datetime | None]
+    waived_reason: Mapped[str | None] = mapped_column(Text)
+    #: Paper forms (纸质测评表) entered by the evaluator: counts only, never identities.
+    paper_distributed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    paper_returned: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Per question, [满意, 基本满意, 不满意] counts of the returned paper forms.
+    paper_counts: Mapped[list[list[int]] | None] = mapped_column(JSON)
 
     inspection: Mapped[Inspection] = relationship()
+
+
+class EvaluationParticipant(Base):
+    """One invited participant of a democratic evaluation (the explicit electorate).
+
+    Who was invited is known; how anyone voted is not (ballots carry no voter).
+    """
+
+    __tablename__ = "evaluation_participants"
+
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True, index=True)
+    #: member: a member of the union; committee: a member (委员、代表) of the parent union.
+    source: Mapped[str] = mapped_column(String(16))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class EvaluationVoter(Base):
@@ -280,6 +324,48 @@ class Sample(Base):
     seed: Mapped[int] = mapped_column(Integer)
     share: Mapped[Decimal] = mapped_column(Numeric(4, 3))
     drawn_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: 回头看: the draw also took unions rated in an earlier year and not yet this year.
+    earlier: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class QuotaConfirmation(Base):
+    """A quota scope confirmed for a campaign year: from then on its five-star quota is counted.
+
+    ``scope`` is the code of the scope's organisation: the city (one quota for the city, or its
+    city-direct unions when the quota is per county) or a county/zone federation. Confirmed when every
+    inspection of the scope is rated, or by an admin who declares the scope complete (with a reason).
+    """
+
+    __tablename__ = "quota_confirmations"
+    __table_args__ = (UniqueConstraint("campaign_id", "scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    scope: Mapped[str] = mapped_column(String(32))
+    confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    #: True when every inspection of the scope was rated; False when an admin declared it complete.
+    complete: Mapped[bool] = mapped_column(Boolean, default=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Remediation(Base):
+    """补课: a result below the standard must be remedied by a due date and re-checked by the evaluator."""
+
+    __tablename__ = "remediations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), unique=True)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_on: Mapped[date] = mapped_column(Date)
+    #: open → reported (the chair says it is done) → passed | failed (the evaluator's re-check);
+    #: failed reopens it as open.
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    reported_at: Mapped[datetime | None]
+    report_text: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime | None]
+    checker_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    check_text: Mapped[str | None] = mapped_column(Text)
 
 
 class SampledInspection(Base):

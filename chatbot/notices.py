@@ -21,6 +21,7 @@ KINDS: dict[str, str] = {
     "self_check_submitted": "下级工会自评已提交，待考评",
     "review_due": "组织评定截止提醒",
     "self_check_returned": "自评被退回修改",
+    "evaluation_open": "民主测评开始",
     "evaluation_closing": "民主测评即将结束",
     "result_published": "年检结果公示",
     "objection_filed": "年检结果收到异议，待复查",
@@ -29,6 +30,9 @@ KINDS: dict[str, str] = {
     "result_final": "年检结果已确定",
     "report_due": "年检工作情况总结上报提醒",
     "coverage_warning": "年检覆盖率预警",
+    "remediation_due": "补课截止提醒",
+    "remediation_reported": "下级工会补课完成，待验收",
+    "remediation_checked": "补课验收结果",
 }
 
 

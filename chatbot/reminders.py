@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from chatbot.config import Config
 from chatbot.coverage import coverage
 from chatbot.deadlines import due_offset, report_due
-from chatbot.evaluations import eligible_accounts, voter_hash
+from chatbot.evaluations import participants, voter_hash
 from chatbot.lifecycle import InspectionState
 from chatbot.models import (
     Account,
@@ -25,10 +25,12 @@ from chatbot.models import (
     Inspection,
     ItemScore,
     Organisation,
+    Remediation,
 )
 from chatbot.notices import accounts_with_role, enqueue
 from chatbot.timeutil import SHANGHAI, as_utc
 from rubrics import get_rubric
+from rubrics.scoring import whole_percent
 
 S = InspectionState
 NOT_SUBMITTED = (S.NOT_STARTED, S.SELF_CHECKING, S.RETURNED)
@@ -46,6 +48,7 @@ def enqueue_due(session: Session, config: Config, now: datetime) -> int:
         queued += _report(session, config, campaign, today, now)
     queued += _evaluations(session, config, today, now)
     queued += _re_reviews(session, config, today, now)
+    queued += _remediations(session, config, today, now)
     return queued
 
 
@@ -131,7 +134,9 @@ def _review(session: Session, config: Config, campaign: Campaign, today: date, n
 def _evaluations(session: Session, config: Config, today: date, now: datetime) -> int:
     """Before an evaluation closes, to the bound participants who have not voted."""
     queued = 0
-    evaluations = session.scalars(select(Evaluation).where(Evaluation.closes_at > now))
+    evaluations = session.scalars(
+        select(Evaluation).where(Evaluation.closes_at > now, Evaluation.waived_at.is_(None))
+    )
     for evaluation in evaluations:
         closes = as_utc(evaluation.closes_at).astimezone(SHANGHAI).date()
         offset = due_offset(today, closes, config.offsets["evaluation"])
@@ -144,10 +149,10 @@ def _evaluations(session: Session, config: Config, today: date, now: datetime) -
             )
         )
         text = (
-            f"“{inspection.organisation.name}”工会民主测评将于 {closes.isoformat()} 结束"
-            f"（{_days(closes, today)}），您还没有参加。发送“测评”即可匿名作答，约需 1 分钟。"
+            f"“{inspection.organisation.name}”民主测评将于 {closes.isoformat()} 结束"
+            f"（{_days(closes, today)}），您还没有参加。发送“测评 {evaluation.code}”即可匿名作答，约需 1 分钟。"
         )
-        for account_id in sorted(eligible_accounts(session, inspection)):
+        for account_id in sorted(participants(session, evaluation)):
             account = session.get(Account, account_id)
             if account is None or voter_hash(config.secret_key, evaluation.id, account.openid) in voted:
                 continue
@@ -288,8 +293,8 @@ def _coverage(session: Session, config: Config, campaign: Campaign, today: date,
         if county is None or row.unions == 0 or row.on_target:
             continue
         text = (
-            f"{county.name} {campaign.year} 年度年检已完成评定 {row.rated}/{row.unions} 个单位"
-            f"（{int(row.share * 100)}%），低于年度目标 {int(row.target * 100)}%。"
+            f"{county.name}基层工会累计已评定 {row.ever_rated}/{row.unions} 个（{whole_percent(row.cumulative_share)}%），"
+            f"低于 {campaign.year} 年度目标 {whole_percent(row.target)}%，本年度已评定 {row.rated} 个。"
             f"组织评定将于 {due.isoformat()} 截止，请加快进度。"
         )
         for account in accounts_with_role(session, county.id, ("admin",)):
@@ -301,5 +306,34 @@ def _coverage(session: Session, config: Config, campaign: Campaign, today: date,
                 text,
                 now,
                 due.isoformat(),
+            )
+    return queued
+
+
+def _remediations(session: Session, config: Config, today: date, now: datetime) -> int:
+    """Before a remediation (补课) is due, to the chairs of unions that have not reported it done."""
+    queued = 0
+    pending = session.scalars(select(Remediation).where(Remediation.status == "open"))
+    for row in pending:
+        offset = due_offset(today, row.due_on, config.offsets["remediation"])
+        if offset is None:
+            continue
+        inspection = session.get(Inspection, row.inspection_id)
+        if inspection is None:
+            continue
+        org = inspection.organisation
+        text = (
+            f"{org.name} {inspection.campaign.year} 年度年检的补课将于 {row.due_on.isoformat()} 截止"
+            f"（{_days(row.due_on, today)}）。完成后请发送“补课完成 情况说明”，上级工会将进行验收。"
+        )
+        for account in accounts_with_role(session, org.id, ("chair",)):
+            queued += enqueue(
+                session,
+                account,
+                "remediation_due",
+                f"remediation-due:{row.id}:T-{offset}:{account}",
+                text,
+                now,
+                row.due_on.isoformat(),
             )
     return queued

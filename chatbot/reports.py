@@ -23,7 +23,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from chatbot import charts
-from chatbot.coverage import CITY_DIRECT, RATED, CoverageRow, coverage, groups
+from chatbot.coverage import CoverageRow, coverage
+from chatbot.hierarchy import CITY_DIRECT, load_tree
+from chatbot.lifecycle import RATED, values
 from chatbot.models import (
     Campaign,
     Inspection,
@@ -80,7 +82,7 @@ def figures_for(
         .where(
             Inspection.campaign_id == campaign.id,
             Inspection.organisation_id.in_(list(unions)),
-            Inspection.state.in_([s.value for s in RATED]),
+            Inspection.state.in_(values(RATED)),
         )
         .order_by(Inspection.id)
     ).all()
@@ -285,10 +287,11 @@ def _section(
 
 def county_report(session: Session, campaign: Campaign, county: Organisation, path: Path) -> None:
     """The summary of one county/zone federation."""
-    rows = {r.code: r for r in coverage(session, campaign)}
-    unions = next((u for code, _name, u in groups(session) if code == county.code), None)
+    tree = load_tree(session)
+    rows = {r.code: r for r in coverage(session, campaign, tree)}
+    unions = next((list(g.unions) for g in tree.groups() if g.code == county.code), None)
     if unions is None or county.code not in rows:
-        raise ValueError(f"{county.code} is not a county or zone federation")
+        raise ValueError(f"{county.code} 不是县（区）或开发区总工会。")
     figures = figures_for(session, campaign, county.name, rows[county.code], unions, [county.id])
     document = _document()
     _title(document, f"{county.name}{campaign.year}年度基层工会组织年检工作情况总结")
@@ -298,12 +301,12 @@ def county_report(session: Session, campaign: Campaign, county: Organisation, pa
 
 def city_report(session: Session, campaign: Campaign, path: Path) -> None:
     """The city's summary: the totals and charts, then one section per county."""
-    rows = coverage(session, campaign)  # one row per group, in the order of groups(), then the total
+    tree = load_tree(session)
+    rows = coverage(session, campaign, tree)  # one row per group, in the order of groups(), then the total
     sections = []
-    for (code, name, unions), row in zip(groups(session), rows[:-1], strict=True):
-        federation = session.scalar(select(Organisation.id).where(Organisation.code == code))
-        federations = [federation] if federation is not None and name != CITY_DIRECT else []
-        sections.append(figures_for(session, campaign, name, row, unions, federations))
+    for group, row in zip(tree.groups(), rows[:-1], strict=True):
+        federations = [tree.codes[group.code]] if group.name != CITY_DIRECT else []
+        sections.append(figures_for(session, campaign, group.name, row, list(group.unions), federations))
     document = _document()
     _title(document, f"固原市{campaign.year}年度基层工会组织年检工作情况总结")
     total = rows[-1]

@@ -1,6 +1,8 @@
 """抽查: the city federation draws rated inspections to re-check, spread across counties in proportion.
 
-A draw is reproducible: the same seed over the same rated inspections gives the same sample.
+A draw is reproducible: the same seed over the same rated inspections gives the same sample. From 2025
+(回头看) a draw may also take unions rated in an earlier year and not yet this year: their latest result
+is re-checked. A re-check that changes a result's stars goes through the quota and is published again.
 """
 
 from __future__ import annotations
@@ -8,13 +10,14 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from chatbot import audit
-from chatbot.coverage import RATED, groups
+from chatbot.hierarchy import load_tree
+from chatbot.lifecycle import RATED, values
 from chatbot.models import Campaign, Inspection, Sample, SampledInspection
 
 
@@ -40,22 +43,47 @@ def allocate(sizes: dict[str, int], total: int) -> dict[str, int]:
     return given
 
 
-def draw(
-    session: Session, campaign: Campaign, share: float, seed: int | None = None, actor: str = "cli"
-) -> Drawn:
-    seed = seed if seed is not None else secrets.randbelow(2**31)
+def _population(session: Session, campaign: Campaign, earlier: bool) -> dict[int, Inspection]:
+    """The rated inspections a draw chooses from, by union: this year's, and with ``earlier`` the
+    latest earlier result of each union not yet rated this year."""
     rated = session.scalars(
         select(Inspection)
         .options(joinedload(Inspection.organisation))
-        .where(Inspection.campaign_id == campaign.id, Inspection.state.in_([s.value for s in RATED]))
+        .where(Inspection.campaign_id == campaign.id, Inspection.state.in_(values(RATED)))
     ).all()
     by_union = {inspection.organisation_id: inspection for inspection in rated}
+    if earlier:
+        older = session.scalars(
+            select(Inspection)
+            .options(joinedload(Inspection.organisation))
+            .join(Campaign, Inspection.campaign_id == Campaign.id)
+            .where(Campaign.year < campaign.year, Inspection.state.in_(values(RATED)))
+            .order_by(Campaign.year.desc())
+        ).all()
+        for inspection in older:
+            by_union.setdefault(inspection.organisation_id, inspection)
+    return by_union
+
+
+def draw(
+    session: Session,
+    campaign: Campaign,
+    share: float,
+    seed: int | None = None,
+    actor: str = "cli",
+    earlier: bool = False,
+) -> Drawn:
+    seed = seed if seed is not None else secrets.randbelow(2**31)
+    by_union = _population(session, campaign, earlier)
+    rated = list(by_union.values())
     pools: dict[str, list[Inspection]] = {}
-    for code, _name, unions in groups(session):
-        members = sorted((by_union[u] for u in unions if u in by_union), key=lambda i: i.organisation.code)
+    for group in load_tree(session).groups():
+        members = sorted(
+            (by_union[u] for u in group.unions if u in by_union), key=lambda i: i.organisation.code
+        )
         if members:
-            pools[code] = members
-    total = round(Decimal(str(share)) * len(rated)) if rated else 0
+            pools[group.code] = members
+    total = int((Decimal(str(share)) * len(rated)).quantize(Decimal(1), ROUND_HALF_UP)) if rated else 0
     if rated and total == 0:
         total = 1
     counts = allocate({code: len(pool) for code, pool in pools.items()}, total)
@@ -64,7 +92,7 @@ def draw(
     for code in sorted(pools):
         picked = rng.sample(pools[code], counts[code])
         chosen[code] = sorted(picked, key=lambda i: i.organisation.code)
-    sample = Sample(campaign_id=campaign.id, seed=seed, share=Decimal(str(share)))
+    sample = Sample(campaign_id=campaign.id, seed=seed, share=Decimal(str(share)), earlier=earlier)
     session.add(sample)
     session.flush()
     for inspections in chosen.values():
@@ -79,7 +107,12 @@ def draw(
             )
     codes = [i.organisation.code for inspections in chosen.values() for i in inspections]
     audit.record(
-        session, actor, "draw", "sample", sample.id, after={"seed": seed, "share": share, "codes": codes}
+        session,
+        actor,
+        "draw",
+        "sample",
+        sample.id,
+        after={"seed": seed, "share": share, "earlier": earlier, "codes": codes},
     )
     return Drawn(
         sample.id,
@@ -87,6 +120,17 @@ def draw(
         len(rated),
         codes,
         {code: [i.organisation.code for i in items] for code, items in chosen.items() if items},
+    )
+
+
+def pending_for_org(session: Session, org_id: int) -> SampledInspection | None:
+    """The newest entry of the organisation, in any year, not yet re-checked by the city."""
+    return session.scalar(
+        select(SampledInspection)
+        .join(Inspection, SampledInspection.inspection_id == Inspection.id)
+        .where(Inspection.organisation_id == org_id, SampledInspection.checked_at.is_(None))
+        .order_by(SampledInspection.id.desc())
+        .limit(1)
     )
 
 

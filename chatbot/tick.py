@@ -32,7 +32,7 @@ def run_due(
 ) -> TickReport:
     now = now.astimezone(UTC)  # stored times are UTC; SQLite compares them as written
     with sessions.begin() as session:
-        finalised = results.finalise_due(session, now)
+        finalised = results.finalise_due(session, config, now)
     with sessions.begin() as session:
         queued = reminders.enqueue_due(session, config, now)
         # WeChat retries a push within seconds; a week of handled messages is plenty to drop retries.

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from chatbot import remediation
 from chatbot.config import Config
 from chatbot.coverage import CITY_DIRECT, coverage
 from chatbot.evaluations import figures, standing
@@ -18,20 +19,24 @@ from chatbot.models import (
     Account,
     Campaign,
     Evaluation,
+    EvaluationParticipant,
     Evidence,
     Inspection,
     ItemScore,
     Objection,
     Organisation,
+    Remediation,
     RoleBinding,
 )
-from chatbot.sampling import pending_check
+from chatbot.sampling import pending_check, pending_for_org
 from chatbot.timeutil import as_utc, local_date
 from dialogs.context import (
     AssessmentAccess,
     BallotView,
     ChildStatus,
     CoverageLine,
+    ObjectionView,
+    RemediationView,
     ResultView,
     RoleView,
     UserContext,
@@ -39,7 +44,7 @@ from dialogs.context import (
 )
 from dialogs.router import MAX_CHILDREN_LISTED, Needs
 from rubrics import get_rubric
-from rubrics.scoring import format_score, raw_total
+from rubrics.scoring import format_score, raw_total, whole_percent
 
 S = InspectionState
 PUBLISHED_STATES = (S.PUBLISHED, S.OBJECTED, S.RE_REVIEWING, S.FINAL)
@@ -115,6 +120,7 @@ def self_check_view(session: Session, inspection: Inspection) -> WalkView:
     own, _ = item_scores(session, inspection.id)
     state = InspectionState(inspection.state)
     return WalkView(
+        return_reason=(inspection.return_reason or "") if state == S.RETURNED else "",
         inspection_id=inspection.id,
         org_name=inspection.organisation.name,
         year=inspection.campaign.year,
@@ -149,6 +155,15 @@ def assessment_view(
     editable = state in (
         (S.OBJECTED, S.RE_REVIEWING) if mode == "re_review" else (S.SELF_SUBMITTED, S.REVIEWING)
     )
+    objections: tuple[str, ...] = ()
+    if mode == "re_review":
+        objections = tuple(
+            session.scalars(
+                select(Objection.text)
+                .where(Objection.inspection_id == inspection.id, Objection.resolved_at.is_(None))
+                .order_by(Objection.id)
+            )
+        )
     return replace(
         own_view,
         editable=editable,
@@ -156,6 +171,9 @@ def assessment_view(
         reference=own_view.scores,
         democratic=figures(session, inspection, now),
         pass_mark=config.pass_mark,
+        objections=objections,
+        methods=tuple(inspection.assessment_methods or ()),
+        opinion=inspection.assessment_opinion or "",
     )
 
 
@@ -171,35 +189,88 @@ def _inspection_query():
 def assessment_access(
     session: Session, account: Account, campaign: Campaign | None, needs: Needs, config: Config, now: datetime
 ) -> AssessmentAccess:
-    """What `考评 / 复查 / 退回 C` (or the walk in progress) may see, or why it may not."""
+    """What `考评 / 复查 / 抽查 / 退回 / 录入测评 / 补课验收 C` (or the walk in progress) may see, or why not."""
     mode = needs.assess_mode
+    inspection: Inspection | None
     if needs.assess_inspection_id and not needs.assess_org:
         inspection = session.scalar(_inspection_query().where(Inspection.id == needs.assess_inspection_id))
         if inspection is None:
             return AssessmentAccess("", refusal="not_found")
         org = inspection.organisation
     else:
-        org = session.scalar(
+        found = session.scalar(
             select(Organisation).where(func.upper(Organisation.code) == needs.assess_org.upper())
         )
-        if org is None:
+        if found is None:
             return AssessmentAccess(needs.assess_org, refusal="not_found")
-        if campaign is None:
+        org = found
+        inspection = _inspection_for(session, org, campaign, mode)
+        if inspection is None and campaign is None and mode not in ("sample_check", "remediation"):
             return AssessmentAccess(org.code, refusal="no_campaign")
-        inspection = session.scalar(
-            _inspection_query().where(
-                Inspection.campaign_id == campaign.id, Inspection.organisation_id == org.id
-            )
-        )
     if mode == "sample_check":
         if not is_city_evaluator(session, account, org):
             return AssessmentAccess(org.code, refusal="not_city_evaluator")
     elif not is_evaluator_of(session, account, org):
         return AssessmentAccess(org.code, refusal="not_evaluator")
     if inspection is None:
-        return AssessmentAccess(org.code, refusal="not_inspected")
+        return AssessmentAccess(
+            org.code, refusal="no_remediation" if mode == "remediation" else "not_inspected"
+        )
     view = assessment_view(session, inspection, mode, config, now)
-    return AssessmentAccess(org.code, view=view, state=inspection.state)
+    paper = None
+    if mode == "paper":
+        evaluation = session.scalar(select(Evaluation).where(Evaluation.inspection_id == inspection.id))
+        if evaluation is not None and evaluation.paper_counts:
+            counts = tuple((int(a), int(b), int(c)) for a, b, c in evaluation.paper_counts)
+            paper = (evaluation.paper_distributed, evaluation.paper_returned, counts)
+    return AssessmentAccess(
+        org.code,
+        view=view,
+        state=inspection.state,
+        remediation=remediation_view(session, inspection) if mode == "remediation" else None,
+        paper=paper,
+    )
+
+
+def _inspection_for(
+    session: Session, org: Organisation, campaign: Campaign | None, mode: str
+) -> Inspection | None:
+    """The inspection a command about ``org`` means: the one drawn for the city's re-check (any year),
+    the newest with a remediation, or this year's."""
+    if mode == "sample_check":
+        entry = pending_for_org(session, org.id)
+        if entry is not None:
+            return session.scalar(_inspection_query().where(Inspection.id == entry.inspection_id))
+    if mode == "remediation":
+        return session.scalar(
+            _inspection_query()
+            .join(Remediation, Remediation.inspection_id == Inspection.id)
+            .where(Inspection.organisation_id == org.id)
+            .order_by(Inspection.id.desc())
+            .limit(1)
+        )
+    if campaign is None:
+        return None
+    return session.scalar(
+        _inspection_query().where(Inspection.campaign_id == campaign.id, Inspection.organisation_id == org.id)
+    )
+
+
+def remediation_view(session: Session, inspection: Inspection) -> RemediationView | None:
+    row = remediation.of(session, inspection.id)
+    if row is None:
+        return None
+    return RemediationView(
+        inspection_id=inspection.id,
+        org_code=inspection.organisation.code,
+        org_name=inspection.organisation.name,
+        year=inspection.campaign.year,
+        status=row.status,
+        status_label=remediation.STATUS_LABELS.get(row.status, row.status),
+        due=row.due_on.isoformat(),
+        report_text=row.report_text or "",
+        check_text=row.check_text or "",
+    )
 
 
 def ballot_view(
@@ -218,7 +289,10 @@ def ballot_view(
             return BallotView(0, "", (), "not_found", code=needs.evaluation_code)
     elif needs.evaluation_id:
         evaluation = session.get(Evaluation, needs.evaluation_id)
-    elif needs.member_evaluation and member_orgs and campaign is not None:
+    others: list[tuple[str, str]] = []
+    if evaluation is None and needs.member_evaluation:
+        evaluation, others = _invited_evaluation(session, account, config, now)
+    if evaluation is None and needs.member_evaluation and member_orgs and campaign is not None:
         evaluation = session.scalar(
             select(Evaluation)
             .join(Inspection)
@@ -236,8 +310,37 @@ def ballot_view(
         dimensions=get_rubric(inspection.rubric_key).dimensions,
         status=where.status,
         answers=where.draft,
-        code=evaluation.code if not where.bound else "",
+        code=evaluation.code,
+        others=tuple(others),
     )
+
+
+def _invited_evaluation(
+    session: Session, account: Account, config: Config, now: datetime
+) -> tuple[Evaluation | None, list[tuple[str, str]]]:
+    """`测评` without a code: the open evaluation the user is invited to and has not yet cast (one
+    with a ballot in progress first), and the others still waiting for them."""
+    invited = session.scalars(
+        select(Evaluation)
+        .join(EvaluationParticipant, EvaluationParticipant.evaluation_id == Evaluation.id)
+        .where(
+            EvaluationParticipant.account_id == account.id,
+            Evaluation.waived_at.is_(None),
+            Evaluation.closes_at > now,
+        )
+        .order_by(Evaluation.id)
+    ).all()
+    waiting = []
+    for evaluation in invited:
+        where = standing(session, evaluation, account, config.secret_key, now)
+        if where.status == "open":
+            waiting.append((evaluation, bool(where.draft)))
+    if not waiting:
+        return None, []
+    waiting.sort(key=lambda pair: not pair[1])  # a ballot in progress first
+    chosen = waiting[0][0]
+    others = [(e.inspection.organisation.name, e.code) for e, _ in waiting[1:]]
+    return chosen, others
 
 
 def result_view(
@@ -368,7 +471,15 @@ def _coverage_lines(
     rows = coverage(session, campaign)
     chosen = rows if roots else [r for r in rows if r.code in federations and r.name != CITY_DIRECT]
     return tuple(
-        CoverageLine(r.name, r.rated, r.unions, int(r.share * 100), int(r.target * 100)) for r in chosen
+        CoverageLine(
+            r.name,
+            r.rated,
+            r.unions,
+            whole_percent(r.share),
+            whole_percent(r.target),
+            whole_percent(r.cumulative_share),
+        )
+        for r in chosen
     )
 
 
@@ -405,13 +516,26 @@ def load_context(
     children: tuple[ChildStatus, ...] = ()
     children_total = 0
     coverage_lines: tuple[CoverageLine, ...] = ()
+    objections: tuple[ObjectionView, ...] = ()
     if needs.children:
-        parents = {b.organisation_id for b in bindings if b.role == "evaluator"}
+        evaluated = {b.organisation_id for b in bindings if b.role == "evaluator"}
+        parents = set(evaluated)
         for b in bindings:
             if b.role == "admin":
                 parents |= descendants(session, b.organisation_id)
         children, children_total = children_status(session, sorted(parents), campaign)
         coverage_lines = _coverage_lines(session, campaign, bindings)
+        objections = pending_objections(session, sorted(evaluated))
+    remediation_now = None
+    if needs.remediation and chair_orgs:
+        inspection = session.scalar(
+            _inspection_query()
+            .join(Remediation, Remediation.inspection_id == Inspection.id)
+            .where(Inspection.organisation_id.in_(chair_orgs))
+            .order_by(Inspection.id.desc())
+            .limit(1)
+        )
+        remediation_now = remediation_view(session, inspection) if inspection is not None else None
     return UserContext(
         roles=roles,
         self_check=view,
@@ -422,4 +546,29 @@ def load_context(
         children=children,
         children_total=children_total,
         coverage=coverage_lines,
+        objections=objections,
+        remediation=remediation_now,
+    )
+
+
+def pending_objections(session: Session, parent_ids: list[int], limit: int = 10) -> tuple[ObjectionView, ...]:
+    """The objections waiting for a re-review by the evaluators of ``parent_ids``, oldest first."""
+    if not parent_ids:
+        return ()
+    rows = session.execute(
+        select(Organisation.code, Organisation.name, Inspection.re_review_due_at, Objection.text)
+        .select_from(Objection)
+        .join(Inspection, Objection.inspection_id == Inspection.id)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .where(
+            Organisation.parent_id.in_(parent_ids),
+            Objection.resolved_at.is_(None),
+            Inspection.state.in_([S.OBJECTED.value, S.RE_REVIEWING.value]),
+        )
+        .order_by(Objection.id)
+        .limit(limit)
+    ).all()
+    return tuple(
+        ObjectionView(code, name, local_date(due) if due is not None else "", text)
+        for code, name, due, text in rows
     )

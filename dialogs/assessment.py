@@ -41,7 +41,8 @@ QUOTA_NOTE = "按得分星级：{stars}（五星级名额统一确认后公示�
 def _assessed(view: WalkView, rubric: Rubric) -> str:
     totals = walk.totals_text(view, rubric, f"{view.org_name} {view.year} 年度组织评定结果：", QUOTA_NOTE)
     return (
-        f"组织评定已提交！\n{totals}\n{walk.democratic_text(view.democratic)}{_standard_note(view, rubric)}"
+        f"组织评定已提交！\n{totals}\n{walk.democratic_text(view.democratic)}\n{walk.record_text(view)}"
+        f"{_standard_note(view, rubric)}"
     )
 
 
@@ -52,6 +53,17 @@ def _re_reviewed(view: WalkView, rubric: Rubric) -> str:
 
 def _assessment_view(ctx: UserContext) -> WalkView | None:
     return ctx.assessment.view if ctx.assessment else None
+
+
+def _objections(view: WalkView) -> str:
+    """The open objections, shown when the re-review starts or resumes."""
+    if not view.objections:
+        return ""
+    lines = [f"收到异议 {len(view.objections)} 条："]
+    lines += [f"{n}. {text[:200]}" for n, text in enumerate(view.objections[:5], start=1)]
+    if len(view.objections) > 5:
+        lines.append(f"……另有 {len(view.objections) - 5} 条，请在管理台查看。")
+    return "\n".join(lines) + "\n"
 
 
 ASSESSMENT = walk.Mode(
@@ -65,6 +77,8 @@ ASSESSMENT = walk.Mode(
     agree="reference",
     score_label="考评",
     resume="考评 {code}",
+    record=True,
+    evaluation_first=True,
 )
 RE_REVIEW = walk.Mode(
     name="re_review",
@@ -79,6 +93,8 @@ RE_REVIEW = walk.Mode(
     sequential=True,
     score_label="考评",
     resume="复查 {code}",
+    intro=_objections,
+    record=True,
 )
 
 
@@ -118,10 +134,11 @@ def refusal_text(access: AssessmentAccess) -> str:
         "not_city_evaluator": "抽查由市总工会考评员办理。",
         "no_campaign": "本年度年检尚未开启。",
         "not_inspected": f"“{access.org_code}”不在本年度年检范围内。",
+        "no_remediation": f"“{access.org_code}”没有需要验收的补课。",
     }.get(access.refusal, "无法办理，请联系上级工会。")
 
 
-def _access(ctx: UserContext, code: str, word: str) -> AssessmentAccess | str:
+def access_for(ctx: UserContext, code: str, word: str) -> AssessmentAccess | str:
     """The access the service loaded for ``code``, or the reply that says why there is none."""
     if not code:
         return f"请在“{word}”后写上单位编号，如：{word} XJ-001。发送“进度”查看您负责的单位。"
@@ -133,9 +150,12 @@ def _access(ctx: UserContext, code: str, word: str) -> AssessmentAccess | str:
     return access
 
 
+WORDS = {"assessment": "考评", "re_review": "复查", "sample_check": "抽查"}
+
+
 def start(ctx: UserContext, code: str, mode: walk.Mode, prefix: str = "") -> Outcome:
-    """`考评 C` or `复查 C`."""
-    access = _access(ctx, code, "考评" if mode is ASSESSMENT else "复查")
+    """`考评 C`, `复查 C` or `抽查 C`."""
+    access = access_for(ctx, code, WORDS[mode.name])
     if isinstance(access, str):
         return Outcome(Reply(prefix + access), DialogState())
     view = access.view
@@ -167,7 +187,7 @@ def return_self_check(ctx: UserContext, arg: str, typed: str) -> Outcome:
     """`退回 C 原因`; the reason is kept as typed."""
     code = arg.partition(" ")[0]
     reason = typed.split(None, 1)[1] if len(typed.split(None, 1)) > 1 else ""
-    access = _access(ctx, code, "退回")
+    access = access_for(ctx, code, "退回")
     if isinstance(access, str):
         return Outcome(Reply(access), DialogState())
     view = access.view

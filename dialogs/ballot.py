@@ -66,9 +66,11 @@ def start(ctx: UserContext, prefix: str = "") -> Outcome:
         prefix += f"欢迎回来，继续“{view.org_name}”民主测评。\n"
     else:
         prefix += (
-            f"欢迎参加“{view.org_name}”工会民主测评（匿名），共 {_total(view)} 题，"
-            "您的选择不会与您的身份关联。\n"
+            f"欢迎参加“{view.org_name}”民主测评（匿名），共 {_total(view)} 题，您的选择不会与您的身份关联。\n"
         )
+    if view.others:
+        waiting = "、".join(f"{name}（测评 {code}）" for name, code in view.others[:5])
+        prefix += f"您还受邀参加：{waiting}，答完本次后发送对应指令即可。\n"
     return ask(view, view.answers, prefix)
 
 
@@ -120,5 +122,6 @@ def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
         else "请回复 1、2 或 3：1 满意　2 基本满意　3 不满意。"
     )
     if wrong >= WRONG_INPUTS_BEFORE_HELP:
-        return ask(view, answers, f"{reason}\n{too_many_wrong_inputs(ctx)}\n\n", 0)
+        usage = "作答：回复 1 满意、2 基本满意、3 不满意；“上一项”返回上一题。"
+        return ask(view, answers, f"{reason}\n{too_many_wrong_inputs(ctx, usage)}\n\n", 0)
     return ask(view, answers, reason + "\n", wrong)

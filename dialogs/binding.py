@@ -33,6 +33,8 @@ class BindResult:
     status: BindStatus
     role: str = ""
     org_name: str = ""
+    #: Codes of the democratic evaluations the new member has joined, open now.
+    evaluations: tuple[str, ...] = ()
 
 
 def start(code: str, state: DialogState) -> Outcome:
@@ -57,6 +59,10 @@ def reply(result: BindResult) -> Reply:
             "admin": "发送“进度”查看年检进度。",
         }.get(result.role, "")
         choices = (Choice("自评", "自评"),) if result.role == "chair" else (Choice("帮助", "帮助"),)
+        if result.evaluations:
+            word = f"测评 {result.evaluations[0]}"
+            next_step = f"民主测评正在进行，您受邀参加：发送“{word}”开始。"
+            choices = (Choice(word, word),)
         return Reply(f"绑定成功！您已成为“{result.org_name}”的{role}。{next_step}", choices)
     if result.status == BindStatus.ALREADY_BOUND:
         return Reply(f"您已经是“{result.org_name}”的{role}，无需重复绑定。")

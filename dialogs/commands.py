@@ -142,6 +142,60 @@ class FileObjection:
     text: str
 
 
+@dataclass(frozen=True)
+class CloseEvaluation:
+    """The evaluator closes the union's democratic evaluation before its date, with the reason."""
+
+    inspection_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class WaiveEvaluation:
+    """The evaluator sets the union's democratic evaluation aside (not counted), with the reason."""
+
+    inspection_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class SavePaperTally:
+    """Paper forms (纸质测评表) entered by the evaluator: forms handed out and returned, and per question
+    the counts of 满意, 基本满意, 不满意 — counts only, never identities."""
+
+    inspection_id: int
+    distributed: int
+    returned: int
+    counts: tuple[tuple[int, int, int], ...]
+
+
+@dataclass(frozen=True)
+class SaveAssessmentRecord:
+    """The assessment record: the methods used (考评方式) and the written opinion (考评意见); None keeps
+    what is stored."""
+
+    inspection_id: int
+    methods: tuple[str, ...] | None = None
+    opinion: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportRemediation:
+    """The chair reports the remediation (补课) done."""
+
+    inspection_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class CheckRemediation:
+    """The evaluator's re-check after remediation: passed or not, with the explanation."""
+
+    inspection_id: int
+    passed: bool
+    text: str
+
+
 Command = (
     RedeemInvitation
     | StartSelfCheck
@@ -160,4 +214,10 @@ Command = (
     | SaveBallotDraft
     | CastBallot
     | FileObjection
+    | CloseEvaluation
+    | WaiveEvaluation
+    | SavePaperTally
+    | SaveAssessmentRecord
+    | ReportRemediation
+    | CheckRemediation
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 ROLE_LABELS: dict[str, str] = {
     "chair": "工会主席",
@@ -36,13 +36,20 @@ class DemocraticFigures:
     satisfied: int  # 满意 + 基本满意 on the overall question
     score: Decimal | None  # 100-point democratic score
     closed: bool
+    paper: int = 0  # of the ballots, paper forms entered by the evaluator
+    waived_reason: str = ""  # set aside by the evaluator: not counted in the result
+    closed_reason: str = ""  # closed before its date by the evaluator
+
+    @property
+    def waived(self) -> bool:
+        return bool(self.waived_reason)
 
     @property
     def turnout(self) -> Decimal | None:
         return (
             None
             if self.invited == 0
-            else (Decimal(self.ballots) * 100 / self.invited).quantize(Decimal("0.1"))
+            else (Decimal(self.ballots) * 100 / self.invited).quantize(Decimal("0.1"), ROUND_HALF_UP)
         )
 
     @property
@@ -50,7 +57,7 @@ class DemocraticFigures:
         return (
             None
             if self.ballots == 0
-            else (Decimal(self.satisfied) * 100 / self.ballots).quantize(Decimal("0.1"))
+            else (Decimal(self.satisfied) * 100 / self.ballots).quantize(Decimal("0.1"), ROUND_HALF_UP)
         )
 
 
@@ -73,6 +80,25 @@ class WalkView:
     democratic: DemocraticFigures | None = None
     pass_mark: Decimal = Decimal(60)
     stars: int = 0  # the result's star level, once rated (after the quota)
+    return_reason: str = ""  # why the parent union sent the self-check back (退回), while it is back
+    objections: tuple[str, ...] = ()  # the open objections' texts, for the re-review
+    methods: tuple[str, ...] = ()  # the assessment's methods (考评方式), as recorded
+    opinion: str = ""  # the written opinion (考评意见), as recorded
+
+
+@dataclass(frozen=True)
+class RemediationView:
+    """A remediation (补课) after a result below the standard."""
+
+    inspection_id: int
+    org_code: str
+    org_name: str
+    year: int
+    status: str  # open | reported | passed
+    status_label: str
+    due: str
+    report_text: str = ""
+    check_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,8 +107,10 @@ class AssessmentAccess:
 
     org_code: str
     view: WalkView | None = None
-    refusal: str = ""  # not_found | not_evaluator | no_campaign | not_inspected
+    refusal: str = ""  # not_found | not_evaluator | no_campaign | not_inspected | no_remediation
     state: str = ""  # the inspection's lifecycle state
+    remediation: RemediationView | None = None  # `补课验收 C`
+    paper: tuple[int, int, tuple[tuple[int, int, int], ...]] | None = None  # stored paper forms
 
 
 @dataclass(frozen=True)
@@ -95,6 +123,7 @@ class BallotView:
     status: str  # open | voted | closed | not_eligible | full | not_found
     answers: tuple[int, ...] = ()
     code: str = ""
+    others: tuple[tuple[str, str], ...] = ()  # (org name, code) of other open evaluations to join
 
 
 @dataclass(frozen=True)
@@ -120,6 +149,16 @@ class ResultView:
 
 
 @dataclass(frozen=True)
+class ObjectionView:
+    """An objection waiting for its re-review, as the evaluator's `进度` lists it."""
+
+    org_code: str
+    org_name: str
+    due: str
+    text: str
+
+
+@dataclass(frozen=True)
 class ChildStatus:
     """One child organisation's inspection, as its evaluator's `进度` lists it."""
 
@@ -139,6 +178,7 @@ class CoverageLine:
     unions: int
     share_percent: int
     target_percent: int
+    cumulative_percent: int = 0
 
 
 @dataclass(frozen=True)
@@ -154,6 +194,8 @@ class UserContext:
     children: tuple[ChildStatus, ...] = ()
     children_total: int = 0  # how many children there are; ``children`` holds the first few
     coverage: tuple[CoverageLine, ...] = ()
+    objections: tuple[ObjectionView, ...] = ()  # an evaluator's objections waiting for re-review
+    remediation: RemediationView | None = None  # the chair's union's remediation (补课)
 
     def has_role(self, role: str) -> bool:
         return any(r.role == role for r in self.roles)

@@ -10,7 +10,8 @@ from dialogs.engine import UserInput
 
 #: The command words of design §6.
 WORDS: tuple[str, ...] = tuple(
-    "绑定 自评 满分 上一项 跳过 修改 查看 暂停 提交 进度 帮助 上一页 下一页 继续 同 考评 复查 抽查 退回 测评 结果 异议".split()
+    "绑定 自评 满分 上一项 跳过 修改 查看 暂停 提交 进度 帮助 上一页 下一页 继续 同 考评 复查 抽查 退回 测评 结果 异议 "
+    "结束测评 免除测评 录入测评 纸质测评 方式 考评方式 意见 考评意见 补课 补课完成 补课验收".split()
 )
 #: Other ways people say the same, → the command word.
 SYNONYMS: dict[str, str] = {
@@ -18,6 +19,8 @@ SYNONYMS: dict[str, str] = {
     "下一题": "跳过", "汇总": "查看", "开始自评": "自评", "自查自评": "自评", "同意": "同", "同自评": "同",
     "维持": "同", "民主测评": "测评", "查看结果": "结果",
 }  # fmt: skip
+#: Command words that take an argument, said another way → the command word.
+ALIASES: dict[str, str] = {"纸质测评": "录入测评", "考评方式": "方式", "考评意见": "意见"}
 #: Menu CLICK keys (nianjian menu push) → the word they stand for.
 CLICK_KEYS: dict[str, str] = {
     "SELF_CHECK": "自评",
@@ -92,10 +95,11 @@ def parse_text(text: str) -> Intent:
     match = _WORD_ARG.match(cleaned)
     if match:
         arg = match.group("arg").strip()
-        word = match.group("word")
+        typed_word = match.group("word")
+        word = ALIASES.get(typed_word, typed_word)
         if word == "修改":
             arg = arg.removeprefix("第").removesuffix("项").strip()
         typed = text.strip()
-        rest = typed[len(word) :].strip() if typed.startswith(word) else arg
+        rest = typed[len(typed_word) :].strip() if typed.startswith(typed_word) else arg
         return Intent("word", word, arg, raw=text, text=rest)
     return Intent("text", raw=text)

@@ -24,10 +24,9 @@ def result_text(result: ResultView) -> str:
     for dimension, total, top in result.dimension_totals:
         lines.append(f"· {dimension} {format_score(total)}/{top}")
     lines.append(f"考评得分：{format_score(result.raw_total)} 分，百分制 {format_score(result.score)} 分")
-    stars = f"星级：{Stars(result.stars).label}"
+    lines.append(f"星级：{Stars(result.stars).label}")
     if result.stars_reason:
-        stars += f"（{result.stars_reason}）"
-    lines.append(stars)
+        lines.append(f"星级说明：{result.stars_reason}")
     lines.append(democratic_text(result.democratic))
     if result.below_standard:
         lines.append(remediation_text(result))

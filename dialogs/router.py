@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dialogs import assessment, ballot, binding, publication, selfcheck
+from dialogs import assessment, ballot, binding, paper, publication, remediation, selfcheck
 from dialogs.context import UserContext
 from dialogs.engine import Choice, DialogState, Outcome, Reply, UserInput
 from dialogs.parsing import Intent, parse
@@ -25,6 +25,7 @@ DIALOGS: dict[str, DialogHandler] = {
     assessment.RE_REVIEW.name: lambda s, i, c: assessment.handle(assessment.RE_REVIEW, s, i, c),
     assessment.SAMPLE_CHECK.name: lambda s, i, c: assessment.handle(assessment.SAMPLE_CHECK, s, i, c),
     ballot.NAME: ballot.handle,
+    paper.NAME: paper.handle,
 }
 WALK_WORDS: dict[str, str] = {
     "考评": assessment.ASSESSMENT.name,
@@ -34,6 +35,8 @@ WALK_WORDS: dict[str, str] = {
 WALK_MODES = {
     mode.name: mode for mode in (assessment.ASSESSMENT, assessment.RE_REVIEW, assessment.SAMPLE_CHECK)
 }
+#: Words whose first argument is an organisation's code, → what the service loads for it.
+CODE_WORDS: dict[str, str] = {"退回": "return", "录入测评": "paper", "补课验收": "remediation"}
 MAX_CHILDREN_LISTED = 20
 
 
@@ -46,9 +49,10 @@ class Needs:
     member_evaluation: bool = False  # 测评 without a code: the member's own union's evaluation
     assess_org: str = ""  # 考评 / 复查 / 退回 C
     assess_inspection_id: int = 0  # the walk in progress
-    assess_mode: str = ""  # assessment | re_review | return
+    assess_mode: str = ""  # assessment | re_review | sample_check | return | paper | remediation
     children: bool = False  # an evaluator's 进度
     result: bool = False  # 结果 / 异议
+    remediation: bool = False  # the chair's 补课 / 补课完成
 
 
 def needs(saved: dict[str, Any] | None, user_input: UserInput) -> Needs:
@@ -59,16 +63,27 @@ def needs(saved: dict[str, Any] | None, user_input: UserInput) -> Needs:
         return Needs(evaluation_code=arg.upper()) if arg else Needs(member_evaluation=True)
     if word in WALK_WORDS and arg:
         return Needs(assess_org=arg.split()[0], assess_mode=WALK_WORDS[word])
-    if word == "退回":
-        return Needs(assess_org=arg.split()[0] if arg else "", assess_mode="return")
+    if word in CODE_WORDS:
+        return Needs(assess_org=arg.split()[0] if arg else "", assess_mode=CODE_WORDS[word])
     if word in ("结果", "异议"):
         return Needs(result=True)
+    if word in ("补课", "补课完成"):
+        return Needs(remediation=True)
     children = word == "进度"
     if state.dialog == ballot.NAME:
-        return Needs(evaluation_id=int(state.extra.get("evaluation_id", 0) or 0), children=children)
-    if state.dialog in WALK_WORDS.values():
-        return Needs(assess_inspection_id=state.inspection_id, assess_mode=state.dialog, children=children)
-    return Needs(children=children)
+        return Needs(
+            evaluation_id=int(state.extra.get("evaluation_id", 0) or 0),
+            children=children,
+            remediation=children,
+        )
+    if state.dialog in (*WALK_WORDS.values(), paper.NAME):
+        return Needs(
+            assess_inspection_id=state.inspection_id,
+            assess_mode=state.dialog,
+            children=children,
+            remediation=children,
+        )
+    return Needs(children=children, remediation=children)
 
 
 def respond(saved: dict[str, Any] | None, user_input: UserInput, ctx: UserContext) -> Outcome:
@@ -106,6 +121,14 @@ def _global(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | N
         return assessment.start(ctx, arg.split()[0] if arg else "", mode)
     if word == "退回":
         return assessment.return_self_check(ctx, arg, intent.text)
+    if word == "录入测评" and (state.dialog != paper.NAME or arg):
+        return paper.start(ctx, arg.split()[0] if arg else "")
+    if word == "补课":
+        return remediation.show(ctx)
+    if word == "补课完成":
+        return remediation.report(ctx, intent.text)
+    if word == "补课验收":
+        return remediation.check(ctx, intent.text)
     if word == "结果":
         return publication.show(ctx)
     if word == "异议":
@@ -140,7 +163,7 @@ def _idle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
         choices = ()
     count = state.wrong_inputs + 1
     if count >= selfcheck.WRONG_INPUTS_BEFORE_HELP:
-        return Outcome(Reply(f"{hint}\n{too_many_wrong_inputs(ctx)}", choices), DialogState())
+        return Outcome(Reply(f"{hint}\n{too_many_wrong_inputs(ctx, pausable=False)}", choices), DialogState())
     body = hint if ctx.bound else help_text(ctx)
     return Outcome(Reply(body, choices), DialogState(wrong_inputs=count))
 
@@ -156,10 +179,17 @@ def progress(ctx: UserContext) -> str:
         lines.append(
             "本年度年检尚未开启。" if ctx.campaign_year is None else "您的工会不在本年度年检范围内。"
         )
+    if ctx.remediation is not None and ctx.remediation.status != "passed":
+        lines.append(f"补课：{ctx.remediation.status_label}，截止 {ctx.remediation.due}。发送“补课”查看。")
     for line in ctx.coverage:
         lines.append(
-            f"{line.name} 已评定 {line.rated}/{line.unions}（{line.share_percent}%），"
-            f"年度目标 {line.target_percent}%"
+            f"{line.name} 本年度已评定 {line.rated}/{line.unions}（{line.share_percent}%），"
+            f"累计评定 {line.cumulative_percent}%，年度目标 {line.target_percent}%"
+        )
+    for objection in ctx.objections:
+        lines.append(
+            f"待复查：{objection.org_code} {objection.org_name}（截止 {objection.due}）异议：“{objection.text[:60]}”"
+            f"——发送“复查 {objection.org_code}”"
         )
     if ctx.has_role("evaluator") or ctx.has_role("admin"):
         total = max(ctx.children_total, len(ctx.children))

@@ -30,6 +30,11 @@ def result_text(view: WalkView, rubric: Rubric) -> str:
     )
 
 
+def returned_text(view: WalkView) -> str:
+    """Why the parent union sent the self-check back, while it is back."""
+    return f"您的自评已被上级工会退回修改。原因：{view.return_reason}\n" if view.return_reason else ""
+
+
 MODE = walk.Mode(
     name=NAME,
     title="自查自评",
@@ -41,6 +46,7 @@ MODE = walk.Mode(
     photos=True,
     score_label="自评",
     resume="自评",
+    intro=returned_text,
 )
 
 
@@ -76,4 +82,4 @@ def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
 
 
 def progress_text(view: WalkView, rubric: Rubric) -> str:
-    return walk.progress_text(MODE, view, rubric)
+    return returned_text(view) + walk.progress_text(MODE, view, rubric)

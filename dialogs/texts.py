@@ -20,14 +20,18 @@ ROLE_HELP: dict[str, str] = {
         "· 发送照片 —— 作为当前项的佐证材料\n"
         "· 查看 —— 分页查看已填得分；暂停 —— 暂停作答，进度自动保存\n"
         "· 提交 —— 全部作答后提交自评\n"
-        "· 结果 —— 查看公示的年检结果；异议 理由 —— 公示期内提出异议"
+        "· 结果 —— 查看公示的年检结果；异议 理由 —— 公示期内提出异议\n"
+        "· 补课 —— 结果低于建设标准时查看补课要求；补课完成 说明 —— 报告补课完成"
     ),
     "evaluator": (
         "考评员可用指令：\n"
         "· 进度 —— 查看下级单位的年检进度\n"
         "· 考评 单位编号 —— 逐项考评（回复“同”沿用自评分，或回复分数）\n"
         "· 退回 单位编号 原因 —— 把已提交的自评退回主席修改\n"
-        "· 复查 单位编号 —— 复查有异议的结果（改分须说明原因）"
+        "· 复查 单位编号 —— 复查有异议的结果（改分须说明原因）\n"
+        "· 考评中：方式 1 3 —— 记录考评方式；意见 内容 —— 考评意见；结束测评/免除测评 原因\n"
+        "· 录入测评 单位编号 —— 录入纸质测评表（只录份数）\n"
+        "· 补课验收 单位编号 通过/未通过 说明 —— 验收下级工会补课"
     ),
     "member": (
         "会员可用指令：\n"
@@ -38,8 +42,6 @@ ROLE_HELP: dict[str, str] = {
 }
 COMMON_HELP = "· 绑定 邀请码 —— 绑定新的身份；帮助 —— 查看本说明"
 
-PAUSE_HINT = "想先停下来，发送“暂停”即可，进度会自动保存；之后发送原指令（如“自评”）从断点继续。"
-
 
 def help_text(ctx: UserContext) -> str:
     if not ctx.bound:
@@ -49,6 +51,16 @@ def help_text(ctx: UserContext) -> str:
     return f"您当前的身份：{roles}\n" + "\n".join(sections) + "\n" + COMMON_HELP
 
 
-def too_many_wrong_inputs(ctx: UserContext) -> str:
-    """Shown after three wrong inputs in a row: the command set and how to pause."""
-    return f"好像遇到了困难？{help_text(ctx)}\n{PAUSE_HINT}"
+def too_many_wrong_inputs(ctx: UserContext, usage: str = "", pausable: bool = True) -> str:
+    """Shown after three wrong inputs in a row, in three lines at most: what answers the question
+    here, and how to pause or see every command."""
+    if not ctx.bound:
+        return f"好像遇到了困难？\n{UNBOUND_HELP}"
+    lines = ["好像遇到了困难？"]
+    if usage:
+        lines.append(usage)
+    if pausable:
+        lines.append("发送“暂停”保存进度、稍后用原指令继续；发送“帮助”查看全部指令。")
+    else:
+        lines.append("发送“帮助”查看全部指令。")
+    return "\n".join(lines)

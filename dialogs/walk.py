@@ -10,7 +10,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from dialogs.commands import AddEvidence, Command
+from dialogs.commands import (
+    AddEvidence,
+    CloseEvaluation,
+    Command,
+    SaveAssessmentRecord,
+    WaiveEvaluation,
+)
 from dialogs.context import DemocraticFigures, UserContext, WalkView
 from dialogs.engine import MAX_REPLY_BYTES, Choice, DialogState, Outcome, Reply, reply_bytes
 from dialogs.parsing import Intent
@@ -31,9 +37,18 @@ REVIEW = "review"
 WRONG_INPUTS_BEFORE_HELP = 3
 #: Words that re-enter a walk in progress (the last three with the organisation's code).
 RESUME_WORDS = ("自评", "考评", "复查", "抽查")
-#: The budget of one summary page, leaving room for the page's links.
-PAGE_BYTES = 1400
+#: The budget of one summary page, leaving room for its heading, the democratic figures, the
+#: assessment record and the page's links.
+PAGE_BYTES = 1200
 SNIPPET_CHARS = 12
+#: 考评方式: how the parent union assessed (听汇报、查看台账资料、实地察看、个别谈话、召开座谈会).
+METHODS: tuple[str, ...] = ("听汇报", "查看台账资料", "实地察看", "个别谈话", "召开座谈会")
+METHODS_HINT = "　".join(f"{n} {m}" for n, m in enumerate(METHODS, start=1))
+MAX_OPINION_CHARS = 500
+
+
+def _no_intro(view: WalkView) -> str:
+    return ""
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,9 @@ class Mode:
     sequential: bool = False  # walk every item in order, not only the unanswered ones
     score_label: str = "得分"
     resume: str = "自评"  # the command that resumes the walk; {code} is the organisation's code
+    intro: Callable[[WalkView], str] = _no_intro  # said when the walk starts or resumes
+    record: bool = False  # the assessment record (方式, 意见) belongs to this walk
+    evaluation_first: bool = False  # an open democratic evaluation holds the submission back
 
     def resume_command(self, view: WalkView) -> str:
         return self.resume.format(code=view.org_code)
@@ -94,7 +112,7 @@ def question(mode: Mode, view: WalkView, rubric: Rubric, no: int, prefix: str = 
     item = rubric.item(no)
     text = (
         f"{prefix}【{no}/{rubric.item_count}】{item.dimension}（本项 {item.points} 分）\n"
-        f"{item.text}\n{_item_status(mode, view, no)}{_prompt(mode, item.points)}"
+        f"{item.shown_text}\n{_item_status(mode, view, no)}{_prompt(mode, item.points)}"
     )
     choices: tuple[Choice, ...] = ()
     if mode.agree:
@@ -159,11 +177,14 @@ def democratic_text(figures: DemocraticFigures | None) -> str:
     """The democratic evaluation's figures, one line."""
     if figures is None:
         return "民主测评：未开展"
+    if figures.waived:
+        return f"民主测评：已免除，不计入结果（{figures.waived_reason}）"
     if figures.ballots == 0:
         return f"民主测评：暂无有效票（应参加 {figures.invited} 人）" + ("，已结束" if figures.closed else "")
     turnout = f"{format_score(figures.turnout)}%" if figures.turnout is not None else "-"
+    paper = f"含纸质 {figures.paper} 份，" if figures.paper else ""
     return (
-        f"民主测评：{figures.ballots} 票（参与率 {turnout}），满意率 {format_score(figures.satisfaction or 0)}%，"
+        f"民主测评：{figures.ballots} 票（{paper}参与率 {turnout}），满意率 {format_score(figures.satisfaction or 0)}%，"
         f"民主测评得分 {format_score(figures.score or 0)}" + ("" if figures.closed else "（进行中）")
     )
 
@@ -181,6 +202,8 @@ def review(mode: Mode, view: WalkView, rubric: Rubric, page: int, prefix: str = 
         )
     else:
         head += f"已答 {len(view.scores)}/{rubric.item_count} 项，合计 {total}/{rubric.max_total} 分\n"
+    if mode.record:
+        head += record_text(view) + "\n"
     missing = missing_items(view, rubric)
     if not view.editable:
         tail = f"{mode.title}已提交，答案已锁定。"
@@ -188,6 +211,8 @@ def review(mode: Mode, view: WalkView, rubric: Rubric, page: int, prefix: str = 
         tail = "发送“修改 N”填写或修改第 N 项，“继续”回到作答，“提交”提交。"
     else:
         tail = "全部作答完毕。发送“修改 N”修改第 N 项，确认无误请发送“提交”。"
+        if mode.record and not view.methods:
+            tail += "\n提交前请记录考评方式（发送“方式”查看编号），可发送“意见 内容”填写考评意见。"
     choices: list[Choice] = []
     if page > 1:
         choices.append(Choice("上一页", "上一页"))
@@ -213,6 +238,12 @@ def totals_text(view: WalkView, rubric: Rubric, heading: str, stars_line: str = 
         f"百分制得分：{format_score(score)} 分",
     ]
     return "\n".join(lines) + "\n" + stars_line.format(stars=star_level(score).label)
+
+
+def record_text(view: WalkView) -> str:
+    """The assessment record, one line each."""
+    methods = "、".join(view.methods) if view.methods else "未记录"
+    return f"考评方式：{methods}\n考评意见：{view.opinion or '未填写'}"
 
 
 def progress_text(mode: Mode, view: WalkView, rubric: Rubric) -> str:
@@ -291,6 +322,15 @@ def _after_answer(
     return ask(mode, view, rubric, following, prefix, commands)
 
 
+def usage(mode: Mode) -> str:
+    """One line: how to answer in this walk."""
+    if mode.reasons:
+        return "作答：回复“同”维持原分，或“分数 原因”改分；“上一项”“查看”“提交”。"
+    if mode.agree:
+        return "作答：回复“同”沿用参考分，或回复分数、“满分”；“跳过”“上一项”“查看”“提交”。"
+    return "作答：回复分数（可含半分）或“满分”；“跳过”“上一项”“查看”“提交”。"
+
+
 def _wrong(
     mode: Mode, state: DialogState, ctx: UserContext, view: WalkView, rubric: Rubric, reason: str
 ) -> Outcome:
@@ -298,7 +338,7 @@ def _wrong(
     count = state.wrong_inputs + 1
     prefix = reason + "\n"
     if count >= WRONG_INPUTS_BEFORE_HELP:
-        prefix = reason + "\n" + too_many_wrong_inputs(ctx) + "\n\n"
+        prefix = reason + "\n" + too_many_wrong_inputs(ctx, usage(mode)) + "\n\n"
         count = 0
     outcome = (
         ask(mode, view, rubric, state.item, prefix)
@@ -316,6 +356,7 @@ def start(mode: Mode, view: WalkView, prefix: str = "") -> Outcome:
     """Start the walk, or resume it at the first unanswered item."""
     rubric = get_rubric(view.rubric_key)
     commands: tuple[Command, ...] = (mode.start_command(view.inspection_id),)
+    prefix += mode.intro(view)
     first = 1 if mode.sequential else next_item(mode, view, rubric, 0)
     if first is None:
         return show_review(
@@ -379,6 +420,16 @@ def _common(
         )
     if word == "提交":
         missing = missing_items(view, rubric)
+        held = view.democratic is not None and not view.democratic.closed and mode.evaluation_first
+        if held and not missing:
+            return _redo(
+                mode,
+                state,
+                view,
+                rubric,
+                "民主测评仍在进行，测评结束后才能提交。如需提前结束，请发送“结束测评 原因”；"
+                "如不计入测评结果，请发送“免除测评 原因”。\n\n",
+            )
         if missing:
             return ask(
                 mode,
@@ -403,11 +454,71 @@ def _common(
     if word in ("继续", *RESUME_WORDS) and not (word in RESUME_WORDS[1:] and arg and arg != view.org_code):
         target = state.item if state.step == ASK else next_item(mode, view, rubric, 0) or state.item
         return ask(mode, view, rubric, max(target, 1))
+    if mode.record and word in ("方式", "意见", "结束测评", "免除测评"):
+        return _on_record(mode, state, intent, view, rubric)
     if word == "帮助":
         return _redo(mode, state, view, rubric, help_text(ctx) + "\n\n")
     if word == "进度":
-        return _redo(mode, state, view, rubric, progress_text(mode, view, rubric) + "\n\n")
+        return _redo(mode, state, view, rubric, mode.intro(view) + progress_text(mode, view, rubric) + "\n\n")
     return None
+
+
+def parse_methods(text: str) -> tuple[str, ...] | None:
+    """`1 3 4`, `1、3`, `听汇报 实地察看`: the methods named, in the plan's order; None if any part is
+    not one of them."""
+    parts = [p for p in text.replace("、", " ").replace(",", " ").replace("，", " ").split() if p]
+    chosen: set[str] = set()
+    for part in parts:
+        if part.isdigit() and 1 <= int(part) <= len(METHODS):
+            chosen.add(METHODS[int(part) - 1])
+        elif part in METHODS:
+            chosen.add(part)
+        else:
+            return None
+    return tuple(m for m in METHODS if m in chosen) if chosen else None
+
+
+def _on_record(mode: Mode, state: DialogState, intent: Intent, view: WalkView, rubric: Rubric) -> Outcome:
+    """`方式 …`, `意见 …`, `结束测评 原因`, `免除测评 原因` inside the assessment."""
+    word, text = intent.word, intent.text.strip()
+    if word == "方式":
+        methods = parse_methods(text)
+        if methods is None:
+            return _redo(mode, state, view, rubric, f"请发送“方式”加编号，如：方式 1 3。{METHODS_HINT}\n\n")
+        updated = replace(view, methods=methods)
+        outcome = _redo(mode, state, updated, rubric, f"✓ 考评方式：{'、'.join(methods)}\n\n")
+        return Outcome(
+            outcome.reply, outcome.state, (SaveAssessmentRecord(view.inspection_id, methods=methods),)
+        )
+    if word == "意见":
+        if not text:
+            return _redo(
+                mode, state, view, rubric, "请在“意见”后写上考评意见，如：意见 台账齐全，职工满意度高。\n\n"
+            )
+        opinion = text[:MAX_OPINION_CHARS]
+        updated = replace(view, opinion=opinion)
+        outcome = _redo(mode, state, updated, rubric, "✓ 已记录考评意见。\n\n")
+        return Outcome(
+            outcome.reply, outcome.state, (SaveAssessmentRecord(view.inspection_id, opinion=opinion),)
+        )
+    figures = view.democratic
+    if figures is None:
+        return _redo(mode, state, view, rubric, f"“{view.org_name}”没有开展民主测评。\n\n")
+    if figures.waived or (figures.closed and word == "结束测评"):
+        return _redo(mode, state, view, rubric, "民主测评已经结束。\n\n")
+    if not text:
+        return _redo(mode, state, view, rubric, f"请写明原因，如：{word} 参加人员已全部作答。\n\n")
+    waive = word == "免除测评"
+    ended = replace(figures, closed=True, waived_reason=text[:200] if waive else "")
+    updated = replace(view, democratic=ended)
+    said = (
+        f"已免除民主测评（不计入结果）。原因：{text[:200]}"
+        if waive
+        else f"已结束民主测评。原因：{text[:200]}"
+    )
+    command = (WaiveEvaluation if waive else CloseEvaluation)(view.inspection_id, text[:200])
+    outcome = _redo(mode, state, updated, rubric, said + "\n\n")
+    return Outcome(outcome.reply, outcome.state, (command,))
 
 
 def _redo(mode: Mode, state: DialogState, view: WalkView, rubric: Rubric, prefix: str) -> Outcome:

@@ -65,7 +65,9 @@ def load_sheet(path: Path) -> Rubric:
         _require(bool(text), path, f"{where}: empty requirement text")
         dimension = _text(raw.get("dimension"))
         _require(dimension in dimensions, path, f"{where}: unknown dimension {dimension!r}")
-        items.append(Item(no=no, dimension=dimension, points=points, text=text))
+        note = raw.get("note", "")
+        _require(isinstance(note, str), path, f"{where}: 'note' must be text")
+        items.append(Item(no=no, dimension=dimension, points=points, text=text, note=note.strip()))
     for dimension in dimensions:
         _require(
             any(item.dimension == dimension for item in items), path, f"dimension {dimension!r} has no item"

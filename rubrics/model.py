@@ -13,6 +13,13 @@ class Item:
     dimension: str
     points: int
     text: str
+    #: A remark on the source, shown after the text (e.g. 原文不完整 where the seed breaks off).
+    note: str = ""
+
+    @property
+    def shown_text(self) -> str:
+        """The text as people see it: verbatim, with the note in brackets where there is one."""
+        return f"{self.text}（{self.note}）" if self.note else self.text
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class Rubric:
             "dimensions": list(self.dimensions),
             "items": [
                 {"no": item.no, "dimension": item.dimension, "points": item.points, "text": item.text}
+                | ({"note": item.note} if item.note else {})
                 for item in self.items
             ],
         }

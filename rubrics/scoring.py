@@ -45,6 +45,16 @@ def format_score(value: Decimal | int) -> str:
     return text
 
 
+def whole_percent(share: Decimal) -> int:
+    """A share (0.305) as a whole percentage (31), rounded half up."""
+    return int((Decimal(share) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def format_percent(share: Decimal) -> str:
+    """A share (0.3055) as a percentage with one decimal, half up, no trailing zero: 30.6%."""
+    return format_score((Decimal(share) * 100).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)) + "%"
+
+
 def allowed_range(max_points: int) -> str:
     return f"0 到 {max_points} 分，可以是整数或半分（如 {max(max_points - 1, 0)} 或 {format_score(Decimal(max_points) - HALF)}）"
 

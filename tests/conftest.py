@@ -185,4 +185,11 @@ def cli(backend: Backend, monkeypatch: pytest.MonkeyPatch, tmp_path):
         assert result.exit_code == 0, result.output
         return result.output
 
+    def refused(*args: str) -> str:
+        """Run a command that must fail; its message."""
+        result = runner.invoke(main, list(args))
+        assert result.exit_code != 0, result.output
+        return result.output
+
+    run.refused = refused  # type: ignore[attr-defined]
     return run

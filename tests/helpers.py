@@ -41,3 +41,28 @@ def assess(evaluator: Simulator, org: str, scores: dict[int, str]) -> str:
     for no in range(1, VILLAGE.item_count + 1):
         evaluator.say(scores.get(no, "同"))
     return evaluator.say("提交")
+
+
+def deductions(points: int) -> dict[int, str]:
+    """Assessed scores that take ``points`` off a full village sheet, from the 5- and 4-point items."""
+    worth = {item.no: item.points for item in VILLAGE.items}
+    scores: dict[int, str] = {}
+    for no in sorted(worth, key=lambda n: -worth[n]):
+        if points <= 0:
+            break
+        taken = min(points, worth[no])
+        scores[no] = str(worth[no] - taken)
+        points -= taken
+    return scores
+
+
+def rate(evaluator: Simulator, org: str, score: int) -> str:
+    """Assess a village union whose chair claimed full marks, to ``score`` (百分制 = raw on this sheet)."""
+    return assess(evaluator, org, deductions(100 - score))
+
+
+def result_table(cli, year: int = 2026) -> dict[str, dict[str, str]]:
+    """`nianjian results --csv`, by organisation code."""
+    lines = cli("results", "--year", str(year), "--csv").splitlines()
+    header = lines[0].split(",")
+    return {row.split(",")[0]: dict(zip(header, row.split(","), strict=True)) for row in lines[1:]}

@@ -52,15 +52,16 @@ def test_coverage_per_county_with_a_total(user: User, db: Session, cli) -> None:
     cli("campaign", "open", "2026", "--target", "0.5")
     out = cli("coverage", "--year", "2026", "--csv").splitlines()
     rows = {line.split(",")[0] or "total": line.split(",") for line in out[1:]}
-    assert (
-        out[0] == "code,name,unions,in_scope,submitted,assessed,rated,published,final,share,target,on_target"
+    assert out[0] == (
+        "code,name,unions,in_scope,submitted,assessed,rated,published,final,share,ever_rated,cumulative,"
+        "target,on_target,remediation_open"
     )
-    assert rows["YZ"][2:] == ["4", "4", "3", "2", "2", "0", "0", "50.0%", "50%", "yes"]
-    assert rows["XJ"][2:] == ["2", "2", "1", "1", "1", "0", "0", "50.0%", "50%", "yes"]
+    assert rows["YZ"][2:] == ["4", "4", "3", "2", "2", "0", "0", "50%", "2", "50%", "50%", "yes", "0"]
+    assert rows["XJ"][2:] == ["2", "2", "1", "1", "1", "0", "0", "50%", "1", "50%", "50%", "yes", "0"]
     assert rows["GY"][1] == "市直基层工会" and rows["GY"][2:8] == ["1", "1", "0", "0", "0", "0"]
     assert rows["total"][1:9] == ["合计", "7", "7", "4", "3", "3", "0", "0"]
     evaluator_progress = user("evaluator").say("进度")
-    assert "原州区总工会 已评定 2/4（50%），年度目标 50%" in evaluator_progress
+    assert "原州区总工会 本年度已评定 2/4（50%），累计评定 50%，年度目标 50%" in evaluator_progress
     assert (
         "下级单位 4 个" in evaluator_progress and "· U02 第2社区工会：已评定（100/99）" in evaluator_progress
     )
@@ -97,15 +98,15 @@ def test_a_city_evaluator_re_checks_a_sampled_inspection(user: User, db: Session
     for no in range(1, VILLAGE.item_count + 1):
         city.say({1: "0", 2: "0", 5: "0", 6: "0", 10: "0", 11: "0"}.get(no, "同"))
     done = city.say("提交")
-    # U01's 100 is capped to four stars by the quota (3 rated, no five-star place); the city finds 76.
-    assert "县级考评 100 分（四星级），市级抽查 76 分（三星级），相差 -24 分" in done and "已记录审计" in done
+    # U01's 100 is five stars by score, provisional (the city's scope is not complete); the city finds 76.
+    assert "县级考评 100 分（五星级），市级抽查 76 分（三星级），相差 -24 分" in done and "已记录审计" in done
     db.expire_all()
     entry = db.scalar(
         select(SampledInspection).join(Inspection).join(Organisation).where(Organisation.code == "U01")
     )
     assert entry is not None and entry.city_stars == 3 and entry.checked_at is not None
     change = db.scalar(select(AuditEntry).where(AuditEntry.action == "sample_stars_changed"))
-    assert change is not None and "市总工会抽查认定" in (change.reason or "")
+    assert change is not None and "市总工会抽查" in (change.reason or "")
     assert "已抽查完毕" in city.say("抽查 U01")
 
 

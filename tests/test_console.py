@@ -119,7 +119,13 @@ def test_every_page_renders_for_the_city(browser: Console, world: dict[str, int]
     assert "U01" in listing and "X01" in listing
     page = browser.get(f"/console/inspections/{world['U01']}")
     assert "考评表（自评与考评对照" in page and 'class="differs"' in page  # item 5: 4 vs 3
-    assert "公示结果" in page and "调整星级" in page and "列入抽查" in page
+    # The quota's scope (the city) is not yet complete: the stars are provisional, nothing is published.
+    assert "预评" in page and "公示结果" not in page and "调整星级" in page and "列入抽查" in page
+    assert "确认范围" in dashboard and "可确认" in dashboard
+    browser.post("/console/campaigns/2026/confirm", {"scope": "GY", "reason": "其余单位本年度不参加年检"})
+    page = browser.get(f"/console/inspections/{world['U01']}")
+    assert "预评" not in page and "公示结果" in page
+    assert "已确认" in browser.get("/console/")
     assert "退回主席修改" in browser.get(f"/console/inspections/{world['U02']}")
     assert "2026 年度" in browser.get("/console/campaigns")
     for url, kind in [
@@ -158,6 +164,11 @@ def test_actions_are_applied_and_audited(browser: Console, world: dict[str, int]
     browser.post(f"/console/inspections/{u01}/override", {"stars": "5", "reason": "市总工会认定"})
     assert "已调整为五星级" in browser.flashes(f"/console/inspections/{u01}")
     browser.post(f"/console/inspections/{u01}/sample")
+    browser.post(f"/console/inspections/{u01}/publish", {"days": "5"})
+    assert "尚未确认" in browser.flashes(f"/console/inspections/{u01}")
+    browser.post("/console/campaigns/2026/confirm", {"scope": "GY", "reason": ""})
+    assert "确认范围须写明理由" in browser.flashes("/console/campaigns")
+    browser.post("/console/campaigns/2026/confirm", {"scope": "GY", "reason": "其余单位本年度不参加年检"})
     browser.post(f"/console/inspections/{u01}/publish", {"days": "5"})
     assert "已公示 5 天" in browser.flashes(f"/console/inspections/{u01}")
     browser.post(f"/console/inspections/{u02}/return", {"reason": "第3项缺少佐证"})
@@ -253,6 +264,9 @@ def test_bad_form_input_is_explained_in_chinese(browser: Console, world: dict[st
         assert message in browser.flashes("/console/campaigns"), form
     browser.post("/console/campaigns/2026/sample", {"share": "2"})
     assert "抽查比例应为 0.001 到 1 之间的数字" in browser.flashes("/console/campaigns")
+    browser.post("/console/campaigns/2026/confirm", {"scope": "XX", "reason": "理由"})
+    assert "“XX”不是本年度的五星级名额范围" in browser.flashes("/console/campaigns")
+    browser.post("/console/campaigns/2026/confirm", {"scope": "GY", "reason": "其余单位本年度不参加年检"})
     browser.post(f"/console/inspections/{world['U01']}/publish", {"days": "7"})
     browser.post(f"/console/inspections/{world['U01']}/override", {"stars": "5", "reason": "迟到的调整"})
     assert "只能调整已评定、尚未公示的结果" in browser.flashes(f"/console/inspections/{world['U01']}")

@@ -101,6 +101,10 @@ def test_sign_in_dashboard_inspection_publish_and_download(
     driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
     _wait_for(lambda: "年度年检总览" in driver.page_source)
     driver.save_screenshot(str(shots / "console-dashboard.png"))
+    # U02 is not rated: the city's quota scope is confirmed by hand before anything is published.
+    driver.find_element(By.CSS_SELECTOR, "form input[name=reason]").send_keys("U02 本年度不参加年检")
+    driver.find_element(By.ID, "confirm-GY").click()
+    _wait_for(lambda: "已确认五星级名额范围" in driver.page_source)
 
     driver.find_element(By.LINK_TEXT, "年检单位").click()
     driver.find_element(By.LINK_TEXT, "U01").click()

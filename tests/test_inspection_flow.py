@@ -23,7 +23,7 @@ from chatbot.models import (
 )
 from chatbot.simulator import Simulator
 from rubrics import get_rubric
-from tests.helpers import VILLAGE, assess, self_check, setup_county
+from tests.helpers import assess, deductions, self_check, setup_county
 
 User = Callable[..., Simulator]
 
@@ -138,7 +138,7 @@ def test_quota_tie_publication_objection_re_review_and_finalisation(user: User, 
     for n, target in targets.items():
         self_check(user(f"chair{n}"), codes[f"chair{n}"])
         # Take 100 − target points off items worth 5 (items 1, 2) and 4 (items 5, 10, 11, 13 …).
-        assessed = _deductions(100 - target)
+        assessed = deductions(100 - target)
         assert "组织评定已提交" in assess(evaluator, f"U{n:02d}", assessed)
     listing = cli("results", "--year", "2026", "--csv").splitlines()
     rows = {r.split(",")[0]: dict(zip(listing[0].split(","), r.split(","), strict=True)) for r in listing[1:]}
@@ -218,21 +218,8 @@ def test_quota_tie_publication_objection_re_review_and_finalisation(user: User, 
     assert "不在公示期内" in member.say("异议 还是有意见的")
 
 
-def _deductions(points: int) -> dict[int, str]:
-    """Assessed scores that take ``points`` off a full village sheet, from the 5- and 4-point items."""
-    worth = {item.no: item.points for item in VILLAGE.items}
-    scores: dict[int, str] = {}
-    for no in sorted(worth, key=lambda n: -worth[n]):
-        if points <= 0:
-            break
-        taken = min(points, worth[no])
-        scores[no] = str(worth[no] - taken)
-        points -= taken
-    return scores
-
-
 def test_deductions_helper() -> None:
     assert (
-        sum(Decimal(get_rubric("village").item(n).points) - Decimal(s) for n, s in _deductions(42).items())
+        sum(Decimal(get_rubric("village").item(n).points) - Decimal(s) for n, s in deductions(42).items())
         == 42
     )

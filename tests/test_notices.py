@@ -117,6 +117,7 @@ def test_every_reminder_fires_at_its_offsets_and_not_before(
     # U03: rated, published, objected → a re-review is due in 10 days.
     self_check(user("chair3"), codes["chair3"])
     assess(evaluator, "U03", {})
+    cli("results", "confirm", "--year", "2026", "--reason", "其余单位本年度暂不评定")
     cli("publish", "--year", "2026")
     objector = user("member3")
     objector.say(f"绑定 {codes['member3']}")

@@ -10,6 +10,7 @@ import click
 from chatbot import results, sampling
 from chatbot.cli.common import db_session
 from chatbot.coverage import coverage, follow_ups
+from rubrics.scoring import format_percent, whole_percent
 
 COLUMNS = (
     "code",
@@ -22,8 +23,11 @@ COLUMNS = (
     "published",
     "final",
     "share",
+    "ever_rated",
+    "cumulative",
     "target",
     "on_target",
+    "remediation_open",
 )
 
 
@@ -55,9 +59,12 @@ def coverage_command(year: int, as_csv: bool) -> None:
             "rated": r.rated,
             "published": r.published,
             "final": r.final,
-            "share": f"{r.share * 100:.1f}%",
-            "target": f"{r.target * 100:.0f}%",
+            "share": format_percent(r.share),
+            "ever_rated": r.ever_rated,
+            "cumulative": format_percent(r.cumulative_share),
+            "target": f"{whole_percent(r.target)}%",
             "on_target": "yes" if r.on_target else "no",
+            "remediation_open": r.remediation_open,
         }
         for r in rows
     ]
@@ -79,11 +86,16 @@ def coverage_command(year: int, as_csv: bool) -> None:
 @click.option("--year", required=True, type=int)
 @click.option("--share", required=True, type=click.FloatRange(0.001, 1), help="Share of rated inspections.")
 @click.option("--seed", type=int, help="Draw again with a recorded seed; default: a new random seed.")
-def sample_command(year: int, share: float, seed: int | None) -> None:
+@click.option(
+    "--earlier",
+    is_flag=True,
+    help="回头看: also draw unions rated in an earlier year and not yet rated this year (their latest result).",
+)
+def sample_command(year: int, share: float, seed: int | None, earlier: bool) -> None:
     """Draw rated inspections for the city's re-check (抽查), spread across counties in proportion."""
     with db_session() as session:
         campaign = _campaign(session, year)
-        drawn = sampling.draw(session, campaign, share, seed)
+        drawn = sampling.draw(session, campaign, share, seed, earlier=earlier)
         click.echo(
             f"sample {drawn.sample_id} of {year}: seed {drawn.seed}, share {share:g}, "
             f"{len(drawn.codes)} of {drawn.population} rated inspections"

@@ -8,13 +8,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import click
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from chatbot import admin, audit, imports
 from chatbot.cli.common import db_session
 from chatbot.coverage import target_of
 from chatbot.deadlines import parse_month_day, report_due
-from chatbot.models import Campaign, Member, Organisation
+from chatbot.models import Campaign, Inspection, Member, Organisation
 from rubrics.loader import RUBRIC_KEYS
 
 
@@ -134,23 +134,52 @@ def _month_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
     help="MM-DD of the following year for the county summaries "
     "(default 02-30, the seed's: a day past the month's end is its last day).",
 )
+@click.option(
+    "--scope-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Inspect only the unions listed (one code per line, or a CSV/XLSX with a `code` column).",
+)
+@click.option(
+    "--share",
+    type=click.FloatRange(0.001, 1),
+    help="Inspect only this share of the unions, drawn in each county (rounded up), e.g. 0.3.",
+)
+@click.option("--seed", type=int, help="With --share: the seed of the draw (recorded; default: random).")
 def campaign_open(
     year: int,
     self_check_due: datetime | None,
     review_due: datetime | None,
     target: float | None,
     report_due: tuple[int, int] | None,
+    scope_file: Path | None,
+    share: float | None,
+    seed: int | None,
 ) -> None:
-    """Open campaign YEAR (or change its deadlines and target): every grassroots union gets an inspection."""
+    """Open campaign YEAR (or change its deadlines and target): every grassroots union gets an
+    inspection, or only those of --scope-file or a --share drawn per county."""
+    if scope_file is not None and share is not None:
+        raise click.UsageError("--scope-file 与 --share 只能选一个。")
+    if seed is not None and share is None:
+        raise click.UsageError("--seed 须与 --share 一起使用。")
     deadlines = admin.Deadlines(
         self_check_due.date() if self_check_due else None,
         review_due.date() if review_due else None,
         report_due,
         Decimal(str(target)) if target is not None else None,
     )
+    scope = None
+    if scope_file is not None:
+        scope = admin.CampaignScope(codes=imports.read_codes(scope_file), note=f"名单 {scope_file.name}")
+    elif share is not None:
+        scope = admin.CampaignScope(share=Decimal(str(share)), seed=seed)
     with db_session() as session:
-        campaign, added = admin.open_year(session, year, deadlines=deadlines)
+        campaign, added = admin.open_year(session, year, deadlines=deadlines, scope=scope)
         click.echo(f"campaign {campaign.year} open; {added} inspection(s) added")
+        if campaign.scoped:
+            count = session.scalar(
+                select(func.count()).select_from(Inspection).where(Inspection.campaign_id == campaign.id)
+            )
+            click.echo(f"年检范围：{campaign.scope_note}，共 {count} 个基层工会")
         _show(campaign)
 
 

@@ -12,7 +12,7 @@ import segno
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chatbot import admin, results
+from chatbot import admin, evaluations, results
 from chatbot.cli.common import db_session, load_config
 from chatbot.cli.notices import api_client
 from chatbot.config import Config
@@ -33,6 +33,10 @@ COLUMNS = (
     "turnout",
     "stars",
     "marks",
+    "no_funding_support",
+    "no_hardship_aid",
+    "no_award_eligibility",
+    "remediation",
 )
 
 
@@ -60,19 +64,35 @@ def evaluation_open(org_code: str, closes: datetime | None, open_slots: int, qr_
     config = load_config()
     with db_session() as session:
         evaluation = admin.open_evaluation(
-            session, org_code, closes.date() if closes else None, open_slots, datetime.now(UTC)
+            session,
+            org_code,
+            closes.date() if closes else None,
+            open_slots,
+            datetime.now(UTC),
+            all_members_max=config.evaluation_all_members_max,
         )
         code = evaluation.code
         closes_on = local_date(evaluation.closes_at)
         members = evaluation.inspection.organisation.member_count
+        invited = evaluations.participants(session, evaluation)
+        everyone = evaluation.all_members
+        denominator = evaluations.invited_count(session, evaluation)
     path = qr_path or config.instance_dir / "qr" / f"eval-{code}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     content = _qr_content(config, f"eval:{code}")
     segno.make(content, error="m").save(str(path), scale=8, border=4)
-    click.echo(f"democratic evaluation of {org_code} open until {closes_on}; {open_slots} open place(s)")
-    if members is not None and members <= 25:
-        click.echo(f"{members} members (≤ 25): every member takes part (会员人数少的，全部参加)")
-    click.echo(f"QR code (scene eval:{code}): {path}; members may also send “测评 {code}”")
+    sources = list(invited.values())
+    click.echo(f"{org_code} 民主测评已开启，{closes_on} 结束；开放名额 {open_slots} 个。")
+    click.echo(
+        f"受邀参加：本单位会员 {sources.count(evaluations.MEMBER)} 人，"
+        f"上级工会委员、代表 {sources.count(evaluations.COMMITTEE)} 人（已绑定，已发送通知；考评员不参加）。"
+    )
+    if everyone is not None:
+        click.echo(
+            f"会员 {members} 人（不超过 {config.evaluation_all_members_max} 人）：会员全部参加，应参加人数按全体会员计。"
+        )
+    click.echo(f"应参加 {denominator} 人。之后绑定的本单位会员自动加入并收到邀请。")
+    click.echo(f"测评二维码（场景 eval:{code}）：{path}；也可发送“测评 {code}”参加")
     click.echo(code)
 
 
@@ -94,7 +114,7 @@ def cli_result_rows(session: Session, year: int, scope: str | None) -> list[dict
     """`nianjian results`' rows, with the scope given as an organisation code."""
     try:
         campaign = results.campaign_of_year(session, year)
-        return result_rows(session, campaign, scope_ids(session, scope) if scope else None)
+        return result_rows(session, campaign, load_config(), scope_ids(session, scope) if scope else None)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
 
@@ -151,6 +171,40 @@ def results_override(org_code: str, year: int, stars: int, reason: str) -> None:
         click.echo(f"{org_code}: {Stars(inspection.stars or stars).label} ({reason})")
 
 
+@results_group.command("confirm")
+@click.option("--year", required=True, type=int)
+@click.option(
+    "--scope",
+    help="The quota scope: a county/zone federation's code, or the city's (the whole city, or its "
+    "city-direct unions when FIVE_STAR_QUOTA_SCOPE=county); default: every scope with rated results.",
+)
+@click.option("--reason", default="", help="Why the scope is complete although some unions are not rated.")
+def results_confirm(year: int, scope: str | None, reason: str) -> None:
+    """Confirm a quota scope complete for the year: the five-star quota is counted over its rated
+    results from now on, and they may be published."""
+    config = load_config()
+    with db_session() as session:
+        try:
+            campaign = results.campaign_of_year(session, year)
+            statuses = results.scope_statuses(session, campaign, config)
+            pending = [s for s in statuses if not s.confirmed and (scope is None or s.code == scope)]
+            if any(s.rated < s.inspections for s in pending) and not reason.strip():
+                raise ValueError(
+                    "本范围还有未评定的单位：请用 --reason 写明确认理由，如：其余单位本年度不参加年检。"
+                )
+            statuses = results.confirm_scope(session, campaign, config, scope, "cli", reason or "全部已评定")
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+    for status in statuses:
+        if scope is not None and status.code != scope:
+            continue
+        click.echo(
+            f"{status.code} {status.name}：{status.label}，评定 {status.rated}/{status.inspections} 个，"
+            f"五星级名额 {status.places} 个，五星级 {status.five_star} 个"
+            + (f"，同分待裁定 {status.flagged} 个" if status.flagged else "")
+        )
+
+
 @click.command("publish")
 @click.option("--year", required=True, type=int)
 @click.option("--scope", help="Only this organisation and those below it.")
@@ -174,6 +228,11 @@ def publish(year: int, scope: str | None, days: int) -> None:
     click.echo(
         f"published {len(outcome.published)} result(s) for {days} days: {' '.join(outcome.published) or '-'}"
     )
+    if outcome.provisional:
+        click.echo(
+            "not published, provisional (预评) — the quota scope is not confirmed until every union in it is "
+            "rated; confirm it with `nianjian results confirm`: " + " ".join(outcome.provisional)
+        )
     if outcome.flagged:
         click.echo(
             "not published, five-star tie at the quota's cut-off — decide with `nianjian results override`: "

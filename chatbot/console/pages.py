@@ -28,7 +28,7 @@ from flask import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from chatbot import actions, admin, audit, charts, exports, reports, results, sampling
+from chatbot import actions, admin, audit, charts, exports, remediation, reports, results, sampling
 from chatbot.console.access import (
     authenticate,
     city_only,
@@ -36,10 +36,11 @@ from chatbot.console.access import (
     signed_in,
     visible_or_404,
 )
-from chatbot.coverage import coverage, groups, target_of
+from chatbot.coverage import coverage, target_of
 from chatbot.deadlines import parse_month_day, report_due
 from chatbot.evaluations import figures
-from chatbot.lifecycle import IllegalTransition, InspectionState
+from chatbot.hierarchy import load_tree
+from chatbot.lifecycle import RATED, IllegalTransition, InspectionState, values
 from chatbot.listing import result_rows
 from chatbot.models import (
     Account,
@@ -48,8 +49,10 @@ from chatbot.models import (
     CountyReport,
     Evidence,
     Inspection,
+    Objection,
     Organisation,
     OutboxMessage,
+    Remediation,
     RoleBinding,
     SampledInspection,
 )
@@ -57,7 +60,7 @@ from chatbot.timeutil import SHANGHAI, as_utc
 from chatbot.views import item_scores, open_campaign
 from chatbot.wechat_api import ApiError
 from rubrics import get_rubric
-from rubrics.scoring import Stars, format_score, percent_score, raw_total
+from rubrics.scoring import Stars, format_percent, format_score, percent_score, raw_total
 
 bp = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
@@ -82,6 +85,12 @@ def close_session(_error: BaseException | None) -> None:
 @bp.app_template_filter("score")
 def score_filter(value: object) -> str:
     return "" if value in (None, "") else format_score(Decimal(str(value)))
+
+
+@bp.app_template_filter("percent")
+def percent_filter(value: object) -> str:
+    """A share (0.305) as 30.5%."""
+    return "" if value in (None, "") else format_percent(Decimal(str(value)))
 
 
 def _now() -> datetime:
@@ -153,8 +162,9 @@ def dashboard() -> Any:
     campaign = _campaign(request.args.get("year", type=int))
     if campaign is None:
         return render_template("console/dashboard.html", campaign=None)
-    rows = [r for r in coverage(g.db, campaign) if _row_visible(r.code, r.name)]
-    group_ids = {code: unions for code, _name, unions in groups(g.db)}
+    tree = load_tree(g.db)
+    rows = [r for r in coverage(g.db, campaign, tree) if _row_visible(r.code, r.name)]
+    group_ids = {group.code: list(group.unions) for group in tree.groups()}
     star_rows = []
     for row in rows:
         if not row.code:
@@ -166,7 +176,7 @@ def dashboard() -> Any:
                 .where(
                     Inspection.campaign_id == campaign.id,
                     Inspection.organisation_id.in_(unions),
-                    Inspection.state.in_([s.value for s in results.RATED]),
+                    Inspection.state.in_(values(RATED)),
                 )
                 .group_by(Inspection.stars)
             ).all()
@@ -177,8 +187,19 @@ def dashboard() -> Any:
         if star_rows
         else None
     )
+    config = current_app.extensions["nianjian.config"]
+    scopes = [
+        s
+        for s in results.scope_statuses(g.db, campaign, config)
+        if g.viewer.is_city or _row_visible(s.code, s.name)
+    ]
     return render_template(
-        "console/dashboard.html", campaign=campaign, rows=rows, chart=chart, actions=_needs_action(campaign)
+        "console/dashboard.html",
+        campaign=campaign,
+        rows=rows,
+        chart=chart,
+        actions=_needs_action(campaign),
+        scopes=scopes,
     )
 
 
@@ -202,6 +223,7 @@ def _needs_action(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
         "self_checks": [],
         "assessments": [],
         "quota": [],
+        "remediations": [],
         "notices": [],
     }
     for i in inspections:
@@ -220,8 +242,24 @@ def _needs_action(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
             found["self_checks"].append({**item, "detail": f"截止 {campaign.self_check_due}"})
         if campaign.review_due and campaign.review_due < today and state in (S.SELF_SUBMITTED, S.REVIEWING):
             found["assessments"].append({**item, "detail": f"截止 {campaign.review_due}"})
-        if i.quota_flagged and i.override_stars is None:
+        if results.awaits_override(i):
             found["quota"].append({**item, "detail": i.stars_reason or "五星级名额同分"})
+    for row, i in g.db.execute(
+        select(Remediation, Inspection)
+        .join(Inspection, Remediation.inspection_id == Inspection.id)
+        .options(joinedload(Inspection.organisation))
+        .where(Inspection.organisation_id.in_(visible), Remediation.status != remediation.PASSED)
+        .order_by(Remediation.due_on)
+    ):
+        found["remediations"].append(
+            {
+                "id": i.id,
+                "code": i.organisation.code,
+                "name": i.organisation.name,
+                "state": remediation.STATUS_LABELS.get(row.status, row.status),
+                "detail": f"截止 {row.due_on.isoformat()}",
+            }
+        )
     accounts = select(RoleBinding.account_id).where(RoleBinding.organisation_id.in_(visible))
     for row, openid in g.db.execute(
         select(OutboxMessage, Account.openid)
@@ -252,7 +290,8 @@ def _needs_action(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
 @signed_in
 def inspections() -> Any:
     campaign = _campaign(request.args.get("year", type=int))
-    rows = result_rows(g.db, campaign, set(g.viewer.visible)) if campaign else []
+    config = current_app.extensions["nianjian.config"]
+    rows = result_rows(g.db, campaign, config, set(g.viewer.visible)) if campaign else []
     return render_template("console/inspections.html", campaign=campaign, rows=rows)
 
 
@@ -271,7 +310,7 @@ def inspection_page(inspection_id: int) -> Any:
         {
             "dimension": item.dimension,
             "no": item.no,
-            "text": item.text,
+            "text": item.shown_text,
             "points": item.points,
             "own": own.get(item.no),
             "assessed": assessed.get(item.no),
@@ -289,6 +328,11 @@ def inspection_page(inspection_id: int) -> Any:
     sampled = g.db.scalar(
         select(SampledInspection.id).where(SampledInspection.inspection_id == inspection.id)
     )
+    config = current_app.extensions["nianjian.config"]
+    provisional = inspection.id in results.provisional_ids(g.db, inspection.campaign, config)
+    objections = g.db.scalars(
+        select(Objection).where(Objection.inspection_id == inspection.id).order_by(Objection.id)
+    ).all()
     return render_template(
         "console/inspection.html",
         inspection=inspection,
@@ -303,10 +347,14 @@ def inspection_page(inspection_id: int) -> Any:
         democratic=figures(g.db, inspection, _now()),
         timeline=timeline,
         stars=Stars(inspection.stars).label if inspection.stars else "",
-        can_publish=state == S.RATED and not (inspection.quota_flagged and inspection.override_stars is None),
+        provisional=provisional,
+        objections=objections,
+        remediation=remediation.of(g.db, inspection.id),
+        remediation_labels=remediation.STATUS_LABELS,
+        can_publish=state == S.RATED and not provisional and not results.awaits_override(inspection),
         can_override=g.viewer.is_city and state == S.RATED,
         can_return=state in (S.SELF_SUBMITTED, S.REVIEWING),
-        can_sample=g.viewer.is_city and state in results.RATED and sampled is None,
+        can_sample=g.viewer.is_city and state.is_rated and sampled is None,
         local_time=lambda value: as_utc(value).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
     )
 
@@ -331,8 +379,10 @@ def publish_one(inspection_id: int) -> Any:
     if not 1 <= days <= 60:
         return _refuse(inspection_id, "公示天数应在 1 到 60 天之间。")
     config = current_app.extensions["nianjian.config"]
-    results.confirm(g.db, inspection.campaign, config)
-    if inspection.state != S.RATED or (inspection.quota_flagged and inspection.override_stars is None):
+    results.confirm(g.db, inspection.campaign, config, actor=g.viewer.actor)
+    if inspection.id in results.provisional_ids(g.db, inspection.campaign, config):
+        return _refuse(inspection_id, "五星级名额范围尚未确认（星级为预评），请先在首页确认范围后再公示。")
+    if inspection.state != S.RATED or results.awaits_override(inspection):
         return _refuse(inspection_id, "只能公示已评定、且没有五星级名额争议的结果。")
     results.open_publication(g.db, inspection, _now(), days, g.viewer.actor)
     return _done(inspection_id, f"已公示 {days} 天，主席和会员将收到通知。")
@@ -380,7 +430,7 @@ def return_one(inspection_id: int) -> Any:
 def sample_one(inspection_id: int) -> Any:
     city_only()
     inspection = _inspection(inspection_id)
-    if InspectionState(inspection.state) not in results.RATED:
+    if not InspectionState(inspection.state).is_rated:
         return _refuse(inspection_id, "只能抽查已评定的结果。")
     sampling.mark(g.db, inspection, g.viewer.actor)
     return _done(inspection_id, "已列入抽查名单，市总工会考评员可发送“抽查 单位编号”复核。")
@@ -527,9 +577,27 @@ def publish_scope(year: int) -> Any:
         g.viewer.actor,
     )
     note = f"已公示 {len(outcome.published)} 个结果"
+    if outcome.provisional:
+        note += f"；{len(outcome.provisional)} 个所在范围尚未确认五星级名额，暂不公示"
     if outcome.flagged:
         note += f"；五星级同分待裁定：{' '.join(outcome.flagged)}"
     return _back(note + "。")
+
+
+@bp.post("/campaigns/<int:year>/confirm")
+@signed_in
+def confirm_scope(year: int) -> Any:
+    city_only()
+    campaign = _campaign(year) or abort(404)
+    scope = request.form.get("scope", "").strip() or None
+    reason = request.form.get("reason", "").strip()
+    try:
+        results.confirm_scope(
+            g.db, campaign, current_app.extensions["nianjian.config"], scope, g.viewer.actor, reason
+        )
+    except ValueError as error:
+        return _back(f"未能确认：{error}", "error")
+    return _back("已确认五星级名额范围，该范围的星级已按名额确定，可以公示。")
 
 
 @bp.post("/campaigns/<int:year>/sample")
@@ -570,7 +638,7 @@ def mark_received(year: int) -> Any:
 @signed_in
 def results_download(year: int) -> Any:
     campaign = _campaign(year) or abort(404)
-    rows = result_rows(g.db, campaign, set(g.viewer.visible))
+    rows = result_rows(g.db, campaign, current_app.extensions["nianjian.config"], set(g.viewer.visible))
     return _file(
         lambda path: exports.results_book(rows, exports.RESULT_COLUMNS, path), f"{year}-年检结果.xlsx", XLSX
     )

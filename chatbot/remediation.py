@@ -1,0 +1,109 @@
+"""补课 (remediation): a result below the standard must be remedied and re-checked.
+
+"年检达不到建设标准的，必须补课，并取消经费支持、职工帮扶、评先选优指标。" When such a result becomes
+final, a remediation opens with a due date; the chair reports it done (`补课完成 说明`), the parent
+union's evaluator re-checks it (`补课验收 C 通过|未通过 说明`): passed closes it, not passed reopens it.
+The year's result and its three disqualifications stay as recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chatbot import audit, notices
+from chatbot.config import Config
+from chatbot.models import Inspection, Remediation
+from chatbot.timeutil import SHANGHAI
+
+OPEN, REPORTED, PASSED = "open", "reported", "passed"
+STATUS_LABELS = {OPEN: "补课中", REPORTED: "已报告完成，待验收", PASSED: "已通过验收"}
+
+
+def open_for(session: Session, inspection: Inspection, config: Config, now: datetime, actor: str) -> date:
+    """Open the inspection's remediation (once); returns its due date."""
+    existing = session.scalar(select(Remediation).where(Remediation.inspection_id == inspection.id))
+    if existing is not None:
+        return existing.due_on
+    due = now.astimezone(SHANGHAI).date() + timedelta(days=config.remediation_days)
+    row = Remediation(inspection_id=inspection.id, opened_at=now, due_on=due, status=OPEN)
+    session.add(row)
+    session.flush()
+    audit.record(
+        session, actor, "remediation_open", "inspection", inspection.id, after={"due": due.isoformat()}
+    )
+    return due
+
+
+def of(session: Session, inspection_id: int) -> Remediation | None:
+    return session.scalar(select(Remediation).where(Remediation.inspection_id == inspection_id))
+
+
+def report_done(
+    session: Session, inspection: Inspection, text: str, actor: str, now: datetime
+) -> Remediation:
+    """The chair reports the remediation done; the evaluators are asked to re-check it."""
+    row = of(session, inspection.id)
+    if row is None:
+        raise ValueError("本单位没有需要补课的年检结果。")
+    if row.status == PASSED:
+        raise ValueError("补课已通过验收，无需再次报告。")
+    row.status, row.reported_at, row.report_text = REPORTED, now, text
+    audit.record(session, actor, "remediation_reported", "inspection", inspection.id, after={"text": text})
+    org = inspection.organisation
+    if org.parent_id is not None:
+        for account_id in notices.accounts_with_role(session, org.parent_id, ("evaluator",)):
+            notices.enqueue(
+                session,
+                account_id,
+                "remediation_reported",
+                f"remediation-reported:{row.id}:{now.isoformat()}:{account_id}",
+                f"{org.name}（{org.code}）报告已完成补课：{text}\n"
+                f"请验收后发送“补课验收 {org.code} 通过 说明”或“补课验收 {org.code} 未通过 说明”。",
+                now,
+            )
+    return row
+
+
+def check(
+    session: Session,
+    inspection: Inspection,
+    passed: bool,
+    text: str,
+    account_id: int,
+    actor: str,
+    now: datetime,
+) -> Remediation:
+    """The evaluator's re-check after remediation: passed closes it, not passed reopens it."""
+    row = of(session, inspection.id)
+    if row is None:
+        raise ValueError(f"“{inspection.organisation.name}”没有需要验收的补课。")
+    if row.status == PASSED:
+        raise ValueError(f"“{inspection.organisation.name}”的补课已通过验收。")
+    before = row.status
+    row.status = PASSED if passed else OPEN
+    row.checked_at, row.checker_account_id, row.check_text = now, account_id, text
+    audit.record(
+        session,
+        actor,
+        "remediation_checked",
+        "inspection",
+        inspection.id,
+        before=before,
+        after={"passed": passed},
+        reason=text,
+    )
+    org = inspection.organisation
+    verdict = "已通过验收" if passed else "未通过验收，请继续补课后再次报告"
+    for account_id_ in notices.accounts_with_role(session, org.id, ("chair",)):
+        notices.enqueue(
+            session,
+            account_id_,
+            "remediation_checked",
+            f"remediation-checked:{row.id}:{now.isoformat()}:{account_id_}",
+            f"{org.name} 的补课{verdict}。说明：{text}",
+            now,
+        )
+    return row
