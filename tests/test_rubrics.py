@@ -27,6 +27,7 @@ def shared_seed() -> Path | None:
             return candidate
     return None
 
+
 EXPECTED = {
     "state_owned": (42, 100, "（一）国有、集体企业和事业单位工会"),
     "non_public": (43, 102, "（二）非公有制经济组织、社会组织工会"),
