@@ -104,5 +104,12 @@ def test_demo_prints_invitation_codes_and_can_run_twice(run) -> None:
     for key in ("state_owned", "non_public", "agency", "joint", "township", "village"):
         assert key in first.output
     assert "city / " in first.output and "yuanzhou / " in first.output
+    # A township union with village unions under it, and an evaluator code for every parent.
+    lines = first.output.splitlines()
+    township = next(line for line in lines if line.strip().startswith("PY-001 "))
+    assert "考评员" in township and "（township）" in township
+    assert sum("（village）" in line and "PY-001-0" in line for line in lines) == 2
+    city = next(line for line in lines if line.strip().startswith("GY "))
+    assert "考评员" in city
     again = run("demo")
     assert again.exit_code == 0 and "city：已存在" in again.output

@@ -31,6 +31,9 @@ UNIONS = [
     admin.OrgRow("LD-001", "隆德县人民政府机关工会", "agency", "LD", 120),
     admin.OrgRow("JY-001", "泾源县餐饮行业工会联合会", "joint", "JY", 310),
     admin.OrgRow("PY-001", "彭阳县白阳镇工会", "township", "PY", 540),
+    # Village unions under the township union: it is inspected by the county and assesses them.
+    admin.OrgRow("PY-001-01", "彭阳县白阳镇陡坡村工会", "village", "PY-001", 28),
+    admin.OrgRow("PY-001-02", "彭阳县白阳镇崾岘村工会", "village", "PY-001", 19),
     admin.OrgRow("YZ-001", "原州区南关街道东城社区工会", "village", "YZ", 35),
 ]
 
@@ -59,17 +62,20 @@ def demo() -> None:
             if row.code not in known:
                 admin.add_org(session, row, actor="demo")
         admin.open_year(session, year, actor="demo")
+        parents = {row.parent for row in [*FEDERATIONS, *UNIONS] if row.parent}
         for row in UNIONS:
             chair = admin.create_invitation(session, row.code, "chair", uses=10, actor="demo")
             member = admin.create_invitation(session, row.code, "member", uses=100, actor="demo")
-            lines.append(f"  {row.code:<8} {row.name}（{row.rubric}）  主席 {chair.code}  会员 {member.code}")
+            line = f"  {row.code:<9} {row.name}（{row.rubric}）  主席 {chair.code}  会员 {member.code}"
+            if row.code in parents:
+                evaluator = admin.create_invitation(session, row.code, "evaluator", uses=10, actor="demo")
+                line += f"  考评员 {evaluator.code}（考评下属村工会）"
+            lines.append(line)
         for row in [CITY, *FEDERATIONS]:
             manager = admin.create_invitation(session, row.code, "admin", uses=10, actor="demo")
-            line = f"  {row.code:<8} {row.name}  管理员 {manager.code}"
-            if row is not CITY:
-                evaluator = admin.create_invitation(session, row.code, "evaluator", uses=10, actor="demo")
-                line += f"  考评员 {evaluator.code}"
-            lines.append(line)
+            evaluator = admin.create_invitation(session, row.code, "evaluator", uses=10, actor="demo")
+            note = "（考评市直基层工会，并负责抽查）" if row is CITY else ""
+            lines.append(f"  {row.code:<9} {row.name}  管理员 {manager.code}  考评员 {evaluator.code}{note}")
         consoles = [_console_user(session, org, username) for org, username in CONSOLE_USERS]
     # Printed only once committed, so that a closed pipe cannot lose the codes it shows.
     click.echo(f"演示数据已就绪：{year} 年度年检已开启。邀请码（发送“绑定 邀请码”）：")
