@@ -113,15 +113,7 @@ class Applier:
                 inspection = self._editable_self_check(inspection_id)
                 before, after = self._save(inspection, no, score, "self_score")
                 if inspection.self_submitted_at is not None and before != after:  # a change after a return
-                    audit.record(
-                        self.session,
-                        self.actor,
-                        "self_score",
-                        "inspection",
-                        inspection.id,
-                        before={"item": no, "score": before},
-                        after={"item": no, "score": after},
-                    )
+                    self._score_changed("self_score", inspection, no, before, after)
             case AddEvidence(inspection_id=inspection_id, item_no=no, media_id=media_id, pic_url=pic_url):
                 inspection = self._editable_self_check(inspection_id)
                 get_rubric(inspection.rubric_key).item(no)
@@ -264,6 +256,27 @@ class Applier:
             reason=reason,
         )
 
+    def _score_changed(
+        self,
+        action: str,
+        inspection: Inspection,
+        no: int,
+        before: Decimal | None,
+        after: Decimal | None,
+        reason: str | None = None,
+    ) -> None:
+        """Audit one item's score change: before, after and why."""
+        audit.record(
+            self.session,
+            self.actor,
+            action,
+            "inspection",
+            inspection.id,
+            before={"item": no, "score": before},
+            after={"item": no, "score": after},
+            reason=reason,
+        )
+
     def _row(self, inspection: Inspection, no: int) -> ItemScore:
         row = self.session.scalar(
             select(ItemScore).where(ItemScore.inspection_id == inspection.id, ItemScore.item_no == no)
@@ -351,16 +364,7 @@ class Applier:
         ):
             raise Refused("复查改分须说明原因。")
         if before != after:
-            audit.record(
-                self.session,
-                self.actor,
-                "assessed_score",
-                "inspection",
-                inspection.id,
-                before={"item": no, "score": before},
-                after={"item": no, "score": after},
-                reason=reason.strip() or None,
-            )
+            self._score_changed("assessed_score", inspection, no, before, after, reason.strip() or None)
 
     def _submit_assessment(self, inspection: Inspection) -> None:
         _, missing = self._answered(inspection, ItemScore.assessed_score)
@@ -441,15 +445,13 @@ class Applier:
             reason = f"市总工会抽查：{format_score(score)} 分（县级考评 {format_score(entry.county_score or 0)} 分）"
             for row in rows:
                 if row.assessed_score != row.city_score:
-                    audit.record(
-                        self.session,
-                        self.actor,
+                    self._score_changed(
                         "assessed_score",
-                        "inspection",
-                        inspection.id,
-                        before={"item": row.item_no, "score": row.assessed_score},
-                        after={"item": row.item_no, "score": row.city_score},
-                        reason="市总工会抽查",
+                        inspection,
+                        row.item_no,
+                        row.assessed_score,
+                        row.city_score,
+                        "市总工会抽查",
                     )
                     row.assessed_score = row.city_score
             self.session.flush()
