@@ -10,12 +10,12 @@ from flask_wtf.csrf import CSRFProtect
 
 from chatbot.config import Config
 from chatbot.console import bp as console
-from chatbot.db import make_engine, migrate, session_factory
-from chatbot.service import ChatService
-from chatbot.state import StateStore, UserLock, make_state
-from chatbot.webhook import bp
-from chatbot.wechat import MAX_BODY_BYTES, Crypto
-from chatbot.wechat_api import make_client
+from chatbot.service.turn import ChatService
+from chatbot.store.engine import make_engine, migrate, session_factory
+from chatbot.store.state import StateStore, UserLock, make_state
+from chatbot.wechat.api import make_client
+from chatbot.wechat.protocol import MAX_BODY_BYTES, Crypto
+from chatbot.wechat.webhook import bp
 
 log = logging.getLogger(__name__)
 

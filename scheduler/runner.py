@@ -9,9 +9,9 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from chatbot.config import Config
-from chatbot.db import make_engine, session_factory
-from chatbot.tick import run_due
-from chatbot.wechat_api import make_client
+from chatbot.notify.tick import run_due
+from chatbot.store.engine import make_engine, session_factory
+from chatbot.wechat.api import make_client
 from scheduler.leader import Leadership, make_leadership
 
 log = logging.getLogger(__name__)

@@ -16,13 +16,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from chatbot import admin
 from chatbot.app import create_app
 from chatbot.cli import main
 from chatbot.config import Config
-from chatbot.db import make_engine, session_factory
-from chatbot.simulator import Simulator, Transport
-from chatbot.state import (
+from chatbot.inspection import admin
+from chatbot.store.engine import make_engine, session_factory
+from chatbot.store.state import (
     MemoryStateStore,
     MemoryUserLock,
     RedisStateStore,
@@ -30,6 +29,7 @@ from chatbot.state import (
     StateStore,
     UserLock,
 )
+from chatbot.wechat.simulator import Simulator, Transport
 
 TOKEN = "testtoken"
 APP_ID = "wx0000000000000001"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from chatbot import admin
-from chatbot.simulator import Simulator
+from chatbot.inspection import admin
+from chatbot.wechat.simulator import Simulator
 from rubrics import get_rubric
 
 VILLAGE = get_rubric("village")  # 30 items, 100 points: the 百分制 score is the raw total

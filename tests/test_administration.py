@@ -12,11 +12,11 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chatbot import admin
 from chatbot.cli import main
-from chatbot.imports import mask_phone
-from chatbot.models import AuditEntry, Inspection, Member, Organisation, SampledInspection
-from chatbot.simulator import Simulator
+from chatbot.documents.imports import mask_phone
+from chatbot.inspection import admin
+from chatbot.store.models import AuditEntry, Inspection, Member, Organisation, SampledInspection
+from chatbot.wechat.simulator import Simulator
 from tests.conftest import Backend
 from tests.helpers import VILLAGE, assess, self_check, setup_county
 
@@ -249,8 +249,8 @@ def test_county_and_city_summaries_hold_tables_and_charts(
 def test_every_chart_label_has_its_glyphs_in_the_font() -> None:
     import warnings
 
-    from chatbot import charts
     from chatbot.cli.demo import CITY, FEDERATIONS, UNIONS
+    from chatbot.documents import charts
     from rubrics import all_rubrics
 
     labels = [

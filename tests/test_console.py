@@ -11,10 +11,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chatbot import admin
 from chatbot.console.access import create_user
-from chatbot.models import AuditEntry, CountyReport, Inspection, Organisation, SampledInspection
-from chatbot.simulator import Simulator
+from chatbot.inspection import admin
+from chatbot.store.models import AuditEntry, CountyReport, Inspection, Organisation, SampledInspection
+from chatbot.wechat.simulator import Simulator
 from tests.helpers import assess, self_check, setup_county
 
 User = Callable[..., Simulator]
@@ -209,8 +209,8 @@ def test_actions_are_applied_and_audited(browser: Console, world: dict[str, int]
 
 def test_evidence_photos_are_shown_through_the_wechat_api(backend, tmp_path, db: Session) -> None:
     from chatbot.app import create_app
-    from chatbot.fake_wechat import FakeWeChatServer
-    from chatbot.models import Evidence
+    from chatbot.store.models import Evidence
+    from chatbot.wechat.fake_api import FakeWeChatServer
     from tests.conftest import APP_ID, TOKEN, make_config, transport_for
 
     fake = FakeWeChatServer().start()

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from chatbot.console.access import create_user
-from chatbot.models import Inspection, Organisation
-from chatbot.simulator import Simulator
+from chatbot.store.models import Inspection, Organisation
+from chatbot.wechat.simulator import Simulator
 from tests.helpers import assess, self_check, setup_county
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

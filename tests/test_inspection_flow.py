@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, inspect, select, text, update
 from sqlalchemy.orm import Session
 
-from chatbot.models import (
+from chatbot.store.models import (
     AuditEntry,
     Ballot,
     BallotDraft,
@@ -21,7 +21,7 @@ from chatbot.models import (
     Organisation,
     OutboxMessage,
 )
-from chatbot.simulator import Simulator
+from chatbot.wechat.simulator import Simulator
 from rubrics import get_rubric
 from tests.helpers import assess, deductions, self_check, setup_county
 

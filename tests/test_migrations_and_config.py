@@ -10,8 +10,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from chatbot.config import Config, ConfigError
-from chatbot.db import make_engine, migrate
-from chatbot.models import Base
+from chatbot.store.engine import make_engine, migrate
+from chatbot.store.models import Base
 from tests.conftest import AES_KEY, Backend
 
 

@@ -15,15 +15,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chatbot import admin
 from chatbot.config import Config
-from chatbot.db import make_engine, session_factory
-from chatbot.fake_wechat import FakeWeChatServer
-from chatbot.models import Account, OutboxMessage
-from chatbot.notices import enqueue
-from chatbot.tick import run_due
+from chatbot.inspection import admin
+from chatbot.notify.tick import run_due
+from chatbot.store.engine import make_engine, session_factory
+from chatbot.store.models import Account, OutboxMessage
+from chatbot.store.outbox import enqueue
 from chatbot.timeutil import SHANGHAI
-from chatbot.wechat_api import make_client
+from chatbot.wechat.api import make_client
+from chatbot.wechat.fake_api import FakeWeChatServer
 from tests.conftest import APP_ID, Backend
 from tests.helpers import assess, self_check, setup_county
 
@@ -353,7 +353,7 @@ def test_the_evaluation_qr_code_carries_wechats_scene_url(env, fake, db: Session
 
 
 def test_a_tick_forgets_handled_messages_after_a_week(env, db: Session) -> None:
-    from chatbot.models import InboundMessage
+    from chatbot.store.models import InboundMessage
 
     now = datetime.now(UTC)
     with db.begin():

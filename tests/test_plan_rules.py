@@ -19,10 +19,10 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from chatbot import admin, sampling
 from chatbot.app import create_app
 from chatbot.console.access import create_user
-from chatbot.models import (
+from chatbot.inspection import admin, sampling
+from chatbot.store.models import (
     AuditEntry,
     Evaluation,
     EvaluationParticipant,
@@ -32,7 +32,7 @@ from chatbot.models import (
     QuotaConfirmation,
     Remediation,
 )
-from chatbot.simulator import Simulator
+from chatbot.wechat.simulator import Simulator
 from tests.conftest import APP_ID, TOKEN, Backend, make_config, transport_for
 from tests.helpers import VILLAGE, rate, result_table, self_check, setup_county
 from tests.test_console import Console

@@ -12,10 +12,10 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chatbot import admin
 from chatbot.app import create_app
-from chatbot.models import Evidence, InboundMessage, Inspection, ItemScore, RoleBinding
-from chatbot.simulator import Simulator
+from chatbot.inspection import admin
+from chatbot.store.models import Evidence, InboundMessage, Inspection, ItemScore, RoleBinding
+from chatbot.wechat.simulator import Simulator
 from rubrics import get_rubric
 from tests.conftest import APP_ID, TOKEN, Backend, City, make_config, transport_for
 

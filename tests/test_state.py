@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from chatbot.state import (
+from chatbot.store.state import (
     KeyBuilder,
     LockTimeout,
     MemoryStateStore,

@@ -13,9 +13,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from chatbot.app import create_app
-from chatbot.models import InboundMessage
-from chatbot.simulator import Simulator
-from chatbot.wechat import Crypto, ProtocolError, links_of, render_text, signature
+from chatbot.store.models import InboundMessage
+from chatbot.wechat.protocol import Crypto, ProtocolError, links_of, render_text, signature
+from chatbot.wechat.simulator import Simulator
 from dialogs.context import WalkView
 from dialogs.engine import Choice, Reply
 from dialogs.selfcheck import MODE

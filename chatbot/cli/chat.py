@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from chatbot.cli.common import load_config
-from chatbot.simulator import Simulator, http_transport
-from chatbot.wechat import links_of
+from chatbot.wechat.protocol import links_of
+from chatbot.wechat.simulator import Simulator, http_transport
 
 HELP = """在下面输入文字即发送给公众号。特殊指令：
   #N            点选上一条回复中的第 N 个链接

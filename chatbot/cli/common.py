@@ -8,9 +8,9 @@ from contextlib import contextmanager
 import click
 from sqlalchemy.orm import Session
 
-from chatbot.admin import AdminError
 from chatbot.config import Config, ConfigError
-from chatbot.db import make_engine, migrate, session_factory
+from chatbot.inspection.admin import AdminError
+from chatbot.store.engine import make_engine, migrate, session_factory
 
 
 def load_config() -> Config:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from chatbot import audit
 from chatbot.cli.common import db_session
 from chatbot.console.access import create_user
+from chatbot.inspection import audit
 
 
 @click.group("admin")

@@ -7,9 +7,9 @@ import sys
 
 import click
 
-from chatbot import results, sampling
 from chatbot.cli.common import db_session
-from chatbot.coverage import coverage, follow_ups
+from chatbot.inspection import results, sampling
+from chatbot.inspection.coverage import coverage, follow_ups
 from rubrics.scoring import format_percent, whole_percent
 
 COLUMNS = (

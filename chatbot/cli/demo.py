@@ -10,10 +10,10 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chatbot import admin
 from chatbot.cli.common import db_session
 from chatbot.console.access import create_user
-from chatbot.models import ConsoleUser, Organisation
+from chatbot.inspection import admin
+from chatbot.store.models import ConsoleUser, Organisation
 
 CITY = admin.OrgRow("GY", "固原市总工会")
 FEDERATIONS = [

@@ -8,10 +8,11 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from chatbot import exports, results
 from chatbot.cli.common import db_session
 from chatbot.cli.results import cli_result_rows
-from chatbot.models import Inspection, Organisation
+from chatbot.documents import exports
+from chatbot.inspection import results
+from chatbot.store.models import Inspection, Organisation
 
 
 @click.group("export")

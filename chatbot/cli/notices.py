@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 
 from chatbot.cli.common import db_session, load_config
 from chatbot.config import Config
-from chatbot.db import make_engine, migrate, session_factory
-from chatbot.fake_wechat import FakeState, FakeWeChatServer
-from chatbot.models import Account, OutboxMessage
-from chatbot.notices import KINDS
-from chatbot.tick import run_due
+from chatbot.notify.tick import run_due
+from chatbot.store.engine import make_engine, migrate, session_factory
+from chatbot.store.models import Account, OutboxMessage
+from chatbot.store.outbox import KINDS
 from chatbot.timeutil import SHANGHAI
-from chatbot.wechat_api import ApiError, make_client
+from chatbot.wechat.api import ApiError, make_client
+from chatbot.wechat.fake_api import FakeState, FakeWeChatServer
 
 #: The account's custom menu: CLICK keys the dialogs understand.
 MENU = {

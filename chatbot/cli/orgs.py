@@ -10,11 +10,12 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
-from chatbot import admin, audit, imports
 from chatbot.cli.common import db_session
-from chatbot.coverage import target_of
-from chatbot.deadlines import parse_month_day, report_due
-from chatbot.models import Campaign, Inspection, Member, Organisation
+from chatbot.documents import imports
+from chatbot.inspection import admin, audit
+from chatbot.inspection.coverage import target_of
+from chatbot.store.models import Campaign, Inspection, Member, Organisation
+from rubrics.deadlines import parse_month_day, report_due
 from rubrics.loader import RUBRIC_KEYS
 
 

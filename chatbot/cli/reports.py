@@ -7,10 +7,11 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from chatbot import reports, results
 from chatbot.cli.common import db_session
 from chatbot.cli.orgs import report_group
-from chatbot.models import Organisation
+from chatbot.documents import reports
+from chatbot.inspection import results
+from chatbot.store.models import Organisation
 
 
 @report_group.command("county")

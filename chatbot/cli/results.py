@@ -12,14 +12,14 @@ import segno
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chatbot import admin, evaluations, results
 from chatbot.cli.common import db_session, load_config
 from chatbot.cli.notices import api_client
 from chatbot.config import Config
-from chatbot.listing import result_rows, scope_ids
-from chatbot.models import Organisation
+from chatbot.inspection import admin, evaluations, results
+from chatbot.inspection.listing import result_rows, scope_ids
+from chatbot.store.models import Organisation
 from chatbot.timeutil import local_date
-from chatbot.wechat_api import ApiError
+from chatbot.wechat.api import ApiError
 from rubrics.scoring import Stars
 
 COLUMNS = (

@@ -11,7 +11,7 @@ import click
 from gunicorn.app.base import BaseApplication
 
 from chatbot.cli.common import load_config
-from chatbot.db import make_engine, migrate
+from chatbot.store.engine import make_engine, migrate
 
 #: A process to run beside the webhook for as long as it runs (the scheduler package adds its own).
 Companion = Sequence[str]

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from chatbot.models import ConsoleUser, Organisation
-from chatbot.state import StateStore, StorageKey
-from chatbot.views import descendants
+from chatbot.service.context import descendants
+from chatbot.store.models import ConsoleUser, Organisation
+from chatbot.store.state import StateStore, StorageKey
 
 MAX_LOGIN_FAILURES = 5
 LOGIN_WINDOW_SECONDS = 15 * 60

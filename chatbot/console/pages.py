@@ -1,4 +1,4 @@
-"""The console's pages and actions. Every page checks the viewer's scope; every action is audited."""
+"""The console's pages and assessment. Every page checks the viewer's scope; every action is audited."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ from flask import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from chatbot import actions, admin, audit, charts, exports, remediation, reports, results, sampling
 from chatbot.console.access import (
     authenticate,
     city_only,
@@ -36,13 +35,14 @@ from chatbot.console.access import (
     signed_in,
     visible_or_404,
 )
-from chatbot.coverage import coverage, target_of
-from chatbot.deadlines import parse_month_day, report_due
-from chatbot.evaluations import figures
-from chatbot.hierarchy import load_tree
-from chatbot.lifecycle import RATED, IllegalTransition, InspectionState, values
-from chatbot.listing import result_rows
-from chatbot.models import (
+from chatbot.documents import charts, exports, reports
+from chatbot.inspection import admin, assessment, audit, remediation, results, sampling
+from chatbot.inspection.coverage import coverage, target_of
+from chatbot.inspection.evaluations import figures
+from chatbot.inspection.hierarchy import load_tree
+from chatbot.inspection.listing import result_rows
+from chatbot.service.context import item_scores, open_campaign
+from chatbot.store.models import (
     Account,
     AuditEntry,
     Campaign,
@@ -57,9 +57,10 @@ from chatbot.models import (
     SampledInspection,
 )
 from chatbot.timeutil import SHANGHAI, as_utc
-from chatbot.views import item_scores, open_campaign
-from chatbot.wechat_api import ApiError
+from chatbot.wechat.api import ApiError
 from rubrics import get_rubric
+from rubrics.deadlines import parse_month_day, report_due
+from rubrics.lifecycle import RATED, IllegalTransition, InspectionState, values
 from rubrics.scoring import Stars, format_percent, format_score, percent_score, raw_total
 
 bp = Blueprint(
@@ -417,7 +418,7 @@ def override_one(inspection_id: int) -> Any:
 def return_one(inspection_id: int) -> Any:
     inspection = _inspection(inspection_id)
     try:
-        actions.return_self_check(g.db, inspection, request.form.get("reason", ""), g.viewer.actor, _now())
+        assessment.return_self_check(g.db, inspection, request.form.get("reason", ""), g.viewer.actor, _now())
     except IllegalTransition as error:
         return _refuse(inspection_id, error.message)
     except ValueError as error:

@@ -31,9 +31,9 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from chatbot import admin  # noqa: E402
-from chatbot.db import make_engine, migrate, session_factory  # noqa: E402
-from chatbot.simulator import Simulator  # noqa: E402
+from chatbot.inspection import admin  # noqa: E402
+from chatbot.store.engine import make_engine, migrate, session_factory  # noqa: E402
+from chatbot.wechat.simulator import Simulator  # noqa: E402
 
 TOKEN = "benchtoken"
 CONCURRENCIES = (16, 64)

@@ -7,9 +7,9 @@ import time
 
 from flask import Blueprint, Response, current_app, request
 
-from chatbot import wechat
-from chatbot.service import ChatService, Inbound
-from chatbot.wechat import Crypto, ProtocolError
+from chatbot.service.turn import ChatService, Inbound
+from chatbot.wechat import protocol
+from chatbot.wechat.protocol import Crypto, ProtocolError
 
 log = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__)
@@ -26,7 +26,7 @@ def verify_url() -> Response:
     """WeChat's URL check: echo echostr when the signature is right."""
     args = request.args
     try:
-        wechat.verify_signature(
+        protocol.verify_signature(
             args.get("signature", ""),
             current_app.config["WECHAT_TOKEN"],
             args.get("timestamp", ""),
@@ -45,12 +45,12 @@ def receive() -> Response:
     service: ChatService = current_app.extensions["nianjian.service"]
     timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
     try:
-        wechat.verify_signature(args.get("signature", ""), token, timestamp, nonce)
-        wechat.verify_fresh(timestamp, time.time())
-        if request.content_length is not None and request.content_length > wechat.MAX_BODY_BYTES:
+        protocol.verify_signature(args.get("signature", ""), token, timestamp, nonce)
+        protocol.verify_fresh(timestamp, time.time())
+        if request.content_length is not None and request.content_length > protocol.MAX_BODY_BYTES:
             raise ProtocolError(413, "body too large")
         body = request.get_data(cache=False)
-        wechat.ensure_safe_xml(body)
+        protocol.ensure_safe_xml(body)
         encrypted = args.get("encrypt_type", "raw") == "aes"
         if encrypted:
             if crypto is None:
@@ -58,7 +58,7 @@ def receive() -> Response:
             xml = crypto.decrypt(body, args.get("msg_signature", ""), timestamp, nonce)
         else:
             xml = body.decode("utf-8", errors="strict")
-        message = wechat.parse(xml)
+        message = protocol.parse(xml)
     except UnicodeDecodeError:
         return _text("bad encoding", 400)
     except ProtocolError as error:
@@ -67,15 +67,15 @@ def receive() -> Response:
 
     try:
         reply = service.handle(
-            Inbound(message.source, wechat.dedup_key(message), wechat.to_user_input(message))
+            Inbound(message.source, protocol.dedup_key(message), protocol.to_user_input(message))
         )
-        text = wechat.render_text(reply)
+        text = protocol.render_text(reply)
     except Exception:
         log.exception("failed to handle a message from %s", message.source)
         text = APOLOGY
     if not text:
         return _text("success")
-    xml_reply = wechat.reply_xml(message, text)
+    xml_reply = protocol.reply_xml(message, text)
     if encrypted and crypto is not None:
         xml_reply = crypto.encrypt(xml_reply, nonce, timestamp)
     return Response(xml_reply, mimetype="application/xml")

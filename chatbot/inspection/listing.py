@@ -8,13 +8,13 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from chatbot import remediation, results
 from chatbot.config import Config
-from chatbot.evaluations import figures
-from chatbot.lifecycle import InspectionState
-from chatbot.models import Campaign, Inspection, Organisation, Remediation
-from chatbot.views import descendants, item_scores
+from chatbot.inspection import remediation, results
+from chatbot.inspection.evaluations import figures
+from chatbot.service.context import descendants, item_scores
+from chatbot.store.models import Campaign, Inspection, Organisation, Remediation
 from rubrics import get_rubric
+from rubrics.lifecycle import InspectionState
 from rubrics.scoring import Stars, format_score, percent_score, raw_total
 
 

@@ -22,11 +22,10 @@ from docx.shared import Cm, Pt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from chatbot import charts
-from chatbot.coverage import CoverageRow, coverage
-from chatbot.hierarchy import CITY_DIRECT, load_tree
-from chatbot.lifecycle import RATED, values
-from chatbot.models import (
+from chatbot.documents import charts
+from chatbot.inspection.coverage import CoverageRow, coverage
+from chatbot.inspection.hierarchy import CITY_DIRECT, load_tree
+from chatbot.store.models import (
     Campaign,
     Inspection,
     ItemScore,
@@ -37,6 +36,7 @@ from chatbot.models import (
     SampledInspection,
 )
 from rubrics import get_rubric
+from rubrics.lifecycle import RATED, values
 from rubrics.quota import five_star_quota
 from rubrics.scoring import Stars, format_score
 

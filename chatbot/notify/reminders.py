@@ -12,11 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from chatbot.config import Config
-from chatbot.coverage import coverage
-from chatbot.deadlines import due_offset, report_due
-from chatbot.evaluations import participants, voter_hash
-from chatbot.lifecycle import InspectionState
-from chatbot.models import (
+from chatbot.inspection.coverage import coverage
+from chatbot.inspection.evaluations import participants, voter_hash
+from chatbot.store.models import (
     Account,
     Campaign,
     CountyReport,
@@ -27,9 +25,11 @@ from chatbot.models import (
     Organisation,
     Remediation,
 )
-from chatbot.notices import accounts_with_role, enqueue
+from chatbot.store.outbox import accounts_with_role, enqueue
 from chatbot.timeutil import SHANGHAI, as_utc
 from rubrics import get_rubric
+from rubrics.deadlines import due_offset, report_due
+from rubrics.lifecycle import InspectionState
 from rubrics.scoring import whole_percent
 
 S = InspectionState

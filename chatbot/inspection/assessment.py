@@ -6,9 +6,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from chatbot import audit, notices
-from chatbot.lifecycle import InspectionState, check_transition
-from chatbot.models import Inspection
+from chatbot.inspection import audit
+from chatbot.store import outbox
+from chatbot.store.models import Inspection
+from rubrics.lifecycle import InspectionState, check_transition
 
 
 def return_self_check(
@@ -34,8 +35,8 @@ def return_self_check(
         reason=reason,
     )
     org = inspection.organisation
-    for account_id in notices.accounts_with_role(session, org.id, ("chair",)):
-        notices.enqueue(
+    for account_id in outbox.accounts_with_role(session, org.id, ("chair",)):
+        outbox.enqueue(
             session,
             account_id,
             "self_check_returned",

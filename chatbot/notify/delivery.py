@@ -19,9 +19,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from chatbot.config import Config
-from chatbot.models import Account, OutboxMessage
+from chatbot.store.models import Account, OutboxMessage
 from chatbot.timeutil import as_utc
-from chatbot.wechat_api import PERMANENT_ERRORS, ApiClient, ApiError
+from chatbot.wechat.api import PERMANENT_ERRORS, ApiClient, ApiError
 
 log = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ from openpyxl import load_workbook
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from chatbot import audit
-from chatbot.admin import AdminError, OrgRow, check_row
-from chatbot.lifecycle import InspectionState
-from chatbot.models import Inspection, Member, Organisation
-from chatbot.views import open_campaign
+from chatbot.inspection import audit
+from chatbot.inspection.admin import AdminError, OrgRow, check_row
+from chatbot.service.context import open_campaign
+from chatbot.store.models import Inspection, Member, Organisation
 from rubrics import get_rubric
+from rubrics.lifecycle import InspectionState
 
 ORG_COLUMNS = ("code", "name", "rubric", "parent", "members")
 MEMBER_COLUMNS = ("name", "phone", "organisation")

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from chatbot.models import AuditEntry
+from chatbot.store.models import AuditEntry
 
 
 def record(

@@ -15,10 +15,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from chatbot import audit
-from chatbot.hierarchy import load_tree
-from chatbot.lifecycle import RATED, values
-from chatbot.models import Campaign, Inspection, Sample, SampledInspection
+from chatbot.inspection import audit
+from chatbot.inspection.hierarchy import load_tree
+from chatbot.store.models import Campaign, Inspection, Sample, SampledInspection
+from rubrics.lifecycle import RATED, values
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from itertools import count
 import xmltodict
 from wechatpy.crypto import WeChatCrypto
 
-from chatbot.wechat import cdata_safe, signature
+from chatbot.wechat.protocol import cdata_safe, signature
 
 #: (query parameters, body) → (HTTP status, response text)
 Transport = Callable[[dict[str, str], bytes], tuple[int, str]]

@@ -10,12 +10,12 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from chatbot import remediation
 from chatbot.config import Config
-from chatbot.coverage import CITY_DIRECT, coverage
-from chatbot.evaluations import figures, standing
-from chatbot.lifecycle import InspectionState
-from chatbot.models import (
+from chatbot.inspection import remediation
+from chatbot.inspection.coverage import CITY_DIRECT, coverage
+from chatbot.inspection.evaluations import figures, standing
+from chatbot.inspection.sampling import pending_check, pending_for_org
+from chatbot.store.models import (
     Account,
     Campaign,
     Evaluation,
@@ -28,7 +28,6 @@ from chatbot.models import (
     Remediation,
     RoleBinding,
 )
-from chatbot.sampling import pending_check, pending_for_org
 from chatbot.timeutil import as_utc, local_date
 from dialogs.context import (
     AssessmentAccess,
@@ -44,6 +43,7 @@ from dialogs.context import (
 )
 from dialogs.router import MAX_CHILDREN_LISTED, Needs
 from rubrics import get_rubric
+from rubrics.lifecycle import InspectionState
 from rubrics.scoring import format_score, raw_total, whole_percent
 
 S = InspectionState

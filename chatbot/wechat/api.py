@@ -22,7 +22,7 @@ from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
 from chatbot.config import Config
-from chatbot.models import ApiToken
+from chatbot.store.models import ApiToken
 from chatbot.timeutil import SHANGHAI, as_utc
 
 log = logging.getLogger(__name__)

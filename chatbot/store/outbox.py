@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from chatbot.models import OutboxMessage, RoleBinding
+from chatbot.store.models import OutboxMessage, RoleBinding
 
 #: Kinds of notice and what each is about (the template's 事项).
 KINDS: dict[str, str] = {

@@ -19,15 +19,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from chatbot import audit, notices, remediation
 from chatbot.config import Config
-from chatbot.evaluations import figures
-from chatbot.hierarchy import WHOLE_CITY, OrgTree, load_tree
-from chatbot.lifecycle import FIXED, RATED, InspectionState, check_transition, values
-from chatbot.models import Campaign, Inspection, ItemScore, Objection, Organisation, QuotaConfirmation
+from chatbot.inspection import audit, remediation
+from chatbot.inspection.evaluations import figures
+from chatbot.inspection.hierarchy import WHOLE_CITY, OrgTree, load_tree
+from chatbot.store import outbox
+from chatbot.store.models import Campaign, Inspection, ItemScore, Objection, Organisation, QuotaConfirmation
 from chatbot.timeutil import as_utc, local_date
 from dialogs.publication import DISQUALIFIED
 from rubrics import get_rubric
+from rubrics.lifecycle import FIXED, RATED, InspectionState, check_transition, values
 from rubrics.quota import Override, RatedResult, apply_five_star_quota, five_star_quota
 from rubrics.scoring import Stars, below_standard, format_score, percent_score, raw_total, star_level
 
@@ -424,8 +425,8 @@ def open_publication(
     )
     if inspection.below_standard:
         text += f"低于建设标准：{DISQUALIFIED}。"
-    for account_id in notices.accounts_with_role(session, org.id, ("chair", "member")):
-        notices.enqueue(
+    for account_id in outbox.accounts_with_role(session, org.id, ("chair", "member")):
+        outbox.enqueue(
             session,
             account_id,
             "result_published",
@@ -468,8 +469,8 @@ def finalise_due(session: Session, config: Config, now: datetime, actor: str = "
         if inspection.below_standard:
             due = remediation.open_for(session, inspection, config, now, actor)
             text += f"低于建设标准：{DISQUALIFIED}。请于 {due.isoformat()} 前完成补课，完成后发送“补课完成 情况说明”。"
-        for account_id in notices.accounts_with_role(session, org.id, ("chair",)):
-            notices.enqueue(
+        for account_id in outbox.accounts_with_role(session, org.id, ("chair",)):
+            outbox.enqueue(
                 session, account_id, "result_final", f"final:{inspection.id}:{account_id}", text, now
             )
         done.append(org.code)

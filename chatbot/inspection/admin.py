@@ -12,11 +12,12 @@ from decimal import Decimal
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from chatbot import audit, evaluations, notices
-from chatbot.codes import new_code
-from chatbot.hierarchy import OrgTree, load_tree
-from chatbot.lifecycle import InspectionState
-from chatbot.models import (
+from chatbot.inspection import audit, evaluations
+from chatbot.inspection.codes import new_code
+from chatbot.inspection.hierarchy import OrgTree, load_tree
+from chatbot.service.context import open_campaign
+from chatbot.store import outbox
+from chatbot.store.models import (
     Campaign,
     CountyReport,
     Evaluation,
@@ -26,8 +27,8 @@ from chatbot.models import (
     Organisation,
 )
 from chatbot.timeutil import SHANGHAI, end_of_day, local_date
-from chatbot.views import open_campaign
 from rubrics import get_rubric
+from rubrics.lifecycle import InspectionState
 from rubrics.loader import RUBRIC_KEYS
 from rubrics.scoring import format_score
 
@@ -403,7 +404,7 @@ def open_evaluation(
         },
     )
     for account_id in invited:
-        notices.enqueue(
+        outbox.enqueue(
             session,
             account_id,
             "evaluation_open",

@@ -14,11 +14,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
-from chatbot.evaluations import figures
-from chatbot.lifecycle import InspectionState
-from chatbot.models import Inspection
-from chatbot.views import item_scores
+from chatbot.inspection.evaluations import figures
+from chatbot.service.context import item_scores
+from chatbot.store.models import Inspection
 from rubrics import get_rubric
+from rubrics.lifecycle import InspectionState
 from rubrics.scoring import Stars, format_score, percent_score, raw_total
 
 HEADERS = ("内容", "子项", "基本要求", "分值", "自评得分", "考评得分")

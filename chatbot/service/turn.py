@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from chatbot.apply import Applier, Refused
 from chatbot.config import Config
-from chatbot.models import Account, InboundMessage
-from chatbot.state import LockTimeout, StateStore, StorageKey, UserLock
-from chatbot.views import load_context
+from chatbot.service.apply import Applier, Refused
+from chatbot.service.context import load_context
+from chatbot.store.models import Account, InboundMessage
+from chatbot.store.state import LockTimeout, StateStore, StorageKey, UserLock
 from dialogs import binding
 from dialogs.binding import BindResult, BindStatus
 from dialogs.commands import RedeemInvitation

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chatbot.models import Organisation
+from chatbot.store.models import Organisation
 
 CITY_DIRECT = "市直基层工会"
 WHOLE_CITY = "全市"

@@ -13,9 +13,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chatbot import audit, notices
 from chatbot.config import Config
-from chatbot.models import Inspection, Remediation
+from chatbot.inspection import audit
+from chatbot.store import outbox
+from chatbot.store.models import Inspection, Remediation
 from chatbot.timeutil import SHANGHAI
 
 OPEN, REPORTED, PASSED = "open", "reported", "passed"
@@ -54,8 +55,8 @@ def report_done(
     audit.record(session, actor, "remediation_reported", "inspection", inspection.id, after={"text": text})
     org = inspection.organisation
     if org.parent_id is not None:
-        for account_id in notices.accounts_with_role(session, org.parent_id, ("evaluator",)):
-            notices.enqueue(
+        for account_id in outbox.accounts_with_role(session, org.parent_id, ("evaluator",)):
+            outbox.enqueue(
                 session,
                 account_id,
                 "remediation_reported",
@@ -97,8 +98,8 @@ def check(
     )
     org = inspection.organisation
     verdict = "已通过验收" if passed else "未通过验收，请继续补课后再次报告"
-    for account_id_ in notices.accounts_with_role(session, org.id, ("chair",)):
-        notices.enqueue(
+    for account_id_ in outbox.accounts_with_role(session, org.id, ("chair",)):
+        outbox.enqueue(
             session,
             account_id_,
             "remediation_checked",

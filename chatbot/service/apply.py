@@ -16,11 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from chatbot import actions, audit, evaluations, notices, remediation, results
 from chatbot.config import Config
-from chatbot.evaluations import standing
-from chatbot.lifecycle import IllegalTransition, InspectionState, check_transition
-from chatbot.models import (
+from chatbot.inspection import assessment, audit, evaluations, remediation, results
+from chatbot.inspection.evaluations import standing
+from chatbot.inspection.sampling import pending_check
+from chatbot.service.context import has_role, is_city_evaluator, is_evaluator_of
+from chatbot.store import outbox
+from chatbot.store.models import (
     Account,
     Ballot,
     BallotDraft,
@@ -34,9 +36,7 @@ from chatbot.models import (
     RoleBinding,
     SampledInspection,
 )
-from chatbot.sampling import pending_check
 from chatbot.timeutil import SHANGHAI, as_utc, end_of_day, local_date
-from chatbot.views import has_role, is_city_evaluator, is_evaluator_of
 from dialogs.binding import BindResult, BindStatus
 from dialogs.commands import (
     AddEvidence,
@@ -65,6 +65,7 @@ from dialogs.commands import (
     WaiveEvaluation,
 )
 from rubrics import get_rubric
+from rubrics.lifecycle import IllegalTransition, InspectionState, check_transition
 from rubrics.scoring import (
     ScoreError,
     Stars,
@@ -312,7 +313,7 @@ class Applier:
         inspection.return_reason = None
         org = inspection.organisation
         for account_id in self._evaluators(inspection):
-            notices.enqueue(
+            outbox.enqueue(
                 self.session,
                 account_id,
                 "self_check_submitted",
@@ -333,7 +334,7 @@ class Applier:
 
     def _evaluators(self, inspection: Inspection) -> list[int]:
         parent = inspection.organisation.parent_id
-        return notices.accounts_with_role(self.session, parent, ("evaluator",)) if parent else []
+        return outbox.accounts_with_role(self.session, parent, ("evaluator",)) if parent else []
 
     # ------------------------------------------------------------ assessment and re-review
 
@@ -407,7 +408,7 @@ class Applier:
 
     def _return(self, inspection: Inspection, reason: str) -> None:
         try:
-            actions.return_self_check(self.session, inspection, reason, self.actor, self.now)
+            assessment.return_self_check(self.session, inspection, reason, self.actor, self.now)
         except IllegalTransition as error:
             raise Refused(error.message) from error
         except ValueError as error:
@@ -600,7 +601,7 @@ class Applier:
         org = inspection.organisation
         due = local_date(inspection.re_review_due_at or self.now)
         for account_id in self._evaluators(inspection):
-            notices.enqueue(
+            outbox.enqueue(
                 self.session,
                 account_id,
                 "objection_filed",

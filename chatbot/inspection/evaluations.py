@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from chatbot.models import (
+from chatbot.store.models import (
     Account,
     Ballot,
     BallotDraft,

@@ -11,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
-from chatbot import reminders, results
 from chatbot.config import Config
-from chatbot.delivery import DeliveryReport, deliver_due
-from chatbot.models import InboundMessage
-from chatbot.wechat_api import ApiClient
+from chatbot.inspection import results
+from chatbot.notify import reminders
+from chatbot.notify.delivery import DeliveryReport, deliver_due
+from chatbot.store.models import InboundMessage
+from chatbot.wechat.api import ApiClient
 
 INBOUND_KEPT = timedelta(days=7)
 

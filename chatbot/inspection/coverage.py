@@ -14,10 +14,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chatbot.deadlines import coverage_target
-from chatbot.hierarchy import CITY_DIRECT, OrgTree, load_tree
-from chatbot.lifecycle import RATED, InspectionState, values
-from chatbot.models import Campaign, Inspection, Organisation, Remediation
+from chatbot.inspection.hierarchy import CITY_DIRECT, OrgTree, load_tree
+from chatbot.store.models import Campaign, Inspection, Organisation, Remediation
+from rubrics.deadlines import coverage_target
+from rubrics.lifecycle import RATED, InspectionState, values
 
 S = InspectionState
 __all__ = ["CITY_DIRECT", "CoverageRow", "coverage", "follow_ups", "target_of"]
