@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from chatbot.app import create_app
 from chatbot.cli import main
 from chatbot.config import Config
-from chatbot.inspection import admin
+from chatbot.inspection import campaigns, organisations
 from chatbot.store.engine import make_engine, session_factory
 from chatbot.store.state import (
     MemoryStateStore,
@@ -163,13 +163,15 @@ class City:
 @pytest.fixture
 def city(db: Session) -> City:
     with db.begin():
-        admin.add_org(db, admin.OrgRow("GY", "固原市总工会"))
-        admin.add_org(db, admin.OrgRow("XJ", "西吉县总工会", parent="GY"))
-        admin.add_org(db, admin.OrgRow("XJ-001", "西吉县宏达商贸有限公司工会", "non_public", "XJ", 46))
-        admin.open_year(db, 2026)
-        chair = admin.create_invitation(db, "XJ-001", "chair", uses=3)
-        member = admin.create_invitation(db, "XJ-001", "member", uses=50)
-        evaluator = admin.create_invitation(db, "XJ", "evaluator")
+        organisations.add_org(db, organisations.OrgRow("GY", "固原市总工会"))
+        organisations.add_org(db, organisations.OrgRow("XJ", "西吉县总工会", parent="GY"))
+        organisations.add_org(
+            db, organisations.OrgRow("XJ-001", "西吉县宏达商贸有限公司工会", "non_public", "XJ", 46)
+        )
+        campaigns.open_year(db, 2026)
+        chair = organisations.create_invitation(db, "XJ-001", "chair", uses=3)
+        member = organisations.create_invitation(db, "XJ-001", "member", uses=50)
+        evaluator = organisations.create_invitation(db, "XJ", "evaluator")
     return City(chair.code, member.code, evaluator.code)
 
 

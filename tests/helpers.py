@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from chatbot.inspection import admin
+from chatbot.inspection import campaigns, organisations
 from chatbot.wechat.simulator import Simulator
 from rubrics import get_rubric
 
@@ -15,15 +15,15 @@ def setup_county(db: Session, unions: int, rubric: str = "village") -> dict[str,
     """A city, one county and ``unions`` grassroots unions; invitation codes by name."""
     codes: dict[str, str] = {}
     with db.begin():
-        admin.add_org(db, admin.OrgRow("GY", "固原市总工会"))
-        admin.add_org(db, admin.OrgRow("YZ", "原州区总工会", parent="GY"))
+        organisations.add_org(db, organisations.OrgRow("GY", "固原市总工会"))
+        organisations.add_org(db, organisations.OrgRow("YZ", "原州区总工会", parent="GY"))
         for n in range(1, unions + 1):
-            admin.add_org(db, admin.OrgRow(f"U{n:02d}", f"第{n}社区工会", rubric, "YZ", 40))
-        admin.open_year(db, 2026)
-        codes["evaluator"] = admin.create_invitation(db, "YZ", "evaluator", uses=5).code
+            organisations.add_org(db, organisations.OrgRow(f"U{n:02d}", f"第{n}社区工会", rubric, "YZ", 40))
+        campaigns.open_year(db, 2026)
+        codes["evaluator"] = organisations.create_invitation(db, "YZ", "evaluator", uses=5).code
         for n in range(1, unions + 1):
-            codes[f"chair{n}"] = admin.create_invitation(db, f"U{n:02d}", "chair").code
-            codes[f"member{n}"] = admin.create_invitation(db, f"U{n:02d}", "member", uses=50).code
+            codes[f"chair{n}"] = organisations.create_invitation(db, f"U{n:02d}", "chair").code
+            codes[f"member{n}"] = organisations.create_invitation(db, f"U{n:02d}", "member", uses=50).code
     return codes
 
 

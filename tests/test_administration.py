@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from chatbot.cli import main
 from chatbot.documents.imports import mask_phone
-from chatbot.inspection import admin
+from chatbot.inspection import campaigns, organisations
 from chatbot.store.models import AuditEntry, Inspection, Member, Organisation, SampledInspection
 from chatbot.wechat.simulator import Simulator
 from tests.conftest import Backend
@@ -27,13 +27,13 @@ def _county_campaign(db: Session, user: User) -> dict[str, str]:
     """Two counties: YZ with four unions at different stages, XJ with two; a city evaluator."""
     codes = setup_county(db, 4)
     with db.begin():
-        admin.add_org(db, admin.OrgRow("XJ", "西吉县总工会", parent="GY"))
-        admin.add_org(db, admin.OrgRow("X01", "西吉一社区工会", "village", "XJ"))
-        admin.add_org(db, admin.OrgRow("X02", "西吉二社区工会", "village", "XJ"))
-        admin.add_org(db, admin.OrgRow("C01", "市直机关工会", "agency", "GY"))
-        codes["xj_evaluator"] = admin.create_invitation(db, "XJ", "evaluator").code
-        codes["city_evaluator"] = admin.create_invitation(db, "GY", "evaluator").code
-        codes["x1"] = admin.create_invitation(db, "X01", "chair").code
+        organisations.add_org(db, organisations.OrgRow("XJ", "西吉县总工会", parent="GY"))
+        organisations.add_org(db, organisations.OrgRow("X01", "西吉一社区工会", "village", "XJ"))
+        organisations.add_org(db, organisations.OrgRow("X02", "西吉二社区工会", "village", "XJ"))
+        organisations.add_org(db, organisations.OrgRow("C01", "市直机关工会", "agency", "GY"))
+        codes["xj_evaluator"] = organisations.create_invitation(db, "XJ", "evaluator").code
+        codes["city_evaluator"] = organisations.create_invitation(db, "GY", "evaluator").code
+        codes["x1"] = organisations.create_invitation(db, "X01", "chair").code
     evaluator = user("evaluator")
     evaluator.say(f"绑定 {codes['evaluator']}")
     for n in (1, 2, 3):
@@ -162,7 +162,7 @@ def test_ten_thousand_organisations_import_and_a_bad_row_imports_nothing(
     backend: Backend, db: Session, cli, tmp_path: Path
 ) -> None:
     with db.begin():
-        admin.open_year(db, 2026)
+        campaigns.open_year(db, 2026)
     runner = CliRunner()
     bad = _org_file(tmp_path / "bad.csv", 10_000, bad_line=5000)
     result = runner.invoke(main, ["org", "import", str(bad)])
@@ -182,8 +182,8 @@ def test_ten_thousand_organisations_import_and_a_bad_row_imports_nothing(
 
 def test_members_import_with_masked_phones(db: Session, cli, tmp_path: Path) -> None:
     with db.begin():
-        admin.add_org(db, admin.OrgRow("GY", "市总工会"))
-        admin.add_org(db, admin.OrgRow("U1", "一号工会", "village", "GY"))
+        organisations.add_org(db, organisations.OrgRow("GY", "市总工会"))
+        organisations.add_org(db, organisations.OrgRow("U1", "一号工会", "village", "GY"))
     bad = tmp_path / "bad.csv"
     bad.write_text(
         "name,phone,organisation\n张三,13812345678,U1\n李四,12345,U1\n王五,13912345678,NOPE\n", "utf-8"
@@ -203,8 +203,8 @@ def test_members_import_with_masked_phones(db: Session, cli, tmp_path: Path) -> 
 
 def test_large_member_file_is_refused_whole(db: Session, cli, tmp_path: Path) -> None:
     with db.begin():
-        admin.add_org(db, admin.OrgRow("GY", "市总工会"))
-        admin.add_org(db, admin.OrgRow("U1", "一号工会", "village", "GY"))
+        organisations.add_org(db, organisations.OrgRow("GY", "市总工会"))
+        organisations.add_org(db, organisations.OrgRow("U1", "一号工会", "village", "GY"))
     rows = ["name,phone,organisation"] + [f"会员{n},13{n % 10}{n:08d},U1" for n in range(20_000)]
     rows[12_345] = "会员X,not-a-phone,U1"
     path = tmp_path / "members.csv"
@@ -217,7 +217,7 @@ def test_large_member_file_is_refused_whole(db: Session, cli, tmp_path: Path) ->
 @pytest.mark.parametrize("phone", ["13812345678", "0954-7283956", "09547283956"])
 def test_phones_accepted(phone: str, db: Session, cli, tmp_path: Path) -> None:
     with db.begin():
-        admin.add_org(db, admin.OrgRow("GY", "市总工会"))
+        organisations.add_org(db, organisations.OrgRow("GY", "市总工会"))
     path = tmp_path / "m.csv"
     path.write_text(f"name,phone,organisation\n张三,{phone},GY\n", "utf-8")
     assert "imported 1 members" in cli("member", "import", str(path))
@@ -281,11 +281,11 @@ def test_every_chart_label_has_its_glyphs_in_the_font() -> None:
 
 def test_from_2025_coverage_lists_the_follow_ups(db: Session, cli) -> None:
     with db.begin():
-        admin.add_org(db, admin.OrgRow("GY", "市总工会"))
-        admin.add_org(db, admin.OrgRow("YZ", "原州区总工会", parent="GY"))
+        organisations.add_org(db, organisations.OrgRow("GY", "市总工会"))
+        organisations.add_org(db, organisations.OrgRow("YZ", "原州区总工会", parent="GY"))
         for n in (1, 2, 3):
-            admin.add_org(db, admin.OrgRow(f"U{n}", f"第{n}工会", "village", "YZ"))
-        admin.open_year(db, 2024)
+            organisations.add_org(db, organisations.OrgRow(f"U{n}", f"第{n}工会", "village", "YZ"))
+        campaigns.open_year(db, 2024)
     with db.begin():  # arrange 2024's results: U1 and U2 final
         for inspection in db.scalars(
             select(Inspection).join(Organisation).where(Organisation.code.in_(["U1", "U2"]))

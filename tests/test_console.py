@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chatbot.console.access import create_user
-from chatbot.inspection import admin
+from chatbot.inspection import organisations
 from chatbot.store.models import AuditEntry, CountyReport, Inspection, Organisation, SampledInspection
 from chatbot.wechat.simulator import Simulator
 from tests.helpers import assess, self_check, setup_county
@@ -66,8 +66,8 @@ def world(user: User, db: Session) -> dict[str, int]:
     """Two counties (YZ with rated, submitted and untouched unions; XJ with one), console users."""
     codes = setup_county(db, 3)
     with db.begin():
-        admin.add_org(db, admin.OrgRow("XJ", "西吉县总工会", parent="GY"))
-        admin.add_org(db, admin.OrgRow("X01", "西吉一社区工会", "village", "XJ"))
+        organisations.add_org(db, organisations.OrgRow("XJ", "西吉县总工会", parent="GY"))
+        organisations.add_org(db, organisations.OrgRow("X01", "西吉一社区工会", "village", "XJ"))
         create_user(db, "GY", "city", "city-password-1")
         create_user(db, "YZ", "yz", "yz-password-12")
         create_user(db, "XJ", "xj", "xj-password-12")
@@ -219,7 +219,7 @@ def test_evidence_photos_are_shown_through_the_wechat_api(backend, tmp_path, db:
         app = create_app(config, store=backend.store, lock=backend.lock)
         codes = setup_county(db, 1)
         with db.begin():
-            admin.add_org(db, admin.OrgRow("XJ", "西吉县总工会", parent="GY"))
+            organisations.add_org(db, organisations.OrgRow("XJ", "西吉县总工会", parent="GY"))
             create_user(db, "YZ", "yz", "yz-password-12")
             create_user(db, "XJ", "xj", "xj-password-12")
         chair = Simulator(transport_for(app.test_client()), "chair", TOKEN, APP_ID)

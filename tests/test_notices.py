@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chatbot.config import Config
-from chatbot.inspection import admin
+from chatbot.inspection import organisations
 from chatbot.notify.tick import run_due
 from chatbot.store.engine import make_engine, session_factory
 from chatbot.store.models import Account, OutboxMessage
@@ -106,8 +106,10 @@ def test_every_reminder_fires_at_its_offsets_and_not_before(
         review_due.isoformat(),
     )
     with db.begin():
-        admin.add_org(db, admin.OrgRow("XJ", "西吉县总工会", parent="GY"))
-        admins = {code: admin.create_invitation(db, code, "admin").code for code in ("GY", "YZ", "XJ")}
+        organisations.add_org(db, organisations.OrgRow("XJ", "西吉县总工会", parent="GY"))
+        admins = {
+            code: organisations.create_invitation(db, code, "admin").code for code in ("GY", "YZ", "XJ")
+        }
     for code, invitation in admins.items():
         user(f"admin-{code}").say(f"绑定 {invitation}")
     user("chair1").say(f"绑定 {codes['chair1']}")  # never submits

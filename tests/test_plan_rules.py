@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from chatbot.app import create_app
 from chatbot.console.access import create_user
-from chatbot.inspection import admin, sampling
+from chatbot.inspection import campaigns, organisations, sampling
 from chatbot.store.models import (
     AuditEntry,
     Evaluation,
@@ -136,14 +136,14 @@ def county_quota(backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 def test_city_direct_unions_share_one_quota_of_their_own(county_quota: User, db: Session, cli) -> None:
     with db.begin():
-        admin.add_org(db, admin.OrgRow("GY", "固原市总工会"))
-        admin.add_org(db, admin.OrgRow("YZ", "原州区总工会", parent="GY"))
-        admin.add_org(db, admin.OrgRow("Y01", "原州一社区工会", "village", "YZ"))
+        organisations.add_org(db, organisations.OrgRow("GY", "固原市总工会"))
+        organisations.add_org(db, organisations.OrgRow("YZ", "原州区总工会", parent="GY"))
+        organisations.add_org(db, organisations.OrgRow("Y01", "原州一社区工会", "village", "YZ"))
         for n in range(1, 6):
-            admin.add_org(db, admin.OrgRow(f"C0{n}", f"市直第{n}社区工会", "village", "GY"))
-        admin.open_year(db, 2026)
-        city_evaluator = admin.create_invitation(db, "GY", "evaluator").code
-        chairs = {n: admin.create_invitation(db, f"C0{n}", "chair").code for n in range(1, 6)}
+            organisations.add_org(db, organisations.OrgRow(f"C0{n}", f"市直第{n}社区工会", "village", "GY"))
+        campaigns.open_year(db, 2026)
+        city_evaluator = organisations.create_invitation(db, "GY", "evaluator").code
+        chairs = {n: organisations.create_invitation(db, f"C0{n}", "chair").code for n in range(1, 6)}
     evaluator = _evaluator(county_quota, city_evaluator)
     for n, score in zip(range(1, 6), (95, 94, 93, 92, 91), strict=True):
         self_check(county_quota(f"c-chair{n}"), chairs[n])
@@ -164,7 +164,7 @@ def test_city_direct_unions_share_one_quota_of_their_own(county_quota: User, db:
 def test_a_re_check_that_changes_the_stars_is_published_again(user: User, db: Session, cli) -> None:
     codes = setup_county(db, 5)
     with db.begin():
-        city_code = admin.create_invitation(db, "GY", "evaluator").code
+        city_code = organisations.create_invitation(db, "GY", "evaluator").code
     evaluator = _evaluator(user, codes["evaluator"])
     for n, score in zip(range(1, 6), (98, 85, 80, 75, 70), strict=True):
         self_check(user(f"chair{n}"), codes[f"chair{n}"])
@@ -241,8 +241,8 @@ def test_a_township_union_assesses_the_village_unions_under_it(
 def test_the_electorate_is_invited_and_the_assessors_are_not_in_it(user: User, db: Session, cli) -> None:
     codes = setup_county(db, 1)  # U01: 40 members
     with db.begin():
-        committee_code = admin.create_invitation(db, "YZ", "member", uses=5).code
-        admin_code = admin.create_invitation(db, "YZ", "admin").code
+        committee_code = organisations.create_invitation(db, "YZ", "member", uses=5).code
+        admin_code = organisations.create_invitation(db, "YZ", "admin").code
     members = [user(f"m{n}") for n in range(3)]
     for member in members:
         member.say(f"绑定 {codes['member1']}")
@@ -422,12 +422,12 @@ def test_a_result_below_the_standard_is_remedied_and_re_checked(
 
 def test_a_scoped_first_year_and_the_cumulative_share(user: User, db: Session, cli, tmp_path: Path) -> None:
     with db.begin():
-        admin.add_org(db, admin.OrgRow("GY", "固原市总工会"))
-        admin.add_org(db, admin.OrgRow("YZ", "原州区总工会", parent="GY"))
+        organisations.add_org(db, organisations.OrgRow("GY", "固原市总工会"))
+        organisations.add_org(db, organisations.OrgRow("YZ", "原州区总工会", parent="GY"))
         for n in range(1, 11):
-            admin.add_org(db, admin.OrgRow(f"U{n:02d}", f"第{n}社区工会", "village", "YZ"))
-        evaluator_code = admin.create_invitation(db, "YZ", "evaluator", uses=3).code
-        city_code = admin.create_invitation(db, "GY", "evaluator").code
+            organisations.add_org(db, organisations.OrgRow(f"U{n:02d}", f"第{n}社区工会", "village", "YZ"))
+        evaluator_code = organisations.create_invitation(db, "YZ", "evaluator", uses=3).code
+        city_code = organisations.create_invitation(db, "GY", "evaluator").code
     listing = tmp_path / "2024.txt"
     listing.write_text("U01\n", encoding="utf-8")
     assert "只能选一个" in cli.refused(
@@ -439,7 +439,7 @@ def test_a_scoped_first_year_and_the_cumulative_share(user: User, db: Session, c
     db.rollback()
     assert len(chosen) == 3
     with db.begin():
-        chairs = {code: admin.create_invitation(db, code, "chair").code for code in chosen}
+        chairs = {code: organisations.create_invitation(db, code, "chair").code for code in chosen}
     evaluator = _evaluator(user, evaluator_code)
     for code in chosen:
         self_check(user(f"chair-{code}"), chairs[code])
@@ -449,7 +449,7 @@ def test_a_scoped_first_year_and_the_cumulative_share(user: User, db: Session, c
     listing.write_text("\n".join([chosen[0], *rest[:3]]) + "\n", encoding="utf-8")
     assert "共 4 个基层工会" in cli("campaign", "open", "2024", "--scope-file", str(listing))
     with db.begin():
-        chairs = {code: admin.create_invitation(db, code, "chair").code for code in rest[:3]}
+        chairs = {code: organisations.create_invitation(db, code, "chair").code for code in rest[:3]}
     for code in rest[:3]:
         self_check(user(f"chair24-{code}"), chairs[code])
         rate(evaluator, code, 85)
@@ -505,10 +505,12 @@ def test_the_truncated_item_is_marked_in_chat_and_exports(
     user: User, db: Session, cli, tmp_path: Path
 ) -> None:
     with db.begin():
-        admin.add_org(db, admin.OrgRow("GY", "固原市总工会"))
-        admin.add_org(db, admin.OrgRow("GY-001", "市第一人民医院工会", "state_owned", "GY", 800))
-        admin.open_year(db, 2026)
-        chair_code = admin.create_invitation(db, "GY-001", "chair").code
+        organisations.add_org(db, organisations.OrgRow("GY", "固原市总工会"))
+        organisations.add_org(
+            db, organisations.OrgRow("GY-001", "市第一人民医院工会", "state_owned", "GY", 800)
+        )
+        campaigns.open_year(db, 2026)
+        chair_code = organisations.create_invitation(db, "GY-001", "chair").code
     chair = user("chair")
     chair.say(f"绑定 {chair_code}")
     chair.say("自评")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chatbot.app import create_app
-from chatbot.inspection import admin
+from chatbot.inspection import organisations
 from chatbot.store.models import Evidence, InboundMessage, Inspection, ItemScore, RoleBinding
 from chatbot.wechat.simulator import Simulator
 from rubrics import get_rubric
@@ -132,8 +132,8 @@ def test_menu_click_starts_the_self_check(user, city: City) -> None:
 
 def test_invitations_expire_run_out_and_resist_guessing(user, db: Session, city: City) -> None:
     with db.begin():
-        single = admin.create_invitation(db, "XJ-001", "member", uses=1)
-        expired = admin.create_invitation(
+        single = organisations.create_invitation(db, "XJ-001", "member", uses=1)
+        expired = organisations.create_invitation(
             db, "XJ-001", "member", days=1, now=datetime.now(UTC) - timedelta(days=2)
         )
     assert "绑定成功" in user("a").say(f"绑定 {single.code}")
@@ -205,7 +205,7 @@ def test_concurrent_retries_of_one_message_apply_one_answer(
 
 def test_different_users_are_served_in_parallel(app: Flask, db: Session, city: City) -> None:
     with db.begin():
-        invitation = admin.create_invitation(db, "XJ-001", "member", uses=20)
+        invitation = organisations.create_invitation(db, "XJ-001", "member", uses=20)
     results: dict[str, str] = {}
 
     def member(index: int) -> None:

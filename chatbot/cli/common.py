@@ -9,7 +9,7 @@ import click
 from sqlalchemy.orm import Session
 
 from chatbot.config import Config, ConfigError
-from chatbot.inspection.admin import AdminError
+from chatbot.inspection.errors import AdminError
 from chatbot.store.engine import make_engine, migrate, session_factory
 
 

@@ -8,7 +8,7 @@ import sys
 import click
 
 from chatbot.cli.common import db_session
-from chatbot.inspection import results, sampling
+from chatbot.inspection import campaigns, sampling
 from chatbot.inspection.coverage import coverage, follow_ups
 from rubrics.scoring import format_percent, whole_percent
 
@@ -33,7 +33,7 @@ COLUMNS = (
 
 def _campaign(session, year: int):
     try:
-        return results.campaign_of_year(session, year)
+        return campaigns.campaign_of_year(session, year)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
 

@@ -12,29 +12,29 @@ from sqlalchemy.orm import Session
 
 from chatbot.cli.common import db_session
 from chatbot.console.access import create_user
-from chatbot.inspection import admin
+from chatbot.inspection import campaigns, organisations
 from chatbot.store.models import ConsoleUser, Organisation
 
-CITY = admin.OrgRow("GY", "固原市总工会")
+CITY = organisations.OrgRow("GY", "固原市总工会")
 FEDERATIONS = [
-    admin.OrgRow("YZ", "原州区总工会", parent="GY"),
-    admin.OrgRow("XJ", "西吉县总工会", parent="GY"),
-    admin.OrgRow("LD", "隆德县总工会", parent="GY"),
-    admin.OrgRow("JY", "泾源县总工会", parent="GY"),
-    admin.OrgRow("PY", "彭阳县总工会", parent="GY"),
-    admin.OrgRow("KFQ", "固原经济技术开发区总工会", parent="GY"),
+    organisations.OrgRow("YZ", "原州区总工会", parent="GY"),
+    organisations.OrgRow("XJ", "西吉县总工会", parent="GY"),
+    organisations.OrgRow("LD", "隆德县总工会", parent="GY"),
+    organisations.OrgRow("JY", "泾源县总工会", parent="GY"),
+    organisations.OrgRow("PY", "彭阳县总工会", parent="GY"),
+    organisations.OrgRow("KFQ", "固原经济技术开发区总工会", parent="GY"),
 ]
 UNIONS = [
-    admin.OrgRow("GY-001", "固原市第一人民医院工会", "state_owned", "GY", 860),
-    admin.OrgRow("XJ-001", "西吉县宏达商贸有限公司工会", "non_public", "XJ", 46),
-    admin.OrgRow("KFQ-001", "固原六盘山新材料科技有限公司工会", "non_public", "KFQ", 18),
-    admin.OrgRow("LD-001", "隆德县人民政府机关工会", "agency", "LD", 120),
-    admin.OrgRow("JY-001", "泾源县餐饮行业工会联合会", "joint", "JY", 310),
-    admin.OrgRow("PY-001", "彭阳县白阳镇工会", "township", "PY", 540),
+    organisations.OrgRow("GY-001", "固原市第一人民医院工会", "state_owned", "GY", 860),
+    organisations.OrgRow("XJ-001", "西吉县宏达商贸有限公司工会", "non_public", "XJ", 46),
+    organisations.OrgRow("KFQ-001", "固原六盘山新材料科技有限公司工会", "non_public", "KFQ", 18),
+    organisations.OrgRow("LD-001", "隆德县人民政府机关工会", "agency", "LD", 120),
+    organisations.OrgRow("JY-001", "泾源县餐饮行业工会联合会", "joint", "JY", 310),
+    organisations.OrgRow("PY-001", "彭阳县白阳镇工会", "township", "PY", 540),
     # Village unions under the township union: it is inspected by the county and assesses them.
-    admin.OrgRow("PY-001-01", "彭阳县白阳镇陡坡村工会", "village", "PY-001", 28),
-    admin.OrgRow("PY-001-02", "彭阳县白阳镇崾岘村工会", "village", "PY-001", 19),
-    admin.OrgRow("YZ-001", "原州区南关街道东城社区工会", "village", "YZ", 35),
+    organisations.OrgRow("PY-001-01", "彭阳县白阳镇陡坡村工会", "village", "PY-001", 28),
+    organisations.OrgRow("PY-001-02", "彭阳县白阳镇崾岘村工会", "village", "PY-001", 19),
+    organisations.OrgRow("YZ-001", "原州区南关街道东城社区工会", "village", "YZ", 35),
 ]
 
 
@@ -60,20 +60,22 @@ def demo() -> None:
         known = set(session.scalars(select(Organisation.code)))
         for row in [CITY, *FEDERATIONS, *UNIONS]:
             if row.code not in known:
-                admin.add_org(session, row, actor="demo")
-        admin.open_year(session, year, actor="demo")
+                organisations.add_org(session, row, actor="demo")
+        campaigns.open_year(session, year, actor="demo")
         parents = {row.parent for row in [*FEDERATIONS, *UNIONS] if row.parent}
         for row in UNIONS:
-            chair = admin.create_invitation(session, row.code, "chair", uses=10, actor="demo")
-            member = admin.create_invitation(session, row.code, "member", uses=100, actor="demo")
+            chair = organisations.create_invitation(session, row.code, "chair", uses=10, actor="demo")
+            member = organisations.create_invitation(session, row.code, "member", uses=100, actor="demo")
             line = f"  {row.code:<9} {row.name}（{row.rubric}）  主席 {chair.code}  会员 {member.code}"
             if row.code in parents:
-                evaluator = admin.create_invitation(session, row.code, "evaluator", uses=10, actor="demo")
+                evaluator = organisations.create_invitation(
+                    session, row.code, "evaluator", uses=10, actor="demo"
+                )
                 line += f"  考评员 {evaluator.code}（考评下属村工会）"
             lines.append(line)
         for row in [CITY, *FEDERATIONS]:
-            manager = admin.create_invitation(session, row.code, "admin", uses=10, actor="demo")
-            evaluator = admin.create_invitation(session, row.code, "evaluator", uses=10, actor="demo")
+            manager = organisations.create_invitation(session, row.code, "admin", uses=10, actor="demo")
+            evaluator = organisations.create_invitation(session, row.code, "evaluator", uses=10, actor="demo")
             note = "（考评市直基层工会，并负责抽查）" if row is CITY else ""
             lines.append(f"  {row.code:<9} {row.name}  管理员 {manager.code}  考评员 {evaluator.code}{note}")
         consoles = [_console_user(session, org, username) for org, username in CONSOLE_USERS]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from chatbot.cli.common import db_session
 from chatbot.cli.results import cli_result_rows
 from chatbot.documents import exports
-from chatbot.inspection import results
+from chatbot.inspection import campaigns
 from chatbot.store.models import Inspection, Organisation
 
 
@@ -28,7 +28,7 @@ def export_sheet(org_code: str, year: int, out: Path) -> None:
     """The union's official score sheet (年检考评表): the seed's table with both scores, to print and stamp."""
     with db_session() as session:
         try:
-            campaign = results.campaign_of_year(session, year)
+            campaign = campaigns.campaign_of_year(session, year)
         except ValueError as error:
             raise click.ClickException(str(error)) from error
         inspection = session.scalar(

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from chatbot.cli.common import db_session
 from chatbot.documents import imports
-from chatbot.inspection import admin, audit
+from chatbot.inspection import audit, campaigns, organisations
 from chatbot.inspection.coverage import target_of
 from chatbot.store.models import Campaign, Inspection, Member, Organisation
 from rubrics.deadlines import parse_month_day, report_due
@@ -33,7 +33,7 @@ def org_group() -> None:
 def org_add(code: str, name: str, rubric: str | None, parent: str | None, members: int | None) -> None:
     """Add one organisation."""
     with db_session() as session:
-        org = admin.add_org(session, admin.OrgRow(code, name, rubric, parent, members))
+        org = organisations.add_org(session, organisations.OrgRow(code, name, rubric, parent, members))
         click.echo(f"added {org.code} {org.name}")
 
 
@@ -95,13 +95,13 @@ def invite_group() -> None:
 
 @invite_group.command("create")
 @click.option("--org", "org_code", required=True, help="Organisation code.")
-@click.option("--role", required=True, type=click.Choice(admin.ROLES))
+@click.option("--role", required=True, type=click.Choice(organisations.ROLES))
 @click.option("--uses", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option("--days", default=30, show_default=True, type=click.IntRange(min=0), help="0: never expires.")
 def invite_create(org_code: str, role: str, uses: int, days: int) -> None:
     """Create an invitation; the code alone is printed on the last line."""
     with db_session() as session:
-        invitation = admin.create_invitation(session, org_code, role, uses, days or None)
+        invitation = organisations.create_invitation(session, org_code, role, uses, days or None)
         click.echo(
             f"{role} invitation for {org_code}: {uses} use(s), "
             + (f"valid {days} days" if days else "no expiry")
@@ -162,7 +162,7 @@ def campaign_open(
         raise click.UsageError("--scope-file 与 --share 只能选一个。")
     if seed is not None and share is None:
         raise click.UsageError("--seed 须与 --share 一起使用。")
-    deadlines = admin.Deadlines(
+    deadlines = campaigns.Deadlines(
         self_check_due.date() if self_check_due else None,
         review_due.date() if review_due else None,
         report_due,
@@ -170,11 +170,11 @@ def campaign_open(
     )
     scope = None
     if scope_file is not None:
-        scope = admin.CampaignScope(codes=imports.read_codes(scope_file), note=f"名单 {scope_file.name}")
+        scope = campaigns.CampaignScope(codes=imports.read_codes(scope_file), note=f"名单 {scope_file.name}")
     elif share is not None:
-        scope = admin.CampaignScope(share=Decimal(str(share)), seed=seed)
+        scope = campaigns.CampaignScope(share=Decimal(str(share)), seed=seed)
     with db_session() as session:
-        campaign, added = admin.open_year(session, year, deadlines=deadlines, scope=scope)
+        campaign, added = campaigns.open_year(session, year, deadlines=deadlines, scope=scope)
         click.echo(f"campaign {campaign.year} open; {added} inspection(s) added")
         if campaign.scoped:
             count = session.scalar(
@@ -223,7 +223,7 @@ def report_group() -> None:
 def report_received(county_code: str, year: int, paper: bool) -> None:
     """Mark a county's annual summary received; its reminders stop once both copies are in."""
     with db_session() as session:
-        report = admin.mark_report_received(session, county_code, year, paper, datetime.now(UTC))
+        report = campaigns.mark_report_received(session, county_code, year, paper, datetime.now(UTC))
         copies = [
             name
             for name, at in (

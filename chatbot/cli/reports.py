@@ -10,7 +10,7 @@ from sqlalchemy import select
 from chatbot.cli.common import db_session
 from chatbot.cli.orgs import report_group
 from chatbot.documents import reports
-from chatbot.inspection import results
+from chatbot.inspection import campaigns
 from chatbot.store.models import Organisation
 
 
@@ -25,7 +25,7 @@ def report_county(county_code: str, year: int, out: Path) -> None:
         if county is None:
             raise click.ClickException(f"no organisation {county_code}")
         try:
-            reports.county_report(session, results.campaign_of_year(session, year), county, out)
+            reports.county_report(session, campaigns.campaign_of_year(session, year), county, out)
         except ValueError as error:
             raise click.ClickException(str(error)) from error
     click.echo(f"wrote {out}")
@@ -38,7 +38,7 @@ def report_city(year: int, out: Path) -> None:
     """The city's annual summary: totals and charts, then one section per county."""
     with db_session() as session:
         try:
-            reports.city_report(session, results.campaign_of_year(session, year), out)
+            reports.city_report(session, campaigns.campaign_of_year(session, year), out)
         except ValueError as error:
             raise click.ClickException(str(error)) from error
     click.echo(f"wrote {out}")

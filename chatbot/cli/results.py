@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from chatbot.cli.common import db_session, load_config
 from chatbot.cli.notices import api_client
 from chatbot.config import Config
-from chatbot.inspection import admin, evaluations, results
+from chatbot.inspection import campaigns, evaluations, results
 from chatbot.inspection.listing import result_rows, scope_ids
 from chatbot.store.models import Organisation
 from chatbot.timeutil import local_date
@@ -63,7 +63,7 @@ def evaluation_open(org_code: str, closes: datetime | None, open_slots: int, qr_
     """Open the evaluation; writes a QR-code PNG for scene eval:CODE; the code alone on the last line."""
     config = load_config()
     with db_session() as session:
-        evaluation = admin.open_evaluation(
+        evaluation = evaluations.open_evaluation(
             session,
             org_code,
             closes.date() if closes else None,
@@ -113,7 +113,7 @@ def _qr_content(config: Config, scene: str) -> str:
 def cli_result_rows(session: Session, year: int, scope: str | None) -> list[dict[str, str]]:
     """`nianjian results`' rows, with the scope given as an organisation code."""
     try:
-        campaign = results.campaign_of_year(session, year)
+        campaign = campaigns.campaign_of_year(session, year)
         return result_rows(session, campaign, load_config(), scope_ids(session, scope) if scope else None)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
@@ -133,7 +133,7 @@ def results_group(ctx: click.Context, year: int | None, scope: str | None, as_cs
     config = load_config()
     with db_session() as session:
         try:
-            results.confirm(session, results.campaign_of_year(session, year), config)
+            results.confirm(session, campaigns.campaign_of_year(session, year), config)
         except ValueError as error:
             raise click.ClickException(str(error)) from error
         rows = cli_result_rows(session, year, scope)
@@ -159,7 +159,7 @@ def results_override(org_code: str, year: int, stars: int, reason: str) -> None:
         try:
             inspection = results.override(
                 session,
-                results.campaign_of_year(session, year),
+                campaigns.campaign_of_year(session, year),
                 org_code,
                 Stars(stars),
                 reason,
@@ -185,7 +185,7 @@ def results_confirm(year: int, scope: str | None, reason: str) -> None:
     config = load_config()
     with db_session() as session:
         try:
-            campaign = results.campaign_of_year(session, year)
+            campaign = campaigns.campaign_of_year(session, year)
             statuses = results.scope_statuses(session, campaign, config)
             pending = [s for s in statuses if not s.confirmed and (scope is None or s.code == scope)]
             if any(s.rated < s.inspections for s in pending) and not reason.strip():
@@ -216,7 +216,7 @@ def publish(year: int, scope: str | None, days: int) -> None:
     config = load_config()
     with db_session() as session:
         try:
-            campaign = results.campaign_of_year(session, year)
+            campaign = campaigns.campaign_of_year(session, year)
         except ValueError as error:
             raise click.ClickException(str(error)) from error
         root = None

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from chatbot.service.context import descendants
+from chatbot.inspection.queries import descendants
 from chatbot.store.models import ConsoleUser, Organisation
 from chatbot.store.state import StateStore, StorageKey
 

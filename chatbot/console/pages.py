@@ -36,12 +36,13 @@ from chatbot.console.access import (
     visible_or_404,
 )
 from chatbot.documents import charts, exports, reports
-from chatbot.inspection import admin, assessment, audit, remediation, results, sampling
+from chatbot.inspection import assessment, audit, errors, remediation, results, sampling
+from chatbot.inspection import campaigns as campaign_rules
 from chatbot.inspection.coverage import coverage, target_of
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.hierarchy import load_tree
 from chatbot.inspection.listing import result_rows
-from chatbot.service.context import item_scores, open_campaign
+from chatbot.inspection.queries import item_scores, open_campaign
 from chatbot.store.models import (
     Account,
     AuditEntry,
@@ -544,14 +545,14 @@ def open_campaign_page() -> Any:
             raise ValueError("请填写年度，如 2026。")
         target = _number("target", Decimal(0), Decimal(100), "覆盖率目标（%）")
         month_day = request.form.get("report_due", "").strip()
-        deadlines = admin.Deadlines(
+        deadlines = campaign_rules.Deadlines(
             _date("self_check_due"),
             _date("review_due"),
             parse_month_day(month_day) if month_day else None,
             target / 100 if target is not None else None,
         )
-        campaign, added = admin.open_year(g.db, int(year), g.viewer.actor, deadlines)
-    except (ValueError, admin.AdminError) as error:
+        campaign, added = campaign_rules.open_year(g.db, int(year), g.viewer.actor, deadlines)
+    except (ValueError, errors.AdminError) as error:
         return _back(f"未能保存：{error}", "error")
     return _back(f"{campaign.year} 年度年检已开启（新增 {added} 个单位）。")
 
@@ -622,7 +623,7 @@ def sample_scope(year: int) -> Any:
 def mark_received(year: int) -> Any:
     city_only()
     try:
-        admin.mark_report_received(
+        campaign_rules.mark_report_received(
             g.db,
             request.form.get("county", ""),
             year,
@@ -630,7 +631,7 @@ def mark_received(year: int) -> Any:
             _now(),
             g.viewer.actor,
         )
-    except admin.AdminError as error:
+    except errors.AdminError as error:
         return _back(str(error), "error")
     return _back("已登记收到。")
 

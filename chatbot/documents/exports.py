@@ -15,7 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
 from chatbot.inspection.evaluations import figures
-from chatbot.service.context import item_scores
+from chatbot.inspection.queries import item_scores
 from chatbot.store.models import Inspection
 from rubrics import get_rubric
 from rubrics.lifecycle import InspectionState

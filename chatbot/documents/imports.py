@@ -18,8 +18,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from chatbot.inspection import audit
-from chatbot.inspection.admin import AdminError, OrgRow, check_row
-from chatbot.service.context import open_campaign
+from chatbot.inspection.errors import AdminError
+from chatbot.inspection.organisations import OrgRow, check_row
+from chatbot.inspection.queries import open_campaign
 from chatbot.store.models import Inspection, Member, Organisation
 from rubrics import get_rubric
 from rubrics.lifecycle import InspectionState

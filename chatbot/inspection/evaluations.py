@@ -15,12 +15,17 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from chatbot.inspection import audit
+from chatbot.inspection.codes import new_code
+from chatbot.inspection.errors import AdminError
+from chatbot.inspection.queries import open_campaign
+from chatbot.store import outbox
 from chatbot.store.models import (
     Account,
     Ballot,
@@ -33,8 +38,9 @@ from chatbot.store.models import (
     Organisation,
     RoleBinding,
 )
-from chatbot.timeutil import as_utc
+from chatbot.timeutil import SHANGHAI, as_utc, end_of_day, local_date
 from dialogs.context import DemocraticFigures
+from rubrics.lifecycle import InspectionState
 
 #: Points of each answer in the 100-point democratic score (满意 100, 基本满意 60, 不满意 0).
 ANSWER_POINTS: dict[int, int] = {1: 100, 2: 60, 3: 0}
@@ -229,4 +235,101 @@ def voted_count(session: Session, evaluation: Evaluation) -> int:
             .where(EvaluationVoter.evaluation_id == evaluation.id)
         )
         or 0
+    )
+
+
+DEFAULT_EVALUATION_DAYS = 7
+
+
+#: An evaluation is opened before the result is rated.
+EVALUATION_STATES = (
+    InspectionState.NOT_STARTED,
+    InspectionState.SELF_CHECKING,
+    InspectionState.SELF_SUBMITTED,
+    InspectionState.RETURNED,
+    InspectionState.REVIEWING,
+)
+
+
+def open_evaluation(
+    session: Session,
+    org_code: str,
+    closes: date | None,
+    open_slots: int,
+    now: datetime,
+    actor: str = "cli",
+    all_members_max: int = 25,
+) -> Evaluation:
+    """Open the democratic evaluation (民主测评) of the organisation's inspection in the open campaign:
+    its electorate is invited and told (notice ``evaluation_open``)."""
+    campaign = open_campaign(session)
+    if campaign is None:
+        raise AdminError("no open campaign; open one with `nianjian campaign open YEAR`")
+    org = session.scalar(select(Organisation).where(Organisation.code == org_code))
+    if org is None:
+        raise AdminError(f"organisation {org_code} does not exist")
+    inspection = session.scalar(
+        select(Inspection).where(Inspection.campaign_id == campaign.id, Inspection.organisation_id == org.id)
+    )
+    if inspection is None:
+        raise AdminError(f"{org_code} has no inspection in {campaign.year}")
+    if InspectionState(inspection.state) not in EVALUATION_STATES:
+        raise AdminError(
+            f"{org_code} is already {inspection.state}: the evaluation must come before the rating"
+        )
+    existing = session.scalar(select(Evaluation).where(Evaluation.inspection_id == inspection.id))
+    if existing is not None:
+        raise AdminError(
+            f"{org_code} already has an evaluation: {existing.code}, closing {local_date(existing.closes_at)}"
+        )
+    if open_slots < 0:
+        raise AdminError("--open must not be negative")
+    today = now.astimezone(SHANGHAI).date()
+    closes = closes or today + timedelta(days=DEFAULT_EVALUATION_DAYS)
+    if closes < today:
+        raise AdminError(f"--closes {closes} is in the past")
+    members = org.member_count
+    evaluation = Evaluation(
+        inspection_id=inspection.id,
+        code=new_code(),
+        opened_at=now,
+        closes_at=end_of_day(closes),
+        open_slots=open_slots,
+        all_members=members if members is not None and members <= all_members_max else None,
+    )
+    session.add(evaluation)
+    session.flush()
+    invited = invite(session, evaluation, candidates(session, inspection), now)
+    audit.record(
+        session,
+        actor,
+        "open",
+        "evaluation",
+        evaluation.id,
+        after={
+            "org": org_code,
+            "closes": closes.isoformat(),
+            "open": open_slots,
+            "invited": len(invited),
+            "all_members": evaluation.all_members,
+        },
+    )
+    for account_id in invited:
+        outbox.enqueue(
+            session,
+            account_id,
+            "evaluation_open",
+            f"evaluation-open:{evaluation.id}:{account_id}",
+            evaluation_invitation(org.name, closes, evaluation.code),
+            now,
+            closes.isoformat(),
+        )
+    return evaluation
+
+
+def evaluation_invitation(org_name: str, closes: date, code: str) -> str:
+    """The notice that invites a participant to an evaluation."""
+    return (
+        f"“{org_name}”民主测评已开始，{closes.isoformat()} 结束。您受邀参加，匿名作答，约需 1 分钟："
+        f"发送“测评 {code}”开始。"
     )

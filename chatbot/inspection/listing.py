@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 from chatbot.config import Config
 from chatbot.inspection import remediation, results
 from chatbot.inspection.evaluations import figures
-from chatbot.service.context import descendants, item_scores
+from chatbot.inspection.queries import descendants, item_scores
 from chatbot.store.models import Campaign, Inspection, Organisation, Remediation
 from rubrics import get_rubric
 from rubrics.lifecycle import InspectionState

@@ -475,10 +475,3 @@ def finalise_due(session: Session, config: Config, now: datetime, actor: str = "
             )
         done.append(org.code)
     return done
-
-
-def campaign_of_year(session: Session, year: int) -> Campaign:
-    campaign = session.scalar(select(Campaign).where(Campaign.year == year))
-    if campaign is None:
-        raise ValueError(f"{year} 年度年检尚未开启，请先运行 nianjian campaign open {year}。")
-    return campaign

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from chatbot.config import Config
 from chatbot.inspection import assessment, audit, evaluations, remediation, results
 from chatbot.inspection.evaluations import standing
+from chatbot.inspection.queries import has_role, is_city_evaluator, is_evaluator_of
 from chatbot.inspection.sampling import pending_check
-from chatbot.service.context import has_role, is_city_evaluator, is_evaluator_of
 from chatbot.store import outbox
 from chatbot.store.models import (
     Account,

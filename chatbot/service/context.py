@@ -14,13 +14,21 @@ from chatbot.config import Config
 from chatbot.inspection import remediation
 from chatbot.inspection.coverage import CITY_DIRECT, coverage
 from chatbot.inspection.evaluations import figures, standing
+from chatbot.inspection.queries import (
+    city_scores,
+    descendants,
+    evidence_counts,
+    is_city_evaluator,
+    is_evaluator_of,
+    item_scores,
+    open_campaign,
+)
 from chatbot.inspection.sampling import pending_check, pending_for_org
 from chatbot.store.models import (
     Account,
     Campaign,
     Evaluation,
     EvaluationParticipant,
-    Evidence,
     Inspection,
     ItemScore,
     Objection,
@@ -48,72 +56,6 @@ from rubrics.scoring import format_score, raw_total, whole_percent
 
 S = InspectionState
 PUBLISHED_STATES = (S.PUBLISHED, S.OBJECTED, S.RE_REVIEWING, S.FINAL)
-
-
-def open_campaign(session: Session) -> Campaign | None:
-    """The newest campaign that is not closed."""
-    return session.scalar(
-        select(Campaign).where(Campaign.closed_at.is_(None)).order_by(Campaign.year.desc()).limit(1)
-    )
-
-
-def item_scores(session: Session, inspection_id: int) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
-    """(self scores, assessed scores) by item number."""
-    own: dict[int, Decimal] = {}
-    assessed: dict[int, Decimal] = {}
-    rows = session.execute(
-        select(ItemScore.item_no, ItemScore.self_score, ItemScore.assessed_score).where(
-            ItemScore.inspection_id == inspection_id
-        )
-    )
-    for no, self_score, assessed_score in rows:
-        if self_score is not None:
-            own[no] = Decimal(self_score)
-        if assessed_score is not None:
-            assessed[no] = Decimal(assessed_score)
-    return own, assessed
-
-
-def city_scores(session: Session, inspection_id: int) -> dict[int, Decimal]:
-    """The city's scores of a sampled inspection (抽查), by item number."""
-    rows = session.execute(
-        select(ItemScore.item_no, ItemScore.city_score).where(
-            ItemScore.inspection_id == inspection_id, ItemScore.city_score.is_not(None)
-        )
-    )
-    return {no: Decimal(score) for no, score in rows}
-
-
-def has_role(session: Session, account: Account, organisation_id: int | None, role: str) -> bool:
-    """Whether the account is bound to the organisation in the role."""
-    if organisation_id is None:
-        return False
-    found = session.scalar(
-        select(RoleBinding.id).where(
-            RoleBinding.account_id == account.id,
-            RoleBinding.organisation_id == organisation_id,
-            RoleBinding.role == role,
-        )
-    )
-    return found is not None
-
-
-def is_city_evaluator(session: Session, account: Account, org: Organisation) -> bool:
-    """Bound as evaluator of the city federation at the top of the organisation's tree."""
-    root = org
-    while root.parent is not None:
-        root = root.parent
-    return has_role(session, account, root.id, "evaluator")
-
-
-def evidence_counts(session: Session, inspection_id: int) -> dict[int, int]:
-    return dict(
-        session.execute(
-            select(Evidence.item_no, func.count())
-            .where(Evidence.inspection_id == inspection_id)
-            .group_by(Evidence.item_no)
-        ).all()
-    )
 
 
 def self_check_view(session: Session, inspection: Inspection) -> WalkView:
@@ -175,11 +117,6 @@ def assessment_view(
         methods=tuple(inspection.assessment_methods or ()),
         opinion=inspection.assessment_opinion or "",
     )
-
-
-def is_evaluator_of(session: Session, account: Account, org: Organisation) -> bool:
-    """Bound as evaluator of the organisation's parent union (上一级工会)."""
-    return has_role(session, account, org.parent_id, "evaluator")
 
 
 def _inspection_query():
@@ -444,16 +381,6 @@ def children_status(
         for code, name, state, own, assessed in rows
     )
     return statuses, total
-
-
-def descendants(session: Session, org_id: int) -> set[int]:
-    """The organisation and every organisation below it."""
-    found = {org_id}
-    frontier = [org_id]
-    while frontier:
-        frontier = list(session.scalars(select(Organisation.id).where(Organisation.parent_id.in_(frontier))))
-        found.update(frontier)
-    return found
 
 
 def _coverage_lines(

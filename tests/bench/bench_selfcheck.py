@@ -31,7 +31,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from chatbot.inspection import admin  # noqa: E402
+from chatbot.inspection import campaigns, organisations  # noqa: E402
 from chatbot.store.engine import make_engine, migrate, session_factory  # noqa: E402
 from chatbot.wechat.simulator import Simulator  # noqa: E402
 
@@ -144,11 +144,13 @@ def main() -> None:
     migrate(engine)
     codes: list[str] = []
     with session_factory(engine).begin() as session:
-        admin.add_org(session, admin.OrgRow("GY", "固原市总工会"))
+        organisations.add_org(session, organisations.OrgRow("GY", "固原市总工会"))
         for i in range(chairs):
-            admin.add_org(session, admin.OrgRow(f"U{i:04d}", f"基准测试工会{i}", "non_public", "GY", 30))
-        admin.open_year(session, 2026)
-        codes = [admin.create_invitation(session, f"U{i:04d}", "chair").code for i in range(chairs)]
+            organisations.add_org(
+                session, organisations.OrgRow(f"U{i:04d}", f"基准测试工会{i}", "non_public", "GY", 30)
+            )
+        campaigns.open_year(session, 2026)
+        codes = [organisations.create_invitation(session, f"U{i:04d}", "chair").code for i in range(chairs)]
     engine.dispose()
 
     workers = 2 if redis_url else 1

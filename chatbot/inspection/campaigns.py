@@ -1,4 +1,5 @@
-"""Administration: organisations, invitations and campaigns (used by the CLI and the demo)."""
+"""Campaign years (年度年检): opening a year with its unions (all, a list, or a share drawn per county),
+its deadlines and coverage target, and the county summaries (年检工作情况总结) received."""
 
 from __future__ import annotations
 
@@ -6,136 +7,19 @@ import math
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from chatbot.inspection import audit, evaluations
-from chatbot.inspection.codes import new_code
+from chatbot.inspection import audit
+from chatbot.inspection.errors import AdminError
 from chatbot.inspection.hierarchy import OrgTree, load_tree
-from chatbot.service.context import open_campaign
-from chatbot.store import outbox
-from chatbot.store.models import (
-    Campaign,
-    CountyReport,
-    Evaluation,
-    Inspection,
-    Invitation,
-    ItemScore,
-    Organisation,
-)
-from chatbot.timeutil import SHANGHAI, end_of_day, local_date
+from chatbot.store.models import Campaign, CountyReport, Evaluation, Inspection, ItemScore, Organisation
 from rubrics import get_rubric
 from rubrics.lifecycle import InspectionState
-from rubrics.loader import RUBRIC_KEYS
 from rubrics.scoring import format_score
-
-ROLES = ("chair", "evaluator", "member", "admin")
-DEFAULT_EVALUATION_DAYS = 7
-#: An evaluation is opened before the result is rated.
-EVALUATION_STATES = (
-    InspectionState.NOT_STARTED,
-    InspectionState.SELF_CHECKING,
-    InspectionState.SELF_SUBMITTED,
-    InspectionState.RETURNED,
-    InspectionState.REVIEWING,
-)
-
-
-class AdminError(ValueError):
-    """An admin request that cannot be carried out; the message says why."""
-
-
-@dataclass(frozen=True)
-class OrgRow:
-    """One organisation as given on the command line or in an import file."""
-
-    code: str
-    name: str
-    rubric: str | None = None
-    parent: str | None = None
-    members: int | None = None
-
-
-def check_row(row: OrgRow) -> None:
-    if not row.code.strip() or len(row.code) > 32 or not row.code.replace("-", "").replace("_", "").isalnum():
-        raise AdminError(f"invalid code {row.code!r}: letters, digits, '-' and '_', at most 32")
-    if not row.name.strip():
-        raise AdminError("the name is empty")
-    if row.rubric is not None and row.rubric not in RUBRIC_KEYS:
-        raise AdminError(f"unknown rubric {row.rubric!r}; one of {', '.join(RUBRIC_KEYS)}")
-    if row.members is not None and row.members < 0:
-        raise AdminError("members must not be negative")
-
-
-def add_org(session: Session, row: OrgRow, actor: str = "cli") -> Organisation:
-    """Add one organisation; a grassroots union joins the open campaign at once."""
-    check_row(row)
-    if session.scalar(select(Organisation.id).where(Organisation.code == row.code)) is not None:
-        raise AdminError(f"organisation {row.code} already exists")
-    parent = None
-    if row.parent:
-        parent = session.scalar(select(Organisation).where(Organisation.code == row.parent))
-        if parent is None:
-            raise AdminError(f"parent {row.parent} does not exist")
-    elif row.rubric is not None:
-        raise AdminError("a grassroots union needs --parent (its evaluator)")
-    org = Organisation(
-        code=row.code,
-        name=row.name.strip(),
-        rubric_key=row.rubric,
-        parent_id=parent.id if parent else None,
-        member_count=row.members,
-    )
-    session.add(org)
-    session.flush()
-    audit.record(session, actor, "create", "organisation", org.id, after=row.__dict__)
-    campaign = open_campaign(session)
-    if campaign is not None and org.is_grassroots and not campaign.scoped:
-        _add_inspection(session, campaign, org)
-    return org
-
-
-def create_invitation(
-    session: Session,
-    org_code: str,
-    role: str,
-    uses: int = 1,
-    days: int | None = 30,
-    actor: str = "cli",
-    now: datetime | None = None,
-) -> Invitation:
-    """A new binding code for ``role`` in the organisation."""
-    if role not in ROLES:
-        raise AdminError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
-    if uses < 1:
-        raise AdminError("--uses must be at least 1")
-    org = session.scalar(select(Organisation).where(Organisation.code == org_code))
-    if org is None:
-        raise AdminError(f"organisation {org_code} does not exist")
-    if role == "chair" and not org.is_grassroots:
-        raise AdminError(f"{org_code} is a federation; chairs are bound to grassroots unions")
-    now = now or datetime.now(UTC)
-    invitation = Invitation(
-        code=new_code(),
-        organisation_id=org.id,
-        role=role,
-        max_uses=uses,
-        expires_at=now + timedelta(days=days) if days else None,
-    )
-    session.add(invitation)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "create",
-        "invitation",
-        invitation.id,
-        after={"org": org_code, "role": role, "uses": uses, "days": days},
-    )
-    return invitation
 
 
 @dataclass(frozen=True)
@@ -184,7 +68,7 @@ def open_year(
         return campaign, 0
     added = 0
     for org in session.scalars(select(Organisation).where(Organisation.rubric_key.is_not(None))):
-        added += _add_inspection(session, campaign, org)
+        added += add_inspection(session, campaign, org)
     return campaign, added
 
 
@@ -224,7 +108,7 @@ def _narrow(session: Session, campaign: Campaign, scope: CampaignScope, actor: s
     )
     added = 0
     for org in session.scalars(select(Organisation).where(Organisation.id.in_(chosen))):
-        added += _add_inspection(session, campaign, org)
+        added += add_inspection(session, campaign, org)
     campaign.scoped, campaign.scope_note = True, note
     audit.record(
         session,
@@ -320,7 +204,7 @@ def mark_report_received(
     return report
 
 
-def _add_inspection(session: Session, campaign: Campaign, org: Organisation) -> int:
+def add_inspection(session: Session, campaign: Campaign, org: Organisation) -> int:
     exists = session.scalar(
         select(Inspection.id).where(
             Inspection.campaign_id == campaign.id, Inspection.organisation_id == org.id
@@ -340,85 +224,8 @@ def _add_inspection(session: Session, campaign: Campaign, org: Organisation) -> 
     return 1
 
 
-def open_evaluation(
-    session: Session,
-    org_code: str,
-    closes: date | None,
-    open_slots: int,
-    now: datetime,
-    actor: str = "cli",
-    all_members_max: int = 25,
-) -> Evaluation:
-    """Open the democratic evaluation (民主测评) of the organisation's inspection in the open campaign:
-    its electorate is invited and told (notice ``evaluation_open``)."""
-    campaign = open_campaign(session)
+def campaign_of_year(session: Session, year: int) -> Campaign:
+    campaign = session.scalar(select(Campaign).where(Campaign.year == year))
     if campaign is None:
-        raise AdminError("no open campaign; open one with `nianjian campaign open YEAR`")
-    org = session.scalar(select(Organisation).where(Organisation.code == org_code))
-    if org is None:
-        raise AdminError(f"organisation {org_code} does not exist")
-    inspection = session.scalar(
-        select(Inspection).where(Inspection.campaign_id == campaign.id, Inspection.organisation_id == org.id)
-    )
-    if inspection is None:
-        raise AdminError(f"{org_code} has no inspection in {campaign.year}")
-    if InspectionState(inspection.state) not in EVALUATION_STATES:
-        raise AdminError(
-            f"{org_code} is already {inspection.state}: the evaluation must come before the rating"
-        )
-    existing = session.scalar(select(Evaluation).where(Evaluation.inspection_id == inspection.id))
-    if existing is not None:
-        raise AdminError(
-            f"{org_code} already has an evaluation: {existing.code}, closing {local_date(existing.closes_at)}"
-        )
-    if open_slots < 0:
-        raise AdminError("--open must not be negative")
-    today = now.astimezone(SHANGHAI).date()
-    closes = closes or today + timedelta(days=DEFAULT_EVALUATION_DAYS)
-    if closes < today:
-        raise AdminError(f"--closes {closes} is in the past")
-    members = org.member_count
-    evaluation = Evaluation(
-        inspection_id=inspection.id,
-        code=new_code(),
-        opened_at=now,
-        closes_at=end_of_day(closes),
-        open_slots=open_slots,
-        all_members=members if members is not None and members <= all_members_max else None,
-    )
-    session.add(evaluation)
-    session.flush()
-    invited = evaluations.invite(session, evaluation, evaluations.candidates(session, inspection), now)
-    audit.record(
-        session,
-        actor,
-        "open",
-        "evaluation",
-        evaluation.id,
-        after={
-            "org": org_code,
-            "closes": closes.isoformat(),
-            "open": open_slots,
-            "invited": len(invited),
-            "all_members": evaluation.all_members,
-        },
-    )
-    for account_id in invited:
-        outbox.enqueue(
-            session,
-            account_id,
-            "evaluation_open",
-            f"evaluation-open:{evaluation.id}:{account_id}",
-            evaluation_invitation(org.name, closes, evaluation.code),
-            now,
-            closes.isoformat(),
-        )
-    return evaluation
-
-
-def evaluation_invitation(org_name: str, closes: date, code: str) -> str:
-    """The notice that invites a participant to an evaluation."""
-    return (
-        f"“{org_name}”民主测评已开始，{closes.isoformat()} 结束。您受邀参加，匿名作答，约需 1 分钟："
-        f"发送“测评 {code}”开始。"
-    )
+        raise ValueError(f"{year} 年度年检尚未开启，请先运行 nianjian campaign open {year}。")
+    return campaign
