@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from chatbot.config import Config
 from chatbot.console import bp as console
 from chatbot.service.turn import ChatService
+from chatbot.store.counters import RateCounter
 from chatbot.store.engine import make_engine, migrate, session_factory
 from chatbot.store.state import StateStore, UserLock, make_state
 from chatbot.wechat.api import make_client
@@ -25,6 +26,7 @@ def create_app(
     *,
     store: StateStore | None = None,
     lock: UserLock | None = None,
+    counter: RateCounter | None = None,
     run_migrations: bool = True,
 ) -> Flask:
     """Build the app: validate config, migrate the database, wire state, crypto and the service."""
@@ -46,8 +48,8 @@ def create_app(
     engine = make_engine(config.database_url)
     if run_migrations:
         migrate(engine)
-    if store is None or lock is None:
-        store, lock = make_state(config.redis_url)
+    if store is None or lock is None or counter is None:
+        store, lock, counter = make_state(config.redis_url)
     crypto = None
     if config.wechat_aes_key:
         keys = tuple(k for k in (config.wechat_aes_key, config.wechat_aes_key_previous) if k)
@@ -56,9 +58,9 @@ def create_app(
     app.extensions["nianjian.config"] = config
     app.extensions["nianjian.engine"] = engine
     app.extensions["nianjian.crypto"] = crypto
-    app.extensions["nianjian.service"] = ChatService(sessions, store, lock, config)
+    app.extensions["nianjian.service"] = ChatService(sessions, store, lock, counter, config)
     app.extensions["nianjian.sessions"] = sessions
-    app.extensions["nianjian.state"] = store
+    app.extensions["nianjian.counter"] = counter
     app.extensions["nianjian.api"] = make_client(config, sessions) if config.api_configured else None
     app.register_blueprint(bp)
     app.register_blueprint(console)

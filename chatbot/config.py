@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import importlib.util
 import os
 import secrets
 from collections.abc import Mapping
@@ -95,6 +96,10 @@ class Config:
             database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
         elif database_url.startswith("postgresql://"):
             database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+        if database_url.startswith("postgresql") and importlib.util.find_spec("psycopg") is None:
+            raise ConfigError(
+                "DATABASE_URL names PostgreSQL but its driver is not installed: pip install -e '.[postgres]'"
+            )
         token = env.get("WECHAT_TOKEN") or DEFAULT_TOKEN
         if not (3 <= len(token) <= 32 and token.isascii() and token.isalnum()):
             raise ConfigError("WECHAT_TOKEN must be 3–32 letters or digits, as WeChat requires")

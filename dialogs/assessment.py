@@ -19,19 +19,21 @@ from dialogs.context import AssessmentAccess, UserContext, WalkView
 from dialogs.engine import Choice, DialogState, Outcome, Reply
 from dialogs.parsing import Intent
 from rubrics import Rubric
-from rubrics.scoring import Stars, format_score, percent_score, raw_total, star_level
-
-ASSESSABLE = ("self_submitted", "reviewing")
-NOT_SUBMITTED = ("not_started", "self_checking", "returned")
+from rubrics.lifecycle import InspectionState
+from rubrics.scoring import (
+    BELOW_STANDARD_CONSEQUENCES,
+    Stars,
+    format_score,
+    percent_score,
+    raw_total,
+    star_level,
+)
 
 
 def _standard_note(view: WalkView, rubric: Rubric) -> str:
     score = percent_score(raw_total(view.scores.values()), rubric.max_total)
     if score < view.pass_mark:
-        return (
-            f"\n⚠ 低于建设标准（{format_score(view.pass_mark)} 分）：须补课，并取消经费支持、职工帮扶、"
-            "评先选优指标。"
-        )
+        return f"\n⚠ 低于建设标准（{format_score(view.pass_mark)} 分）：{BELOW_STANDARD_CONSEQUENCES}。"
     return ""
 
 
@@ -170,7 +172,7 @@ def _not_open(mode: walk.Mode, access: AssessmentAccess, view: WalkView) -> str:
         return f"“{view.org_name}”不在待抽查名单中，或已抽查完毕。"
     if mode is RE_REVIEW:
         return f"“{view.org_name}”目前没有待复查的异议（状态：{view.state_label}）。"
-    if access.state in NOT_SUBMITTED:
+    if InspectionState(access.state).self_check_editable:
         return f"“{view.org_name}”的自评尚未提交（状态：{view.state_label}），暂不能考评。"
     return f"“{view.org_name}”已完成组织评定（状态：{view.state_label}）。"
 
@@ -192,7 +194,7 @@ def return_self_check(ctx: UserContext, arg: str, typed: str) -> Outcome:
         return Outcome(Reply(access), DialogState())
     view = access.view
     assert view is not None
-    if access.state not in ASSESSABLE:
+    if not InspectionState(access.state).is_assessable:
         return Outcome(
             Reply(f"只能退回已提交、尚未评定的自评（“{view.org_name}”当前状态：{view.state_label}）。"),
             DialogState(),

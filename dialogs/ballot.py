@@ -10,13 +10,12 @@ from dialogs.commands import CastBallot, SaveBallotDraft
 from dialogs.context import BallotView, UserContext
 from dialogs.engine import Choice, DialogState, Outcome, Reply
 from dialogs.parsing import Intent, normalise
-from dialogs.texts import too_many_wrong_inputs
+from dialogs.texts import WRONG_INPUTS_BEFORE_HELP, too_many_wrong_inputs
 
 NAME = "ballot"
 SCALE: dict[int, str] = {1: "满意", 2: "基本满意", 3: "不满意"}
 NO_SUGGESTION = ("无", "没有", "暂无", "无意见", "没有意见")
 MAX_SUGGESTION_CHARS = 500
-WRONG_INPUTS_BEFORE_HELP = 3
 
 
 def rated_questions(view: BallotView) -> list[str]:
@@ -97,6 +96,8 @@ def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
         return Outcome(
             Reply(f"已暂停，已答部分已保存。发送“{again}”继续。", (Choice(again, again),)), DialogState()
         )
+    if intent.kind == "word" and intent.word == "帮助":
+        return ask(view, answers)  # the router puts the help text before the question
     if intent.kind == "word" and intent.word == "上一项":
         if not answers:
             return ask(view, answers, "已经是第一题了。\n")

@@ -16,14 +16,13 @@ from dialogs.commands import SavePaperTally
 from dialogs.context import UserContext, WalkView
 from dialogs.engine import Choice, DialogState, Outcome, Reply
 from dialogs.parsing import Intent, normalise
-from dialogs.texts import too_many_wrong_inputs
+from dialogs.texts import WRONG_INPUTS_BEFORE_HELP, too_many_wrong_inputs
 from rubrics import get_rubric
+from rubrics.lifecycle import InspectionState
 
 NAME = "paper"
 FORMS, COUNTS, REVIEW = "forms", "counts", "review"
-WRONG_INPUTS_BEFORE_HELP = 3
 MAX_FORMS = 100_000
-ASSESSABLE = ("self_submitted", "reviewing")
 _NUMBERS = re.compile(r"\d+")
 
 
@@ -60,7 +59,7 @@ def start(ctx: UserContext, code: str) -> Outcome:
     assert view is not None
     if view.democratic is None:
         return Outcome(Reply(f"“{view.org_name}”没有开展民主测评，无需录入纸质测评表。"), DialogState())
-    if access.state not in ASSESSABLE:
+    if not InspectionState(access.state).is_assessable:
         return Outcome(
             Reply(f"纸质测评表在组织评定期间录入（“{view.org_name}”当前状态：{view.state_label}）。"),
             DialogState(),
@@ -106,7 +105,7 @@ def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     view = access.view if access else None
     if view is None or view.inspection_id != state.inspection_id or access is None:
         return Outcome(Reply("录入任务已变化，请重新发送“录入测评 单位编号”。"), DialogState())
-    if access.state not in ASSESSABLE or view.democratic is None:
+    if not InspectionState(access.state).is_assessable or view.democratic is None:
         return Outcome(
             Reply(f"“{view.org_name}”当前不能录入纸质测评表（{view.state_label}）。"), DialogState()
         )
@@ -116,6 +115,8 @@ def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
         return Outcome(
             Reply(f"已暂停，本次录入未保存。发送“录入测评 {view.org_code}”重新录入。"), DialogState()
         )
+    if word == "帮助":  # the router puts the help text before the question
+        return _again(state, view, extra)
     if state.step == FORMS:
         return _on_forms(state, intent, ctx, view, extra)
     if state.step == COUNTS:
@@ -123,18 +124,24 @@ def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     return _on_review(state, intent, ctx, view, extra)
 
 
+def _again(state: DialogState, view: WalkView, extra: dict, prefix: str = "", wrong: int = 0) -> Outcome:
+    """The current step again, after ``prefix``."""
+    if state.step == FORMS:
+        return _ask_forms(view, extra, prefix, wrong)
+    if state.step == COUNTS:
+        return _ask_counts(view, extra, state.item, prefix, wrong)
+    outcome = _review(view, extra, prefix)
+    return Outcome(outcome.reply, _state(view, REVIEW, state.item, extra, wrong))
+
+
 def _wrong(state: DialogState, ctx: UserContext, view: WalkView, extra: dict, reason: str) -> Outcome:
+    """The reason and the same step again; after three in a row, a short hint."""
     count = state.wrong_inputs + 1
     prefix = reason + "\n"
     if count >= WRONG_INPUTS_BEFORE_HELP:
         prefix += too_many_wrong_inputs(ctx, "作答：按提示回复份数，数字之间用空格隔开。") + "\n\n"
         count = 0
-    if state.step == FORMS:
-        return _ask_forms(view, extra, prefix, count)
-    if state.step == COUNTS:
-        return _ask_counts(view, extra, state.item, prefix, count)
-    outcome = _review(view, extra, prefix)
-    return Outcome(outcome.reply, _state(view, REVIEW, state.item, extra, count))
+    return _again(state, view, extra, prefix, count)
 
 
 def _on_forms(state: DialogState, intent: Intent, ctx: UserContext, view: WalkView, extra: dict) -> Outcome:

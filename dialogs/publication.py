@@ -6,14 +6,13 @@ from dialogs.commands import FileObjection
 from dialogs.context import ResultView, UserContext
 from dialogs.engine import Choice, DialogState, Outcome, Reply
 from dialogs.walk import democratic_text
-from rubrics.scoring import Stars, format_score
+from rubrics.scoring import BELOW_STANDARD_CONSEQUENCES, Stars, format_score
 
-DISQUALIFIED = "须补课，并取消经费支持、职工帮扶、评先选优指标"
 MAX_OBJECTION_CHARS = 500
 
 
 def remediation_text(result: ResultView) -> str:
-    return f"⚠ 低于建设标准：{DISQUALIFIED}。" if result.below_standard else ""
+    return f"⚠ 低于建设标准：{BELOW_STANDARD_CONSEQUENCES}。" if result.below_standard else ""
 
 
 def result_text(result: ResultView) -> str:

@@ -7,7 +7,7 @@ from dialogs.assessment import access_for
 from dialogs.commands import CheckRemediation, ReportRemediation
 from dialogs.context import RemediationView, UserContext
 from dialogs.engine import Choice, DialogState, Outcome, Reply
-from dialogs.publication import DISQUALIFIED
+from rubrics.scoring import BELOW_STANDARD_CONSEQUENCES
 
 MIN_TEXT_CHARS = 4
 MAX_TEXT_CHARS = 500
@@ -17,7 +17,7 @@ FAILED_WORDS = ("未通过", "不通过", "不合格")
 
 def status_text(view: RemediationView) -> str:
     lines = [
-        f"【补课】{view.org_name} {view.year} 年度年检结果低于建设标准：{DISQUALIFIED}。",
+        f"【补课】{view.org_name} {view.year} 年度年检结果低于建设标准：{BELOW_STANDARD_CONSEQUENCES}。",
         f"补课截止：{view.due}；状态：{view.status_label}。",
     ]
     if view.report_text:

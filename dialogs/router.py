@@ -1,42 +1,27 @@
-"""The top of every conversation: routes one input to the active dialog or to a global command.
+"""The top of every conversation: one input, parsed once, routed to a command word or the active dialog.
 
-``DIALOGS`` is the table of dialogs: the name kept in DialogState.dialog → its turn handler.
-``needs`` tells the service which snapshots a turn will read, so the dialogs stay pure.
+``ROUTES`` is the table of command words: each word once, with what the turn needs loaded, its handler,
+who it is for and the line that explains it in `帮助`. ``DIALOGS`` maps the name kept in
+DialogState.dialog to its turn handler. A turn is planned (``plan``: the state, the intent, what the
+service must load) before the context is loaded, then answered (``respond``), so dialogs stay pure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from functools import partial
 from typing import Any
 
 from dialogs import assessment, ballot, binding, paper, publication, remediation, selfcheck
-from dialogs.context import UserContext
+from dialogs.context import ROLE_LABELS, UserContext
 from dialogs.engine import Choice, DialogState, Outcome, Reply, UserInput
 from dialogs.parsing import Intent, parse
-from dialogs.texts import WELCOME, help_text, too_many_wrong_inputs
+from dialogs.texts import DIALOG_HELP, UNBOUND_HELP, WELCOME, WRONG_INPUTS_BEFORE_HELP, too_many_wrong_inputs
+from dialogs.walk import Mode
 from rubrics import get_rubric
 
 DialogHandler = Callable[[DialogState, Intent, UserContext], Outcome]
-
-DIALOGS: dict[str, DialogHandler] = {
-    selfcheck.NAME: selfcheck.handle,
-    assessment.ASSESSMENT.name: lambda s, i, c: assessment.handle(assessment.ASSESSMENT, s, i, c),
-    assessment.RE_REVIEW.name: lambda s, i, c: assessment.handle(assessment.RE_REVIEW, s, i, c),
-    assessment.SAMPLE_CHECK.name: lambda s, i, c: assessment.handle(assessment.SAMPLE_CHECK, s, i, c),
-    ballot.NAME: ballot.handle,
-    paper.NAME: paper.handle,
-}
-WALK_WORDS: dict[str, str] = {
-    "考评": assessment.ASSESSMENT.name,
-    "复查": assessment.RE_REVIEW.name,
-    "抽查": assessment.SAMPLE_CHECK.name,
-}
-WALK_MODES = {
-    mode.name: mode for mode in (assessment.ASSESSMENT, assessment.RE_REVIEW, assessment.SAMPLE_CHECK)
-}
-#: Words whose first argument is an organisation's code, → what the service loads for it.
-CODE_WORDS: dict[str, str] = {"退回": "return", "录入测评": "paper", "补课验收": "remediation"}
 MAX_CHILDREN_LISTED = 20
 
 
@@ -46,105 +31,240 @@ class Needs:
 
     evaluation_code: str = ""  # 测评 CODE, scene eval:CODE
     evaluation_id: int = 0  # the ballot in progress
-    member_evaluation: bool = False  # 测评 without a code: the member's own union's evaluation
-    assess_org: str = ""  # 考评 / 复查 / 退回 C
+    member_evaluation: bool = False  # 测评 without a code: the evaluation the user is invited to
+    assess_org: str = ""  # 考评 / 复查 / 抽查 / 退回 / 录入测评 / 补课验收 C
     assess_inspection_id: int = 0  # the walk in progress
     assess_mode: str = ""  # assessment | re_review | sample_check | return | paper | remediation
     children: bool = False  # an evaluator's 进度
     result: bool = False  # 结果 / 异议
     remediation: bool = False  # the chair's 补课 / 补课完成
 
+    def merged(self, fallback: Needs) -> Needs:
+        """These needs, with whatever they leave empty taken from ``fallback`` (the dialog's own); a
+        word that names its target (``assess_org``) replaces the dialog's target."""
+        if self.assess_org:
+            fallback = replace(fallback, assess_inspection_id=0, assess_mode="")
+        values = {f.name: getattr(self, f.name) or getattr(fallback, f.name) for f in fields(self)}
+        return Needs(**values)
 
-def needs(saved: dict[str, Any] | None, user_input: UserInput) -> Needs:
-    state = DialogState.from_dict(saved)
-    intent = parse(user_input)
-    word, arg = (intent.word, intent.arg) if intent.kind == "word" else ("", "")
-    if word == "测评":
-        return Needs(evaluation_code=arg.upper()) if arg else Needs(member_evaluation=True)
-    if word in WALK_WORDS and arg:
-        return Needs(assess_org=arg.split()[0], assess_mode=WALK_WORDS[word])
-    if word in CODE_WORDS:
-        return Needs(assess_org=arg.split()[0] if arg else "", assess_mode=CODE_WORDS[word])
-    if word in ("结果", "异议"):
-        return Needs(result=True)
-    if word in ("补课", "补课完成"):
-        return Needs(remediation=True)
-    children = word == "进度"
+
+@dataclass(frozen=True)
+class Turn:
+    """One input, parsed once: the saved state, what the user wants, and what to load for it."""
+
+    state: DialogState
+    intent: Intent
+    needs: Needs
+
+
+# ---------------------------------------------------------------- what each word needs loaded
+
+
+def _nothing(intent: Intent) -> Needs:
+    return Needs()
+
+
+def _first_code(intent: Intent) -> str:
+    return intent.arg.split()[0] if intent.arg else ""
+
+
+def _evaluation(intent: Intent) -> Needs:
+    return Needs(evaluation_code=intent.arg.upper()) if intent.arg else Needs(member_evaluation=True)
+
+
+def _organisation(mode: str) -> Callable[[Intent], Needs]:
+    """A word whose first argument is an organisation's code; without one, the dialog in progress."""
+    return lambda intent: Needs(assess_org=_first_code(intent), assess_mode=mode) if intent.arg else Needs()
+
+
+def _always_organisation(mode: str) -> Callable[[Intent], Needs]:
+    return lambda intent: Needs(assess_org=_first_code(intent), assess_mode=mode)
+
+
+def _result(intent: Intent) -> Needs:
+    return Needs(result=True)
+
+
+def _remediation(intent: Intent) -> Needs:
+    return Needs(remediation=True)
+
+
+def _progress(intent: Intent) -> Needs:
+    return Needs(children=True, remediation=True)
+
+
+def dialog_needs(state: DialogState) -> Needs:
+    """What the dialog in progress reads: its ballot or its inspection."""
     if state.dialog == ballot.NAME:
-        return Needs(
-            evaluation_id=int(state.extra.get("evaluation_id", 0) or 0),
-            children=children,
-            remediation=children,
-        )
-    if state.dialog in (*WALK_WORDS.values(), paper.NAME):
-        return Needs(
-            assess_inspection_id=state.inspection_id,
-            assess_mode=state.dialog,
-            children=children,
-            remediation=children,
-        )
-    return Needs(children=children, remediation=children)
+        return Needs(evaluation_id=int(state.extra.get("evaluation_id", 0) or 0))
+    if state.dialog in (*WALKS, paper.NAME):
+        return Needs(assess_inspection_id=state.inspection_id, assess_mode=state.dialog)
+    return Needs()
 
 
-def respond(saved: dict[str, Any] | None, user_input: UserInput, ctx: UserContext) -> Outcome:
-    """One turn: (saved state, input, context) → (reply, new state, commands)."""
+# ---------------------------------------------------------------- the handlers of the words
+
+
+def _walk_word(mode: Mode) -> Callable[[DialogState, Intent, UserContext], Outcome | None]:
+    """`考评 C`, `复查 C`, `抽查 C`: start the walk, or let the walk in progress resume where it was."""
+
+    def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | None:
+        current = ctx.assessment.org_code if ctx.assessment else ""
+        if state.dialog == mode.name and (not intent.arg or _first_code(intent).upper() == current.upper()):
+            return None
+        return assessment.start(ctx, _first_code(intent), mode)
+
+    return handle
+
+
+def _self_check(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | None:
+    return None if state.dialog == selfcheck.NAME else selfcheck.start(ctx)
+
+
+def _paper(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | None:
+    return None if state.dialog == paper.NAME and not intent.arg else paper.start(ctx, _first_code(intent))
+
+
+def _continue(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | None:
+    return selfcheck.start(ctx) if ctx.has_role("chair") else None
+
+
+def _help(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
+    return Outcome(Reply(help_text(ctx)), DialogState())
+
+
+def _show_progress(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
+    return Outcome(Reply(progress(ctx)), DialogState())
+
+
+@dataclass(frozen=True)
+class Route:
+    """One command word."""
+
+    needs: Callable[[Intent], Needs]
+    handle: Callable[
+        [DialogState, Intent, UserContext], Outcome | None
+    ]  # None: the dialog in progress answers
+    roles: tuple[str, ...] = ()  # who it is for, in `帮助`; empty: everyone
+    usage: str = ""  # its line in `帮助`
+    anywhere: bool = True  # also inside a dialog; else only when no dialog is in progress
+
+
+WALKS: dict[str, Mode] = {
+    mode.name: mode for mode in (assessment.ASSESSMENT, assessment.RE_REVIEW, assessment.SAMPLE_CHECK)
+}
+
+ROUTES: dict[str, Route] = {
+    "绑定": Route(_nothing, lambda s, i, c: binding.start(i.arg, s), usage="绑定 邀请码 —— 绑定新的身份"),
+    "自评": Route(_nothing, _self_check, ("chair",), "自评 —— 开始或继续自查自评（从第一项未答处继续）"),
+    "测评": Route(_evaluation, lambda s, i, c: ballot.start(c), ("member",), "测评 —— 参加民主测评（匿名）"),
+    "考评": Route(
+        _organisation(assessment.ASSESSMENT.name),
+        _walk_word(assessment.ASSESSMENT),
+        ("evaluator",),
+        "考评 单位编号 —— 逐项考评（回复“同”沿用自评分，或回复分数）",
+    ),
+    "退回": Route(
+        _always_organisation("return"),
+        lambda s, i, c: assessment.return_self_check(c, i.arg, i.text),
+        ("evaluator",),
+        "退回 单位编号 原因 —— 把已提交的自评退回主席修改",
+    ),
+    "录入测评": Route(
+        _organisation(paper.NAME), _paper, ("evaluator",), "录入测评 单位编号 —— 录入纸质测评表（只录份数）"
+    ),
+    "复查": Route(
+        _organisation(assessment.RE_REVIEW.name),
+        _walk_word(assessment.RE_REVIEW),
+        ("evaluator",),
+        "复查 单位编号 —— 复查有异议的结果（改分须说明原因）",
+    ),
+    "抽查": Route(
+        _organisation(assessment.SAMPLE_CHECK.name),
+        _walk_word(assessment.SAMPLE_CHECK),
+        ("evaluator",),
+        "抽查 单位编号 —— 市总工会抽查下级的评定结果",
+    ),
+    "补课验收": Route(
+        _always_organisation("remediation"),
+        lambda s, i, c: remediation.check(c, i.text),
+        ("evaluator",),
+        "补课验收 单位编号 通过/未通过 说明 —— 验收下级工会补课",
+    ),
+    "结果": Route(
+        _result, lambda s, i, c: publication.show(c), ("chair", "member"), "结果 —— 查看公示的年检结果"
+    ),
+    "异议": Route(
+        _result,
+        lambda s, i, c: publication.object_to(c, i.text),
+        ("chair", "member"),
+        "异议 理由 —— 公示期内提出异议",
+    ),
+    "补课": Route(
+        _remediation,
+        lambda s, i, c: remediation.show(c),
+        ("chair",),
+        "补课 —— 结果低于建设标准时查看补课要求",
+    ),
+    "补课完成": Route(
+        _remediation,
+        lambda s, i, c: remediation.report(c, i.text),
+        ("chair",),
+        "补课完成 说明 —— 报告补课完成，待上级工会验收",
+    ),
+    "进度": Route(_progress, _show_progress, usage="进度 —— 查看年检进度", anywhere=False),
+    "帮助": Route(_nothing, _help, usage="帮助 —— 查看本说明", anywhere=False),
+    "继续": Route(_nothing, _continue, anywhere=False),
+}
+
+DIALOGS: dict[str, DialogHandler] = {
+    selfcheck.NAME: selfcheck.handle,
+    **{name: partial(assessment.handle, mode) for name, mode in WALKS.items()},
+    ballot.NAME: ballot.handle,
+    paper.NAME: paper.handle,
+}
+
+
+# ---------------------------------------------------------------- a turn
+
+
+def plan(saved: dict[str, Any] | None, user_input: UserInput) -> Turn:
+    """Parse the input once and decide what the service must load for it."""
     state = DialogState.from_dict(saved)
     intent = parse(user_input)
+    route = ROUTES.get(intent.word) if intent.kind == "word" else None
+    wanted = route.needs(intent) if route else Needs()
+    return Turn(state, intent, wanted.merged(dialog_needs(state)))
+
+
+def respond(turn: Turn, ctx: UserContext) -> Outcome:
+    """One turn: (state, intent, context) → (reply, new state, commands)."""
+    state, intent = turn.state, turn.intent
     if intent.kind == "unsubscribe":
         return Outcome(Reply(""), DialogState())
     if intent.kind == "subscribe":
         return Outcome(Reply(f"{WELCOME}\n{help_text(ctx)}"), state)
-    if intent.kind == "word":
-        outcome = _global(state, intent, ctx)
+    route = ROUTES.get(intent.word) if intent.kind == "word" else None
+    if route is not None and route.anywhere:
+        outcome = route.handle(state, intent, ctx)
         if outcome is not None:
             return outcome
     handler = DIALOGS.get(state.dialog)
     if handler is not None:
-        return handler(state, intent, ctx)
+        outcome = handler(state, intent, ctx)
+        if intent.kind == "word" and intent.word == "帮助" and outcome.reply is not None:
+            reply = Reply(f"{help_text(ctx)}\n\n{outcome.reply.text}", outcome.reply.choices)
+            return Outcome(reply, outcome.state, outcome.commands)
+        return outcome
+    if route is not None:
+        outcome = route.handle(state, intent, ctx)
+        if outcome is not None:
+            return outcome
     return _idle(state, intent, ctx)
 
 
-def _global(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | None:
-    """Commands that work wherever the user is."""
-    word, arg = intent.word, intent.arg
-    if word == "绑定":
-        return binding.start(arg, state)
-    if word == "测评":
-        return ballot.start(ctx)
-    if word == "自评" and state.dialog != selfcheck.NAME:
-        return selfcheck.start(ctx)
-    if word in WALK_WORDS:
-        mode = WALK_MODES[WALK_WORDS[word]]
-        current = ctx.assessment.org_code if ctx.assessment else ""
-        if state.dialog == mode.name and (not arg or arg.upper() == current.upper()):
-            return None  # the walk in progress resumes where it was
-        return assessment.start(ctx, arg.split()[0] if arg else "", mode)
-    if word == "退回":
-        return assessment.return_self_check(ctx, arg, intent.text)
-    if word == "录入测评" and (state.dialog != paper.NAME or arg):
-        return paper.start(ctx, arg.split()[0] if arg else "")
-    if word == "补课":
-        return remediation.show(ctx)
-    if word == "补课完成":
-        return remediation.report(ctx, intent.text)
-    if word == "补课验收":
-        return remediation.check(ctx, intent.text)
-    if word == "结果":
-        return publication.show(ctx)
-    if word == "异议":
-        return publication.object_to(ctx, intent.text)
-    return None
-
-
 def _idle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
-    """No dialog is active."""
-    if intent.kind == "word":
-        if intent.word in ("自评", "继续") and ctx.has_role("chair"):
-            return selfcheck.start(ctx)
-        if intent.word == "帮助":
-            return Outcome(Reply(help_text(ctx)), DialogState())
-        if intent.word == "进度":
-            return Outcome(Reply(progress(ctx)), DialogState())
+    """No dialog is active and no command word fits."""
     if ctx.has_role("chair") and ctx.self_check is not None and ctx.self_check.editable:
         hint = (
             "照片要作为某一项的佐证：请先发送“自评”进入该项，再发送照片。"
@@ -162,10 +282,28 @@ def _idle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
         hint = "您还没有绑定身份。"
         choices = ()
     count = state.wrong_inputs + 1
-    if count >= selfcheck.WRONG_INPUTS_BEFORE_HELP:
+    if count >= WRONG_INPUTS_BEFORE_HELP:
         return Outcome(Reply(f"{hint}\n{too_many_wrong_inputs(ctx, pausable=False)}", choices), DialogState())
     body = hint if ctx.bound else help_text(ctx)
     return Outcome(Reply(body, choices), DialogState(wrong_inputs=count))
+
+
+def help_text(ctx: UserContext) -> str:
+    """`帮助`: for each of the user's roles, its command words (from ``ROUTES``) and what works inside
+    its dialogs; then the words for everyone."""
+    if not ctx.bound:
+        return UNBOUND_HELP
+    lines = ["您当前的身份：" + "、".join(r.label for r in ctx.roles)]
+    for role, label in ROLE_LABELS.items():
+        if not ctx.has_role(role):
+            continue
+        lines.append(f"{label}可用指令：")
+        lines += [f"· {route.usage}" for route in ROUTES.values() if role in route.roles and route.usage]
+        lines += [f"· {line}" for line in DIALOG_HELP.get(role, ())]
+    lines.append(
+        "· " + "；".join(route.usage for route in ROUTES.values() if not route.roles and route.usage)
+    )
+    return "\n".join(lines)
 
 
 def progress(ctx: UserContext) -> str:

@@ -13,7 +13,6 @@ from dialogs.parsing import Intent
 from rubrics import Rubric, get_rubric
 
 NAME = "self_check"
-WRONG_INPUTS_BEFORE_HELP = walk.WRONG_INPUTS_BEFORE_HELP
 
 
 def _submitted(view: WalkView, rubric: Rubric) -> str:

@@ -20,7 +20,7 @@ from dialogs.commands import (
 from dialogs.context import DemocraticFigures, UserContext, WalkView
 from dialogs.engine import MAX_REPLY_BYTES, Choice, DialogState, Outcome, Reply, reply_bytes
 from dialogs.parsing import Intent
-from dialogs.texts import help_text, too_many_wrong_inputs
+from dialogs.texts import WRONG_INPUTS_BEFORE_HELP, too_many_wrong_inputs
 from rubrics import Rubric, get_rubric
 from rubrics.scoring import (
     HALF,
@@ -34,7 +34,6 @@ from rubrics.scoring import (
 
 ASK = "ask"
 REVIEW = "review"
-WRONG_INPUTS_BEFORE_HELP = 3
 #: Words that re-enter a walk in progress (the last three with the organisation's code).
 RESUME_WORDS = ("自评", "考评", "复查", "抽查")
 #: The budget of one summary page, leaving room for its heading, the democratic figures, the
@@ -302,26 +301,6 @@ def show_review(
     )
 
 
-def _after_answer(
-    mode: Mode,
-    view: WalkView,
-    rubric: Rubric,
-    no: int,
-    prefix: str,
-    commands: tuple[Command, ...],
-    skip: int = 0,
-) -> Outcome:
-    following = next_item(mode, view, rubric, no, skip=skip)
-    if following is None:
-        if skip and skip not in view.scores:
-            return show_review(
-                mode, view, rubric, 1, no, prefix + f"第 {skip} 项仍未作答，提交前需要补上。\n", commands
-            )
-        done = "已逐项复查完毕" if mode.sequential else "全部作答完毕"
-        return show_review(mode, view, rubric, 1, no, prefix + f"{done}！请核对后发送“提交”。\n", commands)
-    return ask(mode, view, rubric, following, prefix, commands)
-
-
 def usage(mode: Mode) -> str:
     """One line: how to answer in this walk."""
     if mode.reasons:
@@ -329,24 +308,6 @@ def usage(mode: Mode) -> str:
     if mode.agree:
         return "作答：回复“同”沿用参考分，或回复分数、“满分”；“跳过”“上一项”“查看”“提交”。"
     return "作答：回复分数（可含半分）或“满分”；“跳过”“上一项”“查看”“提交”。"
-
-
-def _wrong(
-    mode: Mode, state: DialogState, ctx: UserContext, view: WalkView, rubric: Rubric, reason: str
-) -> Outcome:
-    """Wrong input: the reason and the same question again; after three in a row, the command set."""
-    count = state.wrong_inputs + 1
-    prefix = reason + "\n"
-    if count >= WRONG_INPUTS_BEFORE_HELP:
-        prefix = reason + "\n" + too_many_wrong_inputs(ctx, usage(mode)) + "\n\n"
-        count = 0
-    outcome = (
-        ask(mode, view, rubric, state.item, prefix)
-        if state.step == ASK
-        else show_review(mode, view, rubric, state.page, state.item, prefix)
-    )
-    outcome.state.wrong_inputs = count
-    return outcome
 
 
 # ---------------------------------------------------------------- the dialog
@@ -378,6 +339,69 @@ def start(mode: Mode, view: WalkView, prefix: str = "") -> Outcome:
     return ask(mode, view, rubric, first, prefix, commands)
 
 
+@dataclass(frozen=True)
+class Walk:
+    """One turn inside a walk: the mode, the saved state, what the user sent, and what they see."""
+
+    mode: Mode
+    state: DialogState
+    intent: Intent
+    ctx: UserContext
+    view: WalkView
+    rubric: Rubric
+
+    @property
+    def no(self) -> int:
+        """The item being asked (the first one when the state names none)."""
+        return self.state.item if 1 <= self.state.item <= self.rubric.item_count else 1
+
+    def ask(
+        self, no: int, prefix: str = "", commands: tuple[Command, ...] = (), view: WalkView | None = None
+    ) -> Outcome:
+        return ask(self.mode, view or self.view, self.rubric, no, prefix, commands)
+
+    def review(
+        self, page: int, prefix: str = "", commands: tuple[Command, ...] = (), view: WalkView | None = None
+    ) -> Outcome:
+        return show_review(self.mode, view or self.view, self.rubric, page, self.state.item, prefix, commands)
+
+    def again(
+        self, prefix: str = "", commands: tuple[Command, ...] = (), view: WalkView | None = None
+    ) -> Outcome:
+        """The current step again, after ``prefix``."""
+        if self.state.step == REVIEW:
+            return self.review(self.state.page, prefix, commands, view)
+        return self.ask(self.state.item, prefix, commands, view)
+
+    def wrong(self, reason: str) -> Outcome:
+        """The reason and the same step again; after three in a row, a short hint."""
+        count = self.state.wrong_inputs + 1
+        prefix = reason + "\n"
+        if count >= WRONG_INPUTS_BEFORE_HELP:
+            prefix += too_many_wrong_inputs(self.ctx, usage(self.mode)) + "\n\n"
+            count = 0
+        outcome = self.again(prefix)
+        return Outcome(outcome.reply, replace(outcome.state, wrong_inputs=count), outcome.commands)
+
+    def after_answer(
+        self, no: int, prefix: str, commands: tuple[Command, ...], view: WalkView, skip: int = 0
+    ) -> Outcome:
+        """The next item to ask, or the summary once none is left."""
+        following = next_item(self.mode, view, self.rubric, no, skip=skip)
+        if following is not None:
+            return self.ask(following, prefix, commands, view)
+        if skip and skip not in view.scores:
+            prefix += f"第 {skip} 项仍未作答，提交前需要补上。\n"
+        else:
+            prefix += (
+                "已逐项复查完毕" if self.mode.sequential else "全部作答完毕"
+            ) + "！请核对后发送“提交”。\n"
+        return show_review(self.mode, view, self.rubric, 1, no, prefix, commands)
+
+
+Step = Callable[[Walk], Outcome | None]
+
+
 def handle(
     mode: Mode,
     state: DialogState,
@@ -396,71 +420,233 @@ def handle(
         return Outcome(
             Reply(f"“{view.org_name}”目前不能进行{mode.title}（状态：{view.state_label}）。"), DialogState()
         )
+    if state.step != REVIEW:
+        state = replace(state, step=ASK, item=state.item if 1 <= state.item <= rubric.item_count else 1)
+    walk = Walk(mode, state, intent, ctx, view, rubric)
+    key = intent.word if intent.kind == "word" else intent.kind
+    steps = REVIEW_STEPS if state.step == REVIEW else ASK_STEPS
+    for table in (steps, COMMON_STEPS):
+        step = table.get(key)
+        outcome = step(walk) if step is not None else None
+        if outcome is not None:
+            return outcome
     if state.step == REVIEW:
-        return _on_review(mode, state, intent, ctx, view, rubric)
-    return _on_ask(mode, state, intent, ctx, view, rubric)
+        return walk.wrong("没有看懂您的指令。发送“修改 N”修改第 N 项，“提交”提交。")
+    return walk.wrong(_not_understood(intent, rubric.item(walk.no).points))
 
 
-def _common(
-    mode: Mode, state: DialogState, intent: Intent, ctx: UserContext, view: WalkView, rubric: Rubric
-) -> Outcome | None:
-    """Words that mean the same in every step."""
-    word, arg = intent.word, intent.arg
-    if intent.kind != "word":
+# ---------------------------------------------------------------- steps while an item is asked
+
+
+def _answer(walk: Walk) -> Outcome | None:
+    """A score, `满分`, or `同` where the walk has something to agree with."""
+    mode, intent, view, no = walk.mode, walk.intent, walk.view, walk.no
+    if intent.kind == "word" and intent.word == "同" and (not mode.agree or intent.arg):
         return None
-    if word == "暂停":
-        again = mode.resume_command(view)
-        return Outcome(
-            Reply(
-                f"已暂停。已答 {len(view.scores)}/{rubric.item_count} 项，进度已保存；"
-                f"发送“{again}”从断点继续。",
-                (Choice(again, again),),
-            ),
-            DialogState(),
+    try:
+        score = _score_for(mode, intent, view, no, walk.rubric.item(no).points).quantize(Decimal("0.1"))
+    except ScoreError as error:
+        return walk.wrong(str(error))
+    reason = intent.reason.strip()[:200]
+    if mode.reasons and no in view.scores and score != view.scores[no] and not reason:
+        shown = format_score(score)
+        return walk.wrong(f"复查改分须说明原因：请发送“{shown} 原因”，如：{shown} 台账已补齐。")
+    unchanged = view.scores.get(no) == score
+    updated = replace(view, scores={**view.scores, no: score})
+    commands = (
+        () if unchanged and mode.reasons else (mode.score_command(view.inspection_id, no, score, reason),)
+    )
+    return walk.after_answer(no, f"✓ 第 {no} 项记 {format_score(score)} 分。\n", commands, updated)
+
+
+def _photo(walk: Walk) -> Outcome:
+    if not walk.mode.photos:
+        return walk.wrong(f"{walk.mode.title}不需要上传照片；佐证照片由工会主席在自评时上传。")
+    view, no, intent = walk.view, walk.no, walk.intent
+    updated = replace(view, evidence={**view.evidence, no: view.evidence.get(no, 0) + 1})
+    return walk.ask(
+        no,
+        f"✓ 已收到第 {no} 项的佐证照片（共 {updated.evidence[no]} 张）。\n",
+        (AddEvidence(view.inspection_id, no, intent.media_id, intent.pic_url),),
+        updated,
+    )
+
+
+def _back(walk: Walk) -> Outcome:
+    if walk.no == 1:
+        return walk.ask(1, "已经是第一项了。\n")
+    return walk.ask(walk.no - 1)
+
+
+def _skip(walk: Walk) -> Outcome:
+    no = walk.no
+    return walk.after_answer(no, f"已跳过第 {no} 项，稍后可发送“修改 {no}”补答。\n", (), walk.view, skip=no)
+
+
+def _summary_from_question(walk: Walk) -> Outcome:
+    return walk.review(walk.state.page)
+
+
+ASK_STEPS: dict[str, Step] = {
+    "number": _answer,
+    "满分": _answer,
+    "同": _answer,
+    "photo": _photo,
+    "上一项": _back,
+    "跳过": _skip,
+    "上一页": _summary_from_question,
+    "下一页": _summary_from_question,
+}
+
+
+# ---------------------------------------------------------------- steps on the summary
+
+
+def _turn_page(walk: Walk) -> Outcome:
+    return walk.review(walk.state.page + (1 if walk.intent.word == "下一页" else -1))
+
+
+def _back_to_item(walk: Walk) -> Outcome:
+    return walk.ask(max(walk.state.item, 1))
+
+
+def _not_on_summary(walk: Walk) -> Outcome:
+    return walk.wrong(
+        "现在是汇总页面。要填写或修改某一项，请先发送“修改 N”（N 为项号），或发送“继续”回到作答。"
+    )
+
+
+REVIEW_STEPS: dict[str, Step] = {
+    "上一页": _turn_page,
+    "下一页": _turn_page,
+    "上一项": _back_to_item,
+    "跳过": _back_to_item,
+    "满分": _back_to_item,
+    "同": _back_to_item,
+    "number": _not_on_summary,
+    "photo": _not_on_summary,
+}
+
+
+# ---------------------------------------------------------------- words that mean the same in every step
+
+
+def _pause(walk: Walk) -> Outcome:
+    again = walk.mode.resume_command(walk.view)
+    scored, total = len(walk.view.scores), walk.rubric.item_count
+    return Outcome(
+        Reply(
+            f"已暂停。已答 {scored}/{total} 项，进度已保存；发送“{again}”从断点继续。",
+            (Choice(again, again),),
+        ),
+        DialogState(),
+    )
+
+
+def _submit(walk: Walk) -> Outcome:
+    mode, view, rubric = walk.mode, walk.view, walk.rubric
+    missing = missing_items(view, rubric)
+    if missing:
+        return walk.ask(
+            missing[0], f"还有 {len(missing)} 项未作答：第 {numbers_text(missing)} 项。请先补全再提交。\n"
         )
-    if word == "提交":
-        missing = missing_items(view, rubric)
-        held = view.democratic is not None and not view.democratic.closed and mode.evaluation_first
-        if held and not missing:
-            return _redo(
-                mode,
-                state,
-                view,
-                rubric,
-                "民主测评仍在进行，测评结束后才能提交。如需提前结束，请发送“结束测评 原因”；"
-                "如不计入测评结果，请发送“免除测评 原因”。\n\n",
-            )
-        if missing:
-            return ask(
-                mode,
-                view,
-                rubric,
-                missing[0],
-                f"还有 {len(missing)} 项未作答：第 {numbers_text(missing)} 项。请先补全再提交。\n",
-            )
-        return Outcome(
-            Reply(mode.submitted_text(view, rubric)),
-            DialogState(),
-            (mode.submit_command(view.inspection_id),),
+    if mode.evaluation_first and view.democratic is not None and not view.democratic.closed:
+        return walk.again(
+            "民主测评仍在进行，测评结束后才能提交。如需提前结束，请发送“结束测评 原因”；"
+            "如不计入测评结果，请发送“免除测评 原因”。\n\n"
         )
-    if word == "修改":
-        if not arg.isdigit() or not 1 <= int(arg) <= rubric.item_count:
-            return _wrong(
-                mode, state, ctx, view, rubric, f"请发送“修改 N”，N 为 1 到 {rubric.item_count} 的项号。"
-            )
-        return ask(mode, view, rubric, int(arg))
-    if word == "查看":
-        return show_review(mode, view, rubric, int(arg) if arg.isdigit() else 1, state.item)
-    if word in ("继续", *RESUME_WORDS) and not (word in RESUME_WORDS[1:] and arg and arg != view.org_code):
-        target = state.item if state.step == ASK else next_item(mode, view, rubric, 0) or state.item
-        return ask(mode, view, rubric, max(target, 1))
-    if mode.record and word in ("方式", "意见", "结束测评", "免除测评"):
-        return _on_record(mode, state, intent, view, rubric)
-    if word == "帮助":
-        return _redo(mode, state, view, rubric, help_text(ctx) + "\n\n")
-    if word == "进度":
-        return _redo(mode, state, view, rubric, mode.intro(view) + progress_text(mode, view, rubric) + "\n\n")
-    return None
+    return Outcome(
+        Reply(mode.submitted_text(view, rubric)), DialogState(), (mode.submit_command(view.inspection_id),)
+    )
+
+
+def _jump(walk: Walk) -> Outcome:
+    arg, count = walk.intent.arg, walk.rubric.item_count
+    if not arg.isdigit() or not 1 <= int(arg) <= count:
+        return walk.wrong(f"请发送“修改 N”，N 为 1 到 {count} 的项号。")
+    return walk.ask(int(arg))
+
+
+def _summary(walk: Walk) -> Outcome:
+    arg = walk.intent.arg
+    return walk.review(int(arg) if arg.isdigit() else 1)
+
+
+def _resume(walk: Walk) -> Outcome | None:
+    """`继续`, or the walk's own word again (`自评`, `考评 C` …): back to the item being answered."""
+    word, arg = walk.intent.word, walk.intent.arg
+    if word in RESUME_WORDS[1:] and arg and arg != walk.view.org_code:
+        return None
+    target = (
+        walk.state.item
+        if walk.state.step == ASK
+        else next_item(walk.mode, walk.view, walk.rubric, 0) or walk.state.item
+    )
+    return walk.ask(max(target, 1))
+
+
+def _again(walk: Walk) -> Outcome:
+    """`帮助`: the current step again (the router puts the help text before it)."""
+    return walk.again()
+
+
+def _progress(walk: Walk) -> Outcome:
+    return walk.again(walk.mode.intro(walk.view) + progress_text(walk.mode, walk.view, walk.rubric) + "\n\n")
+
+
+def _methods(walk: Walk) -> Outcome | None:
+    if not walk.mode.record:
+        return None
+    methods = parse_methods(walk.intent.text.strip())
+    if methods is None:
+        return walk.again(f"请发送“方式”加编号，如：方式 1 3。{METHODS_HINT}\n\n")
+    command = SaveAssessmentRecord(walk.view.inspection_id, methods=methods)
+    return walk.again(
+        f"✓ 考评方式：{'、'.join(methods)}\n\n", (command,), replace(walk.view, methods=methods)
+    )
+
+
+def _opinion(walk: Walk) -> Outcome | None:
+    if not walk.mode.record:
+        return None
+    opinion = walk.intent.text.strip()[:MAX_OPINION_CHARS]
+    if not opinion:
+        return walk.again("请在“意见”后写上考评意见，如：意见 台账齐全，职工满意度高。\n\n")
+    command = SaveAssessmentRecord(walk.view.inspection_id, opinion=opinion)
+    return walk.again("✓ 已记录考评意见。\n\n", (command,), replace(walk.view, opinion=opinion))
+
+
+def _end_evaluation(walk: Walk) -> Outcome | None:
+    """`结束测评 原因` / `免除测评 原因`: the evaluator ends or sets aside the democratic evaluation."""
+    if not walk.mode.record:
+        return None
+    word, text, figures = walk.intent.word, walk.intent.text.strip()[:200], walk.view.democratic
+    if figures is None:
+        return walk.again(f"“{walk.view.org_name}”没有开展民主测评。\n\n")
+    if figures.waived or (figures.closed and word == "结束测评"):
+        return walk.again("民主测评已经结束。\n\n")
+    if not text:
+        return walk.again(f"请写明原因，如：{word} 参加人员已全部作答。\n\n")
+    waive = word == "免除测评"
+    ended = replace(figures, closed=True, waived_reason=text if waive else "")
+    said = f"已免除民主测评（不计入结果）。原因：{text}" if waive else f"已结束民主测评。原因：{text}"
+    command = (WaiveEvaluation if waive else CloseEvaluation)(walk.view.inspection_id, text)
+    return walk.again(said + "\n\n", (command,), replace(walk.view, democratic=ended))
+
+
+COMMON_STEPS: dict[str, Step] = {
+    "暂停": _pause,
+    "提交": _submit,
+    "修改": _jump,
+    "查看": _summary,
+    **{word: _resume for word in ("继续", *RESUME_WORDS)},
+    "帮助": _again,
+    "进度": _progress,
+    "方式": _methods,
+    "意见": _opinion,
+    "结束测评": _end_evaluation,
+    "免除测评": _end_evaluation,
+}
 
 
 def parse_methods(text: str) -> tuple[str, ...] | None:
@@ -478,56 +664,6 @@ def parse_methods(text: str) -> tuple[str, ...] | None:
     return tuple(m for m in METHODS if m in chosen) if chosen else None
 
 
-def _on_record(mode: Mode, state: DialogState, intent: Intent, view: WalkView, rubric: Rubric) -> Outcome:
-    """`方式 …`, `意见 …`, `结束测评 原因`, `免除测评 原因` inside the assessment."""
-    word, text = intent.word, intent.text.strip()
-    if word == "方式":
-        methods = parse_methods(text)
-        if methods is None:
-            return _redo(mode, state, view, rubric, f"请发送“方式”加编号，如：方式 1 3。{METHODS_HINT}\n\n")
-        updated = replace(view, methods=methods)
-        outcome = _redo(mode, state, updated, rubric, f"✓ 考评方式：{'、'.join(methods)}\n\n")
-        return Outcome(
-            outcome.reply, outcome.state, (SaveAssessmentRecord(view.inspection_id, methods=methods),)
-        )
-    if word == "意见":
-        if not text:
-            return _redo(
-                mode, state, view, rubric, "请在“意见”后写上考评意见，如：意见 台账齐全，职工满意度高。\n\n"
-            )
-        opinion = text[:MAX_OPINION_CHARS]
-        updated = replace(view, opinion=opinion)
-        outcome = _redo(mode, state, updated, rubric, "✓ 已记录考评意见。\n\n")
-        return Outcome(
-            outcome.reply, outcome.state, (SaveAssessmentRecord(view.inspection_id, opinion=opinion),)
-        )
-    figures = view.democratic
-    if figures is None:
-        return _redo(mode, state, view, rubric, f"“{view.org_name}”没有开展民主测评。\n\n")
-    if figures.waived or (figures.closed and word == "结束测评"):
-        return _redo(mode, state, view, rubric, "民主测评已经结束。\n\n")
-    if not text:
-        return _redo(mode, state, view, rubric, f"请写明原因，如：{word} 参加人员已全部作答。\n\n")
-    waive = word == "免除测评"
-    ended = replace(figures, closed=True, waived_reason=text[:200] if waive else "")
-    updated = replace(view, democratic=ended)
-    said = (
-        f"已免除民主测评（不计入结果）。原因：{text[:200]}"
-        if waive
-        else f"已结束民主测评。原因：{text[:200]}"
-    )
-    command = (WaiveEvaluation if waive else CloseEvaluation)(view.inspection_id, text[:200])
-    outcome = _redo(mode, state, updated, rubric, said + "\n\n")
-    return Outcome(outcome.reply, outcome.state, (command,))
-
-
-def _redo(mode: Mode, state: DialogState, view: WalkView, rubric: Rubric, prefix: str) -> Outcome:
-    """Show the current step again after some information."""
-    if state.step == REVIEW:
-        return show_review(mode, view, rubric, state.page, state.item, prefix)
-    return ask(mode, view, rubric, state.item, prefix)
-
-
 def _score_for(mode: Mode, intent: Intent, view: WalkView, no: int, points: int) -> Decimal:
     """The score an input stands for; ScoreError with the user's message when it stands for none."""
     if intent.kind == "word" and intent.word == "满分":
@@ -538,91 +674,6 @@ def _score_for(mode: Mode, intent: Intent, view: WalkView, no: int, points: int)
             raise ScoreError("本项没有可沿用的分数，请直接回复分数。")
         return source[no]
     return parse_item_score(intent.arg, points)
-
-
-def _on_ask(
-    mode: Mode, state: DialogState, intent: Intent, ctx: UserContext, view: WalkView, rubric: Rubric
-) -> Outcome:
-    no = state.item if 1 <= state.item <= rubric.item_count else 1
-    state = replace(state, item=no, step=ASK)
-    item = rubric.item(no)
-    answering = intent.kind == "number" or (
-        intent.kind == "word"
-        and (intent.word == "满分" or (intent.word == "同" and mode.agree and not intent.arg))
-    )
-    if answering:
-        try:
-            score = _score_for(mode, intent, view, no, item.points).quantize(Decimal("0.1"))
-        except ScoreError as error:
-            return _wrong(mode, state, ctx, view, rubric, str(error))
-        reason = intent.reason.strip()[:200]
-        if mode.reasons and no in view.scores and score != view.scores[no] and not reason:
-            return _wrong(
-                mode,
-                state,
-                ctx,
-                view,
-                rubric,
-                f"复查改分须说明原因：请发送“{format_score(score)} 原因”，如：{format_score(score)} 台账已补齐。",
-            )
-        unchanged = view.scores.get(no) == score
-        updated = replace(view, scores={**view.scores, no: score})
-        prefix = f"✓ 第 {no} 项记 {format_score(score)} 分。\n"
-        commands = (
-            () if unchanged and mode.reasons else (mode.score_command(view.inspection_id, no, score, reason),)
-        )
-        return _after_answer(mode, updated, rubric, no, prefix, commands)
-    if intent.kind == "photo" and mode.photos:
-        updated = replace(view, evidence={**view.evidence, no: view.evidence.get(no, 0) + 1})
-        return ask(
-            mode,
-            updated,
-            rubric,
-            no,
-            f"✓ 已收到第 {no} 项的佐证照片（共 {updated.evidence[no]} 张）。\n",
-            (AddEvidence(view.inspection_id, no, intent.media_id, intent.pic_url),),
-        )
-    if intent.kind == "word" and intent.word == "上一项":
-        if no == 1:
-            return ask(mode, view, rubric, 1, "已经是第一项了。\n")
-        return ask(mode, view, rubric, no - 1)
-    if intent.kind == "word" and intent.word == "跳过":
-        return _after_answer(
-            mode, view, rubric, no, f"已跳过第 {no} 项，稍后可发送“修改 {no}”补答。\n", (), skip=no
-        )
-    common = _common(mode, state, intent, ctx, view, rubric)
-    if common is not None:
-        return common
-    if intent.kind == "word" and intent.word in ("上一页", "下一页"):
-        return show_review(mode, view, rubric, state.page, no)
-    if intent.kind == "photo":
-        return _wrong(
-            mode, state, ctx, view, rubric, f"{mode.title}不需要上传照片；佐证照片由工会主席在自评时上传。"
-        )
-    return _wrong(mode, state, ctx, view, rubric, _not_understood(intent, item.points))
-
-
-def _on_review(
-    mode: Mode, state: DialogState, intent: Intent, ctx: UserContext, view: WalkView, rubric: Rubric
-) -> Outcome:
-    if intent.kind == "word" and intent.word in ("上一页", "下一页"):
-        page = state.page + (1 if intent.word == "下一页" else -1)
-        return show_review(mode, view, rubric, page, state.item)
-    if intent.kind == "word" and intent.word in ("上一项", "跳过", "满分", "同"):
-        return ask(mode, view, rubric, max(state.item, 1))
-    common = _common(mode, state, intent, ctx, view, rubric)
-    if common is not None:
-        return common
-    if intent.kind in ("number", "photo"):
-        return _wrong(
-            mode,
-            state,
-            ctx,
-            view,
-            rubric,
-            "现在是汇总页面。要填写或修改某一项，请先发送“修改 N”（N 为项号），或发送“继续”回到作答。",
-        )
-    return _wrong(mode, state, ctx, view, rubric, "没有看懂您的指令。发送“修改 N”修改第 N 项，“提交”提交。")
 
 
 def _not_understood(intent: Intent, points: int) -> str:

@@ -40,6 +40,16 @@ class InspectionState(StrEnum):
         return self in ASSESSED
 
     @property
+    def is_assessable(self) -> bool:
+        """Submitted and not yet rated: the parent union may assess it or send it back."""
+        return self in ASSESSABLE
+
+    @property
+    def awaits_re_review(self) -> bool:
+        """Objected to and not yet re-reviewed."""
+        return self in RE_REVIEWABLE
+
+    @property
     def is_rated(self) -> bool:
         """The inspection has a result (score and stars)."""
         return self in RATED
@@ -69,6 +79,14 @@ NOT_SUBMITTED: frozenset[InspectionState] = frozenset({S.NOT_STARTED, S.SELF_CHE
 RATED: frozenset[InspectionState] = frozenset({S.RATED, S.PUBLISHED, S.OBJECTED, S.RE_REVIEWING, S.FINAL})
 PUBLISHED: frozenset[InspectionState] = frozenset({S.PUBLISHED, S.OBJECTED, S.RE_REVIEWING, S.FINAL})
 ASSESSED: frozenset[InspectionState] = RATED | {S.REVIEWING}
+#: Submitted and not yet rated: the parent union assesses (考评), or sends the self-check back (退回).
+ASSESSABLE: frozenset[InspectionState] = frozenset({S.SELF_SUBMITTED, S.REVIEWING})
+#: An objection waits for its re-review (复查).
+RE_REVIEWABLE: frozenset[InspectionState] = frozenset({S.OBJECTED, S.RE_REVIEWING})
+#: Open for an objection (异议) while the publication period runs.
+OBJECTABLE: frozenset[InspectionState] = frozenset({S.PUBLISHED, S.OBJECTED})
+#: A democratic evaluation is opened before the result is rated.
+EVALUABLE: frozenset[InspectionState] = NOT_SUBMITTED | ASSESSABLE
 #: Published results whose stars are out in public: the quota keeps them as they are.
 FIXED: frozenset[InspectionState] = frozenset({S.PUBLISHED, S.OBJECTED, S.FINAL})
 

@@ -8,6 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import IntEnum
 
 HALF = Decimal("0.5")
+#: What a result below the standard means (年检达不到建设标准的，必须补课，并取消…指标).
+BELOW_STANDARD_CONSEQUENCES = "须补课，并取消经费支持、职工帮扶、评先选优指标"
 ONE_DECIMAL = Decimal("0.1")
 DEFAULT_PASS_MARK = Decimal(60)
 

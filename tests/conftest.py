@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -20,6 +21,7 @@ from chatbot.app import create_app
 from chatbot.cli import main
 from chatbot.config import Config
 from chatbot.inspection import campaigns, organisations
+from chatbot.store.counters import MemoryRateCounter, RateCounter, RedisRateCounter
 from chatbot.store.engine import make_engine, session_factory
 from chatbot.store.state import (
     MemoryStateStore,
@@ -65,7 +67,12 @@ class Backend:
     database_url: str
     store: StateStore
     lock: UserLock
+    counter: RateCounter
     redis_client: redis.Redis | None = None
+
+    def parts(self) -> dict[str, Any]:
+        """The state store, lock and rate counter, as ``create_app`` takes them."""
+        return {"store": self.store, "lock": self.lock, "counter": self.counter}
 
     def flush_state(self) -> None:
         if self.redis_client is not None:
@@ -74,17 +81,28 @@ class Backend:
             assert isinstance(self.store, MemoryStateStore)
             self.store.flush()
 
-    def fresh_state(self) -> tuple[StateStore, UserLock]:
-        """A state store for a 'restarted' process (Redis persists; memory does not)."""
+    def fresh_parts(self) -> dict[str, Any]:
+        """The state of a 'restarted' process (Redis persists; memory does not)."""
         if self.redis_client is not None:
-            return RedisStateStore(self.redis_client), RedisUserLock(self.redis_client)
-        return MemoryStateStore(), MemoryUserLock()
+            client = self.redis_client
+            return {
+                "store": RedisStateStore(client),
+                "lock": RedisUserLock(client),
+                "counter": RedisRateCounter(client),
+            }
+        return {"store": MemoryStateStore(), "lock": MemoryUserLock(), "counter": MemoryRateCounter()}
 
 
 @pytest.fixture(params=["sqlite", "postgres+redis"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     if request.param == "sqlite":
-        yield Backend("sqlite", f"sqlite:///{tmp_path / 'test.db'}", MemoryStateStore(), MemoryUserLock())
+        yield Backend(
+            "sqlite",
+            f"sqlite:///{tmp_path / 'test.db'}",
+            MemoryStateStore(),
+            MemoryUserLock(),
+            MemoryRateCounter(),
+        )
         return
     db_url = service_url("TEST_DATABASE_URL")
     redis_url = service_url("TEST_REDIS_URL")
@@ -97,6 +115,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         Config.from_env({"DATABASE_URL": db_url}).database_url,
         RedisStateStore(client),
         RedisUserLock(client),
+        RedisRateCounter(client),
         client,
     )
     client.flushdb()
@@ -116,7 +135,7 @@ def make_config(backend: Backend, tmp_path: Path, **env: str) -> Config:
 
 @pytest.fixture
 def app(backend: Backend, tmp_path: Path) -> Iterator[Flask]:
-    application = create_app(make_config(backend, tmp_path), store=backend.store, lock=backend.lock)
+    application = create_app(make_config(backend, tmp_path), **backend.parts())
     yield application
     application.extensions["nianjian.engine"].dispose()
 

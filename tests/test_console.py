@@ -216,7 +216,7 @@ def test_evidence_photos_are_shown_through_the_wechat_api(backend, tmp_path, db:
     fake = FakeWeChatServer().start()
     try:
         config = make_config(backend, tmp_path, WECHAT_APP_SECRET="secret", WECHAT_API_BASE_URL=fake.base_url)
-        app = create_app(config, store=backend.store, lock=backend.lock)
+        app = create_app(config, **backend.parts())
         codes = setup_county(db, 1)
         with db.begin():
             organisations.add_org(db, organisations.OrgRow("XJ", "西吉县总工会", parent="GY"))

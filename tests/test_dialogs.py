@@ -9,7 +9,7 @@ from decimal import Decimal
 from dialogs.commands import AddEvidence, RedeemInvitation, SaveSelfScore, StartSelfCheck, SubmitSelfCheck
 from dialogs.context import RoleView, UserContext, WalkView
 from dialogs.engine import MAX_REPLY_BYTES, DialogState, Outcome, UserInput, reply_bytes
-from dialogs.router import respond
+from dialogs.router import plan, respond
 from dialogs.selfcheck import MODE
 from dialogs.walk import summary_pages
 from rubrics import get_rubric
@@ -32,7 +32,7 @@ class Chat:
         return UserContext((CHAIR,), self.view, 2026)
 
     def send(self, text: str = "", kind: str = "text", **extra: str) -> str:
-        outcome = respond(self.state, UserInput(kind, text=text, **extra), self.ctx)  # type: ignore[arg-type]
+        outcome = respond(plan(self.state, UserInput(kind, text=text, **extra)), self.ctx)  # type: ignore[arg-type]
         return self._take(outcome)
 
     def _take(self, outcome: Outcome) -> str:
@@ -169,20 +169,20 @@ def test_garbage_state_is_treated_as_no_state() -> None:
 
 
 def test_binding_is_a_command_whose_result_decides_the_reply() -> None:
-    outcome = respond(None, UserInput("text", "绑定 ab12cd34"), UserContext())
+    outcome = respond(plan(None, UserInput("text", "绑定 ab12cd34")), UserContext())
     assert outcome.reply is None and outcome.commands == (RedeemInvitation("AB12CD34"),)
-    outcome = respond(None, UserInput("scan", "inv:XY34ZZ99"), UserContext())
+    outcome = respond(plan(None, UserInput("scan", "inv:XY34ZZ99")), UserContext())
     assert outcome.commands == (RedeemInvitation("XY34ZZ99"),)
-    bad = respond(None, UserInput("text", "绑定 一二三"), UserContext())
+    bad = respond(plan(None, UserInput("text", "绑定 一二三")), UserContext())
     assert bad.reply is not None and "不是有效的邀请码" in bad.reply.text and not bad.commands
 
 
 def test_self_check_for_a_member_is_explained() -> None:
     ctx = UserContext((RoleView("member", "XJ-001", "宏达工会"),), None, 2026)
-    outcome = respond(None, UserInput("text", "自评"), ctx)
+    outcome = respond(plan(None, UserInput("text", "自评")), ctx)
     assert outcome.reply is not None and "由工会主席" in outcome.reply.text
 
 
 def test_no_campaign_is_explained() -> None:
-    outcome = respond(None, UserInput("text", "自评"), UserContext((CHAIR,), None, None))
+    outcome = respond(plan(None, UserInput("text", "自评")), UserContext((CHAIR,), None, None))
     assert outcome.reply is not None and "尚未开启" in outcome.reply.text

@@ -25,7 +25,7 @@ from dialogs.context import (
     WalkView,
 )
 from dialogs.engine import MAX_REPLY_BYTES, Outcome, UserInput, reply_bytes
-from dialogs.router import needs, respond
+from dialogs.router import plan, respond
 from rubrics import get_rubric
 
 EVALUATOR = RoleView("evaluator", "YZ", "原州区总工会")
@@ -43,7 +43,7 @@ class Conversation:
         self.commands: list = []
 
     def send(self, text: str = "", kind: str = "text") -> str:
-        outcome = respond(self.state, UserInput(kind, text=text), self.ctx)  # type: ignore[arg-type]
+        outcome = respond(plan(self.state, UserInput(kind, text=text)), self.ctx)  # type: ignore[arg-type]
         return self._take(outcome)
 
     def _take(self, outcome: Outcome) -> str:
@@ -85,15 +85,15 @@ def evaluator(state: str = "self_submitted", scores: dict[int, Decimal] | None =
 
 
 def test_needs_name_what_a_turn_reads() -> None:
-    assert needs(None, UserInput("text", "考评 u01")).assess_org == "u01"
-    assert needs(None, UserInput("text", "复查 U01")).assess_mode == "re_review"
-    assert needs(None, UserInput("text", "测评 ab12cd34")).evaluation_code == "AB12CD34"
-    assert needs(None, UserInput("scan", "eval:AB12CD34")).evaluation_code == "AB12CD34"
-    assert needs(None, UserInput("text", "测评")).member_evaluation
-    assert needs(None, UserInput("text", "异议 不实")).result
-    assert needs(None, UserInput("text", "进度")).children
+    assert plan(None, UserInput("text", "考评 u01")).needs.assess_org == "u01"
+    assert plan(None, UserInput("text", "复查 U01")).needs.assess_mode == "re_review"
+    assert plan(None, UserInput("text", "测评 ab12cd34")).needs.evaluation_code == "AB12CD34"
+    assert plan(None, UserInput("scan", "eval:AB12CD34")).needs.evaluation_code == "AB12CD34"
+    assert plan(None, UserInput("text", "测评")).needs.member_evaluation
+    assert plan(None, UserInput("text", "异议 不实")).needs.result
+    assert plan(None, UserInput("text", "进度")).needs.children
     walking = {"dialog": "assessment", "inspection_id": 5}
-    assert needs(walking, UserInput("text", "同")).assess_inspection_id == 5
+    assert plan(walking, UserInput("text", "同")).needs.assess_inspection_id == 5
 
 
 def test_assessment_shows_the_self_score_and_takes_it_with_tong() -> None:

@@ -275,7 +275,7 @@ def _tick_process(env: dict[str, str], now: datetime) -> subprocess.Popen[bytes]
     command = [
         sys.executable,
         "-c",
-        "from scheduler.cli import main; main()",
+        "from chatbot.cli import main; main()",
         "tick",
         "--now",
         now.isoformat(),
@@ -327,7 +327,7 @@ def test_a_restart_in_the_middle_of_a_delivery_sends_nothing_twice(env, fake, db
 def test_menu_push_creates_the_menu(env, fake, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    from scheduler.cli import main
+    from chatbot.cli import main
 
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -342,7 +342,7 @@ def test_menu_push_creates_the_menu(env, fake, monkeypatch: pytest.MonkeyPatch) 
 def test_the_evaluation_qr_code_carries_wechats_scene_url(env, fake, db: Session, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from scheduler.cli import main
+    from chatbot.cli import main
 
     setup_county(db, 1)
     png = tmp_path / "eval.png"

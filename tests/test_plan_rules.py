@@ -127,7 +127,7 @@ def county_quota(backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     """Users of a service whose five-star quota is counted per county (the CLI too)."""
     monkeypatch.setenv("FIVE_STAR_QUOTA_SCOPE", "county")
     application: Flask = create_app(
-        make_config(backend, tmp_path, FIVE_STAR_QUOTA_SCOPE="county"), store=backend.store, lock=backend.lock
+        make_config(backend, tmp_path, FIVE_STAR_QUOTA_SCOPE="county"), **backend.parts()
     )
     client = application.test_client()
     yield lambda openid: Simulator(transport_for(client), openid, TOKEN, APP_ID)

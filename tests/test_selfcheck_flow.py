@@ -62,8 +62,7 @@ def test_a_chair_completes_the_non_public_self_check(
     assert "进度已保存" in chair.say("暂停")
     app.extensions["nianjian.engine"].dispose()
     backend.flush_state()
-    store, lock = backend.fresh_state()
-    restarted = create_app(make_config(backend, tmp_path), store=store, lock=lock)
+    restarted = create_app(make_config(backend, tmp_path), **backend.fresh_parts())
     chair = Simulator(transport_for(restarted.test_client()), "chair-1", TOKEN, APP_ID)
     resumed = chair.say("自评")
     assert "欢迎回来！已答 20/43 项，从第 21 项继续" in resumed and "【21/43】" in resumed

@@ -1,4 +1,4 @@
-"""The state store and the user lock: one test class, run against every backend."""
+"""The state store, the user lock and the rate counters: one test class, run against every backend."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from chatbot.store.counters import MemoryRateCounter, RateCounter, RedisRateCounter
 from chatbot.store.state import (
     KeyBuilder,
     LockTimeout,
@@ -24,25 +25,26 @@ from tests.conftest import service_url
 
 
 @pytest.fixture(params=["memory", "redis"])
-def backend(request: pytest.FixtureRequest) -> Iterator[tuple[StateStore, UserLock]]:
+def backend(request: pytest.FixtureRequest) -> Iterator[tuple[StateStore, UserLock, RateCounter]]:
     if request.param == "memory":
-        yield MemoryStateStore(), MemoryUserLock()
+        yield MemoryStateStore(), MemoryUserLock(), MemoryRateCounter()
         return
     url = service_url("TEST_REDIS_URL")
     assert url
     client = redis.Redis.from_url(url)
     client.flushdb()
-    yield RedisStateStore(client), RedisUserLock(client)
+    yield RedisStateStore(client), RedisUserLock(client), RedisRateCounter(client)
     client.flushdb()
     client.close()
 
 
 KEY = StorageKey("openid-1", "wx1")
+Backends = tuple[StateStore, UserLock, RateCounter]
 
 
 class TestStateBackends:
-    def test_set_get_delete(self, backend: tuple[StateStore, UserLock]) -> None:
-        store, _ = backend
+    def test_set_get_delete(self, backend: Backends) -> None:
+        store, _, _ = backend
         assert store.get(KEY) is None
         store.set(KEY, {"dialog": "self_check", "item": 7, "extra": {"中文": [1, 2]}})
         assert store.get(KEY) == {"dialog": "self_check", "item": 7, "extra": {"中文": [1, 2]}}
@@ -50,27 +52,27 @@ class TestStateBackends:
         store.delete(KEY)
         assert store.get(KEY) is None
 
-    def test_state_that_is_not_json_is_refused(self, backend: tuple[StateStore, UserLock]) -> None:
-        store, _ = backend
+    def test_state_that_is_not_json_is_refused(self, backend: Backends) -> None:
+        store, _, _ = backend
         with pytest.raises(TypeError):
             store.set(KEY, {"when": object()})
 
-    def test_state_expires(self, backend: tuple[StateStore, UserLock]) -> None:
-        store, _ = backend
+    def test_state_expires(self, backend: Backends) -> None:
+        store, _, _ = backend
         store.set(KEY, {"a": 1}, ttl=1)
         time.sleep(1.2)
         assert store.get(KEY) is None
 
-    def test_counters_count_within_their_window(self, backend: tuple[StateStore, UserLock]) -> None:
-        store, _ = backend
-        assert store.count(KEY, "fails", 1) == 0
-        assert [store.hit(KEY, "fails", 1) for _ in range(3)] == [1, 2, 3]
-        assert store.count(KEY, "fails", 1) == 3
+    def test_counters_count_within_their_window(self, backend: Backends) -> None:
+        _, _, counter = backend
+        assert counter.count("fails:o1", 1) == 0
+        assert [counter.hit("fails:o1", 1) for _ in range(3)] == [1, 2, 3]
+        assert counter.count("fails:o1", 1) == 3 and counter.count("fails:o2", 1) == 0
         time.sleep(1.2)
-        assert store.count(KEY, "fails", 1) == 0
+        assert counter.count("fails:o1", 1) == 0
 
-    def test_one_user_at_a_time(self, backend: tuple[StateStore, UserLock]) -> None:
-        _, lock = backend
+    def test_one_user_at_a_time(self, backend: Backends) -> None:
+        _, lock, _ = backend
         inside = 0
         most = 0
         guard = threading.Lock()
@@ -92,13 +94,13 @@ class TestStateBackends:
             thread.join()
         assert most == 1
 
-    def test_other_users_are_not_blocked(self, backend: tuple[StateStore, UserLock]) -> None:
-        _, lock = backend
+    def test_other_users_are_not_blocked(self, backend: Backends) -> None:
+        _, lock, _ = backend
         with lock.hold(KEY, wait=1), lock.hold(StorageKey("openid-2", "wx1"), wait=0.5):
             pass
 
-    def test_a_busy_user_times_out(self, backend: tuple[StateStore, UserLock]) -> None:
-        _, lock = backend
+    def test_a_busy_user_times_out(self, backend: Backends) -> None:
+        _, lock, _ = backend
         with lock.hold(KEY, wait=1):
             failed = []
 

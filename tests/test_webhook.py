@@ -134,7 +134,7 @@ def test_safe_mode_round_trip_and_key_rotation(backend: Backend, tmp_path: Path,
     config = make_config(
         backend, tmp_path, WECHAT_ENCODING_AES_KEY=OTHER_AES_KEY, WECHAT_ENCODING_AES_KEY_PREVIOUS=AES_KEY
     )
-    app = create_app(config, store=backend.store, lock=backend.lock)
+    app = create_app(config, **backend.parts())
     client = app.test_client()
     with_new_key = Simulator(transport_for(client), "safe-1", TOKEN, APP_ID, OTHER_AES_KEY)
     assert "绑定成功" in with_new_key.say(f"绑定 {city.chair_code}")

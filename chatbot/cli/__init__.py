@@ -16,7 +16,7 @@ from chatbot.cli.orgs import campaign_group, invite_group, member_group, org_gro
 from chatbot.cli.reports import report_city, report_county  # noqa: F401 — registers on `report`
 from chatbot.cli.results import evaluation_group, publish, results_group
 from chatbot.cli.rubrics import rubrics_group
-from chatbot.cli.serve import serve
+from chatbot.cli.serve import scheduler_command, serve
 
 
 @click.group()
@@ -44,6 +44,7 @@ for command in (
     publish,
     tick,
     serve,
+    scheduler_command,
     demo,
     chat,
 ):

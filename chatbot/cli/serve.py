@@ -1,9 +1,12 @@
-"""``nianjian serve``: the main job — the webhook under gunicorn."""
+"""``nianjian serve``: the main job — the webhook under gunicorn, with the scheduler as a process of
+its own beside it; ``nianjian scheduler``: the scheduler alone. The scheduler package depends on
+chatbot, never the reverse: it is started as ``python -m scheduler``, not imported."""
 
 from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -13,8 +16,10 @@ from gunicorn.app.base import BaseApplication
 from chatbot.cli.common import load_config
 from chatbot.store.engine import make_engine, migrate
 
-#: A process to run beside the webhook for as long as it runs (the scheduler package adds its own).
+#: A process to run beside the webhook for as long as it runs.
 Companion = Sequence[str]
+#: The scheduler process (scheduler/__main__.py): reminders, publication periods and deliveries.
+SCHEDULER_PROCESS: Companion = (sys.executable, "-m", "scheduler")
 
 
 class _Gunicorn(BaseApplication):
@@ -93,6 +98,15 @@ def serve_options(function: Callable[..., None]) -> Callable[..., None]:
 
 @click.command("serve")
 @serve_options
-def serve(host: str, port: int, workers: int | None, threads: int) -> None:
-    """Serve the WeChat webhook at /wechat (creates or migrates the database first)."""
-    run_server(host, port, workers, threads)
+@click.option("--no-scheduler", is_flag=True, help="Do not run reminders and deliveries beside the webhook.")
+def serve(host: str, port: int, workers: int | None, threads: int, no_scheduler: bool) -> None:
+    """Serve the WeChat webhook at /wechat, with the scheduler (creates or migrates the database first)."""
+    run_server(host, port, workers, threads, () if no_scheduler else (SCHEDULER_PROCESS,))
+
+
+@click.command("scheduler")
+def scheduler_command() -> None:
+    """Run the scheduler alone: every minute the leader sends reminders and delivers notices."""
+    load_config()  # a bad configuration stops here, with its reason
+    click.echo("scheduler running; Ctrl-C to stop")
+    os.execv(sys.executable, list(SCHEDULER_PROCESS))

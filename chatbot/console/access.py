@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from chatbot.inspection.queries import descendants
+from chatbot.store.counters import RateCounter
 from chatbot.store.models import ConsoleUser, Organisation
-from chatbot.store.state import StateStore, StorageKey
 
 MAX_LOGIN_FAILURES = 5
 LOGIN_WINDOW_SECONDS = 15 * 60
@@ -63,16 +63,16 @@ def create_user(db: Session, org_code: str, username: str, password: str) -> Con
     return user
 
 
-def _store() -> StateStore:
-    return current_app.extensions["nianjian.state"]
+def _counter() -> RateCounter:
+    return current_app.extensions["nianjian.counter"]
 
 
-def _key(username: str) -> StorageKey:
-    return StorageKey(f"console:{username.lower()}")
+def _key(username: str) -> str:
+    return f"console-login-failures:{username.lower()}"
 
 
 def login_blocked(username: str) -> bool:
-    return _store().count(_key(username), "login-failures", LOGIN_WINDOW_SECONDS) >= MAX_LOGIN_FAILURES
+    return _counter().count(_key(username), LOGIN_WINDOW_SECONDS) >= MAX_LOGIN_FAILURES
 
 
 def authenticate(db: Session, username: str, password: str) -> ConsoleUser | None:
@@ -80,7 +80,7 @@ def authenticate(db: Session, username: str, password: str) -> ConsoleUser | Non
     user = db.scalar(select(ConsoleUser).where(ConsoleUser.username == username))
     if user is not None and check_password_hash(user.password_hash, password):
         return user
-    _store().hit(_key(username), "login-failures", LOGIN_WINDOW_SECONDS)
+    _counter().hit(_key(username), LOGIN_WINDOW_SECONDS)
     return None
 
 

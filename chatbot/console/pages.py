@@ -35,7 +35,6 @@ from chatbot.console.access import (
     signed_in,
     visible_or_404,
 )
-from chatbot.documents import charts, exports, reports
 from chatbot.inspection import assessment, audit, errors, remediation, results, sampling
 from chatbot.inspection import campaigns as campaign_rules
 from chatbot.inspection.coverage import coverage, target_of
@@ -161,6 +160,8 @@ def logout() -> Any:
 @bp.get("/")
 @signed_in
 def dashboard() -> Any:
+    from chatbot.documents import charts  # matplotlib: loaded when a page draws a chart
+
     campaign = _campaign(request.args.get("year", type=int))
     if campaign is None:
         return render_template("console/dashboard.html", campaign=None)
@@ -231,18 +232,14 @@ def _needs_action(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
     for i in inspections:
         state = InspectionState(i.state)
         item = {"id": i.id, "code": i.organisation.code, "name": i.organisation.name, "state": state.label}
-        if state in (S.OBJECTED, S.RE_REVIEWING) and i.re_review_due_at:
+        if state.awaits_re_review and i.re_review_due_at:
             left = (as_utc(i.re_review_due_at).astimezone(SHANGHAI).date() - today).days
             found["objections"].append(
                 {**item, "detail": f"剩 {left} 天" if left >= 0 else f"已逾期 {-left} 天"}
             )
-        if (
-            campaign.self_check_due
-            and campaign.self_check_due < today
-            and state in (S.NOT_STARTED, S.SELF_CHECKING, S.RETURNED)
-        ):
+        if campaign.self_check_due and campaign.self_check_due < today and state.self_check_editable:
             found["self_checks"].append({**item, "detail": f"截止 {campaign.self_check_due}"})
-        if campaign.review_due and campaign.review_due < today and state in (S.SELF_SUBMITTED, S.REVIEWING):
+        if campaign.review_due and campaign.review_due < today and state.is_assessable:
             found["assessments"].append({**item, "detail": f"截止 {campaign.review_due}"})
         if results.awaits_override(i):
             found["quota"].append({**item, "detail": i.stars_reason or "五星级名额同分"})
@@ -355,7 +352,7 @@ def inspection_page(inspection_id: int) -> Any:
         remediation_labels=remediation.STATUS_LABELS,
         can_publish=state == S.RATED and not provisional and not results.awaits_override(inspection),
         can_override=g.viewer.is_city and state == S.RATED,
-        can_return=state in (S.SELF_SUBMITTED, S.REVIEWING),
+        can_return=state.is_assessable,
         can_sample=g.viewer.is_city and state.is_rated and sampled is None,
         local_time=lambda value: as_utc(value).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
     )
@@ -441,6 +438,8 @@ def sample_one(inspection_id: int) -> Any:
 @bp.get("/inspections/<int:inspection_id>/sheet.xlsx")
 @signed_in
 def sheet(inspection_id: int) -> Any:
+    from chatbot.documents import exports  # openpyxl: loaded by a download, never by a webhook worker
+
     inspection = _inspection(inspection_id)
     return _file(
         lambda path: exports.score_sheet(g.db, inspection, _now(), path),
@@ -639,6 +638,8 @@ def mark_received(year: int) -> Any:
 @bp.get("/campaigns/<int:year>/results.xlsx")
 @signed_in
 def results_download(year: int) -> Any:
+    from chatbot.documents import exports
+
     campaign = _campaign(year) or abort(404)
     rows = result_rows(g.db, campaign, current_app.extensions["nianjian.config"], set(g.viewer.visible))
     return _file(
@@ -676,6 +677,8 @@ def coverage_download(year: int) -> Any:
 @bp.get("/campaigns/<int:year>/report.docx")
 @signed_in
 def report_download(year: int) -> Any:
+    from chatbot.documents import reports  # python-docx and matplotlib: loaded by a download
+
     campaign = _campaign(year) or abort(404)
     code = request.args.get("county", "")
     if not code:

@@ -1,5 +1,6 @@
-"""Charts for the reports (matplotlib, headless), labelled in Chinese with a CJK font that ships with
-the Python packages (Noto Sans CJK SC from mplfonts), so no label renders as empty boxes."""
+"""Charts for the reports and the console (matplotlib, headless), labelled in Chinese with the CJK font
+that ships with the package (Noto Sans CJK SC, SIL Open Font License: fonts/OFL.txt), so no label
+renders as empty boxes on a server without CJK fonts."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ STAR_NAMES = ("一星级", "二星级", "三星级", "四星级", "五星级")
 
 @cache
 def font_path() -> Path:
-    path = Path(str(resources.files("mplfonts") / "fonts" / "NotoSansCJKsc-Regular.otf"))
+    path = Path(str(resources.files("chatbot.documents") / "fonts" / "NotoSansCJKsc-Regular.otf"))
     fontManager.addfont(str(path))
     return path
 

@@ -1,15 +1,123 @@
-"""Actions on an inspection shared by the chat and the web console, each checked and audited."""
+"""组织评定 and 复查评定: the parent union's decisions on a submitted self-check — assess each item,
+record how it assessed, rate the result, send the self-check back (退回), re-review an objected result.
+Shared by the chat and the web console; every change checked and audited."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chatbot.inspection import audit
+from chatbot.config import Config
+from chatbot.inspection import audit, evaluations, objections, results, scores
+from chatbot.inspection.errors import Refused
+from chatbot.inspection.transitions import move
 from chatbot.store import outbox
-from chatbot.store.models import Inspection
+from chatbot.store.models import Evaluation, Inspection
 from rubrics.lifecycle import InspectionState, check_transition
+
+S = InspectionState
+
+
+def start(session: Session, inspection: Inspection, account_id: int, actor: str) -> None:
+    """The evaluator opens the assessment: submitted → reviewing, and becomes its assessor."""
+    if inspection.state == S.SELF_SUBMITTED:
+        move(session, inspection, S.REVIEWING, actor)
+        inspection.assessor_account_id = account_id
+
+
+def start_re_review(session: Session, inspection: Inspection, actor: str) -> None:
+    if inspection.state == S.OBJECTED:
+        move(session, inspection, S.RE_REVIEWING, actor)
+
+
+def save_score(
+    session: Session,
+    inspection: Inspection,
+    no: int,
+    score: Decimal,
+    reason: str,
+    account_id: int,
+    actor: str,
+) -> None:
+    """The assessed score (考评得分) of one item; in a re-review a changed score needs its reason."""
+    start(session, inspection, account_id, actor)
+    start_re_review(session, inspection, actor)
+    before, after = scores.save(session, inspection, no, score, "assessed_score")
+    if inspection.state == S.RE_REVIEWING and before is not None and before != after and not reason.strip():
+        raise Refused("复查改分须说明原因。")
+    if before != after:
+        scores.audit_change(
+            session, actor, "assessed_score", inspection, no, before, after, reason.strip() or None
+        )
+
+
+def record(
+    session: Session,
+    inspection: Inspection,
+    methods: tuple[str, ...] | None,
+    opinion: str | None,
+    account_id: int,
+    actor: str,
+) -> None:
+    """The assessment record: methods used (考评方式) and the written opinion (考评意见)."""
+    start(session, inspection, account_id, actor)
+    before = {"methods": inspection.assessment_methods, "opinion": inspection.assessment_opinion}
+    if methods is not None:
+        inspection.assessment_methods = list(methods)
+    if opinion is not None:
+        inspection.assessment_opinion = opinion
+    audit.record(
+        session,
+        actor,
+        "assessment_record",
+        "inspection",
+        inspection.id,
+        before=before,
+        after={"methods": inspection.assessment_methods, "opinion": inspection.assessment_opinion},
+    )
+
+
+def evaluation_of(session: Session, inspection: Inspection) -> Evaluation | None:
+    """The inspection's democratic evaluation, locked for the turn."""
+    return session.scalar(
+        select(Evaluation).where(Evaluation.inspection_id == inspection.id).with_for_update()
+    )
+
+
+def submit(session: Session, inspection: Inspection, config: Config, actor: str, now: datetime) -> None:
+    """Every item assessed, the democratic evaluation ended or waived → rated; the quota of its scope
+    is brought up to date."""
+    scores.refuse_if_missing(session, inspection, "assessed_score", "考评")
+    evaluation = evaluation_of(session, inspection)
+    if evaluation is not None and evaluations.is_open(evaluation, now):
+        raise Refused(
+            "民主测评仍在进行，测评结束后才能提交组织评定；如需提前结束，请发送“结束测评 原因”，"
+            "如不再计入测评结果，请发送“免除测评 原因”。"
+        )
+    if inspection.state == S.SELF_SUBMITTED:
+        move(session, inspection, S.REVIEWING, actor)
+    move(session, inspection, S.RATED, actor)
+    results.rate(session, inspection, config, now)
+    session.flush()
+    results.confirm(session, inspection.campaign, config, only={inspection.id})
+
+
+def submit_re_review(
+    session: Session, inspection: Inspection, config: Config, actor: str, now: datetime
+) -> None:
+    """The re-review decided: rated again through the quota, the objections resolved, published again
+    as the next round."""
+    start_re_review(session, inspection, actor)
+    results.rate(session, inspection, config, now)
+    session.flush()
+    results.confirm(session, inspection.campaign, config, adjustable={inspection.id}, only={inspection.id})
+    objections.resolve(session, inspection, now)
+    results.open_publication(
+        session, inspection, now, inspection.publication_days or results.DEFAULT_PUBLICATION_DAYS, actor
+    )
 
 
 def return_self_check(

@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from chatbot.inspection import audit
 from chatbot.inspection.codes import new_code
-from chatbot.inspection.errors import AdminError
+from chatbot.inspection.errors import AdminError, Refused
 from chatbot.inspection.queries import open_campaign
 from chatbot.store import outbox
 from chatbot.store.models import (
@@ -40,7 +42,8 @@ from chatbot.store.models import (
 )
 from chatbot.timeutil import SHANGHAI, as_utc, end_of_day, local_date
 from dialogs.context import DemocraticFigures
-from rubrics.lifecycle import InspectionState
+from rubrics import get_rubric
+from rubrics.lifecycle import EVALUABLE, InspectionState
 
 #: Points of each answer in the 100-point democratic score (满意 100, 基本满意 60, 不满意 0).
 ANSWER_POINTS: dict[int, int] = {1: 100, 2: 60, 3: 0}
@@ -241,16 +244,6 @@ def voted_count(session: Session, evaluation: Evaluation) -> int:
 DEFAULT_EVALUATION_DAYS = 7
 
 
-#: An evaluation is opened before the result is rated.
-EVALUATION_STATES = (
-    InspectionState.NOT_STARTED,
-    InspectionState.SELF_CHECKING,
-    InspectionState.SELF_SUBMITTED,
-    InspectionState.RETURNED,
-    InspectionState.REVIEWING,
-)
-
-
 def open_evaluation(
     session: Session,
     org_code: str,
@@ -273,7 +266,7 @@ def open_evaluation(
     )
     if inspection is None:
         raise AdminError(f"{org_code} has no inspection in {campaign.year}")
-    if InspectionState(inspection.state) not in EVALUATION_STATES:
+    if InspectionState(inspection.state) not in EVALUABLE:
         raise AdminError(
             f"{org_code} is already {inspection.state}: the evaluation must come before the rating"
         )
@@ -332,4 +325,143 @@ def evaluation_invitation(org_name: str, closes: date, code: str) -> str:
     return (
         f"“{org_name}”民主测评已开始，{closes.isoformat()} 结束。您受邀参加，匿名作答，约需 1 分钟："
         f"发送“测评 {code}”开始。"
+    )
+
+
+# ---------------------------------------------------------------- ballots and the evaluator's decisions
+
+ANSWER_VALUES = (1, 2, 3)
+
+
+def admit(
+    session: Session, evaluation_id: int, account: Account, secret: str, now: datetime
+) -> tuple[Evaluation, Standing]:
+    """The evaluation, locked, and the voter's standing in it; Refused unless they may answer now."""
+    evaluation = session.get(Evaluation, evaluation_id, with_for_update=True)
+    if evaluation is None:
+        raise Refused("没有找到这次民主测评。")
+    where = standing(session, evaluation, account, secret, now)
+    if where.status == "voted":
+        raise Refused("您已参加过这次民主测评，每人限投一次。")
+    if where.status == "closed":
+        raise Refused("这次民主测评已经结束，您的答卷未能提交。")
+    if where.status == "full":
+        raise Refused("这次民主测评的开放名额已满，您的答卷未能提交，感谢关注。")
+    if where.status == "not_eligible":
+        raise Refused("您不在这次民主测评的参加人员范围内。如有疑问请联系上级工会。")
+    return evaluation, where
+
+
+def _check_answers(evaluation: Evaluation, answers: tuple[int, ...], complete: bool) -> None:
+    expected = len(get_rubric(evaluation.inspection.rubric_key).dimensions) + 2
+    if (
+        len(answers) > expected
+        or (complete and len(answers) != expected)
+        or any(a not in ANSWER_VALUES for a in answers)
+    ):
+        raise Refused("测评答案不完整，请重新开始测评。")
+
+
+def save_draft(session: Session, evaluation: Evaluation, voter: str, answers: tuple[int, ...]) -> None:
+    """The answers given so far, under the voter's keyed hash."""
+    _check_answers(evaluation, answers, complete=False)
+    draft = session.get(BallotDraft, (evaluation.id, voter))
+    if draft is None:
+        session.add(BallotDraft(evaluation_id=evaluation.id, voter_hash=voter, answers=list(answers)))
+    else:
+        draft.answers = list(answers)
+
+
+def cast(
+    session: Session, evaluation: Evaluation, where: Standing, answers: tuple[int, ...], suggestion: str
+) -> None:
+    """The ballot, stored with a random id and nothing that ties it to the voter; once per voter."""
+    _check_answers(evaluation, answers, complete=True)
+    if not where.bound:
+        evaluation.open_used += 1
+    draft = session.get(BallotDraft, (evaluation.id, where.voter))
+    if draft is not None:
+        session.delete(draft)
+    session.add(
+        EvaluationVoter(evaluation_id=evaluation.id, voter_hash=where.voter, used_open_slot=not where.bound)
+    )
+    session.add(
+        Ballot(
+            id=uuid.uuid4().hex,
+            evaluation_id=evaluation.id,
+            answers=list(answers),
+            suggestion=suggestion or None,
+        )
+    )
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise Refused("您已参加过这次民主测评，每人限投一次。") from error
+
+
+def end(
+    session: Session,
+    inspection: Inspection,
+    evaluation: Evaluation | None,
+    reason: str,
+    waive: bool,
+    actor: str,
+    now: datetime,
+) -> None:
+    """The evaluator closes the evaluation before its date, or sets it aside (not counted), with the
+    reason; audited."""
+    if evaluation is None:
+        raise Refused(f"“{inspection.organisation.name}”没有开展民主测评。")
+    if not reason.strip():
+        raise Refused("请写明原因，如：结束测评 参加人员已全部作答。")
+    if evaluation.waived_at is not None:
+        raise Refused("这次民主测评已免除。")
+    if waive:
+        evaluation.waived_at, evaluation.waived_reason = now, reason.strip()
+    elif is_open(evaluation, now):
+        evaluation.closes_at, evaluation.closed_reason = now, reason.strip()
+    else:
+        raise Refused("这次民主测评已经结束。")
+    audit.record(
+        session,
+        actor,
+        "waive_evaluation" if waive else "close_evaluation",
+        "inspection",
+        inspection.id,
+        after={"evaluation": evaluation.code},
+        reason=reason.strip(),
+    )
+
+
+def save_paper(
+    session: Session,
+    inspection: Inspection,
+    evaluation: Evaluation | None,
+    distributed: int,
+    returned: int,
+    counts: tuple[tuple[int, int, int], ...],
+    actor: str,
+) -> None:
+    """Paper forms (纸质测评表): counts only; entering again replaces them. Audited."""
+    if evaluation is None:
+        raise Refused(f"“{inspection.organisation.name}”没有开展民主测评，无法录入纸质测评表。")
+    expected = len(get_rubric(inspection.rubric_key).dimensions) + 2
+    valid = (
+        0 < returned <= distributed
+        and len(counts) == expected
+        and all(min(row) >= 0 and sum(row) <= returned for row in counts)
+    )
+    if not valid:
+        raise Refused("纸质测评表的份数不一致，未能保存，请重新录入。")
+    before = {"distributed": evaluation.paper_distributed, "returned": evaluation.paper_returned}
+    evaluation.paper_distributed, evaluation.paper_returned = distributed, returned
+    evaluation.paper_counts = [list(row) for row in counts]
+    audit.record(
+        session,
+        actor,
+        "paper_ballots",
+        "inspection",
+        inspection.id,
+        before=before,
+        after={"distributed": distributed, "returned": returned},
     )

@@ -8,7 +8,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chatbot.store.models import Account, Campaign, Evidence, ItemScore, Organisation, RoleBinding
+from chatbot.store.models import Account, Campaign, Evidence, Inspection, ItemScore, Organisation, RoleBinding
+from chatbot.store.outbox import accounts_with_role
 
 
 def open_campaign(session: Session) -> Campaign | None:
@@ -90,3 +91,9 @@ def descendants(session: Session, org_id: int) -> set[int]:
         frontier = list(session.scalars(select(Organisation.id).where(Organisation.parent_id.in_(frontier))))
         found.update(frontier)
     return found
+
+
+def evaluators_of(session: Session, inspection: Inspection) -> list[int]:
+    """The accounts bound as evaluators of the inspected union's parent."""
+    parent = inspection.organisation.parent_id
+    return accounts_with_role(session, parent, ("evaluator",)) if parent else []

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from chatbot.config import Config
 from chatbot.inspection import audit
+from chatbot.inspection.errors import Refused
 from chatbot.store import outbox
 from chatbot.store.models import Inspection, Remediation
 from chatbot.timeutil import SHANGHAI
@@ -48,9 +49,9 @@ def report_done(
     """The chair reports the remediation done; the evaluators are asked to re-check it."""
     row = of(session, inspection.id)
     if row is None:
-        raise ValueError("本单位没有需要补课的年检结果。")
+        raise Refused("本单位没有需要补课的年检结果。")
     if row.status == PASSED:
-        raise ValueError("补课已通过验收，无需再次报告。")
+        raise Refused("补课已通过验收，无需再次报告。")
     row.status, row.reported_at, row.report_text = REPORTED, now, text
     audit.record(session, actor, "remediation_reported", "inspection", inspection.id, after={"text": text})
     org = inspection.organisation
@@ -80,9 +81,9 @@ def check(
     """The evaluator's re-check after remediation: passed closes it, not passed reopens it."""
     row = of(session, inspection.id)
     if row is None:
-        raise ValueError(f"“{inspection.organisation.name}”没有需要验收的补课。")
+        raise Refused(f"“{inspection.organisation.name}”没有需要验收的补课。")
     if row.status == PASSED:
-        raise ValueError(f"“{inspection.organisation.name}”的补课已通过验收。")
+        raise Refused(f"“{inspection.organisation.name}”的补课已通过验收。")
     before = row.status
     row.status = PASSED if passed else OPEN
     row.checked_at, row.checker_account_id, row.check_text = now, account_id, text

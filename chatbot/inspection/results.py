@@ -26,14 +26,20 @@ from chatbot.inspection.hierarchy import WHOLE_CITY, OrgTree, load_tree
 from chatbot.store import outbox
 from chatbot.store.models import Campaign, Inspection, ItemScore, Objection, Organisation, QuotaConfirmation
 from chatbot.timeutil import as_utc, local_date
-from dialogs.publication import DISQUALIFIED
 from rubrics import get_rubric
 from rubrics.lifecycle import FIXED, RATED, InspectionState, check_transition, values
 from rubrics.quota import Override, RatedResult, apply_five_star_quota, five_star_quota
-from rubrics.scoring import Stars, below_standard, format_score, percent_score, raw_total, star_level
+from rubrics.scoring import (
+    BELOW_STANDARD_CONSEQUENCES,
+    Stars,
+    below_standard,
+    format_score,
+    percent_score,
+    raw_total,
+    star_level,
+)
 
 S = InspectionState
-RE_REVIEW_DAYS = 10
 DEFAULT_PUBLICATION_DAYS = 7
 
 
@@ -266,7 +272,7 @@ def scope_statuses(session: Session, campaign: Campaign, config: Config) -> list
                 complete=len(rated) == len(found) or (row is not None and not row.complete),
                 places=five_star_quota(len(rated), config.quota_percent),
                 five_star=sum(1 for i in rated if i.stars == Stars.FIVE),
-                flagged=sum(1 for i in rated if i.quota_flagged and i.override_stars is None),
+                flagged=sum(1 for i in rated if awaits_override(i)),
             )
         )
     return statuses
@@ -424,7 +430,7 @@ def open_publication(
         "发送“结果”查看详情；如有异议请在公示期内发送“异议 理由”。"
     )
     if inspection.below_standard:
-        text += f"低于建设标准：{DISQUALIFIED}。"
+        text += f"低于建设标准：{BELOW_STANDARD_CONSEQUENCES}。"
     for account_id in outbox.accounts_with_role(session, org.id, ("chair", "member")):
         outbox.enqueue(
             session,
@@ -459,7 +465,13 @@ def finalise_due(session: Session, config: Config, now: datetime, actor: str = "
         inspection.state = check_transition(inspection.state, S.FINAL)
         inspection.final_at = now
         audit.record(
-            session, actor, "finalise", "inspection", inspection.id, before="published", after="final"
+            session,
+            actor,
+            "finalise",
+            "inspection",
+            inspection.id,
+            before=S.PUBLISHED.value,
+            after=S.FINAL.value,
         )
         org = inspection.organisation
         text = (
@@ -468,7 +480,7 @@ def finalise_due(session: Session, config: Config, now: datetime, actor: str = "
         )
         if inspection.below_standard:
             due = remediation.open_for(session, inspection, config, now, actor)
-            text += f"低于建设标准：{DISQUALIFIED}。请于 {due.isoformat()} 前完成补课，完成后发送“补课完成 情况说明”。"
+            text += f"低于建设标准：{BELOW_STANDARD_CONSEQUENCES}。请于 {due.isoformat()} 前完成补课，完成后发送“补课完成 情况说明”。"
         for account_id in outbox.accounts_with_role(session, org.id, ("chair",)):
             outbox.enqueue(
                 session, account_id, "result_final", f"final:{inspection.id}:{account_id}", text, now

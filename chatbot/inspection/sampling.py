@@ -10,15 +10,20 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from chatbot.inspection import audit
+from chatbot.config import Config
+from chatbot.inspection import audit, results, scores
+from chatbot.inspection.errors import Refused
 from chatbot.inspection.hierarchy import load_tree
-from chatbot.store.models import Campaign, Inspection, Sample, SampledInspection
-from rubrics.lifecycle import RATED, values
+from chatbot.store.models import Campaign, Inspection, ItemScore, Sample, SampledInspection
+from rubrics import get_rubric
+from rubrics.lifecycle import RATED, InspectionState, values
+from rubrics.scoring import Stars, format_score, percent_score, raw_total, star_level
 
 
 @dataclass(frozen=True)
@@ -158,3 +163,80 @@ def mark(session: Session, inspection: Inspection, actor: str) -> SampledInspect
     session.add(entry)
     audit.record(session, actor, "mark_for_sampling", "inspection", inspection.id)
     return entry
+
+
+def submit_check(
+    session: Session,
+    inspection: Inspection,
+    entry: SampledInspection,
+    config: Config,
+    account_id: int,
+    actor: str,
+    now: datetime,
+) -> None:
+    """The city's re-check. Where its score gives other stars than the county's result, the city's
+    scores become the assessed scores (each change audited), the result is rated again through the
+    quota and, if it was published, published again as a new round (chair and members told)."""
+    rubric = get_rubric(inspection.rubric_key)
+    rows = session.scalars(select(ItemScore).where(ItemScore.inspection_id == inspection.id)).all()
+    city = {row.item_no: Decimal(row.city_score) for row in rows if row.city_score is not None}
+    if len(city) < rubric.item_count:
+        raise Refused(f"还有 {rubric.item_count - len(city)} 项未抽查评分，未能提交。")
+    state = InspectionState(inspection.state)
+    if state.awaits_re_review:
+        raise Refused(f"“{inspection.organisation.name}”的结果有待复查的异议，请在复查完成后再提交抽查。")
+    score = percent_score(raw_total(city.values()), rubric.max_total)
+    entry.city_score = score
+    entry.checked_at, entry.checker_account_id = now, account_id
+    before = {"score": entry.county_score, "stars": entry.county_stars}
+    changed = star_level(score) != Stars(inspection.stars_by_score or inspection.stars or 1)
+    if changed:
+        for row in rows:
+            if row.assessed_score != row.city_score:
+                scores.audit_change(
+                    session,
+                    actor,
+                    "assessed_score",
+                    inspection,
+                    row.item_no,
+                    row.assessed_score,
+                    row.city_score,
+                    "市总工会抽查",
+                )
+                row.assessed_score = row.city_score
+        session.flush()
+        results.rate(session, inspection, config, now)
+        inspection.override_stars = inspection.override_reason = None
+        session.flush()
+        results.confirm(
+            session, inspection.campaign, config, adjustable={inspection.id}, only={inspection.id}
+        )
+        if state.is_published:
+            results.open_publication(
+                session,
+                inspection,
+                now,
+                inspection.publication_days or results.DEFAULT_PUBLICATION_DAYS,
+                actor,
+                note="经市总工会抽查重新评定，",
+            )
+        audit.record(
+            session,
+            actor,
+            "sample_stars_changed",
+            "inspection",
+            inspection.id,
+            before={"stars": entry.county_stars},
+            after={"stars": inspection.stars, "score": score},
+            reason=f"市总工会抽查：{format_score(score)} 分（县级考评 {format_score(entry.county_score or 0)} 分）",
+        )
+    entry.city_stars = inspection.stars if changed else int(star_level(score))
+    audit.record(
+        session,
+        actor,
+        "sample_check",
+        "inspection",
+        inspection.id,
+        before=before,
+        after={"score": score, "stars": entry.city_stars},
+    )

@@ -29,12 +29,10 @@ from chatbot.store.outbox import accounts_with_role, enqueue
 from chatbot.timeutil import SHANGHAI, as_utc
 from rubrics import get_rubric
 from rubrics.deadlines import due_offset, report_due
-from rubrics.lifecycle import InspectionState
+from rubrics.lifecycle import ASSESSABLE, NOT_SUBMITTED, RE_REVIEWABLE, InspectionState, values
 from rubrics.scoring import whole_percent
 
 S = InspectionState
-NOT_SUBMITTED = (S.NOT_STARTED, S.SELF_CHECKING, S.RETURNED)
-AWAITING_REVIEW = (S.SELF_SUBMITTED, S.REVIEWING)
 
 
 def enqueue_due(session: Session, config: Config, now: datetime) -> int:
@@ -58,13 +56,13 @@ def _days(deadline: date, today: date) -> str:
 
 
 def _inspections(
-    session: Session, campaign: Campaign, states: tuple[InspectionState, ...]
+    session: Session, campaign: Campaign, states: frozenset[InspectionState]
 ) -> list[Inspection]:
     return list(
         session.scalars(
             select(Inspection)
             .options(joinedload(Inspection.organisation))
-            .where(Inspection.campaign_id == campaign.id, Inspection.state.in_([s.value for s in states]))
+            .where(Inspection.campaign_id == campaign.id, Inspection.state.in_(values(states)))
             .order_by(Inspection.id)
         )
     )
@@ -112,7 +110,7 @@ def _review(session: Session, config: Config, campaign: Campaign, today: date, n
     if due is None or offset is None:
         return 0
     queued = 0
-    for inspection in _inspections(session, campaign, AWAITING_REVIEW):
+    for inspection in _inspections(session, campaign, ASSESSABLE):
         org = inspection.organisation
         text = (
             f"{org.name}（{org.code}）的自评已提交，待您组织评定，截止 {due.isoformat()}（{_days(due, today)}）。"
@@ -227,7 +225,7 @@ def _re_reviews(session: Session, config: Config, today: date, now: datetime) ->
         select(Inspection)
         .options(joinedload(Inspection.organisation))
         .where(
-            Inspection.state.in_([S.OBJECTED.value, S.RE_REVIEWING.value]),
+            Inspection.state.in_(values(RE_REVIEWABLE)),
             Inspection.re_review_due_at.is_not(None),
         )
     )

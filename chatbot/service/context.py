@@ -14,6 +14,7 @@ from chatbot.config import Config
 from chatbot.inspection import remediation
 from chatbot.inspection.coverage import CITY_DIRECT, coverage
 from chatbot.inspection.evaluations import figures, standing
+from chatbot.inspection.objections import pending, texts
 from chatbot.inspection.queries import (
     city_scores,
     descendants,
@@ -51,11 +52,10 @@ from dialogs.context import (
 )
 from dialogs.router import MAX_CHILDREN_LISTED, Needs
 from rubrics import get_rubric
-from rubrics.lifecycle import InspectionState
+from rubrics.lifecycle import ASSESSABLE, OBJECTABLE, PUBLISHED, RE_REVIEWABLE, InspectionState, values
 from rubrics.scoring import format_score, raw_total, whole_percent
 
 S = InspectionState
-PUBLISHED_STATES = (S.PUBLISHED, S.OBJECTED, S.RE_REVIEWING, S.FINAL)
 
 
 def self_check_view(session: Session, inspection: Inspection) -> WalkView:
@@ -94,18 +94,7 @@ def assessment_view(
             pass_mark=config.pass_mark,
             stars=inspection.stars or 0,
         )
-    editable = state in (
-        (S.OBJECTED, S.RE_REVIEWING) if mode == "re_review" else (S.SELF_SUBMITTED, S.REVIEWING)
-    )
-    objections: tuple[str, ...] = ()
-    if mode == "re_review":
-        objections = tuple(
-            session.scalars(
-                select(Objection.text)
-                .where(Objection.inspection_id == inspection.id, Objection.resolved_at.is_(None))
-                .order_by(Objection.id)
-            )
-        )
+    editable = state in (RE_REVIEWABLE if mode == "re_review" else ASSESSABLE)
     return replace(
         own_view,
         editable=editable,
@@ -113,7 +102,7 @@ def assessment_view(
         reference=own_view.scores,
         democratic=figures(session, inspection, now),
         pass_mark=config.pass_mark,
-        objections=objections,
+        objections=texts(session, inspection) if mode == "re_review" else (),
         methods=tuple(inspection.assessment_methods or ()),
         opinion=inspection.assessment_opinion or "",
     )
@@ -291,7 +280,7 @@ def result_view(
         .where(
             Inspection.campaign_id == campaign.id,
             Inspection.organisation_id.in_(orgs),
-            Inspection.state.in_([s.value for s in PUBLISHED_STATES]),
+            Inspection.state.in_(values(PUBLISHED)),
         )
         .order_by(Inspection.id)
         .limit(1)
@@ -309,7 +298,7 @@ def result_view(
         for d in rubric.dimensions
     )
     state = InspectionState(inspection.state)
-    window_open = state in (S.PUBLISHED, S.OBJECTED) and as_utc(inspection.publication_ends_at) > now
+    window_open = state in OBJECTABLE and as_utc(inspection.publication_ends_at) > now
     objected = session.scalar(
         select(Objection.id).where(
             Objection.inspection_id == inspection.id,
@@ -452,7 +441,7 @@ def load_context(
                 parents |= descendants(session, b.organisation_id)
         children, children_total = children_status(session, sorted(parents), campaign)
         coverage_lines = _coverage_lines(session, campaign, bindings)
-        objections = pending_objections(session, sorted(evaluated))
+        objections = pending(session, sorted(evaluated))
     remediation_now = None
     if needs.remediation and chair_orgs:
         inspection = session.scalar(
@@ -475,27 +464,4 @@ def load_context(
         coverage=coverage_lines,
         objections=objections,
         remediation=remediation_now,
-    )
-
-
-def pending_objections(session: Session, parent_ids: list[int], limit: int = 10) -> tuple[ObjectionView, ...]:
-    """The objections waiting for a re-review by the evaluators of ``parent_ids``, oldest first."""
-    if not parent_ids:
-        return ()
-    rows = session.execute(
-        select(Organisation.code, Organisation.name, Inspection.re_review_due_at, Objection.text)
-        .select_from(Objection)
-        .join(Inspection, Objection.inspection_id == Inspection.id)
-        .join(Organisation, Inspection.organisation_id == Organisation.id)
-        .where(
-            Organisation.parent_id.in_(parent_ids),
-            Objection.resolved_at.is_(None),
-            Inspection.state.in_([S.OBJECTED.value, S.RE_REVIEWING.value]),
-        )
-        .order_by(Objection.id)
-        .limit(limit)
-    ).all()
-    return tuple(
-        ObjectionView(code, name, local_date(due) if due is not None else "", text)
-        for code, name, due, text in rows
     )

@@ -1,7 +1,8 @@
-"""The service layer: one inbound message → one reply, applied exactly once.
+"""One inbound message → one reply, applied exactly once (docs/architecture.md draws the path).
 
-Path: drop a duplicate (WeChat retries) → take the user's lock → load dialog state → run the dialog →
-apply its commands and record the message in one DB transaction → save state → reply.
+take the user's lock → load dialog state → in one DB transaction: drop a duplicate (WeChat retries),
+plan the turn (parse once, route), load the context it needs, run the dialog, apply its commands,
+record the message with its reply → commit → save the state → reply.
 """
 
 from __future__ import annotations
@@ -17,21 +18,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from chatbot.config import Config
-from chatbot.service.apply import Applier, Refused
+from chatbot.inspection.errors import Refused
+from chatbot.service.apply import Applier
 from chatbot.service.context import load_context
+from chatbot.store.counters import RateCounter
 from chatbot.store.models import Account, InboundMessage
 from chatbot.store.state import LockTimeout, StateStore, StorageKey, UserLock
-from dialogs import binding
-from dialogs.binding import BindResult, BindStatus
-from dialogs.commands import RedeemInvitation
 from dialogs.engine import Choice, Outcome, Reply, UserInput
-from dialogs.router import needs, respond
+from dialogs.router import plan, respond
 
 log = logging.getLogger(__name__)
 
 LOCK_WAIT_SECONDS = 4.0
 BUSY = Reply("您的上一条消息还在处理中，请稍候几秒再发送。")
-FAILED_BIND_PART = "bind-failures"
 
 
 @dataclass(frozen=True)
@@ -69,12 +68,14 @@ class ChatService:
         sessions: sessionmaker[Session],
         store: StateStore,
         lock: UserLock,
+        counter: RateCounter,
         config: Config,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessions = sessions
         self._store = store
         self._lock = lock
+        self._counter = counter
         self._config = config
         self._app_id = config.wechat_app_id
         self._clock = clock
@@ -98,10 +99,11 @@ class ChatService:
                 if stored is not None:
                     return stored
                 account = self._account(session, inbound, now)
-                wanted = needs(saved, inbound.user_input)
-                context = load_context(session, account, wanted, self._config, now)
-                outcome = respond(saved, inbound.user_input, context)
-                reply = self._apply(Applier(session, account, self._config, now), key, outcome)
+                turn = plan(saved, inbound.user_input)
+                context = load_context(session, account, turn.needs, self._config, now)
+                outcome = respond(turn, context)
+                applier = Applier(session, account, self._config, now, self._counter)
+                reply = self._apply(applier, outcome)
                 session.add(handled(inbound, reply, now))
         except Refused as refusal:
             reply = Reply(refusal.message)
@@ -118,24 +120,15 @@ class ChatService:
             self._store.set(key, outcome.state.to_dict())
         return reply
 
-    def _apply(self, applier: Applier, key: StorageKey, outcome: Outcome) -> Reply:
+    @staticmethod
+    def _apply(applier: Applier, outcome: Outcome) -> Reply:
+        """Apply the turn's commands in order; a command whose outcome decides the reply gives it."""
         reply = outcome.reply
         for command in outcome.commands:
-            if isinstance(command, RedeemInvitation):
-                reply = binding.reply(self._redeem(applier, key, command))
-            else:
-                applier.apply(command)
+            decided = applier.apply(command)
+            if decided is not None:
+                reply = decided
         return reply if reply is not None else Reply("")
-
-    def _redeem(self, applier: Applier, key: StorageKey, command: RedeemInvitation) -> BindResult:
-        """Redeem a code, refusing once a user has failed too often within the hour."""
-        window = binding.FAILED_ATTEMPT_WINDOW
-        if self._store.count(key, FAILED_BIND_PART, window) >= binding.MAX_FAILED_ATTEMPTS:
-            return BindResult(BindStatus.RATE_LIMITED)
-        result = applier.redeem(command.code)
-        if result.status in (BindStatus.NOT_FOUND, BindStatus.EXPIRED, BindStatus.USED_UP):
-            self._store.hit(key, FAILED_BIND_PART, window)
-        return result
 
     @staticmethod
     def _already_handled(session: Session, dedup_key: str) -> Reply | None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -33,6 +35,8 @@ def make_engine(url: str) -> Engine:
 
 
 def alembic_config(url: str) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig  # a migration's tool, not a worker's
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -45,6 +49,8 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     On SQLite, foreign keys are off while migrating: a batch migration rebuilds a table by copying it
     and dropping the old one, which referencing rows would otherwise forbid.
     """
+    from alembic import command
+
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
         raw = connection.connection.dbapi_connection

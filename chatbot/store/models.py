@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from rubrics.lifecycle import InspectionState
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -143,7 +145,7 @@ class Campaign(Base):
 
 
 class Inspection(Base):
-    """One organisation's inspection in one campaign; ``state`` follows chatbot.lifecycle."""
+    """One organisation's inspection in one campaign; ``state`` follows rubrics.lifecycle."""
 
     __tablename__ = "inspections"
     __table_args__ = (UniqueConstraint("campaign_id", "organisation_id"),)
@@ -153,7 +155,7 @@ class Inspection(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     rubric_key: Mapped[str] = mapped_column(String(32))
     rubric_version: Mapped[str] = mapped_column(String(32))
-    state: Mapped[str] = mapped_column(String(24), default="not_started")
+    state: Mapped[str] = mapped_column(String(24), default=InspectionState.NOT_STARTED.value)
     self_submitted_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # The result (组织评定 → 星级确定), filled when the evaluator submits and by the quota.

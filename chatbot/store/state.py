@@ -18,6 +18,8 @@ from typing import Any
 
 import redis
 
+from chatbot.store.counters import MemoryRateCounter, RateCounter, RedisRateCounter
+
 STATE_TTL_SECONDS = 30 * 24 * 3600
 
 
@@ -44,7 +46,7 @@ class KeyBuilder:
 
 
 class StateStore(ABC):
-    """Dialog state and small counters, each with an expiry."""
+    """Dialog state, with an expiry."""
 
     @abstractmethod
     def get(self, key: StorageKey) -> dict[str, Any] | None: ...
@@ -54,14 +56,6 @@ class StateStore(ABC):
 
     @abstractmethod
     def delete(self, key: StorageKey) -> None: ...
-
-    @abstractmethod
-    def count(self, key: StorageKey, part: str, window: int) -> int:
-        """The number of ``hit``s of ``part`` within the window that started with the first one."""
-
-    @abstractmethod
-    def hit(self, key: StorageKey, part: str, window: int) -> int:
-        """Count one more event of ``part``; the count expires ``window`` seconds after the first."""
 
 
 class UserLock(ABC):
@@ -103,23 +97,6 @@ class MemoryStateStore(StateStore):
         with self._mutex:
             self._data.pop(self._builder.build(key, "state"), None)
 
-    def count(self, key: StorageKey, part: str, window: int) -> int:
-        with self._mutex:
-            raw = self._read(self._builder.build(key, part))
-        return int(raw or 0)
-
-    def hit(self, key: StorageKey, part: str, window: int) -> int:
-        name = self._builder.build(key, part)
-        with self._mutex:
-            raw = self._read(name)
-            if raw is None:
-                self._data[name] = (time.monotonic() + window, "1")
-                return 1
-            expires, _ = self._data[name]
-            value = int(raw) + 1
-            self._data[name] = (expires, str(value))
-            return value
-
     def flush(self) -> None:
         with self._mutex:
             self._data.clear()
@@ -141,17 +118,6 @@ class RedisStateStore(StateStore):
 
     def delete(self, key: StorageKey) -> None:
         self._redis.delete(self._builder.build(key, "state"))
-
-    def count(self, key: StorageKey, part: str, window: int) -> int:
-        return int(self._redis.get(self._builder.build(key, part)) or 0)
-
-    def hit(self, key: StorageKey, part: str, window: int) -> int:
-        name = self._builder.build(key, part)
-        pipe = self._redis.pipeline()
-        pipe.incr(name)
-        pipe.expire(name, window, nx=True)
-        value, _ = pipe.execute()
-        return int(value)
 
 
 class MemoryUserLock(UserLock):
@@ -204,9 +170,9 @@ class RedisUserLock(UserLock):
                 pass
 
 
-def make_state(redis_url: str | None) -> tuple[StateStore, UserLock]:
-    """Redis-backed store and lock when a URL is configured, else in-process ones."""
+def make_state(redis_url: str | None) -> tuple[StateStore, UserLock, RateCounter]:
+    """Redis-backed store, lock and counters when a URL is configured, else in-process ones."""
     if redis_url:
         client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
-        return RedisStateStore(client), RedisUserLock(client)
-    return MemoryStateStore(), MemoryUserLock()
+        return RedisStateStore(client), RedisUserLock(client), RedisRateCounter(client)
+    return MemoryStateStore(), MemoryUserLock(), MemoryRateCounter()

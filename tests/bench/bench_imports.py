@@ -38,7 +38,7 @@ def main() -> None:
     ]
     members.write_text("\n".join(rows) + "\n", encoding="utf-8")
     env = os.environ | {"DATABASE_URL": url, "NIANJIAN_INSTANCE": str(work), "SECRET_KEY": "bench"}
-    command = [sys.executable, "-c", "from scheduler.cli import main; main()"]
+    command = [sys.executable, "-c", "from chatbot.cli import main; main()"]
     subprocess.run([*command, "campaign", "open", "2026"], env=env, cwd=ROOT, check=True, capture_output=True)
     for what, path in (("org", orgs), ("member", members)):
         started = time.perf_counter()

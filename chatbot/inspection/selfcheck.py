@@ -1,0 +1,83 @@
+"""自查自评: the chair's scores and evidence, and the submission that hands them to the parent union."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from chatbot.inspection import scores
+from chatbot.inspection.errors import Refused
+from chatbot.inspection.queries import evaluators_of
+from chatbot.inspection.transitions import move
+from chatbot.store import outbox
+from chatbot.store.models import Evidence, Inspection
+from rubrics import get_rubric
+from rubrics.lifecycle import InspectionState
+
+S = InspectionState
+
+
+def start(session: Session, inspection: Inspection, actor: str) -> None:
+    """The chair opens the self-check: not started → self-checking (later states stay as they are)."""
+    if inspection.state == S.NOT_STARTED:
+        move(session, inspection, S.SELF_CHECKING, actor)
+
+
+def editable(session: Session, inspection: Inspection, actor: str) -> None:
+    """Refused once the self-check is submitted; a first write starts it."""
+    state = InspectionState(inspection.state)
+    if not state.self_check_editable:
+        raise Refused(f"自评已提交（{state.label}），答案已锁定，本次操作未生效。")
+    start(session, inspection, actor)
+
+
+def save_score(session: Session, inspection: Inspection, no: int, score: Decimal, actor: str) -> None:
+    editable(session, inspection, actor)
+    before, after = scores.save(session, inspection, no, score, "self_score")
+    if inspection.self_submitted_at is not None and before != after:  # a change after a return
+        scores.audit_change(session, actor, "self_score", inspection, no, before, after)
+
+
+def add_evidence(
+    session: Session,
+    inspection: Inspection,
+    no: int,
+    media_id: str,
+    pic_url: str,
+    account_id: int,
+    actor: str,
+) -> None:
+    """A photo as evidence (佐证) of item ``no``."""
+    editable(session, inspection, actor)
+    get_rubric(inspection.rubric_key).item(no)
+    session.add(
+        Evidence(
+            inspection_id=inspection.id,
+            item_no=no,
+            media_id=media_id[:128],
+            pic_url=pic_url[:512],
+            account_id=account_id,
+        )
+    )
+
+
+def submit(session: Session, inspection: Inspection, actor: str, now: datetime) -> None:
+    """Every item answered → submitted; the parent union's evaluators are told."""
+    editable(session, inspection, actor)
+    scores.refuse_if_missing(session, inspection, "self_score", "作答")
+    move(session, inspection, S.SELF_SUBMITTED, actor)
+    inspection.self_submitted_at = now
+    inspection.return_reason = None
+    org = inspection.organisation
+    for account_id in evaluators_of(session, inspection):
+        outbox.enqueue(
+            session,
+            account_id,
+            "self_check_submitted",
+            f"submitted:{inspection.id}:{now.isoformat()}:{account_id}",
+            f"{org.name}（{org.code}）已提交 {inspection.campaign.year} 年度自评，"
+            f"请发送“考评 {org.code}”进行组织评定。",
+            now,
+        )
