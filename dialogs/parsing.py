@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from dialogs.engine import UserInput
 
 #: The command words of design §6.
-WORDS: tuple[str, ...] = tuple(
-    "绑定 自评 满分 上一项 跳过 修改 查看 暂停 提交 进度 帮助 上一页 下一页 继续 同 考评 复查 抽查 退回 测评 结果 异议 "
-    "结束测评 免除测评 录入测评 纸质测评 方式 考评方式 意见 考评意见 补课 补课完成 补课验收".split()
-)
+WORDS: tuple[str, ...] = (
+    "绑定", "自评", "满分", "上一项", "跳过", "修改", "查看", "暂停", "提交", "进度", "帮助", "上一页", "下一页", "继续", "同",
+    "考评", "复查", "抽查", "退回", "测评", "结果", "异议", "结束测评", "免除测评", "录入测评", "纸质测评", "方式", "考评方式", "意见",
+    "考评意见", "补课", "补课完成", "补课验收"
+)  # fmt: skip
 #: Other ways people say the same, → the command word.
 SYNONYMS: dict[str, str] = {
     "?": "帮助", "help": "帮助", "菜单": "帮助", "返回": "上一项", "上一题": "上一项", "下一项": "跳过",

@@ -3,6 +3,7 @@ SQLite — a file lock beside the database."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -48,10 +49,8 @@ class RedisLeadership(Leadership):
 
     def release(self) -> None:
         if self._held:
-            try:
+            with contextlib.suppress(redis.exceptions.LockError):
                 self._lock.release()
-            except redis.exceptions.LockError:
-                pass
             self._held = False
 
 

@@ -113,14 +113,14 @@ def _claim(sessions: sessionmaker[Session], now: datetime) -> list[int]:
 
 def _window_channel(account: Account, now: datetime) -> str | None:
     """Which customer-service allowance is open for the account, if any (and count one message)."""
-    if account.last_message_at and now - as_utc(account.last_message_at) < MESSAGE_WINDOW:
-        if account.cs_since_message < MESSAGE_ALLOWANCE:
-            account.cs_since_message += 1
-            return "text"
-    if account.last_event_at and now - as_utc(account.last_event_at) < EVENT_WINDOW:
-        if account.cs_since_event < EVENT_ALLOWANCE:
-            account.cs_since_event += 1
-            return "text"
+    in_message_window = account.last_message_at and now - as_utc(account.last_message_at) < MESSAGE_WINDOW
+    if in_message_window and account.cs_since_message < MESSAGE_ALLOWANCE:
+        account.cs_since_message += 1
+        return "text"
+    in_event_window = account.last_event_at and now - as_utc(account.last_event_at) < EVENT_WINDOW
+    if in_event_window and account.cs_since_event < EVENT_ALLOWANCE:
+        account.cs_since_event += 1
+        return "text"
     return None
 
 

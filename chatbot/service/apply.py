@@ -78,18 +78,67 @@ class Applier:
 
     def apply(self, command: Command) -> Reply | None:
         """Apply one command; a command whose outcome decides the reply (a binding) returns it."""
-        session, now, actor, me = self.session, self.now, self.actor, self.account.id
         match command:
             case RedeemInvitation(code=code):
                 return binding.reply(self._redeem(code))
+            case StartSelfCheck() | SaveSelfScore() | AddEvidence() | SubmitSelfCheck() | ReportRemediation():
+                self._as_chair_do(command)
+            case SaveBallotDraft() | CastBallot() | FileObjection():
+                self._as_member_do(command)
+            case StartSampleCheck() | SaveCityScore() | SubmitSampleCheck():
+                self._as_city_do(command)
+            case _:
+                self._as_evaluator_do(command)
+        return None
+
+    def _as_chair_do(self, command: Command) -> None:
+        """The chair's commands: the self-check (自查自评) and the report of a remediation (补课)."""
+        session, now, actor = self.session, self.now, self.actor
+        match command:
             case StartSelfCheck(inspection_id=i):
                 selfcheck.start(session, self._as_chair(i), actor)
             case SaveSelfScore(inspection_id=i, item_no=no, score=score):
                 selfcheck.save_score(session, self._as_chair(i), no, score, actor)
             case AddEvidence(inspection_id=i, item_no=no, media_id=media_id, pic_url=pic_url):
-                selfcheck.add_evidence(session, self._as_chair(i), no, media_id, pic_url, me, actor)
+                selfcheck.add_evidence(
+                    session, self._as_chair(i), no, media_id, pic_url, self.account.id, actor
+                )
             case SubmitSelfCheck(inspection_id=i):
                 selfcheck.submit(session, self._as_chair(i), actor, now)
+            case ReportRemediation(inspection_id=i, text=text):
+                remediation.report_done(session, self._as_chair(i), text, actor, now)
+
+    def _as_member_do(self, command: Command) -> None:
+        """A voter's ballot (民主测评) and a chair's or member's objection (异议)."""
+        session, now = self.session, self.now
+        secret = self.config.secret_key
+        match command:
+            case SaveBallotDraft(evaluation_id=e, answers=answers):
+                evaluation, where = evaluations.admit(session, e, self.account, secret, now)
+                evaluations.save_draft(session, evaluation, where.voter, answers)
+            case CastBallot(evaluation_id=e, answers=answers, suggestion=suggestion):
+                evaluation, where = evaluations.admit(session, e, self.account, secret, now)
+                evaluations.cast(session, evaluation, where, answers, suggestion)
+            case FileObjection(inspection_id=i, text=text):
+                objections.file(session, self._locked(i), self.account.id, text, self.actor, now)
+
+    def _as_city_do(self, command: Command) -> None:
+        """The city federation's re-check of a sampled inspection (抽查)."""
+        match command:
+            case StartSampleCheck(inspection_id=i):
+                self._as_city_checker(i)
+            case SaveCityScore(inspection_id=i, item_no=no, score=score):
+                scores.save(self.session, self._as_city_checker(i)[0], no, score, "city_score")
+            case SubmitSampleCheck(inspection_id=i):
+                inspection, entry = self._as_city_checker(i)
+                sampling.submit_check(
+                    self.session, inspection, entry, self.config, self.account.id, self.actor, self.now
+                )
+
+    def _as_evaluator_do(self, command: Command) -> None:
+        """The parent union's commands: assessment, re-review, return, the evaluation, remediation."""
+        session, now, actor, me = self.session, self.now, self.actor, self.account.id
+        match command:
             case StartAssessment(inspection_id=i):
                 assessment.start(session, self._as_evaluator(i, ASSESSABLE), me, actor)
             case StartReReview(inspection_id=i):
@@ -103,9 +152,8 @@ class Applier:
             case SubmitAssessment(inspection_id=i):
                 assessment.submit(session, self._as_evaluator(i, ASSESSABLE), self.config, actor, now)
             case SubmitReReview(inspection_id=i):
-                assessment.submit_re_review(
-                    session, self._as_evaluator(i, RE_REVIEWABLE), self.config, actor, now
-                )
+                inspection = self._as_evaluator(i, RE_REVIEWABLE)
+                assessment.submit_re_review(session, inspection, self.config, actor, now)
             case ReturnSelfCheck(inspection_id=i, reason=reason):
                 self._return(self._as_evaluator(i, ASSESSABLE), reason)
             case (
@@ -120,29 +168,11 @@ class Applier:
                 inspection = self._as_evaluator(i, ASSESSABLE)
                 evaluation = assessment.evaluation_of(session, inspection)
                 evaluations.save_paper(session, inspection, evaluation, handed_out, returned, counts, actor)
-            case StartSampleCheck(inspection_id=i):
-                self._as_city_checker(i)
-            case SaveCityScore(inspection_id=i, item_no=no, score=score):
-                scores.save(session, self._as_city_checker(i)[0], no, score, "city_score")
-            case SubmitSampleCheck(inspection_id=i):
-                inspection, entry = self._as_city_checker(i)
-                sampling.submit_check(session, inspection, entry, self.config, me, actor, now)
-            case SaveBallotDraft(evaluation_id=e, answers=answers):
-                evaluation, where = evaluations.admit(session, e, self.account, self.config.secret_key, now)
-                evaluations.save_draft(session, evaluation, where.voter, answers)
-            case CastBallot(evaluation_id=e, answers=answers, suggestion=suggestion):
-                evaluation, where = evaluations.admit(session, e, self.account, self.config.secret_key, now)
-                evaluations.cast(session, evaluation, where, answers, suggestion)
-            case FileObjection(inspection_id=i, text=text):
-                objections.file(session, self._locked(i), me, text, actor, now)
-            case ReportRemediation(inspection_id=i, text=text):
-                remediation.report_done(session, self._as_chair(i), text, actor, now)
             case CheckRemediation(inspection_id=i, passed=passed, text=text):
                 inspection = self._locked(i)
                 if not is_evaluator_of(session, self.account, inspection.organisation):
                     raise Refused("只有上级工会考评员可以验收补课。")
                 remediation.check(session, inspection, passed, text, me, actor, now)
-        return None
 
     # ------------------------------------------------------------ who may
 

@@ -7,6 +7,7 @@ The memory store JSON-encodes on every write, so state that would not survive Re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -164,10 +165,8 @@ class RedisUserLock(UserLock):
         try:
             yield
         finally:
-            try:
+            with contextlib.suppress(redis.exceptions.LockNotOwnedError):
                 lock.release()
-            except redis.exceptions.LockNotOwnedError:
-                pass
 
 
 def make_state(redis_url: str | None) -> tuple[StateStore, UserLock, RateCounter]:

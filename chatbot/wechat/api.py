@@ -134,9 +134,9 @@ class DatabaseTokenStore(TokenStore):
             if row is None:
                 row = ApiToken(app_id=self._app_id, token="", day="", fetches=0)
                 session.add(row)
-            if row.token and row.token != rejected and row.expires_at is not None:
-                if as_utc(row.expires_at) - REFRESH_MARGIN > now:
-                    return Token(row.token, as_utc(row.expires_at))
+            fresh = row.expires_at is not None and as_utc(row.expires_at) - REFRESH_MARGIN > now
+            if row.token and row.token != rejected and row.expires_at is not None and fresh:
+                return Token(row.token, as_utc(row.expires_at))
             today = now.astimezone(SHANGHAI).date().isoformat()
             if row.day != today:
                 row.day, row.fetches = today, 0

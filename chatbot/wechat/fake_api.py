@@ -11,6 +11,7 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,6 +57,47 @@ class FakeState:
         return 0
 
 
+def _fail(state: FakeState, data: dict[str, Any]) -> None:
+    if "openid" in data:
+        state.fail_openid[str(data["openid"])] = int(data["errcode"])
+    else:
+        state.fail_next.extend([int(data["errcode"])] * int(data.get("count", 1)))
+
+
+def _delay(state: FakeState, data: dict[str, Any]) -> None:
+    state.send_delay = float(data.get("seconds", 0))
+
+
+def _expire_tokens(state: FakeState, data: dict[str, Any]) -> None:
+    state.tokens.clear()
+
+
+def _reset(state: FakeState, data: dict[str, Any]) -> None:
+    state.fail_next.clear()
+    state.fail_openid.clear()
+    state.send_delay = 0.0
+
+
+#: POST /_fake/<action>: how a test or `nianjian fake-wechat` changes the fake's behaviour.
+CONTROLS: dict[str, Callable[[FakeState, dict[str, Any]], None]] = {
+    "fail": _fail,
+    "delay": _delay,
+    "expire-tokens": _expire_tokens,
+    "reset": _reset,
+}
+
+
+def _answer(state: FakeState, api: str, openid: str | None, body: Any) -> dict[str, Any]:
+    """A call that succeeds: recorded, answered as WeChat answers it (after the injected delay)."""
+    if api in SEND_APIS and state.send_delay:
+        time.sleep(state.send_delay)
+    state.record({"api": api, "errcode": 0, "touser": openid, "body": body})
+    if api == "qrcode/create":
+        ticket = secrets.token_urlsafe(16)
+        return {"ticket": ticket, "url": f"http://weixin.qq.com/q/{ticket}"}
+    return {"errcode": 0, "errmsg": "ok", "msgid": len(state.calls)}
+
+
 def create_fake(state: FakeState) -> Flask:
     app = Flask("fake_wechat")
 
@@ -89,13 +131,7 @@ def create_fake(state: FakeState) -> Flask:
         code = state.injected(openid)
         if code:
             return error(code, api, body)
-        if api in SEND_APIS and state.send_delay:
-            time.sleep(state.send_delay)
-        state.record({"api": api, "errcode": 0, "touser": openid, "body": body})
-        if api == "qrcode/create":
-            ticket = secrets.token_urlsafe(16)
-            return jsonify({"ticket": ticket, "url": f"http://weixin.qq.com/q/{ticket}"})
-        return jsonify({"errcode": 0, "errmsg": "ok", "msgid": len(state.calls)})
+        return jsonify(_answer(state, api, openid, body))
 
     @app.get("/cgi-bin/media/get")
     def media() -> Response:
@@ -107,23 +143,11 @@ def create_fake(state: FakeState) -> Flask:
 
     @app.post("/_fake/<action>")
     def control(action: str) -> Response:
-        data = request.get_json(force=True, silent=True) or {}
+        change = CONTROLS.get(action)
+        if change is None:
+            return jsonify({"error": f"unknown action {action}"}), 404  # type: ignore[return-value]
         with state.lock:
-            if action == "fail":
-                if "openid" in data:
-                    state.fail_openid[str(data["openid"])] = int(data["errcode"])
-                else:
-                    state.fail_next.extend([int(data["errcode"])] * int(data.get("count", 1)))
-            elif action == "delay":
-                state.send_delay = float(data.get("seconds", 0))
-            elif action == "expire-tokens":
-                state.tokens.clear()
-            elif action == "reset":
-                state.fail_next.clear()
-                state.fail_openid.clear()
-                state.send_delay = 0.0
-            else:
-                return jsonify({"error": f"unknown action {action}"}), 404  # type: ignore[return-value]
+            change(state, request.get_json(force=True, silent=True) or {})
         return jsonify({"ok": True})
 
     @app.get("/_fake/calls")
