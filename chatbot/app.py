@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import Flask, Response, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from chatbot.config import Config
 from chatbot.console import bp as console
@@ -68,7 +69,7 @@ def create_app(
     csrf.exempt(bp)
 
     @app.get("/")
-    def home() -> Response:
+    def home() -> WerkzeugResponse:  # flask.redirect makes werkzeug's Response, not flask's subclass
         return redirect(url_for("console.dashboard"))
 
     @app.get("/healthz")

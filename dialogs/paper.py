@@ -10,6 +10,7 @@ States: ``forms`` — the two form counts are asked; ``counts`` — question ``s
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from dialogs.assessment import access_for
 from dialogs.commands import SavePaperTally
@@ -36,7 +37,7 @@ def _numbers(text: str) -> list[int]:
     return [int(n) for n in _NUMBERS.findall(normalise(text))]
 
 
-def _state(view: WalkView, step: str, item: int, extra: dict, wrong: int = 0) -> DialogState:
+def _state(view: WalkView, step: str, item: int, extra: dict[str, Any], wrong: int = 0) -> DialogState:
     rubric = get_rubric(view.rubric_key)
     return DialogState(
         NAME,
@@ -71,12 +72,12 @@ def start(ctx: UserContext, code: str) -> Outcome:
     return _ask_forms(view, {}, prefix)
 
 
-def _ask_forms(view: WalkView, extra: dict, prefix: str = "", wrong: int = 0) -> Outcome:
+def _ask_forms(view: WalkView, extra: dict[str, Any], prefix: str = "", wrong: int = 0) -> Outcome:
     text = f"{prefix}请回复发放份数和收回份数，如：30 28"
     return Outcome(Reply(text, (Choice("暂停", "暂停"),)), _state(view, FORMS, 0, extra, wrong))
 
 
-def _ask_counts(view: WalkView, extra: dict, no: int, prefix: str = "", wrong: int = 0) -> Outcome:
+def _ask_counts(view: WalkView, extra: dict[str, Any], no: int, prefix: str = "", wrong: int = 0) -> Outcome:
     asked = questions(view)
     returned = extra["returned"]
     text = (
@@ -87,7 +88,7 @@ def _ask_counts(view: WalkView, extra: dict, no: int, prefix: str = "", wrong: i
     return Outcome(Reply(text, choices), _state(view, COUNTS, no, extra, wrong))
 
 
-def _review(view: WalkView, extra: dict, prefix: str = "") -> Outcome:
+def _review(view: WalkView, extra: dict[str, Any], prefix: str = "") -> Outcome:
     lines = [
         f"{prefix}【纸质测评表汇总】{view.org_name}：发放 {extra['distributed']} 份，收回 {extra['returned']} 份"
     ]
@@ -124,7 +125,9 @@ def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     return _on_review(state, intent, ctx, view, extra)
 
 
-def _again(state: DialogState, view: WalkView, extra: dict, prefix: str = "", wrong: int = 0) -> Outcome:
+def _again(
+    state: DialogState, view: WalkView, extra: dict[str, Any], prefix: str = "", wrong: int = 0
+) -> Outcome:
     """The current step again, after ``prefix``."""
     if state.step == FORMS:
         return _ask_forms(view, extra, prefix, wrong)
@@ -134,7 +137,9 @@ def _again(state: DialogState, view: WalkView, extra: dict, prefix: str = "", wr
     return Outcome(outcome.reply, _state(view, REVIEW, state.item, extra, wrong))
 
 
-def _wrong(state: DialogState, ctx: UserContext, view: WalkView, extra: dict, reason: str) -> Outcome:
+def _wrong(
+    state: DialogState, ctx: UserContext, view: WalkView, extra: dict[str, Any], reason: str
+) -> Outcome:
     """The reason and the same step again; after three in a row, a short hint."""
     count = state.wrong_inputs + 1
     prefix = reason + "\n"
@@ -144,7 +149,9 @@ def _wrong(state: DialogState, ctx: UserContext, view: WalkView, extra: dict, re
     return _again(state, view, extra, prefix, count)
 
 
-def _on_forms(state: DialogState, intent: Intent, ctx: UserContext, view: WalkView, extra: dict) -> Outcome:
+def _on_forms(
+    state: DialogState, intent: Intent, ctx: UserContext, view: WalkView, extra: dict[str, Any]
+) -> Outcome:
     numbers = _numbers(intent.raw) if intent.kind in ("number", "text", "word") else []
     if len(numbers) != 2:
         return _wrong(state, ctx, view, extra, "请回复两个数：发放份数和收回份数，如：30 28。")
@@ -155,7 +162,9 @@ def _on_forms(state: DialogState, intent: Intent, ctx: UserContext, view: WalkVi
     return _ask_counts(view, extra, 1, f"✓ 发放 {distributed} 份，收回 {returned} 份。\n")
 
 
-def _on_counts(state: DialogState, intent: Intent, ctx: UserContext, view: WalkView, extra: dict) -> Outcome:
+def _on_counts(
+    state: DialogState, intent: Intent, ctx: UserContext, view: WalkView, extra: dict[str, Any]
+) -> Outcome:
     no = state.item
     editing = bool(extra.get("editing"))
     counts = [list(row) for row in extra.get("counts", [])]
@@ -182,7 +191,9 @@ def _on_counts(state: DialogState, intent: Intent, ctx: UserContext, view: WalkV
     return _review(view, extra, "✓ 全部录入完毕。\n")
 
 
-def _on_review(state: DialogState, intent: Intent, ctx: UserContext, view: WalkView, extra: dict) -> Outcome:
+def _on_review(
+    state: DialogState, intent: Intent, ctx: UserContext, view: WalkView, extra: dict[str, Any]
+) -> Outcome:
     word, arg = (intent.word, intent.arg) if intent.kind == "word" else ("", "")
     if word == "提交":
         counts = tuple((int(a), int(b), int(c)) for a, b, c in extra["counts"])

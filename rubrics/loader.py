@@ -41,9 +41,11 @@ def load_sheet(path: Path) -> Rubric:
         path,
         "'dimensions' must be a non-empty list of names",
     )
+    assert isinstance(dimensions, list)  # _require has raised otherwise
     _require(len(set(dimensions)) == len(dimensions), path, "'dimensions' lists a name twice")
     raw_items = data.get("items")
     _require(isinstance(raw_items, list) and bool(raw_items), path, "no [[items]]")
+    assert isinstance(raw_items, list)  # _require has raised otherwise
     items: list[Item] = []
     for position, raw in enumerate(raw_items, start=1):
         where = (

@@ -396,6 +396,7 @@ def override_one(inspection_id: int) -> Any:
     reason = request.form.get("reason", "").strip()
     if stars not in range(1, 6) or not reason:
         return _refuse(inspection_id, "请选择星级并写明理由。")
+    assert stars is not None  # in range(1, 6)
     try:
         results.override(
             g.db,

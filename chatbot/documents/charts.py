@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 from fontTools.ttLib import TTFont
 from matplotlib import pyplot
 from matplotlib.font_manager import FontProperties, fontManager
+from matplotlib.ticker import MaxNLocator
 
 STAR_COLOURS = ("#c0392b", "#e67e22", "#f1c40f", "#27ae60", "#2471a3")
 STAR_NAMES = ("一星级", "二星级", "三星级", "四星级", "五星级")
@@ -65,7 +66,9 @@ def star_distribution(groups: Sequence[str], counts: Sequence[Sequence[int]], ti
     axes.legend(prop=font, fontsize=8, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.15))
     for label in axes.get_xticklabels():
         label.set_fontproperties(font)
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    locator = axes.yaxis.get_major_locator()
+    assert isinstance(locator, MaxNLocator)  # a new axes' AutoLocator; Locator.set_params takes no options
+    locator.set_params(integer=True)
     return _png(figure)
 
 

@@ -96,13 +96,15 @@ def figures_for(
         if inspection.publication_round > 1:
             result.re_reviewed += 1
         rubric = get_rubric(inspection.rubric_key)
-        assessed = dict(
-            session.execute(
+        assessed = {
+            no: score
+            for no, score in session.execute(
                 select(ItemScore.item_no, ItemScore.assessed_score).where(
                     ItemScore.inspection_id == inspection.id, ItemScore.assessed_score.is_not(None)
                 )
             ).all()
-        )
+            if score is not None  # excluded by the query; restated for the type checker
+        }
         for dimension in rubric.dimensions:
             sums = dimension_sums[dimension]
             sums[0] += sum((Decimal(assessed.get(i.no, 0)) for i in rubric.items_of(dimension)), Decimal(0))
@@ -296,7 +298,7 @@ def county_report(session: Session, campaign: Campaign, county: Organisation, pa
     document = _document()
     _title(document, f"{county.name}{campaign.year}年度基层工会组织年检工作情况总结")
     _section(document, figures, campaign.year, 1, with_charts=True)
-    document.save(path)
+    document.save(str(path))  # python-docx takes a path as str (ZipFile would fspath a Path the same)
 
 
 def city_report(session: Session, campaign: Campaign, path: Path) -> None:
@@ -325,7 +327,7 @@ def city_report(session: Session, campaign: Campaign, path: Path) -> None:
     for figures in sections:
         _heading(document, figures.name, 1)
         _section(document, figures, campaign.year, 2)
-    document.save(path)
+    document.save(str(path))
 
 
 def _levels(figures: ScopeFigures) -> list[int]:
@@ -339,4 +341,8 @@ def _title(document: DocumentType, text: str) -> None:
     run.font.size = Pt(18)
     run.font.bold = True
     run.font.name = FONT
-    run.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    properties = run.element.rPr
+    assert properties is not None  # created by the font settings above
+    fonts = properties.rFonts
+    assert fonts is not None  # created by run.font.name
+    fonts.set(qn("w:eastAsia"), FONT)

@@ -120,11 +120,16 @@ def coverage(session: Session, campaign: Campaign, tree: OrgTree | None = None) 
                 count["remediation_open"],
             )
         )
-    fields = ("unions", "in_scope", "submitted", "assessed", "rated", "published", "final")
     total = CoverageRow(
         "",
         "合计",
-        *(sum(getattr(r, f) for r in rows) for f in fields),
+        sum(r.unions for r in rows),
+        sum(r.in_scope for r in rows),
+        sum(r.submitted for r in rows),
+        sum(r.assessed for r in rows),
+        sum(r.rated for r in rows),
+        sum(r.published for r in rows),
+        sum(r.final for r in rows),
         target,
         sum(r.ever_rated for r in rows),
         sum(r.remediation_open for r in rows),

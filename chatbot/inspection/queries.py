@@ -43,7 +43,8 @@ def city_scores(session: Session, inspection_id: int) -> dict[int, Decimal]:
             ItemScore.inspection_id == inspection_id, ItemScore.city_score.is_not(None)
         )
     )
-    return {no: Decimal(score) for no, score in rows}
+    # ``score is not None``: excluded by the query; restated for the type checker.
+    return {no: Decimal(score) for no, score in rows if score is not None}
 
 
 def has_role(session: Session, account: Account, organisation_id: int | None, role: str) -> bool:

@@ -53,6 +53,7 @@ def rate(session: Session, inspection: Inspection, config: Config, now: datetime
                 ItemScore.inspection_id == inspection.id, ItemScore.assessed_score.is_not(None)
             )
         )
+        if v is not None  # excluded by the query; restated for the type checker
     ]
     raw = raw_total(assessed)
     score = percent_score(raw, rubric.max_total)
@@ -453,7 +454,9 @@ def finalise_due(session: Session, config: Config, now: datetime, actor: str = "
         .where(Inspection.state == S.PUBLISHED.value, Inspection.publication_ends_at.is_not(None))
     ).all()
     for inspection in due:
-        if as_utc(inspection.publication_ends_at) > now:
+        ends_at = inspection.publication_ends_at
+        assert ends_at is not None  # the query takes only inspections with an end
+        if as_utc(ends_at) > now:
             continue
         open_objections = session.scalar(
             select(Objection.id).where(
@@ -479,8 +482,8 @@ def finalise_due(session: Session, config: Config, now: datetime, actor: str = "
             "发送“结果”查看详情。"
         )
         if inspection.below_standard:
-            due = remediation.open_for(session, inspection, config, now, actor)
-            text += f"低于建设标准：{BELOW_STANDARD_CONSEQUENCES}。请于 {due.isoformat()} 前完成补课，完成后发送“补课完成 情况说明”。"
+            remediation_due = remediation.open_for(session, inspection, config, now, actor)
+            text += f"低于建设标准：{BELOW_STANDARD_CONSEQUENCES}。请于 {remediation_due.isoformat()} 前完成补课，完成后发送“补课完成 情况说明”。"
         for account_id in outbox.accounts_with_role(session, org.id, ("chair",)):
             outbox.enqueue(
                 session, account_id, "result_final", f"final:{inspection.id}:{account_id}", text, now

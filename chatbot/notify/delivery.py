@@ -14,8 +14,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from chatbot.config import Config
@@ -80,10 +81,14 @@ def _expire_claims(sessions: sessionmaker[Session], now: datetime) -> int:
             .where(OutboxMessage.status == "claimed", OutboxMessage.claimed_until < now)
             .values(status="pending", claimed_until=None)
         )
-        result = session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now)
-            .values(status="unconfirmed", last_error=INTERRUPTED)
+        # An UPDATE's result is a CursorResult (the one with .rowcount); Session.execute is typed wider.
+        result = cast(
+            "CursorResult[Any]",
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now)
+                .values(status="unconfirmed", last_error=INTERRUPTED)
+            ),
         )
         return result.rowcount or 0
 
@@ -101,10 +106,13 @@ def _claim(sessions: sessionmaker[Session], now: datetime) -> list[int]:
         claimed = []
         for row_id in session.scalars(query).all():
             # The status check makes the claim safe where SKIP LOCKED is not available (SQLite).
-            taken = session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row_id, OutboxMessage.status == "pending")
-                .values(status="claimed", claimed_until=now + CLAIM_LEASE)
+            taken = cast(
+                "CursorResult[Any]",
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row_id, OutboxMessage.status == "pending")
+                    .values(status="claimed", claimed_until=now + CLAIM_LEASE)
+                ),
             )
             if taken.rowcount:
                 claimed.append(row_id)

@@ -231,7 +231,9 @@ def _re_reviews(session: Session, config: Config, today: date, now: datetime) ->
     )
     for inspection in pending:
         org = inspection.organisation
-        due_at = as_utc(inspection.re_review_due_at)
+        re_review_due_at = inspection.re_review_due_at
+        assert re_review_due_at is not None  # the query takes only inspections with a due time
+        due_at = as_utc(re_review_due_at)
         due = due_at.astimezone(SHANGHAI).date()
         key = f"{inspection.id}:{inspection.publication_round}"
         if now > due_at:

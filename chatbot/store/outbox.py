@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -62,8 +63,12 @@ def enqueue(
     }
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = session.execute(
-        insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"])
+    # An INSERT's result is a CursorResult (the one with .rowcount); Session.execute is typed wider.
+    result = cast(
+        "CursorResult[Any]",
+        session.execute(
+            insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"])
+        ),
     )
     return bool(result.rowcount)
 
