@@ -160,7 +160,7 @@ class ApiClient(WeChatClient):
 
     # wechatpy reads the token through this property and fetches through fetch_access_token.
     @property
-    def access_token(self) -> str:  # type: ignore[override]
+    def access_token(self) -> str:
         token = self._store.get()
         now = self._clock()
         if token is None or token.expires_at - REFRESH_MARGIN <= now:
