@@ -30,12 +30,29 @@ User = Callable[..., Simulator]
 
 def test_a_whole_inspection_in_chat(user: User, db: Session, cli) -> None:
     codes = setup_county(db, 1)
+    _chair_self_checks(user, codes)
+    # 民主测评: 12 members vote; one tries twice; one arrives after the closing time.
+    code = _evaluation_opens(cli)
+    members = _members_vote(user, codes)
+    _no_one_votes_twice(members, code)
+    visitor = _a_visitor_takes_an_open_place(user, code)
+    _the_evaluation_closes(db, members, visitor)
+    _evaluator_assesses(user, codes)
+    _results_show_what_the_chat_showed(cli)
+    _ballots_are_anonymous(db)
+
+
+def _chair_self_checks(user: User, codes: dict[str, str]) -> None:
     chair = user("chair")
     submitted = self_check(chair, codes["chair1"], {3: "2", 7: "2.5"})
     assert "原始得分：98.5 / 100 分" in submitted
 
-    # 民主测评: 12 members vote; one tries twice; one arrives after the closing time.
-    code = cli("evaluation", "open", "--org", "U01", "--open", "2").strip().splitlines()[-1]
+
+def _evaluation_opens(cli) -> str:
+    return cli("evaluation", "open", "--org", "U01", "--open", "2").strip().splitlines()[-1]
+
+
+def _members_vote(user: User, codes: dict[str, str]) -> list[Simulator]:
     members = [user(f"member-{n}") for n in range(12)]
     for n, member in enumerate(members):
         member.say(f"绑定 {codes['member1']}")
@@ -48,16 +65,29 @@ def test_a_whole_inspection_in_chat(user: User, db: Session, cli) -> None:
         member.say("3" if n == 0 else "1")  # overall: one dissatisfied
         member.say("1")  # trust
         assert "感谢参与" in member.say("希望多组织文体活动" if n == 1 else "无")
+    return members
+
+
+def _no_one_votes_twice(members: list[Simulator], code: str) -> None:
     assert "已参加过" in members[0].say("测评")
     assert "已参加过" in members[0].say(f"测评 {code}")
+
+
+def _a_visitor_takes_an_open_place(user: User, code: str) -> Simulator:
     visitor = user("visitor")  # front-line service recipient with the code, on an open place
     assert "【1/9】" in visitor.reply_text(*visitor.scan(f"eval:{code}"))
+    return visitor
+
+
+def _the_evaluation_closes(db: Session, members: list[Simulator], visitor: Simulator) -> None:
     with db.begin():
         db.execute(update(Evaluation).values(closes_at=datetime.now(UTC) - timedelta(minutes=1)))
     assert "已经结束" in members[11].say("测评")
     assert "已经结束" in visitor.say("1")
 
-    # 组织评定: a stranger is refused; the evaluator takes most self scores with 同 and overrides some.
+
+def _evaluator_assesses(user: User, codes: dict[str, str]) -> None:
+    """组织评定: a stranger is refused; the evaluator takes most self scores with 同 and overrides some."""
     assert "不是“U01”的上级工会考评员" in user("stranger").say("考评 U01")
     evaluator = user("evaluator")
     evaluator.say(f"绑定 {codes['evaluator']}")
@@ -75,7 +105,9 @@ def test_a_whole_inspection_in_chat(user: User, db: Session, cli) -> None:
     assert "民主测评：11 票（参与率" in rated
     assert "满意率 90.9%" in rated
 
-    # The figures of `nianjian results` are those the chat showed.
+
+def _results_show_what_the_chat_showed(cli) -> None:
+    """The figures of `nianjian results` are those the chat showed."""
     listing = cli("results", "--year", "2026", "--csv")
     row = dict(zip(listing.splitlines()[0].split(","), listing.splitlines()[1].split(","), strict=True))
     assert row["self_score"] == "98.5" and row["assessed_score"] == "96.5"
@@ -84,7 +116,9 @@ def test_a_whole_inspection_in_chat(user: User, db: Session, cli) -> None:
     )  # 1 result: the quota leaves no five-star place
     assert row["turnout"].endswith("%") and row["democratic_score"]
 
-    # Anonymity: no ballot row holds an openid, voter rows hold keyed hashes only, drafts are gone.
+
+def _ballots_are_anonymous(db: Session) -> None:
+    """Anonymity: no ballot row holds an openid, voter rows hold keyed hashes only, drafts are gone."""
     db.expire_all()
     openids = {f"member-{n}" for n in range(12)} | {"visitor"}
     for table in ("ballots", "evaluation_voters", "ballot_drafts"):
@@ -131,6 +165,17 @@ def test_return_unlocks_the_self_check(user: User, db: Session) -> None:
 
 def test_quota_tie_publication_objection_re_review_and_finalisation(user: User, db: Session, cli) -> None:
     codes = setup_county(db, 11)
+    evaluator = _eleven_unions_are_rated(user, codes)
+    _the_quota_caps_the_lowest_and_flags_the_tie(cli)
+    _the_tie_waits_for_an_override_then_is_published(db, cli)
+    # A chair reads the result; a member objects; the evaluator re-reviews; round 2 is published.
+    _a_chair_reads_a_result_below_the_standard(user, db)
+    member = _a_member_objects_once_a_round(user, codes)
+    _the_evaluator_re_reviews_and_publishes_round_2(user, evaluator, member, db)
+    _publication_ends_final(cli, db, member)
+
+
+def _eleven_unions_are_rated(user: User, codes: dict[str, str]) -> Simulator:
     # Assessed scores: six unions reach 90+ (98, 95, 95, 93, 91, 90); the others below.
     targets = {1: 98, 2: 95, 3: 95, 4: 93, 5: 91, 6: 90, 7: 85, 8: 75, 9: 65, 10: 58, 11: 80}
     evaluator = user("evaluator")
@@ -140,6 +185,10 @@ def test_quota_tie_publication_objection_re_review_and_finalisation(user: User, 
         # Take 100 − target points off items worth 5 (items 1, 2) and 4 (items 5, 10, 11, 13 …).
         assessed = deductions(100 - target)
         assert "组织评定已提交" in assess(evaluator, f"U{n:02d}", assessed)
+    return evaluator
+
+
+def _the_quota_caps_the_lowest_and_flags_the_tie(cli) -> None:
     listing = cli("results", "--year", "2026", "--csv").splitlines()
     rows = {r.split(",")[0]: dict(zip(listing[0].split(","), r.split(","), strict=True)) for r in listing[1:]}
     assert rows["U01"]["stars"] == "五星级" and rows["U01"]["marks"] == ""
@@ -148,6 +197,8 @@ def test_quota_tie_publication_objection_re_review_and_finalisation(user: User, 
     assert {rows[c]["stars"] for c in ("U04", "U05", "U06")} == {"四星级"}
     assert rows["U10"]["marks"] == "below-standard" and rows["U10"]["stars"] == "一星级"
 
+
+def _the_tie_waits_for_an_override_then_is_published(db: Session, cli) -> None:
     published = cli("publish", "--year", "2026", "--days", "7")
     assert "published 9 result(s)" in published and "U02 U03" in published.splitlines()[-1]
     cli(
@@ -169,7 +220,8 @@ def test_quota_tie_publication_objection_re_review_and_finalisation(user: User, 
     override_audit = db.scalar(select(AuditEntry).where(AuditEntry.action == "override"))
     assert override_audit is not None and override_audit.reason == "与U02同分，按台账完整性定"
 
-    # A chair reads the result; a member objects; the evaluator re-reviews; round 2 is published.
+
+def _a_chair_reads_a_result_below_the_standard(user: User, db: Session) -> None:
     chair10 = user("chair10")
     notice = db.scalar(
         select(OutboxMessage.text).where(
@@ -179,12 +231,21 @@ def test_quota_tie_publication_objection_re_review_and_finalisation(user: User, 
     assert notice is not None and "一星级" in notice and "须补课" in notice
     result = chair10.say("结果")
     assert "一星级" in result and "须补课" in result and "取消经费支持、职工帮扶、评先选优" in result
+
+
+def _a_member_objects_once_a_round(user: User, codes: dict[str, str]) -> Simulator:
     member = user("member-4")
     member.say(f"绑定 {codes['member4']}")
     assert "第 1 轮公示" in member.say("结果")
     assert "请在“异议”后写明具体理由" in member.say("异议")
     assert "异议已收到" in member.say("异议 第1项换届情况与实际不符")
     assert "已对本轮公示结果提出过异议" in member.say("异议 再说一次")
+    return member
+
+
+def _the_evaluator_re_reviews_and_publishes_round_2(
+    user: User, evaluator: Simulator, member: Simulator, db: Session
+) -> None:
     assert user("stranger").say("复查 U04").startswith("您不是")
     reply = evaluator.say("复查 U04")
     assert "【1/30】" in reply and "当前考评 0 分" in reply
@@ -204,7 +265,9 @@ def test_quota_tie_publication_objection_re_review_and_finalisation(user: User, 
     assert change is not None and change.action == "assessed_score"
     assert "第 2 轮公示" in member.say("结果")
 
-    # Publication ends with no open objection: final.
+
+def _publication_ends_final(cli, db: Session, member: Simulator) -> None:
+    """Publication ends with no open objection: final."""
     later = (datetime.now(UTC) + timedelta(days=8)).isoformat()
     final = cli("tick", "--now", later)
     assert "U04" in final and "U01" in final

@@ -96,6 +96,14 @@ def test_every_reminder_fires_at_its_offsets_and_not_before(
     today = datetime.now(SHANGHAI).date()
     codes = setup_county(db, 4)
     self_due, review_due = today + timedelta(days=20), today + timedelta(days=40)
+    _campaign_opens_with_its_deadlines(cli, self_due, review_due)
+    _admins_of_the_city_and_two_counties_bind(db, user)
+    _unions_stand_at_every_stage(user, codes, cli, today)
+    sent_on = _every_day_is_ticked_twice(env, fake, today)
+    _each_reminder_fell_on_its_offsets(sent_on, fake, today, self_due, review_due)
+
+
+def _campaign_opens_with_its_deadlines(cli, self_due: date, review_due: date) -> None:
     cli(
         "campaign",
         "open",
@@ -105,6 +113,9 @@ def test_every_reminder_fires_at_its_offsets_and_not_before(
         "--review-due",
         review_due.isoformat(),
     )
+
+
+def _admins_of_the_city_and_two_counties_bind(db: Session, user) -> None:
     with db.begin():
         organisations.add_org(db, organisations.OrgRow("XJ", "西吉县总工会", parent="GY"))
         admins = {
@@ -112,6 +123,9 @@ def test_every_reminder_fires_at_its_offsets_and_not_before(
         }
     for code, invitation in admins.items():
         user(f"admin-{code}").say(f"绑定 {invitation}")
+
+
+def _unions_stand_at_every_stage(user, codes: dict[str, str], cli, today: date) -> None:
     user("chair1").say(f"绑定 {codes['chair1']}")  # never submits
     self_check(user("chair2"), codes["chair2"])  # waits for the evaluator
     evaluator = user("evaluator")
@@ -135,6 +149,11 @@ def test_every_reminder_fires_at_its_offsets_and_not_before(
     cli("report", "received", "--county", "XJ", "--year", "2026")
     cli("report", "received", "--county", "XJ", "--year", "2026", "--paper")
 
+
+def _every_day_is_ticked_twice(
+    env: dict[str, str], fake: FakeWeChatServer, today: date
+) -> dict[tuple[str, str], list[date]]:
+    """(openid, subject) → the days a reminder was sent, from today to past the report's due date."""
     tick = ticker(env, WECHAT_TEMPLATE_ID="TPL-DEFAULT")  # templates: no 48-hour window in the way
     fake.state.calls.clear()
     sent_on: dict[tuple[str, str], list[date]] = defaultdict(list)
@@ -146,7 +165,16 @@ def test_every_reminder_fires_at_its_offsets_and_not_before(
         for call in fake.sends()[before:]:
             sent_on[(call["touser"], call["body"]["data"]["keyword1"]["value"])].append(day)
         day += timedelta(days=1)
+    return sent_on
 
+
+def _each_reminder_fell_on_its_offsets(
+    sent_on: dict[tuple[str, str], list[date]],
+    fake: FakeWeChatServer,
+    today: date,
+    self_due: date,
+    review_due: date,
+) -> None:
     def on(openid: str, subject: str) -> list[date]:
         return sent_on.get((openid, subject), [])
 
