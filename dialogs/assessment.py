@@ -62,9 +62,12 @@ def _objections(view: WalkView) -> str:
     if not view.objections:
         return ""
     lines = [f"收到异议 {len(view.objections)} 条："]
-    lines += [f"{n}. {text[:200]}" for n, text in enumerate(view.objections[:5], start=1)]
-    if len(view.objections) > 5:
-        lines.append(f"……另有 {len(view.objections) - 5} 条，请在管理台查看。")
+    lines += [
+        f"{n}. {text[:80]}" + ("…" if len(text) > 80 else "")
+        for n, text in enumerate(view.objections[:3], start=1)
+    ]
+    if len(view.objections) > 3:
+        lines.append(f"……另有 {len(view.objections) - 3} 条，请在管理台查看。")
     return "\n".join(lines) + "\n"
 
 

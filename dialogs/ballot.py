@@ -96,8 +96,8 @@ def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
         return Outcome(
             Reply(f"已暂停，已答部分已保存。发送“{again}”继续。", (Choice(again, again),)), DialogState()
         )
-    if intent.kind == "word" and intent.word == "帮助":
-        return ask(view, answers)  # the router puts the help text before the question
+    if intent.kind == "word" and intent.word == "继续":  # back from 帮助
+        return ask(view, answers)
     if intent.kind == "word" and intent.word == "上一项":
         if not answers:
             return ask(view, answers, "已经是第一题了。\n")

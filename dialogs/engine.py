@@ -83,6 +83,17 @@ class Outcome:
     commands: tuple[Command, ...] = ()
 
 
+def fit(prefix: str, reply: Reply) -> Reply:
+    """``prefix`` before the reply, cut (with “…”) where the whole would pass WeChat's limit: the
+    question and its links always fit whole."""
+    whole = Reply(prefix + reply.text, reply.choices)
+    if reply_bytes(whole) <= MAX_REPLY_BYTES:
+        return whole
+    room = MAX_REPLY_BYTES - reply_bytes(reply) - len("…\n".encode())
+    cut = prefix.encode("utf-8")[: max(room, 0)].decode("utf-8", errors="ignore")
+    return Reply((cut + "…\n" if cut else "") + reply.text, reply.choices)
+
+
 def reply_bytes(reply: Reply, link_overhead: int = 64) -> int:
     """An upper bound of a reply's size once its choices are rendered as links."""
     size = len(reply.text.encode("utf-8"))

@@ -116,7 +116,7 @@ def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
         return Outcome(
             Reply(f"已暂停，本次录入未保存。发送“录入测评 {view.org_code}”重新录入。"), DialogState()
         )
-    if word == "帮助":  # the router puts the help text before the question
+    if word == "继续":  # back from 帮助
         return _again(state, view, extra)
     if state.step == FORMS:
         return _on_forms(state, intent, ctx, view, extra)

@@ -23,6 +23,8 @@ from rubrics import get_rubric
 
 DialogHandler = Callable[[DialogState, Intent, UserContext], Outcome]
 MAX_CHILDREN_LISTED = 20
+#: `帮助` stays well inside WeChat's 2048 bytes, leaving room for a link.
+HELP_BYTES = 1900
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,9 @@ def _progress(intent: Intent) -> Needs:
 def dialog_needs(state: DialogState) -> Needs:
     """What the dialog in progress reads: its ballot or its inspection."""
     if state.dialog == ballot.NAME:
-        return Needs(evaluation_id=int(state.extra.get("evaluation_id", 0) or 0))
+        evaluation_id = state.extra.get("evaluation_id")
+        # A stored state is untrusted data: anything but a positive id means "no ballot in progress".
+        return Needs(evaluation_id=evaluation_id if type(evaluation_id) is int and evaluation_id > 0 else 0)
     if state.dialog in (*WALKS, paper.NAME):
         return Needs(assess_inspection_id=state.inspection_id, assess_mode=state.dialog)
     return Needs()
@@ -251,11 +255,11 @@ def respond(turn: Turn, ctx: UserContext) -> Outcome:
             return outcome
     handler = DIALOGS.get(state.dialog)
     if handler is not None:
-        outcome = handler(state, intent, ctx)
-        if intent.kind == "word" and intent.word == "帮助" and outcome.reply is not None:
-            reply = Reply(f"{help_text(ctx)}\n\n{outcome.reply.text}", outcome.reply.choices)
-            return Outcome(reply, outcome.state, outcome.commands)
-        return outcome
+        if intent.kind == "word" and intent.word == "帮助":  # the dialog waits where it was
+            return Outcome(
+                Reply(f"{help_text(ctx)}\n发送“继续”回到刚才的问题。", (Choice("继续", "继续"),)), state
+            )
+        return handler(state, intent, ctx)
     if route is not None:
         outcome = route.handle(state, intent, ctx)
         if outcome is not None:
@@ -289,21 +293,29 @@ def _idle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
 
 
 def help_text(ctx: UserContext) -> str:
-    """`帮助`: for each of the user's roles, its command words (from ``ROUTES``) and what works inside
-    its dialogs; then the words for everyone."""
+    """`帮助`: for each of the user's roles, its command words (from ``ROUTES``, each once) and what
+    works inside its dialogs; then the words for everyone. Within WeChat's limit whatever the roles."""
     if not ctx.bound:
         return UNBOUND_HELP
-    lines = ["您当前的身份：" + "、".join(r.label for r in ctx.roles)]
+    labels = [r.label for r in ctx.roles]
+    shown = "、".join(labels[:3]) + (f" 等 {len(labels)} 个身份" if len(labels) > 3 else "")
+    lines = [f"您当前的身份：{shown}"]
+    inside: list[str] = []
+    listed: set[str] = set()
     for role, label in ROLE_LABELS.items():
         if not ctx.has_role(role):
             continue
-        lines.append(f"{label}可用指令：")
-        lines += [f"· {route.usage}" for route in ROUTES.values() if role in route.roles and route.usage]
-        lines += [f"· {line}" for line in DIALOG_HELP.get(role, ())]
+        words = [w for w, route in ROUTES.items() if role in route.roles and route.usage and w not in listed]
+        listed.update(words)
+        if words:
+            lines.append(f"{label}可用指令：")
+            lines += [f"· {ROUTES[w].usage}" for w in words]
+        inside += [f"· {line}" for line in DIALOG_HELP.get(role, ())]
     lines.append(
-        "· " + "；".join(route.usage for route in ROUTES.values() if not route.roles and route.usage)
+        "通用：" + "；".join(route.usage for route in ROUTES.values() if not route.roles and route.usage)
     )
-    return "\n".join(lines)
+    full = "\n".join(lines[:-1] + inside + lines[-1:])
+    return full if len(full.encode("utf-8")) <= HELP_BYTES else "\n".join(lines)
 
 
 def progress(ctx: UserContext) -> str:

@@ -31,7 +31,10 @@ def result_text(view: WalkView, rubric: Rubric) -> str:
 
 def returned_text(view: WalkView) -> str:
     """Why the parent union sent the self-check back, while it is back."""
-    return f"您的自评已被上级工会退回修改。原因：{view.return_reason}\n" if view.return_reason else ""
+    if not view.return_reason:
+        return ""
+    reason = view.return_reason[:100] + ("…" if len(view.return_reason) > 100 else "")
+    return f"您的自评已被上级工会退回修改。原因：{reason}\n"
 
 
 MODE = walk.Mode(

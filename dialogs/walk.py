@@ -18,7 +18,7 @@ from dialogs.commands import (
     WaiveEvaluation,
 )
 from dialogs.context import DemocraticFigures, UserContext, WalkView
-from dialogs.engine import MAX_REPLY_BYTES, Choice, DialogState, Outcome, Reply, reply_bytes
+from dialogs.engine import MAX_REPLY_BYTES, Choice, DialogState, Outcome, Reply, fit, reply_bytes
 from dialogs.parsing import Intent
 from dialogs.texts import WRONG_INPUTS_BEFORE_HELP, too_many_wrong_inputs
 from rubrics import Rubric, get_rubric
@@ -107,10 +107,11 @@ def _prompt(mode: Mode, points: int) -> str:
 
 
 def question(mode: Mode, view: WalkView, rubric: Rubric, no: int, prefix: str = "") -> Reply:
-    """The question for item ``no``: 【i/n】, the dimension, the item's max points, its text, links."""
+    """The question for item ``no``: 【i/n】, the dimension, the item's max points, its text, links;
+    ``prefix`` before it, shortened where the whole would not fit a reply."""
     item = rubric.item(no)
     text = (
-        f"{prefix}【{no}/{rubric.item_count}】{item.dimension}（本项 {item.points} 分）\n"
+        f"【{no}/{rubric.item_count}】{item.dimension}（本项 {item.points} 分）\n"
         f"{item.shown_text}\n{_item_status(mode, view, no)}{_prompt(mode, item.points)}"
     )
     choices: tuple[Choice, ...] = ()
@@ -122,9 +123,9 @@ def question(mode: Mode, view: WalkView, rubric: Rubric, no: int, prefix: str = 
         choices += (Choice("上一项", "上一项"),)
     choices += (Choice("跳过", "跳过"),)
     reply = Reply(text, choices)
-    if reply_bytes(reply) > MAX_REPLY_BYTES:  # keep the words, shed the half-point links
+    if reply_bytes(Reply(prefix + text, choices)) > MAX_REPLY_BYTES:  # shed the half-point links first
         reply = Reply(text, tuple(c for c in choices if "." not in c.label))
-    return reply
+    return fit(prefix, reply)
 
 
 def missing_items(view: WalkView, rubric: Rubric) -> list[int]:
@@ -192,7 +193,7 @@ def review(mode: Mode, view: WalkView, rubric: Rubric, page: int, prefix: str = 
     pages = summary_pages(mode, view, rubric)
     page = min(max(page, 1), len(pages))
     total = format_score(raw_total(view.scores.values()))
-    head = f"{prefix}【{mode.title}汇总 第{page}/{len(pages)}页】{view.org_name}\n"
+    head = f"【{mode.title}汇总 第{page}/{len(pages)}页】{view.org_name}\n"
     if mode.agree:
         self_total = format_score(raw_total(view.reference.values()))
         head += (
@@ -219,7 +220,7 @@ def review(mode: Mode, view: WalkView, rubric: Rubric, page: int, prefix: str = 
         choices.append(Choice("下一页", "下一页"))
     if view.editable:
         choices += [Choice("继续", "继续"), Choice("提交", "提交")] if missing else [Choice("提交", "提交")]
-    return Reply(head + pages[page - 1] + "\n" + tail, tuple(choices))
+    return fit(prefix, Reply(head + pages[page - 1] + "\n" + tail, tuple(choices)))
 
 
 def totals_text(view: WalkView, rubric: Rubric, heading: str, stars_line: str = "按得分星级：{stars}") -> str:
@@ -239,10 +240,11 @@ def totals_text(view: WalkView, rubric: Rubric, heading: str, stars_line: str = 
     return "\n".join(lines) + "\n" + stars_line.format(stars=star_level(score).label)
 
 
-def record_text(view: WalkView) -> str:
-    """The assessment record, one line each."""
+def record_text(view: WalkView, opinion_chars: int = 60) -> str:
+    """The assessment record, one line each (a long opinion shortened with “…”)."""
     methods = "、".join(view.methods) if view.methods else "未记录"
-    return f"考评方式：{methods}\n考评意见：{view.opinion or '未填写'}"
+    opinion = view.opinion[:opinion_chars] + ("…" if len(view.opinion) > opinion_chars else "")
+    return f"考评方式：{methods}\n考评意见：{opinion or '未填写'}"
 
 
 def progress_text(mode: Mode, view: WalkView, rubric: Rubric) -> str:
@@ -585,11 +587,6 @@ def _resume(walk: Walk) -> Outcome | None:
     return walk.ask(max(target, 1))
 
 
-def _again(walk: Walk) -> Outcome:
-    """`帮助`: the current step again (the router puts the help text before it)."""
-    return walk.again()
-
-
 def _progress(walk: Walk) -> Outcome:
     return walk.again(walk.mode.intro(walk.view) + progress_text(walk.mode, walk.view, walk.rubric) + "\n\n")
 
@@ -640,7 +637,6 @@ COMMON_STEPS: dict[str, Step] = {
     "修改": _jump,
     "查看": _summary,
     **{word: _resume for word in ("继续", *RESUME_WORDS)},
-    "帮助": _again,
     "进度": _progress,
     "方式": _methods,
     "意见": _opinion,

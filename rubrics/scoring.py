@@ -65,7 +65,7 @@ def validate_item_score(value: Decimal, max_points: int) -> Decimal:
     """Return ``value`` if it is a valid score for an item worth ``max_points``; else raise ScoreError."""
     if value.is_nan() or value < 0 or value > max_points or (value / HALF) % 1 != 0:
         raise ScoreError(f"本项分值为 {max_points} 分，请输入 {allowed_range(max_points)}。")
-    return value.quantize(ONE_DECIMAL)
+    return abs(value).quantize(ONE_DECIMAL)  # abs: "-0" is 0
 
 
 def parse_item_score(text: str, max_points: int) -> Decimal:

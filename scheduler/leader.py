@@ -65,6 +65,7 @@ class PostgresLeadership(Leadership):
         if self._connection is not None:
             try:
                 self._connection.execute(text("SELECT 1"))
+                self._connection.commit()  # never sit idle in a transaction while leading
                 return True
             except Exception:  # noqa: BLE001 — a broken connection means the lock is gone
                 log.warning("scheduler leadership lost with its connection")
@@ -81,6 +82,7 @@ class PostgresLeadership(Leadership):
     def release(self) -> None:
         if self._connection is not None:
             self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
+            self._connection.commit()
             self._connection.close()
             self._connection = None
 
@@ -96,12 +98,14 @@ class FileLeadership(Leadership):
         if self._file is not None:
             return True
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self._path.open("w")
+        handle = self._path.open("a+")  # not "w": a process that fails to lead must not erase the pid
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
             return False
+        handle.seek(0)
+        handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
         self._file = handle

@@ -210,14 +210,6 @@ def test_when_the_leading_process_dies_another_leads(
         b.release()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "PostgresLeadership.acquire renews with connection.execute('SELECT 1') and never commits: "
-        "SQLAlchemy begins a transaction, so the leader's connection sits 'idle in transaction' for as "
-        "long as it leads (and is cut by idle_in_transaction_session_timeout, losing the lead)."
-    ),
-)
 def test_a_postgresql_leader_does_not_sit_in_an_open_transaction(
     pg_engines: tuple[Engine, Engine, Engine],
 ) -> None:
@@ -284,13 +276,6 @@ def test_when_the_process_holding_the_lock_file_dies_another_leads(tmp_path: Pat
         b.release()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "FileLeadership.acquire opens the lock file with mode 'w' before trying the lock: every "
-        "instance that fails to lead truncates the pid the leader wrote there."
-    ),
-)
 def test_the_lock_file_keeps_the_leaders_pid_while_others_try(tmp_path: Path) -> None:
     path = tmp_path / "scheduler.lock"
     a, b = FileLeadership(path), FileLeadership(path)

@@ -19,7 +19,7 @@ from dialogs.commands import AddEvidence, RedeemInvitation, SaveSelfScore, Submi
 from dialogs.context import RoleView, UserContext, WalkView
 from dialogs.engine import MAX_REPLY_BYTES, DialogState, UserInput, reply_bytes
 from dialogs.parsing import CLICK_KEYS, WORDS
-from dialogs.router import DIALOGS, Turn, plan, respond
+from dialogs.router import DIALOGS, plan, respond
 from rubrics import all_rubrics, get_rubric
 from rubrics.quota import RatedResult, Stars, apply_five_star_quota, five_star_quota
 from rubrics.scoring import ScoreError, format_score, parse_item_score, percent_score, star_level
@@ -101,13 +101,6 @@ def test_anything_else_typed_is_a_score_error_never_another_exception(text: str,
         assert 0 <= parsed <= points and parsed % HALF == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "parse_item_score('-0') returns Decimal('-0.0'): the chair who types -0 is told “记 -0 分” "
-        "(format_score keeps the sign of a negative zero)."
-    ),
-)
 @PROPERTIES
 @given(typed_score().map(lambda case: case[1]), st.sampled_from(["0", "-0", "-0.0", "－０", "0.0"]))
 @example(5, "-0")
@@ -269,8 +262,7 @@ def chair_views(draw: st.DrawFn) -> WalkView:
         True,
         scores=scores,
         evidence=evidence,
-        # Short reasons only: a long one is known not to fit (see the xfail below).
-        return_reason=draw(st.sampled_from(["", "第3项缺少佐证", "材料不全"])),
+        return_reason=draw(st.sampled_from(["", "第3项缺少佐证", ("材料不全，" * 120)[:500]])),
     )
 
 
@@ -288,10 +280,6 @@ def _applied(view: WalkView, commands: tuple[Any, ...]) -> WalkView:
     return view
 
 
-def _help_inside_a_dialog(turn: Turn) -> bool:
-    return turn.intent.kind == "word" and turn.intent.word == "帮助" and turn.state.dialog in DIALOGS
-
-
 @PROPERTIES
 @given(chair_views(), st.lists(inputs, min_size=1, max_size=40))
 def test_every_self_check_reply_fits_and_every_state_survives_storage(
@@ -303,7 +291,7 @@ def test_every_self_check_reply_fits_and_every_state_survives_storage(
         outcome = respond(turn, UserContext((CHAIR,), view, 2026))
         if outcome.reply is None:  # a binding's outcome decides the reply
             assert all(isinstance(c, RedeemInvitation) for c in outcome.commands) and outcome.commands
-        elif not _help_inside_a_dialog(turn):  # known not to fit: see the xfail below
+        else:
             assert reply_bytes(outcome.reply) <= MAX_REPLY_BYTES, (message, outcome.reply.text[:200])
         stored = json.loads(json.dumps(outcome.state.to_dict(), ensure_ascii=False))
         assert DialogState.from_dict(stored) == outcome.state
@@ -311,14 +299,6 @@ def test_every_self_check_reply_fits_and_every_state_survives_storage(
         view = _applied(view, outcome.commands)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "dialogs.router.respond puts the help text before a dialog step's reply without fitting it to "
-        "2048 bytes again: on a question the rendered reply loses all its tap links, on the summary "
-        "page the text itself is over 2048 bytes and is cut (its closing instructions lost)."
-    ),
-)
 @pytest.mark.parametrize("where", ["question", "summary"])
 def test_help_inside_the_self_check_fits_with_its_links(where: str) -> None:
     rubric = get_rubric("state_owned")
@@ -334,14 +314,6 @@ def test_help_inside_the_self_check_fits_with_its_links(where: str) -> None:
     assert reply_bytes(reply) <= MAX_REPLY_BYTES
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "A returned self-check's reason (up to 500 characters, as the evaluator's `退回` keeps it) is put "
-        "before the walk's replies without being counted in their 2048 bytes: with a long reason, "
-        "`自评` loses its tap links and `进度` on the summary page is cut."
-    ),
-)
 @pytest.mark.parametrize("words", [("自评",), ("自评", "查看", "进度")], ids=["start", "progress-on-summary"])
 def test_a_long_return_reason_still_gives_replies_that_fit(words: tuple[str, ...]) -> None:
     rubric = get_rubric("village")
@@ -394,15 +366,6 @@ def test_any_stored_value_reads_back_as_a_valid_state(stored: Any) -> None:
     assert json.loads(json.dumps(state.to_dict())) == state.to_dict()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "dialogs.router.dialog_needs does int(state.extra['evaluation_id']): a stored ballot state whose "
-        "evaluation_id is not a number (an older format, a corrupted value) raises in plan(); the "
-        "service answers with its apology and keeps the state, so every later message fails the same "
-        "way until the state expires (30 days)."
-    ),
-)
 @PROPERTIES
 @given(stored_states)
 @example({"dialog": "ballot", "extra": {"evaluation_id": "E1"}})

@@ -280,14 +280,6 @@ def test_a_duplicate_recorded_by_another_process_meanwhile_gets_its_reply(
 # ---------------------------------------------------------------- a stored state that no longer reads
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "dialogs.router.dialog_needs does int(state.extra['evaluation_id']): a stored ballot state "
-        "whose evaluation_id is not a number makes every turn fail with the apology, and the state is "
-        "never replaced, so the user is stuck until it expires (30 days)."
-    ),
-)
 def test_a_stored_state_that_no_longer_reads_does_not_stall_the_user(
     backend: Backend, user: User, city: City
 ) -> None:

@@ -106,7 +106,8 @@ class Applier:
             case SubmitSelfCheck(inspection_id=i):
                 selfcheck.submit(session, self._as_chair(i), actor, now)
             case ReportRemediation(inspection_id=i, text=text):
-                remediation.report_done(session, self._as_chair(i), text, actor, now)
+                inspection = self._as_chair(i, "只有本单位工会主席可以报告补课完成。")
+                remediation.report_done(session, inspection, text, actor, now)
 
     def _as_member_do(self, command: Command) -> None:
         """A voter's ballot (民主测评) and a chair's or member's objection (异议)."""
@@ -188,16 +189,17 @@ class Applier:
         return result
 
     def _locked(self, inspection_id: int) -> Inspection:
-        inspection = self.session.get(Inspection, inspection_id, with_for_update=True)
+        # populate_existing: the row as locked now, not a copy the session read before the lock.
+        inspection = self.session.get(Inspection, inspection_id, with_for_update=True, populate_existing=True)
         if inspection is None:
             raise Refused("没有找到这项年检任务，请联系上级工会。")
         return inspection
 
-    def _as_chair(self, inspection_id: int) -> Inspection:
+    def _as_chair(self, inspection_id: int, refusal: str = "只有本单位工会主席可以填写自评。") -> Inspection:
         """The inspection, locked for this turn, if the account is a chair of its organisation."""
         inspection = self._locked(inspection_id)
         if not has_role(self.session, self.account, inspection.organisation_id, "chair"):
-            raise Refused("只有本单位工会主席可以填写自评。")
+            raise Refused(refusal)
         return inspection
 
     def _as_evaluator(self, inspection_id: int, states: frozenset[InspectionState]) -> Inspection:

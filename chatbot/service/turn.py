@@ -154,9 +154,11 @@ class ChatService:
         return account
 
     def _remember(self, inbound: Inbound, reply: Reply, now: datetime) -> None:
-        """Record a refused turn so that WeChat's retry of it gets the same answer."""
+        """Record a refused turn so that WeChat's retry of it gets the same answer; the message still
+        opens WeChat's customer-service window."""
         try:
             with self._sessions.begin() as session:
+                self._account(session, inbound, now)
                 session.add(handled(inbound, reply, now))
         except IntegrityError:
             log.info("refusal for %s already recorded", inbound.dedup_key)
