@@ -186,3 +186,12 @@ def test_self_check_for_a_member_is_explained() -> None:
 def test_no_campaign_is_explained() -> None:
     outcome = respond(plan(None, UserInput("text", "自评")), UserContext((CHAIR,), None, None))
     assert outcome.reply is not None and "尚未开启" in outcome.reply.text
+
+
+def test_every_command_word_is_one_people_can_type() -> None:
+    from dialogs.parsing import WORDS, parse_text
+    from dialogs.router import ROUTES
+
+    assert set(ROUTES) <= set(WORDS)
+    for word in ROUTES:
+        assert parse_text(f"{word} U01").word == word
