@@ -23,6 +23,8 @@ from rubrics import get_rubric
 
 DialogHandler = Callable[[DialogState, Intent, UserContext], Outcome]
 MAX_CHILDREN_LISTED = 20
+#: Words that read the chair's own self-check.
+SELF_CHECK_WORDS = ("自评", "继续", "进度")
 #: `帮助` stays well inside WeChat's 2048 bytes, leaving room for a link.
 HELP_BYTES = 1900
 
@@ -40,6 +42,12 @@ class Needs:
     children: bool = False  # an evaluator's 进度
     result: bool = False  # 结果 / 异议
     remediation: bool = False  # the chair's 补课 / 补课完成
+    self_check: bool = False  # the chair's own self-check (自评, 进度, its walk, an idle message)
+
+    @property
+    def campaign(self) -> bool:
+        """Whether the turn reads the open campaign beyond the chair's own inspection."""
+        return bool(self.assess_org or self.member_evaluation or self.result or self.children)
 
     def merged(self, fallback: Needs) -> Needs:
         """These needs, with whatever they leave empty taken from ``fallback`` (the dialog's own); a
@@ -238,6 +246,10 @@ def plan(saved: dict[str, Any] | None, user_input: UserInput) -> Turn:
     intent = parse(user_input)
     route = ROUTES.get(intent.word) if intent.kind == "word" else None
     wanted = route.needs(intent) if route else Needs()
+    # The chair's own inspection: for its words, its walk, and an idle message (whose hint names it).
+    own = intent.word in SELF_CHECK_WORDS if route else state.dialog in ("", selfcheck.NAME)
+    if own or state.dialog == selfcheck.NAME:
+        wanted = replace(wanted, self_check=True)
     return Turn(state, intent, wanted.merged(dialog_needs(state)))
 
 

@@ -8,12 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chatbot.inspection import audit, evaluations
-from chatbot.store.models import Account, Invitation, RoleBinding
+from chatbot.inspection.caller import Caller
+from chatbot.store.models import Invitation, RoleBinding
 from chatbot.timeutil import as_utc
 from dialogs.binding import BindResult, BindStatus
 
 
-def redeem(session: Session, account: Account, code: str, actor: str, now: datetime) -> BindResult:
+def redeem(session: Session, account: Caller, code: str, actor: str, now: datetime) -> BindResult:
     """Redeem invitation ``code`` for the account: a new role binding, the use counted; a member who
     binds while evaluations are open joins their electorate."""
     invitation = session.scalar(select(Invitation).where(Invitation.code == code).with_for_update())

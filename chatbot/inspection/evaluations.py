@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from chatbot.inspection import audit
+from chatbot.inspection.caller import Caller
 from chatbot.inspection.codes import new_code
 from chatbot.inspection.errors import AdminError, Refused
 from chatbot.inspection.queries import open_campaign
@@ -133,7 +134,7 @@ def participants(session: Session, evaluation: Evaluation) -> dict[int, str]:
     return dict(rows)
 
 
-def join_open(session: Session, account: Account, org: Organisation, now: datetime) -> list[Evaluation]:
+def join_open(session: Session, account: Caller, org: Organisation, now: datetime) -> list[Evaluation]:
     """A member who binds while evaluations are open joins their electorate: their own union's, and
     the unions directly below the organisation (as a member of the parent union)."""
     found = session.scalars(
@@ -171,7 +172,7 @@ class Standing:
 
 
 def standing(
-    session: Session, evaluation: Evaluation, account: Account, secret: str, now: datetime
+    session: Session, evaluation: Evaluation, account: Caller, secret: str, now: datetime
 ) -> Standing:
     voter = voter_hash(secret, evaluation.id, account.openid)
     bound = account.id in participants(session, evaluation)
@@ -334,7 +335,7 @@ ANSWER_VALUES = (1, 2, 3)
 
 
 def admit(
-    session: Session, evaluation_id: int, account: Account, secret: str, now: datetime
+    session: Session, evaluation_id: int, account: Caller, secret: str, now: datetime
 ) -> tuple[Evaluation, Standing]:
     """The evaluation, locked, and the voter's standing in it; Refused unless they may answer now."""
     evaluation = session.get(Evaluation, evaluation_id, with_for_update=True)

@@ -8,7 +8,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chatbot.store.models import Account, Campaign, Evidence, Inspection, ItemScore, Organisation, RoleBinding
+from chatbot.inspection.caller import Caller
+from chatbot.store.models import Campaign, Evidence, Inspection, ItemScore, Organisation, RoleBinding
 from chatbot.store.outbox import accounts_with_role
 
 
@@ -47,7 +48,7 @@ def city_scores(session: Session, inspection_id: int) -> dict[int, Decimal]:
     return {no: Decimal(score) for no, score in rows if score is not None}
 
 
-def has_role(session: Session, account: Account, organisation_id: int | None, role: str) -> bool:
+def has_role(session: Session, account: Caller, organisation_id: int | None, role: str) -> bool:
     """Whether the account is bound to the organisation in the role."""
     if organisation_id is None:
         return False
@@ -61,7 +62,7 @@ def has_role(session: Session, account: Account, organisation_id: int | None, ro
     return found is not None
 
 
-def is_city_evaluator(session: Session, account: Account, org: Organisation) -> bool:
+def is_city_evaluator(session: Session, account: Caller, org: Organisation) -> bool:
     """Bound as evaluator of the city federation at the top of the organisation's tree."""
     root = org
     while root.parent is not None:
@@ -79,7 +80,7 @@ def evidence_counts(session: Session, inspection_id: int) -> dict[int, int]:
     )
 
 
-def is_evaluator_of(session: Session, account: Account, org: Organisation) -> bool:
+def is_evaluator_of(session: Session, account: Caller, org: Organisation) -> bool:
     """Bound as evaluator of the organisation's parent union (上一级工会)."""
     return has_role(session, account, org.parent_id, "evaluator")
 

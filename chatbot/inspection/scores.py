@@ -18,12 +18,12 @@ Column = Literal["self_score", "assessed_score", "city_score"]
 
 
 def row_of(session: Session, inspection: Inspection, no: int) -> ItemScore:
-    row = session.scalar(
-        select(ItemScore).where(ItemScore.inspection_id == inspection.id, ItemScore.item_no == no)
-    )
-    if row is None:
-        row = ItemScore(inspection_id=inspection.id, item_no=no)
-        session.add(row)
+    """Item ``no``'s row, from the inspection's scores (read with it, or now), added if it has none."""
+    for row in inspection.item_scores:
+        if row.item_no == no:
+            return row
+    row = ItemScore(inspection_id=inspection.id, item_no=no)
+    inspection.item_scores.append(row)
     return row
 
 

@@ -52,6 +52,7 @@ def add_evidence(
     """A photo as evidence (佐证) of item ``no``."""
     editable(session, inspection, actor)
     get_rubric(inspection.rubric_key).item(no)
+    scores.row_of(session, inspection, no)  # the item's row carries the count the walk shows
     session.add(
         Evidence(
             inspection_id=inspection.id,

@@ -23,10 +23,12 @@ from chatbot.inspection import (
     scores,
     selfcheck,
 )
+from chatbot.inspection.caller import Caller
 from chatbot.inspection.errors import Refused
-from chatbot.inspection.queries import has_role, is_city_evaluator, is_evaluator_of
+from chatbot.inspection.queries import has_role, is_city_evaluator
+from chatbot.service.context import Loaded
 from chatbot.store.counters import RateCounter
-from chatbot.store.models import Account, Inspection, SampledInspection
+from chatbot.store.models import Inspection, SampledInspection
 from dialogs import binding
 from dialogs.binding import BindResult, BindStatus
 from dialogs.commands import (
@@ -67,10 +69,11 @@ class Applier:
     """Applies the commands of one turn for one account."""
 
     session: Session
-    account: Account
+    account: Caller
     config: Config
     now: datetime
     counter: RateCounter
+    loaded: Loaded = Loaded()
 
     @property
     def actor(self) -> str:
@@ -171,7 +174,7 @@ class Applier:
                 evaluations.save_paper(session, inspection, evaluation, handed_out, returned, counts, actor)
             case CheckRemediation(inspection_id=i, passed=passed, text=text):
                 inspection = self._locked(i)
-                if not is_evaluator_of(session, self.account, inspection.organisation):
+                if not self._holds(inspection.organisation.parent_id, "evaluator"):
                     raise Refused("只有上级工会考评员可以验收补课。")
                 remediation.check(session, inspection, passed, text, me, actor, now)
 
@@ -189,8 +192,13 @@ class Applier:
         return result
 
     def _locked(self, inspection_id: int) -> Inspection:
-        # populate_existing: the row as locked now, not a copy the session read before the lock.
-        inspection = self.session.get(Inspection, inspection_id, with_for_update=True, populate_existing=True)
+        """The inspection, locked for the rest of the turn."""
+        inspection: Inspection | None = self.loaded.locked.get(inspection_id)  # read FOR UPDATE this turn
+        if inspection is None:
+            # populate_existing: the row as locked now, not a copy the session read before the lock.
+            inspection = self.session.get(
+                Inspection, inspection_id, with_for_update=True, populate_existing=True
+            )
         if inspection is None:
             raise Refused("没有找到这项年检任务，请联系上级工会。")
         return inspection
@@ -198,14 +206,23 @@ class Applier:
     def _as_chair(self, inspection_id: int, refusal: str = "只有本单位工会主席可以填写自评。") -> Inspection:
         """The inspection, locked for this turn, if the account is a chair of its organisation."""
         inspection = self._locked(inspection_id)
-        if not has_role(self.session, self.account, inspection.organisation_id, "chair"):
+        if not self._holds(inspection.organisation_id, "chair"):
             raise Refused(refusal)
         return inspection
+
+    def _holds(self, organisation_id: int | None, role: str) -> bool:
+        """Whether the account is bound to the organisation in the role (read by this turn's context, in
+        this transaction; else asked)."""
+        if organisation_id is None:
+            return False
+        if self.loaded.bindings:
+            return (organisation_id, role) in self.loaded.bindings
+        return has_role(self.session, self.account, organisation_id, role)
 
     def _as_evaluator(self, inspection_id: int, states: frozenset[InspectionState]) -> Inspection:
         """The inspection, locked, if the account evaluates its union and its state is one of ``states``."""
         inspection = self._locked(inspection_id)
-        if not is_evaluator_of(self.session, self.account, inspection.organisation):
+        if not self._holds(inspection.organisation.parent_id, "evaluator"):
             raise Refused("只有上级工会考评员可以进行考评或复查。")
         state = InspectionState(inspection.state)
         if state not in states:

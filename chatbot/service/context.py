@@ -1,17 +1,22 @@
-"""Builds the read-only snapshot (dialogs.context.UserContext) a dialog sees for one turn."""
+"""Builds the read-only snapshot (dialogs.context.UserContext) a dialog sees for one turn — only what
+the turn's route needs — and hands the Applier what it loaded (the bindings, the rows it locked), so
+that a turn answering one item reads the database twice: the bindings, then the chair's inspection
+with its scores and evidence, locked for the turn."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from chatbot.config import Config
 from chatbot.inspection import remediation
+from chatbot.inspection.caller import Caller
 from chatbot.inspection.coverage import CITY_DIRECT, coverage
 from chatbot.inspection.evaluations import figures, standing
 from chatbot.inspection.objections import pending, texts
@@ -26,10 +31,10 @@ from chatbot.inspection.queries import (
 )
 from chatbot.inspection.sampling import pending_check, pending_for_org
 from chatbot.store.models import (
-    Account,
     Campaign,
     Evaluation,
     EvaluationParticipant,
+    Evidence,
     Inspection,
     ItemScore,
     Objection,
@@ -58,8 +63,88 @@ from rubrics.scoring import format_score, raw_total, whole_percent
 S = InspectionState
 
 
-def self_check_view(session: Session, inspection: Inspection) -> WalkView:
-    own, _ = item_scores(session, inspection.id)
+@dataclass(frozen=True)
+class Binding:
+    """One of the user's role bindings, read with its organisation in one query."""
+
+    role: str
+    org_id: int
+    code: str
+    name: str
+    rubric_key: str | None
+    parent_id: int | None
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What the turn's context read that the Applier may rely on within the same transaction."""
+
+    bindings: frozenset[tuple[int, str]] = frozenset()  # (organisation id, role)
+    #: Inspections read FOR UPDATE in this transaction, held here (the session only keeps weak references).
+    locked: Mapping[int, Inspection] = field(default_factory=dict)
+
+
+def bindings_of(session: Session, account_id: int) -> list[Binding]:
+    rows = session.execute(
+        select(
+            RoleBinding.role,
+            Organisation.id,
+            Organisation.code,
+            Organisation.name,
+            Organisation.rubric_key,
+            Organisation.parent_id,
+        )
+        .join(Organisation, RoleBinding.organisation_id == Organisation.id)
+        .where(RoleBinding.account_id == account_id)
+        .order_by(RoleBinding.id)
+    ).all()
+    return [Binding(*row) for row in rows]
+
+
+def chair_inspection(session: Session, chair_orgs: list[int]) -> tuple[Inspection, dict[int, int]] | None:
+    """The chair's inspection in the open campaign, locked for the turn, with its organisation,
+    campaign and item scores, and the evidence count of each item — one statement."""
+    open_year = select(func.max(Campaign.year)).where(Campaign.closed_at.is_(None)).scalar_subquery()
+    photos = (
+        select(func.count(Evidence.id))
+        .where(Evidence.inspection_id == ItemScore.inspection_id, Evidence.item_no == ItemScore.item_no)
+        .scalar_subquery()
+    )
+    rows = (
+        session.execute(
+            select(Inspection, ItemScore.item_no, photos)
+            .join(Inspection.campaign)
+            .join(Inspection.organisation)
+            .outerjoin(Inspection.item_scores)
+            .options(
+                contains_eager(Inspection.campaign),
+                contains_eager(Inspection.organisation),
+                contains_eager(Inspection.item_scores),
+            )
+            .where(Inspection.organisation_id.in_(chair_orgs), Campaign.year == open_year)
+            .order_by(Inspection.id, ItemScore.item_no)
+            .with_for_update(of=Inspection)
+        )
+        .unique()
+        .all()
+    )
+    if not rows:
+        return None
+    first: Inspection = rows[0][0]
+    evidence: dict[int, int] = {}
+    for inspection, no, count in cast("list[tuple[Inspection, int | None, int]]", rows):
+        if inspection is first and no is not None and count:
+            evidence[no] = count
+    return first, evidence
+
+
+def self_check_view(
+    session: Session, inspection: Inspection, evidence: dict[int, int] | None = None
+) -> WalkView:
+    """The chair's walk; ``evidence`` when the caller has counted it already."""
+    own = {
+        row.item_no: Decimal(row.self_score) for row in inspection.item_scores if row.self_score is not None
+    }
     state = InspectionState(inspection.state)
     return WalkView(
         return_reason=(inspection.return_reason or "") if state == S.RETURNED else "",
@@ -71,7 +156,7 @@ def self_check_view(session: Session, inspection: Inspection) -> WalkView:
         state_label=state.label,
         editable=state.self_check_editable,
         scores=own,
-        evidence=evidence_counts(session, inspection.id),
+        evidence=evidence if evidence is not None else evidence_counts(session, inspection.id),
         org_code=inspection.organisation.code,
     )
 
@@ -113,7 +198,7 @@ def _inspection_query():
 
 
 def assessment_access(
-    session: Session, account: Account, campaign: Campaign | None, needs: Needs, config: Config, now: datetime
+    session: Session, account: Caller, campaign: Campaign | None, needs: Needs, config: Config, now: datetime
 ) -> AssessmentAccess:
     """What `考评 / 复查 / 抽查 / 退回 / 录入测评 / 补课验收 C` (or the walk in progress) may see, or why not."""
     mode = needs.assess_mode
@@ -201,7 +286,7 @@ def remediation_view(session: Session, inspection: Inspection) -> RemediationVie
 
 def ballot_view(
     session: Session,
-    account: Account,
+    account: Caller,
     needs: Needs,
     config: Config,
     now: datetime,
@@ -242,7 +327,7 @@ def ballot_view(
 
 
 def _invited_evaluation(
-    session: Session, account: Account, config: Config, now: datetime
+    session: Session, account: Caller, config: Config, now: datetime
 ) -> tuple[Evaluation | None, list[tuple[str, str]]]:
     """`测评` without a code: the open evaluation the user is invited to and has not yet cast (one
     with a ballot in progress first), and the others still waiting for them."""
@@ -270,7 +355,7 @@ def _invited_evaluation(
 
 
 def result_view(
-    session: Session, account: Account, orgs: list[int], campaign: Campaign | None, now: datetime
+    session: Session, account: Caller, orgs: list[int], campaign: Campaign | None, now: datetime
 ) -> ResultView | None:
     """The published result of the first of the user's organisations that has one."""
     if campaign is None or not orgs:
@@ -373,17 +458,13 @@ def children_status(
 
 
 def _coverage_lines(
-    session: Session, campaign: Campaign | None, bindings: Sequence[RoleBinding]
+    session: Session, campaign: Campaign | None, bindings: Sequence[Binding]
 ) -> tuple[CoverageLine, ...]:
     """The coverage rows an evaluator's or admin's federations are responsible for."""
-    federations = {b.organisation.code for b in bindings if b.role in ("evaluator", "admin")}
+    federations = {b.code for b in bindings if b.role in ("evaluator", "admin")}
     if campaign is None or not federations:
         return ()
-    roots = {
-        b.organisation.code
-        for b in bindings
-        if b.role in ("evaluator", "admin") and b.organisation.parent_id is None
-    }
+    roots = {b.code for b in bindings if b.role in ("evaluator", "admin") and b.parent_id is None}
     rows = coverage(session, campaign)
     chosen = rows if roots else [r for r in rows if r.code in federations and r.name != CITY_DIRECT]
     return tuple(
@@ -400,28 +481,26 @@ def _coverage_lines(
 
 
 def load_context(
-    session: Session, account: Account, needs: Needs, config: Config, now: datetime
-) -> UserContext:
-    bindings = session.scalars(
-        select(RoleBinding)
-        .options(joinedload(RoleBinding.organisation))
-        .where(RoleBinding.account_id == account.id)
-        .order_by(RoleBinding.id)
-    ).all()
-    roles = tuple(RoleView(b.role, b.organisation.code, b.organisation.name) for b in bindings)
-    campaign = open_campaign(session)
-    chair_orgs = [b.organisation_id for b in bindings if b.role == "chair" and b.organisation.is_grassroots]
-    member_orgs = [b.organisation_id for b in bindings if b.role == "member"]
+    session: Session, account: Caller, needs: Needs, config: Config, now: datetime
+) -> tuple[UserContext, Loaded]:
+    """The context of one turn and what it loaded; only the parts ``needs`` asks for."""
+    bindings = bindings_of(session, account.id)
+    roles = tuple(RoleView(b.role, b.code, b.name) for b in bindings)
+    chair_orgs = [b.org_id for b in bindings if b.role == "chair" and b.rubric_key is not None]
+    member_orgs = [b.org_id for b in bindings if b.role == "member"]
     view = None
-    if campaign is not None and chair_orgs:
-        inspection = session.scalar(
-            _inspection_query()
-            .where(Inspection.campaign_id == campaign.id, Inspection.organisation_id.in_(chair_orgs))
-            .order_by(Inspection.id)
-            .limit(1)
-        )
-        if inspection is not None:
-            view = self_check_view(session, inspection)
+    locked: dict[int, Inspection] = {}
+    campaign_year: int | None = None
+    if needs.self_check and chair_orgs:
+        found = chair_inspection(session, chair_orgs)
+        if found is not None:
+            view = self_check_view(session, *found)
+            locked[found[0].id] = found[0]
+            campaign_year = found[0].campaign.year
+    campaign = None
+    if needs.campaign or (needs.self_check and campaign_year is None):
+        campaign = open_campaign(session)
+        campaign_year = campaign_year or (campaign.year if campaign else None)
     access = None
     if needs.assess_org or needs.assess_inspection_id:
         access = assessment_access(session, account, campaign, needs, config, now)
@@ -434,11 +513,11 @@ def load_context(
     coverage_lines: tuple[CoverageLine, ...] = ()
     objections: tuple[ObjectionView, ...] = ()
     if needs.children:
-        evaluated = {b.organisation_id for b in bindings if b.role == "evaluator"}
+        evaluated = {b.org_id for b in bindings if b.role == "evaluator"}
         parents = set(evaluated)
         for b in bindings:
             if b.role == "admin":
-                parents |= descendants(session, b.organisation_id)
+                parents |= descendants(session, b.org_id)
         children, children_total = children_status(session, sorted(parents), campaign)
         coverage_lines = _coverage_lines(session, campaign, bindings)
         objections = pending(session, sorted(evaluated))
@@ -452,10 +531,10 @@ def load_context(
             .limit(1)
         )
         remediation_now = remediation_view(session, inspection) if inspection is not None else None
-    return UserContext(
+    context = UserContext(
         roles=roles,
         self_check=view,
-        campaign_year=campaign.year if campaign else None,
+        campaign_year=campaign_year,
         assessment=access,
         ballot=ballot,
         result=result,
@@ -465,3 +544,4 @@ def load_context(
         objections=objections,
         remediation=remediation_now,
     )
+    return context, Loaded(frozenset((b.org_id, b.role) for b in bindings), locked)

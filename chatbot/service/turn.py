@@ -12,9 +12,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from chatbot.config import Config
@@ -23,7 +24,7 @@ from chatbot.service.apply import Applier
 from chatbot.service.context import load_context
 from chatbot.store.counters import RateCounter
 from chatbot.store.models import Account, InboundMessage
-from chatbot.store.state import LockTimeout, StateStore, StorageKey, UserLock
+from chatbot.store.state import Conversations, LockTimeout, StorageKey, Turn
 from dialogs.engine import Choice, Outcome, Reply, UserInput
 from dialogs.router import plan, respond
 
@@ -53,11 +54,29 @@ def decode_reply(stored: str) -> Reply:
     return Reply(data["text"], tuple(Choice(label, content) for label, content in data["choices"]))
 
 
-def handled(inbound: Inbound, reply: Reply, now: datetime) -> InboundMessage:
-    """The record that this message was handled, with its reply, for WeChat's retries."""
-    return InboundMessage(
-        dedup_key=inbound.dedup_key, openid=inbound.openid, reply=encode_reply(reply), created_at=now
-    )
+@dataclass(frozen=True)
+class Sender:
+    """The account behind this turn's message: its id and openid (the row itself is not loaded)."""
+
+    id: int
+    openid: str
+
+
+class Duplicate(Exception):
+    """The message was handled before (WeChat's retry): the turn is undone, the stored reply stands."""
+
+
+def _insert(session: Session) -> Callable[..., Any]:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def window(kind: str, now: datetime) -> dict[str, Any]:
+    """What this message does to WeChat's customer-service window (and the subscription)."""
+    if kind in ("click", "scan", "subscribe"):
+        return {"last_event_at": now, "cs_since_event": 0, "subscribed": True}
+    if kind == "unsubscribe":
+        return {"subscribed": False}
+    return {"last_message_at": now, "cs_since_message": 0}
 
 
 class ChatService:
@@ -66,15 +85,13 @@ class ChatService:
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        store: StateStore,
-        lock: UserLock,
+        conversations: Conversations,
         counter: RateCounter,
         config: Config,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessions = sessions
-        self._store = store
-        self._lock = lock
+        self._conversations = conversations
         self._counter = counter
         self._config = config
         self._app_id = config.wechat_app_id
@@ -83,41 +100,30 @@ class ChatService:
     def handle(self, inbound: Inbound) -> Reply:
         key = StorageKey(inbound.openid, self._app_id)
         try:
-            with self._lock.hold(key, wait=LOCK_WAIT_SECONDS):
-                return self._handle_locked(key, inbound)
+            with self._conversations.turn(key, wait=LOCK_WAIT_SECONDS) as slot:
+                return self._handle(slot, inbound)
         except LockTimeout:
             log.warning("lock wait timed out for %s", inbound.openid)
             return BUSY
 
-    def _handle_locked(self, key: StorageKey, inbound: Inbound) -> Reply:
+    def _handle(self, slot: Turn, inbound: Inbound) -> Reply:
+        """The turn, in one transaction; the new state is left in ``slot`` once it is committed."""
         now = self._clock()
-        saved = self._store.get(key)
-        outcome: Outcome | None = None
         try:
             with self._sessions.begin() as session:
-                stored = self._already_handled(session, inbound.dedup_key)
-                if stored is not None:
-                    return stored
-                account = self._account(session, inbound, now)
-                turn = plan(saved, inbound.user_input)
-                context = load_context(session, account, turn.needs, self._config, now)
+                sender = self._sender(session, inbound, now)
+                turn = plan(slot.saved, inbound.user_input)
+                context, loaded = load_context(session, sender, turn.needs, self._config, now)
                 outcome = respond(turn, context)
-                applier = Applier(session, account, self._config, now, self._counter)
+                applier = Applier(session, sender, self._config, now, self._counter, loaded)
                 reply = self._apply(applier, outcome)
-                session.add(handled(inbound, reply, now))
+                if not self._record(session, inbound, reply, now):
+                    raise Duplicate
+        except Duplicate:
+            return self._stored(inbound) or Reply("")
         except Refused as refusal:
-            reply = Reply(refusal.message)
-            outcome = None
-            self._remember(inbound, reply, now)
-        except IntegrityError:
-            # Another process recorded the same message first: answer as it did.
-            with self._sessions.begin() as session:
-                stored = self._already_handled(session, inbound.dedup_key)
-            if stored is None:
-                raise
-            return stored
-        if outcome is not None:
-            self._store.set(key, outcome.state.to_dict())
+            return self._remember(inbound, Reply(refusal.message), now)
+        slot.new = outcome.state.to_dict()
         return reply
 
     @staticmethod
@@ -131,34 +137,45 @@ class ChatService:
         return reply if reply is not None else Reply("")
 
     @staticmethod
-    def _already_handled(session: Session, dedup_key: str) -> Reply | None:
-        stored = session.scalar(select(InboundMessage.reply).where(InboundMessage.dedup_key == dedup_key))
+    def _record(session: Session, inbound: Inbound, reply: Reply, now: datetime) -> bool:
+        """Record the message with its reply, unless it was recorded before; True when recorded now."""
+        recorded = session.scalar(  # RETURNING: PostgreSQL reports no row count for this INSERT (-1)
+            _insert(session)(InboundMessage)
+            .values(
+                dedup_key=inbound.dedup_key, openid=inbound.openid, reply=encode_reply(reply), created_at=now
+            )
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+            .returning(InboundMessage.id)
+        )
+        return recorded is not None
+
+    def _stored(self, inbound: Inbound) -> Reply | None:
+        with self._sessions.begin() as session:
+            stored = session.scalar(
+                select(InboundMessage.reply).where(InboundMessage.dedup_key == inbound.dedup_key)
+            )
         return None if stored is None else decode_reply(stored)
 
     @staticmethod
-    def _account(session: Session, inbound: Inbound, now: datetime) -> Account:
-        """The sender's account, with WeChat's customer-service window restarted by this message."""
-        account = session.scalar(select(Account).where(Account.openid == inbound.openid))
-        if account is None:
-            account = Account(openid=inbound.openid, created_at=now)
-            session.add(account)
-            session.flush()
-        kind = inbound.user_input.kind
-        if kind in ("click", "scan", "subscribe"):
-            account.last_event_at, account.cs_since_event = now, 0
-            account.subscribed = True
-        elif kind == "unsubscribe":
-            account.subscribed = False
-        else:
-            account.last_message_at, account.cs_since_message = now, 0
-        return account
+    def _sender(session: Session, inbound: Inbound, now: datetime) -> Sender:
+        """The sender's account, created on its first message, with WeChat's customer-service window
+        restarted by this one — one statement."""
+        changes = window(inbound.user_input.kind, now)
+        created = {"openid": inbound.openid, "created_at": now, "subscribed": True} | changes
+        account_id = session.scalar(
+            _insert(session)(Account)
+            .values(**created)
+            .on_conflict_do_update(index_elements=["openid"], set_=changes)
+            .returning(Account.id)
+        )
+        assert account_id is not None
+        return Sender(account_id, inbound.openid)
 
-    def _remember(self, inbound: Inbound, reply: Reply, now: datetime) -> None:
-        """Record a refused turn so that WeChat's retry of it gets the same answer; the message still
-        opens WeChat's customer-service window."""
-        try:
-            with self._sessions.begin() as session:
-                self._account(session, inbound, now)
-                session.add(handled(inbound, reply, now))
-        except IntegrityError:
-            log.info("refusal for %s already recorded", inbound.dedup_key)
+    def _remember(self, inbound: Inbound, reply: Reply, now: datetime) -> Reply:
+        """Record a refused turn so that WeChat's retry gets the same answer (the message still opens
+        WeChat's window); a message handled before keeps the reply it got then."""
+        with self._sessions.begin() as session:
+            self._sender(session, inbound, now)
+            if self._record(session, inbound, reply, now):
+                return reply
+        return self._stored(inbound) or reply

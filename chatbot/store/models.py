@@ -191,6 +191,7 @@ class Inspection(Base):
 
     campaign: Mapped[Campaign] = relationship()
     organisation: Mapped[Organisation] = relationship()
+    item_scores: Mapped[list[ItemScore]] = relationship(order_by="ItemScore.item_no")
 
 
 class ItemScore(Base):

@@ -3,12 +3,14 @@
 Modelled on aiogram's FSM storage: one frozen StorageKey, one KeyBuilder that makes every key, a small
 StateStore interface with memory and Redis implementations, and the user lock as its own interface.
 The memory store JSON-encodes on every write, so state that would not survive Redis fails in tests.
+``Conversations`` joins the two for a chat turn: the lock taken and the state read before it, the new
+state saved and the lock released after it — in two Redis round trips with Redis.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
+import secrets
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -149,24 +151,122 @@ class MemoryUserLock(UserLock):
                     self._locks[key] = (lock, users - 1)
 
 
+#: Deletes the lock only if it still holds this holder's token (an expired lock taken over is not ours).
+RELEASE_SCRIPT = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+)
+POLL_SECONDS = (0.005, 0.01, 0.02, 0.05)
+
+
 class RedisUserLock(UserLock):
-    """Per-user locks across processes (redis-py's Lock, with an expiry so a crash cannot wedge a user)."""
+    """Per-user locks across processes: SET NX with an expiry (a crash cannot wedge a user), released
+    only by its holder."""
 
     def __init__(self, client: redis.Redis, builder: KeyBuilder | None = None, expire: float = 30.0) -> None:
         self._redis = client
         self._builder = builder or KeyBuilder()
-        self._expire = expire
+        self._expire_ms = int(expire * 1000)
+
+    def _acquire(self, key: StorageKey, wait: float, read: str | None = None) -> tuple[str, bytes | None]:
+        """Take the lock (polling until ``wait`` runs out) and, in the same round trip, read ``read``."""
+        token = secrets.token_hex(16)
+        name = self._builder.build(key, "lock")
+        deadline = time.monotonic() + wait
+        attempt = 0
+        while True:
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.set(name, token, nx=True, px=self._expire_ms)
+            if read is not None:
+                pipe.get(read)
+            results = pipe.execute()
+            if results[0]:
+                return token, results[1] if read is not None else None
+            if time.monotonic() >= deadline:
+                raise LockTimeout(key.openid)
+            time.sleep(POLL_SECONDS[min(attempt, len(POLL_SECONDS) - 1)])
+            attempt += 1
+
+    def _release(self, key: StorageKey, token: str, write: tuple[str, str, int] | None = None) -> None:
+        """Release the lock and, in the same round trip, write ``(name, value, ttl)``."""
+        pipe = self._redis.pipeline(transaction=False)
+        if write is not None:
+            pipe.set(write[0], write[1], ex=write[2])
+        pipe.eval(RELEASE_SCRIPT, 1, self._builder.build(key, "lock"), token)
+        pipe.execute()
 
     @contextmanager
     def hold(self, key: StorageKey, wait: float) -> Iterator[None]:
-        lock = self._redis.lock(self._builder.build(key, "lock"), timeout=self._expire, blocking_timeout=wait)
-        if not lock.acquire():
-            raise LockTimeout(key.openid)
+        token, _ = self._acquire(key, wait)
         try:
             yield
         finally:
-            with contextlib.suppress(redis.exceptions.LockNotOwnedError):
-                lock.release()
+            self._release(key, token)
+
+
+@dataclass
+class Turn:
+    """One user's turn: the state saved before it; ``new`` is saved after it (None: left as it was)."""
+
+    saved: dict[str, Any] | None
+    new: dict[str, Any] | None = None
+
+
+class Conversations(ABC):
+    """A chat turn's bracket: the user's lock held and their state read; on a normal exit the new
+    state saved; the lock released in every case."""
+
+    @abstractmethod
+    @contextmanager
+    def turn(self, key: StorageKey, wait: float) -> Iterator[Turn]: ...
+
+
+class LockedConversations(Conversations):
+    """Any lock and any store, one call after the other."""
+
+    def __init__(self, store: StateStore, lock: UserLock) -> None:
+        self.store, self.lock = store, lock
+
+    @contextmanager
+    def turn(self, key: StorageKey, wait: float) -> Iterator[Turn]:
+        with self.lock.hold(key, wait):
+            current = Turn(self.store.get(key))
+            yield current
+            if current.new is not None:
+                self.store.set(key, current.new)
+
+
+class RedisConversations(Conversations):
+    """Redis lock and state in two round trips: [take the lock, read the state], then [save the state,
+    release the lock]."""
+
+    def __init__(self, lock: RedisUserLock, builder: KeyBuilder | None = None) -> None:
+        self._lock = lock
+        self._builder = builder or KeyBuilder()
+
+    @contextmanager
+    def turn(self, key: StorageKey, wait: float) -> Iterator[Turn]:
+        name = self._builder.build(key, "state")
+        token, raw = self._lock._acquire(key, wait, read=name)
+        current = Turn(None if raw is None else json.loads(raw))
+        write = None
+        try:
+            yield current
+            if current.new is not None:
+                write = (name, json.dumps(current.new, ensure_ascii=False), STATE_TTL_SECONDS)
+        finally:
+            self._lock._release(key, token, write)
+
+
+def conversations(store: StateStore, lock: UserLock) -> Conversations:
+    """The turn bracket for a store and a lock: pipelined when both live in the same Redis."""
+    if (
+        isinstance(store, RedisStateStore)
+        and isinstance(lock, RedisUserLock)
+        and store._redis is lock._redis
+        and store._builder == lock._builder
+    ):
+        return RedisConversations(lock, store._builder)
+    return LockedConversations(store, lock)
 
 
 def make_state(redis_url: str | None) -> tuple[StateStore, UserLock, RateCounter]:
