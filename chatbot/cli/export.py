@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from chatbot.cli.common import db_session
 from chatbot.cli.results import cli_result_rows
-from chatbot.documents import exports
 from chatbot.inspection import campaigns
 from chatbot.store.models import Inspection, Organisation
 
@@ -38,6 +37,8 @@ def export_sheet(org_code: str, year: int, out: Path) -> None:
         )
         if inspection is None:
             raise click.ClickException(f"no inspection of {org_code} in {year}")
+        from chatbot.documents import exports  # openpyxl: loaded by the exports alone
+
         exports.score_sheet(session, inspection, datetime.now(UTC), out)
     click.echo(f"wrote {out}")
 
@@ -50,5 +51,7 @@ def export_results(year: int, scope: str | None, out: Path) -> None:
     """Every figure of `nianjian results`, one row per organisation, filterable, header frozen."""
     with db_session() as session:
         rows = cli_result_rows(session, year, scope)
+    from chatbot.documents import exports  # openpyxl: loaded by the exports alone
+
     exports.results_book(rows, exports.RESULT_COLUMNS, out)
     click.echo(f"wrote {out} ({len(rows)} organisations)")

@@ -11,7 +11,6 @@ import click
 from sqlalchemy import func, select
 
 from chatbot.cli.common import db_session
-from chatbot.documents import imports
 from chatbot.inspection import audit, campaigns, organisations
 from chatbot.inspection.coverage import target_of
 from chatbot.store.models import Campaign, Inspection, Member, Organisation
@@ -44,6 +43,8 @@ def org_import(file: Path) -> None:
 
     Every bad row is reported with its line; a file with any bad row imports nothing.
     """
+    from chatbot.documents import imports  # openpyxl: loaded by the commands that read files
+
     with db_session() as session:
         rows = imports.parse_orgs(file)
         with click.progressbar(length=len(rows), label="importing organisations", file=sys.stderr) as bar:
@@ -60,6 +61,8 @@ def member_group() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def member_import(file: Path) -> None:
     """Import members from CSV or XLSX (columns: name, phone, organisation — the organisation's code)."""
+    from chatbot.documents import imports  # openpyxl: loaded by the commands that read files
+
     with db_session() as session:
         rows = imports.parse_members(session, file)
         with click.progressbar(length=len(rows), label="importing members", file=sys.stderr) as bar:
@@ -72,6 +75,8 @@ def member_import(file: Path) -> None:
 @click.option("--reveal", is_flag=True, help="Show full phone numbers (audited).")
 def member_list(org_code: str, reveal: bool) -> None:
     """The members of one organisation, phones masked unless --reveal."""
+    from chatbot.documents.imports import mask_phone
+
     with db_session() as session:
         org = session.scalar(select(Organisation).where(Organisation.code == org_code))
         if org is None:
@@ -84,7 +89,7 @@ def member_list(org_code: str, reveal: bool) -> None:
                 session, "cli", "reveal_phones", "organisation", org.id, after={"count": len(members)}
             )
         for member in members:
-            click.echo(f"{member.name}  {member.phone if reveal else imports.mask_phone(member.phone)}")
+            click.echo(f"{member.name}  {member.phone if reveal else mask_phone(member.phone)}")
         click.echo(f"{len(members)} member(s) of {org_code}")
 
 
@@ -170,7 +175,9 @@ def campaign_open(
     )
     scope = None
     if scope_file is not None:
-        scope = campaigns.CampaignScope(codes=imports.read_codes(scope_file), note=f"名单 {scope_file.name}")
+        from chatbot.documents.imports import read_codes
+
+        scope = campaigns.CampaignScope(codes=read_codes(scope_file), note=f"名单 {scope_file.name}")
     elif share is not None:
         scope = campaigns.CampaignScope(share=Decimal(str(share)), seed=seed)
     with db_session() as session:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-import segno
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -80,6 +79,8 @@ def evaluation_open(org_code: str, closes: datetime | None, open_slots: int, qr_
     path = qr_path or config.instance_dir / "qr" / f"eval-{code}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     content = _qr_content(config, f"eval:{code}")
+    import segno  # the QR code's library, for this command alone
+
     segno.make(content, error="m").save(str(path), scale=8, border=4)
     sources = list(invited.values())
     click.echo(f"{org_code} 民主测评已开启，{closes_on} 结束；开放名额 {open_slots} 个。")

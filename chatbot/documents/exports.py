@@ -4,11 +4,14 @@ stamp for the 纸质盖章版) and the results of a campaign, one row per organi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from copy import copy
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -53,6 +56,15 @@ def _cell(
     cell.alignment = align
     if border:
         cell.border = BOX
+
+
+def _style(sheet: Worksheet, align: Alignment) -> Any:
+    """The style (font, alignment, border) ``_cell`` gives a cell, as openpyxl stores it on a cell."""
+    cell = Cell(sheet)
+    cell.font = Font(name=FONT, size=11)
+    cell.alignment = align
+    cell.border = BOX
+    return cell._style
 
 
 def _number(value: Decimal | None) -> float | str:
@@ -186,9 +198,13 @@ def results_book(rows: Sequence[dict[str, str]], columns: Sequence[tuple[str, st
     sheet.title = "年检结果"
     for column, (_key, header) in enumerate(columns, start=1):
         _cell(sheet, 1, column, header, bold=True)
+    # The body's two styles, made once and copied to every cell: styling each of 140,000 cells
+    # attribute by attribute takes seconds, openpyxl hashing the same style objects again and again.
+    left, center = _style(sheet, WRAP_LEFT), _style(sheet, WRAP_CENTER)
     for index, row in enumerate(rows, start=2):
         for column, (key, _header) in enumerate(columns, start=1):
-            _cell(sheet, index, column, row.get(key, ""), align=WRAP_LEFT if key == "name" else WRAP_CENTER)
+            cell = sheet.cell(row=index, column=column, value=row.get(key, ""))
+            cell._style = copy(left if key == "name" else center)
     for column, (key, _header) in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = 30 if key == "name" else 12
     sheet.freeze_panes = "A2"

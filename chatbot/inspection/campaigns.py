@@ -9,16 +9,31 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Integer,
+    String,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from chatbot.inspection import audit
 from chatbot.inspection.errors import AdminError
 from chatbot.inspection.hierarchy import OrgTree, load_tree
 from chatbot.store.models import Campaign, CountyReport, Evaluation, Inspection, ItemScore, Organisation
+from chatbot.store.outbox import json_rows
 from rubrics import get_rubric
 from rubrics.lifecycle import InspectionState
+from rubrics.loader import RUBRIC_KEYS
 from rubrics.scoring import format_score
 
 
@@ -51,7 +66,7 @@ def open_year(
     scope: CampaignScope | None = None,
 ) -> tuple[Campaign, int]:
     """Open campaign ``year`` with an inspection for every grassroots union (or those of ``scope``);
-    returns (campaign, inspections added)."""
+    returns (campaign, inspections added). A few statements whatever the number of unions."""
     if not 2000 <= year <= 2100:
         raise AdminError(f"年度 {year} 不在 2000–2100 之间。")
     campaign = session.scalar(select(Campaign).where(Campaign.year == year))
@@ -66,10 +81,34 @@ def open_year(
         return campaign, _narrow(session, campaign, scope, actor)
     if campaign.scoped:
         return campaign, 0
-    added = 0
-    for org in session.scalars(select(Organisation).where(Organisation.rubric_key.is_not(None))):
-        added += add_inspection(session, campaign, org)
-    return campaign, added
+    return campaign, _add_missing(session, campaign)
+
+
+def _add_missing(session: Session, campaign: Campaign, *where: ColumnElement[bool]) -> int:
+    """An inspection for every grassroots union (matching ``where``) that has none in the campaign, in
+    one INSERT … SELECT; how many were added."""
+    version = case({key: get_rubric(key).version for key in RUBRIC_KEYS}, value=Organisation.rubric_key)
+    inspected = (
+        select(Inspection.id)
+        .where(Inspection.campaign_id == campaign.id, Inspection.organisation_id == Organisation.id)
+        .exists()
+    )
+    missing = (
+        select(
+            literal(campaign.id, Integer),
+            Organisation.id,
+            Organisation.rubric_key,
+            version,
+            literal(InspectionState.NOT_STARTED.value, String),
+        )
+        .where(Organisation.rubric_key.is_not(None), ~inspected, *where)
+        .order_by(Organisation.id)
+    )
+    statement = insert(Inspection).from_select(
+        ["campaign_id", "organisation_id", "rubric_key", "rubric_version", "state"], missing
+    )
+    result = session.execute(statement, execution_options={"preserve_rowcount": True})
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def _narrow(session: Session, campaign: Campaign, scope: CampaignScope, actor: str) -> int:
@@ -101,14 +140,14 @@ def _narrow(session: Session, campaign: Campaign, scope: CampaignScope, actor: s
             count = min(len(group.unions), math.ceil(share * len(group.unions)))
             chosen += sorted(rng.sample(list(group.unions), count))
         note = f"各县区按 {format_score(share * 100)}% 随机抽取，随机种子 {seed}"
+    # The chosen unions as one parameter, however many: no list of bound parameters to outgrow.
+    picked = select(json_rows(session, "chosen", [(i,) for i in chosen], id=Integer).c.id)
     session.execute(
         delete(Inspection).where(
-            Inspection.campaign_id == campaign.id, Inspection.organisation_id.not_in(chosen)
+            Inspection.campaign_id == campaign.id, Inspection.organisation_id.not_in(picked)
         )
     )
-    added = 0
-    for org in session.scalars(select(Organisation).where(Organisation.id.in_(chosen))):
-        added += add_inspection(session, campaign, org)
+    added = _add_missing(session, campaign, Organisation.id.in_(picked))
     campaign.scoped, campaign.scope_note = True, note
     audit.record(
         session,

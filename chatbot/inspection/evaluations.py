@@ -14,12 +14,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -196,10 +197,14 @@ def invited_count(session: Session, evaluation: Evaluation) -> int:
     """The turnout's denominator: the bound participants (all the union's members where all take
     part), the open places, and the paper forms handed out."""
     sources = list(participants(session, evaluation).values())
-    members = sources.count(MEMBER)
+    return invited_of(evaluation, sources.count(MEMBER), sources.count(COMMITTEE))
+
+
+def invited_of(evaluation: Evaluation, members: int, committee: int) -> int:
+    """The turnout's denominator from the counts of bound participants by source (pure)."""
     if evaluation.all_members is not None:
         members = max(members, evaluation.all_members)
-    return members + sources.count(COMMITTEE) + evaluation.open_slots + evaluation.paper_distributed
+    return members + committee + evaluation.open_slots + evaluation.paper_distributed
 
 
 def figures(session: Session, inspection: Inspection, now: datetime) -> DemocraticFigures | None:
@@ -208,6 +213,15 @@ def figures(session: Session, inspection: Inspection, now: datetime) -> Democrat
     if evaluation is None:
         return None
     answers = list(session.scalars(select(Ballot.answers).where(Ballot.evaluation_id == evaluation.id)))
+    return tally(evaluation, answers, invited_count(session, evaluation), now)
+
+
+def tally(
+    evaluation: Evaluation, answers: Sequence[Sequence[int]], invited: int, now: datetime
+) -> DemocraticFigures:
+    """The figures of one evaluation from its ballots' answers and its turnout's denominator (pure:
+    only the evaluation's loaded columns are read). ``figures`` and ``figures_of_campaign`` both
+    count with it."""
     satisfied = sum(1 for ballot in answers if ballot[-OVERALL_FROM_END] in (1, 2))
     points = sum(ANSWER_POINTS[a] for ballot in answers for a in ballot)
     counted = sum(len(ballot) for ballot in answers)
@@ -221,13 +235,78 @@ def figures(session: Session, inspection: Inspection, now: datetime) -> Democrat
     score = (Decimal(points) / counted).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if counted else None
     return DemocraticFigures(
         ballots=len(answers) + evaluation.paper_returned,
-        invited=invited_count(session, evaluation),
+        invited=invited,
         satisfied=satisfied,
         score=score,
         closed=not is_open(evaluation, now),
         paper=evaluation.paper_returned,
         waived_reason=(evaluation.waived_reason or "免除") if evaluation.waived_at is not None else "",
         closed_reason=evaluation.closed_reason or "",
+    )
+
+
+def figures_of_campaign(session: Session, campaign: Campaign, now: datetime) -> dict[int, DemocraticFigures]:
+    """``figures`` of every inspection of the campaign that has an evaluation, by inspection id: three
+    queries whatever the number of inspections."""
+    evaluations = session.scalars(
+        select(Evaluation)
+        .join(Inspection, Evaluation.inspection_id == Inspection.id)
+        .where(Inspection.campaign_id == campaign.id)
+    ).all()
+    answers: dict[int, list[list[int]]] = defaultdict(list)
+    for evaluation_id, ballot in session.execute(
+        select(Ballot.evaluation_id, Ballot.answers)
+        .join(Evaluation, Ballot.evaluation_id == Evaluation.id)
+        .join(Inspection, Evaluation.inspection_id == Inspection.id)
+        .where(Inspection.campaign_id == campaign.id)
+    ):
+        answers[evaluation_id].append(ballot)
+    sources: dict[tuple[int, str], int] = {
+        (evaluation_id, source): count
+        for evaluation_id, source, count in session.execute(_participant_counts(campaign))
+    }
+    return {
+        e.inspection_id: tally(
+            e,
+            answers.get(e.id, []),
+            invited_of(e, sources.get((e.id, MEMBER), 0), sources.get((e.id, COMMITTEE), 0)),
+            now,
+        )
+        for e in evaluations
+    }
+
+
+def not_assessors() -> list[ColumnElement[bool]]:
+    """For a select over EvaluationParticipant joined to its Inspection and that inspection's
+    Organisation: leave out the union's assessors (the parent's evaluators and admins, and whoever
+    assessed it), as ``participants`` does for one evaluation."""
+    assessor = (
+        select(RoleBinding.id)
+        .where(
+            RoleBinding.account_id == EvaluationParticipant.account_id,
+            RoleBinding.organisation_id == Organisation.parent_id,
+            RoleBinding.role.in_(ASSESSOR_ROLES),
+        )
+        .exists()
+    )
+    return [
+        ~assessor,
+        or_(
+            Inspection.assessor_account_id.is_(None),
+            EvaluationParticipant.account_id != Inspection.assessor_account_id,
+        ),
+    ]
+
+
+def _participant_counts(campaign: Campaign) -> Select[int, str, int]:
+    """(evaluation, source, count) of ``participants`` of every evaluation of the campaign."""
+    return (
+        select(EvaluationParticipant.evaluation_id, EvaluationParticipant.source, func.count())
+        .join(Evaluation, EvaluationParticipant.evaluation_id == Evaluation.id)
+        .join(Inspection, Evaluation.inspection_id == Inspection.id)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .where(Inspection.campaign_id == campaign.id, *not_assessors())
+        .group_by(EvaluationParticipant.evaluation_id, EvaluationParticipant.source)
     )
 
 

@@ -1,21 +1,27 @@
-"""The result listing shared by `nianjian results`, the exports and the web console."""
+"""The result listing shared by `nianjian results`, the exports and the web console.
+
+A handful of queries whatever the number of inspections: the rows, the item totals (GROUP BY), the
+democratic figures of the campaign, the remediations and the provisional marks.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from chatbot.config import Config
 from chatbot.inspection import remediation, results
-from chatbot.inspection.evaluations import figures
-from chatbot.inspection.queries import descendants, item_scores
-from chatbot.store.models import Campaign, Inspection, Organisation, Remediation
+from chatbot.inspection.evaluations import figures_of_campaign
+from chatbot.inspection.hierarchy import load_tree
+from chatbot.inspection.queries import descendants
+from chatbot.inspection.results import AnyRow
+from chatbot.store.models import Campaign, Inspection, ItemScore, Organisation, Remediation
 from rubrics import get_rubric
 from rubrics.lifecycle import InspectionState
-from rubrics.scoring import Stars, format_score, percent_score, raw_total
+from rubrics.scoring import Stars, format_score, percent_score
 
 
 def scope_ids(session: Session, code: str) -> set[int]:
@@ -26,7 +32,7 @@ def scope_ids(session: Session, code: str) -> set[int]:
     return descendants(session, root.id)
 
 
-def _marks(inspection: Inspection, provisional: bool) -> str:
+def _marks(inspection: AnyRow, provisional: bool) -> str:
     marks = ["provisional"] if provisional else []
     if inspection.quota_capped:
         marks.append("capped")
@@ -39,43 +45,84 @@ def _marks(inspection: Inspection, provisional: bool) -> str:
     return " ".join(marks)
 
 
+def item_totals(session: Session, campaign: Campaign) -> dict[int, tuple[Decimal | None, Decimal | None]]:
+    """(self total, assessed total) of each inspection of the campaign with item scores; None where
+    no item has that score. One query (GROUP BY)."""
+    rows = session.execute(
+        select(
+            ItemScore.inspection_id,
+            func.sum(ItemScore.self_score),
+            func.count(ItemScore.self_score),
+            func.sum(ItemScore.assessed_score),
+            func.count(ItemScore.assessed_score),
+        )
+        .join(Inspection, ItemScore.inspection_id == Inspection.id)
+        .where(Inspection.campaign_id == campaign.id)
+        .group_by(ItemScore.inspection_id)
+    )
+    return {
+        inspection_id: (
+            own if own_count else None,
+            assessed if assessed_count else None,
+        )
+        for inspection_id, own, own_count, assessed, assessed_count in rows
+    }
+
+
 def result_rows(
     session: Session, campaign: Campaign, config: Config, scope: set[int] | None = None
 ) -> list[dict[str, str]]:
     """One row per inspection (within ``scope``, organisation ids), as `nianjian results` shows it."""
-    provisional = results.provisional_ids(session, campaign, config)
-    remediations = {
-        row.inspection_id: row.status
-        for row in session.scalars(
-            select(Remediation)
+    provisional = results.provisional_ids(session, campaign, config, load_tree(session))
+    remediations = dict(
+        session.execute(
+            select(Remediation.inspection_id, Remediation.status)
             .join(Inspection, Remediation.inspection_id == Inspection.id)
             .where(Inspection.campaign_id == campaign.id)
-        )
-    }
-    query = (
-        select(Inspection)
-        .options(joinedload(Inspection.organisation))
-        .where(Inspection.campaign_id == campaign.id)
+        ).all()
     )
-    if scope is not None:
-        query = query.where(Inspection.organisation_id.in_(scope))
     now = datetime.now(UTC)
+    totals = item_totals(session, campaign)
+    democratic_of = figures_of_campaign(session, campaign, now)
+    query = (
+        select(
+            Inspection.id,
+            Inspection.organisation_id,
+            Inspection.rubric_key,
+            Inspection.state,
+            Inspection.stars,
+            Inspection.quota_capped,
+            Inspection.quota_flagged,
+            Inspection.override_stars,
+            Inspection.below_standard,
+            Inspection.no_funding_support,
+            Inspection.no_hardship_aid,
+            Inspection.no_award_eligibility,
+            Organisation.code,
+            Organisation.name,
+        )
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .where(Inspection.campaign_id == campaign.id)
+        .order_by(Organisation.code)
+    )
     rows = []
-    for inspection in session.scalars(query.join(Organisation).order_by(Organisation.code)):
-        rubric = get_rubric(inspection.rubric_key)
-        own, assessed = item_scores(session, inspection.id)
-        democratic = figures(session, inspection, now)
+    for inspection in session.execute(query):
+        if scope is not None and inspection.organisation_id not in scope:
+            continue
+        max_total = get_rubric(inspection.rubric_key).max_total
+        own, assessed = totals.get(inspection.id, (None, None))
+        democratic = democratic_of.get(inspection.id)
         rated = inspection.stars is not None and InspectionState(inspection.state).is_rated
         status = remediations.get(inspection.id)
         rows.append(
             {
                 "id": str(inspection.id),
-                "code": inspection.organisation.code,
-                "name": inspection.organisation.name,
+                "code": inspection.code,
+                "name": inspection.name,
                 "rubric": inspection.rubric_key,
                 "state": InspectionState(inspection.state).label,
-                "self_score": _percent(own, rubric.max_total),
-                "assessed_score": _percent(assessed, rubric.max_total) if assessed else "",
+                "self_score": _percent(own, max_total),
+                "assessed_score": _percent(assessed, max_total),
                 "democratic_score": format_score(democratic.score)
                 if democratic and democratic.score is not None
                 else "",
@@ -93,5 +140,5 @@ def result_rows(
     return rows
 
 
-def _percent(scores: dict[int, Decimal], max_total: int) -> str:
-    return format_score(percent_score(raw_total(scores.values()), max_total)) if scores else ""
+def _percent(total: Decimal | None, max_total: int) -> str:
+    return format_score(percent_score(total, max_total)) if total is not None else ""

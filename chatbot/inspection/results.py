@@ -11,21 +11,33 @@ their places.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Protocol
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.orm import Session
 
 from chatbot.config import Config
 from chatbot.inspection import audit, remediation
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.hierarchy import WHOLE_CITY, OrgTree, load_tree
 from chatbot.store import outbox
-from chatbot.store.models import Campaign, Inspection, ItemScore, Objection, Organisation, QuotaConfirmation
-from chatbot.timeutil import as_utc, local_date
+from chatbot.store.models import (
+    AuditEntry,
+    Campaign,
+    Inspection,
+    ItemScore,
+    Objection,
+    Organisation,
+    QuotaConfirmation,
+    Remediation,
+)
+from chatbot.timeutil import SHANGHAI, as_utc, local_date
 from rubrics import get_rubric
 from rubrics.lifecycle import FIXED, RATED, InspectionState, check_transition, values
 from rubrics.quota import Override, RatedResult, apply_five_star_quota, five_star_quota
@@ -121,17 +133,46 @@ class ScopeStatus:
         return "可确认" if self.rated else "尚无评定结果"
 
 
+#: What the quota reads of each inspection of a campaign (one query; no ORM objects).
+_QUOTA_COLUMNS = (
+    Inspection.id,
+    Inspection.organisation_id,
+    Inspection.state,
+    Inspection.score,
+    Inspection.stars_by_score,
+    Inspection.stars,
+    Inspection.override_stars,
+    Inspection.override_reason,
+    Inspection.quota_capped,
+    Inspection.quota_flagged,
+    Inspection.stars_reason,
+)
+#: A row of one of the selects below.
+AnyRow = Row[*tuple[Any, ...]]
+#: The quota's decision on one result: stars, capped, flagged, reason — as stored.
+Decision = tuple[int, bool, bool, str | None]
+
+
+def _quota_rows(session: Session, campaign: Campaign) -> Sequence[AnyRow]:
+    return session.execute(
+        select(*_QUOTA_COLUMNS).where(Inspection.campaign_id == campaign.id).order_by(Inspection.id)
+    ).all()
+
+
 def _scopes(
-    session: Session, campaign: Campaign, config: Config, tree: OrgTree
-) -> tuple[dict[str, Scope], dict[str, list[Inspection]]]:
-    inspections = session.scalars(select(Inspection).where(Inspection.campaign_id == campaign.id)).all()
+    rows: Sequence[AnyRow], config: Config, tree: OrgTree
+) -> tuple[dict[str, Scope], dict[str, list[AnyRow]]]:
     scopes: dict[str, Scope] = {}
-    members: dict[str, list[Inspection]] = defaultdict(list)
-    for inspection in inspections:
+    members: dict[str, list[AnyRow]] = defaultdict(list)
+    for inspection in rows:
         scope = scope_of(tree, inspection.organisation_id, config)
         scopes[scope.key] = scope
         members[scope.key].append(inspection)
     return scopes, members
+
+
+def _rated(found: Iterable[AnyRow]) -> list[AnyRow]:
+    return [i for i in found if InspectionState(i.state).is_rated]
 
 
 def _confirmations(session: Session, campaign: Campaign) -> dict[str, QuotaConfirmation]:
@@ -144,7 +185,9 @@ def _confirmations(session: Session, campaign: Campaign) -> dict[str, QuotaConfi
 
 
 def confirmed_scopes(session: Session, campaign: Campaign) -> set[str]:
-    return set(_confirmations(session, campaign))
+    return set(
+        session.scalars(select(QuotaConfirmation.scope).where(QuotaConfirmation.campaign_id == campaign.id))
+    )
 
 
 def provisional_ids(
@@ -175,66 +218,113 @@ def confirm(
     over all its rated results; in the others every rated result keeps its stars by score, provisional.
     ``adjustable`` names inspections whose stars may change although they are published (a re-review or
     re-check about to be published again); ``only`` limits the work to the scopes of these inspections.
+    A few statements whatever the number of inspections: the changed stars are written in one.
     """
     adjustable = adjustable or set()
     tree = load_tree(session)
-    scopes, members = _scopes(session, campaign, config, tree)
+    scopes, members = _scopes(_quota_rows(session, campaign), config, tree)
     if only is not None:
-        wanted = {key for key, found in members.items() if any(i.id in only for i in found)}
-        members = {key: found for key, found in members.items() if key in wanted}
-    confirmed = _confirmations(session, campaign)
+        members = {key: found for key, found in members.items() if any(i.id in only for i in found)}
+    confirmed = set(_confirmations(session, campaign))
+    complete = [
+        (scopes[key], True, None, len(found))
+        for key, found in sorted(members.items())
+        if key not in confirmed and found and len(_rated(found)) == len(found)
+    ]
+    _record_confirmations(session, campaign, complete, actor)
+    confirmed |= {scope.key for scope, *_ in complete}
+    decisions: dict[int, Decision] = {}
     for key, found in members.items():
-        rated = [i for i in found if InspectionState(i.state).is_rated]
-        if key not in confirmed and rated and len(rated) == len(found):
-            confirmed[key] = _record_confirmation(
-                session, campaign, scopes[key], actor, True, None, len(rated)
-            )
+        rated = _rated(found)
         if key in confirmed:
-            _apply_quota(rated, config, adjustable)
+            decisions |= _apply_quota(rated, config, adjustable)
         else:
-            _provisional(rated, adjustable)
+            decisions |= _provisional(rated, adjustable)
+    _write_stars(session, [i for found in members.values() for i in found], decisions)
 
 
-def _record_confirmation(
+def _record_confirmations(
     session: Session,
     campaign: Campaign,
-    scope: Scope,
+    scopes: Sequence[tuple[Scope, bool, str | None, int]],
     actor: str,
-    complete: bool,
-    reason: str | None,
-    rated: int,
-) -> QuotaConfirmation:
-    row = QuotaConfirmation(
-        campaign_id=campaign.id, scope=scope.key, actor=actor, complete=complete, reason=reason
+) -> None:
+    """Confirm quota scopes — (scope, complete, reason, rated) — with their audit entries, in bulk."""
+    if not scopes:
+        return
+    session.execute(
+        insert(QuotaConfirmation),
+        [
+            {
+                "campaign_id": campaign.id,
+                "scope": scope.key,
+                "actor": actor,
+                "complete": complete,
+                "reason": reason,
+            }
+            for scope, complete, reason, _rated_count in scopes
+        ],
     )
-    session.add(row)
-    session.flush()
-    audit.record(
+    _audit_many(
         session,
         actor,
         "confirm_quota",
         "campaign",
-        campaign.id,
-        after={"scope": scope.code, "name": scope.name, "rated": rated, "complete": complete},
-        reason=reason,
+        [
+            (
+                campaign.id,
+                None,
+                {"scope": scope.code, "name": scope.name, "rated": rated, "complete": complete},
+                reason,
+            )
+            for scope, complete, reason, rated in scopes
+        ],
     )
-    return row
 
 
-def _is_fixed(inspection: Inspection, adjustable: set[int]) -> bool:
+def _audit_many(
+    session: Session,
+    actor: str,
+    action: str,
+    entity: str,
+    entries: Sequence[tuple[int | None, Any, Any, str | None]],
+) -> None:
+    """``audit.record`` for many entries — (entity id, before, after, reason) — in one statement."""
+
+    def encode(value: Any) -> str | None:  # as audit.record encodes
+        return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+    if entries:
+        session.execute(
+            insert(AuditEntry),
+            [
+                {
+                    "actor": actor,
+                    "action": action,
+                    "entity": entity,
+                    "entity_id": entity_id,
+                    "before": encode(before),
+                    "after": encode(after),
+                    "reason": reason,
+                }
+                for entity_id, before, after, reason in entries
+            ],
+        )
+
+
+def _is_fixed(inspection: AnyRow, adjustable: set[int]) -> bool:
     return InspectionState(inspection.state) in FIXED and inspection.id not in adjustable
 
 
-def _provisional(rated: list[Inspection], adjustable: set[int]) -> None:
-    for i in rated:
-        if _is_fixed(i, adjustable):
-            continue
-        i.stars = i.override_stars if i.override_stars is not None else i.stars_by_score
-        i.quota_capped = i.quota_flagged = False
-        i.stars_reason = None
+def _provisional(rated: list[AnyRow], adjustable: set[int]) -> dict[int, Decision]:
+    return {
+        i.id: (i.override_stars if i.override_stars is not None else i.stars_by_score, False, False, None)
+        for i in rated
+        if not _is_fixed(i, adjustable)
+    }
 
 
-def _apply_quota(rated: list[Inspection], config: Config, adjustable: set[int]) -> None:
+def _apply_quota(rated: list[AnyRow], config: Config, adjustable: set[int]) -> dict[int, Decision]:
     results = [RatedResult(str(i.id), Decimal(i.score or 0), Stars(i.stars_by_score or 1)) for i in rated]
     overrides = []
     for i in rated:
@@ -243,25 +333,37 @@ def _apply_quota(rated: list[Inspection], config: Config, adjustable: set[int]) 
         elif _is_fixed(i, adjustable):
             overrides.append(Override(str(i.id), Stars(i.stars or 1), "已公示"))
     decisions = {d.key: d for d in apply_five_star_quota(results, overrides, config.quota_percent)}
+    found: dict[int, Decision] = {}
     for i in rated:
         if _is_fixed(i, adjustable) and i.override_stars is None:
             continue
         decision = decisions[str(i.id)]
-        i.stars = int(decision.stars)
-        i.quota_capped = decision.capped
-        i.quota_flagged = decision.flagged
-        i.stars_reason = decision.reason or None
+        found[i.id] = (int(decision.stars), decision.capped, decision.flagged, decision.reason or None)
+    return found
+
+
+def _write_stars(session: Session, rows: Iterable[AnyRow], decisions: dict[int, Decision]) -> None:
+    """The decisions that change a stored result, in one UPDATE (executemany by primary key; objects
+    of the session's identity map are brought up to date)."""
+    changed = [
+        {"id": i.id, "stars": d[0], "quota_capped": d[1], "quota_flagged": d[2], "stars_reason": d[3]}
+        for i in rows
+        if (d := decisions.get(i.id)) is not None
+        and d != (i.stars, i.quota_capped, i.quota_flagged, i.stars_reason)
+    ]
+    if changed:
+        session.execute(update(Inspection), changed)
 
 
 def scope_statuses(session: Session, campaign: Campaign, config: Config) -> list[ScopeStatus]:
     """Every quota scope of the campaign, in code order."""
     tree = load_tree(session)
-    scopes, members = _scopes(session, campaign, config, tree)
+    scopes, members = _scopes(_quota_rows(session, campaign), config, tree)
     confirmed = _confirmations(session, campaign)
     statuses = []
     for key in sorted(scopes):
         found = members[key]
-        rated = [i for i in found if InspectionState(i.state).is_rated]
+        rated = _rated(found)
         row = confirmed.get(key)
         statuses.append(
             ScopeStatus(
@@ -287,15 +389,16 @@ def confirm_scope(
     if not reason.strip():
         raise ValueError("确认范围须写明理由，如：其余单位本年度不参加年检。")
     tree = load_tree(session)
-    scopes, members = _scopes(session, campaign, config, tree)
+    scopes, members = _scopes(_quota_rows(session, campaign), config, tree)
     by_code = {scope.code: key for key, scope in scopes.items()}
     if code is not None and code not in by_code:
         names = "、".join(f"{s.code}（{s.name}）" for s in sorted(scopes.values(), key=lambda s: s.code))
         raise ValueError(f"“{code}”不是本年度的五星级名额范围；可选：{names or '无'}。")
     confirmed = _confirmations(session, campaign)
     chosen = [by_code[code]] if code is not None else sorted(scopes)
+    entries = []
     for scope_code in chosen:
-        rated = [i for i in members[scope_code] if InspectionState(i.state).is_rated]
+        rated = _rated(members[scope_code])
         if scope_code in confirmed:
             continue
         if not rated:
@@ -303,16 +406,8 @@ def confirm_scope(
                 raise ValueError(f"“{scopes[scope_code].name}”还没有已评定的结果，无需确认。")
             continue
         complete = len(rated) == len(members[scope_code])
-        _record_confirmation(
-            session,
-            campaign,
-            scopes[scope_code],
-            actor,
-            complete,
-            None if complete else reason.strip(),
-            len(rated),
-        )
-    session.flush()
+        entries.append((scopes[scope_code], complete, None if complete else reason.strip(), len(rated)))
+    _record_confirmations(session, campaign, entries, actor)
     confirm(session, campaign, config, actor=actor)
     return scope_statuses(session, campaign, config)
 
@@ -373,33 +468,111 @@ def publish(
     actor: str = "cli",
 ) -> PublishOutcome:
     """Publish the rated results in scope for ``days`` days. Results of a quota scope not yet
-    confirmed wait (their stars are provisional), and so do results flagged by a quota tie."""
+    confirmed wait (their stars are provisional), and so do results flagged by a quota tie. A few
+    statements whatever the number of results and of the people told."""
     confirm(session, campaign, config, actor=actor)
     tree = load_tree(session)
     confirmed = confirmed_scopes(session, campaign)
-    query = (
-        select(Inspection)
-        .options(joinedload(Inspection.organisation))
+    wanted = tree.descendants(scope.id) if scope is not None else None
+    rows = session.execute(
+        select(*_PUBLICATION_COLUMNS)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
         .where(Inspection.campaign_id == campaign.id, Inspection.state == S.RATED.value)
+        .order_by(Inspection.id)
     )
-    if scope is not None:
-        query = query.where(Inspection.organisation_id.in_(tree.descendants(scope.id)))
     published, flagged, provisional = [], [], []
-    for inspection in session.scalars(query.order_by(Inspection.id)):
-        code = inspection.organisation.code
-        if scope_of(tree, inspection.organisation_id, config).key not in confirmed:
-            provisional.append(code)
-        elif awaits_override(inspection):
-            flagged.append(code)
+    chosen = []
+    for row in rows:
+        if wanted is not None and row.organisation_id not in wanted:
+            continue
+        if scope_of(tree, row.organisation_id, config).key not in confirmed:
+            provisional.append(row.code)
+        elif awaits_override(row):
+            flagged.append(row.code)
         else:
-            open_publication(session, inspection, now, days, actor)
-            published.append(code)
+            chosen.append(row)
+            published.append(row.code)
+    _open_publications(session, campaign.year, chosen, now, days, actor)
     return PublishOutcome(published, flagged, provisional)
 
 
-def awaits_override(inspection: Inspection) -> bool:
+#: What a publication reads of each result.
+_PUBLICATION_COLUMNS = (
+    Inspection.id,
+    Inspection.organisation_id,
+    Inspection.state,
+    Inspection.stars,
+    Inspection.score,
+    Inspection.below_standard,
+    Inspection.publication_round,
+    Inspection.quota_flagged,
+    Inspection.override_stars,
+    Organisation.code,
+    Organisation.name,
+)
+
+
+class _Flagged(Protocol):
+    quota_flagged: bool
+    override_stars: int | None
+
+
+def awaits_override(inspection: Inspection | _Flagged | AnyRow) -> bool:
     """A five-star tie at the quota's cut-off that an admin has not yet decided."""
-    return inspection.quota_flagged and inspection.override_stars is None
+    return bool(inspection.quota_flagged) and inspection.override_stars is None
+
+
+def _publication_text(
+    name: str, year: int, publication_round: int, note: str, row: Inspection | AnyRow, ends: str
+) -> str:
+    text = (
+        f"{name} {year} 年度年检结果公示（第 {publication_round} 轮）："
+        f"{note}{Stars(row.stars or 1).label}，{format_score(row.score or 0)} 分。公示期至 {ends}，"
+        "发送“结果”查看详情；如有异议请在公示期内发送“异议 理由”。"
+    )
+    if row.below_standard:
+        text += f"低于建设标准：{BELOW_STANDARD_CONSEQUENCES}。"
+    return text
+
+
+def _open_publications(
+    session: Session, year: int, rows: Sequence[AnyRow], now: datetime, days: int, actor: str
+) -> None:
+    """``open_publication`` of many results (rows of ``_PUBLICATION_COLUMNS``): one UPDATE, one
+    INSERT of their audit entries and one of every notice to their chairs and members."""
+    if not rows:
+        return
+    ends_at = now + timedelta(days=days)
+    ends = local_date(ends_at)
+    changes, entries, notices = [], [], []
+    for row in rows:
+        state = check_transition(row.state, S.PUBLISHED)
+        publication_round = row.publication_round + 1
+        changes.append(
+            {
+                "id": row.id,
+                "state": state.value,
+                "publication_round": publication_round,
+                "publication_days": days,
+                "published_at": now,
+                "publication_ends_at": ends_at,
+                "re_review_due_at": None,
+            }
+        )
+        entries.append(
+            (row.id, row.state, {"round": publication_round, "stars": row.stars, "score": row.score}, None)
+        )
+        text = _publication_text(row.name, year, publication_round, "", row, ends)
+        notices.append(
+            (outbox.Notice(f"published:{row.id}:{publication_round}:", text, ends), row.organisation_id)
+        )
+    session.execute(update(Inspection), changes)
+    _audit_many(session, actor, "publish", "inspection", entries)
+    outbox.enqueue_to_roles(session, "result_published", notices, PUBLISHED_TO, now)
+
+
+#: Who is told of a publication.
+PUBLISHED_TO = ("chair", "member")
 
 
 def open_publication(
@@ -425,68 +598,99 @@ def open_publication(
     )
     org = inspection.organisation
     ends = local_date(inspection.publication_ends_at)
-    text = (
-        f"{org.name} {inspection.campaign.year} 年度年检结果公示（第 {inspection.publication_round} 轮）："
-        f"{note}{Stars(inspection.stars or 1).label}，{format_score(inspection.score or 0)} 分。公示期至 {ends}，"
-        "发送“结果”查看详情；如有异议请在公示期内发送“异议 理由”。"
+    text = _publication_text(
+        org.name, inspection.campaign.year, inspection.publication_round, note, inspection, ends
     )
-    if inspection.below_standard:
-        text += f"低于建设标准：{BELOW_STANDARD_CONSEQUENCES}。"
-    for account_id in outbox.accounts_with_role(session, org.id, ("chair", "member")):
-        outbox.enqueue(
-            session,
-            account_id,
-            "result_published",
-            f"published:{inspection.id}:{inspection.publication_round}:{account_id}",
-            text,
-            now,
-            ends,
-        )
+    notice = outbox.Notice(f"published:{inspection.id}:{inspection.publication_round}:", text, ends)
+    outbox.enqueue_to_roles(session, "result_published", [(notice, org.id)], PUBLISHED_TO, now)
 
 
 def finalise_due(session: Session, config: Config, now: datetime, actor: str = "scheduler") -> list[str]:
     """Results whose publication ended with no open objection become final (已定级); a result below
-    the standard opens its remediation (补课)."""
-    done = []
-    due = session.scalars(
-        select(Inspection)
-        .options(joinedload(Inspection.organisation))
-        .where(Inspection.state == S.PUBLISHED.value, Inspection.publication_ends_at.is_not(None))
-    ).all()
-    for inspection in due:
-        ends_at = inspection.publication_ends_at
-        assert ends_at is not None  # the query takes only inspections with an end
-        if as_utc(ends_at) > now:
-            continue
-        open_objections = session.scalar(
-            select(Objection.id).where(
-                Objection.inspection_id == inspection.id, Objection.resolved_at.is_(None)
+    the standard opens its remediation (补课). A few statements whatever the number of results."""
+    open_objection = (
+        select(Objection.id)
+        .where(Objection.inspection_id == Inspection.id, Objection.resolved_at.is_(None))
+        .exists()
+    )
+    due = [
+        row
+        for row in session.execute(
+            select(
+                Inspection.id,
+                Inspection.organisation_id,
+                Inspection.state,
+                Inspection.stars,
+                Inspection.below_standard,
+                Inspection.publication_ends_at,
+                Organisation.code,
+                Organisation.name,
+                Campaign.year,
+                Remediation.due_on,
             )
+            .join(Organisation, Inspection.organisation_id == Organisation.id)
+            .join(Campaign, Inspection.campaign_id == Campaign.id)
+            .outerjoin(Remediation, Remediation.inspection_id == Inspection.id)
+            .where(
+                Inspection.state == S.PUBLISHED.value,
+                Inspection.publication_ends_at.is_not(None),
+                # UTC, as stored: SQLite compares the times as written.
+                Inspection.publication_ends_at <= as_utc(now).astimezone(UTC),
+                ~open_objection,
+            )
+            .order_by(Inspection.id)
         )
-        if open_objections is not None:
-            continue
-        inspection.state = check_transition(inspection.state, S.FINAL)
-        inspection.final_at = now
-        audit.record(
+        if as_utc(row.publication_ends_at) <= now
+    ]
+    if not due:
+        return []
+    session.execute(
+        update(Inspection),
+        [{"id": row.id, "state": check_transition(row.state, S.FINAL).value, "final_at": now} for row in due],
+    )
+    _audit_many(
+        session,
+        actor,
+        "finalise",
+        "inspection",
+        [(row.id, S.PUBLISHED.value, S.FINAL.value, None) for row in due],
+    )
+    remediation_due = _open_remediations(
+        session, [row for row in due if row.below_standard], config, now, actor
+    )
+    notices = []
+    for row in due:
+        text = (
+            f"{row.name} {row.year} 年度年检结果已确定：{Stars(row.stars or 1).label}。发送“结果”查看详情。"
+        )
+        if row.below_standard:
+            text += f"低于建设标准：{BELOW_STANDARD_CONSEQUENCES}。请于 {remediation_due[row.id].isoformat()} 前完成补课，完成后发送“补课完成 情况说明”。"
+        notices.append((outbox.Notice(f"final:{row.id}:", text), row.organisation_id))
+    outbox.enqueue_to_roles(session, "result_final", notices, ("chair",), now)
+    return [row.code for row in due]
+
+
+def _open_remediations(
+    session: Session, rows: Sequence[AnyRow], config: Config, now: datetime, actor: str
+) -> dict[int, date]:
+    """``remediation.open_for`` of many results (rows with the due date of an existing remediation):
+    the due date of each, the new ones opened in one INSERT with their audit entries."""
+    found = {row.id: row.due_on for row in rows if row.due_on is not None}
+    due = now.astimezone(SHANGHAI).date() + timedelta(days=config.remediation_days)
+    new = [row.id for row in rows if row.due_on is None]
+    if new:
+        session.execute(
+            insert(Remediation),
+            [
+                {"inspection_id": inspection_id, "opened_at": now, "due_on": due, "status": remediation.OPEN}
+                for inspection_id in new
+            ],
+        )
+        _audit_many(
             session,
             actor,
-            "finalise",
+            "remediation_open",
             "inspection",
-            inspection.id,
-            before=S.PUBLISHED.value,
-            after=S.FINAL.value,
+            [(inspection_id, None, {"due": due.isoformat()}, None) for inspection_id in new],
         )
-        org = inspection.organisation
-        text = (
-            f"{org.name} {inspection.campaign.year} 年度年检结果已确定：{Stars(inspection.stars or 1).label}。"
-            "发送“结果”查看详情。"
-        )
-        if inspection.below_standard:
-            remediation_due = remediation.open_for(session, inspection, config, now, actor)
-            text += f"低于建设标准：{BELOW_STANDARD_CONSEQUENCES}。请于 {remediation_due.isoformat()} 前完成补课，完成后发送“补课完成 情况说明”。"
-        for account_id in outbox.accounts_with_role(session, org.id, ("chair",)):
-            outbox.enqueue(
-                session, account_id, "result_final", f"final:{inspection.id}:{account_id}", text, now
-            )
-        done.append(org.code)
-    return done
+    return found | dict.fromkeys(new, due)

@@ -1,31 +1,35 @@
 """What is due at an instant: the reminders of design §8 / issue 5, queued in the outbox.
 
 Each reminder's dedup key names its deadline offset, so ticking again — or two processes ticking at
-once — queues nothing new. Times are Asia/Shanghai days.
+once — queues nothing new. Times are Asia/Shanghai days. Each kind of reminder is one selection and one
+INSERT of its notices, whatever the number of unions and people.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
 
 from chatbot.config import Config
 from chatbot.inspection.coverage import coverage
-from chatbot.inspection.evaluations import participants, voter_hash
+from chatbot.inspection.evaluations import not_assessors, voter_hash
+from chatbot.inspection.hierarchy import load_tree
 from chatbot.store.models import (
     Account,
     Campaign,
     CountyReport,
     Evaluation,
+    EvaluationParticipant,
     EvaluationVoter,
     Inspection,
     ItemScore,
     Organisation,
     Remediation,
 )
-from chatbot.store.outbox import accounts_with_role, enqueue
+from chatbot.store.outbox import Notice, enqueue_many, enqueue_to_roles
 from chatbot.timeutil import SHANGHAI, as_utc
 from rubrics import get_rubric
 from rubrics.deadlines import due_offset, report_due
@@ -55,52 +59,38 @@ def _days(deadline: date, today: date) -> str:
     return "今天截止" if left == 0 else f"还有 {left} 天"
 
 
-def _inspections(
-    session: Session, campaign: Campaign, states: frozenset[InspectionState]
-) -> list[Inspection]:
-    return list(
-        session.scalars(
-            select(Inspection)
-            .options(joinedload(Inspection.organisation))
-            .where(Inspection.campaign_id == campaign.id, Inspection.state.in_(values(states)))
-            .order_by(Inspection.id)
-        )
-    )
-
-
 def _self_check(session: Session, config: Config, campaign: Campaign, today: date, now: datetime) -> int:
     """T-7, T-3, T-1 before the self-check deadline, to chairs who have not submitted."""
     due = campaign.self_check_due
     offset = due_offset(today, due, config.offsets["self_check"]) if due else None
     if due is None or offset is None:
         return 0
-    queued = 0
-    for inspection in _inspections(session, campaign, NOT_SUBMITTED):
-        org = inspection.organisation
-        answered = (
-            session.scalar(
-                select(func.count())
-                .select_from(ItemScore)
-                .where(ItemScore.inspection_id == inspection.id, ItemScore.self_score.is_not(None))
-            )
-            or 0
+    rows = session.execute(
+        select(
+            Inspection.id,
+            Inspection.rubric_key,
+            Inspection.organisation_id,
+            Organisation.name,
+            func.count(ItemScore.id).label("answered"),
         )
-        total = get_rubric(inspection.rubric_key).item_count
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .outerjoin(
+            ItemScore, and_(ItemScore.inspection_id == Inspection.id, ItemScore.self_score.is_not(None))
+        )
+        .where(Inspection.campaign_id == campaign.id, Inspection.state.in_(values(NOT_SUBMITTED)))
+        .group_by(Inspection.id, Inspection.rubric_key, Inspection.organisation_id, Organisation.name)
+        .order_by(Inspection.id)
+    )
+    notices = []
+    for row in rows:
+        total = get_rubric(row.rubric_key).item_count
         text = (
-            f"{org.name} {campaign.year} 年度自查自评将于 {due.isoformat()} 截止（{_days(due, today)}），"
-            f"目前已答 {answered}/{total} 项。发送“自评”继续，全部作答后发送“提交”。"
+            f"{row.name} {campaign.year} 年度自查自评将于 {due.isoformat()} 截止（{_days(due, today)}），"
+            f"目前已答 {row.answered}/{total} 项。发送“自评”继续，全部作答后发送“提交”。"
         )
-        for account in accounts_with_role(session, org.id, ("chair",)):
-            queued += enqueue(
-                session,
-                account,
-                "self_check_due",
-                f"self-check-due:{inspection.id}:T-{offset}:{account}",
-                text,
-                now,
-                due.isoformat(),
-            )
-    return queued
+        notice = Notice(f"self-check-due:{row.id}:T-{offset}:", text, due.isoformat())
+        notices.append((notice, row.organisation_id))
+    return enqueue_to_roles(session, "self_check_due", notices, ("chair",), now)
 
 
 def _review(session: Session, config: Config, campaign: Campaign, today: date, now: datetime) -> int:
@@ -109,61 +99,71 @@ def _review(session: Session, config: Config, campaign: Campaign, today: date, n
     offset = due_offset(today, due, config.offsets["review"]) if due else None
     if due is None or offset is None:
         return 0
-    queued = 0
-    for inspection in _inspections(session, campaign, ASSESSABLE):
-        org = inspection.organisation
+    rows = session.execute(
+        select(Inspection.id, Organisation.code, Organisation.name, Organisation.parent_id)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .where(Inspection.campaign_id == campaign.id, Inspection.state.in_(values(ASSESSABLE)))
+        .order_by(Inspection.id)
+    )
+    notices = []
+    for row in rows:
         text = (
-            f"{org.name}（{org.code}）的自评已提交，待您组织评定，截止 {due.isoformat()}（{_days(due, today)}）。"
-            f"发送“考评 {org.code}”开始。"
+            f"{row.name}（{row.code}）的自评已提交，待您组织评定，截止 {due.isoformat()}（{_days(due, today)}）。"
+            f"发送“考评 {row.code}”开始。"
         )
-        for account in accounts_with_role(session, org.parent_id or 0, ("evaluator",)):
-            queued += enqueue(
-                session,
-                account,
-                "review_due",
-                f"review-due:{inspection.id}:T-{offset}:{account}",
-                text,
-                now,
-                due.isoformat(),
-            )
-    return queued
+        notice = Notice(f"review-due:{row.id}:T-{offset}:", text, due.isoformat())
+        notices.append((notice, row.parent_id))
+    return enqueue_to_roles(session, "review_due", notices, ("evaluator",), now)
 
 
 def _evaluations(session: Session, config: Config, today: date, now: datetime) -> int:
     """Before an evaluation closes, to the bound participants who have not voted."""
-    queued = 0
-    evaluations = session.scalars(
-        select(Evaluation).where(Evaluation.closes_at > now, Evaluation.waived_at.is_(None))
-    )
-    for evaluation in evaluations:
-        closes = as_utc(evaluation.closes_at).astimezone(SHANGHAI).date()
+    running = (Evaluation.closes_at > now, Evaluation.waived_at.is_(None))
+    due: dict[int, tuple[date, int, str, str]] = {}  # evaluation → closes, offset, code, union's name
+    for evaluation_id, closes_at, code, name in session.execute(
+        select(Evaluation.id, Evaluation.closes_at, Evaluation.code, Organisation.name)
+        .join(Inspection, Evaluation.inspection_id == Inspection.id)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .where(*running)
+        .order_by(Evaluation.id)
+    ):
+        closes = as_utc(closes_at).astimezone(SHANGHAI).date()
         offset = due_offset(today, closes, config.offsets["evaluation"])
-        if offset is None:
-            continue
-        inspection = evaluation.inspection
-        voted = set(
-            session.scalars(
-                select(EvaluationVoter.voter_hash).where(EvaluationVoter.evaluation_id == evaluation.id)
-            )
-        )
+        if offset is not None:
+            due[evaluation_id] = (closes, offset, code, name)
+    if not due:
+        return 0
+    voted: dict[int, set[str]] = defaultdict(set)
+    for evaluation_id, voter in session.execute(
+        select(EvaluationVoter.evaluation_id, EvaluationVoter.voter_hash)
+        .join(Evaluation, EvaluationVoter.evaluation_id == Evaluation.id)
+        .where(*running)
+    ):
+        voted[evaluation_id].add(voter)
+    idle: dict[int, list[int]] = defaultdict(list)
+    for evaluation_id, account_id, openid in session.execute(
+        select(EvaluationParticipant.evaluation_id, EvaluationParticipant.account_id, Account.openid)
+        .join(Account, EvaluationParticipant.account_id == Account.id)
+        .join(Evaluation, EvaluationParticipant.evaluation_id == Evaluation.id)
+        .join(Inspection, Evaluation.inspection_id == Inspection.id)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .where(*running, *not_assessors())
+        .order_by(EvaluationParticipant.evaluation_id, EvaluationParticipant.account_id)
+    ):
+        if (
+            evaluation_id in due
+            and voter_hash(config.secret_key, evaluation_id, openid) not in voted[evaluation_id]
+        ):
+            idle[evaluation_id].append(account_id)
+    notices = []
+    for evaluation_id, (closes, offset, code, name) in due.items():
         text = (
-            f"“{inspection.organisation.name}”民主测评将于 {closes.isoformat()} 结束"
-            f"（{_days(closes, today)}），您还没有参加。发送“测评 {evaluation.code}”即可匿名作答，约需 1 分钟。"
+            f"“{name}”民主测评将于 {closes.isoformat()} 结束"
+            f"（{_days(closes, today)}），您还没有参加。发送“测评 {code}”即可匿名作答，约需 1 分钟。"
         )
-        for account_id in sorted(participants(session, evaluation)):
-            account = session.get(Account, account_id)
-            if account is None or voter_hash(config.secret_key, evaluation.id, account.openid) in voted:
-                continue
-            queued += enqueue(
-                session,
-                account_id,
-                "evaluation_closing",
-                f"evaluation-closing:{evaluation.id}:T-{offset}:{account_id}",
-                text,
-                now,
-                closes.isoformat(),
-            )
-    return queued
+        notice = Notice(f"evaluation-closing:{evaluation_id}:T-{offset}:", text, closes.isoformat())
+        notices.append((notice, idle[evaluation_id]))
+    return enqueue_many(session, "evaluation_closing", notices, now)
 
 
 def _counties(session: Session) -> list[Organisation]:
@@ -184,13 +184,13 @@ def _report(session: Session, config: Config, campaign: Campaign, today: date, n
     offset = due_offset(today, due, config.offsets["report"])
     if offset is None:
         return 0
-    queued = 0
+    reports = {
+        report.organisation_id: report
+        for report in session.scalars(select(CountyReport).where(CountyReport.campaign_id == campaign.id))
+    }
+    notices = []
     for county in _counties(session):
-        report = session.scalar(
-            select(CountyReport).where(
-                CountyReport.campaign_id == campaign.id, CountyReport.organisation_id == county.id
-            )
-        )
+        report = reports.get(county.id)
         missing = [
             name
             for name, at in (
@@ -205,79 +205,57 @@ def _report(session: Session, config: Config, campaign: Campaign, today: date, n
             f"请于 {due.isoformat()} 前（{_days(due, today)}）将{county.name} {campaign.year} 年度年检工作情况总结"
             f"（{'、'.join(missing)}）报送市总工会组织部。"
         )
-        for account in accounts_with_role(session, county.id, ("admin",)):
-            queued += enqueue(
-                session,
-                account,
-                "report_due",
-                f"report-due:{campaign.id}:{county.id}:T-{offset}:{account}",
-                text,
-                now,
-                due.isoformat(),
-            )
-    return queued
+        notice = Notice(f"report-due:{campaign.id}:{county.id}:T-{offset}:", text, due.isoformat())
+        notices.append((notice, county.id))
+    return enqueue_to_roles(session, "report_due", notices, ("admin",), now)
 
 
 def _re_reviews(session: Session, config: Config, today: date, now: datetime) -> int:
     """Objection + 10 days: T-3 and T-1 to the evaluator; once overdue, to the city's admins."""
-    queued = 0
-    pending = session.scalars(
-        select(Inspection)
-        .options(joinedload(Inspection.organisation))
+    pending = session.execute(
+        select(
+            Inspection.id,
+            Inspection.publication_round,
+            Inspection.re_review_due_at,
+            Inspection.organisation_id,
+            Organisation.code,
+            Organisation.name,
+            Organisation.parent_id,
+        )
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
         .where(
             Inspection.state.in_(values(RE_REVIEWABLE)),
             Inspection.re_review_due_at.is_not(None),
         )
-    )
-    for inspection in pending:
-        org = inspection.organisation
-        re_review_due_at = inspection.re_review_due_at
-        assert re_review_due_at is not None  # the query takes only inspections with a due time
-        due_at = as_utc(re_review_due_at)
+        .order_by(Inspection.id)
+    ).all()
+    overdue: list[tuple[Notice, int]] = []
+    reminders: list[tuple[Notice, int | None]] = []
+    tree = None
+    for row in pending:
+        due_at = as_utc(row.re_review_due_at)
         due = due_at.astimezone(SHANGHAI).date()
-        key = f"{inspection.id}:{inspection.publication_round}"
+        key = f"{row.id}:{row.publication_round}"
         if now > due_at:
             text = (
-                f"{org.name}（{org.code}）的年检结果异议已超过 10 日复查期限（{due.isoformat()}）仍未复查评定，"
+                f"{row.name}（{row.code}）的年检结果异议已超过 10 日复查期限（{due.isoformat()}）仍未复查评定，"
                 "请督促上级工会办理。"
             )
-            city = _root(session, org)
-            for account in accounts_with_role(session, city.id, ("admin",)):
-                queued += enqueue(
-                    session,
-                    account,
-                    "re_review_overdue",
-                    f"re-review-overdue:{key}:{account}",
-                    text,
-                    now,
-                    due.isoformat(),
-                )
+            tree = tree or load_tree(session)  # the city's admins: the root of the union's tree
+            city = tree.root_of(row.organisation_id).id
+            overdue.append((Notice(f"re-review-overdue:{key}:", text, due.isoformat()), city))
             continue
         offset = due_offset(today, due, config.offsets["re_review"])
         if offset is None:
             continue
         text = (
-            f"{org.name}（{org.code}）的年检结果异议须于 {due.isoformat()} 前复查评定（{_days(due, today)}）。"
-            f"发送“复查 {org.code}”办理。"
+            f"{row.name}（{row.code}）的年检结果异议须于 {due.isoformat()} 前复查评定（{_days(due, today)}）。"
+            f"发送“复查 {row.code}”办理。"
         )
-        for account in accounts_with_role(session, org.parent_id or 0, ("evaluator",)):
-            queued += enqueue(
-                session,
-                account,
-                "re_review_due",
-                f"re-review-due:{key}:T-{offset}:{account}",
-                text,
-                now,
-                due.isoformat(),
-            )
-    return queued
-
-
-def _root(session: Session, org: Organisation) -> Organisation:
-    node = org
-    while node.parent is not None:
-        node = node.parent
-    return node
+        reminders.append((Notice(f"re-review-due:{key}:T-{offset}:", text, due.isoformat()), row.parent_id))
+    return enqueue_to_roles(session, "re_review_overdue", overdue, ("admin",), now) + enqueue_to_roles(
+        session, "re_review_due", reminders, ("evaluator",), now
+    )
 
 
 def _coverage(session: Session, config: Config, campaign: Campaign, today: date, now: datetime) -> int:
@@ -287,7 +265,7 @@ def _coverage(session: Session, config: Config, campaign: Campaign, today: date,
     if due is None or offset is None:
         return 0
     counties = {county.code: county for county in _counties(session)}
-    queued = 0
+    notices = []
     for row in coverage(session, campaign):
         county = counties.get(row.code)
         if county is None or row.unions == 0 or row.on_target:
@@ -297,43 +275,32 @@ def _coverage(session: Session, config: Config, campaign: Campaign, today: date,
             f"低于 {campaign.year} 年度目标 {whole_percent(row.target)}%，本年度已评定 {row.rated} 个。"
             f"组织评定将于 {due.isoformat()} 截止，请加快进度。"
         )
-        for account in accounts_with_role(session, county.id, ("admin",)):
-            queued += enqueue(
-                session,
-                account,
-                "coverage_warning",
-                f"coverage:{campaign.id}:{county.id}:T-{offset}:{account}",
-                text,
-                now,
-                due.isoformat(),
-            )
-    return queued
+        notice = Notice(f"coverage:{campaign.id}:{county.id}:T-{offset}:", text, due.isoformat())
+        notices.append((notice, county.id))
+    return enqueue_to_roles(session, "coverage_warning", notices, ("admin",), now)
 
 
 def _remediations(session: Session, config: Config, today: date, now: datetime) -> int:
     """Before a remediation (补课) is due, to the chairs of unions that have not reported it done."""
-    queued = 0
-    pending = session.scalars(select(Remediation).where(Remediation.status == "open"))
+    pending = session.execute(
+        select(
+            Remediation.id, Remediation.due_on, Inspection.organisation_id, Organisation.name, Campaign.year
+        )
+        .join(Inspection, Remediation.inspection_id == Inspection.id)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .join(Campaign, Inspection.campaign_id == Campaign.id)
+        .where(Remediation.status == "open")
+        .order_by(Remediation.id)
+    )
+    notices = []
     for row in pending:
         offset = due_offset(today, row.due_on, config.offsets["remediation"])
         if offset is None:
             continue
-        inspection = session.get(Inspection, row.inspection_id)
-        if inspection is None:
-            continue
-        org = inspection.organisation
         text = (
-            f"{org.name} {inspection.campaign.year} 年度年检的补课将于 {row.due_on.isoformat()} 截止"
+            f"{row.name} {row.year} 年度年检的补课将于 {row.due_on.isoformat()} 截止"
             f"（{_days(row.due_on, today)}）。完成后请发送“补课完成 情况说明”，上级工会将进行验收。"
         )
-        for account in accounts_with_role(session, org.id, ("chair",)):
-            queued += enqueue(
-                session,
-                account,
-                "remediation_due",
-                f"remediation-due:{row.id}:T-{offset}:{account}",
-                text,
-                now,
-                row.due_on.isoformat(),
-            )
-    return queued
+        notice = Notice(f"remediation-due:{row.id}:T-{offset}:", text, row.due_on.isoformat())
+        notices.append((notice, row.organisation_id))
+    return enqueue_to_roles(session, "remediation_due", notices, ("chair",), now)

@@ -2,15 +2,32 @@
 
 A notice is queued at most once per dedup key, whoever queues it and however often: the insert skips
 a key that exists (ON CONFLICT DO NOTHING), so two schedulers ticking at once cannot double a notice.
+Many notices are queued in one statement (``enqueue_many``, ``enqueue_to_roles``: INSERT … SELECT from
+one JSON parameter), whatever their number.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import CursorResult, select
+from sqlalchemy import (
+    JSON,
+    CursorResult,
+    Integer,
+    Select,
+    String,
+    Subquery,
+    Text,
+    bindparam,
+    column,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -61,16 +78,23 @@ def enqueue(
         "created_at": now,
         "next_attempt_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # An INSERT's result is a CursorResult (the one with .rowcount); Session.execute is typed wider.
-    result = cast(
-        "CursorResult[Any]",
-        session.execute(
-            insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"])
-        ),
+    statement = (
+        _insert(session)(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"])
     )
-    return bool(result.rowcount)
+    return bool(_rowcount(session, statement))
+
+
+def _rowcount(session: Session, statement: Any) -> int:
+    """Execute an INSERT; the rows it inserted. SQLAlchemy keeps an INSERT's rowcount only when asked
+    (``preserve_rowcount``): without it PostgreSQL reports -1, as if a skipped notice had been queued."""
+    result = session.execute(statement, execution_options={"preserve_rowcount": True})
+    # An INSERT's result is a CursorResult (the one with .rowcount); Session.execute is typed wider.
+    return cast("CursorResult[Any]", result).rowcount
+
+
+def _insert(session: Session) -> Any:
+    """The dialect's INSERT, the one with ON CONFLICT DO NOTHING."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def accounts_with_role(session: Session, organisation_id: int, roles: Iterable[str]) -> list[int]:
@@ -81,3 +105,111 @@ def accounts_with_role(session: Session, organisation_id: int, roles: Iterable[s
         .order_by(RoleBinding.id)
     )
     return list(dict.fromkeys(rows))
+
+
+# ---------------------------------------------------------------- in bulk
+
+
+class Notice(NamedTuple):
+    """A notice for several accounts: each gets ``text`` under ``key`` followed by its account id."""
+
+    key: str
+    text: str
+    due: str = ""
+
+
+def json_rows(
+    session: Session, name: str, rows: Iterable[Sequence[object]], **columns: type[Integer | Text]
+) -> Subquery:
+    """``rows`` as a subquery ``name`` with the named columns (Integer or Text, in order), sent as one
+    JSON parameter: one statement whatever the number of rows, and no limit of bound parameters."""
+    payload = json.dumps([list(row) for row in rows], ensure_ascii=False, separators=(",", ":"))
+    param = bindparam(f"{name}_json", payload, type_=Text)
+    if session.get_bind().dialect.name == "postgresql":
+        elements = func.jsonb_array_elements(sql_cast(param, postgresql.JSONB)).table_valued(
+            column("value", postgresql.JSONB)
+        )
+    else:
+        elements = func.json_each(param).table_valued(column("value", JSON))
+    value = elements.alias(f"{name}_elements").c.value
+    picked = [
+        (value[i].as_integer() if kind is Integer else value[i].as_string()).label(key)
+        for i, (key, kind) in enumerate(columns.items())
+    ]
+    return select(*picked).subquery(name)
+
+
+def enqueue_many(
+    session: Session, kind: str, notices: Iterable[tuple[Notice, Iterable[int]]], now: datetime
+) -> int:
+    """Queue each notice to each of its accounts (in their order), skipping dedup keys that exist: one
+    statement whatever the number of notices; returns how many were new."""
+    rows: list[tuple[int, str, str, str]] = []
+    recipients: list[tuple[int, int, int]] = []
+    for n, (notice, accounts) in enumerate(notices):
+        rows.append((n, notice.key, notice.text, notice.due))
+        recipients += [(n, place, account) for place, account in enumerate(dict.fromkeys(accounts))]
+    if not recipients:
+        return 0
+    found = json_rows(session, "notices", rows, n=Integer, key=Text, text=Text, due=Text)
+    to = json_rows(session, "recipients", recipients, n=Integer, place=Integer, account_id=Integer)
+    query = (
+        select(found.c.key, found.c.text, found.c.due, to.c.account_id)
+        .join(to, to.c.n == found.c.n)
+        .where(to.c.account_id.is_not(None))
+        .order_by(found.c.n, to.c.place)
+    )
+    return _insert_selected(session, kind, query, now)
+
+
+def enqueue_to_roles(
+    session: Session,
+    kind: str,
+    notices: Iterable[tuple[Notice, int | None]],
+    roles: Iterable[str],
+    now: datetime,
+) -> int:
+    """Queue each notice to the accounts bound to its organisation (None: nobody) in any of ``roles``
+    (each once, oldest binding first), as ``accounts_with_role`` lists them, skipping dedup keys that
+    exist: one statement whatever the number of notices and accounts; returns how many were new."""
+    rows = [(n, org, notice.key, notice.text, notice.due) for n, (notice, org) in enumerate(notices)]
+    if not rows:
+        return 0
+    found = json_rows(session, "notices", rows, n=Integer, org=Integer, key=Text, text=Text, due=Text)
+    query = (
+        select(found.c.key, found.c.text, found.c.due, RoleBinding.account_id)
+        .join(RoleBinding, RoleBinding.organisation_id == found.c.org)
+        .where(RoleBinding.role.in_(list(roles)))
+        .group_by(found.c.n, found.c.key, found.c.text, found.c.due, RoleBinding.account_id)
+        .order_by(found.c.n, func.min(RoleBinding.id))
+    )
+    return _insert_selected(session, kind, query, now)
+
+
+def _insert_selected(session: Session, kind: str, query: Select[Any], now: datetime) -> int:
+    """INSERT … SELECT … ON CONFLICT DO NOTHING of the notices of ``query``: (key stem, text, due,
+    account id) rows."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notice kind {kind}")
+    key, text, due, account_id = query.selected_columns
+    when = OutboxMessage.__table__.c.created_at.type
+    rows = query.with_only_columns(
+        (key + sql_cast(account_id, String)).label("dedup_key"),
+        account_id,
+        literal(kind, String).label("kind"),
+        literal(KINDS[kind], String).label("subject"),
+        due,
+        text,
+        literal("pending", String).label("status"),
+        literal(0, Integer).label("attempts"),
+        literal(now, when).label("created_at"),
+        literal(now, when).label("next_attempt_at"),
+        maintain_column_froms=True,
+    )
+    names = ["dedup_key", "account_id", "kind", "subject", "due", "text", "status", "attempts"]
+    statement = (
+        _insert(session)(OutboxMessage)
+        .from_select([*names, "created_at", "next_attempt_at"], rows)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+    )
+    return _rowcount(session, statement)
