@@ -1,15 +1,23 @@
-"""``nianjian notices``, ``menu push``, ``fake-wechat`` and ``tick``: pushes and the fake WeChat API."""
+"""``nianjian notices``, ``menu push``, ``fake-wechat``, ``tick`` and ``deliver``: pushes, delivery
+workers and the fake WeChat API."""
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import signal
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 
 import click
 from sqlalchemy import func, select
 
 from chatbot.cli.common import db_session, load_config
 from chatbot.config import Config
+from chatbot.notify.delivery import run_worker
 from chatbot.notify.tick import run_due
 from chatbot.store.engine import make_engine, migrate, session_factory
 from chatbot.store.models import Account, OutboxMessage
@@ -158,8 +166,74 @@ def tick(now_text: str | None) -> None:
     if report.delivery is None:
         click.echo("delivery skipped: WECHAT_APP_ID / WECHAT_APP_SECRET not set")
     else:
-        d = report.delivery
-        click.echo(
-            f"sent {d.sent}, retrying {d.retried}, failed {d.failed}, undeliverable {d.undeliverable}, "
-            f"unconfirmed {d.unconfirmed}"
+        click.echo(report.delivery.summary())
+
+
+@click.command("deliver")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Processes.")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit (default: keep polling).")
+@click.option(
+    "--poll",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 600),
+    help="Seconds an idle worker waits.",
+)
+def deliver(workers: int, once: bool, poll: float) -> None:
+    """Delivery workers beside the scheduler: they send the outbox's due notices, sharing it with the
+    leader's tick and with each other (no reminders, no publication ends — the leader decides what is
+    due). Each notice is sent once however many run; Ctrl-C or SIGTERM stops them after their batch."""
+    config = load_config()
+    if not config.api_configured:
+        raise click.ClickException("set WECHAT_APP_ID and WECHAT_APP_SECRET to deliver notices")
+    engine = make_engine(config.database_url)
+    migrate(engine)
+    engine.dispose()
+    started = time.monotonic()
+    if workers == 1:
+        delivery_worker(once, poll)
+    else:
+        _run_processes(workers, once, poll)
+    click.echo(f"{workers} delivery worker(s) done in {time.monotonic() - started:.1f} s")
+
+
+def delivery_worker(once: bool, poll: float) -> None:
+    """One delivery process (a child of `nianjian deliver --workers N`, or the command itself)."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+
+    def request_stop(_signal: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, request_stop)
+    config = Config.from_env()
+    engine = make_engine(config.database_url)
+    try:
+        sessions = session_factory(engine)
+        report = run_worker(
+            sessions, make_client(config, sessions), config, once=once, stop=stop, poll_seconds=poll
         )
+    finally:
+        engine.dispose()
+    click.echo(f"worker {multiprocessing.current_process().pid}: {report.summary()}")
+
+
+def _run_processes(workers: int, once: bool, poll: float) -> None:
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no engine or socket inherited
+    processes = [context.Process(target=delivery_worker, args=(once, poll)) for _ in range(workers)]
+    for process in processes:
+        process.start()
+
+    def forward(_signal: int, _frame: FrameType | None) -> None:
+        for process in processes:  # each stops after its batch
+            if process.is_alive():
+                process.terminate()
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for process in processes:
+        process.join()
+    failed = [p.exitcode for p in processes if p.exitcode]
+    if failed:
+        raise click.ClickException(f"{len(failed)} delivery worker(s) failed (exit codes {failed})")

@@ -42,6 +42,8 @@ from chatbot.inspection.evaluations import figures
 from chatbot.inspection.hierarchy import load_tree
 from chatbot.inspection.listing import result_rows
 from chatbot.inspection.queries import item_scores, open_campaign
+from chatbot.notify.delivery import Backlog
+from chatbot.notify.delivery import backlog as notice_backlog
 from chatbot.store.models import (
     Account,
     AuditEntry,
@@ -203,7 +205,23 @@ def dashboard() -> Any:
         chart=chart,
         actions=_needs_action(campaign),
         scopes=scopes,
+        backlog=_backlog(),
+        local_time=_local_minute,
     )
+
+
+def _backlog() -> Backlog:
+    """The outbox's backlog, scoped as the dashboard is: a county admin sees its accounts' notices."""
+    accounts = None
+    if not g.viewer.is_city:
+        accounts = select(RoleBinding.account_id).where(
+            RoleBinding.organisation_id.in_(list(g.viewer.visible))
+        )
+    return notice_backlog(g.db, _now(), accounts)
+
+
+def _local_minute(value: datetime) -> str:
+    return as_utc(value).astimezone(SHANGHAI).strftime("%m-%d %H:%M")
 
 
 def _row_visible(code: str, name: str) -> bool:

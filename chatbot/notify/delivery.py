@@ -7,26 +7,46 @@ or ``undeliverable``. When a process dies, its leases run out: a ``claimed`` row
 goes back to ``pending``; a ``sending`` row may have reached the user and becomes ``unconfirmed``,
 never sent again — WeChat has no idempotency key, so a second send could repeat a message the user
 already has. So a restart sends nothing twice and skips nothing it had not tried.
+
+Several processes deliver at once (the scheduler's leader in its tick, `nianjian deliver` workers):
+each claims its batch in one statement (``WITH due AS MATERIALIZED (SELECT … FOR UPDATE SKIP LOCKED)
+UPDATE … RETURNING``), so no row is taken twice (on SQLite, where one writer runs at a time, the same
+statement without the lock clause). Rows go out by due time, deadline reminders first, then by id. A
+row is sent only while its claim's lease holds: a batch that runs long puts its untried rows back.
+
+WeChat caps calls per day (45009, "reach max api daily quota limit"). When a send hits it, the notice's
+kind pauses until the next Asia/Shanghai midnight (a ``delivery_pauses`` row every process reads): the
+notice goes back to ``pending`` as it was (not counted as an attempt), its kind is held in order, other
+kinds go on. When the day's access_token fetches are used up no call can be made at all: every send
+pauses (kind ``*``) until midnight.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time as monotonic_time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.expression import Exists
 
 from chatbot.config import Config
-from chatbot.store.models import Account, OutboxMessage
-from chatbot.timeutil import as_utc
-from chatbot.wechat.api import PERMANENT_ERRORS, ApiClient, ApiError
+from chatbot.store.models import Account, DeliveryPause, OutboxMessage
+from chatbot.store.outbox import KINDS
+from chatbot.timeutil import SHANGHAI, as_utc
+from chatbot.wechat.api import PERMANENT_ERRORS, ApiClient, ApiError, TokenQuotaError
 
 log = logging.getLogger(__name__)
 
 CLAIM_LEASE = timedelta(minutes=5)
+#: A batch stops this long before its lease runs out; its untried rows go back to the queue.
+LEASE_MARGIN = timedelta(minutes=1)
 BACKOFF = (
     timedelta(minutes=1),
     timedelta(minutes=5),
@@ -41,6 +61,13 @@ EVENT_WINDOW = timedelta(minutes=1)
 EVENT_ALLOWANCE = 3
 BATCH = 200
 INTERRUPTED = "发送过程中断，无法确认是否送达；为避免重复，不再自动重发"
+#: Deadline reminders go before other notices due at the same time.
+DEADLINE_KINDS = frozenset({kind for kind in KINDS if kind.endswith("_due")} | {"evaluation_closing"})
+#: The pause of every send (the access_token quota), beside the pauses of single kinds.
+EVERY_KIND = "*"
+#: WeChat's usual daily template quota, for estimates until a 45009 has measured the real one.
+DAILY_TEMPLATE_QUOTA = 100_000
+BACKLOG = ("pending", "claimed")
 
 
 @dataclass
@@ -50,7 +77,24 @@ class DeliveryReport:
     failed: int = 0
     undeliverable: int = 0
     unconfirmed: int = 0
+    #: rows this run took, and those put back untried because their kind is paused (45009)
+    claimed: int = 0
+    held: int = 0
+    paused: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+    def add(self, other: DeliveryReport) -> None:
+        for name in ("sent", "retried", "failed", "undeliverable", "unconfirmed", "claimed", "held"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.paused.extend(kind for kind in other.paused if kind not in self.paused)
+        self.errors.extend(other.errors)
+
+    def summary(self) -> str:
+        held = f", held {self.held} (paused: {' '.join(self.paused)})" if self.held or self.paused else ""
+        return (
+            f"sent {self.sent}, retrying {self.retried}, failed {self.failed}, "
+            f"undeliverable {self.undeliverable}, unconfirmed {self.unconfirmed}{held}"
+        )
 
 
 def template_data(row: OutboxMessage) -> dict[str, dict[str, str]]:
@@ -63,14 +107,84 @@ def template_data(row: OutboxMessage) -> dict[str, dict[str, str]]:
 
 
 def deliver_due(
-    sessions: sessionmaker[Session], client: ApiClient, config: Config, now: datetime
+    sessions: sessionmaker[Session], client: ApiClient, config: Config, now: datetime, budget: float = 0.0
 ) -> DeliveryReport:
+    """Deliver what is due at ``now``: one batch, then more while rows remain and ``budget`` seconds last."""
     now = now.astimezone(UTC)  # stored times are UTC; SQLite compares them as written
     report = DeliveryReport()
-    report.unconfirmed = _expire_claims(sessions, now)
-    for row_id in _claim(sessions, now):
-        _deliver_one(sessions, client, config, row_id, now, report)
-    return report
+    started = monotonic_time.monotonic()
+    with sessions() as quick:
+        # Single-statement steps commit on their own: one round trip each, no BEGIN and COMMIT.
+        quick.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        run = _Run(sessions, quick, client, config, now, report)
+        while True:
+            report.unconfirmed += _expire_claims(sessions, now)
+            claimed = _deliver_batch(run)
+            if claimed < BATCH or monotonic_time.monotonic() - started >= budget:
+                return report
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every step of one delivery run shares."""
+
+    sessions: sessionmaker[Session]
+    quick: Session  # autocommit: each single-statement step commits by itself
+    client: ApiClient
+    config: Config
+    now: datetime
+    report: DeliveryReport
+
+
+def _deliver_batch(run: _Run) -> int:
+    """Claim a batch and deliver it while its lease lasts (the rest goes back); how many were claimed."""
+    batch = _claim(run.sessions, run.now)
+    run.report.claimed += len(batch)
+    lease = run.now + CLAIM_LEASE
+    taken = monotonic_time.monotonic()
+    for n, (row_id, kind) in enumerate(batch):
+        if monotonic_time.monotonic() - taken > (CLAIM_LEASE - LEASE_MARGIN).total_seconds():
+            _release(run.sessions, [row_id for row_id, _ in batch[n:]], lease)
+            break
+        _deliver_one(run, row_id, kind, lease)
+    return len(batch)
+
+
+def _release(sessions: sessionmaker[Session], ids: list[int], lease: datetime) -> None:
+    """Rows still claimed under this lease go back to the queue, untried, in their place."""
+    with sessions.begin() as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(ids),
+                OutboxMessage.status == "claimed",
+                OutboxMessage.claimed_until == lease,
+            )
+            .values(status="pending", claimed_until=None)
+        )
+
+
+def run_worker(
+    sessions: sessionmaker[Session],
+    client: ApiClient,
+    config: Config,
+    once: bool = False,
+    stop: threading.Event | None = None,
+    poll_seconds: float = 5.0,
+    clock: Callable[[], datetime] | None = None,
+) -> DeliveryReport:
+    """A delivery worker (`nianjian deliver`): batch after batch of what is due now, beside the leader's
+    tick and other workers; with ``once``, until nothing due is left, else until ``stop`` is set."""
+    stop = stop or threading.Event()
+    total = DeliveryReport()
+    while not stop.is_set():
+        report = deliver_due(sessions, client, config, clock() if clock else datetime.now(UTC))
+        total.add(report)
+        if report.claimed < BATCH:  # nothing more is due (or other workers hold the rest)
+            if once:
+                break
+            stop.wait(poll_seconds)
+    return total
 
 
 def _expire_claims(sessions: sessionmaker[Session], now: datetime) -> int:
@@ -93,30 +207,85 @@ def _expire_claims(sessions: sessionmaker[Session], now: datetime) -> int:
         return result.rowcount or 0
 
 
-def _claim(sessions: sessionmaker[Session], now: datetime) -> list[int]:
-    """Take due rows for this process; concurrent ticks take disjoint rows."""
+def delivery_order() -> tuple[Any, ...]:
+    """Due time, then deadline reminders before other notices, then id."""
+    deadline_first = case((OutboxMessage.kind.in_(sorted(DEADLINE_KINDS)), 0), else_=1)
+    return (OutboxMessage.next_attempt_at, deadline_first, OutboxMessage.id)
+
+
+def _claim(sessions: sessionmaker[Session], now: datetime) -> list[tuple[int, str]]:
+    """Take a batch of due rows for this process, in delivery order; concurrent claims take disjoint rows.
+
+    One statement: the rows are chosen and locked (``FOR UPDATE SKIP LOCKED``: rows another process
+    is claiming are passed over, not waited for) and marked claimed together
+    (``WITH due AS MATERIALIZED (SELECT … FOR UPDATE SKIP LOCKED) UPDATE … RETURNING``). SQLite ignores the lock
+    clause; there the statement holds the database's one write lock, which is just as exclusive.
+    """
     with sessions.begin() as session:
-        query = (
-            select(OutboxMessage.id)
-            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.id)
+        paused = active_pauses(session, now)
+        if EVERY_KIND in paused:
+            return []
+        due = select(OutboxMessage.id).where(
+            OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now
+        )
+        if paused:
+            due = due.where(OutboxMessage.kind.not_in(sorted(paused)))
+        # MATERIALIZED: chosen once. As a plain subquery PostgreSQL may rescan it for every outer row,
+        # and each rescan locks the next rows it can get — the whole queue in one claim.
+        chosen = (
+            due.order_by(*delivery_order())
             .limit(BATCH)
             .with_for_update(skip_locked=True)
+            .cte("due")
+            .prefix_with("MATERIALIZED")
         )
-        claimed = []
-        for row_id in session.scalars(query).all():
-            # The status check makes the claim safe where SKIP LOCKED is not available (SQLite).
-            taken = cast(
-                "CursorResult[Any]",
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == row_id, OutboxMessage.status == "pending")
-                    .values(status="claimed", claimed_until=now + CLAIM_LEASE)
-                ),
-            )
-            if taken.rowcount:
-                claimed.append(row_id)
-        return claimed
+        claimed = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(select(chosen.c.id)), OutboxMessage.status == "pending")
+            .values(status="claimed", claimed_until=now + CLAIM_LEASE)
+            .returning(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.next_attempt_at)
+            .execution_options(synchronize_session=False)
+        ).all()
+    # RETURNING comes in no particular order: sort the batch as the SELECT chose it.
+    rows = sorted(claimed, key=lambda r: (as_utc(r.next_attempt_at), r.kind not in DEADLINE_KINDS, r.id))
+    return [(row.id, row.kind) for row in rows]
+
+
+def next_midnight(now: datetime) -> datetime:
+    """The next Asia/Shanghai midnight after ``now`` (when WeChat's daily quotas renew), in UTC."""
+    day = now.astimezone(SHANGHAI).date() + timedelta(days=1)
+    return datetime.combine(day, time(0), SHANGHAI).astimezone(UTC)
+
+
+def active_pauses(session: Session, now: datetime) -> dict[str, DeliveryPause]:
+    """The pauses still running at ``now``, by kind (``*``: every send)."""
+    return {
+        pause.kind: pause
+        for pause in session.scalars(select(DeliveryPause).where(DeliveryPause.until > now.astimezone(UTC)))
+    }
+
+
+def _pause(session: Session, kind: str, channel: str | None, reason: str, now: datetime) -> None:
+    """Record (or renew) the pause of ``kind`` until midnight, with the day's sends as the quota measured."""
+    midnight = next_midnight(now) - timedelta(days=1)
+    sent = select(func.count()).where(OutboxMessage.status == "sent", OutboxMessage.sent_at >= midnight)
+    if channel is not None:
+        sent = sent.where(OutboxMessage.channel == channel)
+    values = {
+        "kind": kind,
+        "paused_at": now,
+        "until": next_midnight(now),
+        "reason": reason[:500],
+        "sent_today": session.scalar(sent) or 0,
+    }
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(DeliveryPause).values(**values)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["kind"], set_={k: v for k, v in values.items() if k != "kind"}
+        )
+    )
+    log.warning("notices of kind %s paused until %s: %s", kind, values["until"], reason)
 
 
 def _window_channel(account: Account, now: datetime) -> str | None:
@@ -132,47 +301,116 @@ def _window_channel(account: Account, now: datetime) -> str | None:
     return None
 
 
-def _deliver_one(
-    sessions: sessionmaker[Session],
-    client: ApiClient,
-    config: Config,
-    row_id: int,
-    now: datetime,
-    report: DeliveryReport,
-) -> None:
-    with sessions.begin() as session:
-        row = session.get(OutboxMessage, row_id)
-        assert row is not None
+@dataclass(frozen=True)
+class _Send:
+    """One API call to make, decided and committed as ``sending`` before it is made."""
+
+    channel: str
+    openid: str
+    template_id: str
+    text: str
+    data: dict[str, dict[str, str]]
+
+
+def _deliver_one(run: _Run, row_id: int, kind: str, lease: datetime) -> None:
+    """One notice: ``sending`` committed, the call, then ``sent`` (or the failure) committed."""
+    template_id = run.config.template_for(kind)
+    send = _start_template(run.quick, template_id, row_id, lease, run.now) if template_id else None
+    if send is None:
+        send = _start(run, row_id, lease)
+    if send is None:
+        return
+    try:
+        if send.channel == "template":
+            run.client.send_template(send.openid, send.template_id, send.data)
+        else:
+            run.client.send_text(send.openid, send.text)
+    except ApiError as error:
+        _record_failure(run.sessions, row_id, error, run.now, run.report)
+        return
+    run.quick.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(status="sent", sent_at=run.now, claimed_until=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    run.report.sent += 1
+
+
+def _paused(now: datetime) -> Exists:
+    """Whether the outbox row's kind (or every send) is paused at ``now``: a correlated EXISTS."""
+    return (
+        select(DeliveryPause.kind)
+        .where(DeliveryPause.kind.in_([OutboxMessage.kind, EVERY_KIND]), DeliveryPause.until > now)
+        .exists()
+    )
+
+
+def _ours(row_id: int, lease: datetime) -> tuple[Any, ...]:
+    """The row is still claimed by this run: its lease has not run out and been taken by another."""
+    return (
+        OutboxMessage.id == row_id,
+        OutboxMessage.status == "claimed",
+        OutboxMessage.claimed_until == lease,
+    )
+
+
+def _start_template(
+    quick: Session, template_id: str, row_id: int, lease: datetime, now: datetime
+) -> _Send | None:
+    """The common case in one statement: a template to a subscribed user, its kind not paused."""
+    subscribed = (
+        select(Account.id)
+        .where(Account.id == OutboxMessage.account_id, Account.subscribed.is_(True))
+        .exists()
+    )
+    openid = select(Account.openid).where(Account.id == OutboxMessage.account_id).scalar_subquery()
+    found = quick.execute(
+        update(OutboxMessage)
+        .where(*_ours(row_id, lease), subscribed, ~_paused(now))
+        .values(status="sending", channel="template", attempts=OutboxMessage.attempts + 1)
+        .returning(openid, OutboxMessage.subject, OutboxMessage.due, OutboxMessage.text)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if found is None:
+        return None  # paused, unsubscribed or no longer ours: the general path tells which
+    to, subject, due, body = cast("tuple[str, str, str, str]", tuple(found))
+    data = {"keyword1": {"value": subject}, "keyword2": {"value": due or "—"}, "keyword3": {"value": body}}
+    return _Send("template", to, template_id, body, data)
+
+
+def _start(run: _Run, row_id: int, lease: datetime) -> _Send | None:
+    """Decide the channel and commit ``sending`` (one attempt more); None when nothing is to be sent."""
+    now, report = run.now, run.report
+    with run.sessions.begin() as session:
+        found = session.execute(
+            select(OutboxMessage, Account.openid, Account.subscribed, _paused(now))
+            .join(Account, Account.id == OutboxMessage.account_id)
+            .where(*_ours(row_id, lease))
+        ).one_or_none()
+        if found is None:  # the lease ran out and the row went back to the queue: not ours to send
+            return None
+        row, openid, subscribed, is_paused = found
+        if is_paused:  # another process (or this one) met the daily quota
+            row.status, row.claimed_until = "pending", None
+            report.held += 1
+            return None
+        template_id = run.config.template_for(row.kind)
+        if template_id and subscribed:  # the common case: no customer-service allowance to count
+            row.channel, row.status, row.attempts = "template", "sending", row.attempts + 1
+            return _Send("template", openid, template_id, row.text, template_data(row))
         account = session.get(Account, row.account_id, with_for_update=True)
         assert account is not None
-        template_id = config.template_for(row.kind)
-        channel = "template" if template_id else _window_channel(account, now)
-        if not account.subscribed:
-            channel = None
+        channel = _window_channel(account, now) if account.subscribed else None
         if channel is None:
             row.status = "undeliverable"
             row.last_error = (
                 "用户已取消关注" if not account.subscribed else "未配置模板消息，且不在 48 小时客服消息窗口内"
             )
             report.undeliverable += 1
-            return
-        row.channel = channel
-        row.status = "sending"
-        row.attempts += 1
-        openid, text, data = account.openid, row.text, template_data(row)
-    try:
-        if channel == "template":
-            client.send_template(openid, template_id, data)
-        else:
-            client.send_text(openid, text)
-    except ApiError as error:
-        _record_failure(sessions, row_id, error, now, report)
-        return
-    with sessions.begin() as session:
-        row = session.get(OutboxMessage, row_id)
-        assert row is not None
-        row.status, row.sent_at, row.claimed_until, row.last_error = "sent", now, None, None
-    report.sent += 1
+            return None
+        row.channel, row.status, row.attempts = channel, "sending", row.attempts + 1
+        return _Send(channel, account.openid, "", row.text, template_data(row))
 
 
 def _record_failure(
@@ -183,6 +421,9 @@ def _record_failure(
         assert row is not None
         row.claimed_until = None
         row.last_error = f"{error.errcode}: {PERMANENT_ERRORS.get(error.errcode or 0, error.message)}"[:500]
+        if error.daily_quota:
+            _hold_for_the_day(session, row, error, now, report)
+            return
         if error.permanent or row.attempts >= MAX_ATTEMPTS:
             row.status = "failed"
             report.failed += 1
@@ -196,3 +437,126 @@ def _record_failure(
             report.retried += 1
     report.errors.append(f"outbox {row_id}: {error}")
     log.warning("notice %s not delivered: %s", row_id, error)
+
+
+def _hold_for_the_day(
+    session: Session, row: OutboxMessage, error: ApiError, now: datetime, report: DeliveryReport
+) -> None:
+    """45009: the notice waits, untouched, for the quota to renew; its kind (or every send) pauses."""
+    token_quota = isinstance(error, TokenQuotaError)
+    kind = EVERY_KIND if token_quota else row.kind
+    reason = (
+        "access_token 今日获取次数已用完" if token_quota else f"{error.errcode}: 今日接口调用次数已达上限"
+    )
+    _pause(session, kind, None if token_quota else row.channel, reason, now)
+    row.status = "pending"  # next_attempt_at unchanged: it keeps its place in the queue
+    row.attempts -= 1
+    row.last_error = f"{reason}，{next_midnight(now).astimezone(SHANGHAI):%m-%d %H:%M} 后继续发送"
+    report.held += 1
+    if kind not in report.paused:
+        report.paused.append(kind)
+
+
+# ---------------------------------------------------------------- the backlog, for the console
+
+
+@dataclass(frozen=True)
+class KindBacklog:
+    kind: str
+    subject: str
+    pending: int
+    #: the end of this kind's pause (the daily quota, or every send's), else None
+    paused_until: datetime | None = None
+    #: the daily quota as measured by the pause (sends that day before WeChat refused)
+    quota: int | None = None
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Notices waiting (pending or claimed) by kind, the send rate of the last hour and the expected
+    finish: the queue ahead ÷ that rate, and for a paused kind its daily quota from the pause's end."""
+
+    kinds: list[KindBacklog]
+    pending: int
+    sent_last_hour: int
+    finish: datetime | None
+    every_send_paused_until: datetime | None
+
+    @property
+    def per_second(self) -> float:
+        return self.sent_last_hour / 3600
+
+
+def backlog(session: Session, now: datetime, accounts: Any = None) -> Backlog:
+    """The backlog of the notices to ``accounts`` (a selectable of account ids; None: every account),
+    with every paused kind, deadline reminders first."""
+    now = now.astimezone(UTC)
+    pauses = active_pauses(session, now)
+    everything = pauses.get(EVERY_KIND)
+    waiting = select(OutboxMessage.kind, func.count(), func.max(OutboxMessage.next_attempt_at)).where(
+        OutboxMessage.status.in_(BACKLOG)
+    )
+    if accounts is not None:
+        waiting = waiting.where(OutboxMessage.account_id.in_(accounts))
+    mine = {
+        kind: (count, as_utc(last))
+        for kind, count, last in session.execute(waiting.group_by(OutboxMessage.kind))
+    }
+    last_hour = select(func.count()).where(
+        OutboxMessage.status == "sent", OutboxMessage.sent_at > now - timedelta(hours=1)
+    )
+    rate = session.scalar(last_hour) or 0
+    kinds, finishes = [], []
+    for kind in sorted(set(mine) | (set(pauses) - {EVERY_KIND}), key=lambda k: (k not in DEADLINE_KINDS, k)):
+        count, last_due = mine.get(kind, (0, now))
+        pause = pauses.get(kind)
+        until = max((as_utc(p.until) for p in (pause, everything) if p is not None), default=None)
+        kinds.append(
+            KindBacklog(kind, KINDS.get(kind, kind), count, until, pause.sent_today if pause else None)
+        )
+        if count:
+            finishes.append(_kind_finish(session, kind, last_due, now, rate, pause, everything, set(pauses)))
+    return Backlog(
+        kinds,
+        sum(k.pending for k in kinds),
+        rate,
+        _latest(finishes),
+        as_utc(everything.until) if everything is not None else None,
+    )
+
+
+def _latest(finishes: list[datetime | None]) -> datetime | None:
+    """The last of the kinds' finishes; None when any of them is unknown (or there is nothing to send)."""
+    known = [f for f in finishes if f is not None]
+    return max(known) if known and len(known) == len(finishes) else None
+
+
+def _kind_finish(
+    session: Session,
+    kind: str,
+    last_due: datetime,
+    now: datetime,
+    rate: int,
+    pause: DeliveryPause | None,
+    everything: DeliveryPause | None,
+    paused: set[str],
+) -> datetime | None:
+    """When the last of these notices of ``kind`` is expected out; None when nothing tells (no sends in
+    the last hour). The queue ahead is every waiting notice, anyone's, that goes out before it."""
+    ahead = select(func.count()).where(
+        OutboxMessage.status.in_(BACKLOG), OutboxMessage.next_attempt_at <= last_due
+    )
+    if pause is not None:  # held until the quota renews, then at most a quota a day
+        quota = pause.sent_today or DAILY_TEMPLATE_QUOTA
+        queued = session.scalar(ahead.where(OutboxMessage.kind == kind)) or 0
+        days, rest = divmod(max(queued - 1, 0), quota)
+        start = max(as_utc(pause.until), as_utc(everything.until) if everything else now) + timedelta(
+            days=days
+        )
+        return start + (timedelta(hours=(rest + 1) / rate) if rate else timedelta(0))
+    if not rate:
+        return None
+    others = paused - {EVERY_KIND}
+    queued = session.scalar(ahead.where(OutboxMessage.kind.not_in(sorted(others))) if others else ahead) or 0
+    start = as_utc(everything.until) if everything is not None else now
+    return max(start + timedelta(hours=queued / rate), last_due)

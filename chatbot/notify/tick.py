@@ -19,6 +19,9 @@ from chatbot.store.models import InboundMessage
 from chatbot.wechat.api import ApiClient
 
 INBOUND_KEPT = timedelta(days=7)
+#: A tick delivers batch after batch for up to this long, leaving the rest to the next minute (and to
+#: `nianjian deliver` workers, who share the queue).
+DELIVERY_BUDGET_SECONDS = 45.0
 
 
 @dataclass(frozen=True)
@@ -38,5 +41,9 @@ def run_due(
         queued = reminders.enqueue_due(session, config, now)
         # WeChat retries a push within seconds; a week of handled messages is plenty to drop retries.
         session.execute(delete(InboundMessage).where(InboundMessage.created_at < now - INBOUND_KEPT))
-    delivery = deliver_due(sessions, client, config, now) if client is not None else None
+    delivery = (
+        deliver_due(sessions, client, config, now, budget=DELIVERY_BUDGET_SECONDS)
+        if client is not None
+        else None
+    )
     return TickReport(queued, finalised, delivery)

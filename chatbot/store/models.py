@@ -449,6 +449,21 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
 
+class DeliveryPause(Base):
+    """A kind of notice held back until WeChat's daily quota renews (45009), seen by every delivery
+    process; kind ``*`` holds every send (the access_token fetches of the day are used up). A pause
+    ends by itself at ``until`` (the next Asia/Shanghai midnight)."""
+
+    __tablename__ = "delivery_pauses"
+
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    paused_at: Mapped[datetime] = mapped_column(default=utcnow)
+    until: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    #: Sends that went through that day before WeChat refused: the daily quota as measured.
+    sent_today: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ConsoleUser(Base):
     """A federation staff member of the web console: a city admin sees everything, a county admin its county."""
 

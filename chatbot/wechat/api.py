@@ -31,6 +31,8 @@ HTTP_TIMEOUT_SECONDS = 5.0
 DAILY_TOKEN_QUOTA = 2000
 REFRESH_MARGIN = timedelta(minutes=5)
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
+#: "reach max api daily quota limit": the API's calls of the day are used up; they renew at midnight.
+DAILY_QUOTA = 45009
 #: Errors that will not go away by retrying: record and stop.
 PERMANENT_ERRORS: dict[int, str] = {
     43004: "用户未关注公众号",
@@ -53,6 +55,18 @@ class ApiError(Exception):
     @property
     def permanent(self) -> bool:
         return self.errcode in PERMANENT_ERRORS
+
+    @property
+    def daily_quota(self) -> bool:
+        """The API's daily quota is used up (45009): nothing to gain by trying again before midnight."""
+        return self.errcode == DAILY_QUOTA
+
+
+class TokenQuotaError(ApiError):
+    """45009 on the access_token fetch: no API call at all can be made until the quota renews."""
+
+    def __init__(self, message: str = "今日 access_token 获取次数已用完") -> None:
+        super().__init__(DAILY_QUOTA, message)
 
 
 @dataclass(frozen=True)
@@ -98,7 +112,7 @@ class RedisTokenStore(TokenStore):
             return current
         day_key = f"{self._fetches}:{now.astimezone(SHANGHAI).date()}"
         if int(self._redis.get(day_key) or 0) >= DAILY_TOKEN_QUOTA:
-            raise ApiError(45009, "今日 access_token 获取次数已用完")
+            raise TokenQuotaError()
         token = fetch()
         pipe = self._redis.pipeline()
         pipe.incr(day_key)
@@ -141,7 +155,7 @@ class DatabaseTokenStore(TokenStore):
             if row.day != today:
                 row.day, row.fetches = today, 0
             if row.fetches >= DAILY_TOKEN_QUOTA:
-                raise ApiError(45009, "今日 access_token 获取次数已用完")
+                raise TokenQuotaError()
             token = fetch()
             row.token, row.expires_at, row.fetches = token.value, token.expires_at, row.fetches + 1
             return token
@@ -183,7 +197,10 @@ class ApiClient(WeChatClient):
         except (requests.RequestException, ValueError) as error:
             raise ApiError(None, f"token fetch failed: {error}") from error
         if "access_token" not in data:
-            raise ApiError(int(data.get("errcode", -1)), str(data.get("errmsg", "no access_token")))
+            code = int(data.get("errcode", -1))
+            if code == DAILY_QUOTA:
+                raise TokenQuotaError(str(data.get("errmsg", "access_token quota")))
+            raise ApiError(code, str(data.get("errmsg", "no access_token")))
         log.info("fetched a new WeChat access token")
         return Token(
             data["access_token"], self._clock() + timedelta(seconds=int(data.get("expires_in", 7200)))
