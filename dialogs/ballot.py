@@ -32,7 +32,11 @@ def _total(view: BallotView) -> int:
 
 def _state(view: BallotView, item: int, wrong: int = 0) -> DialogState:
     return DialogState(
-        NAME, "ask", item=item, wrong_inputs=wrong, extra={"evaluation_id": view.evaluation_id}
+        NAME,
+        "ask",
+        item=item,
+        wrong_inputs=wrong,
+        extra={"evaluation_id": view.evaluation_id, "code": view.code},
     )
 
 
@@ -87,6 +91,9 @@ def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     view = ctx.ballot
     if view is None or view.evaluation_id != state.extra.get("evaluation_id"):
         return start(ctx, "测评已变化，已为您重新定位。\n")
+    stale = state.extra.get("code") != view.code or state.item != len(view.answers) + 1
+    if stale and view.status == "open":  # the saved answers are not those this state was made with
+        return start(ctx, "作答记录已有变化，已按已保存的答案为您重新定位，本条消息未作为答案记录。\n")
     if view.status != "open":
         return Outcome(Reply(status_text(view)), DialogState())
     answers = view.answers

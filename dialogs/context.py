@@ -84,6 +84,13 @@ class WalkView:
     objections: tuple[str, ...] = ()  # the open objections' texts, for the re-review
     methods: tuple[str, ...] = ()  # the assessment's methods (考评方式), as recorded
     opinion: str = ""  # the written opinion (考评意见), as recorded
+    origin: str = ""  # which database's campaign the inspection belongs to (its opening time)
+
+    @property
+    def seen(self) -> str:
+        """What a saved walk state must agree with to steer the next answer: the same campaign of the
+        same database, and as many items answered as the walk left."""
+        return f"{self.origin}:{len(self.scores)}"
 
 
 @dataclass(frozen=True)

@@ -129,8 +129,9 @@ def _walk_word(mode: Mode) -> Callable[[DialogState, Intent, UserContext], Outco
     return handle
 
 
-def _self_check(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | None:
-    return None if state.dialog == selfcheck.NAME else selfcheck.start(ctx)
+def _self_check(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
+    """`自评`, even inside the self-check: (re)start at the first unanswered item, as stored."""
+    return selfcheck.start(ctx)
 
 
 def _paper(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | None:

@@ -280,6 +280,7 @@ def _state(mode: Mode, view: WalkView, rubric: Rubric, step: str, item: int, pag
         inspection_id=view.inspection_id,
         rubric_key=rubric.key,
         rubric_version=rubric.version,
+        extra={"seen": view.seen},
     )
 
 
@@ -418,6 +419,8 @@ def handle(
     rubric = get_rubric(view.rubric_key)
     if state.rubric_version != rubric.version or state.rubric_key != rubric.key:
         return restart(ctx, "评分标准已更新，已按新版标准为您重新定位。\n")
+    if state.extra.get("seen") != view.seen:  # the database is not what this state was made with
+        return restart(ctx, "作答记录已有变化，已按已保存的答案为您重新定位，本条消息未作为答案记录。\n")
     if not view.editable:
         return Outcome(
             Reply(f"“{view.org_name}”目前不能进行{mode.title}（状态：{view.state_label}）。"), DialogState()
