@@ -82,3 +82,17 @@ def test_bad_configuration_is_refused_at_start(tmp_path: Path, env: dict[str, st
     with pytest.raises(ConfigError) as error:
         Config.from_env({"NIANJIAN_INSTANCE": str(tmp_path), "SECRET_KEY": "x"} | env)
     assert message in str(error.value)
+
+
+def test_the_newest_migration_is_read_without_alembic(backend: Backend) -> None:
+    from alembic.script import ScriptDirectory
+
+    from chatbot.store.engine import alembic_config, head_revision, is_current
+
+    script = ScriptDirectory.from_config(alembic_config(backend.database_url))
+    assert [head_revision()] == script.get_heads()
+    engine = make_engine(backend.database_url)
+    assert not is_current(engine)  # an empty database
+    migrate(engine)
+    assert is_current(engine)
+    engine.dispose()

@@ -1,51 +1,62 @@
-"""The ``nianjian`` command line."""
+"""The ``nianjian`` command line: one group, each command imported only when it runs (so that
+``nianjian --help`` and light commands start at once, and no command pays for another's libraries)."""
 
 from __future__ import annotations
 
+import importlib
 import logging
+from typing import Any
 
 import click
 
-from chatbot.cli.chat import chat
-from chatbot.cli.console import admin_group
-from chatbot.cli.coverage import coverage_command, sample_command
-from chatbot.cli.demo import demo
-from chatbot.cli.export import export_group
-from chatbot.cli.notices import fake_wechat, menu_group, notices_group, tick
-from chatbot.cli.orgs import campaign_group, invite_group, member_group, org_group, report_group
-from chatbot.cli.reports import report_city, report_county  # noqa: F401 — registers on `report`
-from chatbot.cli.results import evaluation_group, publish, results_group
-from chatbot.cli.rubrics import rubrics_group
-from chatbot.cli.serve import scheduler_command, serve
+#: Each command: the module that defines it, its name there, and its line in `nianjian --help`.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "rubrics": ("chatbot.cli.rubrics", "rubrics_group", "The six rubric sheets (考评标准)."),
+    "org": ("chatbot.cli.orgs", "org_group", "Organisations (工会组织)."),
+    "member": ("chatbot.cli.orgs", "member_group", "Union members on the roll (会员名册)."),
+    "invite": ("chatbot.cli.orgs", "invite_group", "Invitation codes (邀请码)."),
+    "campaign": ("chatbot.cli.orgs", "campaign_group", "Campaign years (年度年检): open, scope, deadlines."),
+    "report": ("chatbot.cli.reports", "report_group", "County summaries (年检工作情况总结)."),
+    "evaluation": ("chatbot.cli.results", "evaluation_group", "Democratic evaluations (民主测评)."),
+    "results": ("chatbot.cli.results", "results_group", "Results, the quota's confirmation, overrides."),
+    "publish": ("chatbot.cli.results", "publish", "Publish (公示) the rated results in scope."),
+    "coverage": ("chatbot.cli.coverage", "coverage_command", "Coverage per county against the target."),
+    "sample": ("chatbot.cli.coverage", "sample_command", "Draw inspections for the city's re-check (抽查)."),
+    "export": ("chatbot.cli.export", "export_group", "Excel exports: the score sheet, the results."),
+    "admin": ("chatbot.cli.console", "admin_group", "Web console accounts (管理台账号)."),
+    "notices": ("chatbot.cli.notices", "notices_group", "Notices (通知) and their delivery."),
+    "menu": ("chatbot.cli.notices", "menu_group", "The official account's custom menu."),
+    "tick": ("chatbot.cli.notices", "tick", "Run everything due at an instant once."),
+    "deliver": ("chatbot.cli.notices", "deliver", "Deliver the outbox with extra worker processes."),
+    "fake-wechat": ("chatbot.cli.notices", "fake_wechat", "A fake WeChat API on loopback."),
+    "serve": ("chatbot.cli.serve", "serve", "Serve the webhook, with the scheduler."),
+    "scheduler": ("chatbot.cli.serve", "scheduler_command", "Run the scheduler alone."),
+    "demo": ("chatbot.cli.demo", "demo", "Create the demo city and print invitation codes."),
+    "chat": ("chatbot.cli.chat", "chat", "Chat with the webhook as a simulated WeChat user."),
+}
 
 
-@click.group()
-def main() -> None:
+class LazyGroup(click.Group):
+    """A group whose commands are imported from ``COMMANDS`` when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        spec = COMMANDS.get(name)
+        if spec is None:
+            return None
+        module, attribute, _summary = spec
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The listing from the table, without importing a single command."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][2]) for name in self.list_commands(ctx)])
+
+
+@click.group(cls=LazyGroup)
+def main(**_options: Any) -> None:
     """年检助手 — annual inspection of grassroots trade unions."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
-for command in (
-    rubrics_group,
-    admin_group,
-    coverage_command,
-    sample_command,
-    export_group,
-    report_group,
-    notices_group,
-    menu_group,
-    fake_wechat,
-    org_group,
-    member_group,
-    invite_group,
-    campaign_group,
-    evaluation_group,
-    results_group,
-    publish,
-    tick,
-    serve,
-    scheduler_command,
-    demo,
-    chat,
-):
-    main.add_command(command)

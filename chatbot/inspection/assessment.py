@@ -48,7 +48,7 @@ def save_score(
     before, after = scores.save(session, inspection, no, score, "assessed_score")
     if inspection.state == S.RE_REVIEWING and before is not None and before != after and not reason.strip():
         raise Refused("复查改分须说明原因。")
-    if before != after:
+    if before is not None and before != after:  # a change of an assessed score; the first is the record
         scores.audit_change(
             session, actor, "assessed_score", inspection, no, before, after, reason.strip() or None
         )

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -177,14 +178,29 @@ def standing(
 ) -> Standing:
     voter = voter_hash(secret, evaluation.id, account.openid)
     bound = account.id in participants(session, evaluation)
-    if session.get(EvaluationVoter, (evaluation.id, voter)) is not None:
+    voted = session.get(EvaluationVoter, (evaluation.id, voter)) is not None
+    assessor = not bound and account.id in set(session.scalars(_assessors(evaluation.inspection)))
+    draft = session.get(BallotDraft, (evaluation.id, voter))
+    return standing_of(evaluation, voter, bound, assessor, voted, draft.answers if draft else None, now)
+
+
+def standing_of(
+    evaluation: Evaluation,
+    voter: str,
+    bound: bool,
+    assessor: bool,
+    voted: bool,
+    draft: list[int] | None,
+    now: datetime,
+) -> Standing:
+    """Where a voter stands, from what was read about them (the rule, without a query)."""
+    if voted:
         return Standing("voted", voter, bound)
     if not is_open(evaluation, now):
         return Standing("closed", voter, bound)
-    if not bound and account.id in set(session.scalars(_assessors(evaluation.inspection))):
+    if not bound and assessor:
         return Standing("not_eligible", voter, bound)  # the union's assessors never vote
-    draft = session.get(BallotDraft, (evaluation.id, voter))
-    answers = tuple(draft.answers) if draft else ()
+    answers = tuple(draft) if draft else ()
     if not bound:
         if evaluation.open_slots == 0:
             return Standing("not_eligible", voter, bound, answers)
@@ -414,13 +430,23 @@ ANSWER_VALUES = (1, 2, 3)
 
 
 def admit(
-    session: Session, evaluation_id: int, account: Caller, secret: str, now: datetime
+    session: Session,
+    evaluation_id: int,
+    account: Caller,
+    secret: str,
+    now: datetime,
+    known: tuple[Evaluation, Standing] | None = None,
 ) -> tuple[Evaluation, Standing]:
-    """The evaluation, locked, and the voter's standing in it; Refused unless they may answer now."""
-    evaluation = session.get(Evaluation, evaluation_id, with_for_update=True)
-    if evaluation is None:
-        raise Refused("没有找到这次民主测评。")
-    where = standing(session, evaluation, account, secret, now)
+    """The evaluation and the voter's standing in it (``known`` when this transaction read them
+    already); Refused unless they may answer now. One voter's turns never overlap (the user lock),
+    and an open place is taken atomically at ``cast``, so no row lock is needed."""
+    if known is not None:
+        evaluation, where = known
+    else:
+        found = session.get(Evaluation, evaluation_id)
+        if found is None:
+            raise Refused("没有找到这次民主测评。")
+        evaluation, where = found, standing(session, found, account, secret, now)
     if where.status == "voted":
         raise Refused("您已参加过这次民主测评，每人限投一次。")
     if where.status == "closed":
@@ -445,11 +471,15 @@ def _check_answers(evaluation: Evaluation, answers: tuple[int, ...], complete: b
 def save_draft(session: Session, evaluation: Evaluation, voter: str, answers: tuple[int, ...]) -> None:
     """The answers given so far, under the voter's keyed hash."""
     _check_answers(evaluation, answers, complete=False)
-    draft = session.get(BallotDraft, (evaluation.id, voter))
-    if draft is None:
-        session.add(BallotDraft(evaluation_id=evaluation.id, voter_hash=voter, answers=list(answers)))
-    else:
-        draft.answers = list(answers)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(BallotDraft)
+        .values(evaluation_id=evaluation.id, voter_hash=voter, answers=list(answers))
+        .on_conflict_do_update(
+            index_elements=[BallotDraft.evaluation_id, BallotDraft.voter_hash],
+            set_={"answers": list(answers)},
+        )
+    )
 
 
 def cast(
@@ -457,11 +487,20 @@ def cast(
 ) -> None:
     """The ballot, stored with a random id and nothing that ties it to the voter; once per voter."""
     _check_answers(evaluation, answers, complete=True)
-    if not where.bound:
-        evaluation.open_used += 1
-    draft = session.get(BallotDraft, (evaluation.id, where.voter))
-    if draft is not None:
-        session.delete(draft)
+    if not where.bound:  # an open place, taken atomically: two visitors cannot both take the last one
+        taken = session.scalar(
+            update(Evaluation)
+            .where(Evaluation.id == evaluation.id, Evaluation.open_used < Evaluation.open_slots)
+            .values(open_used=Evaluation.open_used + 1)
+            .returning(Evaluation.id)
+        )
+        if taken is None:
+            raise Refused("这次民主测评的开放名额已满，您的答卷未能提交，感谢关注。")
+    session.execute(
+        delete(BallotDraft).where(
+            BallotDraft.evaluation_id == evaluation.id, BallotDraft.voter_hash == where.voter
+        )
+    )
     session.add(
         EvaluationVoter(evaluation_id=evaluation.id, voter_hash=where.voter, used_open_slot=not where.bound)
     )

@@ -118,10 +118,12 @@ class Applier:
         secret = self.config.secret_key
         match command:
             case SaveBallotDraft(evaluation_id=e, answers=answers):
-                evaluation, where = evaluations.admit(session, e, self.account, secret, now)
+                known = self.loaded.ballots.get(e)
+                evaluation, where = evaluations.admit(session, e, self.account, secret, now, known)
                 evaluations.save_draft(session, evaluation, where.voter, answers)
             case CastBallot(evaluation_id=e, answers=answers, suggestion=suggestion):
-                evaluation, where = evaluations.admit(session, e, self.account, secret, now)
+                known = self.loaded.ballots.get(e)
+                evaluation, where = evaluations.admit(session, e, self.account, secret, now, known)
                 evaluations.cast(session, evaluation, where, answers, suggestion)
             case FileObjection(inspection_id=i, text=text):
                 objections.file(session, self._locked(i), self.account.id, text, self.actor, now)

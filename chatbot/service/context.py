@@ -11,29 +11,36 @@ from datetime import datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from chatbot.config import Config
 from chatbot.inspection import remediation
 from chatbot.inspection.caller import Caller
 from chatbot.inspection.coverage import CITY_DIRECT, coverage
-from chatbot.inspection.evaluations import figures, standing
+from chatbot.inspection.evaluations import (
+    ASSESSOR_ROLES,
+    Standing,
+    figures,
+    standing,
+    standing_of,
+    voter_hash,
+)
 from chatbot.inspection.objections import pending, texts
 from chatbot.inspection.queries import (
-    city_scores,
     descendants,
     evidence_counts,
     is_city_evaluator,
-    is_evaluator_of,
     item_scores,
     open_campaign,
 )
 from chatbot.inspection.sampling import pending_check, pending_for_org
 from chatbot.store.models import (
+    BallotDraft,
     Campaign,
     Evaluation,
     EvaluationParticipant,
+    EvaluationVoter,
     Evidence,
     Inspection,
     ItemScore,
@@ -82,6 +89,8 @@ class Loaded:
     bindings: frozenset[tuple[int, str]] = frozenset()  # (organisation id, role)
     #: Inspections read FOR UPDATE in this transaction, held here (the session only keeps weak references).
     locked: Mapping[int, Inspection] = field(default_factory=dict)
+    #: A ballot in progress: its evaluation and the voter's standing, read in this transaction.
+    ballots: Mapping[int, tuple[Evaluation, Standing]] = field(default_factory=dict)
 
 
 def bindings_of(session: Session, account_id: int) -> list[Binding]:
@@ -101,41 +110,55 @@ def bindings_of(session: Session, account_id: int) -> list[Binding]:
     return [Binding(*row) for row in rows]
 
 
-def chair_inspection(session: Session, chair_orgs: list[int]) -> tuple[Inspection, dict[int, int]] | None:
-    """The chair's inspection in the open campaign, locked for the turn, with its organisation,
-    campaign and item scores, and the evidence count of each item — one statement."""
-    open_year = select(func.max(Campaign.year)).where(Campaign.closed_at.is_(None)).scalar_subquery()
+def _with_scores(where: ColumnElement[bool]) -> Select[tuple[Inspection, int | None, int]]:
+    """Inspections matching ``where``, locked for the turn, with organisation, campaign and item scores,
+    and each item's evidence count — one statement."""
     photos = (
         select(func.count(Evidence.id))
         .where(Evidence.inspection_id == ItemScore.inspection_id, Evidence.item_no == ItemScore.item_no)
         .scalar_subquery()
     )
-    rows = (
-        session.execute(
-            select(Inspection, ItemScore.item_no, photos)
-            .join(Inspection.campaign)
-            .join(Inspection.organisation)
-            .outerjoin(Inspection.item_scores)
-            .options(
-                contains_eager(Inspection.campaign),
-                contains_eager(Inspection.organisation),
-                contains_eager(Inspection.item_scores),
-            )
-            .where(Inspection.organisation_id.in_(chair_orgs), Campaign.year == open_year)
-            .order_by(Inspection.id, ItemScore.item_no)
-            .with_for_update(of=Inspection)
+    return (
+        select(Inspection, ItemScore.item_no, photos)
+        .join(Inspection.campaign)
+        .join(Inspection.organisation)
+        .outerjoin(Inspection.item_scores)
+        .options(
+            contains_eager(Inspection.campaign),
+            contains_eager(Inspection.organisation),
+            contains_eager(Inspection.item_scores),
         )
-        .unique()
-        .all()
+        .where(where)
+        .order_by(Inspection.id, ItemScore.item_no)
+        .with_for_update(of=Inspection)
     )
+
+
+def _first_with_evidence(
+    session: Session, query: Select[tuple[Inspection, int | None, int]]
+) -> tuple[Inspection, dict[int, int]] | None:
+    rows = cast("list[tuple[Inspection, int | None, int]]", session.execute(query).unique().all())
     if not rows:
         return None
-    first: Inspection = rows[0][0]
+    first = rows[0][0]
     evidence: dict[int, int] = {}
-    for inspection, no, count in cast("list[tuple[Inspection, int | None, int]]", rows):
+    for inspection, no, count in rows:
         if inspection is first and no is not None and count:
             evidence[no] = count
     return first, evidence
+
+
+def chair_inspection(session: Session, chair_orgs: list[int]) -> tuple[Inspection, dict[int, int]] | None:
+    """The chair's inspection in the open campaign, locked, with its scores and evidence counts."""
+    open_year = select(func.max(Campaign.year)).where(Campaign.closed_at.is_(None)).scalar_subquery()
+    return _first_with_evidence(
+        session, _with_scores(and_(Inspection.organisation_id.in_(chair_orgs), Campaign.year == open_year))
+    )
+
+
+def walk_inspection(session: Session, inspection_id: int) -> tuple[Inspection, dict[int, int]] | None:
+    """The inspection of a walk in progress, locked, with its scores and evidence counts."""
+    return _first_with_evidence(session, _with_scores(Inspection.id == inspection_id))
 
 
 def self_check_view(
@@ -158,18 +181,25 @@ def self_check_view(
         scores=own,
         evidence=evidence if evidence is not None else evidence_counts(session, inspection.id),
         org_code=inspection.organisation.code,
+        origin=as_utc(inspection.campaign.opened_at).isoformat(),
     )
 
 
 def assessment_view(
-    session: Session, inspection: Inspection, mode: str, config: Config, now: datetime
+    session: Session,
+    inspection: Inspection,
+    mode: str,
+    config: Config,
+    now: datetime,
+    evidence: dict[int, int] | None = None,
 ) -> WalkView:
     """The walk of the parent union: assessed scores beside the self scores, with the democratic figures."""
-    own_view = self_check_view(session, inspection)
-    _, assessed = item_scores(session, inspection.id)
+    own_view = self_check_view(session, inspection, evidence)
+    rows = inspection.item_scores
+    assessed = {r.item_no: Decimal(r.assessed_score) for r in rows if r.assessed_score is not None}
     state = InspectionState(inspection.state)
     if mode == "sample_check":
-        city = city_scores(session, inspection.id)
+        city = {r.item_no: Decimal(r.city_score) for r in rows if r.city_score is not None}
         return replace(
             own_view,
             editable=pending_check(session, inspection.id) is not None,
@@ -198,15 +228,27 @@ def _inspection_query():
 
 
 def assessment_access(
-    session: Session, account: Caller, campaign: Campaign | None, needs: Needs, config: Config, now: datetime
+    session: Session,
+    account: Caller,
+    campaign: Campaign | None,
+    needs: Needs,
+    config: Config,
+    now: datetime,
+    held: frozenset[tuple[int, str]],
+    locked: dict[int, Inspection],
 ) -> AssessmentAccess:
-    """What `考评 / 复查 / 抽查 / 退回 / 录入测评 / 补课验收 C` (or the walk in progress) may see, or why not."""
+    """What `考评 / 复查 / 抽查 / 退回 / 录入测评 / 补课验收 C` (or the walk in progress) may see, or why not.
+    ``held`` are the user's bindings (organisation, role); a walk in progress's inspection is read
+    locked, with its scores, and put in ``locked`` for the Applier."""
     mode = needs.assess_mode
     inspection: Inspection | None
+    evidence = None
     if needs.assess_inspection_id and not needs.assess_org:
-        inspection = session.scalar(_inspection_query().where(Inspection.id == needs.assess_inspection_id))
-        if inspection is None:
+        found_walk = walk_inspection(session, needs.assess_inspection_id)
+        if found_walk is None:
             return AssessmentAccess("", refusal="not_found")
+        inspection, evidence = found_walk
+        locked[inspection.id] = inspection
         org = inspection.organisation
     else:
         found = session.scalar(
@@ -221,13 +263,13 @@ def assessment_access(
     if mode == "sample_check":
         if not is_city_evaluator(session, account, org):
             return AssessmentAccess(org.code, refusal="not_city_evaluator")
-    elif not is_evaluator_of(session, account, org):
+    elif org.parent_id is None or (org.parent_id, "evaluator") not in held:
         return AssessmentAccess(org.code, refusal="not_evaluator")
     if inspection is None:
         return AssessmentAccess(
             org.code, refusal="no_remediation" if mode == "remediation" else "not_inspected"
         )
-    view = assessment_view(session, inspection, mode, config, now)
+    view = assessment_view(session, inspection, mode, config, now, evidence)
     paper = None
     if mode == "paper":
         evaluation = session.scalar(select(Evaluation).where(Evaluation.inspection_id == inspection.id))
@@ -292,6 +334,7 @@ def ballot_view(
     now: datetime,
     member_orgs: list[int],
     campaign: Campaign | None,
+    loaded_ballots: dict[int, tuple[Evaluation, Standing]],
 ) -> BallotView | None:
     evaluation: Evaluation | None = None
     if needs.evaluation_code:
@@ -299,7 +342,11 @@ def ballot_view(
         if evaluation is None:
             return BallotView(0, "", (), "not_found", code=needs.evaluation_code)
     elif needs.evaluation_id:
-        evaluation = session.get(Evaluation, needs.evaluation_id)
+        found = ballot_in_progress(session, needs.evaluation_id, account, config.secret_key, now)
+        if found is not None:
+            evaluation, where = found
+            loaded_ballots[evaluation.id] = found
+            return _ballot_view(evaluation, where)
     others: list[tuple[str, str]] = []
     if evaluation is None and needs.member_evaluation:
         evaluation, others = _invited_evaluation(session, account, config, now)
@@ -313,8 +360,13 @@ def ballot_view(
         )
     if evaluation is None:
         return None
+    return _ballot_view(evaluation, standing(session, evaluation, account, config.secret_key, now), others)
+
+
+def _ballot_view(
+    evaluation: Evaluation, where: Standing, others: list[tuple[str, str]] | None = None
+) -> BallotView:
     inspection = evaluation.inspection
-    where = standing(session, evaluation, account, config.secret_key, now)
     return BallotView(
         evaluation_id=evaluation.id,
         org_name=inspection.organisation.name,
@@ -322,8 +374,50 @@ def ballot_view(
         status=where.status,
         answers=where.draft,
         code=evaluation.code,
-        others=tuple(others),
+        others=tuple(others or ()),
     )
+
+
+def ballot_in_progress(
+    session: Session, evaluation_id: int, account: Caller, secret: str, now: datetime
+) -> tuple[Evaluation, Standing] | None:
+    """The evaluation of a ballot in progress with the voter's standing in it — one statement: the
+    evaluation with its inspection and organisation, whether the voter is invited, assesses the
+    union, has voted, and the draft so far."""
+    voter = voter_hash(secret, evaluation_id, account.openid)
+    assesses = or_(
+        Inspection.assessor_account_id == account.id,
+        exists().where(
+            RoleBinding.account_id == account.id,
+            RoleBinding.organisation_id == Organisation.parent_id,
+            RoleBinding.role.in_(ASSESSOR_ROLES),
+        ),
+    )
+    invited = exists().where(
+        EvaluationParticipant.evaluation_id == Evaluation.id, EvaluationParticipant.account_id == account.id
+    )
+    voted = exists().where(
+        EvaluationVoter.evaluation_id == Evaluation.id, EvaluationVoter.voter_hash == voter
+    )
+    draft = (
+        select(BallotDraft.answers)
+        .where(BallotDraft.evaluation_id == Evaluation.id, BallotDraft.voter_hash == voter)
+        .scalar_subquery()
+    )
+    row = session.execute(
+        select(Evaluation, invited, assesses, voted, draft)
+        .join(Evaluation.inspection)
+        .join(Inspection.organisation)
+        .options(contains_eager(Evaluation.inspection).contains_eager(Inspection.organisation))
+        .where(Evaluation.id == evaluation_id)
+    ).first()
+    if row is None:
+        return None
+    evaluation, is_invited, is_assessor, has_voted, answers = cast(
+        "tuple[Evaluation, bool, bool, bool, list[int] | None]", tuple(row)
+    )
+    bound = bool(is_invited) and not is_assessor
+    return evaluation, standing_of(evaluation, voter, bound, bool(is_assessor), bool(has_voted), answers, now)
 
 
 def _invited_evaluation(
@@ -502,11 +596,13 @@ def load_context(
         campaign = open_campaign(session)
         campaign_year = campaign_year or (campaign.year if campaign else None)
     access = None
+    held = frozenset((b.org_id, b.role) for b in bindings)
     if needs.assess_org or needs.assess_inspection_id:
-        access = assessment_access(session, account, campaign, needs, config, now)
+        access = assessment_access(session, account, campaign, needs, config, now, held, locked)
     ballot = None
+    loaded_ballots: dict[int, tuple[Evaluation, Standing]] = {}
     if needs.evaluation_code or needs.evaluation_id or needs.member_evaluation:
-        ballot = ballot_view(session, account, needs, config, now, member_orgs, campaign)
+        ballot = ballot_view(session, account, needs, config, now, member_orgs, campaign, loaded_ballots)
     result = result_view(session, account, chair_orgs + member_orgs, campaign, now) if needs.result else None
     children: tuple[ChildStatus, ...] = ()
     children_total = 0
@@ -544,4 +640,4 @@ def load_context(
         objections=objections,
         remediation=remediation_now,
     )
-    return context, Loaded(frozenset((b.org_id, b.role) for b in bindings), locked)
+    return context, Loaded(held, locked, loaded_ballots)
