@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from flask import Flask, Response, redirect, url_for
-from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from chatbot.config import Config
 from chatbot.console import bp as console
+from chatbot.console import security
 from chatbot.service.turn import ChatService
 from chatbot.store.counters import RateCounter
 from chatbot.store.engine import make_engine, migrate, session_factory
@@ -37,12 +36,6 @@ def create_app(
         WECHAT_TOKEN=config.wechat_token,
         SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
-        SESSION_COOKIE_NAME="nianjian_console",
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=config.secure_cookies,
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
-        WTF_CSRF_TIME_LIMIT=None,
     )
     if config.uses_default_token:
         log.warning("WECHAT_TOKEN is not set: using the development token (fine for `nianjian chat`)")
@@ -65,8 +58,7 @@ def create_app(
     app.extensions["nianjian.api"] = make_client(config, sessions) if config.api_configured else None
     app.register_blueprint(bp)
     app.register_blueprint(console)
-    csrf = CSRFProtect(app)  # every console form carries a token; the webhook is signed instead
-    csrf.exempt(bp)
+    security.install(app, config, csrf_exempt=(bp.name,))  # the webhook is signed instead of a CSRF token
 
     @app.get("/")
     def home() -> WerkzeugResponse:  # flask.redirect makes werkzeug's Response, not flask's subclass

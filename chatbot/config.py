@@ -7,7 +7,7 @@ import binascii
 import importlib.util
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -69,6 +69,21 @@ class Config:
     templates: Mapping[str, str] = field(default_factory=dict)
     offsets: Mapping[str, tuple[int, ...]] = field(default_factory=lambda: dict(DEFAULT_OFFSETS))
     secure_cookies: bool = False
+    #: Reverse proxies in front of the service that set X-Forwarded-For/-Proto (0: the socket's address).
+    proxy_hops: int = 0
+    #: Where evidence photos are kept once downloaded from WeChat (EVIDENCE_DIR; default instance/evidence).
+    evidence_dir: Path | None = None
+    #: The largest photo kept, in bytes (EVIDENCE_MAX_MB; WeChat's own limit for an image is 10 MB).
+    evidence_max_bytes: int = 10 * 1024 * 1024
+    #: (connect, read) seconds of every WeChat API call (WECHAT_API_TIMEOUT, e.g. "3,10").
+    wechat_api_timeout: tuple[float, float] = (3.05, 10.0)
+    #: The key members' personal data is encrypted and looked up with (PERSONAL_DATA_KEY).
+    personal_data_key: str = ""
+
+    @property
+    def evidence_path(self) -> Path:
+        """The evidence directory: EVIDENCE_DIR, else ``evidence`` under the instance directory."""
+        return self.evidence_dir or self.instance_dir / "evidence"
 
     def template_for(self, kind: str) -> str:
         """The template id for a kind of notice: its own, else the default, else ''."""
@@ -130,7 +145,52 @@ class Config:
             templates=_templates(env),
             offsets={kind: _offsets(env, kind, days) for kind, days in DEFAULT_OFFSETS.items()},
             secure_cookies=env.get("CONSOLE_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
+            proxy_hops=int(_decimal(env, "PROXY_HOPS", "0", 0, 5)),
+            evidence_dir=Path(env["EVIDENCE_DIR"]).resolve() if env.get("EVIDENCE_DIR") else None,
+            evidence_max_bytes=int(_decimal(env, "EVIDENCE_MAX_MB", "10", 1, 100) * 1024 * 1024),
+            wechat_api_timeout=_timeouts(env),
+            personal_data_key=_personal_data_key(env, instance_dir),
         )
+
+
+def _timeouts(env: Mapping[str, str]) -> tuple[float, float]:
+    """WECHAT_API_TIMEOUT: "CONNECT,READ" seconds (or one number for both), each 0.1–60."""
+    raw = env.get("WECHAT_API_TIMEOUT") or "3.05,10"
+    try:
+        parts = [float(part) for part in raw.split(",")]
+    except ValueError as exc:
+        raise ConfigError(f"WECHAT_API_TIMEOUT must be CONNECT,READ seconds, e.g. 3,10; got {raw!r}") from exc
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2 or not all(0.1 <= part <= 60 for part in parts):
+        raise ConfigError(
+            f"WECHAT_API_TIMEOUT must be two numbers of seconds between 0.1 and 60, got {raw!r}"
+        )
+    return parts[0], parts[1]
+
+
+def _personal_data_key(env: Mapping[str, str], instance_dir: Path) -> str:
+    """PERSONAL_DATA_KEY (32 bytes, URL-safe base64: ``nianjian privacy keygen``). Required when
+    NIANJIAN_ENV=production; elsewhere a key is generated once into instance/personal_data_key."""
+    value = env.get("PERSONAL_DATA_KEY", "").strip()
+    if not value:
+        if env.get("NIANJIAN_ENV", "").lower() == "production":
+            raise ConfigError(
+                "PERSONAL_DATA_KEY is required in production (NIANJIAN_ENV=production): members' phone "
+                "numbers are encrypted with it; make one with `nianjian privacy keygen`"
+            )
+        return _instance_secret(instance_dir, "personal_data_key", _new_data_key)
+    try:
+        raw = base64.urlsafe_b64decode(value.encode("ascii"))
+    except (binascii.Error, UnicodeEncodeError) as exc:
+        raise ConfigError(f"PERSONAL_DATA_KEY is not URL-safe base64: {exc}") from exc
+    if len(raw) != 32:
+        raise ConfigError(f"PERSONAL_DATA_KEY must decode to 32 bytes, got {len(raw)}")
+    return value
+
+
+def _new_data_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
 def _base_url(value: str) -> str:
@@ -181,13 +241,22 @@ def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str,
     return value
 
 
-def _instance_secret(instance_dir: Path) -> str:
-    """A per-installation secret kept under instance/ when SECRET_KEY is not set."""
-    path = instance_dir / "secret_key"
+def _instance_secret(
+    instance_dir: Path, name: str = "secret_key", make: Callable[[], str] = lambda: secrets.token_hex(32)
+) -> str:
+    """A per-installation secret kept under instance/ when its variable is not set: created once,
+    atomically (processes starting together all read the one that won)."""
+    path = instance_dir / name
     if path.exists():
         return path.read_text().strip()
     instance_dir.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_hex(32)
-    path.write_text(value)
-    path.chmod(0o600)
-    return value
+    draft = instance_dir / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+    draft.write_text(make())
+    draft.chmod(0o600)
+    try:
+        os.link(draft, path)  # fails if another process made it first
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from chatbot.store.models import AuditEntry
@@ -21,10 +23,6 @@ def record(
     reason: str | None = None,
 ) -> None:
     """Add one audit entry in the caller's transaction."""
-
-    def encode(value: Any) -> str | None:
-        return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
-
     session.add(
         AuditEntry(
             actor=actor,
@@ -36,3 +34,34 @@ def record(
             reason=reason,
         )
     )
+
+
+def record_many(
+    session: Session,
+    actor: str,
+    action: str,
+    entity: str,
+    entries: Sequence[tuple[int | None, Any, Any, str | None]],
+) -> None:
+    """``record`` for many entries — (entity id, before, after, reason) — in one statement."""
+    if entries:
+        session.execute(
+            insert(AuditEntry),
+            [
+                {
+                    "actor": actor,
+                    "action": action,
+                    "entity": entity,
+                    "entity_id": entity_id,
+                    "before": encode(before),
+                    "after": encode(after),
+                    "reason": reason,
+                }
+                for entity_id, before, after, reason in entries
+            ],
+        )
+
+
+def encode(value: Any) -> str | None:
+    """A before/after value as the log keeps it: JSON, Chinese as written."""
+    return None if value is None else json.dumps(value, ensure_ascii=False, default=str)

@@ -11,7 +11,6 @@ their places.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ from chatbot.inspection.evaluations import figures
 from chatbot.inspection.hierarchy import WHOLE_CITY, OrgTree, load_tree
 from chatbot.store import outbox
 from chatbot.store.models import (
-    AuditEntry,
     Campaign,
     Inspection,
     ItemScore,
@@ -265,7 +263,7 @@ def _record_confirmations(
             for scope, complete, reason, _rated_count in scopes
         ],
     )
-    _audit_many(
+    audit.record_many(
         session,
         actor,
         "confirm_quota",
@@ -280,36 +278,6 @@ def _record_confirmations(
             for scope, complete, reason, rated in scopes
         ],
     )
-
-
-def _audit_many(
-    session: Session,
-    actor: str,
-    action: str,
-    entity: str,
-    entries: Sequence[tuple[int | None, Any, Any, str | None]],
-) -> None:
-    """``audit.record`` for many entries — (entity id, before, after, reason) — in one statement."""
-
-    def encode(value: Any) -> str | None:  # as audit.record encodes
-        return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
-
-    if entries:
-        session.execute(
-            insert(AuditEntry),
-            [
-                {
-                    "actor": actor,
-                    "action": action,
-                    "entity": entity,
-                    "entity_id": entity_id,
-                    "before": encode(before),
-                    "after": encode(after),
-                    "reason": reason,
-                }
-                for entity_id, before, after, reason in entries
-            ],
-        )
 
 
 def _is_fixed(inspection: AnyRow, adjustable: set[int]) -> bool:
@@ -567,7 +535,7 @@ def _open_publications(
             (outbox.Notice(f"published:{row.id}:{publication_round}:", text, ends), row.organisation_id)
         )
     session.execute(update(Inspection), changes)
-    _audit_many(session, actor, "publish", "inspection", entries)
+    audit.record_many(session, actor, "publish", "inspection", entries)
     outbox.enqueue_to_roles(session, "result_published", notices, PUBLISHED_TO, now)
 
 
@@ -648,7 +616,7 @@ def finalise_due(session: Session, config: Config, now: datetime, actor: str = "
         update(Inspection),
         [{"id": row.id, "state": check_transition(row.state, S.FINAL).value, "final_at": now} for row in due],
     )
-    _audit_many(
+    audit.record_many(
         session,
         actor,
         "finalise",
@@ -686,7 +654,7 @@ def _open_remediations(
                 for inspection_id in new
             ],
         )
-        _audit_many(
+        audit.record_many(
             session,
             actor,
             "remediation_open",

@@ -14,6 +14,14 @@ UPDATE … RETURNING``), so no row is taken twice (on SQLite, where one writer r
 statement without the lock clause). Rows go out by due time, deadline reminders first, then by id. A
 row is sent only while its claim's lease holds: a batch that runs long puts its untried rows back.
 
+A call's failure decides the row's next state: a rejected token (40001/42001) is refreshed once
+and the call repeated once, inside the API client; a failure to connect, WeChat's ``-1`` (busy) or a
+gateway's 5xx other than 504 go back to ``pending`` with backoff (``BACKOFF``, at most
+``MAX_ATTEMPTS``); a read timeout, a connection cut after the request went out, or a 504 make the row
+``unconfirmed`` at once — the message may have arrived, so it is not sent again; 43004 (unsubscribed)
+and the other ``PERMANENT_ERRORS`` make it ``failed`` (43004 also marks the account unsubscribed);
+45015/45047 on a customer-service text make it ``undeliverable`` and use up the account's window.
+
 WeChat caps calls per day (45009, "reach max api daily quota limit"). When a send hits it, the notice's
 kind pauses until the next Asia/Shanghai midnight (a ``delivery_pauses`` row every process reads): the
 notice goes back to ``pending`` as it was (not counted as an attempt), its kind is held in order, other
@@ -40,7 +48,7 @@ from chatbot.config import Config
 from chatbot.store.models import Account, DeliveryPause, OutboxMessage
 from chatbot.store.outbox import KINDS
 from chatbot.timeutil import SHANGHAI, as_utc
-from chatbot.wechat.api import PERMANENT_ERRORS, ApiClient, ApiError, TokenQuotaError
+from chatbot.wechat.api import PERMANENT_ERRORS, WINDOW_CLOSED, ApiClient, ApiError, TokenQuotaError
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +69,7 @@ EVENT_WINDOW = timedelta(minutes=1)
 EVENT_ALLOWANCE = 3
 BATCH = 200
 INTERRUPTED = "发送过程中断，无法确认是否送达；为避免重复，不再自动重发"
+NO_ANSWER = "已发出但未收到微信的答复（超时或连接中断），无法确认是否送达；为避免重复，不再自动重发"
 #: Deadline reminders go before other notices due at the same time.
 DEADLINE_KINDS = frozenset({kind for kind in KINDS if kind.endswith("_due")} | {"evaluation_closing"})
 #: The pause of every send (the access_token quota), beside the pauses of single kinds.
@@ -424,7 +433,12 @@ def _record_failure(
         if error.daily_quota:
             _hold_for_the_day(session, row, error, now, report)
             return
-        if error.permanent or row.attempts >= MAX_ATTEMPTS:
+        if error.unconfirmed:  # it may have reached the user: sending again could repeat it
+            row.status, row.last_error = "unconfirmed", f"{NO_ANSWER}（{error}）"[:500]
+            report.unconfirmed += 1
+        elif error.errcode in WINDOW_CLOSED and row.channel == "text":
+            _window_closed(session, row, error, report)
+        elif error.permanent or row.attempts >= MAX_ATTEMPTS:
             row.status = "failed"
             report.failed += 1
             if error.errcode == 43004:
@@ -437,6 +451,18 @@ def _record_failure(
             report.retried += 1
     report.errors.append(f"outbox {row_id}: {error}")
     log.warning("notice %s not delivered: %s", row_id, error)
+
+
+def _window_closed(session: Session, row: OutboxMessage, error: ApiError, report: DeliveryReport) -> None:
+    """45015/45047: WeChat says the customer-service window is shut whatever our count said — the
+    notice is undeliverable (as when no window was open), and the account's allowance is used up
+    until the user writes again, so the notices behind it do not try the same."""
+    row.status = "undeliverable"
+    row.last_error = f"{error.errcode}: {PERMANENT_ERRORS.get(error.errcode or 0, error.message)}"[:500]
+    report.undeliverable += 1
+    account = session.get(Account, row.account_id)
+    if account is not None:
+        account.cs_since_message, account.cs_since_event = MESSAGE_ALLOWANCE, EVENT_ALLOWANCE
 
 
 def _hold_for_the_day(

@@ -3,12 +3,19 @@
 take the user's lock → load dialog state → in one DB transaction: drop a duplicate (WeChat retries),
 plan the turn (parse once, route), load the context it needs, run the dialog, apply its commands,
 record the message with its reply → commit → save the state → reply.
+
+When the database or Redis cannot be reached the turn answers ``UNAVAILABLE`` (nothing was recorded)
+and ``Outages`` logs one line when the failures begin and one when a turn succeeds again, not one per
+message. A turn committed before Redis failed keeps its reply: its answer is in the database, and the
+next turn re-places the dialog from the stored answers.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,8 +30,9 @@ from chatbot.inspection.errors import Refused
 from chatbot.service.apply import Applier
 from chatbot.service.context import load_context
 from chatbot.store.counters import RateCounter
+from chatbot.store.engine import is_unavailable
 from chatbot.store.models import Account, InboundMessage
-from chatbot.store.state import Conversations, LockTimeout, StorageKey, Turn
+from chatbot.store.state import STATE_ERRORS, Conversations, LockTimeout, StorageKey, Turn
 from dialogs.engine import Choice, Outcome, Reply, UserInput
 from dialogs.router import plan, respond
 
@@ -32,6 +40,50 @@ log = logging.getLogger(__name__)
 
 LOCK_WAIT_SECONDS = 4.0
 BUSY = Reply("您的上一条消息还在处理中，请稍候几秒再发送。")
+UNAVAILABLE = Reply("抱歉，系统暂时无法处理消息，您的这条消息没有记录，请过几分钟再发一次。")
+#: The parts a turn needs, as the log names them.
+DATABASE, STATE = "database", "Redis"
+
+
+class Outages:
+    """One log line when a part (the database, Redis) starts failing and one when turns succeed again
+    — a failure burst, however many messages it refuses, is two lines in the log, not one per message."""
+
+    def __init__(self, logger: logging.Logger = log) -> None:
+        self._log = logger
+        self._mutex = threading.Lock()
+        self._down: dict[str, tuple[float, int]] = {}  # part → (since, failed turns)
+
+    def failed(self, part: str, error: BaseException) -> None:
+        with self._mutex:
+            since, count = self._down.get(part, (time.monotonic(), 0))
+            self._down[part] = (since, count + 1)
+        if count == 0:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            self._log.error(
+                "%s unavailable (%s: %s); turns answer with an apology until it is back",
+                part,
+                type(error).__name__,
+                reason[:300],
+            )
+
+    def succeeded(self) -> None:
+        if not self._down:  # the common case, without the mutex
+            return
+        with self._mutex:
+            down, self._down = self._down, {}
+        for part, (since, count) in down.items():
+            self._log.warning(
+                "%s available again after %.1f s; %d turns were answered with an apology",
+                part,
+                time.monotonic() - since,
+                count,
+            )
+
+    @property
+    def down(self) -> tuple[str, ...]:
+        """The parts failing now (for a health check)."""
+        return tuple(self._down)
 
 
 @dataclass(frozen=True)
@@ -96,15 +148,30 @@ class ChatService:
         self._config = config
         self._app_id = config.wechat_app_id
         self._clock = clock
+        self.outages = Outages()
 
     def handle(self, inbound: Inbound) -> Reply:
+        """The reply to one message; ``UNAVAILABLE`` when the database or Redis cannot be reached."""
         key = StorageKey(inbound.openid, self._app_id)
+        reply: Reply | None = None
         try:
             with self._conversations.turn(key, wait=LOCK_WAIT_SECONDS) as slot:
-                return self._handle(slot, inbound)
+                reply = self._handle(slot, inbound)
         except LockTimeout:
             log.warning("lock wait timed out for %s", inbound.openid)
             return BUSY
+        except STATE_ERRORS as error:
+            self.outages.failed(STATE, error)
+            # Handled and committed, only the state not saved: the reply stands (the next turn finds
+            # the answers in the database); the lock expires by itself.
+            return reply if reply is not None else UNAVAILABLE
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            self.outages.failed(DATABASE, error)
+            return UNAVAILABLE
+        self.outages.succeeded()
+        return reply
 
     def _handle(self, slot: Turn, inbound: Inbound) -> Reply:
         """The turn, in one transaction; the new state is left in ``slot`` once it is committed."""

@@ -5,14 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: Seconds to open a connection to PostgreSQL (libpq's connect_timeout; its minimum is 2): a database
+#: that is down or unreachable fails a turn quickly enough to answer WeChat with an apology.
+CONNECT_TIMEOUT_SECONDS = 2
+#: Seconds a turn waits for a pooled connection when every one is taken.
+POOL_TIMEOUT_SECONDS = 3
 
 
 def make_engine(url: str) -> Engine:
@@ -32,7 +38,39 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    given = "connect_timeout" in make_url(url).query  # a connect_timeout in the URL wins
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=POOL_TIMEOUT_SECONDS,
+        connect_args={} if given else {"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+    )
+
+
+#: SQLite's OperationalErrors that say the file cannot be used now; its others ("no such table" …) are
+#: faults of the program, not of the database's availability.
+_SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "unable to open database file",
+    "disk i/o error",
+    "database is full",
+)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database cannot be reached or used now (down, unreachable, a dropped
+    connection, no pooled connection free, SQLite locked) rather than that a statement is wrong."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, InterfaceError | PoolTimeout):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    if type(error.orig).__module__.startswith("sqlite3"):
+        return any(text in str(error.orig).lower() for text in _SQLITE_UNAVAILABLE)
+    return True
 
 
 def alembic_config(url: str) -> AlembicConfig:

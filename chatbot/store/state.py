@@ -5,6 +5,10 @@ StateStore interface with memory and Redis implementations, and the user lock as
 The memory store JSON-encodes on every write, so state that would not survive Redis fails in tests.
 ``Conversations`` joins the two for a chat turn: the lock taken and the state read before it, the new
 state saved and the lock released after it — in two Redis round trips with Redis.
+
+Redis is asked with short timeouts and one retry (a connection closed by a Redis restart is reopened
+once), so that a Redis that is down or stalled costs a turn at most ``REDIS_WORST_CASE_SECONDS`` —
+far inside WeChat's 5 seconds; every Redis failure surfaces as ``StateUnavailable``.
 """
 
 from __future__ import annotations
@@ -20,14 +24,63 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from chatbot.store.counters import MemoryRateCounter, RateCounter, RedisRateCounter
 
 STATE_TTL_SECONDS = 30 * 24 * 3600
+#: Seconds to open a connection to Redis, and to wait for one answer.
+REDIS_CONNECT_TIMEOUT = 1.0
+REDIS_SOCKET_TIMEOUT = 1.0
+#: Retries of a failed Redis call, at once, on a new connection.
+REDIS_RETRIES = 1
+#: The longest one Redis call can take before it fails: every attempt connects and waits in vain.
+REDIS_WORST_CASE_SECONDS = (REDIS_RETRIES + 1) * (REDIS_CONNECT_TIMEOUT + REDIS_SOCKET_TIMEOUT)
 
 
 class LockTimeout(Exception):
     """The user's previous message is still being handled."""
+
+
+class StateUnavailable(Exception):
+    """Redis (dialog state and the users' locks) did not answer: the turn cannot be handled now."""
+
+
+#: What a turn's use of Redis raises when Redis is down: the state's own error, and the rate counters'
+#: (store/counters.py) Redis errors as they come.
+STATE_ERRORS: tuple[type[Exception], ...] = (StateUnavailable, redis.RedisError)
+
+
+@contextmanager
+def _redis_errors() -> Iterator[None]:
+    """Redis's errors as ``StateUnavailable``, with the cause kept."""
+    try:
+        yield
+    except redis.RedisError as error:
+        raise StateUnavailable(f"{type(error).__name__}: {error}") from error
+
+
+def _decode(raw: str | bytes | None) -> dict[str, Any] | None:
+    """A saved state, or None when there is none or it cannot be read (the database is the truth: a
+    state that is not an object is dropped, and the dialog starts again from the stored answers)."""
+    if raw is None:
+        return None
+    try:
+        state = json.loads(raw)
+    except (ValueError, TypeError):
+        return None
+    return state if isinstance(state, dict) else None
+
+
+def redis_client(url: str) -> redis.Redis:
+    """A client for the dialog state: bounded timeouts, one immediate retry (see the module's doc)."""
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=REDIS_SOCKET_TIMEOUT,
+        socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+        retry=Retry(NoBackoff(), REDIS_RETRIES),
+    )
 
 
 @dataclass(frozen=True)
@@ -89,7 +142,7 @@ class MemoryStateStore(StateStore):
     def get(self, key: StorageKey) -> dict[str, Any] | None:
         with self._mutex:
             raw = self._read(self._builder.build(key, "state"))
-        return None if raw is None else json.loads(raw)
+        return _decode(raw)
 
     def set(self, key: StorageKey, state: dict[str, Any], ttl: int = STATE_TTL_SECONDS) -> None:
         encoded = json.dumps(state, ensure_ascii=False)
@@ -113,14 +166,17 @@ class RedisStateStore(StateStore):
         self._builder = builder or KeyBuilder()
 
     def get(self, key: StorageKey) -> dict[str, Any] | None:
-        raw = self._redis.get(self._builder.build(key, "state"))
-        return None if raw is None else json.loads(raw)
+        with _redis_errors():
+            raw = self._redis.get(self._builder.build(key, "state"))
+        return _decode(raw)
 
     def set(self, key: StorageKey, state: dict[str, Any], ttl: int = STATE_TTL_SECONDS) -> None:
-        self._redis.set(self._builder.build(key, "state"), json.dumps(state, ensure_ascii=False), ex=ttl)
+        with _redis_errors():
+            self._redis.set(self._builder.build(key, "state"), json.dumps(state, ensure_ascii=False), ex=ttl)
 
     def delete(self, key: StorageKey) -> None:
-        self._redis.delete(self._builder.build(key, "state"))
+        with _redis_errors():
+            self._redis.delete(self._builder.build(key, "state"))
 
 
 class MemoryUserLock(UserLock):
@@ -152,6 +208,10 @@ class MemoryUserLock(UserLock):
 
 
 #: Deletes the lock only if it still holds this holder's token (an expired lock taken over is not ours).
+#: How long a user's lock outlives a process killed while holding it. A turn is over within WeChat's
+#: 5 seconds (its lock wait, a connect timeout and Redis's bound included); should one overrun, the
+#: database's row locks still keep two turns of one inspection apart.
+LOCK_EXPIRE_SECONDS = 10.0
 RELEASE_SCRIPT = (
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 )
@@ -162,7 +222,9 @@ class RedisUserLock(UserLock):
     """Per-user locks across processes: SET NX with an expiry (a crash cannot wedge a user), released
     only by its holder."""
 
-    def __init__(self, client: redis.Redis, builder: KeyBuilder | None = None, expire: float = 30.0) -> None:
+    def __init__(
+        self, client: redis.Redis, builder: KeyBuilder | None = None, expire: float = LOCK_EXPIRE_SECONDS
+    ) -> None:
         self._redis = client
         self._builder = builder or KeyBuilder()
         self._expire_ms = int(expire * 1000)
@@ -178,7 +240,8 @@ class RedisUserLock(UserLock):
             pipe.set(name, token, nx=True, px=self._expire_ms)
             if read is not None:
                 pipe.get(read)
-            results = pipe.execute()
+            with _redis_errors():
+                results = pipe.execute()
             if results[0]:
                 return token, results[1] if read is not None else None
             if time.monotonic() >= deadline:
@@ -192,7 +255,8 @@ class RedisUserLock(UserLock):
         if write is not None:
             pipe.set(write[0], write[1], ex=write[2])
         pipe.eval(RELEASE_SCRIPT, 1, self._builder.build(key, "lock"), token)
-        pipe.execute()
+        with _redis_errors():
+            pipe.execute()
 
     @contextmanager
     def hold(self, key: StorageKey, wait: float) -> Iterator[None]:
@@ -247,7 +311,7 @@ class RedisConversations(Conversations):
     def turn(self, key: StorageKey, wait: float) -> Iterator[Turn]:
         name = self._builder.build(key, "state")
         token, raw = self._lock._acquire(key, wait, read=name)
-        current = Turn(None if raw is None else json.loads(raw))
+        current = Turn(_decode(raw))
         write = None
         try:
             yield current
@@ -269,9 +333,24 @@ def conversations(store: StateStore, lock: UserLock) -> Conversations:
     return LockedConversations(store, lock)
 
 
+def redis_problem(url: str) -> str | None:
+    """Why Redis at ``url`` cannot be used now (None when it answers a PING), for `serve` to refuse
+    with: where it was looked for (without a password) and what happened."""
+    client = redis_client(url)
+    where = client.connection_pool.connection_kwargs
+    place = where.get("path") or f"{where.get('host', '?')}:{where.get('port', '?')}"
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        return f"{place}（数据库 {where.get('db', 0)}）：{type(error).__name__}: {error}"
+    finally:
+        client.close()
+    return None
+
+
 def make_state(redis_url: str | None) -> tuple[StateStore, UserLock, RateCounter]:
     """Redis-backed store, lock and counters when a URL is configured, else in-process ones."""
     if redis_url:
-        client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+        client = redis_client(redis_url)
         return RedisStateStore(client), RedisUserLock(client), RedisRateCounter(client)
     return MemoryStateStore(), MemoryUserLock(), MemoryRateCounter()

@@ -2,7 +2,10 @@
 
 Closes wechatpy's known gaps: the token lives in Redis (or the database) so every process shares one
 and only one refresher fetches under a lock; a rejected token is refreshed once, not recursively;
-every HTTP call has a timeout; WeChat's errors are classified as transient or permanent.
+every HTTP call has a connect and a read timeout; WeChat's errors are classified as transient,
+permanent, the daily quota, or *unconfirmed* — a send whose answer never came (a read timeout, a
+connection cut after the request went out, a gateway's 504) may have reached the user, and WeChat has
+no idempotency key, so the outbox must not send it again.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 import redis
 import requests
 from sqlalchemy.orm import Session, sessionmaker
+from urllib3.exceptions import NewConnectionError
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
@@ -27,7 +31,8 @@ from chatbot.timeutil import SHANGHAI, as_utc
 
 log = logging.getLogger(__name__)
 
-HTTP_TIMEOUT_SECONDS = 5.0
+#: (connect, read) seconds of every API call; WECHAT_API_TIMEOUT changes them.
+HTTP_TIMEOUT_SECONDS: tuple[float, float] = (3.05, 10.0)
 DAILY_TOKEN_QUOTA = 2000
 REFRESH_MARGIN = timedelta(minutes=5)
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
@@ -44,13 +49,23 @@ PERMANENT_ERRORS: dict[int, str] = {
 }
 
 
-class ApiError(Exception):
-    """A failed API call: ``errcode`` is WeChat's (None for HTTP or network failures)."""
+#: Errors of the customer-service channel that say the user's window is closed, whatever our count says.
+WINDOW_CLOSED = frozenset({45015, 45047})
 
-    def __init__(self, errcode: int | None, message: str) -> None:
-        super().__init__(f"{errcode}: {message}")
+
+class ApiError(Exception):
+    """A failed API call: ``errcode`` is WeChat's (None for HTTP or network failures); ``status`` the
+    HTTP status when WeChat's gateway answered with an error page; ``unconfirmed`` when the request went
+    out and no answer came back, so it may have taken effect."""
+
+    def __init__(
+        self, errcode: int | None, message: str, status: int | None = None, unconfirmed: bool = False
+    ) -> None:
+        super().__init__(f"{errcode if status is None else f'HTTP {status}'}: {message}")
         self.errcode = errcode
         self.message = message
+        self.status = status
+        self.unconfirmed = unconfirmed
 
     @property
     def permanent(self) -> bool:
@@ -67,6 +82,14 @@ class TokenQuotaError(ApiError):
 
     def __init__(self, message: str = "今日 access_token 获取次数已用完") -> None:
         super().__init__(DAILY_QUOTA, message)
+
+
+class MediaTooLarge(ApiError):
+    """media/get: the file is larger than the caller's cap (not read past it)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(None, f"media larger than {max_bytes} bytes")
+        self.max_bytes = max_bytes
 
 
 @dataclass(frozen=True)
@@ -161,12 +184,48 @@ class DatabaseTokenStore(TokenStore):
             return token
 
 
-class ApiClient(WeChatClient):
-    """wechatpy's client with our base URL, timeout and shared token; no recursive token refetch."""
+def _reached_wechat(error: requests.RequestException) -> bool:
+    """Whether the failed request may have reached WeChat: a read timeout or a connection cut after it
+    was sent may have; a failure to connect (refused, DNS, connect timeout) did not."""
+    if isinstance(error, requests.ConnectTimeout):
+        return False
+    if isinstance(error, requests.ReadTimeout):
+        return True
+    if isinstance(error, requests.ConnectionError):
+        reason = error.args[0] if error.args else None
+        return not isinstance(getattr(reason, "reason", reason), NewConnectionError)
+    return False  # an invalid URL and the like: refused before anything was sent
 
-    def __init__(self, config: Config, store: TokenStore, clock: Any = None) -> None:
+
+def _network_error(error: requests.RequestException, what: str) -> ApiError:
+    """A transport failure, unconfirmed when the request may have taken effect."""
+    reached = _reached_wechat(error)
+    return ApiError(None, f"{what}: {type(error).__name__}: {error}"[:300], unconfirmed=reached)
+
+
+def _http_error(error: WeChatClientException) -> ApiError:
+    """WeChat's gateway answered 4xx/5xx instead of JSON: 504 is a timeout behind it (unconfirmed);
+    other statuses mean the request was not taken and may be tried again later."""
+    response = error.response
+    status = response.status_code if response is not None else None
+    return ApiError(None, "WeChat API answered with an HTTP error", status=status, unconfirmed=status == 504)
+
+
+class ApiClient(WeChatClient):
+    """wechatpy's client with our base URL, timeouts and shared token; no recursive token refetch."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: TokenStore,
+        clock: Any = None,
+        timeout: tuple[float, float] | None = None,
+    ) -> None:
         super().__init__(
-            config.wechat_app_id, config.wechat_app_secret, timeout=HTTP_TIMEOUT_SECONDS, auto_retry=False
+            config.wechat_app_id,
+            config.wechat_app_secret,
+            timeout=timeout or config.wechat_api_timeout,
+            auto_retry=False,
         )
         self.API_BASE_URL = config.wechat_api_base_url
         self._store = store
@@ -191,11 +250,12 @@ class ApiClient(WeChatClient):
             response = self._http.get(
                 self.API_BASE_URL + "token",
                 params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
-                timeout=HTTP_TIMEOUT_SECONDS,
+                timeout=self.timeout,
             )
             data = response.json()
         except (requests.RequestException, ValueError) as error:
-            raise ApiError(None, f"token fetch failed: {error}") from error
+            # A token fetch has no effect a retry could repeat: never "unconfirmed".
+            raise ApiError(None, f"token fetch failed: {type(error).__name__}: {error}"[:300]) from error
         if "access_token" not in data:
             code = int(data.get("errcode", -1))
             if code == DAILY_QUOTA:
@@ -207,19 +267,25 @@ class ApiClient(WeChatClient):
         )
 
     def call(self, method: str, endpoint: str, **kwargs: Any) -> dict[str, Any]:
-        """One API call; a rejected token is refreshed and the call repeated once."""
+        """One API call; a rejected token (40001/40014/42001) is refreshed — once, shared by every
+        process — and the call repeated once; a second rejection is an error like any other."""
         for attempt in (1, 2):
             token = self.access_token
             try:
                 return self._request(method, endpoint, params={"access_token": token}, **kwargs)
             except WeChatClientException as error:
-                code = int(error.errcode) if error.errcode is not None else None
+                if error.errcode is None:
+                    raise _http_error(error) from error
+                code = int(error.errcode)
                 if code in TOKEN_ERRORS and attempt == 1:
+                    log.info("WeChat rejected the access token (%s): refreshing it once", code)
                     self._store.refresh(self._fetch_token, token, self._clock())
                     continue
                 raise ApiError(code, str(error.errmsg)) from error
             except requests.RequestException as error:
-                raise ApiError(None, f"network: {error}") from error
+                raise _network_error(error, "network") from error
+            except ValueError as error:  # a 200 whose body is not JSON
+                raise ApiError(None, f"not JSON: {error}"[:300]) from error
         raise ApiError(None, "unreachable")
 
     def send_text(self, openid: str, text: str) -> dict[str, Any]:
@@ -237,20 +303,36 @@ class ApiClient(WeChatClient):
     def create_menu(self, menu: dict[str, Any]) -> dict[str, Any]:
         return self.call("post", "menu/create", data=menu)
 
-    def get_media(self, media_id: str) -> tuple[bytes, str]:
-        """A temporary media file (a chair's evidence photo): its bytes and content type."""
-        try:
-            response = self._http.get(
-                self.API_BASE_URL + "media/get",
-                timeout=HTTP_TIMEOUT_SECONDS,
-                params={"access_token": self.access_token, "media_id": media_id},
-            )
-        except requests.RequestException as error:
-            raise ApiError(None, f"network: {error}") from error
-        kind = response.headers.get("Content-Type", "")
-        if response.status_code != 200 or kind.startswith(("application/json", "text/")):
-            raise ApiError(None, f"media {media_id} not available")
-        return response.content, kind or "image/jpeg"
+    def get_media(self, media_id: str, max_bytes: int | None = None) -> tuple[bytes, str]:
+        """A temporary media file (a chair's evidence photo): its bytes and content type.
+
+        WeChat answers an unknown or expired media_id (kept 3 days) with a JSON error, e.g. 40007; that
+        errcode is raised. A body longer than ``max_bytes`` is not read past the cap (ApiError, no code).
+        A rejected token is refreshed and the download repeated once, as ``call`` does.
+        """
+        for attempt in (1, 2):
+            token = self.access_token
+            try:
+                with self._http.get(
+                    self.API_BASE_URL + "media/get",
+                    timeout=self.timeout,
+                    params={"access_token": token, "media_id": media_id},
+                    stream=True,
+                ) as response:
+                    kind = response.headers.get("Content-Type", "").split(";")[0].strip()
+                    body = _read_capped(response, max_bytes)
+            except requests.RequestException as error:
+                raise ApiError(None, f"network: {error}") from error
+            if response.status_code != 200:
+                raise ApiError(None, f"media {media_id}: HTTP {response.status_code}")
+            if not kind.startswith(("application/json", "text/")):
+                return body, kind or "application/octet-stream"
+            code, message = _error_of(body)
+            if code in TOKEN_ERRORS and attempt == 1:
+                self._store.refresh(self._fetch_token, token, self._clock())
+                continue
+            raise ApiError(code, message or f"media {media_id} not available")
+        raise ApiError(None, "unreachable")
 
     def create_qrcode(self, scene: str) -> dict[str, Any]:
         return self.call(
@@ -258,6 +340,27 @@ class ApiClient(WeChatClient):
             "qrcode/create",
             data={"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": scene}}},
         )
+
+
+def _read_capped(response: requests.Response, max_bytes: int | None) -> bytes:
+    """The body, refusing (ApiError) to read more than ``max_bytes``."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(64 * 1024):
+        size += len(chunk)
+        if max_bytes is not None and size > max_bytes:
+            raise MediaTooLarge(max_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error_of(body: bytes) -> tuple[int | None, str]:
+    """WeChat's errcode and errmsg from a JSON error body (None when it is not one)."""
+    try:
+        data = json.loads(body)
+        return int(data["errcode"]), str(data.get("errmsg", ""))
+    except (ValueError, KeyError, TypeError):
+        return None, body[:200].decode("utf-8", "replace")
 
 
 def make_client(config: Config, sessions: sessionmaker[Session], clock: Any = None) -> ApiClient:

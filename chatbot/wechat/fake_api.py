@@ -1,16 +1,20 @@
 """A fake WeChat API on loopback: answers the calls the service makes and records each as a JSON line.
 
-Errors can be injected — an errcode for the next N calls, or for every call to one openid — and
-sends can be slowed, so delivery, retries and token refresh are tested against a real HTTP server.
+Errors can be injected — an errcode for the next N calls, or for every call to one openid, an HTTP
+error page from the gateway (5xx), a call held past the client's read timeout — and sends can be
+slowed, so delivery, retries and token refresh are tested against a real HTTP server.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import secrets
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +29,41 @@ PIXEL = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mP8/x8AAwMCAO+ip1sAAAAASUVORK5CYII="
 )
 SEND_APIS = ("message/custom/send", "message/template/send")
+#: WeChat's answer for a media_id it does not keep (any older than 3 days).
+INVALID_MEDIA = 40007
+
+
+def picture(media_id: str, width: int = 160, height: int = 120) -> bytes:
+    """A small PNG, its colours drawn from ``media_id``: what media/get returns for an unknown upload."""
+    seed = hashlib.sha256(media_id.encode()).digest()
+    light, dark = bytes(128 + b // 2 for b in seed[:3]), bytes(b // 3 for b in seed[3:6])
+    rows = b"".join(
+        b"\x00" + b"".join(dark if ((x + y) // 12) % 4 == 0 else light for x in range(width))
+        for y in range(height)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+@dataclass
+class Fault:
+    """A transport fault for the next ``count`` calls to ``api`` ("" for any): ``status`` answers an
+    HTTP error page, ``hang`` holds the call that many seconds first."""
+
+    api: str
+    count: int
+    status: int = 0
+    hang: float = 0.0
 
 
 @dataclass
@@ -38,6 +77,10 @@ class FakeState:
     fail_next: list[int] = field(default_factory=list)
     fail_openid: dict[str, int] = field(default_factory=dict)
     send_delay: float = 0.0
+    #: media/get: the bytes and content type of a media_id, or the errcode WeChat answers for it.
+    media: dict[str, tuple[bytes, str] | int] = field(default_factory=dict)
+    #: Transport faults for the next calls (of one API, or any): an HTTP status page, or a hang.
+    faults: list[Fault] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, entry: dict[str, Any]) -> None:
@@ -47,6 +90,17 @@ class FakeState:
             if self.log_path is not None:
                 with self.log_path.open("a", encoding="utf-8") as log:
                     log.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+    def fault(self, api: str) -> Fault | None:
+        """The next transport fault for a call to ``api``, used up as it is taken."""
+        with self.lock:
+            for n, fault in enumerate(self.faults):
+                if fault.api in ("", api):
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        del self.faults[n]
+                    return fault
+        return None
 
     def injected(self, openid: str | None) -> int:
         with self.lock:
@@ -58,7 +112,21 @@ class FakeState:
 
 
 def _fail(state: FakeState, data: dict[str, Any]) -> None:
-    if "openid" in data:
+    """{"errcode", "count"}: the next calls answer that errcode; {"openid", "errcode"}: every send to
+    that user does; {"status": 502, "count", "api"}: the gateway answers an HTTP error page instead;
+    {"hang": 12, "count", "api"}: the call is held that many seconds, then done (as when WeChat
+    delivers a message but its answer comes too late for the client). ``api`` (e.g. "token",
+    "message/custom/send"; default any) limits a fault to one API."""
+    if "status" in data or "hang" in data:
+        state.faults.append(
+            Fault(
+                str(data.get("api", "")),
+                int(data.get("count", 1)),
+                int(data.get("status", 0)),
+                float(data.get("hang", 0)),
+            )
+        )
+    elif "openid" in data:
         state.fail_openid[str(data["openid"])] = int(data["errcode"])
     else:
         state.fail_next.extend([int(data["errcode"])] * int(data.get("count", 1)))
@@ -72,7 +140,17 @@ def _expire_tokens(state: FakeState, data: dict[str, Any]) -> None:
     state.tokens.clear()
 
 
+def _media(state: FakeState, data: dict[str, Any]) -> None:
+    """{"media_id", "base64", "content_type"} serves those bytes; {"media_id", "errcode"} that error."""
+    if "errcode" in data:
+        state.media[str(data["media_id"])] = int(data["errcode"])
+    else:
+        content = base64.b64decode(str(data.get("base64", "")))
+        state.media[str(data["media_id"])] = (content, str(data.get("content_type", "image/jpeg")))
+
+
 def _reset(state: FakeState, data: dict[str, Any]) -> None:
+    state.faults.clear()
     state.fail_next.clear()
     state.fail_openid.clear()
     state.send_delay = 0.0
@@ -83,6 +161,7 @@ CONTROLS: dict[str, Callable[[FakeState, dict[str, Any]], None]] = {
     "fail": _fail,
     "delay": _delay,
     "expire-tokens": _expire_tokens,
+    "media": _media,
     "reset": _reset,
 }
 
@@ -96,6 +175,35 @@ def _answer(state: FakeState, api: str, openid: str | None, body: Any) -> dict[s
         ticket = secrets.token_urlsafe(16)
         return {"ticket": ticket, "url": f"http://weixin.qq.com/q/{ticket}"}
     return {"errcode": 0, "errmsg": "ok", "msgid": len(state.calls)}
+
+
+def _transport_fault(state: FakeState, api: str, body: Any) -> Response | None:
+    """An injected gateway error page (recorded with its status), or a hang before going on."""
+    fault = state.fault(api)
+    if fault is None:
+        return None
+    if fault.hang:
+        time.sleep(fault.hang)  # then answered as usual: the client may have given up by now
+    if not fault.status:
+        return None
+    state.record({"api": api, "errcode": None, "status": fault.status, "body": body})
+    page = f"<html><body><h1>{fault.status}</h1>injected</body></html>"
+    return Response(page, status=fault.status, mimetype="text/html")
+
+
+def _issue_token(state: FakeState) -> Response:
+    """GET /cgi-bin/token: a new token (the old ones stay valid, as during WeChat's 5-minute overlap)."""
+    if not request.args.get("appid") or not request.args.get("secret"):
+        return jsonify({"errcode": 41002, "errmsg": "appid missing"})
+    broken = _transport_fault(state, "token", {})
+    if broken is not None:
+        return broken
+    value = "FAKE_" + secrets.token_hex(12)
+    with state.lock:
+        state.tokens.add(value)
+        state.token_fetches += 1
+    state.record({"api": "token", "errcode": 0})
+    return jsonify({"access_token": value, "expires_in": 7200})
 
 
 def create_fake(state: FakeState) -> Flask:
@@ -112,19 +220,14 @@ def create_fake(state: FakeState) -> Flask:
 
     @app.get("/cgi-bin/token")
     def token() -> Response:
-        if not request.args.get("appid") or not request.args.get("secret"):
-            return jsonify({"errcode": 41002, "errmsg": "appid missing"})
-        value = "FAKE_" + secrets.token_hex(12)
-        with state.lock:
-            state.tokens.add(value)
-            state.token_fetches += 1
-        state.record({"api": "token", "errcode": 0})
-        return jsonify({"access_token": value, "expires_in": 7200})
+        return _issue_token(state)
 
     @app.post("/cgi-bin/<path:api>")
     def post(api: str) -> Response:
         body = request.get_json(force=True, silent=True) or {}
-        refused = authorised(api, body)
+        refused = _transport_fault(state, api, body)
+        if refused is None:
+            refused = authorised(api, body)
         if refused is not None:
             return refused
         openid = body.get("touser") if isinstance(body, dict) else None
@@ -135,11 +238,18 @@ def create_fake(state: FakeState) -> Flask:
 
     @app.get("/cgi-bin/media/get")
     def media() -> Response:
-        refused = authorised("media/get", {"media_id": request.args.get("media_id")})
+        media_id = request.args.get("media_id", "")
+        refused = authorised("media/get", {"media_id": media_id})
         if refused is not None:
             return refused
-        state.record({"api": "media/get", "errcode": 0, "media_id": request.args.get("media_id")})
-        return Response(PIXEL, mimetype="image/png")
+        with state.lock:
+            known = state.media.get(media_id)
+        code = state.injected(None) or (known if isinstance(known, int) else 0)
+        if code:
+            return error(code, "media/get", {"media_id": media_id})
+        state.record({"api": "media/get", "errcode": 0, "media_id": media_id})
+        content, kind = known if isinstance(known, tuple) else (picture(media_id), "image/png")
+        return Response(content, mimetype=kind)
 
     @app.post("/_fake/<action>")
     def control(action: str) -> Response:

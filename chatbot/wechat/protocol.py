@@ -26,6 +26,14 @@ from dialogs.engine import MAX_REPLY_BYTES, Reply, UserInput
 
 MAX_BODY_BYTES = 64 * 1024
 REPLAY_WINDOW_SECONDS = 300
+#: An openid or an account's original id (gh_…): WeChat's are 28 letters, digits, '-' and '_'; the
+#: simulator's are typed by people. Anything else is not a WeChat user, and could break the reply XML.
+_USER_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+#: MsgId is WeChat's unsigned 64-bit message id; CreateTime a signed 64-bit Unix time.
+_MAX_MSG_ID = 2**64
+_MAX_CREATE_TIME = 2**63
+#: The column that holds a dedup key (InboundMessage.dedup_key).
+MAX_DEDUP_KEY = 128
 _CDATA_OPEN = b"<![CDATA["
 _LINK = re.compile(
     r'<a href="weixin://bizmsgmenu\?msgmenucontent=(?P<content>[^&"]*)&msgmenuid=\d+">(?P<label>[^<]*)</a>'
@@ -112,7 +120,8 @@ class Crypto:
 
 
 def parse(xml: str | bytes) -> BaseMessage:
-    """wechatpy's parse_message, with malformed input turned into a 400."""
+    """wechatpy's parse_message, with malformed input turned into a 400: the sender, the account, the
+    message id and time are checked here, since wechatpy converts its fields only when they are read."""
     raw = xml.encode("utf-8") if isinstance(xml, str) else xml
     ensure_safe_xml(raw)
     try:
@@ -121,23 +130,75 @@ def parse(xml: str | bytes) -> BaseMessage:
         raise ProtocolError(400, f"malformed message: {error}") from error
     if message is None or not message.source:
         raise ProtocolError(400, "message without sender")
+    _check_envelope(message)
     return message
 
 
+def _check_envelope(message: BaseMessage) -> None:
+    """The fields every turn reads: sender, account, message id, time."""
+    for name in ("source", "target"):
+        value = message.source if name == "source" else message.target
+        if not isinstance(value, str) or not _USER_ID.fullmatch(value):
+            raise ProtocolError(400, f"malformed message: bad {name}")
+    try:
+        msg_id, sent = message.id or 0, message.time
+    except (ValueError, TypeError, OverflowError) as error:
+        raise ProtocolError(400, f"malformed message: {error}") from error
+    if not isinstance(msg_id, int) or not 0 <= msg_id < _MAX_MSG_ID:
+        raise ProtocolError(400, "malformed message: bad MsgId")
+    if not isinstance(sent, int) or not -_MAX_CREATE_TIME < sent < _MAX_CREATE_TIME:
+        raise ProtocolError(400, "malformed message: bad CreateTime")
+
+
+def _attribute(message: BaseMessage, name: str) -> object:
+    """A field of wechatpy's message, or None where reading it fails (its properties split strings)."""
+    try:
+        return getattr(message, name, None)
+    except (AttributeError, IndexError, KeyError, ValueError, TypeError):
+        return None
+
+
+def _field(message: BaseMessage, name: str) -> str:
+    """A text field the dialogs read; a nested element or a repeated one is not a WeChat message."""
+    value = _attribute(message, name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ProtocolError(400, f"malformed message: {name} is not text")
+    return value
+
+
+#: Events that are a person's act in the chat, and start a turn (and WeChat's customer-service window).
+#: Every other event — template or mass-send reports, a menu link opened (VIEW), a location reported in
+#: the background, card, Wi-Fi, customer-service session and verification notices — is acknowledged
+#: with "success" and changes nothing.
+TURN_EVENTS = frozenset(
+    ("click", "scan", "subscribe", "subscribe_scan", "subscribe_scan_product", "unsubscribe")
+)
+
+
+def starts_a_turn(message: BaseMessage) -> bool:
+    """Whether the message is a person's act the service answers: every message, and TURN_EVENTS (an
+    event wechatpy does not know is an UnknownMessage: its MsgType tells it is an event)."""
+    if str(message._data.get("MsgType", "")).lower() != "event":
+        return True
+    return message.type == "event" and _field(message, "event") in TURN_EVENTS
+
+
 def to_user_input(message: BaseMessage) -> UserInput:
-    """The part of a WeChat message the dialogs care about."""
+    """The part of a WeChat message the dialogs care about; ProtocolError when a field is not text."""
     kind = message.type
     if kind == "text":
-        return UserInput("text", text=message.content or "")
+        return UserInput("text", text=_field(message, "content"))
     if kind == "image":
-        return UserInput("photo", media_id=message.media_id or "", pic_url=message.image or "")
+        return UserInput("photo", media_id=_field(message, "media_id"), pic_url=_field(message, "image"))
     if kind == "event":
-        event = getattr(message, "event", "")
+        event = _field(message, "event")
         if event == "click":
-            return UserInput("click", text=message.key or "")
+            return UserInput("click", text=_field(message, "key"))
         if event in ("scan", "subscribe_scan"):
-            return UserInput("scan", text=message.scene_id or "")
-        if event == "subscribe":
+            return UserInput("scan", text=_field(message, "scene_id"))
+        if event in ("subscribe", "subscribe_scan_product"):
             return UserInput("subscribe")
         if event == "unsubscribe":
             return UserInput("unsubscribe")
@@ -146,14 +207,17 @@ def to_user_input(message: BaseMessage) -> UserInput:
 
 def dedup_key(message: BaseMessage) -> str:
     """MsgId for messages; FromUserName + CreateTime for events, which carry no MsgId — with the event
-    and its key, so that two different taps within one second are not taken for a retry. The key is
-    hashed to keep the whole within the column."""
+    and its key, so that two different taps within one second are not taken for a retry. The event's
+    key is hashed, and a key longer than its column (an odd event name) is hashed whole."""
     if message.type != "event" and message.id:
         return f"msg:{message.id}"
-    event = getattr(message, "event", message.type)
-    key = str(getattr(message, "key", None) or getattr(message, "scene_id", None) or "")
+    event = _attribute(message, "event") or message.type
+    key = str(_attribute(message, "key") or _attribute(message, "scene_id") or "")
     digest = hashlib.sha1(key.encode()).hexdigest()[:12]
-    return f"evt:{message.source}:{message.time}:{event}:{digest}"
+    whole = f"evt:{message.source}:{message.time}:{event}:{digest}"
+    if len(whole) <= MAX_DEDUP_KEY:
+        return whole
+    return "evt:" + hashlib.sha256(whole.encode()).hexdigest()
 
 
 def cdata_safe(text: str) -> str:

@@ -6,6 +6,7 @@ import logging
 import time
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from chatbot.service.turn import ChatService, Inbound
 from chatbot.wechat import protocol
@@ -19,6 +20,19 @@ APOLOGY = "抱歉，系统暂时出了点问题，您的这条消息没有处理
 
 def _text(body: str, status: int = 200) -> Response:
     return Response(body, status=status, mimetype="text/plain")
+
+
+def _body() -> bytes:
+    """The request body, never read past the limit: a declared length over it is refused unread, a
+    chunked body is read one byte past it at most (and refused), whatever the app's MAX_CONTENT_LENGTH."""
+    limit = protocol.MAX_BODY_BYTES
+    if request.content_length is not None and request.content_length > limit:
+        raise ProtocolError(413, "body too large")
+    request.max_content_length = limit + 1
+    body = request.get_data(cache=False)
+    if len(body) > limit:
+        raise ProtocolError(413, "body too large")
+    return body
 
 
 @bp.get("/wechat")
@@ -47,9 +61,7 @@ def receive() -> Response:
     try:
         protocol.verify_signature(args.get("signature", ""), token, timestamp, nonce)
         protocol.verify_fresh(timestamp, time.time())
-        if request.content_length is not None and request.content_length > protocol.MAX_BODY_BYTES:
-            raise ProtocolError(413, "body too large")
-        body = request.get_data(cache=False)
+        body = _body()
         protocol.ensure_safe_xml(body)
         encrypted = args.get("encrypt_type", "raw") == "aes"
         if encrypted:
@@ -59,17 +71,19 @@ def receive() -> Response:
         else:
             xml = body.decode("utf-8", errors="strict")
         message = protocol.parse(xml)
+        if not protocol.starts_a_turn(message):
+            return _text("success")
+        inbound = Inbound(message.source, protocol.dedup_key(message), protocol.to_user_input(message))
     except UnicodeDecodeError:
         return _text("bad encoding", 400)
+    except RequestEntityTooLarge:
+        return _text("body too large", 413)
     except ProtocolError as error:
         log.info("refused a webhook request: %s", error.reason)
         return _text(error.reason, error.status)
 
     try:
-        reply = service.handle(
-            Inbound(message.source, protocol.dedup_key(message), protocol.to_user_input(message))
-        )
-        text = protocol.render_text(reply)
+        text = protocol.render_text(service.handle(inbound))
     except Exception:
         log.exception("failed to handle a message from %s", message.source)
         text = APOLOGY
