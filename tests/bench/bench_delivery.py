@@ -17,7 +17,6 @@ pytest.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,25 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from chatbot.store.engine import make_engine, migrate  # noqa: E402
 from chatbot.store.models import Account, OutboxMessage  # noqa: E402
+from tests.bench.bench_selfcheck import free_port, wait_up  # noqa: E402
 
 NIANJIAN = [sys.executable, "-c", "from chatbot.cli import main; main()"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_up(url: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def fresh_database(url: str, notices: int) -> None:

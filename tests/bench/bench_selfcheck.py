@@ -3,7 +3,11 @@
 Each turn is a signed POST → per-user lock → dialog state → database write → reply. Simulated chairs
 answer their union's items one message at a time; several chairs talk at once (the concurrency).
 A bare wechatpy echo webhook runs in the same session under the same gunicorn settings, and the
-ratio of the two is printed.
+ratio of the two is printed. First, what one answering turn costs in process (SQL statements, Redis
+round trips, CPU ms: `turn_cost.py`); then each gunicorn setting in BENCH_WORKERS, ``CLASS:WORKERSxTHREADS``
+separated by commas (default ``gthread:4x8`` — what `serve` runs on 2 cores — ``gthread:4x2``,
+``gthread:2x8`` and ``sync:4x1`` with Redis; without Redis one
+process holds the state, so ``sync:1x1,gthread:1x8``).
 
     .venv/bin/python tests/bench/bench_selfcheck.py                      # SQLite + in-process state
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \
@@ -23,6 +27,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -34,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from chatbot.inspection import campaigns, organisations  # noqa: E402
 from chatbot.store.engine import make_engine, migrate, session_factory  # noqa: E402
 from chatbot.wechat.simulator import Simulator  # noqa: E402
+from tests.bench.turn_cost import measure, print_costs  # noqa: E402
 
 TOKEN = "benchtoken"
 CONCURRENCIES = (16, 64)
@@ -100,7 +106,26 @@ def drive(
     }
 
 
-def gunicorn(app: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+@dataclass(frozen=True)
+class Workers:
+    """A gunicorn setting: the worker class, processes and threads per process."""
+
+    worker_class: str
+    processes: int
+    threads: int
+
+    @classmethod
+    def parse(cls, spec: str) -> Workers:
+        worker_class, counts = spec.strip().split(":")
+        processes, threads = counts.split("x")
+        return cls(worker_class, int(processes), int(threads))
+
+    def __str__(self) -> str:
+        return f"{self.worker_class}, {self.processes} workers × {self.threads} threads"
+
+
+def gunicorn(app: str, port: int, setting: Workers, env: dict[str, str]) -> subprocess.Popen:
+    threads = ["--threads", str(setting.threads)] if setting.worker_class == "gthread" else []
     return subprocess.Popen(
         [
             sys.executable,
@@ -110,11 +135,10 @@ def gunicorn(app: str, port: int, workers: int, env: dict[str, str]) -> subproce
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            str(workers),
-            "--threads",
-            "8",
+            str(setting.processes),
             "--worker-class",
-            "gthread",
+            setting.worker_class,
+            *threads,
             "--log-level",
             "warning",
         ],
@@ -126,9 +150,19 @@ def gunicorn(app: str, port: int, workers: int, env: dict[str, str]) -> subproce
 
 
 def main() -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="nianjian-bench-"))
-    database_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir / 'bench.db'}"
     redis_url = os.environ.get("BENCH_REDIS_URL", "")
+    workdir = Path(tempfile.mkdtemp(prefix="nianjian-bench-"))
+    cost_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir / 'cost.db'}"
+    print_costs(measure(cost_url, redis_url, workdir))
+    default = "gthread:4x8,gthread:4x2,gthread:2x8,sync:4x1" if redis_url else "sync:1x1,gthread:1x8"
+    for spec in os.environ.get("BENCH_WORKERS", default).split(","):
+        workdir = Path(tempfile.mkdtemp(prefix="nianjian-bench-"))
+        database_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir / 'bench.db'}"
+        run(workdir, database_url, redis_url, Workers.parse(spec))
+
+
+def run(workdir: Path, database_url: str, redis_url: str, setting: Workers) -> None:
+    """Seed chairs, then drive the service and the echo under one gunicorn worker class."""
     if database_url.startswith("postgresql"):
         reset = create_engine(database_url, isolation_level="AUTOCOMMIT")
         with reset.connect() as conn:
@@ -153,7 +187,6 @@ def main() -> None:
         codes = [organisations.create_invitation(session, f"U{i:04d}", "chair").code for i in range(chairs)]
     engine.dispose()
 
-    workers = 2 if redis_url else 1
     env = os.environ | {
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
@@ -162,9 +195,9 @@ def main() -> None:
         "SECRET_KEY": "bench",
     }
     port = free_port()
-    service = gunicorn("chatbot.app:create_app()", port, workers, env)
+    service = gunicorn("chatbot.app:create_app()", port, setting, env)
     echo_port = free_port()
-    echo = gunicorn("tests.bench.echo_app:app", echo_port, workers, env)
+    echo = gunicorn("tests.bench.echo_app:app", echo_port, setting, env)
     try:
         wait_up(f"http://127.0.0.1:{port}/healthz")
         wait_up(f"http://127.0.0.1:{echo_port}/")
@@ -174,7 +207,8 @@ def main() -> None:
         drive(url, openids, lambda i: [f"绑定 {codes[i]}", "自评"], 16)
         print(
             f"database: {database_url.split('@')[-1]}  state: {'redis' if redis_url else 'in-process'}  "
-            f"gunicorn workers: {workers} × 8 threads  cores: {os.cpu_count()}"
+            f"gunicorn: {setting}  "
+            f"cores: {os.cpu_count()}"
         )
         print(f"{'target':<28}{'conc':>5}{'turns':>7}{'err':>5}{'turns/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
         rows = []

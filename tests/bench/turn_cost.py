@@ -52,11 +52,13 @@ class Counters:
     def __init__(self) -> None:
         self.statements = 0
         self.round_trips = 0
+        self.last: list[str] = []
 
     def listen(self, engine) -> None:  # type: ignore[no-untyped-def]
         @event.listens_for(engine, "before_cursor_execute")
-        def _count(*_args: object) -> None:
+        def _count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
             self.statements += 1
+            self.last.append(" ".join(statement.split())[:160])
 
     @contextmanager
     def redis_sends(self) -> Iterator[None]:
@@ -130,11 +132,14 @@ def measure(database_url: str, redis_url: str, workdir: Path) -> list[Cost]:
         statements, trips, cpu = [], [], []
         for content in messages:
             counters.statements = counters.round_trips = 0
+            counters.last = []
             started = time.process_time()
             sim.say(content)
             cpu.append((time.process_time() - started) * 1000)
             statements.append(counters.statements)
             trips.append(counters.round_trips)
+        if os.environ.get("TURN_COST_SQL"):
+            print(f"-- the last {kind}'s statements:", *counters.last, sep="\n  ")
         return Cost(kind, statistics.mean(statements), statistics.mean(trips), statistics.median(cpu))
 
     with counters.redis_sends():
