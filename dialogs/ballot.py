@@ -1,7 +1,9 @@
 """BallotDialog (民主测评): one question per rubric dimension, overall satisfaction, trust, a suggestion.
 
 Answers go to a draft kept under the voter's keyed hash until the ballot is cast; the cast ballot
-carries nothing that ties it to the voter.
+carries nothing that ties it to the voter. The rated questions are answered 1/2/3 or with the labels
+themselves (满意 / 基本满意 / 不满意; the trust question 信任 / 基本信任 / 不信任). Texts:
+dialogs/texts/ballot.py.
 """
 
 from __future__ import annotations
@@ -10,20 +12,25 @@ from dialogs.commands import CastBallot, SaveBallotDraft
 from dialogs.context import BallotView, UserContext
 from dialogs.engine import Choice, DialogState, Outcome, Reply
 from dialogs.parsing import Intent, normalise
-from dialogs.texts import WRONG_INPUTS_BEFORE_HELP, too_many_wrong_inputs
+from dialogs.texts import ballot as texts
+from dialogs.texts import common
 
 NAME = "ballot"
-SCALE: dict[int, str] = {1: "满意", 2: "基本满意", 3: "不满意"}
-NO_SUGGESTION = ("无", "没有", "暂无", "无意见", "没有意见")
+SCALE = texts.SATISFACTION
 MAX_SUGGESTION_CHARS = 500
 
 
 def rated_questions(view: BallotView) -> list[str]:
     """The questions answered 1/2/3: one per dimension, overall satisfaction, trust."""
-    return [f"您对本单位工会“{d}”方面的工作是否满意？" for d in view.dimensions] + [
-        "您对本单位工会工作的总体评价？",
-        "您对本单位工会的信任程度如何（工会是否是您信赖的“职工之家”）？",
+    return [texts.dimension_question(d) for d in view.dimensions] + [
+        texts.OVERALL_QUESTION,
+        texts.TRUST_QUESTION,
     ]
+
+
+def scale_of(view: BallotView, no: int) -> dict[int, str]:
+    """The answers of rated question ``no``: the trust question (the last) has its own words."""
+    return texts.TRUST if no == len(rated_questions(view)) else texts.SATISFACTION
 
 
 def _total(view: BallotView) -> int:
@@ -46,13 +53,11 @@ def ask(view: BallotView, answers: tuple[int, ...], prefix: str = "", wrong: int
     no = len(answers) + 1
     back = (Choice("上一项", "上一项"),) if answers else ()
     if no <= len(questions):
-        text = f"{prefix}【{no}/{_total(view)}】{questions[no - 1]}\n请回复：1 满意　2 基本满意　3 不满意"
-        choices = tuple(Choice(label, str(value)) for value, label in SCALE.items()) + back
+        scale = scale_of(view, no)
+        text = texts.question(prefix, no, _total(view), questions[no - 1], scale)
+        choices = tuple(Choice(label, str(value)) for value, label in scale.items()) + back
         return Outcome(Reply(text, choices), _state(view, no, wrong))
-    text = (
-        f"{prefix}【{no}/{_total(view)}】最后，您对本单位工会有什么意见或建议？直接回复文字即可；"
-        "没有请回复“无”。"
-    )
+    text = texts.suggestion_question(prefix, no, _total(view))
     return Outcome(Reply(text, (Choice("无", "无"),) + back), _state(view, no, wrong))
 
 
@@ -60,76 +65,71 @@ def start(ctx: UserContext, prefix: str = "") -> Outcome:
     """`测评 CODE`, the QR scene eval:CODE, or a bound member's `测评`."""
     view = ctx.ballot
     if view is None:
-        return Outcome(
-            Reply(prefix + "目前没有您可以参加的民主测评。如有测评码，请发送“测评 测评码”。"), DialogState()
-        )
+        return Outcome(Reply(prefix + texts.NONE_OPEN), DialogState())
     if view.status != "open":
         return Outcome(Reply(prefix + status_text(view)), DialogState())
     if view.answers:
-        prefix += f"欢迎回来，继续“{view.org_name}”民主测评。\n"
+        prefix += texts.welcome_back(view.org_name)
     else:
-        prefix += (
-            f"欢迎参加“{view.org_name}”民主测评（匿名），共 {_total(view)} 题，您的选择不会与您的身份关联。\n"
-        )
+        prefix += texts.welcome(view.org_name, _total(view))
     if view.others:
-        waiting = "、".join(f"{name}（测评 {code}）" for name, code in view.others[:5])
-        prefix += f"您还受邀参加：{waiting}，答完本次后发送对应指令即可。\n"
+        prefix += texts.also_invited("、".join(f"{name}（测评 {code}）" for name, code in view.others[:5]))
     return ask(view, view.answers, prefix)
 
 
 def status_text(view: BallotView) -> str:
-    return {
-        "voted": f"您已参加过“{view.org_name}”的民主测评，每人限投一次，感谢参与！",
-        "closed": f"“{view.org_name}”的民主测评已经结束，感谢关注。",
-        "not_eligible": f"您不在“{view.org_name}”民主测评的参加人员范围内。如有疑问请联系上级工会。",
-        "full": f"“{view.org_name}”民主测评的开放名额已满，感谢关注。",
-        "not_found": "测评码不正确，请核对后重新发送“测评 测评码”，或扫描测评二维码。",
-    }.get(view.status, "这次民主测评暂时无法参加。")
+    return texts.status(view.status, view.org_name)
+
+
+def answer_value(intent: Intent, scale: dict[int, str]) -> int | None:
+    """1, 2 or 3 — typed, tapped, in Chinese numerals, or the label itself (满意, 不信任 …)."""
+    if intent.kind == "number" and intent.arg in ("1", "2", "3"):
+        return int(intent.arg)
+    if intent.kind == "text":
+        typed = normalise(intent.raw)
+        for value, label in scale.items():
+            if typed == label:
+                return value
+    return None
 
 
 def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     view = ctx.ballot
     if view is None or view.evaluation_id != state.extra.get("evaluation_id"):
-        return start(ctx, "测评已变化，已为您重新定位。\n")
+        return start(ctx, texts.EVALUATION_CHANGED)
     stale = state.extra.get("code") != view.code or state.item != len(view.answers) + 1
     if stale and view.status == "open":  # the saved answers are not those this state was made with
-        return start(ctx, "作答记录已有变化，已按已保存的答案为您重新定位，本条消息未作为答案记录。\n")
+        return start(ctx, texts.ANSWERS_CHANGED)
     if view.status != "open":
         return Outcome(Reply(status_text(view)), DialogState())
     answers = view.answers
+    again = f"测评 {view.code}" if view.code else "测评"
     on_suggestion = len(answers) >= len(rated_questions(view))
     if intent.kind == "word" and intent.word == "暂停":
-        again = f"测评 {view.code}" if view.code else "测评"
-        return Outcome(
-            Reply(f"已暂停，已答部分已保存。发送“{again}”继续。", (Choice(again, again),)), DialogState()
-        )
+        return Outcome(Reply(texts.paused(again), (Choice(again, again),)), DialogState())
     if intent.kind == "word" and intent.word == "继续":  # back from 帮助
         return ask(view, answers)
     if intent.kind == "word" and intent.word == "上一项":
         if not answers:
-            return ask(view, answers, "已经是第一题了。\n")
+            return ask(view, answers, texts.FIRST_QUESTION)
         previous = answers[:-1]
         outcome = ask(view, previous)
         return Outcome(outcome.reply, outcome.state, (SaveBallotDraft(view.evaluation_id, previous),))
     if on_suggestion and intent.kind not in ("photo", "empty"):
         text = normalise(intent.raw)
-        suggestion = "" if text in NO_SUGGESTION else text[:MAX_SUGGESTION_CHARS]
+        suggestion = "" if text in texts.NO_SUGGESTION else text[:MAX_SUGGESTION_CHARS]
         return Outcome(
-            Reply("感谢参与！您的测评已匿名提交。"),
-            DialogState(),
-            (CastBallot(view.evaluation_id, answers, suggestion),),
+            Reply(texts.CAST), DialogState(), (CastBallot(view.evaluation_id, answers, suggestion),)
         )
-    if not on_suggestion and intent.kind == "number" and intent.arg in ("1", "2", "3"):
-        updated = answers + (int(intent.arg),)
-        outcome = ask(view, updated, f"✓ {SCALE[int(intent.arg)]}\n")
+    scale = scale_of(view, len(answers) + 1)
+    value = None if on_suggestion else answer_value(intent, scale)
+    if value is not None:
+        updated = answers + (value,)
+        outcome = ask(view, updated, texts.answered(scale[value]))
         return Outcome(outcome.reply, outcome.state, (SaveBallotDraft(view.evaluation_id, updated),))
     wrong = state.wrong_inputs + 1
-    reason = (
-        "请回复文字建议，没有请回复“无”。"
-        if on_suggestion
-        else "请回复 1、2 或 3：1 满意　2 基本满意　3 不满意。"
-    )
-    if wrong >= WRONG_INPUTS_BEFORE_HELP:
-        usage = "作答：回复 1 满意、2 基本满意、3 不满意；“上一项”返回上一题。"
-        return ask(view, answers, f"{reason}\n{too_many_wrong_inputs(ctx, usage)}\n\n", 0)
+    reason = texts.SUGGESTION_USAGE if on_suggestion else texts.rated_usage(scale)
+    if wrong >= common.WRONG_INPUTS_BEFORE_HELP:
+        hint = common.stuck_hint(reason, common.pause_line(again))
+        return ask(view, answers, f"{hint}\n\n", 0)
     return ask(view, answers, reason + "\n", wrong)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -77,7 +77,9 @@ class WalkView:
     evidence: Mapping[int, int] = field(default_factory=dict)
     reference: Mapping[int, Decimal] = field(default_factory=dict)
     org_code: str = ""
-    democratic: DemocraticFigures | None = None
+    #: Reads the democratic figures when a reply shows them (a summary page, the submission), so an
+    #: answering turn does not pay for them; the loader caches its result.
+    figures: Callable[[], DemocraticFigures | None] = field(default=lambda: None, compare=False, repr=False)
     pass_mark: Decimal = Decimal(60)
     stars: int = 0  # the result's star level, once rated (after the quota)
     return_reason: str = ""  # why the parent union sent the self-check back (退回), while it is back
@@ -85,6 +87,11 @@ class WalkView:
     methods: tuple[str, ...] = ()  # the assessment's methods (考评方式), as recorded
     opinion: str = ""  # the written opinion (考评意见), as recorded
     origin: str = ""  # which database's campaign the inspection belongs to (its opening time)
+
+    @property
+    def democratic(self) -> DemocraticFigures | None:
+        """The democratic evaluation's figures (民主测评), if the union has one."""
+        return self.figures()
 
     @property
     def seen(self) -> str:

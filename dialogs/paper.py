@@ -17,7 +17,9 @@ from dialogs.commands import SavePaperTally
 from dialogs.context import UserContext, WalkView
 from dialogs.engine import Choice, DialogState, Outcome, Reply
 from dialogs.parsing import Intent, normalise
-from dialogs.texts import WRONG_INPUTS_BEFORE_HELP, too_many_wrong_inputs
+from dialogs.texts import ballot as ballot_texts
+from dialogs.texts import common
+from dialogs.texts import paper as texts
 from rubrics import get_rubric
 from rubrics.lifecycle import InspectionState
 
@@ -30,7 +32,13 @@ _NUMBERS = re.compile(r"\d+")
 def questions(view: WalkView) -> list[str]:
     """The paper form's rated questions, as the online ballot asks them: one per dimension, then the
     overall satisfaction and the trust."""
-    return [*get_rubric(view.rubric_key).dimensions, "总体评价", "信任度"]
+    return [*get_rubric(view.rubric_key).dimensions, texts.OVERALL, texts.TRUST]
+
+
+def labels(view: WalkView, no: int) -> tuple[str, str, str]:
+    """The three answers of question ``no``: 满意 … for the satisfaction questions, 信任 … for trust."""
+    scale = ballot_texts.TRUST if no == len(questions(view)) else ballot_texts.SATISFACTION
+    return scale[1], scale[2], scale[3]
 
 
 def _numbers(text: str) -> list[int]:
@@ -59,42 +67,34 @@ def start(ctx: UserContext, code: str) -> Outcome:
     view = access.view
     assert view is not None
     if view.democratic is None:
-        return Outcome(Reply(f"“{view.org_name}”没有开展民主测评，无需录入纸质测评表。"), DialogState())
+        return Outcome(Reply(texts.no_evaluation(view.org_name)), DialogState())
     if not InspectionState(access.state).is_assessable:
-        return Outcome(
-            Reply(f"纸质测评表在组织评定期间录入（“{view.org_name}”当前状态：{view.state_label}）。"),
-            DialogState(),
-        )
-    prefix = f"【录入纸质测评表】{view.org_name}：只录入份数，不记录填表人。\n"
+        return Outcome(Reply(texts.not_now(view.org_name, view.state_label)), DialogState())
+    prefix = texts.heading(view.org_name)
     if access.paper is not None:
         distributed, returned, _ = access.paper
-        prefix += f"已录入：发放 {distributed} 份，收回 {returned} 份；重新录入将替换原数据。\n"
+        prefix += texts.entered_before(distributed, returned)
     return _ask_forms(view, {}, prefix)
 
 
 def _ask_forms(view: WalkView, extra: dict[str, Any], prefix: str = "", wrong: int = 0) -> Outcome:
-    text = f"{prefix}请回复发放份数和收回份数，如：30 28"
+    text = prefix + texts.ASK_FORMS
     return Outcome(Reply(text, (Choice("暂停", "暂停"),)), _state(view, FORMS, 0, extra, wrong))
 
 
 def _ask_counts(view: WalkView, extra: dict[str, Any], no: int, prefix: str = "", wrong: int = 0) -> Outcome:
     asked = questions(view)
     returned = extra["returned"]
-    text = (
-        f"{prefix}【{no}/{len(asked)}】{asked[no - 1]}：请回复“满意 基本满意 不满意”的份数，如：20 6 2"
-        f"（三项之和不超过收回的 {returned} 份）"
-    )
+    text = prefix + texts.ask_counts(no, len(asked), asked[no - 1], labels(view, no), returned)
     choices = (Choice("上一项", "上一项"),) if no > 1 and not extra.get("editing") else ()
     return Outcome(Reply(text, choices), _state(view, COUNTS, no, extra, wrong))
 
 
 def _review(view: WalkView, extra: dict[str, Any], prefix: str = "") -> Outcome:
-    lines = [
-        f"{prefix}【纸质测评表汇总】{view.org_name}：发放 {extra['distributed']} 份，收回 {extra['returned']} 份"
-    ]
-    for name, (good, fair, poor) in zip(questions(view), extra["counts"], strict=True):
-        lines.append(f"· {name}：满意 {good}，基本满意 {fair}，不满意 {poor}")
-    lines.append("确认无误请发送“提交”；发送“修改 N”重录第 N 题，“暂停”放弃本次录入。")
+    lines = [prefix + texts.summary_head(view.org_name, extra["distributed"], extra["returned"])]
+    for no, (name, counts) in enumerate(zip(questions(view), extra["counts"], strict=True), start=1):
+        lines.append(texts.summary_line(name, labels(view, no), tuple(counts)))
+    lines.append(texts.SUMMARY_TAIL)
     return Outcome(
         Reply("\n".join(lines), (Choice("提交", "提交"),)), _state(view, REVIEW, len(questions(view)), extra)
     )
@@ -105,17 +105,13 @@ def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     access = ctx.assessment
     view = access.view if access else None
     if view is None or view.inspection_id != state.inspection_id or access is None:
-        return Outcome(Reply("录入任务已变化，请重新发送“录入测评 单位编号”。"), DialogState())
+        return Outcome(Reply(texts.TASK_CHANGED), DialogState())
     if not InspectionState(access.state).is_assessable or view.democratic is None:
-        return Outcome(
-            Reply(f"“{view.org_name}”当前不能录入纸质测评表（{view.state_label}）。"), DialogState()
-        )
+        return Outcome(Reply(texts.cannot_enter(view.org_name, view.state_label)), DialogState())
     extra = dict(state.extra)
     word = intent.word if intent.kind == "word" else ""
     if word == "暂停":
-        return Outcome(
-            Reply(f"已暂停，本次录入未保存。发送“录入测评 {view.org_code}”重新录入。"), DialogState()
-        )
+        return Outcome(Reply(texts.paused(view.org_code)), DialogState())
     if word == "继续":  # back from 帮助
         return _again(state, view, extra)
     if state.step == FORMS:
@@ -140,11 +136,12 @@ def _again(
 def _wrong(
     state: DialogState, ctx: UserContext, view: WalkView, extra: dict[str, Any], reason: str
 ) -> Outcome:
-    """The reason and the same step again; after three in a row, a short hint."""
+    """The reason (what to type) and the same step again; the third time in a row, the reason as the
+    first of three lines that also say where help is and how to stop."""
     count = state.wrong_inputs + 1
     prefix = reason + "\n"
-    if count >= WRONG_INPUTS_BEFORE_HELP:
-        prefix += too_many_wrong_inputs(ctx, "作答：按提示回复份数，数字之间用空格隔开。") + "\n\n"
+    if count >= common.WRONG_INPUTS_BEFORE_HELP:
+        prefix = common.stuck_hint(reason, texts.pause_line(view.org_code)) + "\n\n"
         count = 0
     return _again(state, view, extra, prefix, count)
 
@@ -154,12 +151,12 @@ def _on_forms(
 ) -> Outcome:
     numbers = _numbers(intent.raw) if intent.kind in ("number", "text", "word") else []
     if len(numbers) != 2:
-        return _wrong(state, ctx, view, extra, "请回复两个数：发放份数和收回份数，如：30 28。")
+        return _wrong(state, ctx, view, extra, texts.FORMS_USAGE)
     distributed, returned = numbers
     if not 0 < returned <= distributed <= MAX_FORMS:
-        return _wrong(state, ctx, view, extra, "收回份数应大于 0，且不超过发放份数。")
+        return _wrong(state, ctx, view, extra, texts.FORMS_WRONG)
     extra = {"distributed": distributed, "returned": returned, "counts": []}
-    return _ask_counts(view, extra, 1, f"✓ 发放 {distributed} 份，收回 {returned} 份。\n")
+    return _ask_counts(view, extra, 1, texts.forms_saved(distributed, returned))
 
 
 def _on_counts(
@@ -172,23 +169,21 @@ def _on_counts(
         counts = counts[: no - 1]
     if intent.kind == "word" and intent.word == "上一项" and not editing:
         if no == 1:
-            return _ask_counts(view, extra, 1, "已经是第一题了。\n")
+            return _ask_counts(view, extra, 1, texts.FIRST_QUESTION)
         return _ask_counts(view, {**extra, "counts": counts[: no - 2]}, no - 1)
     numbers = _numbers(intent.raw) if intent.kind in ("number", "text") else []
     if len(numbers) != 3:
-        return _wrong(state, ctx, view, extra, "请回复三个数：满意、基本满意、不满意的份数，如：20 6 2。")
+        return _wrong(state, ctx, view, extra, texts.counts_usage(labels(view, no)))
     if sum(numbers) > extra["returned"]:
-        return _wrong(
-            state, ctx, view, extra, f"三项之和 {sum(numbers)} 超过了收回的 {extra['returned']} 份，请核对。"
-        )
+        return _wrong(state, ctx, view, extra, texts.too_many(sum(numbers), extra["returned"]))
     if editing:
         counts[no - 1] = numbers
-        return _review(view, {**extra, "counts": counts, "editing": False}, f"✓ 第 {no} 题已修改。\n")
+        return _review(view, {**extra, "counts": counts, "editing": False}, texts.changed(no))
     counts.append(numbers)
     extra = {**extra, "counts": counts}
     if len(counts) < len(questions(view)):
-        return _ask_counts(view, extra, no + 1, "✓ 已记录。\n")
-    return _review(view, extra, "✓ 全部录入完毕。\n")
+        return _ask_counts(view, extra, no + 1, texts.RECORDED)
+    return _review(view, extra, texts.ALL_ENTERED)
 
 
 def _on_review(
@@ -199,8 +194,7 @@ def _on_review(
         counts = tuple((int(a), int(b), int(c)) for a, b, c in extra["counts"])
         return Outcome(
             Reply(
-                f"已保存“{view.org_name}”的纸质测评表：发放 {extra['distributed']} 份，收回 {extra['returned']} 份。"
-                "已计入民主测评结果。",
+                texts.saved(view.org_name, extra["distributed"], extra["returned"]),
                 (Choice(f"考评 {view.org_code}", f"考评 {view.org_code}"),),
             ),
             DialogState(),
@@ -208,4 +202,4 @@ def _on_review(
         )
     if word == "修改" and arg.isdigit() and 1 <= int(arg) <= len(questions(view)):
         return _ask_counts(view, {**extra, "editing": True}, int(arg))
-    return _wrong(state, ctx, view, extra, "请发送“提交”保存，或“修改 N”重录第 N 题。")
+    return _wrong(state, ctx, view, extra, texts.REVIEW_USAGE)

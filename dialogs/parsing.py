@@ -18,7 +18,7 @@ WORDS: tuple[str, ...] = (
 SYNONYMS: dict[str, str] = {
     "?": "帮助", "help": "帮助", "菜单": "帮助", "返回": "上一项", "上一题": "上一项", "下一项": "跳过",
     "下一题": "跳过", "汇总": "查看", "开始自评": "自评", "自查自评": "自评", "同意": "同", "同自评": "同",
-    "维持": "同", "民主测评": "测评", "查看结果": "结果",
+    "维持": "同", "民主测评": "测评", "查看结果": "结果", "取消": "暂停", "退出": "暂停",
 }  # fmt: skip
 #: Command words that take an argument, said another way → the command word.
 ALIASES: dict[str, str] = {"纸质测评": "录入测评", "考评方式": "方式", "考评意见": "意见"}
@@ -34,8 +34,22 @@ CLICK_KEYS: dict[str, str] = {
 SCENES: dict[str, str] = {"inv:": "绑定", "eval:": "测评"}
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)分?$")
-_RAW_REASON = re.compile(r"^\s*[+\-＋－]?[\d０-９.．]+\s*分?[\s,，:：、]+(?P<reason>\S.*)$", re.S)
-_NUMBER_REASON = re.compile(r"^(?P<number>[+-]?(\d+(\.\d*)?|\.\d+))分?[\s,，:：]+(?P<reason>\S.*)$")
+#: A score followed by words (a re-review's reason): `3 台账已补齐`, `两分半，台账不全`.
+_HEAD_REASON = re.compile(r"^(?P<head>[^\s,，:：、]+?)\s*分?[\s,，:：、]+(?P<reason>\S.*)$", re.S)
+#: One item and its score in one message: `第3项改为2分`, `3项2分`, `第三项 两分半 台账不全`, `第5项满分`.
+_ITEM_SCORE = re.compile(
+    r"^(?:把|将)?(?:修改|改)?第?(?P<item>\d+|[零〇一二两三四五六七八九十]+)项(?:得分)?"
+    r"(?:改为|改成|改到|修改为|记为|记|改|为|得|打|给)?[\s:：]*"
+    r"(?P<score>[^\s,，:：、]+?)\s*分?(?:[\s,，:：、]+(?P<reason>\S.*))?$",
+    re.S,
+)
+_CHINESE_DIGITS: dict[str, int] = {
+    "零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+}  # fmt: skip
+_SPOKEN_SCORE = re.compile(
+    r"^(?P<whole>\d+|[零〇一二两三四五六七八九十]+)?(?:(?:点|\.)(?P<fraction>\d+|[零〇一二三四五六七八九]+))?"
+    r"(?P<unit>分)?(?P<half>半)?分?$"
+)
 _WORD_ARG = re.compile(r"^(?P<word>" + "|".join(sorted(WORDS, key=len, reverse=True)) + r")\s*(?P<arg>.*)$")
 
 
@@ -51,6 +65,7 @@ class Intent:
     text: str = ""  # the words after a command word, as typed (an objection, a return's reason)
     media_id: str = ""
     pic_url: str = ""
+    item: int = 0  # the item named with a score (`第3项改为2分`)
 
 
 def normalise(text: str) -> str:
@@ -79,17 +94,61 @@ def parse(user_input: UserInput) -> Intent:
     return parse_text(user_input.text)
 
 
+def chinese_integer(text: str) -> int | None:
+    """零 … 九十九 written in Chinese numerals (三, 十, 十五, 二十, 两), or digits; None otherwise."""
+    if text.isdigit():
+        return int(text)
+    if len(text) == 1 and text in _CHINESE_DIGITS:
+        return _CHINESE_DIGITS[text]
+    tens, ten, ones = text.partition("十")
+    if not ten or len(tens) > 1 or len(ones) > 1 or "两" in ones or tens in ("零", "〇"):
+        return None
+    if (tens and tens not in _CHINESE_DIGITS) or (ones and ones not in _CHINESE_DIGITS):
+        return None
+    return (_CHINESE_DIGITS[tens] if tens else 1) * 10 + (_CHINESE_DIGITS[ones] if ones else 0)
+
+
+def spoken_score(text: str) -> str | None:
+    """A score said in words or digits — 三分, 两分半, 三点五, 2分半, 半分, 十, 二十 — as a plain decimal
+    (3, 2.5, 3.5, 2.5, 0.5, 10, 20); None when the text is not a score."""
+    match = _SPOKEN_SCORE.match(text)
+    if match is None or not (match.group("whole") or match.group("half")):
+        return None
+    whole = chinese_integer(match.group("whole")) if match.group("whole") else 0
+    if whole is None:
+        return None
+    fraction = match.group("fraction")
+    if fraction:
+        if match.group("half"):
+            return None
+        digits = fraction if fraction.isdigit() else "".join(str(_CHINESE_DIGITS[c]) for c in fraction)
+        return f"{whole}.{digits}"
+    return f"{whole}.5" if match.group("half") else str(whole)
+
+
+def _score_arg(text: str) -> str | None:
+    """What a score as typed stands for: a plain number (signs and decimals kept for the rules to judge)."""
+    if _NUMBER.match(text):
+        return text.removesuffix("分")
+    return spoken_score(text)
+
+
 def parse_text(text: str) -> Intent:
     cleaned = normalise(text)
     if not cleaned:
         return Intent("empty", raw=text)
-    if _NUMBER.match(cleaned):
-        return Intent("number", arg=cleaned, raw=text)
-    with_reason = _NUMBER_REASON.match(cleaned)
-    if with_reason:
-        as_typed = _RAW_REASON.match(text)
+    number = _score_arg(cleaned)
+    if number is not None:
+        return Intent("number", arg=number, raw=text)
+    item_score = _item_score(text, cleaned)
+    if item_score is not None:
+        return item_score
+    with_reason = _HEAD_REASON.match(cleaned)
+    number = _score_arg(with_reason.group("head")) if with_reason else None
+    if with_reason and number is not None:
+        as_typed = _HEAD_REASON.match(text.strip())
         reason = as_typed.group("reason").strip() if as_typed else with_reason.group("reason")
-        return Intent("number", arg=with_reason.group("number"), raw=text, reason=reason)
+        return Intent("number", arg=number, raw=text, reason=reason)
     lowered = cleaned.lower()
     if lowered in SYNONYMS:
         return Intent("word", SYNONYMS[lowered], raw=text)
@@ -100,7 +159,24 @@ def parse_text(text: str) -> Intent:
         word = ALIASES.get(typed_word, typed_word)
         if word == "修改":
             arg = arg.removeprefix("第").removesuffix("项").strip()
+            arg = str(chinese_integer(arg)) if chinese_integer(arg) is not None else arg
         typed = text.strip()
         rest = typed[len(typed_word) :].strip() if typed.startswith(typed_word) else arg
         return Intent("word", word, arg, raw=text, text=rest)
     return Intent("text", raw=text)
+
+
+def _item_score(text: str, cleaned: str) -> Intent | None:
+    """`第3项改为2分`, `3项2分`, `第5项满分`, `第2项同`: the item's number, its score (or 满分 / 同),
+    and the words after it, as typed."""
+    match = _ITEM_SCORE.match(cleaned)
+    if match is None:
+        return None
+    item = chinese_integer(match.group("item"))
+    score = match.group("score")
+    arg = {"满": "满分", "满分": "满分", "同": "同"}.get(score) or _score_arg(score)
+    if item is None or arg is None:
+        return None
+    as_typed = _ITEM_SCORE.match(text.strip())
+    reason = (as_typed or match).group("reason") or ""
+    return Intent("item_score", arg=arg, raw=text, reason=reason.strip(), item=item)

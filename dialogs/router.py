@@ -17,7 +17,7 @@ from dialogs import assessment, ballot, binding, paper, publication, remediation
 from dialogs.context import ROLE_LABELS, UserContext
 from dialogs.engine import Choice, DialogState, Outcome, Reply, UserInput
 from dialogs.parsing import Intent, parse
-from dialogs.texts import DIALOG_HELP, UNBOUND_HELP, WELCOME, WRONG_INPUTS_BEFORE_HELP, too_many_wrong_inputs
+from dialogs.texts import common as texts
 from dialogs.walk import Mode
 from rubrics import get_rubric
 
@@ -25,7 +25,7 @@ DialogHandler = Callable[[DialogState, Intent, UserContext], Outcome]
 MAX_CHILDREN_LISTED = 20
 #: Words that read the chair's own self-check.
 SELF_CHECK_WORDS = ("自评", "继续", "进度")
-#: `帮助` stays well inside WeChat's 2048 bytes, leaving room for a link.
+#: `帮助` and `进度` stay well inside WeChat's 2048 bytes, leaving room for a link.
 HELP_BYTES = 1900
 
 
@@ -163,70 +163,56 @@ class Route:
     anywhere: bool = True  # also inside a dialog; else only when no dialog is in progress
 
 
+USAGE = texts.USAGE
 WALKS: dict[str, Mode] = {
     mode.name: mode for mode in (assessment.ASSESSMENT, assessment.RE_REVIEW, assessment.SAMPLE_CHECK)
 }
 
 ROUTES: dict[str, Route] = {
-    "绑定": Route(_nothing, lambda s, i, c: binding.start(i.arg, s), usage="绑定 邀请码 —— 绑定新的身份"),
-    "自评": Route(_nothing, _self_check, ("chair",), "自评 —— 开始或继续自查自评（从第一项未答处继续）"),
-    "测评": Route(_evaluation, lambda s, i, c: ballot.start(c), ("member",), "测评 —— 参加民主测评（匿名）"),
+    "绑定": Route(_nothing, lambda s, i, c: binding.start(i.arg, s), usage=USAGE["绑定"]),
+    "自评": Route(_nothing, _self_check, ("chair",), USAGE["自评"]),
+    "测评": Route(_evaluation, lambda s, i, c: ballot.start(c), ("member",), USAGE["测评"]),
     "考评": Route(
         _organisation(assessment.ASSESSMENT.name),
         _walk_word(assessment.ASSESSMENT),
         ("evaluator",),
-        "考评 单位编号 —— 逐项考评（回复“同”沿用自评分，或回复分数）",
+        USAGE["考评"],
     ),
     "退回": Route(
         _always_organisation("return"),
         lambda s, i, c: assessment.return_self_check(c, i.arg, i.text),
         ("evaluator",),
-        "退回 单位编号 原因 —— 把已提交的自评退回主席修改",
+        USAGE["退回"],
     ),
-    "录入测评": Route(
-        _organisation(paper.NAME), _paper, ("evaluator",), "录入测评 单位编号 —— 录入纸质测评表（只录份数）"
-    ),
+    "录入测评": Route(_organisation(paper.NAME), _paper, ("evaluator",), USAGE["录入测评"]),
     "复查": Route(
         _organisation(assessment.RE_REVIEW.name),
         _walk_word(assessment.RE_REVIEW),
         ("evaluator",),
-        "复查 单位编号 —— 复查有异议的结果（改分须说明原因）",
+        USAGE["复查"],
     ),
     "抽查": Route(
         _organisation(assessment.SAMPLE_CHECK.name),
         _walk_word(assessment.SAMPLE_CHECK),
         ("evaluator",),
-        "抽查 单位编号 —— 市总工会抽查下级的评定结果",
+        USAGE["抽查"],
     ),
     "补课验收": Route(
         _always_organisation("remediation"),
         lambda s, i, c: remediation.check(c, i.text),
         ("evaluator",),
-        "补课验收 单位编号 通过/未通过 说明 —— 验收下级工会补课",
+        USAGE["补课验收"],
     ),
-    "结果": Route(
-        _result, lambda s, i, c: publication.show(c), ("chair", "member"), "结果 —— 查看公示的年检结果"
-    ),
+    "结果": Route(_result, lambda s, i, c: publication.show(c), ("chair", "member"), USAGE["结果"]),
     "异议": Route(
-        _result,
-        lambda s, i, c: publication.object_to(c, i.text),
-        ("chair", "member"),
-        "异议 理由 —— 公示期内提出异议",
+        _result, lambda s, i, c: publication.object_to(c, i.text), ("chair", "member"), USAGE["异议"]
     ),
-    "补课": Route(
-        _remediation,
-        lambda s, i, c: remediation.show(c),
-        ("chair",),
-        "补课 —— 结果低于建设标准时查看补课要求",
-    ),
+    "补课": Route(_remediation, lambda s, i, c: remediation.show(c), ("chair",), USAGE["补课"]),
     "补课完成": Route(
-        _remediation,
-        lambda s, i, c: remediation.report(c, i.text),
-        ("chair",),
-        "补课完成 说明 —— 报告补课完成，待上级工会验收",
+        _remediation, lambda s, i, c: remediation.report(c, i.text), ("chair",), USAGE["补课完成"]
     ),
-    "进度": Route(_progress, _show_progress, usage="进度 —— 查看年检进度", anywhere=False),
-    "帮助": Route(_nothing, _help, usage="帮助 —— 查看本说明", anywhere=False),
+    "进度": Route(_progress, _show_progress, usage=USAGE["进度"], anywhere=False),
+    "帮助": Route(_nothing, _help, usage=USAGE["帮助"], anywhere=False),
     "继续": Route(_nothing, _continue, anywhere=False),
 }
 
@@ -260,7 +246,7 @@ def respond(turn: Turn, ctx: UserContext) -> Outcome:
     if intent.kind == "unsubscribe":
         return Outcome(Reply(""), DialogState())
     if intent.kind == "subscribe":
-        return Outcome(Reply(f"{WELCOME}\n{help_text(ctx)}"), state)
+        return Outcome(Reply(f"{texts.WELCOME}\n{help_text(ctx)}"), state)
     route = ROUTES.get(intent.word) if intent.kind == "word" else None
     if route is not None and route.anywhere:
         outcome = route.handle(state, intent, ctx)
@@ -269,9 +255,7 @@ def respond(turn: Turn, ctx: UserContext) -> Outcome:
     handler = DIALOGS.get(state.dialog)
     if handler is not None:
         if intent.kind == "word" and intent.word == "帮助":  # the dialog waits where it was
-            return Outcome(
-                Reply(f"{help_text(ctx)}\n发送“继续”回到刚才的问题。", (Choice("继续", "继续"),)), state
-            )
+            return Outcome(Reply(f"{help_text(ctx)}\n{texts.HELP_RESUME}", (Choice("继续", "继续"),)), state)
         return handler(state, intent, ctx)
     if route is not None:
         outcome = route.handle(state, intent, ctx)
@@ -280,93 +264,114 @@ def respond(turn: Turn, ctx: UserContext) -> Outcome:
     return _idle(state, intent, ctx)
 
 
+#: Inputs that answer a question: sent with no questionnaire open, they are told which one to open.
+ANSWERING_WORDS = ("满分", "同", "上一项", "跳过", "修改", "查看", "暂停", "提交", "上一页", "下一页")
+
+
 def _idle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
-    """No dialog is active and no command word fits."""
-    if ctx.has_role("chair") and ctx.self_check is not None and ctx.self_check.editable:
-        hint = (
-            "照片要作为某一项的佐证：请先发送“自评”进入该项，再发送照片。"
-            if intent.kind == "photo"
-            else "当前没有进行中的问卷。发送“自评”继续自查自评。"
-        )
-        choices: tuple[Choice, ...] = (Choice("自评", "自评"), Choice("帮助", "帮助"))
-    elif ctx.self_check is not None:
-        hint = f"您的自评已提交（{ctx.self_check.state_label}），答案已锁定。"
+    """No dialog is active and no command word fits: say which questionnaire is meant and how to open
+    it; the third time in a row, where help is."""
+    if not ctx.bound:
+        return Outcome(Reply(texts.UNBOUND_HELP), DialogState())
+    answering = intent.kind in ("number", "item_score") or (
+        intent.kind == "word" and intent.word in ANSWERING_WORDS
+    )
+    self_check = ctx.self_check if ctx.has_role("chair") else None
+    choices: tuple[Choice, ...] = (Choice("帮助", "帮助"), Choice("进度", "进度"))
+    if self_check is not None and self_check.editable:
+        hint = texts.IDLE_PHOTO if intent.kind == "photo" else texts.IDLE_SELF_CHECK
+        choices = (Choice("自评", "自评"), Choice("帮助", "帮助"))
+    elif answering and ctx.has_role("evaluator"):
+        hint = texts.IDLE_ASSESSMENT
+    elif self_check is not None:
+        hint = texts.self_check_locked(self_check.state_label)
         choices = (Choice("进度", "进度"), Choice("帮助", "帮助"))
-    elif ctx.bound:
-        hint = "没有看懂这条消息。"
-        choices = (Choice("帮助", "帮助"), Choice("进度", "进度"))
+    elif answering and ctx.has_role("member"):
+        hint = texts.IDLE_BALLOT
+        choices = (Choice("测评", "测评"), Choice("帮助", "帮助"))
     else:
-        hint = "您还没有绑定身份。"
-        choices = ()
+        hint = texts.NOT_UNDERSTOOD
     count = state.wrong_inputs + 1
-    if count >= WRONG_INPUTS_BEFORE_HELP:
-        return Outcome(Reply(f"{hint}\n{too_many_wrong_inputs(ctx, pausable=False)}", choices), DialogState())
-    body = hint if ctx.bound else help_text(ctx)
-    return Outcome(Reply(body, choices), DialogState(wrong_inputs=count))
+    if count >= texts.WRONG_INPUTS_BEFORE_HELP:
+        return Outcome(Reply(texts.stuck_hint(hint), choices), DialogState())
+    return Outcome(Reply(hint, choices), DialogState(wrong_inputs=count))
 
 
 def help_text(ctx: UserContext) -> str:
     """`帮助`: for each of the user's roles, its command words (from ``ROUTES``, each once) and what
-    works inside its dialogs; then the words for everyone. Within WeChat's limit whatever the roles."""
+    works inside its dialogs; then the words for everyone. Within WeChat's limit whatever the roles:
+    where all of it would not fit, the lines about answering are left out for the roles listed after
+    the first."""
     if not ctx.bound:
-        return UNBOUND_HELP
-    labels = [r.label for r in ctx.roles]
-    shown = "、".join(labels[:3]) + (f" 等 {len(labels)} 个身份" if len(labels) > 3 else "")
-    lines = [f"您当前的身份：{shown}"]
-    inside: list[str] = []
+        return texts.UNBOUND_HELP
+    lines = [texts.identities([r.label for r in ctx.roles])]
     listed: set[str] = set()
+    sections: list[tuple[list[str], list[str]]] = []
     for role, label in ROLE_LABELS.items():
         if not ctx.has_role(role):
             continue
         words = [w for w, route in ROUTES.items() if role in route.roles and route.usage and w not in listed]
         listed.update(words)
-        if words:
-            lines.append(f"{label}可用指令：")
-            lines += [f"· {ROUTES[w].usage}" for w in words]
-        inside += [f"· {line}" for line in DIALOG_HELP.get(role, ())]
-    lines.append(
-        "通用：" + "；".join(route.usage for route in ROUTES.values() if not route.roles and route.usage)
+        commands = [texts.role_heading(label), *(f"· {ROUTES[w].usage}" for w in words)] if words else []
+        sections.append((commands, [f"· {line}" for line in texts.DIALOG_HELP.get(role, ())]))
+    everyone = texts.everyone_line(
+        [route.usage for route in ROUTES.values() if not route.roles and route.usage]
     )
-    full = "\n".join(lines[:-1] + inside + lines[-1:])
-    return full if len(full.encode("utf-8")) <= HELP_BYTES else "\n".join(lines)
+    for keep in range(len(sections), -1, -1):  # answering lines for the first ``keep`` roles
+        body = [
+            line
+            for n, (commands, inside) in enumerate(sections)
+            for line in commands + (inside if n < keep else [])
+        ]
+        full = "\n".join([*lines, *body, everyone])
+        if len(full.encode("utf-8")) <= HELP_BYTES:
+            return full
+    return full
 
 
 def progress(ctx: UserContext) -> str:
     """`进度` outside a dialog: the user's bindings, own self-check, and an evaluator's children."""
     if not ctx.bound:
         return help_text(ctx)
-    lines = ["您绑定的身份：" + "、".join(r.label for r in ctx.roles)]
+    lines = [texts.bindings_line([r.label for r in ctx.roles])]
     if ctx.self_check is not None:
         lines.append(selfcheck.progress_text(ctx.self_check, get_rubric(ctx.self_check.rubric_key)))
     elif ctx.has_role("chair"):
-        lines.append(
-            "本年度年检尚未开启。" if ctx.campaign_year is None else "您的工会不在本年度年检范围内。"
-        )
+        lines.append(texts.NO_CAMPAIGN if ctx.campaign_year is None else texts.NOT_IN_SCOPE)
     if ctx.remediation is not None and ctx.remediation.status != "passed":
-        lines.append(f"补课：{ctx.remediation.status_label}，截止 {ctx.remediation.due}。发送“补课”查看。")
+        lines.append(texts.remediation_line(ctx.remediation.status_label, ctx.remediation.due))
     for line in ctx.coverage:
         lines.append(
-            f"{line.name} 本年度已评定 {line.rated}/{line.unions}（{line.share_percent}%），"
-            f"累计评定 {line.cumulative_percent}%，年度目标 {line.target_percent}%"
+            texts.coverage_line(
+                line.name,
+                line.rated,
+                line.unions,
+                line.share_percent,
+                line.cumulative_percent,
+                line.target_percent,
+            )
         )
     for objection in ctx.objections:
         lines.append(
-            f"待复查：{objection.org_code} {objection.org_name}（截止 {objection.due}）异议：“{objection.text[:60]}”"
-            f"——发送“复查 {objection.org_code}”"
+            texts.objection_line(objection.org_code, objection.org_name, objection.due, objection.text[:60])
         )
     if ctx.has_role("evaluator") or ctx.has_role("admin"):
         total = max(ctx.children_total, len(ctx.children))
         if not ctx.children:
-            lines.append("下级单位：暂无本年度年检任务。")
+            lines.append(texts.NO_CHILDREN)
         else:
-            lines.append(f"下级单位 {total} 个（自评/考评合计）：")
+            lines.append(texts.children_heading(total))
+            size = len("\n".join(lines).encode("utf-8")) + len(texts.more_children(total).encode("utf-8"))
+            shown = 0
             for child in ctx.children[:MAX_CHILDREN_LISTED]:
-                lines.append(
-                    f"· {child.org_code} {child.org_name}：{child.state_label}"
-                    f"（{child.self_total}/{child.assessed_total}）"
+                shown_child = texts.child_line(
+                    child.org_code, child.org_name, child.state_label, child.self_total, child.assessed_total
                 )
-            if total > MAX_CHILDREN_LISTED:
-                lines.append(
-                    f"……另有 {total - MAX_CHILDREN_LISTED} 个，完整列表请用 nianjian results 或管理台。"
-                )
+                size += len(shown_child.encode("utf-8")) + 1
+                if size > HELP_BYTES:
+                    break
+                lines.append(shown_child)
+                shown += 1
+            if total > shown:
+                lines.append(texts.more_children(total - shown))
     return "\n".join(lines)

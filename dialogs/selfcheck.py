@@ -1,6 +1,7 @@
 """SelfCheckDialog (自查自评): the chair answers every item of the union's rubric, then submits.
 
-A walk (dialogs/walk.py) over the chair's own scores, with photos as evidence.
+A walk (dialogs/walk.py) over the chair's own scores, with photos as evidence; its texts are in
+dialogs/texts/selfcheck.py and dialogs/texts/walk.py.
 """
 
 from __future__ import annotations
@@ -10,22 +11,21 @@ from dialogs.commands import SaveSelfScore, StartSelfCheck, SubmitSelfCheck
 from dialogs.context import UserContext, WalkView
 from dialogs.engine import DialogState, Outcome, Reply
 from dialogs.parsing import Intent
+from dialogs.texts import selfcheck as texts
+from dialogs.texts import walk as walk_texts
 from rubrics import Rubric, get_rubric
 
 NAME = "self_check"
 
 
 def _submitted(view: WalkView, rubric: Rubric) -> str:
-    return "自评已提交！各项答案已锁定，上级工会将进行组织评定。\n" + result_text(view, rubric)
+    return texts.SUBMITTED + result_text(view, rubric)
 
 
 def result_text(view: WalkView, rubric: Rubric) -> str:
     """Raw total out of the sheet max, the 百分制 score and the provisional stars."""
     return walk.totals_text(
-        view,
-        rubric,
-        f"{view.org_name} {view.year} 年度自评结果：",
-        "预评星级：{stars}（最终以上级工会组织评定为准）",
+        view, rubric, texts.result_heading(view.org_name, view.year), texts.PROVISIONAL_STARS
     )
 
 
@@ -34,19 +34,18 @@ def returned_text(view: WalkView) -> str:
     if not view.return_reason:
         return ""
     reason = view.return_reason[:100] + ("…" if len(view.return_reason) > 100 else "")
-    return f"您的自评已被上级工会退回修改。原因：{reason}\n"
+    return texts.returned(reason)
 
 
 MODE = walk.Mode(
     name=NAME,
-    title="自查自评",
+    words=walk_texts.SELF_CHECK,
     view=lambda ctx: ctx.self_check,
     start_command=StartSelfCheck,
     score_command=lambda inspection, no, score, reason: SaveSelfScore(inspection, no, score),
     submit_command=SubmitSelfCheck,
     submitted_text=_submitted,
     photos=True,
-    score_label="自评",
     resume="自评",
     intro=returned_text,
 )
@@ -60,19 +59,17 @@ def start(ctx: UserContext, prefix: str = "") -> Outcome:
     if not view.editable:
         rubric = get_rubric(view.rubric_key)
         return Outcome(
-            Reply(f"{prefix}自评已提交（{view.state_label}），答案已锁定。\n{result_text(view, rubric)}"),
-            DialogState(),
+            Reply(prefix + texts.locked(view.state_label) + result_text(view, rubric)), DialogState()
         )
     return walk.start(MODE, view, prefix)
 
 
 def _not_available(ctx: UserContext) -> str:
     if not ctx.has_role("chair"):
-        roles = "、".join(r.label for r in ctx.roles) or "未绑定"
-        return f"自查自评由工会主席（或指定人员）完成。您当前的身份：{roles}。"
+        return texts.not_a_chair("、".join(r.label for r in ctx.roles))
     if ctx.campaign_year is None:
-        return "本年度年检尚未开启，请等待上级工会通知。"
-    return f"您的工会不在 {ctx.campaign_year} 年度年检范围内，如有疑问请联系上级工会。"
+        return texts.NO_CAMPAIGN
+    return texts.not_in_scope(ctx.campaign_year)
 
 
 def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:

@@ -1,5 +1,6 @@
 """The item walk: one question per rubric item, shared by the self-check (自查自评), the assessment
-(组织评定) and the re-review (复查评定). A ``Mode`` says what differs between them.
+(组织评定), the re-review (复查评定) and the city's re-check (抽查评定). A ``Mode`` says what differs
+between them; every text is in dialogs/texts/walk.py.
 
 States (docs/dialogs.md): ``ask`` — item ``state.item`` is asked; ``review`` — the paged summary.
 """
@@ -18,9 +19,11 @@ from dialogs.commands import (
     WaiveEvaluation,
 )
 from dialogs.context import DemocraticFigures, UserContext, WalkView
-from dialogs.engine import MAX_REPLY_BYTES, Choice, DialogState, Outcome, Reply, fit, reply_bytes
+from dialogs.engine import Choice, DialogState, Outcome, Reply, fit
 from dialogs.parsing import Intent
-from dialogs.texts import WRONG_INPUTS_BEFORE_HELP, too_many_wrong_inputs
+from dialogs.texts import common
+from dialogs.texts import walk as texts
+from dialogs.texts.walk import WalkWords
 from rubrics import Rubric, get_rubric
 from rubrics.scoring import (
     HALF,
@@ -40,6 +43,9 @@ RESUME_WORDS = ("自评", "考评", "复查", "抽查")
 #: assessment record and the page's links.
 PAGE_BYTES = 1200
 SNIPPET_CHARS = 12
+#: Tap links under one question, at most: a phone shows them on two lines. The scores get what
+#: `同`, `上一项` and `跳过` leave.
+MAX_LINKS = 7
 #: 考评方式: how the parent union assessed (听汇报、查看台账资料、实地察看、个别谈话、召开座谈会).
 METHODS: tuple[str, ...] = ("听汇报", "查看台账资料", "实地察看", "个别谈话", "召开座谈会")
 METHODS_HINT = "　".join(f"{n} {m}" for n, m in enumerate(METHODS, start=1))
@@ -55,21 +61,24 @@ class Mode:
     """What one kind of walk does differently."""
 
     name: str  # the dialog name kept in DialogState
-    title: str  # 自查自评 / 组织评定 / 复查评定
+    words: WalkWords  # how the walk names itself and its scores (dialogs/texts/walk.py)
     view: Callable[[UserContext], WalkView | None]
     start_command: Callable[[int], Command]
     score_command: Callable[[int, int, Decimal, str], Command]
     submit_command: Callable[[int], Command]
     submitted_text: Callable[[WalkView, Rubric], str]
     photos: bool = False  # a photo is evidence for the current item
-    agree: str = ""  # what `同` takes: "reference" (the self score) or "current" (keep the score)
+    agree: str = ""  # what `同` takes: "reference" (the score shown beside) or "current" (keep the score)
     reasons: bool = False  # a changed score needs a reason
     sequential: bool = False  # walk every item in order, not only the unanswered ones
-    score_label: str = "得分"
     resume: str = "自评"  # the command that resumes the walk; {code} is the organisation's code
     intro: Callable[[WalkView], str] = _no_intro  # said when the walk starts or resumes
     record: bool = False  # the assessment record (方式, 意见) belongs to this walk
     evaluation_first: bool = False  # an open democratic evaluation holds the submission back
+
+    @property
+    def title(self) -> str:
+        return self.words.title
 
     def resume_command(self, view: WalkView) -> str:
         return self.resume.format(code=view.org_code)
@@ -78,54 +87,57 @@ class Mode:
 # ---------------------------------------------------------------- rendering
 
 
-def score_choices(points: int) -> tuple[Choice, ...]:
-    """Each allowed score for items worth ≤ 5 points."""
-    if points > 5:
-        return ()
+def score_choices(points: int, budget: int) -> tuple[Choice, ...]:
+    """The common scores of an item worth ``points``, at most ``budget`` links, the last one 满分:
+    every allowed score when they fit (0, 0.5, 1 …), else the whole ones, else 0 and the highest
+    whole scores (0, 2, 3, 4, 满分) — the others are typed."""
+    halves = [Decimal(i) * HALF for i in range(points * 2 + 1)]
+    wholes = [Decimal(i) for i in range(points + 1)]
+    if len(halves) <= budget:
+        values = halves
+    elif len(wholes) <= budget:
+        values = wholes
+    else:
+        values = [Decimal(0)] + [Decimal(v) for v in range(points - budget + 2, points + 1)]
     return tuple(
-        Choice(format_score(v), format_score(v)) for v in (Decimal(i) * HALF for i in range(points * 2 + 1))
+        Choice(texts.FULL_MARKS, texts.FULL_MARKS)
+        if value == points
+        else Choice(format_score(value), format_score(value))
+        for value in values
     )
+
+
+def _example(points: int) -> str:
+    """A half-point score to show as an example: 4.5 for a 5-point item."""
+    return format_score(Decimal(points) - HALF)
 
 
 def _item_status(mode: Mode, view: WalkView, no: int) -> str:
     parts = []
-    if mode.agree and no in view.reference:
-        parts.append(f"自评 {format_score(view.reference[no])} 分")
+    if mode.words.reference and no in view.reference:
+        parts.append(texts.reference_score(mode.words, format_score(view.reference[no])))
     if mode.agree or view.evidence.get(no):
-        parts.append(f"佐证照片 {view.evidence.get(no, 0)} 张")
+        parts.append(texts.photos(view.evidence.get(no, 0)))
     if no in view.scores:
-        parts.append(f"当前{mode.score_label} {format_score(view.scores[no])} 分")
-    return "（" + "，".join(parts) + "）\n" if parts else ""
-
-
-def _prompt(mode: Mode, points: int) -> str:
-    if mode.reasons:
-        return "维持原考评分请回复“同”；改分请发送“分数 原因”（如：3 台账已补齐）。"
-    if mode.agree:
-        return f"请回复考评得分：0–{points} 分，可含半分；与自评相同请回复“同”。"
-    return f"请回复得分：0–{points} 分，可含半分；可发照片作佐证。"
+        parts.append(texts.current_score(mode.words, format_score(view.scores[no])))
+    return texts.item_status(parts)
 
 
 def question(mode: Mode, view: WalkView, rubric: Rubric, no: int, prefix: str = "") -> Reply:
-    """The question for item ``no``: 【i/n】, the dimension, the item's max points, its text, links;
-    ``prefix`` before it, shortened where the whole would not fit a reply."""
+    """The question for item ``no``: 【i/n】, the dimension, the item's max points, its text, at most
+    ``MAX_LINKS`` links; ``prefix`` before it, shortened where the whole would not fit a reply."""
     item = rubric.item(no)
-    text = (
-        f"【{no}/{rubric.item_count}】{item.dimension}（本项 {item.points} 分）\n"
-        f"{item.shown_text}\n{_item_status(mode, view, no)}{_prompt(mode, item.points)}"
+    prompt = texts.prompt(
+        mode.words, item.points, _example(item.points), mode.agree == "reference", mode.reasons, mode.photos
     )
-    choices: tuple[Choice, ...] = ()
-    if mode.agree:
-        choices += (Choice("同", "同"),)
-    if not mode.reasons:
-        choices += score_choices(item.points) + (Choice("满分", "满分"),)
-    if no > 1:
-        choices += (Choice("上一项", "上一项"),)
-    choices += (Choice("跳过", "跳过"),)
-    reply = Reply(text, choices)
-    if reply_bytes(Reply(prefix + text, choices)) > MAX_REPLY_BYTES:  # shed the half-point links first
-        reply = Reply(text, tuple(c for c in choices if "." not in c.label))
-    return fit(prefix, reply)
+    text = (
+        f"{texts.question_head(no, rubric.item_count, item.dimension, item.points)}\n"
+        f"{item.shown_text}\n{_item_status(mode, view, no)}{prompt}"
+    )
+    before: tuple[Choice, ...] = (Choice("同", "同"),) if mode.agree else ()
+    after = ((Choice("上一项", "上一项"),) if no > 1 else ()) + (Choice("跳过", "跳过"),)
+    scores = () if mode.reasons else score_choices(item.points, MAX_LINKS - len(before) - 2)
+    return fit(prefix, Reply(text, before + scores + after))
 
 
 def missing_items(view: WalkView, rubric: Rubric) -> list[int]:
@@ -141,78 +153,81 @@ def _subtotal(scores: Mapping[int, Decimal], rubric: Rubric, dimension: str) -> 
     return raw_total(scores[i.no] for i in rubric.items_of(dimension) if i.no in scores)
 
 
+def _size(line: str) -> int:
+    return len(line.encode("utf-8")) + 1
+
+
 def summary_pages(mode: Mode, view: WalkView, rubric: Rubric) -> list[str]:
-    """The summary (查看) split into pages that fit a reply."""
-    lines: list[str] = []
-    both = bool(mode.agree)
-    for dimension in rubric.dimensions:
-        mine = format_score(_subtotal(view.scores, rubric, dimension))
-        top = rubric.dimension_max(dimension)
-        if both:
-            theirs = format_score(_subtotal(view.reference, rubric, dimension))
-            lines.append(f"▍{dimension}（自评 {theirs}｜考评 {mine}｜满分 {top}）")
-        else:
-            lines.append(f"▍{dimension}（小计 {mine}/{top}）")
-        for item in rubric.items_of(dimension):
-            mark = f"{format_score(view.scores[item.no])}/{item.points}" if item.no in view.scores else "未答"
-            if both:
-                ref = format_score(view.reference[item.no]) if item.no in view.reference else "-"
-                mark = f"自{ref} 考{mark}"
-            photos = f" 📷{view.evidence[item.no]}" if view.evidence.get(item.no) else ""
-            snippet = item.text[:SNIPPET_CHARS] + ("…" if len(item.text) > SNIPPET_CHARS else "")
-            lines.append(f"{item.no}. {mark}{photos} {snippet}")
+    """The summary (查看) split into pages that fit a reply. A dimension's header always has an item
+    under it on the same page; a dimension carried over to the next page is headed again (续)."""
+    words = mode.words
     pages: list[list[str]] = [[]]
     size = 0
-    for line in lines:
-        line_size = len(line.encode("utf-8")) + 1
-        if pages[-1] and size + line_size > PAGE_BYTES:
-            pages.append([])
-            size = 0
-        pages[-1].append(line)
-        size += line_size
+    for dimension in rubric.dimensions:
+        mine = format_score(_subtotal(view.scores, rubric, dimension))
+        theirs = format_score(_subtotal(view.reference, rubric, dimension))
+        header = texts.dimension_header(words, dimension, mine, theirs, rubric.dimension_max(dimension))
+        for position, item in enumerate(rubric.items_of(dimension)):
+            mark = (
+                f"{format_score(view.scores[item.no])}/{item.points}"
+                if item.no in view.scores
+                else texts.UNANSWERED
+            )
+            reference = format_score(view.reference[item.no]) if item.no in view.reference else "-"
+            snippet = item.text[:SNIPPET_CHARS] + ("…" if len(item.text) > SNIPPET_CHARS else "")
+            line = texts.item_line(words, item.no, mark, reference, view.evidence.get(item.no, 0), snippet)
+            heading = [header] if position == 0 else []
+            if pages[-1] and size + sum(map(_size, heading)) + _size(line) > PAGE_BYTES:
+                pages.append([])
+                size = 0
+                heading = heading or [texts.continued_header(dimension)]
+            for shown in (*heading, line):
+                pages[-1].append(shown)
+                size += _size(shown)
     return ["\n".join(page) for page in pages]
 
 
 def democratic_text(figures: DemocraticFigures | None) -> str:
     """The democratic evaluation's figures, one line."""
     if figures is None:
-        return "民主测评：未开展"
+        return texts.NO_EVALUATION
     if figures.waived:
-        return f"民主测评：已免除，不计入结果（{figures.waived_reason}）"
+        return texts.evaluation_waived(figures.waived_reason)
     if figures.ballots == 0:
-        return f"民主测评：暂无有效票（应参加 {figures.invited} 人）" + ("，已结束" if figures.closed else "")
+        return texts.no_ballots(figures.invited, figures.closed)
     turnout = f"{format_score(figures.turnout)}%" if figures.turnout is not None else "-"
-    paper = f"含纸质 {figures.paper} 份，" if figures.paper else ""
-    return (
-        f"民主测评：{figures.ballots} 票（{paper}参与率 {turnout}），满意率 {format_score(figures.satisfaction or 0)}%，"
-        f"民主测评得分 {format_score(figures.score or 0)}" + ("" if figures.closed else "（进行中）")
+    return texts.democratic_line(
+        figures.ballots,
+        figures.paper,
+        turnout,
+        f"{format_score(figures.satisfaction or 0)}%",
+        format_score(figures.score or 0),
+        figures.closed,
     )
 
 
 def review(mode: Mode, view: WalkView, rubric: Rubric, page: int, prefix: str = "") -> Reply:
     pages = summary_pages(mode, view, rubric)
     page = min(max(page, 1), len(pages))
-    total = format_score(raw_total(view.scores.values()))
-    head = f"【{mode.title}汇总 第{page}/{len(pages)}页】{view.org_name}\n"
+    mine = format_score(raw_total(view.scores.values()))
+    theirs = format_score(raw_total(view.reference.values()))
+    head = texts.summary_head(mode.title, page, len(pages), view.org_name)
+    head += texts.summary_counts(
+        mode.words, len(view.scores), rubric.item_count, mine, theirs, rubric.max_total
+    )
     if mode.agree:
-        self_total = format_score(raw_total(view.reference.values()))
-        head += (
-            f"已评 {len(view.scores)}/{rubric.item_count} 项；自评合计 {self_total}，考评合计 {total}，"
-            f"满分 {rubric.max_total}\n{democratic_text(view.democratic)}\n"
-        )
-    else:
-        head += f"已答 {len(view.scores)}/{rubric.item_count} 项，合计 {total}/{rubric.max_total} 分\n"
+        head += democratic_text(view.democratic) + "\n"
     if mode.record:
         head += record_text(view) + "\n"
     missing = missing_items(view, rubric)
     if not view.editable:
-        tail = f"{mode.title}已提交，答案已锁定。"
+        tail = texts.locked(mode.title)
     elif missing:
-        tail = "发送“修改 N”填写或修改第 N 项，“继续”回到作答，“提交”提交。"
+        tail = texts.SUMMARY_MISSING
     else:
-        tail = "全部作答完毕。发送“修改 N”修改第 N 项，确认无误请发送“提交”。"
+        tail = texts.SUMMARY_COMPLETE
         if mode.record and not view.methods:
-            tail += "\n提交前请记录考评方式（发送“方式”查看编号），可发送“意见 内容”填写考评意见。"
+            tail += "\n" + texts.RECORD_FIRST
     choices: list[Choice] = []
     if page > 1:
         choices.append(Choice("上一页", "上一页"))
@@ -223,36 +238,34 @@ def review(mode: Mode, view: WalkView, rubric: Rubric, page: int, prefix: str = 
     return fit(prefix, Reply(head + pages[page - 1] + "\n" + tail, tuple(choices)))
 
 
-def totals_text(view: WalkView, rubric: Rubric, heading: str, stars_line: str = "按得分星级：{stars}") -> str:
+def totals_text(view: WalkView, rubric: Rubric, heading: str, stars_line: str = texts.STARS_BY_SCORE) -> str:
     """Per-dimension subtotals, raw total out of the sheet max, the 百分制 score and its stars."""
     total = raw_total(view.scores.values())
     score = percent_score(total, rubric.max_total)
     lines = [heading]
     for dimension in rubric.dimensions:
-        lines.append(
-            f"· {dimension} {format_score(_subtotal(view.scores, rubric, dimension))}/"
-            f"{rubric.dimension_max(dimension)}"
-        )
+        subtotal = format_score(_subtotal(view.scores, rubric, dimension))
+        lines.append(texts.dimension_total(dimension, subtotal, rubric.dimension_max(dimension)))
     lines += [
-        f"原始得分：{format_score(total)} / {rubric.max_total} 分",
-        f"百分制得分：{format_score(score)} 分",
+        texts.raw_total_line(format_score(total), rubric.max_total),
+        texts.percent_line(format_score(score)),
     ]
     return "\n".join(lines) + "\n" + stars_line.format(stars=star_level(score).label)
 
 
 def record_text(view: WalkView, opinion_chars: int = 60) -> str:
     """The assessment record, one line each (a long opinion shortened with “…”)."""
-    methods = "、".join(view.methods) if view.methods else "未记录"
     opinion = view.opinion[:opinion_chars] + ("…" if len(view.opinion) > opinion_chars else "")
-    return f"考评方式：{methods}\n考评意见：{opinion or '未填写'}"
+    return texts.record("、".join(view.methods), opinion)
 
 
 def progress_text(mode: Mode, view: WalkView, rubric: Rubric) -> str:
-    photos = sum(view.evidence.values())
-    return (
-        f"{view.org_name} {view.year} 年度{mode.title}：{view.state_label}\n"
-        f"已答 {len(view.scores)}/{rubric.item_count} 项，佐证照片 {photos} 张，"
-        f"目前合计 {format_score(raw_total(view.scores.values()))}/{rubric.max_total} 分。"
+    return texts.progress(
+        mode.words, view.org_name, view.year, view.state_label, len(view.scores), rubric.item_count
+    ) + texts.progress_totals(
+        sum(view.evidence.values()),
+        format_score(raw_total(view.scores.values())),
+        rubric.max_total,
     )
 
 
@@ -304,15 +317,6 @@ def show_review(
     )
 
 
-def usage(mode: Mode) -> str:
-    """One line: how to answer in this walk."""
-    if mode.reasons:
-        return "作答：回复“同”维持原分，或“分数 原因”改分；“上一项”“查看”“提交”。"
-    if mode.agree:
-        return "作答：回复“同”沿用参考分，或回复分数、“满分”；“跳过”“上一项”“查看”“提交”。"
-    return "作答：回复分数（可含半分）或“满分”；“跳过”“上一项”“查看”“提交”。"
-
-
 # ---------------------------------------------------------------- the dialog
 
 
@@ -324,21 +328,12 @@ def start(mode: Mode, view: WalkView, prefix: str = "") -> Outcome:
     first = 1 if mode.sequential else next_item(mode, view, rubric, 0)
     if first is None:
         return show_review(
-            mode,
-            view,
-            rubric,
-            1,
-            rubric.item_count,
-            prefix + "全部作答完毕，请核对后发送“提交”。\n",
-            commands,
+            mode, view, rubric, 1, rubric.item_count, prefix + texts.ALL_ANSWERED_CHECK, commands
         )
     if view.scores and not mode.sequential:
-        prefix += f"欢迎回来！已答 {len(view.scores)}/{rubric.item_count} 项，从第 {first} 项继续。\n"
+        prefix += texts.welcome_back(len(view.scores), rubric.item_count, first)
     else:
-        prefix += (
-            f"开始{view.org_name} {view.year} 年度{mode.title}，共 {rubric.item_count} 项，"
-            f"满分 {rubric.max_total} 分。随时发送“暂停”，进度自动保存。\n"
-        )
+        prefix += texts.starting(mode.words, view.org_name, view.year, rubric.item_count, rubric.max_total)
     return ask(mode, view, rubric, first, prefix, commands)
 
 
@@ -377,11 +372,13 @@ class Walk:
         return self.ask(self.state.item, prefix, commands, view)
 
     def wrong(self, reason: str) -> Outcome:
-        """The reason and the same step again; after three in a row, a short hint."""
+        """The reason (what to type) and the same step again; the third time in a row, the reason as
+        the first of three lines that also say where help is and how to pause."""
         count = self.state.wrong_inputs + 1
         prefix = reason + "\n"
-        if count >= WRONG_INPUTS_BEFORE_HELP:
-            prefix += too_many_wrong_inputs(self.ctx, usage(self.mode)) + "\n\n"
+        if count >= common.WRONG_INPUTS_BEFORE_HELP:
+            pause = common.pause_line(self.mode.resume_command(self.view))
+            prefix = common.stuck_hint(reason, pause) + "\n\n"
             count = 0
         outcome = self.again(prefix)
         return Outcome(outcome.reply, replace(outcome.state, wrong_inputs=count), outcome.commands)
@@ -394,11 +391,9 @@ class Walk:
         if following is not None:
             return self.ask(following, prefix, commands, view)
         if skip and skip not in view.scores:
-            prefix += f"第 {skip} 项仍未作答，提交前需要补上。\n"
+            prefix += texts.still_missing(skip)
         else:
-            prefix += (
-                "已逐项复查完毕" if self.mode.sequential else "全部作答完毕"
-            ) + "！请核对后发送“提交”。\n"
+            prefix += texts.walked_through(self.mode.sequential)
         return show_review(self.mode, view, self.rubric, 1, no, prefix, commands)
 
 
@@ -415,16 +410,14 @@ def handle(
     """One turn inside a walk; ``restart`` re-enters it when the stored state no longer fits."""
     view = mode.view(ctx)
     if view is None or view.inspection_id != state.inspection_id:
-        return restart(ctx, f"{mode.title}任务已变化，已为您重新定位。\n")
+        return restart(ctx, texts.task_changed(mode.title))
     rubric = get_rubric(view.rubric_key)
     if state.rubric_version != rubric.version or state.rubric_key != rubric.key:
-        return restart(ctx, "评分标准已更新，已按新版标准为您重新定位。\n")
+        return restart(ctx, texts.RUBRIC_CHANGED)
     if state.extra.get("seen") != view.seen:  # the database is not what this state was made with
-        return restart(ctx, "作答记录已有变化，已按已保存的答案为您重新定位，本条消息未作为答案记录。\n")
+        return restart(ctx, texts.ANSWERS_CHANGED)
     if not view.editable:
-        return Outcome(
-            Reply(f"“{view.org_name}”目前不能进行{mode.title}（状态：{view.state_label}）。"), DialogState()
-        )
+        return Outcome(Reply(texts.not_editable(view.org_name, mode.title, view.state_label)), DialogState())
     if state.step != REVIEW:
         state = replace(state, step=ASK, item=state.item if 1 <= state.item <= rubric.item_count else 1)
     walk = Walk(mode, state, intent, ctx, view, rubric)
@@ -436,42 +429,83 @@ def handle(
         if outcome is not None:
             return outcome
     if state.step == REVIEW:
-        return walk.wrong("没有看懂您的指令。发送“修改 N”修改第 N 项，“提交”提交。")
-    return walk.wrong(_not_understood(intent, rubric.item(walk.no).points))
+        return walk.wrong(texts.SUMMARY_NOT_UNDERSTOOD)
+    return walk.wrong(texts.not_understood(intent.raw.strip(), rubric.item(walk.no).points))
 
 
 # ---------------------------------------------------------------- steps while an item is asked
 
 
-def _answer(walk: Walk) -> Outcome | None:
-    """A score, `满分`, or `同` where the walk has something to agree with."""
-    mode, intent, view, no = walk.mode, walk.intent, walk.view, walk.no
-    if intent.kind == "word" and intent.word == "同" and (not mode.agree or intent.arg):
-        return None
+def _scored(walk: Walk, no: int, said: Intent) -> tuple[Decimal, str] | Outcome:
+    """The score ``said`` gives item ``no`` and its reason, or the refusal (the step again)."""
+    mode, view = walk.mode, walk.view
     try:
-        score = _score_for(mode, intent, view, no, walk.rubric.item(no).points).quantize(Decimal("0.1"))
+        score = _score_for(mode, said, view, no, walk.rubric.item(no).points).quantize(Decimal("0.1"))
     except ScoreError as error:
         return walk.wrong(str(error))
-    reason = intent.reason.strip()[:200]
+    reason = said.reason.strip()[:200]
     if mode.reasons and no in view.scores and score != view.scores[no] and not reason:
         shown = format_score(score)
-        return walk.wrong(f"复查改分须说明原因：请发送“{shown} 原因”，如：{shown} 台账已补齐。")
+        return walk.wrong(
+            texts.needs_reason(shown) if said.kind != "item_score" else texts.item_needs_reason(no, shown)
+        )
+    return score, reason
+
+
+def _save(walk: Walk, no: int, score: Decimal, reason: str) -> tuple[tuple[Command, ...], WalkView]:
+    view, mode = walk.view, walk.mode
     unchanged = view.scores.get(no) == score
-    updated = replace(view, scores={**view.scores, no: score})
     commands = (
         () if unchanged and mode.reasons else (mode.score_command(view.inspection_id, no, score, reason),)
     )
-    return walk.after_answer(no, f"✓ 第 {no} 项记 {format_score(score)} 分。\n", commands, updated)
+    return commands, replace(view, scores={**view.scores, no: score})
+
+
+def _answer(walk: Walk) -> Outcome | None:
+    """A score, `满分`, or `同` where the walk has something to agree with."""
+    intent, no = walk.intent, walk.no
+    if intent.kind == "word" and intent.word == "同" and (not walk.mode.agree or intent.arg):
+        return None
+    scored = _scored(walk, no, intent)
+    if isinstance(scored, Outcome):
+        return scored
+    score, reason = scored
+    commands, updated = _save(walk, no, score, reason)
+    return walk.after_answer(no, texts.saved(no, format_score(score)), commands, updated)
+
+
+def _set_item(walk: Walk) -> Outcome:
+    """`第3项改为2分` (or `3项2分`, `第5项满分`): that item's score, wherever the user is; then the
+    same step again — the item being asked, or the summary page."""
+    no, count = walk.intent.item, walk.rubric.item_count
+    if not 1 <= no <= count:
+        return walk.wrong(texts.no_such_item(count))
+    said = walk.intent
+    if said.arg in ("满分", "同"):
+        said = replace(said, kind="word", word=said.arg, arg="")
+        if said.word == "同" and not walk.mode.agree:
+            return walk.wrong(texts.NOTHING_TO_AGREE)
+    scored = _scored(walk, no, said)
+    if isinstance(scored, Outcome):
+        return scored
+    score, reason = scored
+    commands, updated = _save(walk, no, score, reason)
+    prefix = texts.changed(no, format_score(score))
+    if walk.state.step == REVIEW:
+        return walk.review(walk.state.page, prefix, commands, updated)
+    if no == walk.no:
+        return walk.after_answer(no, prefix, commands, updated)
+    return walk.ask(walk.no, prefix, commands, updated)
 
 
 def _photo(walk: Walk) -> Outcome:
     if not walk.mode.photos:
-        return walk.wrong(f"{walk.mode.title}不需要上传照片；佐证照片由工会主席在自评时上传。")
+        return walk.wrong(texts.no_photos(walk.mode.title))
     view, no, intent = walk.view, walk.no, walk.intent
     updated = replace(view, evidence={**view.evidence, no: view.evidence.get(no, 0) + 1})
     return walk.ask(
         no,
-        f"✓ 已收到第 {no} 项的佐证照片（共 {updated.evidence[no]} 张）。\n",
+        texts.photo_received(no, updated.evidence[no]),
         (AddEvidence(view.inspection_id, no, intent.media_id, intent.pic_url),),
         updated,
     )
@@ -479,13 +513,13 @@ def _photo(walk: Walk) -> Outcome:
 
 def _back(walk: Walk) -> Outcome:
     if walk.no == 1:
-        return walk.ask(1, "已经是第一项了。\n")
+        return walk.ask(1, texts.FIRST_ITEM)
     return walk.ask(walk.no - 1)
 
 
 def _skip(walk: Walk) -> Outcome:
     no = walk.no
-    return walk.after_answer(no, f"已跳过第 {no} 项，稍后可发送“修改 {no}”补答。\n", (), walk.view, skip=no)
+    return walk.after_answer(no, texts.skipped(no), (), walk.view, skip=no)
 
 
 def _summary_from_question(walk: Walk) -> Outcome:
@@ -496,6 +530,7 @@ ASK_STEPS: dict[str, Step] = {
     "number": _answer,
     "满分": _answer,
     "同": _answer,
+    "item_score": _set_item,
     "photo": _photo,
     "上一项": _back,
     "跳过": _skip,
@@ -516,9 +551,7 @@ def _back_to_item(walk: Walk) -> Outcome:
 
 
 def _not_on_summary(walk: Walk) -> Outcome:
-    return walk.wrong(
-        "现在是汇总页面。要填写或修改某一项，请先发送“修改 N”（N 为项号），或发送“继续”回到作答。"
-    )
+    return walk.wrong(texts.NOT_ON_SUMMARY)
 
 
 REVIEW_STEPS: dict[str, Step] = {
@@ -528,6 +561,7 @@ REVIEW_STEPS: dict[str, Step] = {
     "跳过": _back_to_item,
     "满分": _back_to_item,
     "同": _back_to_item,
+    "item_score": _set_item,
     "number": _not_on_summary,
     "photo": _not_on_summary,
 }
@@ -539,27 +573,16 @@ REVIEW_STEPS: dict[str, Step] = {
 def _pause(walk: Walk) -> Outcome:
     again = walk.mode.resume_command(walk.view)
     scored, total = len(walk.view.scores), walk.rubric.item_count
-    return Outcome(
-        Reply(
-            f"已暂停。已答 {scored}/{total} 项，进度已保存；发送“{again}”从断点继续。",
-            (Choice(again, again),),
-        ),
-        DialogState(),
-    )
+    return Outcome(Reply(texts.paused(scored, total, again), (Choice(again, again),)), DialogState())
 
 
 def _submit(walk: Walk) -> Outcome:
     mode, view, rubric = walk.mode, walk.view, walk.rubric
     missing = missing_items(view, rubric)
     if missing:
-        return walk.ask(
-            missing[0], f"还有 {len(missing)} 项未作答：第 {numbers_text(missing)} 项。请先补全再提交。\n"
-        )
+        return walk.ask(missing[0], texts.missing(len(missing), numbers_text(missing)))
     if mode.evaluation_first and view.democratic is not None and not view.democratic.closed:
-        return walk.again(
-            "民主测评仍在进行，测评结束后才能提交。如需提前结束，请发送“结束测评 原因”；"
-            "如不计入测评结果，请发送“免除测评 原因”。\n\n"
-        )
+        return walk.again(texts.EVALUATION_STILL_OPEN)
     return Outcome(
         Reply(mode.submitted_text(view, rubric)), DialogState(), (mode.submit_command(view.inspection_id),)
     )
@@ -568,7 +591,7 @@ def _submit(walk: Walk) -> Outcome:
 def _jump(walk: Walk) -> Outcome:
     arg, count = walk.intent.arg, walk.rubric.item_count
     if not arg.isdigit() or not 1 <= int(arg) <= count:
-        return walk.wrong(f"请发送“修改 N”，N 为 1 到 {count} 的项号。")
+        return walk.wrong(texts.jump_usage(count))
     return walk.ask(int(arg))
 
 
@@ -599,10 +622,10 @@ def _methods(walk: Walk) -> Outcome | None:
         return None
     methods = parse_methods(walk.intent.text.strip())
     if methods is None:
-        return walk.again(f"请发送“方式”加编号，如：方式 1 3。{METHODS_HINT}\n\n")
+        return walk.again(texts.methods_usage(METHODS_HINT))
     command = SaveAssessmentRecord(walk.view.inspection_id, methods=methods)
     return walk.again(
-        f"✓ 考评方式：{'、'.join(methods)}\n\n", (command,), replace(walk.view, methods=methods)
+        texts.methods_saved("、".join(methods)), (command,), replace(walk.view, methods=methods)
     )
 
 
@@ -611,9 +634,9 @@ def _opinion(walk: Walk) -> Outcome | None:
         return None
     opinion = walk.intent.text.strip()[:MAX_OPINION_CHARS]
     if not opinion:
-        return walk.again("请在“意见”后写上考评意见，如：意见 台账齐全，职工满意度高。\n\n")
+        return walk.again(texts.OPINION_USAGE)
     command = SaveAssessmentRecord(walk.view.inspection_id, opinion=opinion)
-    return walk.again("✓ 已记录考评意见。\n\n", (command,), replace(walk.view, opinion=opinion))
+    return walk.again(texts.OPINION_SAVED, (command,), replace(walk.view, opinion=opinion))
 
 
 def _end_evaluation(walk: Walk) -> Outcome | None:
@@ -622,16 +645,16 @@ def _end_evaluation(walk: Walk) -> Outcome | None:
         return None
     word, text, figures = walk.intent.word, walk.intent.text.strip()[:200], walk.view.democratic
     if figures is None:
-        return walk.again(f"“{walk.view.org_name}”没有开展民主测评。\n\n")
+        return walk.again(texts.no_evaluation(walk.view.org_name))
     if figures.waived or (figures.closed and word == "结束测评"):
-        return walk.again("民主测评已经结束。\n\n")
+        return walk.again(texts.EVALUATION_ENDED_ALREADY)
     if not text:
-        return walk.again(f"请写明原因，如：{word} 参加人员已全部作答。\n\n")
+        return walk.again(texts.reason_usage(word))
     waive = word == "免除测评"
     ended = replace(figures, closed=True, waived_reason=text if waive else "")
-    said = f"已免除民主测评（不计入结果）。原因：{text}" if waive else f"已结束民主测评。原因：{text}"
+    said = texts.evaluation_waived_now(text) if waive else texts.evaluation_closed_now(text)
     command = (WaiveEvaluation if waive else CloseEvaluation)(walk.view.inspection_id, text)
-    return walk.again(said + "\n\n", (command,), replace(walk.view, democratic=ended))
+    return walk.again(said, (command,), replace(walk.view, figures=lambda: ended))
 
 
 COMMON_STEPS: dict[str, Step] = {
@@ -670,12 +693,6 @@ def _score_for(mode: Mode, intent: Intent, view: WalkView, no: int, points: int)
     if intent.kind == "word" and intent.word == "同":
         source = view.reference if mode.agree == "reference" else view.scores
         if no not in source:
-            raise ScoreError("本项没有可沿用的分数，请直接回复分数。")
+            raise ScoreError(texts.NOTHING_TO_AGREE)
         return source[no]
     return parse_item_score(intent.arg, points)
-
-
-def _not_understood(intent: Intent, points: int) -> str:
-    raw = intent.raw.strip()
-    shown = f"“{raw[:20]}”" if raw else "这条消息"
-    return f"没有看懂{shown}。请回复 0–{points} 之间的分数（可含半分），或发送“帮助”查看指令。"

@@ -42,9 +42,12 @@ class ScoreError(ValueError):
 
 
 def format_score(value: Decimal | int) -> str:
-    """A score as people write it: 3, 3.5, 89.7 — no trailing zeros."""
-    text = format(Decimal(value).normalize(), "f")
-    return text
+    """A number as people read it, the one format of every score, total and percentage shown: one
+    decimal at most, rounded half up, no trailing zero, no sign on zero — 3, 3.5, 89.7, 100 (not
+    100.0), 83.8 (not 83.8333…)."""
+    rounded = Decimal(value).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+    text = format(rounded.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
 
 
 def whole_percent(share: Decimal) -> int:

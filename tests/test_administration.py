@@ -72,7 +72,7 @@ def test_the_same_seed_draws_the_same_sample(user: User, db: Session, cli) -> No
     _county_campaign(db, user)
     first = cli("sample", "--year", "2026", "--share", "0.67", "--seed", "11")
     again = cli("sample", "--year", "2026", "--share", "0.67", "--seed", "11")
-    assert "seed 11" in first and "2 of 3 rated" in first
+    assert "随机种子 11" in first and "从 3 个已评定单位中抽取 2 个" in first
     assert first.splitlines()[1:] == again.splitlines()[1:]
     draws = {
         tuple(cli("sample", "--year", "2026", "--share", "0.34", "--seed", str(seed)).splitlines()[1:])
@@ -80,8 +80,8 @@ def test_the_same_seed_draws_the_same_sample(user: User, db: Session, cli) -> No
     }
     assert len(draws) > 1  # other seeds draw other unions
     spread = first.splitlines()[1:3]
-    assert any(line.strip().startswith("YZ:") for line in spread) and any(
-        line.strip().startswith("XJ:") for line in spread
+    assert any(line.strip().startswith("YZ：") for line in spread) and any(
+        line.strip().startswith("XJ：") for line in spread
     )
 
 
@@ -93,7 +93,7 @@ def test_a_city_evaluator_re_checks_a_sampled_inspection(user: User, db: Session
     city.say(f"绑定 {codes['city_evaluator']}")
     first = city.say("抽查 U01")
     assert (
-        "抽查评定" in first and "【1/30】" in first and "自评 5 分" in first
+        "抽查评定" in first and "【1/30】" in first and "县级考评 5 分" in first
     )  # the county's score as reference
     for no in range(1, VILLAGE.item_count + 1):
         city.say({1: "0", 2: "0", 5: "0", 6: "0", 10: "0", 11: "0"}.get(no, "同"))
@@ -115,8 +115,8 @@ def test_the_score_sheet_reopens_with_the_seeds_table(user: User, db: Session, c
     out = tmp_path / "sheet.xlsx"
     cli("export", "sheet", "--org", "U02", "--year", "2026", "--out", str(out))
     sheet = load_workbook(out).active
-    assert sheet["A1"].value == "村（社区）工会年检考评标准"
-    assert "第2社区工会" in sheet["A2"].value
+    assert sheet["A1"].value == "年检考评表" and sheet["A2"].value == "村（社区）工会年检考评标准"
+    assert "第2社区工会" in sheet["A3"].value
     assert [c.value for c in sheet[4]] == ["内容", "子项", "基本要求", "分值", "自评得分", "考评得分"]
     items = [row for row in sheet.iter_rows(min_row=5, max_row=4 + VILLAGE.item_count, values_only=True)]
     assert [(r[1], r[3]) for r in items] == [(i.no, i.points) for i in VILLAGE.items]
@@ -142,10 +142,10 @@ def test_the_results_workbook(user: User, db: Session, cli, tmp_path: Path) -> N
     out = tmp_path / "results.xlsx"
     cli("export", "results", "--year", "2026", "--scope", "YZ", "--out", str(out))
     sheet = load_workbook(out).active
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
-    header = [c.value for c in sheet[1]]
+    assert sheet.freeze_panes == "A3" and sheet.auto_filter.ref  # a title row, then the header
+    header = [c.value for c in sheet[2]]
     assert header[:2] == ["单位编号", "单位名称"] and "考评得分" in header
-    assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == ["U01", "U02", "U03", "U04"]
+    assert [r[0] for r in sheet.iter_rows(min_row=3, values_only=True)] == ["U01", "U02", "U03", "U04"]
 
 
 def _org_file(path: Path, count: int, bad_line: int | None = None) -> Path:
@@ -166,14 +166,14 @@ def test_ten_thousand_organisations_import_and_a_bad_row_imports_nothing(
     runner = CliRunner()
     bad = _org_file(tmp_path / "bad.csv", 10_000, bad_line=5000)
     result = runner.invoke(main, ["org", "import", str(bad)])
-    assert result.exit_code != 0 and "line 5000: unknown rubric 'no_such_rubric'" in result.output
-    assert "nothing imported, 1 bad row(s)" in result.output
+    assert result.exit_code != 0 and "第 5000 行：没有考评标准“no_such_rubric”" in result.output
+    assert "有 1 行有误，未导入任何内容" in result.output
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Organisation)) == 0
     started = time.perf_counter()
     out = cli("org", "import", str(_org_file(tmp_path / "good.csv", 10_000)))
     elapsed = time.perf_counter() - started
-    assert "imported 10002 organisations" in out
+    assert "已导入 10002 个组织" in out
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Organisation)) == 10_002
     assert db.scalar(select(func.count()).select_from(Inspection)) == 10_000  # the open campaign took them in
@@ -189,12 +189,12 @@ def test_members_import_with_masked_phones(db: Session, cli, tmp_path: Path) -> 
         "name,phone,organisation\n张三,13812345678,U1\n李四,12345,U1\n王五,13912345678,NOPE\n", "utf-8"
     )
     result = CliRunner().invoke(main, ["member", "import", str(bad)])
-    assert result.exit_code != 0 and "nothing imported, 2 bad row(s)" in result.output
-    assert "line 3: phone **** is not a mobile or landline number" in result.output  # masked in reports too
-    assert "line 4: organisation 'NOPE' does not exist" in result.output
+    assert result.exit_code != 0 and "有 2 行有误，未导入任何内容" in result.output
+    assert "第 3 行：电话 **** 不是有效的手机或固定电话号码" in result.output  # masked in reports too
+    assert "第 4 行：组织 NOPE 不存在" in result.output
     good = tmp_path / "good.csv"
     good.write_text("name,phone,organisation\n张三,13812345678,U1\n李四,0954-7283956,U1\n", "utf-8")
-    assert "imported 2 members" in cli("member", "import", str(good))
+    assert "已导入 2 名会员" in cli("member", "import", str(good))
     listing = cli("member", "list", "--org", "U1")
     assert "138****5678" in listing and "13812345678" not in listing
     assert db.scalar(select(func.count()).select_from(Member)) == 2
@@ -210,7 +210,7 @@ def test_large_member_file_is_refused_whole(db: Session, cli, tmp_path: Path) ->
     path = tmp_path / "members.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["member", "import", str(path)])
-    assert result.exit_code != 0 and "line 12346:" in result.output
+    assert result.exit_code != 0 and "第 12346 行：" in result.output
     assert db.scalar(select(func.count()).select_from(Member)) == 0
 
 
@@ -220,7 +220,7 @@ def test_phones_accepted(phone: str, db: Session, cli, tmp_path: Path) -> None:
         organisations.add_org(db, organisations.OrgRow("GY", "市总工会"))
     path = tmp_path / "m.csv"
     path.write_text(f"name,phone,organisation\n张三,{phone},GY\n", "utf-8")
-    assert "imported 1 members" in cli("member", "import", str(path))
+    assert "已导入 1 名会员" in cli("member", "import", str(path))
 
 
 def test_county_and_city_summaries_hold_tables_and_charts(
@@ -233,17 +233,24 @@ def test_county_and_city_summaries_hold_tables_and_charts(
     cli("report", "county", "--county", "YZ", "--year", "2026", "--out", str(county))
     document = Document(str(county))
     text = "\n".join(p.text for p in document.paragraphs)
-    assert "原州区总工会2026年度基层工会组织年检工作情况总结" in text
-    assert "纳入 2026 年度年检 4 个" in text and "已完成组织评定 2 个" in text
-    assert len(document.tables) >= 3 and len(document.inline_shapes) >= 3  # coverage, stars, dimensions
+    assert "原州区总工会\n2026年度基层工会组织年检工作情况总结" in text
+    assert "纳入2026年度年检4个" in text and "已完成组织评定2个" in text
+    assert len(document.tables) >= 1 and len(document.inline_shapes) >= 1  # scores by rubric, dimensions
     header = [c.text for c in document.tables[0].rows[0].cells]
-    assert header[:3] == ["单位数", "纳入年检", "已提交"] and document.tables[0].rows[1].cells[0].text == "4"
+    assert (
+        header[:3] == ["考评标准", "单位数", "平均得分"] and document.tables[0].rows[1].cells[1].text == "2"
+    )
     city = tmp_path / "city.docx"
     cli("report", "city", "--year", "2026", "--out", str(city))
     whole = Document(str(city))
-    headings = [p.text for p in whole.paragraphs if p.style.name.startswith("Heading 1")]
-    assert headings == ["西吉县总工会", "原州区总工会", "市直基层工会"]  # by code: XJ, YZ, then city-direct
-    assert len(whole.inline_shapes) == 2 + 2  # city charts, then dimension charts where a county has results
+    counties = [row.cells[0].text for row in whole.tables[0].rows[1:]]
+    assert counties == [
+        "原州区总工会",
+        "西吉县总工会",
+        "市直基层工会",
+        "合计",
+    ]  # in the order added, city-direct last
+    assert len(whole.inline_shapes) == 2 + 1  # coverage and stars per county, then the dimensions
 
 
 def test_every_chart_label_has_its_glyphs_in_the_font() -> None:
@@ -294,8 +301,8 @@ def test_from_2025_coverage_lists_the_follow_ups(db: Session, cli) -> None:
     cli("campaign", "open", "2025")
     out = cli("coverage", "--year", "2025")
     assert (
-        "回头看 follow-up (2)" in out
-        and "U1  第1工会  2024  4★" in out
+        "回头看（2 个）" in out
+        and ["U1", "第1工会", "2024", "4★"] in [line.split() for line in out.splitlines()]
         and "U3" not in out.split("回头看")[1]
     )
     assert "回头看" not in cli("coverage", "--year", "2024")

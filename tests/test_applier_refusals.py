@@ -79,7 +79,7 @@ FULL_BALLOT = (1,) * (len(VILLAGE.dimensions) + 2)
 NOT_FOUND = "没有找到这项年检任务，请联系上级工会。"
 CHAIR_ONLY = "只有本单位工会主席可以填写自评。"
 EVALUATOR_ONLY = "只有上级工会考评员可以进行考评或复查。"
-LOCKED = "自评已提交（{}），答案已锁定，本次操作未生效。"
+LOCKED = "自评已提交，答案已锁定{}，本次操作未生效。"
 NOT_NOW = "“{}”当前状态为“{}”，本次操作未生效。"
 CLOSED = "这次民主测评已经结束，您的答卷未能提交。"
 VOTED = "您已参加过这次民主测评，每人限投一次。"
@@ -215,7 +215,7 @@ def _published(county: County, cli) -> None:
     """U01 rated and published; U02 left out of the year with a reason."""
     _rated(county)
     cli("results", "confirm", "--year", "2026", "--reason", "U02 本年度不参加年检")
-    assert "published 1 result(s)" in cli("publish", "--year", "2026", "--days", "7")
+    assert "已公示 1 个结果" in cli("publish", "--year", "2026", "--days", "7")
 
 
 def _open_evaluation(cli, org: str, open_slots: int = 0) -> str:
@@ -234,10 +234,10 @@ def test_a_submitted_self_check_takes_no_more_writes(county: County, direct: Dir
         SubmitSelfCheck(i),
     ]
     for command in writes:
-        assert direct.refused("chair1", command) == LOCKED.format("自评已提交"), command
+        assert direct.refused("chair1", command) == LOCKED.format(""), command
     assert "组织评定已提交" in assess(county["evaluator"], "U01", {})
     for command in writes:
-        assert direct.refused("chair1", command) == LOCKED.format("已评定"), command
+        assert direct.refused("chair1", command) == LOCKED.format("（当前状态：已评定）"), command
     # Opening the self-check again changes nothing and is not refused.
     direct.applied("chair1", StartSelfCheck(i))
     assert direct.state("U01") == "rated"
@@ -657,7 +657,7 @@ def test_an_answer_that_waited_for_a_submission_is_refused(
     # The turn reads the inspection locked, so it waited and saw the submission: the self-check is
     # shown as locked (had the dialog let the answer through, the Applier would refuse it, as above).
     (refusal,) = replies
-    assert refusal.startswith("自评已提交（自评已提交），答案已锁定") and "【2/30】" not in refusal
+    assert refusal.startswith("您的自评已提交，答案已锁定") and "【2/30】" not in refusal
     after = snapshot(direct.engine, skip=("inbound_messages", "inspections", "accounts"))
     assert after == {name: rows for name, rows in before.items() if name != "inspections"}
     assert direct.scalar(select(func.count()).select_from(ItemScore).where(ItemScore.item_no == 2)) == 0
@@ -693,4 +693,4 @@ def test_the_applier_checks_the_row_it_locked_even_when_the_session_holds_it(
             datetime.now(UTC),
             app.extensions["nianjian.counter"],
         ).apply(SaveSelfScore(i, 2, D("3")))
-    assert caught.value.message == LOCKED.format("自评已提交")
+    assert caught.value.message == LOCKED.format("")

@@ -42,11 +42,11 @@ def test_org_add_invite_and_campaign(run) -> None:
     )
     assert result.exit_code == 0, result.output
     duplicate = run("org", "add", "--code", "XJ-001", "--name", "again", "--parent", "XJ")
-    assert duplicate.exit_code != 0 and "already exists" in duplicate.output
+    assert duplicate.exit_code != 0 and "已经存在" in duplicate.output
     orphan = run("org", "add", "--code", "X-9", "--name", "孤儿工会", "--rubric", "agency")
-    assert orphan.exit_code != 0 and "needs --parent" in orphan.output
+    assert orphan.exit_code != 0 and "须用 --parent" in orphan.output
     opened = run("campaign", "open", "2026")
-    assert opened.exit_code == 0 and "1 inspection(s) added" in opened.output
+    assert opened.exit_code == 0 and "新增 1 个基层工会的年检" in opened.output
     invite = run("invite", "create", "--org", "XJ-001", "--role", "chair", "--uses", "2")
     assert invite.exit_code == 0
     code = invite.output.strip().splitlines()[-1]
@@ -68,12 +68,9 @@ def test_import_csv_reports_every_bad_line_and_imports_nothing(run, tmp_path: Pa
     )
     result = run("org", "import", str(path))
     assert result.exit_code != 0
-    assert "line 4:" in result.output and "line 5:" in result.output and "line 6:" in result.output
-    assert "line 3:" not in result.output
-    assert (
-        "nothing imported" in result.output
-        and "members must be a whole number ≥ 0, got 'many'" in result.output
-    )
+    assert "第 4 行：" in result.output and "第 5 行：" in result.output and "第 6 行：" in result.output
+    assert "第 3 行：" not in result.output
+    assert "未导入任何内容" in result.output and "members 应为不小于 0 的整数，实为“many”" in result.output
     assert run("org", "add", "--code", "GY", "--name", "固原市总工会").exit_code == 0  # GY was not imported
     good = tmp_path / "good.csv"
     good.write_text(
@@ -81,7 +78,7 @@ def test_import_csv_reports_every_bad_line_and_imports_nothing(run, tmp_path: Pa
         encoding="utf-8",
     )
     imported = run("org", "import", str(good))
-    assert imported.exit_code == 0 and "imported 2" in imported.output
+    assert imported.exit_code == 0 and "已导入 2 个组织" in imported.output
 
 
 def test_import_xlsx(run, tmp_path: Path) -> None:
@@ -93,7 +90,7 @@ def test_import_xlsx(run, tmp_path: Path) -> None:
     path = tmp_path / "orgs.xlsx"
     book.save(path)
     result = run("org", "import", str(path))
-    assert result.exit_code == 0 and "imported 2" in result.output, result.output
+    assert result.exit_code == 0 and "已导入 2 个组织" in result.output, result.output
 
 
 def test_demo_prints_invitation_codes_and_can_run_twice(run) -> None:

@@ -207,47 +207,6 @@ def test_actions_are_applied_and_audited(browser: Console, world: dict[str, int]
         assert action in actions, action
 
 
-def test_evidence_photos_are_shown_through_the_wechat_api(backend, tmp_path, db: Session) -> None:
-    from chatbot.app import create_app
-    from chatbot.store.models import Evidence
-    from chatbot.wechat.fake_api import FakeWeChatServer
-    from tests.conftest import APP_ID, TOKEN, make_config, transport_for
-
-    fake = FakeWeChatServer().start()
-    try:
-        config = make_config(backend, tmp_path, WECHAT_APP_SECRET="secret", WECHAT_API_BASE_URL=fake.base_url)
-        app = create_app(config, **backend.parts())
-        codes = setup_county(db, 1)
-        with db.begin():
-            organisations.add_org(db, organisations.OrgRow("XJ", "西吉县总工会", parent="GY"))
-            create_user(db, "YZ", "yz", "yz-password-12")
-            create_user(db, "XJ", "xj", "xj-password-12")
-        chair = Simulator(transport_for(app.test_client()), "chair", TOKEN, APP_ID)
-        chair.say(f"绑定 {codes['chair1']}")
-        chair.say("自评")
-        chair.photo("MEDIA-1")
-        evidence_id = db.scalar(select(Evidence.id))
-        db.rollback()
-        county = Console(app.test_client())
-        county.login("yz", "yz-password-12")
-        inspection_id = db.scalar(select(Inspection.id))
-        db.rollback()
-        assert f"/console/media/{evidence_id}" in county.get(f"/console/inspections/{inspection_id}")
-        photo = county.client.get(f"/console/media/{evidence_id}")
-        assert (
-            photo.status_code == 200
-            and photo.content_type == "image/png"
-            and photo.data.startswith(b"\x89PNG")
-        )
-        assert any(c["api"] == "media/get" and c["media_id"] == "MEDIA-1" for c in fake.state.calls)
-        other = Console(app.test_client())
-        other.login("xj", "xj-password-12")
-        assert other.client.get(f"/console/media/{evidence_id}").status_code == 404
-        app.extensions["nianjian.engine"].dispose()
-    finally:
-        fake.stop()
-
-
 def test_bad_form_input_is_explained_in_chinese(browser: Console, world: dict[str, int], db: Session) -> None:
     browser.login("city", "city-password-1")
     for form, message in [

@@ -164,12 +164,12 @@ def test_delivery_workers_in_parallel_send_each_notice_exactly_once(world: World
     assert len(sent) == 600 and set(sent.values()) == {1}
     assert sorted(text for _, text in sent) == sorted(texts)
     assert world.statuses() == {"sent": 600}
-    assert sum("worker" in out and "sent" in out for out in outputs) == 2
+    assert sum("发送进程" in out and "已发送" in out for out in outputs) == 2
     workers_that_sent = sum(
         1
         for out in outputs
         for line in out.splitlines()
-        if line.startswith("worker") and "sent 0," not in line
+        if line.startswith("发送进程") and "已发送 0 条" not in line
     )
     assert workers_that_sent >= 2, outputs  # the work was shared
 

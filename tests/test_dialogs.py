@@ -110,7 +110,7 @@ def test_pause_keeps_nothing_but_the_answers_and_resume_finds_the_gap() -> None:
     chat.send("2")
     assert "进度已保存" in chat.send("暂停")
     assert chat.state and chat.state["dialog"] == ""
-    assert "当前没有进行中的问卷" in chat.send("3")
+    assert "当前没有进行中的自评" in chat.send("3")
     resumed = chat.send("自评")
     assert "已答 2/43 项，从第 2 项继续" in resumed and "【2/43】" in resumed
 
@@ -150,7 +150,7 @@ def test_three_wrong_inputs_explain_the_commands_and_how_to_pause() -> None:
     chat.send("啊")
     chat.send("哦")
     third = chat.send("嗯")
-    assert "好像遇到了困难" in third and "暂停" in third and "【1/43】" in third
+    assert "查看全部指令" in third and "暂停" in third and "【1/43】" in third
     assert chat.state and chat.state["wrong_inputs"] == 0
 
 

@@ -75,7 +75,7 @@ def walk_view(scores: dict[int, Decimal] | None = None, editable: bool = True) -
         evidence={1: 2},
         reference=SELF,
         org_code="U01",
-        democratic=figures,
+        figures=lambda: figures,
     )
 
 

@@ -200,7 +200,7 @@ def _the_quota_caps_the_lowest_and_flags_the_tie(cli) -> None:
 
 def _the_tie_waits_for_an_override_then_is_published(db: Session, cli) -> None:
     published = cli("publish", "--year", "2026", "--days", "7")
-    assert "published 9 result(s)" in published and "U02 U03" in published.splitlines()[-1]
+    assert "已公示 9 个结果" in published and "U02 U03" in published.splitlines()[-1]
     cli(
         "results",
         "override",
@@ -213,7 +213,7 @@ def _the_tie_waits_for_an_override_then_is_published(db: Session, cli) -> None:
         "--reason",
         "与U02同分，按台账完整性定",
     )
-    assert "published 2 result(s)" in cli("publish", "--year", "2026")
+    assert "已公示 2 个结果" in cli("publish", "--year", "2026")
     db.expire_all()
     stars = {i.organisation.code: i.stars for i in db.scalars(select(Inspection))}
     assert stars["U01"] == 5 and stars["U02"] == 5 and stars["U03"] == 4 and stars["U04"] == 4

@@ -83,11 +83,11 @@ def sends_by(fake: FakeWeChatServer) -> dict[str, list[str]]:
 
 def test_the_seeds_2_30_is_the_last_day_of_february(cli) -> None:
     out = cli("campaign", "open", "2026", "--self-check-due", "2026-12-20", "--review-due", "2027-01-20")
-    assert "report due:     02-30 → 2027-02-28" in out and "2月30日 does not exist in 2027" in out
-    assert "→ 2028-02-29" in cli("campaign", "open", "2027")
-    assert "→ 2027-03-15" in cli("campaign", "open", "2026", "--report-due", "03-15")
+    assert "总结报送截止：2027-02-28（设定为次年 02-30）" in out and "2027 年没有 2月30日" in out
+    assert "总结报送截止：2028-02-29" in cli("campaign", "open", "2027")
+    assert "总结报送截止：2027-03-15" in cli("campaign", "open", "2026", "--report-due", "03-15")
     shown = cli("campaign", "show", "2026")
-    assert "self-check due: 2026-12-20" in shown and "review due:     2027-01-20" in shown
+    assert "自评截止：    2026-12-20" in shown and "考评截止：    2027-01-20" in shown
 
 
 def test_every_reminder_fires_at_its_offsets_and_not_before(
@@ -364,7 +364,7 @@ def test_menu_push_creates_the_menu(env, fake, monkeypatch: pytest.MonkeyPatch) 
     menu = next(c for c in fake.state.calls if c["api"] == "menu/create")["body"]
     assert [b["key"] for b in menu["button"]] == ["SELF_CHECK", "EVALUATION", "RESULT", "HELP"]
     kinds = CliRunner().invoke(main, ["notices", "kinds"])
-    assert "report_due" in kinds.output and "customer-service text" in kinds.output
+    assert "report_due" in kinds.output and "无（48 小时内以客服消息发送）" in kinds.output
 
 
 def test_the_evaluation_qr_code_carries_wechats_scene_url(env, fake, db: Session, tmp_path: Path) -> None:

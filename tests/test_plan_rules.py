@@ -77,7 +77,7 @@ def test_the_quota_is_of_the_whole_scope_whatever_the_order(user: User, db: Sess
     # The best union is rated first, alone: its stars are provisional and nothing is published.
     assert "五星级名额统一确认后公示" in rate(evaluator, "U01", 95)
     out = cli("publish", "--year", "2026")
-    assert "published 0 result(s)" in out and "provisional" in out and "U01" in out.splitlines()[-1]
+    assert "已公示 0 个结果" in out and "预评" in out and "U01" in out.splitlines()[-1]
     table = result_table(cli)
     assert table["U01"]["stars"] == "五星级" and table["U01"]["marks"] == "provisional"
     assert _inspection(db, "U01").state == "rated"
@@ -94,7 +94,7 @@ def test_the_quota_is_of_the_whole_scope_whatever_the_order(user: User, db: Sess
     )
     confirmation = db.scalar(select(QuotaConfirmation))
     assert confirmation is not None and confirmation.complete and confirmation.scope == "city:GY"
-    assert "published 6 result(s)" in cli("publish", "--year", "2026")
+    assert "已公示 6 个结果" in cli("publish", "--year", "2026")
     assert "星级说明：本范围评定 6 个" in user("chair2").say("结果")
 
 
@@ -116,7 +116,7 @@ def test_an_admin_confirms_an_incomplete_scope_with_a_reason(user: User, db: Ses
     confirmation = db.scalar(select(QuotaConfirmation))
     assert confirmation is not None and not confirmation.complete
     assert confirmation.reason == "U04 本年度不参加年检" and confirmation.actor == "cli"
-    assert "published 3 result(s)" in cli("publish", "--year", "2026")
+    assert "已公示 3 个结果" in cli("publish", "--year", "2026")
 
 
 # ---------------------------------------------------------------- 2 the city-direct unions' own scope
@@ -155,7 +155,7 @@ def test_city_direct_unions_share_one_quota_of_their_own(county_quota: User, db:
     assert db.scalar(select(QuotaConfirmation.scope)) == "county:GY"
     assert "五星级名额 1 个" in (_inspection(db, "C02").stars_reason or "")
     out = cli("publish", "--year", "2026")
-    assert "published 5 result(s)" in out
+    assert "已公示 5 个结果" in out
 
 
 # ---------------------------------------------------------------- 3 the city's re-check (抽查)
@@ -169,7 +169,7 @@ def test_a_re_check_that_changes_the_stars_is_published_again(user: User, db: Se
     for n, score in zip(range(1, 6), (98, 85, 80, 75, 70), strict=True):
         self_check(user(f"chair{n}"), codes[f"chair{n}"])
         rate(evaluator, f"U0{n}", score)
-    assert "published 5 result(s)" in cli("publish", "--year", "2026")
+    assert "已公示 5 个结果" in cli("publish", "--year", "2026")
     member = user("member1")
     member.say(f"绑定 {codes['member1']}")
     cli("tick", "--now", (datetime.now(UTC) + timedelta(days=8)).isoformat())
@@ -212,7 +212,7 @@ def test_a_township_union_assesses_the_village_unions_under_it(
     listing.write_text(
         "code,name,rubric,parent,members\nV02,崾岘村工会,village,PY-001,30\n", encoding="utf-8"
     )
-    assert "imported 1 organisations" in cli("org", "import", str(listing))
+    assert "已导入 1 个组织" in cli("org", "import", str(listing))
     cli("campaign", "open", "2026")
     town_evaluator = cli("invite", "create", "--org", "PY-001", "--role", "evaluator").splitlines()[-1]
     county_evaluator = cli("invite", "create", "--org", "PY", "--role", "evaluator").splitlines()[-1]
@@ -412,9 +412,9 @@ def test_a_result_below_the_standard_is_remedied_and_re_checked(
     out = tmp_path / "results.xlsx"
     cli("export", "results", "--year", "2026", "--out", str(out))
     sheet = load_workbook(out).active
-    headers = [c.value for c in sheet[1]]
+    headers = [c.value for c in sheet[2]]  # under the title row
     assert {"取消经费支持", "取消职工帮扶", "取消评先选优", "补课"} <= set(headers)
-    assert sheet.cell(row=2, column=headers.index("补课") + 1).value == "已通过验收"
+    assert sheet.cell(row=3, column=headers.index("补课") + 1).value == "已通过验收"
 
 
 # ---------------------------------------------------------------- 9 cumulative coverage, scoped years
@@ -466,7 +466,7 @@ def test_a_scoped_first_year_and_the_cumulative_share(user: User, db: Session, c
     # 2025: 回头看 — the city draws from unions rated in earlier years too, and re-checks one.
     cli("campaign", "open", "2025", "--scope-file", str(listing))
     drawn = cli("sample", "--year", "2025", "--share", "1", "--seed", "1", "--earlier")
-    assert "of 6 rated inspections" in drawn
+    assert "从 6 个已评定单位中抽取" in drawn
     city = _evaluator(user, city_code, "city")
     assert "【1/30】" in city.say(f"抽查 {chosen[1]}")  # rated in 2023 only
 

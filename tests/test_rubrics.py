@@ -169,11 +169,13 @@ def test_json_export_matches_the_seed_item_by_item() -> None:
 def test_rubrics_list_warns_where_the_total_is_not_100() -> None:
     result = CliRunner().invoke(main, ["rubrics", "list"])
     assert result.exit_code == 0
-    lines = {line.split()[0]: line for line in result.output.splitlines()}
+    header, _rule, *rows = result.output.splitlines()  # a table: header, rule, one line per sheet
+    assert header.split() == ["标准", "名称", "子项", "满分", "说明"]
+    lines = {line.split()[0]: line for line in rows}
     assert set(lines) == set(EXPECTED)
     for key, (count, total, title) in EXPECTED.items():
-        assert title in lines[key] and f"{count} 项" in lines[key] and f"满分 {total}" in lines[key]
-        assert ("⚠" in lines[key]) is (total != 100)
+        assert title in lines[key] and f"{count} 项" in lines[key] and f"{total} 分" in lines[key]
+        assert ("总分不是 100，按百分制折算" in lines[key]) is (total != 100)
 
 
 GOOD_SHEET = """

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -33,11 +35,43 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "scheduler": ("chatbot.cli.serve", "scheduler_command", "Run the scheduler alone."),
     "demo": ("chatbot.cli.demo", "demo", "Create the demo city and print invitation codes."),
     "chat": ("chatbot.cli.chat", "chat", "Chat with the webhook as a simulated WeChat user."),
+    "backup": ("chatbot.cli.backup", "backup_command", "Back up the database to one file (备份)."),
+    "restore": ("chatbot.cli.backup", "restore_command", "Restore a backup into an empty database (恢复)."),
+    "purge": ("chatbot.cli.privacy", "purge", "Remove personal data past its retention period (清理)."),
+    "privacy": ("chatbot.cli.privacy", "privacy_group", "Personal data protection: the key (个人信息)."),
 }
 
 
 class LazyGroup(click.Group):
-    """A group whose commands are imported from ``COMMANDS`` when asked for."""
+    """A group whose commands are imported from ``COMMANDS`` when asked for, and whose errors —
+    click's own usage errors too — are shown in Chinese (``chatbot.cli.usage``)."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """click's ``main``, with every error shown by ``usage.show`` (click's standalone handling
+        would print its English wording)."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as error:
+            from chatbot.cli import usage
+
+            usage.show(error)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            from chatbot.cli import usage
+
+            click.echo(usage.ABORTED, err=True)
+            sys.exit(1)
+        # Without standalone mode click returns the command's value, or the code of an explicit exit.
+        sys.exit(result if isinstance(result, int) else 0)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -56,7 +90,7 @@ class LazyGroup(click.Group):
             formatter.write_dl([(name, COMMANDS[name][2]) for name in self.list_commands(ctx)])
 
 
-@click.group(cls=LazyGroup)
+@click.group("nianjian", cls=LazyGroup)
 def main(**_options: Any) -> None:
     """年检助手 — annual inspection of grassroots trade unions."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import urllib.parse
+
 import click
+import requests
 
 from chatbot.cli.common import load_config
+from chatbot.cli.ports import DEFAULT_PORT, Found, service_at
 from chatbot.wechat.protocol import links_of
 from chatbot.wechat.simulator import Simulator, http_transport
 
@@ -16,6 +20,26 @@ HELP = """在下面输入文字即发送给公众号。特殊指令：
   /click KEY    点击菜单（SELF_CHECK、PROGRESS、HELP）
   /again        原样重发上一条（模拟微信重试）
   /quit         退出"""
+
+
+#: Seconds to wait for the webhook's reply.
+TIMEOUT = 10.0
+
+
+def base_of(url: str) -> str:
+    """The server of a webhook URL: http://127.0.0.1:8080/wechat → http://127.0.0.1:8080."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def not_running(url: str) -> str:
+    """The server at ``url`` does not answer: how to start it."""
+    port = urllib.parse.urlsplit(url).port
+    serve = "nianjian serve" + (f" --port {port}" if port and port != DEFAULT_PORT else "")
+    return (
+        f"服务未启动：{base_of(url)} 无人应答。请另开一个终端运行 {serve}，待它显示“年检助手已启动”后再试；"
+        "服务用的是其他端口时，用 --url http://127.0.0.1:端口/wechat 指明。"
+    )
 
 
 def _show(text: str) -> list[tuple[str, str]]:
@@ -34,8 +58,10 @@ def _show(text: str) -> list[tuple[str, str]]:
 def chat(openid: str, url: str) -> None:
     """Chat with the webhook as WeChat user OPENID."""
     config = load_config()
+    if service_at(base_of(url)) is Found.NOTHING:
+        raise click.ClickException(not_running(url))
     sim = Simulator(
-        http_transport(url), openid, config.wechat_token, config.wechat_app_id, config.wechat_aes_key
+        http_transport(url, TIMEOUT), openid, config.wechat_token, config.wechat_app_id, config.wechat_aes_key
     )
     click.echo(f"模拟微信用户 {openid} → {url}（{'安全模式' if config.safe_mode else '明文模式'}）\n{HELP}")
     choices: list[tuple[str, str]] = []
@@ -43,36 +69,51 @@ def chat(openid: str, url: str) -> None:
         try:
             line = click.prompt(
                 click.style("我", fg="cyan"), prompt_suffix=": ", default="", show_default=False
-            )
+            ).strip()
         except (EOFError, click.Abort):
             break
-        line = line.strip()
+        if line == "/quit":
+            break
         if not line:
             continue
         try:
-            if line == "/quit":
-                break
-            if line.startswith("#") and line[1:].isdigit():
-                index = int(line[1:])
-                if not 1 <= index <= len(choices):
-                    click.echo("没有这个选项。")
-                    continue
-                result = sim.text(choices[index - 1][1])
-            elif line == "/photo":
-                result = sim.photo()
-            elif line.startswith("/scan "):
-                result = sim.scan(line[6:].strip())
-            elif line.startswith("/subscribe"):
-                result = sim.subscribe(line[10:].strip() or None)
-            elif line.startswith("/click "):
-                result = sim.click(line[7:].strip())
-            elif line == "/again":
-                result = sim.again()
-            elif line.startswith("/"):
-                click.echo(HELP)
+            sent = _send(sim, line, choices)
+            if isinstance(sent, str):
+                click.echo(sent)
                 continue
-            else:
-                result = sim.text(line)
-            choices = _show(sim.reply_text(*result))
+            choices = _show(sim.reply_text(*sent))
         except (OSError, RuntimeError) as error:
-            click.echo(click.style(f"发送失败：{error}", fg="red"))
+            click.echo(click.style(_failure(error, url), fg="red"))
+
+
+def _send(sim: Simulator, line: str, choices: list[tuple[str, str]]) -> tuple[int, str] | str:
+    """Send what the typed line asks for: the webhook's (status, body), or a note to print instead."""
+    if line.startswith("#") and line[1:].isdigit():
+        index = int(line[1:])
+        if not 1 <= index <= len(choices):
+            return "没有这个选项。"
+        return sim.text(choices[index - 1][1])
+    if line == "/photo":
+        return sim.photo()
+    if line.startswith("/scan "):
+        return sim.scan(line[6:].strip())
+    if line.startswith("/subscribe"):
+        return sim.subscribe(line[10:].strip() or None)
+    if line.startswith("/click "):
+        return sim.click(line[7:].strip())
+    if line == "/again":
+        return sim.again() if sim.last is not None else "还没有发送过消息，无法重发。"
+    if line.startswith("/"):
+        return HELP
+    return sim.text(line)
+
+
+def _failure(error: OSError | RuntimeError, url: str) -> str:
+    """Why a message did not get through, in Chinese: the server down or slow, or its refusal."""
+    if isinstance(error, requests.ConnectionError):
+        return not_running(url)
+    if isinstance(error, requests.Timeout):
+        return f"服务没有在 {TIMEOUT:g} 秒内回复，请稍后用 /again 重发上一条。"
+    if isinstance(error, RuntimeError):  # the webhook refused the message: its status and body
+        return f"发送失败，服务返回 {error}"
+    return f"发送失败：{error}"

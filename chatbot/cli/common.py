@@ -17,12 +17,13 @@ def load_config() -> Config:
     try:
         return Config.from_env()
     except ConfigError as error:
-        raise click.ClickException(f"configuration: {error}") from error
+        raise click.ClickException(f"配置有误（环境变量）：{error}") from error
 
 
 @contextmanager
 def db_session() -> Iterator[Session]:
-    """One transaction on the configured database, migrated first; AdminError becomes a CLI error."""
+    """One transaction on the configured database, migrated first; AdminError (its message is
+    Chinese) becomes a CLI error."""
     engine = make_engine(load_config().database_url)
     try:
         migrate(engine)

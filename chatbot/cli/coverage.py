@@ -6,11 +6,34 @@ import csv
 import sys
 
 import click
+from sqlalchemy.orm import Session
 
 from chatbot.cli.common import db_session
+from chatbot.cli.table import render
 from chatbot.inspection import campaigns, sampling
 from chatbot.inspection.coverage import coverage, follow_ups
+from chatbot.store.models import Campaign
 from rubrics.scoring import format_percent, whole_percent
+
+#: The table's headers and the row fields they show (the CSV keeps the field names).
+TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("编号", "code"),
+    ("名称", "name"),
+    ("基层工会", "unions"),
+    ("纳入年检", "in_scope"),
+    ("已自评", "submitted"),
+    ("已考评", "assessed"),
+    ("已评定", "rated"),
+    ("已公示", "published"),
+    ("已定级", "final"),
+    ("本年占比", "share"),
+    ("累计评定", "ever_rated"),
+    ("累计占比", "cumulative"),
+    ("目标", "target"),
+    ("达标", "on_target"),
+    ("补课未完成", "remediation_open"),
+)
+NAME_WIDTH = 24
 
 COLUMNS = (
     "code",
@@ -31,7 +54,7 @@ COLUMNS = (
 )
 
 
-def _campaign(session, year: int):
+def _campaign(session: Session, year: int) -> Campaign:
     try:
         return campaigns.campaign_of_year(session, year)
     except ValueError as error:
@@ -72,14 +95,29 @@ def coverage_command(year: int, as_csv: bool) -> None:
         writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(table)
-    else:
-        click.echo("  ".join(COLUMNS))
-        for row in table:
-            click.echo("  ".join(str(row[c]) or "-" for c in COLUMNS))
-    if follow and not as_csv:
-        click.echo(f"\n回头看 follow-up ({len(follow)}): rated in an earlier year, not yet rated in {year}")
-        for code, name, earlier, stars in follow:
-            click.echo(f"  {code}  {name}  {earlier}  {stars}★")
+        return
+    shown = [{**row, "on_target": "是" if row["on_target"] == "yes" else "否"} for row in table]
+    click.echo(
+        "\n".join(
+            render(
+                [header for header, _field in TABLE_COLUMNS],
+                ([row[field] for _header, field in TABLE_COLUMNS] for row in shown),
+                limits={1: NAME_WIDTH},
+                right=[*range(2, 13), 14],
+            )
+        )
+    )
+    if follow:
+        click.echo(f"\n回头看（{len(follow)} 个）：往年已评定、{year} 年度尚未评定的单位")
+        click.echo(
+            "\n".join(
+                render(
+                    ("编号", "名称", "上次评定年度", "星级"),
+                    ((code, name, earlier, f"{stars}★") for code, name, earlier, stars in follow),
+                    limits={1: NAME_WIDTH},
+                )
+            )
+        )
 
 
 @click.command("sample")
@@ -97,9 +135,9 @@ def sample_command(year: int, share: float, seed: int | None, earlier: bool) -> 
         campaign = _campaign(session, year)
         drawn = sampling.draw(session, campaign, share, seed, earlier=earlier)
         click.echo(
-            f"sample {drawn.sample_id} of {year}: seed {drawn.seed}, share {share:g}, "
-            f"{len(drawn.codes)} of {drawn.population} rated inspections"
+            f"{year} 年度抽查第 {drawn.sample_id} 批：随机种子 {drawn.seed}，比例 {share:g}，"
+            f"从 {drawn.population} 个已评定单位中抽取 {len(drawn.codes)} 个"
         )
         for county, codes in drawn.by_county.items():
-            click.echo(f"  {county}: {' '.join(codes)}")
-        click.echo("re-check in chat as a city evaluator: 抽查 单位编号")
+            click.echo(f"  {county}：{' '.join(codes)}")
+        click.echo("市总工会考评员在微信中发送“抽查 单位编号”进行抽查；用同一随机种子可重现本次抽取。")

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chatbot.cli.common import db_session
+from chatbot.cli.ports import DEFAULT_PORT, Found, service_at
+from chatbot.cli.table import pad
 from chatbot.console.access import create_user
 from chatbot.inspection import campaigns, organisations
 from chatbot.store.models import ConsoleUser, Organisation
@@ -51,7 +53,14 @@ def _console_user(session: Session, org_code: str, username: str) -> str:
 
 
 @click.command("demo")
-def demo() -> None:
+@click.option(
+    "--port",
+    default=DEFAULT_PORT,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="The port `nianjian serve` runs on (its --port), for the addresses printed.",
+)
+def demo(port: int) -> None:
     """Create the demo city (Guyuan's five counties, the development zone, unions of every rubric),
     open this year's campaign and print invitation codes."""
     year = datetime.now(ZoneInfo("Asia/Shanghai")).year
@@ -66,7 +75,7 @@ def demo() -> None:
         for row in UNIONS:
             chair = organisations.create_invitation(session, row.code, "chair", uses=10, actor="demo")
             member = organisations.create_invitation(session, row.code, "member", uses=100, actor="demo")
-            line = f"  {row.code:<9} {row.name}（{row.rubric}）  主席 {chair.code}  会员 {member.code}"
+            line = f"  {pad(row.code, 9)} {row.name}（{row.rubric}）  主席 {chair.code}  会员 {member.code}"
             if row.code in parents:
                 evaluator = organisations.create_invitation(
                     session, row.code, "evaluator", uses=10, actor="demo"
@@ -77,14 +86,38 @@ def demo() -> None:
             manager = organisations.create_invitation(session, row.code, "admin", uses=10, actor="demo")
             evaluator = organisations.create_invitation(session, row.code, "evaluator", uses=10, actor="demo")
             note = "（考评市直基层工会，并负责抽查）" if row is CITY else ""
-            lines.append(f"  {row.code:<9} {row.name}  管理员 {manager.code}  考评员 {evaluator.code}{note}")
+            lines.append(
+                f"  {pad(row.code, 9)} {row.name}  管理员 {manager.code}  考评员 {evaluator.code}{note}"
+            )
         consoles = [_console_user(session, org, username) for org, username in CONSOLE_USERS]
+    base = f"http://127.0.0.1:{port}"
     # Printed only once committed, so that a closed pipe cannot lose the codes it shows.
     click.echo(f"演示数据已就绪：{year} 年度年检已开启。邀请码（发送“绑定 邀请码”）：")
     click.echo("\n".join(lines))
-    click.echo("管理台账号（http://127.0.0.1:8080/console/，密码只显示这一次）：")
+    click.echo(f"管理台账号（{base}/console/，密码只显示这一次）：")
     click.echo("\n".join(consoles))
-    click.echo(
-        "\n接着：另开一个终端运行 `nianjian serve`，再运行 `nianjian chat --openid chair-1`，"
-        "发送“绑定 主席邀请码”，然后发送“自评”。"
-    )
+    click.echo("")
+    click.echo("\n".join(next_steps(port)))
+
+
+def next_steps(port: int) -> list[str]:
+    """Whether the server runs on ``port`` (or how to start it there), then how to start chatting."""
+    found = service_at(f"http://127.0.0.1:{port}")
+    if found is Found.OTHER:
+        serve_port = port + 1
+        where = (
+            f"端口 {port} 已被其他程序占用：请用 nianjian serve --port {serve_port} 启动服务，"
+            f"并运行 nianjian demo --port {serve_port} 查看对应的地址。"
+        )
+    elif found is Found.OURS:
+        serve_port = port
+        where = f"服务已在运行，端口 {port}：公众号接口 http://127.0.0.1:{port}/wechat。"
+    else:
+        serve_port = port
+        serve = "nianjian serve" + (f" --port {port}" if port != DEFAULT_PORT else "")
+        where = (
+            f"服务尚未启动：另开一个终端运行 {serve}（端口 {port}；改用其他端口时给 serve 加 --port，"
+            "并给 nianjian demo 相同的 --port、给 nianjian chat 相应的 --url）。"
+        )
+    url = "" if serve_port == DEFAULT_PORT else f" --url http://127.0.0.1:{serve_port}/wechat"
+    return [where, f"接着：运行 nianjian chat --openid chair-1{url}，发送“绑定 主席邀请码”，然后发送“自评”。"]

@@ -1,4 +1,5 @@
-"""``nianjian export``: the official score sheet and the results workbook (.xlsx)."""
+"""``nianjian export``: the filled score sheet (年检考评表) and the results workbook (.xlsx), and a PDF
+beside each with ``--pdf`` (LibreOffice)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from chatbot.cli.common import db_session
+from chatbot.cli.common import db_session, load_config
+from chatbot.cli.reports import PDF_HELP, written
 from chatbot.cli.results import cli_result_rows
 from chatbot.inspection import campaigns
 from chatbot.store.models import Inspection, Organisation
@@ -16,15 +18,19 @@ from chatbot.store.models import Inspection, Organisation
 
 @click.group("export")
 def export_group() -> None:
-    """Excel exports."""
+    """Excel exports: the score sheet and the results workbook."""
 
 
 @export_group.command("sheet")
-@click.option("--org", "org_code", required=True)
-@click.option("--year", required=True, type=int)
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def export_sheet(org_code: str, year: int, out: Path) -> None:
-    """The union's official score sheet (年检考评表): the seed's table with both scores, to print and stamp."""
+@click.option("--org", "org_code", required=True, help="基层工会的编号。")
+@click.option("--year", required=True, type=int, help="年度。")
+@click.option(
+    "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="输出的 .xlsx。"
+)
+@click.option("--pdf", is_flag=True, help=PDF_HELP)
+def export_sheet(org_code: str, year: int, out: Path, pdf: bool) -> None:
+    """The union's filled score sheet (年检考评表): the standard's table with both scores, to print and stamp."""
+    config = load_config()
     with db_session() as session:
         try:
             campaign = campaigns.campaign_of_year(session, year)
@@ -36,22 +42,30 @@ def export_sheet(org_code: str, year: int, out: Path) -> None:
             .where(Inspection.campaign_id == campaign.id, Organisation.code == org_code)
         )
         if inspection is None:
-            raise click.ClickException(f"no inspection of {org_code} in {year}")
+            raise click.ClickException(f"{year} 年度没有 {org_code} 的年检。")
         from chatbot.documents import exports  # openpyxl: loaded by the exports alone
 
-        exports.score_sheet(session, inspection, datetime.now(UTC), out)
-    click.echo(f"wrote {out}")
+        exports.score_sheet(session, inspection, datetime.now(UTC), out, config)
+    written(out, pdf)
 
 
 @export_group.command("results")
-@click.option("--year", required=True, type=int)
-@click.option("--scope", help="Only this organisation and those below it.")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def export_results(year: int, scope: str | None, out: Path) -> None:
-    """Every figure of `nianjian results`, one row per organisation, filterable, header frozen."""
+@click.option("--year", required=True, type=int, help="年度。")
+@click.option("--scope", help="只导出这个单位及其下级（单位编号）。")
+@click.option(
+    "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="输出的 .xlsx。"
+)
+@click.option("--pdf", is_flag=True, help=PDF_HELP)
+def export_results(year: int, scope: str | None, out: Path, pdf: bool) -> None:
+    """Every figure of `nianjian results`, one row per organisation, with a title row, filterable."""
     with db_session() as session:
         rows = cli_result_rows(session, year, scope)
+        scope_name = "全市"
+        if scope:
+            scope_name = session.scalar(select(Organisation.name).where(Organisation.code == scope)) or scope
     from chatbot.documents import exports  # openpyxl: loaded by the exports alone
 
-    exports.results_book(rows, exports.RESULT_COLUMNS, out)
-    click.echo(f"wrote {out} ({len(rows)} organisations)")
+    title = f"{year}年度基层工会组织年检结果（{scope_name}）"
+    exports.results_book(rows, exports.RESULT_COLUMNS, out, title)
+    click.echo(f"共 {len(rows)} 个单位。")
+    written(out, pdf)

@@ -16,8 +16,10 @@ import click
 from sqlalchemy import func, select
 
 from chatbot.cli.common import db_session, load_config
+from chatbot.cli.ports import bind_problem
+from chatbot.cli.table import render
 from chatbot.config import Config
-from chatbot.notify.delivery import run_worker
+from chatbot.notify.delivery import DeliveryReport, run_worker
 from chatbot.notify.tick import run_due
 from chatbot.store.engine import make_engine, migrate, session_factory
 from chatbot.store.models import Account, OutboxMessage
@@ -37,6 +39,18 @@ MENU = {
 }
 
 
+#: The statuses of a notice in the outbox, as people read them.
+STATUS_LABELS = {
+    "pending": "待发送",
+    "claimed": "已领取待发送",
+    "sending": "发送中",
+    "sent": "已发送",
+    "failed": "失败",
+    "undeliverable": "无法送达",
+    "unconfirmed": "未确认",
+}
+
+
 @click.group("notices")
 def notices_group() -> None:
     """Notices (通知) and their delivery."""
@@ -46,11 +60,11 @@ def notices_group() -> None:
 def notices_kinds() -> None:
     """Each kind of notice and the template it is sent with (else customer-service text)."""
     config = load_config()
-    for kind, subject in KINDS.items():
-        template = config.template_for(kind)
-        click.echo(
-            f"{kind:<22} {subject}  template: {template or '- (customer-service text in the 48-hour window)'}"
-        )
+    rows = [
+        (kind, subject, config.template_for(kind) or "无（48 小时内以客服消息发送）")
+        for kind, subject in KINDS.items()
+    ]
+    click.echo("\n".join(render(("类型", "事项", "模板"), rows)))
 
 
 @notices_group.command("list")
@@ -62,17 +76,49 @@ def notices_list(status: str | None, limit: int) -> None:
         counts = dict(
             session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
         )
-        click.echo("  ".join(f"{name}: {count}" for name, count in sorted(counts.items())) or "no notices")
+        click.echo(
+            "，".join(f"{STATUS_LABELS.get(name, name)} {count} 条" for name, count in sorted(counts.items()))
+            or "没有通知。"
+        )
         query = (
             select(OutboxMessage, Account.openid).join(Account).order_by(OutboxMessage.id.desc()).limit(limit)
         )
         if status:
             query = query.where(OutboxMessage.status == status)
-        for row, openid in session.execute(query):
-            click.echo(
-                f"{row.id}  {row.status:<13} {row.kind:<20} {openid}  {row.text[:40]}"
-                + (f"  [{row.last_error}]" if row.last_error else "")
+        rows = [
+            (
+                row.id,
+                STATUS_LABELS.get(row.status, row.status),
+                KINDS.get(row.kind, row.kind),
+                openid,
+                row.text,
+                row.last_error,
             )
+            for row, openid in session.execute(query)
+        ]
+        if rows:
+            click.echo(
+                "\n".join(
+                    render(
+                        ("编号", "状态", "事项", "接收人 openid", "内容", "最近错误"),
+                        rows,
+                        limits={2: 24, 3: 16, 4: 40, 5: 30},
+                        right=[0],
+                    )
+                )
+            )
+
+
+def delivery_summary(report: DeliveryReport) -> str:
+    """One delivery run in a line: sent, to retry, failed, undeliverable, unconfirmed, held back."""
+    line = (
+        f"已发送 {report.sent} 条，待重试 {report.retried} 条，失败 {report.failed} 条，"
+        f"无法送达 {report.undeliverable} 条，未确认 {report.unconfirmed} 条"
+    )
+    if report.held or report.paused:
+        paused = "、".join(KINDS.get(kind, kind) for kind in report.paused)
+        line += f"，暂缓 {report.held} 条（今日额度已用完：{paused or '全部'}）"
+    return line + "。"
 
 
 def api_client(config: Config):
@@ -91,15 +137,15 @@ def menu_push() -> None:
     """Create the custom menu (自评 / 测评 / 结果 / 帮助)."""
     config = load_config()
     if not config.api_configured:
-        raise click.ClickException("set WECHAT_APP_ID and WECHAT_APP_SECRET to call the WeChat API")
+        raise click.ClickException("请先设置 WECHAT_APP_ID 和 WECHAT_APP_SECRET，才能调用微信接口。")
     client, engine = api_client(config)
     try:
         client.create_menu(MENU)
     except ApiError as error:
-        raise click.ClickException(f"menu not created: {error}") from error
+        raise click.ClickException(f"菜单未能创建：{error}") from error
     finally:
         engine.dispose()
-    click.echo("menu created: " + " / ".join(button["name"] for button in MENU["button"]))
+    click.echo("公众号菜单已创建：" + " / ".join(button["name"] for button in MENU["button"]))
 
 
 @click.command("fake-wechat")
@@ -127,9 +173,14 @@ def fake_wechat(
             openid, code = spec.rsplit(":", 1)
             state.fail_openid[openid] = int(code)
     except ValueError as error:
-        raise click.BadParameter(f"expected ERRCODE:N or OPENID:ERRCODE: {error}") from error
+        raise click.BadParameter(f"应写作 错误码:次数 或 OPENID:错误码（{error}）") from error
+    taken = bind_problem(host, port)
+    if taken:
+        raise click.ClickException(
+            f"{taken}请用 --port 换一个端口，如 nianjian fake-wechat --port {port + 1}。"
+        )
     server = FakeWeChatServer(state, host, port)
-    click.echo(f"fake WeChat API at {server.base_url}" + (f", logging to {log_path}" if log_path else ""))
+    click.echo(f"模拟微信接口已启动：{server.base_url}" + (f"，调用记录写入 {log_path}" if log_path else ""))
     server.serve_forever()
 
 
@@ -139,7 +190,7 @@ def parse_now(value: str | None) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as error:
-        raise click.BadParameter(f"not an ISO time: {value}") from error
+        raise click.BadParameter(f"“{value}”不是有效的时间，应写作 2026-12-08T09:00 这样的格式。") from error
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
 
 
@@ -160,13 +211,15 @@ def tick(now_text: str | None) -> None:
     finally:
         engine.dispose()
     click.echo(
-        f"{now.astimezone(SHANGHAI).isoformat()}: queued {report.queued}; "
-        f"final: {' '.join(report.finalised) or '-'}"
+        f"{now.astimezone(SHANGHAI).isoformat()}：新增通知 {report.queued} 条；"
+        f"公示期结束、结果确定：{' '.join(report.finalised) or '无'}"
     )
     if report.delivery is None:
-        click.echo("delivery skipped: WECHAT_APP_ID / WECHAT_APP_SECRET not set")
+        click.echo("未发送通知：没有设置 WECHAT_APP_ID / WECHAT_APP_SECRET。")
     else:
-        click.echo(report.delivery.summary())
+        click.echo(delivery_summary(report.delivery))
+    if report.evidence is not None:
+        click.echo(report.evidence.summary())
 
 
 @click.command("deliver")
@@ -185,7 +238,7 @@ def deliver(workers: int, once: bool, poll: float) -> None:
     due). Each notice is sent once however many run; Ctrl-C or SIGTERM stops them after their batch."""
     config = load_config()
     if not config.api_configured:
-        raise click.ClickException("set WECHAT_APP_ID and WECHAT_APP_SECRET to deliver notices")
+        raise click.ClickException("请先设置 WECHAT_APP_ID 和 WECHAT_APP_SECRET，才能发送通知。")
     engine = make_engine(config.database_url)
     migrate(engine)
     engine.dispose()
@@ -194,7 +247,7 @@ def deliver(workers: int, once: bool, poll: float) -> None:
         delivery_worker(once, poll)
     else:
         _run_processes(workers, once, poll)
-    click.echo(f"{workers} delivery worker(s) done in {time.monotonic() - started:.1f} s")
+    click.echo(f"{workers} 个发送进程已结束，用时 {time.monotonic() - started:.1f} 秒。")
 
 
 def delivery_worker(once: bool, poll: float) -> None:
@@ -216,7 +269,7 @@ def delivery_worker(once: bool, poll: float) -> None:
         )
     finally:
         engine.dispose()
-    click.echo(f"worker {multiprocessing.current_process().pid}: {report.summary()}")
+    click.echo(f"发送进程 {multiprocessing.current_process().pid}：{delivery_summary(report)}")
 
 
 def _run_processes(workers: int, once: bool, poll: float) -> None:
@@ -236,4 +289,4 @@ def _run_processes(workers: int, once: bool, poll: float) -> None:
         process.join()
     failed = [p.exitcode for p in processes if p.exitcode]
     if failed:
-        raise click.ClickException(f"{len(failed)} delivery worker(s) failed (exit codes {failed})")
+        raise click.ClickException(f"{len(failed)} 个发送进程异常退出（退出码 {failed}）。")

@@ -10,12 +10,17 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
-from chatbot.cli.common import db_session
+from chatbot.cli.common import db_session, load_config
+from chatbot.cli.privacy import member_remove
+from chatbot.cli.table import display_width, pad, render
 from chatbot.inspection import audit, campaigns, organisations
 from chatbot.inspection.coverage import target_of
-from chatbot.store.models import Campaign, Inspection, Member, Organisation
+from chatbot.inspection.members import roll
+from chatbot.store.models import Campaign, Inspection, Organisation
+from chatbot.store.personal import PersonalDataError, mask_phone, personal_data_key
 from rubrics.deadlines import parse_month_day, report_due
 from rubrics.loader import RUBRIC_KEYS
+from rubrics.scoring import whole_percent
 
 
 @click.group("org")
@@ -33,7 +38,7 @@ def org_add(code: str, name: str, rubric: str | None, parent: str | None, member
     """Add one organisation."""
     with db_session() as session:
         org = organisations.add_org(session, organisations.OrgRow(code, name, rubric, parent, members))
-        click.echo(f"added {org.code} {org.name}")
+        click.echo(f"已添加 {org.code} {org.name}")
 
 
 @org_group.command("import")
@@ -47,9 +52,9 @@ def org_import(file: Path) -> None:
 
     with db_session() as session:
         rows = imports.parse_orgs(file)
-        with click.progressbar(length=len(rows), label="importing organisations", file=sys.stderr) as bar:
+        with click.progressbar(length=len(rows), label="正在导入组织", file=sys.stderr) as bar:
             added = imports.import_orgs(session, file, rows, progress=bar.update)
-    click.echo(f"imported {added} organisations")
+    click.echo(f"已导入 {added} 个组织")
 
 
 @click.group("member")
@@ -63,11 +68,13 @@ def member_import(file: Path) -> None:
     """Import members from CSV or XLSX (columns: name, phone, organisation — the organisation's code)."""
     from chatbot.documents import imports  # openpyxl: loaded by the commands that read files
 
+    key = personal_data_key(load_config().personal_data_key)
     with db_session() as session:
         rows = imports.parse_members(session, file)
-        with click.progressbar(length=len(rows), label="importing members", file=sys.stderr) as bar:
-            added = imports.import_members(session, file, rows, progress=bar.update)
-    click.echo(f"imported {added} members")
+        with click.progressbar(length=len(rows), label="正在导入会员", file=sys.stderr) as bar:
+            change = imports.import_members(session, file, rows, key, progress=bar.update)
+    refreshed = f"；{change.refreshed} 名已在名册中，信息已更新" if change.refreshed else ""
+    click.echo(f"已导入 {change.added} 名会员{refreshed}")
 
 
 @member_group.command("list")
@@ -75,22 +82,38 @@ def member_import(file: Path) -> None:
 @click.option("--reveal", is_flag=True, help="Show full phone numbers (audited).")
 def member_list(org_code: str, reveal: bool) -> None:
     """The members of one organisation, phones masked unless --reveal."""
-    from chatbot.documents.imports import mask_phone
-
+    key = personal_data_key(load_config().personal_data_key)
     with db_session() as session:
         org = session.scalar(select(Organisation).where(Organisation.code == org_code))
         if org is None:
-            raise click.ClickException(f"no organisation {org_code}")
-        members = session.scalars(
-            select(Member).where(Member.organisation_id == org.id).order_by(Member.id)
-        ).all()
+            raise click.ClickException(f"没有编号为 {org_code} 的组织。")
+        try:
+            members = roll(session, key, org.id)
+        except PersonalDataError as error:
+            raise click.ClickException(str(error)) from error
         if reveal:
             audit.record(
                 session, "cli", "reveal_phones", "organisation", org.id, after={"count": len(members)}
             )
-        for member in members:
-            click.echo(f"{member.name}  {member.phone if reveal else mask_phone(member.phone)}")
-        click.echo(f"{len(members)} member(s) of {org_code}")
+        lines = render(
+            ("姓名", "手机号"),
+            ((name, phone if reveal else mask_phone(phone)) for name, phone in members),
+            limits={0: NAME_WIDTH},
+        )
+        click.echo("\n".join(lines))
+        click.echo(
+            f"{org_code} {org.name}：共 {len(members)} 名会员"
+            + ("（已显示完整手机号，已记录）" if reveal else "")
+        )
+
+
+member_group.add_command(member_remove)  # chatbot.cli.privacy: personal data removed on request
+
+
+#: The roles of an invitation, as people call them.
+ROLE_LABELS = {"chair": "工会主席", "evaluator": "考评员", "member": "会员", "admin": "管理员"}
+#: Widest name in `member list` (columns; a Chinese character takes two).
+NAME_WIDTH = 20
 
 
 @click.group("invite")
@@ -108,9 +131,9 @@ def invite_create(org_code: str, role: str, uses: int, days: int) -> None:
     with db_session() as session:
         invitation = organisations.create_invitation(session, org_code, role, uses, days or None)
         click.echo(
-            f"{role} invitation for {org_code}: {uses} use(s), "
-            + (f"valid {days} days" if days else "no expiry")
-            + f"; bind with “绑定 {invitation.code}” or the QR scene inv:{invitation.code}"
+            f"{org_code} 的{ROLE_LABELS[role]}邀请码：可用 {uses} 次，"
+            + (f"{days} 天内有效" if days else "长期有效")
+            + f"；发送“绑定 {invitation.code}”或扫描场景为 inv:{invitation.code} 的二维码即可绑定。"
         )
         click.echo(invitation.code)
 
@@ -181,14 +204,20 @@ def campaign_open(
     elif share is not None:
         scope = campaigns.CampaignScope(share=Decimal(str(share)), seed=seed)
     with db_session() as session:
+        is_new = session.scalar(select(Campaign.id).where(Campaign.year == year)) is None
         campaign, added = campaigns.open_year(session, year, deadlines=deadlines, scope=scope)
-        click.echo(f"campaign {campaign.year} open; {added} inspection(s) added")
+        click.echo(f"{campaign.year} 年度年检已开启；新增 {added} 个基层工会的年检。")
         if campaign.scoped:
             count = session.scalar(
                 select(func.count()).select_from(Inspection).where(Inspection.campaign_id == campaign.id)
             )
             click.echo(f"年检范围：{campaign.scope_note}，共 {count} 个基层工会")
         _show(campaign)
+        # The report date was set now (a new year takes the seed's 02-30): say once what it means.
+        if is_new or report_due is not None:
+            warning = _clamp_warning(campaign)
+            if warning:
+                click.echo(warning)
 
 
 @campaign_group.command("show")
@@ -198,24 +227,36 @@ def campaign_show(year: int) -> None:
     with db_session() as session:
         campaign = session.scalar(select(Campaign).where(Campaign.year == year))
         if campaign is None:
-            raise click.ClickException(f"no campaign {year}")
+            raise click.ClickException(f"{year} 年度年检尚未开启，请先运行 nianjian campaign open {year}。")
         _show(campaign)
 
 
 def _show(campaign: Campaign) -> None:
-    click.echo(f"coverage target: {int(target_of(campaign) * 100)}%")
-    due, clamped = report_due(campaign.year, campaign.report_due_month, campaign.report_due_day)
-    click.echo(f"self-check due: {campaign.self_check_due or '-'}")
-    click.echo(f"review due:     {campaign.review_due or '-'}")
-    line = (
-        f"report due:     {campaign.report_due_month:02d}-{campaign.report_due_day:02d} → {due.isoformat()}"
+    """The campaign's target and deadlines, one per line, labels aligned."""
+    due, _clamped = report_due(campaign.year, campaign.report_due_month, campaign.report_due_day)
+    lines = (
+        ("覆盖目标", f"{whole_percent(target_of(campaign))}%"),
+        ("自评截止", str(campaign.self_check_due or "未设定")),
+        ("考评截止", str(campaign.review_due or "未设定")),
+        (
+            "总结报送截止",
+            f"{due.isoformat()}（设定为次年 {campaign.report_due_month:02d}-{campaign.report_due_day:02d}）",
+        ),
     )
-    click.echo(line)
-    if clamped:
-        click.echo(
-            f"warning: {campaign.report_due_month}月{campaign.report_due_day}日 does not exist in {due.year}; "
-            f"the summaries are due on {due.isoformat()}, the month's last day"
-        )
+    width = max(display_width(label) for label, _value in lines) + display_width("：")
+    for label, value in lines:
+        click.echo(f"{pad(label + '：', width)}{value}")
+
+
+def _clamp_warning(campaign: Campaign) -> str | None:
+    """The warning for a report date past its month's end (the seed's 2月30日), or None."""
+    due, clamped = report_due(campaign.year, campaign.report_due_month, campaign.report_due_day)
+    if not clamped:
+        return None
+    return (
+        f"注意：{due.year} 年没有 {campaign.report_due_month}月{campaign.report_due_day}日，"
+        f"各县（区）的年检工作情况总结按该月最后一天即 {due.isoformat()} 截止。"
+    )
 
 
 @click.group("report")
@@ -234,9 +275,9 @@ def report_received(county_code: str, year: int, paper: bool) -> None:
         copies = [
             name
             for name, at in (
-                ("electronic", report.electronic_received_at),
-                ("paper", report.paper_received_at),
+                ("电子版", report.electronic_received_at),
+                ("盖章纸质版", report.paper_received_at),
             )
             if at
         ]
-        click.echo(f"{county_code} {year}: received {', '.join(copies)}")
+        click.echo(f"{county_code} {year} 年度年检工作情况总结：已收到{'、'.join(copies)}。")

@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session
 
 from chatbot.cli.common import db_session, load_config
 from chatbot.cli.notices import api_client
+from chatbot.cli.table import render
 from chatbot.config import Config
 from chatbot.inspection import campaigns, evaluations, results
-from chatbot.inspection.listing import result_rows, scope_ids
+from chatbot.inspection.listing import MARK_LABELS, result_rows, scope_ids
 from chatbot.store.models import Organisation
 from chatbot.timeutil import local_date
 from chatbot.wechat.api import ApiError
+from rubrics import get_rubric
 from rubrics.scoring import Stars
 
 COLUMNS = (
@@ -106,9 +108,54 @@ def _qr_content(config: Config, scene: str) -> str:
     try:
         return str(client.create_qrcode(scene)["url"])
     except (ApiError, KeyError) as error:
-        raise click.ClickException(f"the WeChat QR code could not be created: {error}") from error
+        raise click.ClickException(f"微信二维码未能生成：{error}") from error
     finally:
         engine.dispose()
+
+
+#: The table of `nianjian results`: (header, field, widest) — the CSV keeps the field names.
+TABLE_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("编号", "code", 12),
+    ("名称", "name", 24),
+    ("考评标准", "rubric", 14),
+    ("状态", "state", 10),
+    ("自评", "self_score", 6),
+    ("考评", "assessed_score", 6),
+    ("测评", "democratic_score", 6),
+    ("参评率", "turnout", 7),
+    ("星级", "stars", 6),
+    ("标记", "marks", 24),
+    ("取消经费支持", "no_funding_support", 4),
+    ("取消职工帮扶", "no_hardship_aid", 4),
+    ("取消评先选优", "no_award_eligibility", 4),
+    ("补课", "remediation", 10),
+)
+#: Right-aligned (numbers).
+NUMBER_FIELDS = ("self_score", "assessed_score", "democratic_score", "turnout")
+
+
+def rubric_label(key: str) -> str:
+    """A rubric sheet's title without its list number: 国有、集体企业和事业单位工会."""
+    title = get_rubric(key).title
+    return title.split("）", 1)[1] if title.startswith("（") and "）" in title else title
+
+
+def result_table(rows: list[dict[str, str]]) -> list[str]:
+    """`nianjian results` as a table: Chinese headers and labels, long text clipped with "…"."""
+    shown = [
+        {
+            **row,
+            "rubric": rubric_label(row["rubric"]) if row["rubric"] else "",
+            "marks": "、".join(MARK_LABELS.get(mark, mark) for mark in row["marks"].split()),
+        }
+        for row in rows
+    ]
+    return render(
+        [header for header, _field, _width in TABLE_COLUMNS],
+        ([row[field] for _header, field, _width in TABLE_COLUMNS] for row in shown),
+        limits={i: width for i, (_header, _field, width) in enumerate(TABLE_COLUMNS)},
+        right=[i for i, (_h, field, _w) in enumerate(TABLE_COLUMNS) if field in NUMBER_FIELDS],
+    )
 
 
 def cli_result_rows(session: Session, year: int, scope: str | None) -> list[dict[str, str]]:
@@ -130,7 +177,7 @@ def results_group(ctx: click.Context, year: int | None, scope: str | None, as_cs
     if ctx.invoked_subcommand is not None:
         return
     if year is None:
-        raise click.UsageError("--year is required")
+        raise click.UsageError("缺少选项 --year（年度）。", ctx)
     config = load_config()
     with db_session() as session:
         try:
@@ -143,9 +190,8 @@ def results_group(ctx: click.Context, year: int | None, scope: str | None, as_cs
         writer.writeheader()
         writer.writerows(rows)
         return
-    click.echo("  ".join(COLUMNS))
-    for row in rows:
-        click.echo("  ".join(row[c] or "-" for c in COLUMNS))
+    click.echo("\n".join(result_table(rows)))
+    click.echo(f"共 {len(rows)} 个单位。")
 
 
 @results_group.command("override")
@@ -169,7 +215,9 @@ def results_override(org_code: str, year: int, stars: int, reason: str) -> None:
             )
         except ValueError as error:
             raise click.ClickException(str(error)) from error
-        click.echo(f"{org_code}: {Stars(inspection.stars or stars).label} ({reason})")
+        click.echo(
+            f"{org_code}：星级调整为{Stars(inspection.stars or stars).label}（理由：{reason}），已记录。"
+        )
 
 
 @results_group.command("confirm")
@@ -224,18 +272,18 @@ def publish(year: int, scope: str | None, days: int) -> None:
         if scope:
             root = session.scalar(select(Organisation).where(Organisation.code == scope))
             if root is None:
-                raise click.ClickException(f"no organisation {scope}")
+                raise click.ClickException(f"没有编号为 {scope} 的组织。")
         outcome = results.publish(session, campaign, config, datetime.now(UTC), days, root)
     click.echo(
-        f"published {len(outcome.published)} result(s) for {days} days: {' '.join(outcome.published) or '-'}"
+        f"已公示 {len(outcome.published)} 个结果，公示期 {days} 天：{' '.join(outcome.published) or '无'}"
     )
     if outcome.provisional:
         click.echo(
-            "not published, provisional (预评) — the quota scope is not confirmed until every union in it is "
-            "rated; confirm it with `nianjian results confirm`: " + " ".join(outcome.provisional)
+            f"未公示 {len(outcome.provisional)} 个预评结果：所在五星级名额范围尚未确认（其中单位全部评定后自动确认，"
+            "或用 nianjian results confirm 确认）：" + " ".join(outcome.provisional)
         )
     if outcome.flagged:
         click.echo(
-            "not published, five-star tie at the quota's cut-off — decide with `nianjian results override`: "
+            f"未公示 {len(outcome.flagged)} 个五星级名额线上同分的结果，请用 nianjian results override 裁定："
             + " ".join(outcome.flagged)
         )

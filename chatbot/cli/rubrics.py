@@ -6,10 +6,12 @@ import json
 
 import click
 
+from chatbot.cli.table import render
 from rubrics import RubricError, all_rubrics
+from rubrics.model import Rubric
 
 
-def _load() -> tuple:
+def _load() -> tuple[Rubric, ...]:
     try:
         return all_rubrics()
     except RubricError as exc:
@@ -24,11 +26,17 @@ def rubrics_group() -> None:
 @rubrics_group.command("list")
 def list_rubrics() -> None:
     """Key, title, item count and max total of each sheet; warns where the total is not 100."""
-    for rubric in _load():
-        line = f"{rubric.key:<12} {rubric.title}  {rubric.item_count} 项  满分 {rubric.max_total}"
-        if rubric.max_total != 100:
-            line += f"  ⚠ 总分不是 100（{rubric.max_total}），按百分制折算"
-        click.echo(line)
+    rows = [
+        (
+            rubric.key,
+            rubric.title,
+            f"{rubric.item_count} 项",
+            f"{rubric.max_total} 分",
+            "" if rubric.max_total == 100 else "总分不是 100，按百分制折算",
+        )
+        for rubric in _load()
+    ]
+    click.echo("\n".join(render(("标准", "名称", "子项", "满分", "说明"), rows, right=(2, 3))))
 
 
 @rubrics_group.command("export")

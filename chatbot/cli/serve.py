@@ -14,7 +14,9 @@ import click
 from gunicorn.app.base import BaseApplication
 
 from chatbot.cli.common import load_config
+from chatbot.cli.ports import bind_problem
 from chatbot.store.engine import make_engine, migrate
+from chatbot.store.state import redis_problem
 
 #: A process to run beside the webhook for as long as it runs.
 Companion = Sequence[str]
@@ -42,6 +44,12 @@ def run_server(
 ) -> None:
     """Migrate, then serve the webhook under gunicorn until stopped, with its companion processes."""
     config = load_config()
+    taken = bind_problem(host, port)
+    if taken:  # said before gunicorn retries the bind and prints its own English lines
+        raise click.ClickException(
+            f"{taken}请用 --port 换一个端口，如 nianjian serve --port {port + 1}；"
+            f"模拟器相应地用 nianjian chat --url http://127.0.0.1:{port + 1}/wechat。"
+        )
     engine = make_engine(config.database_url)
     migrate(engine)
     where = engine.url.render_as_string(hide_password=True)
@@ -49,10 +57,22 @@ def run_server(
     if workers is None:
         workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1))) if config.redis_url else 1
     if workers > 1 and not config.redis_url:
-        raise click.ClickException("several workers need REDIS_URL (dialog state and locks are shared there)")
+        raise click.ClickException(
+            "多个工作进程需要设置 REDIS_URL（对话状态和用户锁保存在 Redis 中，供各进程共享）。"
+        )
+    unreachable = redis_problem(config.redis_url) if config.redis_url else None
+    if unreachable and workers > 1:
+        raise click.ClickException(
+            f"无法连接 Redis，{unreachable}。多个工作进程靠 Redis 共享对话状态和用户锁，"
+            "请先启动 Redis（或改正 REDIS_URL），或用 --workers 1 运行。"
+        )
+    if unreachable:
+        click.echo(
+            f"警告：暂时无法连接 Redis，{unreachable}。Redis 恢复之前，每条消息都会回复致歉。", err=True
+        )
     click.echo(
-        f"年检助手 webhook: http://{host}:{port}/wechat  database: {where}  "
-        f"state: {'redis' if config.redis_url else 'in-process'}  workers: {workers}"
+        f"年检助手已启动，端口 {port}：公众号接口 http://{host}:{port}/wechat，管理台 http://{host}:{port}/console/\n"
+        f"数据库 {where}；对话状态 {'Redis' if config.redis_url else '进程内'}；工作进程 {workers} 个。按 Ctrl-C 停止。"
     )
     options: dict[str, Any] = {
         "bind": f"{host}:{port}",
@@ -108,5 +128,5 @@ def serve(host: str, port: int, workers: int | None, threads: int, no_scheduler:
 def scheduler_command() -> None:
     """Run the scheduler alone: every minute the leader sends reminders and delivers notices."""
     load_config()  # a bad configuration stops here, with its reason
-    click.echo("scheduler running; Ctrl-C to stop")
+    click.echo("定时任务已启动（提醒、公示期、通知发送）；按 Ctrl-C 停止。")
     os.execv(sys.executable, list(SCHEDULER_PROCESS))

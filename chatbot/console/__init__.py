@@ -1,6 +1,8 @@
 """The web console for federation staff (blueprint ``console``, at /console): overviews, tables,
 charts and documents over the same data as the chat. Server-rendered, no external assets."""
 
+from chatbot.console import errors as _errors  # noqa: F401 — registers the Chinese error pages on bp
+from chatbot.console import narratives as _narratives  # noqa: F401 — the summary's written parts, on bp
 from chatbot.console.pages import bp
 
 __all__ = ["bp"]

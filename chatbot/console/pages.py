@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import re
 import tempfile
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -22,19 +23,25 @@ from flask import (
     render_template,
     request,
     send_file,
-    session,
     url_for,
 )
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from chatbot.console import photos
 from chatbot.console.access import (
+    USERNAME_MAX,
     authenticate,
     city_only,
+    client_address,
+    end_session,
     login_blocked,
     signed_in,
+    start_session,
     visible_or_404,
 )
+from chatbot.console.timeline import chinese_time
+from chatbot.console.timeline import lines as audit_lines
 from chatbot.inspection import assessment, audit, errors, remediation, results, sampling
 from chatbot.inspection import campaigns as campaign_rules
 from chatbot.inspection.coverage import coverage, target_of
@@ -45,8 +52,6 @@ from chatbot.inspection.queries import item_scores, open_campaign
 from chatbot.notify.delivery import Backlog
 from chatbot.notify.delivery import backlog as notice_backlog
 from chatbot.store.models import (
-    Account,
-    AuditEntry,
     Campaign,
     CountyReport,
     Evidence,
@@ -59,7 +64,7 @@ from chatbot.store.models import (
     SampledInspection,
 )
 from chatbot.timeutil import SHANGHAI, as_utc
-from chatbot.wechat.api import ApiError
+from dialogs.context import ROLE_LABELS
 from rubrics import get_rubric
 from rubrics.deadlines import parse_month_day, report_due
 from rubrics.lifecycle import RATED, IllegalTransition, InspectionState, values
@@ -130,18 +135,25 @@ def login() -> Any:
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
-        if login_blocked(username):
-            flash("登录失败次数过多，请 15 分钟后再试。", "error")
+        address = client_address()
+        blocked = login_blocked(username, address)
+        if blocked:
+            flash(blocked, "error")
             return render_template("console/login.html"), 429
-        user = authenticate(g.db, username, password)
+        user = authenticate(g.db, username, password, address)
         if user is None:
-            audit.record(g.db, f"console:{username}", "login_failed", "console_user", None)
+            audit.record(
+                g.db,
+                f"console:{username[:USERNAME_MAX]}",
+                "login_failed",
+                "console_user",
+                None,
+                reason=address,
+            )
             g.db.commit()
             flash("用户名或密码不正确。", "error")
             return render_template("console/login.html"), 401
-        session.clear()
-        session["console_user"] = user.id
-        session.permanent = True
+        start_session(user)  # a new session: no fixation
         user.last_login_at = _now()
         audit.record(g.db, f"console:{username}", "login", "console_user", user.id)
         g.db.commit()
@@ -152,7 +164,7 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
-    session.clear()
+    end_session()
     return redirect(url_for("console.login"))
 
 
@@ -277,27 +289,44 @@ def _needs_action(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
                 "detail": f"截止 {row.due_on.isoformat()}",
             }
         )
+    found["notices"] = _undelivered(visible)
+    return found
+
+
+#: Outbox statuses the dashboard lists as not delivered, as the staff read them.
+UNDELIVERED = {"undeliverable": "无法发送", "failed": "发送失败", "unconfirmed": "未确认送达"}
+
+
+def _undelivered(visible: list[int]) -> list[dict[str, Any]]:
+    """The latest notices that did not reach their reader: who (organisation and role), what, why."""
     accounts = select(RoleBinding.account_id).where(RoleBinding.organisation_id.in_(visible))
-    for row, openid in g.db.execute(
-        select(OutboxMessage, Account.openid)
-        .join(Account)
-        .where(
-            OutboxMessage.status.in_(["undeliverable", "failed", "unconfirmed"]),
-            OutboxMessage.account_id.in_(accounts),
-        )
+    rows = g.db.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status.in_(list(UNDELIVERED)), OutboxMessage.account_id.in_(accounts))
         .order_by(OutboxMessage.id.desc())
         .limit(50)
-    ):
-        found["notices"].append(
-            {
-                "id": row.id,
-                "code": openid[-6:],
-                "name": row.subject,
-                "state": row.status,
-                "detail": row.last_error or "",
-            }
+    ).all()
+    people: dict[int, list[str]] = {}
+    for account_id, role, org_name in g.db.execute(
+        select(RoleBinding.account_id, RoleBinding.role, Organisation.name)
+        .join(Organisation, RoleBinding.organisation_id == Organisation.id)
+        .where(
+            RoleBinding.account_id.in_({row.account_id for row in rows}),
+            RoleBinding.organisation_id.in_(visible),
         )
-    return found
+        .order_by(RoleBinding.id)
+    ):
+        people.setdefault(account_id, []).append(f"{org_name} {ROLE_LABELS.get(role, role)}")
+    return [
+        {
+            "id": row.id,
+            "person": "、".join(people.get(row.account_id, ["（已解除绑定）"])),
+            "name": row.subject,
+            "state": UNDELIVERED[row.status],
+            "detail": row.last_error or "",
+        }
+        for row in rows
+    ]
 
 
 # ---------------------------------------------------------------- inspections
@@ -318,11 +347,9 @@ def inspection_page(inspection_id: int) -> Any:
     inspection = _inspection(inspection_id)
     rubric = get_rubric(inspection.rubric_key)
     own, assessed = item_scores(g.db, inspection.id)
-    evidence: dict[int, list[int]] = {}
-    for row in g.db.scalars(
-        select(Evidence).where(Evidence.inspection_id == inspection.id).order_by(Evidence.id)
-    ):
-        evidence.setdefault(row.item_no, []).append(row.id)
+    evidence: dict[int, list[photos.Photo]] = {}
+    for photo in photos.of_inspection(g.db, inspection.id, _now()):
+        evidence.setdefault(photo.item_no, []).append(photo)
     items = [
         {
             "dimension": item.dimension,
@@ -336,11 +363,7 @@ def inspection_page(inspection_id: int) -> Any:
         }
         for item in rubric.items
     ]
-    timeline = g.db.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.entity == "inspection", AuditEntry.entity_id == inspection.id)
-        .order_by(AuditEntry.id)
-    ).all()
+    timeline = audit_lines(g.db, inspection)
     state = InspectionState(inspection.state)
     sampled = g.db.scalar(
         select(SampledInspection.id).where(SampledInspection.inspection_id == inspection.id)
@@ -372,7 +395,7 @@ def inspection_page(inspection_id: int) -> Any:
         can_override=g.viewer.is_city and state == S.RATED,
         can_return=state.is_assessable,
         can_sample=g.viewer.is_city and state.is_rated and sampled is None,
-        local_time=lambda value: as_utc(value).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+        local_time=chinese_time,
     )
 
 
@@ -470,18 +493,17 @@ def sheet(inspection_id: int) -> Any:
 @bp.get("/media/<int:evidence_id>")
 @signed_in
 def media(evidence_id: int) -> Any:
+    """An evidence photo, from the evidence directory (downloaded from WeChat by the scheduler)."""
     evidence = g.db.get(Evidence, evidence_id)
     if evidence is None:
         abort(404)
     _inspection(evidence.inspection_id)
-    client = current_app.extensions.get("nianjian.api")
-    if client is None:
+    path = photos.stored_file(evidence, photos.files())
+    if path is None or evidence.content_type is None:
         abort(404)
-    try:
-        content, mimetype = client.get_media(evidence.media_id)
-    except ApiError:
-        abort(404)
-    return Response(content, mimetype=mimetype)
+    response = send_file(path, mimetype=evidence.content_type, etag=evidence.sha256 or True)
+    response.headers["Content-Disposition"] = "inline"
+    return response
 
 
 def _file(write: Any, filename: str, mimetype: str) -> Response:
@@ -531,10 +553,20 @@ def _back(message: str, kind: str = "ok") -> Any:
     return redirect(url_for("console.campaigns"))
 
 
+#: 2026-12-20, 2026-1-5, 2026/1/5, 2026.1.5, 2026年1月5日: the ways a date is typed here.
+DATE_TYPED = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+
+
 def _date(name: str) -> date | None:
+    """A date field (a text field: ``type=date`` would show the browser's locale, e.g. mm/dd/yyyy)."""
     value = request.form.get(name, "").strip()
+    if not value:
+        return None
+    typed = DATE_TYPED.fullmatch(value)
     try:
-        return date.fromisoformat(value) if value else None
+        if typed is None:
+            raise ValueError(value)
+        return date(*(int(part) for part in typed.groups()))
     except ValueError as error:
         raise ValueError(f"日期应写作 年-月-日，如 2026-12-20，而不是“{value}”。") from error
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -16,8 +17,12 @@ matplotlib.use("Agg")
 
 from fontTools.ttLib import TTFont
 from matplotlib import pyplot
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager
 from matplotlib.ticker import MaxNLocator
+
+from rubrics.scoring import format_percent
 
 STAR_COLOURS = ("#c0392b", "#e67e22", "#f1c40f", "#27ae60", "#2471a3")
 STAR_NAMES = ("一星级", "二星级", "三星级", "四星级", "五星级")
@@ -45,65 +50,150 @@ def _font() -> FontProperties:
     return FontProperties(fname=str(font_path()))
 
 
-def _png(figure: pyplot.Figure) -> bytes:
+def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
     pyplot.close(figure)
     return buffer.getvalue()
 
 
-def star_distribution(groups: Sequence[str], counts: Sequence[Sequence[int]], title: str) -> bytes:
-    """Stacked bars: for each group, how many results have one … five stars."""
+#: Size of the tick labels (points) and the width of the axes (inches) the bar charts start from.
+LABEL_SIZE = 9
+BAR_WIDTH_INCHES = 7.0
+
+
+def _display_width(text: str) -> float:
+    """Width in ems: a CJK character is one, anything else about half."""
+    return sum(1.0 if ord(ch) > 0x2E80 else 0.55 for ch in text)
+
+
+def wrap_label(text: str, ems: float) -> str:
+    """The label broken into lines at most ``ems`` wide (Chinese breaks between any two characters)."""
+    lines, line = [], ""
+    for ch in text:
+        if line and _display_width(line + ch) > ems:
+            lines.append(line)
+            line = ""
+        line += ch
+    return "\n".join([*lines, line])
+
+
+def short_name(name: str) -> str:
+    """A federation's name without the "总工会" every bar would repeat (the title says whose bars they
+    are): 原州区总工会 → 原州区; other names unchanged."""
+    return name.removesuffix("总工会") or name
+
+
+def _figure_width(groups: int) -> float:
+    """Wide enough for about 3 characters per bar before the labels need to turn."""
+    return max(BAR_WIDTH_INCHES, 0.45 * groups + 1.5)
+
+
+def _group_labels(figure: Figure, axes: Axes, groups: Sequence[str], font: FontProperties) -> None:
+    """Label the bars (``short_name``) so that no two labels overlap: wrapped to the width of a bar's slot, or, when
+    that leaves less than two characters a line, turned 45° and drawn in full."""
+    groups = [short_name(g) for g in groups]
+    axes.set_xticks(range(len(groups)))
+    slot_points = axes.get_position().width * figure.get_figwidth() * 72 / max(len(groups), 1)
+    ems = slot_points * 0.8 / LABEL_SIZE
+    if ems >= 2:
+        axes.set_xticklabels([wrap_label(g, ems) for g in groups], fontproperties=font, fontsize=LABEL_SIZE)
+    else:
+        axes.set_xticklabels(
+            list(groups),
+            fontproperties=font,
+            fontsize=LABEL_SIZE,
+            rotation=45,
+            ha="right",
+            rotation_mode="anchor",
+        )
+
+
+def overlapping_labels(figure: Figure) -> list[tuple[str, str]]:
+    """Pairs of x tick labels of the figure's axes whose drawn boxes overlap (the check the tests and
+    the charts rely on)."""
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    found = []
+    for axes in figure.axes:
+        labels = [label for label in axes.get_xticklabels() if label.get_text()]
+        boxes = [label.get_window_extent(renderer) for label in labels]
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                if boxes[i].overlaps(boxes[j]):
+                    found.append((labels[i].get_text(), labels[j].get_text()))
+    return found
+
+
+def star_figure(groups: Sequence[str], counts: Sequence[Sequence[int]], title: str) -> Figure:
+    """Stacked bars: for each group, how many results have one … five stars (five at the top)."""
     font = _font()
-    figure, axes = pyplot.subplots(figsize=(7, 3.6))
+    figure, axes = pyplot.subplots(figsize=(_figure_width(len(groups)), 3.8))
     bottoms = [0] * len(groups)
+    positions = list(range(len(groups)))
     for level in range(5):
         values = [row[level] for row in counts]
-        axes.bar(groups, values, bottom=bottoms, color=STAR_COLOURS[level], label=STAR_NAMES[level])
+        axes.bar(positions, values, bottom=bottoms, color=STAR_COLOURS[level], label=STAR_NAMES[level])
         bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
     axes.set_title(title, fontproperties=font)
     axes.set_ylabel("单位数", fontproperties=font)
-    axes.legend(prop=font, fontsize=8, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.15))
-    for label in axes.get_xticklabels():
-        label.set_fontproperties(font)
+    handles, names = axes.get_legend_handles_labels()
+    axes.legend(
+        handles[::-1], names[::-1], prop=font, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0)
+    )
     locator = axes.yaxis.get_major_locator()
     assert isinstance(locator, MaxNLocator)  # a new axes' AutoLocator; Locator.set_params takes no options
     locator.set_params(integer=True)
-    return _png(figure)
+    figure.subplots_adjust(right=0.82)
+    _group_labels(figure, axes, groups, font)
+    return figure
+
+
+def star_distribution(groups: Sequence[str], counts: Sequence[Sequence[int]], title: str) -> bytes:
+    """``star_figure`` as PNG."""
+    return _png(star_figure(groups, counts, title))
+
+
+def coverage_figure(groups: Sequence[str], shares: Sequence[float], target: float, title: str) -> Figure:
+    """Bars of the share rated per group, with the year's target as a dashed line named in the legend."""
+    font = _font()
+    figure, axes = pyplot.subplots(figsize=(_figure_width(len(groups)), 3.6))
+    colours = ["#27ae60" if share >= target else "#e67e22" for share in shares]
+    positions = list(range(len(groups)))
+    axes.bar(positions, [share * 100 for share in shares], color=colours)
+    axes.axhline(
+        target * 100,
+        color="#c0392b",
+        linestyle="--",
+        label=f"年度目标 {format_percent(Decimal(str(target)))}",
+    )
+    axes.legend(prop=font, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    axes.set_ylim(0, 105)
+    axes.set_ylabel("已评定占比（%）", fontproperties=font)
+    axes.set_title(title, fontproperties=font)
+    figure.subplots_adjust(right=0.82)
+    _group_labels(figure, axes, groups, font)
+    return figure
 
 
 def coverage_against_target(
     groups: Sequence[str], shares: Sequence[float], target: float, title: str
 ) -> bytes:
-    """Bars of the share rated per group, with the year's target as a line."""
-    font = _font()
-    figure, axes = pyplot.subplots(figsize=(7, 3.4))
-    colours = ["#27ae60" if share >= target else "#e67e22" for share in shares]
-    axes.bar(groups, [share * 100 for share in shares], color=colours)
-    axes.axhline(target * 100, color="#c0392b", linestyle="--")
-    axes.text(
-        len(groups) - 0.5,
-        target * 100,
-        f"年度目标 {target * 100:.0f}%",
-        fontproperties=font,
-        color="#c0392b",
-        ha="right",
-        va="bottom",
-    )
-    axes.set_ylim(0, 105)
-    axes.set_ylabel("已评定占比（%）", fontproperties=font)
-    axes.set_title(title, fontproperties=font)
-    for label in axes.get_xticklabels():
-        label.set_fontproperties(font)
-    return _png(figure)
+    """``coverage_figure`` as PNG."""
+    return _png(coverage_figure(groups, shares, target, title))
 
 
 def dimension_scores(dimensions: Sequence[str], percents: Sequence[float], title: str) -> bytes:
-    """Horizontal bars: the average assessed score of each dimension, as a share of its points."""
+    """Horizontal bars: the average assessed score of each dimension, as a share of its points, each
+    bar labelled with its value."""
     font = _font()
     figure, axes = pyplot.subplots(figsize=(7, 0.5 * len(dimensions) + 1.2))
-    axes.barh(list(dimensions), list(percents), color="#2471a3")
-    axes.set_xlim(0, 100)
+    bars = axes.barh(list(dimensions), list(percents), color="#2471a3")
+    axes.bar_label(
+        bars, labels=[format_percent(Decimal(str(p)) / 100) for p in percents], padding=3, fontsize=8
+    )
+    axes.set_xlim(0, 110)
+    axes.set_xticks(range(0, 101, 20))
     axes.invert_yaxis()
     axes.set_xlabel("平均得分率（%）", fontproperties=font)
     axes.set_title(title, fontproperties=font)

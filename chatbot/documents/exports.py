@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from copy import copy
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,14 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
+from chatbot.config import Config
+from chatbot.documents.labels import marks_text, rubric_name
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.queries import item_scores
 from chatbot.store.models import Inspection
 from rubrics import get_rubric
 from rubrics.lifecycle import InspectionState
-from rubrics.scoring import Stars, format_score, percent_score, raw_total
+from rubrics.scoring import ONE_DECIMAL, Stars, format_score, percent_score, raw_total
 
 HEADERS = ("内容", "子项", "基本要求", "分值", "自评得分", "考评得分")
 WIDTHS = (12, 6, 62, 7, 9, 9)
@@ -67,12 +69,24 @@ def _style(sheet: Worksheet, align: Alignment) -> Any:
     return cell._style
 
 
-def _number(value: Decimal | None) -> float | str:
-    return float(value) if value is not None else ""
+#: What a cell shows where nothing was entered (an item not yet scored): not 0, which is a score.
+NOT_ANSWERED = "—"
+SHEET_TITLE = "年检考评表"
 
 
-def score_sheet(session: Session, inspection: Inspection, now: datetime, path: Path) -> None:
-    """The attachment table for the union's rubric, filled in, with totals, stars and signature lines."""
+def _number(value: Decimal | None) -> int | float | str:
+    """A score as a number cell (whole numbers as integers, so no cell shows "3.0"); "—" for none."""
+    if value is None:
+        return NOT_ANSWERED
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def score_sheet(
+    session: Session, inspection: Inspection, now: datetime, path: Path, config: Config | None = None
+) -> None:
+    """The filled form (年检考评表): the standard's table for the union's rubric with both scores,
+    totals, the 百分制 scores, stars, the democratic evaluation and signature lines."""
+    config = config or Config.from_env()
     rubric = get_rubric(inspection.rubric_key)
     own, assessed = item_scores(session, inspection.id)
     book = Workbook()
@@ -80,18 +94,24 @@ def score_sheet(session: Session, inspection: Inspection, now: datetime, path: P
     sheet.title = "年检考评表"
     last = len(HEADERS)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last)
-    _cell(sheet, 1, 1, f"{rubric.title}年检考评标准", bold=True, border=False)
-    sheet.cell(row=1, column=1).font = Font(name=FONT, size=16, bold=True)
+    _cell(sheet, 1, 1, SHEET_TITLE, bold=True, border=False)
+    sheet.cell(row=1, column=1).font = Font(name=FONT, size=18, bold=True)
+    sheet.row_dimensions[1].height = 30
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=last)
+    _cell(sheet, 2, 1, f"{rubric.title}年检考评标准", border=False)
+    sheet.cell(row=2, column=1).font = Font(name=FONT, size=12)
+    sheet.row_dimensions[2].height = 20
+    sheet.merge_cells(start_row=3, start_column=1, end_row=3, end_column=last)
     _cell(
         sheet,
-        2,
+        3,
         1,
         f"单位：{inspection.organisation.name}　　年度：{inspection.campaign.year}　　"
         f"状态：{InspectionState(inspection.state).label}",
         align=WRAP_LEFT,
         border=False,
     )
+    sheet.row_dimensions[3].height = 20
     for column, header in enumerate(HEADERS, start=1):
         _cell(sheet, HEADER_ROW, column, header, bold=True)
     row = HEADER_ROW + 1
@@ -112,14 +132,15 @@ def score_sheet(session: Session, inspection: Inspection, now: datetime, path: P
     _cell(sheet, row, 1, "合计", bold=True)
     sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
     _cell(sheet, row, 4, rubric.max_total, bold=True)
-    _cell(sheet, row, 5, _number(own_total), bold=True)
-    _cell(sheet, row, 6, _number(assessed_total) if assessed else "", bold=True)
+    _cell(sheet, row, 5, _number(own_total) if own else NOT_ANSWERED, bold=True)
+    _cell(sheet, row, 6, _number(assessed_total) if assessed else NOT_ANSWERED, bold=True)
     row += 1
-    own_score = percent_score(own_total, rubric.max_total)
-    score = Decimal(inspection.score) if inspection.score is not None else None
+    own_score = format_score(percent_score(own_total, rubric.max_total)) + " 分" if own else NOT_ANSWERED
+    assessed_score = percent_score(assessed_total, rubric.max_total) if assessed else None
+    shown = format_score(assessed_score) + " 分" if assessed_score is not None else NOT_ANSWERED
     summary = [
-        f"百分制得分：自评 {format_score(own_score)} 分；考评 {format_score(score) if score is not None else '—'} 分"
-        f"（原始得分 ÷ {rubric.max_total} × 100）",
+        f"百分制得分：自评 {own_score}；考评 {shown}（原始得分 ÷ {rubric.max_total} × 100，保留一位小数）",
+        *_blended_line(inspection, assessed_score, config),
         f"星级：{Stars(inspection.stars).label if inspection.stars else '—'}"
         + (
             f"（{inspection.override_reason or inspection.stars_reason}）"
@@ -157,12 +178,32 @@ def score_sheet(session: Session, inspection: Inspection, now: datetime, path: P
     book.save(path)
 
 
+def _blended_line(inspection: Inspection, assessed: Decimal | None, config: Config) -> list[str]:
+    """The final score on its own line when the democratic score is blended in (DEMOCRATIC_WEIGHT > 0)
+    and changed it."""
+    weight = config.democratic_weight
+    if not weight or inspection.score is None or assessed is None or inspection.democratic_score is None:
+        return []
+    if Decimal(inspection.score) == assessed:
+        return []
+    return [
+        f"综合得分：{format_score(Decimal(inspection.score))} 分（考评得分占 {_whole_percent(1 - weight)}、"
+        f"民主测评得分 {format_score(Decimal(inspection.democratic_score).quantize(ONE_DECIMAL, ROUND_HALF_UP))}"
+        f" 分占 {_whole_percent(weight)}；星级按综合得分确定）"
+    ]
+
+
+def _whole_percent(share: Decimal) -> str:
+    return format_score((share * 100).quantize(ONE_DECIMAL, ROUND_HALF_UP)) + "%"
+
+
 def row_height(text: str, width: float) -> float:
     """Points for a row whose wrapped text fills a column ``width`` characters wide (a CJK character
     takes two): spreadsheet programs do not grow rows for wrapped text they did not lay out."""
     units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-    lines = max(1, -(-units // int(width - 2)))
-    return 15.0 * lines + 4
+    # 85 % of the width: a substitute font (宋体 is missing on most servers) sets wider than Excel's.
+    lines = max(1, -(-units // int(width * 0.85)))
+    return 15.5 * lines + 6
 
 
 def _democratic_line(session: Session, inspection: Inspection, now: datetime) -> str:
@@ -191,24 +232,71 @@ def _print_setup(sheet: Worksheet, title_rows: str | None) -> None:
         sheet.print_title_rows = title_rows
 
 
-def results_book(rows: Sequence[dict[str, str]], columns: Sequence[tuple[str, str]], path: Path) -> None:
-    """One row per organisation, filterable, header frozen."""
+#: Columns of the results workbook that hold numbers, and how their header names the unit.
+NUMERIC_COLUMNS = frozenset({"self_score", "assessed_score", "democratic_score", "turnout"})
+#: Widest a column of the results workbook grows (characters), and the narrowest.
+MAX_WIDTH, MIN_WIDTH = 40, 6
+
+
+def _results_value(key: str, text: str) -> object:
+    """A cell of the results workbook: numbers as numbers, keys and marks in words."""
+    if not text:
+        return None
+    if key in NUMERIC_COLUMNS:
+        return _number(Decimal(text.removesuffix("%")))
+    if key == "rubric":
+        return rubric_name(text)
+    if key == "marks":
+        return marks_text(text)
+    return text
+
+
+def display_width(text: str) -> int:
+    """Columns a text takes in a spreadsheet: a CJK (or full-width) character takes two."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _width_for(text: str) -> int:
+    """A column width that shows ``text`` whole, with room for a substitute CJK font's wider glyphs."""
+    return round(display_width(text) * 1.1) + 2
+
+
+def results_book(
+    rows: Sequence[dict[str, str]],
+    columns: Sequence[tuple[str, str]],
+    path: Path,
+    title: str = "基层工会组织年检结果",
+) -> None:
+    """A title row, then one row per organisation: numbers as numbers, rubric keys and marks in words,
+    filterable, header frozen; printed landscape, fit to the page's width, title and header on every
+    page."""
     book = Workbook()
     sheet = book.active
     sheet.title = "年检结果"
-    for column, (_key, header) in enumerate(columns, start=1):
-        _cell(sheet, 1, column, header, bold=True)
+    last = len(columns)
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last)
+    _cell(sheet, 1, 1, title, bold=True, border=False)
+    sheet.cell(row=1, column=1).font = Font(name=FONT, size=16, bold=True)
+    sheet.row_dimensions[1].height = 28
+    header_row = 2
+    for column, (key, header) in enumerate(columns, start=1):
+        _cell(sheet, header_row, column, header + ("（%）" if key == "turnout" else ""), bold=True)
     # The body's two styles, made once and copied to every cell: styling each of 140,000 cells
     # attribute by attribute takes seconds, openpyxl hashing the same style objects again and again.
     left, center = _style(sheet, WRAP_LEFT), _style(sheet, WRAP_CENTER)
-    for index, row in enumerate(rows, start=2):
+    sheet.row_dimensions[header_row].height = 20
+    widths = [_width_for(header + ("（%）" if key == "turnout" else "")) for key, header in columns]
+    for index, row in enumerate(rows, start=header_row + 1):
         for column, (key, _header) in enumerate(columns, start=1):
-            cell = sheet.cell(row=index, column=column, value=row.get(key, ""))
-            cell._style = copy(left if key == "name" else center)
-    for column, (key, _header) in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = 30 if key == "name" else 12
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(len(rows) + 1, 1)}"
-    _print_setup(sheet, "1:1")
+            value = _results_value(key, row.get(key, ""))
+            cell = sheet.cell(row=index, column=column, value=value)
+            cell._style = copy(left if key in ("name", "marks") else center)
+            if isinstance(value, str) and 2 * len(value) + 2 > widths[column - 1]:
+                widths[column - 1] = max(widths[column - 1], _width_for(value))
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = max(MIN_WIDTH, min(MAX_WIDTH, width))
+    sheet.freeze_panes = f"A{header_row + 1}"
+    sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(last)}{len(rows) + header_row}"
+    _print_setup(sheet, f"{1}:{header_row}")
     sheet.page_setup.orientation = "landscape"
     book.save(path)

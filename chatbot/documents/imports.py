@@ -11,6 +11,7 @@ import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -19,9 +20,11 @@ from sqlalchemy.orm import Session
 
 from chatbot.inspection import audit
 from chatbot.inspection.errors import AdminError
+from chatbot.inspection.members import RollChange, RollEntry, import_roll
 from chatbot.inspection.organisations import OrgRow, check_row
 from chatbot.inspection.queries import open_campaign
-from chatbot.store.models import Inspection, Member, Organisation
+from chatbot.store.models import Inspection, Organisation
+from chatbot.store.personal import PersonalDataKey, mask_phone, normalise_phone
 from rubrics import get_rubric
 from rubrics.lifecycle import InspectionState
 
@@ -54,12 +57,10 @@ def read_table(
     try:
         header = [str(cell or "").strip().lower() for cell in next(iterator)]
     except StopIteration:
-        raise AdminError(f"{path.name}: empty file") from None
+        raise AdminError(f"{path.name}：文件是空的") from None
     missing = [c for c in required if c not in header]
     if missing:
-        raise AdminError(
-            f"{path.name}: line 1: missing column(s) {', '.join(missing)}; expected {', '.join(columns)}"
-        )
+        raise AdminError(f"{path.name}：第 1 行缺少列 {'、'.join(missing)}；应有的列：{'、'.join(columns)}")
     table = []
     for line, cells in enumerate(iterator, start=2):
         values = [_text(cell) for cell in cells]
@@ -79,8 +80,8 @@ def _text(cell: object) -> str:
 
 def _refuse(path: Path, errors: list[str]) -> None:
     shown = errors[:200]
-    more = f"\n… and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
-    raise AdminError(f"{path.name}: nothing imported, {len(errors)} bad row(s):\n" + "\n".join(shown) + more)
+    more = f"\n……另有 {len(errors) - len(shown)} 行有误" if len(errors) > len(shown) else ""
+    raise AdminError(f"{path.name}：有 {len(errors)} 行有误，未导入任何内容：\n" + "\n".join(shown) + more)
 
 
 def read_codes(path: Path) -> tuple[str, ...]:
@@ -112,11 +113,11 @@ def parse_orgs(path: Path) -> list[tuple[int, OrgRow]]:
             )
             check_row(row)
             if row.code in seen:
-                raise AdminError(f"code {row.code} already on line {seen[row.code]}")
+                raise AdminError(f"代码 {row.code} 已在第 {seen[row.code]} 行出现")
             seen[row.code] = line
             parsed.append((line, row))
         except AdminError as error:
-            errors.append(f"line {line}: {error}")
+            errors.append(f"第 {line} 行：{error}")
     if errors:
         _refuse(path, errors)
     return parsed
@@ -130,7 +131,7 @@ def _whole(value: str, name: str) -> int | None:
     except ValueError:
         number = -1.5
     if number < 0 or number != int(number):
-        raise AdminError(f"{name} must be a whole number ≥ 0, got {value!r}")
+        raise AdminError(f"{name} 应为不小于 0 的整数，实为“{value}”")
     return int(number)
 
 
@@ -152,15 +153,17 @@ def import_orgs(
     errors = []
     for line, row in rows:
         if row.code in known:
-            errors.append(f"line {line}: organisation {row.code} already exists")
+            errors.append(f"第 {line} 行：组织 {row.code} 已存在")
         if row.parent:
             parent = in_file.get(row.parent)
             if parent is None and row.parent not in known:
-                errors.append(f"line {line}: parent {row.parent} does not exist")
+                errors.append(f"第 {line} 行：上级组织 {row.parent} 不存在")
         elif row.rubric:
-            errors.append(f"line {line}: a grassroots union needs a parent (its evaluator)")
+            errors.append(f"第 {line} 行：基层工会须有上级组织（由其考评）")
     cyclic = _levels(rows, known)
-    errors += [f"line {line}: parent {row.parent} is never reached (a cycle?)" for line, row in cyclic]
+    errors += [
+        f"第 {line} 行：上级组织 {row.parent} 无法追溯到市总工会（上下级循环？）" for line, row in cyclic
+    ]
     if errors:
         _refuse(path, errors)
     campaign = open_campaign(session)
@@ -239,28 +242,26 @@ def _levels(rows: list[tuple[int, OrgRow]], known: dict[str, tuple[int, bool]], 
 # ---------------------------------------------------------------- members
 
 
-def mask_phone(phone: str) -> str:
-    """138****5678: how a phone number appears in every screen and export."""
-    digits = phone.replace("-", "")
-    return digits[:3] + "*" * max(len(digits) - 7, 0) + digits[-4:] if len(digits) > 7 else "****"
-
-
 def parse_members(session: Session, path: Path) -> list[tuple[int, MemberRow, int]]:
     """(line, row, organisation id) for every row, or AdminError listing every bad line."""
     orgs = dict(session.execute(select(Organisation.code, Organisation.id)).all())
     errors: list[str] = []
     parsed: list[tuple[int, MemberRow, int]] = []
+    first_line: dict[tuple[str, str], int] = {}
     for line, values in read_table(path, MEMBER_COLUMNS, MEMBER_COLUMNS):
-        row = MemberRow(values["name"], values["phone"].replace(" ", ""), values["organisation"])
+        row = MemberRow(values["name"], normalise_phone(values["phone"]), values["organisation"])
         problems = []
         if not row.name or len(row.name) > 60:
-            problems.append("the name is empty or longer than 60 characters")
+            problems.append("姓名为空或超过 60 个字")
         if not (MOBILE.match(row.phone) or LANDLINE.match(row.phone)):
-            problems.append(f"phone {mask_phone(row.phone)} is not a mobile or landline number")
+            problems.append(f"电话 {mask_phone(row.phone)} 不是有效的手机或固定电话号码")
         if row.organisation not in orgs:
-            problems.append(f"organisation {row.organisation!r} does not exist")
+            problems.append(f"组织 {row.organisation} 不存在")
+        earlier = first_line.setdefault((row.organisation, row.phone), line)
+        if earlier != line:
+            problems.append(f"电话 {mask_phone(row.phone)} 在本组织中已在第 {earlier} 行出现")
         if problems:
-            errors.append(f"line {line}: " + "; ".join(problems))
+            errors.append(f"第 {line} 行：" + "；".join(problems))
         else:
             parsed.append((line, row, orgs[row.organisation]))
     if errors:
@@ -272,19 +273,20 @@ def import_members(
     session: Session,
     path: Path,
     rows: list[tuple[int, MemberRow, int]],
+    key: PersonalDataKey,
     actor: str = "cli",
     progress: Progress | None = None,
-) -> int:
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        session.execute(
-            insert(Member),
-            [
-                {"organisation_id": org_id, "name": row.name, "phone": row.phone}
-                for _line, row, org_id in chunk
-            ],
-        )
-        if progress:
-            progress(len(chunk))
-    audit.record(session, actor, "import", "member", None, after={"file": path.name, "count": len(rows)})
-    return len(rows)
+) -> RollChange:
+    """The rows onto the roll, phones encrypted; a number already on its organisation's roll is
+    refreshed, not added again (found by its keyed hash)."""
+    entries = [RollEntry(org_id, row.name, row.phone) for _line, row, org_id in rows]
+    change = import_roll(session, key, entries, datetime.now(UTC), progress)
+    audit.record(
+        session,
+        actor,
+        "import",
+        "member",
+        None,
+        after={"file": path.name, "count": len(rows), "added": change.added, "refreshed": change.refreshed},
+    )
+    return change

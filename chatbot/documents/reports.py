@@ -1,348 +1,560 @@
-"""The annual summary (年检工作情况总结) of a county federation, or of the whole city, as .docx with charts.
+"""The annual summary (年检工作情况总结) of a county/zone federation, or of the whole city, as a formal
+document (.docx, laid out by ``gongwen``): title, 主送, an opening line, 一、基本情况 generated from the
+data (coverage, star levels and the five-star quota, below-standard unions and their remediation,
+objections and re-reviews, the city's sampling), 二、主要做法 三、存在问题 四、下一步打算 as the federation
+wrote them in the console (``narratives``), and the 落款 with room for the stamp.
 
-Generated from the data: coverage against target, results by star level and by rubric, five-star quota
-use, below-standard unions and their remediation, objections and re-reviews, sampled results,
-undeliverable notices.
+Counties appear in their official order (``official_order``): the organisations' ``sort_order``, then
+the order they were added, the city-direct unions last — never by code or name.
 """
 
 from __future__ import annotations
 
-import io
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from docx import Document
 from docx.document import Document as DocumentType
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from chatbot.documents import charts
+from chatbot.config import Config
+from chatbot.documents import charts, gongwen
+from chatbot.documents.labels import RUBRIC_NAMES, rubric_name
+from chatbot.documents.narratives import (
+    NOT_WRITTEN,
+    SECTIONS,
+    Narrative,
+    default_addressee,
+    narrative_of,
+    paragraphs,
+)
+from chatbot.inspection import remediation
 from chatbot.inspection.coverage import CoverageRow, coverage
-from chatbot.inspection.hierarchy import CITY_DIRECT, load_tree
+from chatbot.inspection.hierarchy import CITY_DIRECT, Group, OrgTree, load_tree
+from chatbot.inspection.results import ScopeStatus, provisional_ids, scope_statuses
 from chatbot.store.models import (
     Campaign,
     Inspection,
     ItemScore,
     Objection,
     Organisation,
-    OutboxMessage,
-    RoleBinding,
+    Remediation,
     SampledInspection,
 )
+from chatbot.timeutil import SHANGHAI
 from rubrics import get_rubric
 from rubrics.lifecycle import RATED, values
-from rubrics.quota import five_star_quota
-from rubrics.scoring import Stars, format_score
+from rubrics.scoring import ONE_DECIMAL, Stars, format_percent, format_score
 
-FONT = "宋体"
-RUBRIC_NAMES = {
-    "state_owned": "国有、集体企业和事业单位", "non_public": "非公有制经济组织、社会组织", "agency": "机关",
-    "joint": "区域性、行业性工会联合会", "township": "乡镇（街道）、开发区、工业园区", "village": "村（社区）",
-}  # fmt: skip
+#: The plan the summaries report on (the seed).
+PLAN = "《固原市基层工会组织年检工作实施方案》（固工发〔2023〕86号）"
+STAR_ORDER = tuple(reversed(Stars))  # 五星级 first, as reports list them
+TITLE_TAIL = "年度基层工会组织年检工作情况总结"
+
+
+def one_decimal(value: Decimal) -> str:
+    """A score or average as the project writes numbers: one decimal, half up, no trailing zero."""
+    return format_score(Decimal(value).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class Below:
+    code: str
+    name: str
+    score: Decimal
+    remediation: str
+
+
+@dataclass(frozen=True)
+class Sample:
+    code: str
+    name: str
+    county: str
+    city: str
 
 
 @dataclass
-class ScopeFigures:
-    """Everything one section of a summary says, for one group of unions."""
+class GroupFigures:
+    """What the summary says about one group of unions (a county/zone federation's, or the city's
+    direct unions)."""
 
-    name: str
+    group: Group
     coverage: CoverageRow
     stars: Counter[int] = field(default_factory=Counter)
-    by_rubric: dict[str, list[Decimal]] = field(default_factory=dict)
-    below: list[tuple[str, str, Decimal]] = field(default_factory=list)
+    provisional: int = 0
+    scores: dict[str, list[Decimal]] = field(default_factory=dict)  # by rubric key
+    below: list[Below] = field(default_factory=list)
     objections: int = 0
     re_reviewed: int = 0
-    samples: list[tuple[str, str, str, str]] = field(default_factory=list)
-    undeliverable: int = 0
-    dimensions: dict[str, tuple[Decimal, int]] = field(default_factory=dict)
+    samples: list[Sample] = field(default_factory=list)
+    dimension_sums: dict[str, list[Decimal]] = field(default_factory=dict)  # [assessed, max]
+
+    @property
+    def name(self) -> str:
+        return self.group.name
 
     @property
     def rated(self) -> int:
         return sum(self.stars.values())
 
+    @property
+    def all_scores(self) -> list[Decimal]:
+        return [s for scores in self.scores.values() for s in scores]
 
-def figures_for(
+    def average(self) -> str:
+        scores = self.all_scores
+        return one_decimal(sum(scores, Decimal(0)) / len(scores)) if scores else "—"
+
+    def dimensions(self) -> dict[str, Decimal]:
+        """Each dimension's average assessed score as a percentage of its points."""
+        return {d: s[0] * 100 / s[1] for d, s in self.dimension_sums.items() if s[1]}
+
+
+def official_order(session: Session, groups: Sequence[Group], tree: OrgTree) -> list[Group]:
+    """The groups with the counties in official order — their ``sort_order``, then the order they
+    were added — and the city-direct unions last."""
+    orders = dict(
+        session.execute(
+            select(Organisation.code, Organisation.sort_order).where(
+                Organisation.code.in_([g.code for g in groups if g.name != CITY_DIRECT])
+            )
+        ).all()
+    )
+
+    def key(group: Group) -> tuple[int, int, int]:
+        if group.name == CITY_DIRECT:
+            return (2, 0, 0)
+        order = orders.get(group.code)
+        return (0, order, tree.codes[group.code]) if order is not None else (1, 0, tree.codes[group.code])
+
+    return sorted(groups, key=key)
+
+
+def _groups_with_rows(
+    session: Session, campaign: Campaign, tree: OrgTree
+) -> tuple[list[tuple[Group, CoverageRow]], CoverageRow]:
+    """Each group with its coverage row, in official order, and the total row."""
+    groups = tree.groups()
+    rows = coverage(session, campaign, tree)  # one row per group, in the order of groups(), then the total
+    by_code = {g.code + g.name: row for g, row in zip(groups, rows[:-1], strict=True)}
+    return [(g, by_code[g.code + g.name]) for g in official_order(session, groups, tree)], rows[-1]
+
+
+def gather(
     session: Session,
     campaign: Campaign,
-    name: str,
-    row: CoverageRow,
-    unions: Sequence[int],
-    federation_ids: Sequence[int],
-) -> ScopeFigures:
-    result = ScopeFigures(name, row)
-    inspections = session.scalars(
-        select(Inspection)
-        .options(joinedload(Inspection.organisation))
-        .where(
-            Inspection.campaign_id == campaign.id,
-            Inspection.organisation_id.in_(list(unions)),
-            Inspection.state.in_(values(RATED)),
+    config: Config,
+    tree: OrgTree,
+    groups: Sequence[tuple[Group, CoverageRow]],
+) -> list[GroupFigures]:
+    """The figures of each group, in a fixed number of queries whatever the number of unions."""
+    found = [GroupFigures(group, row) for group, row in groups]
+    group_of = {union: figures for figures in found for union in figures.group.unions}
+    rated = session.execute(
+        select(
+            Inspection.id,
+            Inspection.organisation_id,
+            Inspection.rubric_key,
+            Inspection.score,
+            Inspection.stars,
+            Inspection.below_standard,
+            Inspection.publication_round,
+            Organisation.code,
+            Organisation.name,
         )
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .where(Inspection.campaign_id == campaign.id, Inspection.state.in_(values(RATED)))
         .order_by(Inspection.id)
     ).all()
-    dimension_sums: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
-    for inspection in inspections:
-        score = Decimal(inspection.score or 0)
-        result.stars[inspection.stars or 1] += 1
-        result.by_rubric.setdefault(inspection.rubric_key, []).append(score)
-        if inspection.below_standard:
-            result.below.append((inspection.organisation.code, inspection.organisation.name, score))
-        if inspection.publication_round > 1:
-            result.re_reviewed += 1
-        rubric = get_rubric(inspection.rubric_key)
-        assessed = {
-            no: score
-            for no, score in session.execute(
-                select(ItemScore.item_no, ItemScore.assessed_score).where(
-                    ItemScore.inspection_id == inspection.id, ItemScore.assessed_score.is_not(None)
-                )
-            ).all()
-            if score is not None  # excluded by the query; restated for the type checker
-        }
-        for dimension in rubric.dimensions:
-            sums = dimension_sums[dimension]
-            sums[0] += sum((Decimal(assessed.get(i.no, 0)) for i in rubric.items_of(dimension)), Decimal(0))
-            sums[1] += rubric.dimension_max(dimension)
-    result.dimensions = {
-        d: ((s[0] * 100 / s[1]).quantize(Decimal("0.1")), int(s[1]))
-        for d, s in dimension_sums.items()
-        if s[1]
-    }
-    ids = [i.id for i in inspections]
-    result.objections = (
-        session.scalar(select(func.count()).select_from(Objection).where(Objection.inspection_id.in_(ids)))
-        or 0
+    rated = [r for r in rated if r.organisation_id in group_of]
+    figures_of = {r.id: group_of[r.organisation_id] for r in rated}
+    provisional = provisional_ids(session, campaign, config, tree)
+    remediations = dict(
+        session.execute(
+            select(Remediation.inspection_id, Remediation.status)
+            .join(Inspection, Remediation.inspection_id == Inspection.id)
+            .where(Inspection.campaign_id == campaign.id)
+        ).all()
     )
-    for entry, org in session.execute(
-        select(SampledInspection, Organisation)
+    for r in rated:
+        figures = figures_of[r.id]
+        score = Decimal(r.score or 0)
+        figures.stars[r.stars or 1] += 1
+        figures.provisional += r.id in provisional
+        figures.scores.setdefault(r.rubric_key, []).append(score)
+        if r.below_standard:
+            status = remediations.get(r.id)
+            label = remediation.STATUS_LABELS.get(status, "") if status else "待补课"
+            figures.below.append(Below(r.code, r.name, score, label))
+        if r.publication_round > 1:
+            figures.re_reviewed += 1
+    _dimensions(session, campaign, [(r.id, r.rubric_key) for r in rated], figures_of)
+    for inspection_id, count in session.execute(
+        select(Objection.inspection_id, func.count())
+        .join(Inspection, Objection.inspection_id == Inspection.id)
+        .where(Inspection.campaign_id == campaign.id)
+        .group_by(Objection.inspection_id)
+    ):
+        if inspection_id in figures_of:
+            figures_of[inspection_id].objections += count
+    for entry, code, name in session.execute(
+        select(SampledInspection, Organisation.code, Organisation.name)
         .join(Inspection, SampledInspection.inspection_id == Inspection.id)
         .join(Organisation, Inspection.organisation_id == Organisation.id)
-        .where(Inspection.id.in_(ids), SampledInspection.checked_at.is_not(None))
+        .where(Inspection.campaign_id == campaign.id, SampledInspection.checked_at.is_not(None))
+        .order_by(Organisation.code)
     ):
-        result.samples.append(
-            (
-                org.code,
-                org.name,
-                f"{format_score(entry.county_score or 0)}（{_stars(entry.county_stars)}）",
-                f"{format_score(entry.city_score or 0)}（{_stars(entry.city_stars)}）",
+        if entry.inspection_id in figures_of:
+            figures_of[entry.inspection_id].samples.append(
+                Sample(
+                    code,
+                    name,
+                    _score_and_stars(entry.county_score, entry.county_stars),
+                    _score_and_stars(entry.city_score, entry.city_stars),
+                )
             )
-        )
-    accounts = select(RoleBinding.account_id).where(
-        RoleBinding.organisation_id.in_([*unions, *federation_ids])
-    )
-    result.undeliverable = (
-        session.scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(
-                OutboxMessage.status.in_(["undeliverable", "failed", "unconfirmed"]),
-                OutboxMessage.account_id.in_(accounts),
-            )
-        )
-        or 0
-    )
-    return result
+    return found
 
 
-def _stars(value: int | None) -> str:
-    return Stars(value).label if value else "—"
-
-
-# ---------------------------------------------------------------- the document
-
-
-def _document() -> DocumentType:
-    document = Document()
-    style = document.styles["Normal"]
-    style.font.name = FONT
-    style.font.size = Pt(12)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-    for section in document.sections:
-        section.page_width, section.page_height = Cm(21), Cm(29.7)
-        section.left_margin = section.right_margin = Cm(2.5)
-    return document
-
-
-def _heading(document: DocumentType, text: str, level: int) -> None:
-    heading = document.add_heading(text, level=level)
-    for run in heading.runs:
-        run.font.name = FONT
-        run.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-
-
-def _table(document: DocumentType, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    table = document.add_table(rows=1, cols=len(header))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = str(text)
-        cell.paragraphs[0].runs[0].font.bold = True
-    for row in rows:
-        cells = table.add_row().cells
-        for cell, value in zip(cells, row, strict=True):
-            cell.text = str(value)
-    document.add_paragraph()
-
-
-def _picture(document: DocumentType, png: bytes) -> None:
-    document.add_picture(io.BytesIO(png), width=Cm(15))
-    document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-
-
-def _percent(value: Decimal) -> str:
-    return f"{value * 100:.1f}%"
-
-
-def _section(
-    document: DocumentType, figures: ScopeFigures, year: int, level: int, with_charts: bool = False
+def _dimensions(
+    session: Session,
+    campaign: Campaign,
+    rated: Sequence[tuple[int, str]],
+    figures_of: dict[int, GroupFigures],
 ) -> None:
-    row = figures.coverage
-    _heading(document, "一、年检覆盖情况", level)
-    document.add_paragraph(
-        f"{figures.name}共有基层工会 {row.unions} 个，纳入 {year} 年度年检 {row.in_scope} 个，已提交自评 {row.submitted} 个，"
-        f"已完成组织评定 {row.rated} 个，已公示 {row.published} 个，已定级 {row.final} 个。"
-        f"年检覆盖率 {_percent(row.share)}，年度目标 {_percent(row.target)}，{'已达到' if row.on_target else '尚未达到'}目标。"
-    )
-    _table(
-        document,
-        ("单位数", "纳入年检", "已提交", "已评定", "已公示", "已定级", "覆盖率", "目标"),
-        [
-            (
-                row.unions,
-                row.in_scope,
-                row.submitted,
-                row.rated,
-                row.published,
-                row.final,
-                _percent(row.share),
-                _percent(row.target),
-            )
-        ],
-    )
-    if with_charts:
-        _picture(
-            document,
-            charts.coverage_against_target(
-                [figures.name], [float(row.share)], float(row.target), "年检覆盖率"
-            ),
+    """Sum each group's assessed points and maximum per dimension (one query over the item scores)."""
+    assessed: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for inspection_id, item_no, score in session.execute(
+        select(ItemScore.inspection_id, ItemScore.item_no, ItemScore.assessed_score)
+        .join(Inspection, ItemScore.inspection_id == Inspection.id)
+        .where(
+            Inspection.campaign_id == campaign.id,
+            Inspection.state.in_(values(RATED)),
+            ItemScore.assessed_score.is_not(None),
         )
-    _heading(document, "二、星级评定情况", level)
-    quota = five_star_quota(figures.rated)
-    document.add_paragraph(
-        f"已评定 {figures.rated} 个单位，其中五星级 {figures.stars[5]} 个"
-        f"（名额 {quota} 个，评定总数的 20%）。"
-    )
-    _table(
-        document,
-        ("星级", *[s.label for s in reversed(Stars)], "合计"),
-        [("单位数", *[figures.stars[int(s)] for s in reversed(Stars)], figures.rated)],
-    )
-    _table(
-        document,
-        ("考评标准", "单位数", "平均得分"),
-        [
-            (RUBRIC_NAMES.get(key, key), len(scores), format_score(sum(scores, Decimal(0)) / len(scores)))
-            for key, scores in sorted(figures.by_rubric.items())
-        ]
-        or [("—", 0, "—")],
-    )
-    if with_charts:
-        _picture(document, charts.star_distribution([figures.name], [_levels(figures)], "星级分布"))
-    if figures.dimensions:
-        names = list(figures.dimensions)
-        _picture(
-            document,
-            charts.dimension_scores(
-                names, [float(figures.dimensions[n][0]) for n in names], f"{figures.name}各维度平均得分率"
-            ),
-        )
-    _heading(document, "三、未达标单位及补课情况", level)
-    if figures.below:
-        document.add_paragraph(
-            f"共 {len(figures.below)} 个单位低于建设标准，须补课，并取消经费支持、职工帮扶、评先选优指标："
-        )
-        _table(
-            document, ("单位编号", "单位名称", "得分"), [(c, n, format_score(s)) for c, n, s in figures.below]
-        )
-    else:
-        document.add_paragraph("无低于建设标准的单位。")
-    _heading(document, "四、异议与复查", level)
-    document.add_paragraph(
-        f"公示期间收到异议 {figures.objections} 件，经复查评定后再次公示 {figures.re_reviewed} 个单位。"
-    )
-    _heading(document, "五、市总工会抽查情况", level)
-    if figures.samples:
-        _table(document, ("单位编号", "单位名称", "县级考评", "市级抽查"), figures.samples)
-    else:
-        document.add_paragraph("本年度尚无抽查结果。")
-    _heading(document, "六、通知送达情况", level)
-    document.add_paragraph(
-        f"未能送达的通知 {figures.undeliverable} 条（未关注公众号、超出消息窗口或发送中断），"
-        "请通过电话等方式补充通知。"
-    )
+    ):
+        if inspection_id in figures_of and score is not None:  # None excluded by the query
+            assessed[inspection_id][item_no] = Decimal(score)
+    for inspection_id, rubric_key in rated:
+        rubric = get_rubric(rubric_key)
+        sums = figures_of[inspection_id].dimension_sums
+        scores = assessed.get(inspection_id, {})
+        for dimension in rubric.dimensions:
+            total = sums.setdefault(dimension, [Decimal(0), Decimal(0)])
+            total[0] += sum((scores.get(i.no, Decimal(0)) for i in rubric.items_of(dimension)), Decimal(0))
+            total[1] += rubric.dimension_max(dimension)
 
 
-def county_report(session: Session, campaign: Campaign, county: Organisation, path: Path) -> None:
-    """The summary of one county/zone federation."""
+def _score_and_stars(score: Decimal | None, stars: int | None) -> str:
+    shown = one_decimal(score) if score is not None else "—"
+    return f"{shown}分（{Stars(stars).label}）" if stars else shown
+
+
+# ---------------------------------------------------------------- the documents
+
+
+def county_report(
+    session: Session,
+    campaign: Campaign,
+    county: Organisation,
+    path: Path,
+    config: Config | None = None,
+    today: date | None = None,
+) -> None:
+    """The summary of one county/zone federation, to the city federation's 组织部."""
+    config = config or Config.from_env()
     tree = load_tree(session)
-    rows = {r.code: r for r in coverage(session, campaign, tree)}
-    unions = next((list(g.unions) for g in tree.groups() if g.code == county.code), None)
-    if unions is None or county.code not in rows:
-        raise ValueError(f"{county.code} 不是县（区）或开发区总工会。")
-    figures = figures_for(session, campaign, county.name, rows[county.code], unions, [county.id])
-    document = _document()
-    _title(document, f"{county.name}{campaign.year}年度基层工会组织年检工作情况总结")
-    _section(document, figures, campaign.year, 1, with_charts=True)
-    document.save(str(path))  # python-docx takes a path as str (ZipFile would fspath a Path the same)
-
-
-def city_report(session: Session, campaign: Campaign, path: Path) -> None:
-    """The city's summary: the totals and charts, then one section per county."""
-    tree = load_tree(session)
-    rows = coverage(session, campaign, tree)  # one row per group, in the order of groups(), then the total
-    sections = []
-    for group, row in zip(tree.groups(), rows[:-1], strict=True):
-        federations = [tree.codes[group.code]] if group.name != CITY_DIRECT else []
-        sections.append(figures_for(session, campaign, group.name, row, list(group.unions), federations))
-    document = _document()
-    _title(document, f"固原市{campaign.year}年度基层工会组织年检工作情况总结")
-    total = rows[-1]
-    document.add_paragraph(
-        f"全市纳入年检基层工会 {total.in_scope} 个，已评定 {total.rated} 个，覆盖率 {_percent(total.share)}，"
-        f"年度目标 {_percent(total.target)}。"
-    )
-    names = [s.name for s in sections]
-    _picture(
+    groups, _total = _groups_with_rows(session, campaign, tree)
+    chosen = [(g, row) for g, row in groups if g.code == county.code and g.name != CITY_DIRECT]
+    if not chosen or county.is_grassroots:
+        raise ValueError(f"{county.code}（{county.name}）不是县（区）或开发区总工会。")
+    figures = gather(session, campaign, config, tree, chosen)[0]
+    narrative = narrative_of(session, campaign, county)
+    document = gongwen.new_document()
+    _head(document, session, county, campaign, narrative)
+    gongwen.body(
         document,
-        charts.coverage_against_target(
-            names, [float(s.coverage.share) for s in sections], float(total.target), "各县（区）年检覆盖率"
-        ),
+        f"按照{PLAN}要求，{county.name}组织开展了{campaign.year}年度基层工会组织年检工作。"
+        "现将工作情况总结如下。",
     )
-    _picture(document, charts.star_distribution(names, [_levels(s) for s in sections], "各县（区）星级分布"))
-    for figures in sections:
-        _heading(document, figures.name, 1)
-        _section(document, figures, campaign.year, 2)
+    gongwen.heading(document, "一、基本情况")
+    _county_facts(document, figures, campaign, config, _statuses(session, campaign, config))
+    _written(document, narrative)
+    gongwen.signature(document, county.name, today or _today())
+    document.save(str(path))  # python-docx takes a path as str
+
+
+def city_report(
+    session: Session,
+    campaign: Campaign,
+    path: Path,
+    config: Config | None = None,
+    today: date | None = None,
+) -> None:
+    """The city's summary: the whole city, then a row per county in official order in each table."""
+    config = config or Config.from_env()
+    tree = load_tree(session)
+    groups, total = _groups_with_rows(session, campaign, tree)
+    city = session.scalar(
+        select(Organisation).where(Organisation.parent_id.is_(None)).order_by(Organisation.id)
+    )
+    if city is None:
+        raise ValueError("尚未建立市总工会。")
+    sections = gather(session, campaign, config, tree, groups)
+    narrative = narrative_of(session, campaign, city)
+    document = gongwen.new_document()
+    _head(document, session, city, campaign, narrative)
+    gongwen.body(
+        document,
+        f"按照{PLAN}要求，全市各县（区）总工会、开发区总工会和市直基层工会开展了{campaign.year}年度基层工会组织"
+        "年检工作。现将工作情况总结如下。",
+    )
+    gongwen.heading(document, "一、基本情况")
+    _city_facts(document, sections, total, campaign, config, _statuses(session, campaign, config))
+    _written(document, narrative)
+    gongwen.signature(document, city.name, today or _today())
     document.save(str(path))
 
 
-def _levels(figures: ScopeFigures) -> list[int]:
+def _today() -> date:
+    return datetime.now(UTC).astimezone(SHANGHAI).date()
+
+
+def _statuses(session: Session, campaign: Campaign, config: Config) -> dict[str, ScopeStatus]:
+    """The quota scopes by code: the city's (whole city) or each county's, as configured."""
+    return {s.code: s for s in scope_statuses(session, campaign, config)}
+
+
+def _head(
+    document: DocumentType, session: Session, issuer: Organisation, campaign: Campaign, narrative: Narrative
+) -> None:
+    gongwen.title(document, [issuer.name, f"{campaign.year}{TITLE_TAIL}"])
+    addressee = narrative.addressee or default_addressee(session, issuer)
+    if addressee:
+        gongwen.addressee(document, addressee)
+
+
+def _written(document: DocumentType, narrative: Narrative) -> None:
+    """二、三、四: the federation's own text, or a neutral line where it wrote nothing."""
+    for section in SECTIONS:
+        gongwen.heading(document, section.heading)
+        for paragraph in paragraphs(narrative.text(section.field)) or [NOT_WRITTEN]:
+            gongwen.body(document, paragraph)
+
+
+def _stars_sentence(figures: Sequence[GroupFigures]) -> str:
+    stars: Counter[int] = Counter()
+    for f in figures:
+        stars.update(f.stars)
+    parts = [f"{s.label}{stars[int(s)]}个" for s in STAR_ORDER]
+    return "其中" + "、".join(parts) + "。"
+
+
+def _quota_sentence(status: ScopeStatus | None, config: Config, whole_city: bool) -> str:
+    if status is None:
+        return ""
+    share = f"不超过评定总数的{config.quota_percent}%"
+    where = "全市" if whole_city else "本级"
+    text = f"按照五星级{share}的要求，{where}五星级名额{status.places}个，评为五星级{status.five_star}个"
+    text += "，名额已确认。" if status.confirmed else "，名额待确认。"
+    return text
+
+
+def _provisional_sentence(figures: Sequence[GroupFigures]) -> str:
+    count = sum(f.provisional for f in figures)
+    return f"其中{count}个单位的星级为预评结果，待五星级名额确认后确定。" if count else ""
+
+
+def _rubric_table(document: DocumentType, figures: Sequence[GroupFigures]) -> None:
+    by_rubric: dict[str, list[Decimal]] = defaultdict(list)
+    for f in figures:
+        for key, scores in f.scores.items():
+            by_rubric[key] += scores
+    rows = [
+        (
+            rubric_name(key),
+            len(scores),
+            one_decimal(sum(scores, Decimal(0)) / len(scores)),
+            one_decimal(max(scores)),
+            one_decimal(min(scores)),
+        )
+        for key, scores in sorted(by_rubric.items(), key=lambda kv: list(RUBRIC_NAMES).index(kv[0]))
+        if scores
+    ]
+    if rows:
+        gongwen.table(
+            document,
+            ("考评标准", "单位数", "平均得分", "最高分", "最低分"),
+            rows,
+            caption="各类基层工会得分情况（百分制）",
+            widths=(6.4, 2, 2.4, 2.4, 2.4),
+        )
+
+
+def _dimension_chart(document: DocumentType, figures: Sequence[GroupFigures], title: str) -> None:
+    sums: dict[str, list[Decimal]] = {}
+    for f in figures:
+        for dimension, (got, most) in f.dimension_sums.items():
+            total = sums.setdefault(dimension, [Decimal(0), Decimal(0)])
+            total[0] += got
+            total[1] += most
+    if not sums:
+        return
+    names = list(sums)
+    gongwen.picture(
+        document, charts.dimension_scores(names, [float(sums[n][0] * 100 / sums[n][1]) for n in names], title)
+    )
+
+
+def _county_facts(
+    document: DocumentType,
+    figures: GroupFigures,
+    campaign: Campaign,
+    config: Config,
+    statuses: dict[str, ScopeStatus],
+) -> None:
+    row = figures.coverage
+    gongwen.heading(document, "（一）年检覆盖情况", 2)
+    gongwen.body(
+        document,
+        f"{figures.name}所属基层工会{row.unions}个，纳入{campaign.year}年度年检{row.in_scope}个。"
+        f"已提交自评{row.submitted}个，已完成组织评定{row.rated}个，已公示{row.published}个，已确定星级{row.final}个。"
+        f"年检覆盖率{format_percent(row.share)}，{'达到' if row.on_target else '未达到'}年度目标"
+        f"{format_percent(row.target)}。",
+    )
+    gongwen.heading(document, "（二）星级评定情况", 2)
+    if figures.rated:
+        quota = statuses.get(figures.group.code) if config.quota_scope == "county" else None
+        text = f"已评定{figures.rated}个单位，平均得分{figures.average()}分，{_stars_sentence([figures])}"
+        text += (
+            _quota_sentence(quota, config, whole_city=False)
+            if quota
+            else "五星级名额由市总工会在全市范围内统一核定。"
+        )
+        gongwen.body(document, text + _provisional_sentence([figures]))
+        _rubric_table(document, [figures])
+        _dimension_chart(document, [figures], "各维度平均得分率")
+    else:
+        gongwen.body(document, "本年度尚无完成组织评定的单位。")
+    _below_and_after(document, [figures], with_group=False)
+
+
+def _city_facts(
+    document: DocumentType,
+    sections: Sequence[GroupFigures],
+    total: CoverageRow,
+    campaign: Campaign,
+    config: Config,
+    statuses: dict[str, ScopeStatus],
+) -> None:
+    gongwen.heading(document, "（一）年检覆盖情况", 2)
+    gongwen.body(
+        document,
+        f"全市共有基层工会{total.unions}个，纳入{campaign.year}年度年检{total.in_scope}个。"
+        f"已提交自评{total.submitted}个，已完成组织评定{total.rated}个，已公示{total.published}个，"
+        f"已确定星级{total.final}个。全市年检覆盖率{format_percent(total.share)}，"
+        f"{'达到' if total.on_target else '未达到'}年度目标{format_percent(total.target)}。"
+        "各县（区）情况见下表。",
+    )
+    gongwen.table(
+        document,
+        ("单位", "基层工会", "纳入年检", "已提交", "已评定", "覆盖率"),
+        [
+            (f.name, f.coverage.unions, f.coverage.in_scope, f.coverage.submitted, f.coverage.rated,
+             format_percent(f.coverage.share))
+            for f in sections
+        ]
+        + [("合计", total.unions, total.in_scope, total.submitted, total.rated, format_percent(total.share))],
+        caption="各县（区）年检覆盖情况",
+        widths=(5.2, 2, 2, 2, 2, 2.4),
+    )  # fmt: skip
+    names = [f.name for f in sections]
+    gongwen.picture(
+        document,
+        charts.coverage_against_target(
+            names, [float(f.coverage.share) for f in sections], float(total.target), "各县（区）年检覆盖率"
+        ),
+    )
+    gongwen.heading(document, "（二）星级评定情况", 2)
+    rated = sum(f.rated for f in sections)
+    if not rated:
+        gongwen.body(document, "本年度尚无完成组织评定的单位。")
+    else:
+        scores = [s for f in sections for s in f.all_scores]
+        text = f"全市已评定{rated}个单位，平均得分{one_decimal(sum(scores, Decimal(0)) / len(scores))}分，"
+        text += _stars_sentence(sections)
+        if config.quota_scope == "city":
+            city_code = next((s.code for s in statuses.values()), "")
+            text += _quota_sentence(statuses.get(city_code), config, whole_city=True)
+        else:
+            text += f"五星级名额按县（区）分别核定，均不超过本级评定总数的{config.quota_percent}%，见下表。"
+        gongwen.body(document, text + _provisional_sentence(sections))
+        by_county = config.quota_scope == "county"
+        header = ("单位", "已评定", *[s.label for s in STAR_ORDER], "平均得分") + (
+            ("五星级名额",) if by_county else ()
+        )
+        table_rows = []
+        for f in sections:
+            places = statuses.get(f.group.code)
+            extra = ((places.places if places else "—"),) if by_county else ()
+            table_rows.append((f.name, f.rated, *[f.stars[int(s)] for s in STAR_ORDER], f.average(), *extra))
+        gongwen.table(document, header, table_rows, caption="各县（区）星级评定情况")
+        gongwen.picture(
+            document, charts.star_distribution(names, [_levels(f) for f in sections], "各县（区）星级分布")
+        )
+        _rubric_table(document, sections)
+        _dimension_chart(document, sections, "全市各维度平均得分率")
+    _below_and_after(document, sections, with_group=True)
+
+
+def _below_and_after(document: DocumentType, sections: Sequence[GroupFigures], with_group: bool) -> None:
+    """（三）below standard and remediation, （四）objections, （五）the city's sampling."""
+    gongwen.heading(document, "（三）未达标单位及补课情况", 2)
+    below = [(f.name, b) for f in sections for b in f.below]
+    if below:
+        gongwen.body(
+            document,
+            f"共有{len(below)}个单位低于建设标准，已按规定要求补课，并取消其经费支持、职工帮扶、评先选优指标。",
+        )
+        header = (("所属单位",) if with_group else ()) + ("单位名称", "得分", "补课情况")
+        gongwen.table(
+            document,
+            header,
+            [
+                ((group,) if with_group else ()) + (b.name, one_decimal(b.score), b.remediation)
+                for group, b in below
+            ],
+            caption="未达标单位",
+        )
+    else:
+        gongwen.body(document, "本年度无低于建设标准的单位。")
+    gongwen.heading(document, "（四）异议与复查情况", 2)
+    objections = sum(f.objections for f in sections)
+    re_reviewed = sum(f.re_reviewed for f in sections)
+    gongwen.body(
+        document,
+        f"公示期间收到异议{objections}件，经复查评定后再次公示{re_reviewed}个单位。"
+        if objections or re_reviewed
+        else "公示期间未收到异议。",
+    )
+    gongwen.heading(document, "（五）市总工会抽查情况", 2)
+    samples = [(f.name, s) for f in sections for s in f.samples]
+    if samples:
+        gongwen.body(document, f"市总工会抽查复核{len(samples)}个单位，结果如下。")
+        header = (("所属单位",) if with_group else ()) + ("单位名称", "县级考评", "市级抽查")
+        gongwen.table(
+            document,
+            header,
+            [((group,) if with_group else ()) + (s.name, s.county, s.city) for group, s in samples],
+            caption="抽查复核结果",
+        )
+    else:
+        gongwen.body(document, "本年度尚无抽查复核结果。")
+
+
+def _levels(figures: GroupFigures) -> list[int]:
     return [figures.stars[level] for level in range(1, 6)]
-
-
-def _title(document: DocumentType, text: str) -> None:
-    paragraph = document.add_paragraph()
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = paragraph.add_run(text)
-    run.font.size = Pt(18)
-    run.font.bold = True
-    run.font.name = FONT
-    properties = run.element.rPr
-    assert properties is not None  # created by the font settings above
-    fonts = properties.rFonts
-    assert fonts is not None  # created by run.font.name
-    fonts.set(qn("w:eastAsia"), FONT)

@@ -217,10 +217,14 @@ def invited_count(session: Session, evaluation: Evaluation) -> int:
 
 
 def invited_of(evaluation: Evaluation, members: int, committee: int) -> int:
-    """The turnout's denominator from the counts of bound participants by source (pure)."""
-    if evaluation.all_members is not None:
-        members = max(members, evaluation.all_members)
-    return members + committee + evaluation.open_slots + evaluation.paper_distributed
+    """The turnout's denominator from the counts of bound participants by source (pure); once
+    `nianjian purge` has removed the list of participants, the count it kept."""
+    if evaluation.invited_frozen is not None:
+        bound = evaluation.invited_frozen
+    else:
+        everyone = evaluation.all_members
+        bound = committee + (max(members, everyone) if everyone is not None else members)
+    return bound + evaluation.open_slots + evaluation.paper_distributed
 
 
 def figures(session: Session, inspection: Inspection, now: datetime) -> DemocraticFigures | None:
@@ -353,30 +357,30 @@ def open_evaluation(
     its electorate is invited and told (notice ``evaluation_open``)."""
     campaign = open_campaign(session)
     if campaign is None:
-        raise AdminError("no open campaign; open one with `nianjian campaign open YEAR`")
+        raise AdminError("还没有开启的年度年检，请先运行 nianjian campaign open 年度。")
     org = session.scalar(select(Organisation).where(Organisation.code == org_code))
     if org is None:
-        raise AdminError(f"organisation {org_code} does not exist")
+        raise AdminError(f"没有编号为 {org_code} 的组织。")
     inspection = session.scalar(
         select(Inspection).where(Inspection.campaign_id == campaign.id, Inspection.organisation_id == org.id)
     )
     if inspection is None:
-        raise AdminError(f"{org_code} has no inspection in {campaign.year}")
+        raise AdminError(f"{org_code} 不在 {campaign.year} 年度的年检范围内。")
     if InspectionState(inspection.state) not in EVALUABLE:
         raise AdminError(
-            f"{org_code} is already {inspection.state}: the evaluation must come before the rating"
+            f"{org_code} 的年检已是“{InspectionState(inspection.state).label}”：民主测评须在评定之前开启。"
         )
     existing = session.scalar(select(Evaluation).where(Evaluation.inspection_id == inspection.id))
     if existing is not None:
         raise AdminError(
-            f"{org_code} already has an evaluation: {existing.code}, closing {local_date(existing.closes_at)}"
+            f"{org_code} 已开启民主测评（测评码 {existing.code}，{local_date(existing.closes_at)} 结束），不能再开一次。"
         )
     if open_slots < 0:
-        raise AdminError("--open must not be negative")
+        raise AdminError("--open 开放名额不能为负数。")
     today = now.astimezone(SHANGHAI).date()
     closes = closes or today + timedelta(days=DEFAULT_EVALUATION_DAYS)
     if closes < today:
-        raise AdminError(f"--closes {closes} is in the past")
+        raise AdminError(f"--closes 结束日期 {closes} 已经过去。")
     members = org.member_count
     evaluation = Evaluation(
         inspection_id=inspection.id,

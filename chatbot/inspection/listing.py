@@ -28,8 +28,18 @@ def scope_ids(session: Session, code: str) -> set[int]:
     """The organisation with this code and every organisation below it."""
     root = session.scalar(select(Organisation).where(Organisation.code == code))
     if root is None:
-        raise ValueError(f"no organisation {code}")
+        raise ValueError(f"没有编号为 {code} 的组织。")
     return descendants(session, root.id)
+
+
+#: The marks of a result (the ``marks`` field holds their keys, space-separated) as people read them.
+MARK_LABELS: dict[str, str] = {
+    "provisional": "预评",
+    "capped": "超出五星级名额",
+    "flagged": "同分待裁定",
+    "overridden": "星级经调整",
+    "below-standard": "未达标须补课",
+}
 
 
 def _marks(inspection: AnyRow, provisional: bool) -> str:

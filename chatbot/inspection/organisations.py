@@ -33,27 +33,27 @@ class OrgRow:
 
 def check_row(row: OrgRow) -> None:
     if not row.code.strip() or len(row.code) > 32 or not row.code.replace("-", "").replace("_", "").isalnum():
-        raise AdminError(f"invalid code {row.code!r}: letters, digits, '-' and '_', at most 32")
+        raise AdminError(f"编号“{row.code}”无效：只能用字母、数字、“-”和“_”，最长 32 个字符。")
     if not row.name.strip():
-        raise AdminError("the name is empty")
+        raise AdminError("名称不能为空。")
     if row.rubric is not None and row.rubric not in RUBRIC_KEYS:
-        raise AdminError(f"unknown rubric {row.rubric!r}; one of {', '.join(RUBRIC_KEYS)}")
+        raise AdminError(f"没有考评标准“{row.rubric}”；可选：{'、'.join(RUBRIC_KEYS)}。")
     if row.members is not None and row.members < 0:
-        raise AdminError("members must not be negative")
+        raise AdminError("会员人数不能为负数。")
 
 
 def add_org(session: Session, row: OrgRow, actor: str = "cli") -> Organisation:
     """Add one organisation; a grassroots union joins the open campaign at once."""
     check_row(row)
     if session.scalar(select(Organisation.id).where(Organisation.code == row.code)) is not None:
-        raise AdminError(f"organisation {row.code} already exists")
+        raise AdminError(f"编号为 {row.code} 的组织已经存在。")
     parent = None
     if row.parent:
         parent = session.scalar(select(Organisation).where(Organisation.code == row.parent))
         if parent is None:
-            raise AdminError(f"parent {row.parent} does not exist")
+            raise AdminError(f"上级组织 {row.parent} 不存在，请先添加它。")
     elif row.rubric is not None:
-        raise AdminError("a grassroots union needs --parent (its evaluator)")
+        raise AdminError("基层工会（有考评标准）须用 --parent 指定上一级工会，由它负责考评。")
     org = Organisation(
         code=row.code,
         name=row.name.strip(),
@@ -81,14 +81,14 @@ def create_invitation(
 ) -> Invitation:
     """A new binding code for ``role`` in the organisation."""
     if role not in ROLES:
-        raise AdminError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+        raise AdminError(f"没有角色“{role}”；可选：{'、'.join(ROLES)}。")
     if uses < 1:
-        raise AdminError("--uses must be at least 1")
+        raise AdminError("--uses 可用次数至少为 1。")
     org = session.scalar(select(Organisation).where(Organisation.code == org_code))
     if org is None:
-        raise AdminError(f"organisation {org_code} does not exist")
+        raise AdminError(f"没有编号为 {org_code} 的组织。")
     if role == "chair" and not org.is_grassroots:
-        raise AdminError(f"{org_code} is a federation; chairs are bound to grassroots unions")
+        raise AdminError(f"{org_code} 是总工会，不是基层工会：主席邀请码只能发给基层工会。")
     now = now or datetime.now(UTC)
     invitation = Invitation(
         code=new_code(),

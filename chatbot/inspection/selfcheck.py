@@ -29,7 +29,8 @@ def editable(session: Session, inspection: Inspection, actor: str) -> None:
     """Refused once the self-check is submitted; a first write starts it."""
     state = InspectionState(inspection.state)
     if not state.self_check_editable:
-        raise Refused(f"自评已提交（{state.label}），答案已锁定，本次操作未生效。")
+        now = "" if state == S.SELF_SUBMITTED else f"（当前状态：{state.label}）"
+        raise Refused(f"自评已提交，答案已锁定{now}，本次操作未生效。")
     start(session, inspection, actor)
 
 

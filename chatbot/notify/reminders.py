@@ -271,7 +271,7 @@ def _coverage(session: Session, config: Config, campaign: Campaign, today: date,
         if county is None or row.unions == 0 or row.on_target:
             continue
         text = (
-            f"{county.name}基层工会累计已评定 {row.ever_rated}/{row.unions} 个（{whole_percent(row.cumulative_share)}%），"
+            f"{county.name}所属基层工会累计已评定 {row.ever_rated}/{row.unions} 个（{whole_percent(row.cumulative_share)}%），"
             f"低于 {campaign.year} 年度目标 {whole_percent(row.target)}%，本年度已评定 {row.rated} 个。"
             f"组织评定将于 {due.isoformat()} 截止，请加快进度。"
         )

@@ -5,10 +5,11 @@ with its scores and evidence, locked for the turn."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from functools import cache, partial
 from typing import cast
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
@@ -55,6 +56,7 @@ from dialogs.context import (
     BallotView,
     ChildStatus,
     CoverageLine,
+    DemocraticFigures,
     ObjectionView,
     RemediationView,
     ResultView,
@@ -205,7 +207,7 @@ def assessment_view(
             editable=pending_check(session, inspection.id) is not None,
             scores=city,
             reference=assessed,
-            democratic=figures(session, inspection, now),
+            figures=_deferred_figures(session, inspection, now),
             pass_mark=config.pass_mark,
             stars=inspection.stars or 0,
         )
@@ -215,12 +217,20 @@ def assessment_view(
         editable=editable,
         scores=assessed,
         reference=own_view.scores,
-        democratic=figures(session, inspection, now),
+        figures=_deferred_figures(session, inspection, now),
         pass_mark=config.pass_mark,
         objections=texts(session, inspection) if mode == "re_review" else (),
         methods=tuple(inspection.assessment_methods or ()),
         opinion=inspection.assessment_opinion or "",
     )
+
+
+def _deferred_figures(
+    session: Session, inspection: Inspection, now: datetime
+) -> Callable[[], DemocraticFigures | None]:
+    """The inspection's democratic figures, read in this turn's transaction the first time a reply
+    asks for them."""
+    return cache(partial(figures, session, inspection, now))
 
 
 def _inspection_query():

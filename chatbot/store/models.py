@@ -59,6 +59,9 @@ class Organisation(Base):
     rubric_key: Mapped[str | None] = mapped_column(String(32))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     member_count: Mapped[int | None] = mapped_column(Integer)
+    #: Place among its siblings in official listings (原州区, 西吉县 … 开发区); None: after the numbered
+    #: ones, in the order they were added.
+    sort_order: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parent: Mapped[Organisation | None] = relationship(remote_side=[id])
@@ -222,6 +225,20 @@ class Evidence(Base):
     pic_url: Mapped[str] = mapped_column(String(512), default="")
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # WeChat keeps an upload's media 3 days: the scheduler downloads it into the evidence directory
+    # (chatbot.notify.evidence). pending → fetching → stored | failed (with the reason in Chinese).
+    file_status: Mapped[str] = mapped_column(
+        String(16), default="pending", server_default="pending", index=True
+    )
+    file_path: Mapped[str | None] = mapped_column(String(255))
+    content_type: Mapped[str | None] = mapped_column(String(40))
+    file_size: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    fetch_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_fetch_at: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]
+    fetch_error: Mapped[str | None] = mapped_column(Text)
+    stored_at: Mapped[datetime | None]
 
 
 class Evaluation(Base):
@@ -249,6 +266,13 @@ class Evaluation(Base):
     paper_returned: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: Per question, [满意, 基本满意, 不满意] counts of the returned paper forms.
     paper_counts: Mapped[list[list[int]] | None] = mapped_column(JSON)
+    #: When the voters' dedup tokens were re-keyed with a key thrown away and the ballots reshuffled
+    #: (chatbot.inspection.privacy): from then on no one, the server included, can tie a voter row to
+    #: an openid or to a ballot.
+    sealed_at: Mapped[datetime | None]
+    #: The bound part of the turnout's denominator, kept when `nianjian purge` removed the list of the
+    #: people invited (chatbot.inspection.privacy).
+    invited_frozen: Mapped[int | None] = mapped_column(Integer)
 
     inspection: Mapped[Inspection] = relationship()
 
@@ -389,15 +413,24 @@ class SampledInspection(Base):
 
 
 class Member(Base):
-    """A union member on the roll (会员), imported by the admin; the phone is shown masked."""
+    """A union member on the roll (会员), imported by the admin.
+
+    The phone is kept encrypted (``phone_cipher``, PERSONAL_DATA_KEY) and found by its keyed hash
+    (``phone_hash``): one entry per number in an organisation's roll. Shown masked (chatbot.store.personal).
+    """
 
     __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("organisation_id", "phone_hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     name: Mapped[str] = mapped_column(String(60))
-    phone: Mapped[str] = mapped_column(String(20))
+    phone_cipher: Mapped[str] = mapped_column(Text)
+    phone_hash: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The last import that listed this member: a roll entry no import has listed for the retention
+    #: period is removed by `nianjian purge`.
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CountyReport(Base):
@@ -411,6 +444,25 @@ class CountyReport(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     electronic_received_at: Mapped[datetime | None]
     paper_received_at: Mapped[datetime | None]
+
+
+class ReportNarrative(Base):
+    """The parts of a federation's annual summary (年检工作情况总结) its staff write in the console:
+    二、主要做法, 三、存在问题, 四、下一步打算 — one row per federation and campaign year."""
+
+    __tablename__ = "report_narratives"
+    __table_args__ = (UniqueConstraint("campaign_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    #: 主送机关; empty: the default (a county's summary goes to the city's 组织部, the city's to none).
+    addressee: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    practices: Mapped[str] = mapped_column(Text, default="", server_default="")
+    problems: Mapped[str] = mapped_column(Text, default="", server_default="")
+    plans: Mapped[str] = mapped_column(Text, default="", server_default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
 
 
 class ApiToken(Base):

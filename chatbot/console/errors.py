@@ -1,0 +1,65 @@
+"""Error pages in Chinese (403, 404, 405, 500) for every path of the app, the console's look and links.
+
+The webhook's errors stay short plain text: WeChat reads no HTML, and the webhook answers its own
+failures itself (never a 500 to WeChat)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Response, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from chatbot.console.pages import bp
+
+log = logging.getLogger(__name__)
+
+#: status → (title, what happened, what to do), as the page says it.
+PAGES: dict[int, tuple[str, str, str]] = {
+    403: (
+        "无权访问",
+        "您的账号没有办理此项的权限：此页面或操作仅限市总工会账号，或不属于您所在的县（区）。",
+        "如需办理，请联系市总工会组织部。",
+    ),
+    404: (
+        "页面不存在",
+        "没有找到您要的页面：链接可能有误，或该单位、记录不在您的管辖范围内。",
+        "请检查链接，或从总览页重新进入。",
+    ),
+    405: (
+        "操作方式不正确",
+        "此地址不能这样打开：请通过页面上的按钮办理，不要直接在地址栏输入。",
+        "请返回上一页，重新点击按钮。",
+    ),
+    500: (
+        "系统出错",
+        "处理您的请求时系统出错，本次操作没有完成，已记录错误以便排查。",
+        "请稍后再试；如多次出现，请联系系统管理员。",
+    ),
+}
+
+
+def _page(status: int) -> tuple[str, int] | Response:
+    title, what, todo = PAGES[status]
+    if request.path.startswith("/wechat"):
+        return Response(title, status=status, mimetype="text/plain")
+    return render_template("console/error.html", status=status, title=title, what=what, todo=todo), status
+
+
+@bp.app_errorhandler(403)
+@bp.app_errorhandler(404)
+@bp.app_errorhandler(405)
+def client_error(error: HTTPException) -> Response:
+    response = _page(error.code or 404)
+    if isinstance(response, tuple):
+        response = Response(response[0], status=response[1], mimetype="text/html")
+    allowed = error.get_response().headers.get("Allow")  # 405 says which methods would do
+    if allowed:
+        response.headers["Allow"] = allowed
+    return response
+
+
+@bp.app_errorhandler(InternalServerError)
+def server_error(error: InternalServerError) -> tuple[str, int] | Response:
+    log.error("console error on %s %s: %s", request.method, request.path, error.original_exception or error)
+    return _page(500)

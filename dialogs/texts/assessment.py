@@ -1,0 +1,106 @@
+"""Texts of the parent union's walks — 组织评定 (`考评 C`), 复查评定 (`复查 C`), 抽查评定 (`抽查 C`) —
+and of `退回 C 原因`, beyond the item walk's (dialogs/texts/walk.py)."""
+
+from __future__ import annotations
+
+#: The stars a submitted assessment shows: provisional until the quota scope is confirmed.
+QUOTA_NOTE = "按得分星级：{stars}（五星级名额统一确认后公示）"
+ASSESSED = "组织评定已提交！\n"
+RE_REVIEWED = "复查评定已提交，结果将再次公示。\n"
+
+
+def heading(org_name: str, year: int, title: str) -> str:
+    return f"{org_name} {year} 年度{title}结果："
+
+
+def below_standard(pass_mark: str, consequences: str) -> str:
+    return f"\n⚠ 低于建设标准（{pass_mark} 分）：{consequences}。"
+
+
+def objections(count: int, lines: list[str], more: int) -> str:
+    shown = [f"收到异议 {count} 条："] + [f"{n}. {line}" for n, line in enumerate(lines, start=1)]
+    if more:
+        shown.append(f"……另有 {more} 条，请在管理台查看。")
+    return "\n".join(shown) + "\n"
+
+
+def sample_checked(
+    org_name: str, county: str, county_stars: str, city: str, city_stars: str, difference: str, change: str
+) -> str:
+    return (
+        f"抽查评定已提交。{org_name}：县级考评 {county} 分（{county_stars}），"
+        f"市级抽查 {city} 分（{city_stars}），相差 {difference} 分，{change}。"
+    )
+
+
+STARS_UNCHANGED = "星级不变"
+
+
+def stars_changed(before: str, after: str) -> str:
+    return f"星级由{before}调整为{after}（已记录审计）"
+
+
+# ---------------------------------------------------------------- why a walk cannot start
+
+#: What each command word does, in a refusal: 您不是…的上级工会考评员，不能对其{…}.
+DOING = {"考评": "考评", "复查": "复查", "抽查": "抽查", "退回": "退回自评", "录入测评": "录入测评表", "补课验收": "验收补课"}  # fmt: skip
+
+
+def code_needed(word: str) -> str:
+    """`考评` / `复查` / `抽查` … without the organisation's code."""
+    example = f"{word} XJ-001" + (" 原因" if word == "退回" else "")
+    return f"请在“{word}”后写上单位编号，如：{example}。发送“进度”查看您负责的单位。"
+
+
+def not_found(code: str) -> str:
+    return f"没有找到编号为“{code}”的工会，请核对单位编号。"
+
+
+def not_evaluator(code: str, word: str) -> str:
+    return f"您不是“{code}”的上级工会考评员，不能对其{DOING.get(word, word)}。"
+
+
+NOT_CITY_EVALUATOR = "抽查由市总工会考评员办理。"
+NO_CAMPAIGN = "本年度年检尚未开启。"
+
+
+def not_inspected(code: str) -> str:
+    return f"“{code}”不在本年度年检范围内。"
+
+
+def no_remediation(code: str) -> str:
+    return f"“{code}”没有需要验收的补课。"
+
+
+UNAVAILABLE = "无法办理，请联系上级工会。"
+
+
+def not_sampled(org_name: str) -> str:
+    return f"“{org_name}”不在待抽查名单中，或已抽查完毕。"
+
+
+def nothing_to_re_review(org_name: str, state: str) -> str:
+    return f"“{org_name}”目前没有待复查的异议（状态：{state}）。"
+
+
+def not_submitted_yet(org_name: str, state: str) -> str:
+    return f"“{org_name}”的自评尚未提交（状态：{state}），暂不能考评。"
+
+
+def assessed_already(org_name: str, state: str) -> str:
+    return f"“{org_name}”已完成组织评定（状态：{state}）。"
+
+
+# ---------------------------------------------------------------- 退回 C 原因
+
+
+def cannot_return(org_name: str, state: str) -> str:
+    return f"只能退回已提交、尚未评定的自评（“{org_name}”当前状态：{state}）。"
+
+
+def return_reason_needed(code: str) -> str:
+    return f"请写明退回原因，如：退回 {code} 第5项缺少佐证材料。"
+
+
+def returned(org_name: str, reason: str) -> str:
+    return f"已将“{org_name}”的自评退回工会主席修改。原因：{reason}\n主席将收到通知，修改后重新提交。"

@@ -1,0 +1,143 @@
+"""Texts every dialog shares: welcome, the unbound user's help, `帮助`, `进度`, the idle replies and the
+three-line hint after three wrong inputs in a row."""
+
+from __future__ import annotations
+
+WELCOME = "欢迎关注年检助手！这里办理基层工会年检：工会主席在线自查自评，上级工会考评，会员参加民主测评。"
+
+UNBOUND_HELP = (
+    "您还没有绑定身份。请向上级工会索取邀请码，发送“绑定 邀请码”（如：绑定 AB12CD34），"
+    "或直接扫描邀请二维码。参加民主测评请发送“测评 测评码”或扫描测评二维码。"
+)
+UNBOUND = "您还没有绑定身份。"
+BIND_FIRST = "请先绑定身份。"
+
+#: After this many wrong inputs in a row, the three-line hint.
+WRONG_INPUTS_BEFORE_HELP = 3
+HELP_LINE = "发送“帮助”查看全部指令。"
+
+
+def pause_line(resume: str) -> str:
+    """The hint's third line: how to pause and come back."""
+    return f"发送“暂停”保存进度，稍后发送“{resume}”接着做。"
+
+
+def stuck_hint(usage: str, pause: str = "") -> str:
+    """Three lines at most, after three wrong inputs in a row: what to type here, where every command is
+    listed, how to pause (when there is something to pause)."""
+    return "\n".join(line for line in (usage, HELP_LINE, pause) if line)
+
+
+# ---------------------------------------------------------------- 帮助
+
+#: What works inside each role's dialogs, listed in `帮助` after the role's command words.
+DIALOG_HELP: dict[str, tuple[str, ...]] = {
+    "chair": (
+        "自评中：回复分数（可含半分，如 2.5、两分半）或点链接；满分；第3项改为2分",
+        "自评中：上一项、跳过、修改 N；发送照片 —— 当前项的佐证",
+        "自评中：查看 —— 汇总；暂停 —— 保存进度；提交 —— 全部作答后提交",
+    ),
+    "evaluator": (
+        "考评中：同 —— 沿用自评分（抽查时沿用县级考评分）；回复分数或满分；第3项改为2分",
+        "考评中：方式 1 3 —— 考评方式；意见 内容 —— 考评意见；结束测评 / 免除测评 原因",
+        "考评中：查看 —— 汇总；暂停 —— 保存进度；提交 —— 全部评完后提交",
+    ),
+    "member": ("测评中：回复 1、2、3 或 满意 / 基本满意 / 不满意；上一项；暂停 —— 已答部分保存",),
+}
+
+
+def identities(labels: list[str]) -> str:
+    shown = "、".join(labels[:3]) + (f" 等 {len(labels)} 个身份" if len(labels) > 3 else "")
+    return f"您当前的身份：{shown}"
+
+
+def role_heading(label: str) -> str:
+    return f"{label}可用指令："
+
+
+def everyone_line(usages: list[str]) -> str:
+    return "通用：" + "；".join(usages)
+
+
+HELP_RESUME = "发送“继续”回到刚才的问题。"
+
+
+# ---------------------------------------------------------------- idle: no dialog in progress
+
+
+def nothing_open(what: str, start: str) -> str:
+    """An answer arrived with no questionnaire open: which one is meant and how to open it."""
+    return f"当前没有进行中的{what}。{start}"
+
+
+IDLE_SELF_CHECK = nothing_open("自评", "发送“自评”继续自查自评。")
+IDLE_ASSESSMENT = nothing_open("考评", "发送“考评 单位编号”开始或继续考评，发送“进度”查看您负责的单位。")
+IDLE_BALLOT = nothing_open("测评", "发送“测评”参加民主测评。")
+IDLE_PHOTO = "照片要作为某一项的佐证：请先发送“自评”进入该项，再发送照片。"
+NOT_UNDERSTOOD = "没有看懂这条消息。"
+
+
+def self_check_locked(state_label: str) -> str:
+    """The chair's self-check is submitted; its state named once (自评已提交 is the state itself)."""
+    if state_label in ("", "自评已提交"):
+        return "您的自评已提交，答案已锁定。"
+    return f"您的自评已提交，答案已锁定（当前状态：{state_label}）。"
+
+
+# ---------------------------------------------------------------- 进度
+
+
+def bindings_line(labels: list[str]) -> str:
+    return "您绑定的身份：" + "、".join(labels)
+
+
+NO_CAMPAIGN = "本年度年检尚未开启。"
+NOT_IN_SCOPE = "您的工会不在本年度年检范围内。"
+
+
+def remediation_line(status_label: str, due: str) -> str:
+    return f"补课：{status_label}，截止 {due}。发送“补课”查看。"
+
+
+def coverage_line(name: str, rated: int, unions: int, share: int, cumulative: int, target: int) -> str:
+    return f"{name} 本年度已评定 {rated}/{unions}（{share}%），累计评定 {cumulative}%，年度目标 {target}%"
+
+
+def objection_line(code: str, name: str, due: str, text: str) -> str:
+    return f"待复查：{code} {name}（截止 {due}）异议：“{text}”——发送“复查 {code}”"
+
+
+NO_CHILDREN = "下级单位：暂无本年度年检任务。"
+
+
+def children_heading(total: int) -> str:
+    return f"下级单位 {total} 个（自评/考评合计）："
+
+
+def child_line(code: str, name: str, state_label: str, own: str, assessed: str) -> str:
+    return f"· {code} {name}：{state_label}（{own}/{assessed}）"
+
+
+def more_children(count: int) -> str:
+    return f"……另有 {count} 个，完整列表请用 nianjian results 或管理台。"
+
+
+# ---------------------------------------------------------------- each command word's line in 帮助
+
+USAGE: dict[str, str] = {
+    "绑定": "绑定 邀请码 —— 绑定新的身份",
+    "自评": "自评 —— 开始或继续自查自评（从第一项未答处继续）",
+    "测评": "测评 —— 参加民主测评（匿名）",
+    "考评": "考评 单位编号 —— 逐项考评（回复“同”沿用自评分，或回复分数）",
+    "退回": "退回 单位编号 原因 —— 把已提交的自评退回主席修改",
+    "录入测评": "录入测评 单位编号 —— 录入纸质测评表（只录份数）",
+    "复查": "复查 单位编号 —— 复查有异议的结果（改分须说明原因）",
+    "抽查": "抽查 单位编号 —— 市总工会抽查下级评定结果（回复“同”沿用县级考评分）",
+    "补课验收": "补课验收 单位编号 通过/未通过 说明 —— 验收下级工会补课",
+    "结果": "结果 —— 查看公示的年检结果",
+    "异议": "异议 理由 —— 公示期内提出异议",
+    "补课": "补课 —— 结果低于建设标准时查看补课要求",
+    "补课完成": "补课完成 说明 —— 报告补课完成，待上级工会验收",
+    "进度": "进度 —— 查看年检进度",
+    "帮助": "帮助 —— 查看本说明",
+}

@@ -1,0 +1,368 @@
+"""Documents a clerk files: the formal annual summaries (county, city) with the narrative the county
+writes in the console, the filled score sheet, the results workbook, their PDFs, and the charts."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from docx import Document
+from docx.enum.text import WD_LINE_SPACING
+from docx.shared import Pt, RGBColor
+from openpyxl import load_workbook
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from chatbot.cli import main
+from chatbot.console.access import create_user
+from chatbot.documents import charts
+from chatbot.documents.narratives import NOT_WRITTEN
+from chatbot.documents.reports import one_decimal
+from chatbot.inspection import organisations
+from chatbot.store.models import AuditEntry, Inspection, Organisation, ReportNarrative
+from chatbot.wechat.simulator import Simulator
+from tests.helpers import VILLAGE, rate, self_check, setup_county
+from tests.test_console import Console
+
+User = Callable[..., Simulator]
+OFFICIAL = ["原州区总工会", "西吉县总工会", "固原经济技术开发区总工会", "市直基层工会"]
+
+
+def _world(db: Session, user: User, sort_orders: bool = True) -> dict[str, str]:
+    """A city whose counties were added out of their official order (开发区 before 西吉县) and whose
+    codes sort in yet another (KFQ, XJ, YZ); four results: 100, 87, 55 (below standard) in 原州区, 91
+    in 西吉县; one union in 原州区 never started."""
+    codes = setup_county(db, 4)  # GY, YZ (U01…U04)
+    with db.begin():
+        organisations.add_org(db, organisations.OrgRow("KFQ", "固原经济技术开发区总工会", parent="GY"))
+        organisations.add_org(db, organisations.OrgRow("K01", "开发区一号企业工会", "village", "KFQ"))
+        organisations.add_org(db, organisations.OrgRow("XJ", "西吉县总工会", parent="GY"))
+        organisations.add_org(db, organisations.OrgRow("X01", "西吉一社区工会", "village", "XJ"))
+        organisations.add_org(db, organisations.OrgRow("C01", "市直机关工会", "agency", "GY"))
+        codes["xj_evaluator"] = organisations.create_invitation(db, "XJ", "evaluator").code
+        codes["x1"] = organisations.create_invitation(db, "X01", "chair").code
+        if sort_orders:
+            for code, order in (("YZ", 1), ("XJ", 2), ("KFQ", 6)):
+                db.execute(update(Organisation).where(Organisation.code == code).values(sort_order=order))
+        create_user(db, "GY", "city", "city-password-1")
+        create_user(db, "YZ", "yz", "yz-password-12")
+    evaluator = user("evaluator")
+    evaluator.say(f"绑定 {codes['evaluator']}")
+    for n, score in ((1, 100), (2, 87), (3, 55)):
+        self_check(user(f"chair{n}"), codes[f"chair{n}"])
+        rate(evaluator, f"U0{n}", score)
+    xj = user("xj")
+    xj.say(f"绑定 {codes['xj_evaluator']}")
+    self_check(user("x1"), codes["x1"])
+    rate(xj, "X01", 91)
+    return codes
+
+
+def _paragraphs(path: Path) -> list[str]:
+    return [p.text for p in Document(str(path)).paragraphs]
+
+
+def _headings(path: Path, level: int) -> list[str]:
+    return [p.text for p in Document(str(path)).paragraphs if p.style.name == f"Heading {level}"]
+
+
+def test_the_county_summary_is_a_formal_report_with_the_countys_own_sections(
+    user: User, db: Session, cli, client, tmp_path: Path
+) -> None:
+    _world(db, user)
+    console = Console(client)
+    console.login("yz", "yz-password-12")
+    form = console.get("/console/narratives")
+    assert "待办：尚未填写 二、主要做法、三、存在问题、四、下一步打算" in form
+    console.post(
+        "/console/narratives/2026",
+        {
+            "addressee": "",
+            "practices": "一是加强组织领导，成立年检工作专班。\r\n\r\n二是逐单位上门指导自评。",
+            "problems": "部分村（社区）工会台账不全。",
+            "plans": "",
+        },
+    )
+    assert "已保存。尚未填写：四、下一步打算。" in console.flashes("/console/narratives")
+    out = tmp_path / "yz.docx"
+    cli("report", "county", "--county", "YZ", "--year", "2026", "--out", str(out), "--date", "2026-12-08")
+    text = _paragraphs(out)
+    assert text[0] == "原州区总工会\n2026年度基层工会组织年检工作情况总结"
+    assert text[2] == "固原市总工会组织部："  # 主送: the city's organisation department
+    assert _headings(out, 1) == ["一、基本情况", "二、主要做法", "三、存在问题", "四、下一步打算"]
+    assert _headings(out, 2) == [
+        "（一）年检覆盖情况",
+        "（二）星级评定情况",
+        "（三）未达标单位及补课情况",
+        "（四）异议与复查情况",
+        "（五）市总工会抽查情况",
+    ]
+    practices = text.index("二、主要做法")
+    assert text[practices + 1 : practices + 3] == [
+        "一是加强组织领导，成立年检工作专班。",
+        "二是逐单位上门指导自评。",
+    ]
+    assert text[text.index("四、下一步打算") + 1] == NOT_WRITTEN  # a neutral line a clerk can replace
+    # 落款: two empty lines for the stamp, the federation, the date in Chinese.
+    assert text[-4:] == ["", "", "原州区总工会", "2026年12月8日"]
+    whole = "\n".join(text)
+    assert "所属基层工会4个，纳入2026年度年检4个" in whole and "已完成组织评定3个" in whole
+    assert "已评定3个单位，平均得分80.7分" in whole  # (100 + 87 + 55) / 3 = 80.666…, half up
+    assert "五星级名额由市总工会在全市范围内统一核定" in whole and "名额0个" not in whole
+    assert "共有1个单位低于建设标准" in whole
+    assert "请通过电话" not in whole and "通知" not in whole  # the internal to-do is the console's
+    tables = Document(str(out)).tables
+    rubric = [[c.text for c in row.cells] for row in tables[0].rows]
+    assert rubric == [
+        ["考评标准", "单位数", "平均得分", "最高分", "最低分"],
+        ["村（社区）工会", "3", "80.7", "100", "55"],
+    ]
+    below = [[c.text for c in row.cells] for row in tables[1].rows]
+    assert below[1][:2] == ["第3社区工会", "55"]
+
+
+def test_the_summary_has_gongwen_styles_not_words_blue_headings(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    _world(db, user)
+    out = tmp_path / "yz.docx"
+    cli("report", "county", "--county", "YZ", "--year", "2026", "--out", str(out))
+    document = Document(str(out))
+    styles = document.styles
+    for name, font, size in (
+        ("Normal", "Noto Serif CJK SC", 16),
+        ("Heading 1", "Noto Sans CJK SC", 16),
+        ("Heading 2", "Noto Serif CJK SC", 16),
+        ("公文标题", "Noto Serif CJK SC", 22),
+    ):
+        style = styles[name]
+        fonts = style.element.rPr.rFonts
+        assert fonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == font, (
+            name
+        )
+        assert not [k for k in fonts.attrib if k.endswith("Theme")], name  # no theme font overrides it
+        assert style.font.size == Pt(size) and style.font.color.rgb == RGBColor(0, 0, 0), name
+    body = styles["Normal"].paragraph_format
+    assert body.line_spacing_rule == WD_LINE_SPACING.EXACTLY and body.line_spacing == Pt(28)
+    footer = document.sections[0].footer.paragraphs[0]._p.xml
+    assert 'w:instr="PAGE"' in footer  # — 1 — page numbers
+
+
+def test_the_city_summary_lists_counties_in_official_order(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    _world(db, user)
+    out = tmp_path / "city.docx"
+    cli("report", "city", "--year", "2026", "--out", str(out), "--date", "2027-02-20")
+    document = Document(str(out))
+    text = [p.text for p in document.paragraphs]
+    assert text[0] == "固原市总工会\n2026年度基层工会组织年检工作情况总结"
+    assert "组织部" not in text[2]  # the city's own summary has no 主送 unless it writes one
+    coverage = [[c.text for c in row.cells] for row in document.tables[0].rows]
+    assert [row[0] for row in coverage[1:]] == [*OFFICIAL, "合计"]
+    stars = [[c.text for c in row.cells] for row in document.tables[1].rows]
+    assert [row[0] for row in stars[1:]] == OFFICIAL
+    assert stars[1] == ["原州区总工会", "3", "1", "1", "0", "0", "1", "80.7"]
+    whole = "\n".join(text)
+    assert "全市五星级名额0个，评为五星级2个，名额待确认" in whole  # 4 rated: floor(20 % × 4) = 0
+    assert len(document.inline_shapes) == 3  # coverage and stars per county, dimensions
+    assert text[-2:] == ["固原市总工会", "2027年2月20日"]
+
+
+def test_without_a_sort_order_counties_follow_the_order_they_were_added(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    _world(db, user, sort_orders=False)
+    out = tmp_path / "city.docx"
+    cli("report", "city", "--year", "2026", "--out", str(out))
+    coverage = [row.cells[0].text for row in Document(str(out)).tables[0].rows]
+    assert coverage[1:] == [
+        "原州区总工会",
+        "固原经济技术开发区总工会",
+        "西吉县总工会",
+        "市直基层工会",
+        "合计",
+    ]
+
+
+def test_a_county_quota_scope_states_each_countys_places(
+    user: User, db: Session, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _world(db, user)
+    monkeypatch.setenv("FIVE_STAR_QUOTA_SCOPE", "county")
+    out = tmp_path / "yz.docx"
+    cli("report", "county", "--county", "YZ", "--year", "2026", "--out", str(out))
+    whole = "\n".join(_paragraphs(out))
+    assert "本级五星级名额0个，评为五星级1个，名额待确认" in whole  # floor(20 % × 3) = 0
+    city = tmp_path / "city.docx"
+    cli("report", "city", "--year", "2026", "--out", str(city))
+    header = [c.text for c in Document(str(city)).tables[1].rows[0].cells]
+    assert header[-1] == "五星级名额"
+
+
+def test_a_grassroots_union_has_no_summary(user: User, db: Session, cli, tmp_path: Path) -> None:
+    _world(db, user)
+    refused = cli.refused(
+        "report", "county", "--county", "U01", "--year", "2026", "--out", str(tmp_path / "x.docx")
+    )
+    assert "不是县（区）或开发区总工会" in refused
+    assert "没有编号为 NOPE 的单位" in cli.refused(
+        "report", "county", "--county", "NOPE", "--year", "2026", "--out", str(tmp_path / "x.docx")
+    )
+
+
+def test_the_city_sees_which_counties_have_not_written_and_a_refused_save_keeps_the_text(
+    user: User, db: Session, client
+) -> None:
+    _world(db, user)
+    county = Console(client)
+    county.login("yz", "yz-password-12")
+    county.get("/console/narratives")
+    long = "很" * 2_001
+    page = county.post("/console/narratives/2026", {"practices": long, "problems": "台账不全"}, status=400)
+    assert "最多 2000 个字" in page and "台账不全" in page  # nothing typed is lost
+    county.post("/console/narratives/2026", {"practices": "做法", "problems": "问题", "plans": "打算"})
+    county.client.post("/console/logout", data={"csrf_token": county.token})
+    city = Console(client)
+    city.login("city", "city-password-1")
+    page = city.get("/console/narratives")
+    rows = re.findall(r"<tr>\s*<td>([^<]+)</td>\s*<td>(.*?)</td>", page, re.S)
+    status = {name: re.sub(r"<[^>]+>", "", cell) for name, cell in rows}
+    assert status["原州区总工会"] == "已填写"
+    assert status["西吉县总工会"] == "二、主要做法、三、存在问题、四、下一步打算"
+    assert list(status) == ["原州区总工会", "西吉县总工会", "固原经济技术开发区总工会"]
+    db.expire_all()
+    saved = db.scalar(select(ReportNarrative))
+    assert saved is not None and saved.practices == "做法" and saved.updated_by == "console:yz"
+    entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "report_narrative_saved"))
+    assert entry is not None and entry.actor == "console:yz"
+
+
+def test_the_score_sheet_is_titled_and_shows_dashes_and_the_assessed_score(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    _world(db, user)
+    out = tmp_path / "u02.xlsx"
+    cli("export", "sheet", "--org", "U02", "--year", "2026", "--out", str(out))
+    sheet = load_workbook(out).active
+    assert sheet["A1"].value == "年检考评表" and sheet["A2"].value == "村（社区）工会年检考评标准"
+    texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert "百分制得分：自评 100 分；考评 87 分（原始得分 ÷ 100 × 100，保留一位小数）" in texts
+    assert not [t for t in texts if t.startswith("综合得分")]  # DEMOCRATIC_WEIGHT is 0
+    untouched = tmp_path / "u04.xlsx"
+    cli("export", "sheet", "--org", "U04", "--year", "2026", "--out", str(untouched))
+    sheet = load_workbook(untouched).active
+    items = list(sheet.iter_rows(min_row=5, max_row=4 + VILLAGE.item_count, values_only=True))
+    assert {(r[4], r[5]) for r in items} == {("—", "—")}  # not answered: a dash, never 0
+    total = [c.value for c in sheet[5 + VILLAGE.item_count]]
+    assert total[0] == "合计" and total[4:] == ["—", "—"]
+    assert any("自评 —；考评 —" in str(c.value) for row in sheet.iter_rows() for c in row)
+
+
+def test_a_blended_score_has_its_own_line(
+    user: User, db: Session, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _world(db, user)
+    with db.begin():  # arrange: U02 (assessed 87) blended with a democratic score of 70 at weight 0.2
+        db.execute(
+            update(Inspection)
+            .where(
+                Inspection.organisation_id
+                == select(Organisation.id).where(Organisation.code == "U02").scalar_subquery()
+            )
+            .values(score=Decimal("83.6"), democratic_score=Decimal("70"))
+        )
+    monkeypatch.setenv("DEMOCRATIC_WEIGHT", "0.2")
+    out = tmp_path / "u02.xlsx"
+    cli("export", "sheet", "--org", "U02", "--year", "2026", "--out", str(out))
+    texts = [
+        str(c.value) for row in load_workbook(out).active.iter_rows() for c in row if c.value is not None
+    ]
+    assert any(t.startswith("百分制得分：自评 100 分；考评 87 分") for t in texts)
+    assert "综合得分：83.6 分（考评得分占 80%、民主测评得分 70 分占 20%；星级按综合得分确定）" in texts
+
+
+def test_the_results_workbook_has_a_title_numbers_and_chinese_labels(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    _world(db, user)
+    out = tmp_path / "results.xlsx"
+    assert "共 4 个单位" in cli("export", "results", "--year", "2026", "--scope", "YZ", "--out", str(out))
+    sheet = load_workbook(out).active
+    assert sheet["A1"].value == "2026年度基层工会组织年检结果（原州区总工会）"
+    header = [c.value for c in sheet[2]]
+    assert header[:4] == ["单位编号", "单位名称", "考评标准", "状态"]
+    rows = {r[0]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=3, values_only=True)}
+    assert list(rows) == ["U01", "U02", "U03", "U04"]
+    assert rows["U02"]["考评得分"] == 87 and isinstance(rows["U02"]["自评得分"], int)  # numbers, not text
+    assert rows["U01"]["考评标准"] == "村（社区）工会"
+    assert rows["U01"]["标记"].startswith("预评") and "provisional" not in str(rows.values())
+    assert rows["U03"]["标记"] == "预评（名额待确认）；未达建设标准"
+    assert rows["U04"]["考评得分"] is None
+    assert sheet.freeze_panes == "A3" and sheet.auto_filter.ref == "A2:N6"
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.print_title_rows == "$1:$2"
+    assert sheet.column_dimensions["B"].width == round((2 * 5 + 1) * 1.1) + 2  # 第3社区工会: CJK is two wide
+    assert sheet.column_dimensions["C"].width == round(2 * 7 * 1.1) + 2  # 村（社区）工会
+
+
+def test_numbers_are_rounded_half_up_to_one_decimal() -> None:
+    assert one_decimal(Decimal(242) / 3) == "80.7"
+    assert one_decimal(Decimal("83.8333333333333333333333333")) == "83.8"
+    assert one_decimal(Decimal("83.85")) == "83.9" and one_decimal(Decimal("90.0")) == "90"
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        OFFICIAL[:2] + ["隆德县总工会", "泾源县总工会", "彭阳县总工会"] + OFFICIAL[2:],
+        [f"第{n}县（区）总工会" for n in range(40)],
+    ],
+)
+def test_chart_labels_never_overlap(names: list[str]) -> None:
+    stars = charts.star_figure(names, [[1, 2, 3, 4, 5]] * len(names), "各县（区）星级分布")
+    assert charts.overlapping_labels(stars) == []
+    cover = charts.coverage_figure(names, [0.5] * len(names), 0.7, "各县（区）年检覆盖率")
+    assert charts.overlapping_labels(cover) == []
+    label = stars.axes[0].get_xticklabels()[0].get_text()
+    assert "总工会" not in label  # each bar's name without the suffix every bar would repeat
+
+
+def _soffice_or_skip() -> None:
+    if shutil.which("soffice") or shutil.which("libreoffice"):
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail("LibreOffice (soffice) must be installed under CI=true")
+    pytest.skip("LibreOffice (soffice) not installed")
+
+
+def test_a_pdf_beside_the_docx_and_the_xlsx(user: User, db: Session, cli, tmp_path: Path) -> None:
+    _soffice_or_skip()
+    _world(db, user)
+    report = tmp_path / "原州区总结.docx"
+    out = cli("report", "county", "--county", "YZ", "--year", "2026", "--out", str(report), "--pdf")
+    assert f"已生成 {tmp_path / '原州区总结.pdf'}" in out
+    sheet = tmp_path / "u01.xlsx"
+    cli("export", "sheet", "--org", "U01", "--year", "2026", "--out", str(sheet), "--pdf")
+    for pdf in (tmp_path / "原州区总结.pdf", tmp_path / "u01.pdf"):
+        data = pdf.read_bytes()
+        assert data.startswith(b"%PDF") and len(data) > 10_000
+    assert b"/Count 1" not in (tmp_path / "原州区总结.pdf").read_bytes()  # the summary runs to several pages
+
+
+def test_without_libreoffice_the_xlsx_is_written_and_the_pdf_refused_in_chinese(
+    user: User, db: Session, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _world(db, user)
+    monkeypatch.setenv("SOFFICE", str(tmp_path / "no-such-soffice"))
+    out = tmp_path / "results.xlsx"
+    result = CliRunner().invoke(main, ["export", "results", "--year", "2026", "--out", str(out), "--pdf"])
+    assert result.exit_code != 0
+    assert "未找到 LibreOffice，未生成 PDF" in result.output and "results.xlsx 已生成" in result.output
+    assert out.exists() and not out.with_suffix(".pdf").exists()
