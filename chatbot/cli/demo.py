@@ -14,6 +14,7 @@ from chatbot.cli.common import db_session
 from chatbot.cli.ports import DEFAULT_PORT, Found, service_at
 from chatbot.cli.table import pad
 from chatbot.console.access import create_user
+from chatbot.documents.labels import rubric_name
 from chatbot.inspection import campaigns, organisations
 from chatbot.store.models import ConsoleUser, Organisation
 
@@ -75,7 +76,7 @@ def demo(port: int) -> None:
         for row in UNIONS:
             chair = organisations.create_invitation(session, row.code, "chair", uses=10, actor="demo")
             member = organisations.create_invitation(session, row.code, "member", uses=100, actor="demo")
-            line = f"  {pad(row.code, 9)} {row.name}（{row.rubric}）  主席 {chair.code}  会员 {member.code}"
+            line = f"  {pad(row.code, 9)} {row.name}（{rubric_name(row.rubric or '')}）  主席 {chair.code}  会员 {member.code}"
             if row.code in parents:
                 evaluator = organisations.create_invitation(
                     session, row.code, "evaluator", uses=10, actor="demo"

@@ -10,7 +10,7 @@ import click
 from sqlalchemy import select
 
 from chatbot.cli.common import db_session, load_config
-from chatbot.cli.reports import PDF_HELP, written
+from chatbot.cli.reports import PDF_HELP, out_file, written
 from chatbot.cli.results import cli_result_rows
 from chatbot.inspection import campaigns
 from chatbot.store.models import Inspection, Organisation
@@ -24,9 +24,7 @@ def export_group() -> None:
 @export_group.command("sheet")
 @click.option("--org", "org_code", required=True, help="基层工会的编号。")
 @click.option("--year", required=True, type=int, help="年度。")
-@click.option(
-    "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="输出的 .xlsx。"
-)
+@out_file(".xlsx")
 @click.option("--pdf", is_flag=True, help=PDF_HELP)
 def export_sheet(org_code: str, year: int, out: Path, pdf: bool) -> None:
     """The union's filled score sheet (年检考评表): the standard's table with both scores, to print and stamp."""
@@ -52,9 +50,7 @@ def export_sheet(org_code: str, year: int, out: Path, pdf: bool) -> None:
 @export_group.command("results")
 @click.option("--year", required=True, type=int, help="年度。")
 @click.option("--scope", help="只导出这个单位及其下级（单位编号）。")
-@click.option(
-    "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="输出的 .xlsx。"
-)
+@out_file(".xlsx")
 @click.option("--pdf", is_flag=True, help=PDF_HELP)
 def export_results(year: int, scope: str | None, out: Path, pdf: bool) -> None:
     """Every figure of `nianjian results`, one row per organisation, with a title row, filterable."""

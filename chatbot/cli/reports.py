@@ -3,6 +3,7 @@ beside each with ``--pdf`` (LibreOffice)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -26,6 +27,27 @@ def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dat
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         raise click.BadParameter(f"“{value}”不是日期，请写作 YYYY-MM-DD，如 2027-02-20。") from None
+
+
+def out_file(suffix: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """``--out``: the file to write, which must end in ``suffix`` (a PDF comes beside it with --pdf)."""
+
+    def check(_ctx: click.Context, _param: click.Parameter, value: Path) -> Path:
+        if value.suffix.lower() != suffix:
+            raise click.BadParameter(
+                f"“{value.name}”应以 {suffix} 结尾，如 {value.stem}{suffix}；要 PDF 请另加 --pdf，"
+                f"会在它旁边生成同名的 .pdf。"
+            )
+        return value
+
+    return click.option(
+        "--out",
+        "out",
+        required=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        callback=check,
+        help=f"输出的 {suffix} 文件。",
+    )
 
 
 def _campaign(session: Session, year: int) -> Campaign:
@@ -52,7 +74,7 @@ def written(out: Path, pdf: bool) -> None:
 @report_group.command("county")
 @click.option("--county", "county_code", required=True, help="县（区）或开发区总工会的编号。")
 @click.option("--year", required=True, type=int, help="年度。")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="输出的 .docx。")
+@out_file(".docx")
 @click.option("--pdf", is_flag=True, help=PDF_HELP)
 @click.option("--date", "day", callback=_day, help=DATE_HELP)
 def report_county(county_code: str, year: int, out: Path, pdf: bool, day: date | None) -> None:
@@ -73,7 +95,7 @@ def report_county(county_code: str, year: int, out: Path, pdf: bool, day: date |
 
 @report_group.command("city")
 @click.option("--year", required=True, type=int, help="年度。")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="输出的 .docx。")
+@out_file(".docx")
 @click.option("--pdf", is_flag=True, help=PDF_HELP)
 @click.option("--date", "day", callback=_day, help=DATE_HELP)
 def report_city(year: int, out: Path, pdf: bool, day: date | None) -> None:

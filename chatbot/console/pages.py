@@ -718,8 +718,8 @@ def coverage_download(year: int) -> Any:
                     row.rated,
                     row.published,
                     row.final,
-                    f"{row.share * 100:.1f}%",
-                    f"{row.target * 100:.0f}%",
+                    format_percent(Decimal(str(row.share))),
+                    format_percent(Decimal(str(row.target))),
                 ]
             )
     return _attachment(("\ufeff" + buffer.getvalue()).encode("utf-8"), f"{year}-覆盖率.csv", "text/csv")

@@ -44,6 +44,7 @@ from chatbot.wechat.simulator import Simulator, http_transport  # noqa: E402
 
 TOKEN, APP_ID = "deathtoken", "wx00000000000000d1"
 BUSY = "还在处理中"
+NOT_RECORDED = "本条消息未作为答案记录"  # the walk was re-placed from the database; answer again
 ITEMS = 30  # the village sheet
 
 
@@ -54,6 +55,7 @@ class Chair:
     code: str
     acked: dict[int, Decimal] = field(default_factory=dict)
     resent: int = 0
+    replaced: int = 0  # answers not taken because the walk was re-placed from the database
 
 
 @dataclass
@@ -218,6 +220,13 @@ def _answer(chair: Chair, url: str, items: int, figures: Figures, stop: threadin
         reply = _deliver(sim, params, body, figures, chair)
         figures.turns += 1
         recorded = re.search(r"第 (\d+) 项记 ([\d.]+) 分", reply)
+        shown = re.search(r"【(\d+)/\d+】", reply)
+        if recorded is None and NOT_RECORDED in reply and shown is not None:
+            # The saved state was behind the database (the kill fell between the commit and the state's
+            # save): the walk was re-placed, the message not taken; answer the item shown, as a person would.
+            chair.replaced += 1
+            no = int(shown.group(1))
+            continue
         if recorded is None:
             figures.errors.append(f"{chair.openid}: item {no} not acknowledged: {reply[:120]}")
             return
@@ -305,7 +314,8 @@ def run(
         figures.errors.append(f"{tracebacks} tracebacks on the server's stderr")
     say(
         f"{chairs} chairs, {figures.turns} answering turns in {time.monotonic() - started:.1f} s, "
-        f"{figures.acked} answers acknowledged, {figures.resent} pushes sent again; kills: {'; '.join(figures.kills)}; "
+        f"{figures.acked} answers acknowledged, {figures.resent} pushes sent again, "
+        f"{sum(c.replaced for c in people)} answers given again after the walk was re-placed; kills: {'; '.join(figures.kills)}; "
         f"lost {figures.lost}, extra {figures.extra}, doubled messages {figures.doubled}, "
         f"wrong resume {figures.wrong_resume}, errors {figures.errors}"
     )
