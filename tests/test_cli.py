@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from openpyxl import Workbook
 
 from chatbot.cli import main
+from chatbot.documents.labels import rubric_name
 
 
 @pytest.fixture
@@ -99,13 +100,14 @@ def test_demo_prints_invitation_codes_and_can_run_twice(run) -> None:
     for name in ("原州区总工会", "西吉县总工会", "隆德县总工会", "泾源县总工会", "彭阳县总工会", "开发区"):
         assert name in first.output
     for key in ("state_owned", "non_public", "agency", "joint", "township", "village"):
-        assert key in first.output
+        assert f"（{rubric_name(key)}）" in first.output  # a union of every rubric, named in Chinese
+    assert "state_owned" not in first.output
     assert "city / " in first.output and "yuanzhou / " in first.output
     # A township union with village unions under it, and an evaluator code for every parent.
     lines = first.output.splitlines()
     township = next(line for line in lines if line.strip().startswith("PY-001 "))
-    assert "考评员" in township and "（township）" in township
-    assert sum("（village）" in line and "PY-001-0" in line for line in lines) == 2
+    assert "考评员" in township and f"（{rubric_name('township')}）" in township
+    assert sum(f"（{rubric_name('village')}）" in line and "PY-001-0" in line for line in lines) == 2
     city = next(line for line in lines if line.strip().startswith("GY "))
     assert "考评员" in city
     again = run("demo")
