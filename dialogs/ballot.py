@@ -99,7 +99,7 @@ def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
         return start(ctx, texts.EVALUATION_CHANGED)
     stale = state.extra.get("code") != view.code or state.item != len(view.answers) + 1
     if stale and view.status == "open":  # the saved answers are not those this state was made with
-        return start(ctx, texts.ANSWERS_CHANGED)
+        return start(ctx, common.ANSWERS_CHANGED)
     if view.status != "open":
         return Outcome(Reply(status_text(view)), DialogState())
     answers = view.answers

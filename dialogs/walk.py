@@ -415,7 +415,7 @@ def handle(
     if state.rubric_version != rubric.version or state.rubric_key != rubric.key:
         return restart(ctx, texts.RUBRIC_CHANGED)
     if state.extra.get("seen") != view.seen:  # the database is not what this state was made with
-        return restart(ctx, texts.ANSWERS_CHANGED)
+        return restart(ctx, common.ANSWERS_CHANGED)
     if not view.editable:
         return Outcome(Reply(texts.not_editable(view.org_name, mode.title, view.state_label)), DialogState())
     if state.step != REVIEW:

@@ -60,7 +60,6 @@ def status(status: str, org_name: str) -> str:
 
 
 EVALUATION_CHANGED = "测评已变化，已为您重新定位。\n"
-ANSWERS_CHANGED = "作答记录已有变化，已按已保存的答案为您重新定位，本条消息未作为答案记录。\n"
 
 
 def paused(again: str) -> str:

@@ -141,3 +141,6 @@ USAGE: dict[str, str] = {
     "进度": "进度 —— 查看年检进度",
     "帮助": "帮助 —— 查看本说明",
 }
+
+#: A saved position (walk or ballot) the database no longer agrees with: re-placed, the message not taken.
+ANSWERS_CHANGED = "作答记录已有变化，已按已保存的答案为您重新定位，本条消息未作为答案记录。\n"

@@ -253,7 +253,6 @@ def task_changed(title: str) -> str:
 
 
 RUBRIC_CHANGED = "评分标准已更新，已按新版标准为您重新定位。\n"
-ANSWERS_CHANGED = "作答记录已有变化，已按已保存的答案为您重新定位，本条消息未作为答案记录。\n"
 
 
 def not_editable(org_name: str, title: str, state: str) -> str:

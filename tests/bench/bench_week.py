@@ -28,7 +28,6 @@ sys.path.insert(0, str(ROOT))
 
 from chatbot.store.engine import make_engine  # noqa: E402
 from tests.bench import loadmix  # noqa: E402
-from tests.bench.bench_selfcheck import TOKEN  # noqa: E402
 
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -59,13 +58,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
     workdir = Path(tempfile.mkdtemp(prefix="nianjian-week-"))
-    env = os.environ | {
-        "DATABASE_URL": args.database_url,
-        "REDIS_URL": args.redis_url,
-        "WECHAT_TOKEN": TOKEN,
-        "NIANJIAN_INSTANCE": str(workdir),
-        "SECRET_KEY": "bench",
-    }
+    env = loadmix.service_env(args.database_url, args.redis_url, workdir)
     began = time.perf_counter()
     city = loadmix.seed_city(env, workdir, args.unions, args.submitted)
     print(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import heapq
 import http.client
 import itertools
+import os
 import random
 import re
 import statistics
@@ -114,6 +115,17 @@ def _cli(env: dict[str, str], *args: str) -> str:
     if result.exit_code != 0:
         raise RuntimeError(f"nianjian {' '.join(args)}: {result.output}")
     return result.output
+
+
+def service_env(database_url: str, redis_url: str, workdir: Path) -> dict[str, str]:
+    """The environment of the `serve` (and CLI) processes a load script starts."""
+    return os.environ | {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "WECHAT_TOKEN": TOKEN,
+        "NIANJIAN_INSTANCE": str(workdir),
+        "SECRET_KEY": "bench",
+    }
 
 
 def seed_city(

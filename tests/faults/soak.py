@@ -32,7 +32,6 @@ sys.path.insert(0, str(ROOT))
 
 from chatbot.store.engine import make_engine  # noqa: E402
 from tests.bench import loadmix  # noqa: E402
-from tests.bench.bench_selfcheck import TOKEN  # noqa: E402
 
 GROWTH_GOAL = 0.10
 SAMPLE_SECONDS = 10.0
@@ -89,13 +88,7 @@ class Sampler(threading.Thread):
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
     workdir = Path(tempfile.mkdtemp(prefix="nianjian-soak-"))
-    env = os.environ | {
-        "DATABASE_URL": args.database_url,
-        "REDIS_URL": args.redis_url,
-        "WECHAT_TOKEN": TOKEN,
-        "NIANJIAN_INSTANCE": str(workdir),
-        "SECRET_KEY": "bench",
-    }
+    env = loadmix.service_env(args.database_url, args.redis_url, workdir)
     city = loadmix.seed_city(env, workdir, args.unions, args.submitted)
     fake, wechat = loadmix.fake_wechat(env, workdir)
     env |= wechat
