@@ -15,7 +15,7 @@ from dialogs.commands import (
     SubmitReReview,
     SubmitSampleCheck,
 )
-from dialogs.context import AssessmentAccess, UserContext, WalkView
+from dialogs.context import AssessmentAccess, RatingOutcome, UserContext, WalkView
 from dialogs.engine import Choice, DialogState, Outcome, Reply
 from dialogs.parsing import Intent
 from dialogs.texts import assessment as texts
@@ -40,8 +40,9 @@ def _standard_note(view: WalkView, rubric: Rubric) -> str:
 
 
 def _assessed(view: WalkView, rubric: Rubric) -> str:
+    """The reply to a submitted assessment; the service adds the stars it got (``rating_text``)."""
     heading = texts.heading(view.org_name, view.year, ASSESSMENT.title)
-    totals = walk.totals_text(view, rubric, heading, texts.QUOTA_NOTE)
+    totals = walk.totals_text(view, rubric, heading, stars_line="")
     return (
         f"{texts.ASSESSED}{totals}\n{walk.democratic_text(view.democratic)}\n{walk.record_text(view)}"
         f"{_standard_note(view, rubric)}"
@@ -49,9 +50,29 @@ def _assessed(view: WalkView, rubric: Rubric) -> str:
 
 
 def _re_reviewed(view: WalkView, rubric: Rubric) -> str:
+    """The reply to a submitted re-review; the service adds the stars it got (``rating_text``)."""
     heading = texts.heading(view.org_name, view.year, RE_REVIEW.title)
-    totals = walk.totals_text(view, rubric, heading, texts.QUOTA_NOTE)
+    totals = walk.totals_text(view, rubric, heading, stars_line="")
     return f"{texts.RE_REVIEWED}{totals}{_standard_note(view, rubric)}"
+
+
+def rating_text(outcome: RatingOutcome) -> str:
+    """What a submitted assessment or re-review came to in its scope: the stars, and whether they
+    wait, or were published."""
+    if outcome.published_round:
+        note = texts.published(outcome.published_round, outcome.publication_ends)
+    elif outcome.flagged:
+        note = texts.FLAGGED
+    elif outcome.provisional:
+        note = texts.PROVISIONAL
+    else:
+        note = outcome.reason or texts.UNPUBLISHED
+    if outcome.published_round and outcome.reason:
+        note = f"{outcome.reason}；{note}"
+    text = texts.stars_line(Stars(outcome.stars).label, note)
+    if outcome.others_republished:
+        text += texts.others_republished(outcome.others_republished)
+    return text
 
 
 def _assessment_view(ctx: UserContext) -> WalkView | None:

@@ -108,7 +108,7 @@ class RemediationView:
     org_code: str
     org_name: str
     year: int
-    status: str  # open | reported | passed
+    status: str  # rubrics.lifecycle.RemediationStatus
     status_label: str
     due: str
     report_text: str = ""
@@ -160,6 +160,19 @@ class ResultView:
     objection_open: bool
     already_objected: bool
     democratic: DemocraticFigures | None = None
+
+
+@dataclass(frozen=True)
+class RatingOutcome:
+    """What a submitted assessment or re-review came to, once its scope was worked out."""
+
+    stars: int
+    provisional: bool  # the scope's five-star quota is not confirmed yet (预评)
+    flagged: bool  # tied at the five-star cut-off, waiting for an admin
+    reason: str  # why the stars differ from the score's band, if they do
+    published_round: int = 0  # published (again) as this round, 0: not published
+    publication_ends: str = ""
+    others_republished: int = 0  # other results of the scope published again because of it
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,14 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class Addendum:
+    """Text the service adds at the end of the dialog's reply once a command is applied: what only
+    the database knows, such as the stars a submitted assessment got in its quota scope."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class UserInput:
     """One message from a user, freed of the WeChat protocol."""
 

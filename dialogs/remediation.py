@@ -8,6 +8,7 @@ from dialogs.commands import CheckRemediation, ReportRemediation
 from dialogs.context import RemediationView, UserContext
 from dialogs.engine import Choice, DialogState, Outcome, Reply
 from dialogs.texts import remediation as texts
+from rubrics.lifecycle import RemediationStatus
 from rubrics.scoring import BELOW_STANDARD_CONSEQUENCES
 
 MIN_TEXT_CHARS = 4
@@ -17,6 +18,8 @@ FAILED_WORDS = ("未通过", "不通过", "不合格")
 
 
 def status_text(view: RemediationView) -> str:
+    if view.status == RemediationStatus.WITHDRAWN:
+        return texts.withdrawn(view.org_name, view.year)
     lines = [
         texts.heading(view.org_name, view.year, BELOW_STANDARD_CONSEQUENCES),
         texts.due_line(view.due, view.status_label),
@@ -25,7 +28,7 @@ def status_text(view: RemediationView) -> str:
         lines.append(texts.reported(view.report_text))
     if view.check_text:
         lines.append(texts.check_opinion(view.check_text))
-    if view.status != "passed":
+    if view.status != RemediationStatus.PASSED:
         lines.append(texts.HOW_TO_REPORT)
     return "\n".join(lines)
 
@@ -40,9 +43,9 @@ def show(ctx: UserContext) -> Outcome:
 def report(ctx: UserContext, text: str) -> Outcome:
     """`补课完成 说明`: the chair reports the remediation done."""
     view = ctx.remediation
-    if view is None:
-        return Outcome(Reply(texts.NONE), DialogState())
-    if view.status == "passed":
+    if view is None or view.status == RemediationStatus.WITHDRAWN:
+        return Outcome(Reply(texts.NONE if view is None else status_text(view)), DialogState())
+    if view.status == RemediationStatus.PASSED:
         return Outcome(Reply(texts.PASSED_ALREADY), DialogState())
     text = text.strip()
     if len(text) < MIN_TEXT_CHARS:
@@ -61,9 +64,9 @@ def check(ctx: UserContext, arg: str) -> Outcome:
     if isinstance(access, str):
         return Outcome(Reply(access), DialogState())
     view = access.remediation
-    if view is None:
+    if view is None or view.status == RemediationStatus.WITHDRAWN:
         return Outcome(Reply(texts.nothing_to_check(access.org_code)), DialogState())
-    if view.status == "passed":
+    if view.status == RemediationStatus.PASSED:
         return Outcome(Reply(texts.checked_already(view.org_name)), DialogState())
     verdict, _, text = rest.strip().partition(" ")
     if verdict not in PASSED_WORDS + FAILED_WORDS or len(text.strip()) < MIN_TEXT_CHARS:

@@ -250,7 +250,9 @@ def totals_text(view: WalkView, rubric: Rubric, heading: str, stars_line: str = 
         texts.raw_total_line(format_score(total), rubric.max_total),
         texts.percent_line(format_score(score)),
     ]
-    return "\n".join(lines) + "\n" + stars_line.format(stars=star_level(score).label)
+    if stars_line:
+        lines.append(stars_line.format(stars=star_level(score).label))
+    return "\n".join(lines)
 
 
 def record_text(view: WalkView, opinion_chars: int = 60) -> str:

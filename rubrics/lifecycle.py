@@ -91,6 +91,35 @@ EVALUABLE: frozenset[InspectionState] = NOT_SUBMITTED | ASSESSABLE
 FIXED: frozenset[InspectionState] = frozenset({S.PUBLISHED, S.OBJECTED, S.FINAL})
 
 
+class RemediationStatus(StrEnum):
+    """补课: open → reported (the chair says it is done) → passed | open (the evaluator's re-check);
+    withdrawn when a re-check lifts the result to the standard (it follows the result)."""
+
+    OPEN = "open"
+    REPORTED = "reported"
+    PASSED = "passed"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return REMEDIATION_LABELS[self]
+
+    @property
+    def pending(self) -> bool:
+        """Still to be done or checked: counted as 补课中."""
+        return self in (RemediationStatus.OPEN, RemediationStatus.REPORTED)
+
+
+REMEDIATION_LABELS: dict[RemediationStatus, str] = {
+    RemediationStatus.OPEN: "补课中",
+    RemediationStatus.REPORTED: "已报告完成，待验收",
+    RemediationStatus.PASSED: "已通过验收",
+    RemediationStatus.WITHDRAWN: "已撤销（结果已达到建设标准）",
+}
+#: A remediation still open after its due date.
+OVERDUE_LABEL = "补课逾期"
+
+
 def values(states: frozenset[InspectionState] | tuple[InspectionState, ...]) -> list[str]:
     """The stored strings of a group of states, sorted, for SQL ``IN``."""
     return sorted(state.value for state in states)

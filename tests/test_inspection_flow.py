@@ -250,18 +250,27 @@ def _the_evaluator_re_reviews_and_publishes_round_2(
     reply = evaluator.say("复查 U04")
     assert "【1/30】" in reply and "当前考评 0 分" in reply
     assert "复查改分须说明原因" in evaluator.say("2")
-    assert "【2/30】" in evaluator.say("2 换届资料已补齐，加2分")
+    assert "【2/30】" in evaluator.say("4 换届资料已补齐，加4分")
     for _ in range(2, 31):
         evaluator.say("同")
     republished = evaluator.say("提交")
-    assert "复查评定已提交" in republished and "百分制得分：95 分" in republished
+    assert "复查评定已提交" in republished and "百分制得分：97 分" in republished
+    assert "评定星级：五星级（已再次公示（第 2 轮）" in republished
+    assert "本范围另有 1 个单位的星级因此调整，已重新公示" in republished
     db.expire_all()
-    u04 = db.scalar(select(Inspection).join(Organisation).where(Organisation.code == "U04"))
-    assert u04 is not None and u04.state == "published" and u04.publication_round == 2
-    # 95 is five stars by score, but both five-star places are taken by published results.
-    assert u04.stars == 4 and u04.quota_capped
+    by_code = {i.organisation.code: i for i in db.scalars(select(Inspection))}
+    u04, u02 = by_code["U04"], by_code["U02"]
+    assert u04.state == "published" and u04.publication_round == 2
+    # 97 is above the published 95: it takes the last five-star place, and the 95 is published again.
+    assert u04.stars == 5 and not u04.quota_capped
+    assert u02.stars == 4 and u02.quota_capped and u02.publication_round == 2
+    assert "排第 3 位" in (u02.stars_reason or "")
+    notice = db.scalar(
+        select(OutboxMessage.text).where(OutboxMessage.dedup_key.like(f"published:{u02.id}:2:%")).limit(1)
+    )
+    assert notice is not None and "因本范围复查结果调整，五星级名额重新确定" in notice and "四星级" in notice
     assert db.scalar(select(Objection.resolved_at)) is not None
-    change = db.scalar(select(AuditEntry).where(AuditEntry.reason == "换届资料已补齐，加2分"))
+    change = db.scalar(select(AuditEntry).where(AuditEntry.reason == "换届资料已补齐，加4分"))
     assert change is not None and change.action == "assessed_score"
     assert "第 2 轮公示" in member.say("结果")
 

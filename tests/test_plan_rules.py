@@ -75,7 +75,7 @@ def test_the_quota_is_of_the_whole_scope_whatever_the_order(user: User, db: Sess
     for n in range(1, 7):
         self_check(user(f"chair{n}"), codes[f"chair{n}"])
     # The best union is rated first, alone: its stars are provisional and nothing is published.
-    assert "五星级名额统一确认后公示" in rate(evaluator, "U01", 95)
+    assert "评定星级：五星级（预评：" in rate(evaluator, "U01", 95)
     out = cli("publish", "--year", "2026")
     assert "已公示 0 个结果" in out and "预评" in out and "U01" in out.splitlines()[-1]
     table = result_table(cli)
@@ -396,7 +396,8 @@ def test_a_result_below_the_standard_is_remedied_and_re_checked(
     )
     assert "补课截止" in chair.say("补课") and "补课中" in chair.say("进度")
     coverage = cli("coverage", "--year", "2026", "--csv").splitlines()
-    assert coverage[1].split(",")[-1] == "1"  # YZ: one open remediation
+    yz = dict(zip(coverage[0].split(","), coverage[1].split(","), strict=True))
+    assert yz["remediation_open"] == "1" and yz["remediation_overdue"] == "0"  # YZ: one open remediation
     assert "写明补课情况" in chair.say("补课完成")
     assert "已报告补课完成" in chair.say("补课完成 已建立职工书屋并补齐换届台账")
     reported = _notices(db, "remediation_reported")[0].text

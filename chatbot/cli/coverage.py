@@ -32,6 +32,7 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("目标", "target"),
     ("达标", "on_target"),
     ("补课未完成", "remediation_open"),
+    ("补课逾期", "remediation_overdue"),
 )
 NAME_WIDTH = 24
 
@@ -51,6 +52,7 @@ COLUMNS = (
     "target",
     "on_target",
     "remediation_open",
+    "remediation_overdue",
 )
 
 
@@ -88,6 +90,7 @@ def coverage_command(year: int, as_csv: bool) -> None:
             "target": f"{whole_percent(r.target)}%",
             "on_target": "yes" if r.on_target else "no",
             "remediation_open": r.remediation_open,
+            "remediation_overdue": r.remediation_overdue,
         }
         for r in rows
     ]

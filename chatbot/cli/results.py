@@ -21,6 +21,7 @@ from chatbot.store.models import Organisation
 from chatbot.timeutil import local_date
 from chatbot.wechat.api import ApiError
 from rubrics import get_rubric
+from rubrics.lifecycle import InspectionState
 from rubrics.scoring import Stars
 
 COLUMNS = (
@@ -178,12 +179,7 @@ def results_group(ctx: click.Context, year: int | None, scope: str | None, as_cs
         return
     if year is None:
         raise click.UsageError("缺少选项 --year（年度）。", ctx)
-    config = load_config()
     with db_session() as session:
-        try:
-            results.confirm(session, campaigns.campaign_of_year(session, year), config)
-        except ValueError as error:
-            raise click.ClickException(str(error)) from error
         rows = cli_result_rows(session, year, scope)
     if as_csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n", extrasaction="ignore")
@@ -197,27 +193,39 @@ def results_group(ctx: click.Context, year: int | None, scope: str | None, as_cs
 @results_group.command("override")
 @click.option("--org", "org_code", required=True)
 @click.option("--year", required=True, type=int)
-@click.option("--stars", required=True, type=click.IntRange(1, 5))
+@click.option(
+    "--stars", type=click.IntRange(1, 5), help="The stars: lower than the score's band, or 5 to settle a tie."
+)
+@click.option(
+    "--clear", is_flag=True, help="Withdraw the result's override: its stars follow the quota again."
+)
 @click.option("--reason", required=True, help="The written reason; audited.")
-def results_override(org_code: str, year: int, stars: int, reason: str) -> None:
-    """Set a result's stars against the quota, with a written reason (audited)."""
+def results_override(org_code: str, year: int, stars: int | None, clear: bool, reason: str) -> None:
+    """Lower a result's stars within its score's band, or settle a tie at the five-star cut-off, with a
+    written reason (audited); published results whose stars change are published again."""
+    if (stars is None) == (not clear):
+        raise click.UsageError("请给出 --stars（调整后的星级）或 --clear（撤销调整）之一。")
     config = load_config()
     with db_session() as session:
         try:
+            campaign = campaigns.campaign_of_year(session, year)
             inspection = results.override(
                 session,
-                campaigns.campaign_of_year(session, year),
+                campaign,
                 org_code,
-                Stars(stars),
+                Stars(stars) if stars is not None else None,
                 reason,
                 config,
                 actor="cli",
+                now=datetime.now(UTC),
             )
         except ValueError as error:
             raise click.ClickException(str(error)) from error
-        click.echo(
-            f"{org_code}：星级调整为{Stars(inspection.stars or stars).label}（理由：{reason}），已记录。"
-        )
+        now_stars = Stars(inspection.stars or 1).label
+        what = "已撤销星级调整" if clear else "星级调整已记录"
+        click.echo(f"{org_code}：{what}（理由：{reason}），现为{now_stars}。")
+        if InspectionState(inspection.state).is_published:
+            click.echo("星级有变化的已公示结果已重新公示，主席和会员将收到通知。")
 
 
 @results_group.command("confirm")
@@ -241,7 +249,9 @@ def results_confirm(year: int, scope: str | None, reason: str) -> None:
                 raise ValueError(
                     "本范围还有未评定的单位：请用 --reason 写明确认理由，如：其余单位本年度不参加年检。"
                 )
-            statuses = results.confirm_scope(session, campaign, config, scope, "cli", reason or "全部已评定")
+            statuses = results.confirm_scope(
+                session, campaign, config, scope, "cli", reason or "全部已评定", datetime.now(UTC)
+            )
         except ValueError as error:
             raise click.ClickException(str(error)) from error
     for status in statuses:

@@ -277,7 +277,7 @@ def _needs_action(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
         select(Remediation, Inspection)
         .join(Inspection, Remediation.inspection_id == Inspection.id)
         .options(joinedload(Inspection.organisation))
-        .where(Inspection.organisation_id.in_(visible), Remediation.status != remediation.PASSED)
+        .where(Inspection.organisation_id.in_(visible), Remediation.status.in_(remediation.PENDING))
         .order_by(Remediation.due_on)
     ):
         found["remediations"].append(
@@ -285,7 +285,7 @@ def _needs_action(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
                 "id": i.id,
                 "code": i.organisation.code,
                 "name": i.organisation.name,
-                "state": remediation.STATUS_LABELS.get(row.status, row.status),
+                "state": remediation.label(row.status, row.due_on, today),
                 "detail": f"截止 {row.due_on.isoformat()}",
             }
         )
@@ -390,9 +390,10 @@ def inspection_page(inspection_id: int) -> Any:
         provisional=provisional,
         objections=objections,
         remediation=remediation.of(g.db, inspection.id),
-        remediation_labels=remediation.STATUS_LABELS,
+        remediation_label=remediation.label,
+        today=_today(),
         can_publish=state == S.RATED and not provisional and not results.awaits_override(inspection),
-        can_override=g.viewer.is_city and state == S.RATED,
+        can_override=g.viewer.is_city and state in results.OVERRIDABLE and not inspection.below_standard,
         can_return=state.is_assessable,
         can_sample=g.viewer.is_city and state.is_rated and sampled is None,
         local_time=chinese_time,
@@ -419,7 +420,6 @@ def publish_one(inspection_id: int) -> Any:
     if not 1 <= days <= 60:
         return _refuse(inspection_id, "公示天数应在 1 到 60 天之间。")
     config = current_app.extensions["nianjian.config"]
-    results.confirm(g.db, inspection.campaign, config, actor=g.viewer.actor)
     if inspection.id in results.provisional_ids(g.db, inspection.campaign, config):
         return _refuse(inspection_id, "五星级名额范围尚未确认（星级为预评），请先在首页确认范围后再公示。")
     if inspection.state != S.RATED or results.awaits_override(inspection):
@@ -433,24 +433,26 @@ def publish_one(inspection_id: int) -> Any:
 def override_one(inspection_id: int) -> Any:
     city_only()
     inspection = _inspection(inspection_id)
-    stars = request.form.get("stars", type=int)
+    choice = request.form.get("stars", "")
     reason = request.form.get("reason", "").strip()
-    if stars not in range(1, 6) or not reason:
-        return _refuse(inspection_id, "请选择星级并写明理由。")
-    assert stars is not None  # in range(1, 6)
+    stars = int(choice) if choice in ("2", "3", "4", "5") else None
+    if (stars is None and choice != "clear") or not reason:
+        return _refuse(inspection_id, "请选择星级（或撤销调整）并写明理由。")
     try:
-        results.override(
+        changed = results.override(
             g.db,
             inspection.campaign,
             inspection.organisation.code,
-            Stars(stars),
+            Stars(stars) if stars is not None else None,
             reason,
             current_app.extensions["nianjian.config"],
             g.viewer.actor,
+            _now(),
         )
     except ValueError as error:
         return _refuse(inspection_id, str(error))
-    return _done(inspection_id, f"已调整为{Stars(stars).label}。")
+    what = "已撤销星级调整" if stars is None else "星级调整已记录"
+    return _done(inspection_id, f"{what}，现为{Stars(changed.stars or 1).label}。")
 
 
 @bp.post("/inspections/<int:inspection_id>/return")
@@ -645,7 +647,7 @@ def confirm_scope(year: int) -> Any:
     reason = request.form.get("reason", "").strip()
     try:
         results.confirm_scope(
-            g.db, campaign, current_app.extensions["nianjian.config"], scope, g.viewer.actor, reason
+            g.db, campaign, current_app.extensions["nianjian.config"], scope, g.viewer.actor, reason, _now()
         )
     except ValueError as error:
         return _back(f"未能确认：{error}", "error")

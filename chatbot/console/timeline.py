@@ -207,7 +207,10 @@ def _paper(before: Any, after: Any) -> str:
 
 
 def _override(before: Any, after: Any) -> str:
-    return f"星级 {_stars(_get(before, 'stars'))} → {_stars(_get(after, 'stars'))}"
+    override = _get(after, "override")
+    if override is None and _get(after, "stars") is None:
+        return f"撤销调整（原为{_stars(_get(before, 'override'))}）"
+    return f"星级 {_stars(_get(before, 'stars'))} → {_stars(override or _get(after, 'stars'))}"
 
 
 def _sample_check(before: Any, after: Any) -> str:
@@ -227,6 +230,10 @@ def _remediation_open(before: Any, after: Any) -> str:
 
 def _remediation_reported(before: Any, after: Any) -> str:
     return str(_get(after, "text") or "")
+
+
+def _re_review_late(before: Any, after: Any) -> str:
+    return f"应于 {_get(after, 'due') or '—'} 前完成"
 
 
 def _remediation_checked(before: Any, after: Any) -> str:
@@ -260,6 +267,9 @@ ACTIONS: dict[str, tuple[str, Callable[[Any, Any], str]]] = {
     "remediation_open": ("开始补课", _remediation_open),
     "remediation_reported": ("报告补课完成", _remediation_reported),
     "remediation_checked": ("补课验收", _remediation_checked),
+    "remediation_withdrawn": ("撤销补课（结果已达到建设标准）", _nothing),
+    "stars_recomputed": ("五星级名额重新确定", _sample_stars),
+    "re_review_late": ("复查逾期完成", _re_review_late),
 }
 
 

@@ -173,13 +173,15 @@ def gather(
     rated = [r for r in rated if r.organisation_id in group_of]
     figures_of = {r.id: group_of[r.organisation_id] for r in rated}
     provisional = provisional_ids(session, campaign, config, tree)
-    remediations = dict(
-        session.execute(
-            select(Remediation.inspection_id, Remediation.status)
+    remediations = {
+        inspection_id: (status, due_on)
+        for inspection_id, status, due_on in session.execute(
+            select(Remediation.inspection_id, Remediation.status, Remediation.due_on)
             .join(Inspection, Remediation.inspection_id == Inspection.id)
             .where(Inspection.campaign_id == campaign.id)
-        ).all()
-    )
+        )
+    }
+    today = datetime.now(UTC).astimezone(SHANGHAI).date()
     for r in rated:
         figures = figures_of[r.id]
         score = Decimal(r.score or 0)
@@ -187,8 +189,8 @@ def gather(
         figures.provisional += r.id in provisional
         figures.scores.setdefault(r.rubric_key, []).append(score)
         if r.below_standard:
-            status = remediations.get(r.id)
-            label = remediation.STATUS_LABELS.get(status, "") if status else "待补课"
+            status, due_on = remediations.get(r.id, ("", today))
+            label = remediation.label(status, due_on, today) if status else "待补课"
             figures.below.append(Below(r.code, r.name, score, label))
         if r.publication_round > 1:
             figures.re_reviewed += 1

@@ -16,6 +16,7 @@ from chatbot.inspection.errors import Refused
 from chatbot.inspection.transitions import move
 from chatbot.store import outbox
 from chatbot.store.models import Evaluation, Inspection
+from chatbot.timeutil import as_utc, local_date
 from rubrics.lifecycle import InspectionState, check_transition
 
 S = InspectionState
@@ -87,7 +88,9 @@ def evaluation_of(session: Session, inspection: Inspection) -> Evaluation | None
     )
 
 
-def submit(session: Session, inspection: Inspection, config: Config, actor: str, now: datetime) -> None:
+def submit(
+    session: Session, inspection: Inspection, config: Config, actor: str, now: datetime
+) -> results.Recomputed:
     """Every item assessed, the democratic evaluation ended or waived → rated; the quota of its scope
     is brought up to date."""
     scores.refuse_if_missing(session, inspection, "assessed_score", "考评")
@@ -100,24 +103,29 @@ def submit(session: Session, inspection: Inspection, config: Config, actor: str,
     if inspection.state == S.SELF_SUBMITTED:
         move(session, inspection, S.REVIEWING, actor)
     move(session, inspection, S.RATED, actor)
-    results.rate(session, inspection, config, now)
-    session.flush()
-    results.confirm(session, inspection.campaign, config, only={inspection.id})
+    return results.rate_in_scope(session, inspection, config, now, results.Cause.RATING, actor)
 
 
 def submit_re_review(
     session: Session, inspection: Inspection, config: Config, actor: str, now: datetime
-) -> None:
-    """The re-review decided: rated again through the quota, the objections resolved, published again
-    as the next round."""
+) -> results.Recomputed:
+    """The re-review decided: rated again through its scope, the objections resolved, published again
+    as the next round; a re-review done after its 10 days is recorded as late on the result."""
     start_re_review(session, inspection, actor)
-    results.rate(session, inspection, config, now)
-    session.flush()
-    results.confirm(session, inspection.campaign, config, adjustable={inspection.id}, only={inspection.id})
+    due = inspection.re_review_due_at
+    if due is not None and as_utc(due) < now and not inspection.re_review_late:
+        inspection.re_review_late = True
+        audit.record(
+            session, actor, "re_review_late", "inspection", inspection.id, after={"due": local_date(due)}
+        )
+    done = results.rate_in_scope(
+        session, inspection, config, now, results.Cause.RE_REVIEW, actor, publishing=True
+    )
     objections.resolve(session, inspection, now)
     results.open_publication(
         session, inspection, now, inspection.publication_days or results.DEFAULT_PUBLICATION_DAYS, actor
     )
+    return done
 
 
 def return_self_check(

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chatbot.inspection import remediation
 from chatbot.inspection.hierarchy import CITY_DIRECT, OrgTree, load_tree
 from chatbot.store.models import Campaign, Inspection, Organisation, Remediation
+from chatbot.timeutil import SHANGHAI
 from rubrics.deadlines import coverage_target
 from rubrics.lifecycle import RATED, InspectionState, values
 
@@ -38,7 +41,8 @@ class CoverageRow:
     final: int
     target: Decimal
     ever_rated: int = 0  # rated at least once, in this or an earlier campaign
-    remediation_open: int = 0  # 补课 not yet passed
+    remediation_open: int = 0  # 补课 not yet done and checked (withdrawn ones are not counted)
+    remediation_overdue: int = 0  # of those, open after their due date
 
     @property
     def share(self) -> Decimal:
@@ -81,13 +85,17 @@ def coverage(session: Session, campaign: Campaign, tree: OrgTree | None = None) 
             .distinct()
         )
     )
-    remediating = set(
-        session.scalars(
-            select(Inspection.organisation_id)
-            .join(Remediation, Remediation.inspection_id == Inspection.id)
-            .where(Remediation.status != "passed")
-        )
-    )
+    today = datetime.now(UTC).astimezone(SHANGHAI).date()
+    remediating: set[int] = set()
+    overdue: set[int] = set()
+    for org_id, status, due_on in session.execute(
+        select(Inspection.organisation_id, Remediation.status, Remediation.due_on)
+        .join(Remediation, Remediation.inspection_id == Inspection.id)
+        .where(Remediation.status.in_(remediation.PENDING))
+    ):
+        remediating.add(org_id)
+        if remediation.is_overdue(status, due_on, today):
+            overdue.add(org_id)
     target = target_of(campaign)
     rows = []
     for group in tree.groups():
@@ -95,6 +103,7 @@ def coverage(session: Session, campaign: Campaign, tree: OrgTree | None = None) 
         for union in group.unions:
             count["ever_rated"] += union in ever
             count["remediation_open"] += union in remediating
+            count["remediation_overdue"] += union in overdue
             if union not in states:
                 continue
             state = InspectionState(states[union])
@@ -118,6 +127,7 @@ def coverage(session: Session, campaign: Campaign, tree: OrgTree | None = None) 
                 target,
                 count["ever_rated"],
                 count["remediation_open"],
+                count["remediation_overdue"],
             )
         )
     total = CoverageRow(
@@ -133,6 +143,7 @@ def coverage(session: Session, campaign: Campaign, tree: OrgTree | None = None) 
         target,
         sum(r.ever_rated for r in rows),
         sum(r.remediation_open for r in rows),
+        sum(r.remediation_overdue for r in rows),
     )
     return [*rows, total]
 

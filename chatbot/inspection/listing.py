@@ -19,6 +19,7 @@ from chatbot.inspection.hierarchy import load_tree
 from chatbot.inspection.queries import descendants
 from chatbot.inspection.results import AnyRow
 from chatbot.store.models import Campaign, Inspection, ItemScore, Organisation, Remediation
+from chatbot.timeutil import SHANGHAI
 from rubrics import get_rubric
 from rubrics.lifecycle import InspectionState
 from rubrics.scoring import Stars, format_score, percent_score
@@ -39,10 +40,12 @@ MARK_LABELS: dict[str, str] = {
     "flagged": "同分待裁定",
     "overridden": "星级经调整",
     "below-standard": "未达标须补课",
+    "re-review-late": "复查逾期",
+    "remediation-overdue": "补课逾期",
 }
 
 
-def _marks(inspection: AnyRow, provisional: bool) -> str:
+def _marks(inspection: AnyRow, provisional: bool, overdue: bool = False) -> str:
     marks = ["provisional"] if provisional else []
     if inspection.quota_capped:
         marks.append("capped")
@@ -52,6 +55,10 @@ def _marks(inspection: AnyRow, provisional: bool) -> str:
         marks.append("overridden")
     if inspection.below_standard:
         marks.append("below-standard")
+    if inspection.re_review_late:
+        marks.append("re-review-late")
+    if overdue:
+        marks.append("remediation-overdue")
     return " ".join(marks)
 
 
@@ -84,14 +91,16 @@ def result_rows(
 ) -> list[dict[str, str]]:
     """One row per inspection (within ``scope``, organisation ids), as `nianjian results` shows it."""
     provisional = results.provisional_ids(session, campaign, config, load_tree(session))
-    remediations = dict(
-        session.execute(
-            select(Remediation.inspection_id, Remediation.status)
+    remediations = {
+        inspection_id: (status, due_on)
+        for inspection_id, status, due_on in session.execute(
+            select(Remediation.inspection_id, Remediation.status, Remediation.due_on)
             .join(Inspection, Remediation.inspection_id == Inspection.id)
             .where(Inspection.campaign_id == campaign.id)
-        ).all()
-    )
+        )
+    }
     now = datetime.now(UTC)
+    today = now.astimezone(SHANGHAI).date()
     totals = item_totals(session, campaign)
     democratic_of = figures_of_campaign(session, campaign, now)
     query = (
@@ -105,6 +114,7 @@ def result_rows(
             Inspection.quota_flagged,
             Inspection.override_stars,
             Inspection.below_standard,
+            Inspection.re_review_late,
             Inspection.no_funding_support,
             Inspection.no_hardship_aid,
             Inspection.no_award_eligibility,
@@ -123,7 +133,8 @@ def result_rows(
         own, assessed = totals.get(inspection.id, (None, None))
         democratic = democratic_of.get(inspection.id)
         rated = inspection.stars is not None and InspectionState(inspection.state).is_rated
-        status = remediations.get(inspection.id)
+        status, due_on = remediations.get(inspection.id, ("", today))
+        overdue = bool(status) and remediation.is_overdue(status, due_on, today)
         rows.append(
             {
                 "id": str(inspection.id),
@@ -140,11 +151,11 @@ def result_rows(
                 if democratic and democratic.turnout is not None
                 else "",
                 "stars": Stars(inspection.stars).label if rated and inspection.stars else "",
-                "marks": _marks(inspection, inspection.id in provisional) if rated else "",
+                "marks": _marks(inspection, inspection.id in provisional, overdue) if rated else "",
                 "no_funding_support": "是" if rated and inspection.no_funding_support else "",
                 "no_hardship_aid": "是" if rated and inspection.no_hardship_aid else "",
                 "no_award_eligibility": "是" if rated and inspection.no_award_eligibility else "",
-                "remediation": remediation.STATUS_LABELS.get(status, "") if status else "",
+                "remediation": remediation.label(status, due_on, today) if status else "",
             }
         )
     return rows

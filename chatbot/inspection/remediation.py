@@ -3,40 +3,78 @@
 "年检达不到建设标准的，必须补课，并取消经费支持、职工帮扶、评先选优指标。" When such a result becomes
 final, a remediation opens with a due date; the chair reports it done (`补课完成 说明`), the parent
 union's evaluator re-checks it (`补课验收 C 通过|未通过 说明`): passed closes it, not passed reopens it.
-The year's result and its three disqualifications stay as recorded.
+It follows the result: a re-review or the city's re-check that lifts the score to the standard
+withdraws it (and the three disqualifications go with the score, chatbot.inspection.results.rate);
+a result below the standard again reopens it when it becomes final. Open past its due date, it is
+overdue (逾期).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chatbot.config import Config
 from chatbot.inspection import audit
 from chatbot.inspection.errors import Refused
 from chatbot.store import outbox
 from chatbot.store.models import Inspection, Remediation
-from chatbot.timeutil import SHANGHAI
+from rubrics.lifecycle import OVERDUE_LABEL, REMEDIATION_LABELS, RemediationStatus
 
-OPEN, REPORTED, PASSED = "open", "reported", "passed"
-STATUS_LABELS = {OPEN: "补课中", REPORTED: "已报告完成，待验收", PASSED: "已通过验收"}
+OPEN, REPORTED, PASSED, WITHDRAWN = (
+    RemediationStatus.OPEN,
+    RemediationStatus.REPORTED,
+    RemediationStatus.PASSED,
+    RemediationStatus.WITHDRAWN,
+)
+STATUS_LABELS: dict[str, str] = {status.value: label for status, label in REMEDIATION_LABELS.items()}
+#: The statuses counted as 补课中 (to be done, or done and waiting for the re-check).
+PENDING = (OPEN.value, REPORTED.value)
 
 
-def open_for(session: Session, inspection: Inspection, config: Config, now: datetime, actor: str) -> date:
-    """Open the inspection's remediation (once); returns its due date."""
-    existing = session.scalar(select(Remediation).where(Remediation.inspection_id == inspection.id))
-    if existing is not None:
-        return existing.due_on
-    due = now.astimezone(SHANGHAI).date() + timedelta(days=config.remediation_days)
-    row = Remediation(inspection_id=inspection.id, opened_at=now, due_on=due, status=OPEN)
-    session.add(row)
-    session.flush()
+def is_overdue(status: str, due_on: date, today: date) -> bool:
+    """Open after its due date (a report waiting for the evaluator's re-check is not the chair's delay)."""
+    return status == OPEN and due_on < today
+
+
+def label(status: str, due_on: date, today: date) -> str:
+    """The status as people read it, overdue marked."""
+    if is_overdue(status, due_on, today):
+        return f"{STATUS_LABELS[OPEN]}（{OVERDUE_LABEL}）"
+    return STATUS_LABELS.get(status, status)
+
+
+def follow(session: Session, inspection: Inspection, now: datetime, actor: str) -> None:
+    """After the result was rated again: a result no longer below the standard withdraws its pending
+    remediation (audited, the chair told); a remediation already passed stays as it was."""
+    if inspection.below_standard:
+        return
+    row = of(session, inspection.id)
+    if row is None or row.status not in PENDING:
+        return
+    before = row.status
+    row.status = WITHDRAWN
     audit.record(
-        session, actor, "remediation_open", "inspection", inspection.id, after={"due": due.isoformat()}
+        session,
+        actor,
+        "remediation_withdrawn",
+        "inspection",
+        inspection.id,
+        before=before,
+        after=WITHDRAWN.value,
+        reason="重新评定后结果已达到建设标准",
     )
-    return due
+    org = inspection.organisation
+    for account_id in outbox.accounts_with_role(session, org.id, ("chair",)):
+        outbox.enqueue(
+            session,
+            account_id,
+            "remediation_checked",
+            f"remediation-withdrawn:{row.id}:{now.isoformat()}:{account_id}",
+            f"{org.name} {inspection.campaign.year} 年度年检结果经重新评定已达到建设标准，补课已撤销。",
+            now,
+        )
 
 
 def of(session: Session, inspection_id: int) -> Remediation | None:
@@ -48,7 +86,7 @@ def report_done(
 ) -> Remediation:
     """The chair reports the remediation done; the evaluators are asked to re-check it."""
     row = of(session, inspection.id)
-    if row is None:
+    if row is None or row.status == WITHDRAWN:
         raise Refused("本单位没有需要补课的年检结果。")
     if row.status == PASSED:
         raise Refused("补课已通过验收，无需再次报告。")
@@ -80,7 +118,7 @@ def check(
 ) -> Remediation:
     """The evaluator's re-check after remediation: passed closes it, not passed reopens it."""
     row = of(session, inspection.id)
-    if row is None:
+    if row is None or row.status == WITHDRAWN:
         raise Refused(f"“{inspection.organisation.name}”没有需要验收的补课。")
     if row.status == PASSED:
         raise Refused(f"“{inspection.organisation.name}”的补课已通过验收。")

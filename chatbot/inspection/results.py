@@ -3,10 +3,12 @@
 The quota is of a whole scope (the city, or one county/zone federation and the city-direct unions when
 ``FIVE_STAR_QUOTA_SCOPE=county``), never of the results rated so far. A scope is confirmed when every
 inspection in it is rated, or when an admin declares it complete for the year (``confirm_scope``);
-until then every star level in it is provisional (预评) and nothing in it is published. Once
-confirmed, the quota is applied over all its rated results; later changes (a re-review, the city's
-re-check, a late rating) go through the quota again with published results keeping their stars and
-their places.
+until then every star level in it is provisional (预评) and nothing in it is published.
+
+The stars of every result of a scope are a function of the scope's facts — its scores and the admins'
+overrides (rubrics.quota) — never of the order in which they came: every change of a fact (a late
+rating, a re-review, the city's re-check, an override, a confirmation) works the whole scope out again
+(``recompute``), and a published result whose stars change is published again as a new round.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import Row, insert, select, update
@@ -37,8 +40,14 @@ from chatbot.store.models import (
 )
 from chatbot.timeutil import SHANGHAI, as_utc, local_date
 from rubrics import get_rubric
-from rubrics.lifecycle import FIXED, RATED, InspectionState, check_transition, values
-from rubrics.quota import Override, RatedResult, apply_five_star_quota, five_star_quota
+from rubrics.lifecycle import RATED, InspectionState, check_transition, values
+from rubrics.quota import (
+    Override,
+    RatedResult,
+    apply_five_star_quota,
+    five_star_quota,
+    override_refusal,
+)
 from rubrics.scoring import (
     BELOW_STANDARD_CONSEQUENCES,
     Stars,
@@ -54,7 +63,8 @@ DEFAULT_PUBLICATION_DAYS = 7
 
 
 def rate(session: Session, inspection: Inspection, config: Config, now: datetime) -> None:
-    """Compute the inspection's score and stars by score from its assessed scores."""
+    """Compute the inspection's score, its stars by score and whether it misses the standard from its
+    assessed scores; its stars are the scope's to decide (``recompute``)."""
     rubric = get_rubric(inspection.rubric_key)
     assessed = [
         Decimal(v)
@@ -77,12 +87,32 @@ def rate(session: Session, inspection: Inspection, config: Config, now: datetime
     inspection.score = score
     inspection.democratic_score = democratic.score if democratic else None
     inspection.stars_by_score = int(star_level(score))
-    inspection.stars = inspection.stars_by_score
     missed = below_standard(score, config.pass_mark)
     inspection.below_standard = missed
     # 取消经费支持、职工帮扶、评先选优指标: recorded on the result, one by one.
     inspection.no_funding_support = inspection.no_hardship_aid = inspection.no_award_eligibility = missed
     inspection.rated_at = now
+
+
+def rate_in_scope(
+    session: Session,
+    inspection: Inspection,
+    config: Config,
+    now: datetime,
+    cause: Cause,
+    actor: str,
+    publishing: bool = False,
+) -> Recomputed:
+    """Rate the inspection (again) and work its scope out: its remediation follows its score, and the
+    other results of the scope whose stars change are published again. ``publishing``: the caller
+    publishes this result itself as a new round."""
+    rate(session, inspection, config, now)
+    session.flush()
+    remediation.follow(session, inspection, now, actor)
+    mine = frozenset({inspection.id}) if publishing else frozenset()
+    return recompute(
+        session, inspection.campaign, config, now, cause, actor, only={inspection.id}, publishing=mine
+    )
 
 
 # ---------------------------------------------------------------- quota scopes
@@ -202,23 +232,58 @@ def provisional_ids(
     return {i for i, org in rows if scope_of(tree, org, config).key not in confirmed}
 
 
-def confirm(
+class Cause(StrEnum):
+    """Why a scope's stars are worked out again; a published result whose stars change because of it
+    is published again with the cause's note."""
+
+    RATING = "rating"
+    RE_REVIEW = "re_review"
+    SAMPLE = "sample"
+    OVERRIDE = "override"
+    CONFIRMATION = "confirmation"
+
+    @property
+    def note(self) -> str:
+        return _CAUSE_NOTES[self]
+
+
+_CAUSE_NOTES = {
+    Cause.RATING: "因本范围新增评定结果，五星级名额重新确定，",
+    Cause.RE_REVIEW: "因本范围复查结果调整，五星级名额重新确定，",
+    Cause.SAMPLE: "因本范围抽查结果调整，五星级名额重新确定，",
+    Cause.OVERRIDE: "因管理员调整本范围星级，五星级名额重新确定，",
+    Cause.CONFIRMATION: "因本范围五星级名额确认，星级重新确定，",
+}
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    """What a recomputation changed: inspections whose stars changed, and those published again."""
+
+    changed: frozenset[int] = frozenset()
+    republished: frozenset[int] = frozenset()
+
+
+def recompute(
     session: Session,
     campaign: Campaign,
     config: Config,
-    adjustable: set[int] | None = None,
-    only: set[int] | None = None,
+    now: datetime,
+    cause: Cause,
     actor: str = "system",
-) -> None:
-    """Bring the campaign's stars up to date, scope by scope.
+    only: set[int] | None = None,
+    publishing: frozenset[int] = frozenset(),
+) -> Recomputed:
+    """Bring the stars of the campaign's scopes up to date with their facts.
 
-    A scope whose every inspection is rated is confirmed now. In a confirmed scope the quota is applied
-    over all its rated results; in the others every rated result keeps its stars by score, provisional.
-    ``adjustable`` names inspections whose stars may change although they are published (a re-review or
-    re-check about to be published again); ``only`` limits the work to the scopes of these inspections.
-    A few statements whatever the number of inspections: the changed stars are written in one.
+    A scope whose every inspection is rated is confirmed now. In every scope the stars are
+    ``rubrics.quota.apply_five_star_quota`` of its current scores and overrides — nothing of the
+    order in which they came. Each result whose stars change is audited; a published or final one
+    (but those in ``publishing``, which the caller publishes itself) is published again as a new
+    round with the cause's note, its chair and members told; an objected one keeps its round, the
+    re-review publishes it. ``only`` limits the work to the scopes of these inspections. A few
+    statements whatever the number of inspections.
     """
-    adjustable = adjustable or set()
     tree = load_tree(session)
     scopes, members = _scopes(_quota_rows(session, campaign), config, tree)
     if only is not None:
@@ -233,12 +298,60 @@ def confirm(
     confirmed |= {scope.key for scope, *_ in complete}
     decisions: dict[int, Decision] = {}
     for key, found in members.items():
-        rated = _rated(found)
-        if key in confirmed:
-            decisions |= _apply_quota(rated, config, adjustable)
-        else:
-            decisions |= _provisional(rated, adjustable)
-    _write_stars(session, [i for found in members.values() for i in found], decisions)
+        decisions |= _decide(_rated(found), config, key in confirmed)
+    rows = [i for found in members.values() for i in found]
+    _write_stars(session, rows, decisions)
+    changed = [i for i in rows if i.id in decisions and i.stars is not None and decisions[i.id][0] != i.stars]
+    if changed:
+        audit.record_many(
+            session,
+            actor,
+            "stars_recomputed",
+            "inspection",
+            [
+                (i.id, {"stars": i.stars}, {"stars": decisions[i.id][0]}, cause.note.rstrip("，"))
+                for i in changed
+            ],
+        )
+    again = [i.id for i in changed if i.id not in publishing and InspectionState(i.state) in REPUBLISHED]
+    if again:
+        _republish(session, campaign, again, now, cause, actor)
+    return Recomputed(frozenset(i.id for i in changed), frozenset(again))
+
+
+#: Results out in public whose stars, when they change, are published again at once (an objected
+#: result is published again by its re-review).
+REPUBLISHED = frozenset({S.PUBLISHED, S.FINAL})
+
+
+def _republish(
+    session: Session, campaign: Campaign, ids: list[int], now: datetime, cause: Cause, actor: str
+) -> None:
+    rows = session.execute(
+        select(*_PUBLICATION_COLUMNS)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .where(Inspection.id.in_(ids))
+        .order_by(Inspection.id)
+    ).all()
+    by_days: dict[int, list[AnyRow]] = defaultdict(list)
+    for row in rows:
+        by_days[row.publication_days or DEFAULT_PUBLICATION_DAYS].append(row)
+    for days, chosen in sorted(by_days.items()):
+        _open_publications(session, campaign.year, chosen, now, days, actor, cause.note)
+
+
+def _decide(rated: list[AnyRow], config: Config, confirmed: bool) -> dict[int, Decision]:
+    """The stars of one scope's rated results from their scores and overrides."""
+    results = [RatedResult(str(i.id), Decimal(i.score or 0)) for i in rated]
+    overrides = [
+        Override(str(i.id), Stars(i.override_stars), i.override_reason or "管理员调整")
+        for i in rated
+        if i.override_stars is not None
+    ]
+    decided = apply_five_star_quota(
+        results, overrides, config.quota_percent, config.pass_mark, confirmed=confirmed
+    )
+    return {int(d.key): (int(d.stars), d.capped, d.flagged, d.reason or None) for d in decided}
 
 
 def _record_confirmations(
@@ -278,36 +391,6 @@ def _record_confirmations(
             for scope, complete, reason, rated in scopes
         ],
     )
-
-
-def _is_fixed(inspection: AnyRow, adjustable: set[int]) -> bool:
-    return InspectionState(inspection.state) in FIXED and inspection.id not in adjustable
-
-
-def _provisional(rated: list[AnyRow], adjustable: set[int]) -> dict[int, Decision]:
-    return {
-        i.id: (i.override_stars if i.override_stars is not None else i.stars_by_score, False, False, None)
-        for i in rated
-        if not _is_fixed(i, adjustable)
-    }
-
-
-def _apply_quota(rated: list[AnyRow], config: Config, adjustable: set[int]) -> dict[int, Decision]:
-    results = [RatedResult(str(i.id), Decimal(i.score or 0), Stars(i.stars_by_score or 1)) for i in rated]
-    overrides = []
-    for i in rated:
-        if i.override_stars is not None:
-            overrides.append(Override(str(i.id), Stars(i.override_stars), i.override_reason or "管理员调整"))
-        elif _is_fixed(i, adjustable):
-            overrides.append(Override(str(i.id), Stars(i.stars or 1), "已公示"))
-    decisions = {d.key: d for d in apply_five_star_quota(results, overrides, config.quota_percent)}
-    found: dict[int, Decision] = {}
-    for i in rated:
-        if _is_fixed(i, adjustable) and i.override_stars is None:
-            continue
-        decision = decisions[str(i.id)]
-        found[i.id] = (int(decision.stars), decision.capped, decision.flagged, decision.reason or None)
-    return found
 
 
 def _write_stars(session: Session, rows: Iterable[AnyRow], decisions: dict[int, Decision]) -> None:
@@ -350,7 +433,13 @@ def scope_statuses(session: Session, campaign: Campaign, config: Config) -> list
 
 
 def confirm_scope(
-    session: Session, campaign: Campaign, config: Config, code: str | None, actor: str, reason: str
+    session: Session,
+    campaign: Campaign,
+    config: Config,
+    code: str | None,
+    actor: str,
+    reason: str,
+    now: datetime,
 ) -> list[ScopeStatus]:
     """An admin declares a quota scope (or, with no code, every scope that has rated results) complete
     for the year: its quota is counted from now on over the results rated in it."""
@@ -376,24 +465,46 @@ def confirm_scope(
         complete = len(rated) == len(members[scope_code])
         entries.append((scopes[scope_code], complete, None if complete else reason.strip(), len(rated)))
     _record_confirmations(session, campaign, entries, actor)
-    confirm(session, campaign, config, actor=actor)
+    recompute(session, campaign, config, now, Cause.CONFIRMATION, actor)
     return scope_statuses(session, campaign, config)
 
 
+#: Results whose stars an admin may decide: rated, published or final (an objected result waits for
+#: its re-review).
+OVERRIDABLE = frozenset({S.RATED, S.PUBLISHED, S.FINAL})
+
+
 def override(
-    session: Session, campaign: Campaign, org_code: str, stars: Stars, reason: str, config: Config, actor: str
+    session: Session,
+    campaign: Campaign,
+    org_code: str,
+    stars: Stars | None,
+    reason: str,
+    config: Config,
+    actor: str,
+    now: datetime,
 ) -> Inspection:
-    """An admin's star level for one result, with a written reason; audited; the quota re-applied."""
+    """An admin's star level for one result (None: the override withdrawn), with a written reason;
+    audited. It may lower the stars within the score's band (never to one star at or above the
+    standard) or settle a tie at the five-star cut-off; the scope is worked out again, and published
+    results whose stars change — this one included — are published again."""
     if not reason.strip():
         raise ValueError("调整星级须写明理由。")
     inspection = _inspection_of(session, campaign, org_code)
-    if inspection.state != S.RATED:
-        raise ValueError(
-            f"{org_code} 当前为“{InspectionState(inspection.state).label}”：只能调整已评定、尚未公示的结果。"
+    state = InspectionState(inspection.state)
+    if state not in OVERRIDABLE:
+        raise ValueError(f"{org_code} 当前为“{state.label}”：有异议待复查的结果须在复查后再调整。")
+    if stars is not None:
+        refusal = override_refusal(
+            Decimal(inspection.score or 0), stars, config.pass_mark, tied=inspection.quota_flagged
         )
+        if refusal is not None:
+            raise ValueError(refusal)
+    elif inspection.override_stars is None:
+        raise ValueError(f"{org_code} 的星级没有经过调整，无需撤销。")
     before = {"stars": inspection.stars, "override": inspection.override_stars}
-    inspection.override_stars = int(stars)
-    inspection.override_reason = reason.strip()
+    inspection.override_stars = int(stars) if stars is not None else None
+    inspection.override_reason = reason.strip() if stars is not None else None
     audit.record(
         session,
         actor,
@@ -401,10 +512,12 @@ def override(
         "inspection",
         inspection.id,
         before=before,
-        after={"stars": int(stars)},
+        after={"override": inspection.override_stars},
         reason=reason.strip(),
     )
-    confirm(session, campaign, config)
+    session.flush()
+    recompute(session, campaign, config, now, Cause.OVERRIDE, actor, only={inspection.id})
+    session.refresh(inspection)
     return inspection
 
 
@@ -438,7 +551,7 @@ def publish(
     """Publish the rated results in scope for ``days`` days. Results of a quota scope not yet
     confirmed wait (their stars are provisional), and so do results flagged by a quota tie. A few
     statements whatever the number of results and of the people told."""
-    confirm(session, campaign, config, actor=actor)
+    recompute(session, campaign, config, now, Cause.CONFIRMATION, actor)
     tree = load_tree(session)
     confirmed = confirmed_scopes(session, campaign)
     wanted = tree.descendants(scope.id) if scope is not None else None
@@ -473,6 +586,7 @@ _PUBLICATION_COLUMNS = (
     Inspection.score,
     Inspection.below_standard,
     Inspection.publication_round,
+    Inspection.publication_days,
     Inspection.quota_flagged,
     Inspection.override_stars,
     Organisation.code,
@@ -482,12 +596,11 @@ _PUBLICATION_COLUMNS = (
 
 class _Flagged(Protocol):
     quota_flagged: bool
-    override_stars: int | None
 
 
 def awaits_override(inspection: Inspection | _Flagged | AnyRow) -> bool:
     """A five-star tie at the quota's cut-off that an admin has not yet decided."""
-    return bool(inspection.quota_flagged) and inspection.override_stars is None
+    return bool(inspection.quota_flagged)
 
 
 def _publication_text(
@@ -504,7 +617,7 @@ def _publication_text(
 
 
 def _open_publications(
-    session: Session, year: int, rows: Sequence[AnyRow], now: datetime, days: int, actor: str
+    session: Session, year: int, rows: Sequence[AnyRow], now: datetime, days: int, actor: str, note: str = ""
 ) -> None:
     """``open_publication`` of many results (rows of ``_PUBLICATION_COLUMNS``): one UPDATE, one
     INSERT of their audit entries and one of every notice to their chairs and members."""
@@ -530,7 +643,7 @@ def _open_publications(
         entries.append(
             (row.id, row.state, {"round": publication_round, "stars": row.stars, "score": row.score}, None)
         )
-        text = _publication_text(row.name, year, publication_round, "", row, ends)
+        text = _publication_text(row.name, year, publication_round, note, row, ends)
         notices.append(
             (outbox.Notice(f"published:{row.id}:{publication_round}:", text, ends), row.organisation_id)
         )
@@ -595,6 +708,7 @@ def finalise_due(session: Session, config: Config, now: datetime, actor: str = "
                 Organisation.name,
                 Campaign.year,
                 Remediation.due_on,
+                Remediation.status.label("remediation_status"),
             )
             .join(Organisation, Inspection.organisation_id == Organisation.id)
             .join(Campaign, Inspection.campaign_id == Campaign.id)
@@ -641,24 +755,38 @@ def finalise_due(session: Session, config: Config, now: datetime, actor: str = "
 def _open_remediations(
     session: Session, rows: Sequence[AnyRow], config: Config, now: datetime, actor: str
 ) -> dict[int, date]:
-    """``remediation.open_for`` of many results (rows with the due date of an existing remediation):
-    the due date of each, the new ones opened in one INSERT with their audit entries."""
-    found = {row.id: row.due_on for row in rows if row.due_on is not None}
+    """Open the remediation (补课) of results below the standard that became final (rows with the due
+    date and status of an existing remediation): the due date of each. A remediation withdrawn when a
+    re-check had lifted the result opens again with a new due date; the new and reopened ones are
+    written in two statements with their audit entries."""
     due = now.astimezone(SHANGHAI).date() + timedelta(days=config.remediation_days)
+    found = {
+        row.id: row.due_on
+        for row in rows
+        if row.due_on is not None and row.remediation_status != remediation.WITHDRAWN
+    }
     new = [row.id for row in rows if row.due_on is None]
+    again = [row.id for row in rows if row.remediation_status == remediation.WITHDRAWN]
     if new:
         session.execute(
             insert(Remediation),
             [
-                {"inspection_id": inspection_id, "opened_at": now, "due_on": due, "status": remediation.OPEN}
-                for inspection_id in new
+                {"inspection_id": i, "opened_at": now, "due_on": due, "status": remediation.OPEN.value}
+                for i in new
             ],
         )
+    if again:
+        session.execute(
+            update(Remediation)
+            .where(Remediation.inspection_id.in_(again))
+            .values(opened_at=now, due_on=due, status=remediation.OPEN.value)
+        )
+    if new or again:
         audit.record_many(
             session,
             actor,
             "remediation_open",
             "inspection",
-            [(inspection_id, None, {"due": due.isoformat()}, None) for inspection_id in new],
+            [(i, None, {"due": due.isoformat()}, None) for i in new + again],
         )
-    return found | dict.fromkeys(new, due)
+    return found | dict.fromkeys(new + again, due)

@@ -23,7 +23,8 @@ from chatbot.inspection.hierarchy import load_tree
 from chatbot.store.models import Campaign, Inspection, ItemScore, Sample, SampledInspection
 from rubrics import get_rubric
 from rubrics.lifecycle import RATED, InspectionState, values
-from rubrics.scoring import Stars, format_score, percent_score, raw_total, star_level
+from rubrics.quota import band
+from rubrics.scoring import format_score, percent_score, raw_total, star_level
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,8 @@ def submit_check(
     entry.city_score = score
     entry.checked_at, entry.checker_account_id = now, account_id
     before = {"score": entry.county_score, "stars": entry.county_stars}
-    changed = star_level(score) != Stars(inspection.stars_by_score or inspection.stars or 1)
+    # The county's result stands unless the city's score falls in another band (or across the standard).
+    changed = band(score, config.pass_mark) != band(Decimal(inspection.score or 0), config.pass_mark)
     if changed:
         for row in rows:
             if row.assessed_score != row.city_score:
@@ -204,12 +206,9 @@ def submit_check(
                     "市总工会抽查",
                 )
                 row.assessed_score = row.city_score
-        session.flush()
-        results.rate(session, inspection, config, now)
         inspection.override_stars = inspection.override_reason = None
-        session.flush()
-        results.confirm(
-            session, inspection.campaign, config, adjustable={inspection.id}, only={inspection.id}
+        results.rate_in_scope(
+            session, inspection, config, now, results.Cause.SAMPLE, actor, publishing=state.is_published
         )
         if state.is_published:
             results.open_publication(

@@ -19,6 +19,7 @@ from chatbot.inspection import (
     evaluations,
     objections,
     remediation,
+    results,
     sampling,
     scores,
     selfcheck,
@@ -29,7 +30,9 @@ from chatbot.inspection.queries import has_role, is_city_evaluator
 from chatbot.service.context import Loaded
 from chatbot.store.counters import RateCounter
 from chatbot.store.models import Inspection, SampledInspection
+from chatbot.timeutil import local_date
 from dialogs import binding
+from dialogs.assessment import rating_text
 from dialogs.binding import BindResult, BindStatus
 from dialogs.commands import (
     AddEvidence,
@@ -57,7 +60,8 @@ from dialogs.commands import (
     SubmitSelfCheck,
     WaiveEvaluation,
 )
-from dialogs.engine import Reply
+from dialogs.context import RatingOutcome
+from dialogs.engine import Addendum, Reply
 from rubrics.lifecycle import ASSESSABLE, RE_REVIEWABLE, IllegalTransition, InspectionState
 
 S = InspectionState
@@ -79,11 +83,22 @@ class Applier:
     def actor(self) -> str:
         return f"wechat:{self.account.id}"
 
-    def apply(self, command: Command) -> Reply | None:
-        """Apply one command; a command whose outcome decides the reply (a binding) returns it."""
+    def apply(self, command: Command) -> Reply | Addendum | None:
+        """Apply one command; a command whose outcome decides the reply (a binding) returns it, one
+        whose outcome only the database knows (the stars of a submitted assessment) adds it."""
         match command:
             case RedeemInvitation(code=code):
                 return binding.reply(self._redeem(code))
+            case SubmitAssessment(inspection_id=i):
+                inspection = self._as_evaluator(i, ASSESSABLE)
+                done = assessment.submit(self.session, inspection, self.config, self.actor, self.now)
+                return Addendum(rating_text(self._rating(inspection, done)))
+            case SubmitReReview(inspection_id=i):
+                inspection = self._as_evaluator(i, RE_REVIEWABLE)
+                done = assessment.submit_re_review(
+                    self.session, inspection, self.config, self.actor, self.now
+                )
+                return Addendum(rating_text(self._rating(inspection, done)))
             case StartSelfCheck() | SaveSelfScore() | AddEvidence() | SubmitSelfCheck() | ReportRemediation():
                 self._as_chair_do(command)
             case SaveBallotDraft() | CastBallot() | FileObjection():
@@ -155,11 +170,6 @@ class Applier:
             case SaveAssessmentRecord(inspection_id=i, methods=methods, opinion=opinion):
                 inspection = self._as_evaluator(i, WRITABLE_BY_EVALUATOR)
                 assessment.record(session, inspection, methods, opinion, me, actor)
-            case SubmitAssessment(inspection_id=i):
-                assessment.submit(session, self._as_evaluator(i, ASSESSABLE), self.config, actor, now)
-            case SubmitReReview(inspection_id=i):
-                inspection = self._as_evaluator(i, RE_REVIEWABLE)
-                assessment.submit_re_review(session, inspection, self.config, actor, now)
             case ReturnSelfCheck(inspection_id=i, reason=reason):
                 self._return(self._as_evaluator(i, ASSESSABLE), reason)
             case (
@@ -179,6 +189,21 @@ class Applier:
                 if not self._holds(inspection.organisation.parent_id, "evaluator"):
                     raise Refused("只有上级工会考评员可以验收补课。")
                 remediation.check(session, inspection, passed, text, me, actor, now)
+
+    def _rating(self, inspection: Inspection, done: results.Recomputed) -> RatingOutcome:
+        """What a submitted assessment or re-review came to, read off the inspection as it now is."""
+        provisional = inspection.id in results.provisional_ids(self.session, inspection.campaign, self.config)
+        published = InspectionState(inspection.state) == S.PUBLISHED
+        ends = inspection.publication_ends_at
+        return RatingOutcome(
+            stars=inspection.stars or 1,
+            provisional=provisional,
+            flagged=inspection.quota_flagged,
+            reason=inspection.override_reason or inspection.stars_reason or "",
+            published_round=inspection.publication_round if published else 0,
+            publication_ends=local_date(ends) if published and ends is not None else "",
+            others_republished=len(done.republished - {inspection.id}),
+        )
 
     # ------------------------------------------------------------ who may
 

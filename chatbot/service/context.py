@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache, partial
 from typing import cast
@@ -50,7 +50,7 @@ from chatbot.store.models import (
     Remediation,
     RoleBinding,
 )
-from chatbot.timeutil import as_utc, local_date
+from chatbot.timeutil import SHANGHAI, as_utc, local_date
 from dialogs.context import (
     AssessmentAccess,
     BallotView,
@@ -329,7 +329,7 @@ def remediation_view(session: Session, inspection: Inspection) -> RemediationVie
         org_name=inspection.organisation.name,
         year=inspection.campaign.year,
         status=row.status,
-        status_label=remediation.STATUS_LABELS.get(row.status, row.status),
+        status_label=remediation.label(row.status, row.due_on, datetime.now(UTC).astimezone(SHANGHAI).date()),
         due=row.due_on.isoformat(),
         report_text=row.report_text or "",
         check_text=row.check_text or "",

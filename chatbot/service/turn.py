@@ -33,7 +33,7 @@ from chatbot.store.counters import RateCounter
 from chatbot.store.engine import is_unavailable
 from chatbot.store.models import Account, InboundMessage
 from chatbot.store.state import STATE_ERRORS, Conversations, LockTimeout, StorageKey, Turn
-from dialogs.engine import Choice, Outcome, Reply, UserInput
+from dialogs.engine import Addendum, Choice, Outcome, Reply, UserInput
 from dialogs.router import plan, respond
 
 log = logging.getLogger(__name__)
@@ -195,11 +195,15 @@ class ChatService:
 
     @staticmethod
     def _apply(applier: Applier, outcome: Outcome) -> Reply:
-        """Apply the turn's commands in order; a command whose outcome decides the reply gives it."""
+        """Apply the turn's commands in order; a command whose outcome decides the reply gives it, or
+        adds what only the database knows to the dialog's reply."""
         reply = outcome.reply
         for command in outcome.commands:
             decided = applier.apply(command)
-            if decided is not None:
+            if isinstance(decided, Addendum):
+                base = reply if reply is not None else Reply("")
+                reply = Reply(base.text + decided.text, base.choices)
+            elif decided is not None:
                 reply = decided
         return reply if reply is not None else Reply("")
 

@@ -190,6 +190,8 @@ class Inspection(Base):
     published_at: Mapped[datetime | None]
     publication_ends_at: Mapped[datetime | None]
     re_review_due_at: Mapped[datetime | None]
+    #: A re-review (复查) was submitted after the end of its 10 days (应在 10 日内进行复查评定).
+    re_review_late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     final_at: Mapped[datetime | None]
 
     campaign: Mapped[Campaign] = relationship()
@@ -385,8 +387,8 @@ class Remediation(Base):
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), unique=True)
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_on: Mapped[date] = mapped_column(Date)
-    #: open → reported (the chair says it is done) → passed | failed (the evaluator's re-check);
-    #: failed reopens it as open.
+    #: rubrics.lifecycle.RemediationStatus: open → reported (the chair says it is done) → passed, or
+    #: open again (the evaluator's re-check); withdrawn when a re-check lifts the result to the standard.
     status: Mapped[str] = mapped_column(String(16), default="open")
     reported_at: Mapped[datetime | None]
     report_text: Mapped[str | None] = mapped_column(Text)

@@ -3,10 +3,26 @@ and of `退回 C 原因`, beyond the item walk's (dialogs/texts/walk.py)."""
 
 from __future__ import annotations
 
-#: The stars a submitted assessment shows: provisional until the quota scope is confirmed.
-QUOTA_NOTE = "按得分星级：{stars}（五星级名额统一确认后公示）"
 ASSESSED = "组织评定已提交！\n"
-RE_REVIEWED = "复查评定已提交，结果将再次公示。\n"
+RE_REVIEWED = "复查评定已提交。\n"
+
+
+def stars_line(label: str, note: str) -> str:
+    """The stars the submitted result got, and why, at the end of the submission's reply."""
+    return f"\n评定星级：{label}" + (f"（{note}）" if note else "") + "。"
+
+
+PROVISIONAL = "预评：本范围全部单位评定或五星级名额范围确认后确定，之后才能公示"
+FLAGGED = "与其他单位同分并列在五星级名额线上，待管理员裁定后公示"
+UNPUBLISHED = "可以公示"
+
+
+def published(round_no: int, ends: str) -> str:
+    return f"已再次公示（第 {round_no} 轮），公示期至 {ends}，主席和会员将收到通知"
+
+
+def others_republished(count: int) -> str:
+    return f"\n本范围另有 {count} 个单位的星级因此调整，已重新公示。"
 
 
 def heading(org_name: str, year: int, title: str) -> str:

@@ -24,6 +24,12 @@ def check_opinion(text: str) -> str:
 
 HOW_TO_REPORT = "补课完成后请发送“补课完成 情况说明”，上级工会将进行验收。"
 NONE = "本单位没有需要补课的年检结果。"
+
+
+def withdrawn(org_name: str, year: int) -> str:
+    return f"{org_name} {year} 年度年检结果经重新评定已达到建设标准，补课已撤销，无需再报告。"
+
+
 PASSED_ALREADY = "本单位的补课已通过验收，无需再次报告。"
 REPORT_USAGE = "请在“补课完成”后写明补课情况，如：补课完成 已建立女职工委员会并完成换届选举。"
 REPORTED = "已报告补课完成，上级工会将进行验收，验收结果会通知您。"
