@@ -275,8 +275,11 @@ def test_the_functions_behind_the_commands_run_the_same_statements_for_3_and_40_
             steps: dict[str, tuple[Any, tuple[Any, ...]]] = {
                 "scope_statuses": (results.scope_statuses, (db, campaign, config)),
                 "provisional_ids": (results.provisional_ids, (db, campaign, config)),
-                "confirm": (results.confirm, (db, campaign, config)),
-                "confirm again": (results.confirm, (db, campaign, config)),
+                "recompute": (results.recompute, (db, campaign, config, now, results.Cause.CONFIRMATION)),
+                "recompute again": (
+                    results.recompute,
+                    (db, campaign, config, now, results.Cause.CONFIRMATION),
+                ),
                 "result_rows": (result_rows, (db, campaign, config)),
                 "publish": (results.publish, (db, campaign, config, now, 7)),
                 "finalise_due": (results.finalise_due, (db, config, now + timedelta(days=8))),
@@ -300,16 +303,24 @@ def test_one_union_is_published_in_the_same_statements_whatever_its_members(worl
         world.rate_all(now)
         with world.session() as db, db.begin():
             campaign = campaigns.campaign_of_year(db, 2026)
-            results.confirm_scope(db, campaign, world.config, None, "test", "全部已评定")
+            results.confirm_scope(db, campaign, world.config, None, "test", "全部已评定", now)
             inspection = db.scalars(
                 select(Inspection).where(Inspection.stars < 5).order_by(Inspection.id)
             ).first()
             assert inspection is not None
             with counting() as counter:
-                results.confirm(db, campaign, world.config, adjustable={inspection.id}, only={inspection.id})
+                results.recompute(
+                    db,
+                    campaign,
+                    world.config,
+                    now,
+                    results.Cause.RE_REVIEW,
+                    only={inspection.id},
+                    publishing=frozenset({inspection.id}),
+                )
                 results.open_publication(db, inspection, now, 7, "test")
             assert _queued(db, "result_published") == 1 + members
-        counts[unions] = {"confirm + open_publication": counter.count}
+        counts[unions] = {"recompute + open_publication": counter.count}
     _same(counts)
 
 

@@ -162,7 +162,9 @@ def test_actions_are_applied_and_audited(browser: Console, world: dict[str, int]
     browser.login("city", "city-password-1")
     u01, u02 = world["U01"], world["U02"]
     browser.post(f"/console/inspections/{u01}/override", {"stars": "5", "reason": "市总工会认定"})
-    assert "已调整为五星级" in browser.flashes(f"/console/inspections/{u01}")
+    assert "只有在名额线上同分并列" in browser.flashes(f"/console/inspections/{u01}")
+    browser.post(f"/console/inspections/{u01}/override", {"stars": "4", "reason": "实地察看台账不全"})
+    assert "星级调整已记录，现为四星级" in browser.flashes(f"/console/inspections/{u01}")
     browser.post(f"/console/inspections/{u01}/sample")
     browser.post(f"/console/inspections/{u01}/publish", {"days": "5"})
     assert "尚未确认" in browser.flashes(f"/console/inspections/{u01}")
@@ -228,6 +230,8 @@ def test_bad_form_input_is_explained_in_chinese(browser: Console, world: dict[st
     browser.post("/console/campaigns/2026/confirm", {"scope": "GY", "reason": "其余单位本年度不参加年检"})
     browser.post(f"/console/inspections/{world['U01']}/publish", {"days": "7"})
     browser.post(f"/console/inspections/{world['U01']}/override", {"stars": "5", "reason": "迟到的调整"})
-    assert "只能调整已评定、尚未公示的结果" in browser.flashes(f"/console/inspections/{world['U01']}")
+    assert "只有在名额线上同分并列" in browser.flashes(f"/console/inspections/{world['U01']}")
+    browser.post(f"/console/inspections/{world['U01']}/override", {"stars": "1", "reason": "迟到的调整"})
+    assert "请选择星级" in browser.flashes(f"/console/inspections/{world['U01']}")
     db.expire_all()
     assert db.scalar(select(Inspection.state).where(Inspection.id == world["U01"])) == "published"

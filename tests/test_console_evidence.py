@@ -207,7 +207,7 @@ def test_the_audit_log_reads_as_words(wechat_console: WeChatConsole, user, db: S
     chair.say("1")
     chair.say("提交")
     assess(evaluator, "U01", {5: "3"})
-    city.post(f"/console/inspections/{inspection_id}/override", {"stars": "5", "reason": "市总工会认定"})
+    city.post(f"/console/inspections/{inspection_id}/override", {"stars": "4", "reason": "市总工会认定"})
 
     page = city.get(f"/console/inspections/{inspection_id}")
     log = page[page.index("办理记录") :]

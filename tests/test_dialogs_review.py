@@ -121,7 +121,9 @@ def test_assessment_submit_reports_the_rating() -> None:
     assert "全部作答完毕" in chat.send("考评 U01")
     rated = chat.send("提交")
     assert chat.commands == [SubmitAssessment(5)]
-    assert "原始得分：95 / 100 分" in rated and "按得分星级：五星级" in rated
+    assert "原始得分：95 / 100 分" in rated and "百分制得分：95 分" in rated
+    # The stars are the scope's: the service adds them once the command is applied.
+    assert "星级" not in rated.split("百分制得分")[1]
 
 
 def test_a_self_check_not_submitted_cannot_be_assessed() -> None:
