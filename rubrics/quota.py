@@ -84,7 +84,9 @@ def override_refusal(
     if stars > ceiling:
         return f"得分 {format_score(score)} 按档次最高为{ceiling.label}，调整不能高于得分对应的星级。"
     if stars == ceiling == Stars.FIVE:
-        return None if tied else "五星级名额按得分确定，只有在名额线上同分并列、等待裁定的结果才能调整为五星级。"
+        return (
+            None if tied else "五星级名额按得分确定，只有在名额线上同分并列、等待裁定的结果才能调整为五星级。"
+        )
     if stars == ceiling:
         return f"得分 {format_score(score)} 按档次即为{ceiling.label}，无需调整；撤销已有的调整请用 --clear。"
     return None

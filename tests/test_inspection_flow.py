@@ -18,7 +18,6 @@ from chatbot.store.models import (
     EvaluationVoter,
     Inspection,
     Objection,
-    Organisation,
     OutboxMessage,
 )
 from chatbot.wechat.simulator import Simulator
