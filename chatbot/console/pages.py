@@ -42,6 +42,7 @@ from chatbot.console.access import (
 )
 from chatbot.console.timeline import chinese_time
 from chatbot.console.timeline import lines as audit_lines
+from chatbot.documents.cells import csv_field
 from chatbot.inspection import assessment, audit, errors, remediation, results, sampling
 from chatbot.inspection import campaigns as campaign_rules
 from chatbot.inspection.coverage import coverage, target_of
@@ -711,7 +712,7 @@ def coverage_download(year: int) -> Any:
         if _row_visible(row.code, row.name) or (g.viewer.is_city and not row.code):
             writer.writerow(
                 [
-                    row.name,
+                    csv_field(row.name),
                     row.unions,
                     row.in_scope,
                     row.submitted,
