@@ -28,7 +28,7 @@ from flask import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from chatbot.console import photos
+from chatbot.console import inputs, photos
 from chatbot.console.access import (
     USERNAME_MAX,
     authenticate,
@@ -74,6 +74,8 @@ from rubrics.scoring import Stars, format_percent, format_score, percent_score, 
 bp = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
 )
+bp.record_once(inputs.use_stored_integers)  # before the routes below are added: ids within int4
+bp.before_request(inputs.refuse_nul)  # first: no page, nor the database, ever sees a NUL
 S = InspectionState
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -158,8 +160,8 @@ def login() -> Any:
         user.last_login_at = _now()
         audit.record(g.db, f"console:{username}", "login", "console_user", user.id)
         g.db.commit()
-        target = request.args.get("next", "")
-        return redirect(target if target.startswith("/console/") else url_for("console.dashboard"))
+        dashboard = url_for("console.dashboard")
+        return redirect(inputs.safe_next(request.args.get("next", ""), dashboard))
     return render_template("console/login.html")
 
 
@@ -177,7 +179,7 @@ def logout() -> Any:
 def dashboard() -> Any:
     from chatbot.documents import charts  # matplotlib: loaded when a page draws a chart
 
-    campaign = _campaign(request.args.get("year", type=int))
+    campaign = _campaign(inputs.requested_year())
     if campaign is None:
         return render_template("console/dashboard.html", campaign=None)
     tree = load_tree(g.db)
@@ -336,7 +338,7 @@ def _undelivered(visible: list[int]) -> list[dict[str, Any]]:
 @bp.get("/inspections")
 @signed_in
 def inspections() -> Any:
-    campaign = _campaign(request.args.get("year", type=int))
+    campaign = _campaign(inputs.requested_year())
     config = current_app.extensions["nianjian.config"]
     rows = result_rows(g.db, campaign, config, set(g.viewer.visible)) if campaign else []
     return render_template("console/inspections.html", campaign=campaign, rows=rows)
