@@ -30,12 +30,11 @@ from sqlalchemy.orm import joinedload
 
 from chatbot.console import inputs, photos
 from chatbot.console.access import (
-    USERNAME_MAX,
-    authenticate,
+    SignInRefused,
     city_only,
     client_address,
     end_session,
-    login_blocked,
+    sign_in,
     signed_in,
     start_session,
     visible_or_404,
@@ -138,24 +137,12 @@ def login() -> Any:
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
-        address = client_address()
-        blocked = login_blocked(username, address)
-        if blocked:
-            flash(blocked, "error")
-            return render_template("console/login.html"), 429
-        user = authenticate(g.db, username, password, address)
-        if user is None:
-            audit.record(
-                g.db,
-                f"console:{username[:USERNAME_MAX]}",
-                "login_failed",
-                "console_user",
-                None,
-                reason=address,
-            )
-            g.db.commit()
-            flash("用户名或密码不正确。", "error")
-            return render_template("console/login.html"), 401
+        try:
+            user = sign_in(g.db, username, password, client_address())
+        except SignInRefused as refused:
+            g.db.commit()  # a failure's line in the audit log
+            flash(refused.message, "error")
+            return render_template("console/login.html"), refused.status
         start_session(user)  # a new session: no fixation
         user.last_login_at = _now()
         audit.record(g.db, f"console:{username}", "login", "console_user", user.id)
