@@ -22,7 +22,13 @@ class RateCounter(ABC):
 
     @abstractmethod
     def hit(self, key: str, window: int) -> int:
-        """Count one more event of ``key``; returns the new count."""
+        """Count one more event of ``key``; returns the new count. Counting and reading the new
+        count are one atomic step: of N parallel hits, each sees a different count."""
+
+    @abstractmethod
+    def take_back(self, key: str) -> None:
+        """Uncount one event of ``key`` (one that turned out not to count), if its window still runs;
+        never below zero, never starting a new window."""
 
 
 class MemoryRateCounter(RateCounter):
@@ -51,9 +57,24 @@ class MemoryRateCounter(RateCounter):
             self._counts[key] = (expires, value + 1)
             return value + 1
 
+    def take_back(self, key: str) -> None:
+        with self._mutex:
+            entry = self._current(key)
+            if entry is not None and entry[1] > 0:
+                self._counts[key] = (entry[0], entry[1] - 1)
+
     def flush(self) -> None:
         with self._mutex:
             self._counts.clear()
+
+
+#: DECR only a count that exists and is above zero: a key whose window ended is not revived, without
+#: an expiry, by a late take-back.
+TAKE_BACK = """
+local value = tonumber(redis.call('GET', KEYS[1]) or '0')
+if value > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+"""
 
 
 class RedisRateCounter(RateCounter):
@@ -61,6 +82,7 @@ class RedisRateCounter(RateCounter):
 
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
+        self._take_back = client.register_script(TAKE_BACK)
 
     def count(self, key: str, window: int) -> int:
         return int(self._redis.get(PREFIX + key) or 0)
@@ -71,3 +93,6 @@ class RedisRateCounter(RateCounter):
         pipe.expire(PREFIX + key, window, nx=True)
         value, _ = pipe.execute()
         return int(value)
+
+    def take_back(self, key: str) -> None:
+        self._take_back(keys=[PREFIX + key])
