@@ -8,6 +8,7 @@ dialogs/texts/ballot.py.
 
 from __future__ import annotations
 
+from dialogs.binding import MAX_FAILED_ATTEMPTS
 from dialogs.commands import CastBallot, SaveBallotDraft
 from dialogs.context import BallotView, UserContext
 from dialogs.engine import Choice, DialogState, Outcome, Reply
@@ -16,6 +17,8 @@ from dialogs.texts import ballot as texts
 from dialogs.texts import common
 
 NAME = "ballot"
+#: A `测评 CODE` not looked up: the sender's wrong codes this hour, or every code waits for a minute.
+RATE_LIMITED, LOCKED = "rate_limited", "locked"
 SCALE = texts.SATISFACTION
 MAX_SUGGESTION_CHARS = 500
 
@@ -78,6 +81,10 @@ def start(ctx: UserContext, prefix: str = "") -> Outcome:
 
 
 def status_text(view: BallotView) -> str:
+    if view.status == RATE_LIMITED:
+        return texts.rate_limited(MAX_FAILED_ATTEMPTS)
+    if view.status == LOCKED:
+        return common.CODES_LOCKED
     return texts.status(view.status, view.org_name)
 
 

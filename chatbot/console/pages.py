@@ -51,6 +51,7 @@ from chatbot.inspection.listing import result_rows
 from chatbot.inspection.queries import item_scores, open_campaign
 from chatbot.notify.delivery import Backlog
 from chatbot.notify.delivery import backlog as notice_backlog
+from chatbot.service.codes import recent_lockouts
 from chatbot.store.models import (
     Campaign,
     CountyReport,
@@ -167,8 +168,11 @@ def dashboard() -> Any:
     from chatbot.documents import charts  # matplotlib: loaded when a page draws a chart
 
     campaign = _campaign(inputs.requested_year())
+    lockouts = recent_lockouts(g.db, _now())  # the whole account's: no union's data in it
     if campaign is None:
-        return render_template("console/dashboard.html", campaign=None)
+        return render_template(
+            "console/dashboard.html", campaign=None, lockouts=lockouts, local_time=_local_minute
+        )
     tree = load_tree(g.db)
     rows = [r for r in coverage(g.db, campaign, tree) if _row_visible(r.code, r.name)]
     group_ids = {group.code: list(group.unions) for group in tree.groups()}
@@ -209,6 +213,7 @@ def dashboard() -> Any:
         scopes=scopes,
         backlog=_backlog(),
         local_time=_local_minute,
+        lockouts=lockouts,
     )
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from chatbot.config import Config
 from chatbot.inspection.errors import Refused
 from chatbot.service.apply import Applier
+from chatbot.service.codes import wrong_codes
 from chatbot.service.context import load_context
 from chatbot.store.counters import RateCounter
 from chatbot.store.engine import is_unavailable
@@ -180,7 +181,8 @@ class ChatService:
             with self._sessions.begin() as session:
                 sender = self._sender(session, inbound, now)
                 turn = plan(slot.saved, inbound.user_input)
-                context, loaded = load_context(session, sender, turn.needs, self._config, now)
+                codes = wrong_codes(self._counter, self._config)
+                context, loaded = load_context(session, sender, turn.needs, self._config, now, codes)
                 outcome = respond(turn, context)
                 applier = Applier(session, sender, self._config, now, self._counter, loaded)
                 reply = self._apply(applier, outcome)

@@ -40,13 +40,46 @@ _LINK = re.compile(
 )
 
 
-class ProtocolError(Exception):
-    """A request WeChat would never send; ``status`` is the HTTP answer."""
+#: Every reason a refused webhook request is answered with: short, fixed, never an exception's text
+#: (what went wrong in detail goes to the log, as ``ProtocolError.detail``).
+REASONS = frozenset(
+    (
+        "bad signature",
+        "bad timestamp",
+        "stale timestamp",
+        "bad nonce",
+        "signature reused",
+        "plaintext not accepted",
+        "body too large",
+        "bad encoding",
+        "declarations are not allowed",
+        "processing instructions are not allowed",
+        "malformed XML",
+        "malformed message",
+        "message without sender",
+        "no Encrypt element",
+        "cannot decrypt with any configured key",
+        "safe mode is not configured",
+        "bad request",
+    )
+)
+#: A signed timestamp: Unix seconds, ASCII digits only (int() would also take '+5', '1_0', '١٢' and a
+#: 400-digit number that no float can hold).
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+#: A nonce goes back into the encrypted reply's XML (wechatpy puts it in CDATA): WeChat's are digits;
+#: no control character, markup or CDATA end, and not longer than a URL would carry.
+_NONCE = re.compile(r"[^\x00-\x1f\x7f<>&\]\ufffe\uffff\ud800-\udfff]{0,2048}")
 
-    def __init__(self, status: int, reason: str) -> None:
+
+class ProtocolError(Exception):
+    """A request WeChat would never send; ``status`` is the HTTP answer, ``reason`` one of REASONS and
+    ``detail`` what the log says beside it."""
+
+    def __init__(self, status: int, reason: str, detail: str = "") -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.detail = detail
 
 
 def signature(token: str, timestamp: str, nonce: str, *extra: str) -> str:
@@ -62,14 +95,36 @@ def verify_signature(given: str, token: str, timestamp: str, nonce: str, *extra:
         raise ProtocolError(403, "bad signature")
 
 
-def verify_fresh(timestamp: str, now: float) -> None:
-    """Refuse a timestamp more than five minutes from now (a replayed request)."""
-    try:
-        sent = int(timestamp)
-    except (TypeError, ValueError) as error:
-        raise ProtocolError(403, "bad timestamp") from error
+def verify_fresh(timestamp: str, now: float) -> int:
+    """The signed time, refused when it is not Unix seconds or more than five minutes from now (a
+    replayed request)."""
+    if not isinstance(timestamp, str) or not _TIMESTAMP.fullmatch(timestamp):
+        raise ProtocolError(403, "bad timestamp")
+    sent = int(timestamp)
     if abs(now - sent) > REPLAY_WINDOW_SECONDS:
         raise ProtocolError(403, "stale timestamp")
+    return sent
+
+
+def verify_nonce(nonce: str) -> None:
+    if not _NONCE.fullmatch(nonce):
+        raise ProtocolError(403, "bad nonce")
+
+
+def signed_query_key(given: str, timestamp: str, nonce: str) -> str:
+    """What names one signed query string: its timestamp, nonce and signature (hashed: a nonce may
+    be long)."""
+    return "signed:" + hashlib.sha256(f"{timestamp}\n{nonce}\n{given}".encode()).hexdigest()
+
+
+def body_digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def kept_for(sent: int, now: float) -> int:
+    """Seconds a signed query must be remembered: as long as its timestamp is fresh (up to ten
+    minutes, for a timestamp five minutes ahead), and one more."""
+    return max(1, int(sent + REPLAY_WINDOW_SECONDS - now) + 2)
 
 
 def ensure_safe_xml(body: bytes) -> None:
@@ -86,9 +141,9 @@ def _xml_dict(text: str | bytes) -> dict:
     try:
         data = xmltodict.parse(text, disable_entities=True)["xml"]
     except (ExpatError, KeyError, ValueError, TypeError) as error:
-        raise ProtocolError(400, f"malformed XML: {error}") from error
+        raise ProtocolError(400, "malformed XML", str(error)) from error
     if not isinstance(data, dict):
-        raise ProtocolError(400, "malformed XML: empty")
+        raise ProtocolError(400, "malformed XML", "empty")
     return data
 
 
@@ -127,7 +182,7 @@ def parse(xml: str | bytes) -> BaseMessage:
     try:
         message = parse_message(raw.decode("utf-8"))
     except (ExpatError, KeyError, ValueError, TypeError, AttributeError, UnicodeDecodeError) as error:
-        raise ProtocolError(400, f"malformed message: {error}") from error
+        raise ProtocolError(400, "malformed message", f"{type(error).__name__}: {error}") from error
     if message is None or not message.source:
         raise ProtocolError(400, "message without sender")
     _check_envelope(message)
@@ -139,15 +194,15 @@ def _check_envelope(message: BaseMessage) -> None:
     for name in ("source", "target"):
         value = message.source if name == "source" else message.target
         if not isinstance(value, str) or not _USER_ID.fullmatch(value):
-            raise ProtocolError(400, f"malformed message: bad {name}")
+            raise ProtocolError(400, "malformed message", f"bad {name}")
     try:
         msg_id, sent = message.id or 0, message.time
     except (ValueError, TypeError, OverflowError) as error:
-        raise ProtocolError(400, f"malformed message: {error}") from error
+        raise ProtocolError(400, "malformed message", f"{type(error).__name__}: {error}") from error
     if not isinstance(msg_id, int) or not 0 <= msg_id < _MAX_MSG_ID:
-        raise ProtocolError(400, "malformed message: bad MsgId")
+        raise ProtocolError(400, "malformed message", "bad MsgId")
     if not isinstance(sent, int) or not -_MAX_CREATE_TIME < sent < _MAX_CREATE_TIME:
-        raise ProtocolError(400, "malformed message: bad CreateTime")
+        raise ProtocolError(400, "malformed message", "bad CreateTime")
 
 
 def _attribute(message: BaseMessage, name: str) -> object:
@@ -164,7 +219,7 @@ def _field(message: BaseMessage, name: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ProtocolError(400, f"malformed message: {name} is not text")
+        raise ProtocolError(400, "malformed message", f"{name} is not text")
     return value
 
 
