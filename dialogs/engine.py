@@ -76,11 +76,15 @@ class DialogState:
 @dataclass(frozen=True)
 class Outcome:
     """The result of one turn: the reply (None when a command's result decides it), the new state,
-    and the commands the service must apply in one transaction before the reply is sent."""
+    and the commands the service must apply in one transaction before the reply is sent.
+
+    ``kept`` is what the turn's record keeps for WeChat's retry when the reply must not be stored as
+    sent (it shows a ballot's answer to its voter); None: the reply itself."""
 
     reply: Reply | None
     state: DialogState
     commands: tuple[Command, ...] = ()
+    kept: Reply | None = None
 
 
 def fit(prefix: str, reply: Reply) -> Reply:
