@@ -58,8 +58,6 @@ ASSESSOR_ROLES = ("evaluator", "admin")
 MEMBER, COMMITTEE = "member", "committee"
 
 _random = SystemRandom()
-#: Ballots per INSERT when a ballot set is written again (within any database's limit of parameters).
-REWRITE_CHUNK = 500
 
 
 def voter_hash(secret: str, evaluation_id: int, openid: str) -> str:
@@ -568,8 +566,8 @@ def rewrite_ballots(
         for e, rows in ballots.items()
         for answers, suggestion in rows
     ]
-    for start in range(0, len(written), REWRITE_CHUNK):  # a few statements, whatever the count
-        session.execute(insert(Ballot).values(written[start : start + REWRITE_CHUNK]))
+    if written:  # one Core executemany: compiled once, whatever the number of ballots
+        session.connection().execute(insert(Ballot), written)
     return {e: len(rows) for e, rows in ballots.items()}
 
 
