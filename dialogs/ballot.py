@@ -1,7 +1,9 @@
 """BallotDialog (民主测评): one question per rubric dimension, overall satisfaction, trust, a suggestion.
 
 Answers go to a draft kept under the voter's keyed hash until the ballot is cast; the cast ballot
-carries nothing that ties it to the voter. The rated questions are answered 1/2/3 or with the labels
+carries nothing that ties it to the voter. The reply to an answer shows the voter what they chose
+(“✓ 不满意”); what the service keeps of that turn for WeChat's retry says only that an answer was
+recorded (``Outcome.kept``). The rated questions are answered 1/2/3 or with the labels
 themselves (满意 / 基本满意 / 不满意; the trust question 信任 / 基本信任 / 不信任). Texts:
 dialogs/texts/ballot.py.
 """
@@ -130,10 +132,11 @@ def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
         )
     scale = scale_of(view, len(answers) + 1)
     value = None if on_suggestion else answer_value(intent, scale)
-    if value is not None:
+    if value is not None:  # the voter sees their answer; the turn's record keeps nothing of it
         updated = answers + (value,)
         outcome = ask(view, updated, texts.answered(scale[value]))
-        return Outcome(outcome.reply, outcome.state, (SaveBallotDraft(view.evaluation_id, updated),))
+        kept = ask(view, updated, texts.ANSWER_RECORDED).reply
+        return Outcome(outcome.reply, outcome.state, (SaveBallotDraft(view.evaluation_id, updated),), kept)
     wrong = state.wrong_inputs + 1
     reason = texts.SUGGESTION_USAGE if on_suggestion else texts.rated_usage(scale)
     if wrong >= common.WRONG_INPUTS_BEFORE_HELP:

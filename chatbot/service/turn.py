@@ -186,7 +186,8 @@ class ChatService:
                 outcome = respond(turn, context)
                 applier = Applier(session, sender, self._config, now, self._counter, loaded)
                 reply = self._apply(applier, outcome)
-                if not self._record(session, inbound, reply, now):
+                kept = outcome.kept if outcome.kept is not None and reply is outcome.reply else reply
+                if not self._record(session, inbound, kept, now):
                     raise Duplicate
         except Duplicate:
             return self._stored(inbound) or Reply("")
@@ -207,7 +208,8 @@ class ChatService:
 
     @staticmethod
     def _record(session: Session, inbound: Inbound, reply: Reply, now: datetime) -> bool:
-        """Record the message with its reply, unless it was recorded before; True when recorded now."""
+        """Record the message with its reply (the outcome's ``kept`` one where the sent reply must not be
+        stored: a ballot's answer), unless it was recorded before; True when recorded now."""
         recorded = session.scalar(  # RETURNING: PostgreSQL reports no row count for this INSERT (-1)
             _insert(session)(InboundMessage)
             .values(

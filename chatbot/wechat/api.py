@@ -35,6 +35,7 @@ from chatbot.config import Config
 from chatbot.store.models import ApiToken
 from chatbot.store.upsert import insert_for
 from chatbot.timeutil import SHANGHAI, as_utc
+from dialogs import markup
 
 log = logging.getLogger(__name__)
 
@@ -372,15 +373,24 @@ class ApiClient(WeChatClient):
         raise ApiError(None, "unreachable")
 
     def send_text(self, openid: str, text: str) -> dict[str, Any]:
+        """A customer-service text, neutral (dialogs.markup): what a person wrote in it (an objection, a
+        reason, a union's name) cannot become a link."""
         return self.call(
             "post",
             "message/custom/send",
-            data={"touser": openid, "msgtype": "text", "text": {"content": text}},
+            data={"touser": openid, "msgtype": "text", "text": {"content": markup.neutral(text)}},
         )
 
     def send_template(self, openid: str, template_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        """A template message; each field's value neutral, as a text's."""
+        fields = {
+            name: field | {"value": markup.neutral(str(field["value"]))} if "value" in field else field
+            for name, field in data.items()
+        }
         return self.call(
-            "post", "message/template/send", data={"touser": openid, "template_id": template_id, "data": data}
+            "post",
+            "message/template/send",
+            data={"touser": openid, "template_id": template_id, "data": fields},
         )
 
     def create_menu(self, menu: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from wechatpy.messages import BaseMessage
 from wechatpy.replies import TextReply
 from wechatpy.utils import WeChatSigner
 
+from dialogs import markup
 from dialogs.engine import MAX_REPLY_BYTES, Reply, UserInput
 
 MAX_BODY_BYTES = 64 * 1024
@@ -281,12 +282,15 @@ def cdata_safe(text: str) -> str:
 
 
 def render_text(reply: Reply) -> str:
-    """The reply's text with its choices as tap-to-answer links, within WeChat's 2048 bytes."""
+    """The reply as WeChat shows it: its text neutral (dialogs.markup: no tag, entity or address that
+    a person typed can become a link), then its choices as the service's own tap-to-answer links,
+    within WeChat's 2048 bytes — cut with “…”, links dropped, when the whole does not fit."""
     links = [
-        f'<a href="weixin://bizmsgmenu?msgmenucontent={choice.content}&msgmenuid={index}">{choice.label}</a>'
+        f'<a href="weixin://bizmsgmenu?msgmenucontent={markup.attribute(choice.content)}&msgmenuid={index}">'
+        f"{markup.neutral(choice.label)}</a>"
         for index, choice in enumerate(reply.choices, start=1)
     ]
-    text = reply.text
+    text = markup.neutral(reply.text)
     if links:
         rendered = text + "\n" + " ".join(links)
         if len(rendered.encode("utf-8")) <= MAX_REPLY_BYTES:
@@ -295,10 +299,11 @@ def render_text(reply: Reply) -> str:
 
 
 def truncate(text: str, limit: int = MAX_REPLY_BYTES) -> str:
-    encoded = text.encode("utf-8")
-    if len(encoded) <= limit:
+    """Neutral ``text`` cut to ``limit`` bytes with “…”, between characters: neutral text holds no
+    ``<`` ``>`` ``&``, so the cut never ends inside a tag or an entity."""
+    if len(text.encode("utf-8")) <= limit:
         return text
-    return encoded[: limit - len("…".encode())].decode("utf-8", errors="ignore") + "…"
+    return markup.cut(text, limit - len("…".encode())) + "…"
 
 
 def links_of(text: str) -> list[tuple[str, str]]:

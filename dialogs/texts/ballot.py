@@ -31,7 +31,12 @@ def suggestion_question(prefix: str, no: int, total: int) -> str:
 
 
 def answered(label: str) -> str:
+    """The voter's choice, shown to them once (never stored: ANSWER_RECORDED is)."""
     return f"✓ {label}\n"
+
+
+#: What the stored record of an answered question says instead of the choice (WeChat's retry gets it).
+ANSWER_RECORDED = "✓ 已记录\n"
 
 
 NONE_OPEN = "目前没有您可以参加的民主测评。如有测评码，请发送“测评 测评码”。"
