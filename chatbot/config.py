@@ -30,6 +30,22 @@ class ConfigError(ValueError):
     """The configuration cannot work; the message says which variable and why."""
 
 
+PLAINTEXT_IN_PRODUCTION = (
+    "生产环境（NIANJIAN_ENV=production）不能以明文模式运行：明文模式下微信的签名只覆盖时间戳和随机数，"
+    "不覆盖消息内容，截获一个签名链接的人就能冒用任何用户发消息。请在公众平台“基本配置”中启用安全模式，"
+    "并设置 WECHAT_ENCODING_AES_KEY（43 位 EncodingAESKey）和 WECHAT_APP_ID；"
+    "确需明文模式时，设置 WECHAT_ALLOW_PLAINTEXT=1 明确允许。"
+)
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
+def _production(env: Mapping[str, str]) -> bool:
+    return env.get("NIANJIAN_ENV", "").lower() == "production"
+
+
 def _aes_key(name: str, value: str | None) -> str | None:
     if not value:
         return None
@@ -79,6 +95,11 @@ class Config:
     wechat_api_timeout: tuple[float, float] = (3.05, 10.0)
     #: The key members' personal data is encrypted and looked up with (PERSONAL_DATA_KEY).
     personal_data_key: str = ""
+    #: WECHAT_ALLOW_PLAINTEXT: plaintext pushes are taken in safe mode too (while switching modes), and
+    #: plaintext mode is allowed in production.
+    allow_plaintext: bool = False
+    #: Wrong codes (绑定, 测评) a minute from all senders together before every code waits (WRONG_CODES_PER_MINUTE).
+    wrong_codes_per_minute: int = 30
 
     @property
     def evidence_path(self) -> Path:
@@ -97,6 +118,12 @@ class Config:
     def safe_mode(self) -> bool:
         """安全模式: messages are AES-encrypted."""
         return self.wechat_aes_key is not None
+
+    @property
+    def accepts_plaintext(self) -> bool:
+        """Whether a plaintext push is taken: always without an EncodingAESKey, with one only when
+        WECHAT_ALLOW_PLAINTEXT is set (WeChat's safe and compatible modes both send encrypt_type=aes)."""
+        return not self.safe_mode or self.allow_plaintext
 
     @property
     def uses_default_token(self) -> bool:
@@ -125,6 +152,10 @@ class Config:
             raise ConfigError("WECHAT_APP_ID is required when WECHAT_ENCODING_AES_KEY is set (safe mode)")
         if previous and not aes_key:
             raise ConfigError("WECHAT_ENCODING_AES_KEY_PREVIOUS needs WECHAT_ENCODING_AES_KEY")
+        personal_data_key = _personal_data_key(env, instance_dir)
+        allow_plaintext = _flag(env, "WECHAT_ALLOW_PLAINTEXT")
+        if _production(env) and not aes_key and not allow_plaintext:
+            raise ConfigError(PLAINTEXT_IN_PRODUCTION)
         return cls(
             database_url=database_url,
             redis_url=env.get("REDIS_URL") or None,
@@ -149,7 +180,9 @@ class Config:
             evidence_dir=Path(env["EVIDENCE_DIR"]).resolve() if env.get("EVIDENCE_DIR") else None,
             evidence_max_bytes=int(_decimal(env, "EVIDENCE_MAX_MB", "10", 1, 100) * 1024 * 1024),
             wechat_api_timeout=_timeouts(env),
-            personal_data_key=_personal_data_key(env, instance_dir),
+            personal_data_key=personal_data_key,
+            allow_plaintext=allow_plaintext,
+            wrong_codes_per_minute=int(_decimal(env, "WRONG_CODES_PER_MINUTE", "30", 1, 100000)),
         )
 
 

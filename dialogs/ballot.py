@@ -1,13 +1,16 @@
 """BallotDialog (民主测评): one question per rubric dimension, overall satisfaction, trust, a suggestion.
 
 Answers go to a draft kept under the voter's keyed hash until the ballot is cast; the cast ballot
-carries nothing that ties it to the voter. The rated questions are answered 1/2/3 or with the labels
+carries nothing that ties it to the voter. The reply to an answer shows the voter what they chose
+(“✓ 不满意”); what the service keeps of that turn for WeChat's retry says only that an answer was
+recorded (``Outcome.kept``). The rated questions are answered 1/2/3 or with the labels
 themselves (满意 / 基本满意 / 不满意; the trust question 信任 / 基本信任 / 不信任). Texts:
 dialogs/texts/ballot.py.
 """
 
 from __future__ import annotations
 
+from dialogs.binding import MAX_FAILED_ATTEMPTS
 from dialogs.commands import CastBallot, SaveBallotDraft
 from dialogs.context import BallotView, UserContext
 from dialogs.engine import Choice, DialogState, Outcome, Reply
@@ -16,6 +19,8 @@ from dialogs.texts import ballot as texts
 from dialogs.texts import common
 
 NAME = "ballot"
+#: A `测评 CODE` not looked up: the sender's wrong codes this hour, or every code waits for a minute.
+RATE_LIMITED, LOCKED = "rate_limited", "locked"
 SCALE = texts.SATISFACTION
 MAX_SUGGESTION_CHARS = 500
 
@@ -78,6 +83,10 @@ def start(ctx: UserContext, prefix: str = "") -> Outcome:
 
 
 def status_text(view: BallotView) -> str:
+    if view.status == RATE_LIMITED:
+        return texts.rate_limited(MAX_FAILED_ATTEMPTS)
+    if view.status == LOCKED:
+        return common.CODES_LOCKED
     return texts.status(view.status, view.org_name)
 
 
@@ -123,10 +132,11 @@ def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
         )
     scale = scale_of(view, len(answers) + 1)
     value = None if on_suggestion else answer_value(intent, scale)
-    if value is not None:
+    if value is not None:  # the voter sees their answer; the turn's record keeps nothing of it
         updated = answers + (value,)
         outcome = ask(view, updated, texts.answered(scale[value]))
-        return Outcome(outcome.reply, outcome.state, (SaveBallotDraft(view.evaluation_id, updated),))
+        kept = ask(view, updated, texts.ANSWER_RECORDED).reply
+        return Outcome(outcome.reply, outcome.state, (SaveBallotDraft(view.evaluation_id, updated),), kept)
     wrong = state.wrong_inputs + 1
     reason = texts.SUGGESTION_USAGE if on_suggestion else texts.rated_usage(scale)
     if wrong >= common.WRONG_INPUTS_BEFORE_HELP:

@@ -10,6 +10,7 @@ from dialogs.commands import RedeemInvitation
 from dialogs.context import ROLE_LABELS
 from dialogs.engine import Choice, DialogState, Outcome, Reply
 from dialogs.texts import binding as texts
+from dialogs.texts import common
 
 #: Invitation codes: letters and digits without the look-alikes 0/O/1/I/L.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -25,6 +26,7 @@ class BindStatus(StrEnum):
     EXPIRED = "expired"
     USED_UP = "used_up"
     RATE_LIMITED = "rate_limited"
+    LOCKED = "locked"  # every code waits: too many wrong ones from all senders within the minute
 
 
 @dataclass(frozen=True)
@@ -66,4 +68,6 @@ def reply(result: BindResult) -> Reply:
         return Reply(texts.USED_UP)
     if result.status == BindStatus.RATE_LIMITED:
         return Reply(texts.rate_limited(MAX_FAILED_ATTEMPTS))
+    if result.status == BindStatus.LOCKED:
+        return Reply(common.CODES_LOCKED)
     return Reply(texts.NOT_FOUND)

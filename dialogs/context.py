@@ -134,7 +134,7 @@ class BallotView:
     evaluation_id: int
     org_name: str
     dimensions: tuple[str, ...]
-    status: str  # open | voted | closed | not_eligible | full | not_found
+    status: str  # open | voted | closed | not_eligible | full | not_found | rate_limited | locked
     answers: tuple[int, ...] = ()
     code: str = ""
     others: tuple[tuple[str, str], ...] = ()  # (org name, code) of other open evaluations to join

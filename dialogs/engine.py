@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
+from dialogs import markup
 from dialogs.commands import Command
 
 InputKind = Literal["text", "photo", "click", "scan", "subscribe", "unsubscribe", "other"]
@@ -84,27 +85,32 @@ class DialogState:
 @dataclass(frozen=True)
 class Outcome:
     """The result of one turn: the reply (None when a command's result decides it), the new state,
-    and the commands the service must apply in one transaction before the reply is sent."""
+    and the commands the service must apply in one transaction before the reply is sent.
+
+    ``kept`` is what the turn's record keeps for WeChat's retry when the reply must not be stored as
+    sent (it shows a ballot's answer to its voter); None: the reply itself."""
 
     reply: Reply | None
     state: DialogState
     commands: tuple[Command, ...] = ()
+    kept: Reply | None = None
 
 
 def fit(prefix: str, reply: Reply) -> Reply:
-    """``prefix`` before the reply, cut (with “…”) where the whole would pass WeChat's limit: the
-    question and its links always fit whole."""
+    """``prefix`` before the reply, cut (with “…”) where the whole would pass WeChat's limit once
+    neutral (dialogs.markup): the question and its links always fit whole."""
     whole = Reply(prefix + reply.text, reply.choices)
     if reply_bytes(whole) <= MAX_REPLY_BYTES:
         return whole
     room = MAX_REPLY_BYTES - reply_bytes(reply) - len("…\n".encode())
-    cut = prefix.encode("utf-8")[: max(room, 0)].decode("utf-8", errors="ignore")
+    cut = markup.cut(prefix, max(room, 0))
     return Reply((cut + "…\n" if cut else "") + reply.text, reply.choices)
 
 
 def reply_bytes(reply: Reply, link_overhead: int = 64) -> int:
-    """An upper bound of a reply's size once its choices are rendered as links."""
-    size = len(reply.text.encode("utf-8"))
+    """An upper bound of a reply's size as sent: its text neutral, its choices rendered as links."""
+    size = markup.size(reply.text)
     for choice in reply.choices:
-        size += link_overhead + len(choice.label.encode("utf-8")) + len(choice.content.encode("utf-8"))
+        label, content = markup.neutral(choice.label), markup.attribute(choice.content)
+        size += link_overhead + len(label.encode("utf-8")) + len(content.encode("utf-8"))
     return size

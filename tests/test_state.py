@@ -71,6 +71,23 @@ class TestStateBackends:
         time.sleep(1.2)
         assert counter.count("fails:o1", 1) == 0
 
+    def test_a_count_taken_back_never_goes_below_zero_nor_outlives_its_window(
+        self, backend: Backends
+    ) -> None:
+        _, _, counter = backend
+        counter.hit("taken:o1", 1)
+        counter.hit("taken:o1", 1)
+        counter.take_back("taken:o1")
+        assert counter.count("taken:o1", 1) == 1
+        counter.take_back("taken:o1")
+        counter.take_back("taken:o1")
+        assert counter.count("taken:o1", 1) == 0
+        counter.take_back("taken:never")  # no count: nothing is stored (not -1)
+        assert counter.hit("taken:never", 1) == 1
+        time.sleep(1.2)
+        counter.take_back("taken:o1")  # its window ended: nothing revived
+        assert counter.hit("taken:o1", 1) == 1
+
     def test_one_user_at_a_time(self, backend: Backends) -> None:
         _, lock, _ = backend
         inside = 0

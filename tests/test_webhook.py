@@ -161,7 +161,7 @@ def test_user_text_with_cdata_terminator_is_echoed_safely(user, city: City) -> N
     chair.say(f"绑定 {city.chair_code}")
     chair.say("自评")
     reply = chair.say("]]><MsgType>x")
-    assert "没有看懂“]]><MsgType>x”" in reply and "【1/43】" in reply
+    assert "没有看懂“]]＞＜MsgType＞x”" in reply and "【1/43】" in reply  # echoed as text, not markup
 
 
 def test_unsubscribe_answers_success(client: FlaskClient, user) -> None:

@@ -1,15 +1,16 @@
-"""``nianjian admin create`` and ``admin passwd``: accounts of the web console."""
+"""``nianjian admin create``, ``passwd``, ``disable`` and ``enable``: accounts of the web console."""
 
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 
 import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chatbot.cli.common import db_session
-from chatbot.console.access import create_user, hash_password
+from chatbot.console.access import create_user, end_all_sessions, hash_password
 from chatbot.inspection import audit
 from chatbot.store.models import ConsoleUser, Organisation
 
@@ -92,16 +93,55 @@ def admin_create(org_code: str, username: str, from_stdin: bool) -> None:
     click.echo(f"已创建 {org_code} 的管理台账号 {username}；请在 /console/login 登录。")
 
 
+def _account(session: Session, username: str) -> ConsoleUser:
+    user = session.scalar(select(ConsoleUser).where(ConsoleUser.username == username))
+    if user is None:
+        raise click.ClickException(f"没有管理台账号 {username}。")
+    return user
+
+
 @admin_group.command("passwd")
 @click.option("--username", required=True, help="The console user whose password is reset.")
 @click.option("--password-stdin", "from_stdin", is_flag=True, help=PASSWORD_STDIN_HELP)
 def admin_passwd(username: str, from_stdin: bool) -> None:
-    """Reset a console user's password (prompted twice, hidden, or --password-stdin); audited."""
+    """Reset a console user's password (prompted twice, hidden, or --password-stdin); every open
+    session of the account ends; audited."""
     with db_session() as session:
-        user = session.scalar(select(ConsoleUser).where(ConsoleUser.username == username))
-        if user is None:
-            raise click.ClickException(f"没有管理台账号 {username}。")
+        user = _account(session, username)
         password = read_password(from_stdin)
         user.password_hash = hash_password(password)
+        end_all_sessions(user)
         audit.record(session, "cli", "reset_password", "console_user", user.id, after={"username": username})
-    click.echo(f"管理台账号 {username} 的密码已重设，请用新密码登录。")
+    click.echo(f"管理台账号 {username} 的密码已重设，已登录的会话全部结束，请用新密码登录。")
+
+
+@admin_group.command("disable")
+@click.option("--username", required=True, help="The console user who may no longer sign in.")
+def admin_disable(username: str) -> None:
+    """Disable a console user: every open session ends and signing in is refused; audited."""
+    with db_session() as session:
+        user = _account(session, username)
+        if user.disabled_at is not None:
+            click.echo(f"管理台账号 {username} 已经停用，未作更改。")
+            return
+        user.disabled_at = datetime.now(UTC)
+        end_all_sessions(user)
+        audit.record(session, "cli", "disable", "console_user", user.id, after={"username": username})
+    click.echo(
+        f"管理台账号 {username} 已停用：已登录的会话全部结束，不能再登录。"
+        f"恢复请用 nianjian admin enable --username {username}。"
+    )
+
+
+@admin_group.command("enable")
+@click.option("--username", required=True, help="The disabled console user who may sign in again.")
+def admin_enable(username: str) -> None:
+    """Enable a disabled console user again (with the same password); audited."""
+    with db_session() as session:
+        user = _account(session, username)
+        if user.disabled_at is None:
+            click.echo(f"管理台账号 {username} 没有停用，未作更改。")
+            return
+        user.disabled_at = None
+        audit.record(session, "cli", "enable", "console_user", user.id, after={"username": username})
+    click.echo(f"管理台账号 {username} 已恢复，可以用原密码登录。")

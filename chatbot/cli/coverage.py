@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from chatbot.cli.common import db_session
 from chatbot.cli.table import render
+from chatbot.documents.cells import csv_rows
 from chatbot.inspection import campaigns, sampling
 from chatbot.inspection.coverage import coverage, follow_ups
 from chatbot.store.models import Campaign
@@ -97,7 +98,7 @@ def coverage_command(year: int, as_csv: bool) -> None:
     if as_csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(table)
+        writer.writerows(csv_rows(table))  # a name like "=HYPERLINK(…)" stays text in a spreadsheet
         return
     shown = [{**row, "on_target": "是" if row["on_target"] == "yes" else "否"} for row in table]
     click.echo(

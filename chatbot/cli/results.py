@@ -15,6 +15,7 @@ from chatbot.cli.common import db_session, load_config
 from chatbot.cli.notices import api_client
 from chatbot.cli.table import render
 from chatbot.config import Config
+from chatbot.documents.cells import csv_rows
 from chatbot.inspection import campaigns, evaluations, results
 from chatbot.inspection.listing import MARK_LABELS, result_rows, scope_ids
 from chatbot.store.models import Organisation
@@ -184,7 +185,7 @@ def results_group(ctx: click.Context, year: int | None, scope: str | None, as_cs
     if as_csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(csv_rows(rows))  # a name like "=HYPERLINK(…)" stays text in a spreadsheet
         return
     click.echo("\n".join(result_table(rows)))
     click.echo(f"共 {len(rows)} 个单位。")

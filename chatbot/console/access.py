@@ -4,6 +4,8 @@ county), the sign-in rate limits, the session's start and end, and the decorator
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import secrets
 import time
 from collections.abc import Callable
@@ -15,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from chatbot.inspection import audit
 from chatbot.inspection.queries import descendants
 from chatbot.store.counters import RateCounter
 from chatbot.store.models import ConsoleUser, Organisation
@@ -29,8 +32,14 @@ USERNAME_MAX = 60
 SESSION_USER = "console_user"
 SESSION_ID = "console_session"
 SESSION_SINCE = "console_since"
+SESSION_GENERATION = "console_generation"
 #: However active, a session ends this long after its sign-in (the cookie itself lapses after 8 idle hours).
 SESSION_MAX_SECONDS = 12 * 3600
+#: What the audit log says for a failed sign-in whose username names no account, and how many hex
+#: characters of the typed name's keyed hash it keeps (enough to see one name tried again and again).
+UNKNOWN_USERNAME = "未知用户名"
+UNKNOWN_HASH_CHARS = 8
+DISABLED = "该账号已停用，不能登录；如需恢复，请联系市总工会组织部。"
 
 
 @dataclass(frozen=True)
@@ -79,8 +88,14 @@ def _counter() -> RateCounter:
     return current_app.extensions["nianjian.counter"]
 
 
+def _keyed_hash(text: str, purpose: str) -> str:
+    """HMAC-SHA256 of ``text`` under the service's SECRET_KEY: what was typed is never kept as typed."""
+    secret = current_app.extensions["nianjian.config"].secret_key.encode()
+    return hmac.new(secret, f"{purpose}\n{text}".encode(), hashlib.sha256).hexdigest()
+
+
 def _account_key(username: str) -> str:
-    return f"console-login-failures:{username[:USERNAME_MAX].lower()}"
+    return f"console-login-failures:{_keyed_hash(username[:USERNAME_MAX].lower(), 'account')[:32]}"
 
 
 def _address_key(address: str) -> str:
@@ -92,15 +107,22 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-def login_blocked(username: str, address: str) -> str | None:
-    """Why signing in is refused for now (Chinese), or None: too many failures for this account
-    (whoever tried) or from this address (whichever accounts it tried)."""
-    counter = _counter()
-    if counter.count(_account_key(username), LOGIN_WINDOW_SECONDS) >= MAX_LOGIN_FAILURES:
-        return f"该账号登录失败次数过多，请 {LOGIN_WINDOW_SECONDS // 60} 分钟后再试。"
-    if counter.count(_address_key(address), LOGIN_WINDOW_SECONDS) >= MAX_ADDRESS_FAILURES:
-        return f"本机所在网络地址登录失败次数过多，请 {LOGIN_WINDOW_SECONDS // 60} 分钟后再试。"
-    return None
+class SignInRefused(Exception):
+    """A sign-in that did not succeed: the Chinese message and the page's status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def _admitted(counter: RateCounter, key: str, limit: int) -> bool:
+    """Count this attempt and decide on the new count, in one atomic step: of any number of parallel
+    attempts at most ``limit`` are admitted within a window. An attempt not admitted is taken back."""
+    if counter.hit(key, LOGIN_WINDOW_SECONDS) <= limit:
+        return True
+    counter.take_back(key)
+    return False
 
 
 @functools.cache
@@ -109,15 +131,44 @@ def _decoy_hash() -> str:
     return hash_password(secrets.token_hex(16))
 
 
-def authenticate(db: Session, username: str, password: str, address: str) -> ConsoleUser | None:
-    """The user when the password is right; a failure counts for the account and for the address."""
+def sign_in(db: Session, username: str, password: str, address: str) -> ConsoleUser:
+    """The user, when the password is right and the account enabled; else SignInRefused. Each attempt
+    is counted for its address and its account before the password is checked (an attempt past a
+    limit is refused unchecked); a success is taken back from both counts, a failure stays in them
+    and in the audit log — under the account's name, or "未知用户名" and a short keyed hash for a
+    username that names no account (people type passwords into that box)."""
+    counter = _counter()
+    account, origin = _account_key(username), _address_key(address)
+    minutes = LOGIN_WINDOW_SECONDS // 60
+    if not _admitted(counter, origin, MAX_ADDRESS_FAILURES):
+        raise SignInRefused(f"本机所在网络地址登录失败次数过多，请 {minutes} 分钟后再试。", 429)
+    if not _admitted(counter, account, MAX_LOGIN_FAILURES):
+        counter.take_back(origin)
+        raise SignInRefused(f"该账号登录失败次数过多，请 {minutes} 分钟后再试。", 429)
     user = db.scalar(select(ConsoleUser).where(ConsoleUser.username == username))
     if check_password_hash(user.password_hash if user else _decoy_hash(), password) and user is not None:
+        counter.take_back(account)
+        counter.take_back(origin)
+        if user.disabled_at is not None:
+            audit.record(
+                db, f"console:{user.username}", "login_disabled", "console_user", user.id, reason=address
+            )
+            raise SignInRefused(DISABLED, 403)
         return user
-    counter = _counter()
-    counter.hit(_account_key(username), LOGIN_WINDOW_SECONDS)
-    counter.hit(_address_key(address), LOGIN_WINDOW_SECONDS)
-    return None
+    if user is not None:
+        audit.record(db, f"console:{user.username}", "login_failed", "console_user", user.id, reason=address)
+    else:
+        typed = {"username_hash": _keyed_hash(username, "unknown-username")[:UNKNOWN_HASH_CHARS]}
+        audit.record(
+            db,
+            f"console:{UNKNOWN_USERNAME}",
+            "login_failed",
+            "console_user",
+            None,
+            after=typed,
+            reason=address,
+        )
+    raise SignInRefused("用户名或密码不正确。", 401)
 
 
 def _ended_key(session_id: str) -> str:
@@ -131,7 +182,20 @@ def start_session(user: ConsoleUser) -> None:
     session[SESSION_USER] = user.id
     session[SESSION_ID] = secrets.token_urlsafe(18)
     session[SESSION_SINCE] = int(time.time())
+    session[SESSION_GENERATION] = user.session_generation
     session.permanent = True
+
+
+def end_all_sessions(user: ConsoleUser) -> None:
+    """End every open session of ``user`` (a password reset, a disabled account): each carries the
+    generation it was signed in under, and from the caller's commit on that is no longer current."""
+    user.session_generation = ConsoleUser.session_generation + 1  # one UPDATE: two resets both count
+
+
+def session_is_current(user: ConsoleUser) -> bool:
+    """Whether this session of ``user`` still holds: the account enabled, and neither its password
+    reset nor the account disabled since the sign-in."""
+    return user.disabled_at is None and session.get(SESSION_GENERATION, 0) == user.session_generation
 
 
 def end_session() -> None:
@@ -177,9 +241,9 @@ def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
                 session.clear()  # ended, expired or stale: nothing of it is kept
             return redirect(url_for("console.login", next=request.path))
         user = g.db.get(ConsoleUser, user_id)
-        if user is None:
-            session.clear()
-            return redirect(url_for("console.login"))
+        if user is None or not session_is_current(user):
+            session.clear()  # the account is gone or disabled, or its password was reset
+            return redirect(url_for("console.login", next=request.path))
         g.viewer = viewer_for(g.db, user)
         return view(*args, **kwargs)
 

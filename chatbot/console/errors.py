@@ -1,4 +1,5 @@
-"""Error pages in Chinese (403, 404, 405, 500) for every path of the app, the console's look and links.
+"""Error pages in Chinese (400, 403, 404, 405, 413, any other 4xx, 500) for every path of the app, the
+console's look and links: never werkzeug's English page.
 
 The webhook's errors stay short plain text: WeChat reads no HTML, and the webhook answers its own
 failures itself (never a 500 to WeChat)."""
@@ -16,6 +17,11 @@ log = logging.getLogger(__name__)
 
 #: status → (title, what happened, what to do), as the page says it.
 PAGES: dict[int, tuple[str, str, str]] = {
+    400: (
+        "请求内容有误",
+        "地址或表单里有无法处理的内容（例如不可见的控制字符），本次操作没有执行。",
+        "请返回上一页，检查填写的内容后重新提交。",
+    ),
     403: (
         "无权访问",
         "您的账号没有办理此项的权限：此页面或操作仅限市总工会账号，或不属于您所在的县（区）。",
@@ -31,26 +37,38 @@ PAGES: dict[int, tuple[str, str, str]] = {
         "此地址不能这样打开：请通过页面上的按钮办理，不要直接在地址栏输入。",
         "请返回上一页，重新点击按钮。",
     ),
+    413: (
+        "提交的内容过长",
+        "表单内容超过了管理台允许的大小（64 KB），本次操作没有执行。",
+        "请缩短填写的文字后重新提交；内容较多时请分几次保存。",
+    ),
     500: (
         "系统出错",
         "处理您的请求时系统出错，本次操作没有完成，已记录错误以便排查。",
         "请稍后再试；如多次出现，请联系系统管理员。",
     ),
 }
+#: Any other refusal (4xx) werkzeug may raise.
+OTHER = (
+    "请求未能处理",
+    "管理台无法处理这个请求，本次操作没有执行。",
+    "请返回上一页重新操作；如多次出现，请联系系统管理员。",
+)
 
 
 def _page(status: int) -> tuple[str, int] | Response:
-    title, what, todo = PAGES[status]
+    title, what, todo = PAGES.get(status, OTHER if status < 500 else PAGES[500])
     if request.path.startswith("/wechat"):
         return Response(title, status=status, mimetype="text/plain")
     return render_template("console/error.html", status=status, title=title, what=what, todo=todo), status
 
 
-@bp.app_errorhandler(403)
-@bp.app_errorhandler(404)
-@bp.app_errorhandler(405)
+@bp.app_errorhandler(HTTPException)
 def client_error(error: HTTPException) -> Response:
-    response = _page(error.code or 404)
+    code = error.code or 400
+    if code >= 500:
+        log.error("console error on %s %s: %s", request.method, request.path, error)
+    response = _page(code)
     if isinstance(response, tuple):
         response = Response(response[0], status=response[1], mimetype="text/html")
     allowed = error.get_response().headers.get("Allow")  # 405 says which methods would do

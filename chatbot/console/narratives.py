@@ -12,6 +12,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from chatbot.console.access import signed_in
+from chatbot.console.inputs import requested_year
 from chatbot.console.pages import bp
 from chatbot.documents.narratives import (
     NOT_WRITTEN,
@@ -67,7 +68,7 @@ def _local(value: datetime | None) -> str:
 @signed_in
 def narratives() -> Any:
     """The form for the viewer's own federation; for the city, also every county's progress."""
-    campaign = _campaign(request.args.get("year", type=int))
+    campaign = _campaign(requested_year())
     organisation = _own_federation()
     narrative = narrative_of(g.db, campaign, organisation)
     written = narratives_of(g.db, campaign) if g.viewer.is_city else {}

@@ -28,20 +28,20 @@ from flask import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from chatbot.console import photos
+from chatbot.console import inputs, photos
 from chatbot.console.access import (
-    USERNAME_MAX,
-    authenticate,
+    SignInRefused,
     city_only,
     client_address,
     end_session,
-    login_blocked,
+    sign_in,
     signed_in,
     start_session,
     visible_or_404,
 )
 from chatbot.console.timeline import chinese_time
 from chatbot.console.timeline import lines as audit_lines
+from chatbot.documents.cells import csv_field
 from chatbot.inspection import assessment, audit, errors, remediation, results, sampling
 from chatbot.inspection import campaigns as campaign_rules
 from chatbot.inspection.coverage import coverage, target_of
@@ -51,6 +51,7 @@ from chatbot.inspection.listing import result_rows
 from chatbot.inspection.queries import item_scores, open_campaign
 from chatbot.notify.delivery import Backlog
 from chatbot.notify.delivery import backlog as notice_backlog
+from chatbot.service.codes import recent_lockouts
 from chatbot.store.models import (
     Campaign,
     CountyReport,
@@ -73,6 +74,8 @@ from rubrics.scoring import Stars, format_percent, format_score, percent_score, 
 bp = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
 )
+bp.record_once(inputs.use_stored_integers)  # before the routes below are added: ids within int4
+bp.before_request(inputs.refuse_nul)  # first: no page, nor the database, ever sees a NUL
 S = InspectionState
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -135,30 +138,18 @@ def login() -> Any:
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
-        address = client_address()
-        blocked = login_blocked(username, address)
-        if blocked:
-            flash(blocked, "error")
-            return render_template("console/login.html"), 429
-        user = authenticate(g.db, username, password, address)
-        if user is None:
-            audit.record(
-                g.db,
-                f"console:{username[:USERNAME_MAX]}",
-                "login_failed",
-                "console_user",
-                None,
-                reason=address,
-            )
-            g.db.commit()
-            flash("用户名或密码不正确。", "error")
-            return render_template("console/login.html"), 401
+        try:
+            user = sign_in(g.db, username, password, client_address())
+        except SignInRefused as refused:
+            g.db.commit()  # a failure's line in the audit log
+            flash(refused.message, "error")
+            return render_template("console/login.html"), refused.status
         start_session(user)  # a new session: no fixation
         user.last_login_at = _now()
         audit.record(g.db, f"console:{username}", "login", "console_user", user.id)
         g.db.commit()
-        target = request.args.get("next", "")
-        return redirect(target if target.startswith("/console/") else url_for("console.dashboard"))
+        dashboard = url_for("console.dashboard")
+        return redirect(inputs.safe_next(request.args.get("next", ""), dashboard))
     return render_template("console/login.html")
 
 
@@ -176,9 +167,12 @@ def logout() -> Any:
 def dashboard() -> Any:
     from chatbot.documents import charts  # matplotlib: loaded when a page draws a chart
 
-    campaign = _campaign(request.args.get("year", type=int))
+    campaign = _campaign(inputs.requested_year())
+    lockouts = recent_lockouts(g.db, _now())  # the whole account's: no union's data in it
     if campaign is None:
-        return render_template("console/dashboard.html", campaign=None)
+        return render_template(
+            "console/dashboard.html", campaign=None, lockouts=lockouts, local_time=_local_minute
+        )
     tree = load_tree(g.db)
     rows = [r for r in coverage(g.db, campaign, tree) if _row_visible(r.code, r.name)]
     group_ids = {group.code: list(group.unions) for group in tree.groups()}
@@ -219,6 +213,7 @@ def dashboard() -> Any:
         scopes=scopes,
         backlog=_backlog(),
         local_time=_local_minute,
+        lockouts=lockouts,
     )
 
 
@@ -335,7 +330,7 @@ def _undelivered(visible: list[int]) -> list[dict[str, Any]]:
 @bp.get("/inspections")
 @signed_in
 def inspections() -> Any:
-    campaign = _campaign(request.args.get("year", type=int))
+    campaign = _campaign(inputs.requested_year())
     config = current_app.extensions["nianjian.config"]
     rows = result_rows(g.db, campaign, config, set(g.viewer.visible)) if campaign else []
     return render_template("console/inspections.html", campaign=campaign, rows=rows)
@@ -713,7 +708,7 @@ def coverage_download(year: int) -> Any:
         if _row_visible(row.code, row.name) or (g.viewer.is_city and not row.code):
             writer.writerow(
                 [
-                    row.name,
+                    csv_field(row.name),
                     row.unions,
                     row.in_scope,
                     row.submitted,

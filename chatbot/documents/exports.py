@@ -18,6 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
 from chatbot.config import Config
+from chatbot.documents.cells import cell_text, is_formula_like
 from chatbot.documents.labels import marks_text, rubric_name
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.queries import item_scores
@@ -53,11 +54,23 @@ def _cell(
     align: Alignment = WRAP_CENTER,
     border: bool = True,
 ) -> None:
-    cell = sheet.cell(row=row, column=column, value=value)
+    cell = _put(sheet, row, column, value)
     cell.font = Font(name=FONT, size=11, bold=bold)
     cell.alignment = align
     if border:
         cell.border = BOX
+
+
+def _put(sheet: Worksheet, row: int, column: int, value: object) -> Cell:
+    """Write ``value`` into a cell: a text is always text, never a formula, whatever it starts with
+    (a string cell marked quote-prefixed, so that editing it in Excel keeps it text)."""
+    if isinstance(value, str):
+        value = cell_text(value)
+    cell = sheet.cell(row=row, column=column, value=value)
+    if isinstance(value, str) and is_formula_like(value):
+        cell.data_type = "s"  # openpyxl takes a text starting with "=" for a formula
+        cell.quotePrefix = True
+    return cell
 
 
 def _style(sheet: Worksheet, align: Alignment) -> Any:
@@ -289,8 +302,10 @@ def results_book(
     for index, row in enumerate(rows, start=header_row + 1):
         for column, (key, _header) in enumerate(columns, start=1):
             value = _results_value(key, row.get(key, ""))
-            cell = sheet.cell(row=index, column=column, value=value)
+            cell = _put(sheet, index, column, value)
             cell._style = copy(left if key in ("name", "marks") else center)
+            if isinstance(value, str) and is_formula_like(value):
+                cell.quotePrefix = True  # the copied style dropped it
             if isinstance(value, str) and 2 * len(value) + 2 > widths[column - 1]:
                 widths[column - 1] = max(widths[column - 1], _width_for(value))
     for column, width in enumerate(widths, start=1):

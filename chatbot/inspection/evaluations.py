@@ -15,12 +15,14 @@ import hashlib
 import hmac
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from random import SystemRandom
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -54,6 +56,8 @@ OVERALL_FROM_END = 2  # the overall question is second to last among the rated a
 #: Roles of the parent union that assess the union and are never in its electorate.
 ASSESSOR_ROLES = ("evaluator", "admin")
 MEMBER, COMMITTEE = "member", "committee"
+
+_random = SystemRandom()
 
 
 def voter_hash(secret: str, evaluation_id: int, openid: str) -> str:
@@ -489,8 +493,11 @@ def save_draft(session: Session, evaluation: Evaluation, voter: str, answers: tu
 def cast(
     session: Session, evaluation: Evaluation, where: Standing, answers: tuple[int, ...], suggestion: str
 ) -> None:
-    """The ballot, stored with a random id and nothing that ties it to the voter; once per voter."""
+    """The ballot, once per voter: the voter is counted, their draft deleted, and the evaluation's whole
+    ballot set written again with the new ballot at a random place (``rewrite_ballots``), so that
+    nothing stored tells which ballot came last — nor, ballot by ballot, when each came."""
     _check_answers(evaluation, answers, complete=True)
+    _one_cast_at_a_time(session, evaluation.id)
     if not where.bound:  # an open place, taken atomically: two visitors cannot both take the last one
         taken = session.scalar(
             update(Evaluation)
@@ -508,18 +515,60 @@ def cast(
     session.add(
         EvaluationVoter(evaluation_id=evaluation.id, voter_hash=where.voter, used_open_slot=not where.bound)
     )
-    session.add(
-        Ballot(
-            id=uuid.uuid4().hex,
-            evaluation_id=evaluation.id,
-            answers=list(answers),
-            suggestion=suggestion or None,
-        )
-    )
     try:
         session.flush()
     except IntegrityError as error:
         raise Refused("您已参加过这次民主测评，每人限投一次。") from error
+    rewrite_ballots(session, [evaluation.id], {evaluation.id: (list(answers), suggestion or None)})
+
+
+def _one_cast_at_a_time(session: Session, evaluation_id: int) -> None:
+    """Casts to one evaluation run one after the other, since each rewrites the whole ballot set:
+    PostgreSQL locks the evaluation's row (FOR NO KEY UPDATE: drafts referencing it are not held up);
+    on SQLite this write takes the database's one write lock before the ballots are read."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            select(Evaluation.id).where(Evaluation.id == evaluation_id).with_for_update(key_share=True)
+        )
+    else:
+        session.execute(
+            update(Evaluation)
+            .where(Evaluation.id == evaluation_id)
+            .values(open_used=Evaluation.open_used)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def rewrite_ballots(
+    session: Session,
+    evaluation_ids: Sequence[int],
+    adding: Mapping[int, tuple[list[int], str | None]] | None = None,
+) -> dict[int, int]:
+    """Write the evaluations' ballots again (with ``adding``, one new ballot per evaluation) in a random
+    order under new random ids: neither an id, nor the order rows were written in, nor the transaction
+    that wrote them (on PostgreSQL every ballot of the evaluation now carries this one's) tells one
+    ballot from another. A cast and the seal both use it. The ballots' count per evaluation."""
+    ids = list(evaluation_ids)
+    ballots: dict[int, list[tuple[Any, str | None]]] = {e: [] for e in ids}
+    for evaluation_id, answers, suggestion in session.execute(
+        select(Ballot.evaluation_id, Ballot.answers, Ballot.suggestion).where(Ballot.evaluation_id.in_(ids))
+    ):
+        ballots[evaluation_id].append((answers, suggestion))
+    for evaluation_id, ballot in (adding or {}).items():
+        ballots[evaluation_id].append(ballot)
+    for rows in ballots.values():
+        _random.shuffle(rows)
+    session.execute(
+        delete(Ballot).where(Ballot.evaluation_id.in_(ids)).execution_options(synchronize_session=False)
+    )
+    written = [
+        {"id": uuid.uuid4().hex, "evaluation_id": e, "answers": answers, "suggestion": suggestion}
+        for e, rows in ballots.items()
+        for answers, suggestion in rows
+    ]
+    if written:  # one Core executemany: compiled once, whatever the number of ballots
+        session.connection().execute(insert(Ballot), written)
+    return {e: len(rows) for e, rows in ballots.items()}
 
 
 def end(

@@ -23,7 +23,6 @@ import has listed since then, and notices older than that.
 from __future__ import annotations
 
 import secrets
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -47,11 +46,10 @@ from sqlalchemy.orm import Session, aliased
 
 from chatbot.inspection import audit
 from chatbot.inspection.errors import AdminError
-from chatbot.inspection.evaluations import invited_count, voter_hash
+from chatbot.inspection.evaluations import invited_count, rewrite_ballots, voter_hash
 from chatbot.inspection.members import with_phone
 from chatbot.store.models import (
     Account,
-    Ballot,
     BallotDraft,
     Campaign,
     Evaluation,
@@ -106,8 +104,8 @@ def seal_due(session: Session, now: datetime) -> int:
 
 def seal(session: Session, evaluation_ids: Sequence[int], now: datetime) -> None:
     """Make the evaluations' voters and ballots unlinkable, to openids and to each other (see above):
-    drafts dropped, voters' tokens replaced by random ones, ballots written again in a random order
-    under new ids."""
+    drafts dropped, voters' tokens replaced by random ones in a random order, ballots written again in
+    a random order under new ids (``rewrite_ballots``, as every cast does)."""
     ids = list(evaluation_ids)
     session.execute(delete(BallotDraft).where(BallotDraft.evaluation_id.in_(ids)))
     open_places: dict[int, list[bool]] = {e: [] for e in ids}
@@ -117,17 +115,9 @@ def seal(session: Session, evaluation_ids: Sequence[int], now: datetime) -> None
         )
     ):
         open_places[evaluation_id].append(used)
-    ballots: dict[int, list[tuple[Any, str | None]]] = {e: [] for e in ids}
-    for evaluation_id, answers, suggestion in session.execute(
-        select(Ballot.evaluation_id, Ballot.answers, Ballot.suggestion).where(Ballot.evaluation_id.in_(ids))
-    ):
-        ballots[evaluation_id].append((answers, suggestion))
     for places in open_places.values():
         _random.shuffle(places)
-    for rows in ballots.values():
-        _random.shuffle(rows)
     session.execute(delete(EvaluationVoter).where(EvaluationVoter.evaluation_id.in_(ids)))
-    session.execute(delete(Ballot).where(Ballot.evaluation_id.in_(ids)))
     voters = [
         {"evaluation_id": e, "voter_hash": secrets.token_hex(32), "used_open_slot": used}
         for e, places in open_places.items()
@@ -135,20 +125,14 @@ def seal(session: Session, evaluation_ids: Sequence[int], now: datetime) -> None
     ]
     if voters:
         session.execute(insert(EvaluationVoter), voters)
-    written = [
-        {"id": uuid.uuid4().hex, "evaluation_id": e, "answers": a, "suggestion": s}
-        for e, rows in ballots.items()
-        for a, s in rows
-    ]
-    if written:
-        session.execute(insert(Ballot), written)
+    ballots = rewrite_ballots(session, ids)
     session.execute(update(Evaluation).where(Evaluation.id.in_(ids)).values(sealed_at=now))
     audit.record_many(
         session,
         "system",
         "seal_evaluation",
         "evaluation",
-        [(e, None, {"voters": len(open_places[e]), "ballots": len(ballots[e])}, None) for e in ids],
+        [(e, None, {"voters": len(open_places[e]), "ballots": ballots[e]}, None) for e in ids],
     )
 
 

@@ -27,6 +27,7 @@ from chatbot.inspection import (
 from chatbot.inspection.caller import Caller
 from chatbot.inspection.errors import Refused
 from chatbot.inspection.queries import has_role, is_city_evaluator
+from chatbot.service.codes import BIND, Limit, wrong_codes
 from chatbot.service.context import Loaded
 from chatbot.store.counters import RateCounter
 from chatbot.store.models import Inspection, SampledInspection
@@ -208,14 +209,16 @@ class Applier:
     # ------------------------------------------------------------ who may
 
     def _redeem(self, code: str) -> BindResult:
-        """Redeem a code, refusing once a user has failed too often within the hour."""
-        key = f"bind-failures:{self.config.wechat_app_id}:{self.account.openid}"
-        window = binding.FAILED_ATTEMPT_WINDOW
-        if self.counter.count(key, window) >= binding.MAX_FAILED_ATTEMPTS:
-            return BindResult(BindStatus.RATE_LIMITED)
+        """Redeem a code, unless the user got too many wrong within the hour or the whole account
+        within the minute (service/codes.py)."""
+        codes = wrong_codes(self.counter, self.config)
+        limit = codes.refused(BIND, self.account.openid)
+        if limit is not None:
+            return BindResult(BindStatus.RATE_LIMITED if limit == Limit.SENDER else BindStatus.LOCKED)
         result = bindings.redeem(self.session, self.account, code, self.actor, self.now)
-        if result.status in (BindStatus.NOT_FOUND, BindStatus.EXPIRED, BindStatus.USED_UP):
-            self.counter.hit(key, window)
+        wrong = result.status in (BindStatus.NOT_FOUND, BindStatus.EXPIRED, BindStatus.USED_UP)
+        if wrong and codes.failed(self.session, BIND, self.account.openid, self.now) is not None:
+            return BindResult(BindStatus.LOCKED)  # past the account's limit: told as everyone is
         return result
 
     def _locked(self, inspection_id: int) -> Inspection:

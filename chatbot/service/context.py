@@ -36,6 +36,7 @@ from chatbot.inspection.queries import (
     open_campaign,
 )
 from chatbot.inspection.sampling import pending_check, pending_for_org
+from chatbot.service.codes import EVALUATION, Limit, WrongCodes
 from chatbot.store.models import (
     BallotDraft,
     Campaign,
@@ -51,6 +52,8 @@ from chatbot.store.models import (
     RoleBinding,
 )
 from chatbot.timeutil import SHANGHAI, as_utc, local_date
+from dialogs.ballot import LOCKED, RATE_LIMITED
+from dialogs.binding import CODE_PATTERN
 from dialogs.context import (
     AssessmentAccess,
     BallotView,
@@ -345,13 +348,12 @@ def ballot_view(
     member_orgs: list[int],
     campaign: Campaign | None,
     loaded_ballots: dict[int, tuple[Evaluation, Standing]],
+    codes: WrongCodes | None = None,
 ) -> BallotView | None:
     evaluation: Evaluation | None = None
     if needs.evaluation_code:
-        evaluation = session.scalar(select(Evaluation).where(Evaluation.code == needs.evaluation_code))
-        if evaluation is None:
-            return BallotView(0, "", (), "not_found", code=needs.evaluation_code)
-    elif needs.evaluation_id:
+        return coded_ballot(session, account, needs.evaluation_code, config, now, codes)
+    if needs.evaluation_id:
         found = ballot_in_progress(session, needs.evaluation_id, account, config.secret_key, now)
         if found is not None:
             evaluation, where = found
@@ -371,6 +373,36 @@ def ballot_view(
     if evaluation is None:
         return None
     return _ballot_view(evaluation, standing(session, evaluation, account, config.secret_key, now), others)
+
+
+def coded_ballot(
+    session: Session, account: Caller, code: str, config: Config, now: datetime, codes: WrongCodes | None
+) -> BallotView:
+    """`测评 CODE` (or the scene eval:CODE): the evaluation as the code's sender may see it. A code that
+    names no evaluation, or one whose electorate the sender is not in (not invited, no open place, its
+    assessor, or closed before they voted), gets the same answer, names no union and counts as a wrong
+    code (service/codes.py); a full one says so without the union's name."""
+    if not CODE_PATTERN.fullmatch(code):  # not a code at all: neither looked up nor counted
+        return BallotView(0, "", (), "not_found", code=code[:32])
+    limit = codes.refused(EVALUATION, account.openid) if codes is not None else None
+    if limit is not None:
+        return BallotView(0, "", (), RATE_LIMITED if limit == Limit.SENDER else LOCKED, code=code)
+    evaluation = session.scalar(select(Evaluation).where(Evaluation.code == code))
+    where = standing(session, evaluation, account, config.secret_key, now) if evaluation else None
+    if evaluation is None or where is None or not _in_electorate(where):
+        over = codes.failed(session, EVALUATION, account.openid, now) if codes is not None else None
+        return BallotView(0, "", (), LOCKED if over else "not_found", code=code)
+    if where.status == "full":
+        return BallotView(evaluation.id, "", (), "full", code=evaluation.code)
+    return _ballot_view(evaluation, where)
+
+
+def _in_electorate(where: Standing) -> bool:
+    """Whether the sender is (or was, having voted) in the evaluation's electorate, or holds a code of
+    its open places (full: they came too late)."""
+    if where.status == "closed":
+        return where.bound
+    return where.status in ("open", "voted", "full")
 
 
 def _ballot_view(
@@ -585,9 +617,15 @@ def _coverage_lines(
 
 
 def load_context(
-    session: Session, account: Caller, needs: Needs, config: Config, now: datetime
+    session: Session,
+    account: Caller,
+    needs: Needs,
+    config: Config,
+    now: datetime,
+    codes: WrongCodes | None = None,
 ) -> tuple[UserContext, Loaded]:
-    """The context of one turn and what it loaded; only the parts ``needs`` asks for."""
+    """The context of one turn and what it loaded; only the parts ``needs`` asks for (a code it looks
+    up is counted against ``codes`` when it is wrong)."""
     bindings = bindings_of(session, account.id)
     roles = tuple(RoleView(b.role, b.code, b.name) for b in bindings)
     chair_orgs = [b.org_id for b in bindings if b.role == "chair" and b.rubric_key is not None]
@@ -612,7 +650,9 @@ def load_context(
     ballot = None
     loaded_ballots: dict[int, tuple[Evaluation, Standing]] = {}
     if needs.evaluation_code or needs.evaluation_id or needs.member_evaluation:
-        ballot = ballot_view(session, account, needs, config, now, member_orgs, campaign, loaded_ballots)
+        ballot = ballot_view(
+            session, account, needs, config, now, member_orgs, campaign, loaded_ballots, codes
+        )
     result = result_view(session, account, chair_orgs + member_orgs, campaign, now) if needs.result else None
     children: tuple[ChildStatus, ...] = ()
     children_total = 0

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from chatbot.config import Config
 from chatbot.inspection.errors import Refused
 from chatbot.service.apply import Applier
+from chatbot.service.codes import wrong_codes
 from chatbot.service.context import load_context
 from chatbot.store.counters import RateCounter
 from chatbot.store.engine import is_unavailable
@@ -180,11 +181,13 @@ class ChatService:
             with self._sessions.begin() as session:
                 sender = self._sender(session, inbound, now)
                 turn = plan(slot.saved, inbound.user_input)
-                context, loaded = load_context(session, sender, turn.needs, self._config, now)
+                codes = wrong_codes(self._counter, self._config)
+                context, loaded = load_context(session, sender, turn.needs, self._config, now, codes)
                 outcome = respond(turn, context)
                 applier = Applier(session, sender, self._config, now, self._counter, loaded)
                 reply = self._apply(applier, outcome)
-                if not self._record(session, inbound, reply, now):
+                kept = outcome.kept if outcome.kept is not None and reply is outcome.reply else reply
+                if not self._record(session, inbound, kept, now):
                     raise Duplicate
         except Duplicate:
             return self._stored(inbound) or Reply("")
@@ -209,7 +212,8 @@ class ChatService:
 
     @staticmethod
     def _record(session: Session, inbound: Inbound, reply: Reply, now: datetime) -> bool:
-        """Record the message with its reply, unless it was recorded before; True when recorded now."""
+        """Record the message with its reply (the outcome's ``kept`` one where the sent reply must not be
+        stored: a ballot's answer), unless it was recorded before; True when recorded now."""
         recorded = session.scalar(  # RETURNING: PostgreSQL reports no row count for this INSERT (-1)
             _insert(session)(InboundMessage)
             .values(

@@ -1,6 +1,7 @@
-"""Rate counters: how often something happened within a window (failed binding codes per user, failed
-console sign-ins per account and address), in Redis or in process. Separate from the dialog state: a
-counter is named by a plain string key, not by a WeChat user."""
+"""Rate counters: how often something happened within a window (wrong codes per user and for the whole
+account, failed console sign-ins per account and address), in Redis or in process; and values kept for
+a window (``remember``: the body a signed webhook query first came with). Separate from the dialog
+state: a counter is named by a plain string key, not by a WeChat user."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from abc import ABC, abstractmethod
 import redis
 
 PREFIX = "nianjian:count:"
+VALUE_PREFIX = "nianjian:kept:"
+#: The in-process store drops expired values once it holds this many (or twice what it kept last time).
+SWEEP_AT = 10_000
 
 
 class RateCounter(ABC):
@@ -22,7 +26,18 @@ class RateCounter(ABC):
 
     @abstractmethod
     def hit(self, key: str, window: int) -> int:
-        """Count one more event of ``key``; returns the new count."""
+        """Count one more event of ``key``; returns the new count. Counting and reading the new
+        count are one atomic step: of N parallel hits, each sees a different count."""
+
+    @abstractmethod
+    def take_back(self, key: str) -> None:
+        """Uncount one event of ``key`` (one that turned out not to count), if its window still runs;
+        never below zero, never starting a new window."""
+
+    @abstractmethod
+    def remember(self, key: str, value: str, window: int) -> str:
+        """Keep ``value`` under ``key`` for ``window`` seconds unless a value is kept there already;
+        returns the value kept (``value`` itself when the key was new) — one atomic step."""
 
 
 class MemoryRateCounter(RateCounter):
@@ -30,6 +45,8 @@ class MemoryRateCounter(RateCounter):
 
     def __init__(self) -> None:
         self._counts: dict[str, tuple[float, int]] = {}
+        self._values: dict[str, tuple[float, str]] = {}
+        self._sweep_at = SWEEP_AT
         self._mutex = threading.Lock()
 
     def _current(self, key: str) -> tuple[float, int] | None:
@@ -51,9 +68,37 @@ class MemoryRateCounter(RateCounter):
             self._counts[key] = (expires, value + 1)
             return value + 1
 
+    def take_back(self, key: str) -> None:
+        with self._mutex:
+            entry = self._current(key)
+            if entry is not None and entry[1] > 0:
+                self._counts[key] = (entry[0], entry[1] - 1)
+
+    def remember(self, key: str, value: str, window: int) -> str:
+        with self._mutex:
+            now = time.monotonic()
+            kept = self._values.get(key)
+            if kept is not None and kept[0] >= now:
+                return kept[1]
+            if len(self._values) >= self._sweep_at:  # drop the expired ones, at a cost amortised
+                self._values = {k: v for k, v in self._values.items() if v[0] >= now}
+                self._sweep_at = max(SWEEP_AT, 2 * len(self._values))
+            self._values[key] = (now + window, value)
+            return value
+
     def flush(self) -> None:
         with self._mutex:
             self._counts.clear()
+            self._values.clear()
+
+
+#: DECR only a count that exists and is above zero: a key whose window ended is not revived, without
+#: an expiry, by a late take-back.
+TAKE_BACK = """
+local value = tonumber(redis.call('GET', KEYS[1]) or '0')
+if value > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+"""
 
 
 class RedisRateCounter(RateCounter):
@@ -61,6 +106,7 @@ class RedisRateCounter(RateCounter):
 
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
+        self._take_back = client.register_script(TAKE_BACK)
 
     def count(self, key: str, window: int) -> int:
         return int(self._redis.get(PREFIX + key) or 0)
@@ -71,3 +117,15 @@ class RedisRateCounter(RateCounter):
         pipe.expire(PREFIX + key, window, nx=True)
         value, _ = pipe.execute()
         return int(value)
+
+    def take_back(self, key: str) -> None:
+        self._take_back(keys=[PREFIX + key])
+
+    def remember(self, key: str, value: str, window: int) -> str:
+        pipe = self._redis.pipeline(transaction=True)  # MULTI/EXEC: SET NX and GET as one step
+        pipe.set(VALUE_PREFIX + key, value, nx=True, ex=window)
+        pipe.get(VALUE_PREFIX + key)
+        _, kept = pipe.execute()
+        if kept is None:  # expired between the two: nobody else holds it
+            return value
+        return kept.decode() if isinstance(kept, bytes) else str(kept)

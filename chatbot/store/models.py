@@ -529,6 +529,11 @@ class ConsoleUser(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    #: Raised by a password reset and by disabling the account: every session signed in under an
+    #: earlier value has ended.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: When the account was disabled (``nianjian admin disable``); None while it may sign in.
+    disabled_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation] = relationship()
 

@@ -10,16 +10,22 @@ no idempotency key, so the outbox must not send it again.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import threading
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import redis
 import requests
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from urllib3.exceptions import NewConnectionError
 from wechatpy import WeChatClient
@@ -27,7 +33,9 @@ from wechatpy.exceptions import WeChatClientException
 
 from chatbot.config import Config
 from chatbot.store.models import ApiToken
+from chatbot.store.upsert import insert_for
 from chatbot.timeutil import SHANGHAI, as_utc
+from dialogs import markup
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +43,8 @@ log = logging.getLogger(__name__)
 HTTP_TIMEOUT_SECONDS: tuple[float, float] = (3.05, 10.0)
 DAILY_TOKEN_QUOTA = 2000
 REFRESH_MARGIN = timedelta(minutes=5)
+#: Seconds a process waits for another one's token refresh before giving up (the call is retried later).
+REFRESH_LOCK_WAIT = 15
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 #: "reach max api daily quota limit": the API's calls of the day are used up; they renew at midnight.
 DAILY_QUOTA = 45009
@@ -124,7 +134,7 @@ class RedisTokenStore(TokenStore):
 
     def refresh(self, fetch: Any, rejected: str | None, now: datetime) -> Token:
         try:
-            with self._redis.lock(self._key + ":lock", timeout=30, blocking_timeout=15):
+            with self._redis.lock(self._key + ":lock", timeout=30, blocking_timeout=REFRESH_LOCK_WAIT):
                 return self._refresh_locked(fetch, rejected, now)
         except (redis.exceptions.LockError, redis.exceptions.ConnectionError) as error:
             raise ApiError(None, f"token refresh unavailable: {error}") from error
@@ -150,38 +160,112 @@ class RedisTokenStore(TokenStore):
 
 
 class DatabaseTokenStore(TokenStore):
-    """For installations without Redis: the token row, refreshed inside a write transaction."""
+    """For installations without Redis: the token row, shared by every process, and one refresher at a
+    time. On PostgreSQL the row is made to exist, then locked (``FOR UPDATE``) through the fetch. SQLite
+    has no row locks: there an exclusive file lock beside the database serialises the refreshers, and the
+    fetch runs outside any write transaction, so the database is not held while WeChat answers."""
 
     _local_lock = threading.Lock()
 
     def __init__(self, sessions: sessionmaker[Session], app_id: str) -> None:
         self._sessions = sessions
         self._app_id = app_id
+        with sessions() as session:
+            self._lock_path = _refresh_lock_path(session.get_bind())
 
     def get(self) -> Token | None:
         with self._sessions() as session:
-            row = session.get(ApiToken, self._app_id)
-            if row is None or not row.token or row.expires_at is None:
-                return None
-            return Token(row.token, as_utc(row.expires_at))
+            return _usable(session.get(ApiToken, self._app_id), None, None)
 
     def refresh(self, fetch: Any, rejected: str | None, now: datetime) -> Token:
-        with self._local_lock, self._sessions.begin() as session:
-            row = session.get(ApiToken, self._app_id, with_for_update=True)
-            if row is None:
-                row = ApiToken(app_id=self._app_id, token="", day="", fetches=0)
-                session.add(row)
-            fresh = row.expires_at is not None and as_utc(row.expires_at) - REFRESH_MARGIN > now
-            if row.token and row.token != rejected and row.expires_at is not None and fresh:
-                return Token(row.token, as_utc(row.expires_at))
-            today = now.astimezone(SHANGHAI).date().isoformat()
-            if row.day != today:
-                row.day, row.fetches = today, 0
-            if row.fetches >= DAILY_TOKEN_QUOTA:
-                raise TokenQuotaError()
+        with self._local_lock:
+            if self._lock_path is None:
+                return self._refresh_under_row_lock(fetch, rejected, now)
+            with _file_lock(self._lock_path):
+                return self._refresh_under_file_lock(fetch, rejected, now)
+
+    def _refresh_under_row_lock(self, fetch: Any, rejected: str | None, now: datetime) -> Token:
+        with self._sessions.begin() as session:
+            blank = {"app_id": self._app_id, "token": "", "day": "", "fetches": 0}
+            session.execute(
+                insert_for(session)(ApiToken)
+                .values(**blank)
+                .on_conflict_do_nothing(index_elements=["app_id"])
+            )
+            row = session.scalars(
+                select(ApiToken).where(ApiToken.app_id == self._app_id).with_for_update()
+            ).one()
+            current = _usable(row, rejected, now)
+            if current is not None:
+                return current  # another process refreshed it while this one waited for the lock
+            day, fetches = _count_one_more(row, now)
             token = fetch()
-            row.token, row.expires_at, row.fetches = token.value, token.expires_at, row.fetches + 1
+            row.token, row.expires_at, row.day, row.fetches = token.value, token.expires_at, day, fetches
             return token
+
+    def _refresh_under_file_lock(self, fetch: Any, rejected: str | None, now: datetime) -> Token:
+        with self._sessions() as session:  # no refresher writes the row but the lock's holder
+            row = session.get(ApiToken, self._app_id)
+            current = _usable(row, rejected, now)
+            if current is not None:
+                return current
+            day, fetches = _count_one_more(row, now)
+        token = fetch()
+        values = {"token": token.value, "expires_at": token.expires_at, "day": day, "fetches": fetches}
+        with self._sessions.begin() as session:
+            session.execute(
+                insert_for(session)(ApiToken)
+                .values(app_id=self._app_id, **values)
+                .on_conflict_do_update(index_elements=["app_id"], set_=values)
+            )
+        return token
+
+
+def _usable(row: ApiToken | None, rejected: str | None, now: datetime | None) -> Token | None:
+    """The stored token unless it is missing, the one WeChat rejected, or (at ``now``) about to expire."""
+    if row is None or not row.token or row.expires_at is None or row.token == rejected:
+        return None
+    token = Token(row.token, as_utc(row.expires_at))
+    return token if now is None or token.expires_at - REFRESH_MARGIN > now else None
+
+
+def _count_one_more(row: ApiToken | None, now: datetime) -> tuple[str, int]:
+    """Today (Asia/Shanghai) and its token fetches with one more; TokenQuotaError when they are used up."""
+    today = now.astimezone(SHANGHAI).date().isoformat()
+    fetches = row.fetches if row is not None and row.day == today else 0
+    if fetches >= DAILY_TOKEN_QUOTA:
+        raise TokenQuotaError()
+    return today, fetches + 1
+
+
+def _refresh_lock_path(bind: Engine | Connection) -> Path | None:
+    """The token's refresh lock beside a SQLite database file; None on PostgreSQL (the row is locked)
+    and for an in-memory SQLite database (one process: the thread lock is enough)."""
+    url = bind.engine.url if isinstance(bind, Connection) else bind.url
+    if bind.dialect.name != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    database = Path(url.database).resolve()
+    return database.with_name(database.name + ".token-lock")
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path``, among processes; the system drops it when its holder dies. Given
+    up (ApiError) after REFRESH_LOCK_WAIT seconds, as the Redis lock is."""
+    with path.open("a") as handle:
+        deadline = time.monotonic() + REFRESH_LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise ApiError(None, "token refresh unavailable: its lock is held") from None
+                time.sleep(0.02)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _reached_wechat(error: requests.RequestException) -> bool:
@@ -289,15 +373,24 @@ class ApiClient(WeChatClient):
         raise ApiError(None, "unreachable")
 
     def send_text(self, openid: str, text: str) -> dict[str, Any]:
+        """A customer-service text, neutral (dialogs.markup): what a person wrote in it (an objection, a
+        reason, a union's name) cannot become a link."""
         return self.call(
             "post",
             "message/custom/send",
-            data={"touser": openid, "msgtype": "text", "text": {"content": text}},
+            data={"touser": openid, "msgtype": "text", "text": {"content": markup.neutral(text)}},
         )
 
     def send_template(self, openid: str, template_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        """A template message; each field's value neutral, as a text's."""
+        fields = {
+            name: field | {"value": markup.neutral(str(field["value"]))} if "value" in field else field
+            for name, field in data.items()
+        }
         return self.call(
-            "post", "message/template/send", data={"touser": openid, "template_id": template_id, "data": data}
+            "post",
+            "message/template/send",
+            data={"touser": openid, "template_id": template_id, "data": fields},
         )
 
     def create_menu(self, menu: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from wechatpy.messages import BaseMessage
 from wechatpy.replies import TextReply
 from wechatpy.utils import WeChatSigner
 
+from dialogs import markup
 from dialogs.engine import MAX_REPLY_BYTES, Reply, UserInput
 
 MAX_BODY_BYTES = 64 * 1024
@@ -40,13 +41,46 @@ _LINK = re.compile(
 )
 
 
-class ProtocolError(Exception):
-    """A request WeChat would never send; ``status`` is the HTTP answer."""
+#: Every reason a refused webhook request is answered with: short, fixed, never an exception's text
+#: (what went wrong in detail goes to the log, as ``ProtocolError.detail``).
+REASONS = frozenset(
+    (
+        "bad signature",
+        "bad timestamp",
+        "stale timestamp",
+        "bad nonce",
+        "signature reused",
+        "plaintext not accepted",
+        "body too large",
+        "bad encoding",
+        "declarations are not allowed",
+        "processing instructions are not allowed",
+        "malformed XML",
+        "malformed message",
+        "message without sender",
+        "no Encrypt element",
+        "cannot decrypt with any configured key",
+        "safe mode is not configured",
+        "bad request",
+    )
+)
+#: A signed timestamp: Unix seconds, ASCII digits only (int() would also take '+5', '1_0', '١٢' and a
+#: 400-digit number that no float can hold).
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+#: A nonce goes back into the encrypted reply's XML (wechatpy puts it in CDATA): WeChat's are digits;
+#: no control character, markup or CDATA end, and not longer than a URL would carry.
+_NONCE = re.compile(r"[^\x00-\x1f\x7f<>&\]\ufffe\uffff\ud800-\udfff]{0,2048}")
 
-    def __init__(self, status: int, reason: str) -> None:
+
+class ProtocolError(Exception):
+    """A request WeChat would never send; ``status`` is the HTTP answer, ``reason`` one of REASONS and
+    ``detail`` what the log says beside it."""
+
+    def __init__(self, status: int, reason: str, detail: str = "") -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.detail = detail
 
 
 def signature(token: str, timestamp: str, nonce: str, *extra: str) -> str:
@@ -62,14 +96,36 @@ def verify_signature(given: str, token: str, timestamp: str, nonce: str, *extra:
         raise ProtocolError(403, "bad signature")
 
 
-def verify_fresh(timestamp: str, now: float) -> None:
-    """Refuse a timestamp more than five minutes from now (a replayed request)."""
-    try:
-        sent = int(timestamp)
-    except (TypeError, ValueError) as error:
-        raise ProtocolError(403, "bad timestamp") from error
+def verify_fresh(timestamp: str, now: float) -> int:
+    """The signed time, refused when it is not Unix seconds or more than five minutes from now (a
+    replayed request)."""
+    if not isinstance(timestamp, str) or not _TIMESTAMP.fullmatch(timestamp):
+        raise ProtocolError(403, "bad timestamp")
+    sent = int(timestamp)
     if abs(now - sent) > REPLAY_WINDOW_SECONDS:
         raise ProtocolError(403, "stale timestamp")
+    return sent
+
+
+def verify_nonce(nonce: str) -> None:
+    if not _NONCE.fullmatch(nonce):
+        raise ProtocolError(403, "bad nonce")
+
+
+def signed_query_key(given: str, timestamp: str, nonce: str) -> str:
+    """What names one signed query string: its timestamp, nonce and signature (hashed: a nonce may
+    be long)."""
+    return "signed:" + hashlib.sha256(f"{timestamp}\n{nonce}\n{given}".encode()).hexdigest()
+
+
+def body_digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def kept_for(sent: int, now: float) -> int:
+    """Seconds a signed query must be remembered: as long as its timestamp is fresh (up to ten
+    minutes, for a timestamp five minutes ahead), and one more."""
+    return max(1, int(sent + REPLAY_WINDOW_SECONDS - now) + 2)
 
 
 def ensure_safe_xml(body: bytes) -> None:
@@ -86,9 +142,9 @@ def _xml_dict(text: str | bytes) -> dict:
     try:
         data = xmltodict.parse(text, disable_entities=True)["xml"]
     except (ExpatError, KeyError, ValueError, TypeError) as error:
-        raise ProtocolError(400, f"malformed XML: {error}") from error
+        raise ProtocolError(400, "malformed XML", str(error)) from error
     if not isinstance(data, dict):
-        raise ProtocolError(400, "malformed XML: empty")
+        raise ProtocolError(400, "malformed XML", "empty")
     return data
 
 
@@ -127,7 +183,7 @@ def parse(xml: str | bytes) -> BaseMessage:
     try:
         message = parse_message(raw.decode("utf-8"))
     except (ExpatError, KeyError, ValueError, TypeError, AttributeError, UnicodeDecodeError) as error:
-        raise ProtocolError(400, f"malformed message: {error}") from error
+        raise ProtocolError(400, "malformed message", f"{type(error).__name__}: {error}") from error
     if message is None or not message.source:
         raise ProtocolError(400, "message without sender")
     _check_envelope(message)
@@ -139,15 +195,15 @@ def _check_envelope(message: BaseMessage) -> None:
     for name in ("source", "target"):
         value = message.source if name == "source" else message.target
         if not isinstance(value, str) or not _USER_ID.fullmatch(value):
-            raise ProtocolError(400, f"malformed message: bad {name}")
+            raise ProtocolError(400, "malformed message", f"bad {name}")
     try:
         msg_id, sent = message.id or 0, message.time
     except (ValueError, TypeError, OverflowError) as error:
-        raise ProtocolError(400, f"malformed message: {error}") from error
+        raise ProtocolError(400, "malformed message", f"{type(error).__name__}: {error}") from error
     if not isinstance(msg_id, int) or not 0 <= msg_id < _MAX_MSG_ID:
-        raise ProtocolError(400, "malformed message: bad MsgId")
+        raise ProtocolError(400, "malformed message", "bad MsgId")
     if not isinstance(sent, int) or not -_MAX_CREATE_TIME < sent < _MAX_CREATE_TIME:
-        raise ProtocolError(400, "malformed message: bad CreateTime")
+        raise ProtocolError(400, "malformed message", "bad CreateTime")
 
 
 def _attribute(message: BaseMessage, name: str) -> object:
@@ -164,7 +220,7 @@ def _field(message: BaseMessage, name: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ProtocolError(400, f"malformed message: {name} is not text")
+        raise ProtocolError(400, "malformed message", f"{name} is not text")
     return value
 
 
@@ -226,12 +282,15 @@ def cdata_safe(text: str) -> str:
 
 
 def render_text(reply: Reply) -> str:
-    """The reply's text with its choices as tap-to-answer links, within WeChat's 2048 bytes."""
+    """The reply as WeChat shows it: its text neutral (dialogs.markup: no tag, entity or address that
+    a person typed can become a link), then its choices as the service's own tap-to-answer links,
+    within WeChat's 2048 bytes — cut with “…”, links dropped, when the whole does not fit."""
     links = [
-        f'<a href="weixin://bizmsgmenu?msgmenucontent={choice.content}&msgmenuid={index}">{choice.label}</a>'
+        f'<a href="weixin://bizmsgmenu?msgmenucontent={markup.attribute(choice.content)}&msgmenuid={index}">'
+        f"{markup.neutral(choice.label)}</a>"
         for index, choice in enumerate(reply.choices, start=1)
     ]
-    text = reply.text
+    text = markup.neutral(reply.text)
     if links:
         rendered = text + "\n" + " ".join(links)
         if len(rendered.encode("utf-8")) <= MAX_REPLY_BYTES:
@@ -240,10 +299,11 @@ def render_text(reply: Reply) -> str:
 
 
 def truncate(text: str, limit: int = MAX_REPLY_BYTES) -> str:
-    encoded = text.encode("utf-8")
-    if len(encoded) <= limit:
+    """Neutral ``text`` cut to ``limit`` bytes with “…”, between characters: neutral text holds no
+    ``<`` ``>`` ``&``, so the cut never ends inside a tag or an entity."""
+    if len(text.encode("utf-8")) <= limit:
         return text
-    return encoded[: limit - len("…".encode())].decode("utf-8", errors="ignore") + "…"
+    return markup.cut(text, limit - len("…".encode())) + "…"
 
 
 def links_of(text: str) -> list[tuple[str, str]]:

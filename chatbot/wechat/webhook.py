@@ -1,4 +1,10 @@
-"""The WeChat webhook blueprint: GET /wechat verifies the URL, POST /wechat answers messages."""
+"""The WeChat webhook blueprint: GET /wechat verifies the URL, POST /wechat answers messages.
+
+A refused request gets a status and one of ``protocol.REASONS``, never an exception's text. A signed
+query string is good for one body: the first body it comes with is remembered (``one_body``) for as long
+as its timestamp is fresh, so WeChat's retry of that body goes on (the dedup answers it) while another
+body under the same query — a sender the signature never covered, in plaintext mode — is refused.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,13 @@ import logging
 import time
 
 from flask import Blueprint, Response, current_app, request
+from wechatpy.messages import BaseMessage
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from chatbot.service.turn import ChatService, Inbound
+from chatbot.config import Config
+from chatbot.service.turn import STATE, UNAVAILABLE, ChatService, Inbound
+from chatbot.store.counters import RateCounter
+from chatbot.store.state import STATE_ERRORS
 from chatbot.wechat import protocol
 from chatbot.wechat.protocol import Crypto, ProtocolError
 
@@ -35,32 +45,59 @@ def _body() -> bytes:
     return body
 
 
+def one_body(counter: RateCounter, args: dict[str, str], sent: int, body: bytes) -> None:
+    """Remember the body this signed query first came with; ProtocolError when it came with another.
+    One Redis round trip (SET NX + GET in MULTI) with Redis, none without it."""
+    key = protocol.signed_query_key(
+        args.get("signature", ""), args.get("timestamp", ""), args.get("nonce", "")
+    )
+    digest = protocol.body_digest(body)
+    if counter.remember(key, digest, protocol.kept_for(sent, time.time())) != digest:
+        raise ProtocolError(403, "signature reused", "a signed query string came again with another body")
+
+
+def _guarded(config: Config, encrypted: bool) -> bool:
+    """Whether the request's signed query is remembered: always when the body is read as plaintext
+    (its signature does not cover it), and in safe mode too when plaintext is also accepted (else the
+    query of an encrypted push could carry a plaintext body once). Pure safe mode needs no guard:
+    msg_signature covers the encrypted body, and a replay of it is WeChat's retry for the dedup."""
+    return not encrypted or config.accepts_plaintext
+
+
 @bp.get("/wechat")
 def verify_url() -> Response:
-    """WeChat's URL check: echo echostr when the signature is right."""
+    """WeChat's URL check: echo echostr when the signature is right. A fresh query is remembered as
+    used, so that it cannot carry a message afterwards."""
     args = request.args
+    config: Config = current_app.extensions["nianjian.config"]
     try:
         protocol.verify_signature(
-            args.get("signature", ""),
-            current_app.config["WECHAT_TOKEN"],
-            args.get("timestamp", ""),
-            args.get("nonce", ""),
+            args.get("signature", ""), config.wechat_token, args.get("timestamp", ""), args.get("nonce", "")
         )
     except ProtocolError as error:
         return _text(error.reason, error.status)
-    return _text(args.get("echostr", ""))
+    echo = args.get("echostr", "")
+    try:
+        sent = protocol.verify_fresh(args.get("timestamp", ""), time.time())
+        one_body(current_app.extensions["nianjian.counter"], dict(args), sent, b"GET " + echo.encode())
+    except ProtocolError:
+        pass  # an old or repeated URL check is still answered: it changes nothing
+    except STATE_ERRORS as error:
+        log.warning("could not remember a URL check's query (%s)", type(error).__name__)
+    return _text(echo)
 
 
 @bp.post("/wechat")
 def receive() -> Response:
     args = request.args
-    token = current_app.config["WECHAT_TOKEN"]
+    config: Config = current_app.extensions["nianjian.config"]
     crypto: Crypto | None = current_app.extensions["nianjian.crypto"]
     service: ChatService = current_app.extensions["nianjian.service"]
     timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
     try:
-        protocol.verify_signature(args.get("signature", ""), token, timestamp, nonce)
-        protocol.verify_fresh(timestamp, time.time())
+        protocol.verify_signature(args.get("signature", ""), config.wechat_token, timestamp, nonce)
+        sent = protocol.verify_fresh(timestamp, time.time())
+        protocol.verify_nonce(nonce)
         body = _body()
         protocol.ensure_safe_xml(body)
         encrypted = args.get("encrypt_type", "raw") == "aes"
@@ -68,9 +105,13 @@ def receive() -> Response:
             if crypto is None:
                 raise ProtocolError(400, "safe mode is not configured")
             xml = crypto.decrypt(body, args.get("msg_signature", ""), timestamp, nonce)
+        elif not config.accepts_plaintext:
+            raise ProtocolError(403, "plaintext not accepted", "safe mode is configured")
         else:
             xml = body.decode("utf-8", errors="strict")
         message = protocol.parse(xml)
+        if _guarded(config, encrypted):
+            one_body(current_app.extensions["nianjian.counter"], dict(args), sent, body)
         if not protocol.starts_a_turn(message):
             return _text("success")
         inbound = Inbound(message.source, protocol.dedup_key(message), protocol.to_user_input(message))
@@ -79,8 +120,14 @@ def receive() -> Response:
     except RequestEntityTooLarge:
         return _text("body too large", 413)
     except ProtocolError as error:
-        log.info("refused a webhook request: %s", error.reason)
+        _refused(error)
         return _text(error.reason, error.status)
+    except STATE_ERRORS as error:  # Redis, asked whether the query was used before: nothing is applied
+        service.outages.failed(STATE, error)
+        return _reply(message, protocol.render_text(UNAVAILABLE), encrypted, crypto, nonce, timestamp)
+    except Exception:  # a request nobody foresaw: a 400, never a 500 (the log has its traceback)
+        log.exception("could not read a webhook request")
+        return _text("bad request", 400)
 
     try:
         text = protocol.render_text(service.handle(inbound))
@@ -89,7 +136,25 @@ def receive() -> Response:
         text = APOLOGY
     if not text:
         return _text("success")
+    return _reply(message, text, encrypted, crypto, nonce, timestamp)
+
+
+def _reply(
+    message: BaseMessage, text: str, encrypted: bool, crypto: Crypto | None, nonce: str, timestamp: str
+) -> Response:
+    """The passive reply XML, encrypted in safe mode."""
     xml_reply = protocol.reply_xml(message, text)
     if encrypted and crypto is not None:
         xml_reply = crypto.encrypt(xml_reply, nonce, timestamp)
     return Response(xml_reply, mimetype="application/xml")
+
+
+def _refused(error: ProtocolError) -> None:
+    """One log line per refused request; a reused signature, which only an attacker sends, louder."""
+    level = logging.WARNING if error.reason == "signature reused" else logging.INFO
+    log.log(
+        level,
+        "refused a webhook request: %s%s",
+        error.reason,
+        f" ({error.detail[:200]})" if error.detail else "",
+    )

@@ -31,7 +31,12 @@ def suggestion_question(prefix: str, no: int, total: int) -> str:
 
 
 def answered(label: str) -> str:
+    """The voter's choice, shown to them once (never stored: ANSWER_RECORDED is)."""
     return f"✓ {label}\n"
+
+
+#: What the stored record of an answered question says instead of the choice (WeChat's retry gets it).
+ANSWER_RECORDED = "✓ 已记录\n"
 
 
 NONE_OPEN = "目前没有您可以参加的民主测评。如有测评码，请发送“测评 测评码”。"
@@ -50,13 +55,21 @@ def also_invited(waiting: str) -> str:
 
 
 def status(status: str, org_name: str) -> str:
+    """Why a ballot cannot be answered; the union is named only to someone in its electorate."""
     return {
         "voted": f"您已参加过“{org_name}”的民主测评，每人限投一次，感谢参与！",
         "closed": f"“{org_name}”的民主测评已经结束，感谢关注。",
-        "not_eligible": f"您不在“{org_name}”民主测评的参加人员范围内。如有疑问请联系上级工会。",
-        "full": f"“{org_name}”民主测评的开放名额已满，感谢关注。",
-        "not_found": "测评码不正确，请核对后重新发送“测评 测评码”，或扫描测评二维码。",
+        "not_eligible": "您不在这次民主测评的参加人员范围内。如有疑问请联系上级工会。",
+        "full": "这次民主测评的开放名额已满，感谢关注。",
+        "not_found": (
+            "没有找到您可以参加的民主测评：测评码不正确，或您不在这次测评的参加人员范围内。"
+            "请核对后重新发送“测评 测评码”，或扫描测评二维码；如有疑问请联系上级工会。"
+        ),
     }.get(status, "这次民主测评暂时无法参加。")
+
+
+def rate_limited(attempts: int) -> str:
+    return f"测评码错误次数过多（每小时最多 {attempts} 次），请一小时后再试，或联系上级工会。"
 
 
 EVALUATION_CHANGED = "测评已变化，已为您重新定位。\n"

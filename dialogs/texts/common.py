@@ -144,3 +144,8 @@ USAGE: dict[str, str] = {
 
 #: A saved position (walk or ballot) the database no longer agrees with: re-placed, the message not taken.
 ANSWERS_CHANGED = "作答记录已有变化，已按已保存的答案为您重新定位，本条消息未作为答案记录。\n"
+
+#: Every code (邀请码, 测评码) waits: too many wrong ones from all senders within the minute.
+CODES_LOCKED = (
+    "最近一分钟内输错邀请码、测评码的次数过多，为防止猜码，系统暂停核对。请稍后再试（约一分钟后重新发送）。"
+)

@@ -358,6 +358,8 @@ STEP = re.compile(r"【(\d+)/(\d+)】")
 POINTS = re.compile(r"（本项 (\d+(?:\.\d)?) 分）")
 ITEM_ACK = re.compile(r"✓ 第 (\d+) 项记 (\d+(?:\.\d)?) 分")
 BALLOT_ACK = re.compile(r"✓ (满意|基本满意|不满意)\n【(\d+)/(\d+)】")
+#: What a retry of an answered ballot question gets: the stored record never names the answer.
+BALLOT_RECORDED = re.compile(r"✓ 已记录\n【(\d+)/(\d+)】")
 SCALE = {"满意": 1, "基本满意": 2, "不满意": 3}
 SUGGESTIONS = ("无", "无", "无", "希望多组织职工文体活动。", "建议加强职工技能培训。")
 STUCK_AFTER = 4  # unrecognised replies in a row before a user gives up
@@ -419,21 +421,24 @@ class User:
             return str(self.rng.choice((1, 2, 3))), str(self.rng.choice((1, 2, 3)))
         return "满分", "满分"
 
-    def on_reply(self, text: str, category: str) -> None:
-        """Follow the reply; answers are noted only as acknowledged (confirmed by the reply)."""
+    def on_reply(self, text: str, category: str, sent: str = "") -> None:
+        """Follow the reply to ``sent``; answers are noted only as acknowledged (confirmed by the reply)."""
         if category != "ok":
             return  # busy, apology or failure: the same step again after the pause
         self.last_reply = text
-        understood = self._follow(text)
+        understood = self._follow(text, sent)
         self.unrecognised = 0 if understood else self.unrecognised + 1
         if self.unrecognised >= STUCK_AFTER:
             self.stuck = self.done = True
 
-    def _follow(self, text: str) -> bool:
+    def _follow(self, text: str, sent: str = "") -> bool:
         for no, score in ITEM_ACK.findall(text):
             self.scores[int(no)] = score
         for label, step, _total in BALLOT_ACK.findall(text):
             self.ballot[int(step) - 1] = SCALE[label]
+        for step, _total in BALLOT_RECORDED.findall(text):  # a retry's reply came first: what was sent
+            if sent in ("1", "2", "3"):
+                self.ballot[int(step) - 1] = int(sent)
         if "绑定成功" in text or "已绑定" in text:
             self.stage = "start" if self.stage == "bind" else self.stage
         if "感谢参与！您的测评已匿名提交" in text or "自评已提交！" in text or "组织评定已提交！" in text:
@@ -625,7 +630,7 @@ class Mix:
         user = push.user
         with self.lock:
             if push.duplicate_of is None:
-                user.on_reply(push.text, push.category)
+                user.on_reply(push.text, push.category, push.content)
                 user.pending -= 1
                 if user.pending <= 0 and not user.done:
                     pause = self.rng.uniform(*THINK_SECONDS)

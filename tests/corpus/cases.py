@@ -216,6 +216,24 @@ def _at(offset: int) -> Build:
     )
 
 
+def _stamped(change: Callable[[str], str]) -> Build:
+    """Signed over a timestamp that is now, written oddly."""
+    return lambda keys, mode, openid: _text_push(
+        keys, mode, openid, signed(keys, timestamp=change(str(int(time.time()))))
+    )
+
+
+def _nonce(nonce: str) -> Build:
+    """Signed with this nonce, the two modes' timestamps minutes apart: one signed query carries one body."""
+    return lambda keys, mode, openid: _text_push(
+        keys, mode, openid, signed(keys, str(int(time.time()) - (150 if mode == AES else 0)), nonce)
+    )
+
+
+_FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+_ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
 def _flip(value: str) -> str:
     return value[:-1] + ("0" if value[-1] != "0" else "1")
 
@@ -272,6 +290,23 @@ ENVELOPES: list[Envelope] = [
         "signed-negative-timestamp", lambda k, m, o: _text_push(k, m, o, signed(k, timestamp="-1")), 403
     ),
     Envelope("signed-zero-timestamp", lambda k, m, o: _text_push(k, m, o, signed(k, timestamp="0")), 403),
+    Envelope(
+        "signed-400-digit-timestamp", lambda k, m, o: _text_push(k, m, o, signed(k, timestamp="9" * 400)), 403
+    ),
+    Envelope("signed-timestamp-with-plus", _stamped(lambda now: f"+{now}"), 403),
+    Envelope("signed-timestamp-with-spaces", _stamped(lambda now: f" {now} "), 403),
+    Envelope("signed-underscored-timestamp", _stamped(lambda now: f"{now[:4]}_{now[4:]}"), 403),
+    Envelope("signed-fullwidth-timestamp", _stamped(lambda now: now.translate(_FULLWIDTH)), 403),
+    Envelope("signed-arabic-indic-timestamp", _stamped(lambda now: now.translate(_ARABIC_INDIC)), 403),
+    Envelope("signed-timestamp-with-nul", _stamped(lambda now: now + "\x00"), 403),
+    Envelope("signed-nul-timestamp", _stamped(lambda now: "\x00"), 403),
+    Envelope("signature-with-nul", _with(lambda k, p: p | {"signature": p["signature"] + "\x00"}), 403),
+    Envelope("signed-nul-in-nonce", _nonce("a\x00b"), 403),
+    Envelope("signed-control-chars-nonce", _nonce("\x01\x1b[2J"), 403),
+    Envelope("signed-cdata-end-nonce", _nonce("]]><x/>"), 403),
+    Envelope("signed-markup-nonce", _nonce("<b>1</b>"), 403),
+    Envelope("latin1-bytes-in-nonce", _with(lambda k, p: p | {"nonce": "caf\xe9".encode("latin-1")}), 403),
+    Envelope("signed-replacement-char-nonce", _nonce("\ufffd"), 200),
     Envelope("timestamp-6-minutes-ago", _at(-360), 403),
     Envelope("timestamp-a-day-ago", _at(-86400), 403),
     Envelope("timestamp-ten-years-ago", _at(-10 * 365 * 86400), 403),
@@ -280,9 +315,9 @@ ENVELOPES: list[Envelope] = [
     Envelope("timestamp-ten-years-ahead", _at(10 * 365 * 86400), 403),
     Envelope("timestamp-4-minutes-ago", _at(-240), 200),
     Envelope("timestamp-4-minutes-ahead", _at(240), 200),
-    Envelope("signed-empty-nonce", lambda k, m, o: _text_push(k, m, o, signed(k, nonce="")), 200),
-    Envelope("signed-long-nonce", lambda k, m, o: _text_push(k, m, o, signed(k, nonce="n" * 2000)), 200),
-    Envelope("signed-unicode-nonce", lambda k, m, o: _text_push(k, m, o, signed(k, nonce="随机数")), 200),
+    Envelope("signed-empty-nonce", _nonce(""), 200),
+    Envelope("signed-long-nonce", _nonce("n" * 2000), 200),
+    Envelope("signed-unicode-nonce", _nonce("随机数"), 200),
     Envelope("wrong-msg-signature", _wrong_msg_signature, 403, (AES,)),
     Envelope("no-msg-signature", _no_msg_signature, 403, (AES,)),
     Envelope("msg-signature-of-another-body", _msg_signature_of_another_body, 403, (AES,)),
