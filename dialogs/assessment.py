@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from dialogs import walk
 from dialogs.commands import (
     ReturnSelfCheck,
@@ -19,6 +21,7 @@ from dialogs.context import AssessmentAccess, RatingOutcome, UserContext, WalkVi
 from dialogs.engine import Choice, DialogState, Outcome, Reply
 from dialogs.parsing import Intent
 from dialogs.texts import assessment as texts
+from dialogs.texts import publication as publication_texts
 from dialogs.texts import walk as walk_texts
 from rubrics import Rubric
 from rubrics.lifecycle import InspectionState
@@ -83,8 +86,13 @@ def _objections(view: WalkView) -> str:
     """The open objections, shown when the re-review starts or resumes."""
     if not view.objections:
         return ""
-    lines = [text[:80] + ("…" if len(text) > 80 else "") for text in view.objections[:3]]
-    return texts.objections(len(view.objections), lines, max(len(view.objections) - 3, 0))
+    by_source = Counter(o.source for o in view.objections)  # in the order of the first of each
+    counts = [(publication_texts.source_short(s), n) for s, n in by_source.items()]
+    lines = [
+        (publication_texts.source_label(o.source), o.text[:80] + ("…" if len(o.text) > 80 else ""))
+        for o in view.objections[:3]
+    ]
+    return texts.objections(len(view.objections), counts, lines, max(len(view.objections) - 3, 0))
 
 
 ASSESSMENT = walk.Mode(

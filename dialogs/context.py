@@ -61,6 +61,19 @@ class DemocraticFigures:
         )
 
 
+#: Where an objection came from: the union's chair or member (bound when they objected), or the public
+#: (anyone who follows the account, with the union's code).
+OBJECTION_SOURCES = ("chair", "member", "public")
+
+
+@dataclass(frozen=True)
+class RaisedObjection:
+    """An open objection as the re-review shows it: who objected (``OBJECTION_SOURCES``) and why."""
+
+    source: str
+    text: str
+
+
 @dataclass(frozen=True)
 class WalkView:
     """An inspection as one walk over its items sees it: the scores being entered (``scores``), what
@@ -83,7 +96,7 @@ class WalkView:
     pass_mark: Decimal = Decimal(60)
     stars: int = 0  # the result's star level, once rated (after the quota)
     return_reason: str = ""  # why the parent union sent the self-check back (退回), while it is back
-    objections: tuple[str, ...] = ()  # the open objections' texts, for the re-review
+    objections: tuple[RaisedObjection, ...] = ()  # the open objections, for the re-review
     methods: tuple[str, ...] = ()  # the assessment's methods (考评方式), as recorded
     opinion: str = ""  # the written opinion (考评意见), as recorded
     origin: str = ""  # which database's campaign the inspection belongs to (its opening time)
@@ -160,6 +173,9 @@ class ResultView:
     objection_open: bool
     already_objected: bool
     democratic: DemocraticFigures | None = None
+    org_code: str = ""
+    #: The user's own union (chair or member): the whole result; else the publication as the public sees it.
+    own: bool = True
 
 
 @dataclass(frozen=True)
@@ -183,6 +199,7 @@ class ObjectionView:
     org_name: str
     due: str
     text: str
+    source: str = "member"  # OBJECTION_SOURCES
 
 
 @dataclass(frozen=True)
@@ -218,6 +235,8 @@ class UserContext:
     assessment: AssessmentAccess | None = None
     ballot: BallotView | None = None
     result: ResultView | None = None
+    #: `结果 CODE` / `异议 CODE 理由`: that union's result, if it is the user's own or in publication.
+    coded_result: ResultView | None = None
     children: tuple[ChildStatus, ...] = ()
     children_total: int = 0  # how many children there are; ``children`` holds the first few
     coverage: tuple[CoverageLine, ...] = ()

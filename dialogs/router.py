@@ -18,6 +18,7 @@ from dialogs.context import ROLE_LABELS, UserContext
 from dialogs.engine import Choice, DialogState, Outcome, Reply, UserInput
 from dialogs.parsing import Intent, parse
 from dialogs.texts import common as texts
+from dialogs.texts import publication as publication_texts
 from dialogs.walk import Mode
 from rubrics import get_rubric
 
@@ -41,6 +42,7 @@ class Needs:
     assess_mode: str = ""  # assessment | re_review | sample_check | return | paper | remediation
     children: bool = False  # an evaluator's 进度
     result: bool = False  # 结果 / 异议
+    result_code: str = ""  # 结果 CODE / 异议 CODE 理由: that union's publication
     remediation: bool = False  # the chair's 补课 / 补课完成
     self_check: bool = False  # the chair's own self-check (自评, 进度, its walk, an idle message)
 
@@ -92,7 +94,7 @@ def _always_organisation(mode: str) -> Callable[[Intent], Needs]:
 
 
 def _result(intent: Intent) -> Needs:
-    return Needs(result=True)
+    return Needs(result=True, result_code=publication.split_code(intent.text)[0])
 
 
 def _remediation(intent: Intent) -> Needs:
@@ -203,7 +205,7 @@ ROUTES: dict[str, Route] = {
         ("evaluator",),
         USAGE["补课验收"],
     ),
-    "结果": Route(_result, lambda s, i, c: publication.show(c), ("chair", "member"), USAGE["结果"]),
+    "结果": Route(_result, lambda s, i, c: publication.show(c, i.text), ("chair", "member"), USAGE["结果"]),
     "异议": Route(
         _result, lambda s, i, c: publication.object_to(c, i.text), ("chair", "member"), USAGE["异议"]
     ),
@@ -352,8 +354,11 @@ def progress(ctx: UserContext) -> str:
             )
         )
     for objection in ctx.objections:
+        source = publication_texts.source_short(objection.source)
         lines.append(
-            texts.objection_line(objection.org_code, objection.org_name, objection.due, objection.text[:60])
+            texts.objection_line(
+                objection.org_code, objection.org_name, objection.due, source, objection.text[:60]
+            )
         )
     if ctx.has_role("evaluator") or ctx.has_role("admin"):
         total = max(ctx.children_total, len(ctx.children))

@@ -37,6 +37,7 @@ from chatbot.store.models import (
     InboundMessage,
     Inspection,
     ItemScore,
+    Objection,
     Organisation,
     SampledInspection,
 )
@@ -536,7 +537,7 @@ def test_remediation_refusals(county: County, direct: Direct, cli) -> None:
 # ---------------------------------------------------------------- objections (异议) and the re-review
 
 
-def test_objections_in_the_period_once_a_round_by_the_unions_people(
+def test_objections_in_the_period_once_a_round_from_anyone_but_the_assessors(
     county: County, direct: Direct, cli
 ) -> None:
     _rated(county)
@@ -544,12 +545,17 @@ def test_objections_in_the_period_once_a_round_by_the_unions_people(
     assert direct.refused("member1", FileObjection(i, "第1项换届情况与实际不符")) == OUT_OF_PERIOD  # not yet
     cli("results", "confirm", "--year", "2026", "--reason", "U02 本年度不参加年检")
     cli("publish", "--year", "2026", "--days", "7")
-    for openid in ("chair2", "evaluator", "city", "stranger"):
-        assert direct.refused(openid, FileObjection(i, "第1项换届情况与实际不符")) == (
-            "只有本单位会员或工会主席可以对公示结果提出异议。"
-        ), openid
+    assert direct.refused("evaluator", FileObjection(i, "第1项换届情况与实际不符")) == (
+        "您是该单位上级工会的考评员或管理员，由您复查评定，不能对其公示结果提出异议。"
+    )
     assert "异议已收到" in county["member1"].say("异议 第1项换届情况与实际不符")
     assert direct.refused("member1", FileObjection(i, "再说一次")) == OBJECTED_ONCE
+    for openid in ("chair2", "city", "stranger"):  # not bound to U01: the public
+        direct.applied(openid, FileObjection(i, "第3项与实际不符"))
+        assert direct.refused(openid, FileObjection(i, "再说一次")) == OBJECTED_ONCE
+    sources = select(Objection.source).where(Objection.inspection_id == i).order_by(Objection.id)
+    with direct.engine.connect() as conn:
+        assert list(conn.scalars(sources)) == ["member", "public", "public", "public"]
     after = datetime.now(UTC) + timedelta(days=8)  # the publication period is over
     assert direct.refused("chair1", FileObjection(i, "第2项也有问题"), after) == OUT_OF_PERIOD
     direct.applied("chair1", FileObjection(i, "第2项也有问题"))  # within the period: the chair's own

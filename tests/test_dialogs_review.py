@@ -237,3 +237,21 @@ def test_objections() -> None:
     assert "不在公示期内" in closed.send("异议 第5项活动阵地不存在")
     again = Conversation(UserContext((MEMBER,), None, 2026, result=result(already_objected=True)))
     assert "已对本轮公示结果提出过异议" in again.send("异议 第5项活动阵地不存在")
+
+
+def test_a_code_first_names_the_union_a_number_alone_stays_a_reason() -> None:
+    other = result(inspection_id=7, org_name="西城社区工会", org_code="U02", own=False, below_standard=False)
+    chat = Conversation(UserContext((MEMBER,), None, 2026, result=result(org_code="U01"), coded_result=other))
+    shown = chat.send("结果 u02")
+    assert shown.startswith("【年检结果公示】西城社区工会（U02）") and "异议 U02 具体理由" in shown
+    assert "民主测评" not in shown and "工会组织" not in shown  # the publication only, not the sheet
+    assert chat.send("异议 Ｕ０２：第3项不实").startswith("您对“西城社区工会”（U02）年检结果的异议已收到")
+    assert chat.commands == [FileObjection(7, "第3项不实")]
+    own = Conversation(UserContext((MEMBER,), None, 2026, result=result(org_code="U01")))
+    assert own.send("异议 3 台账不全").startswith("您的异议已收到")
+    assert own.commands == [FileObjection(5, "3 台账不全")]
+    assert "没有找到编号为 ABC 的公示中的年检结果" in own.send("异议 ABC 台账不全")
+    assert "请直接发送“异议 理由”" in own.send("异议 ABC 台账不全") and own.commands == []
+    stranger = Conversation(UserContext())
+    assert "异议 单位编号 理由" in stranger.send("异议 第3项不实") and stranger.commands == []
+    assert "结果 单位编号" in stranger.send("结果")

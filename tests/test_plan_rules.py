@@ -358,7 +358,9 @@ def test_objection_and_return_reasons_reach_whoever_acts_on_them(
     notice = _notices(db, "objection_filed")[0]
     assert "第12项职工书屋并未建立" in notice.text and "复查 U01" in notice.text
     assert "异议：“第12项职工书屋并未建立”" in evaluator.say("进度")
-    assert "收到异议 1 条：\n1. 第12项职工书屋并未建立" in evaluator.say("复查 U01")
+    assert "收到异议 1 条（本单位会员 1 条）：\n1. 【本单位会员】第12项职工书屋并未建立" in evaluator.say(
+        "复查 U01"
+    )
     db.rollback()
     with db.begin():
         create_user(db, "GY", "city", "city-password-1")

@@ -16,7 +16,7 @@ from chatbot.cli.notices import api_client
 from chatbot.cli.table import render
 from chatbot.config import Config
 from chatbot.documents.cells import csv_rows
-from chatbot.inspection import campaigns, evaluations, results
+from chatbot.inspection import campaigns, evaluations, objections, results
 from chatbot.inspection.listing import MARK_LABELS, result_rows, scope_ids
 from chatbot.store.models import Organisation
 from chatbot.timeutil import local_date
@@ -288,6 +288,8 @@ def publish(year: int, scope: str | None, days: int) -> None:
     click.echo(
         f"已公示 {len(outcome.published)} 个结果，公示期 {days} 天：{' '.join(outcome.published) or '无'}"
     )
+    if outcome.published:
+        click.echo(objections.HOW_THE_PUBLIC_OBJECTS)
     if outcome.provisional:
         click.echo(
             f"未公示 {len(outcome.provisional)} 个预评结果：所在五星级名额范围尚未确认（其中单位全部评定后自动确认，"

@@ -48,6 +48,7 @@ from chatbot.inspection.coverage import coverage, target_of
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.hierarchy import load_tree
 from chatbot.inspection.listing import result_rows
+from chatbot.inspection.objections import HOW_THE_PUBLIC_OBJECTS
 from chatbot.inspection.queries import item_scores, open_campaign
 from chatbot.notify.delivery import Backlog
 from chatbot.notify.delivery import backlog as notice_backlog
@@ -66,6 +67,7 @@ from chatbot.store.models import (
 )
 from chatbot.timeutil import SHANGHAI, as_utc
 from dialogs.context import ROLE_LABELS
+from dialogs.texts.publication import source_label as objection_source
 from rubrics import get_rubric
 from rubrics.deadlines import parse_month_day, report_due
 from rubrics.lifecycle import RATED, IllegalTransition, InspectionState, values
@@ -384,6 +386,7 @@ def inspection_page(inspection_id: int) -> Any:
         stars=Stars(inspection.stars).label if inspection.stars else "",
         provisional=provisional,
         objections=objections,
+        objection_source=objection_source,
         remediation=remediation.of(g.db, inspection.id),
         remediation_label=remediation.label,
         today=_today(),
@@ -630,7 +633,7 @@ def publish_scope(year: int) -> Any:
         note += f"；{len(outcome.provisional)} 个所在范围尚未确认五星级名额，暂不公示"
     if outcome.flagged:
         note += f"；五星级同分待裁定：{' '.join(outcome.flagged)}"
-    return _back(note + "。")
+    return _back(note + "。" + (HOW_THE_PUBLIC_OBJECTS if outcome.published else ""))
 
 
 @bp.post("/campaigns/<int:year>/confirm")

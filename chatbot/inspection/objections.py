@@ -1,39 +1,106 @@
-"""异议: objections to a published result, one per person and round, during the publication period;
-each reaches the parent union's evaluators with its text, who re-review within 10 days."""
+"""异议: objections to a published result during its publication period — from the union's chair and
+members (`异议 理由`) and from anyone who follows the account (`异议 CODE 理由`), each recorded with where
+it came from. One per person and round, and ``PER_DAY`` a day per person objecting as the public; the
+parent union's own assessors do not object. Each reaches the parent union's evaluators with its text and source (the first
+``NOTICES_PER_ROUND`` of a round one by one), who re-review within 10 days."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chatbot.inspection.errors import Refused
+from chatbot.inspection.evaluations import ASSESSOR_ROLES
 from chatbot.inspection.queries import evaluators_of
 from chatbot.inspection.transitions import move
 from chatbot.store import outbox
 from chatbot.store.models import Inspection, Objection, Organisation, RoleBinding
 from chatbot.timeutil import SHANGHAI, as_utc, end_of_day, local_date
-from dialogs.context import ObjectionView
+from dialogs.context import ObjectionView, RaisedObjection
+from dialogs.texts.publication import source_label
 from rubrics.lifecycle import OBJECTABLE, RE_REVIEWABLE, InspectionState, values
 
 S = InspectionState
 RE_REVIEW_DAYS = 10
+#: Objections one person (account) may file a day (Asia/Shanghai) as the public, whatever the unions
+#: (their own union's chair and members object once a round, which needs no other limit).
+PER_DAY = 3
+#: Objections of one round of one result told to the evaluators one by one; the rest are listed in
+#: `复查`, `进度` and the console (a crowd of objectors does not flood the evaluators' phones).
+NOTICES_PER_ROUND = 5
+CHAIR, MEMBER, PUBLIC = "chair", "member", "public"
+#: Told to whoever publishes: the 公示 they post carries each union's code, which is how the public objects.
+HOW_THE_PUBLIC_OBJECTS = (
+    "对外公示时请列出单位编号：职工群众关注公众号后发送“结果 单位编号”查看、“异议 单位编号 理由”提出异议。"
+)
+
+
+def source_of(session: Session, inspection: Inspection, account_id: int) -> str:
+    """Where an objection by ``account_id`` comes from: the union's chair, a member, or the public."""
+    roles = set(
+        session.scalars(
+            select(RoleBinding.role).where(
+                RoleBinding.account_id == account_id,
+                RoleBinding.organisation_id == inspection.organisation_id,
+            )
+        )
+    )
+    if CHAIR in roles:
+        return CHAIR
+    if MEMBER in roles:
+        return MEMBER
+    return PUBLIC
 
 
 def file(
     session: Session, inspection: Inspection, account_id: int, text: str, actor: str, now: datetime
 ) -> None:
-    """A chair's or member's objection; the first of a round opens the 10 days of the re-review."""
-    bound = session.scalar(
+    """An objection; the first of a round opens the 10 days of the re-review."""
+    source = source_of(session, inspection, account_id)
+    _admit(session, inspection, account_id, source, now)
+    today = now.astimezone(SHANGHAI).date()
+    objection = Objection(
+        inspection_id=inspection.id,
+        publication_round=inspection.publication_round,
+        account_id=account_id,
+        source=source,
+        text=text,
+        created_at=now,
+    )
+    session.add(objection)
+    session.flush()
+    if inspection.state == S.PUBLISHED:
+        move(session, inspection, S.OBJECTED, actor, reason="异议")
+        # 10 日内: the re-review is due by the end of the tenth day (Asia/Shanghai) after the objection.
+        inspection.re_review_due_at = end_of_day(today + timedelta(days=RE_REVIEW_DAYS))
+    _notify(session, inspection, objection, now)
+
+
+def _is_assessor(session: Session, inspection: Inspection, account_id: int) -> bool:
+    """The parent union's evaluators and admins, and whoever took the assessment: they re-review."""
+    if account_id == inspection.assessor_account_id:
+        return True
+    parent = inspection.organisation.parent_id
+    if parent is None:
+        return False
+    found = session.scalar(
         select(RoleBinding.id).where(
             RoleBinding.account_id == account_id,
-            RoleBinding.organisation_id == inspection.organisation_id,
-            RoleBinding.role.in_(["chair", "member"]),
+            RoleBinding.organisation_id == parent,
+            RoleBinding.role.in_(ASSESSOR_ROLES),
         )
     )
-    if bound is None:
-        raise Refused("只有本单位会员或工会主席可以对公示结果提出异议。")
+    return found is not None
+
+
+def _admit(session: Session, inspection: Inspection, account_id: int, source: str, now: datetime) -> None:
+    """Refused unless the account may object to this round now: not one of its assessors, within the
+    publication period, not yet this round, and — objecting as the public — under ``PER_DAY`` such
+    objections today."""
+    if _is_assessor(session, inspection, account_id):
+        raise Refused("您是该单位上级工会的考评员或管理员，由您复查评定，不能对其公示结果提出异议。")
     in_window = inspection.publication_ends_at is not None and as_utc(inspection.publication_ends_at) > now
     if InspectionState(inspection.state) not in OBJECTABLE or not in_window:
         raise Refused("该结果不在公示期内，无法提出异议。")
@@ -46,32 +113,39 @@ def file(
     )
     if exists is not None:
         raise Refused("您已对本轮公示结果提出过异议。")
-    objection = Objection(
-        inspection_id=inspection.id,
-        publication_round=inspection.publication_round,
-        account_id=account_id,
-        text=text,
-        created_at=now,
+    if source != PUBLIC:
+        return
+    since = datetime.combine(now.astimezone(SHANGHAI).date(), time.min, SHANGHAI).astimezone(UTC)
+    filed_today = session.scalar(
+        select(func.count()).where(
+            Objection.account_id == account_id, Objection.source == PUBLIC, Objection.created_at >= since
+        )
     )
-    session.add(objection)
-    session.flush()
-    if inspection.state == S.PUBLISHED:
-        move(session, inspection, S.OBJECTED, actor, reason="异议")
-        # 10 日内: the re-review is due by the end of the tenth day (Asia/Shanghai) after the objection.
-        today = now.astimezone(SHANGHAI).date()
-        inspection.re_review_due_at = end_of_day(today + timedelta(days=RE_REVIEW_DAYS))
+    if (filed_today or 0) >= PER_DAY:
+        raise Refused(f"您今天已提出 {PER_DAY} 条异议，已达每日上限，请明天再提出。")
+
+
+def _notify(session: Session, inspection: Inspection, objection: Objection, now: datetime) -> None:
+    """The evaluators are told of the objection, unless ``NOTICES_PER_ROUND`` of the round were told."""
+    in_round = session.scalar(
+        select(func.count()).where(
+            Objection.inspection_id == inspection.id,
+            Objection.publication_round == inspection.publication_round,
+        )
+    )
+    if (in_round or 0) > NOTICES_PER_ROUND:
+        return
     org = inspection.organisation
     due = local_date(inspection.re_review_due_at or now)
+    text = (
+        f"{org.name}（{org.code}）的年检公示结果收到异议（来自{source_label(objection.source)}）：“{objection.text}”\n"
+        f"请在 {due} 前发送“复查 {org.code}”完成复查评定。"
+    )
+    if in_round == NOTICES_PER_ROUND:
+        text += f"\n本轮公示已收到 {NOTICES_PER_ROUND} 条异议，此后的异议不再逐条通知，请在复查或管理台中查看全部异议。"
     for evaluator in evaluators_of(session, inspection):
         outbox.enqueue(
-            session,
-            evaluator,
-            "objection_filed",
-            f"objection:{objection.id}:{evaluator}",
-            f"{org.name}（{org.code}）的年检公示结果收到异议：“{text}”\n"
-            f"请在 {due} 前发送“复查 {org.code}”完成复查评定。",
-            now,
-            due,
+            session, evaluator, "objection_filed", f"objection:{objection.id}:{evaluator}", text, now, due
         )
 
 
@@ -88,7 +162,13 @@ def pending(session: Session, parent_ids: list[int], limit: int = 10) -> tuple[O
     if not parent_ids:
         return ()
     rows = session.execute(
-        select(Organisation.code, Organisation.name, Inspection.re_review_due_at, Objection.text)
+        select(
+            Organisation.code,
+            Organisation.name,
+            Inspection.re_review_due_at,
+            Objection.text,
+            Objection.source,
+        )
         .select_from(Objection)
         .join(Inspection, Objection.inspection_id == Inspection.id)
         .join(Organisation, Inspection.organisation_id == Organisation.id)
@@ -101,17 +181,16 @@ def pending(session: Session, parent_ids: list[int], limit: int = 10) -> tuple[O
         .limit(limit)
     ).all()
     return tuple(
-        ObjectionView(code, name, local_date(due) if due is not None else "", text)
-        for code, name, due, text in rows
+        ObjectionView(code, name, local_date(due) if due is not None else "", text, source)
+        for code, name, due, text, source in rows
     )
 
 
-def texts(session: Session, inspection: Inspection) -> tuple[str, ...]:
-    """The open objections' texts, oldest first (shown when the re-review starts)."""
-    return tuple(
-        session.scalars(
-            select(Objection.text)
-            .where(Objection.inspection_id == inspection.id, Objection.resolved_at.is_(None))
-            .order_by(Objection.id)
-        )
+def raised(session: Session, inspection: Inspection) -> tuple[RaisedObjection, ...]:
+    """The open objections with their sources, oldest first (shown when the re-review starts)."""
+    rows = session.execute(
+        select(Objection.source, Objection.text)
+        .where(Objection.inspection_id == inspection.id, Objection.resolved_at.is_(None))
+        .order_by(Objection.id)
     )
+    return tuple(RaisedObjection(source, text) for source, text in rows)

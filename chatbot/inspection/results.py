@@ -604,12 +604,13 @@ def awaits_override(inspection: Inspection | _Flagged | AnyRow) -> bool:
 
 
 def _publication_text(
-    name: str, year: int, publication_round: int, note: str, row: Inspection | AnyRow, ends: str
+    name: str, code: str, year: int, publication_round: int, note: str, row: Inspection | AnyRow, ends: str
 ) -> str:
     text = (
-        f"{name} {year} 年度年检结果公示（第 {publication_round} 轮）："
+        f"{name}（{code}）{year} 年度年检结果公示（第 {publication_round} 轮）："
         f"{note}{Stars(row.stars or 1).label}，{format_score(row.score or 0)} 分。公示期至 {ends}，"
-        "发送“结果”查看详情；如有异议请在公示期内发送“异议 理由”。"
+        "发送“结果”查看详情；如有异议请在公示期内发送“异议 理由”"
+        f"（未绑定本单位的职工群众发送“异议 {code} 理由”）。"
     )
     if row.below_standard:
         text += f"低于建设标准：{BELOW_STANDARD_CONSEQUENCES}。"
@@ -643,7 +644,7 @@ def _open_publications(
         entries.append(
             (row.id, row.state, {"round": publication_round, "stars": row.stars, "score": row.score}, None)
         )
-        text = _publication_text(row.name, year, publication_round, note, row, ends)
+        text = _publication_text(row.name, row.code, year, publication_round, note, row, ends)
         notices.append(
             (outbox.Notice(f"published:{row.id}:{publication_round}:", text, ends), row.organisation_id)
         )
@@ -680,7 +681,7 @@ def open_publication(
     org = inspection.organisation
     ends = local_date(inspection.publication_ends_at)
     text = _publication_text(
-        org.name, inspection.campaign.year, inspection.publication_round, note, inspection, ends
+        org.name, org.code, inspection.campaign.year, inspection.publication_round, note, inspection, ends
     )
     notice = outbox.Notice(f"published:{inspection.id}:{inspection.publication_round}:", text, ends)
     outbox.enqueue_to_roles(session, "result_published", [(notice, org.id)], PUBLISHED_TO, now)

@@ -27,7 +27,7 @@ from chatbot.inspection.evaluations import (
     standing_of,
     voter_hash,
 )
-from chatbot.inspection.objections import pending, texts
+from chatbot.inspection.objections import pending, raised
 from chatbot.inspection.queries import (
     descendants,
     evidence_counts,
@@ -222,7 +222,7 @@ def assessment_view(
         reference=own_view.scores,
         figures=_deferred_figures(session, inspection, now),
         pass_mark=config.pass_mark,
-        objections=texts(session, inspection) if mode == "re_review" else (),
+        objections=raised(session, inspection) if mode == "re_review" else (),
         methods=tuple(inspection.assessment_methods or ()),
         opinion=inspection.assessment_opinion or "",
     )
@@ -506,20 +506,59 @@ def result_view(
         .order_by(Inspection.id)
         .limit(1)
     )
+    return _result_of(session, account, inspection, now, own=True)
+
+
+def coded_result_view(
+    session: Session, account: Caller, code: str, orgs: list[int], campaign: Campaign | None, now: datetime
+) -> ResultView | None:
+    """`结果 CODE` / `异议 CODE 理由`: the result of the union with ``code``, whole when it is one of the
+    user's ``orgs``; for anyone else only while it is in publication (what the 公示 itself makes
+    public), else None — the same as for a code that names no union."""
+    if campaign is None:
+        return None
+    inspection = session.scalar(
+        _inspection_query()
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .where(
+            Inspection.campaign_id == campaign.id,
+            func.upper(Organisation.code) == code.upper(),
+            Inspection.state.in_(values(PUBLISHED)),
+        )
+        .limit(1)
+    )
+    if inspection is None:
+        return None
+    own = inspection.organisation_id in orgs
+    if not own and not _in_publication(inspection, now):
+        return None
+    return _result_of(session, account, inspection, now, own=own)
+
+
+def _in_publication(inspection: Inspection, now: datetime) -> bool:
+    """Published (or objected) and its period not over: objections are taken."""
+    ends = inspection.publication_ends_at
+    return InspectionState(inspection.state) in OBJECTABLE and ends is not None and as_utc(ends) > now
+
+
+def _result_of(
+    session: Session, account: Caller, inspection: Inspection | None, now: datetime, own: bool
+) -> ResultView | None:
     if inspection is None or inspection.publication_ends_at is None:
         return None
     rubric = get_rubric(inspection.rubric_key)
-    _, assessed = item_scores(session, inspection.id)
-    totals = tuple(
-        (
-            d,
-            raw_total(assessed[i.no] for i in rubric.items_of(d) if i.no in assessed),
-            rubric.dimension_max(d),
+    totals: tuple[tuple[str, Decimal, int], ...] = ()
+    if own:
+        _, assessed = item_scores(session, inspection.id)
+        totals = tuple(
+            (
+                d,
+                raw_total(assessed[i.no] for i in rubric.items_of(d) if i.no in assessed),
+                rubric.dimension_max(d),
+            )
+            for d in rubric.dimensions
         )
-        for d in rubric.dimensions
-    )
     state = InspectionState(inspection.state)
-    window_open = state in OBJECTABLE and as_utc(inspection.publication_ends_at) > now
     objected = session.scalar(
         select(Objection.id).where(
             Objection.inspection_id == inspection.id,
@@ -541,9 +580,11 @@ def result_view(
         below_standard=inspection.below_standard,
         dimension_totals=totals,
         publication_ends=local_date(inspection.publication_ends_at),
-        objection_open=window_open,
+        objection_open=_in_publication(inspection, now),
         already_objected=objected is not None,
-        democratic=figures(session, inspection, now),
+        democratic=figures(session, inspection, now) if own else None,
+        org_code=inspection.organisation.code,
+        own=own,
     )
 
 
@@ -653,7 +694,12 @@ def load_context(
         ballot = ballot_view(
             session, account, needs, config, now, member_orgs, campaign, loaded_ballots, codes
         )
-    result = result_view(session, account, chair_orgs + member_orgs, campaign, now) if needs.result else None
+    result = coded = None
+    if needs.result:
+        own_orgs = chair_orgs + member_orgs
+        result = result_view(session, account, own_orgs, campaign, now)
+        if needs.result_code:
+            coded = coded_result_view(session, account, needs.result_code, own_orgs, campaign, now)
     children: tuple[ChildStatus, ...] = ()
     children_total = 0
     coverage_lines: tuple[CoverageLine, ...] = ()
@@ -684,6 +730,7 @@ def load_context(
         assessment=access,
         ballot=ballot,
         result=result,
+        coded_result=coded,
         children=children,
         children_total=children_total,
         coverage=coverage_lines,

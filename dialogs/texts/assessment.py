@@ -33,8 +33,11 @@ def below_standard(pass_mark: str, consequences: str) -> str:
     return f"\n⚠ 低于建设标准（{pass_mark} 分）：{consequences}。"
 
 
-def objections(count: int, lines: list[str], more: int) -> str:
-    shown = [f"收到异议 {count} 条："] + [f"{n}. {line}" for n, line in enumerate(lines, start=1)]
+def objections(count: int, by_source: list[tuple[str, int]], lines: list[tuple[str, str]], more: int) -> str:
+    """The open objections when the re-review starts: how many from whom, then the first few."""
+    counts = "，".join(f"{source} {n} 条" for source, n in by_source)
+    shown = [f"收到异议 {count} 条（{counts}）："]
+    shown += [f"{n}. 【{source}】{line}" for n, (source, line) in enumerate(lines, start=1)]
     if more:
         shown.append(f"……另有 {more} 条，请在管理台查看。")
     return "\n".join(shown) + "\n"

@@ -8,6 +8,7 @@ WELCOME = "欢迎关注年检助手！这里办理基层工会年检：工会主
 UNBOUND_HELP = (
     "您还没有绑定身份。请向上级工会索取邀请码，发送“绑定 邀请码”（如：绑定 AB12CD34），"
     "或直接扫描邀请二维码。参加民主测评请发送“测评 测评码”或扫描测评二维码。"
+    "公示期内查看年检结果或提出异议：发送“结果 单位编号”或“异议 单位编号 理由”（单位编号见公示）。"
 )
 UNBOUND = "您还没有绑定身份。"
 BIND_FIRST = "请先绑定身份。"
@@ -103,8 +104,8 @@ def coverage_line(name: str, rated: int, unions: int, share: int, cumulative: in
     return f"{name} 本年度已评定 {rated}/{unions}（{share}%），累计评定 {cumulative}%，年度目标 {target}%"
 
 
-def objection_line(code: str, name: str, due: str, text: str) -> str:
-    return f"待复查：{code} {name}（截止 {due}）异议：“{text}”——发送“复查 {code}”"
+def objection_line(code: str, name: str, due: str, source: str, text: str) -> str:
+    return f"待复查：{code} {name}（截止 {due}）{source}异议：“{text}”——发送“复查 {code}”"
 
 
 NO_CHILDREN = "下级单位：暂无本年度年检任务。"
@@ -134,8 +135,8 @@ USAGE: dict[str, str] = {
     "复查": "复查 单位编号 —— 复查有异议的结果（改分须说明原因）",
     "抽查": "抽查 单位编号 —— 市总工会抽查下级评定结果（回复“同”沿用县级考评分）",
     "补课验收": "补课验收 单位编号 通过/未通过 说明 —— 验收下级工会补课",
-    "结果": "结果 —— 查看公示的年检结果",
-    "异议": "异议 理由 —— 公示期内提出异议",
+    "结果": "结果 —— 查看公示的年检结果（结果 单位编号：查看其他单位的公示）",
+    "异议": "异议 理由 —— 公示期内提出异议（异议 单位编号 理由：对其他单位）",
     "补课": "补课 —— 结果低于建设标准时查看补课要求",
     "补课完成": "补课完成 说明 —— 报告补课完成，待上级工会验收",
     "进度": "进度 —— 查看年检进度",

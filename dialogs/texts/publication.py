@@ -26,6 +26,59 @@ def below_standard(consequences: str) -> str:
 HOW_TO_OBJECT = "如对结果有异议，请在公示期内发送“异议 具体理由”。"
 NOT_PUBLISHED = "您所在单位本年度的年检结果尚未公示。"
 NOTHING_TO_OBJECT_TO = "您所在单位目前没有公示中的年检结果，无法提出异议。"
+#: To someone who named no union and is not bound to one: how the public reads and objects.
+PUBLIC_HOW = (
+    "查看公示中的年检结果请发送“结果 单位编号”，提出异议请发送“异议 单位编号 理由”（单位编号见公示）。"
+    "本单位会员、工会主席绑定身份后可直接发送“结果”“异议 理由”。"
+)
+
+#: Who objected, as the re-reviewer reads it (dialogs.context.OBJECTION_SOURCES).
+SOURCE_LABELS: dict[str, str] = {
+    "chair": "本单位工会主席",
+    "member": "本单位会员",
+    "public": "未绑定本单位的公众",
+}
+#: The same, short, where objections are counted.
+SOURCE_SHORT: dict[str, str] = {"chair": "本单位工会主席", "member": "本单位会员", "public": "公众"}
+
+
+def source_label(source: str) -> str:
+    return SOURCE_LABELS.get(source, source)
+
+
+def source_short(source: str) -> str:
+    return SOURCE_SHORT.get(source, source)
+
+
+def public_heading(org_name: str, code: str, year: int, state: str, round_no: int, ends: str) -> str:
+    return (
+        f"【年检结果公示】{org_name}（{code}）{year} 年度（{state}，第 {round_no} 轮公示，公示期至 {ends}）"
+    )
+
+
+def code_line(code: str) -> str:
+    """The union's code under its own result, while it may be objected to."""
+    return f"单位编号：{code}。未绑定的职工群众可发送“结果 {code}”查看本公示、“异议 {code} 理由”提出异议。"
+
+
+def how_to_object_with_code(code: str) -> str:
+    return f"如对该结果有异议，请在公示期内发送“异议 {code} 具体理由”（每轮公示每人一次）。"
+
+
+def no_publication(code: str) -> str:
+    """A code that names no union in publication: said the same whether or not the union exists."""
+    return f"没有找到编号为 {code} 的公示中的年检结果。请核对公示上的单位编号；公示期外不能查看或提出异议。"
+
+
+OWN_OBJECTION_HINT = "如要对本单位的结果提出异议，请直接发送“异议 理由”（理由请以中文开头）。"
+
+
+def reason_needed_with_code(code: str) -> str:
+    return f"请在单位编号后写明具体理由，如：异议 {code} 第12项职工书屋并未建立。"
+
+
+def received_with_code(org_name: str, code: str) -> str:
+    return f"您对“{org_name}”（{code}）年检结果的异议已收到。上级工会将在 10 日内复查评定，并再次公示结果。"
 
 
 def outside_publication(org_name: str, state: str) -> str:
