@@ -183,6 +183,7 @@ def _grid_city(db: Session, self_check_due: date, review_due: date, target: str 
             for org in ("YZ", "T1", "XJ")
         }
         codes["GY-admin"] = organisations.create_invitation(db, "GY", "admin").code
+        codes["YZ-admin"] = organisations.create_invitation(db, "YZ", "admin").code
         for org in ("U01", "U02", "U03", "U04"):
             codes[f"{org}-chair"] = organisations.create_invitation(db, org, "chair").code
     return codes
@@ -209,6 +210,41 @@ def _user_key(db: Session, username: str) -> str:
     found = db.scalar(select(ConsoleUser.id).where(ConsoleUser.username == username))
     db.rollback()
     return f"user:{found}"
+
+
+def _inspection(db: Session, org: str) -> Inspection:
+    found = db.scalar(
+        select(Inspection)
+        .join(Organisation)
+        .join(Campaign)
+        .where(Organisation.code == org, Campaign.year == 2026)
+    )
+    assert found is not None
+    return found
+
+
+def _submit(db: Session, orgs: tuple[str, ...], now: datetime) -> None:
+    """Each union's chair claims full marks and submits (the domain functions the chat calls)."""
+    with db.begin():
+        for org in orgs:
+            inspection = _inspection(db, org)
+            for item in VILLAGE.items:
+                selfcheck.save_score(db, inspection, item.no, Decimal(item.points), "test")
+            selfcheck.submit(db, inspection, "test", now)
+
+
+def _assess(
+    db: Session, config: Config, orgs: tuple[str, ...], rater: str, score: int, now: datetime
+) -> None:
+    """The evaluator ``rater`` (an openid) rates each submitted union at ``score``."""
+    with db.begin():
+        account = db.scalar(select(Account.id).where(Account.openid == rater))
+        assert account is not None
+        for org in orgs:
+            inspection = _inspection(db, org)
+            for no, value in ({i.no: str(i.points) for i in VILLAGE.items} | deductions(100 - score)).items():
+                assessment.save_score(db, inspection, no, Decimal(value), "", account, "test")
+            assessment.submit(db, inspection, config, "test", now)
 
 
 def test_a_county_plans_its_year_and_puts_a_person_on_every_union_in_the_console(
@@ -369,19 +405,8 @@ def test_overdue_steps_reach_the_responsible_person_once(app: Flask, db: Session
         cli("grid", "assign", "--year", "2026", "--org", org, "--openid", "grid-person")
     # U01 never submits; U02 is submitted and never assessed; U03 and U04 are rated 50 and published,
     # U03's chair objects (and nobody re-reviews), U04 becomes final and is never remedied.
-    with db.begin():
-        rater = db.scalar(select(Account.id).where(Account.openid == "rater"))
-        assert rater is not None
-        for org in ("U02", "U03", "U04"):
-            inspection = db.scalar(select(Inspection).join(Organisation).where(Organisation.code == org))
-            assert inspection is not None
-            for item in VILLAGE.items:
-                selfcheck.save_score(db, inspection, item.no, Decimal(item.points), "test")
-            selfcheck.submit(db, inspection, "test", now)
-            if org != "U02":
-                for no, value in ({i.no: str(i.points) for i in VILLAGE.items} | deductions(50)).items():
-                    assessment.save_score(db, inspection, no, Decimal(value), "", rater, "test")
-                assessment.submit(db, inspection, config, "test", now)
+    _submit(db, ("U02", "U03", "U04"), now)
+    _assess(db, config, ("U03", "U04"), "rater", 50, now)
     cli("results", "confirm", "--year", "2026", "--reason", "其余单位稍后评定")
     cli("publish", "--year", "2026")
     assert "异议" in chairs["U03"].say("异议 第5项台账齐全，评分有误")
@@ -436,3 +461,35 @@ def test_overdue_steps_reach_the_responsible_person_once(app: Flask, db: Session
     cli("grid", "assign", "--year", "2026", "--org", "U01", "--user", "yz2")
     tick(due_on + timedelta(days=3))
     assert told() == found
+
+
+def test_a_county_is_warned_before_its_own_deadline_when_below_its_own_target(
+    app: Flask, db: Session, user: User, cli
+) -> None:
+    now = datetime.now(UTC)
+    today = now.astimezone(SHANGHAI).date()
+    codes = _grid_city(db, today + timedelta(days=20), today + timedelta(days=30), target="0.3")
+    _bind(user, "yz-admin", codes["YZ-admin"])
+    _bind(user, "rater", codes["YZ-evaluator"])
+    own = today + timedelta(days=10)
+    plan = ("grid", "plan", "--county", "YZ", "--year", "2026", "--target", "0.8")
+    assert "考评截止日期" in cli.refused(
+        *plan, "--review-due", own.isoformat()
+    )  # before the city's self-check
+    cli(*plan, "--self-check-due", (today + timedelta(days=5)).isoformat(), "--review-due", own.isoformat())
+    _submit(db, ("U01", "U02"), now)
+    _assess(db, app.extensions["nianjian.config"], ("U01", "U02"), "rater", 85, now)
+    rows = _coverage(cli, 2026)
+    assert rows["YZ"]["cumulative"] == "33.3%" and rows["YZ"]["on_target"] == "yes"
+    assert rows["YZ"]["plan_target"] == "80%" and rows["YZ"]["on_plan"] == "no"
+    cli("tick", "--now", f"{(own - timedelta(days=7)).isoformat()}T09:00")  # T-7 of the county's date
+    warned = db.scalars(
+        select(OutboxMessage.text)
+        .join(Account, OutboxMessage.account_id == Account.id)
+        .where(Account.openid == "yz-admin", OutboxMessage.kind == "coverage_warning")
+    ).all()
+    db.rollback()
+    assert warned == [
+        "原州区总工会所属基层工会累计已评定 2/6 个（33%），低于本县（区）2026 年度年检计划目标 80%，"
+        f"本年度已评定 2 个。组织评定将于 {own.isoformat()} 截止，请加快进度。"
+    ]
