@@ -87,8 +87,8 @@ def save_grid_plan(year: int) -> Any:
     tree = load_tree(g.db)
     code = request.form.get("county", "").strip() or g.viewer.org_code
     county = tree.by_code(code)
-    if county is None or not g.viewer.sees(county.id):
-        abort(404)
+    if county is None or not g.viewer.sees(county.id) or not grid.is_county(tree, county.id):
+        abort(404)  # not a county's, or not the viewer's: the city's own plan is the campaign
     try:
         percent = _number("target", Decimal(0), Decimal(100), "本地年检目标（%）")
         if percent is None:

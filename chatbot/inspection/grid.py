@@ -13,13 +13,14 @@ remediation), which the scheduler also tells a WeChat person once each (chatbot.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select
 from sqlalchemy.orm import Session
 
 from chatbot.inspection import audit, remediation
@@ -28,6 +29,7 @@ from chatbot.inspection.errors import AdminError
 from chatbot.inspection.hierarchy import Group, OrgTree
 from chatbot.store.models import (
     Account,
+    Base,
     Campaign,
     ConsoleUser,
     CountyPlan,
@@ -37,11 +39,13 @@ from chatbot.store.models import (
     Remediation,
     RoleBinding,
 )
+from chatbot.store.upsert import insert_for
 from chatbot.timeutil import SHANGHAI, as_utc
 from rubrics.lifecycle import ASSESSABLE, NOT_SUBMITTED, RE_REVIEWABLE, InspectionState
 from rubrics.scoring import whole_percent
 
 S = InspectionState
+Claimed = TypeVar("Claimed", bound=Base)
 #: Longest plan text kept: a few paragraphs (the plan itself is a document of its own).
 PLAN_MAX_CHARS = 1_000
 #: The role a WeChat account needs, at an organisation above the union, to be its responsible person.
@@ -180,15 +184,11 @@ def save_plan(
     kept = clean_text(text)
     if len(kept) > PLAN_MAX_CHARS:
         raise AdminError(f"计划说明最多 {PLAN_MAX_CHARS} 个字，请精简后再保存。")
-    plan = session.scalar(
-        select(CountyPlan).where(
-            CountyPlan.campaign_id == campaign.id, CountyPlan.organisation_id == county.id
-        )
+    values = {"coverage_target": target, "updated_at": now, "updated_by": actor}
+    plan, existed = _claim(
+        session, CountyPlan, {"campaign_id": campaign.id, "organisation_id": county.id}, values
     )
-    before = None if plan is None else _plan_record(plan)
-    if plan is None:
-        plan = CountyPlan(campaign_id=campaign.id, organisation_id=county.id)
-        session.add(plan)
+    before = _plan_record(plan) if existed else None
     plan.coverage_target = target
     plan.self_check_due, plan.review_due = deadlines.self_check_due, deadlines.review_due
     plan.text, plan.updated_at, plan.updated_by = kept, now, actor
@@ -213,6 +213,26 @@ def _plan_record(plan: CountyPlan) -> dict[str, object]:
         "review_due": plan.review_due,
         "text": plan.text,
     }
+
+
+def _claim(
+    session: Session, model: type[Claimed], keys: dict[str, int], values: Mapping[str, object]
+) -> tuple[Claimed, bool]:
+    """The row of ``model`` with these unique ``keys``, locked (FOR UPDATE on PostgreSQL), inserted with
+    ``values`` when missing — ON CONFLICT DO NOTHING, so that two admins at once make neither two rows
+    nor an error. Returns the row and whether it existed before."""
+    query = select(model).filter_by(**keys).with_for_update()
+    row = session.scalar(query)
+    if row is not None:
+        return row, True
+    statement = (
+        insert_for(session)(model).values(**keys, **values).on_conflict_do_nothing(index_elements=list(keys))
+    )
+    result = session.execute(statement, execution_options={"preserve_rowcount": True})
+    inserted = cast("CursorResult[Any]", result).rowcount == 1
+    row = session.scalar(query.execution_options(populate_existing=True))
+    assert row is not None
+    return row, not inserted
 
 
 # ---------------------------------------------------------------- people
@@ -355,14 +375,11 @@ def assign(
     )
     if inspected is None:
         raise AdminError(f"{union.name}（{union_code}）不在 {campaign.year} 年度年检范围内，无需落实负责人。")
-    row = session.scalar(
-        select(GridAssignment).where(
-            GridAssignment.campaign_id == campaign.id, GridAssignment.organisation_id == union.id
-        )
-    )
-    before = None if row is None else _person_label(session, row)
+    keys = {"campaign_id": campaign.id, "organisation_id": union.id}
     if person is None:
+        row = session.scalar(select(GridAssignment).filter_by(**keys).with_for_update())
         if row is not None:
+            gone = _person_label(session, row)
             session.delete(row)
             session.flush()
             audit.record(
@@ -371,7 +388,7 @@ def assign(
                 "grid_unassigned",
                 "organisation",
                 union.id,
-                before=before,
+                before=gone,
                 reason=f"{campaign.year}年度网格负责人",
             )
         return None
@@ -385,12 +402,16 @@ def assign(
     if not person.active:
         raise AdminError(f"{person.label}：该账号已停用，不能负责年检单位。")
     kind, _, number = person.key.partition(":")
-    if row is None:
-        row = GridAssignment(campaign_id=campaign.id, organisation_id=union.id)
-        session.add(row)
-    row.console_user_id = int(number) if kind == "user" else None
-    row.role_binding_id = int(number) if kind == "binding" else None
-    row.assigned_at, row.assigned_by = now, actor
+    values: dict[str, object] = {
+        "console_user_id": int(number) if kind == "user" else None,
+        "role_binding_id": int(number) if kind == "binding" else None,
+        "assigned_at": now,
+        "assigned_by": actor,
+    }
+    row, existed = _claim(session, GridAssignment, keys, values)
+    before = _person_label(session, row) if existed else None
+    for name, value in values.items():
+        setattr(row, name, value)
     session.flush()
     if before != person.label:
         audit.record(
