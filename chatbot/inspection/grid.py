@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from chatbot.inspection import audit, remediation
 from chatbot.inspection.coverage import target_of
 from chatbot.inspection.errors import AdminError
-from chatbot.inspection.hierarchy import Group, OrgTree
+from chatbot.inspection.hierarchy import Group, OrgTree, load_tree
 from chatbot.store.models import (
     Account,
     Base,
@@ -124,10 +124,16 @@ def plans_of(session: Session, campaign: Campaign) -> dict[int, CountyPlan]:
     }
 
 
-def deadlines_of(session: Session, campaign: Campaign, tree: OrgTree) -> Callable[[int], Deadlines]:
-    """A function from a union's id to the deadlines it works to (one query for every union)."""
+def deadlines_of(
+    session: Session, campaign: Campaign, tree: OrgTree | None = None
+) -> Callable[[int], Deadlines]:
+    """A function from a union's id to the deadlines it works to: one query for every union (and the
+    tree, read when not given and some county has a plan)."""
     plans = plans_of(session, campaign)
     city = Deadlines(campaign.self_check_due, campaign.review_due)
+    if not plans:
+        return lambda _org_id: city
+    tree = tree or load_tree(session)
 
     def of(org_id: int) -> Deadlines:
         county = tree.county_of(org_id)

@@ -19,7 +19,7 @@ from chatbot.config import Config
 from chatbot.inspection import grid
 from chatbot.inspection.coverage import coverage
 from chatbot.inspection.evaluations import not_assessors, voter_hash
-from chatbot.inspection.hierarchy import OrgTree, load_tree
+from chatbot.inspection.hierarchy import load_tree
 from chatbot.store.models import (
     Account,
     Campaign,
@@ -49,14 +49,13 @@ def enqueue_due(session: Session, config: Config, now: datetime) -> int:
     """Queue every reminder due at ``now``; returns how many were new."""
     today = now.astimezone(SHANGHAI).date()
     queued = 0
-    tree = load_tree(session)
     campaigns = session.scalars(select(Campaign).where(Campaign.closed_at.is_(None))).all()
-    local = {campaign.id: grid.deadlines_of(session, campaign, tree) for campaign in campaigns}
+    local = {campaign.id: grid.deadlines_of(session, campaign) for campaign in campaigns}
     for campaign in campaigns:
         deadlines = local[campaign.id]
         queued += _self_check(session, config, campaign, deadlines, today, now)
         queued += _review(session, config, campaign, deadlines, today, now)
-        queued += _coverage(session, config, campaign, tree, deadlines, today, now)
+        queued += _coverage(session, config, campaign, deadlines, today, now)
         queued += _report(session, config, campaign, today, now)
     queued += _evaluations(session, config, today, now)
     queued += _re_reviews(session, config, today, now)
@@ -307,7 +306,6 @@ def _coverage(
     session: Session,
     config: Config,
     campaign: Campaign,
-    tree: OrgTree,
     deadlines: Callable[[int], grid.Deadlines],
     today: date,
     now: datetime,
@@ -319,7 +317,7 @@ def _coverage(
         return 0
     counties = {county.code: county for county in _counties(session)}
     notices = []
-    for row in coverage(session, campaign, tree):
+    for row in coverage(session, campaign):
         county = counties.get(row.code)
         if county is None or row.unions == 0 or (row.on_target and row.on_plan is not False):
             continue
