@@ -13,6 +13,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from chatbot.console.access import create_user
-from chatbot.inspection import organisations
+from chatbot.inspection import campaigns, grid, organisations
+from chatbot.inspection.hierarchy import load_tree
 from chatbot.store.models import Inspection, Organisation
 from tests.conftest import Backend
 from tests.console_helpers import WeChatConsole, wechat_console_for
@@ -188,15 +190,23 @@ def world(wechat_console: WeChatConsole, user, db: Session) -> dict[str, int]:
 
 
 def test_every_page_fits_at_1280_and_390_px(
-    served: str, driver: Any, world: dict[str, int], tmp_path: Path
+    served: str, driver: Any, world: dict[str, int], tmp_path: Path, db: Session
 ) -> None:
     shots = Path(os.environ.get("CONSOLE_SCREENSHOTS", tmp_path / "screenshots"))
     shots.mkdir(parents=True, exist_ok=True)
+    with db.begin():  # U01's responsible person, so that the grid page shows a person's progress
+        tree = load_tree(db)
+        u01 = tree.by_code("U01")
+        assert u01 is not None
+        person = grid.person_of_openid(db, tree, u01.id, "o-evaluator")
+        grid.assign(db, campaigns.campaign_of_year(db, 2026), tree, "U01", person, "test", datetime.now(UTC))
     pages = [
         ("dashboard", "/console/", "年度年检总览"),
         ("inspections", "/console/inspections", "年度年检单位"),
         ("inspection", f"/console/inspections/{world['U01']}", "办理记录"),
         ("campaigns", "/console/campaigns", "开启或修改年度年检"),
+        ("grid", "/console/grid", "各县（区）计划与落实情况"),
+        ("grid-county", "/console/grid?county=YZ", "负责人进度"),
         ("not-found", "/console/inspections/999999", "页面不存在"),
     ]
     for label, width, height, phone in WIDTHS:

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "results": ("chatbot.cli.results", "results_group", "Results, the quota's confirmation, overrides."),
     "publish": ("chatbot.cli.results", "publish", "Publish (公示) the rated results in scope."),
     "coverage": ("chatbot.cli.coverage", "coverage_command", "Coverage per county against the target."),
+    "grid": ("chatbot.cli.grid", "grid_group", "网格化管理: county plans, one responsible person per union."),
     "sample": ("chatbot.cli.coverage", "sample_command", "Draw inspections for the city's re-check (抽查)."),
     "export": ("chatbot.cli.export", "export_group", "Excel exports: the score sheet, the results."),
     "admin": ("chatbot.cli.console", "admin_group", "Web console accounts (管理台账号)."),

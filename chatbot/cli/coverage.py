@@ -32,6 +32,8 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("累计占比", "cumulative"),
     ("目标", "target"),
     ("达标", "on_target"),
+    ("本地目标", "plan_target"),
+    ("达本地目标", "on_plan"),
     ("补课未完成", "remediation_open"),
     ("补课逾期", "remediation_overdue"),
 )
@@ -54,6 +56,8 @@ COLUMNS = (
     "on_target",
     "remediation_open",
     "remediation_overdue",
+    "plan_target",  # added after the others, so that a script reading the columns by place still works
+    "on_plan",
 )
 
 
@@ -69,7 +73,8 @@ def _campaign(session: Session, year: int) -> Campaign:
 @click.option("--csv", "as_csv", is_flag=True)
 def coverage_command(year: int, as_csv: bool) -> None:
     """Per county/zone federation and the city-direct unions: unions, in scope, submitted, assessed,
-    rated, published, final, and the share rated against the year's target; then the total."""
+    rated, published, final, and the share rated against the year's target and the county's own
+    (its plan); then the total."""
     with db_session() as session:
         campaign = _campaign(session, year)
         rows = coverage(session, campaign)
@@ -90,6 +95,8 @@ def coverage_command(year: int, as_csv: bool) -> None:
             "cumulative": format_percent(r.cumulative_share),
             "target": f"{whole_percent(r.target)}%",
             "on_target": "yes" if r.on_target else "no",
+            "plan_target": "" if r.plan_target is None else f"{whole_percent(r.plan_target)}%",
+            "on_plan": "" if r.on_plan is None else "yes" if r.on_plan else "no",
             "remediation_open": r.remediation_open,
             "remediation_overdue": r.remediation_overdue,
         }
@@ -100,14 +107,18 @@ def coverage_command(year: int, as_csv: bool) -> None:
         writer.writeheader()
         writer.writerows(csv_rows(table))  # a name like "=HYPERLINK(…)" stays text in a spreadsheet
         return
-    shown = [{**row, "on_target": "是" if row["on_target"] == "yes" else "否"} for row in table]
+    yes_no = {"yes": "是", "no": "否", "": ""}  # an empty cell (no plan) shows "-"
+    shown = [
+        {**row, "on_target": yes_no[str(row["on_target"])], "on_plan": yes_no[str(row["on_plan"])]}
+        for row in table
+    ]
     click.echo(
         "\n".join(
             render(
                 [header for header, _field in TABLE_COLUMNS],
                 ([row[field] for _header, field in TABLE_COLUMNS] for row in shown),
                 limits={1: NAME_WIDTH},
-                right=[*range(2, 13), 14],
+                right=[*range(2, 13), 14, 16],
             )
         )
     )

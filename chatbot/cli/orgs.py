@@ -171,7 +171,8 @@ def _month_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 @click.option(
     "--share",
     type=click.FloatRange(0.001, 1),
-    help="Inspect only this share of the unions, drawn in each county (rounded up), e.g. 0.3.",
+    help="Inspect only this share of the unions, drawn in each county (rounded up) from the unions "
+    "never rated in an earlier year first, e.g. 0.3.",
 )
 @click.option("--seed", type=int, help="With --share: the seed of the draw (recorded; default: random).")
 def campaign_open(

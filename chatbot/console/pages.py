@@ -42,11 +42,11 @@ from chatbot.console.access import (
 from chatbot.console.timeline import chinese_time
 from chatbot.console.timeline import lines as audit_lines
 from chatbot.documents.cells import csv_field
-from chatbot.inspection import assessment, audit, errors, remediation, results, sampling
+from chatbot.inspection import assessment, audit, errors, grid, remediation, results, sampling
 from chatbot.inspection import campaigns as campaign_rules
 from chatbot.inspection.coverage import coverage, target_of
 from chatbot.inspection.evaluations import figures
-from chatbot.inspection.hierarchy import load_tree
+from chatbot.inspection.hierarchy import OrgTree, load_tree
 from chatbot.inspection.listing import result_rows
 from chatbot.inspection.objections import HOW_THE_PUBLIC_OBJECTS
 from chatbot.inspection.queries import item_scores, open_campaign
@@ -211,7 +211,8 @@ def dashboard() -> Any:
         campaign=campaign,
         rows=rows,
         chart=chart,
-        actions=_needs_action(campaign),
+        actions=_needs_action(campaign, tree),
+        mine=grid.assigned_to_user(g.db, campaign, tree, g.viewer.user_id, _today(), _now()),
         scopes=scopes,
         backlog=_backlog(),
         local_time=_local_minute,
@@ -239,9 +240,10 @@ def _row_visible(code: str, name: str) -> bool:
     return code == g.viewer.org_code and name == g.viewer.org_name
 
 
-def _needs_action(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
+def _needs_action(campaign: Campaign, tree: OrgTree) -> dict[str, list[dict[str, Any]]]:
     visible = list(g.viewer.visible)
     today = _today()
+    deadlines = grid.deadlines_of(g.db, campaign, tree)  # a county's own, where its plan sets them
     inspections = g.db.scalars(
         select(Inspection)
         .options(joinedload(Inspection.organisation))
@@ -255,6 +257,7 @@ def _needs_action(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
         "quota": [],
         "remediations": [],
         "notices": [],
+        "unassigned": [],
     }
     for i in inspections:
         state = InspectionState(i.state)
@@ -264,10 +267,11 @@ def _needs_action(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
             found["objections"].append(
                 {**item, "detail": f"剩 {left} 天" if left >= 0 else f"已逾期 {-left} 天"}
             )
-        if campaign.self_check_due and campaign.self_check_due < today and state.self_check_editable:
-            found["self_checks"].append({**item, "detail": f"截止 {campaign.self_check_due}"})
-        if campaign.review_due and campaign.review_due < today and state.is_assessable:
-            found["assessments"].append({**item, "detail": f"截止 {campaign.review_due}"})
+        due = deadlines(i.organisation_id)
+        if due.self_check_due and due.self_check_due < today and state.self_check_editable:
+            found["self_checks"].append({**item, "detail": f"截止 {due.self_check_due}"})
+        if due.review_due and due.review_due < today and state.is_assessable:
+            found["assessments"].append({**item, "detail": f"截止 {due.review_due}"})
         if results.awaits_override(i):
             found["quota"].append({**item, "detail": i.stars_reason or "五星级名额同分"})
     for row, i in g.db.execute(
@@ -287,6 +291,12 @@ def _needs_action(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
             }
         )
     found["notices"] = _undelivered(visible)
+    codes = [group.code for group in tree.groups() if _row_visible(group.code, group.name)]
+    for each in grid.grids(g.db, campaign, tree, today, _now(), codes):
+        found["unassigned"] += [
+            {"id": line.inspection_id, "code": line.code, "name": line.name, "detail": line.state.label}
+            for line in each.unassigned
+        ]
     return found
 
 
@@ -705,7 +715,7 @@ def coverage_download(year: int) -> Any:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(
-        ["单位", "基层工会", "纳入年检", "已提交", "已评定", "已公示", "已定级", "覆盖率", "目标"]
+        ["单位", "基层工会", "纳入年检", "已提交", "已评定", "已公示", "已定级", "覆盖率", "目标", "本地目标"]
     )
     for row in coverage(g.db, campaign):
         if _row_visible(row.code, row.name) or (g.viewer.is_city and not row.code):
@@ -720,6 +730,7 @@ def coverage_download(year: int) -> Any:
                     row.final,
                     format_percent(Decimal(str(row.share))),
                     format_percent(Decimal(str(row.target))),
+                    "" if row.plan_target is None else format_percent(row.plan_target),
                 ]
             )
     return _attachment(("\ufeff" + buffer.getvalue()).encode("utf-8"), f"{year}-覆盖率.csv", "text/csv")

@@ -32,7 +32,7 @@ from chatbot.inspection.hierarchy import OrgTree, load_tree
 from chatbot.store.models import Campaign, CountyReport, Evaluation, Inspection, ItemScore, Organisation
 from chatbot.store.outbox import json_rows
 from rubrics import get_rubric
-from rubrics.lifecycle import InspectionState
+from rubrics.lifecycle import RATED, InspectionState, values
 from rubrics.loader import RUBRIC_KEYS
 from rubrics.scoring import format_score
 
@@ -134,12 +134,11 @@ def _narrow(session: Session, campaign: Campaign, scope: CampaignScope, actor: s
     else:
         share = scope.share if scope.share is not None else Decimal(1)
         seed = scope.seed if scope.seed is not None else secrets.randbelow(2**31)
-        rng = random.Random(seed)
-        chosen = []
-        for group in tree.groups():  # each county inspects at least its share (rounded up)
-            count = min(len(group.unions), math.ceil(share * len(group.unions)))
-            chosen += sorted(rng.sample(list(group.unions), count))
-        note = f"各县区按 {format_score(share * 100)}% 随机抽取，随机种子 {seed}"
+        chosen, fresh = _draw(tree, share, seed, rated_before(session, campaign.year))
+        note = (
+            f"各县区按 {format_score(share * 100)}% 随机抽取，从未评定过的单位优先"
+            f"（本次 {fresh} 个未评定过、{len(chosen) - fresh} 个往年已评定），随机种子 {seed}"
+        )
     # The chosen unions as one parameter, however many: no list of bound parameters to outgrow.
     picked = select(json_rows(session, "chosen", [(i,) for i in chosen], id=Integer).c.id)
     session.execute(
@@ -158,6 +157,35 @@ def _narrow(session: Session, campaign: Campaign, scope: CampaignScope, actor: s
         after={"note": note, "unions": len(chosen), "codes": [tree.nodes[i].code for i in chosen][:500]},
     )
     return added
+
+
+def rated_before(session: Session, year: int) -> set[int]:
+    """The unions rated in a campaign of an earlier year (counted in the cumulative coverage)."""
+    return set(
+        session.scalars(
+            select(Inspection.organisation_id)
+            .join(Campaign, Inspection.campaign_id == Campaign.id)
+            .where(Campaign.year < year, Inspection.state.in_(values(RATED)))
+            .distinct()
+        )
+    )
+
+
+def _draw(tree: OrgTree, share: Decimal, seed: int, rated: set[int]) -> tuple[list[int], int]:
+    """Each county's share (rounded up) drawn with ``seed``: first from its unions never rated in an
+    earlier year, then, when those are fewer, from the others — so that the cumulative share moves
+    toward the target. Returns the chosen unions and how many of them were never rated."""
+    rng = random.Random(seed)
+    chosen: list[int] = []
+    fresh = 0
+    for group in tree.groups():
+        count = min(len(group.unions), math.ceil(share * len(group.unions)))
+        never = [union for union in group.unions if union not in rated]
+        again = [union for union in group.unions if union in rated]
+        first = rng.sample(never, min(count, len(never)))
+        chosen += sorted(first + rng.sample(again, count - len(first)))
+        fresh += len(first)
+    return chosen, fresh
 
 
 def _listed(tree: OrgTree, codes: tuple[str, ...]) -> list[int]:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from chatbot.inspection import remediation
 from chatbot.inspection.hierarchy import CITY_DIRECT, OrgTree, load_tree
-from chatbot.store.models import Campaign, Inspection, Organisation, Remediation
+from chatbot.store.models import Campaign, CountyPlan, Inspection, Organisation, Remediation
 from chatbot.timeutil import SHANGHAI
 from rubrics.deadlines import coverage_target
 from rubrics.lifecycle import RATED, InspectionState, values
@@ -43,6 +43,7 @@ class CoverageRow:
     ever_rated: int = 0  # rated at least once, in this or an earlier campaign
     remediation_open: int = 0  # 补课 not yet done and checked (withdrawn ones are not counted)
     remediation_overdue: int = 0  # of those, open after their due date
+    plan_target: Decimal | None = None  # the county's own target (its plan for the year), if recorded
 
     @property
     def share(self) -> Decimal:
@@ -57,6 +58,11 @@ class CoverageRow:
     @property
     def on_target(self) -> bool:
         return self.cumulative_share >= self.target
+
+    @property
+    def on_plan(self) -> bool | None:
+        """Whether the cumulative share reaches the county's own target; None without a plan."""
+        return None if self.plan_target is None else self.cumulative_share >= self.plan_target
 
 
 def _share(part: int, whole: int) -> Decimal:
@@ -97,8 +103,16 @@ def coverage(session: Session, campaign: Campaign, tree: OrgTree | None = None) 
         if remediation.is_overdue(status, due_on, today):
             overdue.add(org_id)
     target = target_of(campaign)
+    plans = dict(
+        session.execute(
+            select(CountyPlan.organisation_id, CountyPlan.coverage_target).where(
+                CountyPlan.campaign_id == campaign.id
+            )
+        ).all()
+    )
     rows = []
     for group in tree.groups():
+        county = tree.by_code(group.code)
         count: Counter[str] = Counter()
         for union in group.unions:
             count["ever_rated"] += union in ever
@@ -128,6 +142,7 @@ def coverage(session: Session, campaign: Campaign, tree: OrgTree | None = None) 
                 count["ever_rated"],
                 count["remediation_open"],
                 count["remediation_overdue"],
+                plans.get(county.id) if county is not None and county.parent_id is not None else None,
             )
         )
     total = CoverageRow(

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -467,6 +468,47 @@ class ReportNarrative(Base):
     plans: Mapped[str] = mapped_column(Text, default="", server_default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class CountyPlan(Base):
+    """A county/zone federation's plan for a campaign year (制定本地本系统年检活动的计划和目标): its own
+    coverage target (at least the city's), its own deadlines (none later than the city's; None: the
+    city's) and a short text."""
+
+    __tablename__ = "county_plans"
+    __table_args__ = (UniqueConstraint("campaign_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    coverage_target: Mapped[Decimal] = mapped_column(Numeric(3, 2))
+    self_check_due: Mapped[date | None] = mapped_column(Date)
+    review_due: Mapped[date | None] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(80), default="")
+
+
+class GridAssignment(Base):
+    """网格化管理: the one person responsible for a union's inspection in a campaign year — a console
+    user of its county federation, or an evaluator binding (a WeChat account) above the union. The
+    assignment goes with the binding when the binding is removed."""
+
+    __tablename__ = "grid_assignments"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "organisation_id"),
+        CheckConstraint("(console_user_id IS NULL) <> (role_binding_id IS NULL)", name="one_person"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    console_user_id: Mapped[int | None] = mapped_column(ForeignKey("console_users.id"), index=True)
+    role_binding_id: Mapped[int | None] = mapped_column(
+        ForeignKey("role_bindings.id", ondelete="CASCADE"), index=True
+    )
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    assigned_by: Mapped[str] = mapped_column(String(80), default="")
 
 
 class ApiToken(Base):

@@ -51,6 +51,7 @@ KINDS: dict[str, str] = {
     "remediation_due": "补课截止提醒",
     "remediation_reported": "下级工会补课完成，待验收",
     "remediation_checked": "补课验收结果",
+    "grid_overdue": "网格负责单位事项逾期",
 }
 
 

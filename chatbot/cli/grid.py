@@ -1,0 +1,187 @@
+"""``nianjian grid``: 网格化管理 — each county's plan for the year, one responsible person per union,
+and who has how far to go."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import click
+from sqlalchemy.orm import Session
+
+from chatbot.cli.common import db_session
+from chatbot.cli.table import render
+from chatbot.inspection import campaigns, grid
+from chatbot.inspection.coverage import coverage, target_of
+from chatbot.inspection.errors import AdminError
+from chatbot.inspection.hierarchy import OrgTree, load_tree
+from chatbot.store.models import Campaign
+from chatbot.timeutil import SHANGHAI
+from rubrics.scoring import format_percent, whole_percent
+
+#: Widest person and union name in the tables (columns; a Chinese character takes two).
+NAME_WIDTH = 40
+#: Unions listed by name under "未落实" before the rest are counted.
+SHOWN_UNASSIGNED = 50
+
+
+@click.group("grid")
+def grid_group() -> None:
+    """网格化管理: each county's plan for the year, one responsible person per union."""
+
+
+def _campaign(session: Session, year: int) -> Campaign:
+    try:
+        return campaigns.campaign_of_year(session, year)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@grid_group.command("plan")
+@click.option("--county", "county_code", required=True, help="The county/zone federation's code.")
+@click.option("--year", required=True, type=int)
+@click.option(
+    "--target",
+    required=True,
+    type=click.FloatRange(0, 1),
+    help="The county's own coverage target (whole percent, at least the city's), e.g. 0.8.",
+)
+@click.option("--self-check-due", type=click.DateTime(["%Y-%m-%d"]), help="Its own self-check deadline.")
+@click.option("--review-due", type=click.DateTime(["%Y-%m-%d"]), help="Its own assessment deadline.")
+@click.option("--text", default="", help="A short text: how the county organises the year.")
+def grid_plan(
+    county_code: str,
+    year: int,
+    target: float,
+    self_check_due: datetime | None,
+    review_due: datetime | None,
+    text: str,
+) -> None:
+    """Record a county's plan for the year (制定本地年检计划和目标): its target, at least the city's, and
+    deadlines no later than the city's."""
+    with db_session() as session:
+        campaign = _campaign(session, year)
+        tree = load_tree(session)
+        deadlines = grid.Deadlines(
+            self_check_due.date() if self_check_due else None, review_due.date() if review_due else None
+        )
+        plan = grid.save_plan(
+            session,
+            campaign,
+            tree,
+            county_code,
+            Decimal(str(target)),
+            deadlines,
+            text,
+            "cli",
+            datetime.now(UTC),
+        )
+        county = tree.by_code(county_code)
+        assert county is not None
+        click.echo(
+            f"{county.name} {year} 年度年检计划已保存：目标 {whole_percent(plan.coverage_target)}%"
+            f"（全市 {whole_percent(target_of(campaign))}%）；"
+            f"自评截止 {plan.self_check_due or campaign.self_check_due or '未设定'}；"
+            f"考评截止 {plan.review_due or campaign.review_due or '未设定'}。"
+        )
+
+
+def _person(
+    session: Session, tree: OrgTree, org_code: str, user: str | None, openid: str | None
+) -> grid.Person:
+    if user is not None:
+        return grid.person_of_user(session, user)
+    union = tree.by_code(org_code)
+    if union is None:
+        raise AdminError(f"没有编号为 {org_code} 的基层工会。")
+    assert openid is not None
+    return grid.person_of_openid(session, tree, union.id, openid)
+
+
+@grid_group.command("assign")
+@click.option("--org", "org_code", required=True, help="The union's code.")
+@click.option("--year", required=True, type=int)
+@click.option("--user", help="A console user of the union's county federation (its username).")
+@click.option("--openid", help="A WeChat account bound as an evaluator above the union.")
+def grid_assign(org_code: str, year: int, user: str | None, openid: str | None) -> None:
+    """Make one person responsible for a union this year (网格员), replacing whoever was."""
+    if (user is None) == (openid is None):
+        raise click.UsageError("请用 --user 或 --openid 指定一位负责人（只能选一个）。")
+    with db_session() as session:
+        campaign = _campaign(session, year)
+        tree = load_tree(session)
+        person = _person(session, tree, org_code, user, openid)
+        grid.assign(session, campaign, tree, org_code, person, "cli", datetime.now(UTC))
+        union = tree.by_code(org_code)
+        assert union is not None
+        click.echo(f"{org_code} {union.name} {year} 年度网格负责人：{person.label}")
+
+
+@grid_group.command("unassign")
+@click.option("--org", "org_code", required=True, help="The union's code.")
+@click.option("--year", required=True, type=int)
+def grid_unassign(org_code: str, year: int) -> None:
+    """Take a union's responsible person away (it is listed as 未落实 again)."""
+    with db_session() as session:
+        campaign = _campaign(session, year)
+        grid.assign(session, campaign, load_tree(session), org_code, None, "cli", datetime.now(UTC))
+        click.echo(f"{org_code} {year} 年度已无网格负责人（列为未落实）。")
+
+
+@grid_group.command("show")
+@click.option("--year", required=True, type=int)
+@click.option("--county", "county_code", help="One county (or the city's code: its direct unions).")
+def grid_show(year: int, county_code: str | None) -> None:
+    """Each county's plan, its unions with nobody responsible and each person's unions by state."""
+    now = datetime.now(UTC)
+    with db_session() as session:
+        campaign = _campaign(session, year)
+        tree = load_tree(session)
+        if county_code is not None and county_code not in {g.code for g in tree.groups()}:
+            raise click.ClickException(f"{county_code} 不是县（区）、开发区总工会或市总工会。")
+        found = grid.grids(
+            session,
+            campaign,
+            tree,
+            now.astimezone(SHANGHAI).date(),
+            now,
+            [county_code] if county_code else None,
+        )
+        shares = {row.code: row for row in coverage(session, campaign, tree)}
+        city_target = target_of(campaign)
+    for n, each in enumerate(found):
+        if n:
+            click.echo("")
+        row = shares.get(each.code)
+        reached = f"累计已评定 {format_percent(row.cumulative_share)}" if row else ""
+        if each.plan is not None:
+            plan = each.plan
+            click.echo(
+                f"{each.name}：本地目标 {whole_percent(plan.coverage_target)}%（全市 {whole_percent(city_target)}%），"
+                f"{reached}；自评截止 {plan.self_check_due or campaign.self_check_due or '未设定'}，"
+                f"考评截止 {plan.review_due or campaign.review_due or '未设定'}"
+            )
+            if plan.text:
+                click.echo(f"  计划：{plan.text}")
+        elif each.county_id is not None:
+            click.echo(
+                f"{each.name}：尚未制定本年度年检计划（全市目标 {whole_percent(city_target)}%），{reached}"
+            )
+        else:
+            click.echo(f"{each.name}：全市目标 {whole_percent(city_target)}%，{reached}")
+        unassigned = each.unassigned
+        click.echo(f"年检单位 {len(each.lines)} 个，未落实负责人 {len(unassigned)} 个")
+        if unassigned:
+            shown = "、".join(f"{line.code} {line.name}" for line in unassigned[:SHOWN_UNASSIGNED])
+            more = f" 等 {len(unassigned)} 个" if len(unassigned) > SHOWN_UNASSIGNED else ""
+            click.echo(f"  未落实：{shown}{more}")
+        if each.progress:
+            headers = ["负责人", "单位", *(name for name, _states in grid.BUCKETS), "逾期"]
+            rows = [[p.person.label, len(p.lines), *p.by_bucket, p.overdue] for p in each.progress]
+            click.echo("\n".join(render(headers, rows, limits={0: NAME_WIDTH}, right=range(1, len(headers)))))
+            for p in each.progress:
+                for line in p.lines:
+                    if line.overdue:
+                        click.echo(
+                            f"  逾期：{line.code} {line.name}：{'、'.join(line.overdue)}（{p.person.label}）"
+                        )
