@@ -46,6 +46,7 @@ from chatbot.inspection.evaluations import voter_hash
 from chatbot.store.engine import make_engine, session_factory
 from chatbot.store.models import Account, Ballot, Evaluation, EvaluationVoter
 from chatbot.store.state import MemoryStateStore
+from chatbot.wechat.protocol import body_digest
 from chatbot.wechat.simulator import Simulator
 from dialogs.parsing import normalise
 from tests.conftest import APP_ID, TOKEN, Backend, make_config, reset_postgres, transport_for
@@ -261,14 +262,36 @@ def read_tables(engine: Engine, masks: Masks) -> Rows:
     return seen
 
 
-def read_state(here: Backend, masks: Masks) -> list[tuple[str, str]]:
-    """Every Redis key with its type and value (TTLs are times), or the process's state and counters."""
+def message_digests(engine: Engine) -> set[str]:
+    """What a signed query may be remembered with: a digest of a handled message's sender and dedup
+    key (chatbot.wechat.protocol.identity) — nothing of what the message said."""
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT openid, dedup_key FROM inbound_messages")).all()
+    return {body_digest(f"{openid}\n{key}".encode()) for openid, key in rows}
+
+
+def _signed_query(key: str, value: str, allowed: set[str]) -> tuple[str, str] | None:
+    """A remembered signed query (its key hashes the query's timestamp, nonce and signature: times),
+    masked once its value is shown to be a message digest."""
+    if "signed:" not in key:
+        return None
+    assert value in allowed, (key, value)  # never a digest of the body, which holds the answer
+    return "<signed query>", "<message digest>"
+
+
+def read_state(here: Backend, masks: Masks, allowed: set[str]) -> list[tuple[str, str]]:
+    """Every Redis key with its type and value (TTLs are times), or the process's state, counters and
+    kept values."""
     if here.redis_client is None:
         assert isinstance(here.store, MemoryStateStore)
         entries = [(key, value) for key, (_expires, value) in here.store._data.items()]
         counts = getattr(here.counter, "_counts", {})
         entries += [(key, str(value)) for key, (_expires, value) in counts.items()]
-        return sorted((masks(key), masks(value)) for key, value in entries)
+        kept = getattr(here.counter, "_values", {})
+        entries += [(key, str(value)) for key, (_expires, value) in kept.items()]
+        return sorted(
+            _signed_query(key, value, allowed) or (masks(key), masks(value)) for key, value in entries
+        )
     client = here.redis_client
     readers = {
         "string": client.get,
@@ -280,7 +303,9 @@ def read_state(here: Backend, masks: Masks) -> list[tuple[str, str]]:
     found = []
     for key in client.scan_iter():
         kind = client.type(key).decode()
-        found.append((masks(key), f"{kind} {masks(readers[kind](key))}"))
+        value = readers[kind](key)
+        signed = _signed_query(key.decode(), value.decode() if isinstance(value, bytes) else "", allowed)
+        found.append(signed or (masks(key), f"{kind} {masks(value)}"))
     return sorted(found)
 
 
@@ -328,7 +353,8 @@ def attacker_view(world: World, here: Backend, caplog: pytest.LogCaptureFixture,
     log = [f"{r.name} {r.levelname} {masks(r.getMessage())}" for r in caplog.records]
     folder.mkdir(parents=True, exist_ok=True)
     backup, world.backup_bytes = read_backup(world, masks, folder)
-    return Seen(read_tables(world.engine, masks), read_state(here, masks), log, backup)
+    state = read_state(here, masks, message_digests(world.engine))
+    return Seen(read_tables(world.engine, masks), state, log, backup)
 
 
 # ---------------------------------------------------------------- the test

@@ -122,6 +122,12 @@ def body_digest(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+def identity(message: BaseMessage) -> str:
+    """Which message this is, without what it says: its sender and dedup key (a retry has both the
+    same; another sender or another message under a reused query does not)."""
+    return f"{message.source}\n{dedup_key(message)}"
+
+
 def kept_for(sent: int, now: float) -> int:
     """Seconds a signed query must be remembered: as long as its timestamp is fresh (up to ten
     minutes, for a timestamp five minutes ahead), and one more."""

@@ -1,9 +1,11 @@
 """The WeChat webhook blueprint: GET /wechat verifies the URL, POST /wechat answers messages.
 
 A refused request gets a status and one of ``protocol.REASONS``, never an exception's text. A signed
-query string is good for one body: the first body it comes with is remembered (``one_body``) for as long
-as its timestamp is fresh, so WeChat's retry of that body goes on (the dedup answers it) while another
-body under the same query — a sender the signature never covered, in plaintext mode — is refused.
+query string is good for one message: the first message it comes with (its sender and its dedup key) is
+remembered (``one_body``) for as long as its timestamp is fresh, so WeChat's retry of that message goes
+on (the dedup answers it) while another message under the same query — a sender the signature never
+covered, in plaintext mode — is refused. What is remembered is a digest of the sender and the message id,
+never of the body: a ballot's answer leaves no trace in Redis.
 """
 
 from __future__ import annotations
@@ -45,13 +47,14 @@ def _body() -> bytes:
     return body
 
 
-def one_body(counter: RateCounter, args: dict[str, str], sent: int, body: bytes) -> None:
-    """Remember the body this signed query first came with; ProtocolError when it came with another.
-    One Redis round trip (SET NX + GET in MULTI) with Redis, none without it."""
+def one_body(counter: RateCounter, args: dict[str, str], sent: int, identity: str) -> None:
+    """Remember the message this signed query first came with (``identity``: its sender and dedup key,
+    nothing of what it says); ProtocolError when it came with another. One Redis round trip (SET NX +
+    GET in MULTI) with Redis, none without it."""
     key = protocol.signed_query_key(
         args.get("signature", ""), args.get("timestamp", ""), args.get("nonce", "")
     )
-    digest = protocol.body_digest(body)
+    digest = protocol.body_digest(identity.encode())
     if counter.remember(key, digest, protocol.kept_for(sent, time.time())) != digest:
         raise ProtocolError(403, "signature reused", "a signed query string came again with another body")
 
@@ -79,7 +82,7 @@ def verify_url() -> Response:
     echo = args.get("echostr", "")
     try:
         sent = protocol.verify_fresh(args.get("timestamp", ""), time.time())
-        one_body(current_app.extensions["nianjian.counter"], dict(args), sent, b"GET " + echo.encode())
+        one_body(current_app.extensions["nianjian.counter"], dict(args), sent, "GET " + echo)
     except ProtocolError:
         pass  # an old or repeated URL check is still answered: it changes nothing
     except STATE_ERRORS as error:
@@ -111,7 +114,7 @@ def receive() -> Response:
             xml = body.decode("utf-8", errors="strict")
         message = protocol.parse(xml)
         if _guarded(config, encrypted):
-            one_body(current_app.extensions["nianjian.counter"], dict(args), sent, body)
+            one_body(current_app.extensions["nianjian.counter"], dict(args), sent, protocol.identity(message))
         if not protocol.starts_a_turn(message):
             return _text("success")
         inbound = Inbound(message.source, protocol.dedup_key(message), protocol.to_user_input(message))
