@@ -106,7 +106,7 @@ ASSESSMENT = walk.Mode(
     agree="reference",
     resume="考评 {code}",
     record=True,
-    evaluation_first=True,
+    rates=True,
 )
 RE_REVIEW = walk.Mode(
     name="re_review",
@@ -214,6 +214,14 @@ def handle(mode: walk.Mode, state: DialogState, intent: Intent, ctx: UserContext
         return start(context, code, mode, prefix)
 
     return walk.handle(mode, state, intent, ctx, restart)
+
+
+def outside_assessment(ctx: UserContext) -> Outcome | None:
+    """`方式`, `意见`, `结束测评`, `免除测评` from an evaluator with no assessment open (before it, or
+    after its submission): where they belong."""
+    if not ctx.has_role("evaluator"):
+        return None
+    return Outcome(Reply(texts.OUTSIDE_ASSESSMENT), DialogState())
 
 
 def return_self_check(ctx: UserContext, arg: str, typed: str) -> Outcome:

@@ -27,6 +27,7 @@ class BindStatus(StrEnum):
     USED_UP = "used_up"
     RATE_LIMITED = "rate_limited"
     LOCKED = "locked"  # every code waits: too many wrong ones from all senders within the minute
+    ROLL_FULL = "roll_full"  # a member code of a union whose members bound already number its roll
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ class BindResult:
     org_name: str = ""
     #: Codes of the democratic evaluations the new member has joined, open now.
     evaluations: tuple[str, ...] = ()
+    #: Unions whose open evaluation, all members taking part, counts the new member in its paper part.
+    paper: tuple[str, ...] = ()
+    #: Unions whose open evaluation has no room left for the new member (fixed when it opened).
+    full: tuple[str, ...] = ()
+    roll: int = 0  # the union's member count, when its roll is full
 
 
 def start(code: str, state: DialogState) -> Outcome:
@@ -50,6 +56,11 @@ def start(code: str, state: DialogState) -> Outcome:
     return Outcome(None, state, (RedeemInvitation(code),))
 
 
+def _names(names: tuple[str, ...], shown: int = 3) -> str:
+    listed = "、".join(f"“{name}”" for name in names[:shown])
+    return listed + (texts.and_more(len(names)) if len(names) > shown else "")
+
+
 def reply(result: BindResult) -> Reply:
     role = ROLE_LABELS.get(result.role, result.role)
     if result.status == BindStatus.BOUND:
@@ -59,7 +70,13 @@ def reply(result: BindResult) -> Reply:
             word = f"测评 {result.evaluations[0]}"
             next_step = texts.evaluation_waiting(word)
             choices = (Choice(word, word),)
+        if result.paper:
+            next_step += texts.on_paper(result.paper[0])
+        if result.full:
+            next_step += texts.no_room(_names(result.full))
         return Reply(texts.bound(result.org_name, role, next_step), choices)
+    if result.status == BindStatus.ROLL_FULL:
+        return Reply(texts.roll_full(result.org_name, result.roll))
     if result.status == BindStatus.ALREADY_BOUND:
         return Reply(texts.already_bound(result.org_name, role))
     if result.status == BindStatus.EXPIRED:

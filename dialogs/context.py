@@ -39,6 +39,8 @@ class DemocraticFigures:
     paper: int = 0  # of the ballots, paper forms entered by the evaluator
     waived_reason: str = ""  # set aside by the evaluator: not counted in the result
     closed_reason: str = ""  # closed before its date by the evaluator
+    #: The paper part of the electorate fixed at the opening (None: opened before it was fixed).
+    paper_places: int | None = None
 
     @property
     def waived(self) -> bool:

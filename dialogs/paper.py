@@ -1,7 +1,9 @@
 """PaperTallyDialog (录入纸质测评表): the evaluator enters the paper forms of a democratic evaluation.
 
-Counts only, never identities: how many forms were handed out and returned, then per question how many
-answered 满意, 基本满意 and 不满意. Nothing is stored until `提交`; entering again replaces the counts.
+Counts only, never identities: how many forms were handed out — at most the paper part of the
+electorate fixed when the evaluation opened, forms for people not invited in chat — and returned, then
+per question how many answered 满意, 基本满意 and 不满意. Nothing is stored until `提交`; entering again
+replaces the counts.
 
 States: ``forms`` — the two form counts are asked; ``counts`` — question ``state.item`` is asked;
 ``review`` — the summary, waiting for `提交`.
@@ -66,11 +68,18 @@ def start(ctx: UserContext, code: str) -> Outcome:
         return Outcome(Reply(access), DialogState())
     view = access.view
     assert view is not None
-    if view.democratic is None:
+    figures = view.democratic
+    if figures is None:
         return Outcome(Reply(texts.no_evaluation(view.org_name)), DialogState())
     if not InspectionState(access.state).is_assessable:
         return Outcome(Reply(texts.not_now(view.org_name, view.state_label)), DialogState())
+    if figures.waived:
+        return Outcome(Reply(texts.waived(view.org_name)), DialogState())
+    if figures.paper_places == 0:
+        return Outcome(Reply(texts.no_paper_part(view.org_name)), DialogState())
     prefix = texts.heading(view.org_name)
+    if figures.paper_places is not None:
+        prefix += texts.paper_part(figures.paper_places)
     if access.paper is not None:
         distributed, returned, _ = access.paper
         prefix += texts.entered_before(distributed, returned)
@@ -106,7 +115,8 @@ def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     view = access.view if access else None
     if view is None or view.inspection_id != state.inspection_id or access is None:
         return Outcome(Reply(texts.TASK_CHANGED), DialogState())
-    if not InspectionState(access.state).is_assessable or view.democratic is None:
+    figures = view.democratic
+    if not InspectionState(access.state).is_assessable or figures is None or figures.waived:
         return Outcome(Reply(texts.cannot_enter(view.org_name, view.state_label)), DialogState())
     extra = dict(state.extra)
     word = intent.word if intent.kind == "word" else ""
@@ -155,6 +165,9 @@ def _on_forms(
     distributed, returned = numbers
     if not 0 < returned <= distributed <= MAX_FORMS:
         return _wrong(state, ctx, view, extra, texts.FORMS_WRONG)
+    places = view.democratic.paper_places if view.democratic else None
+    if places is not None and distributed > places:
+        return _wrong(state, ctx, view, extra, texts.more_than_the_part(distributed, places))
     extra = {"distributed": distributed, "returned": returned, "counts": []}
     return _ask_counts(view, extra, 1, texts.forms_saved(distributed, returned))
 

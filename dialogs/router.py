@@ -213,6 +213,10 @@ ROUTES: dict[str, Route] = {
     "补课完成": Route(
         _remediation, lambda s, i, c: remediation.report(c, i.text), ("chair",), USAGE["补课完成"]
     ),
+    **{
+        word: Route(_nothing, lambda s, i, c: assessment.outside_assessment(c), anywhere=False)
+        for word in ("方式", "意见", "结束测评", "免除测评")
+    },
     "进度": Route(_progress, _show_progress, usage=USAGE["进度"], anywhere=False),
     "帮助": Route(_nothing, _help, usage=USAGE["帮助"], anywhere=False),
     "继续": Route(_nothing, _continue, anywhere=False),

@@ -50,6 +50,8 @@ MAX_LINKS = 7
 METHODS: tuple[str, ...] = ("听汇报", "查看台账资料", "实地察看", "个别谈话", "召开座谈会")
 METHODS_HINT = "　".join(f"{n} {m}" for n, m in enumerate(METHODS, start=1))
 MAX_OPINION_CHARS = 500
+#: A written opinion (考评意见) and a waiver's reason (免除测评) have at least this many characters.
+MIN_WRITTEN_CHARS = 4
 
 
 def _no_intro(view: WalkView) -> str:
@@ -73,8 +75,10 @@ class Mode:
     sequential: bool = False  # walk every item in order, not only the unanswered ones
     resume: str = "自评"  # the command that resumes the walk; {code} is the organisation's code
     intro: Callable[[WalkView], str] = _no_intro  # said when the walk starts or resumes
-    record: bool = False  # the assessment record (方式, 意见) belongs to this walk
-    evaluation_first: bool = False  # an open democratic evaluation holds the submission back
+    record: bool = False  # the assessment record (方式, 意见) is shown in this walk
+    #: The assessment itself: its record (方式, 意见) and the democratic evaluation (结束测评, 免除测评)
+    #: are given in it, and its `提交` waits until both are complete (``submission_gaps``).
+    rates: bool = False
 
     @property
     def title(self) -> str:
@@ -226,7 +230,7 @@ def review(mode: Mode, view: WalkView, rubric: Rubric, page: int, prefix: str = 
         tail = texts.SUMMARY_MISSING
     else:
         tail = texts.SUMMARY_COMPLETE
-        if mode.record and not view.methods:
+        if mode.rates and (not view.methods or len(view.opinion.strip()) < MIN_WRITTEN_CHARS):
             tail += "\n" + texts.RECORD_FIRST
     choices: list[Choice] = []
     if page > 1:
@@ -578,13 +582,38 @@ def _pause(walk: Walk) -> Outcome:
     return Outcome(Reply(texts.paused(scored, total, again), (Choice(again, again),)), DialogState())
 
 
+def submission_gaps(
+    org_code: str, methods: tuple[str, ...], opinion: str, figures: DemocraticFigures | None
+) -> list[str]:
+    """What an assessment lacks before it may be submitted, each as what to do about it: a method
+    (考评方式), a written opinion (考评意见), and the democratic evaluation — held (closed with a
+    ballot, in chat or on paper) or waived with a reason ("在自查自评、民主测评的基础上")."""
+    gaps = []
+    if not methods:
+        gaps.append(texts.gap_methods(METHODS_HINT))
+    if len(opinion.strip()) < MIN_WRITTEN_CHARS:
+        gaps.append(texts.gap_opinion(MIN_WRITTEN_CHARS))
+    if figures is None:
+        gaps.append(texts.gap_no_evaluation(org_code))
+    elif figures.waived:
+        pass
+    elif not figures.closed:
+        gaps.append(texts.GAP_EVALUATION_OPEN)
+    elif figures.ballots == 0:
+        gaps.append(texts.gap_no_ballots(org_code))
+    return gaps
+
+
 def _submit(walk: Walk) -> Outcome:
     mode, view, rubric = walk.mode, walk.view, walk.rubric
     missing = missing_items(view, rubric)
     if missing:
         return walk.ask(missing[0], texts.missing(len(missing), numbers_text(missing)))
-    if mode.evaluation_first and view.democratic is not None and not view.democratic.closed:
-        return walk.again(texts.EVALUATION_STILL_OPEN)
+    if mode.rates:
+        gaps = submission_gaps(view.org_code, view.methods, view.opinion, view.democratic)
+        if gaps:  # on its own, so that a long summary page never cuts it
+            choices = (Choice("查看", "查看"), Choice("提交", "提交"))
+            return Outcome(Reply(texts.submission_refused(gaps).rstrip(), choices), walk.state)
     return Outcome(
         Reply(mode.submitted_text(view, rubric)), DialogState(), (mode.submit_command(view.inspection_id),)
     )
@@ -622,6 +651,8 @@ def _progress(walk: Walk) -> Outcome:
 def _methods(walk: Walk) -> Outcome | None:
     if not walk.mode.record:
         return None
+    if not walk.mode.rates:
+        return walk.again(texts.ASSESSMENT_SUBMITTED)
     methods = parse_methods(walk.intent.text.strip())
     if methods is None:
         return walk.again(texts.methods_usage(METHODS_HINT))
@@ -634,29 +665,44 @@ def _methods(walk: Walk) -> Outcome | None:
 def _opinion(walk: Walk) -> Outcome | None:
     if not walk.mode.record:
         return None
+    if not walk.mode.rates:
+        return walk.again(texts.ASSESSMENT_SUBMITTED)
     opinion = walk.intent.text.strip()[:MAX_OPINION_CHARS]
     if not opinion:
-        return walk.again(texts.OPINION_USAGE)
+        return walk.again(texts.opinion_usage(MIN_WRITTEN_CHARS))
+    if len(opinion) < MIN_WRITTEN_CHARS:
+        return walk.again(texts.opinion_too_short(MIN_WRITTEN_CHARS))
     command = SaveAssessmentRecord(walk.view.inspection_id, opinion=opinion)
     return walk.again(texts.OPINION_SAVED, (command,), replace(walk.view, opinion=opinion))
 
 
 def _end_evaluation(walk: Walk) -> Outcome | None:
-    """`结束测评 原因` / `免除测评 原因`: the evaluator ends or sets aside the democratic evaluation."""
+    """`结束测评 原因` — once it has a ballot — / `免除测评 原因` — also when none was opened: the evaluator
+    ends or sets aside the democratic evaluation."""
     if not walk.mode.record:
         return None
-    word, text, figures = walk.intent.word, walk.intent.text.strip()[:200], walk.view.democratic
-    if figures is None:
-        return walk.again(texts.no_evaluation(walk.view.org_name))
-    if figures.waived or (figures.closed and word == "结束测评"):
+    if not walk.mode.rates:
+        return walk.again(texts.ASSESSMENT_SUBMITTED)
+    view = walk.view
+    word, text, figures = walk.intent.word, walk.intent.text.strip()[:200], view.democratic
+    waive = word == "免除测评"
+    if figures is None and not waive:
+        return walk.again(texts.no_evaluation(view.org_name))
+    if figures is not None and figures.waived:
+        return walk.again(texts.EVALUATION_WAIVED_ALREADY)
+    if figures is not None and figures.closed and not waive:
         return walk.again(texts.EVALUATION_ENDED_ALREADY)
     if not text:
         return walk.again(texts.reason_usage(word))
-    waive = word == "免除测评"
-    ended = replace(figures, closed=True, waived_reason=text if waive else "")
+    if waive and len(text) < MIN_WRITTEN_CHARS:
+        return walk.again(texts.waiver_too_short(MIN_WRITTEN_CHARS))
+    if not waive and figures is not None and figures.ballots == 0:
+        return walk.again(texts.no_ballots_to_close(view.org_code) + "\n\n")
+    before = figures or DemocraticFigures(0, 0, 0, None, closed=True, paper_places=0)
+    ended = replace(before, closed=True, waived_reason=text if waive else "")
     said = texts.evaluation_waived_now(text) if waive else texts.evaluation_closed_now(text)
-    command = (WaiveEvaluation if waive else CloseEvaluation)(walk.view.inspection_id, text)
-    return walk.again(said, (command,), replace(walk.view, figures=lambda: ended))
+    command = (WaiveEvaluation if waive else CloseEvaluation)(view.inspection_id, text)
+    return walk.again(said, (command,), replace(view, figures=lambda: ended))
 
 
 COMMON_STEPS: dict[str, Step] = {

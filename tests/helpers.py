@@ -35,11 +35,34 @@ def self_check(chair: Simulator, code: str, deductions: dict[int, str] | None = 
     return chair.say("提交")
 
 
+#: The written opinion (考评意见) the helpers record.
+OPINION = "台账齐全，制度落实较好"
+WAIVER = "会员分散在外地务工，无法组织测评"
+
+
+def complete_record(evaluator: Simulator) -> None:
+    """The assessment record a submission needs: the methods used and a written opinion."""
+    evaluator.say("方式 1 2 3")
+    evaluator.say(f"意见 {OPINION}")
+
+
+def settle_evaluation(evaluator: Simulator) -> None:
+    """What an evaluator does about the democratic evaluation before `提交`: end the one held (it has a
+    ballot), else waive it with a reason (also when none was opened)."""
+    ended = evaluator.say("结束测评 参加人员已全部作答")
+    if "已结束民主测评" not in ended and "民主测评已经结束" not in ended:
+        evaluator.say(f"免除测评 {WAIVER}")
+
+
 def assess(evaluator: Simulator, org: str, scores: dict[int, str]) -> str:
+    """A whole assessment, as an evaluator does it: the scores, the record, the evaluation ended or
+    waived, `提交`; the submission's reply."""
     reply = evaluator.say(f"考评 {org}")
     assert "【1/30】" in reply, reply
     for no in range(1, VILLAGE.item_count + 1):
         evaluator.say(scores.get(no, "同"))
+    complete_record(evaluator)
+    settle_evaluation(evaluator)
     return evaluator.say("提交")
 
 

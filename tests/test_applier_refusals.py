@@ -219,8 +219,9 @@ def _published(county: County, cli) -> None:
     assert "已公示 1 个结果" in cli("publish", "--year", "2026", "--days", "7")
 
 
-def _open_evaluation(cli, org: str, open_slots: int = 0) -> str:
-    return cli("evaluation", "open", "--org", org, "--open", str(open_slots)).strip().splitlines()[-1]
+def _open_evaluation(cli, org: str, open_slots: int = 0, paper: int = 0) -> str:
+    opened = cli("evaluation", "open", "--org", org, "--open", str(open_slots), "--paper", str(paper))
+    return opened.strip().splitlines()[-1]
 
 
 # ---------------------------------------------------------------- the chair's commands
@@ -346,23 +347,33 @@ def test_the_democratic_evaluations_decisions_are_refused_when_they_cannot_apply
 ) -> None:
     _submitted(county)
     i = direct.inspection("U01")
-    assert (
-        direct.refused("evaluator", CloseEvaluation(i, "参加人员已全部作答")) == f"“{U01}”没有开展民主测评。"
+    assert direct.refused("evaluator", CloseEvaluation(i, "参加人员已全部作答")) == (
+        f"“{U01}”没有开展民主测评，无需结束；如确实无法开展，请发送“免除测评 原因”。"
     )
-    assert direct.refused("evaluator", WaiveEvaluation(i, "参加人员不足")) == f"“{U01}”没有开展民主测评。"
+    assert direct.refused("evaluator", WaiveEvaluation(i, "不足")) == (
+        "免除测评的原因至少 4 个字，如：免除测评 会员分散在外地务工，无法组织测评。"
+    )
     assert direct.refused("evaluator", SavePaperTally(i, 10, 8, ((8, 0, 0),) * 8)) == (
         f"“{U01}”没有开展民主测评，无法录入纸质测评表。"
     )
-    _open_evaluation(cli, "U01")
+    _open_evaluation(cli, "U01", paper=10)
     for no in range(1, VILLAGE.item_count + 1):
         direct.applied("evaluator", SaveAssessedScore(i, no, D("2")))
-    assert direct.refused("evaluator", SubmitAssessment(i)) == (
-        "民主测评仍在进行，测评结束后才能提交组织评定；如需提前结束，请发送“结束测评 原因”，"
-        "如不再计入测评结果，请发送“免除测评 原因”。"
+    refusal = direct.refused("evaluator", SubmitAssessment(i))
+    assert refusal.startswith("还不能提交组织评定：\n· 考评方式未记录") and refusal.endswith(
+        "· 民主测评仍在进行：测评结束后才能提交；如需提前结束，请发送“结束测评 原因”，"
+        "如不计入测评结果，请发送“免除测评 原因”"
     )
     assert (
         direct.refused("evaluator", CloseEvaluation(i, " "))
         == "请写明原因，如：结束测评 参加人员已全部作答。"
+    )
+    assert direct.refused("evaluator", CloseEvaluation(i, "参加人员已全部作答")) == (
+        "民主测评还没有收到任何答卷，不能结束：请等待参加人员作答，"
+        "或录入收回的纸质测评表（录入测评 U01），或发送“免除测评 原因”。"
+    )
+    assert direct.refused("evaluator", SavePaperTally(i, 11, 8, ((8, 0, 0),) * 8)) == (
+        "纸质测评表在开启测评时安排了 10 份，发放 11 份超出了，未能保存。"
     )
     inconsistent = [
         SavePaperTally(i, 8, 10, ((8, 0, 0),) * 8),  # more returned than handed out

@@ -157,14 +157,13 @@ def _tables(connection) -> list[str]:
     return list(metadata.tables)
 
 
-def vote(world: World, n: int, profile: Profile, code: str, member_code: str) -> None:
+def vote(world: World, n: int, profile: Profile, code: str) -> None:
     """Voter ``n`` answers ``profile`` through the webhook, with the behaviour of their own."""
     member = world.member(f"member-{n}")
     retried = n in RETRIED
     if n == OPEN_PLACE:
         assert "【1/9】" in member.say(f"测评 {code}")
     else:
-        assert "绑定成功" in member.say(f"绑定 {member_code}")
         assert "【1/9】" in member.say("测评")
     for no, value in enumerate(profile.answers, start=1):
         if n == GOES_BACK and no == 3:
@@ -186,11 +185,15 @@ def vote(world: World, n: int, profile: Profile, code: str, member_code: str) ->
 def run_script(world: World, swap: bool) -> None:
     with session_factory(world.engine)() as db:
         codes = setup_county(db, 1)
-    code = world.cli("evaluation", "open", "--org", "U01", "--open", "1").strip().splitlines()[-1]
-    for n, profile in enumerate(profiles(swap)):
-        vote(world, n, profile, code, codes["member1"])
+    voters = list(enumerate(profiles(swap)))
+    for n, _profile in voters:  # bound before the opening: the electorate is fixed then
+        if n != OPEN_PLACE:
+            assert "绑定成功" in world.member(f"member-{n}").say(f"绑定 {codes['member1']}")
     still = world.member("member-still-answering")  # a draft, the same in both worlds
     still.say(f"绑定 {codes['member1']}")
+    code = world.cli("evaluation", "open", "--org", "U01", "--open", "1").strip().splitlines()[-1]
+    for n, profile in voters:
+        vote(world, n, profile, code)
     still.say("测评")
     still.say("2")
     still.say("1")
@@ -417,10 +420,11 @@ def test_a_cast_waits_for_another_in_flight_and_neither_ballot_is_lost_or_double
     would keep the first ballot: four)."""
     codes = setup_county(db, 1)
     db.close()
-    code = cli("evaluation", "open", "--org", "U01").strip().splitlines()[-1]
     first, second, third = (user(f"member-{n}") for n in range(3))
     for member in (first, second, third):
         member.say(f"绑定 {codes['member1']}")
+    code = cli("evaluation", "open", "--org", "U01").strip().splitlines()[-1]
+    for member in (first, second, third):
         member.say("测评")
         for _ in range(8):
             member.say("2")

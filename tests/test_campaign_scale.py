@@ -175,7 +175,9 @@ class World:
                 RoleBinding.role.in_(("member", "evaluator")),
             )
         ).all()
-        for account_id, org_id in invited:  # the parent's evaluator too: never counted
+        # The parent's evaluator too (open_evaluation never invites one): in the electorate fixed at
+        # the opening, never a voter.
+        for account_id, org_id in invited:
             source = "member" if org_id == org.id else "committee"
             db.add(EvaluationParticipant(evaluation_id=evaluation.id, account_id=account_id, source=source))
         for k in range(min(self.members, 3)):
@@ -480,5 +482,5 @@ def test_the_listing_shows_what_the_per_union_functions_compute(worlds) -> None:
             select(func.count())
             .select_from(EvaluationParticipant)
             .where(EvaluationParticipant.account_id == evaluator)
-        ), "an evaluator is among the invited, and never counted"
+        ), "an evaluator is among the invited: counted alike by both"
         assert db.scalar(select(func.count()).select_from(AuditEntry))

@@ -11,6 +11,7 @@ from dialogs.commands import (
     FileObjection,
     ReturnSelfCheck,
     SaveAssessedScore,
+    SaveAssessmentRecord,
     SaveBallotDraft,
     StartAssessment,
     SubmitAssessment,
@@ -53,6 +54,14 @@ class Conversation:
         for command in outcome.commands:
             if isinstance(command, SaveAssessedScore) and access and access.view:
                 view = replace(access.view, scores={**access.view.scores, command.item_no: command.score})
+                self.ctx = replace(self.ctx, assessment=replace(access, view=view))
+                access = self.ctx.assessment
+            if isinstance(command, SaveAssessmentRecord) and access and access.view:
+                view = replace(
+                    access.view,
+                    methods=command.methods or access.view.methods,
+                    opinion=command.opinion or access.view.opinion,
+                )
                 self.ctx = replace(self.ctx, assessment=replace(access, view=view))
                 access = self.ctx.assessment
             if isinstance(command, SaveBallotDraft) and self.ctx.ballot:
@@ -119,6 +128,12 @@ def test_assessment_summary_shows_both_totals_and_the_democratic_figures() -> No
 def test_assessment_submit_reports_the_rating() -> None:
     chat = evaluator("reviewing", {**SELF, 1: Decimal(0)})
     assert "全部作答完毕" in chat.send("考评 U01")
+    refused = chat.send("提交")  # the record first: a method and a written opinion
+    assert chat.commands == [] and "考评方式未记录" in refused and "考评意见未填写" in refused
+    assert "民主测评" not in refused  # held: 11 ballots, closed
+    chat.send("方式 1 3")
+    assert "至少 4 个字" in chat.send("意见 好")
+    chat.send("意见 台账齐全，职工满意")
     rated = chat.send("提交")
     assert chat.commands == [SubmitAssessment(5)]
     assert "原始得分：95 / 100 分" in rated and "百分制得分：95 分" in rated

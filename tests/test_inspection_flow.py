@@ -30,9 +30,13 @@ User = Callable[..., Simulator]
 def test_a_whole_inspection_in_chat(user: User, db: Session, cli) -> None:
     codes = setup_county(db, 1)
     _chair_self_checks(user, codes)
-    # 民主测评: 12 members vote; one tries twice; one arrives after the closing time.
+    # 民主测评: 12 members bound, then the evaluation opens; 11 vote; one tries twice; one arrives
+    # after the closing time.
+    members = [user(f"member-{n}") for n in range(12)]
+    for member in members:
+        member.say(f"绑定 {codes['member1']}")
     code = _evaluation_opens(cli)
-    members = _members_vote(user, codes)
+    _members_vote(members)
     _no_one_votes_twice(members, code)
     visitor = _a_visitor_takes_an_open_place(user, code)
     _the_evaluation_closes(db, members, visitor)
@@ -51,10 +55,8 @@ def _evaluation_opens(cli) -> str:
     return cli("evaluation", "open", "--org", "U01", "--open", "2").strip().splitlines()[-1]
 
 
-def _members_vote(user: User, codes: dict[str, str]) -> list[Simulator]:
-    members = [user(f"member-{n}") for n in range(12)]
+def _members_vote(members: list[Simulator]) -> None:
     for n, member in enumerate(members):
-        member.say(f"绑定 {codes['member1']}")
         if n == 11:
             break
         first = member.say("测评")
@@ -64,7 +66,6 @@ def _members_vote(user: User, codes: dict[str, str]) -> list[Simulator]:
         member.say("3" if n == 0 else "1")  # overall: one dissatisfied
         member.say("1")  # trust
         assert "感谢参与" in member.say("希望多组织文体活动" if n == 1 else "无")
-    return members
 
 
 def _no_one_votes_twice(members: list[Simulator], code: str) -> None:
@@ -98,6 +99,10 @@ def _evaluator_assesses(user: User, codes: dict[str, str]) -> None:
         evaluator.say({5: "3", 12: "2", 20: "满分"}.get(no, "同"))
     summary = evaluator.say("查看")
     assert "民主测评：11 票" in summary and "自评合计 98.5" in summary
+    refused = evaluator.say("提交")
+    assert "考评方式未记录" in refused and "考评意见未填写" in refused and "民主测评" not in refused
+    evaluator.say("方式 1 2 3")
+    evaluator.say("意见 台账齐全，会员满意度高")
     rated = evaluator.say("提交")
     # self deductions on 3 (−1) and 7 (−0.5): 98.5; assessed overrides on 5 (4 → 3) and 12 (3 → 2): 96.5
     assert "原始得分：96.5 / 100 分" in rated and "百分制得分：96.5 分" in rated

@@ -139,10 +139,10 @@ def _unions_stand_at_every_stage(user, codes: dict[str, str], cli, today: date) 
     objector.say(f"绑定 {codes['member3']}")
     assert "异议已收到" in objector.say("异议 第2项与实际不符")
     # U04: an evaluation closing in 10 days; one member votes, one does not.
-    cli("evaluation", "open", "--org", "U04", "--closes", (today + timedelta(days=10)).isoformat())
     voter, idle = user("voter4"), user("idle4")
     voter.say(f"绑定 {codes['member4']}")
     idle.say(f"绑定 {codes['member4']}")
+    cli("evaluation", "open", "--org", "U04", "--closes", (today + timedelta(days=10)).isoformat())
     voter.say("测评")
     for answer in ("1",) * 8 + ("无",):
         voter.say(answer)

@@ -180,10 +180,11 @@ def _evaluation(db: Session) -> Evaluation:
 def _open_vote(user, db: Session, cli, voters: int) -> tuple[list, str, dict[str, str]]:
     codes = setup_county(db, 1)
     self_check(user("chair"), codes["chair1"])
-    code = cli("evaluation", "open", "--org", "U01").strip().splitlines()[-1]
     members = [user(f"member-{n}") for n in range(voters)]
-    for n, member in enumerate(members):
+    for member in members:  # bound before the opening: invited in chat
         member.say(f"绑定 {codes['member1']}")
+    code = cli("evaluation", "open", "--org", "U01").strip().splitlines()[-1]
+    for n, member in enumerate(members):
         if n < voters - 1:  # the last one only starts
             assert "感谢参与" in _vote(member, "2" if n % 2 else "1")
     members[-1].say("测评")

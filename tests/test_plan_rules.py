@@ -34,7 +34,7 @@ from chatbot.store.models import (
 )
 from chatbot.wechat.simulator import Simulator
 from tests.conftest import APP_ID, TOKEN, Backend, make_config, transport_for
-from tests.helpers import VILLAGE, rate, result_table, self_check, setup_county
+from tests.helpers import VILLAGE, complete_record, rate, result_table, self_check, setup_county
 from tests.test_console import Console
 
 User = Callable[..., Simulator]
@@ -257,7 +257,7 @@ def test_the_electorate_is_invited_and_the_assessors_are_not_in_it(user: User, d
     assert len(invited) == 4 and all(f"测评 {code}" in n.text for n in _notices(db, "evaluation_open"))
     # The assessor is not a voter, even with the code.
     assert "不在" in evaluator.say(f"测评 {code}")
-    # A member who binds now joins the electorate and is told so.
+    # A member who binds now takes the free open place and is told so: the electorate stays 5.
     late = user("late")
     assert "民主测评正在进行" in late.say(f"绑定 {codes['member1']}")
     for voter in [*members, committee, late]:
@@ -272,7 +272,7 @@ def test_the_electorate_is_invited_and_the_assessors_are_not_in_it(user: User, d
     summary = evaluator.say("考评 U01")
     assert "【1/30】" in summary
     listing = evaluator.say("查看")
-    assert "民主测评：5 票（参与率 83.3%）" in listing  # 5 of 6 (4 invited + the late member + 1 open place)
+    assert "民主测评：5 票（参与率 100%）" in listing  # 5 of 5: 4 invited + 1 open place (the late member's)
     # The assessment waits for the evaluation unless the evaluator ends it, with a reason.
     evaluator.say("继续")
     for _ in range(30):
@@ -281,6 +281,7 @@ def test_the_electorate_is_invited_and_the_assessors_are_not_in_it(user: User, d
     assert "民主测评仍在进行" in held and "结束测评 原因" in held
     assert "请写明原因" in evaluator.say("结束测评")
     assert "已结束民主测评" in evaluator.say("结束测评 参加人员已全部作答")
+    complete_record(evaluator)
     assert "组织评定已提交" in evaluator.say("提交")
     closed = db.scalar(select(AuditEntry).where(AuditEntry.action == "close_evaluation"))
     assert closed is not None and closed.reason == "参加人员已全部作答"
@@ -294,7 +295,7 @@ def test_a_small_union_counts_every_member_and_paper_forms_add_counts(user: User
     voter = user("voter")
     voter.say(f"绑定 {codes['member1']}")
     out = cli("evaluation", "open", "--org", "U01")
-    assert "会员全部参加" in out and "应参加 10 人" in out
+    assert "会员全部参加" in out and "应参加 10 人" in out and "纸质测评表 9 份" in out
     voter.say("测评")
     for answer in ("1",) * 7 + ("2", "无"):
         voter.say(answer)
@@ -302,7 +303,8 @@ def test_a_small_union_counts_every_member_and_paper_forms_add_counts(user: User
     assert "组织评定期间录入" in evaluator.say("录入测评 U01")  # once the self-check is submitted
     self_check(user("chair1"), codes["chair1"])
     first = evaluator.say("录入测评 U01")
-    assert "只录入份数" in first and "发放份数和收回份数" in first
+    assert "只录入份数" in first and "发放份数和收回份数" in first and "纸质测评表 9 份" in first
+    assert "超过了开启时安排的 9 份" in evaluator.say("10 8")
     assert "不超过发放份数" in evaluator.say("5 8")
     assert "【1/8】工会组织健全" in evaluator.say("8 6")
     assert "超过了收回的 6 份" in evaluator.say("5 2 1")
@@ -314,10 +316,10 @@ def test_a_small_union_counts_every_member_and_paper_forms_add_counts(user: User
     assert "已保存" in evaluator.say("提交")
     evaluation = db.scalar(select(Evaluation))
     assert evaluation is not None and evaluation.paper_returned == 6 and evaluation.paper_distributed == 8
-    # 1 online ballot + 6 paper forms; invited: 10 members on the roll + 8 forms handed out.
+    # 1 online ballot + 6 paper forms of the 10 members on the roll: 1 in chat, 9 on paper.
     evaluator.say("考评 U01")
     listing = evaluator.say("查看")
-    assert "民主测评：7 票（含纸质 6 份，参与率 38.9%）" in listing
+    assert "民主测评：7 票（含纸质 6 份，参与率 70%）" in listing
     ballot_text = user("stranger").say(f"测评 {evaluation.code}")
     assert "不在" in ballot_text
 
@@ -492,6 +494,7 @@ def test_the_assessment_record_is_kept_and_printed(user: User, db: Session, cli,
     evaluator.say("继续")
     for _ in range(30):
         evaluator.say("同")
+    assert "已免除民主测评" in evaluator.say("免除测评 会员分散在外地务工，无法组织测评")
     assert "考评方式：听汇报、查看台账资料、实地察看" in evaluator.say("提交")
     out = tmp_path / "sheet.xlsx"
     cli("export", "sheet", "--org", "U01", "--year", "2026", "--out", str(out))

@@ -1,8 +1,10 @@
 """The published results as a function of the facts, tried over random orders of events (Hypothesis
-stateful testing): ratings, confirmations, publications, objections with re-reviews, the city's
-re-checks (抽查), overrides and finalisation over one quota scope of a few unions, with the plan's
-invariants checked after every step; and one set of facts replayed in several orders, which must give
-the same published results.
+stateful testing): democratic evaluations (opened with their electorate, members binding, ballots in
+chat and on open places, paper forms, closed, waived), ratings, confirmations, publications,
+objections with re-reviews, the city's re-checks (抽查), overrides and finalisation over one quota
+scope of a few unions, with the plan's invariants checked after every step (turnout never above
+100 %, a rating only on a democratic evaluation held or waived); and one set of facts replayed in
+several orders, which must give the same published results.
 
 The steps call the domain functions the chat, the console and the CLI call (chatbot.inspection), on a
 real database: SQLite, and PostgreSQL when TEST_DATABASE_URL is set. Each example is a city of its own
@@ -35,7 +37,9 @@ from sqlalchemy.orm import Session
 from chatbot.config import Config
 from chatbot.inspection import (
     assessment,
+    bindings,
     campaigns,
+    evaluations,
     objections,
     organisations,
     results,
@@ -43,11 +47,13 @@ from chatbot.inspection import (
     scores,
     selfcheck,
 )
+from chatbot.inspection.errors import Refused
 from chatbot.store.engine import make_engine, migrate, session_factory
 from chatbot.store.models import (
     Account,
     AuditEntry,
     Campaign,
+    Evaluation,
     Inspection,
     Organisation,
     OutboxMessage,
@@ -55,8 +61,9 @@ from chatbot.store.models import (
     RoleBinding,
 )
 from chatbot.timeutil import as_utc
+from dialogs.binding import BindStatus
 from rubrics import get_rubric
-from rubrics.lifecycle import InspectionState, RemediationStatus
+from rubrics.lifecycle import EVALUABLE, InspectionState, RemediationStatus
 from rubrics.quota import Override, RatedResult, apply_five_star_quota, band, five_star_quota
 from rubrics.scoring import Stars
 from tests.conftest import Backend, reset_postgres
@@ -68,6 +75,9 @@ FULL = {item.no: Decimal(item.points) for item in VILLAGE.items}
 UNIONS = 6
 SCORES = st.sampled_from([99, 95, 95, 93, 91, 90, 85, 72, 61, 58, 45])
 PASS_MARK = Decimal(60)
+#: The unions' member counts, in turn: a small union evaluates with all its members (≤ 25).
+ROLLS = (30, 3)
+FULL_BALLOT = (1, 2, 1, 2, 3, 1, 1, 2)  # the village sheet's six dimensions, overall, trust
 
 
 def item_scores(score: int) -> dict[int, Decimal]:
@@ -106,7 +116,7 @@ def database(backend: Backend, tmp_path: Path) -> Iterator[Database]:
 
 class City:
     """One example's city: a root (its own quota scope), a county, ``UNIONS`` village unions with their
-    self-checks submitted, a bound chair and member for each, and the evaluators."""
+    self-checks submitted, a bound chair and member for each, a member code each, and the evaluators."""
 
     def __init__(self, database: Database, unions: int = UNIONS) -> None:
         self.db = database
@@ -118,9 +128,9 @@ class City:
         with self.db.session() as s, s.begin():
             organisations.add_org(s, organisations.OrgRow(self.root, f"第{n}市总工会"))
             organisations.add_org(s, organisations.OrgRow(self.county, f"第{n}县总工会", parent=self.root))
-            for code in self.codes:
+            for u, code in enumerate(self.codes):
                 organisations.add_org(
-                    s, organisations.OrgRow(code, f"{code}工会", "village", self.county, 30)
+                    s, organisations.OrgRow(code, f"{code}工会", "village", self.county, ROLLS[u % 2])
                 )
             orgs = dict(s.execute(select(Organisation.code, Organisation.id)).all())
             self.accounts: dict[str, int] = {}
@@ -136,12 +146,19 @@ class City:
                 s.add(RoleBinding(account_id=account.id, organisation_id=orgs[org], role=role))
                 self.accounts[who] = account.id
             s.flush()
+            self.member_codes = {
+                code: organisations.create_invitation(s, code, "member", uses=50, days=None).code
+                for code in self.codes
+            }
             for code in self.codes:
                 inspection = self.inspection(s, code)
                 for no, value in FULL.items():
                     selfcheck.save_score(s, inspection, no, value, "test")
                 selfcheck.submit(s, inspection, "test", self.now)
         self.scope = f"city:{self.root}"
+        self.n = n
+        self.people = itertools.count(1)
+        self.late: dict[str, list[int]] = {code: [] for code in self.codes}  # bound after the start
 
     def inspection(self, s: Session, code: str) -> Inspection:
         found = s.scalar(select(Inspection).join(Organisation).where(Organisation.code == code))
@@ -153,13 +170,121 @@ class City:
 
     # ------------------------------------------------------------ the events
 
-    def rate(self, code: str, score: int) -> None:
+    def rate(self, code: str, score: int, settle: bool = True) -> str | None:
+        """The assessment: scores, record and ``提交`` — with ``settle``, the evaluation ended first
+        (closed with its ballots, else waived), as an evaluator does; the refusal's message (nothing
+        changed), if it is refused."""
         with self.db.session() as s, s.begin():
             inspection = self.inspection(s, code)
             evaluator = self.accounts[f"{self.county}-evaluator"]
             for no, value in item_scores(score).items():
                 assessment.save_score(s, inspection, no, value, "", evaluator, "test")
-            assessment.submit(s, inspection, self.config, "test", self.now)
+            assessment.record(s, inspection, ("听汇报", "实地察看"), "台账齐全，制度落实", evaluator, "test")
+            if settle:
+                self._settle(s, inspection)
+            try:
+                assessment.submit(s, inspection, self.config, "test", self.now)
+            except Refused as error:
+                s.rollback()
+                return str(error)
+        return None
+
+    def _settle(self, s: Session, inspection: Inspection) -> None:
+        evaluation = assessment.evaluation_of(s, inspection)
+        if evaluation is not None and evaluation.waived_at is not None:
+            return
+        held = evaluation is not None and evaluations.ballot_count(s, evaluation) > 0
+        if not held:
+            evaluations.end(s, inspection, evaluation, "会员分散，无法组织测评", True, "test", self.now)
+        elif evaluation is not None and evaluations.is_open(evaluation, self.now):
+            evaluations.end(s, inspection, evaluation, "参加人员已全部作答", False, "test", self.now)
+
+    def open_evaluation(self, code: str, paper: int, open_places: int) -> None:
+        with self.db.session() as s, s.begin():
+            small = ROLLS[self.codes.index(code) % 2] <= 25
+            evaluations.open_evaluation(
+                s, code, None, open_places, self.now, "test", 25, None if small else paper
+            )
+
+    def bind_member(self, code: str) -> BindStatus:
+        """Somebody new binds with the union's member code."""
+        with self.db.session() as s, s.begin():
+            account = Account(openid=f"o{self.n}-late-{next(self.people)}")
+            s.add(account)
+            s.flush()
+            result = bindings.redeem(s, account, self.member_codes[code], "test", self.now)
+            if result.status == BindStatus.BOUND:
+                self.late[code].append(account.id)
+        return result.status
+
+    def vote(self, code: str, who: str) -> str | None:
+        """A ballot in chat by ``who`` (member: the first bound member; late: the last who bound
+        later; stranger: somebody with the code only; chair: the union's chair); the refusal, if any."""
+        with self.db.session() as s, s.begin():
+            evaluation = self.evaluation(s, code)
+            assert evaluation is not None
+            if who == "stranger":
+                account = Account(openid=f"o{self.n}-stranger-{next(self.people)}")
+                s.add(account)
+                s.flush()
+            else:
+                account_id = self.late[code][-1] if who == "late" else self.accounts[f"{code}-{who}"]
+                account = s.get(Account, account_id)
+            try:
+                found, where = evaluations.admit(s, evaluation.id, account, self.config.secret_key, self.now)
+                evaluations.cast(s, found, where, FULL_BALLOT, "")
+            except Refused as error:
+                s.rollback()
+                return str(error)
+        return None
+
+    def enter_paper(self, code: str, returned: int) -> None:
+        """The forms of the paper part, all handed out, ``returned`` of them returned."""
+        with self.db.session() as s, s.begin():
+            inspection, evaluation = self.inspection(s, code), self.evaluation(s, code)
+            assert evaluation is not None
+            handed = evaluations.paper_part(evaluation)
+            back = min(returned, handed)
+            rows = ((back, 0, 0),) * (len(VILLAGE.dimensions) + 2)
+            evaluations.save_paper(s, inspection, evaluation, handed, back, rows, "test")
+
+    def end_evaluation(self, code: str, waive: bool) -> str | None:
+        with self.db.session() as s, s.begin():
+            inspection, evaluation = self.inspection(s, code), self.evaluation(s, code)
+            reason = "会员分散，无法组织测评" if waive else "参加人员已全部作答"
+            try:
+                evaluations.end(s, inspection, evaluation, reason, waive, "test", self.now)
+            except Refused as error:
+                s.rollback()
+                return str(error)
+        return None
+
+    def evaluation(self, s: Session, code: str) -> Evaluation | None:
+        return s.scalar(select(Evaluation).where(Evaluation.inspection_id == self.inspection(s, code).id))
+
+    def evaluation_facts(self) -> dict[str, tuple[Evaluation | None, int, int, int]]:
+        """Per union: its evaluation, its ballots (chat and paper), its electorate, its members bound."""
+        facts = {}
+        with self.db.session() as s:
+            for code in self.codes:
+                inspection = self.inspection(s, code)
+                evaluation = self.evaluation(s, code)
+                bound = s.scalar(
+                    select(func.count())
+                    .select_from(RoleBinding)
+                    .where(
+                        RoleBinding.organisation_id == inspection.organisation_id,
+                        RoleBinding.role == "member",
+                    )
+                )
+                if evaluation is None:
+                    facts[code] = (None, 0, 0, bound or 0)
+                    continue
+                figures = evaluations.figures(s, inspection, self.now)
+                assert figures is not None
+                facts[code] = (evaluation, figures.ballots, figures.invited, bound or 0)
+            s.expunge_all()
+        return facts
 
     def confirm(self) -> None:
         with self.db.session() as s, s.begin():
@@ -327,12 +452,116 @@ class ResultsMachine(RuleBasedStateMachine):
         self.before = self.c.rows()
         self.audit_mark = self.c.last_audit()
 
-    @precondition(lambda self: hasattr(self, "c") and self._in(S.SELF_SUBMITTED))
-    @rule(pick=st.integers(0, 99), score=SCORES)
-    def rate(self, pick: int, score: int) -> None:
-        waiting = self._in(S.SELF_SUBMITTED)
+    # ------------------------------------------------------------ the democratic evaluation
+
+    def _unrated(self) -> list[str]:
+        return [code for code in self._in(*EVALUABLE)]
+
+    def _held(self, evaluation: Evaluation | None, ballots: int) -> bool:
+        """Waived with a reason, or closed with at least one ballot."""
+        if evaluation is None:
+            return False
+        return evaluation.waived_at is not None or (
+            not evaluations.is_open(evaluation, self.c.now) and ballots > 0
+        )
+
+    def _without_evaluation(self) -> list[str]:
+        facts = self.c.evaluation_facts()
+        return [code for code in self._unrated() if facts[code][0] is None]
+
+    def _unsettled(self) -> list[str]:
+        """Not yet rated, with an evaluation neither waived nor closed with a ballot."""
+        facts = self.c.evaluation_facts()
+        return [
+            code
+            for code in self._unrated()
+            if facts[code][0] is not None and not self._held(facts[code][0], facts[code][1])
+        ]
+
+    def _voting(self) -> list[str]:
+        facts = self.c.evaluation_facts()
+        return [
+            code
+            for code, (evaluation, *_rest) in facts.items()
+            if evaluation is not None and evaluations.is_open(evaluation, self.c.now)
+        ]
+
+    def _paper_to_enter(self) -> list[str]:
+        facts = self.c.evaluation_facts()
+        assessable = self._in(S.SELF_SUBMITTED, S.REVIEWING)
+        return [
+            code
+            for code in assessable
+            if (e := facts[code][0]) is not None and e.waived_at is None and evaluations.paper_part(e) > 0
+        ]
+
+    @precondition(lambda self: hasattr(self, "c") and self._without_evaluation())
+    @rule(pick=st.integers(0, 99), paper=st.integers(0, 3), open_places=st.integers(0, 2))
+    def open_evaluation(self, pick: int, paper: int, open_places: int) -> None:
+        found = self._without_evaluation()
         self._step()
-        self.c.rate(waiting[pick % len(waiting)], score)
+        self.c.open_evaluation(found[pick % len(found)], paper, open_places)
+
+    @precondition(lambda self: hasattr(self, "c") and self._voting())
+    @rule(pick=st.integers(0, 99))
+    def bind_member(self, pick: int) -> None:
+        found = self._voting()
+        code = found[pick % len(found)]
+        bound = self.c.evaluation_facts()[code][3]
+        self._step()
+        status = self.c.bind_member(code)
+        roll = ROLLS[self.c.codes.index(code) % 2]
+        assert (status == BindStatus.ROLL_FULL) == (bound >= roll), (status, bound, roll)
+
+    @precondition(lambda self: hasattr(self, "c") and self._voting())
+    @rule(pick=st.integers(0, 99), who=st.sampled_from(["member", "late", "stranger", "chair"]))
+    def vote(self, pick: int, who: str) -> None:
+        found = self._voting()
+        code = found[pick % len(found)]
+        if who == "late" and not self.c.late[code]:
+            who = "member"
+        self._step()
+        refusal = self.c.vote(code, who)
+        if who == "chair":  # the evaluated union's own chair is not a voter
+            assert refusal is not None and "不在" in refusal, refusal
+
+    @precondition(lambda self: hasattr(self, "c") and self._paper_to_enter())
+    @rule(pick=st.integers(0, 99), returned=st.integers(1, 30))
+    def enter_paper(self, pick: int, returned: int) -> None:
+        found = self._paper_to_enter()
+        self._step()
+        self.c.enter_paper(found[pick % len(found)], returned)
+
+    @precondition(lambda self: hasattr(self, "c") and self._unsettled())
+    @rule(pick=st.integers(0, 99), waive=st.booleans())
+    def end_evaluation(self, pick: int, waive: bool) -> None:
+        found = self._unsettled()
+        code = found[pick % len(found)]
+        evaluation, ballots, _electorate, _bound = self.c.evaluation_facts()[code]
+        self._step()
+        refusal = self.c.end_evaluation(code, waive)
+        running = evaluation is not None and evaluations.is_open(evaluation, self.c.now)
+        if not waive and running and ballots == 0:  # `结束测评` with no ballot: wait, paper or waive
+            assert refusal is not None and "没有收到任何答卷" in refusal, refusal
+        if waive:
+            assert refusal is None, refusal
+
+    # ------------------------------------------------------------ results
+
+    @precondition(lambda self: hasattr(self, "c") and self._in(S.SELF_SUBMITTED))
+    @rule(pick=st.integers(0, 99), score=SCORES, settle=st.sampled_from([True, True, False]))
+    def rate(self, pick: int, score: int, settle: bool) -> None:
+        waiting = self._in(S.SELF_SUBMITTED)
+        code = waiting[pick % len(waiting)]
+        evaluation, ballots, _electorate, _bound = self.c.evaluation_facts()[code]
+        held = self._held(evaluation, ballots)
+        self._step()
+        refusal = self.c.rate(code, score, settle)
+        if settle or held:
+            assert refusal is None, refusal
+        else:  # "在自查自评、民主测评的基础上": no rating on an evaluation neither held nor waived
+            assert refusal is not None and "民主测评" in refusal, refusal
+            assert self.c.rows()[code].state == S.SELF_SUBMITTED
 
     @precondition(lambda self: hasattr(self, "c") and not self.c.confirmed() and self._in(S.RATED))
     @rule()
@@ -424,6 +653,32 @@ class ResultsMachine(RuleBasedStateMachine):
                 assert below
 
     @invariant()
+    def turnout_never_above_100_percent(self) -> None:
+        """Ballots (chat, open places, paper) never exceed the electorate fixed at the opening; a
+        member code never binds more people than the union's roll."""
+        if not hasattr(self, "c"):
+            return
+        for u, (code, (evaluation, ballots, electorate, bound)) in enumerate(
+            self.c.evaluation_facts().items()
+        ):
+            assert bound <= ROLLS[u % 2], code
+            if evaluation is None:
+                continue
+            assert ballots <= electorate, (code, ballots, electorate)
+            if electorate:
+                assert Decimal(ballots) * 100 / electorate <= 100
+
+    @invariant()
+    def every_rating_stands_on_a_democratic_evaluation(self) -> None:
+        if not hasattr(self, "c"):
+            return
+        facts = self.c.evaluation_facts()
+        for code, row in self.c.rows().items():
+            if InspectionState(row.state).is_rated:
+                evaluation, ballots, _electorate, _bound = facts[code]
+                assert self._held(evaluation, ballots), code
+
+    @invariant()
     def five_stars_stay_within_the_places(self) -> None:
         if not hasattr(self, "c") or not self.c.confirmed():
             return
@@ -440,7 +695,8 @@ class ResultsMachine(RuleBasedStateMachine):
             if old is None or old.stars == row.stars or old.state not in (S.PUBLISHED, S.FINAL):
                 continue
             assert row.publication_round > old.publication_round, code
-            assert self.c.notices(row.id, row.publication_round) == 2, code  # its chair and member
+            told = self.c.notices(row.id, row.publication_round)
+            assert told == 2 + len(self.c.late[code]), code  # its chair and members
             assert self.c.audited_since(row.id, self.audit_mark), code
 
 

@@ -19,7 +19,7 @@ from chatbot.store.models import BallotDraft, Base, Inspection, ItemScore
 from chatbot.store.state import StorageKey
 from chatbot.wechat.simulator import Simulator
 from tests.conftest import APP_ID, Backend
-from tests.helpers import self_check, setup_county
+from tests.helpers import complete_record, self_check, settle_evaluation, setup_county
 
 User = Callable[..., Simulator]
 
@@ -139,6 +139,8 @@ def test_a_walk_of_an_inspection_rated_or_returned_meanwhile_writes_nothing(user
     quick.say("考评 U01")
     for _ in range(30):
         quick.say("同")
+    complete_record(quick)
+    settle_evaluation(quick)
     assert "组织评定已提交" in quick.say("提交")
     reply = late.say("3")
     assert "本条消息未作为答案记录" in reply and "已完成组织评定" in reply

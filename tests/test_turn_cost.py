@@ -66,10 +66,10 @@ def test_a_self_check_answer_is_five_statements_and_one_commit(db, user):
 
 def test_a_ballot_answer_is_five_statements_and_one_commit(db, user):
     codes = setup_county(db, 1)
-    with db.begin():
-        evaluations.open_evaluation(db, "U01", None, 0, datetime.now(UTC))
     member = user("cost-member")
     member.say(f"绑定 {codes['member1']}")
+    with db.begin():
+        evaluations.open_evaluation(db, "U01", None, 0, datetime.now(UTC))
     member.say("测评")
     member.say("1")
     with turn_cost() as (counter, commits):

@@ -204,8 +204,8 @@ def test_no_text_a_person_typed_becomes_a_link_in_a_reply_or_a_notice(
     assert "退回原因" in said(chair, "自评")  # the chair reads the reason
     said(chair, "提交")
 
-    code = cli("evaluation", "open", "--org", "U01").strip().splitlines()[-1]
     said(member, f"绑定 {codes['member']}")
+    code = cli("evaluation", "open", "--org", "U01").strip().splitlines()[-1]
     said(member, f"测评 {code}")
     for _ in range(8):
         said(member, "3")
@@ -214,6 +214,7 @@ def test_no_text_a_person_typed_becomes_a_link_in_a_reply_or_a_notice(
     said(evaluator, "考评 U01")
     assert "结束原因" in said(evaluator, f"结束测评 {hostile('结束原因')}")
     said(evaluator, f"意见 {hostile('考评意见')}")
+    said(evaluator, "方式 1 3")
     for no in range(1, 31):
         said(evaluator, deductions(50).get(no, "同"))
     assert "考评意见" in said(evaluator, "查看")  # the opinion, in the assessment's record

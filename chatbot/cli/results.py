@@ -60,10 +60,18 @@ def evaluation_group() -> None:
     help="Places for people without a binding who arrive with the code.",
 )
 @click.option(
+    "--paper",
+    type=click.IntRange(min=0),
+    help="Paper forms for people not invited in chat (where all members take part: the members not bound).",
+)
+@click.option(
     "--qr", "qr_path", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the QR PNG."
 )
-def evaluation_open(org_code: str, closes: datetime | None, open_slots: int, qr_path: Path | None) -> None:
-    """Open the evaluation; writes a QR-code PNG for scene eval:CODE; the code alone on the last line."""
+def evaluation_open(
+    org_code: str, closes: datetime | None, open_slots: int, paper: int | None, qr_path: Path | None
+) -> None:
+    """Open the evaluation with its electorate fixed; writes a QR-code PNG for scene eval:CODE; the code
+    alone on the last line."""
     config = load_config()
     with db_session() as session:
         evaluation = evaluations.open_evaluation(
@@ -73,12 +81,14 @@ def evaluation_open(org_code: str, closes: datetime | None, open_slots: int, qr_
             open_slots,
             datetime.now(UTC),
             all_members_max=config.evaluation_all_members_max,
+            paper=paper,
         )
         code = evaluation.code
         closes_on = local_date(evaluation.closes_at)
         members = evaluation.inspection.organisation.member_count
         invited = evaluations.participants(session, evaluation)
         everyone = evaluation.all_members
+        places = evaluations.paper_part(evaluation)
         denominator = evaluations.invited_count(session, evaluation)
     path = qr_path or config.instance_dir / "qr" / f"eval-{code}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,14 +99,24 @@ def evaluation_open(org_code: str, closes: datetime | None, open_slots: int, qr_
     sources = list(invited.values())
     click.echo(f"{org_code} 民主测评已开启，{closes_on} 结束；开放名额 {open_slots} 个。")
     click.echo(
-        f"受邀参加：本单位会员 {sources.count(evaluations.MEMBER)} 人，"
-        f"上级工会委员、代表 {sources.count(evaluations.COMMITTEE)} 人（已绑定，已发送通知；考评员不参加）。"
+        f"微信受邀：本单位会员 {sources.count(evaluations.MEMBER)} 人，"
+        f"上级工会委员、代表 {sources.count(evaluations.COMMITTEE)} 人"
+        "（已绑定，已发送通知；本单位工会主席和考评员不参加）。"
     )
     if everyone is not None:
         click.echo(
-            f"会员 {members} 人（不超过 {config.evaluation_all_members_max} 人）：会员全部参加，应参加人数按全体会员计。"
+            f"会员 {members} 人（不超过 {config.evaluation_all_members_max} 人）：会员全部参加，"
+            f"未在微信受邀的 {places} 名会员填写纸质测评表。"
         )
-    click.echo(f"应参加 {denominator} 人。之后绑定的本单位会员自动加入并收到邀请。")
+    click.echo(f"纸质测评表 {places} 份：只发给未在微信受邀的人员，微信受邀的人不再填写纸质表。")
+    click.echo(
+        f"应参加 {denominator} 人（微信受邀、纸质测评表、开放名额三部分，每人只在其中一部分），开启后不再增加。"
+        + (
+            "之后绑定的会员填写纸质测评表。"
+            if everyone is not None
+            else "之后绑定的会员占用空余的开放名额加入。"
+        )
+    )
     click.echo(f"测评二维码（场景 eval:{code}）：{path}；也可发送“测评 {code}”参加")
     click.echo(code)
 

@@ -241,6 +241,8 @@ def _remediation_checked(before: Any, after: Any) -> str:
 
 
 def _evaluation(before: Any, after: Any) -> str:
+    if _get(after, "held") is False:
+        return "未开展民主测评"
     code = _get(after, "evaluation")
     return f"测评码 {code}" if code else ""
 

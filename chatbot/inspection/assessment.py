@@ -17,6 +17,8 @@ from chatbot.inspection.transitions import move
 from chatbot.store import outbox
 from chatbot.store.models import Evaluation, Inspection
 from chatbot.timeutil import as_utc, local_date
+from dialogs.texts.walk import submission_refused
+from dialogs.walk import MIN_WRITTEN_CHARS, submission_gaps
 from rubrics.lifecycle import InspectionState, check_transition
 
 S = InspectionState
@@ -63,7 +65,12 @@ def record(
     account_id: int,
     actor: str,
 ) -> None:
-    """The assessment record: methods used (考评方式) and the written opinion (考评意见)."""
+    """The assessment record: methods used (考评方式) and the written opinion (考评意见), given while
+    the assessment is open; once it is submitted the record stays as it was."""
+    if not InspectionState(inspection.state).is_assessable:
+        raise Refused(f"“{inspection.organisation.name}”的组织评定已经提交，考评方式和考评意见不能再更改。")
+    if opinion is not None and len(opinion.strip()) < MIN_WRITTEN_CHARS:
+        raise Refused(f"考评意见至少 {MIN_WRITTEN_CHARS} 个字。")
     start(session, inspection, account_id, actor)
     before = {"methods": inspection.assessment_methods, "opinion": inspection.assessment_opinion}
     if methods is not None:
@@ -91,15 +98,19 @@ def evaluation_of(session: Session, inspection: Inspection) -> Evaluation | None
 def submit(
     session: Session, inspection: Inspection, config: Config, actor: str, now: datetime
 ) -> results.Recomputed:
-    """Every item assessed, the democratic evaluation ended or waived → rated; the quota of its scope
-    is brought up to date."""
+    """Every item assessed, the record complete (a method, a written opinion) and the democratic
+    evaluation held (closed with a ballot) or waived with a reason → rated; the quota of its scope is
+    brought up to date. The same rule as the chat's (``dialogs.walk.submission_gaps``)."""
     scores.refuse_if_missing(session, inspection, "assessed_score", "考评")
-    evaluation = evaluation_of(session, inspection)
-    if evaluation is not None and evaluations.is_open(evaluation, now):
-        raise Refused(
-            "民主测评仍在进行，测评结束后才能提交组织评定；如需提前结束，请发送“结束测评 原因”，"
-            "如不再计入测评结果，请发送“免除测评 原因”。"
-        )
+    evaluation_of(session, inspection)  # locked for the turn: a cast or a close waits
+    gaps = submission_gaps(
+        inspection.organisation.code,
+        tuple(inspection.assessment_methods or ()),
+        inspection.assessment_opinion or "",
+        evaluations.figures(session, inspection, now),
+    )
+    if gaps:
+        raise Refused(submission_refused(gaps).strip())
     if inspection.state == S.SELF_SUBMITTED:
         move(session, inspection, S.REVIEWING, actor)
     move(session, inspection, S.RATED, actor)

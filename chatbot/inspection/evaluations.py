@@ -1,12 +1,15 @@
 """The democratic evaluation (民主测评): the electorate, eligibility, anonymous ballots and their figures.
 
-The electorate is explicit per evaluation ("参加测评人员一般应为上一级工会组织的委员、工会代表和一线服务对象
-等，会员人数少的，全部参加"): the invited participants (the union's bound members, and the parent union's
-bound members — its committee members and representatives), never the union's own assessors (the
-parent's evaluators and admins, and whoever assesses it), plus the open places for front-line people who
-arrive with the code. Where the union has at most ``EVALUATION_ALL_MEMBERS_MAX`` members, all of them
-take part: the turnout counts every member on the roll, bound or not. Paper forms entered by the
-evaluator add counts, never identities.
+The electorate is fixed when the evaluation opens ("参加测评人员一般应为上一级工会组织的委员、工会代表和一线
+服务对象等，会员人数少的，全部参加"), in parts, each person in one of them: the people invited in chat (the
+union's bound members, and the parent union's bound members — its committee members and
+representatives), the paper forms handed out to people not invited in chat, and the open places for
+front-line people who arrive with the code. Never in it: the union's own chair and its assessors (the
+parent's evaluators and admins, and whoever assesses it). Where the union has at most
+``EVALUATION_ALL_MEMBERS_MAX`` members, all of them take part: the members on the roll not bound in chat
+are the paper part. A member who binds later joins in place of a free open place. Every ballot comes
+from one place of one part (an invited person once, an open place once, a returned form of the paper
+part), so the ballots never exceed the electorate and the turnout never exceeds 100 %.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ from chatbot.store.models import (
 )
 from chatbot.timeutil import SHANGHAI, as_utc, end_of_day, local_date
 from dialogs.context import DemocraticFigures
+from dialogs.texts import walk as walk_texts
+from dialogs.walk import MIN_WRITTEN_CHARS
 from rubrics import get_rubric
 from rubrics.lifecycle import EVALUABLE, InspectionState
 
@@ -55,7 +60,13 @@ ANSWER_POINTS: dict[int, int] = {1: 100, 2: 60, 3: 0}
 OVERALL_FROM_END = 2  # the overall question is second to last among the rated answers
 #: Roles of the parent union that assess the union and are never in its electorate.
 ASSESSOR_ROLES = ("evaluator", "admin")
-MEMBER, COMMITTEE = "member", "committee"
+#: The union's own role that is never in its electorate.
+CHAIR = "chair"
+#: The chat part's sources: the union's members, the parent union's (委员、代表), a member who bound
+#: after the opening in place of an open place (counted in the open part).
+MEMBER, COMMITTEE, OPEN = "member", "committee", "open"
+#: At most this many paper forms in one evaluation.
+MAX_PAPER = 100_000
 
 _random = SystemRandom()
 
@@ -70,28 +81,31 @@ def is_open(evaluation: Evaluation, now: datetime) -> bool:
     return evaluation.waived_at is None and as_utc(evaluation.closes_at) > now
 
 
-def _assessors(inspection: Inspection):
-    """A select of the accounts that assess the union: the parent's evaluators and admins, and the
-    account that took the assessment."""
-    parent_roles = select(RoleBinding.account_id).where(
-        RoleBinding.organisation_id == inspection.organisation.parent_id,
-        RoleBinding.role.in_(ASSESSOR_ROLES),
+def _not_voters(inspection: Inspection):
+    """A select of the accounts never in the union's electorate: the parent's evaluators and admins,
+    the account that took the assessment, and the union's own chairs."""
+    roles = select(RoleBinding.account_id).where(
+        or_(
+            (RoleBinding.organisation_id == inspection.organisation.parent_id)
+            & RoleBinding.role.in_(ASSESSOR_ROLES),
+            (RoleBinding.organisation_id == inspection.organisation_id) & (RoleBinding.role == CHAIR),
+        )
     )
     if inspection.assessor_account_id is None:
-        return parent_roles
-    return parent_roles.union(select(Account.id).where(Account.id == inspection.assessor_account_id))
+        return roles
+    return roles.union(select(Account.id).where(Account.id == inspection.assessor_account_id))
 
 
 def candidates(session: Session, inspection: Inspection) -> list[tuple[int, str]]:
     """(account, source) of everyone to invite now: the union's bound members and the parent union's
-    bound members, assessors left out; each account once, the union's own members first."""
+    bound members, its chair and assessors left out; each account once, the union's own members first."""
     org = inspection.organisation
     rows = session.execute(
         select(RoleBinding.account_id, RoleBinding.organisation_id)
         .where(
             RoleBinding.role == "member",
             RoleBinding.organisation_id.in_([i for i in (org.id, org.parent_id) if i is not None]),
-            RoleBinding.account_id.not_in(_assessors(inspection)),
+            RoleBinding.account_id.not_in(_not_voters(inspection)),
         )
         .order_by(RoleBinding.id)
     ).all()
@@ -130,19 +144,31 @@ def invite(
 
 
 def participants(session: Session, evaluation: Evaluation) -> dict[int, str]:
-    """The electorate's bound people now: invited, minus anyone who has since become an assessor."""
+    """The people invited in chat, by account: their source. The electorate is fixed: someone who has
+    since become the union's chair or an assessor stays counted, but no longer votes (``standing``)."""
     rows = session.execute(
         select(EvaluationParticipant.account_id, EvaluationParticipant.source).where(
-            EvaluationParticipant.evaluation_id == evaluation.id,
-            EvaluationParticipant.account_id.not_in(_assessors(evaluation.inspection)),
+            EvaluationParticipant.evaluation_id == evaluation.id
         )
     ).all()
     return dict(rows)
 
 
-def join_open(session: Session, account: Caller, org: Organisation, now: datetime) -> list[Evaluation]:
-    """A member who binds while evaluations are open joins their electorate: their own union's, and
-    the unions directly below the organisation (as a member of the parent union)."""
+@dataclass(frozen=True)
+class Joining:
+    """What a member who binds finds in the evaluations open then: those joined, those where they are
+    in the paper part already (their own union's, all members taking part), those without room."""
+
+    joined: tuple[Evaluation, ...] = ()
+    paper: tuple[Evaluation, ...] = ()
+    full: tuple[Evaluation, ...] = ()
+
+
+def join_open(session: Session, account: Caller, org: Organisation, now: datetime) -> Joining:
+    """A member who binds while evaluations are open: their own union's, and those of the unions
+    directly below the organisation (as a member of the parent union). Each electorate was fixed when
+    it opened, so they join its chat part in place of a free open place; where all the union's members
+    take part, its own members not bound at the opening are its paper part already."""
     found = session.scalars(
         select(Evaluation)
         .join(Inspection, Evaluation.inspection_id == Inspection.id)
@@ -156,15 +182,42 @@ def join_open(session: Session, account: Caller, org: Organisation, now: datetim
         )
         .order_by(Evaluation.id)
     ).all()
-    joined = []
+    joined: list[Evaluation] = []
+    paper: list[Evaluation] = []
+    full: list[Evaluation] = []
     for evaluation in found:
         inspection = evaluation.inspection
-        if account.id in set(session.scalars(_assessors(inspection))):
+        if account.id in set(session.scalars(_not_voters(inspection))):
             continue
-        source = MEMBER if inspection.organisation_id == org.id else COMMITTEE
-        if invite(session, evaluation, [(account.id, source)], now):
+        if account.id in participants(session, evaluation):
+            continue
+        if inspection.organisation_id == org.id and evaluation.all_members is not None:
+            paper.append(evaluation)
+        elif _take_open_place(session, evaluation):
+            invite(session, evaluation, [(account.id, OPEN)], now)
             joined.append(evaluation)
-    return joined
+        else:
+            full.append(evaluation)
+    return Joining(tuple(joined), tuple(paper), tuple(full))
+
+
+def _take_open_place(session: Session, evaluation: Evaluation) -> bool:
+    """One free open place for a member who bound after the opening, taken atomically (a ballot cast
+    on an open place at the same time cannot take it too)."""
+    taken = session.scalar(
+        update(Evaluation)
+        .where(Evaluation.id == evaluation.id, _open_place_free())
+        .values(open_joined=Evaluation.open_joined + 1)
+        .returning(Evaluation.id)
+        .execution_options(synchronize_session=False)
+    )
+    if taken is not None:
+        session.refresh(evaluation, ["open_joined", "open_used"])
+    return taken is not None
+
+
+def _open_place_free() -> ColumnElement[bool]:
+    return Evaluation.open_used + Evaluation.open_joined < Evaluation.open_slots
 
 
 @dataclass(frozen=True)
@@ -181,11 +234,11 @@ def standing(
     session: Session, evaluation: Evaluation, account: Caller, secret: str, now: datetime
 ) -> Standing:
     voter = voter_hash(secret, evaluation.id, account.openid)
-    bound = account.id in participants(session, evaluation)
+    excluded = account.id in set(session.scalars(_not_voters(evaluation.inspection)))
+    bound = not excluded and account.id in participants(session, evaluation)
     voted = session.get(EvaluationVoter, (evaluation.id, voter)) is not None
-    assessor = not bound and account.id in set(session.scalars(_assessors(evaluation.inspection)))
     draft = session.get(BallotDraft, (evaluation.id, voter))
-    return standing_of(evaluation, voter, bound, assessor, voted, draft.answers if draft else None, now)
+    return standing_of(evaluation, voter, bound, excluded, voted, draft.answers if draft else None, now)
 
 
 def standing_of(
@@ -197,38 +250,58 @@ def standing_of(
     draft: list[int] | None,
     now: datetime,
 ) -> Standing:
-    """Where a voter stands, from what was read about them (the rule, without a query)."""
+    """Where a voter stands, from what was read about them (the rule, without a query); ``assessor``:
+    the union's chair or one of its assessors, who never vote."""
     if voted:
         return Standing("voted", voter, bound)
     if not is_open(evaluation, now):
         return Standing("closed", voter, bound)
     if not bound and assessor:
-        return Standing("not_eligible", voter, bound)  # the union's assessors never vote
+        return Standing("not_eligible", voter, bound)  # the union's chair and assessors never vote
     answers = tuple(draft) if draft else ()
     if not bound:
         if evaluation.open_slots == 0:
             return Standing("not_eligible", voter, bound, answers)
-        if evaluation.open_used >= evaluation.open_slots:
+        if evaluation.open_used + evaluation.open_joined >= evaluation.open_slots:
             return Standing("full", voter, bound, answers)
     return Standing("open", voter, bound, answers)
 
 
 def invited_count(session: Session, evaluation: Evaluation) -> int:
-    """The turnout's denominator: the bound participants (all the union's members where all take
-    part), the open places, and the paper forms handed out."""
+    """The turnout's denominator: the electorate, fixed when the evaluation opened."""
     sources = list(participants(session, evaluation).values())
     return invited_of(evaluation, sources.count(MEMBER), sources.count(COMMITTEE))
 
 
 def invited_of(evaluation: Evaluation, members: int, committee: int) -> int:
-    """The turnout's denominator from the counts of bound participants by source (pure); once
+    """The electorate from the counts of people invited in chat by source (pure): they, the paper
+    part and the open places (a member invited later in place of an open place counts there). Once
     `nianjian purge` has removed the list of participants, the count it kept."""
     if evaluation.invited_frozen is not None:
         bound = evaluation.invited_frozen
-    else:
+    elif evaluation.paper_places is None:  # opened before migration 0013: counted as it was then
         everyone = evaluation.all_members
         bound = committee + (max(members, everyone) if everyone is not None else members)
-    return bound + evaluation.open_slots + evaluation.paper_distributed
+    else:
+        bound = members + committee
+    return bound + evaluation.open_slots + paper_part(evaluation)
+
+
+def paper_part(evaluation: Evaluation) -> int:
+    """The paper part of the electorate: fixed at the opening (before migration 0013, the forms
+    handed out as entered)."""
+    if evaluation.paper_places is None:
+        return evaluation.paper_distributed
+    return evaluation.paper_places
+
+
+def ballot_count(session: Session, evaluation: Evaluation) -> int:
+    """Ballots in chat (open places included) and paper forms returned."""
+    online = (
+        session.scalar(select(func.count()).select_from(Ballot).where(Ballot.evaluation_id == evaluation.id))
+        or 0
+    )
+    return online + evaluation.paper_returned
 
 
 def figures(session: Session, inspection: Inspection, now: datetime) -> DemocraticFigures | None:
@@ -266,6 +339,7 @@ def tally(
         paper=evaluation.paper_returned,
         waived_reason=(evaluation.waived_reason or "免除") if evaluation.waived_at is not None else "",
         closed_reason=evaluation.closed_reason or "",
+        paper_places=evaluation.paper_places,
     )
 
 
@@ -302,14 +376,17 @@ def figures_of_campaign(session: Session, campaign: Campaign, now: datetime) -> 
 
 def not_assessors() -> list[ColumnElement[bool]]:
     """For a select over EvaluationParticipant joined to its Inspection and that inspection's
-    Organisation: leave out the union's assessors (the parent's evaluators and admins, and whoever
-    assessed it), as ``participants`` does for one evaluation."""
+    Organisation: leave out those who no longer vote (the union's chair, the parent's evaluators and
+    admins, whoever assessed it), as ``standing`` does for one voter."""
     assessor = (
         select(RoleBinding.id)
         .where(
             RoleBinding.account_id == EvaluationParticipant.account_id,
-            RoleBinding.organisation_id == Organisation.parent_id,
-            RoleBinding.role.in_(ASSESSOR_ROLES),
+            or_(
+                (RoleBinding.organisation_id == Organisation.parent_id)
+                & RoleBinding.role.in_(ASSESSOR_ROLES),
+                (RoleBinding.organisation_id == Organisation.id) & (RoleBinding.role == CHAIR),
+            ),
         )
         .exists()
     )
@@ -328,8 +405,7 @@ def _participant_counts(campaign: Campaign) -> Select[int, str, int]:
         select(EvaluationParticipant.evaluation_id, EvaluationParticipant.source, func.count())
         .join(Evaluation, EvaluationParticipant.evaluation_id == Evaluation.id)
         .join(Inspection, Evaluation.inspection_id == Inspection.id)
-        .join(Organisation, Inspection.organisation_id == Organisation.id)
-        .where(Inspection.campaign_id == campaign.id, *not_assessors())
+        .where(Inspection.campaign_id == campaign.id)
         .group_by(EvaluationParticipant.evaluation_id, EvaluationParticipant.source)
     )
 
@@ -356,9 +432,12 @@ def open_evaluation(
     now: datetime,
     actor: str = "cli",
     all_members_max: int = 25,
+    paper: int | None = None,
 ) -> Evaluation:
-    """Open the democratic evaluation (民主测评) of the organisation's inspection in the open campaign:
-    its electorate is invited and told (notice ``evaluation_open``)."""
+    """Open the democratic evaluation (民主测评) of the organisation's inspection in the open campaign.
+    Its electorate is fixed now, in parts: the people invited in chat (told: notice
+    ``evaluation_open``), ``paper`` forms for people not invited in chat — where all members take part,
+    one for each member on the roll not bound in chat —, and ``open_slots`` open places."""
     campaign = open_campaign(session)
     if campaign is None:
         raise AdminError("还没有开启的年度年检，请先运行 nianjian campaign open 年度。")
@@ -375,28 +454,36 @@ def open_evaluation(
             f"{org_code} 的年检已是“{InspectionState(inspection.state).label}”：民主测评须在评定之前开启。"
         )
     existing = session.scalar(select(Evaluation).where(Evaluation.inspection_id == inspection.id))
+    if existing is not None and existing.waived_at is not None:
+        raise AdminError(f"{org_code} 的民主测评已免除（{existing.waived_reason}），不能再开启。")
     if existing is not None:
         raise AdminError(
             f"{org_code} 已开启民主测评（测评码 {existing.code}，{local_date(existing.closes_at)} 结束），不能再开一次。"
         )
     if open_slots < 0:
         raise AdminError("--open 开放名额不能为负数。")
+    if paper is not None and not 0 <= paper <= MAX_PAPER:
+        raise AdminError(f"--paper 纸质测评表份数应在 0 到 {MAX_PAPER} 之间。")
     today = now.astimezone(SHANGHAI).date()
     closes = closes or today + timedelta(days=DEFAULT_EVALUATION_DAYS)
     if closes < today:
         raise AdminError(f"--closes 结束日期 {closes} 已经过去。")
     members = org.member_count
+    everyone = members if members is not None and members <= all_members_max else None
+    people = candidates(session, inspection)
+    places = _paper_places(org_code, everyone, _known_in_chat(session, org), paper)
     evaluation = Evaluation(
         inspection_id=inspection.id,
         code=new_code(),
         opened_at=now,
         closes_at=end_of_day(closes),
         open_slots=open_slots,
-        all_members=members if members is not None and members <= all_members_max else None,
+        all_members=everyone,
+        paper_places=places,
     )
     session.add(evaluation)
     session.flush()
-    invited = invite(session, evaluation, candidates(session, inspection), now)
+    invited = invite(session, evaluation, people, now)
     audit.record(
         session,
         actor,
@@ -408,6 +495,7 @@ def open_evaluation(
             "closes": closes.isoformat(),
             "open": open_slots,
             "invited": len(invited),
+            "paper": places,
             "all_members": evaluation.all_members,
         },
     )
@@ -422,6 +510,34 @@ def open_evaluation(
             closes.isoformat(),
         )
     return evaluation
+
+
+def _known_in_chat(session: Session, org: Organisation) -> int:
+    """The people of the union's roll bound in chat: its members and its chair (a member too, who
+    does not vote)."""
+    return (
+        session.scalar(
+            select(func.count(func.distinct(RoleBinding.account_id))).where(
+                RoleBinding.organisation_id == org.id, RoleBinding.role.in_(("member", CHAIR))
+            )
+        )
+        or 0
+    )
+
+
+def _paper_places(org_code: str, everyone: int | None, known: int, paper: int | None) -> int:
+    """The paper part: where all members take part (``everyone`` on the roll), one form for each
+    member not bound in chat (``known``: its members and chair) — ``paper`` may only say the same;
+    else ``paper`` (0)."""
+    if everyone is None:
+        return paper or 0
+    places = max(everyone - known, 0)
+    if paper is not None and paper != places:
+        raise AdminError(
+            f"{org_code} 会员 {everyone} 人全部参加，其中 {known} 人（含工会主席）已在微信绑定："
+            f"纸质测评表发给其余 {places} 名会员，--paper 不能另定。"
+        )
+    return places
 
 
 def evaluation_invitation(org_name: str, closes: date, code: str) -> str:
@@ -501,7 +617,7 @@ def cast(
     if not where.bound:  # an open place, taken atomically: two visitors cannot both take the last one
         taken = session.scalar(
             update(Evaluation)
-            .where(Evaluation.id == evaluation.id, Evaluation.open_used < Evaluation.open_slots)
+            .where(Evaluation.id == evaluation.id, _open_place_free())
             .values(open_used=Evaluation.open_used + 1)
             .returning(Evaluation.id)
         )
@@ -579,30 +695,53 @@ def end(
     waive: bool,
     actor: str,
     now: datetime,
-) -> None:
-    """The evaluator closes the evaluation before its date, or sets it aside (not counted), with the
-    reason; audited."""
-    if evaluation is None:
-        raise Refused(f"“{inspection.organisation.name}”没有开展民主测评。")
-    if not reason.strip():
+) -> Evaluation:
+    """The evaluator closes the evaluation before its date — once it has a ballot —, or waives it (免除:
+    not counted; with no evaluation opened, one is recorded as waived), with the reason; audited."""
+    reason = reason.strip()
+    held = evaluation is not None
+    if not reason:
         raise Refused("请写明原因，如：结束测评 参加人员已全部作答。")
-    if evaluation.waived_at is not None:
+    if waive and len(reason) < MIN_WRITTEN_CHARS:
+        raise Refused(walk_texts.waiver_too_short(MIN_WRITTEN_CHARS).strip())
+    if evaluation is None and not waive:
+        raise Refused(
+            f"“{inspection.organisation.name}”没有开展民主测评，无需结束；"
+            "如确实无法开展，请发送“免除测评 原因”。"
+        )
+    if evaluation is None:
+        evaluation = Evaluation(
+            inspection_id=inspection.id,
+            code=new_code(),
+            opened_at=now,
+            closes_at=now,
+            open_slots=0,
+            paper_places=0,
+            waived_at=now,
+            waived_reason=reason,
+        )
+        session.add(evaluation)
+        session.flush()
+    elif evaluation.waived_at is not None:
         raise Refused("这次民主测评已免除。")
-    if waive:
-        evaluation.waived_at, evaluation.waived_reason = now, reason.strip()
-    elif is_open(evaluation, now):
-        evaluation.closes_at, evaluation.closed_reason = now, reason.strip()
-    else:
+    elif waive:
+        evaluation.waived_at, evaluation.waived_reason = now, reason
+    elif not is_open(evaluation, now):
         raise Refused("这次民主测评已经结束。")
+    elif ballot_count(session, evaluation) == 0:
+        raise Refused(walk_texts.no_ballots_to_close(inspection.organisation.code))
+    else:
+        evaluation.closes_at, evaluation.closed_reason = now, reason
     audit.record(
         session,
         actor,
         "waive_evaluation" if waive else "close_evaluation",
         "inspection",
         inspection.id,
-        after={"evaluation": evaluation.code},
-        reason=reason.strip(),
+        after={"evaluation": evaluation.code if held else None, "held": held},
+        reason=reason,
     )
+    return evaluation
 
 
 def save_paper(
@@ -614,9 +753,15 @@ def save_paper(
     counts: tuple[tuple[int, int, int], ...],
     actor: str,
 ) -> None:
-    """Paper forms (纸质测评表): counts only; entering again replaces them. Audited."""
+    """Paper forms (纸质测评表): counts only; entering again replaces them. At most the paper part fixed
+    at the opening is handed out. Audited."""
     if evaluation is None:
         raise Refused(f"“{inspection.organisation.name}”没有开展民主测评，无法录入纸质测评表。")
+    if evaluation.waived_at is not None:
+        raise Refused(f"“{inspection.organisation.name}”的民主测评已免除，无需录入纸质测评表。")
+    places = evaluation.paper_places
+    if places is not None and distributed > places:
+        raise Refused(too_many_forms(distributed, places))
     expected = len(get_rubric(inspection.rubric_key).dimensions) + 2
     valid = (
         0 < returned <= distributed
@@ -637,3 +782,13 @@ def save_paper(
         before=before,
         after={"distributed": distributed, "returned": returned},
     )
+
+
+def too_many_forms(distributed: int, places: int) -> str:
+    """Why more forms than the paper part cannot be entered."""
+    if places == 0:
+        return (
+            "开启测评时没有安排纸质测评表（参加人员在开启时确定），未能保存。"
+            "需要纸质测评的，开启时用 nianjian evaluation open --paper 份数 安排。"
+        )
+    return f"纸质测评表在开启测评时安排了 {places} 份，发放 {distributed} 份超出了，未能保存。"

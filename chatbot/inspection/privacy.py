@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session, aliased
 
 from chatbot.inspection import audit
 from chatbot.inspection.errors import AdminError
-from chatbot.inspection.evaluations import invited_count, rewrite_ballots, voter_hash
+from chatbot.inspection.evaluations import invited_count, paper_part, rewrite_ballots, voter_hash
 from chatbot.inspection.members import with_phone
 from chatbot.store.models import (
     Account,
@@ -357,7 +357,7 @@ def _purge_campaign(session: Session, campaign: Campaign, now: datetime, report:
             report.sealed += 1
         if evaluation.invited_frozen is None:  # the bound part of the turnout's denominator
             evaluation.invited_frozen = (
-                invited_count(session, evaluation) - evaluation.open_slots - evaluation.paper_distributed
+                invited_count(session, evaluation) - evaluation.open_slots - paper_part(evaluation)
             )
         report.participants += _count_deleted(
             session,

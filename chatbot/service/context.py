@@ -21,6 +21,7 @@ from chatbot.inspection.caller import Caller
 from chatbot.inspection.coverage import CITY_DIRECT, coverage
 from chatbot.inspection.evaluations import (
     ASSESSOR_ROLES,
+    CHAIR,
     Standing,
     figures,
     standing,
@@ -425,14 +426,17 @@ def ballot_in_progress(
 ) -> tuple[Evaluation, Standing] | None:
     """The evaluation of a ballot in progress with the voter's standing in it — one statement: the
     evaluation with its inspection and organisation, whether the voter is invited, assesses the
-    union, has voted, and the draft so far."""
+    union or chairs it, has voted, and the draft so far."""
     voter = voter_hash(secret, evaluation_id, account.openid)
     assesses = or_(
         Inspection.assessor_account_id == account.id,
         exists().where(
             RoleBinding.account_id == account.id,
-            RoleBinding.organisation_id == Organisation.parent_id,
-            RoleBinding.role.in_(ASSESSOR_ROLES),
+            or_(
+                (RoleBinding.organisation_id == Organisation.parent_id)
+                & RoleBinding.role.in_(ASSESSOR_ROLES),
+                (RoleBinding.organisation_id == Organisation.id) & (RoleBinding.role == CHAIR),
+            ),
         ),
     )
     invited = exists().where(

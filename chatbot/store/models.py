@@ -254,8 +254,16 @@ class Evaluation(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closes_at: Mapped[datetime]
+    #: The open part of the electorate: places for people without a binding who arrive with the code.
     open_slots: Mapped[int] = mapped_column(Integer, default=0)
+    #: Open places taken by a ballot of someone not invited, and by a member who bound later and was
+    #: invited in place of one: together never more than ``open_slots``.
     open_used: Mapped[int] = mapped_column(Integer, default=0)
+    open_joined: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The paper part of the electorate, fixed when it opens: forms for people not invited in chat
+    #: (where all members take part, the members on the roll not bound in chat). NULL on evaluations
+    #: opened before the electorate was fixed (migration 0013): their forms handed out count instead.
+    paper_places: Mapped[int | None] = mapped_column(Integer)
     #: 会员人数少的，全部参加: the union's member count when it was at most the configured size at opening;
     #: every member is then in the electorate, bound or not.
     all_members: Mapped[int | None] = mapped_column(Integer)
@@ -290,7 +298,8 @@ class EvaluationParticipant(Base):
 
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True, index=True)
-    #: member: a member of the union; committee: a member (委员、代表) of the parent union.
+    #: member: a member of the union; committee: a member (委员、代表) of the parent union; open: a
+    #: member who bound after the opening, invited in place of an open place (counted in that part).
     source: Mapped[str] = mapped_column(String(16))
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -110,6 +110,13 @@ def assessed_already(org_name: str, state: str) -> str:
     return f"“{org_name}”已完成组织评定（状态：{state}）。"
 
 
+#: `方式`, `意见`, `结束测评`, `免除测评` with no assessment open.
+OUTSIDE_ASSESSMENT = (
+    "考评方式、考评意见和民主测评的结束或免除，在组织评定中发送：请先发送“考评 单位编号”。"
+    "组织评定已经提交的，不能再更改。"
+)
+
+
 # ---------------------------------------------------------------- 退回 C 原因
 
 

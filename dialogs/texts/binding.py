@@ -22,6 +22,28 @@ def evaluation_waiting(word: str) -> str:
     return f"民主测评正在进行，您受邀参加：发送“{word}”开始。"
 
 
+def on_paper(org_name: str) -> str:
+    return (
+        f"“{org_name}”的民主测评正在进行，会员全部参加：参加人员在开启时已确定，"
+        "开启后绑定的会员填写上级工会发放的纸质测评表，不在微信作答。"
+    )
+
+
+def no_room(names: str) -> str:
+    return f"{names}的民主测评参加人员在开启时已确定，名额已满，您不参加本次测评。"
+
+
+def and_more(count: int) -> str:
+    return f"等 {count} 个单位"
+
+
+def roll_full(org_name: str, roll: int) -> str:
+    return (
+        f"“{org_name}”登记的会员人数为 {roll} 人，绑定会员身份的人数已满，不能再绑定。"
+        "如会员人数有变化，请联系上级工会更新。"
+    )
+
+
 def bound(org_name: str, role: str, next_step: str) -> str:
     return f"绑定成功！您已成为“{org_name}”的{role}。{next_step}"
 

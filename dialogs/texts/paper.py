@@ -18,6 +18,25 @@ def no_evaluation(org_name: str) -> str:
     return f"“{org_name}”没有开展民主测评，无需录入纸质测评表。"
 
 
+def waived(org_name: str) -> str:
+    return f"“{org_name}”的民主测评已免除，无需录入纸质测评表。"
+
+
+def no_paper_part(org_name: str) -> str:
+    return (
+        f"“{org_name}”的民主测评开启时没有安排纸质测评表：参加人员在开启时确定，"
+        "需要纸质测评的，开启时用 nianjian evaluation open --paper 份数 安排。"
+    )
+
+
+def paper_part(places: int) -> str:
+    return f"开启时安排纸质测评表 {places} 份，只发给未在微信受邀的人员，发放份数不超过 {places} 份。\n"
+
+
+def more_than_the_part(distributed: int, places: int) -> str:
+    return f"发放 {distributed} 份超过了开启时安排的 {places} 份纸质测评表。"
+
+
 def not_now(org_name: str, state: str) -> str:
     return f"纸质测评表在组织评定期间录入（“{org_name}”当前状态：{state}）。"
 

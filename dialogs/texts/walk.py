@@ -107,7 +107,7 @@ def locked(title: str) -> str:
 
 SUMMARY_MISSING = "发送“修改 N”填写或修改第 N 项，“继续”回到作答，“提交”提交。"
 SUMMARY_COMPLETE = "全部作答完毕。发送“修改 N”修改第 N 项，确认无误请发送“提交”。"
-RECORD_FIRST = "提交前请记录考评方式（发送“方式”查看编号），可发送“意见 内容”填写考评意见。"
+RECORD_FIRST = "提交前请记录考评方式（发送“方式”查看编号）和考评意见（发送“意见 内容”）。"
 NOT_ON_SUMMARY = "现在是汇总页面。要填写或修改某一项，请先发送“修改 N”（N 为项号），或发送“继续”回到作答。"
 SUMMARY_NOT_UNDERSTOOD = "没有看懂您的指令。发送“修改 N”修改第 N 项，“提交”提交。"
 
@@ -235,10 +235,39 @@ def missing(count: int, numbers: str) -> str:
     return f"还有 {count} 项未作答：第 {numbers} 项。请先补全再提交。\n"
 
 
-EVALUATION_STILL_OPEN = (
-    "民主测评仍在进行，测评结束后才能提交。如需提前结束，请发送“结束测评 原因”；"
-    "如不计入测评结果，请发送“免除测评 原因”。\n\n"
+def submission_refused(gaps: list[str]) -> str:
+    """Why `提交` of an assessment waits: every gap, each with what to do."""
+    return "还不能提交组织评定：\n" + "\n".join(f"· {gap}" for gap in gaps) + "\n\n"
+
+
+def gap_methods(hint: str) -> str:
+    return f"考评方式未记录：发送“方式”加编号，如：方式 1 2 3（{hint}）"
+
+
+def gap_opinion(least: int) -> str:
+    return f"考评意见未填写（至少 {least} 个字）：发送“意见”加内容，如：意见 台账齐全，职工满意度高"
+
+
+def gap_no_evaluation(code: str) -> str:
+    return f"民主测评未开展：请先开展民主测评（nianjian evaluation open --org {code}），或发送“免除测评 原因”"
+
+
+GAP_EVALUATION_OPEN = (
+    "民主测评仍在进行：测评结束后才能提交；如需提前结束，请发送“结束测评 原因”，"
+    "如不计入测评结果，请发送“免除测评 原因”"
 )
+
+
+def gap_no_ballots(code: str) -> str:
+    return f"民主测评已结束但没有收到答卷：请录入收回的纸质测评表（录入测评 {code}），或发送“免除测评 原因”"
+
+
+def no_ballots_to_close(code: str) -> str:
+    """Why an evaluation without a ballot cannot be closed, and what to do instead."""
+    return (
+        "民主测评还没有收到任何答卷，不能结束：请等待参加人员作答，"
+        f"或录入收回的纸质测评表（录入测评 {code}），或发送“免除测评 原因”。"
+    )
 
 
 def jump_usage(count: int) -> str:
@@ -270,19 +299,34 @@ def methods_saved(methods: str) -> str:
     return f"✓ 考评方式：{methods}\n\n"
 
 
-OPINION_USAGE = "请在“意见”后写上考评意见，如：意见 台账齐全，职工满意度高。\n\n"
+def opinion_usage(least: int) -> str:
+    return f"请在“意见”后写上考评意见（至少 {least} 个字），如：意见 台账齐全，职工满意度高。\n\n"
+
+
+def opinion_too_short(least: int) -> str:
+    return f"考评意见至少 {least} 个字，请写明考评的结论，如：意见 台账齐全，职工满意度高。\n\n"
+
+
 OPINION_SAVED = "✓ 已记录考评意见。\n\n"
+ASSESSMENT_SUBMITTED = "组织评定已经提交，考评方式、考评意见和民主测评不能再更改。\n\n"
 
 
 def no_evaluation(org_name: str) -> str:
-    return f"“{org_name}”没有开展民主测评。\n\n"
+    return f"“{org_name}”没有开展民主测评，无需结束；如确实无法开展，请发送“免除测评 原因”。\n\n"
 
 
 EVALUATION_ENDED_ALREADY = "民主测评已经结束。\n\n"
+EVALUATION_WAIVED_ALREADY = "民主测评已经免除。\n\n"
+#: An example reason for each word that ends an evaluation.
+REASON_EXAMPLES = {"结束测评": "参加人员已全部作答", "免除测评": "会员分散在外地务工，无法组织测评"}
 
 
 def reason_usage(word: str) -> str:
-    return f"请写明原因，如：{word} 参加人员已全部作答。\n\n"
+    return f"请写明原因，如：{word} {REASON_EXAMPLES.get(word, '')}。\n\n"
+
+
+def waiver_too_short(least: int) -> str:
+    return f"免除测评的原因至少 {least} 个字，如：免除测评 {REASON_EXAMPLES['免除测评']}。\n\n"
 
 
 def evaluation_waived_now(reason: str) -> str:

@@ -128,6 +128,10 @@ def service_env(database_url: str, redis_url: str, workdir: Path) -> dict[str, s
     }
 
 
+#: Each union's member count (the member codes' limit) and its evaluation's open places.
+ROLL = 1000
+
+
 def seed_city(
     env: dict[str, str], workdir: Path, unions: int, submitted: int, members_per_union: int = 20
 ) -> City:
@@ -143,7 +147,7 @@ def seed_city(
     orgs = workdir / "orgs.csv"
     rows = ["code,name,rubric,parent,members", "GY,固原市总工会,,,"]
     rows += [f"C{c},第{c}县（区）总工会,,GY," for c in range(1, COUNTIES + 1)]
-    rows += [f"{c},压测第{c[1:]}工会,{rubric_of[c]},{county_of[c]},40" for c in codes]
+    rows += [f"{c},压测第{c[1:]}工会,{rubric_of[c]},{county_of[c]},{ROLL}" for c in codes]
     orgs.write_text("\n".join(rows) + "\n", encoding="utf-8")
     roll = workdir / "members.csv"
     people = ["name,phone,organisation"]
@@ -192,8 +196,9 @@ def seed_city(
         for n, code in enumerate(codes):
             chair = organisations.create_invitation(session, code, "chair", days=None).code
             member = organisations.create_invitation(session, code, "member", uses=100000, days=None).code
+            # The week's members bind after the opening: each takes one of the open places.
             evaluation = (
-                None if code in ready else evaluations.open_evaluation(session, code, None, 0, now).code
+                None if code in ready else evaluations.open_evaluation(session, code, None, ROLL, now).code
             )
             left = get_rubric(rubric_of[code]).item_count - ITEMS_LEFT if n % NEARLY_DONE == 0 else 0
             city.append(Union(code, county_of[code], rubric_of[code], chair, member, evaluation, left))
@@ -227,8 +232,10 @@ def _answer_items(session: Session, city: list[Union], now: datetime) -> None:
         )
         session.flush()
         session.expire(inspection, ["item_scores"])
-        if ready:
+        if ready:  # the record and the evaluation (waived) as an evaluator gives them before 提交
             selfcheck.submit(session, inspection, "bench", now)
+            inspection.assessment_methods, inspection.assessment_opinion = ["听汇报"], "台账齐全，制度落实"
+            evaluations.end(session, inspection, None, "压测单位不开展民主测评", True, "bench", now)
         else:
             selfcheck.start(session, inspection, "bench")
 

@@ -155,10 +155,10 @@ def measure(database_url: str, redis_url: str, workdir: Path) -> list[Cost]:
         second.say("自评")
         second.say("满分")  # warm-up
         costs = [sample(second, ["满分" if n % 2 else "2.5" for n in range(SAMPLES)], "self-check item")]
+        voter = Simulator(post, "bench-member", TOKEN)
+        voter.say(f"绑定 {member}")  # bound before the opening: invited in chat
         with session_factory(engine).begin() as session:
             evaluations.open_evaluation(session, "U1", None, 0, datetime.now(UTC))
-        voter = Simulator(post, "bench-member", TOKEN)
-        voter.say(f"绑定 {member}")
         voter.say("测评")
         voter.say("1")  # warm-up
         answers = [("2" if n % 2 else "1") if n % 2 == 0 else "上一项" for n in range(SAMPLES)]
