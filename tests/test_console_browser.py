@@ -4,7 +4,7 @@ Every page of the console — sign-in, dashboard, inspections, an inspection wit
 log, campaigns, the 404 and 403 pages — at 1280 px and at 390 px (a phone): no page-wide horizontal
 scroll, no text sticking out of its box (tables may scroll, inside their card), every image loaded.
 Then the work itself: confirm the quota scope, publish, download the score sheet. Screenshots are
-saved (to $CONSOLE_SCREENSHOTS when set: that is how the README's pictures are made)."""
+saved (to $CONSOLE_SCREENSHOTS when set: that is how the pictures in docs/console.md are made)."""
 
 from __future__ import annotations
 

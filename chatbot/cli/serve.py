@@ -80,7 +80,7 @@ def run_server(
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
-        # One thread: gunicorn's sync worker, the fastest measured with Redis (README, Performance);
+        # One thread: gunicorn's sync worker, the fastest measured with Redis (docs/performance.md);
         # several: gthread, which one process without Redis needs to serve requests side by side.
         "worker_class": "sync" if threads == 1 else "gthread",
         "timeout": 30,

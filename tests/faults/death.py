@@ -7,7 +7,7 @@ A chair behaves as WeChat and a patient person do: a request cut off by a death,
 wait" (the dead worker's lock on the user, until it expires), is sent again byte for byte — the same
 MsgId — until it gets its reply, so every answer is eventually acknowledged exactly once.
 
-Run by hand (figures for the README):
+Run by hand (figures for docs/reliability.md):
 
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test_h5 \\
     BENCH_REDIS_URL=redis://127.0.0.1:6379/5 .venv/bin/python tests/faults/death.py --chairs 8 --items 30
