@@ -80,7 +80,9 @@ def test_five_rated_and_published_first_then_five_more_keep_the_places_by_score(
     stars = _stars(db)
     assert [stars[f"U{n:02d}"] for n in range(1, 11)] == [5, 5, 4, 4, 4, 3, 2, 2, 2, 2]
     rows = result_table(cli)
-    assert rows["U02"]["marks"] == "" and {rows[c]["marks"] for c in ("U03", "U04", "U05")} == {"capped"}
+    assert rows["U02"]["marks"] == "" and {rows[c]["marks"] for c in ("U03", "U04", "U05")} == {
+        "超出五星级名额"
+    }
     u05 = _by_code(db)["U05"]
     assert u05.stars_reason == (
         "本范围评定 10 个，五星级名额 2 个；本单位得分 91，在 5 个 90 分及以上的单位中排第 5 位，"
@@ -254,7 +256,7 @@ def test_remediation_follows_the_result(user: User, db: Session, cli) -> None:
     with db.begin():
         db.execute(update(Remediation).values(due_on=datetime.now(UTC).date() - timedelta(days=2)))
     rows = result_table(cli)
-    assert "remediation-overdue" in rows["U02"]["marks"] and "逾期" in rows["U02"]["remediation"]
+    assert "补课逾期" in rows["U02"]["marks"] and "逾期" in rows["U02"]["remediation"]
     coverage = cli("coverage", "--year", "2026", "--csv").splitlines()
     yz = dict(zip(coverage[0].split(","), coverage[1].split(","), strict=True))
     assert (yz["remediation_open"], yz["remediation_overdue"]) == ("2", "2")
@@ -293,4 +295,4 @@ def test_remediation_follows_the_result(user: User, db: Session, cli) -> None:
     assert "复查评定已提交" in evaluator.say("提交")
     u01 = _by_code(db)["U01"]
     assert u01.re_review_late and u01.publication_round == 3
-    assert "re-review-late" in result_table(cli)["U01"]["marks"]
+    assert "复查逾期" in result_table(cli)["U01"]["marks"]
