@@ -120,6 +120,9 @@ def test_help_pages_say_defaults_ranges_and_required_in_chinese(runner: CliRunne
     assert "--days 整数" in page and "公示期的天数。" in page and "[默认：7；1 到 60]" in page
     assert "--year 整数" in page and "[必填]" in page
     assert page.splitlines()[0] == "用法：nianjian publish [选项]"
+    assert "[至少 1]" in runner.invoke(main, ["backup", "--help"]).output  # a range without a default
+    assert "[默认：5；0.1 到 600]" in runner.invoke(main, ["deliver", "--help"]).output  # no stray .0
+    assert "--self-check-due 年-月-日" in runner.invoke(main, ["campaign", "open", "--help"]).output
     root = runner.invoke(main, ["--help"]).output
     assert root.startswith("用法：nianjian [选项] 命令 [参数]...") and "\n命令：\n" in root
     assert "\n选项：\n" in root

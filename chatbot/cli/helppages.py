@@ -17,9 +17,10 @@ import click
 from chatbot.cli.table import display_width
 from chatbot.cli.usage import range_words
 
-#: Pieces text is wrapped between: a run of ASCII letters and signs (a flag, a number, a URL) stays
-#: whole, spaces are dropped at a break, any other character (CJK) may end a line.
-_PIECES = re.compile(r"[!-~]+|\s+|.", re.DOTALL)
+#: Pieces text is wrapped between: click's bracketed extras and a run of ASCII letters and signs (a
+#: flag, a number, a URL) stay whole, spaces are dropped at a break, any other character (CJK) may end
+#: a line — with the punctuation after it, which never starts one.
+_PIECES = re.compile(r"(?:\[[^\[\]\n]*\]|[!-~]+|\S)[，。；：、）」”]*|\s+", re.DOTALL)
 
 USAGE_PREFIX = "用法："
 
@@ -55,11 +56,12 @@ METAVARS = {
     "DIRECTORY": "目录",
     "DATETIME": "日期时间",
     "UUID": "UUID",
+    "[%Y-%m-%d]": "年-月-日",
 }
 
 _METAVAR = re.compile("|".join(re.escape(word) for word in sorted(METAVARS, key=len, reverse=True)))
 #: The bracketed extras click appends to an option's help: "[default: 7; 1<=x<=60; required]".
-_EXTRAS = re.compile(r"\[((?:env var|default): .*?|required|[^\[\]]*<=?x.*?)\]$", re.DOTALL)
+_EXTRAS = re.compile(r"\[((?:env var|default): .*?|required|[\d.-]*<=?x[^\]]*|x[<>]=?[^\]]*)\]$", re.DOTALL)
 
 
 def metavars(text: str) -> str:
@@ -82,6 +84,8 @@ def extra(item: str) -> str:
         return "必填"
     if item.startswith("default: "):
         value = item.removeprefix("default: ")
+        if re.fullmatch(r"-?\d+\.0", value):
+            value = value.removesuffix(".0")  # a float default of 5.0 reads 5
         return "默认：" + {"True": "是", "False": "否", "(dynamic)": "运行时确定"}.get(value, value)
     if item.startswith("env var: "):
         return "环境变量：" + item.removeprefix("env var: ")

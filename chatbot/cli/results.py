@@ -196,7 +196,7 @@ def cli_result_rows(session: Session, year: int, scope: str | None) -> list[dict
 @click.option("--csv", "as_csv", is_flag=True, help="输出 CSV，而不是表格。")
 @click.pass_context
 def results_group(ctx: click.Context, year: int | None, scope: str | None, as_csv: bool) -> None:
-    """列出年检结果：得分、民主测评数据、星级及名额标记（超出五星级名额、待定、已调整）。"""
+    """列出年检结果：得分、民主测评数据、星级和标记（预评、超出五星级名额、同分待裁定、星级经调整等）。"""
     if ctx.invoked_subcommand is not None:
         return
     if year is None:
