@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from openpyxl import load_workbook
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -237,7 +239,7 @@ def test_a_tie_at_the_cut_off_is_settled_by_an_override_whatever_the_order(
     assert "同分并列第 2 位" in reason and "经管理员裁定未进入名额" in reason
 
 
-def test_remediation_follows_the_result(user: User, db: Session, cli) -> None:
+def test_remediation_follows_the_result(user: User, db: Session, cli, tmp_path: Path) -> None:
     """A 55 becomes final with its remediation; a re-check that lifts it to 80 withdraws the
     remediation and its three disqualifications; an overdue remediation is marked; a late re-review is
     recorded on the result."""
@@ -257,6 +259,10 @@ def test_remediation_follows_the_result(user: User, db: Session, cli) -> None:
         db.execute(update(Remediation).values(due_on=datetime.now(UTC).date() - timedelta(days=2)))
     rows = result_table(cli)
     assert "补课逾期" in rows["U02"]["marks"] and "逾期" in rows["U02"]["remediation"]
+    book = tmp_path / "results.xlsx"  # the workbook names the mark too, never by its key
+    cli("export", "results", "--year", "2026", "--out", str(book))
+    cells = [str(cell) for row in load_workbook(book).active.iter_rows(values_only=True) for cell in row]
+    assert any("补课逾期" in cell for cell in cells) and not any("overdue" in cell for cell in cells)
     coverage = cli("coverage", "--year", "2026", "--csv").splitlines()
     yz = dict(zip(coverage[0].split(","), coverage[1].split(","), strict=True))
     assert (yz["remediation_open"], yz["remediation_overdue"]) == ("2", "2")
