@@ -139,6 +139,13 @@ def serve(host: str, port: int, workers: int | None, threads: int | None, no_sch
 @click.command("scheduler")
 def scheduler_command() -> None:
     """单独运行定时任务：每分钟由主进程发送提醒、发送通知。"""
-    load_config()  # a bad configuration stops here, with its reason
+    config = load_config()  # a bad configuration stops here, with its reason
+    problem = redis_problem(config.redis_url) if config.redis_url else None
+    if problem:
+        click.echo(
+            f"警告：暂时无法连接 Redis，{redis_unreachable(problem)}。Redis 恢复之前定时任务无法运行"
+            "（主进程由 Redis 选出），每分钟的失败记入日志。",
+            err=True,
+        )
     click.echo("定时任务已启动（提醒、公示期、通知发送）；按 Ctrl-C 停止。")
     os.execv(sys.executable, list(SCHEDULER_PROCESS))
