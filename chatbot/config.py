@@ -50,12 +50,12 @@ def _aes_key(name: str, value: str | None) -> str | None:
     if not value:
         return None
     if len(value) != 43:
-        raise ConfigError(f"{name} must be the 43-character EncodingAESKey, got {len(value)} characters")
+        raise ConfigError(f"{name} 应为 43 位的 EncodingAESKey，现在是 {len(value)} 位。")
     try:
         if len(base64.b64decode(value + "=", validate=True)) != 32:
-            raise ConfigError(f"{name} does not decode to a 32-byte key")
+            raise ConfigError(f"{name} 解码后不是 32 字节的密钥，请从公众平台重新复制。")
     except binascii.Error as exc:
-        raise ConfigError(f"{name} is not base64: {exc}") from exc
+        raise ConfigError(f"{name} 不是有效的 base64 编码，请从公众平台重新复制。") from exc
     return value
 
 
@@ -140,18 +140,19 @@ class Config:
             database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
         if database_url.startswith("postgresql") and importlib.util.find_spec("psycopg") is None:
             raise ConfigError(
-                "DATABASE_URL names PostgreSQL but its driver is not installed: pip install -e '.[postgres]'"
+                "DATABASE_URL 指向 PostgreSQL，但没有安装它的驱动程序 psycopg。"
+                "请运行 pip install -e '.[postgres]' 安装，或去掉 DATABASE_URL 改用 SQLite。"
             )
         token = env.get("WECHAT_TOKEN") or DEFAULT_TOKEN
         if not (3 <= len(token) <= 32 and token.isascii() and token.isalnum()):
-            raise ConfigError("WECHAT_TOKEN must be 3–32 letters or digits, as WeChat requires")
+            raise ConfigError("WECHAT_TOKEN 应为 3–32 位字母或数字（微信的要求）。")
         aes_key = _aes_key("WECHAT_ENCODING_AES_KEY", env.get("WECHAT_ENCODING_AES_KEY"))
         previous = _aes_key("WECHAT_ENCODING_AES_KEY_PREVIOUS", env.get("WECHAT_ENCODING_AES_KEY_PREVIOUS"))
         app_id = env.get("WECHAT_APP_ID", "")
         if aes_key and not app_id:
-            raise ConfigError("WECHAT_APP_ID is required when WECHAT_ENCODING_AES_KEY is set (safe mode)")
+            raise ConfigError("设置了 WECHAT_ENCODING_AES_KEY（安全模式）时，还须设置 WECHAT_APP_ID。")
         if previous and not aes_key:
-            raise ConfigError("WECHAT_ENCODING_AES_KEY_PREVIOUS needs WECHAT_ENCODING_AES_KEY")
+            raise ConfigError("设置 WECHAT_ENCODING_AES_KEY_PREVIOUS 时，还须设置 WECHAT_ENCODING_AES_KEY。")
         personal_data_key = _personal_data_key(env, instance_dir)
         allow_plaintext = _flag(env, "WECHAT_ALLOW_PLAINTEXT")
         if _production(env) and not aes_key and not allow_plaintext:
@@ -192,13 +193,11 @@ def _timeouts(env: Mapping[str, str]) -> tuple[float, float]:
     try:
         parts = [float(part) for part in raw.split(",")]
     except ValueError as exc:
-        raise ConfigError(f"WECHAT_API_TIMEOUT must be CONNECT,READ seconds, e.g. 3,10; got {raw!r}") from exc
+        raise ConfigError(f"WECHAT_API_TIMEOUT 应写作 连接秒数,读取秒数，如 3,10；现在是“{raw}”。") from exc
     if len(parts) == 1:
         parts *= 2
     if len(parts) != 2 or not all(0.1 <= part <= 60 for part in parts):
-        raise ConfigError(
-            f"WECHAT_API_TIMEOUT must be two numbers of seconds between 0.1 and 60, got {raw!r}"
-        )
+        raise ConfigError(f"WECHAT_API_TIMEOUT 应为两个 0.1 到 60 之间的秒数，现在是“{raw}”。")
     return parts[0], parts[1]
 
 
@@ -209,16 +208,18 @@ def _personal_data_key(env: Mapping[str, str], instance_dir: Path) -> str:
     if not value:
         if env.get("NIANJIAN_ENV", "").lower() == "production":
             raise ConfigError(
-                "PERSONAL_DATA_KEY is required in production (NIANJIAN_ENV=production): members' phone "
-                "numbers are encrypted with it; make one with `nianjian privacy keygen`"
+                "生产环境（NIANJIAN_ENV=production）必须设置 PERSONAL_DATA_KEY：会员的手机号用它加密。"
+                "可用 nianjian privacy keygen 生成一个。"
             )
         return _instance_secret(instance_dir, "personal_data_key", _new_data_key)
     try:
         raw = base64.urlsafe_b64decode(value.encode("ascii"))
     except (binascii.Error, UnicodeEncodeError) as exc:
-        raise ConfigError(f"PERSONAL_DATA_KEY is not URL-safe base64: {exc}") from exc
+        raise ConfigError(
+            "PERSONAL_DATA_KEY 不是 URL 安全的 base64 编码，请用 nianjian privacy keygen 生成。"
+        ) from exc
     if len(raw) != 32:
-        raise ConfigError(f"PERSONAL_DATA_KEY must decode to 32 bytes, got {len(raw)}")
+        raise ConfigError(f"PERSONAL_DATA_KEY 解码后应为 32 字节，现在是 {len(raw)} 字节。")
     return value
 
 
@@ -228,7 +229,7 @@ def _new_data_key() -> str:
 
 def _base_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
-        raise ConfigError(f"WECHAT_API_BASE_URL must be an http(s) URL, got {value!r}")
+        raise ConfigError(f"WECHAT_API_BASE_URL 应为以 http:// 或 https:// 开头的地址，现在是“{value}”。")
     return value if value.endswith("/") else value + "/"
 
 
@@ -250,9 +251,9 @@ def _offsets(env: Mapping[str, str], kind: str, default: tuple[int, ...]) -> tup
     try:
         days = tuple(sorted({int(part) for part in raw.split(",") if part.strip()}, reverse=True))
     except ValueError as exc:
-        raise ConfigError(f"{name} must list whole days, e.g. 7,3,1; got {raw!r}") from exc
+        raise ConfigError(f"{name} 应列出整数天数，用逗号分隔，如 7,3,1；现在是“{raw}”。") from exc
     if not days or min(days) < 0:
-        raise ConfigError(f"{name} must list days ≥ 0, got {raw!r}")
+        raise ConfigError(f"{name} 的天数应不小于 0，现在是“{raw}”。")
     return days
 
 
@@ -261,16 +262,16 @@ def _decimal(env: Mapping[str, str], name: str, default: str, low: int, high: in
     try:
         value = Decimal(raw)
     except InvalidOperation as exc:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+        raise ConfigError(f"{name} 应为数字，现在是“{raw}”。") from exc
     if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low} and {high}, got {raw}")
+        raise ConfigError(f"{name} 应在 {low} 到 {high} 之间，现在是 {raw}。")
     return value
 
 
 def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
     value = env.get(name) or default
     if value not in allowed:
-        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+        raise ConfigError(f"{name} 应为 {'、'.join(allowed)} 之一，现在是“{value}”。")
     return value
 
 

@@ -56,8 +56,8 @@ def test_coverage_per_county_with_a_total(user: User, db: Session, cli) -> None:
         "code,name,unions,in_scope,submitted,assessed,rated,published,final,share,ever_rated,cumulative,"
         "target,on_target,remediation_open,remediation_overdue,plan_target,on_plan"
     )
-    assert rows["YZ"][2:-2] == ["4", "4", "3", "2", "2", "0", "0", "50%", "2", "50%", "50%", "yes", "0", "0"]
-    assert rows["XJ"][2:-2] == ["2", "2", "1", "1", "1", "0", "0", "50%", "1", "50%", "50%", "yes", "0", "0"]
+    assert rows["YZ"][2:-2] == ["4", "4", "3", "2", "2", "0", "0", "50%", "2", "50%", "50%", "是", "0", "0"]
+    assert rows["XJ"][2:-2] == ["2", "2", "1", "1", "1", "0", "0", "50%", "1", "50%", "50%", "是", "0", "0"]
     assert rows["YZ"][-2:] == ["", ""]  # no plan of its own recorded
     assert rows["GY"][1] == "市直基层工会" and rows["GY"][2:8] == ["1", "1", "0", "0", "0", "0"]
     assert rows["total"][1:9] == ["合计", "7", "7", "4", "3", "3", "0", "0"]

@@ -99,7 +99,7 @@ def test_a_usage_error_shows_the_usage_line_and_where_help_is(runner: CliRunner)
     result = runner.invoke(main, ["org", "add", "--name", "某工会"])
     assert result.stdout == ""  # errors go to standard error
     assert result.stderr.splitlines()[:2] == [
-        "用法：nianjian org add [OPTIONS]",
+        "用法：nianjian org add [选项]",
         "运行 nianjian org add --help 查看说明。",
     ]
 

@@ -149,7 +149,7 @@ def test_a_yearly_share_draws_the_unions_never_rated_first(app: Flask, db: Sessi
     _rate_all(db, config, 2024)
     rows = _coverage(cli, 2024)
     for code in ("YZ", "XJ", "LD", "GY"):
-        assert rows[code]["target"] == "70%" and rows[code]["on_target"] == "yes", rows[code]
+        assert rows[code]["target"] == "70%" and rows[code]["on_target"] == "是", rows[code]
     assert rows["YZ"]["cumulative"] == "70%" and rows["YZ"]["ever_rated"] == "7"
     # 2025 (a share above what is left): every union never rated is drawn, then some rated before.
     out = cli("campaign", "open", "2025", "--share", "0.9", "--seed", "3")
@@ -285,7 +285,7 @@ def test_a_county_plans_its_year_and_puts_a_person_on_every_union_in_the_console
     assert "分片包干" in page
     # The coverage row compares the county's own target too (CLI and dashboard).
     rows = _coverage(cli, 2026)
-    assert rows["YZ"]["plan_target"] == "80%" and rows["YZ"]["on_plan"] == "no"
+    assert rows["YZ"]["plan_target"] == "80%" and rows["YZ"]["on_plan"] == "否"
     assert rows["XJ"]["plan_target"] == "" and rows["XJ"]["on_plan"] == ""
     dashboard = yz.get("/console/").split('<td class="name">原州区总工会</td>')[1].split("</tr>")[0]
     assert '<td class="num bad">80%</td>' in dashboard  # the county's own target, not reached yet
@@ -489,8 +489,8 @@ def test_a_county_is_warned_before_its_own_deadline_when_below_its_own_target(
     _submit(db, ("U01", "U02"), now)
     _assess(db, app.extensions["nianjian.config"], ("U01", "U02"), "rater", 85, now)
     rows = _coverage(cli, 2026)
-    assert rows["YZ"]["cumulative"] == "33.3%" and rows["YZ"]["on_target"] == "yes"
-    assert rows["YZ"]["plan_target"] == "80%" and rows["YZ"]["on_plan"] == "no"
+    assert rows["YZ"]["cumulative"] == "33.3%" and rows["YZ"]["on_target"] == "是"
+    assert rows["YZ"]["plan_target"] == "80%" and rows["YZ"]["on_plan"] == "否"
     cli("tick", "--now", f"{(own - timedelta(days=7)).isoformat()}T09:00")  # T-7 of the county's date
     warned = db.scalars(
         select(OutboxMessage.text)

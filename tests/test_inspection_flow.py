@@ -116,7 +116,7 @@ def _results_show_what_the_chat_showed(cli) -> None:
     row = dict(zip(listing.splitlines()[0].split(","), listing.splitlines()[1].split(","), strict=True))
     assert row["self_score"] == "98.5" and row["assessed_score"] == "96.5"
     assert (
-        row["stars"] == "四星级" and row["marks"] == "capped"
+        row["stars"] == "四星级" and row["marks"] == "超出五星级名额"
     )  # 1 result: the quota leaves no five-star place
     assert row["turnout"].endswith("%") and row["democratic_score"]
 
@@ -196,10 +196,10 @@ def _the_quota_caps_the_lowest_and_flags_the_tie(cli) -> None:
     listing = cli("results", "--year", "2026", "--csv").splitlines()
     rows = {r.split(",")[0]: dict(zip(listing[0].split(","), r.split(","), strict=True)) for r in listing[1:]}
     assert rows["U01"]["stars"] == "五星级" and rows["U01"]["marks"] == ""
-    assert rows["U02"]["marks"] == "flagged" and rows["U03"]["marks"] == "flagged"
-    assert {rows[c]["marks"] for c in ("U04", "U05", "U06")} == {"capped"}
+    assert rows["U02"]["marks"] == "同分待裁定" and rows["U03"]["marks"] == "同分待裁定"
+    assert {rows[c]["marks"] for c in ("U04", "U05", "U06")} == {"超出五星级名额"}
     assert {rows[c]["stars"] for c in ("U04", "U05", "U06")} == {"四星级"}
-    assert rows["U10"]["marks"] == "below-standard" and rows["U10"]["stars"] == "一星级"
+    assert rows["U10"]["marks"] == "未达标须补课" and rows["U10"]["stars"] == "一星级"
 
 
 def _the_tie_waits_for_an_override_then_is_published(db: Session, cli) -> None:

@@ -71,10 +71,10 @@ def test_postgres_urls_use_psycopg(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"WECHAT_ENCODING_AES_KEY": "short"}, "43-character"),
-        ({"WECHAT_ENCODING_AES_KEY": "!" * 43, "WECHAT_APP_ID": "wx1"}, "not base64"),
-        ({"WECHAT_ENCODING_AES_KEY": AES_KEY}, "WECHAT_APP_ID is required"),
-        ({"WECHAT_ENCODING_AES_KEY_PREVIOUS": AES_KEY}, "needs WECHAT_ENCODING_AES_KEY"),
+        ({"WECHAT_ENCODING_AES_KEY": "short"}, "43 位"),
+        ({"WECHAT_ENCODING_AES_KEY": "!" * 43, "WECHAT_APP_ID": "wx1"}, "不是有效的 base64"),
+        ({"WECHAT_ENCODING_AES_KEY": AES_KEY}, "还须设置 WECHAT_APP_ID"),
+        ({"WECHAT_ENCODING_AES_KEY_PREVIOUS": AES_KEY}, "还须设置 WECHAT_ENCODING_AES_KEY。"),
         ({"WECHAT_TOKEN": "has space"}, "WECHAT_TOKEN"),
     ],
 )

@@ -396,3 +396,14 @@ def test_a_tick_forgets_handled_messages_after_a_week(env, db: Session) -> None:
     ticker(env)(now)
     db.expire_all()
     assert list(db.scalars(select(InboundMessage.dedup_key))) == ["msg:new"]
+
+
+def test_notices_list_refuses_an_unknown_status_and_says_when_none_has_it(cli, db: Session) -> None:
+    _queue(db, ["reader-1"], count=3)
+    refused = cli.refused("notices", "list", "--status", "bogus")
+    assert "错误：--status 的值无效：“bogus”不是通知的状态；可选：pending（待发送）" in refused
+    assert "failed（失败）" in refused and "undeliverable（无法送达）" in refused
+    failed = cli("notices", "list", "--status", "failed")
+    assert "没有状态为“失败”（failed）的通知。" in failed and "测试通知" not in failed
+    pending = cli("notices", "list", "--status", "pending")
+    assert pending.count("测试通知") == 3 and "没有状态" not in pending

@@ -109,7 +109,7 @@ def test_the_key_comes_from_the_environment_and_production_requires_it(tmp_path:
     assert Config.from_env(base).personal_data_key == generated
     assert (tmp_path / "personal_data_key").stat().st_mode & 0o777 == 0o600
     assert Config.from_env(base | {"PERSONAL_DATA_KEY": KEY}).personal_data_key == KEY
-    with pytest.raises(ConfigError, match="PERSONAL_DATA_KEY is required in production"):
+    with pytest.raises(ConfigError, match="必须设置 PERSONAL_DATA_KEY"):
         Config.from_env(base | {"NIANJIAN_ENV": "production"})
     for bad in ("short", base64.urlsafe_b64encode(b"k" * 16).decode(), "不是密钥"):
         with pytest.raises(ConfigError, match="PERSONAL_DATA_KEY"):

@@ -79,14 +79,14 @@ def test_the_quota_is_of_the_whole_scope_whatever_the_order(user: User, db: Sess
     out = cli("publish", "--year", "2026")
     assert "已公示 0 个结果" in out and "预评" in out and "U01" in out.splitlines()[-1]
     table = result_table(cli)
-    assert table["U01"]["stars"] == "五星级" and table["U01"]["marks"] == "provisional"
+    assert table["U01"]["stars"] == "五星级" and table["U01"]["marks"] == "预评"
     assert _inspection(db, "U01").state == "rated"
     # The others, in another order: the last rating completes the scope, which confirms itself.
     for n, score in ((4, 70), (2, 92), (6, 60), (5, 85), (3, 80)):
         rate(evaluator, f"U0{n}", score)
     table = result_table(cli)
     assert table["U01"]["stars"] == "五星级" and table["U01"]["marks"] == ""
-    assert table["U02"]["stars"] == "四星级" and table["U02"]["marks"] == "capped"
+    assert table["U02"]["stars"] == "四星级" and table["U02"]["marks"] == "超出五星级名额"
     reason = _inspection(db, "U02").stars_reason
     assert reason == (
         "本范围评定 6 个，五星级名额 1 个；本单位得分 92，在 2 个 90 分及以上的单位中排第 2 位，"
@@ -468,7 +468,7 @@ def test_a_scoped_first_year_and_the_cumulative_share(user: User, db: Session, c
     figures = dict(zip(header, row, strict=True))
     assert figures["rated"] == "3" and figures["share"] == "30%"
     assert figures["ever_rated"] == "6" and figures["cumulative"] == "60%"
-    assert figures["target"] == "70%" and figures["on_target"] == "no"
+    assert figures["target"] == "70%" and figures["on_target"] == "否"
     # 2025: 回头看 — the city draws from unions rated in earlier years too, and re-checks one.
     cli("campaign", "open", "2025", "--scope-file", str(listing))
     drawn = cli("sample", "--year", "2025", "--share", "1", "--seed", "1", "--earlier")

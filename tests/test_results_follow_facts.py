@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from openpyxl import load_workbook
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -80,7 +82,9 @@ def test_five_rated_and_published_first_then_five_more_keep_the_places_by_score(
     stars = _stars(db)
     assert [stars[f"U{n:02d}"] for n in range(1, 11)] == [5, 5, 4, 4, 4, 3, 2, 2, 2, 2]
     rows = result_table(cli)
-    assert rows["U02"]["marks"] == "" and {rows[c]["marks"] for c in ("U03", "U04", "U05")} == {"capped"}
+    assert rows["U02"]["marks"] == "" and {rows[c]["marks"] for c in ("U03", "U04", "U05")} == {
+        "超出五星级名额"
+    }
     u05 = _by_code(db)["U05"]
     assert u05.stars_reason == (
         "本范围评定 10 个，五星级名额 2 个；本单位得分 91，在 5 个 90 分及以上的单位中排第 5 位，"
@@ -235,7 +239,7 @@ def test_a_tie_at_the_cut_off_is_settled_by_an_override_whatever_the_order(
     assert "同分并列第 2 位" in reason and "经管理员裁定未进入名额" in reason
 
 
-def test_remediation_follows_the_result(user: User, db: Session, cli) -> None:
+def test_remediation_follows_the_result(user: User, db: Session, cli, tmp_path: Path) -> None:
     """A 55 becomes final with its remediation; a re-check that lifts it to 80 withdraws the
     remediation and its three disqualifications; an overdue remediation is marked; a late re-review is
     recorded on the result."""
@@ -254,7 +258,11 @@ def test_remediation_follows_the_result(user: User, db: Session, cli) -> None:
     with db.begin():
         db.execute(update(Remediation).values(due_on=datetime.now(UTC).date() - timedelta(days=2)))
     rows = result_table(cli)
-    assert "remediation-overdue" in rows["U02"]["marks"] and "逾期" in rows["U02"]["remediation"]
+    assert "补课逾期" in rows["U02"]["marks"] and "逾期" in rows["U02"]["remediation"]
+    book = tmp_path / "results.xlsx"  # the workbook names the mark too, never by its key
+    cli("export", "results", "--year", "2026", "--out", str(book))
+    cells = [str(cell) for row in load_workbook(book).active.iter_rows(values_only=True) for cell in row]
+    assert any("补课逾期" in cell for cell in cells) and not any("overdue" in cell for cell in cells)
     coverage = cli("coverage", "--year", "2026", "--csv").splitlines()
     yz = dict(zip(coverage[0].split(","), coverage[1].split(","), strict=True))
     assert (yz["remediation_open"], yz["remediation_overdue"]) == ("2", "2")
@@ -293,4 +301,4 @@ def test_remediation_follows_the_result(user: User, db: Session, cli) -> None:
     assert "复查评定已提交" in evaluator.say("提交")
     u01 = _by_code(db)["U01"]
     assert u01.re_review_late and u01.publication_round == 3
-    assert "re-review-late" in result_table(cli)["U01"]["marks"]
+    assert "复查逾期" in result_table(cli)["U01"]["marks"]

@@ -38,22 +38,19 @@ def _size(path: Path) -> str:
 
 
 @click.command("backup")
-@click.option(
-    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="The backup file to write."
-)
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="要写入的备份文件。")
 @click.option(
     "--dir",
     "folder",
     type=click.Path(file_okay=False, path_type=Path),
-    help="A folder for dated backups (nianjian-YYYYMMDD-HHMMSS.db or .dump).",
+    help="存放按时间命名的备份的目录（nianjian-年月日-时分秒.db 或 .dump）。",
 )
-@click.option("--keep", type=click.IntRange(min=1), help="With --dir: keep only the N newest dated backups.")
-@click.option("--force", is_flag=True, help="Replace the --out file when it exists.")
+@click.option("--keep", type=click.IntRange(min=1), help="与 --dir 同用：只保留最新的 N 份备份。")
+@click.option("--force", is_flag=True, help="--out 指定的文件已存在时覆盖它。")
 def backup_command(out: Path | None, folder: Path | None, keep: int | None, force: bool) -> None:
-    """Back up the whole database to one file while the service runs.
+    """服务运行时把整个数据库备份到一个文件。
 
-    SQLite: the online backup API. PostgreSQL: pg_dump -Fc (the PostgreSQL client must be installed).
-    """
+    SQLite 用在线备份接口；PostgreSQL 用 pg_dump -Fc（需要安装 PostgreSQL 客户端）。"""
     if (out is None) == (folder is None):
         raise click.UsageError("请给出 --out 备份文件，或 --dir 备份目录（二者选一）。")
     if keep is not None and folder is None:
@@ -85,12 +82,11 @@ def backup_command(out: Path | None, folder: Path | None, keep: int | None, forc
 
 @click.command("restore")
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+@click.option("--force", is_flag=True, help="覆盖已有数据的数据库。")
 def restore_command(source: Path, force: bool) -> None:
-    """Restore a backup into the configured database (empty, unless --force), then migrate it.
+    """把备份恢复到所配置的数据库（须为空库，除非用 --force），然后迁移到最新结构。
 
-    Stop the service first; afterwards start it again.
-    """
+    请先停止服务，恢复完成后再启动。"""
     url = load_config().database_url
     try:
         held = restore(url, source, force)

@@ -53,10 +53,10 @@ def _show(text: str) -> list[tuple[str, str]]:
 
 
 @click.command("chat")
-@click.option("--openid", required=True, help="The WeChat user to play, e.g. chair-1.")
-@click.option("--url", default="http://127.0.0.1:8080/wechat", show_default=True)
+@click.option("--openid", required=True, help="扮演的微信用户，如 chair-1。")
+@click.option("--url", default="http://127.0.0.1:8080/wechat", show_default=True, help="公众号接口的地址。")
 def chat(openid: str, url: str) -> None:
-    """Chat with the webhook as WeChat user OPENID."""
+    """以 --openid 指定的微信用户的身份与公众号对话。"""
     config = load_config()
     if service_at(base_of(url)) is Found.NOTHING:
         raise click.ClickException(not_running(url))

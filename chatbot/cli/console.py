@@ -19,12 +19,12 @@ MIN_PASSWORD_LENGTH = 10
 #: Tries at the prompt before the command gives up.
 PROMPT_TRIES = 3
 
-PASSWORD_STDIN_HELP = "Read the password from the first line of standard input (for scripts)."
+PASSWORD_STDIN_HELP = "从标准输入的第一行读取密码（供脚本使用）。"
 
 
 @click.group("admin")
 def admin_group() -> None:
-    """Web console accounts (管理台账号)."""
+    """管理台账号。"""
 
 
 def password_problem(password: str) -> str | None:
@@ -71,11 +71,13 @@ def _organisation(session: Session, org_code: str) -> Organisation:
 
 
 @admin_group.command("create")
-@click.option("--org", "org_code", required=True, help="The city federation (sees everything) or a county's.")
-@click.option("--username", required=True)
+@click.option(
+    "--org", "org_code", required=True, help="所属工会：市总工会（可看全部）或某县（区）总工会的编号。"
+)
+@click.option("--username", required=True, help="新账号的用户名。")
 @click.option("--password-stdin", "from_stdin", is_flag=True, help=PASSWORD_STDIN_HELP)
 def admin_create(org_code: str, username: str, from_stdin: bool) -> None:
-    """Create a console user; the password (prompted twice, hidden) is stored as a scrypt hash."""
+    """新建管理台账号；密码（隐藏输入两次）以 scrypt 散列保存。"""
     with db_session() as session:
         _organisation(session, org_code)
         if session.scalar(select(ConsoleUser.id).where(ConsoleUser.username == username)) is not None:
@@ -101,11 +103,10 @@ def _account(session: Session, username: str) -> ConsoleUser:
 
 
 @admin_group.command("passwd")
-@click.option("--username", required=True, help="The console user whose password is reset.")
+@click.option("--username", required=True, help="要重设密码的管理台账号（用户名）。")
 @click.option("--password-stdin", "from_stdin", is_flag=True, help=PASSWORD_STDIN_HELP)
 def admin_passwd(username: str, from_stdin: bool) -> None:
-    """Reset a console user's password (prompted twice, hidden, or --password-stdin); every open
-    session of the account ends; audited."""
+    """重设管理台账号的密码（隐藏输入两次，或用 --password-stdin）；该账号已登录的会话全部结束；记入审计。"""
     with db_session() as session:
         user = _account(session, username)
         password = read_password(from_stdin)
@@ -116,9 +117,9 @@ def admin_passwd(username: str, from_stdin: bool) -> None:
 
 
 @admin_group.command("disable")
-@click.option("--username", required=True, help="The console user who may no longer sign in.")
+@click.option("--username", required=True, help="要停用的管理台账号（用户名）。")
 def admin_disable(username: str) -> None:
-    """Disable a console user: every open session ends and signing in is refused; audited."""
+    """停用管理台账号：已登录的会话全部结束，之后不能再登录；记入审计。"""
     with db_session() as session:
         user = _account(session, username)
         if user.disabled_at is not None:
@@ -134,9 +135,9 @@ def admin_disable(username: str) -> None:
 
 
 @admin_group.command("enable")
-@click.option("--username", required=True, help="The disabled console user who may sign in again.")
+@click.option("--username", required=True, help="要重新启用的管理台账号（用户名）。")
 def admin_enable(username: str) -> None:
-    """Enable a disabled console user again (with the same password); audited."""
+    """重新启用已停用的管理台账号（密码不变）；记入审计。"""
     with db_session() as session:
         user = _account(session, username)
         if user.disabled_at is None:

@@ -61,6 +61,11 @@ COLUMNS = (
 )
 
 
+def yes_no(value: bool) -> str:
+    """A yes-or-no figure as the table and the CSV show it."""
+    return "是" if value else "否"
+
+
 def _campaign(session: Session, year: int) -> Campaign:
     try:
         return campaigns.campaign_of_year(session, year)
@@ -69,12 +74,10 @@ def _campaign(session: Session, year: int) -> Campaign:
 
 
 @click.command("coverage")
-@click.option("--year", required=True, type=int)
-@click.option("--csv", "as_csv", is_flag=True)
+@click.option("--year", required=True, type=int, help="年度。")
+@click.option("--csv", "as_csv", is_flag=True, help="输出 CSV，而不是表格。")
 def coverage_command(year: int, as_csv: bool) -> None:
-    """Per county/zone federation and the city-direct unions: unions, in scope, submitted, assessed,
-    rated, published, final, and the share rated against the year's target and the county's own
-    (its plan); then the total."""
+    """各县（区）、开发区总工会及市直工会：工会数、纳入范围、已提交、已评定、已定星级、已公示、已确定，评定比例与本年度目标及本县（区）计划目标的对比；最后一行为合计。"""
     with db_session() as session:
         campaign = _campaign(session, year)
         rows = coverage(session, campaign)
@@ -94,9 +97,9 @@ def coverage_command(year: int, as_csv: bool) -> None:
             "ever_rated": r.ever_rated,
             "cumulative": format_percent(r.cumulative_share),
             "target": f"{whole_percent(r.target)}%",
-            "on_target": "yes" if r.on_target else "no",
+            "on_target": yes_no(r.on_target),
             "plan_target": "" if r.plan_target is None else f"{whole_percent(r.plan_target)}%",
-            "on_plan": "" if r.on_plan is None else "yes" if r.on_plan else "no",
+            "on_plan": "" if r.on_plan is None else yes_no(r.on_plan),
             "remediation_open": r.remediation_open,
             "remediation_overdue": r.remediation_overdue,
         }
@@ -107,16 +110,11 @@ def coverage_command(year: int, as_csv: bool) -> None:
         writer.writeheader()
         writer.writerows(csv_rows(table))  # a name like "=HYPERLINK(…)" stays text in a spreadsheet
         return
-    yes_no = {"yes": "是", "no": "否", "": ""}  # an empty cell (no plan) shows "-"
-    shown = [
-        {**row, "on_target": yes_no[str(row["on_target"])], "on_plan": yes_no[str(row["on_plan"])]}
-        for row in table
-    ]
     click.echo(
         "\n".join(
             render(
                 [header for header, _field in TABLE_COLUMNS],
-                ([row[field] for _header, field in TABLE_COLUMNS] for row in shown),
+                ([row[field] for _header, field in TABLE_COLUMNS] for row in table),
                 limits={1: NAME_WIDTH},
                 right=[*range(2, 13), 14, 16],
             )
@@ -136,16 +134,16 @@ def coverage_command(year: int, as_csv: bool) -> None:
 
 
 @click.command("sample")
-@click.option("--year", required=True, type=int)
-@click.option("--share", required=True, type=click.FloatRange(0.001, 1), help="Share of rated inspections.")
-@click.option("--seed", type=int, help="Draw again with a recorded seed; default: a new random seed.")
+@click.option("--year", required=True, type=int, help="年度。")
+@click.option("--share", required=True, type=click.FloatRange(0.001, 1), help="抽取已定星级单位的比例。")
+@click.option("--seed", type=int, help="用记录下的随机种子重新抽取；默认用新的随机种子。")
 @click.option(
     "--earlier",
     is_flag=True,
-    help="回头看: also draw unions rated in an earlier year and not yet rated this year (their latest result).",
+    help="回头看：同时抽取以往年度已评定、本年度尚未评定的工会（按其最近一次结果）。",
 )
 def sample_command(year: int, share: float, seed: int | None, earlier: bool) -> None:
-    """Draw rated inspections for the city's re-check (抽查), spread across counties in proportion."""
+    """为市总工会抽查抽取已定星级的单位，按比例分布到各县（区）。"""
     with db_session() as session:
         campaign = _campaign(session, year)
         drawn = sampling.draw(session, campaign, share, seed, earlier=earlier)

@@ -59,11 +59,10 @@ def _console_user(session: Session, org_code: str, username: str) -> str:
     default=DEFAULT_PORT,
     show_default=True,
     type=click.IntRange(1, 65535),
-    help="The port `nianjian serve` runs on (its --port), for the addresses printed.",
+    help="nianjian serve 所用的端口（它的 --port），用于打印的地址。",
 )
 def demo(port: int) -> None:
-    """Create the demo city (Guyuan's five counties, the development zone, unions of every rubric),
-    open this year's campaign and print invitation codes."""
+    """建立演示用的城市（固原市五个县区、开发区，以及每种考评标准的工会），开启本年度年检并打印邀请码。"""
     year = datetime.now(ZoneInfo("Asia/Shanghai")).year
     lines: list[str] = []
     with db_session() as session:

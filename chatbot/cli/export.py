@@ -18,7 +18,7 @@ from chatbot.store.models import Inspection, Organisation
 
 @click.group("export")
 def export_group() -> None:
-    """Excel exports: the score sheet and the results workbook."""
+    """导出 Excel：评分表、年检结果。"""
 
 
 @export_group.command("sheet")
@@ -27,7 +27,7 @@ def export_group() -> None:
 @out_file(".xlsx")
 @click.option("--pdf", is_flag=True, help=PDF_HELP)
 def export_sheet(org_code: str, year: int, out: Path, pdf: bool) -> None:
-    """The union's filled score sheet (年检考评表): the standard's table with both scores, to print and stamp."""
+    """工会填好的年检考评表：考评标准表格连同自评得分和考评得分，供打印盖章。"""
     config = load_config()
     with db_session() as session:
         try:
@@ -53,7 +53,7 @@ def export_sheet(org_code: str, year: int, out: Path, pdf: bool) -> None:
 @out_file(".xlsx")
 @click.option("--pdf", is_flag=True, help=PDF_HELP)
 def export_results(year: int, scope: str | None, out: Path, pdf: bool) -> None:
-    """Every figure of `nianjian results`, one row per organisation, with a title row, filterable."""
+    """nianjian results 的全部数据，每个单位一行，带标题行，可筛选。"""
     with db_session() as session:
         rows = cli_result_rows(session, year, scope)
         scope_name = "全市"

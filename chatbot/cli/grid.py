@@ -27,7 +27,7 @@ SHOWN_UNASSIGNED = 50
 
 @click.group("grid")
 def grid_group() -> None:
-    """网格化管理: each county's plan for the year, one responsible person per union."""
+    """网格化管理：各县（区）的本年度计划，每个工会一名责任人。"""
 
 
 def _campaign(session: Session, year: int) -> Campaign:
@@ -38,17 +38,17 @@ def _campaign(session: Session, year: int) -> Campaign:
 
 
 @grid_group.command("plan")
-@click.option("--county", "county_code", required=True, help="The county/zone federation's code.")
-@click.option("--year", required=True, type=int)
+@click.option("--county", "county_code", required=True, help="县（区）、开发区总工会的编号。")
+@click.option("--year", required=True, type=int, help="年度。")
 @click.option(
     "--target",
     required=True,
     type=click.FloatRange(0, 1),
-    help="The county's own coverage target (whole percent, at least the city's), e.g. 0.8.",
+    help="本县（区）的覆盖率目标（整百分数，不低于全市目标），如 0.8。",
 )
-@click.option("--self-check-due", type=click.DateTime(["%Y-%m-%d"]), help="Its own self-check deadline.")
-@click.option("--review-due", type=click.DateTime(["%Y-%m-%d"]), help="Its own assessment deadline.")
-@click.option("--text", default="", help="A short text: how the county organises the year.")
+@click.option("--self-check-due", type=click.DateTime(["%Y-%m-%d"]), help="本县（区）的自查自评截止日期。")
+@click.option("--review-due", type=click.DateTime(["%Y-%m-%d"]), help="本县（区）的组织评定截止日期。")
+@click.option("--text", default="", help="简短说明：本县（区）如何组织本年度年检。")
 def grid_plan(
     county_code: str,
     year: int,
@@ -57,8 +57,7 @@ def grid_plan(
     review_due: datetime | None,
     text: str,
 ) -> None:
-    """Record a county's plan for the year (制定本地年检计划和目标): its target, at least the city's, and
-    deadlines no later than the city's."""
+    """登记某县（区）本年度的计划（制定本地年检计划和目标）：目标不低于全市目标，截止时间不晚于全市。"""
     with db_session() as session:
         campaign = _campaign(session, year)
         tree = load_tree(session)
@@ -99,12 +98,12 @@ def _person(
 
 
 @grid_group.command("assign")
-@click.option("--org", "org_code", required=True, help="The union's code.")
-@click.option("--year", required=True, type=int)
-@click.option("--user", help="A console user of the union's county federation (its username).")
-@click.option("--openid", help="A WeChat account bound as an evaluator above the union.")
+@click.option("--org", "org_code", required=True, help="工会的单位编号。")
+@click.option("--year", required=True, type=int, help="年度。")
+@click.option("--user", help="该工会所在县（区）总工会的管理台账号（用户名）。")
+@click.option("--openid", help="在该工会上级绑定为考评员的微信账号（openid）。")
 def grid_assign(org_code: str, year: int, user: str | None, openid: str | None) -> None:
-    """Make one person responsible for a union this year (网格员), replacing whoever was."""
+    """指定某人为本年度某工会的责任人（网格员），取代原来的责任人。"""
     if (user is None) == (openid is None):
         raise click.UsageError("请用 --user 或 --openid 指定一位负责人（只能选一个）。")
     with db_session() as session:
@@ -118,10 +117,10 @@ def grid_assign(org_code: str, year: int, user: str | None, openid: str | None) 
 
 
 @grid_group.command("unassign")
-@click.option("--org", "org_code", required=True, help="The union's code.")
-@click.option("--year", required=True, type=int)
+@click.option("--org", "org_code", required=True, help="工会的单位编号。")
+@click.option("--year", required=True, type=int, help="年度。")
 def grid_unassign(org_code: str, year: int) -> None:
-    """Take a union's responsible person away (it is listed as 未落实 again)."""
+    """撤销某工会的责任人（该工会重新列为未落实）。"""
     with db_session() as session:
         campaign = _campaign(session, year)
         grid.assign(session, campaign, load_tree(session), org_code, None, "cli", datetime.now(UTC))
@@ -129,10 +128,10 @@ def grid_unassign(org_code: str, year: int) -> None:
 
 
 @grid_group.command("show")
-@click.option("--year", required=True, type=int)
-@click.option("--county", "county_code", help="One county (or the city's code: its direct unions).")
+@click.option("--year", required=True, type=int, help="年度。")
+@click.option("--county", "county_code", help="只看一个县（区）（或市总工会编号：市直工会）。")
 def grid_show(year: int, county_code: str | None) -> None:
-    """Each county's plan, its unions with nobody responsible and each person's unions by state."""
+    """各县（区）的计划、没有责任人的工会，以及每位责任人所负责的工会及其状态。"""
     now = datetime.now(UTC)
     with db_session() as session:
         campaign = _campaign(session, year)

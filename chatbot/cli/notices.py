@@ -53,12 +53,12 @@ STATUS_LABELS = {
 
 @click.group("notices")
 def notices_group() -> None:
-    """Notices (通知) and their delivery."""
+    """通知及其发送情况。"""
 
 
 @notices_group.command("kinds")
 def notices_kinds() -> None:
-    """Each kind of notice and the template it is sent with (else customer-service text)."""
+    """每类通知及其所用的模板（没有模板的以客服消息发送）。"""
     config = load_config()
     rows = [
         (kind, subject, config.template_for(kind) or "无（48 小时内以客服消息发送）")
@@ -67,11 +67,29 @@ def notices_kinds() -> None:
     click.echo("\n".join(render(("类型", "事项", "模板"), rows)))
 
 
+def status_words() -> str:
+    """The statuses as typed, each with its Chinese label: "pending（待发送）、…"."""
+    return "、".join(f"{name}（{label}）" for name, label in STATUS_LABELS.items())
+
+
+def check_status(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """``--status`` as given, refused with the valid values unless it is one of them."""
+    if value is not None and value not in STATUS_LABELS:
+        raise click.BadParameter(f"“{value}”不是通知的状态；可选：{status_words()}。")
+    return value
+
+
 @notices_group.command("list")
-@click.option("--status", help="pending, sending, sent, failed, undeliverable or unconfirmed.")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
+@click.option(
+    "--status",
+    callback=check_status,
+    help=f"只列出这一状态的通知：{status_words()}。",
+)
+@click.option(
+    "--limit", default=50, show_default=True, type=click.IntRange(1, 10000), help="最多列出的条数。"
+)
 def notices_list(status: str | None, limit: int) -> None:
-    """Notices, newest first — with --status undeliverable, those no channel could carry."""
+    """通知列表，最新的在前；用 --status undeliverable 可列出所有渠道都无法送达的通知。"""
     with db_session() as session:
         counts = dict(
             session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
@@ -96,6 +114,8 @@ def notices_list(status: str | None, limit: int) -> None:
             )
             for row, openid in session.execute(query)
         ]
+        if not rows and status:
+            click.echo(f"没有状态为“{STATUS_LABELS[status]}”（{status}）的通知。")
         if rows:
             click.echo(
                 "\n".join(
@@ -129,12 +149,12 @@ def api_client(config: Config):
 
 @click.group("menu")
 def menu_group() -> None:
-    """The official account's custom menu."""
+    """公众号自定义菜单。"""
 
 
 @menu_group.command("push")
 def menu_push() -> None:
-    """Create the custom menu (自评 / 测评 / 结果 / 帮助)."""
+    """创建公众号自定义菜单（自评 / 测评 / 结果 / 帮助）。"""
     config = load_config()
     if not config.api_configured:
         raise click.ClickException("请先设置 WECHAT_APP_ID 和 WECHAT_APP_SECRET，才能调用微信接口。")
@@ -149,21 +169,24 @@ def menu_push() -> None:
 
 
 @click.command("fake-wechat")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8090, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听的地址。")
+@click.option("--port", default=8090, show_default=True, type=int, help="监听的端口。")
 @click.option(
-    "--log", "log_path", type=click.Path(dir_okay=False, path_type=Path), help="JSON lines, one per call."
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="调用记录文件（每次调用写一行 JSON）。",
 )
-@click.option("--fail", "fail_next", multiple=True, help="ERRCODE:N — the next N calls fail with ERRCODE.")
-@click.option("--fail-openid", multiple=True, help="OPENID:ERRCODE — every send to OPENID fails.")
+@click.option("--fail", "fail_next", multiple=True, help="ERRCODE:N：接下来 N 次调用以错误码 ERRCODE 失败。")
+@click.option(
+    "--fail-openid", multiple=True, help="OPENID:ERRCODE：发给 OPENID 的消息都以错误码 ERRCODE 失败。"
+)
 def fake_wechat(
     host: str, port: int, log_path: Path | None, fail_next: tuple[str, ...], fail_openid: tuple[str, ...]
 ) -> None:
-    """A fake WeChat API on loopback (token, custom/template send, QR code, menu, media), recording calls.
+    """在本机运行模拟微信接口（令牌、客服/模板消息、二维码、菜单、素材），记录每次调用。
 
-    Point the service at it with WECHAT_API_BASE_URL=http://HOST:PORT/cgi-bin/. Errors can also be
-    injected while it runs: POST /_fake/fail {"errcode": 45015, "count": 2} or {"openid": …, "errcode": …}.
-    """
+    让服务使用它：WECHAT_API_BASE_URL=http://HOST:PORT/cgi-bin/。运行中也可注入错误：POST /_fake/fail {"errcode": 45015, "count": 2} 或 {"openid": …, "errcode": …}。"""
     state = FakeState(log_path=log_path)
     try:
         for spec in fail_next:
@@ -196,10 +219,10 @@ def parse_now(value: str | None) -> datetime:
 
 @click.command("tick")
 @click.option(
-    "--now", "now_text", help="The instant to run at (ISO time; default now; Asia/Shanghai if no zone)."
+    "--now", "now_text", help="运行的时刻（ISO 格式，如 2026-12-08T09:00；默认现在；不写时区按北京时间）。"
 )
 def tick(now_text: str | None) -> None:
-    """Run everything due at that instant once: reminders, publication ends, outbox delivery."""
+    """在这一时刻把到期的事项各运行一次：提醒、公示期结束、发送通知。"""
     config = load_config()
     now = parse_now(now_text)
     engine = make_engine(config.database_url)
@@ -223,19 +246,17 @@ def tick(now_text: str | None) -> None:
 
 
 @click.command("deliver")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Processes.")
-@click.option("--once", is_flag=True, help="Deliver what is due now, then exit (default: keep polling).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="进程数。")
+@click.option("--once", is_flag=True, help="发送现在到期的通知后退出（默认：持续轮询）。")
 @click.option(
     "--poll",
     default=5.0,
     show_default=True,
     type=click.FloatRange(0.1, 600),
-    help="Seconds an idle worker waits.",
+    help="空闲进程每次等待的秒数。",
 )
 def deliver(workers: int, once: bool, poll: float) -> None:
-    """Delivery workers beside the scheduler: they send the outbox's due notices, sharing it with the
-    leader's tick and with each other (no reminders, no publication ends — the leader decides what is
-    due). Each notice is sent once however many run; Ctrl-C or SIGTERM stops them after their batch."""
+    """与定时任务并行的发送进程：发送待发通知中到期的部分，与主进程的定时任务和其他发送进程共用（不生成提醒，不结束公示期，这些由主进程决定）。无论运行几个，每条通知只发送一次；按 Ctrl-C 或发送 SIGTERM 后，各进程发完当前一批即停止。"""
     config = load_config()
     if not config.api_configured:
         raise click.ClickException("请先设置 WECHAT_APP_ID 和 WECHAT_APP_SECRET，才能发送通知。")

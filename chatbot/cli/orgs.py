@@ -25,17 +25,17 @@ from rubrics.scoring import whole_percent
 
 @click.group("org")
 def org_group() -> None:
-    """Organisations (工会组织)."""
+    """工会组织：添加、导入。"""
 
 
 @org_group.command("add")
-@click.option("--code", required=True, help="Unique code, e.g. XJ-001.")
-@click.option("--name", required=True, help="The union's name.")
-@click.option("--rubric", type=click.Choice(RUBRIC_KEYS), help="Rubric sheet; grassroots unions only.")
-@click.option("--parent", help="Code of the parent union (its evaluator).")
-@click.option("--members", type=click.IntRange(min=0), help="Number of members.")
+@click.option("--code", required=True, help="唯一的单位编号，如 XJ-001。")
+@click.option("--name", required=True, help="工会名称。")
+@click.option("--rubric", type=click.Choice(RUBRIC_KEYS), help="考评标准表；只用于基层工会。")
+@click.option("--parent", help="上一级工会（考评单位）的编号。")
+@click.option("--members", type=click.IntRange(min=0), help="会员人数。")
 def org_add(code: str, name: str, rubric: str | None, parent: str | None, members: int | None) -> None:
-    """Add one organisation."""
+    """添加一个单位。"""
     with db_session() as session:
         org = organisations.add_org(session, organisations.OrgRow(code, name, rubric, parent, members))
         click.echo(f"已添加 {org.code} {org.name}")
@@ -44,10 +44,9 @@ def org_add(code: str, name: str, rubric: str | None, parent: str | None, member
 @org_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def org_import(file: Path) -> None:
-    """Import organisations from CSV or XLSX (columns: code, name, rubric, parent, members).
+    """从 CSV 或 XLSX 文件导入单位（列：code 编号、name 名称、rubric 考评标准、parent 上级编号、members 会员人数）。
 
-    Every bad row is reported with its line; a file with any bad row imports nothing.
-    """
+    有问题的行逐一报告行号；文件中只要有一行有问题，就一行也不导入。"""
     from chatbot.documents import imports  # openpyxl: loaded by the commands that read files
 
     with db_session() as session:
@@ -59,13 +58,13 @@ def org_import(file: Path) -> None:
 
 @click.group("member")
 def member_group() -> None:
-    """Union members on the roll (会员名册); phone numbers are shown masked."""
+    """会员名册；手机号只显示部分。"""
 
 
 @member_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def member_import(file: Path) -> None:
-    """Import members from CSV or XLSX (columns: name, phone, organisation — the organisation's code)."""
+    """从 CSV 或 XLSX 文件导入会员（列：name 姓名、phone 手机号、organisation 单位编号）。"""
     from chatbot.documents import imports  # openpyxl: loaded by the commands that read files
 
     key = personal_data_key(load_config().personal_data_key)
@@ -78,10 +77,10 @@ def member_import(file: Path) -> None:
 
 
 @member_group.command("list")
-@click.option("--org", "org_code", required=True)
-@click.option("--reveal", is_flag=True, help="Show full phone numbers (audited).")
+@click.option("--org", "org_code", required=True, help="单位编号。")
+@click.option("--reveal", is_flag=True, help="显示完整手机号（记入审计）。")
 def member_list(org_code: str, reveal: bool) -> None:
-    """The members of one organisation, phones masked unless --reveal."""
+    """某个单位的会员，手机号只显示部分（除非用 --reveal）。"""
     key = personal_data_key(load_config().personal_data_key)
     with db_session() as session:
         org = session.scalar(select(Organisation).where(Organisation.code == org_code))
@@ -118,16 +117,20 @@ NAME_WIDTH = 20
 
 @click.group("invite")
 def invite_group() -> None:
-    """Invitation codes (邀请码)."""
+    """邀请码。"""
 
 
 @invite_group.command("create")
-@click.option("--org", "org_code", required=True, help="Organisation code.")
-@click.option("--role", required=True, type=click.Choice(organisations.ROLES))
-@click.option("--uses", default=1, show_default=True, type=click.IntRange(min=1))
-@click.option("--days", default=30, show_default=True, type=click.IntRange(min=0), help="0: never expires.")
+@click.option("--org", "org_code", required=True, help="单位编号。")
+@click.option("--role", required=True, type=click.Choice(organisations.ROLES), help="邀请的角色。")
+@click.option(
+    "--uses", default=1, show_default=True, type=click.IntRange(min=1), help="邀请码可以使用的次数。"
+)
+@click.option(
+    "--days", default=30, show_default=True, type=click.IntRange(min=0), help="有效天数；0 表示永不过期。"
+)
 def invite_create(org_code: str, role: str, uses: int, days: int) -> None:
-    """Create an invitation; the code alone is printed on the last line."""
+    """生成邀请码；最后一行单独打印邀请码。"""
     with db_session() as session:
         invitation = organisations.create_invitation(session, org_code, role, uses, days or None)
         click.echo(
@@ -140,7 +143,7 @@ def invite_create(org_code: str, role: str, uses: int, days: int) -> None:
 
 @click.group("campaign")
 def campaign_group() -> None:
-    """Campaign years (年度年检)."""
+    """年度年检：开启、范围、截止时间。"""
 
 
 def _month_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[int, int] | None:
@@ -154,27 +157,25 @@ def _month_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 
 @campaign_group.command("open")
 @click.argument("year", type=int)
-@click.option("--self-check-due", type=click.DateTime(["%Y-%m-%d"]), help="Last day of the self-check.")
-@click.option("--review-due", type=click.DateTime(["%Y-%m-%d"]), help="Last day of the assessments.")
-@click.option("--target", type=click.FloatRange(0, 1), help="Share of unions to inspect this year, e.g. 0.7.")
+@click.option("--self-check-due", type=click.DateTime(["%Y-%m-%d"]), help="自查自评的最后一天。")
+@click.option("--review-due", type=click.DateTime(["%Y-%m-%d"]), help="组织评定的最后一天。")
+@click.option("--target", type=click.FloatRange(0, 1), help="本年度应年检的工会比例，如 0.7。")
 @click.option(
     "--report-due",
     callback=_month_day,
-    help="MM-DD of the following year for the county summaries "
-    "(default 02-30, the seed's: a day past the month's end is its last day).",
+    help="次年报送总结的日期，写作 月-日（默认 02-30，按实施方案：超过月末的日期即该月最后一天）。",
 )
 @click.option(
     "--scope-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Inspect only the unions listed (one code per line, or a CSV/XLSX with a `code` column).",
+    help="只检查所列的工会（每行一个编号，或含 code 列的 CSV/XLSX 文件）。",
 )
 @click.option(
     "--share",
     type=click.FloatRange(0.001, 1),
-    help="Inspect only this share of the unions, drawn in each county (rounded up) from the unions "
-    "never rated in an earlier year first, e.g. 0.3.",
+    help="只检查这一比例的工会，在各县（区）内抽取（向上取整），以往年度未评定过的优先，如 0.3。",
 )
-@click.option("--seed", type=int, help="With --share: the seed of the draw (recorded; default: random).")
+@click.option("--seed", type=int, help="与 --share 同用：抽取所用的随机种子（会记录；默认随机）。")
 def campaign_open(
     year: int,
     self_check_due: datetime | None,
@@ -185,8 +186,7 @@ def campaign_open(
     share: float | None,
     seed: int | None,
 ) -> None:
-    """Open campaign YEAR (or change its deadlines and target): every grassroots union gets an
-    inspection, or only those of --scope-file or a --share drawn per county."""
+    """开启 YEAR 年度的年检（或修改其截止时间和目标）：每个基层工会建立一项年检，或只限 --scope-file 所列的单位，或按 --share 在各县（区）抽取。"""
     if scope_file is not None and share is not None:
         raise click.UsageError("--scope-file 与 --share 只能选一个。")
     if seed is not None and share is None:
@@ -224,7 +224,7 @@ def campaign_open(
 @campaign_group.command("show")
 @click.argument("year", type=int)
 def campaign_show(year: int) -> None:
-    """Print a campaign's deadlines, with the effective report date of the following year."""
+    """显示某年度年检的截止时间，以及次年报送总结的实际日期。"""
     with db_session() as session:
         campaign = session.scalar(select(Campaign).where(Campaign.year == year))
         if campaign is None:
@@ -262,15 +262,15 @@ def _clamp_warning(campaign: Campaign) -> str | None:
 
 @click.group("report")
 def report_group() -> None:
-    """County summaries (年检工作情况总结)."""
+    """各县（区）年检工作情况总结。"""
 
 
 @report_group.command("received")
-@click.option("--county", "county_code", required=True)
-@click.option("--year", required=True, type=int)
-@click.option("--paper", is_flag=True, help="The stamped paper copy (default: the electronic copy).")
+@click.option("--county", "county_code", required=True, help="县（区）、开发区总工会的编号。")
+@click.option("--year", required=True, type=int, help="年度。")
+@click.option("--paper", is_flag=True, help="收到的是盖章纸质版（默认：电子版）。")
 def report_received(county_code: str, year: int, paper: bool) -> None:
-    """Mark a county's annual summary received; its reminders stop once both copies are in."""
+    """登记已收到某县（区）的年度总结；电子版和盖章纸质版都收到后，不再提醒。"""
     with db_session() as session:
         report = campaigns.mark_report_received(session, county_code, year, paper, datetime.now(UTC))
         copies = [

@@ -28,18 +28,16 @@ def _forget_dialogs(config: Config, openids: list[str]) -> None:
 
 
 @click.command("remove")
-@click.option("--phone", help="The person's phone number: their entries on every roll (or --org's).")
-@click.option("--openid", help="The person's WeChat openid: their account, bindings and notices.")
-@click.option("--name", help="With --org: the roll entries of this name in that organisation.")
-@click.option("--org", "org_code", help="Only this organisation's roll.")
-@click.option("--reason", required=True, help="Why (audited), e.g. 本人申请.")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--phone", help="本人的手机号：删除其在所有名册（或 --org 名册）中的记录。")
+@click.option("--openid", help="本人的微信 openid：删除其账号、绑定和通知。")
+@click.option("--name", help="与 --org 同用：该单位名册中这个姓名的记录。")
+@click.option("--org", "org_code", help="只限这个单位的名册。")
+@click.option("--reason", required=True, help="理由（记入审计），如 本人申请。")
+@click.option("--yes", is_flag=True, help="不再询问确认。")
 def member_remove(
     phone: str | None, openid: str | None, name: str | None, org_code: str | None, reason: str, yes: bool
 ) -> None:
-    """Delete a person's personal data on request: roll entries (name, phone) and/or the WeChat
-    account's openid, bindings, notices and unfinished ballots. Cast ballots stay (they were never
-    theirs), as do the audit trail and the scores they gave, under an anonymous account id."""
+    """应本人要求删除其个人信息：名册记录（姓名、手机号）和/或微信账号的 openid、绑定、通知和未完成的测评票。已投的票保留（它们从来不属于个人），审计记录和其给出的评分也保留，改挂匿名账号编号。"""
     config = load_config()
     who = " ".join(
         part
@@ -90,20 +88,17 @@ def member_remove(
 
 
 @click.command("purge")
-@click.option("--before", "before", required=True, type=int, help="Purge closed campaigns before YEAR.")
+@click.option("--before", "before", required=True, type=int, help="清理 YEAR 之前已结束的年度。")
 @click.option(
     "--retention-years",
     default=privacy.RETENTION_YEARS,
     show_default=True,
     type=click.IntRange(1, 30),
-    help="Years a campaign's personal data is kept after its year.",
+    help="年度结束后个人信息保存的年数。",
 )
-@click.option("--dry-run", is_flag=True, help="Count what would be removed, change nothing.")
+@click.option("--dry-run", is_flag=True, help="只统计将删除的数量，不做任何改动。")
 def purge(before: int, retention_years: int, dry_run: bool) -> None:
-    """Remove the personal data of closed campaigns before YEAR that are past the retention period:
-    who was invited to each evaluation (the turnout kept as a number), objections' texts; and, across
-    the service, accounts silent since 1 January YEAR, roll entries no import listed since then, and
-    older notices. Scores, stars, anonymous ballots and the audit trail stay."""
+    """清理 YEAR 之前已结束、已过保存期限的年度的个人信息：每次民主测评邀请了谁（参评人数以数字保留）、异议的内容；以及全服务中自 YEAR 年 1 月 1 日起无活动的账号、此后没有导入过的名册记录和较早的通知。得分、星级、匿名测评票和审计记录保留。"""
     config = load_config()
     engine = make_engine(config.database_url)
     try:
@@ -136,11 +131,10 @@ def purge(before: int, retention_years: int, dry_run: bool) -> None:
 
 @click.group("privacy")
 def privacy_group() -> None:
-    """Personal data protection (个人信息保护): the encryption key."""
+    """个人信息保护：加密密钥。"""
 
 
 @privacy_group.command("keygen")
 def keygen() -> None:
-    """Print a new PERSONAL_DATA_KEY (32 random bytes, URL-safe base64). Keep it outside the database
-    and its backups: without it the phone numbers cannot be read."""
+    """打印一个新的 PERSONAL_DATA_KEY（32 个随机字节，URL 安全的 base64）。请把它保存在数据库和备份之外：没有它就无法读取手机号。"""
     click.echo(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii"))

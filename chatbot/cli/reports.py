@@ -78,7 +78,7 @@ def written(out: Path, pdf: bool) -> None:
 @click.option("--pdf", is_flag=True, help=PDF_HELP)
 @click.option("--date", "day", callback=_day, help=DATE_HELP)
 def report_county(county_code: str, year: int, out: Path, pdf: bool, day: date | None) -> None:
-    """A county/zone federation's annual summary (年检工作情况总结) to the city federation."""
+    """县（区）、开发区总工会报送市总工会的年检工作情况总结。"""
     from chatbot.documents import reports  # python-docx and matplotlib: loaded by the reports alone
 
     config = load_config()
@@ -99,7 +99,7 @@ def report_county(county_code: str, year: int, out: Path, pdf: bool, day: date |
 @click.option("--pdf", is_flag=True, help=PDF_HELP)
 @click.option("--date", "day", callback=_day, help=DATE_HELP)
 def report_city(year: int, out: Path, pdf: bool, day: date | None) -> None:
-    """The city's annual summary: the whole city, each county in official order."""
+    """全市年度总结：全市情况，各县（区）按官方顺序排列。"""
     from chatbot.documents import reports
 
     config = load_config()

@@ -17,7 +17,7 @@ from chatbot.cli.table import render
 from chatbot.config import Config
 from chatbot.documents.cells import csv_rows
 from chatbot.inspection import campaigns, evaluations, objections, results
-from chatbot.inspection.listing import MARK_LABELS, result_rows, scope_ids
+from chatbot.inspection.listing import marks_words, result_rows, scope_ids
 from chatbot.store.models import Organisation
 from chatbot.timeutil import local_date
 from chatbot.wechat.api import ApiError
@@ -45,33 +45,32 @@ COLUMNS = (
 
 @click.group("evaluation")
 def evaluation_group() -> None:
-    """Democratic evaluations (民主测评)."""
+    """民主测评。"""
 
 
 @evaluation_group.command("open")
-@click.option("--org", "org_code", required=True, help="The organisation whose union is evaluated.")
-@click.option("--closes", type=click.DateTime(["%Y-%m-%d"]), help="Last day of voting (default: in 7 days).")
+@click.option("--org", "org_code", required=True, help="被测评工会的单位编号。")
+@click.option("--closes", type=click.DateTime(["%Y-%m-%d"]), help="投票的最后一天（默认 7 天后）。")
 @click.option(
     "--open",
     "open_slots",
     default=0,
     show_default=True,
     type=click.IntRange(min=0),
-    help="Places for people without a binding who arrive with the code.",
+    help="留给未绑定、凭测评码参加的人员的名额。",
 )
 @click.option(
     "--paper",
     type=click.IntRange(min=0),
-    help="Paper forms for people not invited in chat (where all members take part: the members not bound).",
+    help="发给未在微信中受邀人员的纸质表数量（全体会员参加时：未绑定的会员）。",
 )
 @click.option(
-    "--qr", "qr_path", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the QR PNG."
+    "--qr", "qr_path", type=click.Path(dir_okay=False, path_type=Path), help="二维码图片（PNG）的保存位置。"
 )
 def evaluation_open(
     org_code: str, closes: datetime | None, open_slots: int, paper: int | None, qr_path: Path | None
 ) -> None:
-    """Open the evaluation with its electorate fixed; writes a QR-code PNG for scene eval:CODE; the code
-    alone on the last line."""
+    """开启民主测评并确定参评人员；生成场景 eval:CODE 的二维码图片；最后一行单独打印测评码。"""
     config = load_config()
     with db_session() as session:
         evaluation = evaluations.open_evaluation(
@@ -162,16 +161,18 @@ def rubric_label(key: str) -> str:
     return title.split("）", 1)[1] if title.startswith("（") and "）" in title else title
 
 
+def shown_row(row: dict[str, str]) -> dict[str, str]:
+    """A result row as staff read it, in the table and the CSV: the rubric and the marks in words."""
+    return {
+        **row,
+        "rubric": rubric_label(row["rubric"]) if row["rubric"] else "",
+        "marks": marks_words(row["marks"]),
+    }
+
+
 def result_table(rows: list[dict[str, str]]) -> list[str]:
     """`nianjian results` as a table: Chinese headers and labels, long text clipped with "…"."""
-    shown = [
-        {
-            **row,
-            "rubric": rubric_label(row["rubric"]) if row["rubric"] else "",
-            "marks": "、".join(MARK_LABELS.get(mark, mark) for mark in row["marks"].split()),
-        }
-        for row in rows
-    ]
+    shown = [shown_row(row) for row in rows]
     return render(
         [header for header, _field, _width in TABLE_COLUMNS],
         ([row[field] for _header, field, _width in TABLE_COLUMNS] for row in shown),
@@ -190,12 +191,12 @@ def cli_result_rows(session: Session, year: int, scope: str | None) -> list[dict
 
 
 @click.group("results", invoke_without_command=True)
-@click.option("--year", type=int, help="Campaign year.")
-@click.option("--scope", help="Only this organisation and those below it.")
-@click.option("--csv", "as_csv", is_flag=True, help="CSV instead of a table.")
+@click.option("--year", type=int, help="年度。")
+@click.option("--scope", help="只限这个单位及其下级（单位编号）。")
+@click.option("--csv", "as_csv", is_flag=True, help="输出 CSV，而不是表格。")
 @click.pass_context
 def results_group(ctx: click.Context, year: int | None, scope: str | None, as_csv: bool) -> None:
-    """List results: scores, democratic figures, stars and quota marks (capped, flagged, overridden)."""
+    """列出年检结果：得分、民主测评数据、星级和标记（预评、超出五星级名额、同分待裁定、星级经调整等）。"""
     if ctx.invoked_subcommand is not None:
         return
     if year is None:
@@ -205,25 +206,22 @@ def results_group(ctx: click.Context, year: int | None, scope: str | None, as_cs
     if as_csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(csv_rows(rows))  # a name like "=HYPERLINK(…)" stays text in a spreadsheet
+        writer.writerows(
+            csv_rows([shown_row(row) for row in rows])
+        )  # a name like "=HYPERLINK(…)" stays text in a spreadsheet
         return
     click.echo("\n".join(result_table(rows)))
     click.echo(f"共 {len(rows)} 个单位。")
 
 
 @results_group.command("override")
-@click.option("--org", "org_code", required=True)
-@click.option("--year", required=True, type=int)
-@click.option(
-    "--stars", type=click.IntRange(1, 5), help="The stars: lower than the score's band, or 5 to settle a tie."
-)
-@click.option(
-    "--clear", is_flag=True, help="Withdraw the result's override: its stars follow the quota again."
-)
-@click.option("--reason", required=True, help="The written reason; audited.")
+@click.option("--org", "org_code", required=True, help="单位编号。")
+@click.option("--year", required=True, type=int, help="年度。")
+@click.option("--stars", type=click.IntRange(1, 5), help="星级：低于得分所在档次，或用 5 决定并列。")
+@click.option("--clear", is_flag=True, help="撤销对该结果的调整：星级重新按名额确定。")
+@click.option("--reason", required=True, help="书面理由；记入审计。")
 def results_override(org_code: str, year: int, stars: int | None, clear: bool, reason: str) -> None:
-    """Lower a result's stars within its score's band, or settle a tie at the five-star cut-off, with a
-    written reason (audited); published results whose stars change are published again."""
+    """在得分所在档次内降低星级，或在五星级分界处决定并列，须写明理由（记入审计）；已公示的结果星级改变后重新公示。"""
     if (stars is None) == (not clear):
         raise click.UsageError("请给出 --stars（调整后的星级）或 --clear（撤销调整）之一。")
     config = load_config()
@@ -250,16 +248,14 @@ def results_override(org_code: str, year: int, stars: int | None, clear: bool, r
 
 
 @results_group.command("confirm")
-@click.option("--year", required=True, type=int)
+@click.option("--year", required=True, type=int, help="年度。")
 @click.option(
     "--scope",
-    help="The quota scope: a county/zone federation's code, or the city's (the whole city, or its "
-    "city-direct unions when FIVE_STAR_QUOTA_SCOPE=county); default: every scope with rated results.",
+    help="名额范围：县（区）、开发区总工会的编号，或市总工会的编号（全市；FIVE_STAR_QUOTA_SCOPE=county 时为市直工会）；默认：所有有已定星级结果的范围。",
 )
-@click.option("--reason", default="", help="Why the scope is complete although some unions are not rated.")
+@click.option("--reason", default="", help="部分工会尚未评定、仍确认完毕的理由。")
 def results_confirm(year: int, scope: str | None, reason: str) -> None:
-    """Confirm a quota scope complete for the year: the five-star quota is counted over its rated
-    results from now on, and they may be published."""
+    """确认某名额范围本年度已评定完毕：此后按其已定星级的结果计算五星级名额，结果可以公示。"""
     config = load_config()
     with db_session() as session:
         try:
@@ -286,13 +282,17 @@ def results_confirm(year: int, scope: str | None, reason: str) -> None:
 
 
 @click.command("publish")
-@click.option("--year", required=True, type=int)
-@click.option("--scope", help="Only this organisation and those below it.")
+@click.option("--year", required=True, type=int, help="年度。")
+@click.option("--scope", help="只限这个单位及其下级（单位编号）。")
 @click.option(
-    "--days", default=results.DEFAULT_PUBLICATION_DAYS, show_default=True, type=click.IntRange(1, 60)
+    "--days",
+    default=results.DEFAULT_PUBLICATION_DAYS,
+    show_default=True,
+    type=click.IntRange(1, 60),
+    help="公示期的天数。",
 )
 def publish(year: int, scope: str | None, days: int) -> None:
-    """Publish (公示) the rated results in scope; chairs and members are notified."""
+    """公示范围内已定星级的结果；通知工会主席和会员。"""
     config = load_config()
     with db_session() as session:
         try:

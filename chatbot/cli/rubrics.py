@@ -20,12 +20,12 @@ def _load() -> tuple[Rubric, ...]:
 
 @click.group("rubrics")
 def rubrics_group() -> None:
-    """The six rubric sheets (考评标准)."""
+    """六张考评标准表。"""
 
 
 @rubrics_group.command("list")
 def list_rubrics() -> None:
-    """Key, title, item count and max total of each sheet; warns where the total is not 100."""
+    """每张表的代号、标题、项目数和满分；满分不是 100 时给出提示。"""
     rows = [
         (
             rubric.key,
@@ -40,7 +40,7 @@ def list_rubrics() -> None:
 
 
 @rubrics_group.command("export")
-@click.option("--json", "as_json", is_flag=True, required=True, help="Print a JSON array (the only format).")
+@click.option("--json", "as_json", is_flag=True, required=True, help="打印 JSON 数组（唯一的格式）。")
 def export_rubrics(as_json: bool) -> None:
-    """Print every sheet as JSON: key, title, version, max_total, dimensions, items."""
+    """以 JSON 打印每张考评标准表：key、title、version、max_total、dimensions、items。"""
     click.echo(json.dumps([r.to_dict() for r in _load()], ensure_ascii=False, indent=2))

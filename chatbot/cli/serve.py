@@ -14,6 +14,7 @@ import click
 from gunicorn.app.base import BaseApplication
 
 from chatbot.cli.common import load_config
+from chatbot.cli.failures import redis_unreachable
 from chatbot.cli.ports import bind_problem
 from chatbot.store.engine import make_engine, migrate
 from chatbot.store.state import redis_problem
@@ -62,7 +63,8 @@ def run_server(
         raise click.ClickException(
             "多个工作进程需要设置 REDIS_URL（对话状态和用户锁保存在 Redis 中，供各进程共享）。"
         )
-    unreachable = redis_problem(config.redis_url) if config.redis_url else None
+    problem = redis_problem(config.redis_url) if config.redis_url else None
+    unreachable = redis_unreachable(problem) if problem else None
     if unreachable and workers > 1:
         raise click.ClickException(
             f"无法连接 Redis，{unreachable}。多个工作进程靠 Redis 共享对话状态和用户锁，"
@@ -105,15 +107,17 @@ def run_server(
 
 
 SERVE_OPTIONS = (
-    click.option("--host", default="127.0.0.1", show_default=True),
-    click.option("--port", default=8080, show_default=True, type=int),
+    click.option("--host", default="127.0.0.1", show_default=True, help="监听的地址。"),
+    click.option("--port", default=8080, show_default=True, type=int, help="监听的端口。"),
     click.option(
-        "--workers", type=int, help="Processes; default 1 without Redis, else WEB_CONCURRENCY or 2×cores."
+        "--workers",
+        type=int,
+        help="工作进程数；没有 Redis 时默认 1，否则为 WEB_CONCURRENCY 或 CPU 核数的 2 倍。",
     ),
     click.option(
         "--threads",
         type=click.IntRange(1, 64),
-        help="Threads per process; default 1 with Redis (sync workers), 8 without (one gthread worker).",
+        help="每个进程的线程数；有 Redis 时默认 1（sync 工作进程），没有时默认 8（一个 gthread 工作进程）。",
     ),
 )
 
@@ -126,15 +130,22 @@ def serve_options(function: Callable[..., None]) -> Callable[..., None]:
 
 @click.command("serve")
 @serve_options
-@click.option("--no-scheduler", is_flag=True, help="Do not run reminders and deliveries beside the webhook.")
+@click.option("--no-scheduler", is_flag=True, help="不在接口服务旁运行提醒和通知发送。")
 def serve(host: str, port: int, workers: int | None, threads: int | None, no_scheduler: bool) -> None:
-    """Serve the WeChat webhook at /wechat, with the scheduler (creates or migrates the database first)."""
+    """在 /wechat 提供公众号接口服务，并运行定时任务（先建立或迁移数据库）。"""
     run_server(host, port, workers, threads, () if no_scheduler else (SCHEDULER_PROCESS,))
 
 
 @click.command("scheduler")
 def scheduler_command() -> None:
-    """Run the scheduler alone: every minute the leader sends reminders and delivers notices."""
-    load_config()  # a bad configuration stops here, with its reason
+    """单独运行定时任务：每分钟由主进程发送提醒、发送通知。"""
+    config = load_config()  # a bad configuration stops here, with its reason
+    problem = redis_problem(config.redis_url) if config.redis_url else None
+    if problem:
+        click.echo(
+            f"警告：暂时无法连接 Redis，{redis_unreachable(problem)}。Redis 恢复之前定时任务无法运行"
+            "（主进程由 Redis 选出），每分钟的失败记入日志。",
+            err=True,
+        )
     click.echo("定时任务已启动（提醒、公示期、通知发送）；按 Ctrl-C 停止。")
     os.execv(sys.executable, list(SCHEDULER_PROCESS))

@@ -158,9 +158,7 @@ def message_of(error: click.ClickException) -> str:
 
 
 def _usage_lines(ctx: click.Context) -> str:
-    usage = ctx.get_usage()
-    if usage.startswith("Usage:"):
-        usage = "用法：" + usage[len("Usage:") :].lstrip()
+    usage = ctx.get_usage()  # "用法：…", by the help pages' formatter (chatbot.cli.helppages)
     hint = ""
     if ctx.command.get_help_option(ctx) is not None:
         hint = f"\n运行 {ctx.command_path} --help 查看说明。"

@@ -47,7 +47,7 @@ from chatbot.inspection import campaigns as campaign_rules
 from chatbot.inspection.coverage import coverage, target_of
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.hierarchy import OrgTree, load_tree
-from chatbot.inspection.listing import result_rows
+from chatbot.inspection.listing import marks_words, result_rows
 from chatbot.inspection.objections import HOW_THE_PUBLIC_OBJECTS
 from chatbot.inspection.queries import item_scores, open_campaign
 from chatbot.notify.delivery import Backlog
@@ -98,6 +98,12 @@ def close_session(_error: BaseException | None) -> None:
 @bp.app_template_filter("score")
 def score_filter(value: object) -> str:
     return "" if value in (None, "") else format_score(Decimal(str(value)))
+
+
+@bp.app_template_filter("marks")
+def marks_filter(value: str) -> str:
+    """A result's marks in the words the CLI uses."""
+    return marks_words(value)
 
 
 @bp.app_template_filter("percent")

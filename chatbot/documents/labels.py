@@ -23,5 +23,8 @@ def rubric_name(key: str) -> str:
 
 
 def marks_text(marks: str) -> str:
-    """ "provisional capped" → "预评（名额待确认）；超出五星级名额，调为四星级"; unknown marks as they are."""
-    return "；".join(MARK_LABELS.get(mark, mark) for mark in marks.split())
+    """ "provisional capped" → "预评（名额待确认）；超出五星级名额，调为四星级"; a mark without a
+    longer wording here in the words the CLI and the console use."""
+    from chatbot.inspection.listing import marks_words  # the listing's queries: only when asked
+
+    return "；".join(MARK_LABELS.get(mark) or marks_words(mark) for mark in marks.split())

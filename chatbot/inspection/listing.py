@@ -45,6 +45,12 @@ MARK_LABELS: dict[str, str] = {
 }
 
 
+def marks_words(marks: str) -> str:
+    """A result's marks (keys, space-separated) as the CLI and the console show them:
+    "capped flagged" → "超出五星级名额、同分待裁定"; an unknown key as it is."""
+    return "、".join(MARK_LABELS.get(mark, mark) for mark in marks.split())
+
+
 def _marks(inspection: AnyRow, provisional: bool, overdue: bool = False) -> str:
     marks = ["provisional"] if provisional else []
     if inspection.quota_capped:

@@ -333,16 +333,25 @@ def conversations(store: StateStore, lock: UserLock) -> Conversations:
     return LockedConversations(store, lock)
 
 
-def redis_problem(url: str) -> str | None:
+@dataclass(frozen=True)
+class RedisProblem:
+    """Why Redis cannot be used now: where it was looked for (without a password) and the error."""
+
+    place: str
+    db: int
+    error: redis.RedisError
+
+
+def redis_problem(url: str) -> RedisProblem | None:
     """Why Redis at ``url`` cannot be used now (None when it answers a PING), for `serve` to refuse
-    with: where it was looked for (without a password) and what happened."""
+    or warn with (``chatbot.cli.failures`` words it)."""
     client = redis_client(url)
     where = client.connection_pool.connection_kwargs
     place = where.get("path") or f"{where.get('host', '?')}:{where.get('port', '?')}"
     try:
         client.ping()
     except redis.RedisError as error:
-        return f"{place}（数据库 {where.get('db', 0)}）：{type(error).__name__}: {error}"
+        return RedisProblem(place, int(where.get("db", 0)), error)
     finally:
         client.close()
     return None
