@@ -54,11 +54,7 @@ MAX_OPINION_CHARS = 500
 MIN_WRITTEN_CHARS = 4
 
 
-def _no_intro(view: WalkView) -> str:
-    return ""
-
-
-def _no_focus(view: WalkView) -> str:
+def _no_text(view: WalkView) -> str:
     return ""
 
 
@@ -78,10 +74,10 @@ class Mode:
     reasons: bool = False  # a changed score needs a reason
     sequential: bool = False  # walk every item in order, not only the unanswered ones
     resume: str = "自评"  # the command that resumes the walk; {code} is the organisation's code
-    intro: Callable[[WalkView], str] = _no_intro  # said when the walk starts or resumes
+    intro: Callable[[WalkView], str] = _no_text  # said when the walk starts or resumes
     #: Text naming the items the walk is about (an objection's `第12项`): a sequential walk asks those
     #: first, then the others in order.
-    focus_text: Callable[[WalkView], str] = _no_focus
+    focus_text: Callable[[WalkView], str] = _no_text
     record: bool = False  # the assessment record (方式, 意见) is shown in this walk
     #: The assessment itself: its record (方式, 意见) and the democratic evaluation (结束测评, 免除测评)
     #: are given in it, and its `提交` waits until both are complete (``submission_gaps``).
@@ -95,7 +91,7 @@ class Mode:
         return self.resume.format(code=view.org_code)
 
     def focus(self, view: WalkView, rubric: Rubric) -> tuple[int, ...]:
-        """The items this walk asks, when it asks only some (a re-review of objected items)."""
+        """The items a sequential walk asks first: in a re-review, those the objections name."""
         return items_named(self.focus_text(view), rubric.item_count) if self.sequential else ()
 
 
@@ -296,8 +292,8 @@ def progress_text(mode: Mode, view: WalkView, rubric: Rubric) -> str:
 
 
 def next_item(mode: Mode, view: WalkView, rubric: Rubric, after: int, skip: int = 0) -> int | None:
-    """The item to ask after ``after``: the next one (sequential walks), or the first unanswered one
-    after it, wrapping round, never ``skip``."""
+    """The item to ask after ``after``: the next one (sequential walks: the ``Mode.focus`` items first,
+    then the others in order), or the first unanswered one after it, wrapping round, never ``skip``."""
     if mode.sequential:
         focus = mode.focus(view, rubric)
         order = [*focus, *(no for no in range(1, rubric.item_count + 1) if no not in focus)]
