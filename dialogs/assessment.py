@@ -60,14 +60,15 @@ def _re_reviewed(view: WalkView, rubric: Rubric) -> str:
 
 
 def rating_text(outcome: RatingOutcome) -> str:
-    """What a submitted assessment or re-review came to in its scope: the stars, and whether they
-    wait, or were published."""
+    """What a submitted assessment or re-review came to in its scope, as the database now holds it:
+    the stars, and whether they wait (for an admin's decision on a tie, for the scope's
+    confirmation) or were published again."""
     if outcome.published_round:
         note = texts.published(outcome.published_round, outcome.publication_ends)
     elif outcome.flagged:
-        note = texts.FLAGGED
+        note = texts.flagged(outcome.again)
     elif outcome.provisional:
-        note = texts.PROVISIONAL
+        note = texts.provisional(outcome.again)
     else:
         note = outcome.reason or texts.UNPUBLISHED
     if outcome.published_round and outcome.reason:
@@ -80,6 +81,11 @@ def rating_text(outcome: RatingOutcome) -> str:
 
 def _assessment_view(ctx: UserContext) -> WalkView | None:
     return ctx.assessment.view if ctx.assessment else None
+
+
+def _objected(view: WalkView) -> str:
+    """The open objections' texts: the items they name (`第12项`) are re-reviewed first."""
+    return "\n".join(o.text for o in view.objections)
 
 
 def _objections(view: WalkView) -> str:
@@ -121,6 +127,7 @@ RE_REVIEW = walk.Mode(
     sequential=True,
     resume="复查 {code}",
     intro=_objections,
+    focus_text=_objected,
     record=True,
 )
 

@@ -21,6 +21,8 @@ class RoleView:
     role: str
     org_code: str
     org_name: str
+    top: bool = False  # the organisation at the top of the tree: the city federation
+    inspected: bool = True  # the organisation has a rubric: a grassroots union, inspected each year
 
     @property
     def label(self) -> str:
@@ -102,6 +104,7 @@ class WalkView:
     methods: tuple[str, ...] = ()  # the assessment's methods (考评方式), as recorded
     opinion: str = ""  # the written opinion (考评意见), as recorded
     origin: str = ""  # which database's campaign the inspection belongs to (its opening time)
+    state: str = ""  # the inspection's lifecycle state (rubrics.lifecycle.InspectionState)
 
     @property
     def democratic(self) -> DemocraticFigures | None:
@@ -191,6 +194,7 @@ class RatingOutcome:
     published_round: int = 0  # published (again) as this round, 0: not published
     publication_ends: str = ""
     others_republished: int = 0  # other results of the scope published again because of it
+    again: bool = False  # a re-review: the result was published before, and is to be again
 
 
 @dataclass(frozen=True)
@@ -211,8 +215,8 @@ class ChildStatus:
     org_code: str
     org_name: str
     state_label: str
-    self_total: str
-    assessed_total: str
+    self_total: str  # formatted; "" when nothing is scored yet
+    assessed_total: str  # formatted; "" when nothing is scored yet
 
 
 @dataclass(frozen=True)

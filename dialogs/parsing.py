@@ -94,6 +94,15 @@ def parse(user_input: UserInput) -> Intent:
     return parse_text(user_input.text)
 
 
+_ITEM_NAMED = re.compile(r"第\s*(\d+|[零〇一二两三四五六七八九十]+)\s*项")
+
+
+def items_named(text: str, count: int) -> tuple[int, ...]:
+    """The item numbers ``text`` names as `第12项` / `第十二项` (1 … ``count``), in order, each once."""
+    found = (chinese_integer(m.group(1)) for m in _ITEM_NAMED.finditer(normalise(text)))
+    return tuple(sorted({n for n in found if n is not None and 1 <= n <= count}))
+
+
 def chinese_integer(text: str) -> int | None:
     """零 … 九十九 written in Chinese numerals (三, 十, 十五, 二十, 两), or digits; None otherwise."""
     if text.isdigit():

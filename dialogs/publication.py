@@ -12,6 +12,7 @@ from dialogs.engine import Choice, DialogState, Outcome, Reply
 from dialogs.texts import publication as texts
 from dialogs.texts import walk as walk_texts
 from dialogs.walk import democratic_text
+from rubrics import get_rubric
 from rubrics.scoring import BELOW_STANDARD_CONSEQUENCES, Stars, format_score
 
 MAX_OBJECTION_CHARS = 500
@@ -40,6 +41,11 @@ def _coded(ctx: UserContext, text: str) -> tuple[bool, str, str]:
     return named, code, rest
 
 
+def _score_line(result: ResultView) -> str:
+    top = get_rubric(result.rubric_key).max_total
+    return texts.score_line(format_score(result.raw_total), format_score(result.score), top)
+
+
 def remediation_text(result: ResultView) -> str:
     return texts.below_standard(BELOW_STANDARD_CONSEQUENCES) if result.below_standard else ""
 
@@ -55,7 +61,7 @@ def public_text(result: ResultView) -> str:
             result.round,
             result.publication_ends,
         ),
-        texts.score_line(format_score(result.raw_total), format_score(result.score)),
+        _score_line(result),
         texts.stars_line(Stars(result.stars).label),
     ]
     if result.stars_reason:
@@ -75,7 +81,7 @@ def result_text(result: ResultView) -> str:
     ]
     for dimension, total, top in result.dimension_totals:
         lines.append(walk_texts.dimension_total(dimension, format_score(total), top))
-    lines.append(texts.score_line(format_score(result.raw_total), format_score(result.score)))
+    lines.append(_score_line(result))
     lines.append(texts.stars_line(Stars(result.stars).label))
     if result.stars_reason:
         lines.append(texts.stars_reason(result.stars_reason))

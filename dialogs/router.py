@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from dialogs import assessment, ballot, binding, paper, publication, remediation, selfcheck
-from dialogs.context import ROLE_LABELS, UserContext
+from dialogs.context import ROLE_LABELS, RoleView, UserContext
 from dialogs.engine import Choice, DialogState, Outcome, Reply, UserInput
 from dialogs.parsing import Intent, parse
 from dialogs.texts import common as texts
@@ -152,6 +152,20 @@ def _show_progress(state: DialogState, intent: Intent, ctx: UserContext) -> Outc
     return Outcome(Reply(progress(ctx)), DialogState())
 
 
+def _any_level(role: RoleView) -> bool:
+    return True
+
+
+def _city(role: RoleView) -> bool:
+    """The city federation's own binding: 抽查 is the city's."""
+    return role.top
+
+
+def _inspected(role: RoleView) -> bool:
+    """A union inspected each year (it has a rubric): its chair self-checks and remediates."""
+    return role.inspected
+
+
 @dataclass(frozen=True)
 class Route:
     """One command word."""
@@ -163,6 +177,12 @@ class Route:
     roles: tuple[str, ...] = ()  # who it is for, in `帮助`; empty: everyone
     usage: str = ""  # its line in `帮助`
     anywhere: bool = True  # also inside a dialog; else only when no dialog is in progress
+    #: Which of those bindings may use it (the level of the organisation), in `帮助`.
+    level: Callable[[RoleView], bool] = _any_level
+
+    def offered_to(self, role: str, ctx: UserContext) -> bool:
+        """Whether `帮助` lists the word under ``role`` for this user."""
+        return role in self.roles and any(r.role == role and self.level(r) for r in ctx.roles)
 
 
 USAGE = texts.USAGE
@@ -172,7 +192,7 @@ WALKS: dict[str, Mode] = {
 
 ROUTES: dict[str, Route] = {
     "绑定": Route(_nothing, lambda s, i, c: binding.start(i.arg, s), usage=USAGE["绑定"]),
-    "自评": Route(_nothing, _self_check, ("chair",), USAGE["自评"]),
+    "自评": Route(_nothing, _self_check, ("chair",), USAGE["自评"], level=_inspected),
     "测评": Route(_evaluation, lambda s, i, c: ballot.start(c), ("member",), USAGE["测评"]),
     "考评": Route(
         _organisation(assessment.ASSESSMENT.name),
@@ -198,6 +218,7 @@ ROUTES: dict[str, Route] = {
         _walk_word(assessment.SAMPLE_CHECK),
         ("evaluator",),
         USAGE["抽查"],
+        level=_city,
     ),
     "补课验收": Route(
         _always_organisation("remediation"),
@@ -209,9 +230,15 @@ ROUTES: dict[str, Route] = {
     "异议": Route(
         _result, lambda s, i, c: publication.object_to(c, i.text), ("chair", "member"), USAGE["异议"]
     ),
-    "补课": Route(_remediation, lambda s, i, c: remediation.show(c), ("chair",), USAGE["补课"]),
+    "补课": Route(
+        _remediation, lambda s, i, c: remediation.show(c), ("chair",), USAGE["补课"], level=_inspected
+    ),
     "补课完成": Route(
-        _remediation, lambda s, i, c: remediation.report(c, i.text), ("chair",), USAGE["补课完成"]
+        _remediation,
+        lambda s, i, c: remediation.report(c, i.text),
+        ("chair",),
+        USAGE["补课完成"],
+        level=_inspected,
     ),
     **{
         word: Route(_nothing, lambda s, i, c: assessment.outside_assessment(c), anywhere=False)
@@ -316,10 +343,14 @@ def help_text(ctx: UserContext) -> str:
     for role, label in ROLE_LABELS.items():
         if not ctx.has_role(role):
             continue
-        words = [w for w, route in ROUTES.items() if role in route.roles and route.usage and w not in listed]
+        offered = [w for w, route in ROUTES.items() if route.usage and route.offered_to(role, ctx)]
+        words = [w for w in offered if w not in listed]
         listed.update(words)
-        commands = [texts.role_heading(label), *(f"· {ROUTES[w].usage}" for w in words)] if words else []
-        sections.append((commands, [f"· {line}" for line in texts.DIALOG_HELP.get(role, ())]))
+        lines_of_role = texts.DIALOG_HELP.get(role, ())
+        always = [f"· {line}" for word, line in lines_of_role if not word]
+        inside = [f"· {line}" for word, line in lines_of_role if word and word in offered]
+        heading = [texts.role_heading(label)] if words or always or inside else []
+        sections.append(([*heading, *(f"· {ROUTES[w].usage}" for w in words), *always], inside))
     everyone = texts.everyone_line(
         [route.usage for route in ROUTES.values() if not route.roles and route.usage]
     )

@@ -14,6 +14,7 @@ from dialogs.parsing import Intent
 from dialogs.texts import selfcheck as texts
 from dialogs.texts import walk as walk_texts
 from rubrics import Rubric, get_rubric
+from rubrics.scoring import format_score, raw_total
 
 NAME = "self_check"
 
@@ -81,4 +82,14 @@ def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
 
 
 def progress_text(view: WalkView, rubric: Rubric) -> str:
-    return returned_text(view) + walk.progress_text(MODE, view, rubric)
+    """`进度` of the chair's own inspection: the self-check while it is open; once submitted, each
+    stage as it stands — the objection is to the result, not to the self-check."""
+    stage = texts.STAGES.get(view.state)
+    if view.editable or stage is None:
+        return returned_text(view) + walk.progress_text(MODE, view, rubric)
+    total = format_score(raw_total(view.scores.values()))
+    photos = sum(view.evidence.values())
+    submitted = texts.submitted_progress(
+        view.org_name, view.year, len(view.scores), rubric.item_count, photos, total, rubric.max_total
+    )
+    return submitted + texts.stages(*stage)

@@ -20,7 +20,7 @@ from dialogs.commands import (
 )
 from dialogs.context import DemocraticFigures, UserContext, WalkView
 from dialogs.engine import Choice, DialogState, Outcome, Reply, fit
-from dialogs.parsing import Intent
+from dialogs.parsing import Intent, items_named
 from dialogs.texts import common
 from dialogs.texts import walk as texts
 from dialogs.texts.walk import WalkWords
@@ -54,7 +54,7 @@ MAX_OPINION_CHARS = 500
 MIN_WRITTEN_CHARS = 4
 
 
-def _no_intro(view: WalkView) -> str:
+def _no_text(view: WalkView) -> str:
     return ""
 
 
@@ -74,7 +74,10 @@ class Mode:
     reasons: bool = False  # a changed score needs a reason
     sequential: bool = False  # walk every item in order, not only the unanswered ones
     resume: str = "自评"  # the command that resumes the walk; {code} is the organisation's code
-    intro: Callable[[WalkView], str] = _no_intro  # said when the walk starts or resumes
+    intro: Callable[[WalkView], str] = _no_text  # said when the walk starts or resumes
+    #: Text naming the items the walk is about (an objection's `第12项`): a sequential walk asks those
+    #: first, then the others in order.
+    focus_text: Callable[[WalkView], str] = _no_text
     record: bool = False  # the assessment record (方式, 意见) is shown in this walk
     #: The assessment itself: its record (方式, 意见) and the democratic evaluation (结束测评, 免除测评)
     #: are given in it, and its `提交` waits until both are complete (``submission_gaps``).
@@ -86,6 +89,10 @@ class Mode:
 
     def resume_command(self, view: WalkView) -> str:
         return self.resume.format(code=view.org_code)
+
+    def focus(self, view: WalkView, rubric: Rubric) -> tuple[int, ...]:
+        """The items a sequential walk asks first: in a re-review, those the objections name."""
+        return items_named(self.focus_text(view), rubric.item_count) if self.sequential else ()
 
 
 # ---------------------------------------------------------------- rendering
@@ -229,9 +236,11 @@ def review(mode: Mode, view: WalkView, rubric: Rubric, page: int, prefix: str = 
     elif missing:
         tail = texts.SUMMARY_MISSING
     else:
-        tail = texts.SUMMARY_COMPLETE
+        tail = texts.summary_complete(mode.reasons)
         if mode.rates and (not view.methods or len(view.opinion.strip()) < MIN_WRITTEN_CHARS):
             tail += "\n" + texts.RECORD_FIRST
+    if len(pages) > 1:
+        tail += "\n" + texts.other_pages(page, len(pages))
     choices: list[Choice] = []
     if page > 1:
         choices.append(Choice("上一页", "上一页"))
@@ -243,17 +252,21 @@ def review(mode: Mode, view: WalkView, rubric: Rubric, page: int, prefix: str = 
 
 
 def totals_text(view: WalkView, rubric: Rubric, heading: str, stars_line: str = texts.STARS_BY_SCORE) -> str:
-    """Per-dimension subtotals, raw total out of the sheet max, the 百分制 score and its stars."""
+    """Per-dimension subtotals, raw total out of the sheet max, the 百分制 score (on a sheet that is not
+    out of 100) and its stars."""
     total = raw_total(view.scores.values())
     score = percent_score(total, rubric.max_total)
     lines = [heading]
     for dimension in rubric.dimensions:
         subtotal = format_score(_subtotal(view.scores, rubric, dimension))
         lines.append(texts.dimension_total(dimension, subtotal, rubric.dimension_max(dimension)))
-    lines += [
-        texts.raw_total_line(format_score(total), rubric.max_total),
-        texts.percent_line(format_score(score)),
-    ]
+    if rubric.max_total == 100:  # the raw total is the 百分制 score: said once
+        lines.append(texts.total_line(format_score(total), rubric.max_total))
+    else:
+        lines += [
+            texts.raw_total_line(format_score(total), rubric.max_total),
+            texts.percent_line(format_score(score)),
+        ]
     if stars_line:
         lines.append(stars_line.format(stars=star_level(score).label))
     return "\n".join(lines)
@@ -279,10 +292,13 @@ def progress_text(mode: Mode, view: WalkView, rubric: Rubric) -> str:
 
 
 def next_item(mode: Mode, view: WalkView, rubric: Rubric, after: int, skip: int = 0) -> int | None:
-    """The item to ask after ``after``: the next one (sequential walks), or the first unanswered one
-    after it, wrapping round, never ``skip``."""
+    """The item to ask after ``after``: the next one (sequential walks: the ``Mode.focus`` items first,
+    then the others in order), or the first unanswered one after it, wrapping round, never ``skip``."""
     if mode.sequential:
-        return after + 1 if after < rubric.item_count else None
+        focus = mode.focus(view, rubric)
+        order = [*focus, *(no for no in range(1, rubric.item_count + 1) if no not in focus)]
+        at = order.index(after) + 1 if after in order else 0
+        return order[at] if at < len(order) else None
     order = list(range(after + 1, rubric.item_count + 1)) + list(range(1, after + 1))
     for no in order:
         if no not in view.scores and no != skip:
@@ -331,15 +347,16 @@ def start(mode: Mode, view: WalkView, prefix: str = "") -> Outcome:
     rubric = get_rubric(view.rubric_key)
     commands: tuple[Command, ...] = (mode.start_command(view.inspection_id),)
     prefix += mode.intro(view)
-    first = 1 if mode.sequential else next_item(mode, view, rubric, 0)
+    first = next_item(mode, view, rubric, 0)
     if first is None:
-        return show_review(
-            mode, view, rubric, 1, rubric.item_count, prefix + texts.ALL_ANSWERED_CHECK, commands
-        )
+        return show_review(mode, view, rubric, 1, rubric.item_count, prefix, commands)
     if view.scores and not mode.sequential:
         prefix += texts.welcome_back(len(view.scores), rubric.item_count, first)
     else:
         prefix += texts.starting(mode.words, view.org_name, view.year, rubric.item_count, rubric.max_total)
+    if mode.reasons:
+        focus = mode.focus(view, rubric)
+        prefix += texts.re_review_hint(numbers_text(list(focus)) if focus else "")
     return ask(mode, view, rubric, first, prefix, commands)
 
 
@@ -394,12 +411,15 @@ class Walk:
     ) -> Outcome:
         """The next item to ask, or the summary once none is left."""
         following = next_item(self.mode, view, self.rubric, no, skip=skip)
+        focus = self.mode.focus(view, self.rubric)
+        if focus and no == focus[-1] and following is not None and following not in focus:
+            prefix += texts.focus_done(numbers_text(list(focus)))
         if following is not None:
             return self.ask(following, prefix, commands, view)
         if skip and skip not in view.scores:
             prefix += texts.still_missing(skip)
-        else:
-            prefix += texts.walked_through(self.mode.sequential)
+        elif self.mode.sequential:
+            prefix += texts.WALKED_THROUGH
         return show_review(self.mode, view, self.rubric, 1, no, prefix, commands)
 
 

@@ -139,6 +139,8 @@ TRANSITIONS: frozenset[tuple[InspectionState, InspectionState]] = frozenset(
         (S.PUBLISHED, S.FINAL),
         (S.OBJECTED, S.RE_REVIEWING),
         (S.RE_REVIEWING, S.PUBLISHED),
+        # The re-review's stars wait (a tie at the five-star cut-off): published again by `publish`.
+        (S.RE_REVIEWING, S.RATED),
         # The city's re-check (抽查) changed the stars of a published or final result: a new round.
         (S.PUBLISHED, S.PUBLISHED),
         (S.FINAL, S.PUBLISHED),

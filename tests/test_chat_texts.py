@@ -139,8 +139,9 @@ def test_every_question_of_the_largest_sheet_fits_with_at_most_seven_links(
 def test_help_lists_the_evaluators_words_whatever_the_roles(phone, city: City, db: Session) -> None:
     with db.begin():
         admin = organisations.create_invitation(db, "XJ", "admin").code
+        city_evaluator = organisations.create_invitation(db, "GY", "evaluator").code
     person = phone("everything")
-    for code in (city.chair_code, city.member_code, city.evaluator_code, admin):
+    for code in (city.chair_code, city.member_code, city.evaluator_code, admin, city_evaluator):
         assert "绑定成功" in person.say(f"绑定 {code}")
     shown = person.say("帮助")
     for word in ("抽查 单位编号", "提交", "查看", "暂停", "考评 单位编号", "测评", "自评"):

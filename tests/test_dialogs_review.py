@@ -136,9 +136,10 @@ def test_assessment_submit_reports_the_rating() -> None:
     chat.send("意见 台账齐全，职工满意")
     rated = chat.send("提交")
     assert chat.commands == [SubmitAssessment(5)]
-    assert "原始得分：95 / 100 分" in rated and "百分制得分：95 分" in rated
+    # A sheet out of 100: its total is the 百分制 score, said once.
+    assert "得分：95 / 100 分" in rated and "百分制" not in rated and "原始得分" not in rated
     # The stars are the scope's: the service adds them once the command is applied.
-    assert "星级" not in rated.split("百分制得分")[1]
+    assert "星级" not in rated.split("得分：95 / 100 分")[1]
 
 
 def test_a_self_check_not_submitted_cannot_be_assessed() -> None:

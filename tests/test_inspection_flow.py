@@ -48,7 +48,7 @@ def test_a_whole_inspection_in_chat(user: User, db: Session, cli) -> None:
 def _chair_self_checks(user: User, codes: dict[str, str]) -> None:
     chair = user("chair")
     submitted = self_check(chair, codes["chair1"], {3: "2", 7: "2.5"})
-    assert "原始得分：98.5 / 100 分" in submitted
+    assert "得分：98.5 / 100 分" in submitted and "百分制" not in submitted
 
 
 def _evaluation_opens(cli) -> str:
@@ -105,7 +105,7 @@ def _evaluator_assesses(user: User, codes: dict[str, str]) -> None:
     evaluator.say("意见 台账齐全，会员满意度高")
     rated = evaluator.say("提交")
     # self deductions on 3 (−1) and 7 (−0.5): 98.5; assessed overrides on 5 (4 → 3) and 12 (3 → 2): 96.5
-    assert "原始得分：96.5 / 100 分" in rated and "百分制得分：96.5 分" in rated
+    assert "得分：96.5 / 100 分" in rated and "百分制" not in rated
     assert "民主测评：11 票（参与率" in rated
     assert "满意率 90.9%" in rated
 
@@ -258,7 +258,7 @@ def _the_evaluator_re_reviews_and_publishes_round_2(
     for _ in range(2, 31):
         evaluator.say("同")
     republished = evaluator.say("提交")
-    assert "复查评定已提交" in republished and "百分制得分：97 分" in republished
+    assert "复查评定已提交" in republished and "得分：97 / 100 分" in republished
     assert "评定星级：五星级（已再次公示（第 2 轮）" in republished
     assert "本范围另有 1 个单位的星级因此调整，已重新公示" in republished
     db.expire_all()

@@ -142,7 +142,7 @@ def test_a_re_review_that_lifts_a_capped_result_takes_its_place(user: User, db: 
     for no in range(1, VILLAGE.item_count + 1):
         evaluator.say(f"{target[no]} 材料已补齐" if no in deductions(7) else "同")
     done = evaluator.say("提交")
-    assert "百分制得分：97 分" in done and "评定星级：五星级" in done and "第 2 轮" in done
+    assert "得分：97 / 100 分" in done and "评定星级：五星级" in done and "第 2 轮" in done
     assert "五星级名额统一确认后公示" not in done and "本范围另有 1 个单位的星级因此调整" in done
     stars = _stars(db)
     assert stars["U03"] == 5 and stars["U01"] == 5 and stars["U02"] == 4

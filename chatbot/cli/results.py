@@ -143,7 +143,7 @@ TABLE_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("自评", "self_score", 6),
     ("考评", "assessed_score", 6),
     ("测评", "democratic_score", 6),
-    ("参评率", "turnout", 7),
+    ("参与率", "turnout", 7),
     ("星级", "stars", 6),
     ("标记", "marks", 24),
     ("取消经费支持", "no_funding_support", 4),

@@ -121,7 +121,9 @@ def submit_re_review(
     session: Session, inspection: Inspection, config: Config, actor: str, now: datetime
 ) -> results.Recomputed:
     """The re-review decided: rated again through its scope, the objections resolved, published again
-    as the next round; a re-review done after its 10 days is recorded as late on the result."""
+    as the next round — unless its stars wait (a tie at the five-star cut-off for the admin to settle,
+    or a scope not confirmed): then it is rated, and `publish` publishes it as the next round once
+    they are decided. A re-review done after its 10 days is recorded as late on the result."""
     start_re_review(session, inspection, actor)
     due = inspection.re_review_due_at
     if due is not None and as_utc(due) < now and not inspection.re_review_late:
@@ -133,6 +135,9 @@ def submit_re_review(
         session, inspection, config, now, results.Cause.RE_REVIEW, actor, publishing=True
     )
     objections.resolve(session, inspection, now)
+    if results.stars_wait(session, inspection, config):
+        move(session, inspection, S.RATED, actor, "复查结果的星级待确定后再次公示")
+        return done
     results.open_publication(
         session, inspection, now, inspection.publication_days or results.DEFAULT_PUBLICATION_DAYS, actor
     )

@@ -232,6 +232,14 @@ def provisional_ids(
     return {i for i, org in rows if scope_of(tree, org, config).key not in confirmed}
 
 
+def stars_wait(session: Session, inspection: Inspection, config: Config) -> bool:
+    """Whether a rated result's stars are not decided yet, so it is not published: tied at the
+    five-star cut-off for an admin to settle, or provisional in a scope not yet confirmed."""
+    if awaits_override(inspection):
+        return True
+    return inspection.id in provisional_ids(session, inspection.campaign, config)
+
+
 class Cause(StrEnum):
     """Why a scope's stars are worked out again; a published result whose stars change because of it
     is published again with the cause's note."""

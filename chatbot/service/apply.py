@@ -99,7 +99,7 @@ class Applier:
                 done = assessment.submit_re_review(
                     self.session, inspection, self.config, self.actor, self.now
                 )
-                return Addendum(rating_text(self._rating(inspection, done)))
+                return Addendum(rating_text(self._rating(inspection, done, again=True)))
             case StartSelfCheck() | SaveSelfScore() | AddEvidence() | SubmitSelfCheck() | ReportRemediation():
                 self._as_chair_do(command)
             case SaveBallotDraft() | CastBallot() | FileObjection():
@@ -191,7 +191,7 @@ class Applier:
                     raise Refused("只有上级工会考评员可以验收补课。")
                 remediation.check(session, inspection, passed, text, me, actor, now)
 
-    def _rating(self, inspection: Inspection, done: results.Recomputed) -> RatingOutcome:
+    def _rating(self, inspection: Inspection, done: results.Recomputed, again: bool = False) -> RatingOutcome:
         """What a submitted assessment or re-review came to, read off the inspection as it now is."""
         provisional = inspection.id in results.provisional_ids(self.session, inspection.campaign, self.config)
         published = InspectionState(inspection.state) == S.PUBLISHED
@@ -204,6 +204,7 @@ class Applier:
             published_round=inspection.publication_round if published else 0,
             publication_ends=local_date(ends) if published and ends is not None else "",
             others_republished=len(done.republished - {inspection.id}),
+            again=again,
         )
 
     # ------------------------------------------------------------ who may

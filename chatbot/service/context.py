@@ -183,6 +183,7 @@ def self_check_view(
         rubric_key=inspection.rubric_key,
         rubric_version=inspection.rubric_version,
         state_label=state.label,
+        state=state.value,
         editable=state.self_check_editable,
         scores=own,
         evidence=evidence if evidence is not None else evidence_counts(session, inspection.id),
@@ -630,8 +631,8 @@ def children_status(
             code,
             name,
             InspectionState(state).label,
-            format_score(Decimal(own)) if own is not None else "-",
-            format_score(Decimal(assessed)) if assessed is not None else "-",
+            format_score(Decimal(own)) if own is not None else "",
+            format_score(Decimal(assessed)) if assessed is not None else "",
         )
         for code, name, state, own, assessed in rows
     )
@@ -672,7 +673,10 @@ def load_context(
     """The context of one turn and what it loaded; only the parts ``needs`` asks for (a code it looks
     up is counted against ``codes`` when it is wrong)."""
     bindings = bindings_of(session, account.id)
-    roles = tuple(RoleView(b.role, b.code, b.name) for b in bindings)
+    roles = tuple(
+        RoleView(b.role, b.code, b.name, top=b.parent_id is None, inspected=b.rubric_key is not None)
+        for b in bindings
+    )
     chair_orgs = [b.org_id for b in bindings if b.role == "chair" and b.rubric_key is not None]
     member_orgs = [b.org_id for b in bindings if b.role == "member"]
     view = None

@@ -12,8 +12,17 @@ def stars_line(label: str, note: str) -> str:
     return f"\n评定星级：{label}" + (f"（{note}）" if note else "") + "。"
 
 
-PROVISIONAL = "预评：本范围全部单位评定或五星级名额范围确认后确定，之后才能公示"
-FLAGGED = "与其他单位同分并列在五星级名额线上，待管理员裁定后公示"
+def provisional(again: bool) -> str:
+    """The scope's five-star quota is not confirmed yet: the stars are provisional, nothing published."""
+    publish = "之后再次公示" if again else "之后才能公示"
+    return f"预评：本范围全部单位评定或五星级名额范围确认后确定，{publish}"
+
+
+def flagged(again: bool) -> str:
+    """Tied at the five-star cut-off: an admin decides, then it is published (again)."""
+    return "与其他单位同分并列在五星级名额线上，待管理员裁定后" + ("再次公示，暂未公示" if again else "公示")
+
+
 UNPUBLISHED = "可以公示"
 
 

@@ -31,19 +31,28 @@ def stuck_hint(usage: str, pause: str = "") -> str:
 
 # ---------------------------------------------------------------- 帮助
 
-#: What works inside each role's dialogs, listed in `帮助` after the role's command words.
-DIALOG_HELP: dict[str, tuple[str, ...]] = {
+#: What works inside each role's dialogs, listed in `帮助` after the role's command words: each line with
+#: the word whose dialog it is about, shown only when that word is the user's ("": always shown).
+DIALOG_HELP: dict[str, tuple[tuple[str, str], ...]] = {
     "chair": (
-        "自评中：回复分数（可含半分，如 2.5、两分半）或点链接；满分；第3项改为2分",
-        "自评中：上一项、跳过、修改 N；发送照片 —— 当前项的佐证",
-        "自评中：查看 —— 汇总；暂停 —— 保存进度；提交 —— 全部作答后提交",
+        ("自评", "自评中：回复分数（可含半分，如 2.5、两分半）或点链接；满分；第3项改为2分"),
+        ("自评", "自评中：上一项、跳过、修改 N；发送照片 —— 当前项的佐证"),
+        ("自评", "自评中：查看 —— 汇总；暂停 —— 保存进度；提交 —— 全部作答后提交"),
     ),
     "evaluator": (
-        "考评中：同 —— 沿用自评分（抽查时沿用县级考评分）；回复分数或满分；第3项改为2分",
-        "考评中：方式 1 3 —— 考评方式；意见 内容 —— 考评意见；结束测评 / 免除测评 原因",
-        "考评中：查看 —— 汇总；暂停 —— 保存进度；提交 —— 评完、记录方式和意见、民主测评结束或免除后提交",
+        ("考评", "考评中：同 —— 沿用自评分；回复分数或满分；第3项改为2分"),
+        ("考评", "考评中：方式 1 3 —— 考评方式；意见 内容 —— 考评意见；结束测评 / 免除测评 原因"),
+        (
+            "考评",
+            "考评中：查看 —— 汇总；暂停 —— 保存进度；提交 —— 评完、记录方式和意见、民主测评结束或免除后提交",
+        ),
+        ("复查", "复查中：同 —— 维持原考评分；改分发送“分数 原因”，或任一项“第12项改为2分 原因”"),
+        ("抽查", "抽查中：同 —— 沿用县级考评分；回复分数或满分；第3项改为2分"),
     ),
-    "member": ("测评中：回复 1、2、3 或 满意 / 基本满意 / 不满意；上一项；暂停 —— 已答部分保存",),
+    "member": (("测评", "测评中：回复 1、2、3 或 满意 / 基本满意 / 不满意；上一项；暂停 —— 已答部分保存"),),
+    "admin": (
+        ("", "单位、邀请码、民主测评、公示和导出在管理台或命令行 nianjian 中办理；发送“进度”查看覆盖率"),
+    ),
 }
 
 
@@ -112,11 +121,15 @@ NO_CHILDREN = "下级单位：暂无本年度年检任务。"
 
 
 def children_heading(total: int) -> str:
-    return f"下级单位 {total} 个（自评/考评合计）："
+    return f"下级单位 {total} 个："
 
 
 def child_line(code: str, name: str, state_label: str, own: str, assessed: str) -> str:
-    return f"· {code} {name}：{state_label}（{own}/{assessed}）"
+    """One child union: its state, then its self total and assessed total, each named ("": none yet)."""
+    figures = "，".join(
+        f"{label} {total} 分" for label, total in (("自评合计", own), ("考评合计", assessed)) if total
+    )
+    return f"· {code} {name}：{state_label}" + (f"（{figures}）" if figures else "")
 
 
 def more_children(count: int) -> str:

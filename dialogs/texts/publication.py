@@ -7,8 +7,12 @@ def heading(org_name: str, year: int, state: str, round_no: int, ends: str) -> s
     return f"【年检结果】{org_name} {year} 年度（{state}，第 {round_no} 轮公示，公示期至 {ends}）"
 
 
-def score_line(raw_total: str, score: str) -> str:
-    return f"考评得分：{raw_total} 分，百分制 {score} 分"
+def score_line(raw_total: str, score: str, top: int) -> str:
+    """The assessed total; its 百分制 score beside it only where they differ (a sheet not out of 100,
+    a democratic score blended in)."""
+    if top == 100 and raw_total == score:
+        return f"考评得分：{score} 分（满分 {top} 分）"
+    return f"考评得分：{raw_total} 分（满分 {top} 分），百分制 {score} 分"
 
 
 def stars_line(stars: str) -> str:

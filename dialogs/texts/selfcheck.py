@@ -30,3 +30,31 @@ NO_CAMPAIGN = "本年度年检尚未开启，请等待上级工会通知。"
 
 def not_in_scope(year: int) -> str:
     return f"您的工会不在 {year} 年度年检范围内，如有疑问请联系上级工会。"
+
+
+# ---------------------------------------------------------------- 进度 after the submission
+
+#: Where a submitted inspection stands, stage by stage: the organisational assessment (组织评定) and the
+#: result (年检结果); the stage not reached yet is left out. Keyed by the lifecycle state.
+STAGES: dict[str, tuple[str, str]] = {
+    "self_submitted": ("待上级工会评定", ""),
+    "reviewing": ("上级工会评定中", ""),
+    "rated": ("已完成", "已评定，待公示"),
+    "published": ("已完成", "公示中"),
+    "objected": ("已完成", "公示结果收到异议，待上级工会复查"),
+    "re_reviewing": ("已完成", "公示结果收到异议，上级工会复查中"),
+    "final": ("已完成", "已定级"),
+}
+
+
+def submitted_progress(
+    org_name: str, year: int, scored: int, count: int, photos: int, total: str, top: int
+) -> str:
+    return (
+        f"{org_name} {year} 年度自查自评：已提交（已答 {scored}/{count} 项，"
+        f"佐证照片 {photos} 张，自评合计 {total}/{top} 分）"
+    )
+
+
+def stages(assessment: str, result: str) -> str:
+    return f"\n组织评定：{assessment}" + (f"\n年检结果：{result}" if result else "")

@@ -106,7 +106,20 @@ def locked(title: str) -> str:
 
 
 SUMMARY_MISSING = "发送“修改 N”填写或修改第 N 项，“继续”回到作答，“提交”提交。"
-SUMMARY_COMPLETE = "全部作答完毕。发送“修改 N”修改第 N 项，确认无误请发送“提交”。"
+
+
+def summary_complete(reasons: bool) -> str:
+    """Under the summary once every item is answered: said once, with how to change an item."""
+    change = "“第N项改为2分 原因”" if reasons else "“修改 N”"
+    return f"全部作答完毕。发送{change}修改第 N 项，确认无误请发送“提交”。"
+
+
+def other_pages(page: int, pages: int) -> str:
+    """Under a page of a summary longer than one page: how to see the others."""
+    turn = "“下一页”" if page < pages else "“上一页”"
+    return f"汇总共 {pages} 页：发送{turn}或“查看 页码”查看其他页。"
+
+
 RECORD_FIRST = "提交前请记录考评方式（发送“方式”查看编号）和考评意见（发送“意见 内容”）。"
 NOT_ON_SUMMARY = "现在是汇总页面。要填写或修改某一项，请先发送“修改 N”（N 为项号），或发送“继续”回到作答。"
 SUMMARY_NOT_UNDERSTOOD = "没有看懂您的指令。发送“修改 N”修改第 N 项，“提交”提交。"
@@ -145,6 +158,11 @@ def raw_total_line(total: str, top: int) -> str:
     return f"原始得分：{total} / {top} 分"
 
 
+def total_line(total: str, top: int) -> str:
+    """The total on a sheet out of 100, where it is the 百分制 score itself."""
+    return f"得分：{total} / {top} 分"
+
+
 def percent_line(score: str) -> str:
     return f"百分制得分：{score} 分"
 
@@ -165,9 +183,6 @@ def progress_totals(photo_count: int, total: str, top: int) -> str:
 
 
 # ---------------------------------------------------------------- starting, answering, moving
-
-
-ALL_ANSWERED_CHECK = "全部作答完毕，请核对后发送“提交”。\n"
 
 
 def welcome_back(scored: int, count: int, first: int) -> str:
@@ -193,8 +208,21 @@ def still_missing(no: int) -> str:
     return f"第 {no} 项仍未作答，提交前需要补上。\n"
 
 
-def walked_through(sequential: bool) -> str:
-    return ("已逐项复查完毕" if sequential else "全部作答完毕") + "！请核对后发送“提交”。\n"
+WALKED_THROUGH = "已逐项复查完毕。\n"
+
+
+def focus_done(focus: str) -> str:
+    """The objected items (``focus``: 5、12) are re-reviewed; the others follow, or submit now."""
+    return (
+        f"异议涉及的第 {focus} 项已复查。其余各项维持原考评分的，可直接发送“提交”；下面逐项核对其余各项。\n"
+    )
+
+
+def re_review_hint(focus: str) -> str:
+    """How a re-review goes: from the objected items (``focus``: 5、12) or from item 1, and that any
+    item can be changed at any time."""
+    start = f"异议涉及第 {focus} 项，复查从这里开始，其余各项随后逐项核对。" if focus else ""
+    return f"{start}随时可发送“第12项改为2分 原因”修改任一项，或发送“提交”。\n"
 
 
 def needs_reason(score: str) -> str:
