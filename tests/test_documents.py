@@ -8,6 +8,7 @@ import re
 import shutil
 from collections.abc import Callable
 from decimal import Decimal
+from itertools import product
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from chatbot.cli import main
 from chatbot.console.access import create_user
-from chatbot.documents import charts
+from chatbot.documents import charts, sentences
 from chatbot.documents.narratives import NOT_WRITTEN
 from chatbot.documents.reports import one_decimal
 from chatbot.inspection import organisations
@@ -112,10 +113,16 @@ def test_the_county_summary_is_a_formal_report_with_the_countys_own_sections(
     # 落款: two empty lines for the stamp, the federation, the date in Chinese.
     assert text[-4:] == ["", "", "原州区总工会", "2026年12月8日"]
     whole = "\n".join(text)
-    assert "所属基层工会4个，纳入2026年度年检4个" in whole and "已完成组织评定3个" in whole
+    assert (
+        "原州区总工会所属基层工会4个，均纳入2026年度年检，其中已完成组织评定、尚未公示3个，尚未提交自评1个。"
+        "年检覆盖率75%，未达到年度目标100%。"
+    ) in whole
     assert "已评定3个单位，平均得分80.7分" in whole  # (100 + 87 + 55) / 3 = 80.666…, half up
     assert "五星级名额由市总工会在全市范围内统一核定" in whole and "名额0个" not in whole
-    assert "共有1个单位低于建设标准" in whole
+    assert "其中五星级1个，四星级1个，一星级1个。" in whole and "三星级" not in whole
+    assert "以上星级均为预评结果" in whole
+    assert "共有1个单位低于建设标准，按规定须补课" in whole and "该单位待结果确定后开始补课" in whole
+    assert "本年度尚未公示年检结果。" in whole
     assert "请通过电话" not in whole and "通知" not in whole  # the internal to-do is the console's
     tables = Document(str(out)).tables
     rubric = [[c.text for c in row.cells] for row in tables[0].rows]
@@ -163,14 +170,17 @@ def test_the_city_summary_lists_counties_in_official_order(
     document = Document(str(out))
     text = [p.text for p in document.paragraphs]
     assert text[0] == "固原市总工会\n2026年度基层工会组织年检工作情况总结"
-    assert "组织部" not in text[2]  # the city's own summary has no 主送 unless it writes one
+    assert (
+        text[2] == "宁夏回族自治区总工会组织部："
+    )  # 主送: the region's federation, unless it writes another
     coverage = [[c.text for c in row.cells] for row in document.tables[0].rows]
     assert [row[0] for row in coverage[1:]] == [*OFFICIAL, "合计"]
     stars = [[c.text for c in row.cells] for row in document.tables[1].rows]
     assert [row[0] for row in stars[1:]] == OFFICIAL
     assert stars[1] == ["原州区总工会", "3", "1", "1", "0", "0", "1", "80.7"]
     whole = "\n".join(text)
-    assert "全市五星级名额0个，评为五星级2个，名额待确认" in whole  # 4 rated: floor(20 % × 4) = 0
+    # 4 rated: floor(20 % × 4) = 0 places, two scores of five stars waiting for the confirmation
+    assert "全市评定4个，按比例尚无五星级名额，按得分达到五星级的2个单位待名额确认后确定星级。" in whole
     assert len(document.inline_shapes) == 3  # coverage and stars per county, dimensions
     assert text[-2:] == ["固原市总工会", "2027年2月20日"]
 
@@ -199,7 +209,7 @@ def test_a_county_quota_scope_states_each_countys_places(
     out = tmp_path / "yz.docx"
     cli("report", "county", "--county", "YZ", "--year", "2026", "--out", str(out))
     whole = "\n".join(_paragraphs(out))
-    assert "本级五星级名额0个，评为五星级1个，名额待确认" in whole  # floor(20 % × 3) = 0
+    assert "本级评定3个，按比例尚无五星级名额，按得分达到五星级的1个单位待名额确认后确定星级" in whole
     city = tmp_path / "city.docx"
     cli("report", "city", "--year", "2026", "--out", str(city))
     header = [c.text for c in Document(str(city)).tables[1].rows[0].cells]
@@ -366,3 +376,107 @@ def test_without_libreoffice_the_xlsx_is_written_and_the_pdf_refused_in_chinese(
     assert result.exit_code != 0
     assert "未找到 LibreOffice，未生成 PDF" in result.output and "results.xlsx 已生成" in result.output
     assert out.exists() and not out.with_suffix(".pdf").exists()
+
+
+# ---------------------------------------------------------------- 一、基本情况 over every state
+
+ZERO = re.compile(r"(?<![\d.])0(?:个|件)")
+
+
+def _well_formed(text: str) -> None:
+    assert text.endswith("。") and not ZERO.search(text), text
+    assert not re.search(r"[，；。]{2}|^[，。]|其中。|均。", text), text
+
+
+def _stated(text: str, label: str, whole: int) -> int:
+    """The count ``text`` gives ``label``: its number, the whole for "均label" (or a bare label)."""
+    found = re.findall(re.escape(label) + r"(\d+)个", text)
+    if found:
+        return int(found[0])
+    return whole if label in text else 0
+
+
+@pytest.mark.parametrize("unions_extra", [0, 1])
+def test_the_coverage_paragraph_is_true_for_every_combination_of_stages(unions_extra: int) -> None:
+    for counts in product(range(3), repeat=len(sentences.STAGES)):
+        stages = dict(zip((key for key, _label in sentences.STAGES), counts, strict=True))
+        in_scope = sum(counts)
+        progress = sentences.Progress(unions=in_scope + unions_extra, **stages)
+        text = sentences.coverage_paragraph("原州区总工会所属", 2026, progress, Decimal("0.5"), Decimal("0.5"),
+                                            Decimal("0.3"))  # fmt: skip
+        _well_formed(text)
+        if not progress.unions:
+            assert "无年检对象" in text
+            continue
+        assert f"所属基层工会{progress.unions}个" in text
+        if not in_scope:
+            assert "尚未纳入年检" in text
+            continue
+        assert (f"纳入2026年度年检{in_scope}个" in text) == bool(unions_extra)
+        for key, label in sentences.STAGES:
+            assert _stated(text, label, in_scope) == stages[key], (text, key)
+        assert ("均" in text) == (progress.unions > 1 and (not unions_extra or max(counts) == in_scope > 1))
+    assert "年检覆盖率50%，达到年度目标30%" in text
+
+
+def test_the_coverage_paragraph_tells_this_years_share_from_the_cumulative_one() -> None:
+    progress = sentences.Progress(10, 0, 0, 0, 0, 0, 3)
+    same = sentences.coverage_paragraph(
+        "全市共有", 2025, progress, Decimal("0.3"), Decimal("0.3"), Decimal("1")
+    )
+    assert (
+        same
+        == "全市共有基层工会10个，纳入2025年度年检3个，均已公示期满、确定星级。年检覆盖率30%，未达到年度目标100%。"
+    )
+    more = sentences.coverage_paragraph(
+        "全市共有", 2025, progress, Decimal("0.3"), Decimal("0.8"), Decimal("0.7")
+    )
+    assert "本年度已评定单位占30%" in more and "累计年检覆盖率80%，达到年度目标70%" in more
+
+
+def test_the_objections_sentence_never_says_republished_for_a_waiting_objection() -> None:
+    for published, objections, units, waiting in product(range(3), range(4), range(3), range(3)):
+        if (objections == 0) != (units == 0) or units > objections or waiting > units or units > published:
+            continue  # not a state: every objection is against one published result
+        text = sentences.objections_sentence(published, objections, units, waiting)
+        _well_formed(text)
+        if not objections:
+            assert text == ("公示期间未收到异议。" if published else "本年度尚未公示年检结果。")
+            continue
+        assert f"收到异议{objections}件，涉及{units}个单位" in text
+        assert _stated(text, "复查尚未完成", units) == waiting
+        assert _stated(text, "已复查评定并再次公示", units) == units - waiting
+    assert sentences.objections_sentence(1, 1, 1, 1) == "公示期间收到异议1件，涉及1个单位，复查尚未完成。"
+
+
+def test_the_below_standard_sentence_says_where_each_remediation_stands() -> None:
+    fields = ("passed", "reported", "open", "overdue", "waiting")
+    labels = ("已补课并验收通过", "已报告补课完成、待验收", "正在补课", "补课已逾期", "待结果确定后开始补课")
+    for counts in product(range(3), repeat=len(fields)):
+        remedies = sentences.Remedies(**dict(zip(fields, counts, strict=True)))
+        text = sentences.below_sentence(remedies)
+        _well_formed(text)
+        if not remedies.total:
+            assert text == "本年度无低于建设标准的单位。"
+            continue
+        assert text.startswith(f"共有{remedies.total}个单位低于建设标准，按规定须补课")
+        assert [_stated(text, label, remedies.total) for label in labels] == list(counts)
+
+
+def test_the_stars_and_quota_sentences_leave_out_empty_levels_and_never_name_zero_places() -> None:
+    levels = ["五星级", "四星级", "三星级", "二星级", "一星级"]
+    for counts in product(range(3), repeat=5):
+        if not any(counts):
+            continue
+        text = sentences.stars_sentence(list(zip(levels, counts, strict=True)))
+        _well_formed(text)
+        for label, n in zip(levels, counts, strict=True):
+            assert _stated(text, label, sum(counts)) == n, text
+    for rated, places, five, confirmed in product(range(6), range(2), range(3), (False, True)):
+        if not rated or places > rated or (confirmed and five > places) or five > rated:
+            continue
+        text = sentences.quota_sentence(sentences.Quota("全市", Decimal(20), rated, places, five, confirmed))
+        _well_formed(text)
+        assert ("名额已确认" in text) == confirmed and (f"名额{places}个" in text) == bool(places)
+        stated = f"评为五星级{five}个" if confirmed else f"按得分达到五星级的{five}个单位"
+        assert (stated in text) == bool(five), text
