@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Callable
 from decimal import Decimal
 from itertools import product
@@ -17,12 +18,15 @@ from docx import Document
 from docx.enum.text import WD_LINE_SPACING
 from docx.shared import Pt, RGBColor
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from chatbot.cli import main
 from chatbot.console.access import create_user
 from chatbot.documents import charts, sentences
+from chatbot.documents.labels import printed
 from chatbot.documents.narratives import NOT_WRITTEN
 from chatbot.documents.reports import one_decimal
 from chatbot.inspection import organisations
@@ -263,7 +267,7 @@ def test_the_score_sheet_is_titled_and_shows_dashes_and_the_assessed_score(
     sheet = load_workbook(out).active
     assert sheet["A1"].value == "年检考评表" and sheet["A2"].value == "村（社区）工会年检考评标准"
     texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
-    assert "百分制得分：自评 100 分；考评 87 分（原始得分 ÷ 100 × 100，保留一位小数）" in texts
+    assert "百分制得分：自评 100 分；考评 87 分" in texts
     assert not [t for t in texts if t.startswith("综合得分")]  # DEMOCRATIC_WEIGHT is 0
     untouched = tmp_path / "u04.xlsx"
     cli("export", "sheet", "--org", "U04", "--year", "2026", "--out", str(untouched))
@@ -315,11 +319,82 @@ def test_the_results_workbook_has_a_title_numbers_and_chinese_labels(
     assert rows["U01"]["标记"].startswith("预评") and "provisional" not in str(rows.values())
     assert rows["U03"]["标记"] == "预评（名额待确认）；未达建设标准"
     assert rows["U04"]["考评得分"] is None
-    assert sheet.freeze_panes == "A3" and sheet.auto_filter.ref == "A2:N6"
+    assert sheet.freeze_panes == "A3" and sheet.auto_filter.ref == "A2:L6"
     assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1
     assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.print_title_rows == "$1:$2"
-    assert sheet.column_dimensions["B"].width == round((2 * 5 + 1) * 1.1) + 2  # 第3社区工会: CJK is two wide
-    assert sheet.column_dimensions["C"].width == round(2 * 7 * 1.1) + 2  # 村（社区）工会
+    # the three disqualifications in one column, filled where the result is below the standard
+    assert [h for h in header if "取消" in h] == ["取消的指标"]
+    assert rows["U03"]["取消的指标"] == "经费支持、职工帮扶、评先选优" and rows["U02"]["取消的指标"] is None
+
+
+def _printed_size(sheet: Worksheet, paper_width_mm: float) -> float:
+    """The smallest font (pt) a sheet prints at: its cells' size times the fit-to-width scale."""
+    columns = [sheet.column_dimensions[get_column_letter(c)].width for c in range(1, sheet.max_column + 1)]
+    table_mm = sum(w * 7 + 5 for w in columns) * 25.4 / 96  # a width unit is 7 px, a cell adds 5
+    margins = sheet.page_margins.left + sheet.page_margins.right
+    scale = min(1.0, (paper_width_mm - margins * 25.4) / table_mm)
+    sizes = [c.font.sz for row in sheet.iter_rows(min_row=4) for c in row if c.value is not None]
+    return min(sizes) * scale
+
+
+def test_the_results_and_the_score_sheet_print_at_nine_points_or_more(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    _world(db, user)
+    results, sheet = tmp_path / "results.xlsx", tmp_path / "u02.xlsx"
+    cli("export", "results", "--year", "2026", "--out", str(results))
+    cli("export", "sheet", "--org", "U02", "--year", "2026", "--out", str(sheet))
+    book = load_workbook(results).active
+    assert int(book.page_setup.paperSize) == 9 and book.page_setup.orientation == "landscape"
+    assert _printed_size(book, 297) >= 9
+    form = load_workbook(sheet).active
+    assert int(form.page_setup.paperSize) == 9 and form.page_setup.orientation == "portrait"
+    assert _printed_size(form, 210) >= 9
+
+
+def test_printed_items_have_full_width_punctuation_and_the_sheets_stay_verbatim(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    _world(db, user)
+    out = tmp_path / "u02.xlsx"
+    cli("export", "sheet", "--org", "U02", "--year", "2026", "--out", str(out))
+    sheet = load_workbook(out).active
+    items = [r[2] for r in sheet.iter_rows(min_row=5, max_row=4 + VILLAGE.item_count, values_only=True)]
+    assert items == [printed(item.shown_text) for item in VILLAGE.items]
+    assert not [t for t in items if re.search(r"[,()]", t)]
+    assert "村（社区）工会主席" in items[2] and "村(社区)工会主席" in VILLAGE.items[2].text  # verbatim
+    assert printed("届,按规定(试行);见:附件") == "届，按规定（试行）；见：附件"
+    assert printed("1,000 人 http://x.cn") == "1,000 人 http://x.cn"  # no Chinese beside: unchanged
+
+
+def test_the_score_sheet_gives_the_rescale_only_when_the_full_mark_is_not_100(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    _world(db, user)
+    hundred, agency = tmp_path / "u02.xlsx", tmp_path / "c01.xlsx"
+    cli("export", "sheet", "--org", "U02", "--year", "2026", "--out", str(hundred))
+    cli("export", "sheet", "--org", "C01", "--year", "2026", "--out", str(agency))
+    texts = [str(c.value) for row in load_workbook(hundred).active.iter_rows() for c in row if c.value]
+    assert "百分制得分：自评 100 分；考评 87 分" in texts and not [t for t in texts if "÷" in t]
+    texts = [str(c.value) for row in load_workbook(agency).active.iter_rows() for c in row if c.value]
+    assert "百分制得分：自评 —；考评 —（原始得分 ÷ 102 × 100，保留一位小数）" in texts  # 机关工会: 102 points
+
+
+def test_the_city_summary_sets_names_on_one_line_in_tables_of_nine_points_or_more(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    _world(db, user)
+    out = tmp_path / "city.docx"
+    cli("report", "city", "--year", "2026", "--out", str(out))
+    document = Document(str(out))
+    assert document.styles["公文表格文字"].font.size >= Pt(9)
+    longest = max(OFFICIAL, key=len)
+    for table in document.tables[:2]:
+        names = [row.cells[0].text for row in table.rows]
+        assert longest in names
+        width_cm = table.columns[0].width / 360_000  # EMU
+        assert width_cm >= len(longest) * 10.5 * 2.54 / 72 + 0.3, width_cm  # the name and the cell margins
+        assert sum(c.width for c in table.columns) / 360_000 <= 15.6 + 0.01  # within the type area
 
 
 def test_numbers_are_rounded_half_up_to_one_decimal() -> None:
@@ -364,6 +439,31 @@ def test_a_pdf_beside_the_docx_and_the_xlsx(user: User, db: Session, cli, tmp_pa
         data = pdf.read_bytes()
         assert data.startswith(b"%PDF") and len(data) > 10_000
     assert b"/Count 1" not in (tmp_path / "原州区总结.pdf").read_bytes()  # the summary runs to several pages
+
+
+def test_the_city_summarys_last_page_holds_more_than_section_four_and_the_signature(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    _soffice_or_skip()
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler-utils (pdftotext) not installed")
+    _world(db, user)
+    out = tmp_path / "city.docx"
+    cli("report", "city", "--year", "2026", "--out", str(out), "--date", "2027-02-20", "--pdf")
+    pages = (
+        subprocess.run(
+            ["pdftotext", "-layout", str(out.with_suffix(".pdf")), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.replace(" ", "")
+        .split("\f")
+    )  # pdftotext spaces digits from Chinese
+    last = next(page for page in reversed(pages) if page.strip())
+    assert "2027年2月20日" in last and "宁夏回族自治区总工会组织部" in pages[0]
+    assert "三、存在问题" in last or "（五）" in last, last  # not 四 and the signature alone
+    assert "固原经济技术开发区总工会" in pages[0]  # the coverage table's name on one line
 
 
 def test_without_libreoffice_the_xlsx_is_written_and_the_pdf_refused_in_chinese(
@@ -475,7 +575,7 @@ def test_the_stars_and_quota_sentences_leave_out_empty_levels_and_never_name_zer
     for rated, places, five, confirmed in product(range(6), range(2), range(3), (False, True)):
         if not rated or places > rated or (confirmed and five > places) or five > rated:
             continue
-        text = sentences.quota_sentence(sentences.Quota("全市", Decimal(20), rated, places, five, confirmed))
+        text = sentences.quota_sentence(sentences.Quota("全市", 20, rated, places, five, confirmed))
         _well_formed(text)
         assert ("名额已确认" in text) == confirmed and (f"名额{places}个" in text) == bool(places)
         stated = f"评为五星级{five}个" if confirmed else f"按得分达到五星级的{five}个单位"

@@ -28,6 +28,8 @@ from docx.styles.style import ParagraphStyle
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
+from chatbot.documents.labels import printed
+
 
 @dataclass(frozen=True)
 class Fonts:
@@ -42,8 +44,11 @@ class Fonts:
 
 FONTS = Fonts()
 BLACK = RGBColor(0, 0, 0)
-#: 字号: 二号 22 pt (title), 三号 16 pt (body, headings), 四号 14 pt (page numbers), 小四 12 pt (tables).
-TITLE_SIZE, BODY_SIZE, PAGE_NUMBER_SIZE, TABLE_SIZE = Pt(22), Pt(16), Pt(14), Pt(12)
+#: 字号: 二号 22 pt (title), 三号 16 pt (body, headings), 四号 14 pt (page numbers), 五号 10.5 pt (tables:
+#: a county's full name fits a column of a nine-column table on one line).
+TITLE_SIZE, BODY_SIZE, PAGE_NUMBER_SIZE, TABLE_SIZE = Pt(22), Pt(16), Pt(14), Pt(10.5)
+#: The type area's width (A4 less the margins) and what a table cell adds to its text (Word's margins).
+TYPE_AREA_CM, CELL_PADDING_CM = 15.6, 0.5
 #: Fixed line spacing of the body: 22 lines on the 225 mm type area.
 LINE = Pt(28)
 INDENT = Pt(32)  # two characters of 三号
@@ -159,7 +164,7 @@ def heading(document: DocumentType, text: str, level: int = 1) -> None:
 
 def body(document: DocumentType, text: str) -> Paragraph:
     """A paragraph of the body, its first line indented two characters."""
-    paragraph = document.add_paragraph(text)
+    paragraph = document.add_paragraph(printed(text))
     paragraph.paragraph_format.first_line_indent = INDENT
     return paragraph
 
@@ -171,7 +176,9 @@ def table(
     caption: str | None = None,
     widths: Sequence[float] | None = None,
 ) -> Table:
-    """A bordered table in 小四, centred, its header row bold and repeated on every page."""
+    """A bordered table in 五号 across the type area, centred, its header row bold and repeated on every
+    page, no row split across two; columns as wide as their longest cell (``column_widths``) unless
+    ``widths`` says otherwise."""
     if caption:
         document.add_paragraph(caption, style=CAPTION_STYLE).paragraph_format.keep_with_next = True
     grid = document.add_table(rows=1, cols=len(header))
@@ -184,6 +191,9 @@ def table(
     header_properties.append(repeat)
     for row in rows:
         _cells(grid.add_row().cells, row)
+    for row in grid.rows:
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+    widths = widths or column_widths(header, rows)
     if widths:  # the grid's columns (LibreOffice reads these) and every cell's (Word reads those)
         grid.autofit = False
         for column, width in zip(grid.columns, widths, strict=True):
@@ -195,11 +205,38 @@ def table(
     return grid
 
 
+def _text_cm(text: str) -> float:
+    return _width(text) * TABLE_SIZE.pt * 2.54 / 72
+
+
+def column_widths(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[float]:
+    """Widths (cm) filling the type area: each column as wide as its longest cell, a header allowed
+    onto two lines where the whole would not fit, the room left shared in proportion. Only a table too
+    wide even so is narrowed all over (and its texts wrap)."""
+
+    def needs(header_lines: int) -> list[float]:
+        return [
+            max(
+                [
+                    _text_cm(title) / header_lines,
+                    *(_text_cm(str(row[i] if row[i] is not None else "")) for row in rows),
+                ]
+            )
+            + CELL_PADDING_CM
+            for i, title in enumerate(header)
+        ]
+
+    widths = needs(1)
+    if sum(widths) > TYPE_AREA_CM:
+        widths = needs(2)
+    return [w * TYPE_AREA_CM / sum(widths) for w in widths]
+
+
 def _cells(cells: Sequence[object], values: Sequence[object], bold: bool = False) -> None:
     for cell, value in zip(cells, values, strict=True):
         paragraph = cell.paragraphs[0]  # type: ignore[attr-defined]
         paragraph.style = TABLE_STYLE
-        run = paragraph.add_run("" if value is None else str(value))
+        run = paragraph.add_run("" if value is None else printed(str(value)))
         run.font.bold = bold or None
 
 

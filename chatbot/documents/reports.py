@@ -271,7 +271,7 @@ def _remedy(status: str, due_on: date, today: date) -> str:
     """The ``sentences.Remedies`` field a below-standard union counts in."""
     if status == remediation.OPEN:
         return "overdue" if remediation.is_overdue(status, due_on, today) else "open"
-    return {remediation.REPORTED: "reported", remediation.PASSED: "passed"}.get(status, "waiting")
+    return {remediation.REPORTED.value: "reported", remediation.PASSED.value: "passed"}.get(status, "waiting")
 
 
 def _score_and_stars(score: Decimal | None, stars: int | None) -> str:
@@ -429,7 +429,6 @@ def _rubric_table(document: DocumentType, figures: Sequence[GroupFigures]) -> No
             ("考评标准", "单位数", "平均得分", "最高分", "最低分"),
             rows,
             caption="各类基层工会得分情况（百分制）",
-            widths=(6.4, 2, 2.4, 2.4, 2.4),
         )
 
 
@@ -498,7 +497,6 @@ def _city_facts(
         ]
         + [("合计", total.unions, total.in_scope, total.submitted, total.rated, format_percent(total.share))],
         caption="各县（区）年检覆盖情况",
-        widths=(5.2, 2, 2, 2, 2, 2.4),
     )  # fmt: skip
     names = [f.name for f in sections]
     gongwen.picture(

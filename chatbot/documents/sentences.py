@@ -112,7 +112,7 @@ class Quota:
     """A five-star quota scope as a summary states it."""
 
     where: str  # 全市 or 本级
-    percent: Decimal
+    percent: int
     rated: int
     places: int
     five_star: int
