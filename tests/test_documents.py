@@ -30,7 +30,7 @@ from chatbot.documents.labels import printed
 from chatbot.documents.narratives import NOT_WRITTEN
 from chatbot.documents.reports import one_decimal
 from chatbot.inspection import organisations
-from chatbot.store.models import AuditEntry, Inspection, Organisation, ReportNarrative
+from chatbot.store.models import AuditEntry, Campaign, Inspection, Organisation, ReportNarrative
 from chatbot.wechat.simulator import Simulator
 from tests.helpers import VILLAGE, rate, self_check, setup_county
 from tests.test_console import Console
@@ -114,6 +114,10 @@ def test_the_county_summary_is_a_formal_report_with_the_countys_own_sections(
         "二是逐单位上门指导自评。",
     ]
     assert text[text.index("四、下一步打算") + 1] == NOT_WRITTEN  # a neutral line a clerk can replace
+    paragraphs = Document(str(out)).paragraphs
+    assert paragraphs[
+        text.index("四、下一步打算") - 1
+    ].paragraph_format.keep_with_next  # 三's end keeps with 四
     # 落款: two empty lines for the stamp, the federation, the date in Chinese.
     assert text[-4:] == ["", "", "原州区总工会", "2026年12月8日"]
     whole = "\n".join(text)
@@ -441,29 +445,29 @@ def test_a_pdf_beside_the_docx_and_the_xlsx(user: User, db: Session, cli, tmp_pa
     assert b"/Count 1" not in (tmp_path / "原州区总结.pdf").read_bytes()  # the summary runs to several pages
 
 
-def test_the_city_summarys_last_page_holds_more_than_section_four_and_the_signature(
-    user: User, db: Session, cli, tmp_path: Path
-) -> None:
-    _soffice_or_skip()
+def _pdf_pages(pdf: Path) -> list[str]:
+    """The text of each page of a PDF (pdftotext), spaces removed (it spaces digits from Chinese)."""
     if not shutil.which("pdftotext"):
         pytest.skip("poppler-utils (pdftotext) not installed")
-    _world(db, user)
+    out = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
+    return [page.replace(" ", "") for page in out.stdout.split("\f") if page.strip()]
+
+
+def test_the_city_summarys_last_page_holds_more_than_section_four_and_the_signature(
+    db: Session, cli, tmp_path: Path
+) -> None:
+    """The demo city's summary (nothing rated yet, nothing written) once ended on a page holding 四 and
+    the signature alone."""
+    _soffice_or_skip()
+    cli("demo")
+    year = db.scalar(select(Campaign.year))
     out = tmp_path / "city.docx"
-    cli("report", "city", "--year", "2026", "--out", str(out), "--date", "2027-02-20", "--pdf")
-    pages = (
-        subprocess.run(
-            ["pdftotext", "-layout", str(out.with_suffix(".pdf")), "-"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        .stdout.replace(" ", "")
-        .split("\f")
-    )  # pdftotext spaces digits from Chinese
-    last = next(page for page in reversed(pages) if page.strip())
-    assert "2027年2月20日" in last and "宁夏回族自治区总工会组织部" in pages[0]
-    assert "三、存在问题" in last or "（五）" in last, last  # not 四 and the signature alone
+    cli("report", "city", "--year", str(year), "--out", str(out), "--date", "2027-02-20", "--pdf")
+    pages = _pdf_pages(out.with_suffix(".pdf"))
+    assert "宁夏回族自治区总工会组织部：" in pages[0]  # 主送
     assert "固原经济技术开发区总工会" in pages[0]  # the coverage table's name on one line
+    assert "四、下一步打算" in pages[-1] and "2027年2月20日" in pages[-1]
+    assert "三、存在问题" in pages[-1], pages[-1]  # not 四 and the signature alone
 
 
 def test_without_libreoffice_the_xlsx_is_written_and_the_pdf_refused_in_chinese(

@@ -43,6 +43,7 @@ RESULT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("assessed_score", "考评得分"), ("democratic_score", "民主测评得分"), ("turnout", "测评参与率"),
     ("stars", "星级"), ("marks", "标记"), ("disqualified", "取消的指标"), ("remediation", "补课"),
 )  # fmt: skip
+MAX_CODE_WIDTH = 16  # the widest the code column grows for long codes
 RESULT_WIDTHS = {
     "code": 8, "name": 22, "rubric": 16, "state": 8, "self_score": 7, "assessed_score": 7, "democratic_score": 8,
     "turnout": 8, "stars": 7, "marks": 20, "disqualified": 14, "remediation": 10,
@@ -308,6 +309,10 @@ def results_book(
         RESULT_WIDTHS.get(key) or _width_for(header)
         for (key, _h), header in zip(columns, headers, strict=True)
     ]
+    if "code" in (key for key, _header in columns):  # a code on one line ("PY-001-01"), within reason
+        at = [key for key, _header in columns].index("code")
+        fitted = max((_width_for(row.get("code", "")) for row in rows), default=0)
+        widths[at] = max(widths[at], min(MAX_CODE_WIDTH, fitted))
     for column, header in enumerate(headers, start=1):
         _cell(sheet, header_row, column, header, bold=True)
     sheet.row_dimensions[header_row].height = _row_height(zip(headers, widths, strict=True))

@@ -210,25 +210,31 @@ def _text_cm(text: str) -> float:
 
 
 def column_widths(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[float]:
-    """Widths (cm) filling the type area: each column as wide as its longest cell, a header allowed
-    onto two lines where the whole would not fit, the room left shared in proportion. Only a table too
+    """Widths (cm) filling the type area: each column as wide as its longest cell and its header, the
+    room left shared in proportion. Where that is too wide, headers go onto two lines, and the room
+    that frees brings back to one line as many headers as it can, alike ones together. Only a table too
     wide even so is narrowed all over (and its texts wrap)."""
-
-    def needs(header_lines: int) -> list[float]:
-        return [
-            max(
-                [
-                    _text_cm(title) / header_lines,
-                    *(_text_cm(str(row[i] if row[i] is not None else "")) for row in rows),
-                ]
-            )
-            + CELL_PADDING_CM
-            for i, title in enumerate(header)
-        ]
-
-    widths = needs(1)
-    if sum(widths) > TYPE_AREA_CM:
-        widths = needs(2)
+    cells = [
+        max((_text_cm("" if row[i] is None else str(row[i])) for row in rows), default=0.0)
+        for i in range(len(header))
+    ]
+    full = [max(cell, _text_cm(title)) + CELL_PADDING_CM for cell, title in zip(cells, header, strict=True)]
+    if sum(full) <= TYPE_AREA_CM:
+        return [w * TYPE_AREA_CM / sum(full) for w in full]
+    # two lines: the longer half of the header on each
+    widths = [
+        max(cell, _text_cm(title[: -(-len(title) // 2)])) + CELL_PADDING_CM
+        for cell, title in zip(cells, header, strict=True)
+    ]
+    # back to one line, the columns whose headers are alike (五星级 … 一星级) together or none of them
+    alike: dict[float, list[int]] = {}
+    for i, (width, whole) in enumerate(zip(widths, full, strict=True)):
+        if whole > width:
+            alike.setdefault(whole - width, []).append(i)
+    for deficit, columns in sorted(alike.items()):
+        if sum(widths) + deficit * len(columns) <= TYPE_AREA_CM:
+            for i in columns:
+                widths[i] = full[i]
     return [w * TYPE_AREA_CM / sum(widths) for w in widths]
 
 

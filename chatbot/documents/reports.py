@@ -364,11 +364,14 @@ def _head(
 
 
 def _written(document: DocumentType, narrative: Narrative) -> None:
-    """二、三、四: the federation's own text, or a neutral line where it wrote nothing."""
-    for section in SECTIONS:
+    """二、三、四: the federation's own text, or a neutral line where it wrote nothing. The end of 三
+    keeps with 四, which the signature keeps with: the last page never holds 四 and the signature
+    alone."""
+    for index, section in enumerate(SECTIONS):
         gongwen.heading(document, section.heading)
         for paragraph in paragraphs(narrative.text(section.field)) or [NOT_WRITTEN]:
-            gongwen.body(document, paragraph)
+            written = gongwen.body(document, paragraph)
+        written.paragraph_format.keep_with_next = index == len(SECTIONS) - 2
 
 
 def _stars_sentence(figures: Sequence[GroupFigures]) -> str:
