@@ -71,7 +71,7 @@ def _put(sheet: Worksheet, row: int, column: int, value: object) -> Cell:
     """Write ``value`` into a cell: a text is always text, never a formula, whatever it starts with
     (a string cell marked quote-prefixed, so that editing it in Excel keeps it text)."""
     if isinstance(value, str):
-        value = printed(cell_text(value))
+        value = cell_text(value)
     cell = sheet.cell(row=row, column=column, value=value)
     if isinstance(value, str) and is_formula_like(value):
         cell.data_type = "s"  # openpyxl takes a text starting with "=" for a formula
@@ -117,7 +117,7 @@ def score_sheet(
     sheet.cell(row=1, column=1).font = Font(name=FONT, size=18, bold=True)
     sheet.row_dimensions[1].height = 30
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=last)
-    _cell(sheet, 2, 1, f"{rubric.title}年检考评标准", border=False)
+    _cell(sheet, 2, 1, printed(f"{rubric.title}年检考评标准"), border=False)
     sheet.cell(row=2, column=1).font = Font(name=FONT, size=12)
     sheet.row_dimensions[2].height = 20
     sheet.merge_cells(start_row=3, start_column=1, end_row=3, end_column=last)
@@ -138,7 +138,7 @@ def score_sheet(
         items = rubric.items_of(dimension)
         first = row
         for item in items:
-            _cell(sheet, row, 1, dimension)
+            _cell(sheet, row, 1, printed(dimension))
             _cell(sheet, row, 2, item.no)
             text = printed(item.shown_text)
             _cell(sheet, row, 3, text, align=WRAP_LEFT)

@@ -28,8 +28,6 @@ from docx.styles.style import ParagraphStyle
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from chatbot.documents.labels import printed
-
 
 @dataclass(frozen=True)
 class Fonts:
@@ -164,7 +162,7 @@ def heading(document: DocumentType, text: str, level: int = 1) -> None:
 
 def body(document: DocumentType, text: str) -> Paragraph:
     """A paragraph of the body, its first line indented two characters."""
-    paragraph = document.add_paragraph(printed(text))
+    paragraph = document.add_paragraph(text)
     paragraph.paragraph_format.first_line_indent = INDENT
     return paragraph
 
@@ -242,7 +240,7 @@ def _cells(cells: Sequence[object], values: Sequence[object], bold: bool = False
     for cell, value in zip(cells, values, strict=True):
         paragraph = cell.paragraphs[0]  # type: ignore[attr-defined]
         paragraph.style = TABLE_STYLE
-        run = paragraph.add_run("" if value is None else printed(str(value)))
+        run = paragraph.add_run("" if value is None else str(value))
         run.font.bold = bold or None
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from chatbot.config import Config
 from chatbot.documents import charts, gongwen, sentences
-from chatbot.documents.labels import RUBRIC_NAMES, rubric_name
+from chatbot.documents.labels import RUBRIC_NAMES, printed, rubric_name
 from chatbot.documents.narratives import (
     NOT_WRITTEN,
     SECTIONS,
@@ -445,9 +445,8 @@ def _dimension_chart(document: DocumentType, figures: Sequence[GroupFigures], ti
     if not sums:
         return
     names = list(sums)
-    gongwen.picture(
-        document, charts.dimension_scores(names, [float(sums[n][0] * 100 / sums[n][1]) for n in names], title)
-    )
+    shares = [float(sums[n][0] * 100 / sums[n][1]) for n in names]
+    gongwen.picture(document, charts.dimension_scores([printed(n) for n in names], shares, title))
 
 
 def _county_facts(
