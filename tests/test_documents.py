@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import product
 from pathlib import Path
@@ -34,6 +35,7 @@ from chatbot.store.models import AuditEntry, Campaign, Inspection, Organisation,
 from chatbot.wechat.simulator import Simulator
 from tests.helpers import VILLAGE, rate, self_check, setup_county
 from tests.test_console import Console
+from tests.test_public_objections import _published
 
 User = Callable[..., Simulator]
 OFFICIAL = ["原州区总工会", "西吉县总工会", "固原经济技术开发区总工会", "市直基层工会"]
@@ -584,3 +586,28 @@ def test_the_stars_and_quota_sentences_leave_out_empty_levels_and_never_name_zer
         assert ("名额已确认" in text) == confirmed and (f"名额{places}个" in text) == bool(places)
         stated = f"评为五星级{five}个" if confirmed else f"按得分达到五星级的{five}个单位"
         assert (stated in text) == bool(five), text
+
+
+def test_the_county_summary_follows_an_objection_from_waiting_to_republished(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    evaluator = _published(user, db, cli, {1: 92, 2: 85})
+    assert "异议已收到" in user("member1").say("异议 第1项换届情况与实际不符")
+    out = tmp_path / "yz.docx"
+
+    def summary() -> str:
+        cli("report", "county", "--county", "YZ", "--year", "2026", "--out", str(out))
+        return "\n".join(_paragraphs(out))
+
+    waiting = summary()
+    assert "均纳入2026年度年检，其中正在公示1个，公示期间有异议、正在复查1个。" in waiting
+    assert "公示期间收到异议1件，涉及1个单位，复查尚未完成。" in waiting and "再次公示" not in waiting
+    evaluator.say("复查 U01")
+    for _ in range(VILLAGE.item_count):
+        evaluator.say("同")
+    assert "复查评定已提交" in evaluator.say("提交")
+    republished = summary()
+    assert "均纳入2026年度年检，均正在公示。" in republished
+    assert "公示期间收到异议1件，涉及1个单位，已复查评定并再次公示。" in republished
+    cli("tick", "--now", (datetime.now(UTC) + timedelta(days=30)).isoformat())
+    assert "均纳入2026年度年检，均已公示期满、确定星级。" in summary()

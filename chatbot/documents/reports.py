@@ -400,7 +400,8 @@ def _provisional_sentence(figures: Sequence[GroupFigures]) -> str:
     count = sum(f.provisional for f in figures)
     if not count:
         return ""
-    which = "以上星级均" if count == sum(f.rated for f in figures) else f"目前有{count}个单位的星级"
+    rated = sum(f.rated for f in figures)
+    which = ("以上星级均" if count > 1 else "以上星级") if count == rated else f"目前有{count}个单位的星级"
     return f"{which}为预评结果，待五星级名额确认后确定。"
 
 
