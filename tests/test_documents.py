@@ -611,3 +611,20 @@ def test_the_county_summary_follows_an_objection_from_waiting_to_republished(
     assert "公示期间收到异议1件，涉及1个单位，已复查评定并再次公示。" in republished
     cli("tick", "--now", (datetime.now(UTC) + timedelta(days=30)).isoformat())
     assert "均纳入2026年度年检，均已公示期满、确定星级。" in summary()
+
+
+def test_the_score_sheets_rows_are_as_tall_as_the_lines_they_print(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    _world(db, user)
+    out = tmp_path / "u02.xlsx"
+    cli("export", "sheet", "--org", "U02", "--year", "2026", "--out", str(out))
+    sheet = load_workbook(out).active
+    rows = range(5, 5 + VILLAGE.item_count)
+    heights = {n: sheet.row_dimensions[n].height for n in rows}
+    one_line = min(heights.values())
+    assert set(heights.values()) <= {one_line + 15.5 * extra for extra in range(3)}  # whole lines
+    for n in rows:
+        text = sheet.cell(row=n, column=3).value
+        if len(text) <= 32:  # 32 Chinese characters print on one line of the 基本要求 column
+            assert heights[n] == one_line, text
