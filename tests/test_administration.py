@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from chatbot.cli import main
 from chatbot.documents.imports import mask_phone
+from chatbot.documents.labels import printed
 from chatbot.inspection import campaigns, organisations
 from chatbot.store.models import AuditEntry, Inspection, Member, Organisation, SampledInspection
 from chatbot.wechat.simulator import Simulator
@@ -122,7 +123,7 @@ def test_the_score_sheet_reopens_with_the_seeds_table(user: User, db: Session, c
     assert [c.value for c in sheet[4]] == ["内容", "子项", "基本要求", "分值", "自评得分", "考评得分"]
     items = [row for row in sheet.iter_rows(min_row=5, max_row=4 + VILLAGE.item_count, values_only=True)]
     assert [(r[1], r[3]) for r in items] == [(i.no, i.points) for i in VILLAGE.items]
-    assert [r[2] for r in items] == [i.text for i in VILLAGE.items]
+    assert [r[2] for r in items] == [printed(i.text) for i in VILLAGE.items]  # full-width punctuation
     merged = {str(r) for r in sheet.merged_cells.ranges}
     row = 5
     for dimension in VILLAGE.dimensions:
@@ -236,7 +237,7 @@ def test_county_and_city_summaries_hold_tables_and_charts(
     document = Document(str(county))
     text = "\n".join(p.text for p in document.paragraphs)
     assert "原州区总工会\n2026年度基层工会组织年检工作情况总结" in text
-    assert "纳入2026年度年检4个" in text and "已完成组织评定2个" in text
+    assert "均纳入2026年度年检" in text and "已评定2个单位" in text
     assert len(document.tables) >= 1 and len(document.inline_shapes) >= 1  # scores by rubric, dimensions
     header = [c.text for c in document.tables[0].rows[0].cells]
     assert (

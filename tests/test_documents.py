@@ -6,8 +6,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import product
 from pathlib import Path
 
 import pytest
@@ -16,19 +19,23 @@ from docx import Document
 from docx.enum.text import WD_LINE_SPACING
 from docx.shared import Pt, RGBColor
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from chatbot.cli import main
 from chatbot.console.access import create_user
-from chatbot.documents import charts
+from chatbot.documents import charts, sentences
+from chatbot.documents.labels import printed
 from chatbot.documents.narratives import NOT_WRITTEN
 from chatbot.documents.reports import one_decimal
 from chatbot.inspection import organisations
-from chatbot.store.models import AuditEntry, Inspection, Organisation, ReportNarrative
+from chatbot.store.models import AuditEntry, Campaign, Inspection, Organisation, ReportNarrative
 from chatbot.wechat.simulator import Simulator
 from tests.helpers import VILLAGE, rate, self_check, setup_county
 from tests.test_console import Console
+from tests.test_public_objections import _published
 
 User = Callable[..., Simulator]
 OFFICIAL = ["原州区总工会", "西吉县总工会", "固原经济技术开发区总工会", "市直基层工会"]
@@ -109,13 +116,23 @@ def test_the_county_summary_is_a_formal_report_with_the_countys_own_sections(
         "二是逐单位上门指导自评。",
     ]
     assert text[text.index("四、下一步打算") + 1] == NOT_WRITTEN  # a neutral line a clerk can replace
+    paragraphs = Document(str(out)).paragraphs
+    assert paragraphs[
+        text.index("四、下一步打算") - 1
+    ].paragraph_format.keep_with_next  # 三's end keeps with 四
     # 落款: two empty lines for the stamp, the federation, the date in Chinese.
     assert text[-4:] == ["", "", "原州区总工会", "2026年12月8日"]
     whole = "\n".join(text)
-    assert "所属基层工会4个，纳入2026年度年检4个" in whole and "已完成组织评定3个" in whole
+    assert (
+        "原州区总工会所属基层工会4个，均纳入2026年度年检，其中已完成组织评定、尚未公示3个，尚未提交自评1个。"
+        "年检覆盖率75%，未达到年度目标100%。"
+    ) in whole
     assert "已评定3个单位，平均得分80.7分" in whole  # (100 + 87 + 55) / 3 = 80.666…, half up
     assert "五星级名额由市总工会在全市范围内统一核定" in whole and "名额0个" not in whole
-    assert "共有1个单位低于建设标准" in whole
+    assert "其中五星级1个，四星级1个，一星级1个。" in whole and "三星级" not in whole
+    assert "以上星级均为预评结果" in whole
+    assert "共有1个单位低于建设标准，按规定须补课" in whole and "该单位待结果确定后开始补课" in whole
+    assert "本年度尚未公示年检结果。" in whole
     assert "请通过电话" not in whole and "通知" not in whole  # the internal to-do is the console's
     tables = Document(str(out)).tables
     rubric = [[c.text for c in row.cells] for row in tables[0].rows]
@@ -163,14 +180,17 @@ def test_the_city_summary_lists_counties_in_official_order(
     document = Document(str(out))
     text = [p.text for p in document.paragraphs]
     assert text[0] == "固原市总工会\n2026年度基层工会组织年检工作情况总结"
-    assert "组织部" not in text[2]  # the city's own summary has no 主送 unless it writes one
+    assert (
+        text[2] == "宁夏回族自治区总工会组织部："
+    )  # 主送: the region's federation, unless it writes another
     coverage = [[c.text for c in row.cells] for row in document.tables[0].rows]
     assert [row[0] for row in coverage[1:]] == [*OFFICIAL, "合计"]
     stars = [[c.text for c in row.cells] for row in document.tables[1].rows]
     assert [row[0] for row in stars[1:]] == OFFICIAL
     assert stars[1] == ["原州区总工会", "3", "1", "1", "0", "0", "1", "80.7"]
     whole = "\n".join(text)
-    assert "全市五星级名额0个，评为五星级2个，名额待确认" in whole  # 4 rated: floor(20 % × 4) = 0
+    # 4 rated: floor(20 % × 4) = 0 places, two scores of five stars waiting for the confirmation
+    assert "全市评定4个，按比例尚无五星级名额，按得分达到五星级的2个单位待名额确认后确定星级。" in whole
     assert len(document.inline_shapes) == 3  # coverage and stars per county, dimensions
     assert text[-2:] == ["固原市总工会", "2027年2月20日"]
 
@@ -199,7 +219,7 @@ def test_a_county_quota_scope_states_each_countys_places(
     out = tmp_path / "yz.docx"
     cli("report", "county", "--county", "YZ", "--year", "2026", "--out", str(out))
     whole = "\n".join(_paragraphs(out))
-    assert "本级五星级名额0个，评为五星级1个，名额待确认" in whole  # floor(20 % × 3) = 0
+    assert "本级评定3个，按比例尚无五星级名额，按得分达到五星级的1个单位待名额确认后确定星级" in whole
     city = tmp_path / "city.docx"
     cli("report", "city", "--year", "2026", "--out", str(city))
     header = [c.text for c in Document(str(city)).tables[1].rows[0].cells]
@@ -253,7 +273,7 @@ def test_the_score_sheet_is_titled_and_shows_dashes_and_the_assessed_score(
     sheet = load_workbook(out).active
     assert sheet["A1"].value == "年检考评表" and sheet["A2"].value == "村（社区）工会年检考评标准"
     texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
-    assert "百分制得分：自评 100 分；考评 87 分（原始得分 ÷ 100 × 100，保留一位小数）" in texts
+    assert "百分制得分：自评 100 分；考评 87 分" in texts
     assert not [t for t in texts if t.startswith("综合得分")]  # DEMOCRATIC_WEIGHT is 0
     untouched = tmp_path / "u04.xlsx"
     cli("export", "sheet", "--org", "U04", "--year", "2026", "--out", str(untouched))
@@ -305,11 +325,82 @@ def test_the_results_workbook_has_a_title_numbers_and_chinese_labels(
     assert rows["U01"]["标记"].startswith("预评") and "provisional" not in str(rows.values())
     assert rows["U03"]["标记"] == "预评（名额待确认）；未达建设标准"
     assert rows["U04"]["考评得分"] is None
-    assert sheet.freeze_panes == "A3" and sheet.auto_filter.ref == "A2:N6"
+    assert sheet.freeze_panes == "A3" and sheet.auto_filter.ref == "A2:L6"
     assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1
     assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.print_title_rows == "$1:$2"
-    assert sheet.column_dimensions["B"].width == round((2 * 5 + 1) * 1.1) + 2  # 第3社区工会: CJK is two wide
-    assert sheet.column_dimensions["C"].width == round(2 * 7 * 1.1) + 2  # 村（社区）工会
+    # the three disqualifications in one column, filled where the result is below the standard
+    assert [h for h in header if "取消" in h] == ["取消的指标"]
+    assert rows["U03"]["取消的指标"] == "经费支持、职工帮扶、评先选优" and rows["U02"]["取消的指标"] is None
+
+
+def _printed_size(sheet: Worksheet, paper_width_mm: float) -> float:
+    """The smallest font (pt) a sheet prints at: its cells' size times the fit-to-width scale."""
+    columns = [sheet.column_dimensions[get_column_letter(c)].width for c in range(1, sheet.max_column + 1)]
+    table_mm = sum(w * 7 + 5 for w in columns) * 25.4 / 96  # a width unit is 7 px, a cell adds 5
+    margins = sheet.page_margins.left + sheet.page_margins.right
+    scale = min(1.0, (paper_width_mm - margins * 25.4) / table_mm)
+    sizes = [c.font.sz for row in sheet.iter_rows(min_row=4) for c in row if c.value is not None]
+    return min(sizes) * scale
+
+
+def test_the_results_and_the_score_sheet_print_at_nine_points_or_more(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    _world(db, user)
+    results, sheet = tmp_path / "results.xlsx", tmp_path / "u02.xlsx"
+    cli("export", "results", "--year", "2026", "--out", str(results))
+    cli("export", "sheet", "--org", "U02", "--year", "2026", "--out", str(sheet))
+    book = load_workbook(results).active
+    assert int(book.page_setup.paperSize) == 9 and book.page_setup.orientation == "landscape"
+    assert _printed_size(book, 297) >= 9
+    form = load_workbook(sheet).active
+    assert int(form.page_setup.paperSize) == 9 and form.page_setup.orientation == "portrait"
+    assert _printed_size(form, 210) >= 9
+
+
+def test_printed_items_have_full_width_punctuation_and_the_sheets_stay_verbatim(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    _world(db, user)
+    out = tmp_path / "u02.xlsx"
+    cli("export", "sheet", "--org", "U02", "--year", "2026", "--out", str(out))
+    sheet = load_workbook(out).active
+    items = [r[2] for r in sheet.iter_rows(min_row=5, max_row=4 + VILLAGE.item_count, values_only=True)]
+    assert items == [printed(item.shown_text) for item in VILLAGE.items]
+    assert not [t for t in items if re.search(r"[,()]", t)]
+    assert "村（社区）工会主席" in items[2] and "村(社区)工会主席" in VILLAGE.items[2].text  # verbatim
+    assert printed("届,按规定(试行);见:附件") == "届，按规定（试行）；见：附件"
+    assert printed("1,000 人 http://x.cn") == "1,000 人 http://x.cn"  # no Chinese beside: unchanged
+
+
+def test_the_score_sheet_gives_the_rescale_only_when_the_full_mark_is_not_100(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    _world(db, user)
+    hundred, agency = tmp_path / "u02.xlsx", tmp_path / "c01.xlsx"
+    cli("export", "sheet", "--org", "U02", "--year", "2026", "--out", str(hundred))
+    cli("export", "sheet", "--org", "C01", "--year", "2026", "--out", str(agency))
+    texts = [str(c.value) for row in load_workbook(hundred).active.iter_rows() for c in row if c.value]
+    assert "百分制得分：自评 100 分；考评 87 分" in texts and not [t for t in texts if "÷" in t]
+    texts = [str(c.value) for row in load_workbook(agency).active.iter_rows() for c in row if c.value]
+    assert "百分制得分：自评 —；考评 —（原始得分 ÷ 102 × 100，保留一位小数）" in texts  # 机关工会: 102 points
+
+
+def test_the_city_summary_sets_names_on_one_line_in_tables_of_nine_points_or_more(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    _world(db, user)
+    out = tmp_path / "city.docx"
+    cli("report", "city", "--year", "2026", "--out", str(out))
+    document = Document(str(out))
+    assert document.styles["公文表格文字"].font.size >= Pt(9)
+    longest = max(OFFICIAL, key=len)
+    for table in document.tables[:2]:
+        names = [row.cells[0].text for row in table.rows]
+        assert longest in names
+        width_cm = table.columns[0].width / 360_000  # EMU
+        assert width_cm >= len(longest) * 10.5 * 2.54 / 72 + 0.3, width_cm  # the name and the cell margins
+        assert sum(c.width for c in table.columns) / 360_000 <= 15.6 + 0.01  # within the type area
 
 
 def test_numbers_are_rounded_half_up_to_one_decimal() -> None:
@@ -356,6 +447,31 @@ def test_a_pdf_beside_the_docx_and_the_xlsx(user: User, db: Session, cli, tmp_pa
     assert b"/Count 1" not in (tmp_path / "原州区总结.pdf").read_bytes()  # the summary runs to several pages
 
 
+def _pdf_pages(pdf: Path) -> list[str]:
+    """The text of each page of a PDF (pdftotext), spaces removed (it spaces digits from Chinese)."""
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler-utils (pdftotext) not installed")
+    out = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
+    return [page.replace(" ", "") for page in out.stdout.split("\f") if page.strip()]
+
+
+def test_the_city_summarys_last_page_holds_more_than_section_four_and_the_signature(
+    db: Session, cli, tmp_path: Path
+) -> None:
+    """The demo city's summary (nothing rated yet, nothing written) once ended on a page holding 四 and
+    the signature alone."""
+    _soffice_or_skip()
+    cli("demo")
+    year = db.scalar(select(Campaign.year))
+    out = tmp_path / "city.docx"
+    cli("report", "city", "--year", str(year), "--out", str(out), "--date", "2027-02-20", "--pdf")
+    pages = _pdf_pages(out.with_suffix(".pdf"))
+    assert "宁夏回族自治区总工会组织部：" in pages[0]  # 主送
+    assert "固原经济技术开发区总工会" in pages[0]  # the coverage table's name on one line
+    assert "四、下一步打算" in pages[-1] and "2027年2月20日" in pages[-1]
+    assert "三、存在问题" in pages[-1], pages[-1]  # not 四 and the signature alone
+
+
 def test_without_libreoffice_the_xlsx_is_written_and_the_pdf_refused_in_chinese(
     user: User, db: Session, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -366,3 +482,149 @@ def test_without_libreoffice_the_xlsx_is_written_and_the_pdf_refused_in_chinese(
     assert result.exit_code != 0
     assert "未找到 LibreOffice，未生成 PDF" in result.output and "results.xlsx 已生成" in result.output
     assert out.exists() and not out.with_suffix(".pdf").exists()
+
+
+# ---------------------------------------------------------------- 一、基本情况 over every state
+
+ZERO = re.compile(r"(?<![\d.])0(?:个|件)")
+
+
+def _well_formed(text: str) -> None:
+    assert text.endswith("。") and not ZERO.search(text), text
+    assert not re.search(r"[，；。]{2}|^[，。]|其中。|均。", text), text
+
+
+def _stated(text: str, label: str, whole: int) -> int:
+    """The count ``text`` gives ``label``: its number, the whole for "均label" (or a bare label)."""
+    found = re.findall(re.escape(label) + r"(\d+)个", text)
+    if found:
+        return int(found[0])
+    return whole if label in text else 0
+
+
+@pytest.mark.parametrize("unions_extra", [0, 1])
+def test_the_coverage_paragraph_is_true_for_every_combination_of_stages(unions_extra: int) -> None:
+    for counts in product(range(3), repeat=len(sentences.STAGES)):
+        stages = dict(zip((key for key, _label in sentences.STAGES), counts, strict=True))
+        in_scope = sum(counts)
+        progress = sentences.Progress(unions=in_scope + unions_extra, **stages)
+        text = sentences.coverage_paragraph("原州区总工会所属", 2026, progress, Decimal("0.5"), Decimal("0.5"),
+                                            Decimal("0.3"))  # fmt: skip
+        _well_formed(text)
+        if not progress.unions:
+            assert "无年检对象" in text
+            continue
+        assert f"所属基层工会{progress.unions}个" in text
+        if not in_scope:
+            assert "尚未纳入年检" in text
+            continue
+        assert (f"纳入2026年度年检{in_scope}个" in text) == bool(unions_extra)
+        for key, label in sentences.STAGES:
+            assert _stated(text, label, in_scope) == stages[key], (text, key)
+        assert ("均" in text) == (progress.unions > 1 and (not unions_extra or max(counts) == in_scope > 1))
+    assert "年检覆盖率50%，达到年度目标30%" in text
+
+
+def test_the_coverage_paragraph_tells_this_years_share_from_the_cumulative_one() -> None:
+    progress = sentences.Progress(10, 0, 0, 0, 0, 0, 3)
+    same = sentences.coverage_paragraph(
+        "全市共有", 2025, progress, Decimal("0.3"), Decimal("0.3"), Decimal("1")
+    )
+    assert (
+        same
+        == "全市共有基层工会10个，纳入2025年度年检3个，均已公示期满、确定星级。年检覆盖率30%，未达到年度目标100%。"
+    )
+    more = sentences.coverage_paragraph(
+        "全市共有", 2025, progress, Decimal("0.3"), Decimal("0.8"), Decimal("0.7")
+    )
+    assert "本年度已评定单位占30%" in more and "累计年检覆盖率80%，达到年度目标70%" in more
+
+
+def test_the_objections_sentence_never_says_republished_for_a_waiting_objection() -> None:
+    for published, objections, units, waiting in product(range(3), range(4), range(3), range(3)):
+        if (objections == 0) != (units == 0) or units > objections or waiting > units or units > published:
+            continue  # not a state: every objection is against one published result
+        text = sentences.objections_sentence(published, objections, units, waiting)
+        _well_formed(text)
+        if not objections:
+            assert text == ("公示期间未收到异议。" if published else "本年度尚未公示年检结果。")
+            continue
+        assert f"收到异议{objections}件，涉及{units}个单位" in text
+        assert _stated(text, "复查尚未完成", units) == waiting
+        assert _stated(text, "已复查评定并再次公示", units) == units - waiting
+    assert sentences.objections_sentence(1, 1, 1, 1) == "公示期间收到异议1件，涉及1个单位，复查尚未完成。"
+
+
+def test_the_below_standard_sentence_says_where_each_remediation_stands() -> None:
+    fields = ("passed", "reported", "open", "overdue", "waiting")
+    labels = ("已补课并验收通过", "已报告补课完成、待验收", "正在补课", "补课已逾期", "待结果确定后开始补课")
+    for counts in product(range(3), repeat=len(fields)):
+        remedies = sentences.Remedies(**dict(zip(fields, counts, strict=True)))
+        text = sentences.below_sentence(remedies)
+        _well_formed(text)
+        if not remedies.total:
+            assert text == "本年度无低于建设标准的单位。"
+            continue
+        assert text.startswith(f"共有{remedies.total}个单位低于建设标准，按规定须补课")
+        assert [_stated(text, label, remedies.total) for label in labels] == list(counts)
+
+
+def test_the_stars_and_quota_sentences_leave_out_empty_levels_and_never_name_zero_places() -> None:
+    levels = ["五星级", "四星级", "三星级", "二星级", "一星级"]
+    for counts in product(range(3), repeat=5):
+        if not any(counts):
+            continue
+        text = sentences.stars_sentence(list(zip(levels, counts, strict=True)))
+        _well_formed(text)
+        for label, n in zip(levels, counts, strict=True):
+            assert _stated(text, label, sum(counts)) == n, text
+    for rated, places, five, confirmed in product(range(6), range(2), range(3), (False, True)):
+        if not rated or places > rated or (confirmed and five > places) or five > rated:
+            continue
+        text = sentences.quota_sentence(sentences.Quota("全市", 20, rated, places, five, confirmed))
+        _well_formed(text)
+        assert ("名额已确认" in text) == confirmed and (f"名额{places}个" in text) == bool(places)
+        stated = f"评为五星级{five}个" if confirmed else f"按得分达到五星级的{five}个单位"
+        assert (stated in text) == bool(five), text
+
+
+def test_the_county_summary_follows_an_objection_from_waiting_to_republished(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    evaluator = _published(user, db, cli, {1: 92, 2: 85})
+    assert "异议已收到" in user("member1").say("异议 第1项换届情况与实际不符")
+    out = tmp_path / "yz.docx"
+
+    def summary() -> str:
+        cli("report", "county", "--county", "YZ", "--year", "2026", "--out", str(out))
+        return "\n".join(_paragraphs(out))
+
+    waiting = summary()
+    assert "均纳入2026年度年检，其中正在公示1个，公示期间有异议、正在复查1个。" in waiting
+    assert "公示期间收到异议1件，涉及1个单位，复查尚未完成。" in waiting and "再次公示" not in waiting
+    evaluator.say("复查 U01")
+    for _ in range(VILLAGE.item_count):
+        evaluator.say("同")
+    assert "复查评定已提交" in evaluator.say("提交")
+    republished = summary()
+    assert "均纳入2026年度年检，均正在公示。" in republished
+    assert "公示期间收到异议1件，涉及1个单位，已复查评定并再次公示。" in republished
+    cli("tick", "--now", (datetime.now(UTC) + timedelta(days=30)).isoformat())
+    assert "均纳入2026年度年检，均已公示期满、确定星级。" in summary()
+
+
+def test_the_score_sheets_rows_are_as_tall_as_the_lines_they_print(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    _world(db, user)
+    out = tmp_path / "u02.xlsx"
+    cli("export", "sheet", "--org", "U02", "--year", "2026", "--out", str(out))
+    sheet = load_workbook(out).active
+    rows = range(5, 5 + VILLAGE.item_count)
+    heights = {n: sheet.row_dimensions[n].height for n in rows}
+    one_line = min(heights.values())
+    assert set(heights.values()) <= {one_line + 15.5 * extra for extra in range(3)}  # whole lines
+    for n in rows:
+        text = sheet.cell(row=n, column=3).value
+        if len(text) <= 32:  # 32 Chinese characters print on one line of the 基本要求 column
+            assert heights[n] == one_line, text

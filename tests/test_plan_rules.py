@@ -419,7 +419,8 @@ def test_a_result_below_the_standard_is_remedied_and_re_checked(
     cli("export", "results", "--year", "2026", "--out", str(out))
     sheet = load_workbook(out).active
     headers = [c.value for c in sheet[2]]  # under the title row
-    assert {"取消经费支持", "取消职工帮扶", "取消评先选优", "补课"} <= set(headers)
+    assert {"取消的指标", "补课"} <= set(headers)
+    assert sheet.cell(row=3, column=headers.index("取消的指标") + 1).value == "经费支持、职工帮扶、评先选优"
     assert sheet.cell(row=3, column=headers.index("补课") + 1).value == "已通过验收"
 
 

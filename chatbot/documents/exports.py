@@ -3,7 +3,7 @@ stamp for the 纸质盖章版) and the results of a campaign, one row per organi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from copy import copy
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from chatbot.config import Config
 from chatbot.documents.cells import cell_text, is_formula_like
-from chatbot.documents.labels import marks_text, rubric_name
+from chatbot.documents.labels import DISQUALIFICATIONS, marks_text, printed, rubric_name
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.queries import item_scores
 from chatbot.store.models import Inspection
@@ -35,13 +35,19 @@ WRAP_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 WRAP_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 FONT = "宋体"
 HEADER_ROW = 4
-#: The results workbook's columns: the keys of chatbot.listing's rows and their headers.
+#: The results workbook's columns: the keys of chatbot.listing's rows (``disqualified`` joins the three
+#: disqualifications in one), their headers and widths (characters; a Chinese character takes two).
+#: Fixed widths, long texts wrapped: 135 characters print on A4 landscape at full size (11 pt).
 RESULT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("code", "单位编号"), ("name", "单位名称"), ("rubric", "考评标准"), ("state", "状态"), ("self_score", "自评得分"),
     ("assessed_score", "考评得分"), ("democratic_score", "民主测评得分"), ("turnout", "测评参与率"),
-    ("stars", "星级"), ("marks", "标记"), ("no_funding_support", "取消经费支持"), ("no_hardship_aid", "取消职工帮扶"),
-    ("no_award_eligibility", "取消评先选优"), ("remediation", "补课"),
+    ("stars", "星级"), ("marks", "标记"), ("disqualified", "取消的指标"), ("remediation", "补课"),
 )  # fmt: skip
+MAX_CODE_WIDTH = 16  # the widest the code column grows for long codes
+RESULT_WIDTHS = {
+    "code": 8, "name": 22, "rubric": 16, "state": 8, "self_score": 7, "assessed_score": 7, "democratic_score": 8,
+    "turnout": 8, "stars": 7, "marks": 20, "disqualified": 14, "remediation": 10,
+}  # fmt: skip
 
 
 def _cell(
@@ -111,7 +117,7 @@ def score_sheet(
     sheet.cell(row=1, column=1).font = Font(name=FONT, size=18, bold=True)
     sheet.row_dimensions[1].height = 30
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=last)
-    _cell(sheet, 2, 1, f"{rubric.title}年检考评标准", border=False)
+    _cell(sheet, 2, 1, printed(f"{rubric.title}年检考评标准"), border=False)
     sheet.cell(row=2, column=1).font = Font(name=FONT, size=12)
     sheet.row_dimensions[2].height = 20
     sheet.merge_cells(start_row=3, start_column=1, end_row=3, end_column=last)
@@ -132,13 +138,14 @@ def score_sheet(
         items = rubric.items_of(dimension)
         first = row
         for item in items:
-            _cell(sheet, row, 1, dimension)
+            _cell(sheet, row, 1, printed(dimension))
             _cell(sheet, row, 2, item.no)
-            _cell(sheet, row, 3, item.shown_text, align=WRAP_LEFT)
+            text = printed(item.shown_text)
+            _cell(sheet, row, 3, text, align=WRAP_LEFT)
             _cell(sheet, row, 4, item.points)
             _cell(sheet, row, 5, _number(own.get(item.no)))
             _cell(sheet, row, 6, _number(assessed.get(item.no)))
-            sheet.row_dimensions[row].height = row_height(item.shown_text, WIDTHS[2])
+            sheet.row_dimensions[row].height = row_height(text, WIDTHS[2])
             row += 1
         sheet.merge_cells(start_row=first, start_column=1, end_row=row - 1, end_column=1)
     own_total, assessed_total = raw_total(own.values()), raw_total(assessed.values())
@@ -151,8 +158,9 @@ def score_sheet(
     own_score = format_score(percent_score(own_total, rubric.max_total)) + " 分" if own else NOT_ANSWERED
     assessed_score = percent_score(assessed_total, rubric.max_total) if assessed else None
     shown = format_score(assessed_score) + " 分" if assessed_score is not None else NOT_ANSWERED
+    rescaled = f"（原始得分 ÷ {rubric.max_total} × 100，保留一位小数）" if rubric.max_total != 100 else ""
     summary = [
-        f"百分制得分：自评 {own_score}；考评 {shown}（原始得分 ÷ {rubric.max_total} × 100，保留一位小数）",
+        f"百分制得分：自评 {own_score}；考评 {shown}{rescaled}",
         *_blended_line(inspection, assessed_score, config),
         f"星级：{Stars(inspection.stars).label if inspection.stars else '—'}"
         + (
@@ -165,15 +173,7 @@ def score_sheet(
         f"考评意见：{inspection.assessment_opinion or '未填写'}",
     ]
     if inspection.below_standard:
-        lost = [
-            name
-            for name, flag in (
-                ("经费支持", inspection.no_funding_support),
-                ("职工帮扶", inspection.no_hardship_aid),
-                ("评先选优", inspection.no_award_eligibility),
-            )
-            if flag
-        ]
+        lost = [name for key, name in DISQUALIFICATIONS if getattr(inspection, key)]
         summary.append(f"低于建设标准：须补课，并取消{'、'.join(lost)}指标。")
     summary += [
         "",
@@ -210,13 +210,23 @@ def _whole_percent(share: Decimal) -> str:
     return format_score((share * 100).quantize(ONE_DECIMAL, ROUND_HALF_UP)) + "%"
 
 
+#: Units of text (a Chinese character two) one line of a column holds, per unit of the column's width.
+LINE_UNITS = 1.15
+
+
 def row_height(text: str, width: float) -> float:
     """Points for a row whose wrapped text fills a column ``width`` characters wide (a CJK character
     takes two): spreadsheet programs do not grow rows for wrapped text they did not lay out."""
-    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-    # 85 % of the width: a substitute font (宋体 is missing on most servers) sets wider than Excel's.
-    lines = max(1, -(-units // int(width * 0.85)))
+    units = display_width(text)
+    # LibreOffice sets about 1.2 units of text per unit of width in 11 pt (38 Chinese characters in a
+    # column 62 wide); 1.15 leaves a little room, so a row is as tall as the lines it prints, no taller.
+    lines = max(1, -(-units // int(width * LINE_UNITS)))
     return 15.5 * lines + 6
+
+
+def _row_height(cells: Iterable[tuple[str, float]]) -> float:
+    """The height of a row of wrapped cells (text, column width): its tallest, one line at least."""
+    return max((row_height(text, width) for text, width in cells), default=row_height("", 1))
 
 
 def _democratic_line(session: Session, inspection: Inspection, now: datetime) -> str:
@@ -247,12 +257,14 @@ def _print_setup(sheet: Worksheet, title_rows: str | None) -> None:
 
 #: Columns of the results workbook that hold numbers, and how their header names the unit.
 NUMERIC_COLUMNS = frozenset({"self_score", "assessed_score", "democratic_score", "turnout"})
-#: Widest a column of the results workbook grows (characters), and the narrowest.
-MAX_WIDTH, MIN_WIDTH = 40, 6
 
 
-def _results_value(key: str, text: str) -> object:
-    """A cell of the results workbook: numbers as numbers, keys and marks in words."""
+def _results_value(key: str, row: dict[str, str]) -> object:
+    """A cell of the results workbook: numbers as numbers, keys and marks in words, the three
+    disqualifications in one cell."""
+    if key == "disqualified":
+        return "、".join(name for field, name in DISQUALIFICATIONS if row.get(field)) or None
+    text = row.get(key, "")
     if not text:
         return None
     if key in NUMERIC_COLUMNS:
@@ -281,8 +293,8 @@ def results_book(
     title: str = "基层工会组织年检结果",
 ) -> None:
     """A title row, then one row per organisation: numbers as numbers, rubric keys and marks in words,
-    filterable, header frozen; printed landscape, fit to the page's width, title and header on every
-    page."""
+    filterable, header frozen; columns of fixed widths, long texts wrapped, printed A4 landscape at
+    full size, title and header on every page."""
     book = Workbook()
     sheet = book.active
     sheet.title = "年检结果"
@@ -292,24 +304,35 @@ def results_book(
     sheet.cell(row=1, column=1).font = Font(name=FONT, size=16, bold=True)
     sheet.row_dimensions[1].height = 28
     header_row = 2
-    for column, (key, header) in enumerate(columns, start=1):
-        _cell(sheet, header_row, column, header + ("（%）" if key == "turnout" else ""), bold=True)
+    headers = [header + ("（%）" if key == "turnout" else "") for key, header in columns]
+    widths = [
+        RESULT_WIDTHS.get(key) or _width_for(header)
+        for (key, _h), header in zip(columns, headers, strict=True)
+    ]
+    if "code" in (key for key, _header in columns):  # a code on one line ("PY-001-01"), within reason
+        at = [key for key, _header in columns].index("code")
+        fitted = max((_width_for(row.get("code", "")) for row in rows), default=0)
+        widths[at] = max(widths[at], min(MAX_CODE_WIDTH, fitted))
+    for column, header in enumerate(headers, start=1):
+        _cell(sheet, header_row, column, header, bold=True)
+    sheet.row_dimensions[header_row].height = _row_height(zip(headers, widths, strict=True))
     # The body's two styles, made once and copied to every cell: styling each of 140,000 cells
     # attribute by attribute takes seconds, openpyxl hashing the same style objects again and again.
     left, center = _style(sheet, WRAP_LEFT), _style(sheet, WRAP_CENTER)
-    sheet.row_dimensions[header_row].height = 20
-    widths = [_width_for(header + ("（%）" if key == "turnout" else "")) for key, header in columns]
     for index, row in enumerate(rows, start=header_row + 1):
         for column, (key, _header) in enumerate(columns, start=1):
-            value = _results_value(key, row.get(key, ""))
+            value = _results_value(key, row)
             cell = _put(sheet, index, column, value)
             cell._style = copy(left if key in ("name", "marks") else center)
             if isinstance(value, str) and is_formula_like(value):
                 cell.quotePrefix = True  # the copied style dropped it
-            if isinstance(value, str) and 2 * len(value) + 2 > widths[column - 1]:
-                widths[column - 1] = max(widths[column - 1], _width_for(value))
+        sheet.row_dimensions[index].height = _row_height(
+            (c.value, width)
+            for c, width in zip(sheet[index], widths, strict=True)
+            if isinstance(c.value, str)
+        )
     for column, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = max(MIN_WIDTH, min(MAX_WIDTH, width))
+        sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = f"A{header_row + 1}"
     sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(last)}{len(rows) + header_row}"
     _print_setup(sheet, f"{1}:{header_row}")

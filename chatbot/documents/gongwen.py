@@ -42,8 +42,11 @@ class Fonts:
 
 FONTS = Fonts()
 BLACK = RGBColor(0, 0, 0)
-#: 字号: 二号 22 pt (title), 三号 16 pt (body, headings), 四号 14 pt (page numbers), 小四 12 pt (tables).
-TITLE_SIZE, BODY_SIZE, PAGE_NUMBER_SIZE, TABLE_SIZE = Pt(22), Pt(16), Pt(14), Pt(12)
+#: 字号: 二号 22 pt (title), 三号 16 pt (body, headings), 四号 14 pt (page numbers), 五号 10.5 pt (tables:
+#: a county's full name fits a column of a nine-column table on one line).
+TITLE_SIZE, BODY_SIZE, PAGE_NUMBER_SIZE, TABLE_SIZE = Pt(22), Pt(16), Pt(14), Pt(10.5)
+#: The type area's width (A4 less the margins) and what a table cell adds to its text (Word's margins).
+TYPE_AREA_CM, CELL_PADDING_CM = 15.6, 0.5
 #: Fixed line spacing of the body: 22 lines on the 225 mm type area.
 LINE = Pt(28)
 INDENT = Pt(32)  # two characters of 三号
@@ -171,7 +174,9 @@ def table(
     caption: str | None = None,
     widths: Sequence[float] | None = None,
 ) -> Table:
-    """A bordered table in 小四, centred, its header row bold and repeated on every page."""
+    """A bordered table in 五号 across the type area, centred, its header row bold and repeated on every
+    page, no row split across two; columns as wide as their longest cell (``column_widths``) unless
+    ``widths`` says otherwise."""
     if caption:
         document.add_paragraph(caption, style=CAPTION_STYLE).paragraph_format.keep_with_next = True
     grid = document.add_table(rows=1, cols=len(header))
@@ -184,6 +189,9 @@ def table(
     header_properties.append(repeat)
     for row in rows:
         _cells(grid.add_row().cells, row)
+    for row in grid.rows:
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+    widths = widths or column_widths(header, rows)
     if widths:  # the grid's columns (LibreOffice reads these) and every cell's (Word reads those)
         grid.autofit = False
         for column, width in zip(grid.columns, widths, strict=True):
@@ -193,6 +201,39 @@ def table(
                 cell.width = Cm(width)
     document.add_paragraph(style=TABLE_STYLE)  # air below the table
     return grid
+
+
+def _text_cm(text: str) -> float:
+    return _width(text) * TABLE_SIZE.pt * 2.54 / 72
+
+
+def column_widths(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[float]:
+    """Widths (cm) filling the type area: each column as wide as its longest cell and its header, the
+    room left shared in proportion. Where that is too wide, headers go onto two lines, and the room
+    that frees brings back to one line as many headers as it can, alike ones together. Only a table too
+    wide even so is narrowed all over (and its texts wrap)."""
+    cells = [
+        max((_text_cm("" if row[i] is None else str(row[i])) for row in rows), default=0.0)
+        for i in range(len(header))
+    ]
+    full = [max(cell, _text_cm(title)) + CELL_PADDING_CM for cell, title in zip(cells, header, strict=True)]
+    if sum(full) <= TYPE_AREA_CM:
+        return [w * TYPE_AREA_CM / sum(full) for w in full]
+    # two lines: the longer half of the header on each
+    widths = [
+        max(cell, _text_cm(title[: -(-len(title) // 2)])) + CELL_PADDING_CM
+        for cell, title in zip(cells, header, strict=True)
+    ]
+    # back to one line, the columns whose headers are alike (五星级 … 一星级) together or none of them
+    alike: dict[float, list[int]] = {}
+    for i, (width, whole) in enumerate(zip(widths, full, strict=True)):
+        if whole > width:
+            alike.setdefault(whole - width, []).append(i)
+    for deficit, columns in sorted(alike.items()):
+        if sum(widths) + deficit * len(columns) <= TYPE_AREA_CM:
+            for i in columns:
+                widths[i] = full[i]
+    return [w * TYPE_AREA_CM / sum(widths) for w in widths]
 
 
 def _cells(cells: Sequence[object], values: Sequence[object], bold: bool = False) -> None:

@@ -139,11 +139,15 @@ def save_narrative(
     return narrative_of(session, campaign, organisation)
 
 
+#: Where the city federation's own summary goes when it names no 主送 (固原 is in 宁夏).
+CITY_ADDRESSEE = "宁夏回族自治区总工会组织部"
+
+
 def default_addressee(session: Session, organisation: Organisation) -> str:
     """主送机关 when none is written: a county's summary goes to its city federation's 组织部 (the plan:
-    上报市总工会组织部); the city's own has none."""
+    上报市总工会组织部); the city's own goes up to the region's federation (``CITY_ADDRESSEE``)."""
     if organisation.parent_id is None:
-        return ""
+        return CITY_ADDRESSEE
     parent = session.get(Organisation, organisation.parent_id)
     while parent is not None and parent.parent_id is not None:
         parent = session.get(Organisation, parent.parent_id)

@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chatbot.config import Config
-from chatbot.documents import charts, gongwen
-from chatbot.documents.labels import RUBRIC_NAMES, rubric_name
+from chatbot.documents import charts, gongwen, sentences
+from chatbot.documents.labels import RUBRIC_NAMES, printed, rubric_name
 from chatbot.documents.narratives import (
     NOT_WRITTEN,
     SECTIONS,
@@ -47,7 +47,7 @@ from chatbot.store.models import (
 )
 from chatbot.timeutil import SHANGHAI
 from rubrics import get_rubric
-from rubrics.lifecycle import RATED, values
+from rubrics.lifecycle import RATED, InspectionState, values
 from rubrics.scoring import ONE_DECIMAL, Stars, format_percent, format_score
 
 #: The plan the summaries report on (the seed).
@@ -89,7 +89,9 @@ class GroupFigures:
     scores: dict[str, list[Decimal]] = field(default_factory=dict)  # by rubric key
     below: list[Below] = field(default_factory=list)
     objections: int = 0
-    re_reviewed: int = 0
+    objected_units: int = 0  # unions objections were filed against
+    re_reviewing: int = 0  # objected to, the re-review not yet published
+    remedies: Counter[str] = field(default_factory=Counter)  # by sentences.Remedies field
     samples: list[Sample] = field(default_factory=list)
     dimension_sums: dict[str, list[Decimal]] = field(default_factory=dict)  # [assessed, max]
 
@@ -162,7 +164,7 @@ def gather(
             Inspection.score,
             Inspection.stars,
             Inspection.below_standard,
-            Inspection.publication_round,
+            Inspection.state,
             Organisation.code,
             Organisation.name,
         )
@@ -192,8 +194,8 @@ def gather(
             status, due_on = remediations.get(r.id, ("", today))
             label = remediation.label(status, due_on, today) if status else "待补课"
             figures.below.append(Below(r.code, r.name, score, label))
-        if r.publication_round > 1:
-            figures.re_reviewed += 1
+            figures.remedies[_remedy(status, due_on, today)] += 1
+        figures.re_reviewing += InspectionState(r.state).awaits_re_review
     _dimensions(session, campaign, [(r.id, r.rubric_key) for r in rated], figures_of)
     for inspection_id, count in session.execute(
         select(Objection.inspection_id, func.count())
@@ -203,6 +205,7 @@ def gather(
     ):
         if inspection_id in figures_of:
             figures_of[inspection_id].objections += count
+            figures_of[inspection_id].objected_units += 1
     for entry, code, name in session.execute(
         select(SampledInspection, Organisation.code, Organisation.name)
         .join(Inspection, SampledInspection.inspection_id == Inspection.id)
@@ -249,6 +252,26 @@ def _dimensions(
             total = sums.setdefault(dimension, [Decimal(0), Decimal(0)])
             total[0] += sum((scores.get(i.no, Decimal(0)) for i in rubric.items_of(dimension)), Decimal(0))
             total[1] += rubric.dimension_max(dimension)
+
+
+def progress_of(row: CoverageRow, re_reviewing: int) -> sentences.Progress:
+    """The coverage row's cumulative counts split into disjoint stages."""
+    return sentences.Progress(
+        unions=row.unions,
+        not_submitted=row.in_scope - row.submitted,
+        assessing=row.submitted - row.rated,
+        rated=row.rated - row.published,
+        publishing=row.published - row.final - re_reviewing,
+        re_reviewing=re_reviewing,
+        final=row.final,
+    )
+
+
+def _remedy(status: str, due_on: date, today: date) -> str:
+    """The ``sentences.Remedies`` field a below-standard union counts in."""
+    if status == remediation.OPEN:
+        return "overdue" if remediation.is_overdue(status, due_on, today) else "open"
+    return {remediation.REPORTED.value: "reported", remediation.PASSED.value: "passed"}.get(status, "waiting")
 
 
 def _score_and_stars(score: Decimal | None, stars: int | None) -> str:
@@ -341,34 +364,51 @@ def _head(
 
 
 def _written(document: DocumentType, narrative: Narrative) -> None:
-    """二、三、四: the federation's own text, or a neutral line where it wrote nothing."""
-    for section in SECTIONS:
+    """二、三、四: the federation's own text, or a neutral line where it wrote nothing. The end of 三
+    keeps with 四, which the signature keeps with: the last page never holds 四 and the signature
+    alone."""
+    for index, section in enumerate(SECTIONS):
         gongwen.heading(document, section.heading)
         for paragraph in paragraphs(narrative.text(section.field)) or [NOT_WRITTEN]:
-            gongwen.body(document, paragraph)
+            written = gongwen.body(document, paragraph)
+        written.paragraph_format.keep_with_next = index == len(SECTIONS) - 2
 
 
 def _stars_sentence(figures: Sequence[GroupFigures]) -> str:
     stars: Counter[int] = Counter()
     for f in figures:
         stars.update(f.stars)
-    parts = [f"{s.label}{stars[int(s)]}个" for s in STAR_ORDER]
-    return "其中" + "、".join(parts) + "。"
+    return sentences.stars_sentence([(s.label, stars[int(s)]) for s in STAR_ORDER])
 
 
 def _quota_sentence(status: ScopeStatus | None, config: Config, whole_city: bool) -> str:
     if status is None:
         return ""
-    share = f"不超过评定总数的{config.quota_percent}%"
-    where = "全市" if whole_city else "本级"
-    text = f"按照五星级{share}的要求，{where}五星级名额{status.places}个，评为五星级{status.five_star}个"
-    text += "，名额已确认。" if status.confirmed else "，名额待确认。"
-    return text
+    return sentences.quota_sentence(
+        sentences.Quota(
+            "全市" if whole_city else "本级",
+            config.quota_percent,
+            status.rated,
+            status.places,
+            status.five_star,
+            status.confirmed,
+        )
+    )
 
 
 def _provisional_sentence(figures: Sequence[GroupFigures]) -> str:
     count = sum(f.provisional for f in figures)
-    return f"其中{count}个单位的星级为预评结果，待五星级名额确认后确定。" if count else ""
+    if not count:
+        return ""
+    rated = sum(f.rated for f in figures)
+    which = ("以上星级均" if count > 1 else "以上星级") if count == rated else f"目前有{count}个单位的星级"
+    return f"{which}为预评结果，待五星级名额确认后确定。"
+
+
+def _coverage_paragraph(subject: str, campaign: Campaign, row: CoverageRow, re_reviewing: int) -> str:
+    return sentences.coverage_paragraph(
+        subject, campaign.year, progress_of(row, re_reviewing), row.share, row.cumulative_share, row.target
+    )
 
 
 def _rubric_table(document: DocumentType, figures: Sequence[GroupFigures]) -> None:
@@ -393,7 +433,6 @@ def _rubric_table(document: DocumentType, figures: Sequence[GroupFigures]) -> No
             ("考评标准", "单位数", "平均得分", "最高分", "最低分"),
             rows,
             caption="各类基层工会得分情况（百分制）",
-            widths=(6.4, 2, 2.4, 2.4, 2.4),
         )
 
 
@@ -407,9 +446,8 @@ def _dimension_chart(document: DocumentType, figures: Sequence[GroupFigures], ti
     if not sums:
         return
     names = list(sums)
-    gongwen.picture(
-        document, charts.dimension_scores(names, [float(sums[n][0] * 100 / sums[n][1]) for n in names], title)
-    )
+    shares = [float(sums[n][0] * 100 / sums[n][1]) for n in names]
+    gongwen.picture(document, charts.dimension_scores([printed(n) for n in names], shares, title))
 
 
 def _county_facts(
@@ -421,13 +459,7 @@ def _county_facts(
 ) -> None:
     row = figures.coverage
     gongwen.heading(document, "（一）年检覆盖情况", 2)
-    gongwen.body(
-        document,
-        f"{figures.name}所属基层工会{row.unions}个，纳入{campaign.year}年度年检{row.in_scope}个。"
-        f"已提交自评{row.submitted}个，已完成组织评定{row.rated}个，已公示{row.published}个，已确定星级{row.final}个。"
-        f"年检覆盖率{format_percent(row.share)}，{'达到' if row.on_target else '未达到'}年度目标"
-        f"{format_percent(row.target)}。",
-    )
+    gongwen.body(document, _coverage_paragraph(f"{figures.name}所属", campaign, row, figures.re_reviewing))
     gongwen.heading(document, "（二）星级评定情况", 2)
     if figures.rated:
         quota = statuses.get(figures.group.code) if config.quota_scope == "county" else None
@@ -454,13 +486,9 @@ def _city_facts(
     statuses: dict[str, ScopeStatus],
 ) -> None:
     gongwen.heading(document, "（一）年检覆盖情况", 2)
+    re_reviewing = sum(f.re_reviewing for f in sections)
     gongwen.body(
-        document,
-        f"全市共有基层工会{total.unions}个，纳入{campaign.year}年度年检{total.in_scope}个。"
-        f"已提交自评{total.submitted}个，已完成组织评定{total.rated}个，已公示{total.published}个，"
-        f"已确定星级{total.final}个。全市年检覆盖率{format_percent(total.share)}，"
-        f"{'达到' if total.on_target else '未达到'}年度目标{format_percent(total.target)}。"
-        "各县（区）情况见下表。",
+        document, _coverage_paragraph("全市共有", campaign, total, re_reviewing) + "各县（区）情况见下表。"
     )
     gongwen.table(
         document,
@@ -472,7 +500,6 @@ def _city_facts(
         ]
         + [("合计", total.unions, total.in_scope, total.submitted, total.rated, format_percent(total.share))],
         caption="各县（区）年检覆盖情况",
-        widths=(5.2, 2, 2, 2, 2, 2.4),
     )  # fmt: skip
     names = [f.name for f in sections]
     gongwen.picture(
@@ -518,10 +545,10 @@ def _below_and_after(document: DocumentType, sections: Sequence[GroupFigures], w
     gongwen.heading(document, "（三）未达标单位及补课情况", 2)
     below = [(f.name, b) for f in sections for b in f.below]
     if below:
-        gongwen.body(
-            document,
-            f"共有{len(below)}个单位低于建设标准，已按规定要求补课，并取消其经费支持、职工帮扶、评先选优指标。",
-        )
+        remedies: Counter[str] = Counter()
+        for f in sections:
+            remedies.update(f.remedies)
+        gongwen.body(document, sentences.below_sentence(sentences.Remedies(**remedies)))
         header = (("所属单位",) if with_group else ()) + ("单位名称", "得分", "补课情况")
         gongwen.table(
             document,
@@ -535,13 +562,14 @@ def _below_and_after(document: DocumentType, sections: Sequence[GroupFigures], w
     else:
         gongwen.body(document, "本年度无低于建设标准的单位。")
     gongwen.heading(document, "（四）异议与复查情况", 2)
-    objections = sum(f.objections for f in sections)
-    re_reviewed = sum(f.re_reviewed for f in sections)
     gongwen.body(
         document,
-        f"公示期间收到异议{objections}件，经复查评定后再次公示{re_reviewed}个单位。"
-        if objections or re_reviewed
-        else "公示期间未收到异议。",
+        sentences.objections_sentence(
+            sum(f.coverage.published for f in sections),
+            sum(f.objections for f in sections),
+            sum(f.objected_units for f in sections),
+            sum(f.re_reviewing for f in sections),
+        ),
     )
     gongwen.heading(document, "（五）市总工会抽查情况", 2)
     samples = [(f.name, s) for f in sections for s in f.samples]

@@ -1,0 +1,179 @@
+"""The generated sentences of a summary's 一、基本情况, as pure functions of counts.
+
+Every sentence states only what the counts say: the inspections of the year are split into disjoint
+stages (each union counted in exactly one), a stage with no union is left out rather than written as
+"0 个", and a stage holding every union reads "均……". ``chatbot.documents.reports`` gathers the counts
+from the database; nothing here reads it, so the sentences are tested over every combination of states.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rubrics.scoring import format_percent
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where the inspections of one group (or the city) stand: each in exactly one stage."""
+
+    unions: int  # grassroots unions known
+    not_submitted: int  # not started, self-checking, or sent back to the chair
+    assessing: int  # self-check submitted, organisational assessment not finished
+    rated: int  # rated, not yet published
+    publishing: int  # published, the publication period running
+    re_reviewing: int  # objected to, the re-review not yet published
+    final: int  # the publication period over: stars final
+
+    @property
+    def in_scope(self) -> int:
+        return (
+            self.not_submitted
+            + self.assessing
+            + self.rated
+            + self.publishing
+            + self.re_reviewing
+            + self.final
+        )
+
+    @property
+    def with_result(self) -> int:
+        return self.rated + self.publishing + self.re_reviewing + self.final
+
+    @property
+    def published(self) -> int:
+        return self.publishing + self.re_reviewing + self.final
+
+
+#: The stages as a summary names them, the furthest first.
+STAGES: tuple[tuple[str, str], ...] = (
+    ("final", "已公示期满、确定星级"),
+    ("publishing", "正在公示"),
+    ("re_reviewing", "公示期间有异议、正在复查"),
+    ("rated", "已完成组织评定、尚未公示"),
+    ("assessing", "已提交自评、正在组织评定"),
+    ("not_submitted", "尚未提交自评"),
+)
+
+
+def counted(parts: Sequence[tuple[str, int]], whole: int, unit: str = "个") -> str:
+    """ "其中A2个，B1个" without the empty parts, or "均A" when one part is the whole ("A" when the
+    whole is one); "" for none."""
+    present = [(label, n) for label, n in parts if n]
+    if not present:
+        return ""
+    if len(present) == 1 and present[0][1] == whole:
+        return ("均" if whole > 1 else "") + present[0][0]
+    return "其中" + "，".join(f"{label}{n}{unit}" for label, n in present)
+
+
+def coverage_paragraph(
+    subject: str, year: int, progress: Progress, share: Decimal, cumulative: Decimal, target: Decimal
+) -> str:
+    """（一）年检覆盖情况. ``subject`` opens it ("原州区总工会所属", "全市共有"); ``share`` is this year's
+    rated share, ``cumulative`` the share rated in this or an earlier year, compared with ``target``."""
+    p = progress
+    if not p.unions:
+        return f"{subject}基层工会尚未登记，{year}年度无年检对象。"
+    text = f"{subject}基层工会{p.unions}个，"
+    if not p.in_scope:
+        text += f"{year}年度尚未纳入年检。"
+    else:
+        whole = p.in_scope == p.unions
+        text += (
+            ("均" if whole and p.unions > 1 else "")
+            + f"纳入{year}年度年检"
+            + ("" if whole else f"{p.in_scope}个")
+        )
+        text += "，" + counted([(label, getattr(p, key)) for key, label in STAGES], p.in_scope) + "。"
+    reached = "达到" if cumulative >= target else "未达到"
+    if cumulative == share:
+        text += f"年检覆盖率{format_percent(share)}，{reached}年度目标{format_percent(target)}。"
+    else:
+        text += (
+            f"本年度已评定单位占{format_percent(share)}，连同以往年度已评定的单位，"
+            f"累计年检覆盖率{format_percent(cumulative)}，{reached}年度目标{format_percent(target)}。"
+        )
+    return text
+
+
+def stars_sentence(counts: Sequence[tuple[str, int]]) -> str:
+    """ "其中五星级1个，一星级2个。" or "均为四星级。" from (label, count) pairs, best first."""
+    present = [(label, n) for label, n in counts if n]
+    if len(present) == 1:
+        return ("均为" if present[0][1] > 1 else "为") + present[0][0] + "。"
+    return counted(present, sum(n for _label, n in present)) + "。" if present else ""
+
+
+@dataclass(frozen=True)
+class Quota:
+    """A five-star quota scope as a summary states it."""
+
+    where: str  # 全市 or 本级
+    percent: int
+    rated: int
+    places: int
+    five_star: int
+    confirmed: bool
+
+
+def quota_sentence(quota: Quota) -> str:
+    q = quota
+    text = f"按照五星级不超过评定总数的{q.percent}%的要求，"
+    if not q.rated:
+        return text + f"{q.where}尚无评定结果，五星级名额待评定后核定。"
+    if q.places:
+        text += f"{q.where}五星级名额{q.places}个"
+    else:
+        text += f"{q.where}评定{q.rated}个，按比例尚无五星级名额"
+    if q.confirmed:
+        text += (
+            f"，评为五星级{q.five_star}个，名额已确认。" if q.five_star else "，名额已确认，无五星级单位。"
+        )
+    elif q.five_star:
+        text += f"，按得分达到五星级的{q.five_star}个单位待名额确认后确定星级。"
+    else:
+        text += "，尚无单位得分达到五星级，名额待确认。"
+    return text
+
+
+@dataclass(frozen=True)
+class Remedies:
+    """The unions below the standard by where their remediation (补课) stands."""
+
+    passed: int = 0  # done and passed the re-check
+    reported: int = 0  # reported done, waiting for the re-check
+    open: int = 0  # to be done, within its due date
+    overdue: int = 0  # to be done, past its due date
+    waiting: int = 0  # the result not yet final: the remediation opens when it is
+
+    @property
+    def total(self) -> int:
+        return self.passed + self.reported + self.open + self.overdue + self.waiting
+
+
+def below_sentence(remedies: Remedies) -> str:
+    r = remedies
+    if not r.total:
+        return "本年度无低于建设标准的单位。"
+    text = f"共有{r.total}个单位低于建设标准，按规定须补课，并取消其经费支持、职工帮扶、评先选优指标"
+    parts = (
+        ("已补课并验收通过", r.passed),
+        ("已报告补课完成、待验收", r.reported),
+        ("正在补课", r.open),
+        ("补课已逾期", r.overdue),
+        ("待结果确定后开始补课", r.waiting),
+    )
+    return f"{text}；{'该单位' if r.total == 1 else ''}{counted(parts, r.total)}。"
+
+
+def objections_sentence(published: int, objections: int, units: int, re_reviewing: int) -> str:
+    """（四）: ``objections`` filed against ``units`` unions, ``re_reviewing`` of them not yet republished
+    (an objected result is always re-reviewed and published again)."""
+    if not objections:
+        return "公示期间未收到异议。" if published else "本年度尚未公示年检结果。"
+    text = f"公示期间收到异议{objections}件，涉及{units}个单位"
+    parts = (("已复查评定并再次公示", units - re_reviewing), ("复查尚未完成", re_reviewing))
+    return f"{text}，{counted(parts, units)}。"
