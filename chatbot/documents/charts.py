@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager
 from matplotlib.ticker import MaxNLocator
 
+from chatbot.inspection.order import short_name
 from rubrics.scoring import format_percent
 
 STAR_COLOURS = ("#c0392b", "#e67e22", "#f1c40f", "#27ae60", "#2471a3")
@@ -76,12 +77,6 @@ def wrap_label(text: str, ems: float) -> str:
             line = ""
         line += ch
     return "\n".join([*lines, line])
-
-
-def short_name(name: str) -> str:
-    """A federation's name without the "总工会" every bar would repeat (the title says whose bars they
-    are): 原州区总工会 → 原州区; other names unchanged."""
-    return name.removesuffix("总工会") or name
 
 
 def _figure_width(groups: int) -> float:
