@@ -7,10 +7,11 @@ import csv
 import io
 import re
 import tempfile
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import (
     Blueprint,
@@ -73,6 +74,9 @@ from rubrics.deadlines import parse_month_day, report_due
 from rubrics.lifecycle import RATED, IllegalTransition, InspectionState, values
 from rubrics.scoring import Stars, format_percent, format_score, percent_score, raw_total
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 bp = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
 )
@@ -128,8 +132,19 @@ def _inspection(inspection_id: int) -> Inspection:
     return inspection
 
 
-def _png(data: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(data).decode()
+@dataclass(frozen=True)
+class Chart:
+    """A chart as the page shows it: its ``data:`` URL and its smallest text in the picture's pixels."""
+
+    src: str
+    text_px: str
+
+
+def _chart(figure: Figure) -> Chart:
+    from chatbot.documents import charts
+
+    drawn = charts.screen_chart(figure)
+    return Chart("data:image/png;base64," + base64.b64encode(drawn.png).decode(), f"{drawn.text_px:.1f}")
 
 
 # ---------------------------------------------------------------- sign in
@@ -196,7 +211,7 @@ def dashboard() -> Any:
         )
         star_rows.append((row.name, [counts.get(level, 0) for level in range(1, 6)]))
     chart = (
-        _png(charts.star_distribution([n for n, _ in star_rows], [c for _, c in star_rows], "星级分布"))
+        _chart(charts.star_bars([n for n, _ in star_rows], [c for _, c in star_rows], ""))
         if star_rows
         else None
     )
