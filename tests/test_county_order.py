@@ -5,6 +5,7 @@ narratives pages and the city summary."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 from docx import Document
@@ -15,10 +16,16 @@ from sqlalchemy.orm import Session
 from chatbot.console.access import create_user
 from chatbot.inspection import campaigns, organisations
 from chatbot.store.models import AuditEntry
+from chatbot.timeutil import SHANGHAI
 from tests.test_console import Console
 
 #: Added in this order; their codes sort in another (JY, LD, XJ, YZ).
-COUNTIES = (("YZ", "原州区总工会"), ("XJ", "西吉县总工会"), ("LD", "隆德县总工会"), ("JY", "泾源县总工会"))
+COUNTIES = (
+    ("YZ", "原州区总工会"),
+    ("XJ", "西吉县总工会"),
+    ("LD", "隆德县总工会"),
+    ("JY", "泾源县总工会"),
+)
 
 
 def _city(db: Session) -> None:
@@ -26,7 +33,9 @@ def _city(db: Session) -> None:
         organisations.add_org(db, organisations.OrgRow("GY", "固原市总工会"))
         for code, name in COUNTIES:
             organisations.add_org(db, organisations.OrgRow(code, name, parent="GY"))
-            organisations.add_org(db, organisations.OrgRow(f"{code}-01", f"{name[:2]}一社区工会", "village", code))
+            organisations.add_org(
+                db, organisations.OrgRow(f"{code}-01", f"{name[:2]}一社区工会", "village", code)
+            )
         campaigns.open_year(db, 2026)
         create_user(db, "GY", "city", "city-password-1")
         create_user(db, "YZ", "yz", "yz-password-12")
@@ -37,8 +46,9 @@ def _in_order(text: str, names: list[str]) -> list[str]:
     return sorted(names, key=lambda name: text.index(name))
 
 
-def _coverage_names(output: str) -> list[str]:
-    return [name for line in output.splitlines() for name in [n for _c, n in COUNTIES] if name in line]
+def _coverage_names(output: str, names: tuple[str, ...] = tuple(n for _c, n in COUNTIES)) -> list[str]:
+    """The names in the order of the lines they are on."""
+    return [name for line in output.splitlines() for name in names if name in line]
 
 
 def test_an_admin_sets_the_order_at_the_command_line_and_every_listing_follows(
@@ -93,3 +103,23 @@ def test_the_city_sets_the_order_in_the_console_and_every_page_follows(app: Flas
     county.login("yz", "yz-password-12")
     county.post("/console/counties/order", places, status=403)
     assert "县（区）顺序" not in county.get("/console/campaigns")
+
+
+def test_the_demo_sets_the_official_order_once_and_keeps_an_admins(cli) -> None:
+    cli("demo", "--port", "1")  # port 1: nothing answers there, the demo only says how to start
+    official = (
+        "原州区总工会",
+        "西吉县总工会",
+        "隆德县总工会",
+        "泾源县总工会",
+        "彭阳县总工会",
+        "固原经济技术开发区总工会",
+    )
+    assert re.findall(r"\d\. (\S+)（", cli("org", "order")) == list(official)
+    assert _coverage_names(cli("coverage", "--year", str(datetime.now(SHANGHAI).year)), official) == list(
+        official
+    )
+
+    cli("org", "order", "彭阳县")
+    cli("demo", "--port", "1")
+    assert re.findall(r"\d\. (\S+)（", cli("org", "order"))[:2] == ["彭阳县总工会", "原州区总工会"]
