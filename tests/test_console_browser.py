@@ -10,6 +10,7 @@ saved (to $CONSOLE_SCREENSHOTS when set: that is how the README's pictures are m
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import threading
@@ -332,3 +333,19 @@ def test_sign_in_confirm_publish_and_download(
     _wait_for(lambda: any(p.suffix == ".xlsx" for p in (tmp_path / "downloads").glob("*")), 20)
     sheet = next(p for p in (tmp_path / "downloads").glob("*.xlsx"))
     assert load_workbook(sheet).active.max_row > 30  # the filled form (its layout: the documents' tests)
+
+
+def test_the_star_chart_keeps_its_text_readable_on_a_phone_with_every_county() -> None:
+    """The dashboard's chart for the whole city (longest name: 开发区's) shown across a 390 px phone's
+    card (about 350 px): its smallest text stays at least READABLE_PX — the same rule the browser
+    applies to the demo's two counties above."""
+    from PIL import Image
+
+    from chatbot.documents import charts
+
+    names = ["原州区总工会", "西吉县总工会", "隆德县总工会", "泾源县总工会", "彭阳县总工会"]
+    names += ["固原经济技术开发区总工会", "市直基层工会"]
+    counts = [[1, 2, 30, 41, 9], [0, 0, 3, 1, 0], *[[0, 1, 2, 3, 1]] * 5]
+    drawn = charts.screen_chart(charts.star_bars(names, counts, ""))
+    width = Image.open(io.BytesIO(drawn.png)).width
+    assert drawn.text_px * min(350, width) / width >= READABLE_PX

@@ -177,8 +177,11 @@ class ScreenChart:
 def screen_chart(figure: Figure) -> ScreenChart:
     """The figure as PNG, with the font size of its smallest visible text in pixels."""
     figure.canvas.draw()
-    sizes = [t.get_fontsize() for t in figure.findobj(Text) if t.get_visible() and t.get_text().strip()]
-    return ScreenChart(_png(figure), min(sizes) * PNG_DPI / 72)
+    texts = [
+        t for t in figure.findobj(Text) if isinstance(t, Text) and t.get_visible() and t.get_text().strip()
+    ]
+    points = min(float(t.get_fontproperties().get_size_in_points()) for t in texts)
+    return ScreenChart(_png(figure), points * PNG_DPI / 72)
 
 
 def star_bars(groups: Sequence[str], counts: Sequence[Sequence[int]], title: str) -> Figure:
