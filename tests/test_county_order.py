@@ -17,6 +17,7 @@ from chatbot.console.access import create_user
 from chatbot.inspection import campaigns, organisations
 from chatbot.store.models import AuditEntry
 from chatbot.timeutil import SHANGHAI
+from tests.helpers import rate, self_check, setup_county
 from tests.test_console import Console
 
 #: Added in this order; their codes sort in another (JY, LD, XJ, YZ).
@@ -123,3 +124,26 @@ def test_the_demo_sets_the_official_order_once_and_keeps_an_admins(cli) -> None:
     cli("org", "order", "彭阳县")
     cli("demo", "--port", "1")
     assert re.findall(r"\d\. (\S+)（", cli("org", "order"))[:2] == ["彭阳县总工会", "原州区总工会"]
+
+
+def test_the_sample_lists_counties_in_the_set_order(app: Flask, db: Session, user, cli) -> None:
+    """The city's sample (抽查) lists each county's draw in the official order, whatever the codes'."""
+    codes = setup_county(db, 1)  # GY, YZ (U01)
+    with db.begin():
+        organisations.add_org(db, organisations.OrgRow("XJ", "西吉县总工会", parent="GY"))
+        organisations.add_org(db, organisations.OrgRow("X01", "西吉一社区工会", "village", "XJ"))
+        codes["xj"] = organisations.create_invitation(db, "XJ", "evaluator").code
+        codes["x1"] = organisations.create_invitation(db, "X01", "chair").code
+    for evaluator_id, evaluator_code, chair_id, chair_code, union in (
+        ("yz", codes["evaluator"], "chair1", codes["chair1"], "U01"),
+        ("xj", codes["xj"], "x1", codes["x1"], "X01"),
+    ):
+        evaluator = user(evaluator_id)
+        evaluator.say(f"绑定 {evaluator_code}")
+        self_check(user(chair_id), chair_code)
+        rate(evaluator, union, 90)
+    for first, second in (("XJ", "YZ"), ("YZ", "XJ")):  # the second is not the codes' order
+        cli("org", "order", first, second)
+        drawn = cli("sample", "--year", "2026", "--share", "1", "--seed", "7")
+        lines = [line.strip().split("：")[0] for line in drawn.splitlines() if line.startswith("  ")]
+        assert lines == [first, second]
