@@ -8,6 +8,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from docx import Document
 from flask import Flask
 from sqlalchemy import select
@@ -126,8 +127,12 @@ def test_the_demo_sets_the_official_order_once_and_keeps_an_admins(cli) -> None:
     assert re.findall(r"\d\. (\S+)（", cli("org", "order"))[:2] == ["彭阳县总工会", "原州区总工会"]
 
 
-def test_the_sample_lists_counties_in_the_set_order(app: Flask, db: Session, user, cli) -> None:
-    """The city's sample (抽查) lists each county's draw in the official order, whatever the codes'."""
+def test_the_sample_and_the_quota_scopes_list_counties_in_the_set_order(
+    app: Flask, db: Session, user, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The city's sample (抽查) lists each county's draw, and `results confirm` each county's quota
+    scope, in the official order, whatever the codes'."""
+    monkeypatch.setenv("FIVE_STAR_QUOTA_SCOPE", "county")
     codes = setup_county(db, 1)  # GY, YZ (U01)
     with db.begin():
         organisations.add_org(db, organisations.OrgRow("XJ", "西吉县总工会", parent="GY"))
@@ -147,3 +152,5 @@ def test_the_sample_lists_counties_in_the_set_order(app: Flask, db: Session, use
         drawn = cli("sample", "--year", "2026", "--share", "1", "--seed", "7")
         lines = [line.strip().split("：")[0] for line in drawn.splitlines() if line.startswith("  ")]
         assert lines == [first, second]
+        scopes = cli("results", "confirm", "--year", "2026").splitlines()
+        assert [line.split(" ")[0] for line in scopes] == [first, second]
