@@ -20,7 +20,7 @@ def org_order(counties: tuple[str, ...]) -> None:
 
     不带参数时显示当前顺序；带参数时按所列顺序排列，可写简称、全称或编号，如
     “nianjian org order 原州区 西吉县 隆德县 泾源县 彭阳县 KFQ”。未列出的县（区）按原有顺序排在后面。
-    管理台首页、覆盖率、年度工作页、工作总结和导出都按这一顺序列出县（区）。
+    管理台首页、覆盖率、年度工作页、工作总结、抽查和五星级名额范围都按这一顺序列出县（区）。
     """
     with db_session() as session:
         if counties:
