@@ -2,12 +2,15 @@
 
 Every page of the console — sign-in, dashboard, inspections, an inspection with its photos and audit
 log, campaigns, the 404 and 403 pages — at 1280 px and at 390 px (a phone): no page-wide horizontal
-scroll, no text sticking out of its box (tables may scroll, inside their card), every image loaded.
+scroll, no text sticking out of its box (tables may scroll, inside their card, on a phone only: at
+1280 px every column shows and names stay on one line), every image loaded, every chart's text
+readable (at least 11 px as drawn).
 Then the work itself: confirm the quota scope, publish, download the score sheet. Screenshots are
 saved (to $CONSOLE_SCREENSHOTS when set: that is how the pictures in docs/console.md are made)."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import threading
@@ -63,6 +66,56 @@ for (const img of document.images)
   if (!img.complete || img.naturalWidth === 0) problems.push('image not shown: ' + img.getAttribute('src').slice(0, 60));
 for (const input of document.querySelectorAll('input[type=date]')) problems.push('locale date field: ' + input.name);
 if (doc.lang !== 'zh-CN') problems.push('lang is ' + doc.lang);
+return problems;
+"""
+
+
+#: The smallest text a reader is expected to read, in CSS pixels.
+READABLE_PX = 11
+#: What cannot be read, as the browser laid the page out: at a desktop width (arguments[0]) a table
+#: wider than its scrolling card (columns hidden behind the scrollbar) or a name cell wrapped onto a
+#: second line; at any width, a chart's text below READABLE_PX — HTML text by its computed size, SVG
+#: text by its size times the scale it is drawn at, a chart picture by the size of its smallest text in
+#: its own pixels (its data-text-px) times the scale it is shown at (a picture that does not say is a
+#: problem: nothing could tell).
+READING_PROBLEMS = """
+const desktop = arguments[0], readable = arguments[1];
+const problems = [];
+const shown = (el) => { const s = getComputedStyle(el);
+  return s.display !== 'none' && s.visibility !== 'hidden' && el.getClientRects().length > 0; };
+const text = (el) => (el.textContent || el.getAttribute('alt') || '').trim().slice(0, 30);
+if (desktop) {
+  for (const box of document.querySelectorAll('.scroll')) {
+    if (!shown(box)) continue;
+    for (const table of box.querySelectorAll('table'))
+      if (table.getBoundingClientRect().width > box.clientWidth + 1)
+        problems.push('columns hidden behind a scrollbar: ' + text(table.querySelector('tr') || table) + ' ' +
+                      Math.round(table.getBoundingClientRect().width) + ' > ' + box.clientWidth);
+  }
+  for (const cell of document.querySelectorAll('td.name')) {
+    if (!shown(cell)) continue;
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+    if (lines.size > 1) problems.push('name wrapped: ' + text(cell));
+  }
+}
+for (const chart of document.querySelectorAll('.chart')) {
+  if (!shown(chart)) continue;
+  if (chart.tagName === 'IMG') {
+    const px = parseFloat(chart.dataset.textPx);
+    if (!(px > 0)) { problems.push('chart picture without data-text-px: ' + text(chart)); continue; }
+    const scaled = px * chart.getBoundingClientRect().width / chart.naturalWidth;
+    if (scaled < readable) problems.push('chart text ' + scaled.toFixed(1) + ' px: ' + text(chart));
+    continue;
+  }
+  for (const el of [chart, ...chart.querySelectorAll('*')]) {
+    if (!shown(el) || ![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+    let px = parseFloat(getComputedStyle(el).fontSize);
+    if (el instanceof SVGGraphicsElement) { const m = el.getScreenCTM(); px *= Math.hypot(m.a, m.b); }
+    if (px < readable) problems.push('chart text ' + px.toFixed(1) + ' px: ' + text(el));
+  }
+}
 return problems;
 """
 
@@ -218,6 +271,7 @@ def test_every_page_fits_at_1280_and_390_px(
         for name, path, expect in pages:
             _open(driver, served + path, expect)
             assert driver.execute_script(LAYOUT_PROBLEMS) == [], (name, label)
+            assert driver.execute_script(READING_PROBLEMS, not phone, READABLE_PX) == [], (name, label)
             if name in ("dashboard", "inspection"):
                 if phone and name == "inspection":  # on a phone: the score sheet, scrolling in its card
                     driver.execute_script("document.querySelector('table.wide').scrollIntoView()")
@@ -279,3 +333,19 @@ def test_sign_in_confirm_publish_and_download(
     _wait_for(lambda: any(p.suffix == ".xlsx" for p in (tmp_path / "downloads").glob("*")), 20)
     sheet = next(p for p in (tmp_path / "downloads").glob("*.xlsx"))
     assert load_workbook(sheet).active.max_row > 30  # the filled form (its layout: the documents' tests)
+
+
+def test_the_star_chart_keeps_its_text_readable_on_a_phone_with_every_county() -> None:
+    """The dashboard's chart for the whole city (longest name: 开发区's) shown across a 390 px phone's
+    card (about 350 px): its smallest text stays at least READABLE_PX — the same rule the browser
+    applies to the demo's two counties above."""
+    from PIL import Image
+
+    from chatbot.documents import charts
+
+    names = ["原州区总工会", "西吉县总工会", "隆德县总工会", "泾源县总工会", "彭阳县总工会"]
+    names += ["固原经济技术开发区总工会", "市直基层工会"]
+    counts = [[1, 2, 30, 41, 9], [0, 0, 3, 1, 0], *[[0, 1, 2, 3, 1]] * 5]
+    drawn = charts.screen_chart(charts.star_bars(names, counts, ""))
+    width = Image.open(io.BytesIO(drawn.png)).width
+    assert drawn.text_px * min(350, width) / width >= READABLE_PX

@@ -15,7 +15,7 @@ from chatbot.cli.ports import DEFAULT_PORT, Found, service_at
 from chatbot.cli.table import pad
 from chatbot.console.access import create_user
 from chatbot.documents.labels import rubric_name
-from chatbot.inspection import campaigns, organisations
+from chatbot.inspection import campaigns, order, organisations
 from chatbot.store.models import ConsoleUser, Organisation
 
 CITY = organisations.OrgRow("GY", "固原市总工会")
@@ -70,6 +70,8 @@ def demo(port: int) -> None:
         for row in [CITY, *FEDERATIONS, *UNIONS]:
             if row.code not in known:
                 organisations.add_org(session, row, actor="demo")
+        if all(org.sort_order is None for org in order.federations(session)):
+            order.set_order(session, [row.code for row in FEDERATIONS], actor="demo")
         campaigns.open_year(session, year, actor="demo")
         parents = {row.parent for row in [*FEDERATIONS, *UNIONS] if row.parent}
         for row in UNIONS:

@@ -11,6 +11,7 @@ import click
 from sqlalchemy import func, select
 
 from chatbot.cli.common import db_session, load_config
+from chatbot.cli.county_order import org_order
 from chatbot.cli.privacy import member_remove
 from chatbot.cli.table import display_width, pad, render
 from chatbot.inspection import audit, campaigns, organisations
@@ -107,6 +108,7 @@ def member_list(org_code: str, reveal: bool) -> None:
 
 
 member_group.add_command(member_remove)  # chatbot.cli.privacy: personal data removed on request
+org_group.add_command(org_order)  # chatbot.cli.county_order: the official order of the counties
 
 
 #: The roles of an invitation, as people call them.

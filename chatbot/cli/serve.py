@@ -5,9 +5,12 @@ chatbot, never the reverse: it is started as ``python -m scheduler``, not import
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -19,10 +22,51 @@ from chatbot.cli.ports import bind_problem
 from chatbot.store.engine import make_engine, migrate
 from chatbot.store.state import redis_problem
 
-#: A process to run beside the webhook for as long as it runs.
-Companion = Sequence[str]
+
+@dataclass(frozen=True)
+class Companion:
+    """A process to run beside the webhook for as long as it runs; one that serves on a loopback port
+    is waited for before the next companion starts (the scheduler calls the fake WeChat API at once)."""
+
+    command: Sequence[str]
+    listens_on: int | None = None
+
+
+#: Seconds a companion has to start listening on its port.
+COMPANION_START_SECONDS = 15.0
 #: The scheduler process (scheduler/__main__.py): reminders, publication periods and deliveries.
-SCHEDULER_PROCESS: Companion = (sys.executable, "-m", "scheduler")
+SCHEDULER_PROCESS = Companion((sys.executable, "-m", "scheduler"))
+#: The port of the fake WeChat API `serve --fake-wechat` runs (that of `nianjian fake-wechat`).
+FAKE_WECHAT_PORT = 8090
+#: The AppID and AppSecret the service uses with the fake when none is configured.
+FAKE_APP_ID, FAKE_APP_SECRET = "wxfakedemo0000000", "fake-app-secret"
+
+
+def fake_wechat_companion(port: int) -> Companion:
+    """The fake WeChat API (`nianjian fake-wechat`) as a companion on loopback, and the environment
+    the webhook and the scheduler inherit pointed at it: photos sent in `nianjian chat` are then
+    downloaded by the scheduler and shown in the console, and notices are delivered to the fake.
+    A configured AppID and AppSecret are kept (the fake accepts any)."""
+    taken = bind_problem("127.0.0.1", port)
+    if taken:
+        raise click.ClickException(
+            f"模拟微信接口无法启动：{taken}请用 --fake-wechat-port 换一个端口，如 --fake-wechat-port {port + 1}。"
+        )
+    os.environ["WECHAT_API_BASE_URL"] = f"http://127.0.0.1:{port}/cgi-bin/"
+    os.environ.setdefault("WECHAT_APP_ID", FAKE_APP_ID)
+    os.environ["WECHAT_APP_SECRET"] = os.environ.get("WECHAT_APP_SECRET") or FAKE_APP_SECRET
+    return Companion((sys.executable, "-m", "chatbot.cli", "fake-wechat", "--port", str(port)), port)
+
+
+def _wait_listening(process: subprocess.Popen[bytes], port: int) -> None:
+    """Until something listens on the loopback port, the process ends or the start time runs out."""
+    stop = time.monotonic() + COMPANION_START_SECONDS
+    while process.poll() is None and time.monotonic() < stop:
+        with socket.socket() as probe:
+            probe.settimeout(0.5)
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
 
 
 class _Gunicorn(BaseApplication):
@@ -93,7 +137,10 @@ def run_server(
     running: list[subprocess.Popen[bytes]] = []
 
     def start_companions(_server: object) -> None:
-        running.extend(subprocess.Popen(list(command)) for command in companions)
+        for companion in companions:
+            running.append(subprocess.Popen(list(companion.command)))
+            if companion.listens_on is not None:
+                _wait_listening(running[-1], companion.listens_on)
 
     def stop_companions(_server: object) -> None:
         for process in running:
@@ -131,9 +178,39 @@ def serve_options(function: Callable[..., None]) -> Callable[..., None]:
 @click.command("serve")
 @serve_options
 @click.option("--no-scheduler", is_flag=True, help="不在接口服务旁运行提醒和通知发送。")
-def serve(host: str, port: int, workers: int | None, threads: int | None, no_scheduler: bool) -> None:
+@click.option(
+    "--fake-wechat",
+    is_flag=True,
+    help="同时运行模拟微信接口（演示用）：照片由它提供、由定时任务下载后在管理台显示，通知也发给它。",
+)
+@click.option(
+    "--fake-wechat-port",
+    default=FAKE_WECHAT_PORT,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="模拟微信接口的端口（与 --fake-wechat 一起使用）。",
+)
+def serve(
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int | None,
+    no_scheduler: bool,
+    fake_wechat: bool,
+    fake_wechat_port: int,
+) -> None:
     """在 /wechat 提供公众号接口服务，并运行定时任务（先建立或迁移数据库）。"""
-    run_server(host, port, workers, threads, () if no_scheduler else (SCHEDULER_PROCESS,))
+    if fake_wechat and no_scheduler:
+        raise click.UsageError("--fake-wechat 需要定时任务下载照片，不能与 --no-scheduler 一起使用。")
+    companions = [fake_wechat_companion(fake_wechat_port)] if fake_wechat else []
+    if not no_scheduler:
+        companions.append(SCHEDULER_PROCESS)
+    if fake_wechat:
+        click.echo(
+            f"模拟微信接口：http://127.0.0.1:{fake_wechat_port}/cgi-bin/（演示用：nianjian chat 里 /photo 发送的照片"
+            "约一分钟内由定时任务取回，在管理台的年检详情页显示；通知也发给模拟接口）。"
+        )
+    run_server(host, port, workers, threads, companions)
 
 
 @click.command("scheduler")
@@ -148,4 +225,4 @@ def scheduler_command() -> None:
             err=True,
         )
     click.echo("定时任务已启动（提醒、公示期、通知发送）；按 Ctrl-C 停止。")
-    os.execv(sys.executable, list(SCHEDULER_PROCESS))
+    os.execv(sys.executable, list(SCHEDULER_PROCESS.command))

@@ -23,6 +23,7 @@ from chatbot.documents.narratives import (
     narratives_of,
     save_narrative,
 )
+from chatbot.inspection import order
 from chatbot.inspection.errors import AdminError
 from chatbot.store.models import Campaign, Organisation
 from chatbot.timeutil import SHANGHAI
@@ -47,13 +48,7 @@ def _own_federation() -> Organisation:
 
 def _federations() -> list[Organisation]:
     """The county/zone federations the city sees, in official order (sort_order, then as added)."""
-    rows = g.db.scalars(
-        select(Organisation).where(Organisation.rubric_key.is_(None), Organisation.parent_id.is_not(None))
-    ).all()
-    return sorted(
-        (org for org in rows if g.viewer.sees(org.id)),
-        key=lambda org: (org.sort_order is None, org.sort_order or 0, org.id),
-    )
+    return [org for org in order.federations(g.db) if g.viewer.sees(org.id)]
 
 
 def _local(value: datetime | None) -> str:

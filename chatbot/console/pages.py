@@ -7,10 +7,11 @@ import csv
 import io
 import re
 import tempfile
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import (
     Blueprint,
@@ -42,7 +43,7 @@ from chatbot.console.access import (
 from chatbot.console.timeline import chinese_time
 from chatbot.console.timeline import lines as audit_lines
 from chatbot.documents.cells import csv_field
-from chatbot.inspection import assessment, audit, errors, grid, remediation, results, sampling
+from chatbot.inspection import assessment, audit, errors, grid, order, remediation, results, sampling
 from chatbot.inspection import campaigns as campaign_rules
 from chatbot.inspection.coverage import coverage, target_of
 from chatbot.inspection.evaluations import figures
@@ -72,6 +73,9 @@ from rubrics import get_rubric
 from rubrics.deadlines import parse_month_day, report_due
 from rubrics.lifecycle import RATED, IllegalTransition, InspectionState, values
 from rubrics.scoring import Stars, format_percent, format_score, percent_score, raw_total
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 bp = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
@@ -134,8 +138,19 @@ def _inspection(inspection_id: int) -> Inspection:
     return inspection
 
 
-def _png(data: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(data).decode()
+@dataclass(frozen=True)
+class Chart:
+    """A chart as the page shows it: its ``data:`` URL and its smallest text in the picture's pixels."""
+
+    src: str
+    text_px: str
+
+
+def _chart(figure: Figure) -> Chart:
+    from chatbot.documents import charts
+
+    drawn = charts.screen_chart(figure)
+    return Chart("data:image/png;base64," + base64.b64encode(drawn.png).decode(), f"{drawn.text_px:.1f}")
 
 
 # ---------------------------------------------------------------- sign in
@@ -202,7 +217,7 @@ def dashboard() -> Any:
         )
         star_rows.append((row.name, [counts.get(level, 0) for level in range(1, 6)]))
     chart = (
-        _png(charts.star_distribution([n for n, _ in star_rows], [c for _, c in star_rows], "星级分布"))
+        _chart(charts.star_bars([n for n, _ in star_rows], [c for _, c in star_rows], ""))
         if star_rows
         else None
     )
@@ -542,18 +557,14 @@ def _attachment(data: bytes, filename: str, mimetype: str) -> Response:
 @signed_in
 def campaigns() -> Any:
     all_campaigns = g.db.scalars(select(Campaign).order_by(Campaign.year.desc())).all()
-    counties = [
-        org
-        for org in g.db.scalars(
-            select(Organisation).where(Organisation.rubric_key.is_(None)).order_by(Organisation.code)
-        )
-        if g.viewer.sees(org.id)
-    ]
+    counties = [org for org in order.cities_and_federations(g.db) if g.viewer.sees(org.id)]
+    federations = order.federations(g.db) if g.viewer.is_city else []
     received = {(r.campaign_id, r.organisation_id): r for r in g.db.scalars(select(CountyReport))}
     return render_template(
         "console/campaigns.html",
         campaigns=all_campaigns,
         counties=counties,
+        federations=federations,
         received=received,
         report_due=lambda c: report_due(c.year, c.report_due_month, c.report_due_day)[0],
         target=lambda c: int(target_of(c) * 100),
@@ -621,6 +632,24 @@ def open_campaign_page() -> Any:
     except (ValueError, errors.AdminError) as error:
         return _back(f"未能保存：{error}", "error")
     return _back(f"{campaign.year} 年度年检已开启（新增 {added} 个单位）。")
+
+
+@bp.post("/counties/order")
+@signed_in
+def county_order() -> Any:
+    """The city sets the official order of the counties: each county's place as typed (ties keep the
+    current order)."""
+    city_only()
+    current = order.federations(g.db)
+    places: list[tuple[Decimal, int, str]] = []
+    try:
+        for index, org in enumerate(current):
+            place = _number(f"place-{org.code}", Decimal(1), Decimal(len(current)), f"{org.name}的位次")
+            places.append((place if place is not None else Decimal(len(current) + 1), index, org.code))
+        found = order.set_order(g.db, [code for _place, _index, code in sorted(places)], g.viewer.actor)
+    except (ValueError, errors.AdminError) as error:
+        return _back(f"未能保存顺序：{error}", "error")
+    return _back("县（区）顺序已保存：" + "、".join(order.short_name(org.name) for org in found) + "。")
 
 
 @bp.post("/campaigns/<int:year>/publish")

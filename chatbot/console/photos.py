@@ -36,18 +36,26 @@ def stored_file(evidence: Evidence, store: EvidenceFiles) -> Path | None:
     return store.locate(evidence.file_path)
 
 
+#: A photo waiting while nothing can fetch it: no WeChat API is configured.
+NO_API = (
+    "照片无法从微信取回：未配置微信接口（WECHAT_APP_ID 和 WECHAT_APP_SECRET），系统不会下载照片。"
+    "配置后由定时任务自动下载；试用演示时可运行 nianjian serve --fake-wechat，由模拟微信接口提供照片。"
+)
+
+
 def of_inspection(session: Session, inspection_id: int, now: datetime) -> list[Photo]:
     """The inspection's photos, in the order they were sent."""
     store = files()
+    api_configured = current_app.extensions["nianjian.config"].api_configured
     return [
-        _photo(row, store, now)
+        _photo(row, store, now, api_configured)
         for row in session.scalars(
             select(Evidence).where(Evidence.inspection_id == inspection_id).order_by(Evidence.id)
         )
     ]
 
 
-def _photo(row: Evidence, store: EvidenceFiles, now: datetime) -> Photo:
+def _photo(row: Evidence, store: EvidenceFiles, now: datetime, api_configured: bool) -> Photo:
     if row.file_status == STORED:
         if stored_file(row, store) is not None:
             return Photo(row.id, row.item_no, True, "")
@@ -56,6 +64,8 @@ def _photo(row: Evidence, store: EvidenceFiles, now: datetime) -> Photo:
         return Photo(row.id, row.item_no, False, f"照片未能取回：{row.fetch_error or '原因未知'}")
     if as_utc(row.created_at) + MEDIA_KEPT <= now:
         return Photo(row.id, row.item_no, False, "照片未能取回：超过微信保存期限（3 天）仍未下载。")
+    if not api_configured:
+        return Photo(row.id, row.item_no, False, NO_API)
     if row.fetch_error:
         return Photo(row.id, row.item_no, False, f"照片暂未取回（{row.fetch_error}），系统将自动重试。")
     return Photo(row.id, row.item_no, False, "照片正在从微信取回，请稍后刷新查看。")

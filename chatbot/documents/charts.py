@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -20,8 +21,10 @@ from matplotlib import pyplot
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
+from chatbot.inspection.order import short_name
 from rubrics.scoring import format_percent
 
 STAR_COLOURS = ("#c0392b", "#e67e22", "#f1c40f", "#27ae60", "#2471a3")
@@ -50,9 +53,19 @@ def _font() -> FontProperties:
     return FontProperties(fname=str(font_path()))
 
 
+#: The console's charts: drawn as wide as a phone shows them, so that their text keeps its size there.
+SCREEN_WIDTH_INCHES = 3.2
+#: Their text size (points): on a 390 px phone, where they are shown at about 350 px, about 12 px.
+SCREEN_TEXT = 10
+#: Their group labels wrap past this many characters (固原经济技术开发区 on two lines).
+SCREEN_LABEL_EMS = 6
+#: Dots per inch of every chart picture.
+PNG_DPI = 150
+
+
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
+    figure.savefig(buffer, format="png", dpi=PNG_DPI, bbox_inches="tight")
     pyplot.close(figure)
     return buffer.getvalue()
 
@@ -76,12 +89,6 @@ def wrap_label(text: str, ems: float) -> str:
             line = ""
         line += ch
     return "\n".join([*lines, line])
-
-
-def short_name(name: str) -> str:
-    """A federation's name without the "总工会" every bar would repeat (the title says whose bars they
-    are): 原州区总工会 → 原州区; other names unchanged."""
-    return name.removesuffix("总工会") or name
 
 
 def _figure_width(groups: int) -> float:
@@ -152,6 +159,84 @@ def star_figure(groups: Sequence[str], counts: Sequence[Sequence[int]], title: s
 def star_distribution(groups: Sequence[str], counts: Sequence[Sequence[int]], title: str) -> bytes:
     """``star_figure`` as PNG."""
     return _png(star_figure(groups, counts, title))
+
+
+#: Star levels whose colour needs dark text on it (三星级's yellow).
+LIGHT_STARS = frozenset({2})
+
+
+@dataclass(frozen=True)
+class ScreenChart:
+    """A chart picture and the size of its smallest text in the picture's own pixels (the console
+    states it, so that a browser test can tell how large the text is as the picture is shown)."""
+
+    png: bytes
+    text_px: float
+
+
+def screen_chart(figure: Figure) -> ScreenChart:
+    """The figure as PNG, with the font size of its smallest visible text in pixels."""
+    figure.canvas.draw()
+    texts = [
+        t for t in figure.findobj(Text) if isinstance(t, Text) and t.get_visible() and t.get_text().strip()
+    ]
+    points = min(float(t.get_fontproperties().get_size_in_points()) for t in texts)
+    return ScreenChart(_png(figure), points * PNG_DPI / 72)
+
+
+def star_bars(groups: Sequence[str], counts: Sequence[Sequence[int]], title: str) -> Figure:
+    """For a screen: one horizontal bar per group, stacked one … five stars from the left, each part
+    labelled with its count where it is wide enough and each bar with its total, the title (if any)
+    above the legend; every text at least
+    ``SCREEN_TEXT`` points in a figure ``SCREEN_WIDTH_INCHES`` wide."""
+    font = FontProperties(fname=str(font_path()), size=SCREEN_TEXT)
+    positions = list(range(len(groups)))
+    figure, axes = pyplot.subplots(figsize=(SCREEN_WIDTH_INCHES, 0.34 * len(groups) + 1.3))
+    totals = [sum(row) for row in counts]
+    widest = max([*totals, 1])
+    lefts = [0] * len(groups)
+    for level in range(5):
+        values = [row[level] for row in counts]
+        bars = axes.barh(
+            positions, values, left=lefts, height=0.62, color=STAR_COLOURS[level], label=STAR_NAMES[level]
+        )
+        shown = [str(v) if v and v / widest >= 0.08 else "" for v in values]
+        colour = "#222222" if level in LIGHT_STARS else "white"
+        axes.bar_label(bars, labels=shown, label_type="center", fontsize=SCREEN_TEXT, color=colour)
+        lefts = [left + v for left, v in zip(lefts, values, strict=True)]
+    for position, total in zip(positions, totals, strict=True):
+        axes.annotate(
+            str(total),
+            (total, position),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=SCREEN_TEXT,
+        )
+    axes.set_yticks(positions)
+    axes.set_yticklabels([wrap_label(short_name(g), SCREEN_LABEL_EMS) for g in groups], fontproperties=font)
+    axes.invert_yaxis()
+    axes.set_xlim(0, widest * 1.15)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.tick_params(axis="x", labelsize=SCREEN_TEXT)
+    axes.set_xlabel("单位数", fontproperties=font)
+    if title:
+        axes.set_title(
+            title, fontproperties=FontProperties(fname=str(font_path()), size=SCREEN_TEXT + 1), pad=24
+        )
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    axes.legend(
+        prop=font,
+        ncols=5,
+        loc="lower center",
+        bbox_to_anchor=(0.4, 1.0),
+        frameon=False,
+        handlelength=0.9,
+        handletextpad=0.3,
+        columnspacing=0.7,
+    )
+    return figure
 
 
 def coverage_figure(groups: Sequence[str], shares: Sequence[float], target: float, title: str) -> Figure:

@@ -4,8 +4,8 @@ data (coverage, star levels and the five-star quota, below-standard unions and t
 objections and re-reviews, the city's sampling), 二、主要做法 三、存在问题 四、下一步打算 as the federation
 wrote them in the console (``narratives``), and the 落款 with room for the stamp.
 
-Counties appear in their official order (``official_order``): the organisations' ``sort_order``, then
-the order they were added, the city-direct unions last — never by code or name.
+Counties appear in their official order (``order.official_key``, the tree's order): the organisations'
+``sort_order``, then the order they were added, the city-direct unions last — never by code or name.
 """
 
 from __future__ import annotations
@@ -116,34 +116,12 @@ class GroupFigures:
         return {d: s[0] * 100 / s[1] for d, s in self.dimension_sums.items() if s[1]}
 
 
-def official_order(session: Session, groups: Sequence[Group], tree: OrgTree) -> list[Group]:
-    """The groups with the counties in official order — their ``sort_order``, then the order they
-    were added — and the city-direct unions last."""
-    orders = dict(
-        session.execute(
-            select(Organisation.code, Organisation.sort_order).where(
-                Organisation.code.in_([g.code for g in groups if g.name != CITY_DIRECT])
-            )
-        ).all()
-    )
-
-    def key(group: Group) -> tuple[int, int, int]:
-        if group.name == CITY_DIRECT:
-            return (2, 0, 0)
-        order = orders.get(group.code)
-        return (0, order, tree.codes[group.code]) if order is not None else (1, 0, tree.codes[group.code])
-
-    return sorted(groups, key=key)
-
-
 def _groups_with_rows(
     session: Session, campaign: Campaign, tree: OrgTree
 ) -> tuple[list[tuple[Group, CoverageRow]], CoverageRow]:
-    """Each group with its coverage row, in official order, and the total row."""
-    groups = tree.groups()
+    """Each group with its coverage row, in official order (the tree's), and the total row."""
     rows = coverage(session, campaign, tree)  # one row per group, in the order of groups(), then the total
-    by_code = {g.code + g.name: row for g, row in zip(groups, rows[:-1], strict=True)}
-    return [(g, by_code[g.code + g.name]) for g in official_order(session, groups, tree)], rows[-1]
+    return list(zip(tree.groups(), rows[:-1], strict=True)), rows[-1]
 
 
 def gather(

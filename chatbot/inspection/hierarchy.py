@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chatbot.inspection.order import official_key
 from chatbot.store.models import Organisation
 
 CITY_DIRECT = "市直基层工会"
@@ -29,6 +30,7 @@ class Node:
     name: str
     parent_id: int | None
     rubric_key: str | None
+    sort_order: int | None = None
 
     @property
     def is_grassroots(self) -> bool:
@@ -46,14 +48,15 @@ class Group:
 
 @dataclass
 class OrgTree:
-    """Every organisation, with its children; built by ``load_tree``."""
+    """Every organisation, with its children in official order (``order.official_key``); built by
+    ``load_tree``."""
 
     nodes: dict[int, Node]
     children: dict[int | None, list[int]] = field(default_factory=dict)
     codes: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for node in sorted(self.nodes.values(), key=lambda n: n.code):
+        for node in sorted(self.nodes.values(), key=lambda n: official_key(n.sort_order, n.id)):
             self.children.setdefault(node.parent_id, []).append(node.id)
             self.codes[node.code] = node.id
 
@@ -100,8 +103,8 @@ class OrgTree:
         return found
 
     def groups(self) -> list[Group]:
-        """Each county/zone federation's grassroots unions (at any depth), then each city's direct
-        unions; every grassroots union is in exactly one group."""
+        """Each county/zone federation's grassroots unions (at any depth), in official order, then
+        each city's direct unions; every grassroots union is in exactly one group."""
         result: list[Group] = []
         for root in self.children.get(None, []):
             direct: list[int] = []
@@ -130,6 +133,12 @@ def load_tree(session: Session) -> OrgTree:
             Organisation.name,
             Organisation.parent_id,
             Organisation.rubric_key,
+            Organisation.sort_order,
         )
     ).all()
-    return OrgTree({row.id: Node(row.id, row.code, row.name, row.parent_id, row.rubric_key) for row in rows})
+    return OrgTree(
+        {
+            row.id: Node(row.id, row.code, row.name, row.parent_id, row.rubric_key, row.sort_order)
+            for row in rows
+        }
+    )

@@ -199,6 +199,12 @@ def _scopes(
     return scopes, members
 
 
+def _in_official_order(scopes: dict[str, Scope], tree: OrgTree) -> list[str]:
+    """The scopes' keys, the counties' in the tree's (official) order, the city-direct unions last."""
+    place = {group.code: n for n, group in enumerate(tree.groups())}
+    return sorted(scopes, key=lambda key: (place.get(scopes[key].code, len(place)), key))
+
+
 def _rated(found: Iterable[AnyRow]) -> list[AnyRow]:
     return [i for i in found if InspectionState(i.state).is_rated]
 
@@ -415,12 +421,12 @@ def _write_stars(session: Session, rows: Iterable[AnyRow], decisions: dict[int, 
 
 
 def scope_statuses(session: Session, campaign: Campaign, config: Config) -> list[ScopeStatus]:
-    """Every quota scope of the campaign, in code order."""
+    """Every quota scope of the campaign, in official order."""
     tree = load_tree(session)
     scopes, members = _scopes(_quota_rows(session, campaign), config, tree)
     confirmed = _confirmations(session, campaign)
     statuses = []
-    for key in sorted(scopes):
+    for key in _in_official_order(scopes, tree):
         found = members[key]
         rated = _rated(found)
         row = confirmed.get(key)
@@ -457,10 +463,10 @@ def confirm_scope(
     scopes, members = _scopes(_quota_rows(session, campaign), config, tree)
     by_code = {scope.code: key for key, scope in scopes.items()}
     if code is not None and code not in by_code:
-        names = "、".join(f"{s.code}（{s.name}）" for s in sorted(scopes.values(), key=lambda s: s.code))
+        names = "、".join(f"{scopes[k].code}（{scopes[k].name}）" for k in _in_official_order(scopes, tree))
         raise ValueError(f"“{code}”不是本年度的五星级名额范围；可选：{names or '无'}。")
     confirmed = _confirmations(session, campaign)
-    chosen = [by_code[code]] if code is not None else sorted(scopes)
+    chosen = [by_code[code]] if code is not None else _in_official_order(scopes, tree)
     entries = []
     for scope_code in chosen:
         rated = _rated(members[scope_code])

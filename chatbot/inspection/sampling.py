@@ -125,7 +125,8 @@ def draw(
         seed,
         len(rated),
         codes,
-        {code: [i.organisation.code for i in items] for code, items in chosen.items() if items},
+        # Drawn in code order (a seed draws the same whatever the counties' order), listed in official order.
+        {code: [i.organisation.code for i in chosen[code]] for code in pools if chosen[code]},
     )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from chatbot.config import Config
-from chatbot.inspection import grid
+from chatbot.inspection import grid, order
 from chatbot.inspection.coverage import coverage
 from chatbot.inspection.evaluations import not_assessors, voter_hash
 from chatbot.inspection.hierarchy import load_tree
@@ -212,14 +212,7 @@ def _evaluations(session: Session, config: Config, today: date, now: datetime) -
 
 def _counties(session: Session) -> list[Organisation]:
     """County and zone federations: the non-grassroots organisations directly below the city."""
-    roots = select(Organisation.id).where(Organisation.parent_id.is_(None))
-    return list(
-        session.scalars(
-            select(Organisation)
-            .where(Organisation.parent_id.in_(roots), Organisation.rubric_key.is_(None))
-            .order_by(Organisation.code)
-        )
-    )
+    return order.federations(session)
 
 
 def _report(session: Session, config: Config, campaign: Campaign, today: date, now: datetime) -> int:
