@@ -187,9 +187,11 @@ def test_the_configuration_table_lists_exactly_the_settings_config_reads(tmp_pat
     )
 
 
-def test_the_variables_read_outside_config_are_listed_apart() -> None:
+def test_the_variables_read_outside_config_are_listed_apart(tmp_path: Path) -> None:
+    """Variables only read outside Config; a setting of Config that `serve --fake-wechat` fills in for its
+    children is in the Settings table already."""
     documented = table_variables(DOCS / "configuration.md", "Read outside `Config`")
-    read = environ_reads_outside_config()
+    read = environ_reads_outside_config() - config_reads(tmp_path)
     assert documented == read, (
         f"undocumented: {sorted(read - documented)}; not read: {sorted(documented - read)}"
     )
