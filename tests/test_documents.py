@@ -129,7 +129,7 @@ def test_the_county_summary_is_a_formal_report_with_the_countys_own_sections(
     ) in whole
     assert "已评定3个单位，平均得分80.7分" in whole  # (100 + 87 + 55) / 3 = 80.666…, half up
     assert "五星级名额由市总工会在全市范围内统一核定" in whole and "名额0个" not in whole
-    assert "其中五星级1个，四星级1个，一星级1个。" in whole and "三星级" not in whole
+    assert "平均得分80.7分。评定结果为五星级1个、四星级1个、一星级1个。" in whole and "三星级" not in whole
     assert "以上星级均为预评结果" in whole
     assert "共有1个单位低于建设标准，按规定须补课" in whole and "该单位待结果确定后开始补课" in whole
     assert "本年度尚未公示年检结果。" in whole
@@ -331,6 +331,22 @@ def test_the_results_workbook_has_a_title_numbers_and_chinese_labels(
     # the three disqualifications in one column, filled where the result is below the standard
     assert [h for h in header if "取消" in h] == ["取消的指标"]
     assert rows["U03"]["取消的指标"] == "经费支持、职工帮扶、评先选优" and rows["U02"]["取消的指标"] is None
+
+
+def test_the_results_workbook_lists_the_unions_in_the_official_county_order(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    _world(db, user)  # codes sort KFQ, XJ, YZ; the official order is 原州区 (YZ), 西吉县 (XJ), 开发区
+    with db.begin():
+        chair = organisations.create_invitation(db, "C01", "chair").code
+        kfq = organisations.create_invitation(db, "K01", "chair").code
+    for name, code in (("c1", chair), ("k1", kfq)):  # a city-direct union, one of the zone's
+        user(name).say(f"绑定 {code}")
+        user(name).say("自评")
+    out = tmp_path / "results.xlsx"
+    assert "共 7 个单位" in cli("export", "results", "--year", "2026", "--out", str(out))
+    listed = [row[0] for row in load_workbook(out).active.iter_rows(min_row=3, values_only=True)]
+    assert listed == ["U01", "U02", "U03", "U04", "X01", "K01", "C01"]
 
 
 def _printed_size(sheet: Worksheet, paper_width_mm: float) -> float:
@@ -569,15 +585,21 @@ def test_the_below_standard_sentence_says_where_each_remediation_stands() -> Non
         assert [_stated(text, label, remedies.total) for label in labels] == list(counts)
 
 
-def test_the_stars_and_quota_sentences_leave_out_empty_levels_and_never_name_zero_places() -> None:
+def test_the_rated_and_quota_sentences_leave_out_empty_levels_and_never_name_zero_places() -> None:
     levels = ["五星级", "四星级", "三星级", "二星级", "一星级"]
     for counts in product(range(3), repeat=5):
-        if not any(counts):
+        rated = sum(counts)
+        if not rated:
             continue
-        text = sentences.stars_sentence(list(zip(levels, counts, strict=True)))
+        text = sentences.rated_sentence("全市", rated, "80.7", list(zip(levels, counts, strict=True)))
         _well_formed(text)
         for label, n in zip(levels, counts, strict=True):
-            assert _stated(text, label, sum(counts)) == n, text
+            assert _stated(text, label, rated) == n, text
+        # The score's clause names no star level: the stars follow as what the unions were rated.
+        scored, stars = re.split(r"分[，。]", text, maxsplit=1)
+        assert scored == f"全市已评定{rated}个单位，" + ("得分80.7" if rated == 1 else "平均得分80.7")
+        assert not any(level in scored for level in levels)
+        assert stars.startswith("评为" if rated == 1 else ("均评为" if max(counts) == rated else "评定结果为"))
     for rated, places, five, confirmed in product(range(6), range(2), range(3), (False, True)):
         if not rated or places > rated or (confirmed and five > places) or five > rated:
             continue

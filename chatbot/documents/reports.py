@@ -61,6 +61,11 @@ def one_decimal(value: Decimal) -> str:
     return format_score(Decimal(value).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP))
 
 
+def average(scores: Sequence[Decimal]) -> str:
+    """The scores' average as ``one_decimal`` writes it; "—" for none."""
+    return one_decimal(sum(scores, Decimal(0)) / len(scores)) if scores else "—"
+
+
 @dataclass(frozen=True)
 class Below:
     code: str
@@ -108,8 +113,7 @@ class GroupFigures:
         return [s for scores in self.scores.values() for s in scores]
 
     def average(self) -> str:
-        scores = self.all_scores
-        return one_decimal(sum(scores, Decimal(0)) / len(scores)) if scores else "—"
+        return average(self.all_scores)
 
     def dimensions(self) -> dict[str, Decimal]:
         """Each dimension's average assessed score as a percentage of its points."""
@@ -352,11 +356,16 @@ def _written(document: DocumentType, narrative: Narrative) -> None:
         written.paragraph_format.keep_with_next = index == len(SECTIONS) - 2
 
 
-def _stars_sentence(figures: Sequence[GroupFigures]) -> str:
+def _rated_sentence(subject: str, figures: Sequence[GroupFigures]) -> str:
     stars: Counter[int] = Counter()
     for f in figures:
         stars.update(f.stars)
-    return sentences.stars_sentence([(s.label, stars[int(s)]) for s in STAR_ORDER])
+    return sentences.rated_sentence(
+        subject,
+        sum(f.rated for f in figures),
+        average([s for f in figures for s in f.all_scores]),
+        [(s.label, stars[int(s)]) for s in STAR_ORDER],
+    )
 
 
 def _quota_sentence(status: ScopeStatus | None, config: Config, whole_city: bool) -> str:
@@ -441,7 +450,7 @@ def _county_facts(
     gongwen.heading(document, "（二）星级评定情况", 2)
     if figures.rated:
         quota = statuses.get(figures.group.code) if config.quota_scope == "county" else None
-        text = f"已评定{figures.rated}个单位，平均得分{figures.average()}分，{_stars_sentence([figures])}"
+        text = _rated_sentence("", [figures])
         text += (
             _quota_sentence(quota, config, whole_city=False)
             if quota
@@ -491,9 +500,7 @@ def _city_facts(
     if not rated:
         gongwen.body(document, "本年度尚无完成组织评定的单位。")
     else:
-        scores = [s for f in sections for s in f.all_scores]
-        text = f"全市已评定{rated}个单位，平均得分{one_decimal(sum(scores, Decimal(0)) / len(scores))}分，"
-        text += _stars_sentence(sections)
+        text = _rated_sentence("全市", sections)
         if config.quota_scope == "city":
             city_code = next((s.code for s in statuses.values()), "")
             text += _quota_sentence(statuses.get(city_code), config, whole_city=True)

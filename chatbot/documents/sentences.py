@@ -99,12 +99,20 @@ def coverage_paragraph(
     return text
 
 
-def stars_sentence(counts: Sequence[tuple[str, int]]) -> str:
-    """ "其中五星级1个，一星级2个。" or "均为四星级。" from (label, count) pairs, best first."""
+def rated_sentence(subject: str, rated: int, average: str, counts: Sequence[tuple[str, int]]) -> str:
+    """（二）'s opening: how many unions are rated, their (average) score, then their stars from
+    (label, count) pairs, best first, as a sentence of their own so no star level reads as the
+    average's: "已评定1个单位，得分98分，评为四星级。", "已评定2个单位，平均得分90分，均评为四星级。",
+    "已评定3个单位，平均得分80.7分。评定结果为五星级1个、四星级2个。". ``subject`` opens it ("", "全市")."""
     present = [(label, n) for label, n in counts if n]
-    if len(present) == 1:
-        return ("均为" if present[0][1] > 1 else "为") + present[0][0] + "。"
-    return counted(present, sum(n for _label, n in present)) + "。" if present else ""
+    if rated == 1:
+        text = f"{subject}已评定1个单位，得分{average}分"
+        return text + (f"，评为{present[0][0]}。" if present else "。")
+    text = f"{subject}已评定{rated}个单位，平均得分{average}分"
+    if len(present) == 1 and present[0][1] == rated:
+        return text + f"，均评为{present[0][0]}。"
+    stars = "、".join(f"{label}{n}个" for label, n in present)
+    return text + (f"。评定结果为{stars}。" if stars else "。")
 
 
 @dataclass(frozen=True)

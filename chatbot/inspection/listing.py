@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from chatbot.config import Config
 from chatbot.inspection import remediation, results
 from chatbot.inspection.evaluations import figures_of_campaign
-from chatbot.inspection.hierarchy import load_tree
+from chatbot.inspection.hierarchy import OrgTree, load_tree
 from chatbot.inspection.queries import descendants
 from chatbot.inspection.results import AnyRow
 from chatbot.store.models import Campaign, Inspection, ItemScore, Organisation, Remediation
@@ -96,7 +96,8 @@ def result_rows(
     session: Session, campaign: Campaign, config: Config, scope: set[int] | None = None
 ) -> list[dict[str, str]]:
     """One row per inspection (within ``scope``, organisation ids), as `nianjian results` shows it."""
-    provisional = results.provisional_ids(session, campaign, config, load_tree(session))
+    tree = load_tree(session)
+    provisional = results.provisional_ids(session, campaign, config, tree)
     remediations = {
         inspection_id: (status, due_on)
         for inspection_id, status, due_on in session.execute(
@@ -129,10 +130,11 @@ def result_rows(
         )
         .join(Organisation, Inspection.organisation_id == Organisation.id)
         .where(Inspection.campaign_id == campaign.id)
-        .order_by(Organisation.code)
     )
+    place = official_places(tree)
     rows = []
-    for inspection in session.execute(query):
+    found = sorted(session.execute(query), key=lambda i: (place.get(i.organisation_id, len(place)), i.code))
+    for inspection in found:
         if scope is not None and inspection.organisation_id not in scope:
             continue
         max_total = get_rubric(inspection.rubric_key).max_total
@@ -165,6 +167,12 @@ def result_rows(
             }
         )
     return rows
+
+
+def official_places(tree: OrgTree) -> dict[int, int]:
+    """Each grassroots union's place in a listing: the counties in official order, the city-direct
+    unions last, by code within each (``OrgTree.groups``)."""
+    return {union: n for n, union in enumerate(u for group in tree.groups() for u in group.unions)}
 
 
 def _percent(total: Decimal | None, max_total: int) -> str:
