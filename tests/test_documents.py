@@ -39,6 +39,8 @@ from tests.test_public_objections import _published
 
 User = Callable[..., Simulator]
 OFFICIAL = ["原州区总工会", "西吉县总工会", "固原经济技术开发区总工会", "市直基层工会"]
+#: The same as the city summary's tables name them: without the 总工会 every row would repeat.
+SHORT = ["原州区", "西吉县", "固原经济技术开发区", "市直基层工会"]
 
 
 def _world(db: Session, user: User, sort_orders: bool = True) -> dict[str, str]:
@@ -184,10 +186,10 @@ def test_the_city_summary_lists_counties_in_official_order(
         text[2] == "宁夏回族自治区总工会组织部："
     )  # 主送: the region's federation, unless it writes another
     coverage = [[c.text for c in row.cells] for row in document.tables[0].rows]
-    assert [row[0] for row in coverage[1:]] == [*OFFICIAL, "合计"]
+    assert [row[0] for row in coverage[1:]] == [*SHORT, "合计"]
     stars = [[c.text for c in row.cells] for row in document.tables[1].rows]
-    assert [row[0] for row in stars[1:]] == OFFICIAL
-    assert stars[1] == ["原州区总工会", "3", "1", "1", "0", "0", "1", "80.7"]
+    assert [row[0] for row in stars[1:]] == SHORT
+    assert stars[1] == ["原州区", "3", "1", "1", "0", "0", "1", "80.7"]
     whole = "\n".join(text)
     # 4 rated: floor(20 % × 4) = 0 places, two scores of five stars waiting for the confirmation
     assert "全市评定4个，按比例尚无五星级名额，按得分达到五星级的2个单位待名额确认后确定星级。" in whole
@@ -202,13 +204,7 @@ def test_without_a_sort_order_counties_follow_the_order_they_were_added(
     out = tmp_path / "city.docx"
     cli("report", "city", "--year", "2026", "--out", str(out))
     coverage = [row.cells[0].text for row in Document(str(out)).tables[0].rows]
-    assert coverage[1:] == [
-        "原州区总工会",
-        "固原经济技术开发区总工会",
-        "西吉县总工会",
-        "市直基层工会",
-        "合计",
-    ]
+    assert coverage[1:] == ["原州区", "固原经济技术开发区", "西吉县", "市直基层工会", "合计"]
 
 
 def test_a_county_quota_scope_states_each_countys_places(
@@ -223,7 +219,7 @@ def test_a_county_quota_scope_states_each_countys_places(
     city = tmp_path / "city.docx"
     cli("report", "city", "--year", "2026", "--out", str(city))
     header = [c.text for c in Document(str(city)).tables[1].rows[0].cells]
-    assert header[-1] == "五星级名额"
+    assert header[-1].replace("\n", "") == "五星级名额"
 
 
 def test_a_grassroots_union_has_no_summary(user: User, db: Session, cli, tmp_path: Path) -> None:
@@ -410,7 +406,7 @@ def test_the_city_summary_sets_names_on_one_line_in_tables_of_nine_points_or_mor
     cli("report", "city", "--year", "2026", "--out", str(out))
     document = Document(str(out))
     assert document.styles["公文表格文字"].font.size >= Pt(9)
-    longest = max(OFFICIAL, key=len)
+    longest = max(SHORT, key=len)
     for table in document.tables[:2]:
         names = [row.cells[0].text for row in table.rows]
         assert longest in names
@@ -439,6 +435,34 @@ def test_chart_labels_never_overlap(names: list[str]) -> None:
     assert charts.overlapping_labels(cover) == []
     label = stars.axes[0].get_xticklabels()[0].get_text()
     assert "总工会" not in label  # each bar's name without the suffix every bar would repeat
+    for figure in (stars, cover):  # a label is drawn whole, never broken mid-word (固原经济/技术开发/区)
+        shown = [t.get_text() for t in figure.axes[0].get_xticklabels()]
+        assert shown == [n.removesuffix("总工会") for n in names]
+
+
+def test_the_city_tables_break_headers_between_words_only(
+    user: User, db: Session, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FIVE_STAR_QUOTA_SCOPE", "county")  # the widest table: a column more
+    _world(db, user)
+    out = tmp_path / "city.docx"
+    cli("report", "city", "--year", "2026", "--out", str(out))
+    table = Document(str(out)).tables[1]
+    header = [c.text for c in table.rows[0].cells]
+    assert header == [
+        "单位",
+        "已评定",
+        "五星级",
+        "四星级",
+        "三星级",
+        "二星级",
+        "一星级",
+        "平均\n得分",
+        "五星级\n名额",
+    ]
+    for text, column in zip(header, table.columns, strict=True):
+        line_cm = max(len(line) for line in text.split("\n")) * 10.5 * 2.54 / 72
+        assert column.width / 360_000 >= line_cm + 0.38, text  # each line whole, within the cell margins
 
 
 def _soffice_or_skip() -> None:
@@ -483,9 +507,53 @@ def test_the_city_summarys_last_page_holds_more_than_section_four_and_the_signat
     cli("report", "city", "--year", str(year), "--out", str(out), "--date", "2027-02-20", "--pdf")
     pages = _pdf_pages(out.with_suffix(".pdf"))
     assert "宁夏回族自治区总工会组织部：" in pages[0]  # 主送
-    assert "固原经济技术开发区总工会" in pages[0]  # the coverage table's name on one line
+    assert "固原经济技术开发区" in pages[0]  # the coverage table's name on one line
     assert "四、下一步打算" in pages[-1] and "2027年2月20日" in pages[-1]
     assert "三、存在问题" in pages[-1], pages[-1]  # not 四 and the signature alone
+
+
+def test_a_county_with_one_result_keeps_its_chart_on_page_one_and_ends_on_page_two(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    """The walk's county summary once left page 1 half empty (the chart moved on) and ended on a page
+    holding only 三, 四 and the signature."""
+    _soffice_or_skip()
+    _published(user, db, cli, {1: 98})
+    out = tmp_path / "yz.docx"
+    cli("report", "county", "--county", "YZ", "--year", "2026", "--out", str(out), "--pdf")
+    pages = _pdf_pages(out.with_suffix(".pdf"))
+    assert len(pages) == 2, pages
+    assert (
+        "（三）未达标单位及补课情况" in pages[1]
+        and "二、主要做法" in pages[1]
+        and "四、下一步打算" in pages[1]
+    )
+
+
+def test_the_score_sheet_keeps_its_last_rows_with_the_signatures_and_shows_the_re_review(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    _soffice_or_skip()
+    evaluator = _published(user, db, cli, {1: 98})
+    user("member1").say("异议 日常工作制度未成文")
+    evaluator.say("复查 U01")
+    for no in range(1, VILLAGE.item_count + 1):
+        evaluator.say("0 经核实日常工作制度未成文" if no == 12 else "同")
+    assert "复查评定已提交" in evaluator.say("提交")
+    out = tmp_path / "u01.xlsx"
+    cli("export", "sheet", "--org", "U01", "--year", "2026", "--out", str(out), "--pdf")
+    texts = [str(c.value) for row in load_workbook(out).active.iter_rows() for c in row if c.value]
+    changes = [t for t in texts if t.startswith("第1次复查改分")]
+    assert len(changes) == 1 and re.fullmatch(
+        r"第1次复查改分：第\d+项 \d+ 分 → 0 分，原因：经核实日常工作制度未成文", changes[0]
+    )
+    pages = _pdf_pages(out.with_suffix(".pdf"))
+    assert len(pages) == 2 and "合计" not in pages[0]
+    last_item = printed(VILLAGE.items[-1].shown_text)[:10]
+    assert (
+        last_item in pages[1] and "合计" in pages[1] and "考评人（签字）" in pages[1]
+    )  # rows, scores, stamps
+    assert "第1次复查改分" in pages[1]
 
 
 def test_without_libreoffice_the_xlsx_is_written_and_the_pdf_refused_in_chinese(
@@ -599,7 +667,9 @@ def test_the_rated_and_quota_sentences_leave_out_empty_levels_and_never_name_zer
         scored, stars = re.split(r"分[，。]", text, maxsplit=1)
         assert scored == f"全市已评定{rated}个单位，" + ("得分80.7" if rated == 1 else "平均得分80.7")
         assert not any(level in scored for level in levels)
-        assert stars.startswith("评为" if rated == 1 else ("均评为" if max(counts) == rated else "评定结果为"))
+        assert stars.startswith(
+            "评为" if rated == 1 else ("均评为" if max(counts) == rated else "评定结果为")
+        )
     for rated, places, five, confirmed in product(range(6), range(2), range(3), (False, True)):
         if not rated or places > rated or (confirmed and five > places) or five > rated:
             continue

@@ -97,14 +97,14 @@ def _figure_width(groups: int) -> float:
 
 
 def _group_labels(figure: Figure, axes: Axes, groups: Sequence[str], font: FontProperties) -> None:
-    """Label the bars (``short_name``) so that no two labels overlap: wrapped to the width of a bar's slot, or, when
-    that leaves less than two characters a line, turned 45° and drawn in full."""
+    """Label the bars (``short_name``) so that no two labels overlap and none breaks mid-word: each on
+    one line where every label fits the width of a bar's slot, else all turned 45° and drawn in full."""
     groups = [short_name(g) for g in groups]
     axes.set_xticks(range(len(groups)))
     slot_points = axes.get_position().width * figure.get_figwidth() * 72 / max(len(groups), 1)
     ems = slot_points * 0.8 / LABEL_SIZE
-    if ems >= 2:
-        axes.set_xticklabels([wrap_label(g, ems) for g in groups], fontproperties=font, fontsize=LABEL_SIZE)
+    if max((_display_width(g) for g in groups), default=0) <= ems:
+        axes.set_xticklabels(list(groups), fontproperties=font, fontsize=LABEL_SIZE)
     else:
         axes.set_xticklabels(
             list(groups),
@@ -268,19 +268,22 @@ def coverage_against_target(
     return _png(coverage_figure(groups, shares, target, title))
 
 
+#: Height of a dimension's bar (inches): low enough that a county's chart stays on the page of its table.
+DIMENSION_BAR_INCHES = 0.24
+
+
 def dimension_scores(dimensions: Sequence[str], percents: Sequence[float], title: str) -> bytes:
     """Horizontal bars: the average assessed score of each dimension, as a share of its points, each
-    bar labelled with its value."""
+    bar labelled with its value (so the axis needs no title: the chart's says what the values are)."""
     font = _font()
-    figure, axes = pyplot.subplots(figsize=(7, 0.5 * len(dimensions) + 1.2))
-    bars = axes.barh(list(dimensions), list(percents), color="#2471a3")
+    figure, axes = pyplot.subplots(figsize=(5.5, DIMENSION_BAR_INCHES * len(dimensions) + 0.6))
+    bars = axes.barh(list(dimensions), list(percents), height=0.7, color="#2471a3")
     axes.bar_label(
         bars, labels=[format_percent(Decimal(str(p)) / 100) for p in percents], padding=3, fontsize=8
     )
     axes.set_xlim(0, 110)
     axes.set_xticks(range(0, 101, 20))
     axes.invert_yaxis()
-    axes.set_xlabel("平均得分率（%）", fontproperties=font)
     axes.set_title(title, fontproperties=font)
     for label in axes.get_yticklabels():
         label.set_fontproperties(font)

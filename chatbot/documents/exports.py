@@ -3,6 +3,7 @@ stamp for the 纸质盖章版) and the results of a campaign, one row per organi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from copy import copy
 from datetime import datetime
@@ -14,7 +15,9 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chatbot.config import Config
@@ -22,7 +25,7 @@ from chatbot.documents.cells import cell_text, is_formula_like
 from chatbot.documents.labels import DISQUALIFICATIONS, marks_text, printed, rubric_name
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.queries import item_scores
-from chatbot.store.models import Inspection
+from chatbot.store.models import AuditEntry, Inspection
 from rubrics import get_rubric
 from rubrics.lifecycle import InspectionState
 from rubrics.scoring import ONE_DECIMAL, Stars, format_score, percent_score, raw_total
@@ -134,9 +137,11 @@ def score_sheet(
     for column, header in enumerate(HEADERS, start=1):
         _cell(sheet, HEADER_ROW, column, header, bold=True)
     row = HEADER_ROW + 1
+    blocks: list[int] = []  # the first row of each dimension, then of the totals
     for dimension in rubric.dimensions:
         items = rubric.items_of(dimension)
         first = row
+        blocks.append(first)
         for item in items:
             _cell(sheet, row, 1, printed(dimension))
             _cell(sheet, row, 2, item.no)
@@ -149,6 +154,7 @@ def score_sheet(
             row += 1
         sheet.merge_cells(start_row=first, start_column=1, end_row=row - 1, end_column=1)
     own_total, assessed_total = raw_total(own.values()), raw_total(assessed.values())
+    blocks.append(row)
     _cell(sheet, row, 1, "合计", bold=True)
     sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
     _cell(sheet, row, 4, rubric.max_total, bold=True)
@@ -175,6 +181,7 @@ def score_sheet(
     if inspection.below_standard:
         lost = [name for key, name in DISQUALIFICATIONS if getattr(inspection, key)]
         summary.append(f"低于建设标准：须补课，并取消{'、'.join(lost)}指标。")
+    summary += re_review_lines(session, inspection)
     summary += [
         "",
         "自评单位（盖章）：　　　　　　　　工会主席（签字）：　　　　　　　　日期：　　年　　月　　日",
@@ -188,7 +195,77 @@ def score_sheet(
     for column, width in enumerate(WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     _print_setup(sheet, f"{HEADER_ROW}:{HEADER_ROW}")
+    heights = [sheet.row_dimensions[n].height or DEFAULT_ROW_POINTS for n in range(1, row)]
+    for before in page_breaks(heights, blocks, HEADER_ROW, _print_scale(WIDTHS)):
+        sheet.row_breaks.append(Break(id=before - 1))
     book.save(path)
+
+
+#: A4's printable height (points) with the sheets' margins (1 inch top and bottom, openpyxl's default),
+#: less a little for LibreOffice's rounding.
+PRINTABLE_POINTS = (297 / 25.4 - 2) * 72 - 12
+PRINTABLE_WIDTH_POINTS = (210 / 25.4 - 1) * 72
+DEFAULT_ROW_POINTS = 15.0
+
+
+#: Pixels (96 dpi) LibreOffice gives a unit of column width in these sheets: the width of a digit of
+#: the substitute for 宋体, measured on a rendered score sheet (Calibri's would be 7).
+WIDTH_UNIT_PX = 9.3
+
+
+def _print_scale(widths: Sequence[float]) -> float:
+    """The scale fit-to-width prints a sheet at: each column its units plus 5 px, at 96 dpi."""
+    table_points = sum(w * WIDTH_UNIT_PX + 5 for w in widths) * 0.75
+    return min(1.0, PRINTABLE_WIDTH_POINTS / table_points)
+
+
+def page_breaks(heights: Sequence[float], blocks: Sequence[int], header: int, scale: float) -> list[int]:
+    """The rows (1-based) a score sheet's pages start at, so that no dimension's rows are split and the
+    last page holds the last dimension with the totals, the summary and the signature lines rather
+    than these alone: ``heights`` of every row (points), ``blocks`` the first row of each dimension
+    and, last, of the totals, ``header`` the row repeated on every page. None when all fit one page."""
+    room = PRINTABLE_POINTS / scale
+    ends = [*blocks[1:-1], len(heights) + 1]  # the last dimension runs to the end: totals and summary
+    breaks: list[int] = []
+    used = sum(heights[: blocks[0] - 1])
+    for first, end in zip(blocks[:-1], ends, strict=True):
+        block = sum(heights[first - 1 : end - 1])
+        if used + block > room and used > heights[header - 1]:
+            breaks.append(first)
+            used = heights[header - 1]
+        used += block
+    return breaks
+
+
+def re_review_lines(session: Session, inspection: Inspection) -> list[str]:
+    """The scores a re-review changed (改分), from the audit log: a change after the Nth publication
+    belongs to the Nth re-review."""
+    entries = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.entity == "inspection",
+            AuditEntry.entity_id == inspection.id,
+            AuditEntry.action.in_(("publish", "assessed_score")),
+        )
+        .order_by(AuditEntry.id)
+    )
+    lines, published = [], 0
+    for entry in entries:
+        if entry.action == "publish":
+            published += 1
+            continue
+        if not published:
+            continue  # the assessment revised before any publication: not a re-review
+        before, after = json.loads(entry.before or "{}"), json.loads(entry.after or "{}")
+        lines.append(
+            f"第{published}次复查改分：第{after.get('item')}项 {_audit_score(before.get('score'))} 分"
+            f" → {_audit_score(after.get('score'))} 分，原因：{entry.reason or '未说明'}"
+        )
+    return lines
+
+
+def _audit_score(value: object) -> str:
+    return format_score(Decimal(str(value))) if value is not None else NOT_ANSWERED
 
 
 def _blended_line(inspection: Inspection, assessed: Decimal | None, config: Config) -> list[str]:

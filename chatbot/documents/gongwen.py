@@ -182,7 +182,9 @@ def table(
     grid = document.add_table(rows=1, cols=len(header))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
-    _cells(grid.rows[0].cells, header, bold=True)
+    widths = widths or column_widths(header, rows)
+    shown = [_header_text(t, w) for t, w in zip(header, widths, strict=True)] if widths else header
+    _cells(grid.rows[0].cells, shown, bold=True)
     header_properties = grid.rows[0]._tr.get_or_add_trPr()
     repeat = OxmlElement("w:tblHeader")
     repeat.set(qn("w:val"), "true")
@@ -191,7 +193,6 @@ def table(
         _cells(grid.add_row().cells, row)
     for row in grid.rows:
         row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
-    widths = widths or column_widths(header, rows)
     if widths:  # the grid's columns (LibreOffice reads these) and every cell's (Word reads those)
         grid.autofit = False
         for column, width in zip(grid.columns, widths, strict=True):
@@ -207,33 +208,61 @@ def _text_cm(text: str) -> float:
     return _width(text) * TABLE_SIZE.pt * 2.54 / 72
 
 
+#: A header of this many characters or more may take two lines, broken before its last two: 平均/得分,
+#: 五星级/名额, 民主测评/得分. Shorter ones (已评定, 五星级, 覆盖率) are one word and never break.
+BREAKABLE_HEADER = 4
+
+
+def header_lines(title: str) -> tuple[str, ...]:
+    """The lines a header takes when it must be narrow: between its words, or one line."""
+    if len(title) < BREAKABLE_HEADER or "\n" in title:
+        return (title,)
+    return (title[:-2], title[-2:])
+
+
+#: What a table cell adds to its text: Word's and LibreOffice's margins (0.19 cm each side), with room to
+#: spare (``CELL_PADDING_CM``) unless a table is too wide for that.
+TIGHT_CELL_PADDING_CM = 0.4
+
+
 def column_widths(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[float]:
     """Widths (cm) filling the type area: each column as wide as its longest cell and its header, the
-    room left shared in proportion. Where that is too wide, headers go onto two lines, and the room
-    that frees brings back to one line as many headers as it can, alike ones together. Only a table too
-    wide even so is narrowed all over (and its texts wrap)."""
+    room left shared in proportion. Where that is too wide, headers go onto two lines between their
+    words (``header_lines``), and the room that frees brings back to one line as many headers as it
+    can, alike ones together; then the cells' spare margin goes. Only a table too wide even so is
+    narrowed all over (and its texts wrap)."""
     cells = [
         max((_text_cm("" if row[i] is None else str(row[i])) for row in rows), default=0.0)
         for i in range(len(header))
     ]
-    full = [max(cell, _text_cm(title)) + CELL_PADDING_CM for cell, title in zip(cells, header, strict=True)]
-    if sum(full) <= TYPE_AREA_CM:
-        return [w * TYPE_AREA_CM / sum(full) for w in full]
-    # two lines: the longer half of the header on each
-    widths = [
-        max(cell, _text_cm(title[: -(-len(title) // 2)])) + CELL_PADDING_CM
-        for cell, title in zip(cells, header, strict=True)
-    ]
-    # back to one line, the columns whose headers are alike (五星级 … 一星级) together or none of them
-    alike: dict[float, list[int]] = {}
-    for i, (width, whole) in enumerate(zip(widths, full, strict=True)):
-        if whole > width:
-            alike.setdefault(whole - width, []).append(i)
-    for deficit, columns in sorted(alike.items()):
-        if sum(widths) + deficit * len(columns) <= TYPE_AREA_CM:
-            for i in columns:
-                widths[i] = full[i]
+    for padding in (CELL_PADDING_CM, TIGHT_CELL_PADDING_CM):
+        full = [max(cell, _text_cm(title)) + padding for cell, title in zip(cells, header, strict=True)]
+        if sum(full) <= TYPE_AREA_CM:
+            return [w * TYPE_AREA_CM / sum(full) for w in full]
+        widths = [
+            max(cell, *(_text_cm(line) for line in header_lines(title))) + padding
+            for cell, title in zip(cells, header, strict=True)
+        ]
+        # back to one line, the columns whose headers are alike (平均得分 … ) together or none of them
+        alike: dict[float, list[int]] = {}
+        for i, (width, whole) in enumerate(zip(widths, full, strict=True)):
+            if whole > width:
+                alike.setdefault(round(whole - width, 6), []).append(i)
+        for deficit, columns in sorted(alike.items()):
+            if sum(widths) + deficit * len(columns) <= TYPE_AREA_CM:
+                for i in columns:
+                    widths[i] = full[i]
+        if sum(widths) <= TYPE_AREA_CM:
+            break
     return [w * TYPE_AREA_CM / sum(widths) for w in widths]
+
+
+def _header_text(title: str, width_cm: float) -> str:
+    """The header as its cell prints it: on one line where the column holds it, else broken between
+    its words (an explicit line break, so no narrow column breaks it mid-word)."""
+    if _text_cm(title) + TIGHT_CELL_PADDING_CM <= width_cm:
+        return title
+    return "\n".join(header_lines(title))
 
 
 def _cells(cells: Sequence[object], values: Sequence[object], bold: bool = False) -> None:

@@ -35,6 +35,7 @@ from chatbot.documents.narratives import (
 from chatbot.inspection import remediation
 from chatbot.inspection.coverage import CoverageRow, coverage
 from chatbot.inspection.hierarchy import CITY_DIRECT, Group, OrgTree, load_tree
+from chatbot.inspection.order import short_name
 from chatbot.inspection.results import ScopeStatus, provisional_ids, scope_statuses
 from chatbot.store.models import (
     Campaign,
@@ -423,6 +424,10 @@ def _rubric_table(document: DocumentType, figures: Sequence[GroupFigures]) -> No
         )
 
 
+#: Width of the dimension chart (cm): with its low bars, about 5 cm tall, its text about 9 pt.
+DIMENSION_CHART_CM = 12.0
+
+
 def _dimension_chart(document: DocumentType, figures: Sequence[GroupFigures], title: str) -> None:
     sums: dict[str, list[Decimal]] = {}
     for f in figures:
@@ -434,7 +439,8 @@ def _dimension_chart(document: DocumentType, figures: Sequence[GroupFigures], ti
         return
     names = list(sums)
     shares = [float(sums[n][0] * 100 / sums[n][1]) for n in names]
-    gongwen.picture(document, charts.dimension_scores([printed(n) for n in names], shares, title))
+    png = charts.dimension_scores([printed(n) for n in names], shares, title)
+    gongwen.picture(document, png, DIMENSION_CHART_CM)
 
 
 def _county_facts(
@@ -481,7 +487,7 @@ def _city_facts(
         document,
         ("单位", "基层工会", "纳入年检", "已提交", "已评定", "覆盖率"),
         [
-            (f.name, f.coverage.unions, f.coverage.in_scope, f.coverage.submitted, f.coverage.rated,
+            (short_name(f.name), f.coverage.unions, f.coverage.in_scope, f.coverage.submitted, f.coverage.rated,
              format_percent(f.coverage.share))
             for f in sections
         ]
@@ -515,7 +521,9 @@ def _city_facts(
         for f in sections:
             places = statuses.get(f.group.code)
             extra = ((places.places if places else "—"),) if by_county else ()
-            table_rows.append((f.name, f.rated, *[f.stars[int(s)] for s in STAR_ORDER], f.average(), *extra))
+            table_rows.append(
+                (short_name(f.name), f.rated, *[f.stars[int(s)] for s in STAR_ORDER], f.average(), *extra)
+            )
         gongwen.table(document, header, table_rows, caption="各县（区）星级评定情况")
         gongwen.picture(
             document, charts.star_distribution(names, [_levels(f) for f in sections], "各县（区）星级分布")
