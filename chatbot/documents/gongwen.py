@@ -43,9 +43,10 @@ class Fonts:
 FONTS = Fonts()
 BLACK = RGBColor(0, 0, 0)
 #: 字号: 二号 22 pt (title), 三号 16 pt (body, headings), 四号 14 pt (page numbers), 五号 10.5 pt (tables:
-#: a county's full name fits a column of a nine-column table on one line).
+#: a county's short name and every header fit a nine-column table, each header whole on its lines).
 TITLE_SIZE, BODY_SIZE, PAGE_NUMBER_SIZE, TABLE_SIZE = Pt(22), Pt(16), Pt(14), Pt(10.5)
-#: The type area's width (A4 less the margins) and what a table cell adds to its text (Word's margins).
+#: The type area's width (A4 less the margins) and what a table cell adds to its text (its margins,
+#: 0.38 cm, and some room).
 TYPE_AREA_CM, CELL_PADDING_CM = 15.6, 0.5
 #: Fixed line spacing of the body: 22 lines on the 225 mm type area.
 LINE = Pt(28)
