@@ -226,9 +226,9 @@ class CoverageLine:
     name: str
     rated: int
     unions: int
-    share_percent: int
-    target_percent: int
-    cumulative_percent: int = 0
+    share: Decimal  # rated this year, of the unions (0.111)
+    target: Decimal
+    cumulative_share: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)

@@ -383,9 +383,9 @@ def progress(ctx: UserContext) -> str:
                 line.name,
                 line.rated,
                 line.unions,
-                line.share_percent,
-                line.cumulative_percent,
-                line.target_percent,
+                line.share,
+                line.cumulative_share,
+                line.target,
             )
         )
     for objection in ctx.objections:

@@ -70,7 +70,7 @@ STATE_LABELS: dict[InspectionState, str] = {
     InspectionState.PUBLISHED: "公示中",
     InspectionState.OBJECTED: "有异议",
     InspectionState.RE_REVIEWING: "复查中",
-    InspectionState.FINAL: "已定级",
+    InspectionState.FINAL: "已确定星级",
 }
 
 S = InspectionState

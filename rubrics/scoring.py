@@ -50,13 +50,9 @@ def format_score(value: Decimal | int) -> str:
     return "0" if text in ("-0", "0") else text
 
 
-def whole_percent(share: Decimal) -> int:
-    """A share (0.305) as a whole percentage (31), rounded half up."""
-    return int((Decimal(share) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
 def format_percent(share: Decimal) -> str:
-    """A share (0.3055) as a percentage with one decimal, half up, no trailing zero: 30.6%."""
+    """A share (0.3055) as a percentage with one decimal, half up, no trailing zero: 30.6%, 11.1%, 70%.
+    The one format of every percentage shown: console, CLI, chat, notices and documents."""
     return format_score((Decimal(share) * 100).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)) + "%"
 
 

@@ -89,3 +89,22 @@ def result_table(cli, year: int = 2026) -> dict[str, dict[str, str]]:
     lines = cli("results", "--year", str(year), "--csv").splitlines()
     header = lines[0].split(",")
     return {row.split(",")[0]: dict(zip(header, row.split(","), strict=True)) for row in lines[1:]}
+
+
+#: The coverage table's columns, the same in the console (dashboard and CSV) and the CLI (after 编号),
+#: in the lifecycle's words.
+COVERAGE_HEADERS = [
+    "单位",
+    "基层工会",
+    "纳入年检",
+    "已提交",
+    "已评定",
+    "已公示",
+    "已确定星级",
+    "本年覆盖率",
+    "累计覆盖率",
+    "目标",
+    "本地目标",
+    "补课中",
+    "补课逾期",
+]

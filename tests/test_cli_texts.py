@@ -28,6 +28,7 @@ from chatbot.config import Config
 from chatbot.store.engine import make_engine, session_factory
 from chatbot.store.models import AuditEntry, ConsoleUser
 from tests.conftest import APP_ID, TOKEN, Backend
+from tests.helpers import COVERAGE_HEADERS
 
 #: click's English wording, which must not reach the user.
 ENGLISH = ("Error:", "Usage:", "Try '", "Missing option", "No such", "Invalid value", "Aborted!")
@@ -189,12 +190,16 @@ def test_results_and_coverage_tables_line_up(cli) -> None:
     assert any("…" in line for line in body)  # the longest names are clipped, marked with "…"
     assert "共 9 个单位。" in lines[-1]
     coverage = cli("coverage", "--year", year).splitlines()
-    share_end = display_width(coverage[0][: coverage[0].index("本年占比")]) + display_width("本年占比")
-    for line in coverage[2:]:
+    assert coverage[0].split() == ["编号", *COVERAGE_HEADERS]  # the console's columns, not 18
+    table_end = coverage.index("")
+    assert max(display_width(line) for line in coverage[:table_end]) <= 150  # was 18 columns, over 200
+    assert coverage[table_end + 1].startswith("累计覆盖率未达年度目标 100%：原州区 0%，西吉县 0%")
+    share_end = display_width(coverage[0][: coverage[0].index("本年覆盖率")]) + display_width("本年覆盖率")
+    for line in coverage[2:table_end]:
         cells = line.split()
         share = next(cell for cell in cells if cell.endswith("%"))
         assert display_width(line[: line.index(share)]) + len(share) == share_end, line
-    assert coverage[-1].startswith("合计") or "合计" in coverage[-1]
+    assert "合计" in coverage[table_end - 1]
     # The CSV keeps its field names and raw values for scripts.
     assert cli("results", "--year", year, "--csv").splitlines()[0].startswith("code,name,rubric,state")
 

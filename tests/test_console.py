@@ -15,7 +15,7 @@ from chatbot.console.access import create_user
 from chatbot.inspection import organisations
 from chatbot.store.models import AuditEntry, CountyReport, Inspection, Organisation, SampledInspection
 from chatbot.wechat.simulator import Simulator
-from tests.helpers import assess, self_check, setup_county
+from tests.helpers import COVERAGE_HEADERS, assess, self_check, setup_county
 
 User = Callable[..., Simulator]
 
@@ -157,7 +157,7 @@ def test_a_county_admin_sees_only_its_county(browser: Console, world: dict[str, 
     assert results.status_code == 200 and b"U01" not in results.data
     browser.post(f"/console/inspections/{world['U01']}/publish", {"days": "7"}, status=404)
     browser.post("/console/campaigns", {"year": "2027"}, status=403)
-    browser.post("/console/campaigns/2026/sample", {"share": "0.5"}, status=403)
+    browser.post("/console/campaigns/2026/sample", {"percent": "50"}, status=403)
 
 
 def test_actions_are_applied_and_audited(browser: Console, world: dict[str, int], db: Session) -> None:
@@ -190,8 +190,8 @@ def test_actions_are_applied_and_audited(browser: Console, world: dict[str, int]
     )
     browser.post("/console/campaigns/2026/received", {"county": "YZ", "copy": "paper"})
     browser.post("/console/campaigns/2026/publish", {"scope": "YZ", "days": "7"})
-    browser.post("/console/campaigns/2026/sample", {"share": "1", "seed": "5"})
-    assert "随机种子 5" in browser.flashes("/console/campaigns")
+    browser.post("/console/campaigns/2026/sample", {"percent": "100", "seed": "5"})
+    assert "已按 100% 抽取 1 个（抽取编号 5）：U01" in browser.flashes("/console/campaigns")
     db.expire_all()
     states = {i.organisation.code: i.state for i in db.scalars(select(Inspection))}
     assert states["U01"] == "published" and states["U02"] == "returned"
@@ -225,8 +225,8 @@ def test_bad_form_input_is_explained_in_chinese(browser: Console, world: dict[st
     ]:
         browser.post("/console/campaigns", form)
         assert message in browser.flashes("/console/campaigns"), form
-    browser.post("/console/campaigns/2026/sample", {"share": "2"})
-    assert "抽查比例应为 0.001 到 1 之间的数字" in browser.flashes("/console/campaigns")
+    browser.post("/console/campaigns/2026/sample", {"percent": "200"})
+    assert "抽查比例（%）应为 0.1 到 100 之间的数字" in browser.flashes("/console/campaigns")
     browser.post("/console/campaigns/2026/confirm", {"scope": "XX", "reason": "理由"})
     assert "“XX”不是本年度的五星级名额范围" in browser.flashes("/console/campaigns")
     browser.post("/console/campaigns/2026/confirm", {"scope": "GY", "reason": "其余单位本年度不参加年检"})
@@ -237,3 +237,91 @@ def test_bad_form_input_is_explained_in_chinese(browser: Console, world: dict[st
     assert "请选择星级" in browser.flashes(f"/console/inspections/{world['U01']}")
     db.expire_all()
     assert db.scalar(select(Inspection.state).where(Inspection.id == world["U01"])) == "published"
+
+
+def _section(page: str, start: str, end: str) -> str:
+    return page[page.index(start) : page.index(end, page.index(start))]
+
+
+def test_a_county_sees_the_city_wide_scope_its_unions_count_in(
+    browser: Console, world: dict[str, int]
+) -> None:
+    browser.login("yz", "yz-password-12")
+    scopes = _section(browser.get("/console/"), "<h2>五星级名额范围</h2>", "<h2>通知发送</h2>")
+    # the quota is counted over the whole city (the default): U01 is rated there, and yz sees it so
+    assert "暂无年检单位" not in scopes
+    assert re.search(r'<td class="name">全市</td><td class="num">4</td><td class="num">1</td>', scopes)
+    assert "确认范围" not in scopes  # a county cannot confirm: no empty action column either
+    assert not re.search(r"<th>\s*</th>", scopes)
+    browser.login("city", "city-password-1")
+    scopes = _section(browser.get("/console/"), "<h2>五星级名额范围</h2>", "<h2>通知发送</h2>")
+    assert "<th>确认范围</th>" in scopes and 'id="confirm-GY"' in scopes
+
+
+def test_empty_to_do_lists_share_one_line(browser: Console, world: dict[str, int]) -> None:
+    browser.login("city", "city-password-1")
+    dashboard = browser.get("/console/")
+    actions = _section(dashboard, "<h2>待办事项</h2>", "</main>")
+    assert "未落实网格负责人的单位（4）" in actions  # the only list with something in it
+    assert actions.count('<div class="card">') == 1 and '<p class="muted">无</p>' not in actions
+    empty = re.search(r'id="no-actions">以下事项暂无：([^<]*)。</p>', actions)
+    assert empty is not None and empty.group(1).split("、") == [
+        "待复查的异议",
+        "逾期未提交的自评",
+        "逾期未完成的考评",
+        "五星级名额同分待裁定",
+        "补课（未通过验收）",
+        "未送达的通知",
+    ]
+    assert "）（" not in dashboard  # no doubled brackets in a heading
+
+
+def test_coverage_reads_the_same_in_the_dashboard_and_its_download(
+    browser: Console, world: dict[str, int]
+) -> None:
+    browser.login("city", "city-password-1")
+    table = _section(browser.get("/console/"), 'id="coverage"', "</table>")
+    assert re.findall(r"<th[^>]*>([^<]+)</th>", table) == COVERAGE_HEADERS
+    download = browser.client.get("/console/campaigns/2026/coverage.csv").get_data(as_text=True)
+    lines = download.lstrip("\ufeff").splitlines()
+    assert lines[0].split(",") == COVERAGE_HEADERS
+    # 原州区: 3 unions, U01 rated: 33.3%; none final (已确定星级); the target in the same format
+    assert lines[1].split(",")[:10] == [
+        "原州区总工会",
+        "3",
+        "3",
+        "2",
+        "1",
+        "0",
+        "0",
+        "33.3%",
+        "33.3%",
+        "100%",
+    ]
+    assert ">33.3%</td>" in table
+
+
+def test_the_star_list_starts_at_the_current_level(
+    browser: Console, world: dict[str, int], db: Session
+) -> None:
+    browser.login("city", "city-password-1")
+    page = browser.get(f"/console/inspections/{world['U01']}")
+    stars = db.scalar(select(Inspection.stars).where(Inspection.id == world["U01"]))
+    db.rollback()
+    chosen = re.findall(r'<option value="(\d)" selected>', page)
+    assert stars is not None and chosen == [str(stars)]
+    assert 'class="text"' in page  # the item's text: wrapped on a phone (test_console_browser)
+
+
+def test_the_campaign_form_starts_at_the_current_year_in_percent(
+    browser: Console, world: dict[str, int]
+) -> None:
+    browser.login("city", "city-password-1")
+    page = browser.get("/console/campaigns")
+    assert re.search(r'<input name="year" type="number"[^>]* value="2026"', page)
+    assert "抽查比例（%）" in page and 'name="percent"' in page and 'value="10"' in page
+    assert "随机种子" not in page and "抽取编号" in page
+    assert "覆盖率目标 100%" in page
+    links = re.findall(r'<li><a href="[^"]+" download>([^<]+)</a></li>', page)
+    assert links[:3] == ["结果表（Excel）", "覆盖率（CSV）", "全市工作总结（Word）"]
+    assert "原州区总工会工作总结（Word）" in links and "西吉县总工会工作总结（Word）" in links

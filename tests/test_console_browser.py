@@ -16,7 +16,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +73,9 @@ return problems;
 #: The smallest text a reader is expected to read, in CSS pixels.
 READABLE_PX = 11
 #: What cannot be read, as the browser laid the page out: at a desktop width (arguments[0]) a table
-#: wider than its scrolling card (columns hidden behind the scrollbar) or a name cell wrapped onto a
-#: second line; at any width, a chart's text below READABLE_PX — HTML text by its computed size, SVG
+#: wider than its scrolling card (columns hidden behind the scrollbar), a name cell wrapped onto a
+#: second line, or a cell holding a code (PY-001-01) or a short status (≤ 4 characters: 未开始) broken
+#: across lines; at any width, a chart's text below READABLE_PX — HTML text by its computed size, SVG
 #: text by its size times the scale it is drawn at, a chart picture by the size of its smallest text in
 #: its own pixels (its data-text-px) times the scale it is shown at (a picture that does not say is a
 #: problem: nothing could tell).
@@ -84,6 +85,17 @@ const problems = [];
 const shown = (el) => { const s = getComputedStyle(el);
   return s.display !== 'none' && s.visibility !== 'hidden' && el.getClientRects().length > 0; };
 const text = (el) => (el.textContent || el.getAttribute('alt') || '').trim().slice(0, 30);
+const CODE = /^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$/;
+const lineCount = (el) => {
+  const tops = new Set();
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const r of range.getClientRects()) if (r.width > 0) tops.add(Math.round(r.top));
+  }
+  return tops.size;
+};
 if (desktop) {
   for (const box of document.querySelectorAll('.scroll')) {
     if (!shown(box)) continue;
@@ -94,10 +106,12 @@ if (desktop) {
   }
   for (const cell of document.querySelectorAll('td.name')) {
     if (!shown(cell)) continue;
-    const range = document.createRange();
-    range.selectNodeContents(cell);
-    const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
-    if (lines.size > 1) problems.push('name wrapped: ' + text(cell));
+    if (lineCount(cell) > 1) problems.push('name wrapped: ' + text(cell));
+  }
+  for (const cell of document.querySelectorAll('td')) {
+    const words = (cell.textContent || '').trim();
+    if (!shown(cell) || !(CODE.test(words) || (words && [...words].length <= 4))) continue;
+    if (lineCount(cell) > 1) problems.push('code or short status broken: ' + words);
   }
 }
 for (const chart of document.querySelectorAll('.chart')) {
@@ -217,6 +231,13 @@ def world(wechat_console: WeChatConsole, user, db: Session) -> dict[str, int]:
         organisations.add_org(
             db, organisations.OrgRow("X01", "西吉县将台堡镇明荣村社区工会", "village", "XJ")
         )
+        # a long code and a long name in the dashboard's narrow 未落实 card (the walk saw 未/开/始)
+        organisations.add_org(
+            db,
+            organisations.OrgRow(
+                "XJ-001-01", "西吉县将台堡镇明荣村股份经济合作社联合工会委员会", "village", "XJ"
+            ),
+        )
         create_user(db, "GY", "city", "city-password-1")
         create_user(db, "XJ", "xj", "xj-password-12")
     evaluator = user("o-evaluator")
@@ -252,7 +273,10 @@ def test_every_page_fits_at_1280_and_390_px(
         u01 = tree.by_code("U01")
         assert u01 is not None
         person = grid.person_of_openid(db, tree, u01.id, "o-evaluator")
-        grid.assign(db, campaigns.campaign_of_year(db, 2026), tree, "U01", person, "test", datetime.now(UTC))
+        campaign = campaigns.campaign_of_year(db, 2026)
+        grid.assign(db, campaign, tree, "U01", person, "test", datetime.now(UTC))
+        # past deadlines: a third list on the dashboard (overdue self-checks), so the cards are narrow
+        campaign.self_check_due, campaign.review_due = date(2026, 1, 10), date(2026, 2, 10)
     pages = [
         ("dashboard", "/console/", "年度年检总览"),
         ("inspections", "/console/inspections", "年度年检单位"),

@@ -208,7 +208,7 @@ FOREIGN_FORM = FOREIGN_QUERY | {
     "days": "7",
     "reason": "越权测试",
     "stars": "5",
-    "share": "1",
+    "percent": "100",
     "seed": "1",
     "copy": "paper",
     "inspection": "U01",

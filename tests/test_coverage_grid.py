@@ -499,6 +499,6 @@ def test_a_county_is_warned_before_its_own_deadline_when_below_its_own_target(
     ).all()
     db.rollback()
     assert warned == [
-        "原州区总工会所属基层工会累计已评定 2/6 个（33%），低于本县（区）2026 年度年检计划目标 80%，"
+        "原州区总工会所属基层工会累计已评定 2/6 个（33.3%），低于本县（区）2026 年度年检计划目标 80%，"
         f"本年度已评定 2 个。组织评定将于 {own.isoformat()} 截止，请加快进度。"
     ]

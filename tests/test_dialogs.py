@@ -7,7 +7,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from dialogs.commands import AddEvidence, RedeemInvitation, SaveSelfScore, StartSelfCheck, SubmitSelfCheck
-from dialogs.context import RoleView, UserContext, WalkView
+from dialogs.context import CoverageLine, RoleView, UserContext, WalkView
 from dialogs.engine import MAX_REPLY_BYTES, DialogState, Outcome, UserInput, reply_bytes
 from dialogs.router import plan, respond
 from dialogs.selfcheck import MODE
@@ -195,3 +195,12 @@ def test_every_command_word_is_one_people_can_type() -> None:
     assert set(ROUTES) <= set(WORDS)
     for word in ROUTES:
         assert parse_text(f"{word} U01").word == word
+
+
+def test_progress_shows_coverage_shares_as_the_console_does() -> None:
+    """One percentage format everywhere: 1 of 9 is 11.1% in the chat, as in the console and reports."""
+    line = CoverageLine("原州区总工会", 1, 9, Decimal("0.111"), Decimal("0.7"), Decimal("0.222"))
+    ctx = UserContext((RoleView("evaluator", "YZ", "原州区总工会"),), None, 2026, coverage=(line,))
+    reply = respond(plan(None, UserInput("text", text="进度")), ctx).reply
+    assert reply is not None
+    assert "原州区总工会 本年度已评定 1/9（11.1%），累计评定 22.2%，年度目标 70%" in reply.text

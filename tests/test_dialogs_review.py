@@ -248,7 +248,7 @@ def test_objections() -> None:
     assert "异议已收到" in chat.send("异议 第5项活动阵地不存在")
     assert chat.commands == [FileObjection(5, "第5项活动阵地不存在")]
     closed = Conversation(
-        UserContext((MEMBER,), None, 2026, result=result(objection_open=False, state_label="已定级"))
+        UserContext((MEMBER,), None, 2026, result=result(objection_open=False, state_label="已确定星级"))
     )
     assert "不在公示期内" in closed.send("异议 第5项活动阵地不存在")
     again = Conversation(UserContext((MEMBER,), None, 2026, result=result(already_objected=True)))

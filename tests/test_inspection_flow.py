@@ -290,7 +290,7 @@ def _publication_ends_final(cli, db: Session, member: Simulator) -> None:
         db.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "result_final"))
         == 11
     )
-    assert "已定级" in member.say("结果")
+    assert "已确定星级" in member.say("结果")
     assert "不在公示期内" in member.say("异议 还是有意见的")
 
 

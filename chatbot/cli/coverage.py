@@ -12,31 +12,15 @@ from chatbot.cli.common import db_session
 from chatbot.cli.table import render
 from chatbot.documents.cells import csv_rows
 from chatbot.inspection import campaigns, sampling
-from chatbot.inspection.coverage import coverage, follow_ups
+from chatbot.inspection.coverage import COLUMNS as SHOWN_COLUMNS
+from chatbot.inspection.coverage import CoverageRow, coverage, follow_ups, shown
+from chatbot.inspection.order import short_name
 from chatbot.store.models import Campaign
-from rubrics.scoring import format_percent, whole_percent
+from rubrics.scoring import format_percent
 
-#: The table's headers and the row fields they show (the CSV keeps the field names).
-TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("编号", "code"),
-    ("名称", "name"),
-    ("基层工会", "unions"),
-    ("纳入年检", "in_scope"),
-    ("已自评", "submitted"),
-    ("已考评", "assessed"),
-    ("已评定", "rated"),
-    ("已公示", "published"),
-    ("已定级", "final"),
-    ("本年占比", "share"),
-    ("累计评定", "ever_rated"),
-    ("累计占比", "cumulative"),
-    ("目标", "target"),
-    ("达标", "on_target"),
-    ("本地目标", "plan_target"),
-    ("达本地目标", "on_plan"),
-    ("补课未完成", "remediation_open"),
-    ("补课逾期", "remediation_overdue"),
-)
+#: The table's headers and the row fields they show: the code, then the columns the console shows too
+#: (the CSV keeps the field names, and every field).
+TABLE_COLUMNS: tuple[tuple[str, str], ...] = (("编号", "code"), *SHOWN_COLUMNS)
 NAME_WIDTH = 24
 
 COLUMNS = (
@@ -66,6 +50,19 @@ def yes_no(value: bool) -> str:
     return "是" if value else "否"
 
 
+def _csv_row(row: CoverageRow) -> dict[str, str | int]:
+    """Every field of a row, for scripts: the shown figures and the ones the table leaves out."""
+    return {
+        **shown(row),
+        "code": row.code,
+        "assessed": row.assessed,
+        "ever_rated": row.ever_rated,
+        "on_target": yes_no(row.on_target),
+        "on_plan": "" if row.on_plan is None else yes_no(row.on_plan),
+        "plan_target": "" if row.plan_target is None else format_percent(row.plan_target),
+    }
+
+
 def _campaign(session: Session, year: int) -> Campaign:
     try:
         return campaigns.campaign_of_year(session, year)
@@ -77,49 +74,34 @@ def _campaign(session: Session, year: int) -> Campaign:
 @click.option("--year", required=True, type=int, help="年度。")
 @click.option("--csv", "as_csv", is_flag=True, help="输出 CSV，而不是表格。")
 def coverage_command(year: int, as_csv: bool) -> None:
-    """各县（区）、开发区总工会及市直工会：工会数、纳入范围、已提交、已评定、已定星级、已公示、已确定，评定比例与本年度目标及本县（区）计划目标的对比；最后一行为合计。"""
+    """各县（区）、开发区总工会及市直工会：工会数、纳入年检、已提交、已评定、已公示、已确定星级，本年及累计覆盖率与本年度目标及本县（区）计划目标的对比；最后一行为合计。"""
     with db_session() as session:
         campaign = _campaign(session, year)
         rows = coverage(session, campaign)
         follow = follow_ups(session, campaign)
-    table = [
-        {
-            "code": r.code,
-            "name": r.name,
-            "unions": r.unions,
-            "in_scope": r.in_scope,
-            "submitted": r.submitted,
-            "assessed": r.assessed,
-            "rated": r.rated,
-            "published": r.published,
-            "final": r.final,
-            "share": format_percent(r.share),
-            "ever_rated": r.ever_rated,
-            "cumulative": format_percent(r.cumulative_share),
-            "target": f"{whole_percent(r.target)}%",
-            "on_target": yes_no(r.on_target),
-            "plan_target": "" if r.plan_target is None else f"{whole_percent(r.plan_target)}%",
-            "on_plan": "" if r.on_plan is None else yes_no(r.on_plan),
-            "remediation_open": r.remediation_open,
-            "remediation_overdue": r.remediation_overdue,
-        }
-        for r in rows
-    ]
     if as_csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(csv_rows(table))  # a name like "=HYPERLINK(…)" stays text in a spreadsheet
+        # a name like "=HYPERLINK(…)" stays text in a spreadsheet
+        writer.writerows(csv_rows([_csv_row(r) for r in rows]))
         return
     click.echo(
         "\n".join(
             render(
                 [header for header, _field in TABLE_COLUMNS],
-                ([row[field] for _header, field in TABLE_COLUMNS] for row in table),
+                ([r.code, *(shown(r)[field] for _header, field in SHOWN_COLUMNS)] for r in rows),
                 limits={1: NAME_WIDTH},
-                right=[*range(2, 13), 14, 16],
+                right=list(range(2, len(TABLE_COLUMNS))),
             )
         )
     )
+    below = [
+        f"{short_name(r.name)} {format_percent(r.cumulative_share)}"
+        for r in rows
+        if r.code and not r.on_target
+    ]
+    if below:
+        click.echo(f"\n累计覆盖率未达年度目标 {format_percent(rows[0].target)}：" + "，".join(below))
     if follow:
         click.echo(f"\n回头看（{len(follow)} 个）：往年已评定、{year} 年度尚未评定的单位")
         click.echo(

@@ -17,7 +17,7 @@ from chatbot.inspection.errors import AdminError
 from chatbot.inspection.hierarchy import OrgTree, load_tree
 from chatbot.store.models import Campaign
 from chatbot.timeutil import SHANGHAI
-from rubrics.scoring import format_percent, whole_percent
+from rubrics.scoring import format_percent
 
 #: Widest person and union name in the tables (columns; a Chinese character takes two).
 NAME_WIDTH = 40
@@ -78,8 +78,8 @@ def grid_plan(
         county = tree.by_code(county_code)
         assert county is not None
         click.echo(
-            f"{county.name} {year} 年度年检计划已保存：目标 {whole_percent(plan.coverage_target)}%"
-            f"（全市 {whole_percent(target_of(campaign))}%）；"
+            f"{county.name} {year} 年度年检计划已保存：目标 {format_percent(plan.coverage_target)}"
+            f"（全市 {format_percent(target_of(campaign))}）；"
             f"自评截止 {plan.self_check_due or campaign.self_check_due or '未设定'}；"
             f"考评截止 {plan.review_due or campaign.review_due or '未设定'}。"
         )
@@ -156,7 +156,7 @@ def grid_show(year: int, county_code: str | None) -> None:
         if each.plan is not None:
             plan = each.plan
             click.echo(
-                f"{each.name}：本地目标 {whole_percent(plan.coverage_target)}%（全市 {whole_percent(city_target)}%），"
+                f"{each.name}：本地目标 {format_percent(plan.coverage_target)}（全市 {format_percent(city_target)}），"
                 f"{reached}；自评截止 {plan.self_check_due or campaign.self_check_due or '未设定'}，"
                 f"考评截止 {plan.review_due or campaign.review_due or '未设定'}"
             )
@@ -164,10 +164,10 @@ def grid_show(year: int, county_code: str | None) -> None:
                 click.echo(f"  计划：{plan.text}")
         elif each.county_id is not None:
             click.echo(
-                f"{each.name}：尚未制定本年度年检计划（全市目标 {whole_percent(city_target)}%），{reached}"
+                f"{each.name}：尚未制定本年度年检计划（全市目标 {format_percent(city_target)}），{reached}"
             )
         else:
-            click.echo(f"{each.name}：全市目标 {whole_percent(city_target)}%，{reached}")
+            click.echo(f"{each.name}：全市目标 {format_percent(city_target)}，{reached}")
         unassigned = each.unassigned
         click.echo(f"年检单位 {len(each.lines)} 个，未落实负责人 {len(unassigned)} 个")
         if unassigned:

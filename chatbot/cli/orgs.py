@@ -21,7 +21,7 @@ from chatbot.store.models import Campaign, Inspection, Organisation
 from chatbot.store.personal import PersonalDataError, mask_phone, personal_data_key
 from rubrics.deadlines import parse_month_day, report_due
 from rubrics.loader import RUBRIC_KEYS
-from rubrics.scoring import whole_percent
+from rubrics.scoring import format_percent
 
 
 @click.group("org")
@@ -238,7 +238,7 @@ def _show(campaign: Campaign) -> None:
     """The campaign's target and deadlines, one per line, labels aligned."""
     due, _clamped = report_due(campaign.year, campaign.report_due_month, campaign.report_due_day)
     lines = (
-        ("覆盖目标", f"{whole_percent(target_of(campaign))}%"),
+        ("覆盖目标", f"{format_percent(target_of(campaign))}"),
         ("自评截止", str(campaign.self_check_due or "未设定")),
         ("考评截止", str(campaign.review_due or "未设定")),
         (

@@ -7,6 +7,7 @@ import csv
 import io
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -45,7 +46,9 @@ from chatbot.console.timeline import lines as audit_lines
 from chatbot.documents.cells import csv_field
 from chatbot.inspection import assessment, audit, errors, grid, order, remediation, results, sampling
 from chatbot.inspection import campaigns as campaign_rules
-from chatbot.inspection.coverage import coverage, target_of
+from chatbot.inspection.coverage import COLUMNS as COVERAGE_COLUMNS
+from chatbot.inspection.coverage import CoverageRow, coverage, target_of
+from chatbot.inspection.coverage import shown as shown_coverage
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.hierarchy import OrgTree, load_tree
 from chatbot.inspection.listing import marks_words, result_rows
@@ -222,23 +225,41 @@ def dashboard() -> Any:
         else None
     )
     config = current_app.extensions["nianjian.config"]
+    # a county sees the scope its unions are counted in: its own, or the whole city's
     scopes = [
         s
         for s in results.scope_statuses(g.db, campaign, config)
-        if g.viewer.is_city or _row_visible(s.code, s.name)
+        if g.viewer.is_city or not s.unions.isdisjoint(g.viewer.visible)
     ]
+    actions = _needs_action(campaign, tree)
     return render_template(
         "console/dashboard.html",
         campaign=campaign,
         rows=rows,
         chart=chart,
-        actions=_needs_action(campaign, tree),
+        coverage_columns=COVERAGE_COLUMNS,
+        shown=shown_coverage,
+        coverage_mark=_coverage_mark,
+        actions=actions,
+        action_titles=ACTION_TITLES,
+        busy=[key for key, found in actions.items() if found],
+        confirmable=[s.code for s in scopes if g.viewer.is_city and not s.confirmed and s.rated],
         mine=grid.assigned_to_user(g.db, campaign, tree, g.viewer.user_id, _today(), _now()),
         scopes=scopes,
         backlog=_backlog(),
         local_time=_local_minute,
         lockouts=lockouts,
     )
+
+
+def _coverage_mark(row: CoverageRow, field: str) -> str:
+    """A coverage cell's colour: the cumulative share against the year's target, against the county's
+    own; overdue remediations."""
+    if field == "cumulative":
+        return "good" if row.on_target else "bad"
+    if field == "plan_target" and row.on_plan is not None:
+        return "good" if row.on_plan else "bad"
+    return "bad" if field == "remediation_overdue" and row.remediation_overdue else ""
 
 
 def _backlog() -> Backlog:
@@ -259,6 +280,18 @@ def _row_visible(code: str, name: str) -> bool:
     if g.viewer.is_city:
         return True
     return code == g.viewer.org_code and name == g.viewer.org_name
+
+
+#: The dashboard's to-do lists, in the order shown: key and heading (its count follows in brackets).
+ACTION_TITLES: tuple[tuple[str, str], ...] = (
+    ("objections", "待复查的异议"),
+    ("self_checks", "逾期未提交的自评"),
+    ("assessments", "逾期未完成的考评"),
+    ("quota", "五星级名额同分待裁定"),
+    ("remediations", "补课（未通过验收）"),
+    ("unassigned", "未落实网格负责人的单位"),
+    ("notices", "未送达的通知"),
+)
 
 
 def _needs_action(campaign: Campaign, tree: OrgTree) -> dict[str, list[dict[str, Any]]]:
@@ -566,9 +599,16 @@ def campaigns() -> Any:
         counties=counties,
         federations=federations,
         received=received,
+        current_year=_current_year(all_campaigns),
         report_due=lambda c: report_due(c.year, c.report_due_month, c.report_due_day)[0],
-        target=lambda c: int(target_of(c) * 100),
+        target=lambda c: format_percent(target_of(c)),
     )
+
+
+def _current_year(all_campaigns: Sequence[Campaign]) -> int | None:
+    """The year the campaign form starts at: the current campaign's, else the latest one's."""
+    current = open_campaign(g.db) or next(iter(all_campaigns), None)
+    return current.year if current is not None else None
 
 
 def _back(message: str, kind: str = "ok") -> Any:
@@ -703,14 +743,19 @@ def sample_scope(year: int) -> Any:
     city_only()
     campaign = _campaign(year) or abort(404)
     try:
-        share = _number("share", Decimal("0.001"), Decimal(1), "抽查比例") or Decimal("0.1")
-        seed = _number("seed", Decimal(0), Decimal(2**31 - 1), "随机种子")
+        percent = _number("percent", Decimal("0.1"), Decimal(100), "抽查比例（%）") or Decimal(10)
+        seed = _number("seed", Decimal(0), Decimal(2**31 - 1), "抽取编号")
+        if seed is not None and seed != int(seed):
+            raise ValueError("抽取编号应为整数。")
         drawn = sampling.draw(
-            g.db, campaign, float(share), int(seed) if seed is not None else None, g.viewer.actor
+            g.db, campaign, float(percent / 100), int(seed) if seed is not None else None, g.viewer.actor
         )
     except ValueError as error:
         return _back(f"未能抽取：{error}", "error")
-    return _back(f"已抽取 {len(drawn.codes)} 个（随机种子 {drawn.seed}）：{' '.join(drawn.codes) or '无'}。")
+    return _back(
+        f"已按 {format_score(percent)}% 抽取 {len(drawn.codes)} 个（抽取编号 {drawn.seed}）："
+        f"{' '.join(drawn.codes) or '无'}。"
+    )
 
 
 @bp.post("/campaigns/<int:year>/received")
@@ -749,25 +794,11 @@ def coverage_download(year: int) -> Any:
     campaign = _campaign(year) or abort(404)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(
-        ["单位", "基层工会", "纳入年检", "已提交", "已评定", "已公示", "已定级", "覆盖率", "目标", "本地目标"]
-    )
+    writer.writerow([header for header, _field in COVERAGE_COLUMNS])
     for row in coverage(g.db, campaign):
         if _row_visible(row.code, row.name) or (g.viewer.is_city and not row.code):
-            writer.writerow(
-                [
-                    csv_field(row.name),
-                    row.unions,
-                    row.in_scope,
-                    row.submitted,
-                    row.rated,
-                    row.published,
-                    row.final,
-                    format_percent(Decimal(str(row.share))),
-                    format_percent(Decimal(str(row.target))),
-                    "" if row.plan_target is None else format_percent(row.plan_target),
-                ]
-            )
+            cells = shown_coverage(row)
+            writer.writerow([csv_field(cells[field]) for _header, field in COVERAGE_COLUMNS])
     return _attachment(("\ufeff" + buffer.getvalue()).encode("utf-8"), f"{year}-覆盖率.csv", "text/csv")
 
 

@@ -28,7 +28,7 @@ from chatbot.inspection.queries import item_scores
 from chatbot.store.models import AuditEntry, Inspection
 from rubrics import get_rubric
 from rubrics.lifecycle import InspectionState
-from rubrics.scoring import ONE_DECIMAL, Stars, format_score, percent_score, raw_total
+from rubrics.scoring import ONE_DECIMAL, Stars, format_percent, format_score, percent_score, raw_total
 
 HEADERS = ("内容", "子项", "基本要求", "分值", "自评得分", "考评得分")
 WIDTHS = (12, 6, 62, 7, 9, 9)
@@ -277,14 +277,10 @@ def _blended_line(inspection: Inspection, assessed: Decimal | None, config: Conf
     if Decimal(inspection.score) == assessed:
         return []
     return [
-        f"综合得分：{format_score(Decimal(inspection.score))} 分（考评得分占 {_whole_percent(1 - weight)}、"
+        f"综合得分：{format_score(Decimal(inspection.score))} 分（考评得分占 {format_percent(1 - weight)}、"
         f"民主测评得分 {format_score(Decimal(inspection.democratic_score).quantize(ONE_DECIMAL, ROUND_HALF_UP))}"
-        f" 分占 {_whole_percent(weight)}；星级按综合得分确定）"
+        f" 分占 {format_percent(weight)}；星级按综合得分确定）"
     ]
-
-
-def _whole_percent(share: Decimal) -> str:
-    return format_score((share * 100).quantize(ONE_DECIMAL, ROUND_HALF_UP)) + "%"
 
 
 #: Units of text (a Chinese character two) one line of a column holds, per unit of the column's width.

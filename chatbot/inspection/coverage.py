@@ -21,9 +21,10 @@ from chatbot.store.models import Campaign, CountyPlan, Inspection, Organisation,
 from chatbot.timeutil import SHANGHAI
 from rubrics.deadlines import coverage_target
 from rubrics.lifecycle import RATED, InspectionState, values
+from rubrics.scoring import format_percent
 
 S = InspectionState
-__all__ = ["CITY_DIRECT", "CoverageRow", "coverage", "follow_ups", "target_of"]
+__all__ = ["CITY_DIRECT", "COLUMNS", "CoverageRow", "coverage", "follow_ups", "shown", "target_of"]
 
 
 @dataclass(frozen=True)
@@ -190,3 +191,43 @@ def follow_ups(session: Session, campaign: Campaign) -> list[tuple[str, str, int
         seen.add(code)
         found.append((code, name, year, stars or 0))
     return found
+
+
+#: The coverage table as people read it — the CLI's table, the console's table and its CSV download:
+#: each column's heading (in the lifecycle's words: 已评定 rated, 已公示 published at least once,
+#: 已确定星级 final) and the figure it shows (``shown``'s keys).
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("单位", "name"),
+    ("基层工会", "unions"),
+    ("纳入年检", "in_scope"),
+    ("已提交", "submitted"),
+    ("已评定", "rated"),
+    ("已公示", "published"),
+    ("已确定星级", "final"),
+    ("本年覆盖率", "share"),
+    ("累计覆盖率", "cumulative"),
+    ("目标", "target"),
+    ("本地目标", "plan_target"),
+    ("补课中", "remediation_open"),
+    ("补课逾期", "remediation_overdue"),
+)
+
+
+def shown(row: CoverageRow) -> dict[str, str | int]:
+    """A row's figures as ``COLUMNS`` show them: counts as they are, shares as percentages (11.1%),
+    no local target as —."""
+    return {
+        "name": row.name,
+        "unions": row.unions,
+        "in_scope": row.in_scope,
+        "submitted": row.submitted,
+        "rated": row.rated,
+        "published": row.published,
+        "final": row.final,
+        "share": format_percent(row.share),
+        "cumulative": format_percent(row.cumulative_share),
+        "target": format_percent(row.target),
+        "plan_target": "—" if row.plan_target is None else format_percent(row.plan_target),
+        "remediation_open": row.remediation_open,
+        "remediation_overdue": row.remediation_overdue,
+    }

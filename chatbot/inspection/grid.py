@@ -42,7 +42,7 @@ from chatbot.store.models import (
 from chatbot.store.upsert import insert_for
 from chatbot.timeutil import SHANGHAI, as_utc
 from rubrics.lifecycle import ASSESSABLE, NOT_SUBMITTED, RE_REVIEWABLE, InspectionState
-from rubrics.scoring import whole_percent
+from rubrics.scoring import format_percent
 
 S = InspectionState
 Claimed = TypeVar("Claimed", bound=Base)
@@ -78,7 +78,7 @@ BUCKETS: tuple[tuple[str, frozenset[InspectionState]], ...] = (
     ("待考评", ASSESSABLE),
     ("已评定", frozenset({S.RATED})),
     ("公示中", frozenset({S.PUBLISHED, S.OBJECTED, S.RE_REVIEWING})),
-    ("已定级", frozenset({S.FINAL})),
+    ("已确定星级", frozenset({S.FINAL})),
 )
 
 
@@ -168,8 +168,8 @@ def save_plan(
         raise AdminError("本地年检目标应为 0% 到 100% 之间的整数百分比，如 75%。")
     if target < city_target:
         raise AdminError(
-            f"本地年检目标 {whole_percent(target)}% 低于全市 {campaign.year} 年度目标 "
-            f"{whole_percent(city_target)}%，应不低于 {whole_percent(city_target)}%。"
+            f"本地年检目标 {format_percent(target)} 低于全市 {campaign.year} 年度目标 "
+            f"{format_percent(city_target)}，应不低于 {format_percent(city_target)}。"
         )
     for own, city, what in (
         (deadlines.self_check_due, campaign.self_check_due, "自评"),
@@ -214,7 +214,7 @@ def save_plan(
 
 def _plan_record(plan: CountyPlan) -> dict[str, object]:
     return {
-        "target": f"{whole_percent(plan.coverage_target)}%",
+        "target": f"{format_percent(plan.coverage_target)}",
         "self_check_due": plan.self_check_due,
         "review_due": plan.review_due,
         "text": plan.text,

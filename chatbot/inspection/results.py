@@ -153,6 +153,7 @@ class ScopeStatus:
     places: int  # five-star places: floor(percent × rated)
     five_star: int
     flagged: int
+    unions: frozenset[int] = frozenset()  # the organisations whose inspections the scope counts
 
     @property
     def label(self) -> str:
@@ -441,6 +442,7 @@ def scope_statuses(session: Session, campaign: Campaign, config: Config) -> list
                 places=five_star_quota(len(rated), config.quota_percent),
                 five_star=sum(1 for i in rated if i.stars == Stars.FIVE),
                 flagged=sum(1 for i in rated if awaits_override(i)),
+                unions=frozenset(i.organisation_id for i in found),
             )
         )
     return statuses
@@ -702,7 +704,7 @@ def open_publication(
 
 
 def finalise_due(session: Session, config: Config, now: datetime, actor: str = "scheduler") -> list[str]:
-    """Results whose publication ended with no open objection become final (已定级); a result below
+    """Results whose publication ended with no open objection become final (已确定星级); a result below
     the standard opens its remediation (补课). A few statements whatever the number of results."""
     open_objection = (
         select(Objection.id)

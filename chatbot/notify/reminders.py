@@ -40,7 +40,7 @@ from chatbot.timeutil import SHANGHAI, as_utc
 from rubrics import get_rubric
 from rubrics.deadlines import due_offset, report_due
 from rubrics.lifecycle import ASSESSABLE, NOT_SUBMITTED, RE_REVIEWABLE, InspectionState, values
-from rubrics.scoring import whole_percent
+from rubrics.scoring import format_percent
 
 S = InspectionState
 
@@ -319,11 +319,11 @@ def _coverage(
         if due is None or offset is None:
             continue
         if row.on_target and row.plan_target is not None:
-            below = f"低于本县（区）{campaign.year} 年度年检计划目标 {whole_percent(row.plan_target)}%"
+            below = f"低于本县（区）{campaign.year} 年度年检计划目标 {format_percent(row.plan_target)}"
         else:
-            below = f"低于 {campaign.year} 年度目标 {whole_percent(row.target)}%"
+            below = f"低于 {campaign.year} 年度目标 {format_percent(row.target)}"
         text = (
-            f"{county.name}所属基层工会累计已评定 {row.ever_rated}/{row.unions} 个（{whole_percent(row.cumulative_share)}%），"
+            f"{county.name}所属基层工会累计已评定 {row.ever_rated}/{row.unions} 个（{format_percent(row.cumulative_share)}），"
             f"{below}，本年度已评定 {row.rated} 个。"
             f"组织评定将于 {due.isoformat()} 截止，请加快进度。"
         )

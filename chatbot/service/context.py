@@ -71,7 +71,7 @@ from dialogs.context import (
 from dialogs.router import MAX_CHILDREN_LISTED, Needs
 from rubrics import get_rubric
 from rubrics.lifecycle import ASSESSABLE, OBJECTABLE, PUBLISHED, RE_REVIEWABLE, InspectionState, values
-from rubrics.scoring import format_score, raw_total, whole_percent
+from rubrics.scoring import format_score, raw_total
 
 S = InspectionState
 
@@ -654,9 +654,9 @@ def _coverage_lines(
             r.name,
             r.rated,
             r.unions,
-            whole_percent(r.share),
-            whole_percent(r.target),
-            whole_percent(r.cumulative_share),
+            r.share,
+            r.target,
+            r.cumulative_share,
         )
         for r in chosen
     )

@@ -3,6 +3,10 @@ three-line hint after three wrong inputs in a row."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from rubrics.scoring import format_percent
+
 WELCOME = "欢迎关注年检助手！这里办理基层工会年检：工会主席在线自查自评，上级工会考评，会员参加民主测评。"
 
 UNBOUND_HELP = (
@@ -109,8 +113,13 @@ def remediation_line(status_label: str, due: str) -> str:
     return f"补课：{status_label}，截止 {due}。发送“补课”查看。"
 
 
-def coverage_line(name: str, rated: int, unions: int, share: int, cumulative: int, target: int) -> str:
-    return f"{name} 本年度已评定 {rated}/{unions}（{share}%），累计评定 {cumulative}%，年度目标 {target}%"
+def coverage_line(
+    name: str, rated: int, unions: int, share: Decimal, cumulative: Decimal, target: Decimal
+) -> str:
+    return (
+        f"{name} 本年度已评定 {rated}/{unions}（{format_percent(share)}），"
+        f"累计评定 {format_percent(cumulative)}，年度目标 {format_percent(target)}"
+    )
 
 
 def objection_line(code: str, name: str, due: str, source: str, text: str) -> str:

@@ -43,7 +43,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "published": ("已完成", "公示中"),
     "objected": ("已完成", "公示结果收到异议，待上级工会复查"),
     "re_reviewing": ("已完成", "公示结果收到异议，上级工会复查中"),
-    "final": ("已完成", "已定级"),
+    "final": ("已完成", "已确定星级"),
 }
 
 
