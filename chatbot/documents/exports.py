@@ -23,7 +23,7 @@ from chatbot.documents.labels import DISQUALIFICATIONS, marks_text, printed, rub
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.queries import item_scores
 from chatbot.store.models import Inspection
-from rubrics import get_rubric
+from rubrics import Rubric, get_rubric
 from rubrics.lifecycle import InspectionState
 from rubrics.scoring import ONE_DECIMAL, Stars, format_score, percent_score, raw_total
 
@@ -111,6 +111,23 @@ def score_sheet(
     book = Workbook()
     sheet = book.active
     sheet.title = "年检考评表"
+    _score_sheet_heading(sheet, rubric, inspection)
+    row = _item_rows(sheet, rubric, own, assessed)
+    row = _total_row(sheet, row, rubric, own, assessed)
+    lines = _summary_lines(session, inspection, rubric, own, assessed, now, config)
+    for line in lines:
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(HEADERS))
+        _cell(sheet, row, 1, line, align=WRAP_LEFT, border=False)
+        sheet.row_dimensions[row].height = max(22.0, row_height(line, sum(WIDTHS)))
+        row += 1
+    for column, width in enumerate(WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    _print_setup(sheet, f"{HEADER_ROW}:{HEADER_ROW}")
+    book.save(path)
+
+
+def _score_sheet_heading(sheet: Worksheet, rubric: Rubric, inspection: Inspection) -> None:
+    """The form's title, its standard, the union, year and state, and the table's header row."""
     last = len(HEADERS)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last)
     _cell(sheet, 1, 1, SHEET_TITLE, bold=True, border=False)
@@ -133,11 +150,16 @@ def score_sheet(
     sheet.row_dimensions[3].height = 20
     for column, header in enumerate(HEADERS, start=1):
         _cell(sheet, HEADER_ROW, column, header, bold=True)
+
+
+def _item_rows(
+    sheet: Worksheet, rubric: Rubric, own: dict[int, Decimal], assessed: dict[int, Decimal]
+) -> int:
+    """One row per item with both scores, each dimension's name merged down its items; the next row."""
     row = HEADER_ROW + 1
     for dimension in rubric.dimensions:
-        items = rubric.items_of(dimension)
         first = row
-        for item in items:
+        for item in rubric.items_of(dimension):
             _cell(sheet, row, 1, printed(dimension))
             _cell(sheet, row, 2, item.no)
             text = printed(item.shown_text)
@@ -148,26 +170,43 @@ def score_sheet(
             sheet.row_dimensions[row].height = row_height(text, WIDTHS[2])
             row += 1
         sheet.merge_cells(start_row=first, start_column=1, end_row=row - 1, end_column=1)
-    own_total, assessed_total = raw_total(own.values()), raw_total(assessed.values())
+    return row
+
+
+def _total_row(
+    sheet: Worksheet, row: int, rubric: Rubric, own: dict[int, Decimal], assessed: dict[int, Decimal]
+) -> int:
+    """The 合计 row of the raw totals; the next row."""
     _cell(sheet, row, 1, "合计", bold=True)
     sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
     _cell(sheet, row, 4, rubric.max_total, bold=True)
-    _cell(sheet, row, 5, _number(own_total) if own else NOT_ANSWERED, bold=True)
-    _cell(sheet, row, 6, _number(assessed_total) if assessed else NOT_ANSWERED, bold=True)
-    row += 1
+    _cell(sheet, row, 5, _number(raw_total(own.values())) if own else NOT_ANSWERED, bold=True)
+    _cell(sheet, row, 6, _number(raw_total(assessed.values())) if assessed else NOT_ANSWERED, bold=True)
+    return row + 1
+
+
+def _summary_lines(
+    session: Session,
+    inspection: Inspection,
+    rubric: Rubric,
+    own: dict[int, Decimal],
+    assessed: dict[int, Decimal],
+    now: datetime,
+    config: Config,
+) -> list[str]:
+    """The lines below the table: the 百分制 scores, stars, the democratic evaluation, the assessment's
+    methods and opinion, a below-standard result's consequences, and the signature lines."""
+    own_total, assessed_total = raw_total(own.values()), raw_total(assessed.values())
     own_score = format_score(percent_score(own_total, rubric.max_total)) + " 分" if own else NOT_ANSWERED
     assessed_score = percent_score(assessed_total, rubric.max_total) if assessed else None
     shown = format_score(assessed_score) + " 分" if assessed_score is not None else NOT_ANSWERED
     rescaled = f"（原始得分 ÷ {rubric.max_total} × 100，保留一位小数）" if rubric.max_total != 100 else ""
+    reason = inspection.override_reason or inspection.stars_reason
     summary = [
         f"百分制得分：自评 {own_score}；考评 {shown}{rescaled}",
         *_blended_line(inspection, assessed_score, config),
         f"星级：{Stars(inspection.stars).label if inspection.stars else '—'}"
-        + (
-            f"（{inspection.override_reason or inspection.stars_reason}）"
-            if inspection.override_reason or inspection.stars_reason
-            else ""
-        ),
+        + (f"（{reason}）" if reason else ""),
         _democratic_line(session, inspection, now),
         "考评方式：" + ("、".join(inspection.assessment_methods or ()) or "未记录"),
         f"考评意见：{inspection.assessment_opinion or '未填写'}",
@@ -175,20 +214,12 @@ def score_sheet(
     if inspection.below_standard:
         lost = [name for key, name in DISQUALIFICATIONS if getattr(inspection, key)]
         summary.append(f"低于建设标准：须补课，并取消{'、'.join(lost)}指标。")
-    summary += [
+    return [
+        *summary,
         "",
         "自评单位（盖章）：　　　　　　　　工会主席（签字）：　　　　　　　　日期：　　年　　月　　日",
         "考评单位（盖章）：　　　　　　　　考评人（签字）：　　　　　　　　　日期：　　年　　月　　日",
     ]
-    for line in summary:
-        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
-        _cell(sheet, row, 1, line, align=WRAP_LEFT, border=False)
-        sheet.row_dimensions[row].height = max(22.0, row_height(line, sum(WIDTHS)))
-        row += 1
-    for column, width in enumerate(WIDTHS, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    _print_setup(sheet, f"{HEADER_ROW}:{HEADER_ROW}")
-    book.save(path)
 
 
 def _blended_line(inspection: Inspection, assessed: Decimal | None, config: Config) -> list[str]:

@@ -6,7 +6,7 @@ democratic figures of the campaign, the remediations and the provisional marks.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from chatbot.config import Config
 from chatbot.inspection import remediation, results
-from chatbot.inspection.evaluations import figures_of_campaign
+from chatbot.inspection.evaluations import DemocraticFigures, figures_of_campaign
 from chatbot.inspection.hierarchy import load_tree
 from chatbot.inspection.queries import descendants
 from chatbot.inspection.results import AnyRow
@@ -97,14 +97,7 @@ def result_rows(
 ) -> list[dict[str, str]]:
     """One row per inspection (within ``scope``, organisation ids), as `nianjian results` shows it."""
     provisional = results.provisional_ids(session, campaign, config, load_tree(session))
-    remediations = {
-        inspection_id: (status, due_on)
-        for inspection_id, status, due_on in session.execute(
-            select(Remediation.inspection_id, Remediation.status, Remediation.due_on)
-            .join(Inspection, Remediation.inspection_id == Inspection.id)
-            .where(Inspection.campaign_id == campaign.id)
-        )
-    }
+    remediations = _remediations_of(session, campaign)
     now = datetime.now(UTC)
     today = now.astimezone(SHANGHAI).date()
     totals = item_totals(session, campaign)
@@ -137,7 +130,6 @@ def result_rows(
             continue
         max_total = get_rubric(inspection.rubric_key).max_total
         own, assessed = totals.get(inspection.id, (None, None))
-        democratic = democratic_of.get(inspection.id)
         rated = inspection.stars is not None and InspectionState(inspection.state).is_rated
         status, due_on = remediations.get(inspection.id, ("", today))
         overdue = bool(status) and remediation.is_overdue(status, due_on, today)
@@ -150,21 +142,49 @@ def result_rows(
                 "state": InspectionState(inspection.state).label,
                 "self_score": _percent(own, max_total),
                 "assessed_score": _percent(assessed, max_total),
-                "democratic_score": format_score(democratic.score)
-                if democratic and democratic.score is not None
-                else "",
-                "turnout": f"{format_score(democratic.turnout)}%"
-                if democratic and democratic.turnout is not None
-                else "",
-                "stars": Stars(inspection.stars).label if rated and inspection.stars else "",
-                "marks": _marks(inspection, inspection.id in provisional, overdue) if rated else "",
-                "no_funding_support": "是" if rated and inspection.no_funding_support else "",
-                "no_hardship_aid": "是" if rated and inspection.no_hardship_aid else "",
-                "no_award_eligibility": "是" if rated and inspection.no_award_eligibility else "",
+                **_democratic_cells(democratic_of.get(inspection.id)),
+                **_rated_cells(inspection, rated, inspection.id in provisional, overdue),
                 "remediation": remediation.label(status, due_on, today) if status else "",
             }
         )
     return rows
+
+
+def _remediations_of(session: Session, campaign: Campaign) -> dict[int, tuple[str, date]]:
+    """The status and due day of each remediation of the campaign, by inspection id."""
+    return {
+        inspection_id: (status, due_on)
+        for inspection_id, status, due_on in session.execute(
+            select(Remediation.inspection_id, Remediation.status, Remediation.due_on)
+            .join(Inspection, Remediation.inspection_id == Inspection.id)
+            .where(Inspection.campaign_id == campaign.id)
+        )
+    }
+
+
+def _democratic_cells(democratic: DemocraticFigures | None) -> dict[str, str]:
+    """The democratic evaluation's score and turnout, empty where there is none."""
+    score = democratic.score if democratic else None
+    turnout = democratic.turnout if democratic else None
+    return {
+        "democratic_score": format_score(score) if score is not None else "",
+        "turnout": f"{format_score(turnout)}%" if turnout is not None else "",
+    }
+
+
+#: The consequences of a result, each a column ("是" when it applies to a rated result).
+CONSEQUENCES = ("no_funding_support", "no_hardship_aid", "no_award_eligibility")
+
+
+def _rated_cells(inspection: AnyRow, rated: bool, provisional: bool, overdue: bool) -> dict[str, str]:
+    """The stars, marks and consequences of a rated result, empty for one not rated."""
+    if not rated:
+        return dict.fromkeys(("stars", "marks", *CONSEQUENCES), "")
+    return {
+        "stars": Stars(inspection.stars).label if inspection.stars else "",
+        "marks": _marks(inspection, provisional, overdue),
+        **{key: "是" if getattr(inspection, key) else "" for key in CONSEQUENCES},
+    }
 
 
 def _percent(total: Decimal | None, max_total: int) -> str:
