@@ -111,19 +111,17 @@ def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
         return start(ctx, common.ANSWERS_CHANGED)
     if view.status != "open":
         return Outcome(Reply(status_text(view)), DialogState())
+    return _voting(state, intent, view)
+
+
+def _voting(state: DialogState, intent: Intent, view: BallotView) -> Outcome:
+    """One input to an open ballot whose saved answers are those the state was made with."""
     answers = view.answers
     again = f"测评 {view.code}" if view.code else "测评"
     on_suggestion = len(answers) >= len(rated_questions(view))
-    if intent.kind == "word" and intent.word == "暂停":
-        return Outcome(Reply(texts.paused(again), (Choice(again, again),)), DialogState())
-    if intent.kind == "word" and intent.word == "继续":  # back from 帮助
-        return ask(view, answers)
-    if intent.kind == "word" and intent.word == "上一项":
-        if not answers:
-            return ask(view, answers, texts.FIRST_QUESTION)
-        previous = answers[:-1]
-        outcome = ask(view, previous)
-        return Outcome(outcome.reply, outcome.state, (SaveBallotDraft(view.evaluation_id, previous),))
+    moved = _word(intent.word, view, again) if intent.kind == "word" else None
+    if moved is not None:
+        return moved
     if on_suggestion and intent.kind not in ("photo", "empty"):
         text = normalise(intent.raw)
         suggestion = "" if text in texts.NO_SUGGESTION else text[:MAX_SUGGESTION_CHARS]
@@ -143,3 +141,19 @@ def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
         hint = common.stuck_hint(reason, common.pause_line(again))
         return ask(view, answers, f"{hint}\n\n", 0)
     return ask(view, answers, reason + "\n", wrong)
+
+
+def _word(word: str, view: BallotView, again: str) -> Outcome | None:
+    """暂停, 继续 (back from 帮助) and 上一项 within the ballot; None for any other word."""
+    answers = view.answers
+    if word == "暂停":
+        return Outcome(Reply(texts.paused(again), (Choice(again, again),)), DialogState())
+    if word == "继续":
+        return ask(view, answers)
+    if word != "上一项":
+        return None
+    if not answers:
+        return ask(view, answers, texts.FIRST_QUESTION)
+    previous = answers[:-1]
+    outcome = ask(view, previous)
+    return Outcome(outcome.reply, outcome.state, (SaveBallotDraft(view.evaluation_id, previous),))

@@ -337,30 +337,39 @@ def help_text(ctx: UserContext) -> str:
     the first."""
     if not ctx.bound:
         return texts.UNBOUND_HELP
-    lines = [texts.identities([r.label for r in ctx.roles])]
     listed: set[str] = set()
-    sections: list[tuple[list[str], list[str]]] = []
-    for role, label in ROLE_LABELS.items():
-        if not ctx.has_role(role):
-            continue
-        offered = [w for w, route in ROUTES.items() if route.usage and route.offered_to(role, ctx)]
-        words = [w for w in offered if w not in listed]
-        listed.update(words)
-        lines_of_role = texts.DIALOG_HELP.get(role, ())
-        always = [f"· {line}" for word, line in lines_of_role if not word]
-        inside = [f"· {line}" for word, line in lines_of_role if word and word in offered]
-        heading = [texts.role_heading(label)] if words or always or inside else []
-        sections.append(([*heading, *(f"· {ROUTES[w].usage}" for w in words), *always], inside))
+    sections = [
+        _role_help(role, label, ctx, listed) for role, label in ROLE_LABELS.items() if ctx.has_role(role)
+    ]
     everyone = texts.everyone_line(
         [route.usage for route in ROUTES.values() if not route.roles and route.usage]
     )
+    return _fitted(texts.identities([r.label for r in ctx.roles]), sections, everyone)
+
+
+def _role_help(role: str, label: str, ctx: UserContext, listed: set[str]) -> tuple[list[str], list[str]]:
+    """One role's part of `帮助`: its heading, the command words not ``listed`` for a role before it
+    (added to ``listed``) and the lines that always apply; and the lines about answering inside its
+    dialogs."""
+    offered = [w for w, route in ROUTES.items() if route.usage and route.offered_to(role, ctx)]
+    words = [w for w in offered if w not in listed]
+    listed.update(words)
+    lines_of_role = texts.DIALOG_HELP.get(role, ())
+    always = [f"· {line}" for word, line in lines_of_role if not word]
+    inside = [f"· {line}" for word, line in lines_of_role if word and word in offered]
+    heading = [texts.role_heading(label)] if words or always or inside else []
+    return [*heading, *(f"· {ROUTES[w].usage}" for w in words), *always], inside
+
+
+def _fitted(identities: str, sections: list[tuple[list[str], list[str]]], everyone: str) -> str:
+    """The help within WeChat's limit: the answering lines of as many roles, from the first, as fit."""
     for keep in range(len(sections), -1, -1):  # answering lines for the first ``keep`` roles
         body = [
             line
             for n, (commands, inside) in enumerate(sections)
             for line in commands + (inside if n < keep else [])
         ]
-        full = "\n".join([*lines, *body, everyone])
+        full = "\n".join([identities, *body, everyone])
         if len(full.encode("utf-8")) <= HELP_BYTES:
             return full
     return full

@@ -142,50 +142,64 @@ def _quota(
     cut_off = ranked[places - 1].score if places > 0 else None
     above = [r for r in ranked if cut_off is not None and r.score > cut_off]
     tied = [r for r in ranked if r.score == cut_off]
-    left = places - len(above)
     decisions = {r.key: QuotaDecision(r.key, r.score, Stars.FIVE) for r in above}
+    decisions |= _left_out(head, ranked, above + tied, places)
+    return decisions | _tie(head, tied, places - len(above), len(above) + 1, overrides)
 
-    def capped(result: RatedResult, why: str) -> QuotaDecision:
-        mine = f"本单位得分 {format_score(result.score)}"
-        return QuotaDecision(
-            result.key, result.score, Stars.FOUR, capped=True, reason=f"{head}；{mine}，{why}，评为四星级"
-        )
 
+def _left_out(
+    head: str, ranked: list[RatedResult], placed: list[RatedResult], places: int
+) -> dict[str, QuotaDecision]:
+    """The candidates below the cut-off (neither above it nor tied on it): four stars."""
+    decisions: dict[str, QuotaDecision] = {}
     for result in ranked:
-        rank = 1 + sum(1 for other in ranked if other.score > result.score)
-        if result in above or result in tied:
+        if result in placed:
             continue
+        rank = 1 + sum(1 for other in ranked if other.score > result.score)
         if places == 0:
             why = "本范围没有五星级名额"
         else:
             why = f"在 {len(ranked)} 个 90 分及以上的单位中排第 {rank} 位，未进入名额"
-        decisions[result.key] = capped(result, why)
+        decisions[result.key] = _capped(head, result, why)
+    return decisions
+
+
+def _tie(
+    head: str, tied: list[RatedResult], left: int, rank: int, overrides: dict[str, Override]
+) -> dict[str, QuotaDecision]:
+    """The candidates tied on the cut-off at ``rank``, with ``left`` places for them: five stars if
+    they fit, else as the administrator decided (裁定), flagged while the decision is missing or
+    gives more five stars than the places."""
     if len(tied) <= left:  # the tie fits within the places
-        return decisions | {r.key: QuotaDecision(r.key, r.score, Stars.FIVE) for r in tied}
-    rank = len(above) + 1
+        return {r.key: QuotaDecision(r.key, r.score, Stars.FIVE) for r in tied}
     chosen = [r for r in tied if (o := overrides.get(r.key)) is not None and o.stars == Stars.FIVE]
     others = [r for r in tied if r not in chosen]
     together = f"{len(tied)} 个单位同分并列第 {rank} 位，余下名额 {left} 个"
     if len(chosen) > left:
-        for result in chosen:
-            decisions[result.key] = _flagged(
-                head, result, f"{together}，管理员裁定的五星级多于名额，须重新裁定"
-            )
-        for result in others:
-            decisions[result.key] = capped(result, f"{together}，未获管理员裁定")
-        return decisions
-    for result in chosen:
-        reason = f"{together}，经管理员裁定评为五星级：{overrides[result.key].reason.strip()}"
-        decisions[result.key] = QuotaDecision(
-            result.key, result.score, Stars.FIVE, overridden=True, reason=reason
+        too_many = f"{together}，管理员裁定的五星级多于名额，须重新裁定"
+        return {r.key: _flagged(head, r, too_many) for r in chosen} | {
+            r.key: _capped(head, r, f"{together}，未获管理员裁定") for r in others
+        }
+    decisions = {
+        r.key: QuotaDecision(
+            r.key,
+            r.score,
+            Stars.FIVE,
+            overridden=True,
+            reason=f"{together}，经管理员裁定评为五星级：{overrides[r.key].reason.strip()}",
         )
+        for r in chosen
+    }
     if len(chosen) == left:
-        for result in others:
-            decisions[result.key] = capped(result, f"{together}，经管理员裁定未进入名额")
-        return decisions
-    for result in others:
-        decisions[result.key] = _flagged(head, result, f"{together}，超出名额，须由管理员裁定")
-    return decisions
+        return decisions | {r.key: _capped(head, r, f"{together}，经管理员裁定未进入名额") for r in others}
+    return decisions | {r.key: _flagged(head, r, f"{together}，超出名额，须由管理员裁定") for r in others}
+
+
+def _capped(head: str, result: RatedResult, why: str) -> QuotaDecision:
+    mine = f"本单位得分 {format_score(result.score)}"
+    return QuotaDecision(
+        result.key, result.score, Stars.FOUR, capped=True, reason=f"{head}；{mine}，{why}，评为四星级"
+    )
 
 
 def _flagged(head: str, result: RatedResult, why: str) -> QuotaDecision:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from chatbot.cli.common import db_session
 from chatbot.cli.table import render
 from chatbot.inspection import campaigns, grid
-from chatbot.inspection.coverage import coverage, target_of
+from chatbot.inspection.coverage import CoverageRow, coverage, target_of
 from chatbot.inspection.errors import AdminError
 from chatbot.inspection.hierarchy import OrgTree, load_tree
 from chatbot.store.models import Campaign
@@ -151,36 +151,61 @@ def grid_show(year: int, county_code: str | None) -> None:
     for n, each in enumerate(found):
         if n:
             click.echo("")
-        row = shares.get(each.code)
-        reached = f"累计已评定 {format_percent(row.cumulative_share)}" if row else ""
-        if each.plan is not None:
-            plan = each.plan
-            click.echo(
-                f"{each.name}：本地目标 {format_percent(plan.coverage_target)}（全市 {format_percent(city_target)}），"
-                f"{reached}；自评截止 {plan.self_check_due or campaign.self_check_due or '未设定'}，"
-                f"考评截止 {plan.review_due or campaign.review_due or '未设定'}"
-            )
-            if plan.text:
-                click.echo(f"  计划：{plan.text}")
-        elif each.county_id is not None:
-            click.echo(
-                f"{each.name}：尚未制定本年度年检计划（全市目标 {format_percent(city_target)}），{reached}"
-            )
-        else:
-            click.echo(f"{each.name}：全市目标 {format_percent(city_target)}，{reached}")
-        unassigned = each.unassigned
-        click.echo(f"年检单位 {len(each.lines)} 个，未落实负责人 {len(unassigned)} 个")
-        if unassigned:
-            shown = "、".join(f"{line.code} {line.name}" for line in unassigned[:SHOWN_UNASSIGNED])
-            more = f" 等 {len(unassigned)} 个" if len(unassigned) > SHOWN_UNASSIGNED else ""
-            click.echo(f"  未落实：{shown}{more}")
-        if each.progress:
-            headers = ["负责人", "单位", *(name for name, _states in grid.BUCKETS), "逾期"]
-            rows = [[p.person.label, len(p.lines), *p.by_bucket, p.overdue] for p in each.progress]
-            click.echo("\n".join(render(headers, rows, limits={0: NAME_WIDTH}, right=range(1, len(headers)))))
-            for p in each.progress:
-                for line in p.lines:
-                    if line.overdue:
-                        click.echo(
-                            f"  逾期：{line.code} {line.name}：{'、'.join(line.overdue)}（{p.person.label}）"
-                        )
+        for line in _grid_lines(each, shares.get(each.code), campaign, city_target):
+            click.echo(line)
+
+
+def _grid_lines(
+    each: grid.Grid, row: CoverageRow | None, campaign: Campaign, city_target: Decimal
+) -> list[str]:
+    """One county's (or the city-direct unions') part of `grid show`."""
+    return [
+        *_plan_lines(each, row, campaign, city_target),
+        *_unassigned_lines(each),
+        *_progress_lines(each),
+    ]
+
+
+def _plan_lines(
+    each: grid.Grid, row: CoverageRow | None, campaign: Campaign, city_target: Decimal
+) -> list[str]:
+    """The group's plan (target, deadlines, text) and how far its coverage has come."""
+    reached = f"累计已评定 {format_percent(row.cumulative_share)}" if row else ""
+    plan = each.plan
+    if plan is not None:
+        heading = (
+            f"{each.name}：本地目标 {format_percent(plan.coverage_target)}（全市 {format_percent(city_target)}），"
+            f"{reached}；自评截止 {plan.self_check_due or campaign.self_check_due or '未设定'}，"
+            f"考评截止 {plan.review_due or campaign.review_due or '未设定'}"
+        )
+        return [heading, f"  计划：{plan.text}"] if plan.text else [heading]
+    if each.county_id is not None:
+        return [f"{each.name}：尚未制定本年度年检计划（全市目标 {format_percent(city_target)}），{reached}"]
+    return [f"{each.name}：全市目标 {format_percent(city_target)}，{reached}"]
+
+
+def _unassigned_lines(each: grid.Grid) -> list[str]:
+    """How many unions have nobody (able to act) responsible, and the first of them."""
+    unassigned = each.unassigned
+    lines = [f"年检单位 {len(each.lines)} 个，未落实负责人 {len(unassigned)} 个"]
+    if unassigned:
+        shown = "、".join(f"{line.code} {line.name}" for line in unassigned[:SHOWN_UNASSIGNED])
+        more = f" 等 {len(unassigned)} 个" if len(unassigned) > SHOWN_UNASSIGNED else ""
+        lines.append(f"  未落实：{shown}{more}")
+    return lines
+
+
+def _progress_lines(each: grid.Grid) -> list[str]:
+    """Each responsible person's unions by state, then the overdue ones."""
+    if not each.progress:
+        return []
+    headers = ["负责人", "单位", *(name for name, _states in grid.BUCKETS), "逾期"]
+    rows = [[p.person.label, len(p.lines), *p.by_bucket, p.overdue] for p in each.progress]
+    lines = render(headers, rows, limits={0: NAME_WIDTH}, right=range(1, len(headers)))
+    overdue = [
+        f"  逾期：{line.code} {line.name}：{'、'.join(line.overdue)}（{p.person.label}）"
+        for p in each.progress
+        for line in p.lines
+        if line.overdue
+    ]
+    return [*lines, *overdue]

@@ -23,7 +23,7 @@ from chatbot.inspection.errors import AdminError
 from chatbot.inspection.members import RollChange, RollEntry, import_roll
 from chatbot.inspection.organisations import OrgRow, check_row
 from chatbot.inspection.queries import open_campaign
-from chatbot.store.models import Inspection, Organisation
+from chatbot.store.models import Campaign, Inspection, Organisation
 from chatbot.store.personal import PersonalDataKey, mask_phone, normalise_phone
 from rubrics import get_rubric
 from rubrics.lifecycle import InspectionState
@@ -149,6 +149,26 @@ def import_orgs(
             select(Organisation.code, Organisation.id, Organisation.rubric_key)
         )
     }
+    errors = _row_errors(rows, known)
+    if errors:
+        _refuse(path, errors)
+    campaign = open_campaign(session)
+    if campaign is not None and campaign.scoped:
+        campaign = None  # a campaign narrowed to a list: new unions do not join it
+    done = 0
+    for level in _levels(rows, known, collect=True):
+        for start in range(0, len(level), CHUNK):
+            chunk = level[start : start + CHUNK]
+            _insert_chunk(session, chunk, known, campaign)
+            done += len(chunk)
+            if progress:
+                progress(len(chunk))
+    audit.record(session, actor, "import", "organisation", None, after={"file": path.name, "count": done})
+    return done
+
+
+def _row_errors(rows: list[tuple[int, OrgRow]], known: dict[str, tuple[int, bool]]) -> list[str]:
+    """What is wrong with the rows against the database (``known``) and the file itself."""
     in_file = {row.code: row for _line, row in rows}
     errors = []
     for line, row in rows:
@@ -161,62 +181,53 @@ def import_orgs(
         elif row.rubric:
             errors.append(f"第 {line} 行：基层工会须有上级组织（由其考评）")
     cyclic = _levels(rows, known)
-    errors += [
+    return errors + [
         f"第 {line} 行：上级组织 {row.parent} 无法追溯到市总工会（上下级循环？）" for line, row in cyclic
     ]
-    if errors:
-        _refuse(path, errors)
-    campaign = open_campaign(session)
-    if campaign is not None and campaign.scoped:
-        campaign = None  # a campaign narrowed to a list: new unions do not join it
-    done = 0
-    for level in _levels(rows, known, collect=True):
-        for start in range(0, len(level), CHUNK):
-            chunk = level[start : start + CHUNK]
-            session.execute(
-                insert(Organisation),
-                [
-                    {
-                        "code": r.code,
-                        "name": r.name.strip(),
-                        "rubric_key": r.rubric,
-                        "member_count": r.members,
-                        "parent_id": known[r.parent][0] if r.parent else None,
-                    }
-                    for r in chunk
-                ],
-            )
-            ids = dict(
-                session.execute(
-                    select(Organisation.code, Organisation.id).where(
-                        Organisation.code.in_([r.code for r in chunk])
-                    )
-                ).all()
-            )
-            for r in chunk:
-                known[r.code] = (ids[r.code], r.rubric is not None)
-            if campaign is not None:
-                grassroots = [r for r in chunk if r.rubric]
-                if grassroots:
-                    session.execute(
-                        insert(Inspection),
-                        [
-                            {
-                                "campaign_id": campaign.id,
-                                "organisation_id": ids[r.code],
-                                "rubric_key": r.rubric,
-                                "rubric_version": get_rubric(r.rubric).version,
-                                "state": InspectionState.NOT_STARTED.value,
-                            }
-                            for r in grassroots
-                            if r.rubric is not None
-                        ],
-                    )
-            done += len(chunk)
-            if progress:
-                progress(len(chunk))
-    audit.record(session, actor, "import", "organisation", None, after={"file": path.name, "count": done})
-    return done
+
+
+def _insert_chunk(
+    session: Session, chunk: list[OrgRow], known: dict[str, tuple[int, bool]], campaign: Campaign | None
+) -> None:
+    """Insert the organisations of ``chunk`` (their parents are in ``known``, where they are added),
+    and the grassroots unions' inspections in ``campaign``."""
+    session.execute(
+        insert(Organisation),
+        [
+            {
+                "code": r.code,
+                "name": r.name.strip(),
+                "rubric_key": r.rubric,
+                "member_count": r.members,
+                "parent_id": known[r.parent][0] if r.parent else None,
+            }
+            for r in chunk
+        ],
+    )
+    ids = dict(
+        session.execute(
+            select(Organisation.code, Organisation.id).where(Organisation.code.in_([r.code for r in chunk]))
+        ).all()
+    )
+    for r in chunk:
+        known[r.code] = (ids[r.code], r.rubric is not None)
+    grassroots = [r for r in chunk if r.rubric]
+    if campaign is None or not grassroots:
+        return
+    session.execute(
+        insert(Inspection),
+        [
+            {
+                "campaign_id": campaign.id,
+                "organisation_id": ids[r.code],
+                "rubric_key": r.rubric,
+                "rubric_version": get_rubric(r.rubric).version,
+                "state": InspectionState.NOT_STARTED.value,
+            }
+            for r in grassroots
+            if r.rubric is not None
+        ],
+    )
 
 
 def _levels(rows: list[tuple[int, OrgRow]], known: dict[str, tuple[int, bool]], collect: bool = False):

@@ -546,7 +546,26 @@ def grids(
         return []
     deadlines = deadlines_of(session, campaign, tree)
     plans = plans_of(session, campaign)
-    inspections = {
+    inspections = _inspections_of(session, campaign)
+    pending = _pending_remediations(session, campaign)
+    orgs = {group.code: group_orgs(tree, group) for group in chosen}
+    people = people_at(session, set().union(*orgs.values()))
+    assigned = _assigned(session, campaign, people)
+    facts = _GridFacts(tree, deadlines, inspections, pending, assigned, today, now)
+    found = []
+    for group in chosen:
+        county_id = _county_id(tree, group)
+        plan = plans.get(county_id) if county_id is not None else None
+        group_people = [p for p in people if p.org_id in orgs[group.code]]
+        found.append(Grid(group.code, group.name, county_id, plan, facts.lines(group), group_people))
+    return found
+
+
+def _inspections_of(
+    session: Session, campaign: Campaign
+) -> dict[int, tuple[int, InspectionState, datetime | None]]:
+    """Each union's inspection of the campaign: its id, state and re-review deadline, by union id."""
+    return {
         org_id: (inspection_id, S(state), due_at)
         for inspection_id, org_id, state, due_at in session.execute(
             select(
@@ -554,7 +573,11 @@ def grids(
             ).where(Inspection.campaign_id == campaign.id)
         )
     }
-    pending = {
+
+
+def _pending_remediations(session: Session, campaign: Campaign) -> dict[int, tuple[str, date]]:
+    """The campaign's remediations still to do: status and due day, by inspection id."""
+    return {
         inspection_id: (status, due_on)
         for inspection_id, status, due_on in session.execute(
             select(Remediation.inspection_id, Remediation.status, Remediation.due_on)
@@ -562,8 +585,10 @@ def grids(
             .where(Inspection.campaign_id == campaign.id, Remediation.status.in_(remediation.PENDING))
         )
     }
-    orgs = {group.code: group_orgs(tree, group) for group in chosen}
-    people = people_at(session, set().union(*orgs.values()))
+
+
+def _assigned(session: Session, campaign: Campaign, people: list[Person]) -> dict[int, Person]:
+    """Who of ``people`` is responsible for each union this year, by union id."""
     by_key = {person.key: person for person in people}
     assigned: dict[int, Person] = {}
     for org_id, user_id, binding_id in session.execute(
@@ -574,15 +599,37 @@ def grids(
         key = f"user:{user_id}" if user_id is not None else f"binding:{binding_id}"
         if key in by_key:
             assigned[org_id] = by_key[key]
-    found = []
-    for group in chosen:
+    return assigned
+
+
+def _county_id(tree: OrgTree, group: Group) -> int | None:
+    """The group's county, or None for the city-direct unions."""
+    county = tree.by_code(group.code)
+    return county.id if county is not None and is_county(tree, county.id) else None
+
+
+@dataclass(frozen=True)
+class _GridFacts:
+    """What the grids of a campaign are drawn from, read once for all its groups."""
+
+    tree: OrgTree
+    deadlines: Callable[[int], Deadlines]
+    inspections: dict[int, tuple[int, InspectionState, datetime | None]]
+    pending: dict[int, tuple[str, date]]
+    assigned: dict[int, Person]
+    today: date
+    now: datetime
+
+    def lines(self, group: Group) -> list[UnionLine]:
+        """The group's inspected unions, each with its responsible person and overdue steps."""
         lines = []
         for union in group.unions:
-            if union not in inspections:
+            if union not in self.inspections:
                 continue
-            inspection_id, state, due_at = inspections[union]
-            steps = overdue_steps(state, deadlines(union), due_at, pending.get(inspection_id), today, now)
-            node = tree.nodes[union]
+            inspection_id, state, due_at = self.inspections[union]
+            pending = self.pending.get(inspection_id)
+            steps = overdue_steps(state, self.deadlines(union), due_at, pending, self.today, self.now)
+            node = self.tree.nodes[union]
             lines.append(
                 UnionLine(
                     inspection_id,
@@ -590,24 +637,11 @@ def grids(
                     node.code,
                     node.name,
                     state,
-                    assigned.get(union),
+                    self.assigned.get(union),
                     tuple(f"{step.label}（{due.isoformat()}）" for step, due in steps),
                 )
             )
-        county = tree.by_code(group.code)
-        county_id = county.id if county is not None and is_county(tree, county.id) else None
-        group_people = [p for p in people if p.org_id in orgs[group.code]]
-        found.append(
-            Grid(
-                group.code,
-                group.name,
-                county_id,
-                plans.get(county_id) if county_id is not None else None,
-                lines,
-                group_people,
-            )
-        )
-    return found
+        return lines
 
 
 def assigned_to_user(

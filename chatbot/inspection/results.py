@@ -299,10 +299,30 @@ def recompute(
     re-review publishes it. ``only`` limits the work to the scopes of these inspections. A few
     statements whatever the number of inspections.
     """
-    tree = load_tree(session)
-    scopes, members = _scopes(_quota_rows(session, campaign), config, tree)
+    scopes, members = _scopes(_quota_rows(session, campaign), config, load_tree(session))
     if only is not None:
         members = {key: found for key, found in members.items() if any(i.id in only for i in found)}
+    confirmed = _confirm_complete(session, campaign, scopes, members, actor)
+    decisions: dict[int, Decision] = {}
+    for key, found in members.items():
+        decisions |= _decide(_rated(found), config, key in confirmed)
+    rows = [i for found in members.values() for i in found]
+    _write_stars(session, rows, decisions)
+    changed = _audit_changed_stars(session, rows, decisions, cause, actor)
+    again = [i.id for i in changed if i.id not in publishing and InspectionState(i.state) in REPUBLISHED]
+    if again:
+        _republish(session, campaign, again, now, cause, actor)
+    return Recomputed(frozenset(i.id for i in changed), frozenset(again))
+
+
+def _confirm_complete(
+    session: Session,
+    campaign: Campaign,
+    scopes: dict[str, Scope],
+    members: dict[str, list[AnyRow]],
+    actor: str,
+) -> set[str]:
+    """Confirm the scopes whose every inspection is rated; the keys of all confirmed scopes."""
     confirmed = set(_confirmations(session, campaign))
     complete = [
         (scopes[key], True, None, len(found))
@@ -310,12 +330,13 @@ def recompute(
         if key not in confirmed and found and len(_rated(found)) == len(found)
     ]
     _record_confirmations(session, campaign, complete, actor)
-    confirmed |= {scope.key for scope, *_ in complete}
-    decisions: dict[int, Decision] = {}
-    for key, found in members.items():
-        decisions |= _decide(_rated(found), config, key in confirmed)
-    rows = [i for found in members.values() for i in found]
-    _write_stars(session, rows, decisions)
+    return confirmed | {scope.key for scope, *_ in complete}
+
+
+def _audit_changed_stars(
+    session: Session, rows: list[AnyRow], decisions: dict[int, Decision], cause: Cause, actor: str
+) -> list[AnyRow]:
+    """The rated results whose stars ``decisions`` change (``rows`` as read before), audited."""
     changed = [i for i in rows if i.id in decisions and i.stars is not None and decisions[i.id][0] != i.stars]
     if changed:
         audit.record_many(
@@ -328,10 +349,7 @@ def recompute(
                 for i in changed
             ],
         )
-    again = [i.id for i in changed if i.id not in publishing and InspectionState(i.state) in REPUBLISHED]
-    if again:
-        _republish(session, campaign, again, now, cause, actor)
-    return Recomputed(frozenset(i.id for i in changed), frozenset(again))
+    return changed
 
 
 #: Results out in public whose stars, when they change, are published again at once (an objected

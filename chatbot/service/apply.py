@@ -7,8 +7,10 @@ can never write past a submission or into another union's inspection), then one 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, assert_never
 
 from sqlalchemy.orm import Session
 
@@ -29,6 +31,7 @@ from chatbot.inspection.errors import Refused
 from chatbot.inspection.queries import has_role, is_city_evaluator
 from chatbot.service.codes import BIND, Limit, wrong_codes
 from chatbot.service.context import Loaded
+from chatbot.service.handlers import checked_registry
 from chatbot.store.counters import RateCounter
 from chatbot.store.models import Inspection, SampledInspection
 from chatbot.timeutil import local_date
@@ -68,6 +71,28 @@ from rubrics.lifecycle import ASSESSABLE, RE_REVIEWABLE, IllegalTransition, Insp
 S = InspectionState
 WRITABLE_BY_EVALUATOR = ASSESSABLE | RE_REVIEWABLE
 
+Outcome = Reply | Addendum | None
+
+# The command types each handler applies (its ``command`` parameter's annotation): HANDLERS maps every
+# type of dialogs.commands.Command to exactly one handler (checked at import), and each handler's
+# match ends in assert_never, so mypy checks that it applies every type it is registered for.
+BindingCommand = RedeemInvitation
+SubmitCommand = SubmitAssessment | SubmitReReview
+ChairCommand = StartSelfCheck | SaveSelfScore | AddEvidence | SubmitSelfCheck | ReportRemediation
+MemberCommand = SaveBallotDraft | CastBallot | FileObjection
+CityCommand = StartSampleCheck | SaveCityScore | SubmitSampleCheck
+EvaluatorCommand = (
+    StartAssessment
+    | StartReReview
+    | SaveAssessedScore
+    | SaveAssessmentRecord
+    | ReturnSelfCheck
+    | CloseEvaluation
+    | WaiveEvaluation
+    | SavePaperTally
+    | CheckRemediation
+)
+
 
 @dataclass
 class Applier:
@@ -84,12 +109,19 @@ class Applier:
     def actor(self) -> str:
         return f"wechat:{self.account.id}"
 
-    def apply(self, command: Command) -> Reply | Addendum | None:
-        """Apply one command; a command whose outcome decides the reply (a binding) returns it, one
-        whose outcome only the database knows (the stars of a submitted assessment) adds it."""
+    def apply(self, command: Command) -> Outcome:
+        """Apply one command through its one handler (HANDLERS); a command whose outcome decides the
+        reply (a binding) returns it, one whose outcome only the database knows (the stars of a
+        submitted assessment) adds it."""
+        return HANDLERS[type(command)](self, command)
+
+    def _bind(self, command: BindingCommand) -> Reply:
+        """Redeem an invitation code (绑定)."""
+        return binding.reply(self._redeem(command.code))
+
+    def _submit(self, command: SubmitCommand) -> Addendum:
+        """Submit an assessment or a re-review, and add the stars it came to."""
         match command:
-            case RedeemInvitation(code=code):
-                return binding.reply(self._redeem(code))
             case SubmitAssessment(inspection_id=i):
                 inspection = self._as_evaluator(i, ASSESSABLE)
                 done = assessment.submit(self.session, inspection, self.config, self.actor, self.now)
@@ -100,17 +132,10 @@ class Applier:
                     self.session, inspection, self.config, self.actor, self.now
                 )
                 return Addendum(rating_text(self._rating(inspection, done, again=True)))
-            case StartSelfCheck() | SaveSelfScore() | AddEvidence() | SubmitSelfCheck() | ReportRemediation():
-                self._as_chair_do(command)
-            case SaveBallotDraft() | CastBallot() | FileObjection():
-                self._as_member_do(command)
-            case StartSampleCheck() | SaveCityScore() | SubmitSampleCheck():
-                self._as_city_do(command)
             case _:
-                self._as_evaluator_do(command)
-        return None
+                assert_never(command)
 
-    def _as_chair_do(self, command: Command) -> None:
+    def _as_chair_do(self, command: ChairCommand) -> None:
         """The chair's commands: the self-check (自查自评) and the report of a remediation (补课)."""
         session, now, actor = self.session, self.now, self.actor
         match command:
@@ -127,8 +152,10 @@ class Applier:
             case ReportRemediation(inspection_id=i, text=text):
                 inspection = self._as_chair(i, "只有本单位工会主席可以报告补课完成。")
                 remediation.report_done(session, inspection, text, actor, now)
+            case _:
+                assert_never(command)
 
-    def _as_member_do(self, command: Command) -> None:
+    def _as_member_do(self, command: MemberCommand) -> None:
         """A voter's ballot (民主测评) and a chair's or member's objection (异议)."""
         session, now = self.session, self.now
         secret = self.config.secret_key
@@ -143,8 +170,10 @@ class Applier:
                 evaluations.cast(session, evaluation, where, answers, suggestion)
             case FileObjection(inspection_id=i, text=text):
                 objections.file(session, self._locked(i), self.account.id, text, self.actor, now)
+            case _:
+                assert_never(command)
 
-    def _as_city_do(self, command: Command) -> None:
+    def _as_city_do(self, command: CityCommand) -> None:
         """The city federation's re-check of a sampled inspection (抽查)."""
         match command:
             case StartSampleCheck(inspection_id=i):
@@ -156,8 +185,10 @@ class Applier:
                 sampling.submit_check(
                     self.session, inspection, entry, self.config, self.account.id, self.actor, self.now
                 )
+            case _:
+                assert_never(command)
 
-    def _as_evaluator_do(self, command: Command) -> None:
+    def _as_evaluator_do(self, command: EvaluatorCommand) -> None:
         """The parent union's commands: assessment, re-review, return, the evaluation, remediation."""
         session, now, actor, me = self.session, self.now, self.actor, self.account.id
         match command:
@@ -190,6 +221,8 @@ class Applier:
                 if not self._holds(inspection.organisation.parent_id, "evaluator"):
                     raise Refused("只有上级工会考评员可以验收补课。")
                 remediation.check(session, inspection, passed, text, me, actor, now)
+            case _:
+                assert_never(command)
 
     def _rating(self, inspection: Inspection, done: results.Recomputed, again: bool = False) -> RatingOutcome:
         """What a submitted assessment or re-review came to, read off the inspection as it now is."""
@@ -276,3 +309,21 @@ class Applier:
             raise Refused(error.message) from error
         except ValueError as error:
             raise Refused(str(error)) from error
+
+
+#: A handler applies the command types its ``command`` parameter is annotated with, for one Applier.
+Handler = Callable[[Applier, Any], Outcome]
+
+#: Every command type's one handler, checked when this module is imported: a command type of
+#: dialogs.commands.Command without a handler, or with two, stops the service at start.
+HANDLERS: Mapping[type, Handler] = checked_registry(
+    [
+        Applier._bind,
+        Applier._submit,
+        Applier._as_chair_do,
+        Applier._as_member_do,
+        Applier._as_city_do,
+        Applier._as_evaluator_do,
+    ],
+    Command,
+)

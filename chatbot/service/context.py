@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache, partial
-from typing import cast
+from typing import NamedTuple, cast
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
@@ -662,6 +662,132 @@ def _coverage_lines(
     )
 
 
+class _Oversight(NamedTuple):
+    """What an evaluator's or admin's 进度 shows: the unions below, the coverage, waiting objections."""
+
+    children: tuple[ChildStatus, ...] = ()
+    children_total: int = 0
+    coverage: tuple[CoverageLine, ...] = ()
+    objections: tuple[ObjectionView, ...] = ()
+
+
+@dataclass
+class _TurnReader:
+    """Reads the parts of one turn's context ``needs`` asks for, one method per part (each returns
+    nothing when the turn does not need it), and collects what the Applier may rely on."""
+
+    session: Session
+    account: Caller
+    needs: Needs
+    config: Config
+    now: datetime
+    codes: WrongCodes | None
+    bindings: list[Binding]
+    locked: dict[int, Inspection] = field(default_factory=dict)
+    ballots: dict[int, tuple[Evaluation, Standing]] = field(default_factory=dict)
+
+    @property
+    def held(self) -> frozenset[tuple[int, str]]:
+        return frozenset((b.org_id, b.role) for b in self.bindings)
+
+    @property
+    def chair_orgs(self) -> list[int]:
+        """The inspected unions the user chairs."""
+        return [b.org_id for b in self.bindings if b.role == "chair" and b.rubric_key is not None]
+
+    @property
+    def member_orgs(self) -> list[int]:
+        return [b.org_id for b in self.bindings if b.role == "member"]
+
+    def roles(self) -> tuple[RoleView, ...]:
+        return tuple(
+            RoleView(b.role, b.code, b.name, top=b.parent_id is None, inspected=b.rubric_key is not None)
+            for b in self.bindings
+        )
+
+    def own_self_check(self) -> tuple[WalkView | None, int | None]:
+        """The chair's walk and its campaign's year; its inspection, read locked, goes into ``locked``."""
+        chair_orgs = self.chair_orgs
+        found = chair_inspection(self.session, chair_orgs) if self.needs.self_check and chair_orgs else None
+        if found is None:
+            return None, None
+        inspection, evidence = found
+        self.locked[inspection.id] = inspection
+        return self_check_view(self.session, inspection, evidence), inspection.campaign.year
+
+    def campaign(self, year: int | None) -> tuple[Campaign | None, int | None]:
+        """The open campaign, when the turn needs it or the chair's walk did not tell the year, and
+        the campaign's year."""
+        if not (self.needs.campaign or (self.needs.self_check and year is None)):
+            return None, year
+        campaign = open_campaign(self.session)
+        return campaign, year or (campaign.year if campaign else None)
+
+    def assessment(self, campaign: Campaign | None) -> AssessmentAccess | None:
+        needs = self.needs
+        if not (needs.assess_org or needs.assess_inspection_id):
+            return None
+        return assessment_access(
+            self.session, self.account, campaign, needs, self.config, self.now, self.held, self.locked
+        )
+
+    def ballot(self, campaign: Campaign | None) -> BallotView | None:
+        needs = self.needs
+        if not (needs.evaluation_code or needs.evaluation_id or needs.member_evaluation):
+            return None
+        return ballot_view(
+            self.session,
+            self.account,
+            needs,
+            self.config,
+            self.now,
+            self.member_orgs,
+            campaign,
+            self.ballots,
+            self.codes,
+        )
+
+    def results(self, campaign: Campaign | None) -> tuple[ResultView | None, ResultView | None]:
+        """`结果` / `异议`: the user's own published result, and the one of the union the words name."""
+        if not self.needs.result:
+            return None, None
+        own_orgs = self.chair_orgs + self.member_orgs
+        result = result_view(self.session, self.account, own_orgs, campaign, self.now)
+        code = self.needs.result_code
+        if not code:
+            return result, None
+        return result, coded_result_view(self.session, self.account, code, own_orgs, campaign, self.now)
+
+    def oversight(self, campaign: Campaign | None) -> _Oversight:
+        """The unions directly below the user's federations (all below an admin's), their coverage,
+        and the objections waiting for the evaluator's re-review."""
+        if not self.needs.children:
+            return _Oversight()
+        session, bindings = self.session, self.bindings
+        evaluated = {b.org_id for b in bindings if b.role == "evaluator"}
+        parents = set(evaluated)
+        for b in bindings:
+            if b.role == "admin":
+                parents |= descendants(session, b.org_id)
+        children, total = children_status(session, sorted(parents), campaign)
+        coverage_lines = _coverage_lines(session, campaign, bindings)
+        return _Oversight(children, total, coverage_lines, pending(session, sorted(evaluated)))
+
+    def remediation(self) -> RemediationView | None:
+        """The remediation (补课) of the newest inspection of the chair's unions that has one."""
+        chair_orgs = self.chair_orgs
+        if not (self.needs.remediation and chair_orgs):
+            return None
+        inspection = self.session.scalar(
+            _inspection_query()
+            .join(Remediation, Remediation.inspection_id == Inspection.id)
+            .where(Inspection.organisation_id.in_(chair_orgs))
+            .order_by(Inspection.id.desc())
+            .limit(1)
+        )
+        return remediation_view(self.session, inspection) if inspection is not None else None
+
+
 def load_context(
     session: Session,
     account: Caller,
@@ -671,78 +797,27 @@ def load_context(
     codes: WrongCodes | None = None,
 ) -> tuple[UserContext, Loaded]:
     """The context of one turn and what it loaded; only the parts ``needs`` asks for (a code it looks
-    up is counted against ``codes`` when it is wrong)."""
-    bindings = bindings_of(session, account.id)
-    roles = tuple(
-        RoleView(b.role, b.code, b.name, top=b.parent_id is None, inspected=b.rubric_key is not None)
-        for b in bindings
-    )
-    chair_orgs = [b.org_id for b in bindings if b.role == "chair" and b.rubric_key is not None]
-    member_orgs = [b.org_id for b in bindings if b.role == "member"]
-    view = None
-    locked: dict[int, Inspection] = {}
-    campaign_year: int | None = None
-    if needs.self_check and chair_orgs:
-        found = chair_inspection(session, chair_orgs)
-        if found is not None:
-            view = self_check_view(session, *found)
-            locked[found[0].id] = found[0]
-            campaign_year = found[0].campaign.year
-    campaign = None
-    if needs.campaign or (needs.self_check and campaign_year is None):
-        campaign = open_campaign(session)
-        campaign_year = campaign_year or (campaign.year if campaign else None)
-    access = None
-    held = frozenset((b.org_id, b.role) for b in bindings)
-    if needs.assess_org or needs.assess_inspection_id:
-        access = assessment_access(session, account, campaign, needs, config, now, held, locked)
-    ballot = None
-    loaded_ballots: dict[int, tuple[Evaluation, Standing]] = {}
-    if needs.evaluation_code or needs.evaluation_id or needs.member_evaluation:
-        ballot = ballot_view(
-            session, account, needs, config, now, member_orgs, campaign, loaded_ballots, codes
-        )
-    result = coded = None
-    if needs.result:
-        own_orgs = chair_orgs + member_orgs
-        result = result_view(session, account, own_orgs, campaign, now)
-        if needs.result_code:
-            coded = coded_result_view(session, account, needs.result_code, own_orgs, campaign, now)
-    children: tuple[ChildStatus, ...] = ()
-    children_total = 0
-    coverage_lines: tuple[CoverageLine, ...] = ()
-    objections: tuple[ObjectionView, ...] = ()
-    if needs.children:
-        evaluated = {b.org_id for b in bindings if b.role == "evaluator"}
-        parents = set(evaluated)
-        for b in bindings:
-            if b.role == "admin":
-                parents |= descendants(session, b.org_id)
-        children, children_total = children_status(session, sorted(parents), campaign)
-        coverage_lines = _coverage_lines(session, campaign, bindings)
-        objections = pending(session, sorted(evaluated))
-    remediation_now = None
-    if needs.remediation and chair_orgs:
-        inspection = session.scalar(
-            _inspection_query()
-            .join(Remediation, Remediation.inspection_id == Inspection.id)
-            .where(Inspection.organisation_id.in_(chair_orgs))
-            .order_by(Inspection.id.desc())
-            .limit(1)
-        )
-        remediation_now = remediation_view(session, inspection) if inspection is not None else None
+    up is counted against ``codes`` when it is wrong). The parts are read in this order, which is the
+    order the turn's rows are locked in."""
+    reader = _TurnReader(session, account, needs, config, now, codes, bindings_of(session, account.id))
+    view, year = reader.own_self_check()
+    campaign, year = reader.campaign(year)
+    access = reader.assessment(campaign)
+    ballot = reader.ballot(campaign)
+    result, coded = reader.results(campaign)
+    oversight = reader.oversight(campaign)
     context = UserContext(
-        roles=roles,
+        roles=reader.roles(),
         self_check=view,
-        campaign_year=campaign_year,
+        campaign_year=year,
         assessment=access,
         ballot=ballot,
         result=result,
         coded_result=coded,
-        children=children,
-        children_total=children_total,
-        coverage=coverage_lines,
-        objections=objections,
-        remediation=remediation_now,
+        children=oversight.children,
+        children_total=oversight.children_total,
+        coverage=oversight.coverage,
+        objections=oversight.objections,
+        remediation=reader.remediation(),
     )
-    return context, Loaded(held, locked, loaded_ballots)
+    return context, Loaded(reader.held, reader.locked, reader.ballots)
