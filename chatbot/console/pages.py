@@ -68,10 +68,10 @@ from chatbot.store.models import (
 )
 from chatbot.timeutil import SHANGHAI, as_utc
 from dialogs.context import ROLE_LABELS
-from dialogs.texts.publication import source_label as objection_source
 from rubrics import get_rubric
 from rubrics.deadlines import parse_month_day, report_due
 from rubrics.lifecycle import RATED, IllegalTransition, InspectionState, values
+from rubrics.objections import source_label as objection_source
 from rubrics.scoring import Stars, format_percent, format_score, percent_score, raw_total
 
 if TYPE_CHECKING:
