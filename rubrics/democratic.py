@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+#: 会员人数少的，全部参加: a union of at most this many members has every member in its electorate
+#: (EVALUATION_ALL_MEMBERS_MAX changes it).
+ALL_MEMBERS_MAX = 25
+
 
 @dataclass(frozen=True)
 class DemocraticFigures:

@@ -87,6 +87,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
+@bp.context_processor
+def _rules() -> dict[str, int]:
+    """The rules the forms state, from where they are declared: the publication period's days."""
+    return {
+        "publication_days": results.DEFAULT_PUBLICATION_DAYS,
+        "publication_days_max": results.MAX_PUBLICATION_DAYS,
+    }
+
+
 @bp.before_request
 def open_session() -> None:
     g.db = current_app.extensions["nianjian.sessions"]()
@@ -235,6 +244,7 @@ def dashboard() -> Any:
         actions=_needs_action(campaign, tree),
         mine=grid.assigned_to_user(g.db, campaign, tree, g.viewer.user_id, _today(), _now()),
         scopes=scopes,
+        quota_percent=config.quota_percent,
         backlog=_backlog(),
         local_time=_local_minute,
         lockouts=lockouts,
@@ -446,8 +456,8 @@ def _refuse(inspection_id: int, message: str) -> Any:
 def publish_one(inspection_id: int) -> Any:
     inspection = _inspection(inspection_id)
     days = request.form.get("days", type=int) or results.DEFAULT_PUBLICATION_DAYS
-    if not 1 <= days <= 60:
-        return _refuse(inspection_id, "公示天数应在 1 到 60 天之间。")
+    if not 1 <= days <= results.MAX_PUBLICATION_DAYS:
+        return _refuse(inspection_id, f"公示天数应在 1 到 {results.MAX_PUBLICATION_DAYS} 天之间。")
     config = current_app.extensions["nianjian.config"]
     if inspection.id in results.provisional_ids(g.db, inspection.campaign, config):
         return _refuse(inspection_id, "五星级名额范围尚未确认（星级为预评），请先在首页确认范围后再公示。")

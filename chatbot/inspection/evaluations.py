@@ -51,7 +51,7 @@ from chatbot.store.models import (
 from chatbot.timeutil import SHANGHAI, as_utc, end_of_day, local_date
 from rubrics import get_rubric
 from rubrics import texts as shared_texts
-from rubrics.democratic import DemocraticFigures
+from rubrics.democratic import ALL_MEMBERS_MAX, DemocraticFigures
 from rubrics.lifecycle import EVALUABLE, InspectionState
 from rubrics.submission import MIN_WRITTEN_CHARS
 
@@ -431,7 +431,7 @@ def open_evaluation(
     open_slots: int,
     now: datetime,
     actor: str = "cli",
-    all_members_max: int = 25,
+    all_members_max: int = ALL_MEMBERS_MAX,
     paper: int | None = None,
 ) -> Evaluation:
     """Open the democratic evaluation (民主测评) of the organisation's inspection in the open campaign.
