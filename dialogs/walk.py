@@ -1,6 +1,7 @@
 """The item walk: one question per rubric item, shared by the self-check (自查自评), the assessment
 (组织评定), the re-review (复查评定) and the city's re-check (抽查评定). A ``Mode`` says what differs
-between them; every text is in dialogs/texts/walk.py.
+between them; every text is in dialogs/texts/walk.py, but for the refusals the domain gives too
+(rubrics/texts.py).
 
 States (docs/dialogs.md): ``ask`` — item ``state.item`` is asked; ``review`` — the paged summary.
 """
