@@ -8,12 +8,18 @@ import importlib.util
 import os
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
+
+from rubrics.democratic import ALL_MEMBERS_MAX
+from rubrics.quota import DEFAULT_QUOTA_PERCENT
+from rubrics.scoring import DEFAULT_PASS_MARK
 
 DEFAULT_TOKEN = "nianjiandevtoken"
 DEFAULT_API_BASE_URL = "https://api.weixin.qq.com/cgi-bin/"
+MB = 1024 * 1024
 #: Reminder offsets in days before each deadline, and the variables that change them.
 DEFAULT_OFFSETS: dict[str, tuple[int, ...]] = {
     "self_check": (7, 3, 1),
@@ -71,12 +77,12 @@ class Config:
     wechat_aes_key: str | None
     wechat_aes_key_previous: str | None
     secret_key: str
-    pass_mark: Decimal = Decimal(60)
+    pass_mark: Decimal = DEFAULT_PASS_MARK
     democratic_weight: Decimal = Decimal(0)
-    quota_percent: int = 20
+    quota_percent: int = DEFAULT_QUOTA_PERCENT
     quota_scope: str = "city"
     #: 会员人数少的，全部参加: at most this many members, every member is in the electorate.
-    evaluation_all_members_max: int = 25
+    evaluation_all_members_max: int = ALL_MEMBERS_MAX
     #: Days from a below-standard result's finalisation to its remediation's due date (补课).
     remediation_days: int = 90
     wechat_app_secret: str = ""
@@ -90,7 +96,7 @@ class Config:
     #: Where evidence photos are kept once downloaded from WeChat (EVIDENCE_DIR; default instance/evidence).
     evidence_dir: Path | None = None
     #: The largest photo kept, in bytes (EVIDENCE_MAX_MB; WeChat's own limit for an image is 10 MB).
-    evidence_max_bytes: int = 10 * 1024 * 1024
+    evidence_max_bytes: int = 10 * MB
     #: (connect, read) seconds of every WeChat API call (WECHAT_API_TIMEOUT, e.g. "3,10").
     wechat_api_timeout: tuple[float, float] = (3.05, 10.0)
     #: The key members' personal data is encrypted and looked up with (PERSONAL_DATA_KEY).
@@ -166,30 +172,43 @@ class Config:
             wechat_aes_key=aes_key,
             wechat_aes_key_previous=previous,
             secret_key=env.get("SECRET_KEY") or _instance_secret(instance_dir),
-            pass_mark=_decimal(env, "PASS_MARK", "60", 0, 100),
-            democratic_weight=_decimal(env, "DEMOCRATIC_WEIGHT", "0", 0, 1),
-            quota_percent=int(_decimal(env, "FIVE_STAR_QUOTA_PERCENT", "20", 0, 100)),
-            quota_scope=_choice(env, "FIVE_STAR_QUOTA_SCOPE", "city", ("city", "county")),
-            evaluation_all_members_max=int(_decimal(env, "EVALUATION_ALL_MEMBERS_MAX", "25", 0, 100000)),
-            remediation_days=int(_decimal(env, "REMEDIATION_DAYS", "90", 1, 3650)),
+            pass_mark=_decimal(env, "PASS_MARK", _default("pass_mark"), 0, 100),
+            democratic_weight=_decimal(env, "DEMOCRATIC_WEIGHT", _default("democratic_weight"), 0, 1),
+            quota_percent=int(_decimal(env, "FIVE_STAR_QUOTA_PERCENT", _default("quota_percent"), 0, 100)),
+            quota_scope=_choice(env, "FIVE_STAR_QUOTA_SCOPE", _default("quota_scope"), ("city", "county")),
+            evaluation_all_members_max=int(
+                _decimal(env, "EVALUATION_ALL_MEMBERS_MAX", _default("evaluation_all_members_max"), 0, 100000)
+            ),
+            remediation_days=int(_decimal(env, "REMEDIATION_DAYS", _default("remediation_days"), 1, 3650)),
             wechat_app_secret=env.get("WECHAT_APP_SECRET", ""),
             wechat_api_base_url=_base_url(env.get("WECHAT_API_BASE_URL") or DEFAULT_API_BASE_URL),
             templates=_templates(env),
             offsets={kind: _offsets(env, kind, days) for kind, days in DEFAULT_OFFSETS.items()},
-            secure_cookies=env.get("CONSOLE_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
-            proxy_hops=int(_decimal(env, "PROXY_HOPS", "0", 0, 5)),
+            secure_cookies=_flag(env, "CONSOLE_SECURE_COOKIES"),
+            proxy_hops=int(_decimal(env, "PROXY_HOPS", _default("proxy_hops"), 0, 5)),
             evidence_dir=Path(env["EVIDENCE_DIR"]).resolve() if env.get("EVIDENCE_DIR") else None,
-            evidence_max_bytes=int(_decimal(env, "EVIDENCE_MAX_MB", "10", 1, 100) * 1024 * 1024),
+            evidence_max_bytes=int(
+                _decimal(env, "EVIDENCE_MAX_MB", _default("evidence_max_bytes") // MB, 1, 100) * MB
+            ),
             wechat_api_timeout=_timeouts(env),
             personal_data_key=personal_data_key,
             allow_plaintext=allow_plaintext,
-            wrong_codes_per_minute=int(_decimal(env, "WRONG_CODES_PER_MINUTE", "30", 1, 100000)),
+            wrong_codes_per_minute=int(
+                _decimal(env, "WRONG_CODES_PER_MINUTE", _default("wrong_codes_per_minute"), 1, 100000)
+            ),
         )
+
+
+#: Every setting's default, read from its field above: declared once.
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Config) if f.default is not MISSING}
 
 
 def _timeouts(env: Mapping[str, str]) -> tuple[float, float]:
     """WECHAT_API_TIMEOUT: "CONNECT,READ" seconds (or one number for both), each 0.1–60."""
-    raw = env.get("WECHAT_API_TIMEOUT") or "3.05,10"
+    raw = env.get("WECHAT_API_TIMEOUT")
+    if not raw:
+        default: tuple[float, float] = _default("wechat_api_timeout")
+        return default
     try:
         parts = [float(part) for part in raw.split(",")]
     except ValueError as exc:
@@ -257,8 +276,13 @@ def _offsets(env: Mapping[str, str], kind: str, default: tuple[int, ...]) -> tup
     return days
 
 
-def _decimal(env: Mapping[str, str], name: str, default: str, low: int, high: int) -> Decimal:
-    raw = env.get(name) or default
+def _default(name: str) -> Any:
+    """The default of a setting, as the one declaration (the field of ``Config``) states it."""
+    return _DEFAULTS[name]
+
+
+def _decimal(env: Mapping[str, str], name: str, default: Decimal | int, low: int, high: int) -> Decimal:
+    raw = env.get(name) or str(default)
     try:
         value = Decimal(raw)
     except InvalidOperation as exc:

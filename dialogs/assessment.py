@@ -21,10 +21,10 @@ from dialogs.context import AssessmentAccess, RatingOutcome, UserContext, WalkVi
 from dialogs.engine import Choice, DialogState, Outcome, Reply
 from dialogs.parsing import Intent
 from dialogs.texts import assessment as texts
-from dialogs.texts import publication as publication_texts
 from dialogs.texts import walk as walk_texts
 from rubrics import Rubric
 from rubrics.lifecycle import InspectionState
+from rubrics.objections import source_label, source_short
 from rubrics.scoring import (
     BELOW_STANDARD_CONSEQUENCES,
     Stars,
@@ -93,10 +93,9 @@ def _objections(view: WalkView) -> str:
     if not view.objections:
         return ""
     by_source = Counter(o.source for o in view.objections)  # in the order of the first of each
-    counts = [(publication_texts.source_short(s), n) for s, n in by_source.items()]
+    counts = [(source_short(s), n) for s, n in by_source.items()]
     lines = [
-        (publication_texts.source_label(o.source), o.text[:80] + ("…" if len(o.text) > 80 else ""))
-        for o in view.objections[:3]
+        (source_label(o.source), o.text[:80] + ("…" if len(o.text) > 80 else "")) for o in view.objections[:3]
     ]
     return texts.objections(len(view.objections), counts, lines, max(len(view.objections) - 3, 0))
 

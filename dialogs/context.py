@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+
+from rubrics.democratic import DemocraticFigures
+from rubrics.objections import ObjectionView, RaisedObjection
+from rubrics.scoring import DEFAULT_PASS_MARK
 
 ROLE_LABELS: dict[str, str] = {
     "chair": "工会主席",
@@ -30,55 +34,6 @@ class RoleView:
 
 
 @dataclass(frozen=True)
-class DemocraticFigures:
-    """The democratic evaluation's figures (民主测评): never a single ballot."""
-
-    ballots: int
-    invited: int
-    satisfied: int  # 满意 + 基本满意 on the overall question
-    score: Decimal | None  # 100-point democratic score
-    closed: bool
-    paper: int = 0  # of the ballots, paper forms entered by the evaluator
-    waived_reason: str = ""  # set aside by the evaluator: not counted in the result
-    closed_reason: str = ""  # closed before its date by the evaluator
-    #: The paper part of the electorate fixed at the opening (None: opened before it was fixed).
-    paper_places: int | None = None
-
-    @property
-    def waived(self) -> bool:
-        return bool(self.waived_reason)
-
-    @property
-    def turnout(self) -> Decimal | None:
-        return (
-            None
-            if self.invited == 0
-            else (Decimal(self.ballots) * 100 / self.invited).quantize(Decimal("0.1"), ROUND_HALF_UP)
-        )
-
-    @property
-    def satisfaction(self) -> Decimal | None:
-        return (
-            None
-            if self.ballots == 0
-            else (Decimal(self.satisfied) * 100 / self.ballots).quantize(Decimal("0.1"), ROUND_HALF_UP)
-        )
-
-
-#: Where an objection came from: the union's chair or member (bound when they objected), or the public
-#: (anyone who follows the account, with the union's code).
-OBJECTION_SOURCES = ("chair", "member", "public")
-
-
-@dataclass(frozen=True)
-class RaisedObjection:
-    """An open objection as the re-review shows it: who objected (``OBJECTION_SOURCES``) and why."""
-
-    source: str
-    text: str
-
-
-@dataclass(frozen=True)
 class WalkView:
     """An inspection as one walk over its items sees it: the scores being entered (``scores``), what
     is shown beside them (``reference``: the self scores during an assessment), and evidence counts."""
@@ -97,7 +52,7 @@ class WalkView:
     #: Reads the democratic figures when a reply shows them (a summary page, the submission), so an
     #: answering turn does not pay for them; the loader caches its result.
     figures: Callable[[], DemocraticFigures | None] = field(default=lambda: None, compare=False, repr=False)
-    pass_mark: Decimal = Decimal(60)
+    pass_mark: Decimal = DEFAULT_PASS_MARK
     stars: int = 0  # the result's star level, once rated (after the quota)
     return_reason: str = ""  # why the parent union sent the self-check back (退回), while it is back
     objections: tuple[RaisedObjection, ...] = ()  # the open objections, for the re-review
@@ -195,17 +150,6 @@ class RatingOutcome:
     publication_ends: str = ""
     others_republished: int = 0  # other results of the scope published again because of it
     again: bool = False  # a re-review: the result was published before, and is to be again
-
-
-@dataclass(frozen=True)
-class ObjectionView:
-    """An objection waiting for its re-review, as the evaluator's `进度` lists it."""
-
-    org_code: str
-    org_name: str
-    due: str
-    text: str
-    source: str = "member"  # OBJECTION_SOURCES
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from dialogs.context import ROLE_LABELS, RoleView, UserContext
 from dialogs.engine import Choice, DialogState, Outcome, Reply, UserInput
 from dialogs.parsing import Intent, parse
 from dialogs.texts import common as texts
-from dialogs.texts import publication as publication_texts
 from dialogs.walk import Mode
 from rubrics import get_rubric
+from rubrics.objections import source_short
 
 DialogHandler = Callable[[DialogState, Intent, UserContext], Outcome]
 MAX_CHILDREN_LISTED = 20
@@ -398,7 +398,7 @@ def progress(ctx: UserContext) -> str:
             )
         )
     for objection in ctx.objections:
-        source = publication_texts.source_short(objection.source)
+        source = source_short(objection.source)
         lines.append(
             texts.objection_line(
                 objection.org_code, objection.org_name, objection.due, source, objection.text[:60]

@@ -1,6 +1,7 @@
 """The item walk: one question per rubric item, shared by the self-check (自查自评), the assessment
 (组织评定), the re-review (复查评定) and the city's re-check (抽查评定). A ``Mode`` says what differs
-between them; every text is in dialogs/texts/walk.py.
+between them; every text is in dialogs/texts/walk.py, but for the refusals the domain gives too
+(rubrics/texts.py).
 
 States (docs/dialogs.md): ``ask`` — item ``state.item`` is asked; ``review`` — the paged summary.
 """
@@ -18,13 +19,15 @@ from dialogs.commands import (
     SaveAssessmentRecord,
     WaiveEvaluation,
 )
-from dialogs.context import DemocraticFigures, UserContext, WalkView
+from dialogs.context import UserContext, WalkView
 from dialogs.engine import Choice, DialogState, Outcome, Reply, fit
 from dialogs.parsing import Intent, items_named
 from dialogs.texts import common
 from dialogs.texts import walk as texts
 from dialogs.texts.walk import WalkWords
 from rubrics import Rubric, get_rubric
+from rubrics import texts as shared_texts
+from rubrics.democratic import DemocraticFigures
 from rubrics.scoring import (
     HALF,
     ScoreError,
@@ -34,6 +37,7 @@ from rubrics.scoring import (
     raw_total,
     star_level,
 )
+from rubrics.submission import METHODS, METHODS_HINT, MIN_WRITTEN_CHARS, submission_gaps
 
 ASK = "ask"
 REVIEW = "review"
@@ -46,12 +50,7 @@ SNIPPET_CHARS = 12
 #: Tap links under one question, at most: a phone shows them on two lines. The scores get what
 #: `同`, `上一项` and `跳过` leave.
 MAX_LINKS = 7
-#: 考评方式: how the parent union assessed (听汇报、查看台账资料、实地察看、个别谈话、召开座谈会).
-METHODS: tuple[str, ...] = ("听汇报", "查看台账资料", "实地察看", "个别谈话", "召开座谈会")
-METHODS_HINT = "　".join(f"{n} {m}" for n, m in enumerate(METHODS, start=1))
 MAX_OPINION_CHARS = 500
-#: A written opinion (考评意见) and a waiver's reason (免除测评) have at least this many characters.
-MIN_WRITTEN_CHARS = 4
 
 
 def _no_text(view: WalkView) -> str:
@@ -602,28 +601,6 @@ def _pause(walk: Walk) -> Outcome:
     return Outcome(Reply(texts.paused(scored, total, again), (Choice(again, again),)), DialogState())
 
 
-def submission_gaps(
-    org_code: str, methods: tuple[str, ...], opinion: str, figures: DemocraticFigures | None
-) -> list[str]:
-    """What an assessment lacks before it may be submitted, each as what to do about it: a method
-    (考评方式), a written opinion (考评意见), and the democratic evaluation — held (closed with a
-    ballot, in chat or on paper) or waived with a reason ("在自查自评、民主测评的基础上")."""
-    gaps = []
-    if not methods:
-        gaps.append(texts.gap_methods(METHODS_HINT))
-    if len(opinion.strip()) < MIN_WRITTEN_CHARS:
-        gaps.append(texts.gap_opinion(MIN_WRITTEN_CHARS))
-    if figures is None:
-        gaps.append(texts.gap_no_evaluation(org_code))
-    elif figures.waived:
-        pass
-    elif not figures.closed:
-        gaps.append(texts.GAP_EVALUATION_OPEN)
-    elif figures.ballots == 0:
-        gaps.append(texts.gap_no_ballots(org_code))
-    return gaps
-
-
 def _submit(walk: Walk) -> Outcome:
     mode, view, rubric = walk.mode, walk.view, walk.rubric
     missing = missing_items(view, rubric)
@@ -633,7 +610,7 @@ def _submit(walk: Walk) -> Outcome:
         gaps = submission_gaps(view.org_code, view.methods, view.opinion, view.democratic)
         if gaps:  # on its own, so that a long summary page never cuts it
             choices = (Choice("查看", "查看"), Choice("提交", "提交"))
-            return Outcome(Reply(texts.submission_refused(gaps).rstrip(), choices), walk.state)
+            return Outcome(Reply(shared_texts.submission_refused(gaps).rstrip(), choices), walk.state)
     return Outcome(
         Reply(mode.submitted_text(view, rubric)), DialogState(), (mode.submit_command(view.inspection_id),)
     )
@@ -715,9 +692,9 @@ def _end_evaluation(walk: Walk) -> Outcome | None:
     if not text:
         return walk.again(texts.reason_usage(word))
     if waive and len(text) < MIN_WRITTEN_CHARS:
-        return walk.again(texts.waiver_too_short(MIN_WRITTEN_CHARS))
+        return walk.again(shared_texts.waiver_too_short(MIN_WRITTEN_CHARS))
     if not waive and figures is not None and figures.ballots == 0:
-        return walk.again(texts.no_ballots_to_close(view.org_code) + "\n\n")
+        return walk.again(shared_texts.no_ballots_to_close(view.org_code) + "\n\n")
     before = figures or DemocraticFigures(0, 0, 0, None, closed=True, paper_places=0)
     ended = replace(before, closed=True, waived_reason=text if waive else "")
     said = texts.evaluation_waived_now(text) if waive else texts.evaluation_closed_now(text)

@@ -22,11 +22,12 @@ from chatbot.store.models import Ballot, Inspection, ItemScore, Organisation, Ou
 from chatbot.wechat.protocol import links_of
 from chatbot.wechat.simulator import Simulator
 from dialogs.assessment import ASSESSMENT, RE_REVIEW, SAMPLE_CHECK
-from dialogs.context import DemocraticFigures, WalkView
+from dialogs.context import WalkView
 from dialogs.engine import MAX_REPLY_BYTES
 from dialogs.selfcheck import MODE
 from dialogs.walk import democratic_text, summary_pages
 from rubrics import get_rubric
+from rubrics.democratic import DemocraticFigures
 from rubrics.loader import RUBRIC_KEYS
 from rubrics.scoring import format_score
 from tests.conftest import City

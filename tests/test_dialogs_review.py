@@ -19,7 +19,6 @@ from dialogs.commands import (
 from dialogs.context import (
     AssessmentAccess,
     BallotView,
-    DemocraticFigures,
     ResultView,
     RoleView,
     UserContext,
@@ -28,6 +27,7 @@ from dialogs.context import (
 from dialogs.engine import MAX_REPLY_BYTES, Outcome, UserInput, reply_bytes
 from dialogs.router import plan, respond
 from rubrics import get_rubric
+from rubrics.democratic import DemocraticFigures
 
 EVALUATOR = RoleView("evaluator", "YZ", "原州区总工会")
 MEMBER = RoleView("member", "U01", "东城社区工会")

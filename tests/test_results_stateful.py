@@ -61,8 +61,8 @@ from chatbot.store.models import (
     RoleBinding,
 )
 from chatbot.timeutil import as_utc
-from dialogs.binding import BindStatus
 from rubrics import get_rubric
+from rubrics.binding import BindStatus
 from rubrics.lifecycle import EVALUABLE, InspectionState, RemediationStatus
 from rubrics.quota import Override, RatedResult, apply_five_star_quota, band, five_star_quota
 from rubrics.scoring import Stars

@@ -50,7 +50,11 @@ def evaluation_group() -> None:
 
 @evaluation_group.command("open")
 @click.option("--org", "org_code", required=True, help="被测评工会的单位编号。")
-@click.option("--closes", type=click.DateTime(["%Y-%m-%d"]), help="投票的最后一天（默认 7 天后）。")
+@click.option(
+    "--closes",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help=f"投票的最后一天（默认 {evaluations.DEFAULT_EVALUATION_DAYS} 天后）。",
+)
 @click.option(
     "--open",
     "open_slots",
@@ -288,7 +292,7 @@ def results_confirm(year: int, scope: str | None, reason: str) -> None:
     "--days",
     default=results.DEFAULT_PUBLICATION_DAYS,
     show_default=True,
-    type=click.IntRange(1, 60),
+    type=click.IntRange(1, results.MAX_PUBLICATION_DAYS),
     help="公示期的天数。",
 )
 def publish(year: int, scope: str | None, days: int) -> None:

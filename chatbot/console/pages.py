@@ -71,10 +71,10 @@ from chatbot.store.models import (
 )
 from chatbot.timeutil import SHANGHAI, as_utc
 from dialogs.context import ROLE_LABELS
-from dialogs.texts.publication import source_label as objection_source
 from rubrics import get_rubric
 from rubrics.deadlines import parse_month_day, report_due
 from rubrics.lifecycle import RATED, IllegalTransition, InspectionState, values
+from rubrics.objections import source_label as objection_source
 from rubrics.scoring import Stars, format_percent, format_score, percent_score, raw_total
 
 if TYPE_CHECKING:
@@ -88,6 +88,15 @@ bp.before_request(inputs.refuse_nul)  # first: no page, nor the database, ever s
 S = InspectionState
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@bp.context_processor
+def _rules() -> dict[str, int]:
+    """The rules the forms state, from where they are declared: the publication period's days."""
+    return {
+        "publication_days": results.DEFAULT_PUBLICATION_DAYS,
+        "publication_days_max": results.MAX_PUBLICATION_DAYS,
+    }
 
 
 @bp.before_request
@@ -246,6 +255,7 @@ def dashboard() -> Any:
         confirmable=[s.code for s in scopes if g.viewer.is_city and not s.confirmed and s.rated],
         mine=grid.assigned_to_user(g.db, campaign, tree, g.viewer.user_id, _today(), _now()),
         scopes=scopes,
+        quota_percent=config.quota_percent,
         backlog=_backlog(),
         local_time=_local_minute,
         lockouts=lockouts,
@@ -479,8 +489,8 @@ def _refuse(inspection_id: int, message: str) -> Any:
 def publish_one(inspection_id: int) -> Any:
     inspection = _inspection(inspection_id)
     days = request.form.get("days", type=int) or results.DEFAULT_PUBLICATION_DAYS
-    if not 1 <= days <= 60:
-        return _refuse(inspection_id, "公示天数应在 1 到 60 天之间。")
+    if not 1 <= days <= results.MAX_PUBLICATION_DAYS:
+        return _refuse(inspection_id, f"公示天数应在 1 到 {results.MAX_PUBLICATION_DAYS} 天之间。")
     config = current_app.extensions["nianjian.config"]
     if inspection.id in results.provisional_ids(g.db, inspection.campaign, config):
         return _refuse(inspection_id, "五星级名额范围尚未确认（星级为预评），请先在首页确认范围后再公示。")

@@ -17,9 +17,9 @@ from chatbot.inspection.transitions import move
 from chatbot.store import outbox
 from chatbot.store.models import Evaluation, Inspection
 from chatbot.timeutil import as_utc, local_date
-from dialogs.texts.walk import submission_refused
-from dialogs.walk import MIN_WRITTEN_CHARS, submission_gaps
 from rubrics.lifecycle import InspectionState, check_transition
+from rubrics.submission import MIN_WRITTEN_CHARS, submission_gaps
+from rubrics.texts import submission_refused
 
 S = InspectionState
 
@@ -100,7 +100,7 @@ def submit(
 ) -> results.Recomputed:
     """Every item assessed, the record complete (a method, a written opinion) and the democratic
     evaluation held (closed with a ballot) or waived with a reason → rated; the quota of its scope is
-    brought up to date. The same rule as the chat's (``dialogs.walk.submission_gaps``)."""
+    brought up to date. The same rule as the chat's (``rubrics.submission.submission_gaps``)."""
     scores.refuse_if_missing(session, inspection, "assessed_score", "考评")
     evaluation_of(session, inspection)  # locked for the turn: a cast or a close waits
     gaps = submission_gaps(

@@ -11,7 +11,7 @@ from chatbot.inspection import audit, evaluations
 from chatbot.inspection.caller import Caller
 from chatbot.store.models import Invitation, Organisation, RoleBinding
 from chatbot.timeutil import as_utc
-from dialogs.binding import BindResult, BindStatus
+from rubrics.binding import BindResult, BindStatus
 
 
 def redeem(session: Session, account: Caller, code: str, actor: str, now: datetime) -> BindResult:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from dialogs.binding import CODE_ALPHABET
+from rubrics.binding import CODE_ALPHABET
 
 CODE_LENGTH = 8
 

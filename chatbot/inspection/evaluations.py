@@ -49,11 +49,11 @@ from chatbot.store.models import (
     RoleBinding,
 )
 from chatbot.timeutil import SHANGHAI, as_utc, end_of_day, local_date
-from dialogs.context import DemocraticFigures
-from dialogs.texts import walk as walk_texts
-from dialogs.walk import MIN_WRITTEN_CHARS
 from rubrics import get_rubric
+from rubrics import texts as shared_texts
+from rubrics.democratic import ALL_MEMBERS_MAX, DemocraticFigures
 from rubrics.lifecycle import EVALUABLE, InspectionState
+from rubrics.submission import MIN_WRITTEN_CHARS
 
 #: Points of each answer in the 100-point democratic score (满意 100, 基本满意 60, 不满意 0).
 ANSWER_POINTS: dict[int, int] = {1: 100, 2: 60, 3: 0}
@@ -431,7 +431,7 @@ def open_evaluation(
     open_slots: int,
     now: datetime,
     actor: str = "cli",
-    all_members_max: int = 25,
+    all_members_max: int = ALL_MEMBERS_MAX,
     paper: int | None = None,
 ) -> Evaluation:
     """Open the democratic evaluation (民主测评) of the organisation's inspection in the open campaign.
@@ -703,7 +703,7 @@ def end(
     if not reason:
         raise Refused("请写明原因，如：结束测评 参加人员已全部作答。")
     if waive and len(reason) < MIN_WRITTEN_CHARS:
-        raise Refused(walk_texts.waiver_too_short(MIN_WRITTEN_CHARS).strip())
+        raise Refused(shared_texts.waiver_too_short(MIN_WRITTEN_CHARS).strip())
     if evaluation is None and not waive:
         raise Refused(
             f"“{inspection.organisation.name}”没有开展民主测评，无需结束；"
@@ -729,7 +729,7 @@ def end(
     elif not is_open(evaluation, now):
         raise Refused("这次民主测评已经结束。")
     elif ballot_count(session, evaluation) == 0:
-        raise Refused(walk_texts.no_ballots_to_close(inspection.organisation.code))
+        raise Refused(shared_texts.no_ballots_to_close(inspection.organisation.code))
     else:
         evaluation.closes_at, evaluation.closed_reason = now, reason
     audit.record(

@@ -18,9 +18,8 @@ from chatbot.inspection.transitions import move
 from chatbot.store import outbox
 from chatbot.store.models import Inspection, Objection, Organisation, RoleBinding
 from chatbot.timeutil import SHANGHAI, as_utc, end_of_day, local_date
-from dialogs.context import ObjectionView, RaisedObjection
-from dialogs.texts.publication import source_label
 from rubrics.lifecycle import OBJECTABLE, RE_REVIEWABLE, InspectionState, values
+from rubrics.objections import ObjectionView, RaisedObjection, source_label
 
 S = InspectionState
 RE_REVIEW_DAYS = 10

@@ -59,7 +59,9 @@ from rubrics.scoring import (
 )
 
 S = InspectionState
+#: The publication period (公示期) in days: its default, and the longest one may set.
 DEFAULT_PUBLICATION_DAYS = 7
+MAX_PUBLICATION_DAYS = 60
 
 
 def rate(session: Session, inspection: Inspection, config: Config, now: datetime) -> None:

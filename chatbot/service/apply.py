@@ -37,7 +37,6 @@ from chatbot.store.models import Inspection, SampledInspection
 from chatbot.timeutil import local_date
 from dialogs import binding
 from dialogs.assessment import rating_text
-from dialogs.binding import BindResult, BindStatus
 from dialogs.commands import (
     AddEvidence,
     CastBallot,
@@ -66,6 +65,7 @@ from dialogs.commands import (
 )
 from dialogs.context import RatingOutcome
 from dialogs.engine import Addendum, Reply
+from rubrics.binding import BindResult, BindStatus
 from rubrics.lifecycle import ASSESSABLE, RE_REVIEWABLE, IllegalTransition, InspectionState
 
 S = InspectionState

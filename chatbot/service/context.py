@@ -60,8 +60,6 @@ from dialogs.context import (
     BallotView,
     ChildStatus,
     CoverageLine,
-    DemocraticFigures,
-    ObjectionView,
     RemediationView,
     ResultView,
     RoleView,
@@ -70,7 +68,9 @@ from dialogs.context import (
 )
 from dialogs.router import MAX_CHILDREN_LISTED, Needs
 from rubrics import get_rubric
+from rubrics.democratic import DemocraticFigures
 from rubrics.lifecycle import ASSESSABLE, OBJECTABLE, PUBLISHED, RE_REVIEWABLE, InspectionState, values
+from rubrics.objections import ObjectionView
 from rubrics.scoring import format_score, raw_total
 
 S = InspectionState

@@ -36,23 +36,6 @@ PUBLIC_HOW = (
     "本单位会员、工会主席绑定身份后可直接发送“结果”“异议 理由”。"
 )
 
-#: Who objected, as the re-reviewer reads it (dialogs.context.OBJECTION_SOURCES).
-SOURCE_LABELS: dict[str, str] = {
-    "chair": "本单位工会主席",
-    "member": "本单位会员",
-    "public": "未绑定本单位的公众",
-}
-#: The same, short, where objections are counted.
-SOURCE_SHORT: dict[str, str] = {"chair": "本单位工会主席", "member": "本单位会员", "public": "公众"}
-
-
-def source_label(source: str) -> str:
-    return SOURCE_LABELS.get(source, source)
-
-
-def source_short(source: str) -> str:
-    return SOURCE_SHORT.get(source, source)
-
 
 def public_heading(org_name: str, code: str, year: int, state: str, round_no: int, ends: str) -> str:
     return (

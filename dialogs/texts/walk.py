@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rubrics.texts import REASON_EXAMPLES
+
 
 @dataclass(frozen=True)
 class WalkWords:
@@ -263,41 +265,6 @@ def missing(count: int, numbers: str) -> str:
     return f"还有 {count} 项未作答：第 {numbers} 项。请先补全再提交。\n"
 
 
-def submission_refused(gaps: list[str]) -> str:
-    """Why `提交` of an assessment waits: every gap, each with what to do."""
-    return "还不能提交组织评定：\n" + "\n".join(f"· {gap}" for gap in gaps) + "\n\n"
-
-
-def gap_methods(hint: str) -> str:
-    return f"考评方式未记录：发送“方式”加编号，如：方式 1 2 3（{hint}）"
-
-
-def gap_opinion(least: int) -> str:
-    return f"考评意见未填写（至少 {least} 个字）：发送“意见”加内容，如：意见 台账齐全，职工满意度高"
-
-
-def gap_no_evaluation(code: str) -> str:
-    return f"民主测评未开展：请先开展民主测评（nianjian evaluation open --org {code}），或发送“免除测评 原因”"
-
-
-GAP_EVALUATION_OPEN = (
-    "民主测评仍在进行：测评结束后才能提交；如需提前结束，请发送“结束测评 原因”，"
-    "如不计入测评结果，请发送“免除测评 原因”"
-)
-
-
-def gap_no_ballots(code: str) -> str:
-    return f"民主测评已结束但没有收到答卷：请录入收回的纸质测评表（录入测评 {code}），或发送“免除测评 原因”"
-
-
-def no_ballots_to_close(code: str) -> str:
-    """Why an evaluation without a ballot cannot be closed, and what to do instead."""
-    return (
-        "民主测评还没有收到任何答卷，不能结束：请等待参加人员作答，"
-        f"或录入收回的纸质测评表（录入测评 {code}），或发送“免除测评 原因”。"
-    )
-
-
 def jump_usage(count: int) -> str:
     return f"请发送“修改 N”，N 为 1 到 {count} 的项号。"
 
@@ -345,16 +312,10 @@ def no_evaluation(org_name: str) -> str:
 
 EVALUATION_ENDED_ALREADY = "民主测评已经结束。\n\n"
 EVALUATION_WAIVED_ALREADY = "民主测评已经免除。\n\n"
-#: An example reason for each word that ends an evaluation.
-REASON_EXAMPLES = {"结束测评": "参加人员已全部作答", "免除测评": "会员分散在外地务工，无法组织测评"}
 
 
 def reason_usage(word: str) -> str:
     return f"请写明原因，如：{word} {REASON_EXAMPLES.get(word, '')}。\n\n"
-
-
-def waiver_too_short(least: int) -> str:
-    return f"免除测评的原因至少 {least} 个字，如：免除测评 {REASON_EXAMPLES['免除测评']}。\n\n"
 
 
 def evaluation_waived_now(reason: str) -> str:
