@@ -208,9 +208,9 @@ PRINTABLE_WIDTH_POINTS = (210 / 25.4 - 1) * 72
 DEFAULT_ROW_POINTS = 15.0
 
 
-#: Pixels (96 dpi) LibreOffice gives a unit of column width in these sheets: the width of a digit of
-#: the substitute for 宋体, measured on a rendered score sheet (Calibri's would be 7).
-WIDTH_UNIT_PX = 9.3
+#: Pixels (96 dpi) of a unit of column width: the width of a digit of the workbook's default font,
+#: Calibri — Excel's, and LibreOffice's with Carlito (metric-compatible) installed, as .ci/run does.
+WIDTH_UNIT_PX = 7
 
 
 def _print_scale(widths: Sequence[float]) -> float:
