@@ -368,6 +368,25 @@ def test_serve_and_fake_wechat_on_a_taken_port_name_the_port_option(
     assert fake.exit_code == 1 and f"端口 {taken_port} 已被占用" in fake.output and "--port" in fake.output
 
 
+def test_serve_with_the_fake_wechat_names_the_taken_port_before_announcing_anything(
+    runner: CliRunner, taken_port: int
+) -> None:
+    free = free_port()
+    webhook_taken = runner.invoke(
+        main, ["serve", "--fake-wechat", "--port", str(taken_port), "--fake-wechat-port", str(free)]
+    )
+    assert webhook_taken.exit_code == 1
+    assert f"端口 {taken_port} 已被占用" in webhook_taken.output
+    assert f"nianjian demo --port {taken_port + 1}" in webhook_taken.output
+    assert "模拟微信接口：" not in webhook_taken.output  # no address announced that never starts
+    fake_taken = runner.invoke(
+        main, ["serve", "--fake-wechat", "--port", str(free), "--fake-wechat-port", str(taken_port)]
+    )
+    assert fake_taken.exit_code == 1
+    assert f"模拟微信接口无法启动：端口 {taken_port} 已被占用" in fake_taken.output
+    assert f"nianjian serve --fake-wechat --fake-wechat-port {taken_port + 1}" in fake_taken.output
+
+
 @pytest.fixture
 def live_app(tmp_path: Path) -> Iterator[tuple[int, object]]:
     """年检助手 on a loopback port (SQLite), as `nianjian serve` would run it."""

@@ -108,6 +108,7 @@ def test_an_admin_confirms_an_incomplete_scope_with_a_reason(user: User, db: Ses
     assert "--reason" in cli.refused("results", "confirm", "--year", "2026")
     out = cli("results", "confirm", "--year", "2026", "--reason", "U04 本年度不参加年检")
     assert "评定 3/4 个，五星级名额 0 个，五星级 0 个" in out
+    assert "星级有变化的单位：U01 五星级→四星级；U02 五星级→四星级；U03 五星级→四星级。" in out
     reasons = {code: _inspection(db, code).stars_reason for code in ("U01", "U02", "U03")}
     assert (
         reasons["U01"] == "本范围评定 3 个，五星级名额 0 个；本单位得分 95，本范围没有五星级名额，评为四星级"

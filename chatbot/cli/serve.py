@@ -50,7 +50,8 @@ def fake_wechat_companion(port: int) -> Companion:
     taken = bind_problem("127.0.0.1", port)
     if taken:
         raise click.ClickException(
-            f"模拟微信接口无法启动：{taken}请用 --fake-wechat-port 换一个端口，如 --fake-wechat-port {port + 1}。"
+            f"模拟微信接口无法启动：{taken}请用 --fake-wechat-port 换一个端口，"
+            f"如 nianjian serve --fake-wechat --fake-wechat-port {port + 1}。"
         )
     os.environ["WECHAT_API_BASE_URL"] = f"http://127.0.0.1:{port}/cgi-bin/"
     os.environ.setdefault("WECHAT_APP_ID", FAKE_APP_ID)
@@ -84,17 +85,25 @@ class _Gunicorn(BaseApplication):
         return create_app(run_migrations=False)
 
 
+def check_port(host: str, port: int) -> None:
+    """Stop with the advice for another port when the webhook's port is taken: said before gunicorn
+    retries the bind and prints its own English lines, and before any companion is announced."""
+    taken = bind_problem(host, port)
+    if taken:
+        other = port + 1
+        raise click.ClickException(
+            f"{taken}请用 --port 换一个端口，如 nianjian serve --port {other}；"
+            f"演示和模拟器相应地用 nianjian demo --port {other} 和 "
+            f"nianjian chat --url http://127.0.0.1:{other}/wechat。"
+        )
+
+
 def run_server(
     host: str, port: int, workers: int | None, threads: int | None, companions: Sequence[Companion] = ()
 ) -> None:
     """Migrate, then serve the webhook under gunicorn until stopped, with its companion processes."""
     config = load_config()
-    taken = bind_problem(host, port)
-    if taken:  # said before gunicorn retries the bind and prints its own English lines
-        raise click.ClickException(
-            f"{taken}请用 --port 换一个端口，如 nianjian serve --port {port + 1}；"
-            f"模拟器相应地用 nianjian chat --url http://127.0.0.1:{port + 1}/wechat。"
-        )
+    check_port(host, port)
     engine = make_engine(config.database_url)
     migrate(engine)
     where = engine.url.render_as_string(hide_password=True)
@@ -202,6 +211,7 @@ def serve(
     """在 /wechat 提供公众号接口服务，并运行定时任务（先建立或迁移数据库）。"""
     if fake_wechat and no_scheduler:
         raise click.UsageError("--fake-wechat 需要定时任务下载照片，不能与 --no-scheduler 一起使用。")
+    check_port(host, port)  # the webhook's port first: the fake's is announced only when both are free
     companions = [fake_wechat_companion(fake_wechat_port)] if fake_wechat else []
     if not no_scheduler:
         companions.append(SCHEDULER_PROCESS)
