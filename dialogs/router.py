@@ -19,7 +19,7 @@ from dialogs.engine import Choice, DialogState, Outcome, Reply, UserInput
 from dialogs.parsing import Intent, parse
 from dialogs.texts import common as texts
 from dialogs.texts import publication as publication_texts
-from dialogs.walk import Mode
+from dialogs.walk import Mode, paused_here
 from rubrics import get_rubric
 
 DialogHandler = Callable[[DialogState, Intent, UserContext], Outcome]
@@ -126,14 +126,14 @@ def _walk_word(mode: Mode) -> Callable[[DialogState, Intent, UserContext], Outco
         current = ctx.assessment.org_code if ctx.assessment else ""
         if state.dialog == mode.name and (not intent.arg or _first_code(intent).upper() == current.upper()):
             return None
-        return assessment.start(ctx, _first_code(intent), mode)
+        return assessment.start(ctx, _first_code(intent), mode, state=state)
 
     return handle
 
 
 def _self_check(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     """`自评`, even inside the self-check: (re)start at the first unanswered item, as stored."""
-    return selfcheck.start(ctx)
+    return selfcheck.start(ctx, paused=paused_here(state, ctx.self_check))
 
 
 def _paper(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | None:
@@ -141,7 +141,7 @@ def _paper(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | No
 
 
 def _continue(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | None:
-    return selfcheck.start(ctx) if ctx.has_role("chair") else None
+    return selfcheck.start(ctx, paused=paused_here(state, ctx.self_check)) if ctx.has_role("chair") else None
 
 
 def _help(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
@@ -321,7 +321,7 @@ def _idle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
         choices = (Choice("进度", "进度"), Choice("帮助", "帮助"))
     elif answering and ctx.has_role("member"):
         hint = texts.IDLE_BALLOT
-        choices = (Choice("测评", "测评"), Choice("帮助", "帮助"))
+        choices = (Choice("进度", "进度"), Choice("帮助", "帮助"))
     else:
         hint = texts.NOT_UNDERSTOOD
     count = state.wrong_inputs + 1
@@ -369,7 +369,7 @@ def help_text(ctx: UserContext) -> str:
 def progress(ctx: UserContext) -> str:
     """`进度` outside a dialog: the user's bindings, own self-check, and an evaluator's children."""
     if not ctx.bound:
-        return help_text(ctx)
+        return f"{texts.UNBOUND_PROGRESS}\n{texts.UNBOUND_HELP}"
     lines = [texts.bindings_line([r.label for r in ctx.roles])]
     if ctx.self_check is not None:
         lines.append(selfcheck.progress_text(ctx.self_check, get_rubric(ctx.self_check.rubric_key)))

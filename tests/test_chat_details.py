@@ -99,7 +99,11 @@ def test_help_lists_exactly_what_each_role_and_level_can_do(user: User, db: Sess
     assert _words(admin_help) == set() and "管理员可用指令" in admin_help and "管理台" in admin_help
     for shown in (chair, member, city_help, admin_help):
         assert "通用：绑定 邀请码" in shown and "进度 —— 查看年检进度" in shown
-    assert _words(help_of("stranger")) == set()
+    stranger = help_of("stranger")
+    assert _words(stranger) == {"结果", "异议", "测评", "绑定", "帮助"}, stranger
+    assert "结果 单位编号" in stranger and "异议 单位编号 理由" in stranger
+    progress = user("stranger").say("进度")
+    assert progress.startswith("您还没有绑定身份，没有可查看的年检进度。") and "· 结果 单位编号" in progress
 
 
 # ---------------------------------------------------------------- 进度: figures named, stages named

@@ -87,7 +87,7 @@ def test_five_rated_and_published_first_then_five_more_keep_the_places_by_score(
     }
     u05 = _by_code(db)["U05"]
     assert u05.stars_reason == (
-        "本范围评定 10 个，五星级名额 2 个；本单位得分 91，在 5 个 90 分及以上的单位中排第 5 位，"
+        "全市评定 10 个，五星级名额 2 个（评定数的 20%，向下取整）；本单位得分 91，在 5 个 90 分及以上的单位中排第 5 位，"
         "未进入名额，评为四星级"
     )
     # The published 91 kept four stars all along (it was capped with five rated, too): no new round.

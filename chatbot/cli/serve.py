@@ -141,7 +141,7 @@ def run_server(
         "timeout": 30,
         "accesslog": None,
         "errorlog": "-",
-        "loglevel": "info",
+        "loglevel": "warning",  # gunicorn's English start-up lines left out; our Chinese line says it
     }
     running: list[subprocess.Popen[bytes]] = []
 

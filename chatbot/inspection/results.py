@@ -28,6 +28,7 @@ from chatbot.config import Config
 from chatbot.inspection import audit, remediation
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.hierarchy import WHOLE_CITY, OrgTree, load_tree
+from chatbot.inspection.order import short_name
 from chatbot.store import outbox
 from chatbot.store.models import (
     Campaign,
@@ -312,7 +313,7 @@ def recompute(
     confirmed |= {scope.key for scope, *_ in complete}
     decisions: dict[int, Decision] = {}
     for key, found in members.items():
-        decisions |= _decide(_rated(found), config, key in confirmed)
+        decisions |= _decide(_rated(found), config, key in confirmed, public_name(scopes[key]))
     rows = [i for found in members.values() for i in found]
     _write_stars(session, rows, decisions)
     changed = [i for i in rows if i.id in decisions and i.stars is not None and decisions[i.id][0] != i.stars]
@@ -354,7 +355,12 @@ def _republish(
         _open_publications(session, campaign.year, chosen, now, days, actor, cause.note)
 
 
-def _decide(rated: list[AnyRow], config: Config, confirmed: bool) -> dict[int, Decision]:
+def public_name(scope: Scope) -> str:
+    """The scope as the public reads it in a star explanation: 全市, 原州区, 市直基层工会."""
+    return short_name(scope.name)
+
+
+def _decide(rated: list[AnyRow], config: Config, confirmed: bool, scope_name: str) -> dict[int, Decision]:
     """The stars of one scope's rated results from their scores and overrides."""
     results = [RatedResult(str(i.id), Decimal(i.score or 0)) for i in rated]
     overrides = [
@@ -363,7 +369,7 @@ def _decide(rated: list[AnyRow], config: Config, confirmed: bool) -> dict[int, D
         if i.override_stars is not None
     ]
     decided = apply_five_star_quota(
-        results, overrides, config.quota_percent, config.pass_mark, confirmed=confirmed
+        results, overrides, config.quota_percent, config.pass_mark, confirmed=confirmed, scope_name=scope_name
     )
     return {int(d.key): (int(d.stars), d.capped, d.flagged, d.reason or None) for d in decided}
 

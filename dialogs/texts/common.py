@@ -5,11 +5,20 @@ from __future__ import annotations
 
 WELCOME = "欢迎关注年检助手！这里办理基层工会年检：工会主席在线自查自评，上级工会考评，会员参加民主测评。"
 
-UNBOUND_HELP = (
-    "您还没有绑定身份。请向上级工会索取邀请码，发送“绑定 邀请码”（如：绑定 AB12CD34），"
-    "或直接扫描邀请二维码。参加民主测评请发送“测评 测评码”或扫描测评二维码。"
-    "公示期内查看年检结果或提出异议：发送“结果 单位编号”或“异议 单位编号 理由”（单位编号见公示）。"
+#: `帮助` for someone not bound (the public): what anyone may do, each command on a line of its own.
+UNBOUND_HELP = "\n".join(
+    (
+        "您还没有绑定身份。不绑定也可以：",
+        "· 结果 单位编号 —— 公示期内查看该单位的年检结果（单位编号见公示，如：结果 YZ-001）",
+        "· 异议 单位编号 理由 —— 公示期内对该单位的结果提出异议",
+        "· 测评 测评码 —— 参加民主测评（或扫描测评二维码）",
+        "工会主席、会员、考评员：",
+        "· 绑定 邀请码 —— 向上级工会索取邀请码后绑定身份（如：绑定 AB12CD34），或扫描邀请二维码",
+        "· 帮助 —— 查看本说明",
+    )
 )
+#: `进度` for someone not bound: there is no inspection of theirs to show.
+UNBOUND_PROGRESS = "您还没有绑定身份，没有可查看的年检进度。"
 UNBOUND = "您还没有绑定身份。"
 BIND_FIRST = "请先绑定身份。"
 
@@ -82,7 +91,8 @@ def nothing_open(what: str, start: str) -> str:
 
 IDLE_SELF_CHECK = nothing_open("自评", "发送“自评”继续自查自评。")
 IDLE_ASSESSMENT = nothing_open("考评", "发送“考评 单位编号”开始或继续考评，发送“进度”查看您负责的单位。")
-IDLE_BALLOT = nothing_open("测评", "发送“测评”参加民主测评。")
+#: A member's answer with no ballot open: they may have voted already, so not told to vote again.
+IDLE_BALLOT = "当前没有等待您作答的民主测评（已提交的测评无需再答）。发送“进度”查看测评情况。"
 IDLE_PHOTO = "照片要作为某一项的佐证：请先发送“自评”进入该项，再发送照片。"
 NOT_UNDERSTOOD = "没有看懂这条消息。"
 
@@ -110,7 +120,12 @@ def remediation_line(status_label: str, due: str) -> str:
 
 
 def coverage_line(name: str, rated: int, unions: int, share: int, cumulative: int, target: int) -> str:
-    return f"{name} 本年度已评定 {rated}/{unions}（{share}%），累计评定 {cumulative}%，年度目标 {target}%"
+    """This year's share, then the cumulative one (rated in this or any earlier year) that the yearly
+    target is compared with, each named."""
+    return (
+        f"{name} 本年度已评定 {rated}/{unions}（{share}%）；"
+        f"历年累计评定过的单位占 {cumulative}%，年度目标 {target}%（按历年累计计算）"
+    )
 
 
 def objection_line(code: str, name: str, due: str, source: str, text: str) -> str:
