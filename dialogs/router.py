@@ -21,6 +21,7 @@ from dialogs.texts import common as texts
 from dialogs.texts import publication as publication_texts
 from dialogs.walk import Mode, paused_here
 from rubrics import get_rubric
+from rubrics.scoring import Stars
 
 DialogHandler = Callable[[DialogState, Intent, UserContext], Outcome]
 MAX_CHILDREN_LISTED = 20
@@ -102,7 +103,8 @@ def _remediation(intent: Intent) -> Needs:
 
 
 def _progress(intent: Intent) -> Needs:
-    return Needs(children=True, remediation=True)
+    """An evaluator's children, a chair's remediation, a member's evaluation and published result."""
+    return Needs(children=True, remediation=True, member_evaluation=True, result=True)
 
 
 def dialog_needs(state: DialogState) -> Needs:
@@ -375,6 +377,8 @@ def progress(ctx: UserContext) -> str:
         lines.append(selfcheck.progress_text(ctx.self_check, get_rubric(ctx.self_check.rubric_key)))
     elif ctx.has_role("chair"):
         lines.append(texts.NO_CAMPAIGN if ctx.campaign_year is None else texts.NOT_IN_SCOPE)
+    if ctx.has_role("member"):
+        lines.extend(_member_progress(ctx))
     if ctx.remediation is not None and ctx.remediation.status != "passed":
         lines.append(texts.remediation_line(ctx.remediation.status_label, ctx.remediation.due))
     for line in ctx.coverage:
@@ -415,3 +419,25 @@ def progress(ctx: UserContext) -> str:
             if total > shown:
                 lines.append(texts.more_children(total - shown))
     return "\n".join(lines)
+
+
+def _member_progress(ctx: UserContext) -> list[str]:
+    """A member's `进度`: their union's democratic evaluation as it stands for them, and the published
+    result with their objection, if any."""
+    ballot = ctx.ballot
+    shown = ballot is not None and ballot.status in ("open", "voted", "closed")
+    lines = [texts.ballot_line(ballot.org_name, ballot.status, len(ballot.answers)) if ballot and shown else texts.NO_BALLOT]
+    result = ctx.result
+    if result is None:
+        lines.append(texts.NO_RESULT)
+    else:
+        lines.append(
+            texts.result_progress(
+                Stars(result.stars).label if result.stars else "未定星级",
+                result.state_label,
+                result.publication_ends,
+                result.objection_open,
+                result.already_objected,
+            )
+        )
+    return lines

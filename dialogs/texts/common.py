@@ -132,6 +132,35 @@ def objection_line(code: str, name: str, due: str, source: str, text: str) -> st
     return f"待复查：{code} {name}（截止 {due}）{source}异议：“{text}”——发送“复查 {code}”"
 
 
+def ballot_line(org_name: str, status: str, answered: int) -> str:
+    """A member's democratic evaluation in `进度`: open (begun or not), voted, closed; "" otherwise."""
+    if status == "open" and answered:
+        return f"民主测评：{org_name}正在进行，您已答 {answered} 项，尚未提交。发送“测评”继续。"
+    if status == "open":
+        return f"民主测评：{org_name}正在进行，您尚未作答。发送“测评”参加（匿名）。"
+    if status == "voted":
+        return f"民主测评：{org_name}，您已参加，感谢！"
+    if status == "closed":
+        return f"民主测评：{org_name}已结束。"
+    return ""
+
+
+NO_BALLOT = "民主测评：尚未开始，开始后会通知您。"
+
+
+def result_progress(stars_label: str, state_label: str, ends: str, open_: bool, objected: bool) -> str:
+    """The published result in a member's `进度`, and where their objection stands."""
+    line = f"年检结果：{stars_label}（{state_label}"
+    line += f"，公示期至 {ends}）" if open_ and ends else "）"
+    if objected:
+        return line + "。您的异议已收到，待上级工会复查后再次公示。发送“结果”查看。"
+    if open_:
+        return line + "。发送“结果”查看详情；如有不同意见，公示期内发送“异议 理由”。"
+    return line + "。发送“结果”查看详情。"
+
+
+NO_RESULT = "年检结果：尚未公示。"
+
 NO_CHILDREN = "下级单位：暂无本年度年检任务。"
 
 
