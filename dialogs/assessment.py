@@ -193,7 +193,9 @@ def access_for(ctx: UserContext, code: str, word: str) -> AssessmentAccess | str
 WORDS = {"assessment": "考评", "re_review": "复查", "sample_check": "抽查"}
 
 
-def start(ctx: UserContext, code: str, mode: walk.Mode, prefix: str = "", state: DialogState | None = None) -> Outcome:
+def start(
+    ctx: UserContext, code: str, mode: walk.Mode, prefix: str = "", state: DialogState | None = None
+) -> Outcome:
     """`考评 C`, `复查 C` or `抽查 C` (``state``: the saved one, which may be this walk's pause)."""
     access = access_for(ctx, code, WORDS[mode.name])
     if isinstance(access, str):

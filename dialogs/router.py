@@ -426,7 +426,11 @@ def _member_progress(ctx: UserContext) -> list[str]:
     result with their objection, if any."""
     ballot = ctx.ballot
     shown = ballot is not None and ballot.status in ("open", "voted", "closed")
-    lines = [texts.ballot_line(ballot.org_name, ballot.status, len(ballot.answers)) if ballot and shown else texts.NO_BALLOT]
+    lines = [
+        texts.ballot_line(ballot.org_name, ballot.status, len(ballot.answers))
+        if ballot and shown
+        else texts.NO_BALLOT
+    ]
     result = ctx.result
     if result is None:
         lines.append(texts.NO_RESULT)

@@ -167,7 +167,10 @@ def test_a_members_progress_follows_the_evaluation_and_the_result(user: User, db
     assert "年检结果：四星级（公示中，公示期至 " in published and "公示期内发送“异议 理由”" in published
     assert member.say("异议 第3项换届材料齐全").startswith("您的异议已收到")
     objected = member.say("进度")
-    assert "年检结果：四星级（有异议，公示期至 " in objected and "您的异议已收到，待上级工会复查后再次公示" in objected
+    assert (
+        "年检结果：四星级（有异议，公示期至 " in objected
+        and "您的异议已收到，待上级工会复查后再次公示" in objected
+    )
 
 
 # ---------------------------------------------------------------- 参与率: one word for one figure

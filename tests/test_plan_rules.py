@@ -111,7 +111,8 @@ def test_an_admin_confirms_an_incomplete_scope_with_a_reason(user: User, db: Ses
     assert "星级有变化的单位：U01 五星级→四星级；U02 五星级→四星级；U03 五星级→四星级。" in out
     reasons = {code: _inspection(db, code).stars_reason for code in ("U01", "U02", "U03")}
     assert (
-        reasons["U01"] == "全市评定 3 个，五星级名额 0 个（评定数的 20%，向下取整）；本单位得分 95，全市没有五星级名额，评为四星级"
+        reasons["U01"]
+        == "全市评定 3 个，五星级名额 0 个（评定数的 20%，向下取整）；本单位得分 95，全市没有五星级名额，评为四星级"
     )
     assert all("第 1 位" not in r and "（" not in r for r in reasons.values() if r)
     confirmation = db.scalar(select(QuotaConfirmation))

@@ -61,7 +61,11 @@ def notices_kinds() -> None:
     """每类通知及其所用的模板（没有模板的以客服消息发送）。"""
     config = load_config()
     rows = [
-        (subject, f"WECHAT_TEMPLATE_ID_{kind.upper()}", config.template_for(kind) or "无（48 小时内以客服消息发送）")
+        (
+            subject,
+            f"WECHAT_TEMPLATE_ID_{kind.upper()}",
+            config.template_for(kind) or "无（48 小时内以客服消息发送）",
+        )
         for kind, subject in KINDS.items()
     ]
     click.echo("\n".join(render(("通知事项", "单独设置模板的环境变量", "模板"), rows)))

@@ -291,7 +291,7 @@ def _stars_by_code(session: Session, campaign_id: int) -> dict[str, int]:
         .join(Inspection, Inspection.organisation_id == Organisation.id)
         .where(Inspection.campaign_id == campaign_id, Inspection.stars.is_not(None))
     ).all()
-    return {code: stars for code, stars in rows}
+    return {code: stars for code, stars in rows if stars is not None}
 
 
 def star_changes(before: dict[str, int], after: dict[str, int]) -> list[str]:

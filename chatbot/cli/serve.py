@@ -18,7 +18,7 @@ from gunicorn.app.base import BaseApplication
 
 from chatbot.cli.common import load_config
 from chatbot.cli.failures import redis_unreachable
-from chatbot.cli.ports import bind_problem
+from chatbot.cli.ports import FAKE_WECHAT_PORT, bind_problem
 from chatbot.store.engine import make_engine, migrate
 from chatbot.store.state import redis_problem
 
@@ -36,8 +36,6 @@ class Companion:
 COMPANION_START_SECONDS = 15.0
 #: The scheduler process (scheduler/__main__.py): reminders, publication periods and deliveries.
 SCHEDULER_PROCESS = Companion((sys.executable, "-m", "scheduler"))
-#: The port of the fake WeChat API `serve --fake-wechat` runs (that of `nianjian fake-wechat`).
-FAKE_WECHAT_PORT = 8090
 #: The AppID and AppSecret the service uses with the fake when none is configured.
 FAKE_APP_ID, FAKE_APP_SECRET = "wxfakedemo0000000", "fake-app-secret"
 
@@ -218,7 +216,7 @@ def serve(
     if fake_wechat:
         click.echo(
             f"模拟微信接口：http://127.0.0.1:{fake_wechat_port}/cgi-bin/（演示用：nianjian chat 里 /photo 发送的照片"
-            "约一分钟内由定时任务取回，在管理台的年检详情页显示；通知也发给模拟接口）。"
+            "约一分钟内由定时任务取回，在管理台的年检详情页显示；通知也发给模拟接口，约一分钟内在 nianjian chat 中显示）。"
         )
     run_server(host, port, workers, threads, companions)
 

@@ -19,7 +19,6 @@ from chatbot.config import Config
 from chatbot.inspection import remediation
 from chatbot.inspection.caller import Caller
 from chatbot.inspection.coverage import CITY_DIRECT, coverage
-from chatbot.inspection.hierarchy import load_tree
 from chatbot.inspection.evaluations import (
     ASSESSOR_ROLES,
     CHAIR,
@@ -29,6 +28,7 @@ from chatbot.inspection.evaluations import (
     standing_of,
     voter_hash,
 )
+from chatbot.inspection.hierarchy import load_tree
 from chatbot.inspection.objections import pending, raised
 from chatbot.inspection.queries import (
     descendants,
