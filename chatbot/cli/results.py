@@ -281,7 +281,8 @@ def results_confirm(year: int, scope: str | None, reason: str) -> None:
             f"五星级名额 {status.places} 个，五星级 {status.five_star} 个"
             + (f"，同分待裁定 {status.flagged} 个" if status.flagged else "")
         )
-    click.echo(f"星级有变化的单位：{'；'.join(changes)}。" if changes else "没有单位的星级因此变化。")
+    if changes:
+        click.echo(f"星级有变化的单位：{'；'.join(changes)}。")
 
 
 def _stars_by_code(session: Session, campaign_id: int) -> dict[str, int]:
