@@ -505,7 +505,9 @@ def test_chat_shows_the_notices_the_fake_wechat_delivered_to_its_user(runner: Cl
         ],
         input="/quit\n",
     )
-    assert nothing.exit_code == 0 and "民主测评开始" not in nothing.output and "（通知：" not in nothing.output
+    assert (
+        nothing.exit_code == 0 and "民主测评开始" not in nothing.output and "（通知：" not in nothing.output
+    )
 
 
 def test_chat_with_the_server_down_says_how_to_start_it(runner: CliRunner) -> None:
