@@ -329,8 +329,12 @@ def recompute(
             ],
         )
     again = [i.id for i in changed if i.id not in publishing and InspectionState(i.state) in REPUBLISHED]
-    if again:
-        _republish(session, campaign, again, now, cause, actor)
+    republished = set(again)
+    for key, found in members.items():  # each scope's results, its name in the note (全市, 原州区 …)
+        ids = [i.id for i in found if i.id in republished]
+        if ids:
+            note = cause.note.replace("本范围", public_name(scopes[key]))
+            _republish(session, campaign, ids, now, note, actor)
     return Recomputed(frozenset(i.id for i in changed), frozenset(again))
 
 
@@ -340,7 +344,7 @@ REPUBLISHED = frozenset({S.PUBLISHED, S.FINAL})
 
 
 def _republish(
-    session: Session, campaign: Campaign, ids: list[int], now: datetime, cause: Cause, actor: str
+    session: Session, campaign: Campaign, ids: list[int], now: datetime, note: str, actor: str
 ) -> None:
     rows = session.execute(
         select(*_PUBLICATION_COLUMNS)
@@ -352,7 +356,7 @@ def _republish(
     for row in rows:
         by_days[row.publication_days or DEFAULT_PUBLICATION_DAYS].append(row)
     for days, chosen in sorted(by_days.items()):
-        _open_publications(session, campaign.year, chosen, now, days, actor, cause.note)
+        _open_publications(session, campaign.year, chosen, now, days, actor, note)
 
 
 def public_name(scope: Scope) -> str:
