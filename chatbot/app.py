@@ -38,7 +38,7 @@ def create_app(
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
     )
     if config.uses_default_token:
-        log.warning("WECHAT_TOKEN is not set: using the development token (fine for `nianjian chat`)")
+        log.warning("未设置 WECHAT_TOKEN：使用开发用的令牌（nianjian chat 可用；接入公众号前请设置）")
     engine = make_engine(config.database_url)
     if run_migrations:
         migrate(engine)

@@ -32,6 +32,21 @@ DEFAULT_OFFSETS: dict[str, tuple[int, ...]] = {
 }
 
 
+#: The source checkout the package runs from (an editable install: ``pip install -e .``), if it does:
+#: the directory holding this project's pyproject.toml next to the package. None when installed as a
+#: wheel into site-packages.
+_PACKAGE_PARENT = Path(__file__).resolve().parents[1]
+SOURCE_CHECKOUT: Path | None = _PACKAGE_PARENT if (_PACKAGE_PARENT / "pyproject.toml").is_file() else None
+
+
+def default_instance_dir() -> Path:
+    """Where the SQLite database and the generated secrets live when NIANJIAN_INSTANCE is not set:
+    ``instance/`` in the source checkout, so that every command finds the same database whichever
+    directory it is run from; for a wheel install, ``instance/`` in the current directory."""
+    base = SOURCE_CHECKOUT if SOURCE_CHECKOUT is not None else Path.cwd()
+    return base / "instance"
+
+
 class ConfigError(ValueError):
     """The configuration cannot work; the message says which variable and why."""
 
@@ -138,7 +153,8 @@ class Config:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
         env = os.environ if env is None else env
-        instance_dir = Path(env.get("NIANJIAN_INSTANCE", "instance")).resolve()
+        instance = env.get("NIANJIAN_INSTANCE")
+        instance_dir = (Path(instance) if instance else default_instance_dir()).resolve()
         database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'nianjian.db'}"
         if database_url.startswith("postgres://"):
             database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")

@@ -192,8 +192,10 @@ def access_for(ctx: UserContext, code: str, word: str) -> AssessmentAccess | str
 WORDS = {"assessment": "考评", "re_review": "复查", "sample_check": "抽查"}
 
 
-def start(ctx: UserContext, code: str, mode: walk.Mode, prefix: str = "") -> Outcome:
-    """`考评 C`, `复查 C` or `抽查 C`."""
+def start(
+    ctx: UserContext, code: str, mode: walk.Mode, prefix: str = "", state: DialogState | None = None
+) -> Outcome:
+    """`考评 C`, `复查 C` or `抽查 C` (``state``: the saved one, which may be this walk's pause)."""
     access = access_for(ctx, code, WORDS[mode.name])
     if isinstance(access, str):
         return Outcome(Reply(prefix + access), DialogState())
@@ -201,7 +203,7 @@ def start(ctx: UserContext, code: str, mode: walk.Mode, prefix: str = "") -> Out
     assert view is not None
     if not view.editable:
         return Outcome(Reply(prefix + _not_open(mode, access, view)), DialogState())
-    return walk.start(mode, view, prefix)
+    return walk.start(mode, view, prefix, state is not None and walk.paused_here(state, view))
 
 
 def _not_open(mode: walk.Mode, access: AssessmentAccess, view: WalkView) -> str:

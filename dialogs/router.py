@@ -18,9 +18,10 @@ from dialogs.context import ROLE_LABELS, RoleView, UserContext
 from dialogs.engine import Choice, DialogState, Outcome, Reply, UserInput
 from dialogs.parsing import Intent, parse
 from dialogs.texts import common as texts
-from dialogs.walk import Mode
+from dialogs.walk import Mode, paused_here
 from rubrics import get_rubric
 from rubrics.objections import source_short
+from rubrics.scoring import Stars
 
 DialogHandler = Callable[[DialogState, Intent, UserContext], Outcome]
 MAX_CHILDREN_LISTED = 20
@@ -102,7 +103,8 @@ def _remediation(intent: Intent) -> Needs:
 
 
 def _progress(intent: Intent) -> Needs:
-    return Needs(children=True, remediation=True)
+    """An evaluator's children, a chair's remediation, a member's evaluation and published result."""
+    return Needs(children=True, remediation=True, member_evaluation=True, result=True)
 
 
 def dialog_needs(state: DialogState) -> Needs:
@@ -126,14 +128,14 @@ def _walk_word(mode: Mode) -> Callable[[DialogState, Intent, UserContext], Outco
         current = ctx.assessment.org_code if ctx.assessment else ""
         if state.dialog == mode.name and (not intent.arg or _first_code(intent).upper() == current.upper()):
             return None
-        return assessment.start(ctx, _first_code(intent), mode)
+        return assessment.start(ctx, _first_code(intent), mode, state=state)
 
     return handle
 
 
 def _self_check(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     """`自评`, even inside the self-check: (re)start at the first unanswered item, as stored."""
-    return selfcheck.start(ctx)
+    return selfcheck.start(ctx, paused=paused_here(state, ctx.self_check))
 
 
 def _paper(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | None:
@@ -141,7 +143,7 @@ def _paper(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | No
 
 
 def _continue(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | None:
-    return selfcheck.start(ctx) if ctx.has_role("chair") else None
+    return selfcheck.start(ctx, paused=paused_here(state, ctx.self_check)) if ctx.has_role("chair") else None
 
 
 def _help(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
@@ -321,7 +323,7 @@ def _idle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
         choices = (Choice("进度", "进度"), Choice("帮助", "帮助"))
     elif answering and ctx.has_role("member"):
         hint = texts.IDLE_BALLOT
-        choices = (Choice("测评", "测评"), Choice("帮助", "帮助"))
+        choices = (Choice("进度", "进度"), Choice("帮助", "帮助"))
     else:
         hint = texts.NOT_UNDERSTOOD
     count = state.wrong_inputs + 1
@@ -378,12 +380,14 @@ def _fitted(identities: str, sections: list[tuple[list[str], list[str]]], everyo
 def progress(ctx: UserContext) -> str:
     """`进度` outside a dialog: the user's bindings, own self-check, and an evaluator's children."""
     if not ctx.bound:
-        return help_text(ctx)
+        return f"{texts.UNBOUND_PROGRESS}\n{texts.UNBOUND_HELP}"
     lines = [texts.bindings_line([r.label for r in ctx.roles])]
     if ctx.self_check is not None:
         lines.append(selfcheck.progress_text(ctx.self_check, get_rubric(ctx.self_check.rubric_key)))
     elif ctx.has_role("chair"):
         lines.append(texts.NO_CAMPAIGN if ctx.campaign_year is None else texts.NOT_IN_SCOPE)
+    if ctx.has_role("member"):
+        lines.extend(_member_progress(ctx))
     if ctx.remediation is not None and ctx.remediation.status != "passed":
         lines.append(texts.remediation_line(ctx.remediation.status_label, ctx.remediation.due))
     for line in ctx.coverage:
@@ -424,3 +428,29 @@ def progress(ctx: UserContext) -> str:
             if total > shown:
                 lines.append(texts.more_children(total - shown))
     return "\n".join(lines)
+
+
+def _member_progress(ctx: UserContext) -> list[str]:
+    """A member's `进度`: their union's democratic evaluation as it stands for them, and the published
+    result with their objection, if any."""
+    ballot = ctx.ballot
+    shown = ballot is not None and ballot.status in ("open", "voted", "closed")
+    lines = [
+        texts.ballot_line(ballot.org_name, ballot.status, len(ballot.answers))
+        if ballot and shown
+        else texts.NO_BALLOT
+    ]
+    result = ctx.result
+    if result is None:
+        lines.append(texts.NO_RESULT)
+    else:
+        lines.append(
+            texts.result_progress(
+                Stars(result.stars).label if result.stars else "未定星级",
+                result.state_label,
+                result.publication_ends,
+                result.objection_open,
+                result.already_objected,
+            )
+        )
+    return lines

@@ -52,8 +52,8 @@ MODE = walk.Mode(
 )
 
 
-def start(ctx: UserContext, prefix: str = "") -> Outcome:
-    """`自评`: start, or resume at the first unanswered item."""
+def start(ctx: UserContext, prefix: str = "", paused: bool = False) -> Outcome:
+    """`自评`: start, or resume at the first unanswered item (``paused``: after `暂停`)."""
     view = ctx.self_check
     if view is None:
         return Outcome(Reply(prefix + _not_available(ctx)), DialogState())
@@ -62,7 +62,7 @@ def start(ctx: UserContext, prefix: str = "") -> Outcome:
         return Outcome(
             Reply(prefix + texts.locked(view.state_label) + result_text(view, rubric)), DialogState()
         )
-    return walk.start(MODE, view, prefix)
+    return walk.start(MODE, view, prefix, paused)
 
 
 def _not_available(ctx: UserContext) -> str:

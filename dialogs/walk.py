@@ -341,8 +341,17 @@ def show_review(
 # ---------------------------------------------------------------- the dialog
 
 
-def start(mode: Mode, view: WalkView, prefix: str = "") -> Outcome:
-    """Start the walk, or resume it at the first unanswered item."""
+#: DialogState.extra key of a walk paused with `暂停`: its inspection, so that its resumption says 继续.
+PAUSED = "paused"
+
+
+def paused_here(state: DialogState, view: WalkView | None) -> bool:
+    """Whether the saved state is the pause of this walk."""
+    return view is not None and state.extra.get(PAUSED) == view.inspection_id
+
+
+def start(mode: Mode, view: WalkView, prefix: str = "", paused: bool = False) -> Outcome:
+    """Start the walk, or resume it at the first unanswered item (``paused``: after its `暂停`)."""
     rubric = get_rubric(view.rubric_key)
     commands: tuple[Command, ...] = (mode.start_command(view.inspection_id),)
     prefix += mode.intro(view)
@@ -352,7 +361,13 @@ def start(mode: Mode, view: WalkView, prefix: str = "") -> Outcome:
     if view.scores and not mode.sequential:
         prefix += texts.welcome_back(len(view.scores), rubric.item_count, first)
     else:
-        prefix += texts.starting(mode.words, view.org_name, view.year, rubric.item_count, rubric.max_total)
+        # Begun before: paused, or this walk's scores are kept (a re-review's are the old ones), or
+        # the chair's photos are (a self-check left before its first score).
+        begun = bool(view.scores) or (not mode.sequential and bool(view.evidence))
+        resumed = paused or (begun and not mode.reasons)
+        prefix += texts.starting(
+            mode.words, view.org_name, view.year, rubric.item_count, rubric.max_total, resumed
+        )
     if mode.reasons:
         focus = mode.focus(view, rubric)
         prefix += texts.re_review_hint(numbers_text(list(focus)) if focus else "")
@@ -598,7 +613,10 @@ REVIEW_STEPS: dict[str, Step] = {
 def _pause(walk: Walk) -> Outcome:
     again = walk.mode.resume_command(walk.view)
     scored, total = len(walk.view.scores), walk.rubric.item_count
-    return Outcome(Reply(texts.paused(scored, total, again), (Choice(again, again),)), DialogState())
+    return Outcome(
+        Reply(texts.paused(scored, total, again), (Choice(again, again),)),
+        DialogState(extra={PAUSED: walk.view.inspection_id}),
+    )
 
 
 def _submit(walk: Walk) -> Outcome:

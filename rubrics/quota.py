@@ -98,6 +98,7 @@ def apply_five_star_quota(
     percent: int = DEFAULT_QUOTA_PERCENT,
     pass_mark: Decimal = DEFAULT_PASS_MARK,
     confirmed: bool = True,
+    scope_name: str = "本范围",
 ) -> list[QuotaDecision]:
     """The stars of every rated result of one scope, in the order of ``results``.
 
@@ -105,7 +106,8 @@ def apply_five_star_quota(
     below its ceiling; an override at the ceiling only counts as the admin's choice in a tie. Until
     the scope is ``confirmed`` every result has its ceiling (预评). Once confirmed, the five-star
     candidates keep five stars by score, best first, while places last (floor(percent × rated)); the
-    rest are four-star with the reason. Where results tied on the score straddle the cut-off, those
+    rest are four-star with the reason, which names the scope (``scope_name``: 全市, 原州区 …) as the
+    public reads it. Where results tied on the score straddle the cut-off, those
     the admin chose go first; the places still undecided leave the remaining tied results flagged.
     """
     by_key = {override.key: override for override in overrides}
@@ -126,16 +128,20 @@ def apply_five_star_quota(
         else:
             decisions[result.key] = QuotaDecision(result.key, result.score, ceiling)
     if candidates:
-        decisions |= _quota(candidates, len(results), by_key, percent)
+        decisions |= _quota(candidates, len(results), by_key, percent, scope_name)
     return [decisions[result.key] for result in results]
 
 
 def _quota(
-    candidates: list[RatedResult], rated: int, overrides: dict[str, Override], percent: int
+    candidates: list[RatedResult],
+    rated: int,
+    overrides: dict[str, Override],
+    percent: int,
+    scope_name: str = "本范围",
 ) -> dict[str, QuotaDecision]:
     """The five-star candidates of a confirmed scope: five stars while places last."""
     places = five_star_quota(rated, percent)
-    head = f"本范围评定 {rated} 个，五星级名额 {places} 个"
+    head = f"{scope_name}评定 {rated} 个，五星级名额 {places} 个（评定数的 {percent}%，向下取整）"
     ranked = sorted(candidates, key=lambda r: r.score, reverse=True)
     if len(ranked) <= places:
         return {r.key: QuotaDecision(r.key, r.score, Stars.FIVE) for r in ranked}
@@ -143,12 +149,12 @@ def _quota(
     above = [r for r in ranked if cut_off is not None and r.score > cut_off]
     tied = [r for r in ranked if r.score == cut_off]
     decisions = {r.key: QuotaDecision(r.key, r.score, Stars.FIVE) for r in above}
-    decisions |= _left_out(head, ranked, above + tied, places)
+    decisions |= _left_out(head, ranked, above + tied, places, scope_name)
     return decisions | _tie(head, tied, places - len(above), len(above) + 1, overrides)
 
 
 def _left_out(
-    head: str, ranked: list[RatedResult], placed: list[RatedResult], places: int
+    head: str, ranked: list[RatedResult], placed: list[RatedResult], places: int, scope_name: str
 ) -> dict[str, QuotaDecision]:
     """The candidates below the cut-off (neither above it nor tied on it): four stars."""
     decisions: dict[str, QuotaDecision] = {}
@@ -157,7 +163,7 @@ def _left_out(
             continue
         rank = 1 + sum(1 for other in ranked if other.score > result.score)
         if places == 0:
-            why = "本范围没有五星级名额"
+            why = f"{scope_name}没有五星级名额"
         else:
             why = f"在 {len(ranked)} 个 90 分及以上的单位中排第 {rank} 位，未进入名额"
         decisions[result.key] = _capped(head, result, why)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from chatbot.config import Config
+from scheduler.logs import configure
 from scheduler.runner import run_forever
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure()
     run_forever(Config.from_env())

@@ -17,6 +17,9 @@ from sqlalchemy import Connection, Engine, text
 from chatbot.config import Config
 
 log = logging.getLogger(__name__)
+#: What the serve terminal says when this process stops leading the scheduler.
+LEADERSHIP_LOST = "定时任务：本进程不再是主进程（锁已过期），由其他进程接替。"
+CONNECTION_LOST = "定时任务：与数据库的连接断开，本进程不再是主进程，稍后重新竞选。"
 
 LEASE_SECONDS = 180
 ADVISORY_KEY = 0x6E69616E  # "nian"
@@ -43,7 +46,7 @@ class RedisLeadership(Leadership):
                 return True
             except redis.exceptions.LockError:
                 self._held = False
-                log.warning("scheduler leadership lost")
+                log.warning(LEADERSHIP_LOST)
         self._held = bool(self._lock.acquire(blocking=False))
         return self._held
 
@@ -68,7 +71,7 @@ class PostgresLeadership(Leadership):
                 self._connection.commit()  # never sit idle in a transaction while leading
                 return True
             except Exception:  # noqa: BLE001 — a broken connection means the lock is gone
-                log.warning("scheduler leadership lost with its connection")
+                log.warning(CONNECTION_LOST)
                 self._connection = None
         connection = self._engine.connect()
         got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}).scalar()

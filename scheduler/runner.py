@@ -9,7 +9,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from chatbot.config import Config
-from chatbot.notify.tick import run_due
+from chatbot.notify.tick import TickReport, run_due
 from chatbot.store.engine import make_engine, session_factory
 from chatbot.wechat.api import make_client
 from scheduler.leader import Leadership, make_leadership
@@ -18,6 +18,21 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 60
 TIMEZONE = "Asia/Shanghai"
+
+
+def tick_line(report: TickReport) -> str:
+    """One run's work as staff read it in the serve terminal."""
+    delivery = report.delivery
+    parts = [f"新增通知 {report.queued} 条"]
+    if report.finalised:
+        parts.append(f"结果确定 {len(report.finalised)} 个（{'、'.join(report.finalised)}）")
+    if delivery is not None:
+        parts.append(f"发出通知 {delivery.sent} 条")
+        if delivery.retried or delivery.failed or delivery.undeliverable:
+            parts.append(
+                f"待重试 {delivery.retried} 条，失败 {delivery.failed} 条，无法送达 {delivery.undeliverable} 条"
+            )
+    return "定时任务：" + "，".join(parts) + "。"
 
 
 class Runner:
@@ -35,9 +50,7 @@ class Runner:
             return
         report = run_due(self.sessions, self.config, datetime.now(UTC), self.client)
         if report.queued or report.finalised or (report.delivery and report.delivery.sent):
-            log.info(
-                "tick: queued %s, final %s, delivery %s", report.queued, report.finalised, report.delivery
-            )
+            log.info(tick_line(report))
 
     def schedule(self, scheduler: BaseScheduler) -> BaseScheduler:
         scheduler.add_job(
@@ -55,7 +68,7 @@ class Runner:
         try:
             self.tick()
         except Exception:
-            log.exception("scheduler tick failed")
+            log.exception("定时任务本次运行失败，一分钟后重试")
 
 
 def run_forever(config: Config) -> None:

@@ -63,7 +63,10 @@ def test_coverage_per_county_with_a_total(user: User, db: Session, cli) -> None:
     assert rows["GY"][1] == "市直基层工会" and rows["GY"][2:8] == ["1", "1", "0", "0", "0", "0"]
     assert rows["total"][1:9] == ["合计", "7", "7", "4", "3", "3", "0", "0"]
     evaluator_progress = user("evaluator").say("进度")
-    assert "原州区总工会 本年度已评定 2/4（50%），累计评定 50%，年度目标 50%" in evaluator_progress
+    assert (
+        "原州区总工会 本年度已评定 2/4（50%）；历年累计评定过的单位占 50%，年度目标 50%（按历年累计计算）"
+        in evaluator_progress
+    )
     assert (
         "下级单位 4 个" in evaluator_progress
         and "· U02 第2社区工会：已评定（自评合计 100 分，考评合计 99 分）" in evaluator_progress

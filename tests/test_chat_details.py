@@ -99,7 +99,11 @@ def test_help_lists_exactly_what_each_role_and_level_can_do(user: User, db: Sess
     assert _words(admin_help) == set() and "管理员可用指令" in admin_help and "管理台" in admin_help
     for shown in (chair, member, city_help, admin_help):
         assert "通用：绑定 邀请码" in shown and "进度 —— 查看年检进度" in shown
-    assert _words(help_of("stranger")) == set()
+    stranger = help_of("stranger")
+    assert _words(stranger) == {"结果", "异议", "测评", "绑定", "帮助"}, stranger
+    assert "结果 单位编号" in stranger and "异议 单位编号 理由" in stranger
+    progress = user("stranger").say("进度")
+    assert progress.startswith("您还没有绑定身份，没有可查看的年检进度。") and "· 结果 单位编号" in progress
 
 
 # ---------------------------------------------------------------- 进度: figures named, stages named
@@ -133,6 +137,40 @@ def test_progress_names_the_figures_and_the_stage_an_objection_is_about(user: Us
     assert "自查自评：已提交（已答 30/30 项" in objected and "自评合计 100/100 分" in objected
     assert "年检结果：公示结果收到异议，待上级工会复查" in objected
     assert "自查自评：有异议" not in objected
+
+
+def test_a_members_progress_follows_the_evaluation_and_the_result(user: User, db: Session, cli) -> None:
+    """Walk item 4: `进度` tells a member where the evaluation stands for them, then the result and
+    their objection."""
+    codes = setup_county(db, 1)
+    member = user("member1")
+    member.say(f"绑定 {codes['member1']}")
+    before = member.say("进度")
+    assert "民主测评：尚未开始，开始后会通知您。" in before and "年检结果：尚未公示。" in before
+    self_check(user("chair1"), codes["chair1"])
+    cli("evaluation", "open", "--org", "U01")
+    assert "民主测评：第1社区工会正在进行，您尚未作答。发送“测评”参加" in member.say("进度")
+    member.say("测评")
+    member.say("1")
+    member.say("暂停")
+    assert "您已答 1 项，尚未提交。发送“测评”继续。" in member.say("进度")
+    member.say("测评")
+    for answer in ("1",) * 7:
+        member.say(answer)
+    assert "感谢参与" in member.say("无")
+    assert "民主测评：第1社区工会，您已参加，感谢！" in member.say("进度")
+    evaluator = user("evaluator")
+    evaluator.say(f"绑定 {codes['evaluator']}")
+    rate(evaluator, "U01", 92)
+    cli("publish", "--year", "2026")
+    published = member.say("进度")
+    assert "年检结果：四星级（公示中，公示期至 " in published and "公示期内发送“异议 理由”" in published
+    assert member.say("异议 第3项换届材料齐全").startswith("您的异议已收到")
+    objected = member.say("进度")
+    assert (
+        "年检结果：四星级（有异议，公示期至 " in objected
+        and "您的异议已收到，待上级工会复查后再次公示" in objected
+    )
 
 
 # ---------------------------------------------------------------- 参与率: one word for one figure

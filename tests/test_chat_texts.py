@@ -235,9 +235,20 @@ def test_with_nothing_open_the_reply_names_the_questionnaire(phone, city: City) 
     assert "当前没有进行中的考评" in evaluator.say("同")
     member = phone("member-idle")
     member.say(f"绑定 {city.member_code}")
-    assert "当前没有进行中的测评" in member.say("1")
+    idle = member.say("1")
+    assert "当前没有等待您作答的民主测评（已提交的测评无需再答）" in idle and "发送“测评”" not in idle
     for person in (chair, evaluator, member):
         assert "问卷" not in person.seen[-1]
+
+
+def test_a_walk_resumed_after_a_pause_says_continue(user, db: Session) -> None:
+    codes = setup_county(db, 1)
+    chair = user("chair1")
+    chair.say(f"绑定 {codes['chair1']}")
+    assert "开始第1社区工会 2026 年度自查自评" in chair.say("自评")
+    assert "进度已保存" in chair.say("暂停")  # before the first answer
+    again = chair.say("自评")
+    assert "继续第1社区工会 2026 年度自查自评" in again and "开始" not in again
 
 
 def test_a_submitted_self_check_names_its_state_once(phone, city: City, cli) -> None:

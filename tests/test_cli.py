@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,9 @@ def test_demo_prints_invitation_codes_and_can_run_twice(run) -> None:
         assert f"（{rubric_name(key)}）" in first.output  # a union of every rubric, named in Chinese
     assert "state_owned" not in first.output
     assert "city / " in first.output and "yuanzhou / " in first.output
+    passwords = re.findall(r"(?:city|yuanzhou) / (\S+)", first.output)
+    assert len(passwords) == 2 and all(len(p) == 12 for p in passwords)
+    assert not set("".join(passwords)) & set("lI1Oo0")  # no look-alikes to mistype from a printout
     # A township union with village unions under it, and an evaluator code for every parent.
     lines = first.output.splitlines()
     township = next(line for line in lines if line.strip().startswith("PY-001 "))
@@ -112,3 +116,30 @@ def test_demo_prints_invitation_codes_and_can_run_twice(run) -> None:
     assert "考评员" in city
     again = run("demo")
     assert again.exit_code == 0 and "city：已存在" in again.output
+    assert "nianjian admin passwd --username city 重设" in again.output
+
+
+def test_without_settings_every_directory_shares_the_checkouts_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Walk item 1: a command run from another directory finds the same SQLite database, and no stray
+    instance/ appears where it was run."""
+    from chatbot import config
+
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    monkeypatch.setattr(config, "SOURCE_CHECKOUT", checkout)
+    for name in ("NIANJIAN_INSTANCE", "DATABASE_URL", "SECRET_KEY", "PERSONAL_DATA_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir()
+    there.mkdir()
+    runner = CliRunner()
+    monkeypatch.chdir(here)
+    added = runner.invoke(main, ["org", "add", "--code", "GY", "--name", "固原市总工会"])
+    assert added.exit_code == 0, added.output
+    monkeypatch.chdir(there)
+    again = runner.invoke(main, ["org", "add", "--code", "GY", "--name", "固原市总工会"])
+    assert again.exit_code != 0 and "已经存在" in again.output
+    assert (checkout / "instance" / "nianjian.db").is_file()
+    assert not (here / "instance").exists() and not (there / "instance").exists()

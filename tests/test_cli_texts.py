@@ -373,6 +373,25 @@ def test_serve_and_fake_wechat_on_a_taken_port_name_the_port_option(
     assert fake.exit_code == 1 and f"端口 {taken_port} 已被占用" in fake.output and "--port" in fake.output
 
 
+def test_serve_with_the_fake_wechat_names_the_taken_port_before_announcing_anything(
+    runner: CliRunner, taken_port: int
+) -> None:
+    free = free_port()
+    webhook_taken = runner.invoke(
+        main, ["serve", "--fake-wechat", "--port", str(taken_port), "--fake-wechat-port", str(free)]
+    )
+    assert webhook_taken.exit_code == 1
+    assert f"端口 {taken_port} 已被占用" in webhook_taken.output
+    assert f"nianjian demo --port {taken_port + 1}" in webhook_taken.output
+    assert "模拟微信接口：" not in webhook_taken.output  # no address announced that never starts
+    fake_taken = runner.invoke(
+        main, ["serve", "--fake-wechat", "--port", str(free), "--fake-wechat-port", str(taken_port)]
+    )
+    assert fake_taken.exit_code == 1
+    assert f"模拟微信接口无法启动：端口 {taken_port} 已被占用" in fake_taken.output
+    assert f"nianjian serve --fake-wechat --fake-wechat-port {taken_port + 1}" in fake_taken.output
+
+
 @pytest.fixture
 def live_app(tmp_path: Path) -> Iterator[tuple[int, object]]:
     """年检助手 on a loopback port (SQLite), as `nianjian serve` would run it."""
@@ -426,6 +445,74 @@ def test_demo_says_where_the_server_is_or_how_to_pass_the_port(runner: CliRunner
     finally:
         other.shutdown()
         other.server_close()
+
+
+def test_chat_shows_the_notices_the_fake_wechat_delivered_to_its_user(runner: CliRunner, live_app) -> None:
+    """Walk item 3: with `serve --fake-wechat`, what the service sends the simulated user (a template
+    notice, a customer-service text) appears in `nianjian chat`; others' notices do not."""
+    from chatbot.wechat.fake_api import FakeWeChatServer
+
+    port, _server = live_app
+    fake = FakeWeChatServer().start()
+    try:
+        fake.state.record(
+            {
+                "api": "message/template/send",
+                "errcode": 0,
+                "touser": "member-1",
+                "body": {"data": {"first": {"value": "民主测评开始"}, "remark": {"value": "发送“测评”参加"}}},
+            }
+        )
+        fake.state.record(
+            {
+                "api": "message/custom/send",
+                "errcode": 0,
+                "touser": "chair-1",
+                "body": {"text": {"content": "别人的"}},
+            }
+        )
+        fake.state.record(
+            {
+                "api": "message/custom/send",
+                "errcode": 45015,
+                "touser": "member-1",
+                "body": {"text": {"content": "未送达"}},
+            }
+        )
+        shown = runner.invoke(
+            main,
+            [
+                "chat",
+                "--openid",
+                "member-1",
+                "--url",
+                f"http://127.0.0.1:{port}/wechat",
+                "--fake-wechat-url",
+                fake.base_url.removesuffix("/cgi-bin/"),
+            ],
+            input="/quit\n",
+        )
+    finally:
+        fake.stop()
+    assert shown.exit_code == 0, shown.output
+    assert "通知: 民主测评开始\n      发送“测评”参加" in shown.output
+    assert "别人的" not in shown.output and "未送达" not in shown.output
+    nothing = runner.invoke(
+        main,
+        [
+            "chat",
+            "--openid",
+            "member-1",
+            "--url",
+            f"http://127.0.0.1:{port}/wechat",
+            "--fake-wechat-url",
+            f"http://127.0.0.1:{free_port()}",
+        ],
+        input="/quit\n",
+    )
+    assert (
+        nothing.exit_code == 0 and "民主测评开始" not in nothing.output and "（通知：" not in nothing.output
+    )
 
 
 def test_chat_with_the_server_down_says_how_to_start_it(runner: CliRunner) -> None:

@@ -154,3 +154,18 @@ def test_the_sample_and_the_quota_scopes_list_counties_in_the_set_order(
         assert lines == [first, second]
         scopes = cli("results", "confirm", "--year", "2026").splitlines()
         assert [line.split(" ")[0] for line in scopes] == [first, second]
+
+
+def test_the_city_admins_progress_in_chat_lists_the_unions_in_the_official_order(
+    app: Flask, db: Session, user
+) -> None:
+    """Walk item 17: the counties in their official order (not by code), the city-direct unions last."""
+    _city(db)
+    with db.begin():
+        organisations.add_org(db, organisations.OrgRow("GY-01", "市直一社区工会", "village", "GY"))
+        campaigns.open_year(db, 2026)
+        admin = organisations.create_invitation(db, "GY", "admin").code
+    city = user("city-admin")
+    assert "绑定成功" in city.say(f"绑定 {admin}")
+    listed = re.findall(r"^· (\S+) ", city.say("进度"), re.M)
+    assert listed == ["YZ-01", "XJ-01", "LD-01", "JY-01", "GY-01"], listed

@@ -272,7 +272,7 @@ def _the_evaluator_re_reviews_and_publishes_round_2(
     notice = db.scalar(
         select(OutboxMessage.text).where(OutboxMessage.dedup_key.like(f"published:{u02.id}:2:%")).limit(1)
     )
-    assert notice is not None and "因本范围复查结果调整，五星级名额重新确定" in notice and "四星级" in notice
+    assert notice is not None and "因全市复查结果调整，五星级名额重新确定" in notice and "四星级" in notice
     assert db.scalar(select(Objection.resolved_at)) is not None
     change = db.scalar(select(AuditEntry).where(AuditEntry.reason == "换届资料已补齐，加4分"))
     assert change is not None and change.action == "assessed_score"

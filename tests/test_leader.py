@@ -25,6 +25,8 @@ from chatbot.config import Config
 from chatbot.store.models import InboundMessage
 from scheduler.leader import (
     ADVISORY_KEY,
+    CONNECTION_LOST,
+    LEADERSHIP_LOST,
     FileLeadership,
     Leadership,
     PostgresLeadership,
@@ -94,7 +96,7 @@ def test_a_lost_redis_lease_is_noticed(
     assert b.acquire() is True
     with caplog.at_level(logging.WARNING, logger="scheduler.leader"):
         assert a.acquire() is False  # it notices, and does not lead beside b
-    assert "scheduler leadership lost" in caplog.text
+    assert LEADERSHIP_LOST in caplog.text
     assert b.acquire() is True
     b.release()
     # Again; this time the stalled leader steps down before it notices: b's lock stays b's.
@@ -171,7 +173,7 @@ def test_a_postgresql_leader_whose_connection_dies_loses_the_lead_and_notices(
         assert b.acquire() is True
         with caplog.at_level(logging.WARNING, logger="scheduler.leader"):
             assert a.acquire() is False
-        assert "scheduler leadership lost with its connection" in caplog.text
+        assert CONNECTION_LOST in caplog.text
         assert b.acquire() is True
     finally:
         b.release()
@@ -369,3 +371,17 @@ def test_make_leadership_picks_redis_then_postgresql_then_the_lock_file(
                 made.release()
         finally:
             engine.dispose()
+
+
+def test_the_scheduler_speaks_chinese_in_shanghai_time() -> None:
+    """Walk item 23: what staff see in the serve terminal is Chinese, stamped in Asia/Shanghai."""
+    from chatbot.notify.delivery import DeliveryReport
+    from chatbot.notify.tick import TickReport
+    from scheduler.logs import StaffFormatter
+    from scheduler.runner import tick_line
+
+    line = tick_line(TickReport(queued=2, finalised=["YZ-001"], delivery=DeliveryReport(sent=3)))
+    assert line == "定时任务：新增通知 2 条，结果确定 1 个（YZ-001），发出通知 3 条。"
+    record = logging.LogRecord("scheduler.runner", logging.INFO, __file__, 1, line, None, None)
+    record.created = datetime(2026, 12, 5, 22, 1, tzinfo=UTC).timestamp()
+    assert StaffFormatter().format(record) == f"2026-12-06 06:01:00 信息 {line}"

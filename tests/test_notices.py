@@ -364,7 +364,11 @@ def test_menu_push_creates_the_menu(env, fake, monkeypatch: pytest.MonkeyPatch) 
     menu = next(c for c in fake.state.calls if c["api"] == "menu/create")["body"]
     assert [b["key"] for b in menu["button"]] == ["SELF_CHECK", "EVALUATION", "RESULT", "HELP"]
     kinds = CliRunner().invoke(main, ["notices", "kinds"])
-    assert "report_due" in kinds.output and "无（48 小时内以客服消息发送）" in kinds.output
+    assert "无（48 小时内以客服消息发送）" in kinds.output
+    header, *rows = kinds.output.splitlines()
+    assert header.startswith("通知事项")  # the Chinese name first; the key only inside the variable
+    report = next(row for row in rows if "年检工作情况总结上报提醒" in row)
+    assert report.startswith("年检工作情况总结上报提醒") and "WECHAT_TEMPLATE_ID_REPORT_DUE" in report
 
 
 def test_the_evaluation_qr_code_carries_wechats_scene_url(env, fake, db: Session, tmp_path: Path) -> None:
@@ -401,8 +405,9 @@ def test_a_tick_forgets_handled_messages_after_a_week(env, db: Session) -> None:
 def test_notices_list_refuses_an_unknown_status_and_says_when_none_has_it(cli, db: Session) -> None:
     _queue(db, ["reader-1"], count=3)
     refused = cli.refused("notices", "list", "--status", "bogus")
-    assert "错误：--status 的值无效：“bogus”不是通知的状态；可选：pending（待发送）" in refused
-    assert "failed（失败）" in refused and "undeliverable（无法送达）" in refused
+    assert "错误：--status 的值无效：“bogus”不是通知的状态；可选：待发送（pending）" in refused
+    assert "失败（failed）" in refused and "无法送达（undeliverable）" in refused
+    assert cli("notices", "list", "--status", "待发送").count("测试通知") == 3  # the Chinese word too
     failed = cli("notices", "list", "--status", "failed")
     assert "没有状态为“失败”（failed）的通知。" in failed and "测试通知" not in failed
     pending = cli("notices", "list", "--status", "pending")

@@ -89,13 +89,13 @@ def test_the_quota_is_of_the_whole_scope_whatever_the_order(user: User, db: Sess
     assert table["U02"]["stars"] == "四星级" and table["U02"]["marks"] == "超出五星级名额"
     reason = _inspection(db, "U02").stars_reason
     assert reason == (
-        "本范围评定 6 个，五星级名额 1 个；本单位得分 92，在 2 个 90 分及以上的单位中排第 2 位，"
+        "全市评定 6 个，五星级名额 1 个（评定数的 20%，向下取整）；本单位得分 92，在 2 个 90 分及以上的单位中排第 2 位，"
         "未进入名额，评为四星级"
     )
     confirmation = db.scalar(select(QuotaConfirmation))
     assert confirmation is not None and confirmation.complete and confirmation.scope == "city:GY"
     assert "已公示 6 个结果" in cli("publish", "--year", "2026")
-    assert "星级说明：本范围评定 6 个" in user("chair2").say("结果")
+    assert "星级说明：全市评定 6 个" in user("chair2").say("结果")
 
 
 def test_an_admin_confirms_an_incomplete_scope_with_a_reason(user: User, db: Session, cli) -> None:
@@ -108,11 +108,13 @@ def test_an_admin_confirms_an_incomplete_scope_with_a_reason(user: User, db: Ses
     assert "--reason" in cli.refused("results", "confirm", "--year", "2026")
     out = cli("results", "confirm", "--year", "2026", "--reason", "U04 本年度不参加年检")
     assert "评定 3/4 个，五星级名额 0 个，五星级 0 个" in out
+    assert "星级有变化的单位：U01 五星级→四星级；U02 五星级→四星级；U03 五星级→四星级。" in out
     reasons = {code: _inspection(db, code).stars_reason for code in ("U01", "U02", "U03")}
     assert (
-        reasons["U01"] == "本范围评定 3 个，五星级名额 0 个；本单位得分 95，本范围没有五星级名额，评为四星级"
+        reasons["U01"]
+        == "全市评定 3 个，五星级名额 0 个（评定数的 20%，向下取整）；本单位得分 95，全市没有五星级名额，评为四星级"
     )
-    assert all("第 1 位" not in r and "（" not in r for r in reasons.values() if r)
+    assert all("第 1 位" not in r and r.count("（") == 1 for r in reasons.values() if r)
     confirmation = db.scalar(select(QuotaConfirmation))
     assert confirmation is not None and not confirmation.complete
     assert confirmation.reason == "U04 本年度不参加年检" and confirmation.actor == "cli"
@@ -153,7 +155,7 @@ def test_city_direct_unions_share_one_quota_of_their_own(county_quota: User, db:
     assert table["C01"]["stars"] == "五星级" and table["C01"]["marks"] == ""
     assert {table[f"C0{n}"]["stars"] for n in range(2, 6)} == {"四星级"}
     assert db.scalar(select(QuotaConfirmation.scope)) == "county:GY"
-    assert "五星级名额 1 个" in (_inspection(db, "C02").stars_reason or "")
+    assert (_inspection(db, "C02").stars_reason or "").startswith("市直基层工会评定 5 个，五星级名额 1 个")
     out = cli("publish", "--year", "2026")
     assert "已公示 5 个结果" in out
 

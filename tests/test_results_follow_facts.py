@@ -87,7 +87,7 @@ def test_five_rated_and_published_first_then_five_more_keep_the_places_by_score(
     }
     u05 = _by_code(db)["U05"]
     assert u05.stars_reason == (
-        "本范围评定 10 个，五星级名额 2 个；本单位得分 91，在 5 个 90 分及以上的单位中排第 5 位，"
+        "全市评定 10 个，五星级名额 2 个（评定数的 20%，向下取整）；本单位得分 91，在 5 个 90 分及以上的单位中排第 5 位，"
         "未进入名额，评为四星级"
     )
     # The published 91 kept four stars all along (it was capped with five rated, too): no new round.
@@ -115,7 +115,7 @@ def test_a_late_rating_takes_a_published_place_and_the_loser_is_published_again(
     assert u02.stars == 5 and not u02.quota_capped and u02.publication_round == 2
     notices = _notices_of(db, u02, 2)
     assert len(notices) == 2  # its chair and its member
-    assert all("因本范围新增评定结果，五星级名额重新确定" in t and "五星级" in t for t in notices)
+    assert all("因全市新增评定结果，五星级名额重新确定" in t and "五星级" in t for t in notices)
     audit = db.scalar(
         select(AuditEntry)
         .where(AuditEntry.action == "stars_recomputed", AuditEntry.entity_id == u02.id)
@@ -148,7 +148,7 @@ def test_a_re_review_that_lifts_a_capped_result_takes_its_place(user: User, db: 
     assert stars["U03"] == 5 and stars["U01"] == 5 and stars["U02"] == 4
     u02 = _by_code(db)["U02"]
     assert u02.publication_round == 2 and "排第 3 位" in (u02.stars_reason or "")
-    assert all("因本范围复查结果调整，五星级名额重新确定" in t for t in _notices_of(db, u02, 2))
+    assert all("因全市复查结果调整，五星级名额重新确定" in t for t in _notices_of(db, u02, 2))
 
 
 def test_a_re_check_that_cuts_a_five_star_frees_its_place_for_the_next(user: User, db: Session, cli) -> None:
@@ -176,7 +176,7 @@ def test_a_re_check_that_cuts_a_five_star_frees_its_place_for_the_next(user: Use
     found = _by_code(db)
     assert found["U01"].stars == 3 and found["U01"].publication_round == 2
     assert found["U03"].stars == 5 and not found["U03"].quota_capped and found["U03"].publication_round == 2
-    assert all("因本范围抽查结果调整" in t for t in _notices_of(db, found["U03"], 2))
+    assert all("因全市抽查结果调整" in t for t in _notices_of(db, found["U03"], 2))
     for code in ("U04", "U05"):
         assert found[code].stars == 4 and "5 个 90 分及以上" not in (found[code].stars_reason or "")
         assert "在 4 个 90 分及以上的单位中" in (found[code].stars_reason or "")
@@ -210,7 +210,7 @@ def test_overrides_stay_inside_the_bands(user: User, db: Session, cli) -> None:
     found = _by_code(db)
     assert found["U01"].stars == 4 and found["U01"].publication_round == 2
     assert found["U03"].stars == 5 and found["U03"].publication_round == 2
-    assert all("因管理员调整本范围星级" in t for t in _notices_of(db, found["U03"], 2))
+    assert all("因管理员调整全市星级" in t for t in _notices_of(db, found["U03"], 2))
     u05 = found["U05"]
     assert u05.stars == 1 and u05.below_standard and u05.no_funding_support and u05.no_hardship_aid
     assert u05.no_award_eligibility

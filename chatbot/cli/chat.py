@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import urllib.parse
+from collections.abc import Callable
 
 import click
 import requests
 
 from chatbot.cli.common import load_config
-from chatbot.cli.ports import DEFAULT_PORT, Found, service_at
+from chatbot.cli.ports import DEFAULT_PORT, FAKE_WECHAT_PORT, Found, service_at
 from chatbot.wechat.protocol import links_of
 from chatbot.wechat.simulator import Simulator, http_transport
 
@@ -19,7 +21,8 @@ HELP = """在下面输入文字即发送给公众号。特殊指令：
   /subscribe [SCENE]  关注公众号（可带二维码场景）
   /click KEY    点击菜单（SELF_CHECK、PROGRESS、HELP）
   /again        原样重发上一条（模拟微信重试）
-  /quit         退出"""
+  /quit         退出
+服务以 nianjian serve --fake-wechat 运行时，服务发给你的通知以“通知:”开头显示。"""
 
 
 #: Seconds to wait for the webhook's reply.
@@ -52,11 +55,67 @@ def _show(text: str) -> list[tuple[str, str]]:
     return choices
 
 
+#: Seconds between two looks at the fake WeChat API for notices sent to the simulated user.
+NOTICE_POLL_SECONDS = 3.0
+
+
+class Notices:
+    """The notices the fake WeChat API (`serve --fake-wechat`) delivered to the simulated user: what
+    the service sent them through WeChat, shown in the chat as they arrive."""
+
+    def __init__(self, fake_url: str, openid: str) -> None:
+        self.url = fake_url.rstrip("/") + "/_fake/messages"
+        self.openid = openid
+        self.seen = 0
+
+    def new(self) -> list[str] | None:
+        """The notices delivered since the last look; None when the fake does not answer."""
+        try:
+            response = requests.get(
+                self.url, params={"touser": self.openid, "after": str(self.seen)}, timeout=2
+            )
+            found = response.json()
+        except (requests.RequestException, ValueError):
+            return None
+        self.seen = int(found.get("last", self.seen))
+        return [str(message["text"]) for message in found.get("messages", [])]
+
+    def show(self) -> bool:
+        """Print the new notices; whether the fake answered."""
+        found = self.new()
+        for text in found or ():
+            click.echo(click.style("通知: ", fg="yellow") + text.replace("\n", "\n      "))
+        return found is not None
+
+    def watch(self, stop: threading.Event) -> None:
+        """Show notices as they arrive, until ``stop`` is set."""
+        while not stop.wait(NOTICE_POLL_SECONDS):
+            self.show()
+
+
+def start_notices(fake_url: str, openid: str) -> Callable[[], None]:
+    """Show the notices already delivered, then watch for more in the background; the stopper."""
+    notices = Notices(fake_url, openid)
+    stop = threading.Event()
+    if notices.show():
+        click.echo(
+            f"（通知：显示模拟微信接口 {fake_url} 发给 {openid} 的通知，约每 {NOTICE_POLL_SECONDS:g} 秒查看一次）"
+        )
+        threading.Thread(target=notices.watch, args=(stop,), daemon=True).start()
+    return stop.set
+
+
 @click.command("chat")
 @click.option("--openid", required=True, help="扮演的微信用户，如 chair-1。")
 @click.option("--url", default="http://127.0.0.1:8080/wechat", show_default=True, help="公众号接口的地址。")
-def chat(openid: str, url: str) -> None:
-    """以 --openid 指定的微信用户的身份与公众号对话。"""
+@click.option(
+    "--fake-wechat-url",
+    default=f"http://127.0.0.1:{FAKE_WECHAT_PORT}",
+    show_default=True,
+    help="模拟微信接口的地址（nianjian serve --fake-wechat）：服务发给该用户的通知在对话中显示。",
+)
+def chat(openid: str, url: str, fake_wechat_url: str) -> None:
+    """以 --openid 指定的微信用户的身份与公众号对话；服务以 --fake-wechat 运行时，也显示发给该用户的通知。"""
     config = load_config()
     if service_at(base_of(url)) is Found.NOTHING:
         raise click.ClickException(not_running(url))
@@ -64,6 +123,15 @@ def chat(openid: str, url: str) -> None:
         http_transport(url, TIMEOUT), openid, config.wechat_token, config.wechat_app_id, config.wechat_aes_key
     )
     click.echo(f"模拟微信用户 {openid} → {url}（{'安全模式' if config.safe_mode else '明文模式'}）\n{HELP}")
+    stop_notices = start_notices(fake_wechat_url, openid)
+    try:
+        _converse(sim, url)
+    finally:
+        stop_notices()
+
+
+def _converse(sim: Simulator, url: str) -> None:
+    """Read a line, send it, show the reply; until /quit or the end of input."""
     choices: list[tuple[str, str]] = []
     while True:
         try:

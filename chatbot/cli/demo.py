@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session
 from chatbot.cli.common import db_session
 from chatbot.cli.ports import DEFAULT_PORT, Found, service_at
 from chatbot.cli.table import pad
-from chatbot.console.access import create_user
+from chatbot.console.access import create_user, new_password
 from chatbot.documents.labels import rubric_name
 from chatbot.inspection import campaigns, order, organisations
 from chatbot.store.models import ConsoleUser, Organisation
@@ -47,8 +46,11 @@ CONSOLE_USERS = (("GY", "city"), ("YZ", "yuanzhou"))
 
 def _console_user(session: Session, org_code: str, username: str) -> str:
     if session.scalar(select(ConsoleUser.id).where(ConsoleUser.username == username)) is not None:
-        return f"  {username}：已存在（密码见第一次运行的输出）"
-    password = secrets.token_urlsafe(9)
+        return (
+            f"  {username}：已存在（密码见第一次运行的输出；忘记了可用 "
+            f"nianjian admin passwd --username {username} 重设）"
+        )
+    password = new_password()
     create_user(session, org_code, username, password)
     return f"  {username} / {password}    （{'全市' if org_code == 'GY' else org_code + ' 县区'}）"
 

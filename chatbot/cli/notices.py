@@ -61,22 +61,30 @@ def notices_kinds() -> None:
     """每类通知及其所用的模板（没有模板的以客服消息发送）。"""
     config = load_config()
     rows = [
-        (kind, subject, config.template_for(kind) or "无（48 小时内以客服消息发送）")
+        (
+            subject,
+            f"WECHAT_TEMPLATE_ID_{kind.upper()}",
+            config.template_for(kind) or "无（48 小时内以客服消息发送）",
+        )
         for kind, subject in KINDS.items()
     ]
-    click.echo("\n".join(render(("类型", "事项", "模板"), rows)))
+    click.echo("\n".join(render(("通知事项", "单独设置模板的环境变量", "模板"), rows)))
 
 
 def status_words() -> str:
-    """The statuses as typed, each with its Chinese label: "pending（待发送）、…"."""
-    return "、".join(f"{name}（{label}）" for name, label in STATUS_LABELS.items())
+    """The statuses as typed, each with its Chinese label: "待发送（pending）、…"."""
+    return "、".join(f"{label}（{name}）" for name, label in STATUS_LABELS.items())
 
 
 def check_status(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    """``--status`` as given, refused with the valid values unless it is one of them."""
-    if value is not None and value not in STATUS_LABELS:
-        raise click.BadParameter(f"“{value}”不是通知的状态；可选：{status_words()}。")
-    return value
+    """``--status`` by its Chinese label (待发送) or its name (pending), as its name; refused with the
+    valid values unless it is one of them."""
+    if value is None or value in STATUS_LABELS:
+        return value
+    by_label = {label: name for name, label in STATUS_LABELS.items()}
+    if value in by_label:
+        return by_label[value]
+    raise click.BadParameter(f"“{value}”不是通知的状态；可选：{status_words()}。")
 
 
 @notices_group.command("list")

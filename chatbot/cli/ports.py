@@ -12,6 +12,8 @@ from enum import Enum
 
 #: The port `nianjian serve` listens on unless told otherwise.
 DEFAULT_PORT = 8080
+#: The port of the fake WeChat API `serve --fake-wechat` runs (that of `nianjian fake-wechat`).
+FAKE_WECHAT_PORT = 8090
 #: Seconds to wait for an answer from a local server.
 PROBE_TIMEOUT = 2.0
 

@@ -18,7 +18,7 @@ from chatbot.config import Config
 from chatbot.documents.cells import csv_rows
 from chatbot.inspection import campaigns, evaluations, objections, results
 from chatbot.inspection.listing import marks_words, result_rows, scope_ids
-from chatbot.store.models import Organisation
+from chatbot.store.models import Inspection, Organisation
 from chatbot.timeutil import local_date
 from chatbot.wechat.api import ApiError
 from rubrics import get_rubric
@@ -268,11 +268,13 @@ def results_confirm(year: int, scope: str | None, reason: str) -> None:
             pending = [s for s in statuses if not s.confirmed and (scope is None or s.code == scope)]
             if any(s.rated < s.inspections for s in pending) and not reason.strip():
                 raise ValueError(
-                    "本范围还有未评定的单位：请用 --reason 写明确认理由，如：其余单位本年度不参加年检。"
+                    "本范围还有未评定的单位：请用 --reason 写明确认理由，如：其余单位考评延期，先按已评定单位确定名额。"
                 )
+            before = _stars_by_code(session, campaign.id)
             statuses = results.confirm_scope(
                 session, campaign, config, scope, "cli", reason or "全部已评定", datetime.now(UTC)
             )
+            changes = star_changes(before, _stars_by_code(session, campaign.id))
         except ValueError as error:
             raise click.ClickException(str(error)) from error
     for status in statuses:
@@ -283,6 +285,27 @@ def results_confirm(year: int, scope: str | None, reason: str) -> None:
             f"五星级名额 {status.places} 个，五星级 {status.five_star} 个"
             + (f"，同分待裁定 {status.flagged} 个" if status.flagged else "")
         )
+    if changes:
+        click.echo(f"星级有变化的单位：{'；'.join(changes)}。")
+
+
+def _stars_by_code(session: Session, campaign_id: int) -> dict[str, int]:
+    """Each rated union's current stars in the campaign, by the union's code."""
+    rows = session.execute(
+        select(Organisation.code, Inspection.stars)
+        .join(Inspection, Inspection.organisation_id == Organisation.id)
+        .where(Inspection.campaign_id == campaign_id, Inspection.stars.is_not(None))
+    ).all()
+    return {code: stars for code, stars in rows if stars is not None}
+
+
+def star_changes(before: dict[str, int], after: dict[str, int]) -> list[str]:
+    """``YZ-001 五星级→四星级`` for each union whose stars differ, in code order."""
+    return [
+        f"{code} {Stars(before[code]).label}→{Stars(stars).label}"
+        for code, stars in sorted(after.items())
+        if code in before and before[code] != stars
+    ]
 
 
 @click.command("publish")

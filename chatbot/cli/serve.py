@@ -18,7 +18,7 @@ from gunicorn.app.base import BaseApplication
 
 from chatbot.cli.common import load_config
 from chatbot.cli.failures import redis_unreachable
-from chatbot.cli.ports import bind_problem
+from chatbot.cli.ports import FAKE_WECHAT_PORT, bind_problem
 from chatbot.store.engine import make_engine, migrate
 from chatbot.store.state import redis_problem
 
@@ -36,8 +36,6 @@ class Companion:
 COMPANION_START_SECONDS = 15.0
 #: The scheduler process (scheduler/__main__.py): reminders, publication periods and deliveries.
 SCHEDULER_PROCESS = Companion((sys.executable, "-m", "scheduler"))
-#: The port of the fake WeChat API `serve --fake-wechat` runs (that of `nianjian fake-wechat`).
-FAKE_WECHAT_PORT = 8090
 #: The AppID and AppSecret the service uses with the fake when none is configured.
 FAKE_APP_ID, FAKE_APP_SECRET = "wxfakedemo0000000", "fake-app-secret"
 
@@ -50,7 +48,8 @@ def fake_wechat_companion(port: int) -> Companion:
     taken = bind_problem("127.0.0.1", port)
     if taken:
         raise click.ClickException(
-            f"模拟微信接口无法启动：{taken}请用 --fake-wechat-port 换一个端口，如 --fake-wechat-port {port + 1}。"
+            f"模拟微信接口无法启动：{taken}请用 --fake-wechat-port 换一个端口，"
+            f"如 nianjian serve --fake-wechat --fake-wechat-port {port + 1}。"
         )
     os.environ["WECHAT_API_BASE_URL"] = f"http://127.0.0.1:{port}/cgi-bin/"
     os.environ.setdefault("WECHAT_APP_ID", FAKE_APP_ID)
@@ -84,17 +83,25 @@ class _Gunicorn(BaseApplication):
         return create_app(run_migrations=False)
 
 
+def check_port(host: str, port: int) -> None:
+    """Stop with the advice for another port when the webhook's port is taken: said before gunicorn
+    retries the bind and prints its own English lines, and before any companion is announced."""
+    taken = bind_problem(host, port)
+    if taken:
+        other = port + 1
+        raise click.ClickException(
+            f"{taken}请用 --port 换一个端口，如 nianjian serve --port {other}；"
+            f"演示和模拟器相应地用 nianjian demo --port {other} 和 "
+            f"nianjian chat --url http://127.0.0.1:{other}/wechat。"
+        )
+
+
 def run_server(
     host: str, port: int, workers: int | None, threads: int | None, companions: Sequence[Companion] = ()
 ) -> None:
     """Migrate, then serve the webhook under gunicorn until stopped, with its companion processes."""
     config = load_config()
-    taken = bind_problem(host, port)
-    if taken:  # said before gunicorn retries the bind and prints its own English lines
-        raise click.ClickException(
-            f"{taken}请用 --port 换一个端口，如 nianjian serve --port {port + 1}；"
-            f"模拟器相应地用 nianjian chat --url http://127.0.0.1:{port + 1}/wechat。"
-        )
+    check_port(host, port)
     engine = make_engine(config.database_url)
     migrate(engine)
     where = engine.url.render_as_string(hide_password=True)
@@ -132,7 +139,7 @@ def run_server(
         "timeout": 30,
         "accesslog": None,
         "errorlog": "-",
-        "loglevel": "info",
+        "loglevel": "warning",  # gunicorn's English start-up lines left out; our Chinese line says it
     }
     running: list[subprocess.Popen[bytes]] = []
 
@@ -202,13 +209,14 @@ def serve(
     """在 /wechat 提供公众号接口服务，并运行定时任务（先建立或迁移数据库）。"""
     if fake_wechat and no_scheduler:
         raise click.UsageError("--fake-wechat 需要定时任务下载照片，不能与 --no-scheduler 一起使用。")
+    check_port(host, port)  # the webhook's port first: the fake's is announced only when both are free
     companions = [fake_wechat_companion(fake_wechat_port)] if fake_wechat else []
     if not no_scheduler:
         companions.append(SCHEDULER_PROCESS)
     if fake_wechat:
         click.echo(
             f"模拟微信接口：http://127.0.0.1:{fake_wechat_port}/cgi-bin/（演示用：nianjian chat 里 /photo 发送的照片"
-            "约一分钟内由定时任务取回，在管理台的年检详情页显示；通知也发给模拟接口）。"
+            "约一分钟内由定时任务取回，在管理台的年检详情页显示；通知也发给模拟接口，约一分钟内在 nianjian chat 中显示）。"
         )
     run_server(host, port, workers, threads, companions)
 

@@ -62,6 +62,16 @@ class Viewer:
         return org_id in self.visible
 
 
+#: Letters and digits of generated passwords: no look-alikes (l I 1, O o 0), easy to copy from print.
+PASSWORD_ALPHABET = "23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+GENERATED_PASSWORD_LENGTH = 12
+
+
+def new_password() -> str:
+    """A generated console password: 12 characters of ``PASSWORD_ALPHABET`` (about 70 bits)."""
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(GENERATED_PASSWORD_LENGTH))
+
+
 def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
 

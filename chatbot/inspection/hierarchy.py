@@ -119,6 +119,12 @@ class OrgTree:
                 result.append(Group(self.nodes[root].code, CITY_DIRECT, tuple(direct)))
         return result
 
+    def official_places(self) -> dict[int, int]:
+        """Each grassroots union's place in the one official order of every listing: the counties in
+        their order, each county's unions by code, the city-direct unions last (``groups``)."""
+        unions = [union for group in self.groups() for union in group.unions]
+        return {union: place for place, union in enumerate(unions)}
+
     def grassroots(self, ids: Iterable[int] | None = None) -> list[int]:
         chosen = self.nodes if ids is None else ids
         return [i for i in chosen if i in self.nodes and self.nodes[i].is_grassroots]

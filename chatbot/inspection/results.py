@@ -28,6 +28,7 @@ from chatbot.config import Config
 from chatbot.inspection import audit, remediation
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.hierarchy import WHOLE_CITY, OrgTree, load_tree
+from chatbot.inspection.order import short_name
 from chatbot.store import outbox
 from chatbot.store.models import (
     Campaign,
@@ -307,13 +308,17 @@ def recompute(
     confirmed = _confirm_complete(session, campaign, scopes, members, actor)
     decisions: dict[int, Decision] = {}
     for key, found in members.items():
-        decisions |= _decide(_rated(found), config, key in confirmed)
+        decisions |= _decide(_rated(found), config, key in confirmed, public_name(scopes[key]))
     rows = [i for found in members.values() for i in found]
     _write_stars(session, rows, decisions)
     changed = _audit_changed_stars(session, rows, decisions, cause, actor)
     again = [i.id for i in changed if i.id not in publishing and InspectionState(i.state) in REPUBLISHED]
-    if again:
-        _republish(session, campaign, again, now, cause, actor)
+    republished = set(again)
+    for key, found in members.items():  # each scope's results, its name in the note (全市, 原州区 …)
+        ids = [i.id for i in found if i.id in republished]
+        if ids:
+            note = cause.note.replace("本范围", public_name(scopes[key]))
+            _republish(session, campaign, ids, now, note, actor)
     return Recomputed(frozenset(i.id for i in changed), frozenset(again))
 
 
@@ -360,7 +365,7 @@ REPUBLISHED = frozenset({S.PUBLISHED, S.FINAL})
 
 
 def _republish(
-    session: Session, campaign: Campaign, ids: list[int], now: datetime, cause: Cause, actor: str
+    session: Session, campaign: Campaign, ids: list[int], now: datetime, note: str, actor: str
 ) -> None:
     rows = session.execute(
         select(*_PUBLICATION_COLUMNS)
@@ -372,10 +377,15 @@ def _republish(
     for row in rows:
         by_days[row.publication_days or DEFAULT_PUBLICATION_DAYS].append(row)
     for days, chosen in sorted(by_days.items()):
-        _open_publications(session, campaign.year, chosen, now, days, actor, cause.note)
+        _open_publications(session, campaign.year, chosen, now, days, actor, note)
 
 
-def _decide(rated: list[AnyRow], config: Config, confirmed: bool) -> dict[int, Decision]:
+def public_name(scope: Scope) -> str:
+    """The scope as the public reads it in a star explanation: 全市, 原州区, 市直基层工会."""
+    return short_name(scope.name)
+
+
+def _decide(rated: list[AnyRow], config: Config, confirmed: bool, scope_name: str) -> dict[int, Decision]:
     """The stars of one scope's rated results from their scores and overrides."""
     results = [RatedResult(str(i.id), Decimal(i.score or 0)) for i in rated]
     overrides = [
@@ -384,7 +394,7 @@ def _decide(rated: list[AnyRow], config: Config, confirmed: bool) -> dict[int, D
         if i.override_stars is not None
     ]
     decided = apply_five_star_quota(
-        results, overrides, config.quota_percent, config.pass_mark, confirmed=confirmed
+        results, overrides, config.quota_percent, config.pass_mark, confirmed=confirmed, scope_name=scope_name
     )
     return {int(d.key): (int(d.stars), d.capped, d.flagged, d.reason or None) for d in decided}
 

@@ -28,6 +28,7 @@ from chatbot.inspection.evaluations import (
     standing_of,
     voter_hash,
 )
+from chatbot.inspection.hierarchy import load_tree
 from chatbot.inspection.objections import pending, raised
 from chatbot.inspection.queries import (
     descendants,
@@ -597,21 +598,23 @@ def children_status(
     session: Session, org_ids: list[int], campaign: Campaign | None, limit: int = MAX_CHILDREN_LISTED
 ) -> tuple[tuple[ChildStatus, ...], int]:
     """The first ``limit`` inspections of the organisations directly below the user's federations, with
-    their self and assessed totals, and how many there are — two queries, however large the county."""
+    their self and assessed totals, and how many there are — three queries, however large the county."""
     if campaign is None or not org_ids:
         return (), 0
     below = (Inspection.campaign_id == campaign.id, Organisation.parent_id.in_(org_ids))
-    total = (
-        session.scalar(
-            select(func.count())
-            .select_from(Inspection)
-            .join(Organisation, Inspection.organisation_id == Organisation.id)
-            .where(*below)
-        )
-        or 0
-    )
+    # In the official order (counties in theirs, the city-direct unions last): the first ``limit``.
+    place = load_tree(session).official_places()
+    ids = session.scalars(
+        select(Organisation.id)
+        .select_from(Inspection)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .where(*below)
+    ).all()
+    total = len(ids)
+    first = sorted(ids, key=lambda org_id: (place.get(org_id, len(place)), org_id))[:limit]
     rows = session.execute(
         select(
+            Organisation.id,
             Organisation.code,
             Organisation.name,
             Inspection.state,
@@ -621,11 +624,10 @@ def children_status(
         .select_from(Inspection)
         .join(Organisation, Inspection.organisation_id == Organisation.id)
         .outerjoin(ItemScore, ItemScore.inspection_id == Inspection.id)
-        .where(*below)
-        .group_by(Organisation.code, Organisation.name, Inspection.state)
-        .order_by(Organisation.code)
-        .limit(limit)
+        .where(Inspection.campaign_id == campaign.id, Organisation.id.in_(first))
+        .group_by(Organisation.id, Organisation.code, Organisation.name, Inspection.state)
     ).all()
+    rows = sorted(rows, key=lambda row: first.index(row[0]))
     statuses = tuple(
         ChildStatus(
             code,
@@ -634,7 +636,7 @@ def children_status(
             format_score(Decimal(own)) if own is not None else "",
             format_score(Decimal(assessed)) if assessed is not None else "",
         )
-        for code, name, state, own, assessed in rows
+        for _id, code, name, state, own, assessed in rows
     )
     return statuses, total
 

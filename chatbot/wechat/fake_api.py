@@ -166,6 +166,32 @@ CONTROLS: dict[str, Callable[[FakeState, dict[str, Any]], None]] = {
 }
 
 
+def message_text(body: dict[str, Any]) -> str:
+    """What the user reads of a sent message: a text's content, a template's field values in order."""
+    if isinstance(body.get("text"), dict):
+        return str(body["text"].get("content", ""))
+    data = body.get("data")
+    fields: dict[str, Any] = data if isinstance(data, dict) else {}
+    return "\n".join(
+        str(field.get("value", "")) for field in fields.values() if isinstance(field, dict)
+    ).strip()
+
+
+def _messages(state: FakeState) -> Response:
+    """GET /_fake/messages?touser=&after=: the messages delivered to ``touser`` after call number
+    ``after``, as their reader sees them (what `nianjian chat` shows as notices), and the number of
+    the last call."""
+    touser, after = request.args.get("touser", ""), request.args.get("after", "0")
+    start = int(after) if after.isdigit() else 0
+    with state.lock:
+        found = [
+            {"n": n, "text": message_text(call.get("body") or {})}
+            for n, call in enumerate(state.calls[start:], start=start + 1)
+            if call["api"] in SEND_APIS and call["errcode"] == 0 and call.get("touser") == touser
+        ]
+        return jsonify({"messages": found, "last": len(state.calls)})
+
+
 def _answer(state: FakeState, api: str, openid: str | None, body: Any) -> dict[str, Any]:
     """A call that succeeds: recorded, answered as WeChat answers it (after the injected delay)."""
     if api in SEND_APIS and state.send_delay:
@@ -264,6 +290,8 @@ def create_fake(state: FakeState) -> Flask:
     def calls() -> Response:
         with state.lock:
             return jsonify(state.calls)
+
+    app.add_url_rule("/_fake/messages", "messages", lambda: _messages(state))
 
     return app
 

@@ -9,11 +9,20 @@ from rubrics.scoring import format_percent
 
 WELCOME = "欢迎关注年检助手！这里办理基层工会年检：工会主席在线自查自评，上级工会考评，会员参加民主测评。"
 
-UNBOUND_HELP = (
-    "您还没有绑定身份。请向上级工会索取邀请码，发送“绑定 邀请码”（如：绑定 AB12CD34），"
-    "或直接扫描邀请二维码。参加民主测评请发送“测评 测评码”或扫描测评二维码。"
-    "公示期内查看年检结果或提出异议：发送“结果 单位编号”或“异议 单位编号 理由”（单位编号见公示）。"
+#: `帮助` for someone not bound (the public): what anyone may do, each command on a line of its own.
+UNBOUND_HELP = "\n".join(
+    (
+        "您还没有绑定身份。不绑定也可以：",
+        "· 结果 单位编号 —— 公示期内查看该单位的年检结果（单位编号见公示，如：结果 YZ-001）",
+        "· 异议 单位编号 理由 —— 公示期内对该单位的结果提出异议",
+        "· 测评 测评码 —— 参加民主测评（或扫描测评二维码）",
+        "工会主席、会员、考评员：",
+        "· 绑定 邀请码 —— 向上级工会索取邀请码后绑定身份（如：绑定 AB12CD34），或扫描邀请二维码",
+        "· 帮助 —— 查看本说明",
+    )
 )
+#: `进度` for someone not bound: there is no inspection of theirs to show.
+UNBOUND_PROGRESS = "您还没有绑定身份，没有可查看的年检进度。"
 UNBOUND = "您还没有绑定身份。"
 BIND_FIRST = "请先绑定身份。"
 
@@ -86,7 +95,8 @@ def nothing_open(what: str, start: str) -> str:
 
 IDLE_SELF_CHECK = nothing_open("自评", "发送“自评”继续自查自评。")
 IDLE_ASSESSMENT = nothing_open("考评", "发送“考评 单位编号”开始或继续考评，发送“进度”查看您负责的单位。")
-IDLE_BALLOT = nothing_open("测评", "发送“测评”参加民主测评。")
+#: A member's answer with no ballot open: they may have voted already, so not told to vote again.
+IDLE_BALLOT = "当前没有等待您作答的民主测评（已提交的测评无需再答）。发送“进度”查看测评情况。"
 IDLE_PHOTO = "照片要作为某一项的佐证：请先发送“自评”进入该项，再发送照片。"
 NOT_UNDERSTOOD = "没有看懂这条消息。"
 
@@ -116,15 +126,46 @@ def remediation_line(status_label: str, due: str) -> str:
 def coverage_line(
     name: str, rated: int, unions: int, share: Decimal, cumulative: Decimal, target: Decimal
 ) -> str:
+    """This year's share, then the cumulative one (rated in this or any earlier year) that the yearly
+    target is compared with, each named."""
     return (
-        f"{name} 本年度已评定 {rated}/{unions}（{format_percent(share)}），"
-        f"累计评定 {format_percent(cumulative)}，年度目标 {format_percent(target)}"
+        f"{name} 本年度已评定 {rated}/{unions}（{format_percent(share)}）；"
+        f"历年累计评定过的单位占 {format_percent(cumulative)}，年度目标 {format_percent(target)}（按历年累计计算）"
     )
 
 
 def objection_line(code: str, name: str, due: str, source: str, text: str) -> str:
     return f"待复查：{code} {name}（截止 {due}）{source}异议：“{text}”——发送“复查 {code}”"
 
+
+def ballot_line(org_name: str, status: str, answered: int) -> str:
+    """A member's democratic evaluation in `进度`: open (begun or not), voted, closed; "" otherwise."""
+    if status == "open" and answered:
+        return f"民主测评：{org_name}正在进行，您已答 {answered} 项，尚未提交。发送“测评”继续。"
+    if status == "open":
+        return f"民主测评：{org_name}正在进行，您尚未作答。发送“测评”参加（匿名）。"
+    if status == "voted":
+        return f"民主测评：{org_name}，您已参加，感谢！"
+    if status == "closed":
+        return f"民主测评：{org_name}已结束。"
+    return ""
+
+
+NO_BALLOT = "民主测评：尚未开始，开始后会通知您。"
+
+
+def result_progress(stars_label: str, state_label: str, ends: str, open_: bool, objected: bool) -> str:
+    """The published result in a member's `进度`, and where their objection stands."""
+    line = f"年检结果：{stars_label}（{state_label}"
+    line += f"，公示期至 {ends}）" if open_ and ends else "）"
+    if objected:
+        return line + "。您的异议已收到，待上级工会复查后再次公示。发送“结果”查看。"
+    if open_:
+        return line + "。发送“结果”查看详情；如有不同意见，公示期内发送“异议 理由”。"
+    return line + "。发送“结果”查看详情。"
+
+
+NO_RESULT = "年检结果：尚未公示。"
 
 NO_CHILDREN = "下级单位：暂无本年度年检任务。"
 

@@ -191,9 +191,11 @@ def welcome_back(scored: int, count: int, first: int) -> str:
     return f"欢迎回来！已答 {scored}/{count} 项，从第 {first} 项继续。\n"
 
 
-def starting(words: WalkWords, org_name: str, year: int, count: int, top: int) -> str:
+def starting(words: WalkWords, org_name: str, year: int, count: int, top: int, resumed: bool = False) -> str:
+    """The walk's first line: 开始 the first time, 继续 when it was begun before (and paused)."""
+    verb = "继续" if resumed else "开始"
     return (
-        f"开始{org_name} {year} 年度{words.title}，共 {count} 项，满分 {top} 分。"
+        f"{verb}{org_name} {year} 年度{words.title}，共 {count} 项，满分 {top} 分。"
         "随时发送“暂停”，进度自动保存。\n"
     )
 
