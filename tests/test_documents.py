@@ -745,5 +745,5 @@ def test_the_score_sheets_rows_are_as_tall_as_the_lines_they_print(
     assert set(heights.values()) <= {one_line + 15.5 * extra for extra in range(3)}  # whole lines
     for n in rows:
         text = sheet.cell(row=n, column=3).value
-        if len(text) <= 32:  # 32 Chinese characters print on one line of the 基本要求 column
+        if len(text) <= 28:  # 28 Chinese characters print on one line of the 基本要求 column
             assert heights[n] == one_line, text

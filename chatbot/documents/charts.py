@@ -5,6 +5,7 @@ renders as empty boxes on a server without CJK fonts."""
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -117,18 +118,26 @@ def _group_labels(figure: Figure, axes: Axes, groups: Sequence[str], font: FontP
 
 
 def overlapping_labels(figure: Figure) -> list[tuple[str, str]]:
-    """Pairs of x tick labels of the figure's axes whose drawn boxes overlap (the check the tests and
-    the charts rely on)."""
+    """Pairs of neighbouring x tick labels of the figure's axes that overlap as drawn (the check the
+    tests and the charts rely on). Level labels overlap when their boxes do; labels turned by the same
+    angle are parallel strips, which overlap when their anchors are closer, across the strips, than a
+    line of text is tall (their upright boxes overlap whenever one label is long)."""
     figure.canvas.draw()
     renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
     found = []
     for axes in figure.axes:
         labels = [label for label in axes.get_xticklabels() if label.get_text()]
         boxes = [label.get_window_extent(renderer) for label in labels]
-        for i in range(len(boxes)):
-            for j in range(i + 1, len(boxes)):
-                if boxes[i].overlaps(boxes[j]):
-                    found.append((labels[i].get_text(), labels[j].get_text()))
+        for i in range(len(labels) - 1):
+            first, second = labels[i], labels[i + 1]
+            angle = first.get_rotation()
+            if angle % 180 == 0:
+                clash = boxes[i].overlaps(boxes[i + 1])
+            else:
+                across = abs(boxes[i + 1].x1 - boxes[i].x1) * abs(math.sin(math.radians(angle)))
+                clash = across < first.get_fontsize() * figure.dpi / 72
+            if clash:
+                found.append((first.get_text(), second.get_text()))
     return found
 
 

@@ -283,17 +283,19 @@ def _blended_line(inspection: Inspection, assessed: Decimal | None, config: Conf
     ]
 
 
-#: Units of text (a Chinese character two) one line of a column holds, per unit of the column's width.
-LINE_UNITS = 1.15
+#: Units of text (a Chinese character two) one line of a column holds, per unit of the column's width:
+#: an 11 pt Chinese character is 11 × 96 / 72 ≈ 14.7 px wide, a unit of width ``WIDTH_UNIT_PX``, so a
+#: unit holds 2 × 7 / 14.7 ≈ 0.95 units of text; 0.93 leaves room for the cell's padding.
+LINE_UNITS = 0.93
 
 
 def row_height(text: str, width: float) -> float:
     """Points for a row whose wrapped text fills a column ``width`` characters wide (a CJK character
     takes two): spreadsheet programs do not grow rows for wrapped text they did not lay out."""
     units = display_width(text)
-    # LibreOffice sets about 1.2 units of text per unit of width in 11 pt (38 Chinese characters in a
-    # column 62 wide); 1.15 leaves a little room, so a row is as tall as the lines it prints, no taller.
-    lines = max(1, -(-units // int(width * LINE_UNITS)))
+    # 28 Chinese characters a line in the score sheet's column 62 wide: a row as tall as the lines it
+    # prints, no taller.
+    lines = max(1, -(-units // max(1, int(width * LINE_UNITS))))
     return 15.5 * lines + 6
 
 
