@@ -135,7 +135,7 @@ def overlapping_labels(figure: Figure) -> list[tuple[str, str]]:
                 clash = boxes[i].overlaps(boxes[i + 1])
             else:
                 across = abs(boxes[i + 1].x1 - boxes[i].x1) * abs(math.sin(math.radians(angle)))
-                clash = across < first.get_fontsize() * figure.dpi / 72
+                clash = across < float(first.get_fontsize()) * figure.dpi / 72
             if clash:
                 found.append((first.get_text(), second.get_text()))
     return found
