@@ -203,4 +203,7 @@ def test_progress_shows_coverage_shares_as_the_console_does() -> None:
     ctx = UserContext((RoleView("evaluator", "YZ", "原州区总工会"),), None, 2026, coverage=(line,))
     reply = respond(plan(None, UserInput("text", text="进度")), ctx).reply
     assert reply is not None
-    assert "原州区总工会 本年度已评定 1/9（11.1%）；历年累计评定过的单位占 22.2%，年度目标 70%（按历年累计计算）" in reply.text
+    assert (
+        "原州区总工会 本年度已评定 1/9（11.1%）；历年累计评定过的单位占 22.2%，年度目标 70%（按历年累计计算）"
+        in reply.text
+    )

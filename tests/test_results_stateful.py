@@ -419,6 +419,7 @@ def expected_decisions(city: City, rows: dict[str, Inspection]) -> dict[str, tup
         city.config.quota_percent,
         city.config.pass_mark,
         confirmed=city.confirmed(),
+        scope_name="全市",  # the machine's one quota scope, named in the reasons as the public reads them
     )
     by_id = {i.id: city.code_of(i) for i in rated}
     return {by_id[int(d.key)]: (int(d.stars), d.capped, d.flagged, d.reason) for d in decided}
@@ -705,7 +706,7 @@ def test_the_published_results_follow_the_facts_in_any_order(database: Database)
     run_state_machine_as_test(
         ResultsMachine,
         settings=settings(
-            max_examples=40,
+            max_examples=20,  # ~2 min on PostgreSQL: CI stays under 30 minutes; raise it for a deeper search
             stateful_step_count=20,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
