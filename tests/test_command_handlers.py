@@ -15,18 +15,11 @@ from typing import get_args
 
 import pytest
 
-from chatbot.service.apply import HANDLERS, Applier, MemberCommand
+from chatbot.service.apply import HANDLER_FUNCTIONS, HANDLERS, Applier, MemberCommand
 from chatbot.service.handlers import HandlerRegistryError, checked_registry
 from dialogs.commands import Command, FileObjection, StartSelfCheck
 
-REAL_HANDLERS = [
-    Applier._bind,
-    Applier._submit,
-    Applier._as_chair_do,
-    Applier._as_member_do,
-    Applier._as_city_do,
-    Applier._as_evaluator_do,
-]
+REAL_HANDLERS = list(HANDLER_FUNCTIONS)
 
 
 @dataclass(frozen=True)

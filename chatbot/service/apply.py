@@ -316,14 +316,12 @@ Handler = Callable[[Applier, Any], Outcome]
 
 #: Every command type's one handler, checked when this module is imported: a command type of
 #: dialogs.commands.Command without a handler, or with two, stops the service at start.
-HANDLERS: Mapping[type, Handler] = checked_registry(
-    [
-        Applier._bind,
-        Applier._submit,
-        Applier._as_chair_do,
-        Applier._as_member_do,
-        Applier._as_city_do,
-        Applier._as_evaluator_do,
-    ],
-    Command,
+HANDLER_FUNCTIONS: tuple[Handler, ...] = (
+    Applier._bind,
+    Applier._submit,
+    Applier._as_chair_do,
+    Applier._as_member_do,
+    Applier._as_city_do,
+    Applier._as_evaluator_do,
 )
+HANDLERS: Mapping[type, Handler] = checked_registry(list(HANDLER_FUNCTIONS), Command)
