@@ -4,22 +4,25 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
 
 from dialogs import walk
-from dialogs.commands import (
-    ReturnSelfCheck,
-    SaveAssessedScore,
-    SaveCityScore,
-    StartAssessment,
-    StartReReview,
-    StartSampleCheck,
-    SubmitAssessment,
-    SubmitReReview,
-    SubmitSampleCheck,
-)
-from dialogs.context import AssessmentAccess, RatingOutcome, UserContext, WalkView
+from dialogs.commands import CloseEvaluation, Command, SaveAssessmentRecord, WaiveEvaluation
+from dialogs.context import AssessmentAccess, RatingOutcome, RoleView, UserContext, WalkView
 from dialogs.engine import Choice, DialogState, Outcome, Reply
 from dialogs.parsing import Intent
+from dialogs.routing import (
+    DialogHandler,
+    Router,
+    WordHandler,
+    any_level,
+    city,
+    first_code,
+    inspection_in_progress,
+    organisation,
+)
 from dialogs.texts import assessment as texts
 from dialogs.texts import walk as walk_texts
 from rubrics import Rubric
@@ -33,6 +36,91 @@ from rubrics.scoring import (
     raw_total,
     star_level,
 )
+
+
+@dataclass(frozen=True)
+class StartAssessment(Command):
+    """The evaluator starts the organisational assessment (组织评定)."""
+
+    inspection_id: int
+
+
+@dataclass(frozen=True)
+class SaveAssessedScore(Command):
+    """Record the evaluator's score (考评得分) for one item; in a re-review with the reason."""
+
+    inspection_id: int
+    item_no: int
+    score: Decimal
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class SubmitAssessment(Command):
+    """Submit the assessment: the inspection is rated."""
+
+    inspection_id: int
+
+
+@dataclass(frozen=True)
+class ReturnSelfCheck(Command):
+    """Send a submitted self-check back to the chair (退回), with the reason."""
+
+    inspection_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class StartReReview(Command):
+    """The evaluator starts the re-review (复查评定) of an objected result."""
+
+    inspection_id: int
+
+
+@dataclass(frozen=True)
+class SubmitReReview(Command):
+    """Submit the re-review: the result is published again, one round later."""
+
+    inspection_id: int
+
+
+@dataclass(frozen=True)
+class StartSampleCheck(Command):
+    """A city evaluator starts re-checking a sampled inspection (抽查)."""
+
+    inspection_id: int
+
+
+@dataclass(frozen=True)
+class SaveCityScore(Command):
+    """The city's score for one item of a sampled inspection."""
+
+    inspection_id: int
+    item_no: int
+    score: Decimal
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class SubmitSampleCheck(Command):
+    """Submit the city's re-check; a changed star level is applied and audited."""
+
+    inspection_id: int
+
+
+#: The parent union's commands: the assessment with its record and democratic evaluation, the return.
+AssessmentCommand = (
+    StartAssessment
+    | SaveAssessedScore
+    | SaveAssessmentRecord
+    | ReturnSelfCheck
+    | CloseEvaluation
+    | WaiveEvaluation
+    | SubmitAssessment
+)
+ReReviewCommand = StartReReview | SubmitReReview
+SampleCheckCommand = StartSampleCheck | SaveCityScore | SubmitSampleCheck
+router = Router.of("assessment", AssessmentCommand | ReReviewCommand | SampleCheckCommand)
 
 
 def _standard_note(view: WalkView, rubric: Rubric) -> str:
@@ -224,7 +312,51 @@ def handle(mode: walk.Mode, state: DialogState, intent: Intent, ctx: UserContext
     return walk.handle(mode, state, intent, ctx, restart)
 
 
-def outside_assessment(ctx: UserContext) -> Outcome | None:
+def _walk_word(mode: walk.Mode) -> WordHandler:
+    """`考评 C`, `复查 C`, `抽查 C`: start the walk, or let the walk in progress resume where it was."""
+
+    def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | None:
+        current = ctx.assessment.org_code if ctx.assessment else ""
+        if state.dialog == mode.name and (not intent.arg or first_code(intent).upper() == current.upper()):
+            return None
+        return start(ctx, first_code(intent), mode, state=state)
+
+    return handle
+
+
+def _walk_dialog(mode: walk.Mode) -> DialogHandler:
+    return lambda state, intent, ctx: handle(mode, state, intent, ctx)
+
+
+def _register_walk(mode: walk.Mode, level: Callable[[RoleView], bool] = any_level) -> None:
+    """The walk's word (`考评 C` …) and its dialog."""
+    word = WORDS[mode.name]
+    route = router.word(
+        word, needs=organisation(mode.name), roles=("evaluator",), usage=texts.USAGE[word], level=level
+    )
+    route(_walk_word(mode))
+    router.dialog(mode.name, needs=inspection_in_progress)(_walk_dialog(mode))
+
+
+_register_walk(ASSESSMENT)
+
+
+@router.word(
+    "退回", needs=organisation("return", always=True), roles=("evaluator",), usage=texts.USAGE["退回"]
+)
+def _return(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
+    return return_self_check(ctx, intent.arg, intent.text)
+
+
+_register_walk(RE_REVIEW)
+_register_walk(SAMPLE_CHECK, level=city)
+
+
+@router.word("方式", anywhere=False, aliases=("考评方式",))
+@router.word("意见", anywhere=False, aliases=("考评意见",))
+@router.word("结束测评", anywhere=False)
+@router.word("免除测评", anywhere=False)
+def outside_assessment(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | None:
     """`方式`, `意见`, `结束测评`, `免除测评` from an evaluator with no assessment open (before it, or
     after its submission): where they belong."""
     if not ctx.has_role("evaluator"):

@@ -10,11 +10,14 @@ dialogs/texts/ballot.py.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from dialogs.binding import MAX_FAILED_ATTEMPTS
-from dialogs.commands import CastBallot, SaveBallotDraft
+from dialogs.commands import Command
 from dialogs.context import BallotView, UserContext
 from dialogs.engine import Choice, DialogState, Outcome, Reply
 from dialogs.parsing import Intent, normalise
+from dialogs.routing import Needs, Router
 from dialogs.texts import ballot as texts
 from dialogs.texts import common
 
@@ -23,6 +26,42 @@ NAME = "ballot"
 RATE_LIMITED, LOCKED = "rate_limited", "locked"
 SCALE = texts.SATISFACTION
 MAX_SUGGESTION_CHARS = 500
+
+
+@dataclass(frozen=True)
+class SaveBallotDraft(Command):
+    """Keep the answers given so far in a democratic evaluation (民主测评)."""
+
+    evaluation_id: int
+    answers: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CastBallot(Command):
+    """Cast the ballot: stored without any link to the voter."""
+
+    evaluation_id: int
+    answers: tuple[int, ...]
+    suggestion: str
+
+
+BallotCommand = SaveBallotDraft | CastBallot
+router = Router.of("ballot", BallotCommand)
+
+
+def _evaluation(intent: Intent) -> Needs:
+    return Needs(evaluation_code=intent.arg.upper()) if intent.arg else Needs(member_evaluation=True)
+
+
+def _ballot_in_progress(state: DialogState) -> Needs:
+    """The ballot in progress: a stored state is untrusted data, anything but a positive id means none."""
+    evaluation_id = state.extra.get("evaluation_id")
+    return Needs(evaluation_id=evaluation_id if type(evaluation_id) is int and evaluation_id > 0 else 0)
+
+
+@router.word("测评", needs=_evaluation, roles=("member",), usage=texts.USAGE, synonyms=("民主测评",))
+def _evaluate(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
+    return start(ctx)
 
 
 def rated_questions(view: BallotView) -> list[str]:
@@ -102,6 +141,7 @@ def answer_value(intent: Intent, scale: dict[int, str]) -> int | None:
     return None
 
 
+@router.dialog(NAME, needs=_ballot_in_progress)
 def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     view = ctx.ballot
     if view is None or view.evaluation_id != state.extra.get("evaluation_id"):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from dialogs.commands import RedeemInvitation
-from dialogs.context import ROLE_LABELS
+from dialogs.commands import Command
+from dialogs.context import ROLE_LABELS, UserContext
 from dialogs.engine import Choice, DialogState, Outcome, Reply
+from dialogs.parsing import Intent
+from dialogs.routing import Router
 from dialogs.texts import binding as texts
 from dialogs.texts import common
 from rubrics.binding import BindResult, BindStatus
@@ -14,6 +17,22 @@ from rubrics.binding import BindResult, BindStatus
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9]{4,32}$")
 MAX_FAILED_ATTEMPTS = 5
 FAILED_ATTEMPT_WINDOW = 3600
+
+
+@dataclass(frozen=True)
+class RedeemInvitation(Command):
+    """Bind the user to the role and organisation of invitation ``code`` (绑定)."""
+
+    code: str
+
+
+BindingCommand = RedeemInvitation
+router = Router.of("binding", BindingCommand)
+
+
+@router.word("绑定", usage=texts.USAGE)
+def _bind(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
+    return start(intent.arg, state)
 
 
 def start(code: str, state: DialogState) -> Outcome:

@@ -12,13 +12,15 @@ States: ``forms`` — the two form counts are asked; ``counts`` — question ``s
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from dialogs.assessment import access_for
-from dialogs.commands import SavePaperTally
+from dialogs.commands import Command
 from dialogs.context import UserContext, WalkView
 from dialogs.engine import Choice, DialogState, Outcome, Reply
 from dialogs.parsing import Intent, normalise
+from dialogs.routing import Router, first_code, inspection_in_progress, organisation
 from dialogs.texts import ballot as ballot_texts
 from dialogs.texts import common
 from dialogs.texts import paper as texts
@@ -29,6 +31,29 @@ NAME = "paper"
 FORMS, COUNTS, REVIEW = "forms", "counts", "review"
 MAX_FORMS = 100_000
 _NUMBERS = re.compile(r"\d+")
+
+
+@dataclass(frozen=True)
+class SavePaperTally(Command):
+    """Paper forms (纸质测评表) entered by the evaluator: forms handed out and returned, and per question
+    the counts of 满意, 基本满意, 不满意 — counts only, never identities."""
+
+    inspection_id: int
+    distributed: int
+    returned: int
+    counts: tuple[tuple[int, int, int], ...]
+
+
+PaperCommand = SavePaperTally
+router = Router.of("paper", PaperCommand)
+
+
+@router.word(
+    "录入测评", needs=organisation(NAME), roles=("evaluator",), usage=texts.USAGE, aliases=("纸质测评",)
+)
+def _enter(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | None:
+    """`录入测评 C`; without a code inside the paper tally, the tally answers."""
+    return None if state.dialog == NAME and not intent.arg else start(ctx, first_code(intent))
 
 
 def questions(view: WalkView) -> list[str]:
@@ -109,6 +134,7 @@ def _review(view: WalkView, extra: dict[str, Any], prefix: str = "") -> Outcome:
     )
 
 
+@router.dialog(NAME, needs=inspection_in_progress)
 def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     """One turn inside the paper tally."""
     access = ctx.assessment

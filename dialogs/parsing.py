@@ -1,27 +1,18 @@
-"""Turns what a user sent (typed text, a menu click, a QR scene) into an Intent."""
+"""Turns what a user sent (typed text, a menu click, a QR scene) into an Intent.
+
+The words a ``Parser`` knows are given to it: dialogs/router.py makes the one parser of the chat from
+the words, synonyms and aliases the features' routers registered and the walk's answering words.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from dialogs.engine import UserInput
 
-#: The command words of design §6.
-WORDS: tuple[str, ...] = (
-    "绑定", "自评", "满分", "上一项", "跳过", "修改", "查看", "暂停", "提交", "进度", "帮助", "上一页", "下一页", "继续", "同",
-    "考评", "复查", "抽查", "退回", "测评", "结果", "异议", "结束测评", "免除测评", "录入测评", "纸质测评", "方式", "考评方式", "意见",
-    "考评意见", "补课", "补课完成", "补课验收"
-)  # fmt: skip
-#: Other ways people say the same, → the command word.
-SYNONYMS: dict[str, str] = {
-    "?": "帮助", "help": "帮助", "菜单": "帮助", "返回": "上一项", "上一题": "上一项", "下一项": "跳过",
-    "下一题": "跳过", "汇总": "查看", "开始自评": "自评", "自查自评": "自评", "同意": "同", "同自评": "同",
-    "维持": "同", "民主测评": "测评", "查看结果": "结果", "取消": "暂停", "退出": "暂停",
-}  # fmt: skip
-#: Command words that take an argument, said another way → the command word.
-ALIASES: dict[str, str] = {"纸质测评": "录入测评", "考评方式": "方式", "考评意见": "意见"}
 #: Menu CLICK keys (nianjian menu push) → the word they stand for.
 CLICK_KEYS: dict[str, str] = {
     "SELF_CHECK": "自评",
@@ -50,7 +41,6 @@ _SPOKEN_SCORE = re.compile(
     r"^(?P<whole>\d+|[零〇一二两三四五六七八九十]+)?(?:(?:点|\.)(?P<fraction>\d+|[零〇一二三四五六七八九]+))?"
     r"(?P<unit>分)?(?P<half>半)?分?$"
 )
-_WORD_ARG = re.compile(r"^(?P<word>" + "|".join(sorted(WORDS, key=len, reverse=True)) + r")\s*(?P<arg>.*)$")
 
 
 @dataclass(frozen=True)
@@ -71,27 +61,6 @@ class Intent:
 def normalise(text: str) -> str:
     """Full-width to half-width, trimmed, inner runs of space collapsed."""
     return " ".join(unicodedata.normalize("NFKC", text).split())
-
-
-def parse(user_input: UserInput) -> Intent:
-    if user_input.kind == "photo":
-        return Intent("photo", media_id=user_input.media_id, pic_url=user_input.pic_url)
-    if user_input.kind == "subscribe":
-        return Intent("subscribe")
-    if user_input.kind == "unsubscribe":
-        return Intent("unsubscribe")
-    if user_input.kind == "click":
-        word = CLICK_KEYS.get(user_input.text.strip())
-        return Intent("word", word, raw=user_input.text) if word else Intent("text", raw=user_input.text)
-    if user_input.kind == "scan":
-        scene = user_input.text.strip()
-        for prefix, word in SCENES.items():
-            if scene.startswith(prefix):
-                return Intent("word", word, scene[len(prefix) :].strip(), raw=scene)
-        return Intent("text", raw=scene)
-    if user_input.kind != "text":
-        return Intent("text", raw=user_input.text)
-    return parse_text(user_input.text)
 
 
 _ITEM_NAMED = re.compile(r"第\s*(\d+|[零〇一二两三四五六七八九十]+)\s*项")
@@ -142,37 +111,74 @@ def _score_arg(text: str) -> str | None:
     return spoken_score(text)
 
 
-def parse_text(text: str) -> Intent:
-    cleaned = normalise(text)
-    if not cleaned:
-        return Intent("empty", raw=text)
-    number = _score_arg(cleaned)
-    if number is not None:
-        return Intent("number", arg=number, raw=text)
-    item_score = _item_score(text, cleaned)
-    if item_score is not None:
-        return item_score
-    with_reason = _HEAD_REASON.match(cleaned)
-    number = _score_arg(with_reason.group("head")) if with_reason else None
-    if with_reason and number is not None:
-        as_typed = _HEAD_REASON.match(text.strip())
-        reason = as_typed.group("reason").strip() if as_typed else with_reason.group("reason")
-        return Intent("number", arg=number, raw=text, reason=reason)
-    lowered = cleaned.lower()
-    if lowered in SYNONYMS:
-        return Intent("word", SYNONYMS[lowered], raw=text)
-    match = _WORD_ARG.match(cleaned)
-    if match:
-        arg = match.group("arg").strip()
-        typed_word = match.group("word")
-        word = ALIASES.get(typed_word, typed_word)
-        if word == "修改":
-            arg = arg.removeprefix("第").removesuffix("项").strip()
-            arg = str(chinese_integer(arg)) if chinese_integer(arg) is not None else arg
-        typed = text.strip()
-        rest = typed[len(typed_word) :].strip() if typed.startswith(typed_word) else arg
-        return Intent("word", word, arg, raw=text, text=rest)
-    return Intent("text", raw=text)
+@dataclass(frozen=True)
+class Parser:
+    """Reads messages with a vocabulary: the command words (each once), whole messages said another
+    way (``synonyms``, lower case → word) and other spellings of words taking an argument (``aliases``)."""
+
+    words: tuple[str, ...]
+    synonyms: Mapping[str, str]
+    aliases: Mapping[str, str]
+    _word_arg: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        typed = sorted({*self.words, *self.aliases}, key=len, reverse=True)
+        pattern = re.compile(r"^(?P<word>" + "|".join(map(re.escape, typed)) + r")\s*(?P<arg>.*)$")
+        object.__setattr__(self, "_word_arg", pattern)
+
+    def parse(self, user_input: UserInput) -> Intent:
+        """What the user wants, from one input of any kind."""
+        if user_input.kind == "photo":
+            return Intent("photo", media_id=user_input.media_id, pic_url=user_input.pic_url)
+        if user_input.kind == "subscribe":
+            return Intent("subscribe")
+        if user_input.kind == "unsubscribe":
+            return Intent("unsubscribe")
+        if user_input.kind == "click":
+            word = CLICK_KEYS.get(user_input.text.strip())
+            return Intent("word", word, raw=user_input.text) if word else Intent("text", raw=user_input.text)
+        if user_input.kind == "scan":
+            scene = user_input.text.strip()
+            for prefix, word in SCENES.items():
+                if scene.startswith(prefix):
+                    return Intent("word", word, scene[len(prefix) :].strip(), raw=scene)
+            return Intent("text", raw=scene)
+        if user_input.kind != "text":
+            return Intent("text", raw=user_input.text)
+        return self.parse_text(user_input.text)
+
+    def parse_text(self, text: str) -> Intent:
+        """What the user wants, from a typed message."""
+        cleaned = normalise(text)
+        if not cleaned:
+            return Intent("empty", raw=text)
+        number = _score_arg(cleaned)
+        if number is not None:
+            return Intent("number", arg=number, raw=text)
+        item_score = _item_score(text, cleaned)
+        if item_score is not None:
+            return item_score
+        with_reason = _HEAD_REASON.match(cleaned)
+        number = _score_arg(with_reason.group("head")) if with_reason else None
+        if with_reason and number is not None:
+            as_typed = _HEAD_REASON.match(text.strip())
+            reason = as_typed.group("reason").strip() if as_typed else with_reason.group("reason")
+            return Intent("number", arg=number, raw=text, reason=reason)
+        lowered = cleaned.lower()
+        if lowered in self.synonyms:
+            return Intent("word", self.synonyms[lowered], raw=text)
+        match = self._word_arg.match(cleaned)
+        if match:
+            arg = match.group("arg").strip()
+            typed_word = match.group("word")
+            word = self.aliases.get(typed_word, typed_word)
+            if word == "修改":
+                arg = arg.removeprefix("第").removesuffix("项").strip()
+                arg = str(chinese_integer(arg)) if chinese_integer(arg) is not None else arg
+            typed = text.strip()
+            rest = typed[len(typed_word) :].strip() if typed.startswith(typed_word) else arg
+            return Intent("word", word, arg, raw=text, text=rest)
+        return Intent("text", raw=text)
 
 
 def _item_score(text: str, cleaned: str) -> Intent | None:

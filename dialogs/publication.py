@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
-from dialogs.commands import FileObjection
+from dialogs.commands import Command
 from dialogs.context import ResultView, UserContext
 from dialogs.engine import Choice, DialogState, Outcome, Reply
+from dialogs.parsing import Intent
+from dialogs.routing import Needs, Router
 from dialogs.texts import publication as texts
 from dialogs.texts import walk as walk_texts
 from dialogs.walk import democratic_text
@@ -20,6 +23,34 @@ MAX_OBJECTION_CHARS = 500
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 #: The first word and what follows it, as typed: `U01 理由`, `U01：理由`, `Ｕ０１，理由`.
 _HEAD = re.compile(r"^(?P<head>\S+?)(?:[\s,，:：、]+|$)", re.S)
+
+
+@dataclass(frozen=True)
+class FileObjection(Command):
+    """An objection (异议) to a published result."""
+
+    inspection_id: int
+    text: str
+
+
+PublicationCommand = FileObjection
+router = Router.of("publication", PublicationCommand)
+
+
+def _result(intent: Intent) -> Needs:
+    return Needs(result=True, result_code=split_code(intent.text)[0])
+
+
+@router.word(
+    "结果", needs=_result, roles=("chair", "member"), usage=texts.USAGE["结果"], synonyms=("查看结果",)
+)
+def _show(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
+    return show(ctx, intent.text)
+
+
+@router.word("异议", needs=_result, roles=("chair", "member"), usage=texts.USAGE["异议"])
+def _object(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
+    return object_to(ctx, intent.text)
 
 
 def split_code(text: str) -> tuple[str, str]:

@@ -3,10 +3,14 @@ the parent union's evaluator records the re-check (`补课验收 C 通过|未通
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from dialogs.assessment import access_for
-from dialogs.commands import CheckRemediation, ReportRemediation
+from dialogs.commands import Command
 from dialogs.context import RemediationView, UserContext
 from dialogs.engine import Choice, DialogState, Outcome, Reply
+from dialogs.parsing import Intent
+from dialogs.routing import Needs, Router, inspected, organisation
 from dialogs.texts import remediation as texts
 from rubrics.lifecycle import RemediationStatus
 from rubrics.scoring import BELOW_STANDARD_CONSEQUENCES
@@ -15,6 +19,51 @@ MIN_TEXT_CHARS = 4
 MAX_TEXT_CHARS = 500
 PASSED_WORDS = ("通过", "合格")
 FAILED_WORDS = ("未通过", "不通过", "不合格")
+
+
+@dataclass(frozen=True)
+class ReportRemediation(Command):
+    """The chair reports the remediation (补课) done."""
+
+    inspection_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class CheckRemediation(Command):
+    """The evaluator's re-check after remediation: passed or not, with the explanation."""
+
+    inspection_id: int
+    passed: bool
+    text: str
+
+
+RemediationCommand = ReportRemediation | CheckRemediation
+router = Router.of("remediation", RemediationCommand)
+
+
+def _remediation(intent: Intent) -> Needs:
+    return Needs(remediation=True)
+
+
+@router.word(
+    "补课验收",
+    needs=organisation("remediation", always=True),
+    roles=("evaluator",),
+    usage=texts.USAGE["补课验收"],
+)
+def _check(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
+    return check(ctx, intent.text)
+
+
+@router.word("补课", needs=_remediation, roles=("chair",), usage=texts.USAGE["补课"], level=inspected)
+def _show(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
+    return show(ctx)
+
+
+@router.word("补课完成", needs=_remediation, roles=("chair",), usage=texts.USAGE["补课完成"], level=inspected)
+def _report(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
+    return report(ctx, intent.text)
 
 
 def status_text(view: RemediationView) -> str:

@@ -6,17 +6,49 @@ dialogs/texts/selfcheck.py and dialogs/texts/walk.py.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from dialogs import walk
-from dialogs.commands import SaveSelfScore, StartSelfCheck, SubmitSelfCheck
+from dialogs.commands import AddEvidence, Command
 from dialogs.context import UserContext, WalkView
 from dialogs.engine import DialogState, Outcome, Reply
 from dialogs.parsing import Intent
+from dialogs.routing import Router, inspected
 from dialogs.texts import selfcheck as texts
 from dialogs.texts import walk as walk_texts
 from rubrics import Rubric, get_rubric
 from rubrics.scoring import format_score, raw_total
 
 NAME = "self_check"
+
+
+@dataclass(frozen=True)
+class StartSelfCheck(Command):
+    """Move the inspection from not started to self-checking (自查自评)."""
+
+    inspection_id: int
+
+
+@dataclass(frozen=True)
+class SaveSelfScore(Command):
+    """Record the chair's self score (自评得分) for one item; saving the same score twice changes nothing."""
+
+    inspection_id: int
+    item_no: int
+    score: Decimal
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class SubmitSelfCheck(Command):
+    """Submit the self-check; the answers lock."""
+
+    inspection_id: int
+
+
+SelfCheckCommand = StartSelfCheck | SaveSelfScore | AddEvidence | SubmitSelfCheck
+router = Router.of("selfcheck", SelfCheckCommand)
 
 
 def _submitted(view: WalkView, rubric: Rubric) -> str:
@@ -73,6 +105,26 @@ def _not_available(ctx: UserContext) -> str:
     return texts.not_in_scope(ctx.campaign_year)
 
 
+@router.word(
+    "自评",
+    roles=("chair",),
+    usage=texts.USAGE,
+    level=inspected,
+    loads_self_check=True,
+    synonyms=("开始自评", "自查自评"),
+)
+def _self_check(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
+    """`自评`, even inside the self-check: (re)start at the first unanswered item, as stored."""
+    return start(ctx, paused=walk.paused_here(state, ctx.self_check))
+
+
+@router.word("继续", anywhere=False, loads_self_check=True)
+def _continue(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | None:
+    """`继续` with no dialog in progress: a chair's self-check, where it was paused."""
+    return start(ctx, paused=walk.paused_here(state, ctx.self_check)) if ctx.has_role("chair") else None
+
+
+@router.dialog(NAME)
 def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     """One turn inside the self-check."""
     view = ctx.self_check

@@ -43,6 +43,14 @@ ASK = "ask"
 REVIEW = "review"
 #: Words that re-enter a walk in progress (the last three with the organisation's code).
 RESUME_WORDS = ("自评", "考评", "复查", "抽查")
+#: Inputs that answer a question inside a walk (and a ballot, the paper forms): sent with no
+#: questionnaire open, they are told which one to open.
+ANSWERING_WORDS = ("满分", "同", "上一项", "跳过", "修改", "查看", "暂停", "提交", "上一页", "下一页")
+#: Other ways people say an answering word, → the word.
+ANSWERING_SYNONYMS: dict[str, str] = {
+    "返回": "上一项", "上一题": "上一项", "下一项": "跳过", "下一题": "跳过", "汇总": "查看", "同意": "同",
+    "同自评": "同", "维持": "同", "取消": "暂停", "退出": "暂停",
+}  # fmt: skip
 #: The budget of one summary page, leaving room for its heading, the democratic figures, the
 #: assessment record and the page's links.
 PAGE_BYTES = 1200

@@ -43,31 +43,23 @@ from chatbot.store.models import (
 )
 from chatbot.timeutil import as_utc
 from chatbot.wechat.simulator import Simulator
-from dialogs.commands import (
-    AddEvidence,
-    CastBallot,
-    CheckRemediation,
-    CloseEvaluation,
-    Command,
-    FileObjection,
-    ReportRemediation,
+from dialogs.assessment import (
     ReturnSelfCheck,
     SaveAssessedScore,
-    SaveAssessmentRecord,
-    SaveBallotDraft,
     SaveCityScore,
-    SavePaperTally,
-    SaveSelfScore,
     StartAssessment,
     StartReReview,
     StartSampleCheck,
-    StartSelfCheck,
     SubmitAssessment,
     SubmitReReview,
     SubmitSampleCheck,
-    SubmitSelfCheck,
-    WaiveEvaluation,
 )
+from dialogs.ballot import CastBallot, SaveBallotDraft
+from dialogs.commands import AddEvidence, CloseEvaluation, Command, SaveAssessmentRecord, WaiveEvaluation
+from dialogs.paper import SavePaperTally
+from dialogs.publication import FileObjection
+from dialogs.remediation import CheckRemediation, ReportRemediation
+from dialogs.selfcheck import SaveSelfScore, StartSelfCheck, SubmitSelfCheck
 from tests.conftest import APP_ID, TOKEN, Backend, transport_for
 from tests.helpers import VILLAGE, assess, rate, self_check, setup_county
 

@@ -6,11 +6,12 @@ import json
 from dataclasses import replace
 from decimal import Decimal
 
-from dialogs.commands import AddEvidence, RedeemInvitation, SaveSelfScore, StartSelfCheck, SubmitSelfCheck
+from dialogs.binding import RedeemInvitation
+from dialogs.commands import AddEvidence
 from dialogs.context import CoverageLine, RoleView, UserContext, WalkView
 from dialogs.engine import MAX_REPLY_BYTES, DialogState, Outcome, UserInput, reply_bytes
 from dialogs.router import plan, respond
-from dialogs.selfcheck import MODE
+from dialogs.selfcheck import MODE, SaveSelfScore, StartSelfCheck, SubmitSelfCheck
 from dialogs.walk import summary_pages
 from rubrics import get_rubric
 
@@ -189,8 +190,7 @@ def test_no_campaign_is_explained() -> None:
 
 
 def test_every_command_word_is_one_people_can_type() -> None:
-    from dialogs.parsing import WORDS, parse_text
-    from dialogs.router import ROUTES
+    from dialogs.router import ROUTES, WORDS, parse_text
 
     assert set(ROUTES) <= set(WORDS)
     for word in ROUTES:

@@ -6,16 +6,9 @@ import json
 from dataclasses import replace
 from decimal import Decimal
 
-from dialogs.commands import (
-    CastBallot,
-    FileObjection,
-    ReturnSelfCheck,
-    SaveAssessedScore,
-    SaveAssessmentRecord,
-    SaveBallotDraft,
-    StartAssessment,
-    SubmitAssessment,
-)
+from dialogs.assessment import ReturnSelfCheck, SaveAssessedScore, StartAssessment, SubmitAssessment
+from dialogs.ballot import CastBallot, SaveBallotDraft
+from dialogs.commands import SaveAssessmentRecord
 from dialogs.context import (
     AssessmentAccess,
     BallotView,
@@ -25,6 +18,7 @@ from dialogs.context import (
     WalkView,
 )
 from dialogs.engine import MAX_REPLY_BYTES, Outcome, UserInput, reply_bytes
+from dialogs.publication import FileObjection
 from dialogs.router import plan, respond
 from rubrics import get_rubric
 from rubrics.democratic import DemocraticFigures

@@ -15,11 +15,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from dialogs.commands import AddEvidence, RedeemInvitation, SaveSelfScore, SubmitSelfCheck
+from dialogs.binding import RedeemInvitation
+from dialogs.commands import AddEvidence
 from dialogs.context import RoleView, UserContext, WalkView
 from dialogs.engine import MAX_REPLY_BYTES, DialogState, UserInput, reply_bytes
-from dialogs.parsing import CLICK_KEYS, WORDS
-from dialogs.router import DIALOGS, plan, respond
+from dialogs.parsing import CLICK_KEYS
+from dialogs.router import DIALOGS, WORDS, plan, respond
+from dialogs.selfcheck import SaveSelfScore, SubmitSelfCheck
 from rubrics import all_rubrics, get_rubric
 from rubrics.quota import RatedResult, Stars, apply_five_star_quota, five_star_quota
 from rubrics.scoring import ScoreError, format_score, parse_item_score, percent_score, star_level

@@ -67,7 +67,8 @@ from dialogs.context import (
     UserContext,
     WalkView,
 )
-from dialogs.router import MAX_CHILDREN_LISTED, Needs
+from dialogs.guide import MAX_CHILDREN_LISTED
+from dialogs.routing import Needs
 from rubrics import get_rubric
 from rubrics.democratic import DemocraticFigures
 from rubrics.lifecycle import ASSESSABLE, OBJECTABLE, PUBLISHED, RE_REVIEWABLE, InspectionState, values

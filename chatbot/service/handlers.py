@@ -2,8 +2,9 @@
 
 A registry is built from handlers, each applying the command types its ``command`` parameter is
 annotated with (one type or a union, so what a handler is registered for and what mypy checks its
-match against are the same declaration), and checked against the union of all command types when the module that builds it is imported,
-so a command without a handler, or with two, stops the service at start instead of reaching a user.
+match against are the same declaration), and checked against every command type the included routers
+declare (dialogs/router.py) when the module that builds it is imported, so a command without a
+handler, or with two, stops the service at start instead of reaching a user.
 """
 
 from __future__ import annotations
@@ -34,10 +35,10 @@ def handled_types(handler: Callable[..., Any]) -> tuple[type, ...]:
     return command_types(annotation)
 
 
-def checked_registry(handlers: Iterable[H], commands: object) -> Mapping[type, H]:
-    """The registry of ``handlers``, each command type of ``commands`` mapped to its one handler;
-    raises HandlerRegistryError when a type has no handler or several, or a handler applies a type
-    that is not one of ``commands``."""
+def checked_registry(handlers: Iterable[H], known_types: Iterable[type]) -> Mapping[type, H]:
+    """The registry of ``handlers``, each of ``known_types`` mapped to its one handler; raises
+    HandlerRegistryError when a type has no handler or several, or a handler applies a type that is
+    not one of ``known_types``."""
     registry: dict[type, H] = {}
     doubled: list[str] = []
     for handler in handlers:
@@ -45,7 +46,7 @@ def checked_registry(handlers: Iterable[H], commands: object) -> Mapping[type, H
             if kind in registry:
                 doubled.append(kind.__name__)
             registry[kind] = handler
-    known = set(command_types(commands))
+    known = set(known_types)
     missing = sorted(kind.__name__ for kind in known - registry.keys())
     stray = sorted(kind.__name__ for kind in registry.keys() - known)
     problems = [

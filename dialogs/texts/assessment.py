@@ -139,3 +139,12 @@ def return_reason_needed(code: str) -> str:
 
 def returned(org_name: str, reason: str) -> str:
     return f"已将“{org_name}”的自评退回工会主席修改。原因：{reason}\n主席将收到通知，修改后重新提交。"
+
+
+#: The lines of the parent union's words in `帮助`.
+USAGE: dict[str, str] = {
+    "考评": "考评 单位编号 —— 逐项考评（回复“同”沿用自评分，或回复分数）",
+    "退回": "退回 单位编号 原因 —— 把已提交的自评退回主席修改",
+    "复查": "复查 单位编号 —— 复查有异议的结果（改分须说明原因）",
+    "抽查": "抽查 单位编号 —— 市总工会抽查下级评定结果（回复“同”沿用县级考评分）",
+}

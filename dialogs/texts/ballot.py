@@ -88,3 +88,7 @@ def rated_usage(scale: dict[int, str]) -> str:
     """The reason after a wrong answer, and the hint's first line."""
     labels = "、".join(scale.values())
     return f"请回复 1、2 或 3（{scale_line(scale)}），也可直接回复“{labels}”。"
+
+
+#: `测评`'s line in `帮助`.
+USAGE = "测评 —— 参加民主测评（匿名）"

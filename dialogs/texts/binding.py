@@ -61,3 +61,6 @@ def rate_limited(attempts: int) -> str:
 
 
 NOT_FOUND = "邀请码不正确，请核对后重新发送“绑定 邀请码”。"
+
+#: `绑定`'s line in `帮助`.
+USAGE = "绑定 邀请码 —— 绑定新的身份"

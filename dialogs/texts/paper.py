@@ -111,3 +111,7 @@ REVIEW_USAGE = "请发送“提交”保存，或“修改 N”重录第 N 题�
 
 def pause_line(code: str) -> str:
     return f"发送“暂停”放弃本次录入，稍后发送“录入测评 {code}”重新录入。"
+
+
+#: `录入测评`'s line in `帮助`.
+USAGE = "录入测评 单位编号 —— 录入纸质测评表（只录份数）"

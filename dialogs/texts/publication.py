@@ -75,3 +75,9 @@ def outside_publication(org_name: str, state: str) -> str:
 ALREADY_OBJECTED = "您已对本轮公示结果提出过异议，上级工会将在 10 日内复查，请耐心等待。"
 REASON_NEEDED = "请在“异议”后写明具体理由，如：异议 第12项职工书屋并未建立。"
 OBJECTION_RECEIVED = "您的异议已收到。上级工会将在 10 日内复查评定，并再次公示结果。"
+
+#: The lines of `结果` and `异议` in `帮助`.
+USAGE: dict[str, str] = {
+    "结果": "结果 —— 查看公示的年检结果（结果 单位编号：查看其他单位的公示）",
+    "异议": "异议 理由 —— 公示期内提出异议（异议 单位编号 理由：对其他单位）",
+}

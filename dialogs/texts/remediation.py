@@ -49,3 +49,11 @@ def check_usage(code: str) -> str:
 
 def checked(org_name: str, passed: bool) -> str:
     return f"已记录“{org_name}”补课验收{'通过' if passed else '未通过'}，主席将收到通知。"
+
+
+#: The lines of the remediation's words in `帮助`.
+USAGE: dict[str, str] = {
+    "补课验收": "补课验收 单位编号 通过/未通过 说明 —— 验收下级工会补课",
+    "补课": "补课 —— 结果低于建设标准时查看补课要求",
+    "补课完成": "补课完成 说明 —— 报告补课完成，待上级工会验收",
+}

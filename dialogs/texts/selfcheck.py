@@ -58,3 +58,7 @@ def submitted_progress(
 
 def stages(assessment: str, result: str) -> str:
     return f"\n组织评定：{assessment}" + (f"\n年检结果：{result}" if result else "")
+
+
+#: `自评`'s line in `帮助`.
+USAGE = "自评 —— 开始或继续自查自评（从第一项未答处继续）"
