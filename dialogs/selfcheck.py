@@ -12,12 +12,13 @@ from decimal import Decimal
 from dialogs import walk
 from dialogs.commands import AddEvidence, Command
 from dialogs.context import UserContext, WalkView
-from dialogs.engine import DialogState, Outcome, Reply
+from dialogs.engine import Choice, DialogState, Outcome, Reply
 from dialogs.parsing import Intent
 from dialogs.routing import Router, inspected
 from dialogs.texts import selfcheck as texts
 from dialogs.texts import walk as walk_texts
 from rubrics import Rubric, get_rubric
+from rubrics.lifecycle import InspectionState
 from rubrics.scoring import format_score, raw_total
 
 NAME = "self_check"
@@ -47,7 +48,14 @@ class SubmitSelfCheck(Command):
     inspection_id: int
 
 
-SelfCheckCommand = StartSelfCheck | SaveSelfScore | AddEvidence | SubmitSelfCheck
+@dataclass(frozen=True)
+class WithdrawSelfCheck(Command):
+    """Take a submitted self-check back (撤销提交) before the assessment starts; the answers unlock."""
+
+    inspection_id: int
+
+
+SelfCheckCommand = StartSelfCheck | SaveSelfScore | AddEvidence | SubmitSelfCheck | WithdrawSelfCheck
 router = Router.of("selfcheck", SelfCheckCommand)
 
 
@@ -122,6 +130,22 @@ def _self_check(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome
 def _continue(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | None:
     """`继续` with no dialog in progress: a chair's self-check, where it was paused."""
     return start(ctx, paused=walk.paused_here(state, ctx.self_check)) if ctx.has_role("chair") else None
+
+
+@router.word("撤销提交", roles=("chair",), usage=texts.WITHDRAW_USAGE, level=inspected, loads_self_check=True)
+def _withdraw(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
+    """`撤销提交`: a submitted self-check back to 自评中, until the parent union starts its assessment."""
+    view = ctx.self_check
+    if view is None:
+        return Outcome(Reply(_not_available(ctx)), DialogState())
+    if view.editable:
+        return Outcome(
+            Reply(texts.withdraw_not_submitted(view.state_label), (Choice("自评", "自评"),)), state
+        )
+    if view.state != InspectionState.SELF_SUBMITTED:
+        return Outcome(Reply(texts.withdraw_refused(view.state_label)), DialogState())
+    withdraw = WithdrawSelfCheck(view.inspection_id)
+    return Outcome(Reply(texts.WITHDRAWN, (Choice("自评", "自评"),)), DialogState(), (withdraw,))
 
 
 @router.dialog(NAME)

@@ -129,6 +129,8 @@ TRANSITIONS: frozenset[tuple[InspectionState, InspectionState]] = frozenset(
     {
         (S.NOT_STARTED, S.SELF_CHECKING),
         (S.SELF_CHECKING, S.SELF_SUBMITTED),
+        # The chair withdraws the submission (撤销提交) before the parent union starts its assessment.
+        (S.SELF_SUBMITTED, S.SELF_CHECKING),
         (S.SELF_SUBMITTED, S.RETURNED),
         (S.RETURNED, S.SELF_SUBMITTED),
         (S.SELF_SUBMITTED, S.REVIEWING),

@@ -62,3 +62,20 @@ def stages(assessment: str, result: str) -> str:
 
 #: `自评`'s line in `帮助`.
 USAGE = "自评 —— 开始或继续自查自评（从第一项未答处继续）"
+
+# ---------------------------------------------------------------- 撤销提交
+
+#: `撤销提交`'s line in `帮助`.
+WITHDRAW_USAGE = "撤销提交 —— 考评开始前撤回自评"
+WITHDRAWN = "已撤销提交，自评恢复为“自评中”。发送“自评”修改答案，改好后发送“提交”重新提交。"
+WITHDRAW_CHAIR_ONLY = "只有本单位工会主席可以撤销提交自评。"
+
+
+def withdraw_not_submitted(state_label: str) -> str:
+    """`撤销提交` when there is no submission to withdraw (sent twice, or never submitted)."""
+    return f"自评当前状态为“{state_label}”，没有需要撤销的提交；发送“自评”继续填写。"
+
+
+def withdraw_refused(state_label: str) -> str:
+    """`撤销提交` once the parent union has started its assessment (or later)."""
+    return f"自评当前状态为“{state_label}”，上级工会已开始考评，不能撤销提交；如需修改，请联系上级工会“退回”自评。"

@@ -5,9 +5,19 @@ from __future__ import annotations
 from typing import assert_never
 
 from chatbot.inspection import selfcheck
+from chatbot.inspection.errors import Refused
+from chatbot.inspection.transitions import move
 from chatbot.service.rights import Rights
 from dialogs.commands import AddEvidence
-from dialogs.selfcheck import SaveSelfScore, SelfCheckCommand, StartSelfCheck, SubmitSelfCheck
+from dialogs.selfcheck import (
+    SaveSelfScore,
+    SelfCheckCommand,
+    StartSelfCheck,
+    SubmitSelfCheck,
+    WithdrawSelfCheck,
+)
+from dialogs.texts import selfcheck as texts
+from rubrics.lifecycle import InspectionState
 
 
 def apply(applier: Rights, command: SelfCheckCommand) -> None:
@@ -23,5 +33,12 @@ def apply(applier: Rights, command: SelfCheckCommand) -> None:
             selfcheck.add_evidence(session, inspection, no, media_id, pic_url, applier.account.id, actor)
         case SubmitSelfCheck(inspection_id=i):
             selfcheck.submit(session, applier.as_chair(i), actor, applier.now)
+        case WithdrawSelfCheck(inspection_id=i):
+            inspection = applier.as_chair(i, texts.WITHDRAW_CHAIR_ONLY)
+            state = InspectionState(inspection.state)
+            if state == InspectionState.SELF_SUBMITTED:
+                move(session, inspection, InspectionState.SELF_CHECKING, actor, "撤销提交")
+            elif not state.self_check_editable:  # withdrawn already: nothing left to do
+                raise Refused(texts.withdraw_refused(state.label))
         case _:
             assert_never(command)

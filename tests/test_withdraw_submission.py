@@ -1,0 +1,104 @@
+"""`撤销提交`: a chair takes a submitted self-check back before the parent union starts its assessment,
+through the webhook; once the assessment started, or for anyone but the chair, it is refused."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chatbot.inspection.errors import Refused
+from chatbot.service.apply import Applier
+from chatbot.store.models import Account, AuditEntry, Inspection, ItemScore
+from chatbot.wechat.simulator import Simulator
+from dialogs.selfcheck import WithdrawSelfCheck
+from tests.helpers import self_check, setup_county
+
+User = Callable[..., Simulator]
+
+
+def _state(db: Session) -> str:
+    db.expire_all()
+    state = db.scalar(select(Inspection.state))
+    assert state is not None
+    return state
+
+
+def _withdrawals(db: Session) -> list[AuditEntry]:
+    db.expire_all()
+    return list(db.scalars(select(AuditEntry).where(AuditEntry.reason == "撤销提交")))
+
+
+def test_a_chair_withdraws_edits_and_submits_again(user: User, db: Session) -> None:
+    codes = setup_county(db, 1)
+    chair = user("chair")
+    assert "自评已提交" in self_check(chair, codes["chair1"])
+    assert _state(db) == "self_submitted"
+
+    assert "已撤销提交" in chair.say("撤销提交")
+    assert _state(db) == "self_checking"
+    again = chair.say("撤销提交")  # sent twice: one transition, and a clear answer
+    assert "没有需要撤销的提交" in again and "自评中" in again
+    withdrawn = _withdrawals(db)
+    assert [(w.action, w.before, w.after) for w in withdrawn] == [
+        ("transition", '"self_submitted"', '"self_checking"')
+    ]
+
+    assert "全部作答完毕" in chair.say("自评")
+    assert "【3/30】" in chair.say("修改 3")
+    chair.say("2")
+    db.expire_all()
+    assert db.scalar(select(ItemScore.self_score).where(ItemScore.item_no == 3)) == 2
+    assert "自评已提交" in chair.say("提交")
+    assert _state(db) == "self_submitted"
+
+
+def test_withdrawing_is_refused_once_the_assessment_started(user: User, db: Session) -> None:
+    codes = setup_county(db, 1)
+    chair = user("chair")
+    self_check(chair, codes["chair1"])
+    evaluator = user("evaluator")
+    evaluator.say(f"绑定 {codes['evaluator']}")
+    evaluator.say("考评 U01")
+    assert _state(db) == "reviewing"
+
+    refused = chair.say("撤销提交")
+    assert "考评中" in refused and "退回" in refused and "不能撤销提交" in refused
+    assert _state(db) == "reviewing" and _withdrawals(db) == []
+
+
+def test_a_stale_withdrawal_is_refused_by_the_service(user: User, db: Session, app: Flask) -> None:
+    """The dialog saw 自评已提交, the assessment started since: the stored state decides."""
+    codes = setup_county(db, 1)
+    chair = user("chair")
+    self_check(chair, codes["chair1"])
+    evaluator = user("evaluator")
+    evaluator.say(f"绑定 {codes['evaluator']}")
+    evaluator.say("考评 U01")
+    sessions = app.extensions["nianjian.sessions"]
+    with pytest.raises(Refused) as refused, sessions.begin() as session:
+        account = session.scalar(select(Account).where(Account.openid == "chair"))
+        inspection_id = session.scalar(select(Inspection.id))
+        assert account is not None and inspection_id is not None
+        config, counter = app.extensions["nianjian.config"], app.extensions["nianjian.counter"]
+        Applier(session, account, config, datetime.now(UTC), counter).apply(WithdrawSelfCheck(inspection_id))
+    assert "考评中" in refused.value.message and "退回" in refused.value.message
+    assert _state(db) == "reviewing"
+
+
+def test_a_member_cannot_withdraw_and_help_offers_it_to_the_chair(user: User, db: Session) -> None:
+    codes = setup_county(db, 1)
+    chair = user("chair")
+    self_check(chair, codes["chair1"])
+    member = user("member")
+    member.say(f"绑定 {codes['member1']}")
+
+    refused = member.say("撤销提交")
+    assert "自查自评由工会主席" in refused
+    assert _state(db) == "self_submitted" and _withdrawals(db) == []
+    assert "撤销提交" not in member.say("帮助")
+    assert "· 撤销提交 —— " in chair.say("帮助")
