@@ -57,15 +57,26 @@ def test_a_chair_withdraws_edits_and_submits_again(user: User, db: Session) -> N
     assert _state(db) == "self_submitted"
 
 
-def test_withdrawing_is_refused_once_the_assessment_started(user: User, db: Session) -> None:
+def _submitted(user: User, db: Session, other: str) -> tuple[Simulator, Simulator]:
+    """A chair who submitted the self-check, and someone bound with the invitation ``other``."""
     codes = setup_county(db, 1)
     chair = user("chair")
     self_check(chair, codes["chair1"])
-    evaluator = user("evaluator")
-    evaluator.say(f"绑定 {codes['evaluator']}")
+    someone = user(other)
+    someone.say(f"绑定 {codes[other]}")
+    return chair, someone
+
+
+def _assessment_started(user: User, db: Session) -> Simulator:
+    """A submitted self-check whose assessment the evaluator has started; the chair."""
+    chair, evaluator = _submitted(user, db, "evaluator")
     evaluator.say("考评 U01")
     assert _state(db) == "reviewing"
+    return chair
 
+
+def test_withdrawing_is_refused_once_the_assessment_started(user: User, db: Session) -> None:
+    chair = _assessment_started(user, db)
     refused = chair.say("撤销提交")
     assert "考评中" in refused and "退回" in refused and "不能撤销提交" in refused
     assert _state(db) == "reviewing" and _withdrawals(db) == []
@@ -73,12 +84,7 @@ def test_withdrawing_is_refused_once_the_assessment_started(user: User, db: Sess
 
 def test_a_stale_withdrawal_is_refused_by_the_service(user: User, db: Session, app: Flask) -> None:
     """The dialog saw 自评已提交, the assessment started since: the stored state decides."""
-    codes = setup_county(db, 1)
-    chair = user("chair")
-    self_check(chair, codes["chair1"])
-    evaluator = user("evaluator")
-    evaluator.say(f"绑定 {codes['evaluator']}")
-    evaluator.say("考评 U01")
+    _assessment_started(user, db)
     sessions = app.extensions["nianjian.sessions"]
     with pytest.raises(Refused) as refused, sessions.begin() as session:
         account = session.scalar(select(Account).where(Account.openid == "chair"))
@@ -91,11 +97,7 @@ def test_a_stale_withdrawal_is_refused_by_the_service(user: User, db: Session, a
 
 
 def test_a_member_cannot_withdraw_and_help_offers_it_to_the_chair(user: User, db: Session) -> None:
-    codes = setup_county(db, 1)
-    chair = user("chair")
-    self_check(chair, codes["chair1"])
-    member = user("member")
-    member.say(f"绑定 {codes['member1']}")
+    chair, member = _submitted(user, db, "member1")
 
     refused = member.say("撤销提交")
     assert "自查自评由工会主席" in refused
