@@ -85,7 +85,7 @@ def test_help_lists_exactly_what_each_role_and_level_can_do(user: User, db: Sess
         return person.say("帮助")
 
     chair = help_of("chair", codes["chair1"])
-    assert _words(chair) == {"自评", "结果", "异议", "补课", "补课完成"}
+    assert _words(chair) == {"自评", "撤销提交", "结果", "异议", "补课", "补课完成"}
     assert "自评中：" in chair and "考评中：" not in chair and "测评中：" not in chair
     member = help_of("member", codes["member1"])
     assert _words(member) == {"测评", "结果", "异议"} and "测评中：" in member and "自评中：" not in member
