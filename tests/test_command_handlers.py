@@ -22,6 +22,9 @@ from chatbot.service.handlers import HandlerRegistryError, checked_registry
 from chatbot.service.rights import Rights
 from dialogs.ballot import BallotCommand
 from dialogs.commands import Command
+from dialogs.context import UserContext
+from dialogs.engine import DialogState
+from dialogs.parsing import Intent
 from dialogs.publication import FileObjection
 from dialogs.router import root
 from dialogs.routing import Router, RoutingError
@@ -83,28 +86,18 @@ def test_a_handler_without_a_command_annotation_is_refused() -> None:
 
 
 def test_a_word_or_a_command_registered_twice_stops_the_routers() -> None:
-    again = Router.of("again")
-    again.word("自评")(lambda state, intent, ctx: None)
+    def answer(state: DialogState, intent: Intent, ctx: UserContext) -> None:
+        return None
+
+    first, again = Router.of("first"), Router.of("again")
+    first.word("自评")(answer)
+    again.word("自评")(answer)
     with pytest.raises(RoutingError, match="指令“自评”被重复登记"):
-        Router.of("root").include_router(*_feature_routers(), again)
-    twice = Router.of("twice", StartSelfCheck)
+        Router.of("root").include_router(first, again)
     with pytest.raises(RoutingError, match="命令 StartSelfCheck 被重复声明"):
-        Router.of("root").include_router(*_feature_routers(), twice)
-
-
-def _feature_routers() -> list[Router]:
-    """Copies of the included routers (a router is included once)."""
-    return [
-        Router(r.name, r.commands, dict(r.routes), dict(r.dialogs), dict(r.synonyms)) for r in _included()
-    ]
-
-
-def _included() -> list[Router]:
-    from dialogs import assessment, ballot, binding, guide, paper, publication, remediation, selfcheck
-
-    return [
-        m.router for m in (binding, selfcheck, ballot, assessment, paper, publication, remediation, guide)
-    ]
+        Router.of("root").include_router(Router.of("a", StartSelfCheck), Router.of("b", StartSelfCheck))
+    with pytest.raises(RoutingError, match="同义说法“菜单”被重复登记"):
+        first.word("帮助", synonyms=("菜单", "菜单"))(answer)
 
 
 def test_a_command_a_router_declares_without_a_handler_stops_the_import() -> None:
