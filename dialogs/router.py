@@ -17,7 +17,7 @@ from dialogs.context import UserContext
 from dialogs.engine import Choice, DialogState, Outcome, Reply, UserInput
 from dialogs.guide import help_text
 from dialogs.parsing import Intent, Parser
-from dialogs.routing import DialogRoute, Needs, Route, Router
+from dialogs.routing import DialogRoute, Needs, Route, Router, RoutingError
 from dialogs.texts import common as texts
 
 root = Router.of("root")
@@ -37,11 +37,19 @@ ROUTES: dict[str, Route] = root.routes
 #: The dialog name kept in DialogState.dialog → its turn handler and what it reads.
 DIALOGS: dict[str, DialogRoute] = root.dialogs
 ANSWERING_WORDS = walk.ANSWERING_WORDS
-PARSER = Parser(
-    words=(*ROUTES, *ANSWERING_WORDS),
-    synonyms={**root.synonyms, **walk.ANSWERING_SYNONYMS},
-    aliases=root.aliases,
-)
+
+
+def _vocabulary() -> Parser:
+    """The parser of the chat: the included routers' words and the walk's answering words, each once."""
+    doubled = (set(ROUTES) | set(root.aliases)) & set(ANSWERING_WORDS)
+    doubled |= set(root.synonyms) & set(walk.ANSWERING_SYNONYMS)
+    if doubled:
+        raise RoutingError(f"“{'、'.join(sorted(doubled))}”既是指令又是作答用语。")
+    words = (*ROUTES, *ANSWERING_WORDS)
+    return Parser(words, {**root.synonyms, **walk.ANSWERING_SYNONYMS}, root.aliases)
+
+
+PARSER = _vocabulary()
 #: Everything the parser reads as a command word: the words and their other spellings.
 WORDS: tuple[str, ...] = (*PARSER.words, *PARSER.aliases)
 parse = PARSER.parse
