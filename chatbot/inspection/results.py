@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import ColumnElement, Row, insert, select, update
 from sqlalchemy.orm import Session
 
 from chatbot.config import Config
@@ -367,14 +367,9 @@ REPUBLISHED = frozenset({S.PUBLISHED, S.FINAL})
 def _republish(
     session: Session, campaign: Campaign, ids: list[int], now: datetime, note: str, actor: str
 ) -> None:
-    rows = session.execute(
-        select(*_PUBLICATION_COLUMNS)
-        .join(Organisation, Inspection.organisation_id == Organisation.id)
-        .where(Inspection.id.in_(ids))
-        .order_by(Inspection.id)
-    ).all()
+    """Publish these results again, each for the days of its last publication."""
     by_days: dict[int, list[AnyRow]] = defaultdict(list)
-    for row in rows:
+    for row in _publication_rows(session, Inspection.id.in_(ids)):
         by_days[row.publication_days or DEFAULT_PUBLICATION_DAYS].append(row)
     for days, chosen in sorted(by_days.items()):
         _open_publications(session, campaign.year, chosen, now, days, actor, note)
@@ -601,11 +596,8 @@ def publish(
     tree = load_tree(session)
     confirmed = confirmed_scopes(session, campaign)
     wanted = tree.descendants(scope.id) if scope is not None else None
-    rows = session.execute(
-        select(*_PUBLICATION_COLUMNS)
-        .join(Organisation, Inspection.organisation_id == Organisation.id)
-        .where(Inspection.campaign_id == campaign.id, Inspection.state == S.RATED.value)
-        .order_by(Inspection.id)
+    rows = _publication_rows(
+        session, Inspection.campaign_id == campaign.id, Inspection.state == S.RATED.value
     )
     published, flagged, provisional = [], [], []
     chosen = []
@@ -640,6 +632,16 @@ _PUBLICATION_COLUMNS = (
 )
 
 
+def _publication_rows(session: Session, *criteria: ColumnElement[bool]) -> Sequence[AnyRow]:
+    """The results that meet ``criteria`` as a publication reads them, by id."""
+    return session.execute(
+        select(*_PUBLICATION_COLUMNS)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .where(*criteria)
+        .order_by(Inspection.id)
+    ).all()
+
+
 class _Flagged(Protocol):
     quota_flagged: bool
 
@@ -666,7 +668,7 @@ def _publication_text(
 def _open_publications(
     session: Session, year: int, rows: Sequence[AnyRow], now: datetime, days: int, actor: str, note: str = ""
 ) -> None:
-    """``open_publication`` of many results (rows of ``_PUBLICATION_COLUMNS``): one UPDATE, one
+    """Publish results (rows of ``_PUBLICATION_COLUMNS``) as their next round: one UPDATE, one
     INSERT of their audit entries and one of every notice to their chairs and members."""
     if not rows:
         return
@@ -707,30 +709,11 @@ def open_publication(
     session: Session, inspection: Inspection, now: datetime, days: int, actor: str, note: str = ""
 ) -> None:
     """Publish one result (a new round) and tell its chair and members; ``note`` says why it is
-    published again, where it is."""
-    before = inspection.state
-    inspection.state = check_transition(inspection.state, S.PUBLISHED)
-    inspection.publication_round += 1
-    inspection.publication_days = days
-    inspection.published_at = now
-    inspection.publication_ends_at = now + timedelta(days=days)
-    inspection.re_review_due_at = None
-    audit.record(
-        session,
-        actor,
-        "publish",
-        "inspection",
-        inspection.id,
-        before=before,
-        after={"round": inspection.publication_round, "stars": inspection.stars, "score": inspection.score},
-    )
-    org = inspection.organisation
-    ends = local_date(inspection.publication_ends_at)
-    text = _publication_text(
-        org.name, org.code, inspection.campaign.year, inspection.publication_round, note, inspection, ends
-    )
-    notice = outbox.Notice(f"published:{inspection.id}:{inspection.publication_round}:", text, ends)
-    outbox.enqueue_to_roles(session, "result_published", [(notice, org.id)], PUBLISHED_TO, now)
+    published again, where it is. The publication of many (``_open_publications``) of this one: its
+    changes so far written first, the object brought up to date by the same UPDATE."""
+    session.flush()
+    rows = _publication_rows(session, Inspection.id == inspection.id)
+    _open_publications(session, inspection.campaign.year, rows, now, days, actor, note)
 
 
 def finalise_due(session: Session, config: Config, now: datetime, actor: str = "scheduler") -> list[str]:
