@@ -269,13 +269,12 @@ def county_report(
     today: date | None = None,
 ) -> None:
     """The summary of one county/zone federation, to the city federation's 组织部."""
-    config = config or Config.from_env()
-    tree = load_tree(session)
-    groups, _total = _groups_with_rows(session, campaign, tree)
-    chosen = [(g, row) for g, row in groups if g.code == county.code and g.name != CITY_DIRECT]
+    read = _read(session, campaign, config)
+    config = read.config
+    chosen = [(g, row) for g, row in read.groups if g.code == county.code and g.name != CITY_DIRECT]
     if not chosen or county.is_grassroots:
         raise ValueError(f"{county.code}（{county.name}）不是县（区）或开发区总工会。")
-    figures = gather(session, campaign, config, tree, chosen)[0]
+    figures = gather(session, campaign, config, read.tree, chosen)[0]
     _summary(
         session,
         campaign,
@@ -299,15 +298,14 @@ def city_report(
     today: date | None = None,
 ) -> None:
     """The city's summary: the whole city, then a row per county in official order in each table."""
-    config = config or Config.from_env()
-    tree = load_tree(session)
-    groups, total = _groups_with_rows(session, campaign, tree)
+    read = _read(session, campaign, config)
+    config, total = read.config, read.total
     city = session.scalar(
         select(Organisation).where(Organisation.parent_id.is_(None)).order_by(Organisation.id)
     )
     if city is None:
         raise ValueError("尚未建立市总工会。")
-    sections = gather(session, campaign, config, tree, groups)
+    sections = gather(session, campaign, config, read.tree, read.groups)
     _summary(
         session,
         campaign,
@@ -321,6 +319,23 @@ def city_report(
         path,
         today,
     )
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What both summaries start from: the settings, the organisation tree, each group with its
+    coverage row (official order) and the total row."""
+
+    config: Config
+    tree: OrgTree
+    groups: list[tuple[Group, CoverageRow]]
+    total: CoverageRow
+
+
+def _read(session: Session, campaign: Campaign, config: Config | None) -> _Read:
+    tree = load_tree(session)
+    groups, total = _groups_with_rows(session, campaign, tree)
+    return _Read(config or Config.from_env(), tree, groups, total)
 
 
 #: Writes 一、基本情况 of a summary, given the quota scopes by code.
