@@ -13,6 +13,7 @@ from dialogs.routing import Needs, Route, Router
 from dialogs.selfcheck import progress_text
 from dialogs.texts import common as texts
 from rubrics import get_rubric
+from rubrics.lifecycle import RemediationStatus
 from rubrics.objections import source_short
 from rubrics.scoring import Stars
 
@@ -99,7 +100,7 @@ def progress(ctx: UserContext) -> str:
         lines.append(texts.NO_CAMPAIGN if ctx.campaign_year is None else texts.NOT_IN_SCOPE)
     if ctx.has_role("member"):
         lines.extend(_member_progress(ctx))
-    if ctx.remediation is not None and ctx.remediation.status != "passed":
+    if ctx.remediation is not None and ctx.remediation.status != RemediationStatus.PASSED:
         lines.append(texts.remediation_line(ctx.remediation.status_label, ctx.remediation.due))
     for line in ctx.coverage:
         lines.append(

@@ -107,7 +107,7 @@ class RemediationStatus(StrEnum):
     @property
     def pending(self) -> bool:
         """Still to be done or checked: counted as 补课中."""
-        return self in (RemediationStatus.OPEN, RemediationStatus.REPORTED)
+        return self in PENDING_REMEDIATION
 
 
 REMEDIATION_LABELS: dict[RemediationStatus, str] = {
@@ -116,6 +116,10 @@ REMEDIATION_LABELS: dict[RemediationStatus, str] = {
     RemediationStatus.PASSED: "已通过验收",
     RemediationStatus.WITHDRAWN: "已撤销（结果已达到建设标准）",
 }
+#: The statuses counted as 补课中: to be done, or done and waiting for the evaluator's re-check.
+PENDING_REMEDIATION: frozenset[RemediationStatus] = frozenset(
+    {RemediationStatus.OPEN, RemediationStatus.REPORTED}
+)
 #: A remediation still open after its due date.
 OVERDUE_LABEL = "补课逾期"
 

@@ -6,6 +6,7 @@ remediation follows the result. Through the chat and the CLI, on SQLite and on P
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,8 +15,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from chatbot.inspection import organisations, sampling
+from chatbot.inspection import organisations, results, sampling
 from chatbot.store.models import AuditEntry, Inspection, Organisation, OutboxMessage, Remediation
+from chatbot.timeutil import as_utc
 from chatbot.wechat.simulator import Simulator
 from rubrics.scoring import Stars
 from tests.helpers import VILLAGE, deductions, rate, result_table, self_check, setup_county
@@ -302,3 +304,41 @@ def test_remediation_follows_the_result(user: User, db: Session, cli, tmp_path: 
     u01 = _by_code(db)["U01"]
     assert u01.re_review_late and u01.publication_round == 3
     assert "复查逾期" in result_table(cli)["U01"]["marks"]
+
+
+def test_one_result_is_published_as_the_rest_are(user: User, db: Session, cli) -> None:
+    """Publishing one result (the console's, a re-review's) is `nianjian publish` of one: the same
+    round, period, audit entry and notice to its chair and member as a union published with others."""
+    codes = setup_county(db, 3)
+    _members(user, codes, 3)
+    evaluator = _evaluator(user, codes)
+    for n in (1, 2, 3):
+        _rate(user, evaluator, codes, n, 70)
+    cli("results", "confirm", "--year", "2026", "--reason", "三个单位均已评定")
+    now = datetime.now(UTC)
+    with db.begin():
+        results.open_publication(db, _by_code(db)["U01"], now, 7, "cli")
+    assert "已公示 2 个结果" in cli("publish", "--year", "2026", "--days", "7")
+    found = _by_code(db)
+    for code in ("U01", "U02"):
+        inspection = found[code]
+        assert (inspection.state, inspection.publication_round, inspection.publication_days) == (
+            "published",
+            1,
+            7,
+        )
+        assert as_utc(inspection.publication_ends_at) - as_utc(inspection.published_at) == timedelta(days=7)
+    entries = {
+        entry.entity_id: (entry.before, json.loads(entry.after or "{}"))
+        for entry in db.scalars(select(AuditEntry).where(AuditEntry.action == "publish"))
+    }
+    assert (
+        entries[found["U01"].id]
+        == entries[found["U02"].id]
+        == ('"rated"', {"round": 1, "stars": 3, "score": "70.0"})
+    )
+    one, other = (_notices_of(db, found[code], 1) for code in ("U01", "U02"))
+    assert len(one) == len(other) == 2  # the chair and the member
+    assert {t.replace("第1社区工会", "N").replace("U01", "C") for t in one} == {
+        t.replace("第2社区工会", "N").replace("U02", "C") for t in other
+    }

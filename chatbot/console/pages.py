@@ -73,7 +73,7 @@ from chatbot.timeutil import SHANGHAI, as_utc
 from dialogs.context import ROLE_LABELS
 from rubrics import get_rubric
 from rubrics.deadlines import parse_month_day, report_due
-from rubrics.lifecycle import RATED, IllegalTransition, InspectionState, values
+from rubrics.lifecycle import RATED, InspectionState, values
 from rubrics.objections import source_label as objection_source
 from rubrics.scoring import Stars, format_percent, format_score, percent_score, raw_total
 
@@ -492,9 +492,10 @@ def publish_one(inspection_id: int) -> Any:
     if not 1 <= days <= results.MAX_PUBLICATION_DAYS:
         return _refuse(inspection_id, f"公示天数应在 1 到 {results.MAX_PUBLICATION_DAYS} 天之间。")
     config = current_app.extensions["nianjian.config"]
-    if inspection.id in results.provisional_ids(g.db, inspection.campaign, config):
+    wait = results.publication_wait(g.db, inspection, config)
+    if wait is results.Waiting.PROVISIONAL:
         return _refuse(inspection_id, "五星级名额范围尚未确认（星级为预评），请先在首页确认范围后再公示。")
-    if inspection.state != S.RATED or results.awaits_override(inspection):
+    if inspection.state != S.RATED or wait is results.Waiting.FLAGGED:
         return _refuse(inspection_id, "只能公示已评定、且没有五星级名额争议的结果。")
     results.open_publication(g.db, inspection, _now(), days, g.viewer.actor)
     return _done(inspection_id, f"已公示 {days} 天，主席和会员将收到通知。")
@@ -533,7 +534,7 @@ def return_one(inspection_id: int) -> Any:
     inspection = _inspection(inspection_id)
     try:
         assessment.return_self_check(g.db, inspection, request.form.get("reason", ""), g.viewer.actor, _now())
-    except IllegalTransition as error:
+    except errors.Refused as error:
         return _refuse(inspection_id, error.message)
     except ValueError as error:
         return _refuse(inspection_id, str(error))

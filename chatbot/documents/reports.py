@@ -11,7 +11,7 @@ Counties appear in their official order (``order.official_key``, the tree's orde
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -43,12 +43,11 @@ from chatbot.store.models import (
     ItemScore,
     Objection,
     Organisation,
-    Remediation,
     SampledInspection,
 )
 from chatbot.timeutil import SHANGHAI
 from rubrics import get_rubric
-from rubrics.lifecycle import RATED, InspectionState, values
+from rubrics.lifecycle import RATED, InspectionState, RemediationStatus, values
 from rubrics.scoring import ONE_DECIMAL, Stars, format_percent, format_score
 
 #: The plan the summaries report on (the seed).
@@ -158,14 +157,7 @@ def gather(
     rated = [r for r in rated if r.organisation_id in group_of]
     figures_of = {r.id: group_of[r.organisation_id] for r in rated}
     provisional = provisional_ids(session, campaign, config, tree)
-    remediations = {
-        inspection_id: (status, due_on)
-        for inspection_id, status, due_on in session.execute(
-            select(Remediation.inspection_id, Remediation.status, Remediation.due_on)
-            .join(Inspection, Remediation.inspection_id == Inspection.id)
-            .where(Inspection.campaign_id == campaign.id)
-        )
-    }
+    remediations = remediation.of_campaign(session, campaign.id)
     today = datetime.now(UTC).astimezone(SHANGHAI).date()
     for r in rated:
         figures = figures_of[r.id]
@@ -174,10 +166,10 @@ def gather(
         figures.provisional += r.id in provisional
         figures.scores.setdefault(r.rubric_key, []).append(score)
         if r.below_standard:
-            status, due_on = remediations.get(r.id, ("", today))
-            label = remediation.label(status, due_on, today) if status else "待补课"
+            remedied = remediations.get(r.id)
+            label = remediation.label(*remedied, today) if remedied else "待补课"
             figures.below.append(Below(r.code, r.name, score, label))
-            figures.remedies[_remedy(status, due_on, today)] += 1
+            figures.remedies[_remedy(remedied, today)] += 1
         figures.re_reviewing += InspectionState(r.state).awaits_re_review
     _dimensions(session, campaign, [(r.id, r.rubric_key) for r in rated], figures_of)
     for inspection_id, count in session.execute(
@@ -250,11 +242,14 @@ def progress_of(row: CoverageRow, re_reviewing: int) -> sentences.Progress:
     )
 
 
-def _remedy(status: str, due_on: date, today: date) -> str:
-    """The ``sentences.Remedies`` field a below-standard union counts in."""
-    if status == remediation.OPEN:
+def _remedy(found: tuple[RemediationStatus, date] | None, today: date) -> str:
+    """The ``sentences.Remedies`` field a below-standard union counts in (its remediation, if any)."""
+    if found is None:
+        return "waiting"
+    status, due_on = found
+    if status == RemediationStatus.OPEN:
         return "overdue" if remediation.is_overdue(status, due_on, today) else "open"
-    return {remediation.REPORTED.value: "reported", remediation.PASSED.value: "passed"}.get(status, "waiting")
+    return {RemediationStatus.REPORTED: "reported", RemediationStatus.PASSED: "passed"}.get(status, "waiting")
 
 
 def _score_and_stars(score: Decimal | None, stars: int | None) -> str:
@@ -274,26 +269,25 @@ def county_report(
     today: date | None = None,
 ) -> None:
     """The summary of one county/zone federation, to the city federation's 组织部."""
-    config = config or Config.from_env()
-    tree = load_tree(session)
-    groups, _total = _groups_with_rows(session, campaign, tree)
-    chosen = [(g, row) for g, row in groups if g.code == county.code and g.name != CITY_DIRECT]
+    read = _read(session, campaign, config)
+    config = read.config
+    chosen = [(g, row) for g, row in read.groups if g.code == county.code and g.name != CITY_DIRECT]
     if not chosen or county.is_grassroots:
         raise ValueError(f"{county.code}（{county.name}）不是县（区）或开发区总工会。")
-    figures = gather(session, campaign, config, tree, chosen)[0]
-    narrative = narrative_of(session, campaign, county)
-    document = gongwen.new_document()
-    _head(document, session, county, campaign, narrative)
-    gongwen.body(
-        document,
-        f"按照{PLAN}要求，{county.name}组织开展了{campaign.year}年度基层工会组织年检工作。"
-        "现将工作情况总结如下。",
+    figures = gather(session, campaign, config, read.tree, chosen)[0]
+    _summary(
+        session,
+        campaign,
+        county,
+        (
+            f"按照{PLAN}要求，{county.name}组织开展了{campaign.year}年度基层工会组织年检工作。"
+            "现将工作情况总结如下。"
+        ),
+        lambda document, statuses: _county_facts(document, figures, campaign, config, statuses),
+        config,
+        path,
+        today,
     )
-    gongwen.heading(document, "一、基本情况")
-    _county_facts(document, figures, campaign, config, _statuses(session, campaign, config))
-    _written(document, narrative)
-    gongwen.signature(document, county.name, today or _today())
-    document.save(str(path))  # python-docx takes a path as str
 
 
 def city_report(
@@ -304,28 +298,71 @@ def city_report(
     today: date | None = None,
 ) -> None:
     """The city's summary: the whole city, then a row per county in official order in each table."""
-    config = config or Config.from_env()
-    tree = load_tree(session)
-    groups, total = _groups_with_rows(session, campaign, tree)
+    read = _read(session, campaign, config)
+    config, total = read.config, read.total
     city = session.scalar(
         select(Organisation).where(Organisation.parent_id.is_(None)).order_by(Organisation.id)
     )
     if city is None:
         raise ValueError("尚未建立市总工会。")
-    sections = gather(session, campaign, config, tree, groups)
-    narrative = narrative_of(session, campaign, city)
-    document = gongwen.new_document()
-    _head(document, session, city, campaign, narrative)
-    gongwen.body(
-        document,
-        f"按照{PLAN}要求，全市各县（区）总工会、开发区总工会和市直基层工会开展了{campaign.year}年度基层工会组织"
-        "年检工作。现将工作情况总结如下。",
+    sections = gather(session, campaign, config, read.tree, read.groups)
+    _summary(
+        session,
+        campaign,
+        city,
+        (
+            f"按照{PLAN}要求，全市各县（区）总工会、开发区总工会和市直基层工会开展了{campaign.year}年度基层工会组织"
+            "年检工作。现将工作情况总结如下。"
+        ),
+        lambda document, statuses: _city_facts(document, sections, total, campaign, config, statuses),
+        config,
+        path,
+        today,
     )
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What both summaries start from: the settings, the organisation tree, each group with its
+    coverage row (official order) and the total row."""
+
+    config: Config
+    tree: OrgTree
+    groups: list[tuple[Group, CoverageRow]]
+    total: CoverageRow
+
+
+def _read(session: Session, campaign: Campaign, config: Config | None) -> _Read:
+    tree = load_tree(session)
+    groups, total = _groups_with_rows(session, campaign, tree)
+    return _Read(config or Config.from_env(), tree, groups, total)
+
+
+#: Writes 一、基本情况 of a summary, given the quota scopes by code.
+Facts = Callable[[DocumentType, dict[str, ScopeStatus]], None]
+
+
+def _summary(
+    session: Session,
+    campaign: Campaign,
+    issuer: Organisation,
+    opening: str,
+    facts: Facts,
+    config: Config,
+    path: Path,
+    today: date | None,
+) -> None:
+    """One summary as a 公文 of ``issuer``: the title and addressee, the opening sentence, 一、基本情况
+    (``facts``), the written parts and the signature, saved at ``path``."""
+    narrative = narrative_of(session, campaign, issuer)
+    document = gongwen.new_document()
+    _head(document, session, issuer, campaign, narrative)
+    gongwen.body(document, opening)
     gongwen.heading(document, "一、基本情况")
-    _city_facts(document, sections, total, campaign, config, _statuses(session, campaign, config))
+    facts(document, _statuses(session, campaign, config))
     _written(document, narrative)
-    gongwen.signature(document, city.name, today or _today())
-    document.save(str(path))
+    gongwen.signature(document, issuer.name, today or _today())
+    document.save(str(path))  # python-docx takes a path as str
 
 
 def _today() -> date:

@@ -17,7 +17,7 @@ from chatbot.inspection.transitions import move
 from chatbot.store import outbox
 from chatbot.store.models import Evaluation, Inspection
 from chatbot.timeutil import as_utc, local_date
-from rubrics.lifecycle import InspectionState, check_transition
+from rubrics.lifecycle import InspectionState
 from rubrics.submission import MIN_WRITTEN_CHARS, submission_gaps
 from rubrics.texts import submission_refused
 
@@ -149,23 +149,12 @@ def return_self_check(
 ) -> None:
     """Send a submitted self-check back to the chair (退回), with the reason; the chair is told.
 
-    Raises IllegalTransition when the inspection is not submitted-and-unrated, ValueError without a reason.
+    Refused when the inspection is not submitted-and-unrated, ValueError without a reason.
     """
     if not reason.strip():
         raise ValueError("退回须写明原因。")
-    before = inspection.state
-    inspection.state = check_transition(before, InspectionState.RETURNED)
+    move(session, inspection, S.RETURNED, actor, reason)
     inspection.return_reason = reason.strip()
-    audit.record(
-        session,
-        actor,
-        "transition",
-        "inspection",
-        inspection.id,
-        before=before,
-        after=InspectionState.RETURNED.value,
-        reason=reason,
-    )
     org = inspection.organisation
     for account_id in outbox.accounts_with_role(session, org.id, ("chair",)):
         outbox.enqueue(

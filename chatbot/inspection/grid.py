@@ -36,12 +36,11 @@ from chatbot.store.models import (
     GridAssignment,
     Inspection,
     Organisation,
-    Remediation,
     RoleBinding,
 )
 from chatbot.store.upsert import insert_for
 from chatbot.timeutil import SHANGHAI, as_utc
-from rubrics.lifecycle import ASSESSABLE, NOT_SUBMITTED, RE_REVIEWABLE, InspectionState
+from rubrics.lifecycle import ASSESSABLE, NOT_SUBMITTED, RE_REVIEWABLE, InspectionState, RemediationStatus
 from rubrics.scoring import format_percent
 
 S = InspectionState
@@ -513,7 +512,7 @@ def overdue_steps(
     state: InspectionState,
     deadlines: Deadlines,
     re_review_due_at: datetime | None,
-    pending: tuple[str, date] | None,
+    pending: tuple[RemediationStatus, date] | None,
     today: date,
     now: datetime,
 ) -> list[tuple[Step, date]]:
@@ -547,7 +546,7 @@ def grids(
     deadlines = deadlines_of(session, campaign, tree)
     plans = plans_of(session, campaign)
     inspections = _inspections_of(session, campaign)
-    pending = _pending_remediations(session, campaign)
+    pending = remediation.of_campaign(session, campaign.id, pending=True)
     orgs = {group.code: group_orgs(tree, group) for group in chosen}
     people = people_at(session, set().union(*orgs.values()))
     assigned = _assigned(session, campaign, people)
@@ -571,18 +570,6 @@ def _inspections_of(
             select(
                 Inspection.id, Inspection.organisation_id, Inspection.state, Inspection.re_review_due_at
             ).where(Inspection.campaign_id == campaign.id)
-        )
-    }
-
-
-def _pending_remediations(session: Session, campaign: Campaign) -> dict[int, tuple[str, date]]:
-    """The campaign's remediations still to do: status and due day, by inspection id."""
-    return {
-        inspection_id: (status, due_on)
-        for inspection_id, status, due_on in session.execute(
-            select(Remediation.inspection_id, Remediation.status, Remediation.due_on)
-            .join(Inspection, Remediation.inspection_id == Inspection.id)
-            .where(Inspection.campaign_id == campaign.id, Remediation.status.in_(remediation.PENDING))
         )
     }
 
@@ -615,7 +602,7 @@ class _GridFacts:
     tree: OrgTree
     deadlines: Callable[[int], Deadlines]
     inspections: dict[int, tuple[int, InspectionState, datetime | None]]
-    pending: dict[int, tuple[str, date]]
+    pending: dict[int, tuple[RemediationStatus, date]]
     assigned: dict[int, Person]
     today: date
     now: datetime

@@ -11,38 +11,94 @@ overdue (逾期).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.orm import Session
 
 from chatbot.inspection import audit
 from chatbot.inspection.errors import Refused
 from chatbot.store import outbox
 from chatbot.store.models import Inspection, Remediation
-from rubrics.lifecycle import OVERDUE_LABEL, REMEDIATION_LABELS, RemediationStatus
+from chatbot.timeutil import SHANGHAI
+from rubrics.lifecycle import OVERDUE_LABEL, PENDING_REMEDIATION, RemediationStatus
 
-OPEN, REPORTED, PASSED, WITHDRAWN = (
-    RemediationStatus.OPEN,
-    RemediationStatus.REPORTED,
-    RemediationStatus.PASSED,
-    RemediationStatus.WITHDRAWN,
-)
-STATUS_LABELS: dict[str, str] = {status.value: label for status, label in REMEDIATION_LABELS.items()}
-#: The statuses counted as 补课中 (to be done, or done and waiting for the re-check).
-PENDING = (OPEN.value, REPORTED.value)
+#: The stored statuses counted as 补课中, for SQL ``IN``.
+PENDING = sorted(status.value for status in PENDING_REMEDIATION)
 
 
 def is_overdue(status: str, due_on: date, today: date) -> bool:
     """Open after its due date (a report waiting for the evaluator's re-check is not the chair's delay)."""
-    return status == OPEN and due_on < today
+    return status == RemediationStatus.OPEN and due_on < today
 
 
 def label(status: str, due_on: date, today: date) -> str:
     """The status as people read it, overdue marked."""
     if is_overdue(status, due_on, today):
-        return f"{STATUS_LABELS[OPEN]}（{OVERDUE_LABEL}）"
-    return STATUS_LABELS.get(status, status)
+        return f"{RemediationStatus.OPEN.label}（{OVERDUE_LABEL}）"
+    return RemediationStatus(status).label
+
+
+def _statuses(session: Session, *criteria: ColumnElement[bool]) -> dict[int, tuple[RemediationStatus, date]]:
+    """The remediations that meet ``criteria``: status and due day, by inspection id."""
+    return {
+        inspection_id: (RemediationStatus(status), due_on)
+        for inspection_id, status, due_on in session.execute(
+            select(Remediation.inspection_id, Remediation.status, Remediation.due_on)
+            .join(Inspection, Remediation.inspection_id == Inspection.id)
+            .where(*criteria)
+        )
+    }
+
+
+def of_campaign(
+    session: Session, campaign_id: int, pending: bool = False
+) -> dict[int, tuple[RemediationStatus, date]]:
+    """The campaign's remediations (``pending``: only those still to do or check): status and due day,
+    by inspection id."""
+    if pending:
+        return _statuses(session, Inspection.campaign_id == campaign_id, Remediation.status.in_(PENDING))
+    return _statuses(session, Inspection.campaign_id == campaign_id)
+
+
+def open_for(
+    session: Session, inspection_ids: Sequence[int], days: int, now: datetime, actor: str
+) -> dict[int, date]:
+    """Open the remediation (补课) of these results, below the standard and final: the due date of each.
+    One already open (or reported, or passed) keeps its own; one withdrawn when a re-check had lifted
+    the result opens again, due in ``days``. The new and reopened ones are written in two
+    statements with their audit entries — one result is the case of one."""
+    if not inspection_ids:
+        return {}
+    due = now.astimezone(SHANGHAI).date() + timedelta(days=days)
+    existing = _statuses(session, Remediation.inspection_id.in_(inspection_ids))
+    new = [i for i in inspection_ids if i not in existing]
+    again = [i for i in inspection_ids if i in existing and existing[i][0] == RemediationStatus.WITHDRAWN]
+    if new:
+        session.execute(
+            insert(Remediation),
+            [
+                {"inspection_id": i, "opened_at": now, "due_on": due, "status": RemediationStatus.OPEN.value}
+                for i in new
+            ],
+        )
+    if again:
+        session.execute(
+            update(Remediation)
+            .where(Remediation.inspection_id.in_(again))
+            .values(opened_at=now, due_on=due, status=RemediationStatus.OPEN.value)
+        )
+    opened = new + again
+    audit.record_many(
+        session,
+        actor,
+        "remediation_open",
+        "inspection",
+        [(i, None, {"due": due.isoformat()}, None) for i in opened],
+    )
+    kept = {i: due_on for i, (status, due_on) in existing.items() if status != RemediationStatus.WITHDRAWN}
+    return kept | dict.fromkeys(opened, due)
 
 
 def follow(session: Session, inspection: Inspection, now: datetime, actor: str) -> None:
@@ -51,10 +107,10 @@ def follow(session: Session, inspection: Inspection, now: datetime, actor: str) 
     if inspection.below_standard:
         return
     row = of(session, inspection.id)
-    if row is None or row.status not in PENDING:
+    if row is None or not RemediationStatus(row.status).pending:
         return
     before = row.status
-    row.status = WITHDRAWN
+    row.status = RemediationStatus.WITHDRAWN
     audit.record(
         session,
         actor,
@@ -62,7 +118,7 @@ def follow(session: Session, inspection: Inspection, now: datetime, actor: str) 
         "inspection",
         inspection.id,
         before=before,
-        after=WITHDRAWN.value,
+        after=RemediationStatus.WITHDRAWN.value,
         reason="重新评定后结果已达到建设标准",
     )
     org = inspection.organisation
@@ -86,11 +142,11 @@ def report_done(
 ) -> Remediation:
     """The chair reports the remediation done; the evaluators are asked to re-check it."""
     row = of(session, inspection.id)
-    if row is None or row.status == WITHDRAWN:
+    if row is None or row.status == RemediationStatus.WITHDRAWN:
         raise Refused("本单位没有需要补课的年检结果。")
-    if row.status == PASSED:
+    if row.status == RemediationStatus.PASSED:
         raise Refused("补课已通过验收，无需再次报告。")
-    row.status, row.reported_at, row.report_text = REPORTED, now, text
+    row.status, row.reported_at, row.report_text = RemediationStatus.REPORTED, now, text
     audit.record(session, actor, "remediation_reported", "inspection", inspection.id, after={"text": text})
     org = inspection.organisation
     if org.parent_id is not None:
@@ -118,12 +174,12 @@ def check(
 ) -> Remediation:
     """The evaluator's re-check after remediation: passed closes it, not passed reopens it."""
     row = of(session, inspection.id)
-    if row is None or row.status == WITHDRAWN:
+    if row is None or row.status == RemediationStatus.WITHDRAWN:
         raise Refused(f"“{inspection.organisation.name}”没有需要验收的补课。")
-    if row.status == PASSED:
+    if row.status == RemediationStatus.PASSED:
         raise Refused(f"“{inspection.organisation.name}”的补课已通过验收。")
     before = row.status
-    row.status = PASSED if passed else OPEN
+    row.status = RemediationStatus.PASSED if passed else RemediationStatus.OPEN
     row.checked_at, row.checker_account_id, row.check_text = now, account_id, text
     audit.record(
         session,

@@ -16,12 +16,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import ColumnElement, Row, insert, select, update
 from sqlalchemy.orm import Session
 
 from chatbot.config import Config
@@ -37,9 +37,8 @@ from chatbot.store.models import (
     Objection,
     Organisation,
     QuotaConfirmation,
-    Remediation,
 )
-from chatbot.timeutil import SHANGHAI, as_utc, local_date
+from chatbot.timeutil import as_utc, local_date
 from rubrics import get_rubric
 from rubrics.lifecycle import RATED, InspectionState, check_transition, values
 from rubrics.quota import (
@@ -242,12 +241,34 @@ def provisional_ids(
     return {i for i, org in rows if scope_of(tree, org, config).key not in confirmed}
 
 
+class Waiting(StrEnum):
+    """Why a rated result is not published yet: its stars are not decided."""
+
+    PROVISIONAL = "provisional"  # 预评: its quota scope is not confirmed
+    FLAGGED = "flagged"  # tied at the five-star cut-off, for an admin to settle
+
+
+def _waiting(row: Inspection | AnyRow, tree: OrgTree, confirmed: set[str], config: Config) -> Waiting | None:
+    """Why this result may not be published now (None: it may), its scope's confirmations given."""
+    if (
+        InspectionState(row.state).is_rated
+        and scope_of(tree, row.organisation_id, config).key not in confirmed
+    ):
+        return Waiting.PROVISIONAL
+    if awaits_override(row):
+        return Waiting.FLAGGED
+    return None
+
+
+def publication_wait(session: Session, inspection: Inspection, config: Config) -> Waiting | None:
+    """Why one result may not be published now — the check ``publish`` makes of each result."""
+    return _waiting(inspection, load_tree(session), confirmed_scopes(session, inspection.campaign), config)
+
+
 def stars_wait(session: Session, inspection: Inspection, config: Config) -> bool:
     """Whether a rated result's stars are not decided yet, so it is not published: tied at the
     five-star cut-off for an admin to settle, or provisional in a scope not yet confirmed."""
-    if awaits_override(inspection):
-        return True
-    return inspection.id in provisional_ids(session, inspection.campaign, config)
+    return publication_wait(session, inspection, config) is not None
 
 
 class Cause(StrEnum):
@@ -367,14 +388,9 @@ REPUBLISHED = frozenset({S.PUBLISHED, S.FINAL})
 def _republish(
     session: Session, campaign: Campaign, ids: list[int], now: datetime, note: str, actor: str
 ) -> None:
-    rows = session.execute(
-        select(*_PUBLICATION_COLUMNS)
-        .join(Organisation, Inspection.organisation_id == Organisation.id)
-        .where(Inspection.id.in_(ids))
-        .order_by(Inspection.id)
-    ).all()
+    """Publish these results again, each for the days of its last publication."""
     by_days: dict[int, list[AnyRow]] = defaultdict(list)
-    for row in rows:
+    for row in _publication_rows(session, Inspection.id.in_(ids)):
         by_days[row.publication_days or DEFAULT_PUBLICATION_DAYS].append(row)
     for days, chosen in sorted(by_days.items()):
         _open_publications(session, campaign.year, chosen, now, days, actor, note)
@@ -601,26 +617,18 @@ def publish(
     tree = load_tree(session)
     confirmed = confirmed_scopes(session, campaign)
     wanted = tree.descendants(scope.id) if scope is not None else None
-    rows = session.execute(
-        select(*_PUBLICATION_COLUMNS)
-        .join(Organisation, Inspection.organisation_id == Organisation.id)
-        .where(Inspection.campaign_id == campaign.id, Inspection.state == S.RATED.value)
-        .order_by(Inspection.id)
+    rows = _publication_rows(
+        session, Inspection.campaign_id == campaign.id, Inspection.state == S.RATED.value
     )
-    published, flagged, provisional = [], [], []
-    chosen = []
-    for row in rows:
-        if wanted is not None and row.organisation_id not in wanted:
-            continue
-        if scope_of(tree, row.organisation_id, config).key not in confirmed:
-            provisional.append(row.code)
-        elif awaits_override(row):
-            flagged.append(row.code)
-        else:
-            chosen.append(row)
-            published.append(row.code)
-    _open_publications(session, campaign.year, chosen, now, days, actor)
-    return PublishOutcome(published, flagged, provisional)
+    chosen = [row for row in rows if wanted is None or row.organisation_id in wanted]
+    waits = {row.id: _waiting(row, tree, confirmed, config) for row in chosen}
+    ready = [row for row in chosen if waits[row.id] is None]
+    _open_publications(session, campaign.year, ready, now, days, actor)
+    return PublishOutcome(
+        [row.code for row in ready],
+        [row.code for row in chosen if waits[row.id] is Waiting.FLAGGED],
+        [row.code for row in chosen if waits[row.id] is Waiting.PROVISIONAL],
+    )
 
 
 #: What a publication reads of each result.
@@ -638,6 +646,16 @@ _PUBLICATION_COLUMNS = (
     Organisation.code,
     Organisation.name,
 )
+
+
+def _publication_rows(session: Session, *criteria: ColumnElement[bool]) -> Sequence[AnyRow]:
+    """The results that meet ``criteria`` as a publication reads them, by id."""
+    return session.execute(
+        select(*_PUBLICATION_COLUMNS)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .where(*criteria)
+        .order_by(Inspection.id)
+    ).all()
 
 
 class _Flagged(Protocol):
@@ -666,7 +684,7 @@ def _publication_text(
 def _open_publications(
     session: Session, year: int, rows: Sequence[AnyRow], now: datetime, days: int, actor: str, note: str = ""
 ) -> None:
-    """``open_publication`` of many results (rows of ``_PUBLICATION_COLUMNS``): one UPDATE, one
+    """Publish results (rows of ``_PUBLICATION_COLUMNS``) as their next round: one UPDATE, one
     INSERT of their audit entries and one of every notice to their chairs and members."""
     if not rows:
         return
@@ -707,30 +725,11 @@ def open_publication(
     session: Session, inspection: Inspection, now: datetime, days: int, actor: str, note: str = ""
 ) -> None:
     """Publish one result (a new round) and tell its chair and members; ``note`` says why it is
-    published again, where it is."""
-    before = inspection.state
-    inspection.state = check_transition(inspection.state, S.PUBLISHED)
-    inspection.publication_round += 1
-    inspection.publication_days = days
-    inspection.published_at = now
-    inspection.publication_ends_at = now + timedelta(days=days)
-    inspection.re_review_due_at = None
-    audit.record(
-        session,
-        actor,
-        "publish",
-        "inspection",
-        inspection.id,
-        before=before,
-        after={"round": inspection.publication_round, "stars": inspection.stars, "score": inspection.score},
-    )
-    org = inspection.organisation
-    ends = local_date(inspection.publication_ends_at)
-    text = _publication_text(
-        org.name, org.code, inspection.campaign.year, inspection.publication_round, note, inspection, ends
-    )
-    notice = outbox.Notice(f"published:{inspection.id}:{inspection.publication_round}:", text, ends)
-    outbox.enqueue_to_roles(session, "result_published", [(notice, org.id)], PUBLISHED_TO, now)
+    published again, where it is. The publication of many (``_open_publications``) of this one: its
+    changes so far written first, the object brought up to date by the same UPDATE."""
+    session.flush()
+    rows = _publication_rows(session, Inspection.id == inspection.id)
+    _open_publications(session, inspection.campaign.year, rows, now, days, actor, note)
 
 
 def finalise_due(session: Session, config: Config, now: datetime, actor: str = "scheduler") -> list[str]:
@@ -754,12 +753,9 @@ def finalise_due(session: Session, config: Config, now: datetime, actor: str = "
                 Organisation.code,
                 Organisation.name,
                 Campaign.year,
-                Remediation.due_on,
-                Remediation.status.label("remediation_status"),
             )
             .join(Organisation, Inspection.organisation_id == Organisation.id)
             .join(Campaign, Inspection.campaign_id == Campaign.id)
-            .outerjoin(Remediation, Remediation.inspection_id == Inspection.id)
             .where(
                 Inspection.state == S.PUBLISHED.value,
                 Inspection.publication_ends_at.is_not(None),
@@ -784,8 +780,12 @@ def finalise_due(session: Session, config: Config, now: datetime, actor: str = "
         "inspection",
         [(row.id, S.PUBLISHED.value, S.FINAL.value, None) for row in due],
     )
-    remediation_due = _open_remediations(
-        session, [row for row in due if row.below_standard], config, now, actor
+    remediation_due = remediation.open_for(
+        session,
+        [row.id for row in due if row.below_standard],
+        config.remediation_days,
+        now,
+        actor,
     )
     notices = []
     for row in due:
@@ -797,43 +797,3 @@ def finalise_due(session: Session, config: Config, now: datetime, actor: str = "
         notices.append((outbox.Notice(f"final:{row.id}:", text), row.organisation_id))
     outbox.enqueue_to_roles(session, "result_final", notices, ("chair",), now)
     return [row.code for row in due]
-
-
-def _open_remediations(
-    session: Session, rows: Sequence[AnyRow], config: Config, now: datetime, actor: str
-) -> dict[int, date]:
-    """Open the remediation (补课) of results below the standard that became final (rows with the due
-    date and status of an existing remediation): the due date of each. A remediation withdrawn when a
-    re-check had lifted the result opens again with a new due date; the new and reopened ones are
-    written in two statements with their audit entries."""
-    due = now.astimezone(SHANGHAI).date() + timedelta(days=config.remediation_days)
-    found = {
-        row.id: row.due_on
-        for row in rows
-        if row.due_on is not None and row.remediation_status != remediation.WITHDRAWN
-    }
-    new = [row.id for row in rows if row.due_on is None]
-    again = [row.id for row in rows if row.remediation_status == remediation.WITHDRAWN]
-    if new:
-        session.execute(
-            insert(Remediation),
-            [
-                {"inspection_id": i, "opened_at": now, "due_on": due, "status": remediation.OPEN.value}
-                for i in new
-            ],
-        )
-    if again:
-        session.execute(
-            update(Remediation)
-            .where(Remediation.inspection_id.in_(again))
-            .values(opened_at=now, due_on=due, status=remediation.OPEN.value)
-        )
-    if new or again:
-        audit.record_many(
-            session,
-            actor,
-            "remediation_open",
-            "inspection",
-            [(i, None, {"due": due.isoformat()}, None) for i in new + again],
-        )
-    return found | dict.fromkeys(new + again, due)

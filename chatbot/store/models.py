@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from rubrics.lifecycle import InspectionState
+from rubrics.lifecycle import InspectionState, RemediationStatus
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -401,7 +401,7 @@ class Remediation(Base):
     due_on: Mapped[date] = mapped_column(Date)
     #: rubrics.lifecycle.RemediationStatus: open → reported (the chair says it is done) → passed, or
     #: open again (the evaluator's re-check); withdrawn when a re-check lifts the result to the standard.
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=RemediationStatus.OPEN.value)
     reported_at: Mapped[datetime | None]
     report_text: Mapped[str | None] = mapped_column(Text)
     checked_at: Mapped[datetime | None]
