@@ -48,6 +48,7 @@ from chatbot.store.models import (
     Organisation,
     RoleBinding,
 )
+from chatbot.store.notice_kinds import NoticeKind
 from chatbot.timeutil import SHANGHAI, as_utc, end_of_day, local_date
 from rubrics import get_rubric
 from rubrics import texts as shared_texts
@@ -503,7 +504,7 @@ def open_evaluation(
         outbox.enqueue(
             session,
             account_id,
-            "evaluation_open",
+            NoticeKind.EVALUATION_OPEN,
             f"evaluation-open:{evaluation.id}:{account_id}",
             evaluation_invitation(org.name, closes, evaluation.code),
             now,

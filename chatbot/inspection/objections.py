@@ -17,6 +17,7 @@ from chatbot.inspection.queries import evaluators_of
 from chatbot.inspection.transitions import move
 from chatbot.store import outbox
 from chatbot.store.models import Inspection, Objection, Organisation, RoleBinding
+from chatbot.store.notice_kinds import NoticeKind
 from chatbot.timeutil import SHANGHAI, as_utc, end_of_day, local_date
 from rubrics.lifecycle import OBJECTABLE, RE_REVIEWABLE, InspectionState, values
 from rubrics.objections import ObjectionView, RaisedObjection, source_label
@@ -144,7 +145,13 @@ def _notify(session: Session, inspection: Inspection, objection: Objection, now:
         text += f"\n本轮公示已收到 {NOTICES_PER_ROUND} 条异议，此后的异议不再逐条通知，请在复查或管理台中查看全部异议。"
     for evaluator in evaluators_of(session, inspection):
         outbox.enqueue(
-            session, evaluator, "objection_filed", f"objection:{objection.id}:{evaluator}", text, now, due
+            session,
+            evaluator,
+            NoticeKind.OBJECTION_FILED,
+            f"objection:{objection.id}:{evaluator}",
+            text,
+            now,
+            due,
         )
 
 

@@ -20,6 +20,7 @@ from chatbot.inspection import audit
 from chatbot.inspection.errors import Refused
 from chatbot.store import outbox
 from chatbot.store.models import Inspection, Remediation
+from chatbot.store.notice_kinds import NoticeKind
 from rubrics.lifecycle import OVERDUE_LABEL, REMEDIATION_LABELS, RemediationStatus
 
 OPEN, REPORTED, PASSED, WITHDRAWN = (
@@ -70,7 +71,7 @@ def follow(session: Session, inspection: Inspection, now: datetime, actor: str) 
         outbox.enqueue(
             session,
             account_id,
-            "remediation_checked",
+            NoticeKind.REMEDIATION_CHECKED,
             f"remediation-withdrawn:{row.id}:{now.isoformat()}:{account_id}",
             f"{org.name} {inspection.campaign.year} 年度年检结果经重新评定已达到建设标准，补课已撤销。",
             now,
@@ -98,7 +99,7 @@ def report_done(
             outbox.enqueue(
                 session,
                 account_id,
-                "remediation_reported",
+                NoticeKind.REMEDIATION_REPORTED,
                 f"remediation-reported:{row.id}:{now.isoformat()}:{account_id}",
                 f"{org.name}（{org.code}）报告已完成补课：{text}\n"
                 f"请验收后发送“补课验收 {org.code} 通过 说明”或“补课验收 {org.code} 未通过 说明”。",
@@ -141,7 +142,7 @@ def check(
         outbox.enqueue(
             session,
             account_id_,
-            "remediation_checked",
+            NoticeKind.REMEDIATION_CHECKED,
             f"remediation-checked:{row.id}:{now.isoformat()}:{account_id_}",
             f"{org.name} 的补课{verdict}。说明：{text}",
             now,

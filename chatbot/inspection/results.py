@@ -39,6 +39,7 @@ from chatbot.store.models import (
     QuotaConfirmation,
     Remediation,
 )
+from chatbot.store.notice_kinds import NoticeKind
 from chatbot.timeutil import SHANGHAI, as_utc, local_date
 from rubrics import get_rubric
 from rubrics.lifecycle import RATED, InspectionState, check_transition, values
@@ -696,7 +697,7 @@ def _open_publications(
         )
     session.execute(update(Inspection), changes)
     audit.record_many(session, actor, "publish", "inspection", entries)
-    outbox.enqueue_to_roles(session, "result_published", notices, PUBLISHED_TO, now)
+    outbox.enqueue_to_roles(session, NoticeKind.RESULT_PUBLISHED, notices, PUBLISHED_TO, now)
 
 
 #: Who is told of a publication.
@@ -730,7 +731,7 @@ def open_publication(
         org.name, org.code, inspection.campaign.year, inspection.publication_round, note, inspection, ends
     )
     notice = outbox.Notice(f"published:{inspection.id}:{inspection.publication_round}:", text, ends)
-    outbox.enqueue_to_roles(session, "result_published", [(notice, org.id)], PUBLISHED_TO, now)
+    outbox.enqueue_to_roles(session, NoticeKind.RESULT_PUBLISHED, [(notice, org.id)], PUBLISHED_TO, now)
 
 
 def finalise_due(session: Session, config: Config, now: datetime, actor: str = "scheduler") -> list[str]:
@@ -795,7 +796,7 @@ def finalise_due(session: Session, config: Config, now: datetime, actor: str = "
         if row.below_standard:
             text += f"低于建设标准：{BELOW_STANDARD_CONSEQUENCES}。请于 {remediation_due[row.id].isoformat()} 前完成补课，完成后发送“补课完成 情况说明”。"
         notices.append((outbox.Notice(f"final:{row.id}:", text), row.organisation_id))
-    outbox.enqueue_to_roles(session, "result_final", notices, ("chair",), now)
+    outbox.enqueue_to_roles(session, NoticeKind.RESULT_FINAL, notices, ("chair",), now)
     return [row.code for row in due]
 
 

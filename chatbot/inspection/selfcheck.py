@@ -13,6 +13,7 @@ from chatbot.inspection.queries import evaluators_of
 from chatbot.inspection.transitions import move
 from chatbot.store import outbox
 from chatbot.store.models import Evidence, Inspection
+from chatbot.store.notice_kinds import NoticeKind
 from rubrics import get_rubric
 from rubrics.lifecycle import InspectionState
 
@@ -77,7 +78,7 @@ def submit(session: Session, inspection: Inspection, actor: str, now: datetime) 
         outbox.enqueue(
             session,
             account_id,
-            "self_check_submitted",
+            NoticeKind.SELF_CHECK_SUBMITTED,
             f"submitted:{inspection.id}:{now.isoformat()}:{account_id}",
             f"{org.name}（{org.code}）已提交 {inspection.campaign.year} 年度自评，"
             f"请发送“考评 {org.code}”进行组织评定。",
