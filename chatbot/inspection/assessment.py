@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chatbot.config import Config
-from chatbot.inspection import audit, evaluations, objections, results, scores
+from chatbot.inspection import audit, evaluations, objections, results, scores, texts
 from chatbot.inspection.errors import Refused
 from chatbot.inspection.transitions import move
 from chatbot.store import outbox
@@ -174,7 +174,6 @@ def return_self_check(
             account_id,
             NoticeKind.SELF_CHECK_RETURNED,
             f"returned:{inspection.id}:{now.isoformat()}:{account_id}",
-            f"{org.name} {inspection.campaign.year} 年度自评被上级工会退回修改。原因：{reason}\n"
-            "发送“自评”修改后重新提交。",
+            texts.self_check_returned(org.name, inspection.campaign.year, reason),
             now,
         )

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chatbot.inspection import audit
+from chatbot.inspection import audit, texts
 from chatbot.inspection.errors import Refused
 from chatbot.store import outbox
 from chatbot.store.models import Inspection, Remediation
@@ -73,7 +73,7 @@ def follow(session: Session, inspection: Inspection, now: datetime, actor: str) 
             account_id,
             NoticeKind.REMEDIATION_CHECKED,
             f"remediation-withdrawn:{row.id}:{now.isoformat()}:{account_id}",
-            f"{org.name} {inspection.campaign.year} 年度年检结果经重新评定已达到建设标准，补课已撤销。",
+            texts.remediation_withdrawn(org.name, inspection.campaign.year),
             now,
         )
 
@@ -101,8 +101,7 @@ def report_done(
                 account_id,
                 NoticeKind.REMEDIATION_REPORTED,
                 f"remediation-reported:{row.id}:{now.isoformat()}:{account_id}",
-                f"{org.name}（{org.code}）报告已完成补课：{text}\n"
-                f"请验收后发送“补课验收 {org.code} 通过 说明”或“补课验收 {org.code} 未通过 说明”。",
+                texts.remediation_reported(org.name, org.code, text),
                 now,
             )
     return row
@@ -137,14 +136,13 @@ def check(
         reason=text,
     )
     org = inspection.organisation
-    verdict = "已通过验收" if passed else "未通过验收，请继续补课后再次报告"
     for account_id_ in outbox.accounts_with_role(session, org.id, ("chair",)):
         outbox.enqueue(
             session,
             account_id_,
             NoticeKind.REMEDIATION_CHECKED,
             f"remediation-checked:{row.id}:{now.isoformat()}:{account_id_}",
-            f"{org.name} 的补课{verdict}。说明：{text}",
+            texts.remediation_checked(org.name, passed, text),
             now,
         )
     return row

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from chatbot.inspection import scores
+from chatbot.inspection import scores, texts
 from chatbot.inspection.errors import Refused
 from chatbot.inspection.queries import evaluators_of
 from chatbot.inspection.transitions import move
@@ -80,7 +80,6 @@ def submit(session: Session, inspection: Inspection, actor: str, now: datetime) 
             account_id,
             NoticeKind.SELF_CHECK_SUBMITTED,
             f"submitted:{inspection.id}:{now.isoformat()}:{account_id}",
-            f"{org.name}（{org.code}）已提交 {inspection.campaign.year} 年度自评，"
-            f"请发送“考评 {org.code}”进行组织评定。",
+            texts.self_check_submitted(org.name, org.code, inspection.campaign.year),
             now,
         )
