@@ -14,6 +14,7 @@ from rubrics.words import (
     REMEDIATION_CHECK,
     REMEDIATION_DONE,
     RESULT,
+    SAMPLE_CHECK,
     SELF_CHECK,
     WAIVE_EVALUATION,
 )
@@ -96,3 +97,8 @@ def remediation_checked(org_name: str, passed: bool, text: str) -> str:
     """To the chair: the re-check's verdict, with the evaluator's words."""
     verdict = "已通过验收" if passed else "未通过验收，请继续补课后再次报告"
     return f"{org_name} 的补课{verdict}。说明：{text}"
+
+
+#: After a sample is drawn (the CLI), and when a result is put on the sample (the console).
+SAMPLE_DRAWN = f"市总工会考评员在微信中发送“{SAMPLE_CHECK} 单位编号”进行抽查；用同一随机种子可重现本次抽取。"
+SAMPLE_MARKED = f"已列入抽查名单，市总工会考评员可发送“{SAMPLE_CHECK} 单位编号”复核。"

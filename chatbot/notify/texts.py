@@ -1,11 +1,13 @@
-"""The sentences of the reminders (chatbot/notify/reminders.py): each command word is taken from
-``rubrics.words`` and each period from its rule (``rubrics.objections.RE_REVIEW_DAYS``)."""
+"""The sentences of the reminders (chatbot/notify/reminders.py) and of evidence photos not fetched
+(chatbot/notify/evidence.py): each command word is taken from ``rubrics.words`` and each period from
+its rule (``rubrics.objections.RE_REVIEW_DAYS``, WeChat's ``MEDIA_KEPT_DAYS``)."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
 
+from chatbot.wechat.api import MEDIA_KEPT_DAYS
 from rubrics.objections import RE_REVIEW_DAYS
 from rubrics.scoring import format_percent
 from rubrics.words import ASSESS, EVALUATE, RE_REVIEW, REMEDIATION_DONE, SELF_CHECK, SUBMIT
@@ -112,3 +114,14 @@ def grid_review_overdue(union: str, due: date) -> str:
 
 def grid_remediation_overdue(union: str, year: int, due: date) -> str:
     return f"{union} {year} 年度年检的补课已于 {due.isoformat()} 截止，至今未报告完成。请督促落实补课。"
+
+
+# ---------------------------------------------------------------- evidence photos (chatbot/notify/evidence.py)
+
+PHOTO_GONE = f"微信已不再保存这张照片（上传后只保存 {MEDIA_KEPT_DAYS} 天），未能取回。"
+#: As the console shows a photo still not fetched when WeChat no longer keeps it.
+PHOTO_EXPIRED = f"照片未能取回：超过微信保存期限（{MEDIA_KEPT_DAYS} 天）仍未下载。"
+
+
+def photo_not_fetched(error: str) -> str:
+    return f"在微信保存的 {MEDIA_KEPT_DAYS} 天内未能下载这张照片（{error}），未能取回。"
