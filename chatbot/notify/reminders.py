@@ -45,12 +45,9 @@ from chatbot.timeutil import SHANGHAI, as_utc
 from rubrics import get_rubric
 from rubrics.deadlines import due_offset, report_due
 from rubrics.lifecycle import ASSESSABLE, NOT_SUBMITTED, RE_REVIEWABLE, InspectionState, values
+from rubrics.scoring import format_percent
 
 S = InspectionState
-
-
-def _no_deadlines(_organisation_id: int) -> grid.Deadlines:
-    return grid.Deadlines(None, None)
 
 
 @dataclass(frozen=True)
@@ -64,7 +61,7 @@ class Scope:
     offsets: tuple[int, ...] = ()
     campaign: Campaign | None = None
     #: a union's deadlines: the county's own where its plan sets them, else the campaign's
-    deadlines: Callable[[int], grid.Deadlines] = _no_deadlines
+    deadlines: Callable[[int], grid.Deadlines] = lambda _organisation_id: grid.Deadlines(None, None)
 
     def offset(self, deadline: date | None) -> int | None:
         """The reminder offset due today before ``deadline`` (None: none)."""
@@ -96,18 +93,29 @@ class Reminder:
     kind: NoticeKind
     #: the dedup key's stem
     key: str
-    #: the roles told at the ``Due``'s organisation; None: the ``Due``'s accounts
+    #: the roles told at each ``Due``'s organisation; ``VOTERS``: each ``Due``'s accounts
     roles: tuple[str, ...] | None
-    #: ``Config.offsets``'s name for its days before the deadline; None: sent once the deadline is past
+    #: ``Config.offsets``'s name for its days before the deadline; ``ONCE_PAST``: once the deadline is past
     offsets: str | None
     #: the rows it reads, as the notices they may give
     rows: Callable[[Scope], Iterable[Due]]
-    #: its sentence (chatbot/notify/texts.py), given ``due``, ``days`` and the ``Due``'s ``says``
-    sentence: Callable[..., str]
-    #: the dates it counts from, checked before any row is read (None: read the rows)
-    counts_from: Callable[[Scope], list[date | None]] | None = None
-    #: read once per open campaign (else once for all)
-    per_campaign: bool = True
+    #: its sentence (chatbot/notify/texts.py), filled with ``due``, ``days`` and each ``Due``'s ``says``
+    sentence: str
+    #: the campaign's dates it counts from, checked before any row is read; ``EVERY_CAMPAIGN``: its rows
+    #: carry their own dates and are read once for every open campaign
+    counts_from: Callable[[Scope], list[date | None]] | None
+
+    @property
+    def per_campaign(self) -> bool:
+        return self.counts_from is not None
+
+
+#: Told: the accounts each ``Due`` names (not the holders of roles).
+VOTERS = None
+#: Offsets: none — sent once, the day after the deadline has passed.
+ONCE_PAST = None
+#: Counts from: each row's own date, read once for every open campaign.
+EVERY_CAMPAIGN = None
 
 
 # ---------------------------------------------------------------- the rows each reminder reads
@@ -174,16 +182,12 @@ def _coverage(scope: Scope) -> Iterator[Due]:
             continue
         due = scope.deadlines(county.id).review_due
         if due is not None:
-            says = {
-                "name": county.name,
-                "year": campaign.year,
-                "ever_rated": row.ever_rated,
-                "unions": row.unions,
-                "share": row.cumulative_share,
-                "rated": row.rated,
-                "target": row.target,
-                "plan_target": row.plan_target if row.on_target else None,
-            }
+            below = texts.coverage_below(
+                campaign.year, row.target, row.plan_target if row.on_target else None
+            )
+            share = format_percent(row.cumulative_share)
+            says = {"name": county.name, "ever_rated": row.ever_rated, "unions": row.unions, "share": share}
+            says |= {"below": below, "rated": row.rated}
             yield Due(f"{campaign.id}:{county.id}:", due, says, organisation=county.id)
 
 
@@ -205,7 +209,7 @@ def _reports(scope: Scope) -> Iterator[Due]:
         }
         missing = [name for name, at in received.items() if not at]
         if missing:
-            says = {"name": county.name, "year": campaign.year, "missing": missing}
+            says = {"name": county.name, "year": campaign.year, "missing": "、".join(missing)}
             yield Due(f"{campaign.id}:{county.id}:", due, says, organisation=county.id)
 
 
@@ -352,79 +356,17 @@ CHAIR, EVALUATOR, ADMIN = ("chair",), ("evaluator",), ("admin",)
 
 #: Every reminder, in the order it is queued (the campaigns' first, then those of every campaign).
 REMINDERS: tuple[Reminder, ...] = (
-    Reminder(
-        kind=NoticeKind.SELF_CHECK_DUE,
-        key="self-check-due",
-        roles=CHAIR,
-        offsets="self_check",
-        counts_from=_self_check_dates,
-        rows=_self_checks,
-        sentence=texts.self_check_due,
-    ),
-    Reminder(
-        kind=NoticeKind.REVIEW_DUE,
-        key="review-due",
-        roles=EVALUATOR,
-        offsets="review",
-        counts_from=_review_dates,
-        rows=_reviews,
-        sentence=texts.review_due,
-    ),
-    Reminder(
-        kind=NoticeKind.COVERAGE_WARNING,
-        key="coverage",
-        roles=ADMIN,
-        offsets="coverage",
-        counts_from=_review_dates,
-        rows=_coverage,
-        sentence=texts.coverage_warning,
-    ),
-    Reminder(
-        kind=NoticeKind.REPORT_DUE,
-        key="report-due",
-        roles=ADMIN,
-        offsets="report",
-        counts_from=_report_date,
-        rows=_reports,
-        sentence=texts.report_due,
-    ),
-    Reminder(
-        kind=NoticeKind.EVALUATION_CLOSING,
-        key="evaluation-closing",
-        roles=None,
-        offsets="evaluation",
-        rows=_evaluations,
-        sentence=texts.evaluation_closing,
-        per_campaign=False,
-    ),
-    Reminder(
-        kind=NoticeKind.RE_REVIEW_OVERDUE,
-        key="re-review-overdue",
-        roles=ADMIN,
-        offsets=None,
-        rows=_overdue_re_reviews,
-        sentence=texts.re_review_overdue,
-        per_campaign=False,
-    ),
-    Reminder(
-        kind=NoticeKind.RE_REVIEW_DUE,
-        key="re-review-due",
-        roles=EVALUATOR,
-        offsets="re_review",
-        rows=_re_reviews,
-        sentence=texts.re_review_due,
-        per_campaign=False,
-    ),
-    Reminder(
-        kind=NoticeKind.REMEDIATION_DUE,
-        key="remediation-due",
-        roles=CHAIR,
-        offsets="remediation",
-        rows=_remediations,
-        sentence=texts.remediation_due,
-        per_campaign=False,
-    ),
-)
+    #        kind                           dedup key             told        offsets        rows                  sentence                      counts from
+    Reminder(NoticeKind.SELF_CHECK_DUE,     "self-check-due",     CHAIR,      "self_check",  _self_checks,         texts.SELF_CHECK_DUE,         _self_check_dates),
+    Reminder(NoticeKind.REVIEW_DUE,         "review-due",         EVALUATOR,  "review",      _reviews,             texts.REVIEW_DUE,             _review_dates),
+    Reminder(NoticeKind.COVERAGE_WARNING,   "coverage",           ADMIN,      "coverage",    _coverage,            texts.COVERAGE_WARNING,       _review_dates),
+    Reminder(NoticeKind.REPORT_DUE,         "report-due",         ADMIN,      "report",      _reports,             texts.REPORT_DUE,             _report_date),
+    # of every campaign at once
+    Reminder(NoticeKind.EVALUATION_CLOSING, "evaluation-closing", VOTERS,     "evaluation",  _evaluations,         texts.EVALUATION_CLOSING,     EVERY_CAMPAIGN),
+    Reminder(NoticeKind.RE_REVIEW_OVERDUE,  "re-review-overdue",  ADMIN,      ONCE_PAST,     _overdue_re_reviews,  texts.RE_REVIEW_OVERDUE,      EVERY_CAMPAIGN),
+    Reminder(NoticeKind.RE_REVIEW_DUE,      "re-review-due",      EVALUATOR,  "re_review",   _re_reviews,          texts.RE_REVIEW_DUE,          EVERY_CAMPAIGN),
+    Reminder(NoticeKind.REMEDIATION_DUE,    "remediation-due",    CHAIR,      "remediation", _remediations,        texts.REMEDIATION_DUE,        EVERY_CAMPAIGN),
+)  # fmt: skip
 
 
 def enqueue_due(session: Session, config: Config, now: datetime) -> int:
@@ -444,7 +386,9 @@ def enqueue_due(session: Session, config: Config, now: datetime) -> int:
 def _queue(reminder: Reminder, scope: Scope) -> int:
     """Queue the notices of one reminder due at the scope's instant; how many were new."""
     scope = replace(scope, offsets=tuple(scope.config.offsets[reminder.offsets]) if reminder.offsets else ())
-    if reminder.counts_from and not any(scope.offset(day) is not None for day in reminder.counts_from(scope)):
+    if reminder.counts_from is not None and not any(
+        scope.offset(day) is not None for day in reminder.counts_from(scope)
+    ):
         return 0
     notices: list[tuple[Notice, Due]] = []
     for due in reminder.rows(scope):
@@ -455,7 +399,7 @@ def _queue(reminder: Reminder, scope: Scope) -> int:
                 continue
             key += f"T-{offset}:"
         days = texts.days_left(due.deadline, scope.today)
-        text = reminder.sentence(due=due.deadline, days=days, **due.says)
+        text = texts.sentence(reminder.sentence, due.deadline, days=days, **due.says)
         notices.append((Notice(key, text, due.deadline.isoformat()), due))
     if reminder.roles is None:
         return enqueue_many(
@@ -514,15 +458,16 @@ def _grid_overdue(scope: Scope) -> int:
 
 def _grid_notice(step: grid.Step, row: Any, year: int, due: date) -> tuple[str, str]:
     """The dedup key stem and text of one overdue step's notice to the responsible person."""
-    union = texts.grid_union(row.name, row.code)
+    union = texts.GRID_UNION.format(name=row.name, code=row.code)
     if step is grid.Step.SELF_CHECK:
-        return f"self-check-overdue:{row.id}:", texts.grid_self_check_overdue(
-            union, year, due, S(row.state).label
+        text = texts.sentence(
+            texts.GRID_SELF_CHECK_OVERDUE, due, union=union, year=year, state=S(row.state).label
         )
+        return f"self-check-overdue:{row.id}:", text
     if step is grid.Step.REVIEW:
-        return f"review-overdue:{row.id}:", texts.grid_review_overdue(union, due)
+        return f"review-overdue:{row.id}:", texts.sentence(texts.GRID_REVIEW_OVERDUE, due, union=union)
     if step is grid.Step.RE_REVIEW:
-        return f"re-review-overdue:{row.id}:{row.publication_round}:", texts.re_review_overdue(
-            union=union, due=due
-        )
-    return f"remediation-overdue:{row.remediation_id}:", texts.grid_remediation_overdue(union, year, due)
+        key = f"re-review-overdue:{row.id}:{row.publication_round}:"
+        return key, texts.sentence(texts.RE_REVIEW_OVERDUE, due, union=union)
+    text = texts.sentence(texts.GRID_REMEDIATION_OVERDUE, due, union=union, year=year)
+    return f"remediation-overdue:{row.remediation_id}:", text
