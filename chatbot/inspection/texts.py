@@ -28,10 +28,7 @@ HOW_THE_PUBLIC_OBJECTS = (
 
 def evaluation_invitation(org_name: str, closes: date, code: str) -> str:
     """The notice that invites a participant to an evaluation."""
-    return (
-        f"“{org_name}”民主测评已开始，{closes.isoformat()} 结束。您受邀参加，匿名作答，约需 1 分钟："
-        f"发送“{EVALUATE} {code}”开始。"
-    )
+    return f"“{org_name}”民主测评已开始，{closes.isoformat()} 结束。您受邀参加，匿名作答，约需 1 分钟：发送“{EVALUATE} {code}”开始。"
 
 
 def nothing_to_end(org_name: str) -> str:
@@ -82,10 +79,8 @@ def result_final(name: str, year: int, stars: str, remediation_due: date | None)
 
 def remediation_reported(org_name: str, org_code: str, text: str) -> str:
     """To the evaluators: the chair reports the remediation done."""
-    return (
-        f"{org_name}（{org_code}）报告已完成补课：{text}\n"
-        f"请验收后发送“{REMEDIATION_CHECK} {org_code} 通过 说明”或“{REMEDIATION_CHECK} {org_code} 未通过 说明”。"
-    )
+    check = f"{REMEDIATION_CHECK} {org_code}"
+    return f"{org_name}（{org_code}）报告已完成补课：{text}\n请验收后发送“{check} 通过 说明”或“{check} 未通过 说明”。"
 
 
 def remediation_withdrawn(org_name: str, year: int) -> str:

@@ -25,7 +25,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from chatbot.config import Config
-from chatbot.notify import texts
+from chatbot.notify import delivery, texts
 from chatbot.notify.delivery import next_midnight
 from chatbot.store.evidence_files import EvidenceFileError, EvidenceFiles, StoredFile, megabytes
 from chatbot.store.models import Evidence
@@ -36,15 +36,10 @@ log = logging.getLogger(__name__)
 
 #: How long WeChat keeps a temporary media file after its upload.
 MEDIA_KEPT = timedelta(days=MEDIA_KEPT_DAYS)
-BACKOFF = (
-    timedelta(minutes=1),
-    timedelta(minutes=5),
-    timedelta(minutes=15),
-    timedelta(hours=1),
-    timedelta(hours=4),
-    timedelta(hours=12),
-)
-CLAIM_LEASE = timedelta(minutes=5)
+#: A download is retried as a notice's delivery is, then once more half a day later.
+BACKOFF = (*delivery.BACKOFF, timedelta(hours=12))
+#: As long as a notice's claim (``delivery.CLAIM_LEASE``).
+CLAIM_LEASE = delivery.CLAIM_LEASE
 BATCH = 20
 #: media/get errors that say the media is not there to fetch (invalid media_id, missing id, bad type).
 MEDIA_GONE = frozenset({40007, 41006, 40004})

@@ -121,51 +121,38 @@ EVERY_CAMPAIGN = None
 # ---------------------------------------------------------------- the rows each reminder reads
 
 
+def _campaign_inspections(scope: Scope, states: frozenset[InspectionState], *columns: Any) -> Any:
+    """The campaign's inspections in ``states``, by id: each with its union's id and name and ``columns``."""
+    return (
+        select(Inspection.id, Inspection.organisation_id, Organisation.name, *columns)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .where(Inspection.campaign_id == scope.the_campaign.id, Inspection.state.in_(values(states)))
+        .order_by(Inspection.id)
+    )
+
+
 def _self_checks(scope: Scope) -> Iterator[Due]:
     """Chairs whose self-check is not submitted, before its deadline (the county's own, where set)."""
+    answered = func.count(ItemScore.id).label("answered")
+    query = _campaign_inspections(scope, NOT_SUBMITTED, Inspection.rubric_key, answered)
+    answers = and_(ItemScore.inspection_id == Inspection.id, ItemScore.self_score.is_not(None))
     rows = scope.session.execute(
-        select(
-            Inspection.id,
-            Inspection.rubric_key,
-            Inspection.organisation_id,
-            Organisation.name,
-            func.count(ItemScore.id).label("answered"),
+        query.outerjoin(ItemScore, answers).group_by(
+            Inspection.id, Inspection.organisation_id, Organisation.name, Inspection.rubric_key
         )
-        .join(Organisation, Inspection.organisation_id == Organisation.id)
-        .outerjoin(
-            ItemScore, and_(ItemScore.inspection_id == Inspection.id, ItemScore.self_score.is_not(None))
-        )
-        .where(Inspection.campaign_id == scope.the_campaign.id, Inspection.state.in_(values(NOT_SUBMITTED)))
-        .group_by(Inspection.id, Inspection.rubric_key, Inspection.organisation_id, Organisation.name)
-        .order_by(Inspection.id)
     )
     for row in rows:
         due = scope.deadlines(row.organisation_id).self_check_due
         if due is not None:
             total = get_rubric(row.rubric_key).item_count
-            says = {
-                "name": row.name,
-                "year": scope.the_campaign.year,
-                "answered": row.answered,
-                "total": total,
-            }
-            yield Due(f"{row.id}:", due, says, organisation=row.organisation_id)
+            says = {"name": row.name, "year": scope.the_campaign.year, "answered": row.answered}
+            yield Due(f"{row.id}:", due, says | {"total": total}, organisation=row.organisation_id)
 
 
 def _reviews(scope: Scope) -> Iterator[Due]:
     """Evaluators while a submitted self-check waits, before the review deadline (the county's own)."""
-    rows = scope.session.execute(
-        select(
-            Inspection.id,
-            Inspection.organisation_id,
-            Organisation.code,
-            Organisation.name,
-            Organisation.parent_id,
-        )
-        .join(Organisation, Inspection.organisation_id == Organisation.id)
-        .where(Inspection.campaign_id == scope.the_campaign.id, Inspection.state.in_(values(ASSESSABLE)))
-        .order_by(Inspection.id)
-    )
+    query = _campaign_inspections(scope, ASSESSABLE, Organisation.code, Organisation.parent_id)
+    rows = scope.session.execute(query)
     for row in rows:
         due = scope.deadlines(row.organisation_id).review_due
         if due is not None:

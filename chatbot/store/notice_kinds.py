@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-#: Declares a kind as a reminder of a deadline (``NoticeKind.deadline``).
-DEADLINE = True
+#: Declares a kind a deadline reminder (``NoticeKind.deadline``: delivered first among notices due at
+#: the same time), or any other notice.
+DEADLINE, OTHER = True, False
 
 
 class NoticeKind(StrEnum):
@@ -17,7 +18,7 @@ class NoticeKind(StrEnum):
     label: str
     deadline: bool
 
-    def __new__(cls, value: str, label: str, deadline: bool = False) -> NoticeKind:
+    def __new__(cls, value: str, label: str, deadline: bool) -> NoticeKind:
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = label
@@ -25,22 +26,22 @@ class NoticeKind(StrEnum):
         return member
 
     SELF_CHECK_DUE = "self_check_due", "自查自评截止提醒", DEADLINE
-    SELF_CHECK_SUBMITTED = "self_check_submitted", "下级工会自评已提交，待考评"
+    SELF_CHECK_SUBMITTED = "self_check_submitted", "下级工会自评已提交，待考评", OTHER
     REVIEW_DUE = "review_due", "组织评定截止提醒", DEADLINE
-    SELF_CHECK_RETURNED = "self_check_returned", "自评被退回修改"
-    EVALUATION_OPEN = "evaluation_open", "民主测评开始"
+    SELF_CHECK_RETURNED = "self_check_returned", "自评被退回修改", OTHER
+    EVALUATION_OPEN = "evaluation_open", "民主测评开始", OTHER
     EVALUATION_CLOSING = "evaluation_closing", "民主测评即将结束", DEADLINE
-    RESULT_PUBLISHED = "result_published", "年检结果公示"
-    OBJECTION_FILED = "objection_filed", "年检结果收到异议，待复查"
+    RESULT_PUBLISHED = "result_published", "年检结果公示", OTHER
+    OBJECTION_FILED = "objection_filed", "年检结果收到异议，待复查", OTHER
     RE_REVIEW_DUE = "re_review_due", "复查评定截止提醒", DEADLINE
-    RE_REVIEW_OVERDUE = "re_review_overdue", "复查评定已逾期"
-    RESULT_FINAL = "result_final", "年检结果已确定"
+    RE_REVIEW_OVERDUE = "re_review_overdue", "复查评定已逾期", OTHER
+    RESULT_FINAL = "result_final", "年检结果已确定", OTHER
     REPORT_DUE = "report_due", "年检工作情况总结上报提醒", DEADLINE
-    COVERAGE_WARNING = "coverage_warning", "年检覆盖率预警"
+    COVERAGE_WARNING = "coverage_warning", "年检覆盖率预警", OTHER
     REMEDIATION_DUE = "remediation_due", "补课截止提醒", DEADLINE
-    REMEDIATION_REPORTED = "remediation_reported", "下级工会补课完成，待验收"
-    REMEDIATION_CHECKED = "remediation_checked", "补课验收结果"
-    GRID_OVERDUE = "grid_overdue", "网格负责单位事项逾期"
+    REMEDIATION_REPORTED = "remediation_reported", "下级工会补课完成，待验收", OTHER
+    REMEDIATION_CHECKED = "remediation_checked", "补课验收结果", OTHER
+    GRID_OVERDUE = "grid_overdue", "网格负责单位事项逾期", OTHER
 
     @property
     def template_setting(self) -> str:

@@ -124,6 +124,7 @@ def enqueue_many(
 ) -> int:
     """Queue each notice to each of its accounts (in their order), skipping dedup keys that exist: one
     statement whatever the number of notices; returns how many were new."""
+    kind = notice_kind(kind)  # a kind that is not declared is refused (ValueError), even with no notices
     rows: list[tuple[int, str, str, str]] = []
     recipients: list[tuple[int, int, int]] = []
     for n, (notice, accounts) in enumerate(notices):
@@ -152,6 +153,7 @@ def enqueue_to_roles(
     """Queue each notice to the accounts bound to its organisation (None: nobody) in any of ``roles``
     (each once, oldest binding first), as ``accounts_with_role`` lists them, skipping dedup keys that
     exist: one statement whatever the number of notices and accounts; returns how many were new."""
+    kind = notice_kind(kind)  # a kind that is not declared is refused (ValueError), even with no notices
     rows = [(n, org, notice.key, notice.text, notice.due) for n, (notice, org) in enumerate(notices)]
     if not rows:
         return 0
@@ -169,7 +171,6 @@ def enqueue_to_roles(
 def _insert_selected(session: Session, kind: NoticeKind, query: Select[Any], now: datetime) -> int:
     """INSERT … SELECT … ON CONFLICT DO NOTHING of the notices of ``query``: (key stem, text, due,
     account id) rows."""
-    kind = notice_kind(kind)  # a kind that is not declared is refused (ValueError)
     key, text, due, account_id = query.selected_columns
     when = OutboxMessage.__table__.c.created_at.type
     rows = query.with_only_columns(
