@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: The re-review's period (10 日内): due by the end of the tenth day (Asia/Shanghai) after the objection.
+RE_REVIEW_DAYS = 10
+
 #: Where an objection came from: the union's chair or member (bound when they objected), or the public
 #: (anyone who follows the account, with the union's code).
 OBJECTION_SOURCES = ("chair", "member", "public")

@@ -24,6 +24,7 @@ from chatbot.wechat.simulator import Simulator
 from dialogs.assessment import ASSESSMENT, RE_REVIEW, SAMPLE_CHECK
 from dialogs.context import WalkView
 from dialogs.engine import MAX_REPLY_BYTES
+from dialogs.parsing import WORDS
 from dialogs.selfcheck import MODE
 from dialogs.walk import democratic_text, summary_pages
 from rubrics import get_rubric
@@ -390,3 +391,76 @@ def test_every_sentence_of_the_chat_is_in_dialogs_texts() -> None:
     modules = [path for path in sorted(DIALOGS.glob("*.py")) if path.name != "parsing.py"]  # what people type
     found = {path.name: sentences for path in modules if (sentences := _sentences(path))}
     assert found == {}
+
+
+ROOT = DIALOGS.parent
+#: A command word told to be sent, written out: `发送“测评 …”`, or a quoted word in a list of them.
+INSTRUCTION = re.compile(
+    "发送\\s*“\\s*(?:{words})|“(?:{words})[\\s”]".format(words="|".join(sorted(WORDS, key=len, reverse=True)))
+)
+#: A period written out: `10 日`, `3 天`, `5 个工作日` (not a date's day: 2月30日).
+PERIOD = re.compile(r"(?<![\d年月.])\d+ ?(?:个工作日|日|天)(?!\d)")
+
+
+def _is_texts_module(path: Path) -> bool:
+    return path.name == "texts.py" or "texts" in path.parts
+
+
+def written_out(root: Path, folders: tuple[str, ...] = ("chatbot", "dialogs", "scheduler")) -> list[str]:
+    """Outside the texts modules, every string (an f-string's literal parts too; docstrings left out)
+    that writes a command word to send or a period as a literal: ``file:line: text``."""
+    found = []
+    for folder in folders:
+        for path in sorted((root / folder).rglob("*.py")):
+            if _is_texts_module(path.relative_to(root)) or "migrations" in path.parts:
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            docstrings = {
+                id(node.body[0].value)
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+                and node.body
+                and isinstance(node.body[0], ast.Expr)
+            }
+            where = path.relative_to(root).as_posix()
+            strings = sorted(
+                (node.lineno, node.value)
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docstrings
+            )
+            found += [
+                f"{where}:{line}: {text[:40]}"
+                for line, text in strings
+                if INSTRUCTION.search(text) or PERIOD.search(text)
+            ]
+    return found
+
+
+def test_the_scan_finds_a_command_word_or_a_period_written_out(tmp_path: Path) -> None:
+    (tmp_path / "chatbot" / "notify").mkdir(parents=True)
+    (tmp_path / "chatbot" / "notify" / "planted.py").write_text(
+        '"""Docstrings may say 发送“测评 CODE” and 10 日."""\n'
+        "def f(code, word):\n"
+        "    a = f'请发送“测评 {code}”参加'\n"  # a command word written out
+        "    b = f'请发送“{word} {code}”参加'\n"  # the word from its constant
+        "    c = '须在 10 日内复查'\n"  # a period written out
+        "    d = '于 2027年2月28日 前报送'\n"  # a date, not a period
+        "    return a, b, c, d, '、“异议 单位编号 理由”提出异议'\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "chatbot" / "notify" / "texts.py").write_text(
+        "A = '发送“测评 X”，10 日内'\n", encoding="utf-8"
+    )
+    assert written_out(tmp_path) == [
+        "chatbot/notify/planted.py:3: 请发送“测评 ",
+        "chatbot/notify/planted.py:5: 须在 10 日内复查",
+        "chatbot/notify/planted.py:7: 、“异议 单位编号 理由”提出异议",
+    ]
+
+
+def test_no_command_word_or_period_is_written_outside_a_texts_module() -> None:
+    """The notices of chatbot/inspection and chatbot/notify (and the CLI's and console's instructions)
+    take the command words from rubrics/words.py and the periods from their rules, in texts modules."""
+    assert written_out(ROOT) == []

@@ -25,7 +25,8 @@ from chatbot.notify.delivery import EVERY_KIND, backlog, run_worker
 from chatbot.notify.tick import run_due
 from chatbot.store.engine import make_engine, migrate, session_factory
 from chatbot.store.models import Account, ApiToken, DeliveryPause, OutboxMessage
-from chatbot.store.outbox import KINDS, enqueue
+from chatbot.store.notice_kinds import NoticeKind
+from chatbot.store.outbox import enqueue
 from chatbot.timeutil import SHANGHAI
 from chatbot.wechat.api import DAILY_TOKEN_QUOTA, make_client
 from chatbot.wechat.fake_api import FakeWeChatServer
@@ -115,7 +116,7 @@ def test_deadline_kinds_are_the_due_reminders_and_the_evaluations_closing() -> N
         "review_due",
         "self_check_due",
     ]
-    assert not set(delivery.DEADLINE_KINDS) - set(KINDS)
+    assert not set(delivery.DEADLINE_KINDS) - set(NoticeKind)
 
 
 def test_due_time_then_deadline_reminders_then_id(world: World) -> None:

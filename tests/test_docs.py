@@ -14,7 +14,7 @@ import pytest
 
 from chatbot.cli import main
 from chatbot.config import Config
-from chatbot.store.outbox import KINDS
+from chatbot.store.notice_kinds import NoticeKind
 
 ROOT = Path(__file__).parents[1]
 DOCS = ROOT / "docs"
@@ -208,7 +208,7 @@ def test_every_command_is_in_the_cli_page() -> None:
 
 
 def test_every_kind_of_notice_is_in_the_notices_page() -> None:
-    missing = sorted(set(KINDS) - code_spans(DOCS / "notices.md"))
+    missing = sorted({kind.value for kind in NoticeKind} - code_spans(DOCS / "notices.md"))
     assert not missing, f"kinds not in docs/notices.md: {missing}"
 
 

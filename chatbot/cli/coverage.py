@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from chatbot.cli.common import db_session
 from chatbot.cli.table import render
 from chatbot.documents.cells import csv_rows
-from chatbot.inspection import campaigns, sampling
+from chatbot.inspection import campaigns, sampling, texts
 from chatbot.inspection.coverage import COLUMNS as SHOWN_COLUMNS
 from chatbot.inspection.coverage import CoverageRow, coverage, follow_ups, shown
 from chatbot.inspection.order import short_name
@@ -135,4 +135,4 @@ def sample_command(year: int, share: float, seed: int | None, earlier: bool) -> 
         )
         for county, codes in drawn.by_county.items():
             click.echo(f"  {county}：{' '.join(codes)}")
-        click.echo("市总工会考评员在微信中发送“抽查 单位编号”进行抽查；用同一随机种子可重现本次抽取。")
+        click.echo(texts.SAMPLE_DRAWN)

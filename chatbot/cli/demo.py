@@ -9,6 +9,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chatbot.cli import texts
 from chatbot.cli.common import db_session
 from chatbot.cli.ports import DEFAULT_PORT, Found, service_at
 from chatbot.cli.table import pad
@@ -96,7 +97,7 @@ def demo(port: int) -> None:
         consoles = [_console_user(session, org, username) for org, username in CONSOLE_USERS]
     base = f"http://127.0.0.1:{port}"
     # Printed only once committed, so that a closed pipe cannot lose the codes it shows.
-    click.echo(f"演示数据已就绪：{year} 年度年检已开启。邀请码（发送“绑定 邀请码”）：")
+    click.echo(texts.demo_ready(year))
     click.echo("\n".join(lines))
     click.echo(f"管理台账号（{base}/console/，密码只显示这一次）：")
     click.echo("\n".join(consoles))
@@ -124,4 +125,4 @@ def next_steps(port: int) -> list[str]:
             "并给 nianjian demo 相同的 --port、给 nianjian chat 相应的 --url）。"
         )
     url = "" if serve_port == DEFAULT_PORT else f" --url http://127.0.0.1:{serve_port}/wechat"
-    return [where, f"接着：运行 nianjian chat --openid chair-1{url}，发送“绑定 主席邀请码”，然后发送“自评”。"]
+    return [where, texts.demo_start_chatting(url)]

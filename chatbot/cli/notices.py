@@ -23,7 +23,7 @@ from chatbot.notify.delivery import DeliveryReport, run_worker
 from chatbot.notify.tick import run_due
 from chatbot.store.engine import make_engine, migrate, session_factory
 from chatbot.store.models import Account, OutboxMessage
-from chatbot.store.outbox import KINDS
+from chatbot.store.notice_kinds import NoticeKind, label_of
 from chatbot.timeutil import SHANGHAI
 from chatbot.wechat.api import ApiError, make_client
 from chatbot.wechat.fake_api import FakeState, FakeWeChatServer
@@ -62,11 +62,11 @@ def notices_kinds() -> None:
     config = load_config()
     rows = [
         (
-            subject,
-            f"WECHAT_TEMPLATE_ID_{kind.upper()}",
+            kind.label,
+            kind.template_setting,
             config.template_for(kind) or "无（48 小时内以客服消息发送）",
         )
-        for kind, subject in KINDS.items()
+        for kind in NoticeKind
     ]
     click.echo("\n".join(render(("通知事项", "单独设置模板的环境变量", "模板"), rows)))
 
@@ -115,7 +115,7 @@ def notices_list(status: str | None, limit: int) -> None:
             (
                 row.id,
                 STATUS_LABELS.get(row.status, row.status),
-                KINDS.get(row.kind, row.kind),
+                label_of(row.kind),
                 openid,
                 row.text,
                 row.last_error,
@@ -144,7 +144,7 @@ def delivery_summary(report: DeliveryReport) -> str:
         f"无法送达 {report.undeliverable} 条，未确认 {report.unconfirmed} 条"
     )
     if report.held or report.paused:
-        paused = "、".join(KINDS.get(kind, kind) for kind in report.paused)
+        paused = "、".join(label_of(kind) for kind in report.paused)
         line += f"，暂缓 {report.held} 条（今日额度已用完：{paused or '全部'}）"
     return line + "。"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
+from chatbot.cli import texts
 from chatbot.cli.common import db_session, load_config
 from chatbot.cli.county_order import org_order
 from chatbot.cli.privacy import member_remove
@@ -138,7 +139,7 @@ def invite_create(org_code: str, role: str, uses: int, days: int) -> None:
         click.echo(
             f"{org_code} 的{ROLE_LABELS[role]}邀请码：可用 {uses} 次，"
             + (f"{days} 天内有效" if days else "长期有效")
-            + f"；发送“绑定 {invitation.code}”或扫描场景为 inv:{invitation.code} 的二维码即可绑定。"
+            + f"；{texts.how_to_bind(invitation.code)}"
         )
         click.echo(invitation.code)
 

@@ -11,6 +11,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chatbot.cli import texts
 from chatbot.cli.common import db_session, load_config
 from chatbot.cli.notices import api_client
 from chatbot.cli.table import render
@@ -120,7 +121,7 @@ def evaluation_open(
             else "之后绑定的会员占用空余的开放名额加入。"
         )
     )
-    click.echo(f"测评二维码（场景 eval:{code}）：{path}；也可发送“测评 {code}”参加")
+    click.echo(texts.how_to_join_evaluation(code, path))
     click.echo(code)
 
 

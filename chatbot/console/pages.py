@@ -44,7 +44,7 @@ from chatbot.console.access import (
 from chatbot.console.timeline import chinese_time
 from chatbot.console.timeline import lines as audit_lines
 from chatbot.documents.cells import csv_field
-from chatbot.inspection import assessment, audit, errors, grid, order, remediation, results, sampling
+from chatbot.inspection import assessment, audit, errors, grid, order, remediation, results, sampling, texts
 from chatbot.inspection import campaigns as campaign_rules
 from chatbot.inspection.coverage import COLUMNS as COVERAGE_COLUMNS
 from chatbot.inspection.coverage import CoverageRow, coverage, target_of
@@ -549,7 +549,7 @@ def sample_one(inspection_id: int) -> Any:
     if not InspectionState(inspection.state).is_rated:
         return _refuse(inspection_id, "只能抽查已评定的结果。")
     sampling.mark(g.db, inspection, g.viewer.actor)
-    return _done(inspection_id, "已列入抽查名单，市总工会考评员可发送“抽查 单位编号”复核。")
+    return _done(inspection_id, texts.SAMPLE_MARKED)
 
 
 @bp.get("/inspections/<int:inspection_id>/sheet.xlsx")

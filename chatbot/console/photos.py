@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chatbot.notify import texts
 from chatbot.notify.evidence import FAILED, MEDIA_KEPT, STORED
 from chatbot.store.evidence_files import EvidenceFiles
 from chatbot.store.models import Evidence
@@ -63,7 +64,7 @@ def _photo(row: Evidence, store: EvidenceFiles, now: datetime, api_configured: b
     if row.file_status == FAILED:
         return Photo(row.id, row.item_no, False, f"照片未能取回：{row.fetch_error or '原因未知'}")
     if as_utc(row.created_at) + MEDIA_KEPT <= now:
-        return Photo(row.id, row.item_no, False, "照片未能取回：超过微信保存期限（3 天）仍未下载。")
+        return Photo(row.id, row.item_no, False, texts.PHOTO_EXPIRED)
     if not api_configured:
         return Photo(row.id, row.item_no, False, NO_API)
     if row.fetch_error:

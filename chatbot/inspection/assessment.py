@@ -11,11 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chatbot.config import Config
-from chatbot.inspection import audit, evaluations, objections, results, scores
+from chatbot.inspection import audit, evaluations, objections, results, scores, texts
 from chatbot.inspection.errors import Refused
 from chatbot.inspection.transitions import move
 from chatbot.store import outbox
 from chatbot.store.models import Evaluation, Inspection
+from chatbot.store.notice_kinds import NoticeKind
 from chatbot.timeutil import as_utc, local_date
 from rubrics.lifecycle import InspectionState
 from rubrics.submission import MIN_WRITTEN_CHARS, submission_gaps
@@ -160,9 +161,8 @@ def return_self_check(
         outbox.enqueue(
             session,
             account_id,
-            "self_check_returned",
+            NoticeKind.SELF_CHECK_RETURNED,
             f"returned:{inspection.id}:{now.isoformat()}:{account_id}",
-            f"{org.name} {inspection.campaign.year} 年度自评被上级工会退回修改。原因：{reason}\n"
-            "发送“自评”修改后重新提交。",
+            texts.self_check_returned(org.name, inspection.campaign.year, reason),
             now,
         )

@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from chatbot.inspection import audit
+from chatbot.inspection import audit, texts
 from chatbot.inspection.caller import Caller
 from chatbot.inspection.codes import new_code
 from chatbot.inspection.errors import AdminError, Refused
@@ -48,6 +48,7 @@ from chatbot.store.models import (
     Organisation,
     RoleBinding,
 )
+from chatbot.store.notice_kinds import NoticeKind
 from chatbot.timeutil import SHANGHAI, as_utc, end_of_day, local_date
 from rubrics import get_rubric
 from rubrics import texts as shared_texts
@@ -503,9 +504,9 @@ def open_evaluation(
         outbox.enqueue(
             session,
             account_id,
-            "evaluation_open",
+            NoticeKind.EVALUATION_OPEN,
             f"evaluation-open:{evaluation.id}:{account_id}",
-            evaluation_invitation(org.name, closes, evaluation.code),
+            texts.evaluation_invitation(org.name, closes, evaluation.code),
             now,
             closes.isoformat(),
         )
@@ -538,14 +539,6 @@ def _paper_places(org_code: str, everyone: int | None, known: int, paper: int | 
             f"纸质测评表发给其余 {places} 名会员，--paper 不能另定。"
         )
     return places
-
-
-def evaluation_invitation(org_name: str, closes: date, code: str) -> str:
-    """The notice that invites a participant to an evaluation."""
-    return (
-        f"“{org_name}”民主测评已开始，{closes.isoformat()} 结束。您受邀参加，匿名作答，约需 1 分钟："
-        f"发送“测评 {code}”开始。"
-    )
 
 
 # ---------------------------------------------------------------- ballots and the evaluator's decisions
@@ -705,10 +698,7 @@ def end(
     if waive and len(reason) < MIN_WRITTEN_CHARS:
         raise Refused(shared_texts.waiver_too_short(MIN_WRITTEN_CHARS).strip())
     if evaluation is None and not waive:
-        raise Refused(
-            f"“{inspection.organisation.name}”没有开展民主测评，无需结束；"
-            "如确实无法开展，请发送“免除测评 原因”。"
-        )
+        raise Refused(texts.nothing_to_end(inspection.organisation.name))
     if evaluation is None:
         evaluation = Evaluation(
             inspection_id=inspection.id,

@@ -11,18 +11,19 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from chatbot.inspection import texts
 from chatbot.inspection.errors import Refused
 from chatbot.inspection.evaluations import ASSESSOR_ROLES
 from chatbot.inspection.queries import evaluators_of
 from chatbot.inspection.transitions import move
 from chatbot.store import outbox
 from chatbot.store.models import Inspection, Objection, Organisation, RoleBinding
+from chatbot.store.notice_kinds import NoticeKind
 from chatbot.timeutil import SHANGHAI, as_utc, end_of_day, local_date
 from rubrics.lifecycle import OBJECTABLE, RE_REVIEWABLE, InspectionState, values
-from rubrics.objections import ObjectionView, RaisedObjection, source_label
+from rubrics.objections import RE_REVIEW_DAYS, ObjectionView, RaisedObjection, source_label
 
 S = InspectionState
-RE_REVIEW_DAYS = 10
 #: Objections one person (account) may file a day (Asia/Shanghai) as the public, whatever the unions
 #: (their own union's chair and members object once a round, which needs no other limit).
 PER_DAY = 3
@@ -31,9 +32,7 @@ PER_DAY = 3
 NOTICES_PER_ROUND = 5
 CHAIR, MEMBER, PUBLIC = "chair", "member", "public"
 #: Told to whoever publishes: the 公示 they post carries each union's code, which is how the public objects.
-HOW_THE_PUBLIC_OBJECTS = (
-    "对外公示时请列出单位编号：职工群众关注公众号后发送“结果 单位编号”查看、“异议 单位编号 理由”提出异议。"
-)
+HOW_THE_PUBLIC_OBJECTS = texts.HOW_THE_PUBLIC_OBJECTS
 
 
 def source_of(session: Session, inspection: Inspection, account_id: int) -> str:
@@ -136,15 +135,18 @@ def _notify(session: Session, inspection: Inspection, objection: Objection, now:
         return
     org = inspection.organisation
     due = local_date(inspection.re_review_due_at or now)
-    text = (
-        f"{org.name}（{org.code}）的年检公示结果收到异议（来自{source_label(objection.source)}）：“{objection.text}”\n"
-        f"请在 {due} 前发送“复查 {org.code}”完成复查评定。"
-    )
+    text = texts.objection_filed(org.name, org.code, source_label(objection.source), objection.text, due)
     if in_round == NOTICES_PER_ROUND:
         text += f"\n本轮公示已收到 {NOTICES_PER_ROUND} 条异议，此后的异议不再逐条通知，请在复查或管理台中查看全部异议。"
     for evaluator in evaluators_of(session, inspection):
         outbox.enqueue(
-            session, evaluator, "objection_filed", f"objection:{objection.id}:{evaluator}", text, now, due
+            session,
+            evaluator,
+            NoticeKind.OBJECTION_FILED,
+            f"objection:{objection.id}:{evaluator}",
+            text,
+            now,
+            due,
         )
 
 

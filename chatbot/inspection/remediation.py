@@ -17,10 +17,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.orm import Session
 
-from chatbot.inspection import audit
+from chatbot.inspection import audit, texts
 from chatbot.inspection.errors import Refused
 from chatbot.store import outbox
 from chatbot.store.models import Inspection, Remediation
+from chatbot.store.notice_kinds import NoticeKind
 from chatbot.timeutil import SHANGHAI
 from rubrics.lifecycle import OVERDUE_LABEL, PENDING_REMEDIATION, RemediationStatus
 
@@ -126,9 +127,9 @@ def follow(session: Session, inspection: Inspection, now: datetime, actor: str) 
         outbox.enqueue(
             session,
             account_id,
-            "remediation_checked",
+            NoticeKind.REMEDIATION_CHECKED,
             f"remediation-withdrawn:{row.id}:{now.isoformat()}:{account_id}",
-            f"{org.name} {inspection.campaign.year} 年度年检结果经重新评定已达到建设标准，补课已撤销。",
+            texts.remediation_withdrawn(org.name, inspection.campaign.year),
             now,
         )
 
@@ -154,10 +155,9 @@ def report_done(
             outbox.enqueue(
                 session,
                 account_id,
-                "remediation_reported",
+                NoticeKind.REMEDIATION_REPORTED,
                 f"remediation-reported:{row.id}:{now.isoformat()}:{account_id}",
-                f"{org.name}（{org.code}）报告已完成补课：{text}\n"
-                f"请验收后发送“补课验收 {org.code} 通过 说明”或“补课验收 {org.code} 未通过 说明”。",
+                texts.remediation_reported(org.name, org.code, text),
                 now,
             )
     return row
@@ -192,14 +192,13 @@ def check(
         reason=text,
     )
     org = inspection.organisation
-    verdict = "已通过验收" if passed else "未通过验收，请继续补课后再次报告"
     for account_id_ in outbox.accounts_with_role(session, org.id, ("chair",)):
         outbox.enqueue(
             session,
             account_id_,
-            "remediation_checked",
+            NoticeKind.REMEDIATION_CHECKED,
             f"remediation-checked:{row.id}:{now.isoformat()}:{account_id_}",
-            f"{org.name} 的补课{verdict}。说明：{text}",
+            texts.remediation_checked(org.name, passed, text),
             now,
         )
     return row

@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, Row, insert, select, update
 from sqlalchemy.orm import Session
 
 from chatbot.config import Config
-from chatbot.inspection import audit, remediation
+from chatbot.inspection import audit, remediation, texts
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.hierarchy import WHOLE_CITY, OrgTree, load_tree
 from chatbot.inspection.order import short_name
@@ -38,7 +38,8 @@ from chatbot.store.models import (
     Organisation,
     QuotaConfirmation,
 )
-from chatbot.timeutil import as_utc, local_date
+from chatbot.store.notice_kinds import NoticeKind
+from chatbot.timeutil import SHANGHAI, as_utc, local_date
 from rubrics import get_rubric
 from rubrics.lifecycle import RATED, InspectionState, check_transition, values
 from rubrics.quota import (
@@ -49,7 +50,6 @@ from rubrics.quota import (
     override_refusal,
 )
 from rubrics.scoring import (
-    BELOW_STANDARD_CONSEQUENCES,
     Stars,
     below_standard,
     format_score,
@@ -670,15 +670,8 @@ def awaits_override(inspection: Inspection | _Flagged | AnyRow) -> bool:
 def _publication_text(
     name: str, code: str, year: int, publication_round: int, note: str, row: Inspection | AnyRow, ends: str
 ) -> str:
-    text = (
-        f"{name}（{code}）{year} 年度年检结果公示（第 {publication_round} 轮）："
-        f"{note}{Stars(row.stars or 1).label}，{format_score(row.score or 0)} 分。公示期至 {ends}，"
-        "发送“结果”查看详情；如有异议请在公示期内发送“异议 理由”"
-        f"（未绑定本单位的职工群众发送“异议 {code} 理由”）。"
-    )
-    if row.below_standard:
-        text += f"低于建设标准：{BELOW_STANDARD_CONSEQUENCES}。"
-    return text
+    rating = f"{note}{Stars(row.stars or 1).label}，{format_score(row.score or 0)} 分"
+    return texts.result_published(name, code, year, publication_round, rating, ends, bool(row.below_standard))
 
 
 def _open_publications(
@@ -714,7 +707,7 @@ def _open_publications(
         )
     session.execute(update(Inspection), changes)
     audit.record_many(session, actor, "publish", "inspection", entries)
-    outbox.enqueue_to_roles(session, "result_published", notices, PUBLISHED_TO, now)
+    outbox.enqueue_to_roles(session, NoticeKind.RESULT_PUBLISHED, notices, PUBLISHED_TO, now)
 
 
 #: Who is told of a publication.
@@ -789,11 +782,8 @@ def finalise_due(session: Session, config: Config, now: datetime, actor: str = "
     )
     notices = []
     for row in due:
-        text = (
-            f"{row.name} {row.year} 年度年检结果已确定：{Stars(row.stars or 1).label}。发送“结果”查看详情。"
-        )
-        if row.below_standard:
-            text += f"低于建设标准：{BELOW_STANDARD_CONSEQUENCES}。请于 {remediation_due[row.id].isoformat()} 前完成补课，完成后发送“补课完成 情况说明”。"
+        remedy_by = remediation_due[row.id] if row.below_standard else None
+        text = texts.result_final(row.name, row.year, Stars(row.stars or 1).label, remedy_by)
         notices.append((outbox.Notice(f"final:{row.id}:", text), row.organisation_id))
-    outbox.enqueue_to_roles(session, "result_final", notices, ("chair",), now)
+    outbox.enqueue_to_roles(session, NoticeKind.RESULT_FINAL, notices, ("chair",), now)
     return [row.code for row in due]

@@ -7,12 +7,13 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from chatbot.inspection import scores
+from chatbot.inspection import scores, texts
 from chatbot.inspection.errors import Refused
 from chatbot.inspection.queries import evaluators_of
 from chatbot.inspection.transitions import move
 from chatbot.store import outbox
 from chatbot.store.models import Evidence, Inspection
+from chatbot.store.notice_kinds import NoticeKind
 from rubrics import get_rubric
 from rubrics.lifecycle import InspectionState
 
@@ -77,9 +78,8 @@ def submit(session: Session, inspection: Inspection, actor: str, now: datetime) 
         outbox.enqueue(
             session,
             account_id,
-            "self_check_submitted",
+            NoticeKind.SELF_CHECK_SUBMITTED,
             f"submitted:{inspection.id}:{now.isoformat()}:{account_id}",
-            f"{org.name}（{org.code}）已提交 {inspection.campaign.year} 年度自评，"
-            f"请发送“考评 {org.code}”进行组织评定。",
+            texts.self_check_submitted(org.name, org.code, inspection.campaign.year),
             now,
         )

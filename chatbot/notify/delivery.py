@@ -46,7 +46,7 @@ from sqlalchemy.sql.expression import Exists
 
 from chatbot.config import Config
 from chatbot.store.models import Account, DeliveryPause, OutboxMessage
-from chatbot.store.outbox import KINDS
+from chatbot.store.notice_kinds import DEADLINE_KINDS, label_of
 from chatbot.timeutil import SHANGHAI, as_utc
 from chatbot.wechat.api import PERMANENT_ERRORS, WINDOW_CLOSED, ApiClient, ApiError, TokenQuotaError
 
@@ -70,8 +70,6 @@ EVENT_ALLOWANCE = 3
 BATCH = 200
 INTERRUPTED = "发送过程中断，无法确认是否送达；为避免重复，不再自动重发"
 NO_ANSWER = "已发出但未收到微信的答复（超时或连接中断），无法确认是否送达；为避免重复，不再自动重发"
-#: Deadline reminders go before other notices due at the same time.
-DEADLINE_KINDS = frozenset({kind for kind in KINDS if kind.endswith("_due")} | {"evaluation_closing"})
 #: The pause of every send (the access_token quota), beside the pauses of single kinds.
 EVERY_KIND = "*"
 #: WeChat's usual daily template quota, for estimates until a 45009 has measured the real one.
@@ -537,9 +535,7 @@ def backlog(session: Session, now: datetime, accounts: Any = None) -> Backlog:
         count, last_due = mine.get(kind, (0, now))
         pause = pauses.get(kind)
         until = max((as_utc(p.until) for p in (pause, everything) if p is not None), default=None)
-        kinds.append(
-            KindBacklog(kind, KINDS.get(kind, kind), count, until, pause.sent_today if pause else None)
-        )
+        kinds.append(KindBacklog(kind, label_of(kind), count, until, pause.sent_today if pause else None))
         if count:
             finishes.append(_kind_finish(session, kind, last_due, now, rate, pause, everything, set(pauses)))
     return Backlog(

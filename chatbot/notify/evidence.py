@@ -25,32 +25,26 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from chatbot.config import Config
+from chatbot.notify import delivery, texts
 from chatbot.notify.delivery import next_midnight
 from chatbot.store.evidence_files import EvidenceFileError, EvidenceFiles, StoredFile, megabytes
 from chatbot.store.models import Evidence
 from chatbot.timeutil import as_utc
-from chatbot.wechat.api import DAILY_QUOTA, ApiClient, ApiError, MediaTooLarge
+from chatbot.wechat.api import DAILY_QUOTA, MEDIA_KEPT_DAYS, ApiClient, ApiError, MediaTooLarge
 
 log = logging.getLogger(__name__)
 
 #: How long WeChat keeps a temporary media file after its upload.
-MEDIA_KEPT = timedelta(days=3)
-BACKOFF = (
-    timedelta(minutes=1),
-    timedelta(minutes=5),
-    timedelta(minutes=15),
-    timedelta(hours=1),
-    timedelta(hours=4),
-    timedelta(hours=12),
-)
-CLAIM_LEASE = timedelta(minutes=5)
+MEDIA_KEPT = timedelta(days=MEDIA_KEPT_DAYS)
+#: A download is retried as a notice's delivery is, then once more half a day later.
+BACKOFF = (*delivery.BACKOFF, timedelta(hours=12))
+#: As long as a notice's claim (``delivery.CLAIM_LEASE``).
+CLAIM_LEASE = delivery.CLAIM_LEASE
 BATCH = 20
 #: media/get errors that say the media is not there to fetch (invalid media_id, missing id, bad type).
 MEDIA_GONE = frozenset({40007, 41006, 40004})
 
 PENDING, FETCHING, STORED, FAILED = "pending", "fetching", "stored", "failed"
-GONE_TEXT = "微信已不再保存这张照片（上传后只保存 3 天），未能取回。"
-EXPIRED_TEXT = "在微信保存的 3 天内未能下载这张照片（{error}），未能取回。"
 
 
 @dataclass
@@ -139,7 +133,7 @@ def _fetch(
         report.failed += 1
     except ApiError as error:
         if error.errcode in MEDIA_GONE:
-            _finish(sessions, row, FAILED, now, GONE_TEXT)
+            _finish(sessions, row, FAILED, now, texts.PHOTO_GONE)
             report.failed += 1
         elif _retry(sessions, row, now, error):
             report.retried += 1
@@ -165,7 +159,7 @@ def _retry(sessions: sessionmaker[Session], row: Claimed, now: datetime, error: 
         later = now + BACKOFF[min(attempts, len(BACKOFF)) - 1]
     log.warning("evidence %s: media/get failed (%s), attempt %s", row.id, error, attempts)
     if later >= row.created_at + MEDIA_KEPT:
-        _finish(sessions, row, FAILED, now, EXPIRED_TEXT.format(error=_describe(error)))
+        _finish(sessions, row, FAILED, now, texts.photo_not_fetched(_describe(error)))
         return False
     with sessions.begin() as session:
         session.execute(

@@ -32,46 +32,25 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from chatbot.store.models import OutboxMessage, RoleBinding
-
-#: Kinds of notice and what each is about (the template's 事项).
-KINDS: dict[str, str] = {
-    "self_check_due": "自查自评截止提醒",
-    "self_check_submitted": "下级工会自评已提交，待考评",
-    "review_due": "组织评定截止提醒",
-    "self_check_returned": "自评被退回修改",
-    "evaluation_open": "民主测评开始",
-    "evaluation_closing": "民主测评即将结束",
-    "result_published": "年检结果公示",
-    "objection_filed": "年检结果收到异议，待复查",
-    "re_review_due": "复查评定截止提醒",
-    "re_review_overdue": "复查评定已逾期",
-    "result_final": "年检结果已确定",
-    "report_due": "年检工作情况总结上报提醒",
-    "coverage_warning": "年检覆盖率预警",
-    "remediation_due": "补课截止提醒",
-    "remediation_reported": "下级工会补课完成，待验收",
-    "remediation_checked": "补课验收结果",
-    "grid_overdue": "网格负责单位事项逾期",
-}
+from chatbot.store.notice_kinds import NoticeKind, notice_kind
 
 
 def enqueue(
     session: Session,
     account_id: int,
-    kind: str,
+    kind: NoticeKind,
     dedup_key: str,
     text: str,
     now: datetime,
     due: str = "",
 ) -> bool:
     """Queue one notice unless one with the same dedup key exists; True when queued."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown notice kind {kind}")
+    kind = notice_kind(kind)  # a kind that is not declared is refused (ValueError)
     values = {
         "dedup_key": dedup_key,
         "account_id": account_id,
-        "kind": kind,
-        "subject": KINDS[kind],
+        "kind": kind.value,
+        "subject": kind.label,
         "due": due,
         "text": text,
         "status": "pending",
@@ -141,10 +120,11 @@ def json_rows(
 
 
 def enqueue_many(
-    session: Session, kind: str, notices: Iterable[tuple[Notice, Iterable[int]]], now: datetime
+    session: Session, kind: NoticeKind, notices: Iterable[tuple[Notice, Iterable[int]]], now: datetime
 ) -> int:
     """Queue each notice to each of its accounts (in their order), skipping dedup keys that exist: one
     statement whatever the number of notices; returns how many were new."""
+    kind = notice_kind(kind)  # a kind that is not declared is refused (ValueError), even with no notices
     rows: list[tuple[int, str, str, str]] = []
     recipients: list[tuple[int, int, int]] = []
     for n, (notice, accounts) in enumerate(notices):
@@ -165,7 +145,7 @@ def enqueue_many(
 
 def enqueue_to_roles(
     session: Session,
-    kind: str,
+    kind: NoticeKind,
     notices: Iterable[tuple[Notice, int | None]],
     roles: Iterable[str],
     now: datetime,
@@ -173,6 +153,7 @@ def enqueue_to_roles(
     """Queue each notice to the accounts bound to its organisation (None: nobody) in any of ``roles``
     (each once, oldest binding first), as ``accounts_with_role`` lists them, skipping dedup keys that
     exist: one statement whatever the number of notices and accounts; returns how many were new."""
+    kind = notice_kind(kind)  # a kind that is not declared is refused (ValueError), even with no notices
     rows = [(n, org, notice.key, notice.text, notice.due) for n, (notice, org) in enumerate(notices)]
     if not rows:
         return 0
@@ -187,18 +168,16 @@ def enqueue_to_roles(
     return _insert_selected(session, kind, query, now)
 
 
-def _insert_selected(session: Session, kind: str, query: Select[Any], now: datetime) -> int:
+def _insert_selected(session: Session, kind: NoticeKind, query: Select[Any], now: datetime) -> int:
     """INSERT … SELECT … ON CONFLICT DO NOTHING of the notices of ``query``: (key stem, text, due,
     account id) rows."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown notice kind {kind}")
     key, text, due, account_id = query.selected_columns
     when = OutboxMessage.__table__.c.created_at.type
     rows = query.with_only_columns(
         (key + sql_cast(account_id, String)).label("dedup_key"),
         account_id,
-        literal(kind, String).label("kind"),
-        literal(KINDS[kind], String).label("subject"),
+        literal(kind.value, String).label("kind"),
+        literal(kind.label, String).label("subject"),
         due,
         text,
         literal("pending", String).label("status"),

@@ -48,6 +48,8 @@ REFRESH_LOCK_WAIT = 15
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 #: "reach max api daily quota limit": the API's calls of the day are used up; they renew at midnight.
 DAILY_QUOTA = 45009
+#: How many days WeChat keeps a temporary media file (a photo sent in chat) after its upload.
+MEDIA_KEPT_DAYS = 3
 #: Errors that will not go away by retrying: record and stop.
 PERMANENT_ERRORS: dict[int, str] = {
     43004: "用户未关注公众号",
