@@ -62,6 +62,6 @@ def export_results(year: int, scope: str | None, out: Path, pdf: bool) -> None:
     from chatbot.documents import exports  # openpyxl: loaded by the exports alone
 
     title = f"{year}年度基层工会组织年检结果（{scope_name}）"
-    exports.results_book(rows, exports.RESULT_COLUMNS, out, title)
+    exports.results_book(rows, out, title)
     click.echo(f"共 {len(rows)} 个单位。")
     written(out, pdf)

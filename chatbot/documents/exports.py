@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from chatbot.config import Config
 from chatbot.documents.cells import cell_text, is_formula_like
-from chatbot.documents.labels import DISQUALIFICATIONS, marks_text, printed, rubric_name
+from chatbot.documents.columns import MAX_CODE_WIDTH, RESULT_COLUMNS, cell_value, headers, number_format
+from chatbot.documents.labels import DISQUALIFICATIONS, printed
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.queries import item_scores
 from chatbot.store.models import AuditEntry, Inspection
@@ -38,19 +39,6 @@ WRAP_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 WRAP_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 FONT = "宋体"
 HEADER_ROW = 4
-#: The results workbook's columns: the keys of chatbot.listing's rows (``disqualified`` joins the three
-#: disqualifications in one), their headers and widths (characters; a Chinese character takes two).
-#: Fixed widths, long texts wrapped: 135 characters print on A4 landscape at full size (11 pt).
-RESULT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("code", "单位编号"), ("name", "单位名称"), ("rubric", "考评标准"), ("state", "状态"), ("self_score", "自评得分"),
-    ("assessed_score", "考评得分"), ("democratic_score", "民主测评得分"), ("turnout", "测评参与率"),
-    ("stars", "星级"), ("marks", "标记"), ("disqualified", "取消的指标"), ("remediation", "补课"),
-)  # fmt: skip
-MAX_CODE_WIDTH = 16  # the widest the code column grows for long codes
-RESULT_WIDTHS = {
-    "code": 8, "name": 22, "rubric": 16, "state": 8, "self_score": 7, "assessed_score": 7, "democratic_score": 8,
-    "turnout": 8, "stars": 7, "marks": 20, "disqualified": 14, "remediation": 10,
-}  # fmt: skip
 
 
 def _cell(
@@ -330,27 +318,6 @@ def _print_setup(sheet: Worksheet, title_rows: str | None) -> None:
         sheet.print_title_rows = title_rows
 
 
-#: Columns of the results workbook that hold numbers, and how their header names the unit.
-NUMERIC_COLUMNS = frozenset({"self_score", "assessed_score", "democratic_score", "turnout"})
-
-
-def _results_value(key: str, row: dict[str, str]) -> object:
-    """A cell of the results workbook: numbers as numbers, keys and marks in words, the three
-    disqualifications in one cell."""
-    if key == "disqualified":
-        return "、".join(name for field, name in DISQUALIFICATIONS if row.get(field)) or None
-    text = row.get(key, "")
-    if not text:
-        return None
-    if key in NUMERIC_COLUMNS:
-        return _number(Decimal(text.removesuffix("%")))
-    if key == "rubric":
-        return rubric_name(text)
-    if key == "marks":
-        return marks_text(text)
-    return text
-
-
 def display_width(text: str) -> int:
     """Columns a text takes in a spreadsheet: a CJK (or full-width) character takes two."""
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
@@ -361,44 +328,61 @@ def _width_for(text: str) -> int:
     return round(display_width(text) * 1.1) + 2
 
 
-def results_book(
-    rows: Sequence[dict[str, str]],
-    columns: Sequence[tuple[str, str]],
-    path: Path,
-    title: str = "基层工会组织年检结果",
-) -> None:
-    """A title row, then one row per organisation: numbers as numbers, rubric keys and marks in words,
-    filterable, header frozen; columns of fixed widths, long texts wrapped, printed A4 landscape at
-    full size, title and header on every page."""
+def results_book(rows: Sequence[dict[str, str]], path: Path, title: str = "基层工会组织年检结果") -> None:
+    """A title row, then one row per organisation in the results' columns: numbers as numbers, filterable,
+    header frozen; columns of fixed widths, long texts wrapped, printed A4 landscape at full size, title
+    and header on every page."""
     book = Workbook()
     sheet = book.active
     sheet.title = "年检结果"
-    last = len(columns)
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last)
+    _title_row(sheet, title, len(RESULT_COLUMNS))
+    widths = _result_widths(rows)
+    for column, header in enumerate(headers(), start=1):
+        _cell(sheet, RESULTS_HEADER_ROW, column, header, bold=True)
+    sheet.row_dimensions[RESULTS_HEADER_ROW].height = _row_height(zip(headers(), widths, strict=True))
+    _result_body(sheet, rows, widths)
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.freeze_panes = f"A{RESULTS_HEADER_ROW + 1}"
+    last = get_column_letter(len(RESULT_COLUMNS))
+    sheet.auto_filter.ref = f"A{RESULTS_HEADER_ROW}:{last}{len(rows) + RESULTS_HEADER_ROW}"
+    _print_setup(sheet, f"{1}:{RESULTS_HEADER_ROW}")
+    sheet.page_setup.orientation = "landscape"
+    book.save(path)
+
+
+RESULTS_HEADER_ROW = 2
+
+
+def _title_row(sheet: Worksheet, title: str, columns: int) -> None:
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=columns)
     _cell(sheet, 1, 1, title, bold=True, border=False)
     sheet.cell(row=1, column=1).font = Font(name=FONT, size=16, bold=True)
     sheet.row_dimensions[1].height = 28
-    header_row = 2
-    headers = [header + ("（%）" if key == "turnout" else "") for key, header in columns]
-    widths = [
-        RESULT_WIDTHS.get(key) or _width_for(header)
-        for (key, _h), header in zip(columns, headers, strict=True)
+
+
+def _result_widths(rows: Sequence[dict[str, str]]) -> list[float]:
+    """The columns' printed widths; the code column wide enough for a code on one line, within reason."""
+    fitted = max((_width_for(row.get("code", "")) for row in rows), default=0)
+    return [
+        max(column.width, min(MAX_CODE_WIDTH, fitted)) if column.key == "code" else column.width
+        for column in RESULT_COLUMNS
     ]
-    if "code" in (key for key, _header in columns):  # a code on one line ("PY-001-01"), within reason
-        at = [key for key, _header in columns].index("code")
-        fitted = max((_width_for(row.get("code", "")) for row in rows), default=0)
-        widths[at] = max(widths[at], min(MAX_CODE_WIDTH, fitted))
-    for column, header in enumerate(headers, start=1):
-        _cell(sheet, header_row, column, header, bold=True)
-    sheet.row_dimensions[header_row].height = _row_height(zip(headers, widths, strict=True))
-    # The body's two styles, made once and copied to every cell: styling each of 140,000 cells
-    # attribute by attribute takes seconds, openpyxl hashing the same style objects again and again.
+
+
+def _result_body(sheet: Worksheet, rows: Sequence[dict[str, str]], widths: Sequence[float]) -> None:
+    """One line per result, each cell in its column's style, each line as tall as its wrapped texts."""
+    # The body's styles, made once and copied to every cell: styling each of 140,000 cells attribute
+    # by attribute takes seconds, openpyxl hashing the same style objects again and again.
     left, center = _style(sheet, WRAP_LEFT), _style(sheet, WRAP_CENTER)
-    for index, row in enumerate(rows, start=header_row + 1):
-        for column, (key, _header) in enumerate(columns, start=1):
-            value = _results_value(key, row)
-            cell = _put(sheet, index, column, value)
-            cell._style = copy(left if key in ("name", "marks") else center)
+    formats = [number_format(column) for column in RESULT_COLUMNS]
+    for index, row in enumerate(rows, start=RESULTS_HEADER_ROW + 1):
+        for at, column in enumerate(RESULT_COLUMNS):
+            value = cell_value(column, row)
+            cell = _put(sheet, index, at + 1, value)
+            cell._style = copy(left if column.long else center)
+            if column.unit:
+                cell.number_format = formats[at]
             if isinstance(value, str) and is_formula_like(value):
                 cell.quotePrefix = True  # the copied style dropped it
         sheet.row_dimensions[index].height = _row_height(
@@ -406,10 +390,3 @@ def results_book(
             for c, width in zip(sheet[index], widths, strict=True)
             if isinstance(c.value, str)
         )
-    for column, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.freeze_panes = f"A{header_row + 1}"
-    sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(last)}{len(rows) + header_row}"
-    _print_setup(sheet, f"{1}:{header_row}")
-    sheet.page_setup.orientation = "landscape"
-    book.save(path)
