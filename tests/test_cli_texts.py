@@ -201,7 +201,9 @@ def test_results_and_coverage_tables_line_up(cli) -> None:
         assert display_width(line[: line.index(share)]) + len(share) == share_end, line
     assert "合计" in coverage[table_end - 1]
     # The CSV has the table's headers, in its order.
-    assert cli("results", "--year", year, "--csv").splitlines()[0].startswith("单位编号,单位名称,考评标准,状态")
+    assert (
+        cli("results", "--year", year, "--csv").splitlines()[0].startswith("单位编号,单位名称,考评标准,状态")
+    )
 
 
 def _demo_year(cli) -> str:
