@@ -360,30 +360,14 @@ PRODUCTION = Setting(
 )
 #: The days before each deadline when reminders go out: (the deadline's kind, default, meaning).
 REMINDERS = (
-    (
-        "self_check",
-        "7,3,1",
-        "days before the self-check deadline when chairs who have not submitted are reminded",
-    ),
-    (
-        "review",
-        "7,3,1",
-        "days before the review deadline when evaluators with self-checks waiting are reminded",
-    ),
-    (
-        "evaluation",
-        "3,1",
-        "days before a democratic evaluation closes when those who have not voted are reminded",
-    ),
+    ("self_check", "7,3,1", "days before the self-check deadline when chairs yet to submit are reminded"),
+    ("review", "7,3,1", "days before the review deadline when evaluators with self-checks waiting are reminded"),
+    ("evaluation", "3,1", "days before a democratic evaluation closes when those yet to vote are reminded"),
     ("report", "14,7,3,1", "days before the annual summary is due when counties without one are reminded"),
     ("re_review", "3,1", "days before a re-review (复查) is due when reminders go out"),
-    (
-        "coverage",
-        "30,14,7",
-        "days before the review deadline when counties below the year's target are warned",
-    ),
+    ("coverage", "30,14,7", "days before the review deadline when counties below the year's target are warned"),
     ("remediation", "14,3", "days before the remediation's due date when the chair is reminded"),
-)
+)  # fmt: skip
 #: Every setting, in the order of docs/configuration.md's tables.
 SETTINGS: tuple[Setting, ...] = (
     # Storage

@@ -11,7 +11,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chatbot.cli.common import db_session, load_config
+from chatbot.cli.common import campaign_of_year, db_session, load_config
 from chatbot.cli.notices import api_client
 from chatbot.cli.table import render
 from chatbot.config import Config
@@ -267,10 +267,7 @@ def publish(year: int, scope: str | None, days: int) -> None:
     """公示范围内已定星级的结果；通知工会主席和会员。"""
     config = load_config()
     with db_session() as session:
-        try:
-            campaign = campaigns.campaign_of_year(session, year)
-        except ValueError as error:
-            raise click.ClickException(str(error)) from error
+        campaign = campaign_of_year(session, year)
         root = None
         if scope:
             root = session.scalar(select(Organisation).where(Organisation.code == scope))
