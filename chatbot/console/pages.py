@@ -407,9 +407,19 @@ def inspections() -> Any:
     return render_template(
         "console/inspections.html",
         campaign=campaign,
-        columns=RESULT_COLUMNS,
+        columns=[
+            (column, CELL_CLASSES.get(column.key, "num" if column.numeric else ""))
+            for column in RESULT_COLUMNS
+        ],
         rows=[(row["id"], shown_row(row)) for row in rows],
     )
+
+
+#: The classes of the result list's cells (chatbot/console/static): a code and a short status read whole,
+#: a name on one line on a laptop, the marks quieter.
+CELL_CLASSES = {
+    "code": "code", "name": "name", "state": "status", "stars": "status", "marks": "muted", "remediation": "status",
+}  # fmt: skip
 
 
 @bp.get("/inspections/<int:inspection_id>")
