@@ -131,7 +131,7 @@ def _facts(session: Session, campaign: Campaign, config: Config, tree: OrgTree) 
         select(Remediation.inspection_id, Remediation.status, Remediation.due_on)
         .join(Inspection, Remediation.inspection_id == Inspection.id)
         .where(Inspection.campaign_id == campaign.id)
-    )
+    ).all()
     return _Facts(
         provisional=results.provisional_ids(session, campaign, config, tree),
         remediations={inspection_id: (status, due_on) for inspection_id, status, due_on in remediations},
