@@ -85,9 +85,18 @@ def rate(evaluator: Simulator, org: str, score: int) -> str:
 
 
 def result_table(cli, year: int = 2026) -> dict[str, dict[str, str]]:
-    """`nianjian results --csv`, by organisation code."""
-    lines = cli("results", "--year", str(year), "--csv").splitlines()
-    header = lines[0].split(",")
+    """`nianjian results --csv`, by organisation code, each row by the columns' keys."""
+    return csv_results(cli("results", "--year", str(year), "--csv"))
+
+
+def csv_results(text: str) -> dict[str, dict[str, str]]:
+    """The rows of `nianjian results --csv` (Chinese headers) by organisation code, each by the keys of
+    the results' columns."""
+    from chatbot.documents.columns import RESULT_COLUMNS
+
+    lines = text.splitlines()
+    keys = {column.header: column.key for column in RESULT_COLUMNS}
+    header = [keys[name] for name in lines[0].split(",")]
     return {row.split(",")[0]: dict(zip(header, row.split(","), strict=True)) for row in lines[1:]}
 
 

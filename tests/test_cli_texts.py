@@ -182,7 +182,7 @@ def test_results_and_coverage_tables_line_up(cli) -> None:
     year = _demo_year(cli)
     lines = cli("results", "--year", year).splitlines()
     header, body = lines[0], [line for line in lines[2:] if line[:1] not in ("", "共")]
-    assert header.split()[:4] == ["编号", "名称", "考评标准", "状态"]
+    assert header.split()[:4] == ["单位编号", "单位名称", "考评标准", "状态"]
     assert len(body) == 9 and "state_owned" not in "\n".join(body)
     state_column = display_width(header[: header.index("状态")])
     for line in body:
@@ -200,8 +200,10 @@ def test_results_and_coverage_tables_line_up(cli) -> None:
         share = next(cell for cell in cells if cell.endswith("%"))
         assert display_width(line[: line.index(share)]) + len(share) == share_end, line
     assert "合计" in coverage[table_end - 1]
-    # The CSV keeps its field names and raw values for scripts.
-    assert cli("results", "--year", year, "--csv").splitlines()[0].startswith("code,name,rubric,state")
+    # The CSV has the table's headers, in its order.
+    assert (
+        cli("results", "--year", year, "--csv").splitlines()[0].startswith("单位编号,单位名称,考评标准,状态")
+    )
 
 
 def _demo_year(cli) -> str:

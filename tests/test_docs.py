@@ -7,13 +7,14 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import fields
 from pathlib import Path
 
 import click
 import pytest
 
 from chatbot.cli import main
-from chatbot.config import Config
+from chatbot.config import SETTINGS, Config
 from chatbot.store.notice_kinds import NoticeKind
 
 ROOT = Path(__file__).parents[1]
@@ -185,6 +186,26 @@ def test_the_configuration_table_lists_exactly_the_settings_config_reads(tmp_pat
     assert documented == read, (
         f"undocumented: {sorted(read - documented)}; not read: {sorted(documented - read)}"
     )
+
+
+def test_the_configuration_table_states_each_settings_declaration() -> None:
+    """Each row of the settings table is its setting's declaration (chatbot.config.SETTINGS): the same
+    meaning and default, one row per variable."""
+    documented: dict[str, tuple[str, str]] = {}
+    for line in section(DOCS / "configuration.md", "Settings"):
+        if line.startswith("| `"):
+            name, meaning, default = (cell.strip() for cell in line.strip("|").split(" | "))
+            assert name.count("`") == 2, f"one variable a row: {name}"
+            documented[name.strip("`")] = (meaning, default)
+    declared = {setting.name: (setting.meaning, setting.shown_default) for setting in SETTINGS}
+    assert list(documented) == list(declared)  # the declaration's order, the docs' sections
+    for name, row in documented.items():
+        assert row == declared[name], name
+
+
+def test_every_field_of_config_is_filled_by_a_declared_setting() -> None:
+    assert {setting.field for setting in SETTINGS} == {field.name for field in fields(Config)}
+    assert len({setting.name for setting in SETTINGS}) == len(SETTINGS)
 
 
 def test_the_variables_read_outside_config_are_listed_apart(tmp_path: Path) -> None:

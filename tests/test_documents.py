@@ -319,7 +319,7 @@ def test_the_results_workbook_has_a_title_numbers_and_chinese_labels(
     assert rows["U02"]["考评得分"] == 87 and isinstance(rows["U02"]["自评得分"], int)  # numbers, not text
     assert rows["U01"]["考评标准"] == "村（社区）工会"
     assert rows["U01"]["标记"].startswith("预评") and "provisional" not in str(rows.values())
-    assert rows["U03"]["标记"] == "预评（名额待确认）；未达建设标准"
+    assert rows["U03"]["标记"] == "预评、未达标须补课"  # the words of the CLI and the console
     assert rows["U04"]["考评得分"] is None
     assert sheet.freeze_panes == "A3" and sheet.auto_filter.ref == "A2:L6"
     assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1

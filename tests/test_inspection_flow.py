@@ -22,7 +22,7 @@ from chatbot.store.models import (
 )
 from chatbot.wechat.simulator import Simulator
 from rubrics import get_rubric
-from tests.helpers import assess, deductions, self_check, setup_county
+from tests.helpers import assess, deductions, result_table, self_check, setup_county
 
 User = Callable[..., Simulator]
 
@@ -112,8 +112,7 @@ def _evaluator_assesses(user: User, codes: dict[str, str]) -> None:
 
 def _results_show_what_the_chat_showed(cli) -> None:
     """The figures of `nianjian results` are those the chat showed."""
-    listing = cli("results", "--year", "2026", "--csv")
-    row = dict(zip(listing.splitlines()[0].split(","), listing.splitlines()[1].split(","), strict=True))
+    (row,) = result_table(cli).values()
     assert row["self_score"] == "98.5" and row["assessed_score"] == "96.5"
     assert (
         row["stars"] == "四星级" and row["marks"] == "超出五星级名额"
@@ -193,8 +192,7 @@ def _eleven_unions_are_rated(user: User, codes: dict[str, str]) -> Simulator:
 
 
 def _the_quota_caps_the_lowest_and_flags_the_tie(cli) -> None:
-    listing = cli("results", "--year", "2026", "--csv").splitlines()
-    rows = {r.split(",")[0]: dict(zip(listing[0].split(","), r.split(","), strict=True)) for r in listing[1:]}
+    rows = result_table(cli)
     assert rows["U01"]["stars"] == "五星级" and rows["U01"]["marks"] == ""
     assert rows["U02"]["marks"] == "同分待裁定" and rows["U03"]["marks"] == "同分待裁定"
     assert {rows[c]["marks"] for c in ("U04", "U05", "U06")} == {"超出五星级名额"}

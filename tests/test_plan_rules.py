@@ -387,11 +387,7 @@ def test_a_result_below_the_standard_is_remedied_and_re_checked(
     rate(evaluator, "U01", 55)
     cli("publish", "--year", "2026")
     table = result_table(cli)
-    assert [table["U01"][k] for k in ("no_funding_support", "no_hardship_aid", "no_award_eligibility")] == [
-        "是",
-        "是",
-        "是",
-    ]
+    assert table["U01"]["disqualified"] == "经费支持、职工帮扶、评先选优"
     assert "没有需要补课" in chair.say("补课")
     cli("tick", "--now", (datetime.now(UTC) + timedelta(days=8)).isoformat())
     remediation = db.scalar(select(Remediation))

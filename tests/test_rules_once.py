@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
-from dataclasses import MISSING, fields
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from chatbot.app import create_app
-from chatbot.config import Config
+from chatbot.config import SETTINGS, Config, KindSetting
 from chatbot.console.access import create_user
 from chatbot.inspection import campaigns, organisations
 from rubrics.democratic import ALL_MEMBERS_MAX
@@ -130,13 +129,18 @@ def test_the_pass_mark_and_the_quota_are_written_only_in_rubrics() -> None:
     assert stray_rules(ROOT) == []
 
 
-def test_every_setting_left_unset_takes_the_default_its_field_declares(tmp_path: Path) -> None:
+def test_every_setting_left_unset_takes_the_default_it_declares(tmp_path: Path) -> None:
     env = {"NIANJIAN_INSTANCE": str(tmp_path), "SECRET_KEY": "x", "PERSONAL_DATA_KEY": KEY}
     config = Config.from_env(env)
-    declared = {f.name: f.default for f in fields(Config) if f.default is not MISSING}
-    declared |= {f.name: f.default_factory() for f in fields(Config) if f.default_factory is not MISSING}
-    read = {name: getattr(config, name) for name in declared}
-    assert read == declared | {"templates": {"": ""}, "personal_data_key": KEY}
+    literal = [s for s in SETTINGS if s.derive is None and not isinstance(s, KindSetting)]
+    assert len(literal) > 20
+    for setting in literal:
+        value = getattr(config, setting.field)
+        if setting.key is not None:
+            value = value[setting.key]
+        assert value == setting.parse(setting.name, setting.default), setting.name
+    assert config.templates == {"": ""} and config.personal_data_key == KEY
+    assert config.offsets["report"] == (14, 7, 3, 1) and config.wechat_api_timeout == (3.05, 10.0)
     assert (config.pass_mark, config.quota_percent, config.evaluation_all_members_max) == (
         DEFAULT_PASS_MARK,
         DEFAULT_QUOTA_PERCENT,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import click
 from sqlalchemy.orm import Session
 
 from chatbot.config import Config, ConfigError
+from chatbot.inspection import campaigns
 from chatbot.inspection.errors import AdminError
 from chatbot.store.engine import make_engine, migrate, session_factory
+from chatbot.store.models import Campaign
 
 
 def load_config() -> Config:
@@ -33,3 +36,19 @@ def db_session() -> Iterator[Session]:
         raise click.ClickException(str(error)) from error
     finally:
         engine.dispose()
+
+
+def campaign_of_year(session: Session, year: int) -> Campaign:
+    """The campaign of ``year``; a CLI error (in Chinese) when there is none."""
+    try:
+        return campaigns.campaign_of_year(session, year)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def port_option(flag: str, default: int, help: str) -> Callable[[Command], Command]:
+    """An option naming a TCP port (1–65535), its default shown in the help."""
+    return click.option(flag, default=default, show_default=True, type=click.IntRange(1, 65535), help=help)

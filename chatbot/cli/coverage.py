@@ -6,16 +6,14 @@ import csv
 import sys
 
 import click
-from sqlalchemy.orm import Session
 
-from chatbot.cli.common import db_session
+from chatbot.cli.common import campaign_of_year, db_session
 from chatbot.cli.table import render
 from chatbot.documents.cells import csv_rows
 from chatbot.inspection import campaigns, sampling, texts
 from chatbot.inspection.coverage import COLUMNS as SHOWN_COLUMNS
 from chatbot.inspection.coverage import CoverageRow, coverage, follow_ups, shown
 from chatbot.inspection.order import short_name
-from chatbot.store.models import Campaign
 from rubrics.scoring import format_percent
 
 #: The table's headers and the row fields they show: the code, then the columns the console shows too
@@ -63,20 +61,13 @@ def _csv_row(row: CoverageRow) -> dict[str, str | int]:
     }
 
 
-def _campaign(session: Session, year: int) -> Campaign:
-    try:
-        return campaigns.campaign_of_year(session, year)
-    except ValueError as error:
-        raise click.ClickException(str(error)) from error
-
-
 @click.command("coverage")
 @click.option("--year", required=True, type=int, help="年度。")
 @click.option("--csv", "as_csv", is_flag=True, help="输出 CSV，而不是表格。")
 def coverage_command(year: int, as_csv: bool) -> None:
     """各县（区）、开发区总工会及市直工会：工会数、纳入年检、已提交、已评定、已公示、已确定星级，本年及累计覆盖率与本年度目标及本县（区）计划目标的对比；最后一行为合计。"""
     with db_session() as session:
-        campaign = _campaign(session, year)
+        campaign = campaign_of_year(session, year)
         rows = coverage(session, campaign)
         follow = follow_ups(session, campaign)
     if as_csv:
@@ -127,7 +118,7 @@ def coverage_command(year: int, as_csv: bool) -> None:
 def sample_command(year: int, share: float, seed: int | None, earlier: bool) -> None:
     """为市总工会抽查抽取已定星级的单位，按比例分布到各县（区）。"""
     with db_session() as session:
-        campaign = _campaign(session, year)
+        campaign = campaign_of_year(session, year)
         drawn = sampling.draw(session, campaign, share, seed, earlier=earlier)
         click.echo(
             f"{year} 年度抽查第 {drawn.sample_id} 批：随机种子 {drawn.seed}，比例 {share:g}，"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chatbot.cli import texts
-from chatbot.cli.common import db_session
+from chatbot.cli.common import db_session, port_option
 from chatbot.cli.ports import DEFAULT_PORT, Found, service_at
 from chatbot.cli.table import pad
 from chatbot.console.access import create_user, new_password
@@ -57,13 +57,7 @@ def _console_user(session: Session, org_code: str, username: str) -> str:
 
 
 @click.command("demo")
-@click.option(
-    "--port",
-    default=DEFAULT_PORT,
-    show_default=True,
-    type=click.IntRange(1, 65535),
-    help="nianjian serve 所用的端口（它的 --port），用于打印的地址。",
-)
+@port_option("--port", DEFAULT_PORT, "nianjian serve 所用的端口（它的 --port），用于打印的地址。")
 def demo(port: int) -> None:
     """建立演示用的城市（固原市五个县区、开发区，以及每种考评标准的工会），开启本年度年检并打印邀请码。"""
     year = datetime.now(ZoneInfo("Asia/Shanghai")).year

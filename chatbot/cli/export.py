@@ -9,10 +9,9 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from chatbot.cli.common import db_session, load_config
+from chatbot.cli.common import campaign_of_year, db_session, load_config
 from chatbot.cli.reports import PDF_HELP, out_file, written
 from chatbot.cli.results import cli_result_rows
-from chatbot.inspection import campaigns
 from chatbot.store.models import Inspection, Organisation
 
 
@@ -30,10 +29,7 @@ def export_sheet(org_code: str, year: int, out: Path, pdf: bool) -> None:
     """工会填好的年检考评表：考评标准表格连同自评得分和考评得分，供打印盖章。"""
     config = load_config()
     with db_session() as session:
-        try:
-            campaign = campaigns.campaign_of_year(session, year)
-        except ValueError as error:
-            raise click.ClickException(str(error)) from error
+        campaign = campaign_of_year(session, year)
         inspection = session.scalar(
             select(Inspection)
             .join(Organisation)
@@ -62,6 +58,6 @@ def export_results(year: int, scope: str | None, out: Path, pdf: bool) -> None:
     from chatbot.documents import exports  # openpyxl: loaded by the exports alone
 
     title = f"{year}年度基层工会组织年检结果（{scope_name}）"
-    exports.results_book(rows, exports.RESULT_COLUMNS, out, title)
+    exports.results_book(rows, out, title)
     click.echo(f"共 {len(rows)} 个单位。")
     written(out, pdf)

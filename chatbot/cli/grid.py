@@ -9,9 +9,9 @@ from decimal import Decimal
 import click
 from sqlalchemy.orm import Session
 
-from chatbot.cli.common import db_session
+from chatbot.cli.common import campaign_of_year, db_session
 from chatbot.cli.table import render
-from chatbot.inspection import campaigns, grid
+from chatbot.inspection import grid
 from chatbot.inspection.coverage import CoverageRow, coverage, target_of
 from chatbot.inspection.errors import AdminError
 from chatbot.inspection.hierarchy import OrgTree, load_tree
@@ -28,13 +28,6 @@ SHOWN_UNASSIGNED = 50
 @click.group("grid")
 def grid_group() -> None:
     """网格化管理：各县（区）的本年度计划，每个工会一名责任人。"""
-
-
-def _campaign(session: Session, year: int) -> Campaign:
-    try:
-        return campaigns.campaign_of_year(session, year)
-    except ValueError as error:
-        raise click.ClickException(str(error)) from error
 
 
 @grid_group.command("plan")
@@ -59,7 +52,7 @@ def grid_plan(
 ) -> None:
     """登记某县（区）本年度的计划（制定本地年检计划和目标）：目标不低于全市目标，截止时间不晚于全市。"""
     with db_session() as session:
-        campaign = _campaign(session, year)
+        campaign = campaign_of_year(session, year)
         tree = load_tree(session)
         deadlines = grid.Deadlines(
             self_check_due.date() if self_check_due else None, review_due.date() if review_due else None
@@ -107,7 +100,7 @@ def grid_assign(org_code: str, year: int, user: str | None, openid: str | None) 
     if (user is None) == (openid is None):
         raise click.UsageError("请用 --user 或 --openid 指定一位负责人（只能选一个）。")
     with db_session() as session:
-        campaign = _campaign(session, year)
+        campaign = campaign_of_year(session, year)
         tree = load_tree(session)
         person = _person(session, tree, org_code, user, openid)
         grid.assign(session, campaign, tree, org_code, person, "cli", datetime.now(UTC))
@@ -122,7 +115,7 @@ def grid_assign(org_code: str, year: int, user: str | None, openid: str | None) 
 def grid_unassign(org_code: str, year: int) -> None:
     """撤销某工会的责任人（该工会重新列为未落实）。"""
     with db_session() as session:
-        campaign = _campaign(session, year)
+        campaign = campaign_of_year(session, year)
         grid.assign(session, campaign, load_tree(session), org_code, None, "cli", datetime.now(UTC))
         click.echo(f"{org_code} {year} 年度已无网格负责人（列为未落实）。")
 
@@ -134,7 +127,7 @@ def grid_show(year: int, county_code: str | None) -> None:
     """各县（区）的计划、没有责任人的工会，以及每位责任人所负责的工会及其状态。"""
     now = datetime.now(UTC)
     with db_session() as session:
-        campaign = _campaign(session, year)
+        campaign = campaign_of_year(session, year)
         tree = load_tree(session)
         if county_code is not None and county_code not in {g.code for g in tree.groups()}:
             raise click.ClickException(f"{county_code} 不是县（区）、开发区总工会或市总工会。")

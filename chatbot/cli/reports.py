@@ -9,12 +9,10 @@ from pathlib import Path
 
 import click
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from chatbot.cli.common import db_session, load_config
+from chatbot.cli.common import campaign_of_year, db_session, load_config
 from chatbot.cli.orgs import report_group
-from chatbot.inspection import campaigns
-from chatbot.store.models import Campaign, Organisation
+from chatbot.store.models import Organisation
 
 PDF_HELP = "同时生成 PDF（需要 LibreOffice）。"
 DATE_HELP = "落款日期 YYYY-MM-DD，默认今天。"
@@ -50,13 +48,6 @@ def out_file(suffix: str) -> Callable[[Callable[..., None]], Callable[..., None]
     )
 
 
-def _campaign(session: Session, year: int) -> Campaign:
-    try:
-        return campaigns.campaign_of_year(session, year)
-    except ValueError as error:
-        raise click.ClickException(str(error)) from error
-
-
 def written(out: Path, pdf: bool) -> None:
     """Say the document is written, then (asked for) make its PDF — after the database session has
     closed, as LibreOffice takes seconds; a PDF that cannot be made is an error, the document stays."""
@@ -87,7 +78,7 @@ def report_county(county_code: str, year: int, out: Path, pdf: bool, day: date |
         if county is None:
             raise click.ClickException(f"没有编号为 {county_code} 的单位。")
         try:
-            reports.county_report(session, _campaign(session, year), county, out, config, day)
+            reports.county_report(session, campaign_of_year(session, year), county, out, config, day)
         except ValueError as error:
             raise click.ClickException(str(error)) from error
     written(out, pdf)
@@ -105,7 +96,7 @@ def report_city(year: int, out: Path, pdf: bool, day: date | None) -> None:
     config = load_config()
     with db_session() as session:
         try:
-            reports.city_report(session, _campaign(session, year), out, config, day)
+            reports.city_report(session, campaign_of_year(session, year), out, config, day)
         except ValueError as error:
             raise click.ClickException(str(error)) from error
     written(out, pdf)

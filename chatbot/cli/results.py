@@ -12,36 +12,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chatbot.cli import texts
-from chatbot.cli.common import db_session, load_config
+from chatbot.cli.common import campaign_of_year, db_session, load_config
 from chatbot.cli.notices import api_client
 from chatbot.cli.table import render
 from chatbot.config import Config
-from chatbot.documents.cells import csv_rows
+from chatbot.documents.cells import csv_field
+from chatbot.documents.columns import RESULT_COLUMNS, headers, shown_row
 from chatbot.inspection import campaigns, evaluations, objections, results
-from chatbot.inspection.listing import marks_words, result_rows, scope_ids
+from chatbot.inspection.listing import result_rows, scope_ids
 from chatbot.store.models import Inspection, Organisation
 from chatbot.timeutil import local_date
 from chatbot.wechat.api import ApiError
-from rubrics import get_rubric
 from rubrics.lifecycle import InspectionState
 from rubrics.scoring import Stars
-
-COLUMNS = (
-    "code",
-    "name",
-    "rubric",
-    "state",
-    "self_score",
-    "assessed_score",
-    "democratic_score",
-    "turnout",
-    "stars",
-    "marks",
-    "no_funding_support",
-    "no_hardship_aid",
-    "no_award_eligibility",
-    "remediation",
-)
 
 
 @click.group("evaluation")
@@ -139,50 +122,13 @@ def _qr_content(config: Config, scene: str) -> str:
         engine.dispose()
 
 
-#: The table of `nianjian results`: (header, field, widest) — the CSV keeps the field names.
-TABLE_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("编号", "code", 12),
-    ("名称", "name", 24),
-    ("考评标准", "rubric", 14),
-    ("状态", "state", 10),
-    ("自评", "self_score", 6),
-    ("考评", "assessed_score", 6),
-    ("测评", "democratic_score", 6),
-    ("参与率", "turnout", 7),
-    ("星级", "stars", 6),
-    ("标记", "marks", 24),
-    ("取消经费支持", "no_funding_support", 4),
-    ("取消职工帮扶", "no_hardship_aid", 4),
-    ("取消评先选优", "no_award_eligibility", 4),
-    ("补课", "remediation", 10),
-)
-#: Right-aligned (numbers).
-NUMBER_FIELDS = ("self_score", "assessed_score", "democratic_score", "turnout")
-
-
-def rubric_label(key: str) -> str:
-    """A rubric sheet's title without its list number: 国有、集体企业和事业单位工会."""
-    title = get_rubric(key).title
-    return title.split("）", 1)[1] if title.startswith("（") and "）" in title else title
-
-
-def shown_row(row: dict[str, str]) -> dict[str, str]:
-    """A result row as staff read it, in the table and the CSV: the rubric and the marks in words."""
-    return {
-        **row,
-        "rubric": rubric_label(row["rubric"]) if row["rubric"] else "",
-        "marks": marks_words(row["marks"]),
-    }
-
-
 def result_table(rows: list[dict[str, str]]) -> list[str]:
-    """`nianjian results` as a table: Chinese headers and labels, long text clipped with "…"."""
-    shown = [shown_row(row) for row in rows]
+    """`nianjian results` as a table: the results' columns, long text clipped with "…"."""
     return render(
-        [header for header, _field, _width in TABLE_COLUMNS],
-        ([row[field] for _header, field, _width in TABLE_COLUMNS] for row in shown),
-        limits={i: width for i, (_header, _field, width) in enumerate(TABLE_COLUMNS)},
-        right=[i for i, (_h, field, _w) in enumerate(TABLE_COLUMNS) if field in NUMBER_FIELDS],
+        headers(),
+        (shown_row(row) for row in rows),
+        limits={i: column.clip for i, column in enumerate(RESULT_COLUMNS)},
+        right=[i for i, column in enumerate(RESULT_COLUMNS) if column.numeric],
     )
 
 
@@ -209,11 +155,10 @@ def results_group(ctx: click.Context, year: int | None, scope: str | None, as_cs
     with db_session() as session:
         rows = cli_result_rows(session, year, scope)
     if as_csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(
-            csv_rows([shown_row(row) for row in rows])
-        )  # a name like "=HYPERLINK(…)" stays text in a spreadsheet
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(headers())
+        # a name like "=HYPERLINK(…)" stays text in a spreadsheet
+        writer.writerows([csv_field(value) for value in shown_row(row)] for row in rows)
         return
     click.echo("\n".join(result_table(rows)))
     click.echo(f"共 {len(rows)} 个单位。")
@@ -323,10 +268,7 @@ def publish(year: int, scope: str | None, days: int) -> None:
     """公示范围内已定星级的结果；通知工会主席和会员。"""
     config = load_config()
     with db_session() as session:
-        try:
-            campaign = campaigns.campaign_of_year(session, year)
-        except ValueError as error:
-            raise click.ClickException(str(error)) from error
+        campaign = campaign_of_year(session, year)
         root = None
         if scope:
             root = session.scalar(select(Organisation).where(Organisation.code == scope))

@@ -16,7 +16,7 @@ from typing import Any
 import click
 from gunicorn.app.base import BaseApplication
 
-from chatbot.cli.common import load_config
+from chatbot.cli.common import load_config, port_option
 from chatbot.cli.failures import redis_unreachable
 from chatbot.cli.ports import FAKE_WECHAT_PORT, bind_problem
 from chatbot.store.engine import make_engine, migrate
@@ -190,13 +190,7 @@ def serve_options(function: Callable[..., None]) -> Callable[..., None]:
     is_flag=True,
     help="同时运行模拟微信接口（演示用）：照片由它提供、由定时任务下载后在管理台显示，通知也发给它。",
 )
-@click.option(
-    "--fake-wechat-port",
-    default=FAKE_WECHAT_PORT,
-    show_default=True,
-    type=click.IntRange(1, 65535),
-    help="模拟微信接口的端口（与 --fake-wechat 一起使用）。",
-)
+@port_option("--fake-wechat-port", FAKE_WECHAT_PORT, "模拟微信接口的端口（与 --fake-wechat 一起使用）。")
 def serve(
     host: str,
     port: int,

@@ -44,6 +44,7 @@ from chatbot.console.access import (
 from chatbot.console.timeline import chinese_time
 from chatbot.console.timeline import lines as audit_lines
 from chatbot.documents.cells import csv_field
+from chatbot.documents.columns import RESULT_COLUMNS, shown_row
 from chatbot.inspection import assessment, audit, errors, grid, order, remediation, results, sampling, texts
 from chatbot.inspection import campaigns as campaign_rules
 from chatbot.inspection.coverage import COLUMNS as COVERAGE_COLUMNS
@@ -51,7 +52,7 @@ from chatbot.inspection.coverage import CoverageRow, coverage, target_of
 from chatbot.inspection.coverage import shown as shown_coverage
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.hierarchy import OrgTree, load_tree
-from chatbot.inspection.listing import marks_words, result_rows
+from chatbot.inspection.listing import result_rows
 from chatbot.inspection.objections import HOW_THE_PUBLIC_OBJECTS
 from chatbot.inspection.queries import item_scores, open_campaign
 from chatbot.notify.delivery import Backlog
@@ -114,12 +115,6 @@ def close_session(_error: BaseException | None) -> None:
 @bp.app_template_filter("score")
 def score_filter(value: object) -> str:
     return "" if value in (None, "") else format_score(Decimal(str(value)))
-
-
-@bp.app_template_filter("marks")
-def marks_filter(value: str) -> str:
-    """A result's marks in the words the CLI uses."""
-    return marks_words(value)
 
 
 @bp.app_template_filter("percent")
@@ -409,7 +404,22 @@ def inspections() -> Any:
     campaign = _campaign(inputs.requested_year())
     config = current_app.extensions["nianjian.config"]
     rows = result_rows(g.db, campaign, config, set(g.viewer.visible)) if campaign else []
-    return render_template("console/inspections.html", campaign=campaign, rows=rows)
+    return render_template(
+        "console/inspections.html",
+        campaign=campaign,
+        columns=[
+            (column, CELL_CLASSES.get(column.key, "num" if column.numeric else ""))
+            for column in RESULT_COLUMNS
+        ],
+        rows=[(row["id"], shown_row(row)) for row in rows],
+    )
+
+
+#: The classes of the result list's cells (chatbot/console/static): a code and a short status read whole,
+#: a name on one line on a laptop, the marks quieter.
+CELL_CLASSES = {
+    "code": "code", "name": "name", "state": "status", "stars": "status", "marks": "muted", "remediation": "status",
+}  # fmt: skip
 
 
 @bp.get("/inspections/<int:inspection_id>")
@@ -794,9 +804,7 @@ def results_download(year: int) -> Any:
 
     campaign = _campaign(year) or abort(404)
     rows = result_rows(g.db, campaign, current_app.extensions["nianjian.config"], set(g.viewer.visible))
-    return _file(
-        lambda path: exports.results_book(rows, exports.RESULT_COLUMNS, path), f"{year}-年检结果.xlsx", XLSX
-    )
+    return _file(lambda path: exports.results_book(rows, path), f"{year}-年检结果.xlsx", XLSX)
 
 
 @bp.get("/campaigns/<int:year>/coverage.csv")

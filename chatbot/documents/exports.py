@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from copy import copy
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -22,11 +23,12 @@ from sqlalchemy.orm import Session
 
 from chatbot.config import Config
 from chatbot.documents.cells import cell_text, is_formula_like
-from chatbot.documents.labels import DISQUALIFICATIONS, marks_text, printed, rubric_name
+from chatbot.documents.columns import MAX_CODE_WIDTH, RESULT_COLUMNS, cell_value, headers, number_format
+from chatbot.documents.labels import DISQUALIFICATIONS, printed
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.queries import item_scores
 from chatbot.store.models import AuditEntry, Inspection
-from rubrics import get_rubric
+from rubrics import Rubric, get_rubric
 from rubrics.lifecycle import InspectionState
 from rubrics.scoring import ONE_DECIMAL, Stars, format_percent, format_score, percent_score, raw_total
 
@@ -38,19 +40,6 @@ WRAP_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 WRAP_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 FONT = "宋体"
 HEADER_ROW = 4
-#: The results workbook's columns: the keys of chatbot.listing's rows (``disqualified`` joins the three
-#: disqualifications in one), their headers and widths (characters; a Chinese character takes two).
-#: Fixed widths, long texts wrapped: 135 characters print on A4 landscape at full size (11 pt).
-RESULT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("code", "单位编号"), ("name", "单位名称"), ("rubric", "考评标准"), ("state", "状态"), ("self_score", "自评得分"),
-    ("assessed_score", "考评得分"), ("democratic_score", "民主测评得分"), ("turnout", "测评参与率"),
-    ("stars", "星级"), ("marks", "标记"), ("disqualified", "取消的指标"), ("remediation", "补课"),
-)  # fmt: skip
-MAX_CODE_WIDTH = 16  # the widest the code column grows for long codes
-RESULT_WIDTHS = {
-    "code": 8, "name": 22, "rubric": 16, "state": 8, "self_score": 7, "assessed_score": 7, "democratic_score": 8,
-    "turnout": 8, "stars": 7, "marks": 20, "disqualified": 14, "remediation": 10,
-}  # fmt: skip
 
 
 def _cell(
@@ -110,70 +99,122 @@ def score_sheet(
     totals, the 百分制 scores, stars, the democratic evaluation and signature lines."""
     config = config or Config.from_env()
     rubric = get_rubric(inspection.rubric_key)
-    own, assessed = item_scores(session, inspection.id)
+    scores = SheetScores(*item_scores(session, inspection.id))
     book = Workbook()
     sheet = book.active
-    sheet.title = "年检考评表"
+    sheet.title = SHEET_TITLE
+    _sheet_heading(sheet, inspection, rubric)
+    blocks, row = _item_rows(sheet, rubric, scores)
+    blocks.append(row)  # the totals close the last block
+    _totals_row(sheet, row, rubric, scores)
+    for line in _summary(session, inspection, rubric, scores, config, now):
+        row += 1
+        _merged_line(sheet, row, len(HEADERS), line, align=WRAP_LEFT)
+        sheet.row_dimensions[row].height = max(22.0, row_height(line, sum(WIDTHS)))
+    for column, width in enumerate(WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    _print_setup(sheet, f"{HEADER_ROW}:{HEADER_ROW}")
+    heights = [sheet.row_dimensions[n].height or DEFAULT_ROW_POINTS for n in range(1, row + 1)]
+    for before in page_breaks(heights, blocks, HEADER_ROW, _print_scale(WIDTHS)):
+        sheet.row_breaks.append(Break(id=before - 1))
+    book.save(path)
+
+
+@dataclass(frozen=True)
+class SheetScores:
+    """A union's item scores by item number: its own (自评) and the assessment's (考评)."""
+
+    own: dict[int, Decimal]
+    assessed: dict[int, Decimal]
+
+
+def _merged_line(
+    sheet: Worksheet,
+    row: int,
+    columns: int,
+    text: str,
+    *,
+    size: int = 11,
+    bold: bool = False,
+    align: Alignment = WRAP_CENTER,
+    height: float | None = None,
+) -> None:
+    """A line of text across the first ``columns`` columns, without a border."""
+    sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
+    _cell(sheet, row, 1, text, bold=bold, align=align, border=False)
+    sheet.cell(row=row, column=1).font = Font(name=FONT, size=size, bold=bold)
+    if height is not None:
+        sheet.row_dimensions[row].height = height
+
+
+def _sheet_heading(sheet: Worksheet, inspection: Inspection, rubric: Rubric) -> None:
+    """The title, the standard, the union, its year and state, and the table's header."""
     last = len(HEADERS)
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last)
-    _cell(sheet, 1, 1, SHEET_TITLE, bold=True, border=False)
-    sheet.cell(row=1, column=1).font = Font(name=FONT, size=18, bold=True)
-    sheet.row_dimensions[1].height = 30
-    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=last)
-    _cell(sheet, 2, 1, printed(f"{rubric.title}年检考评标准"), border=False)
-    sheet.cell(row=2, column=1).font = Font(name=FONT, size=12)
-    sheet.row_dimensions[2].height = 20
-    sheet.merge_cells(start_row=3, start_column=1, end_row=3, end_column=last)
-    _cell(
-        sheet,
-        3,
-        1,
+    _merged_line(sheet, 1, last, SHEET_TITLE, size=18, bold=True, height=30)
+    _merged_line(sheet, 2, last, printed(f"{rubric.title}年检考评标准"), size=12, height=20)
+    unit = (
         f"单位：{inspection.organisation.name}　　年度：{inspection.campaign.year}　　"
-        f"状态：{InspectionState(inspection.state).label}",
-        align=WRAP_LEFT,
-        border=False,
+        f"状态：{InspectionState(inspection.state).label}"
     )
-    sheet.row_dimensions[3].height = 20
+    _merged_line(sheet, 3, last, unit, align=WRAP_LEFT, height=20)
     for column, header in enumerate(HEADERS, start=1):
         _cell(sheet, HEADER_ROW, column, header, bold=True)
+
+
+def _item_rows(sheet: Worksheet, rubric: Rubric, scores: SheetScores) -> tuple[list[int], int]:
+    """The standard's items with both scores, a dimension's rows merged in its first column: the first
+    row of each dimension, and the row after the last item."""
     row = HEADER_ROW + 1
-    blocks: list[int] = []  # the first row of each dimension, then of the totals
+    blocks: list[int] = []
     for dimension in rubric.dimensions:
-        items = rubric.items_of(dimension)
         first = row
         blocks.append(first)
-        for item in items:
-            _cell(sheet, row, 1, printed(dimension))
-            _cell(sheet, row, 2, item.no)
+        for item in rubric.items_of(dimension):
             text = printed(item.shown_text)
-            _cell(sheet, row, 3, text, align=WRAP_LEFT)
-            _cell(sheet, row, 4, item.points)
-            _cell(sheet, row, 5, _number(own.get(item.no)))
-            _cell(sheet, row, 6, _number(assessed.get(item.no)))
+            values = (printed(dimension), item.no, text, item.points)
+            for column, value in enumerate(values, start=1):
+                _cell(sheet, row, column, value, align=WRAP_LEFT if column == 3 else WRAP_CENTER)
+            _cell(sheet, row, 5, _number(scores.own.get(item.no)))
+            _cell(sheet, row, 6, _number(scores.assessed.get(item.no)))
             sheet.row_dimensions[row].height = row_height(text, WIDTHS[2])
             row += 1
         sheet.merge_cells(start_row=first, start_column=1, end_row=row - 1, end_column=1)
-    own_total, assessed_total = raw_total(own.values()), raw_total(assessed.values())
-    blocks.append(row)
+    return blocks, row
+
+
+def _totals_row(sheet: Worksheet, row: int, rubric: Rubric, scores: SheetScores) -> None:
     _cell(sheet, row, 1, "合计", bold=True)
     sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
     _cell(sheet, row, 4, rubric.max_total, bold=True)
-    _cell(sheet, row, 5, _number(own_total) if own else NOT_ANSWERED, bold=True)
-    _cell(sheet, row, 6, _number(assessed_total) if assessed else NOT_ANSWERED, bold=True)
-    row += 1
-    own_score = format_score(percent_score(own_total, rubric.max_total)) + " 分" if own else NOT_ANSWERED
-    assessed_score = percent_score(assessed_total, rubric.max_total) if assessed else None
+    for column, given in ((5, scores.own), (6, scores.assessed)):
+        _cell(sheet, row, column, _number(raw_total(given.values())) if given else NOT_ANSWERED, bold=True)
+
+
+def _summary(
+    session: Session,
+    inspection: Inspection,
+    rubric: Rubric,
+    scores: SheetScores,
+    config: Config,
+    now: datetime,
+) -> list[str]:
+    """The lines under the table: the 百分制 scores, stars, the democratic evaluation, the assessment,
+    a below-standard result's consequences, re-reviews and the signature lines."""
+    own, assessed = scores.own, scores.assessed
+    own_score = (
+        format_score(percent_score(raw_total(own.values()), rubric.max_total)) + " 分"
+        if own
+        else NOT_ANSWERED
+    )
+    assessed_score = percent_score(raw_total(assessed.values()), rubric.max_total) if assessed else None
     shown = format_score(assessed_score) + " 分" if assessed_score is not None else NOT_ANSWERED
     rescaled = f"（原始得分 ÷ {rubric.max_total} × 100，保留一位小数）" if rubric.max_total != 100 else ""
+    reason = inspection.override_reason or inspection.stars_reason
     summary = [
         f"百分制得分：自评 {own_score}；考评 {shown}{rescaled}",
         *_blended_line(inspection, assessed_score, config),
         f"星级：{Stars(inspection.stars).label if inspection.stars else '—'}"
-        + (
-            f"（{inspection.override_reason or inspection.stars_reason}）"
-            if inspection.override_reason or inspection.stars_reason
-            else ""
-        ),
+        + (f"（{reason}）" if reason else ""),
         _democratic_line(session, inspection, now),
         "考评方式：" + ("、".join(inspection.assessment_methods or ()) or "未记录"),
         f"考评意见：{inspection.assessment_opinion or '未填写'}",
@@ -181,24 +222,13 @@ def score_sheet(
     if inspection.below_standard:
         lost = [name for key, name in DISQUALIFICATIONS if getattr(inspection, key)]
         summary.append(f"低于建设标准：须补课，并取消{'、'.join(lost)}指标。")
-    summary += re_review_lines(session, inspection)
-    summary += [
-        "",
-        "自评单位（盖章）：　　　　　　　　工会主席（签字）：　　　　　　　　日期：　　年　　月　　日",
-        "考评单位（盖章）：　　　　　　　　考评人（签字）：　　　　　　　　　日期：　　年　　月　　日",
-    ]
-    for line in summary:
-        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
-        _cell(sheet, row, 1, line, align=WRAP_LEFT, border=False)
-        sheet.row_dimensions[row].height = max(22.0, row_height(line, sum(WIDTHS)))
-        row += 1
-    for column, width in enumerate(WIDTHS, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    _print_setup(sheet, f"{HEADER_ROW}:{HEADER_ROW}")
-    heights = [sheet.row_dimensions[n].height or DEFAULT_ROW_POINTS for n in range(1, row)]
-    for before in page_breaks(heights, blocks, HEADER_ROW, _print_scale(WIDTHS)):
-        sheet.row_breaks.append(Break(id=before - 1))
-    book.save(path)
+    return [*summary, *re_review_lines(session, inspection), "", *SIGNATURE_LINES]
+
+
+SIGNATURE_LINES = (
+    "自评单位（盖章）：　　　　　　　　工会主席（签字）：　　　　　　　　日期：　　年　　月　　日",
+    "考评单位（盖章）：　　　　　　　　考评人（签字）：　　　　　　　　　日期：　　年　　月　　日",
+)
 
 
 #: A4's printable height (points) with the sheets' margins (1 inch top and bottom, openpyxl's default),
@@ -330,27 +360,6 @@ def _print_setup(sheet: Worksheet, title_rows: str | None) -> None:
         sheet.print_title_rows = title_rows
 
 
-#: Columns of the results workbook that hold numbers, and how their header names the unit.
-NUMERIC_COLUMNS = frozenset({"self_score", "assessed_score", "democratic_score", "turnout"})
-
-
-def _results_value(key: str, row: dict[str, str]) -> object:
-    """A cell of the results workbook: numbers as numbers, keys and marks in words, the three
-    disqualifications in one cell."""
-    if key == "disqualified":
-        return "、".join(name for field, name in DISQUALIFICATIONS if row.get(field)) or None
-    text = row.get(key, "")
-    if not text:
-        return None
-    if key in NUMERIC_COLUMNS:
-        return _number(Decimal(text.removesuffix("%")))
-    if key == "rubric":
-        return rubric_name(text)
-    if key == "marks":
-        return marks_text(text)
-    return text
-
-
 def display_width(text: str) -> int:
     """Columns a text takes in a spreadsheet: a CJK (or full-width) character takes two."""
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
@@ -361,44 +370,54 @@ def _width_for(text: str) -> int:
     return round(display_width(text) * 1.1) + 2
 
 
-def results_book(
-    rows: Sequence[dict[str, str]],
-    columns: Sequence[tuple[str, str]],
-    path: Path,
-    title: str = "基层工会组织年检结果",
-) -> None:
-    """A title row, then one row per organisation: numbers as numbers, rubric keys and marks in words,
-    filterable, header frozen; columns of fixed widths, long texts wrapped, printed A4 landscape at
-    full size, title and header on every page."""
+def results_book(rows: Sequence[dict[str, str]], path: Path, title: str = "基层工会组织年检结果") -> None:
+    """A title row, then one row per organisation in the results' columns: numbers as numbers, filterable,
+    header frozen; columns of fixed widths, long texts wrapped, printed A4 landscape at full size, title
+    and header on every page."""
     book = Workbook()
     sheet = book.active
     sheet.title = "年检结果"
-    last = len(columns)
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last)
-    _cell(sheet, 1, 1, title, bold=True, border=False)
-    sheet.cell(row=1, column=1).font = Font(name=FONT, size=16, bold=True)
-    sheet.row_dimensions[1].height = 28
-    header_row = 2
-    headers = [header + ("（%）" if key == "turnout" else "") for key, header in columns]
-    widths = [
-        RESULT_WIDTHS.get(key) or _width_for(header)
-        for (key, _h), header in zip(columns, headers, strict=True)
+    _merged_line(sheet, 1, len(RESULT_COLUMNS), title, size=16, bold=True, height=28)
+    widths = _result_widths(rows)
+    for column, header in enumerate(headers(), start=1):
+        _cell(sheet, RESULTS_HEADER_ROW, column, header, bold=True)
+    sheet.row_dimensions[RESULTS_HEADER_ROW].height = _row_height(zip(headers(), widths, strict=True))
+    _result_body(sheet, rows, widths)
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.freeze_panes = f"A{RESULTS_HEADER_ROW + 1}"
+    last = get_column_letter(len(RESULT_COLUMNS))
+    sheet.auto_filter.ref = f"A{RESULTS_HEADER_ROW}:{last}{len(rows) + RESULTS_HEADER_ROW}"
+    _print_setup(sheet, f"{1}:{RESULTS_HEADER_ROW}")
+    sheet.page_setup.orientation = "landscape"
+    book.save(path)
+
+
+RESULTS_HEADER_ROW = 2
+
+
+def _result_widths(rows: Sequence[dict[str, str]]) -> list[float]:
+    """The columns' printed widths; the code column wide enough for a code on one line, within reason."""
+    fitted = max((_width_for(row.get("code", "")) for row in rows), default=0)
+    return [
+        max(column.width, min(MAX_CODE_WIDTH, fitted)) if column.key == "code" else column.width
+        for column in RESULT_COLUMNS
     ]
-    if "code" in (key for key, _header in columns):  # a code on one line ("PY-001-01"), within reason
-        at = [key for key, _header in columns].index("code")
-        fitted = max((_width_for(row.get("code", "")) for row in rows), default=0)
-        widths[at] = max(widths[at], min(MAX_CODE_WIDTH, fitted))
-    for column, header in enumerate(headers, start=1):
-        _cell(sheet, header_row, column, header, bold=True)
-    sheet.row_dimensions[header_row].height = _row_height(zip(headers, widths, strict=True))
-    # The body's two styles, made once and copied to every cell: styling each of 140,000 cells
-    # attribute by attribute takes seconds, openpyxl hashing the same style objects again and again.
+
+
+def _result_body(sheet: Worksheet, rows: Sequence[dict[str, str]], widths: Sequence[float]) -> None:
+    """One line per result, each cell in its column's style, each line as tall as its wrapped texts."""
+    # The body's styles, made once and copied to every cell: styling each of 140,000 cells attribute
+    # by attribute takes seconds, openpyxl hashing the same style objects again and again.
     left, center = _style(sheet, WRAP_LEFT), _style(sheet, WRAP_CENTER)
-    for index, row in enumerate(rows, start=header_row + 1):
-        for column, (key, _header) in enumerate(columns, start=1):
-            value = _results_value(key, row)
-            cell = _put(sheet, index, column, value)
-            cell._style = copy(left if key in ("name", "marks") else center)
+    formats = [number_format(column) for column in RESULT_COLUMNS]
+    for index, row in enumerate(rows, start=RESULTS_HEADER_ROW + 1):
+        for at, column in enumerate(RESULT_COLUMNS):
+            value = cell_value(column, row)
+            cell = _put(sheet, index, at + 1, value)
+            cell._style = copy(left if column.long else center)
+            if column.unit:
+                cell.number_format = formats[at]
             if isinstance(value, str) and is_formula_like(value):
                 cell.quotePrefix = True  # the copied style dropped it
         sheet.row_dimensions[index].height = _row_height(
@@ -406,10 +425,3 @@ def results_book(
             for c, width in zip(sheet[index], widths, strict=True)
             if isinstance(c.value, str)
         )
-    for column, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.freeze_panes = f"A{header_row + 1}"
-    sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(last)}{len(rows) + header_row}"
-    _print_setup(sheet, f"{1}:{header_row}")
-    sheet.page_setup.orientation = "landscape"
-    book.save(path)

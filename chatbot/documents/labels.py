@@ -1,4 +1,4 @@
-"""Chinese labels for the keys the data uses (rubric keys, quota marks), shared by the documents."""
+"""Chinese labels for the keys the data uses (rubric keys, disqualifications), shared by the documents."""
 
 from __future__ import annotations
 
@@ -10,26 +10,10 @@ RUBRIC_NAMES = {
     "agency": "机关工会", "joint": "区域性、行业性基层工会联合会",
     "township": "乡镇（街道）、开发区、工业园区工会", "village": "村（社区）工会",
 }  # fmt: skip
-#: The marks of a result (chatbot.inspection.listing) in words.
-MARK_LABELS = {
-    "provisional": "预评（名额待确认）",
-    "capped": "超出五星级名额，调为四星级",
-    "flagged": "名额临界同分，待人工确定",
-    "overridden": "星级经人工调整",
-    "below-standard": "未达建设标准",
-}
 
 
 def rubric_name(key: str) -> str:
     return RUBRIC_NAMES.get(key, key)
-
-
-def marks_text(marks: str) -> str:
-    """ "provisional capped" → "预评（名额待确认）；超出五星级名额，调为四星级"; a mark without a
-    longer wording here in the words the CLI and the console use."""
-    from chatbot.inspection.listing import marks_words  # the listing's queries: only when asked
-
-    return "；".join(MARK_LABELS.get(mark) or marks_words(mark) for mark in marks.split())
 
 
 #: The three disqualifications of a result below the standard: the key a results row holds each under

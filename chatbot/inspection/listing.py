@@ -6,10 +6,12 @@ democratic figures of the campaign, the remediations and the provisional marks.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from chatbot.config import Config
@@ -21,6 +23,7 @@ from chatbot.inspection.results import AnyRow
 from chatbot.store.models import Campaign, Inspection, ItemScore, Organisation, Remediation
 from chatbot.timeutil import SHANGHAI
 from rubrics import get_rubric
+from rubrics.democratic import DemocraticFigures
 from rubrics.lifecycle import InspectionState
 from rubrics.scoring import Stars, format_score, percent_score
 
@@ -97,20 +100,50 @@ def result_rows(
 ) -> list[dict[str, str]]:
     """One row per inspection (within ``scope``, organisation ids), as `nianjian results` shows it."""
     tree = load_tree(session)
-    provisional = results.provisional_ids(session, campaign, config, tree)
-    remediations = {
-        inspection_id: (status, due_on)
-        for inspection_id, status, due_on in session.execute(
-            select(Remediation.inspection_id, Remediation.status, Remediation.due_on)
-            .join(Inspection, Remediation.inspection_id == Inspection.id)
-            .where(Inspection.campaign_id == campaign.id)
-        )
-    }
+    facts = _facts(session, campaign, config, tree)
+    place = official_places(tree)
+    found = sorted(
+        session.execute(_inspections(campaign)),
+        key=lambda i: (place.get(i.organisation_id, len(place)), i.code),
+    )
+    return [
+        _row(inspection, facts)
+        for inspection in found
+        if scope is None or inspection.organisation_id in scope
+    ]
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the rows of a campaign's results are made of besides the inspections themselves, each
+    loaded for the whole campaign at once."""
+
+    provisional: set[int]
+    remediations: dict[int, tuple[str, date]]
+    totals: dict[int, tuple[Decimal | None, Decimal | None]]
+    democratic: dict[int, DemocraticFigures]
+    today: date
+
+
+def _facts(session: Session, campaign: Campaign, config: Config, tree: OrgTree) -> _Facts:
     now = datetime.now(UTC)
-    today = now.astimezone(SHANGHAI).date()
-    totals = item_totals(session, campaign)
-    democratic_of = figures_of_campaign(session, campaign, now)
-    query = (
+    remediations = session.execute(
+        select(Remediation.inspection_id, Remediation.status, Remediation.due_on)
+        .join(Inspection, Remediation.inspection_id == Inspection.id)
+        .where(Inspection.campaign_id == campaign.id)
+    ).all()
+    return _Facts(
+        provisional=results.provisional_ids(session, campaign, config, tree),
+        remediations={inspection_id: (status, due_on) for inspection_id, status, due_on in remediations},
+        totals=item_totals(session, campaign),
+        democratic=figures_of_campaign(session, campaign, now),
+        today=now.astimezone(SHANGHAI).date(),
+    )
+
+
+def _inspections(campaign: Campaign) -> Select[*tuple[Any, ...]]:
+    """The campaign's inspections with what a row shows of each and its organisation."""
+    return (
         select(
             Inspection.id,
             Inspection.organisation_id,
@@ -131,42 +164,48 @@ def result_rows(
         .join(Organisation, Inspection.organisation_id == Organisation.id)
         .where(Inspection.campaign_id == campaign.id)
     )
-    place = official_places(tree)
-    rows = []
-    found = sorted(session.execute(query), key=lambda i: (place.get(i.organisation_id, len(place)), i.code))
-    for inspection in found:
-        if scope is not None and inspection.organisation_id not in scope:
-            continue
-        max_total = get_rubric(inspection.rubric_key).max_total
-        own, assessed = totals.get(inspection.id, (None, None))
-        democratic = democratic_of.get(inspection.id)
-        rated = inspection.stars is not None and InspectionState(inspection.state).is_rated
-        status, due_on = remediations.get(inspection.id, ("", today))
-        overdue = bool(status) and remediation.is_overdue(status, due_on, today)
-        rows.append(
-            {
-                "id": str(inspection.id),
-                "code": inspection.code,
-                "name": inspection.name,
-                "rubric": inspection.rubric_key,
-                "state": InspectionState(inspection.state).label,
-                "self_score": _percent(own, max_total),
-                "assessed_score": _percent(assessed, max_total),
-                "democratic_score": format_score(democratic.score)
-                if democratic and democratic.score is not None
-                else "",
-                "turnout": f"{format_score(democratic.turnout)}%"
-                if democratic and democratic.turnout is not None
-                else "",
-                "stars": Stars(inspection.stars).label if rated and inspection.stars else "",
-                "marks": _marks(inspection, inspection.id in provisional, overdue) if rated else "",
-                "no_funding_support": "是" if rated and inspection.no_funding_support else "",
-                "no_hardship_aid": "是" if rated and inspection.no_hardship_aid else "",
-                "no_award_eligibility": "是" if rated and inspection.no_award_eligibility else "",
-                "remediation": remediation.label(status, due_on, today) if status else "",
-            }
-        )
-    return rows
+
+
+def _row(inspection: AnyRow, facts: _Facts) -> dict[str, str]:
+    return {
+        "id": str(inspection.id),
+        "code": inspection.code,
+        "name": inspection.name,
+        "rubric": inspection.rubric_key,
+        "state": InspectionState(inspection.state).label,
+        **_scores(inspection, facts),
+        **_verdict(inspection, facts),
+    }
+
+
+def _scores(inspection: AnyRow, facts: _Facts) -> dict[str, str]:
+    """The 百分制 scores of both totals and the democratic evaluation's figures; "" where none."""
+    max_total = get_rubric(inspection.rubric_key).max_total
+    own, assessed = facts.totals.get(inspection.id, (None, None))
+    democratic = facts.democratic.get(inspection.id)
+    score = democratic.score if democratic else None
+    turnout = democratic.turnout if democratic else None
+    return {
+        "self_score": _percent(own, max_total),
+        "assessed_score": _percent(assessed, max_total),
+        "democratic_score": format_score(score) if score is not None else "",
+        "turnout": f"{format_score(turnout)}%" if turnout is not None else "",
+    }
+
+
+def _verdict(inspection: AnyRow, facts: _Facts) -> dict[str, str]:
+    """A rated result's stars, marks and disqualifications, and its remediation; "" before rating."""
+    rated = inspection.stars is not None and InspectionState(inspection.state).is_rated
+    status, due_on = facts.remediations.get(inspection.id, ("", facts.today))
+    overdue = bool(status) and remediation.is_overdue(status, due_on, facts.today)
+    verdict = {
+        "stars": Stars(inspection.stars).label if rated and inspection.stars else "",
+        "marks": _marks(inspection, inspection.id in facts.provisional, overdue) if rated else "",
+        "remediation": remediation.label(status, due_on, facts.today) if status else "",
+    }
+    for key in ("no_funding_support", "no_hardship_aid", "no_award_eligibility"):
+        verdict[key] = "是" if rated and getattr(inspection, key) else ""
+    return verdict
 
 
 def official_places(tree: OrgTree) -> dict[int, int]:
