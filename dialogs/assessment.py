@@ -25,7 +25,7 @@ from dialogs.routing import (
 )
 from dialogs.texts import assessment as texts
 from dialogs.texts import walk as walk_texts
-from rubrics import Rubric
+from rubrics import Rubric, words
 from rubrics.lifecycle import InspectionState
 from rubrics.objections import source_label, source_short
 from rubrics.scoring import (
@@ -277,7 +277,7 @@ def access_for(ctx: UserContext, code: str, word: str) -> AssessmentAccess | str
     return access
 
 
-WORDS = {"assessment": "考评", "re_review": "复查", "sample_check": "抽查"}
+WORDS = {"assessment": words.ASSESS, "re_review": words.RE_REVIEW, "sample_check": words.SAMPLE_CHECK}
 
 
 def start(
@@ -342,7 +342,7 @@ _register_walk(ASSESSMENT)
 
 
 @router.word(
-    "退回", needs=organisation("return", always=True), roles=("evaluator",), usage=texts.USAGE["退回"]
+    words.RETURN, needs=organisation("return", always=True), roles=("evaluator",), usage=texts.USAGE["退回"]
 )
 def _return(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     return return_self_check(ctx, intent.arg, intent.text)
@@ -352,10 +352,10 @@ _register_walk(RE_REVIEW)
 _register_walk(SAMPLE_CHECK, level=city)
 
 
-@router.word("方式", anywhere=False, aliases=("考评方式",))
-@router.word("意见", anywhere=False, aliases=("考评意见",))
-@router.word("结束测评", anywhere=False)
-@router.word("免除测评", anywhere=False)
+@router.word(words.METHODS, anywhere=False, aliases=("考评方式",))
+@router.word(words.OPINION, anywhere=False, aliases=("考评意见",))
+@router.word(words.END_EVALUATION, anywhere=False)
+@router.word(words.WAIVE_EVALUATION, anywhere=False)
 def outside_assessment(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | None:
     """`方式`, `意见`, `结束测评`, `免除测评` from an evaluator with no assessment open (before it, or
     after its submission): where they belong."""

@@ -20,6 +20,7 @@ from dialogs.parsing import Intent, normalise
 from dialogs.routing import Needs, Router
 from dialogs.texts import ballot as texts
 from dialogs.texts import common
+from rubrics import words
 
 NAME = "ballot"
 #: A `测评 CODE` not looked up: the sender's wrong codes this hour, or every code waits for a minute.
@@ -59,7 +60,7 @@ def _ballot_in_progress(state: DialogState) -> Needs:
     return Needs(evaluation_id=evaluation_id if type(evaluation_id) is int and evaluation_id > 0 else 0)
 
 
-@router.word("测评", needs=_evaluation, roles=("member",), usage=texts.USAGE, synonyms=("民主测评",))
+@router.word(words.EVALUATE, needs=_evaluation, roles=("member",), usage=texts.USAGE, synonyms=("民主测评",))
 def _evaluate(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     return start(ctx)
 

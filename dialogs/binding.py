@@ -12,6 +12,7 @@ from dialogs.parsing import Intent
 from dialogs.routing import Router
 from dialogs.texts import binding as texts
 from dialogs.texts import common
+from rubrics import words
 from rubrics.binding import BindResult, BindStatus
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9]{4,32}$")
@@ -30,7 +31,7 @@ BindingCommand = RedeemInvitation
 router = Router.of("binding", BindingCommand)
 
 
-@router.word("绑定", usage=texts.USAGE)
+@router.word(words.BIND, usage=texts.USAGE)
 def _bind(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     return start(intent.arg, state)
 

@@ -12,7 +12,7 @@ from dialogs.parsing import Intent
 from dialogs.routing import Needs, Route, Router
 from dialogs.selfcheck import progress_text
 from dialogs.texts import common as texts
-from rubrics import get_rubric
+from rubrics import get_rubric, words
 from rubrics.lifecycle import RemediationStatus
 from rubrics.objections import source_short
 from rubrics.scoring import Stars
@@ -29,12 +29,14 @@ def _progress(intent: Intent) -> Needs:
     return Needs(children=True, remediation=True, member_evaluation=True, result=True)
 
 
-@router.word("进度", needs=_progress, usage=texts.PROGRESS_USAGE, anywhere=False, loads_self_check=True)
+@router.word(
+    words.PROGRESS, needs=_progress, usage=texts.PROGRESS_USAGE, anywhere=False, loads_self_check=True
+)
 def _show_progress(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     return Outcome(Reply(progress(ctx)), DialogState())
 
 
-@router.word("帮助", usage=texts.HELP_USAGE, anywhere=False, synonyms=("?", "help", "菜单"))
+@router.word(words.HELP, usage=texts.HELP_USAGE, anywhere=False, synonyms=("?", "help", "菜单"))
 def _help(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     return Outcome(Reply(help_text(ctx)), DialogState())
 

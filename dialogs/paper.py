@@ -24,7 +24,7 @@ from dialogs.routing import Router, first_code, inspection_in_progress, organisa
 from dialogs.texts import ballot as ballot_texts
 from dialogs.texts import common
 from dialogs.texts import paper as texts
-from rubrics import get_rubric
+from rubrics import get_rubric, words
 from rubrics.lifecycle import InspectionState
 
 NAME = "paper"
@@ -49,7 +49,11 @@ router = Router.of("paper", PaperCommand)
 
 
 @router.word(
-    "录入测评", needs=organisation(NAME), roles=("evaluator",), usage=texts.USAGE, aliases=("纸质测评",)
+    words.ENTER_PAPER_BALLOTS,
+    needs=organisation(NAME),
+    roles=("evaluator",),
+    usage=texts.USAGE,
+    aliases=("纸质测评",),
 )
 def _enter(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | None:
     """`录入测评 C`; without a code inside the paper tally, the tally answers."""

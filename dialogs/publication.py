@@ -15,7 +15,7 @@ from dialogs.routing import Needs, Router
 from dialogs.texts import publication as texts
 from dialogs.texts import walk as walk_texts
 from dialogs.walk import democratic_text
-from rubrics import get_rubric
+from rubrics import get_rubric, words
 from rubrics.scoring import BELOW_STANDARD_CONSEQUENCES, Stars, format_score
 
 MAX_OBJECTION_CHARS = 500
@@ -42,13 +42,13 @@ def _result(intent: Intent) -> Needs:
 
 
 @router.word(
-    "结果", needs=_result, roles=("chair", "member"), usage=texts.USAGE["结果"], synonyms=("查看结果",)
+    words.RESULT, needs=_result, roles=("chair", "member"), usage=texts.USAGE["结果"], synonyms=("查看结果",)
 )
 def _show(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     return show(ctx, intent.text)
 
 
-@router.word("异议", needs=_result, roles=("chair", "member"), usage=texts.USAGE["异议"])
+@router.word(words.OBJECTION, needs=_result, roles=("chair", "member"), usage=texts.USAGE["异议"])
 def _object(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     return object_to(ctx, intent.text)
 

@@ -12,6 +12,7 @@ from dialogs.engine import Choice, DialogState, Outcome, Reply
 from dialogs.parsing import Intent
 from dialogs.routing import Needs, Router, inspected, organisation
 from dialogs.texts import remediation as texts
+from rubrics import words
 from rubrics.lifecycle import RemediationStatus
 from rubrics.scoring import BELOW_STANDARD_CONSEQUENCES
 
@@ -47,7 +48,7 @@ def _remediation(intent: Intent) -> Needs:
 
 
 @router.word(
-    "补课验收",
+    words.REMEDIATION_CHECK,
     needs=organisation("remediation", always=True),
     roles=("evaluator",),
     usage=texts.USAGE["补课验收"],
@@ -56,12 +57,20 @@ def _check(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     return check(ctx, intent.text)
 
 
-@router.word("补课", needs=_remediation, roles=("chair",), usage=texts.USAGE["补课"], level=inspected)
+@router.word(
+    words.REMEDIATION, needs=_remediation, roles=("chair",), usage=texts.USAGE["补课"], level=inspected
+)
 def _show(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     return show(ctx)
 
 
-@router.word("补课完成", needs=_remediation, roles=("chair",), usage=texts.USAGE["补课完成"], level=inspected)
+@router.word(
+    words.REMEDIATION_DONE,
+    needs=_remediation,
+    roles=("chair",),
+    usage=texts.USAGE["补课完成"],
+    level=inspected,
+)
 def _report(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     return report(ctx, intent.text)
 

@@ -17,7 +17,7 @@ from dialogs.parsing import Intent
 from dialogs.routing import Router, inspected
 from dialogs.texts import selfcheck as texts
 from dialogs.texts import walk as walk_texts
-from rubrics import Rubric, get_rubric
+from rubrics import Rubric, get_rubric, words
 from rubrics.lifecycle import InspectionState
 from rubrics.scoring import format_score, raw_total
 
@@ -114,7 +114,7 @@ def _not_available(ctx: UserContext) -> str:
 
 
 @router.word(
-    "自评",
+    words.SELF_CHECK,
     roles=("chair",),
     usage=texts.USAGE,
     level=inspected,
@@ -126,7 +126,7 @@ def _self_check(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome
     return start(ctx, paused=walk.paused_here(state, ctx.self_check))
 
 
-@router.word("继续", anywhere=False, loads_self_check=True)
+@router.word(words.CONTINUE, anywhere=False, loads_self_check=True)
 def _continue(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | None:
     """`继续` with no dialog in progress: a chair's self-check, where it was paused."""
     return start(ctx, paused=walk.paused_here(state, ctx.self_check)) if ctx.has_role("chair") else None

@@ -25,7 +25,7 @@ from dialogs.parsing import Intent, items_named
 from dialogs.texts import common
 from dialogs.texts import walk as texts
 from dialogs.texts.walk import WalkWords
-from rubrics import Rubric, get_rubric
+from rubrics import Rubric, get_rubric, words
 from rubrics import texts as shared_texts
 from rubrics.democratic import DemocraticFigures
 from rubrics.scoring import (
@@ -45,7 +45,18 @@ REVIEW = "review"
 RESUME_WORDS = ("自评", "考评", "复查", "抽查")
 #: Inputs that answer a question inside a walk (and a ballot, the paper forms): sent with no
 #: questionnaire open, they are told which one to open.
-ANSWERING_WORDS = ("满分", "同", "上一项", "跳过", "修改", "查看", "暂停", "提交", "上一页", "下一页")
+ANSWERING_WORDS = (
+    words.FULL_MARKS,
+    words.SAME,
+    words.PREVIOUS_ITEM,
+    words.SKIP,
+    words.CHANGE,
+    words.SUMMARY,
+    words.PAUSE,
+    words.SUBMIT,
+    words.PREVIOUS_PAGE,
+    words.NEXT_PAGE,
+)
 #: Other ways people say an answering word, → the word.
 ANSWERING_SYNONYMS: dict[str, str] = {
     "返回": "上一项", "上一题": "上一项", "下一项": "跳过", "下一题": "跳过", "汇总": "查看", "同意": "同",

@@ -1,5 +1,7 @@
-"""The command words people type, each a named constant: the texts that tell people what to send
-(the domain's notices, the chat's replies) write these, never the word itself. ``dialogs/parsing``
+"""The command words people type, each a named constant, stated here once: the dialogs' routers
+register these words and the texts that tell people what to send (the domain's notices, the chat's
+replies) write them, never the word itself. A word that only its own feature ever says (`撤销提交`)
+may stay with its router. ``dialogs/parsing``
 reads each of them as its command word (``tests/test_words.py``)."""
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import click
 from chatbot.cli.common import campaign_of_year, db_session
 from chatbot.cli.table import render
 from chatbot.documents.cells import csv_rows
-from chatbot.inspection import campaigns, sampling, texts
+from chatbot.inspection import sampling, texts
 from chatbot.inspection.coverage import COLUMNS as SHOWN_COLUMNS
 from chatbot.inspection.coverage import CoverageRow, coverage, follow_ups, shown
 from chatbot.inspection.order import short_name

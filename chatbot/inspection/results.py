@@ -39,7 +39,7 @@ from chatbot.store.models import (
     QuotaConfirmation,
 )
 from chatbot.store.notice_kinds import NoticeKind
-from chatbot.timeutil import SHANGHAI, as_utc, local_date
+from chatbot.timeutil import as_utc, local_date
 from rubrics import get_rubric
 from rubrics.lifecycle import RATED, InspectionState, check_transition, values
 from rubrics.quota import (
