@@ -44,7 +44,7 @@ def _vocabulary() -> Parser:
     doubled = (set(ROUTES) | set(root.aliases)) & set(ANSWERING_WORDS)
     doubled |= set(root.synonyms) & set(walk.ANSWERING_SYNONYMS)
     if doubled:
-        raise RoutingError(f"“{'、'.join(sorted(doubled))}”既是指令又是作答用语。")
+        raise RoutingError(texts.word_and_answer(sorted(doubled)))
     words = (*ROUTES, *ANSWERING_WORDS)
     return Parser(words, {**root.synonyms, **walk.ANSWERING_SYNONYMS}, root.aliases)
 

@@ -24,7 +24,7 @@ from chatbot.wechat.simulator import Simulator
 from dialogs.assessment import ASSESSMENT, RE_REVIEW, SAMPLE_CHECK
 from dialogs.context import WalkView
 from dialogs.engine import MAX_REPLY_BYTES
-from dialogs.parsing import WORDS
+from dialogs.router import WORDS
 from dialogs.selfcheck import MODE
 from dialogs.walk import democratic_text, summary_pages
 from rubrics import get_rubric

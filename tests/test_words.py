@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dialogs.engine import UserInput
-from dialogs.parsing import parse
+from dialogs.router import parse
 from rubrics import words
 
 

@@ -198,3 +198,8 @@ ANSWERS_CHANGED = "作答记录已有变化，已按已保存的答案为您重�
 CODES_LOCKED = (
     "最近一分钟内输错邀请码、测评码的次数过多，为防止猜码，系统暂停核对。请稍后再试（约一分钟后重新发送）。"
 )
+
+
+def word_and_answer(words: list[str]) -> str:
+    """The start-up error when a router's word is also one of the walk's answering words."""
+    return f"“{'、'.join(words)}”既是指令又是作答用语。"
