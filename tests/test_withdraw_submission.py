@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from chatbot.inspection.errors import Refused
 from chatbot.service.apply import Applier
-from chatbot.store.models import Account, AuditEntry, Inspection, ItemScore
+from chatbot.store.models import Account, AuditEntry, Inspection, ItemScore, OutboxMessage
 from chatbot.wechat.simulator import Simulator
 from dialogs.selfcheck import WithdrawSelfCheck
 from tests.helpers import self_check, setup_county
@@ -104,3 +104,23 @@ def test_a_member_cannot_withdraw_and_help_offers_it_to_the_chair(user: User, db
     assert _state(db) == "self_submitted" and _withdrawals(db) == []
     assert "撤销提交" not in member.say("帮助")
     assert "· 撤销提交 —— " in chair.say("帮助")
+
+
+def test_the_evaluator_told_of_the_submission_is_told_of_the_withdrawal(user: User, db: Session) -> None:
+    """The parent union's evaluator was asked to assess; once the chair takes the self-check back, the
+    evaluator is told it cannot be assessed until it comes back, once per withdrawal."""
+    codes = setup_county(db, 1)
+    evaluator = user("evaluator")
+    evaluator.say(f"绑定 {codes['evaluator']}")
+    chair = user("chair")
+    self_check(chair, codes["chair1"])
+    chair.say("撤销提交")
+    chair.say("撤销提交")  # nothing to withdraw: no second notice
+    db.expire_all()
+    account = db.scalar(select(Account).where(Account.openid == "evaluator"))
+    assert account is not None
+    notices = db.scalars(
+        select(OutboxMessage).where(OutboxMessage.account_id == account.id).order_by(OutboxMessage.id)
+    ).all()
+    assert [n.kind for n in notices] == ["self_check_submitted", "self_check_withdrawn"]
+    assert "撤回了已提交的" in notices[1].text and "暂不能考评" in notices[1].text

@@ -157,12 +157,6 @@ def return_self_check(
     move(session, inspection, S.RETURNED, actor, reason)
     inspection.return_reason = reason.strip()
     org = inspection.organisation
-    for account_id in outbox.accounts_with_role(session, org.id, ("chair",)):
-        outbox.enqueue(
-            session,
-            account_id,
-            NoticeKind.SELF_CHECK_RETURNED,
-            f"returned:{inspection.id}:{now.isoformat()}:{account_id}",
-            texts.self_check_returned(org.name, inspection.campaign.year, reason),
-            now,
-        )
+    text = texts.self_check_returned(org.name, inspection.campaign.year, reason)
+    key = f"returned:{inspection.id}:{now.isoformat()}:"
+    outbox.tell(session, NoticeKind.SELF_CHECK_RETURNED, org.id, ("chair",), key, text, now)

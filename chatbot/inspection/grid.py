@@ -59,10 +59,6 @@ class Step(StrEnum):
     RE_REVIEW = "re_review"
     REMEDIATION = "remediation"
 
-    @property
-    def label(self) -> str:
-        return STEP_LABELS[self]
-
 
 STEP_LABELS = {
     Step.SELF_CHECK: "自评逾期",
@@ -625,7 +621,7 @@ class _GridFacts:
                     node.name,
                     state,
                     self.assigned.get(union),
-                    tuple(f"{step.label}（{due.isoformat()}）" for step, due in steps),
+                    tuple(f"{STEP_LABELS[step]}（{due.isoformat()}）" for step, due in steps),
                 )
             )
         return lines

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from chatbot.inspection import texts
 from chatbot.inspection.errors import Refused
 from chatbot.inspection.evaluations import ASSESSOR_ROLES
-from chatbot.inspection.queries import evaluators_of
 from chatbot.inspection.transitions import move
 from chatbot.store import outbox
 from chatbot.store.models import Inspection, Objection, Organisation, RoleBinding
@@ -137,17 +136,9 @@ def _notify(session: Session, inspection: Inspection, objection: Objection, now:
     due = local_date(inspection.re_review_due_at or now)
     text = texts.objection_filed(org.name, org.code, source_label(objection.source), objection.text, due)
     if in_round == NOTICES_PER_ROUND:
-        text += f"\n本轮公示已收到 {NOTICES_PER_ROUND} 条异议，此后的异议不再逐条通知，请在复查或管理台中查看全部异议。"
-    for evaluator in evaluators_of(session, inspection):
-        outbox.enqueue(
-            session,
-            evaluator,
-            NoticeKind.OBJECTION_FILED,
-            f"objection:{objection.id}:{evaluator}",
-            text,
-            now,
-            due,
-        )
+        text += f"\n{texts.objections_no_longer_one_by_one(NOTICES_PER_ROUND)}"
+    key = f"objection:{objection.id}:"
+    outbox.tell(session, NoticeKind.OBJECTION_FILED, org.parent_id, ("evaluator",), key, text, now, due)
 
 
 def resolve(session: Session, inspection: Inspection, now: datetime) -> None:

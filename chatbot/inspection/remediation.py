@@ -123,15 +123,9 @@ def follow(session: Session, inspection: Inspection, now: datetime, actor: str) 
         reason="重新评定后结果已达到建设标准",
     )
     org = inspection.organisation
-    for account_id in outbox.accounts_with_role(session, org.id, ("chair",)):
-        outbox.enqueue(
-            session,
-            account_id,
-            NoticeKind.REMEDIATION_CHECKED,
-            f"remediation-withdrawn:{row.id}:{now.isoformat()}:{account_id}",
-            texts.remediation_withdrawn(org.name, inspection.campaign.year),
-            now,
-        )
+    text = texts.remediation_withdrawn(org.name, inspection.campaign.year)
+    key = f"remediation-withdrawn:{row.id}:{now.isoformat()}:"
+    outbox.tell(session, NoticeKind.REMEDIATION_CHECKED, org.id, ("chair",), key, text, now)
 
 
 def of(session: Session, inspection_id: int) -> Remediation | None:
@@ -150,16 +144,9 @@ def report_done(
     row.status, row.reported_at, row.report_text = RemediationStatus.REPORTED, now, text
     audit.record(session, actor, "remediation_reported", "inspection", inspection.id, after={"text": text})
     org = inspection.organisation
-    if org.parent_id is not None:
-        for account_id in outbox.accounts_with_role(session, org.parent_id, ("evaluator",)):
-            outbox.enqueue(
-                session,
-                account_id,
-                NoticeKind.REMEDIATION_REPORTED,
-                f"remediation-reported:{row.id}:{now.isoformat()}:{account_id}",
-                texts.remediation_reported(org.name, org.code, text),
-                now,
-            )
+    notice = texts.remediation_reported(org.name, org.code, text)
+    key = f"remediation-reported:{row.id}:{now.isoformat()}:"
+    outbox.tell(session, NoticeKind.REMEDIATION_REPORTED, org.parent_id, ("evaluator",), key, notice, now)
     return row
 
 
@@ -192,13 +179,7 @@ def check(
         reason=text,
     )
     org = inspection.organisation
-    for account_id_ in outbox.accounts_with_role(session, org.id, ("chair",)):
-        outbox.enqueue(
-            session,
-            account_id_,
-            NoticeKind.REMEDIATION_CHECKED,
-            f"remediation-checked:{row.id}:{now.isoformat()}:{account_id_}",
-            texts.remediation_checked(org.name, passed, text),
-            now,
-        )
+    notice = texts.remediation_checked(org.name, passed, text)
+    key = f"remediation-checked:{row.id}:{now.isoformat()}:"
+    outbox.tell(session, NoticeKind.REMEDIATION_CHECKED, org.id, ("chair",), key, notice, now)
     return row

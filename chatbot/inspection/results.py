@@ -281,12 +281,8 @@ class Cause(StrEnum):
     OVERRIDE = "override"
     CONFIRMATION = "confirmation"
 
-    @property
-    def note(self) -> str:
-        return _CAUSE_NOTES[self]
 
-
-_CAUSE_NOTES = {
+_CAUSE_NOTES: dict[Cause, str] = {
     Cause.RATING: "因本范围新增评定结果，五星级名额重新确定，",
     Cause.RE_REVIEW: "因本范围复查结果调整，五星级名额重新确定，",
     Cause.SAMPLE: "因本范围抽查结果调整，五星级名额重新确定，",
@@ -338,7 +334,7 @@ def recompute(
     for key, found in members.items():  # each scope's results, its name in the note (全市, 原州区 …)
         ids = [i.id for i in found if i.id in republished]
         if ids:
-            note = cause.note.replace("本范围", public_name(scopes[key]))
+            note = _CAUSE_NOTES[cause].replace("本范围", public_name(scopes[key]))
             _republish(session, campaign, ids, now, note, actor)
     return Recomputed(frozenset(i.id for i in changed), frozenset(again))
 
@@ -373,7 +369,7 @@ def _audit_changed_stars(
             "stars_recomputed",
             "inspection",
             [
-                (i.id, {"stars": i.stars}, {"stars": decisions[i.id][0]}, cause.note.rstrip("，"))
+                (i.id, {"stars": i.stars}, {"stars": decisions[i.id][0]}, _CAUSE_NOTES[cause].rstrip("，"))
                 for i in changed
             ],
         )

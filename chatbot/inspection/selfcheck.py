@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from chatbot.inspection import scores, texts
 from chatbot.inspection.errors import Refused
-from chatbot.inspection.queries import evaluators_of
 from chatbot.inspection.transitions import move
 from chatbot.store import outbox
 from chatbot.store.models import Evidence, Inspection
@@ -66,6 +65,21 @@ def add_evidence(
     )
 
 
+def withdraw(session: Session, inspection: Inspection, actor: str, now: datetime) -> bool:
+    """撤销提交: a submitted self-check taken back before the assessment starts (submitted → self-checking,
+    audited); the parent union's evaluators are told. False when it is not submitted (taken back
+    already); Refused once the assessment started."""
+    state = InspectionState(inspection.state)
+    if state.self_check_editable:
+        return False
+    move(session, inspection, S.SELF_CHECKING, actor, "撤销提交")
+    org = inspection.organisation
+    text = texts.self_check_withdrawn(org.name, org.code, inspection.campaign.year)
+    key = f"withdrawn:{inspection.id}:{now.isoformat()}:"
+    outbox.tell(session, NoticeKind.SELF_CHECK_WITHDRAWN, org.parent_id, ("evaluator",), key, text, now)
+    return True
+
+
 def submit(session: Session, inspection: Inspection, actor: str, now: datetime) -> None:
     """Every item answered → submitted; the parent union's evaluators are told."""
     editable(session, inspection, actor)
@@ -74,12 +88,6 @@ def submit(session: Session, inspection: Inspection, actor: str, now: datetime) 
     inspection.self_submitted_at = now
     inspection.return_reason = None
     org = inspection.organisation
-    for account_id in evaluators_of(session, inspection):
-        outbox.enqueue(
-            session,
-            account_id,
-            NoticeKind.SELF_CHECK_SUBMITTED,
-            f"submitted:{inspection.id}:{now.isoformat()}:{account_id}",
-            texts.self_check_submitted(org.name, org.code, inspection.campaign.year),
-            now,
-        )
+    text = texts.self_check_submitted(org.name, org.code, inspection.campaign.year)
+    key = f"submitted:{inspection.id}:{now.isoformat()}:"
+    outbox.tell(session, NoticeKind.SELF_CHECK_SUBMITTED, org.parent_id, ("evaluator",), key, text, now)

@@ -41,6 +41,14 @@ def self_check_submitted(org_name: str, org_code: str, year: int) -> str:
     return f"{org_name}（{org_code}）已提交 {year} 年度自评，请发送“{ASSESS} {org_code}”进行组织评定。"
 
 
+def self_check_withdrawn(org_name: str, org_code: str, year: int) -> str:
+    """To the evaluators: the union took its submitted self-check back before the assessment."""
+    return (
+        f"{org_name}（{org_code}）撤回了已提交的 {year} 年度自评，正在修改，暂不能考评；"
+        "重新提交后会再通知您。"
+    )
+
+
 def self_check_returned(org_name: str, year: int, reason: str) -> str:
     """To the chair: the self-check was returned."""
     return f"{org_name} {year} 年度自评被上级工会退回修改。原因：{reason}\n发送“{SELF_CHECK}”修改后重新提交。"
@@ -52,6 +60,11 @@ def objection_filed(org_name: str, org_code: str, source: str, text: str, due: s
         f"{org_name}（{org_code}）的年检公示结果收到异议（来自{source}）：“{text}”\n"
         f"请在 {due} 前发送“{RE_REVIEW} {org_code}”完成复查评定。"
     )
+
+
+def objections_no_longer_one_by_one(count: int) -> str:
+    """Added to the evaluators' notice of the last objection of a round told one by one."""
+    return f"本轮公示已收到 {count} 条异议，此后的异议不再逐条通知，请在复查或管理台中查看全部异议。"
 
 
 def result_published(

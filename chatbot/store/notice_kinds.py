@@ -27,6 +27,7 @@ class NoticeKind(StrEnum):
 
     SELF_CHECK_DUE = "self_check_due", "自查自评截止提醒", DEADLINE
     SELF_CHECK_SUBMITTED = "self_check_submitted", "下级工会自评已提交，待考评", OTHER
+    SELF_CHECK_WITHDRAWN = "self_check_withdrawn", "下级工会撤回已提交的自评", OTHER
     REVIEW_DUE = "review_due", "组织评定截止提醒", DEADLINE
     SELF_CHECK_RETURNED = "self_check_returned", "自评被退回修改", OTHER
     EVALUATION_OPEN = "evaluation_open", "民主测评开始", OTHER

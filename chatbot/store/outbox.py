@@ -168,6 +168,21 @@ def enqueue_to_roles(
     return _insert_selected(session, kind, query, now)
 
 
+def tell(
+    session: Session,
+    kind: NoticeKind,
+    organisation_id: int | None,
+    roles: Iterable[str],
+    key: str,
+    text: str,
+    now: datetime,
+    due: str = "",
+) -> int:
+    """Queue one notice to the accounts bound to ``organisation_id`` (None: nobody) in any of ``roles``,
+    each under ``key`` followed by its account id: the case of one of ``enqueue_to_roles``."""
+    return enqueue_to_roles(session, kind, [(Notice(key, text, due), organisation_id)], roles, now)
+
+
 def _insert_selected(session: Session, kind: NoticeKind, query: Select[Any], now: datetime) -> int:
     """INSERT … SELECT … ON CONFLICT DO NOTHING of the notices of ``query``: (key stem, text, due,
     account id) rows."""

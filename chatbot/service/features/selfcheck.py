@@ -6,7 +6,6 @@ from typing import assert_never
 
 from chatbot.inspection import selfcheck
 from chatbot.inspection.errors import Refused
-from chatbot.inspection.transitions import move
 from chatbot.service.rights import Rights
 from dialogs.commands import AddEvidence
 from dialogs.selfcheck import (
@@ -36,9 +35,8 @@ def apply(applier: Rights, command: SelfCheckCommand) -> None:
         case WithdrawSelfCheck(inspection_id=i):
             inspection = applier.as_chair(i, texts.WITHDRAW_CHAIR_ONLY)
             state = InspectionState(inspection.state)
-            if state == InspectionState.SELF_SUBMITTED:
-                move(session, inspection, InspectionState.SELF_CHECKING, actor, "撤销提交")
-            elif not state.self_check_editable:  # withdrawn already: nothing left to do
+            if state != InspectionState.SELF_SUBMITTED and not state.self_check_editable:
                 raise Refused(texts.withdraw_refused(state.label))
+            selfcheck.withdraw(session, inspection, actor, applier.now)
         case _:
             assert_never(command)
