@@ -68,6 +68,8 @@ class Run:
     echoed: int
     busy: int
     other: int
+    #: The machine's load average (1 min) when the run ended: the cores are shared.
+    load: float
 
     @property
     def turns_per_s(self) -> float:
@@ -130,7 +132,7 @@ def bench_server(
         for scenario in SCENARIOS:
             wrk(port, scenario, min(concurrencies), warmup)
             for concurrency in concurrencies:
-                figures = wrk(port, scenario, concurrency, seconds)
+                figures = wrk(port, scenario, concurrency, seconds) | {"load": os.getloadavg()[0]}
                 runs.append(Run(server, scenario.name, concurrency, **figures))  # type: ignore[arg-type]
                 print(format_row(runs[-1], None), flush=True)
     finally:
@@ -139,7 +141,7 @@ def bench_server(
     return runs
 
 
-HEADER = "| server | scenario | c | turns/s | p50 ms | p99 ms | non-2xx | answers | ratio to plain |"
+HEADER = "| server | scenario | c | turns/s | p50 ms | p99 ms | non-2xx | answers | ratio to plain | load |"
 
 
 def format_row(run: Run, plain: Run | None) -> str:
@@ -148,7 +150,7 @@ def format_row(run: Run, plain: Run | None) -> str:
     return (
         f"| {LABELS[run.server]} | {run.scenario} | {run.concurrency} | {run.turns_per_s:,.0f} | "
         f"{run.p50_ms:.1f} | {run.p99_ms:.1f} | {run.non2xx + run.socket_errors} | "
-        f"{answered:,} of {run.requests:,}{f' ({run.busy} busy)' if run.busy else ''} | {ratio} |"
+        f"{answered:,} of {run.requests:,}{f' ({run.busy} busy)' if run.busy else ''} | {ratio} | {run.load:.1f} |"
     )
 
 
