@@ -144,9 +144,10 @@ def bench_server(
 HEADER = "| server | scenario | c | turns/s | p50 ms | p99 ms | non-2xx | answers | ratio to plain | load |"
 
 
-def format_row(run: Run, plain: Run | None) -> str:
+def format_row(run: Run, ratios: list[float] | None) -> str:
+    """A table row; ``ratios``: the server's rate over the plain turn's, one per round, in order."""
     answered = run.echoed if run.server == "echo" else run.answers
-    ratio = f"{run.turns_per_s / plain.turns_per_s:.2f}" if plain else "—"
+    ratio = ", ".join(f"{each:.2f}" for each in ratios) if ratios else "—"
     return (
         f"| {LABELS[run.server]} | {run.scenario} | {run.concurrency} | {run.turns_per_s:,.0f} | "
         f"{run.p50_ms:.1f} | {run.p99_ms:.1f} | {run.non2xx + run.socket_errors} | "
@@ -177,13 +178,19 @@ def main() -> None:
         for server in servers:
             for run in bench_server(server, env, concurrencies, seconds, warmup):
                 measured.setdefault((run.server, run.scenario, run.concurrency), []).append(run)
-    runs = [median_run(each) for each in measured.values()]
-    plain = {(run.scenario, run.concurrency): run for run in runs if run.server == "plain"}
-    print(f"the median of {rounds} round(s) by turns/s:" if rounds > 1 else "")
+    print(
+        f"the median run of {rounds} rounds by turns/s; the ratio to plain of each round:"
+        if rounds > 1
+        else ""
+    )
     print(HEADER)
     print("|" + " --- |" * (HEADER.count("|") - 1))
-    for run in runs:
-        print(format_row(run, plain.get((run.scenario, run.concurrency))))
+    for (_server, scenario, concurrency), each in measured.items():
+        plain = measured.get(("plain", scenario, concurrency), [])
+        ratios = [
+            run.turns_per_s / reference.turns_per_s for run, reference in zip(each, plain, strict=False)
+        ]
+        print(format_row(median_run(each), ratios))
 
 
 if __name__ == "__main__":
