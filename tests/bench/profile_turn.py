@@ -4,7 +4,8 @@
     BENCH_REDIS_URL=redis://127.0.0.1:6379/14 .venv/bin/python tests/bench/profile_turn.py [TURNS]
 
 Prints the functions with the most cumulative time over TURNS turns (default 300), grouped as the
-note of issue 12 reports them. Not collected by pytest; the database and Redis db given are wiped.
+note of issue 12 reports them: wall time (waits on PostgreSQL and Redis included), or the process's
+CPU time with PROFILE_CPU=1; PROFILE_TOP=N lines (default 45); PROFILE_CALLERS=PATTERN adds who calls it. Not collected by pytest; the database and Redis db given are wiped.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import pstats
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,13 +69,18 @@ def main() -> None:
         sim.say("自评")
         sim.say("满分")
         sims.append(sim)
-    profile = cProfile.Profile()
+    profile = cProfile.Profile(time.process_time) if os.environ.get("PROFILE_CPU") else cProfile.Profile()
+    wall, cpu = time.perf_counter(), time.process_time()
     profile.enable()
     for k in range(turns):
         sims[k // 40].say("满分" if k % 2 else "2.5")
     profile.disable()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(
+        f"{turns} turns: {wall / turns * 1000:.1f} ms wall, {cpu / turns * 1000:.1f} ms CPU a turn (profiled)"
+    )
     stats = pstats.Stats(profile)
-    stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("cumulative").print_stats(int(os.environ.get("PROFILE_TOP", "45")))
     if os.environ.get("PROFILE_CALLERS"):
         stats.print_callers(os.environ["PROFILE_CALLERS"])
 
