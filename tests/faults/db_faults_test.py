@@ -131,3 +131,35 @@ def test_postgres_lost_mid_conversation_then_back(
         db.close()
         engine.dispose()
         app.extensions["nianjian.engine"].dispose()
+
+
+def test_a_connection_dropped_while_idle_is_replaced_within_the_turn(
+    postgres_proxy: tuple[CutProxy, str, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The pool lends without a ping: a pooled connection the server (or a proxy) closed while idle
+    fails the turn's first statement, and the turn runs once more on a new one — answered, applied once,
+    nothing logged as an outage."""
+    proxy, through, direct = postgres_proxy
+    app = _app(through, tmp_path, migrate=True)
+    engine = make_engine(direct)
+    db = session_factory(engine)()
+    try:
+        codes = setup_county(db, 1)
+        chair = Simulator(transport_for(app.test_client()), "chair-idle", TOKEN, APP_ID)
+        chair.say(f"绑定 {codes['chair1']}")
+        chair.say("自评")
+        assert "【2/30】" in chair.say("满分")
+        handled = db.scalar(select(func.count()).select_from(InboundMessage))
+        db.rollback()
+        caplog.set_level(logging.INFO, logger="chatbot")
+        caplog.clear()
+        proxy.close_all()  # every pooled connection cut while idle; new ones pass
+        assert "【3/30】" in _turn(lambda: chair.text("1"))[1]
+        scores = {no: s for no, s in db.execute(select(ItemScore.item_no, ItemScore.self_score))}
+        assert scores == {1: Decimal(VILLAGE.item(1).points), 2: Decimal("1")}
+        assert db.scalar(select(func.count()).select_from(InboundMessage)) == handled + 1
+        assert _outage_lines(caplog) == []
+    finally:
+        db.close()
+        engine.dispose()
+        app.extensions["nianjian.engine"].dispose()
