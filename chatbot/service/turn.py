@@ -31,7 +31,7 @@ from chatbot.inspection.errors import Refused
 from chatbot.service.apply import Applier
 from chatbot.service.codes import wrong_codes
 from chatbot.service.context import load_context
-from chatbot.store.counters import RateCounter
+from chatbot.store.counters import Kept, RateCounter
 from chatbot.store.engine import is_unavailable
 from chatbot.store.models import Account, InboundMessage
 from chatbot.store.state import STATE_ERRORS, Conversations, LockTimeout, StorageKey, Turn
@@ -95,6 +95,8 @@ class Inbound:
     openid: str
     dedup_key: str
     user_input: UserInput
+    #: Kept before the turn (the webhook's signed-query guard), in its first Redis round trip.
+    kept: Kept | None = None
 
 
 def encode_reply(reply: Reply) -> str:
@@ -181,11 +183,12 @@ class ChatService:
         self.outages = Outages()
 
     def handle(self, inbound: Inbound) -> Reply:
-        """The reply to one message; ``UNAVAILABLE`` when the database or Redis cannot be reached."""
+        """The reply to one message; ``UNAVAILABLE`` when the database or Redis cannot be reached;
+        KeptOther, nothing applied, when another value is kept under ``inbound.kept``'s key."""
         key = StorageKey(inbound.openid, self._app_id)
         reply: Reply | None = None
         try:
-            with self._conversations.turn(key, wait=LOCK_WAIT_SECONDS) as slot:
+            with self._conversations.turn(key, wait=LOCK_WAIT_SECONDS, kept=inbound.kept) as slot:
                 reply = self._handle_on_live_connection(slot, inbound)
         except LockTimeout:
             log.warning("lock wait timed out for %s", inbound.openid)
