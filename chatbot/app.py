@@ -52,7 +52,9 @@ def create_app(
     app.extensions["nianjian.config"] = config
     app.extensions["nianjian.engine"] = engine
     app.extensions["nianjian.crypto"] = crypto
-    app.extensions["nianjian.service"] = ChatService(sessions, conversations(store, lock), counter, config)
+    app.extensions["nianjian.service"] = ChatService(
+        sessions, conversations(store, lock, counter), counter, config
+    )
     app.extensions["nianjian.sessions"] = sessions
     app.extensions["nianjian.counter"] = counter
     app.extensions["nianjian.api"] = make_client(config, sessions) if config.api_configured else None

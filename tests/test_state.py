@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from chatbot.store.counters import MemoryRateCounter, RateCounter, RedisRateCounter
+from chatbot.store.counters import Kept, KeptOther, MemoryRateCounter, RateCounter, RedisRateCounter
 from chatbot.store.state import (
     KeyBuilder,
     LockTimeout,
@@ -20,6 +20,7 @@ from chatbot.store.state import (
     StateStore,
     StorageKey,
     UserLock,
+    conversations,
 )
 from tests.conftest import service_url
 
@@ -43,6 +44,21 @@ Backends = tuple[StateStore, UserLock, RateCounter]
 
 
 class TestStateBackends:
+    def test_a_turn_keeps_its_value_first_and_refuses_another_without_holding_the_lock(
+        self, backend: Backends
+    ) -> None:
+        store, lock, counter = backend
+        turns = conversations(store, lock, counter)
+        with turns.turn(KEY, wait=1, kept=Kept("signed:q1", "message-a", 5)) as slot:
+            slot.new = {"item": 2}
+        with turns.turn(KEY, wait=1, kept=Kept("signed:q1", "message-a", 5)) as slot:  # WeChat's retry
+            assert slot.saved == {"item": 2}
+        with pytest.raises(KeptOther), turns.turn(KEY, wait=1, kept=Kept("signed:q1", "message-b", 5)):
+            pytest.fail("a turn under a query kept for another message")
+        assert counter.remember("signed:q1", "message-c", 5) == "message-a"  # the first message stays
+        with turns.turn(KEY, wait=0.1) as slot:  # the refused turn released the lock
+            assert slot.saved == {"item": 2}
+
     def test_set_get_delete(self, backend: Backends) -> None:
         store, _, _ = backend
         assert store.get(KEY) is None

@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import cache, partial
 from typing import NamedTuple, cast
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from chatbot.config import Config
@@ -101,20 +101,24 @@ class Loaded:
     ballots: Mapping[int, tuple[Evaluation, Standing]] = field(default_factory=dict)
 
 
+#: The user's bindings with their organisations, built once (SQLAlchemy caches its compiled form).
+_BINDINGS = (
+    select(
+        RoleBinding.role,
+        Organisation.id,
+        Organisation.code,
+        Organisation.name,
+        Organisation.rubric_key,
+        Organisation.parent_id,
+    )
+    .join(Organisation, RoleBinding.organisation_id == Organisation.id)
+    .where(RoleBinding.account_id == bindparam("account_id"))
+    .order_by(RoleBinding.id)
+)
+
+
 def bindings_of(session: Session, account_id: int) -> list[Binding]:
-    rows = session.execute(
-        select(
-            RoleBinding.role,
-            Organisation.id,
-            Organisation.code,
-            Organisation.name,
-            Organisation.rubric_key,
-            Organisation.parent_id,
-        )
-        .join(Organisation, RoleBinding.organisation_id == Organisation.id)
-        .where(RoleBinding.account_id == account_id)
-        .order_by(RoleBinding.id)
-    ).all()
+    rows = session.execute(_BINDINGS, {"account_id": account_id}).all()
     return [Binding(*row) for row in rows]
 
 
@@ -143,9 +147,9 @@ def _with_scores(where: ColumnElement[bool]) -> Select[tuple[Inspection, int | N
 
 
 def _first_with_evidence(
-    session: Session, query: Select[tuple[Inspection, int | None, int]]
+    session: Session, query: Select[tuple[Inspection, int | None, int]], parameters: dict[str, object]
 ) -> tuple[Inspection, dict[int, int]] | None:
-    rows = cast("list[tuple[Inspection, int | None, int]]", session.execute(query).unique().all())
+    rows = cast("list[tuple[Inspection, int | None, int]]", session.execute(query, parameters).unique().all())
     if not rows:
         return None
     first = rows[0][0]
@@ -156,17 +160,23 @@ def _first_with_evidence(
     return first, evidence
 
 
+_OPEN_YEAR = select(func.max(Campaign.year)).where(Campaign.closed_at.is_(None)).scalar_subquery()
+#: The two reads of an inspection with its scores, built once: the chair's in the open campaign (of
+#: the organisations ``orgs``), and a walk's (``inspection_id``).
+_CHAIR_INSPECTION = _with_scores(
+    and_(Inspection.organisation_id.in_(bindparam("orgs", expanding=True)), Campaign.year == _OPEN_YEAR)
+)
+_WALK_INSPECTION = _with_scores(Inspection.id == bindparam("inspection_id"))
+
+
 def chair_inspection(session: Session, chair_orgs: list[int]) -> tuple[Inspection, dict[int, int]] | None:
     """The chair's inspection in the open campaign, locked, with its scores and evidence counts."""
-    open_year = select(func.max(Campaign.year)).where(Campaign.closed_at.is_(None)).scalar_subquery()
-    return _first_with_evidence(
-        session, _with_scores(and_(Inspection.organisation_id.in_(chair_orgs), Campaign.year == open_year))
-    )
+    return _first_with_evidence(session, _CHAIR_INSPECTION, {"orgs": chair_orgs})
 
 
 def walk_inspection(session: Session, inspection_id: int) -> tuple[Inspection, dict[int, int]] | None:
     """The inspection of a walk in progress, locked, with its scores and evidence counts."""
-    return _first_with_evidence(session, _with_scores(Inspection.id == inspection_id))
+    return _first_with_evidence(session, _WALK_INSPECTION, {"inspection_id": inspection_id})
 
 
 def self_check_view(

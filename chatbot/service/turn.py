@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Executable, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from chatbot.config import Config
@@ -30,7 +31,7 @@ from chatbot.inspection.errors import Refused
 from chatbot.service.apply import Applier
 from chatbot.service.codes import wrong_codes
 from chatbot.service.context import load_context
-from chatbot.store.counters import RateCounter
+from chatbot.store.counters import Kept, RateCounter
 from chatbot.store.engine import is_unavailable
 from chatbot.store.models import Account, InboundMessage
 from chatbot.store.state import STATE_ERRORS, Conversations, LockTimeout, StorageKey, Turn
@@ -94,6 +95,8 @@ class Inbound:
     openid: str
     dedup_key: str
     user_input: UserInput
+    #: Kept before the turn (the webhook's signed-query guard), in its first Redis round trip.
+    kept: Kept | None = None
 
 
 def encode_reply(reply: Reply) -> str:
@@ -119,10 +122,6 @@ class Duplicate(Exception):
     """The message was handled before (WeChat's retry): the turn is undone, the stored reply stands."""
 
 
-def _insert(session: Session) -> Callable[..., Any]:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 def window(kind: str, now: datetime) -> dict[str, Any]:
     """What this message does to WeChat's customer-service window (and the subscription)."""
     if kind in ("click", "scan", "subscribe"):
@@ -130,6 +129,38 @@ def window(kind: str, now: datetime) -> dict[str, Any]:
     if kind == "unsubscribe":
         return {"subscribed": False}
     return {"last_message_at": now, "cs_since_message": 0}
+
+
+_DIALECTS: dict[str, Callable[..., Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+#: The columns each kind of message changes (``window``'s keys), as the upsert's key.
+_WINDOW_KINDS = ("text", "click", "unsubscribe")
+
+
+def _account_upsert(insert: Callable[..., Any], changed: tuple[str, ...]) -> Executable:
+    """The account's upsert for a message changing ``changed``; its values are the execute's
+    parameters, a known account takes the changed ones from the row that was refused."""
+    statement = insert(Account.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=["openid"], set_={column: statement.excluded[column] for column in changed}
+    ).returning(Account.__table__.c.id)
+
+
+def _message_insert(insert: Callable[..., Any]) -> Executable:
+    return (
+        insert(InboundMessage.__table__)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(InboundMessage.__table__.c.id)
+    )
+
+
+#: The turn's two writes, built once per dialect (SQLAlchemy caches their compiled forms): run on the
+#: session's connection, as Core, so that no ORM flush or ORM statement handling precedes them.
+_UPSERTS = {
+    (dialect, tuple(window(kind, datetime.min))): _account_upsert(insert, tuple(window(kind, datetime.min)))
+    for dialect, insert in _DIALECTS.items()
+    for kind in _WINDOW_KINDS
+}
+_RECORDS = {dialect: _message_insert(insert) for dialect, insert in _DIALECTS.items()}
 
 
 class ChatService:
@@ -152,12 +183,13 @@ class ChatService:
         self.outages = Outages()
 
     def handle(self, inbound: Inbound) -> Reply:
-        """The reply to one message; ``UNAVAILABLE`` when the database or Redis cannot be reached."""
+        """The reply to one message; ``UNAVAILABLE`` when the database or Redis cannot be reached;
+        KeptOther, nothing applied, when another value is kept under ``inbound.kept``'s key."""
         key = StorageKey(inbound.openid, self._app_id)
         reply: Reply | None = None
         try:
-            with self._conversations.turn(key, wait=LOCK_WAIT_SECONDS) as slot:
-                reply = self._handle(slot, inbound)
+            with self._conversations.turn(key, wait=LOCK_WAIT_SECONDS, kept=inbound.kept) as slot:
+                reply = self._handle_on_live_connection(slot, inbound)
         except LockTimeout:
             log.warning("lock wait timed out for %s", inbound.openid)
             return BUSY
@@ -173,6 +205,17 @@ class ChatService:
             return UNAVAILABLE
         self.outages.succeeded()
         return reply
+
+    def _handle_on_live_connection(self, slot: Turn, inbound: Inbound) -> Reply:
+        """The turn, once more when its pooled connection turned out dropped (the pool lends without a
+        ping, chatbot/store/engine.py; it has replaced its older connections by then). The first try
+        was rolled back, or committed and then found a duplicate by the second: applied once."""
+        try:
+            return self._handle(slot, inbound)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        return self._handle(slot, inbound)
 
     def _handle(self, slot: Turn, inbound: Inbound) -> Reply:
         """The turn, in one transaction; the new state is left in ``slot`` once it is committed."""
@@ -214,14 +257,16 @@ class ChatService:
     def _record(session: Session, inbound: Inbound, reply: Reply, now: datetime) -> bool:
         """Record the message with its reply (the outcome's ``kept`` one where the sent reply must not be
         stored: a ballot's answer), unless it was recorded before; True when recorded now."""
-        recorded = session.scalar(  # RETURNING: PostgreSQL reports no row count for this INSERT (-1)
-            _insert(session)(InboundMessage)
-            .values(
-                dedup_key=inbound.dedup_key, openid=inbound.openid, reply=encode_reply(reply), created_at=now
-            )
-            .on_conflict_do_nothing(index_elements=["dedup_key"])
-            .returning(InboundMessage.id)
-        )
+        connection = session.connection()
+        recorded = connection.execute(  # RETURNING: PostgreSQL reports no row count for this INSERT (-1)
+            _RECORDS[connection.dialect.name],
+            {
+                "dedup_key": inbound.dedup_key,
+                "openid": inbound.openid,
+                "reply": encode_reply(reply),
+                "created_at": now,
+            },
+        ).scalar()
         return recorded is not None
 
     def _stored(self, inbound: Inbound) -> Reply | None:
@@ -237,12 +282,9 @@ class ChatService:
         restarted by this one — one statement."""
         changes = window(inbound.user_input.kind, now)
         created = {"openid": inbound.openid, "created_at": now, "subscribed": True} | changes
-        account_id = session.scalar(
-            _insert(session)(Account)
-            .values(**created)
-            .on_conflict_do_update(index_elements=["openid"], set_=changes)
-            .returning(Account.id)
-        )
+        connection = session.connection()
+        upsert = _UPSERTS[connection.dialect.name, tuple(changes)]
+        account_id = connection.execute(upsert, created).scalar()
         assert account_id is not None
         return Sender(account_id, inbound.openid)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
 
 import redis
 
@@ -15,6 +17,25 @@ PREFIX = "nianjian:count:"
 VALUE_PREFIX = "nianjian:kept:"
 #: The in-process store drops expired values once it holds this many (or twice what it kept last time).
 SWEEP_AT = 10_000
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A value to keep under ``key`` for ``window`` seconds unless one is kept there already."""
+
+    key: str
+    value: str
+    window: int
+
+
+class KeptOther(Exception):
+    """Another value is kept under the key (a signed query that came with another message)."""
+
+
+def keep(counter: RateCounter, kept: Kept) -> None:
+    """Keep ``kept``'s value; KeptOther when another is kept under its key."""
+    if counter.remember(kept.key, kept.value, kept.window) != kept.value:
+        raise KeptOther(kept.key)
 
 
 class RateCounter(ABC):
@@ -123,9 +144,20 @@ class RedisRateCounter(RateCounter):
 
     def remember(self, key: str, value: str, window: int) -> str:
         pipe = self._redis.pipeline(transaction=True)  # MULTI/EXEC: SET NX and GET as one step
-        pipe.set(VALUE_PREFIX + key, value, nx=True, ex=window)
-        pipe.get(VALUE_PREFIX + key)
+        queue_keep(pipe, Kept(key, value, window))
         _, kept = pipe.execute()
-        if kept is None:  # expired between the two: nobody else holds it
-            return value
-        return kept.decode() if isinstance(kept, bytes) else str(kept)
+        return kept_value(value, kept)
+
+
+def queue_keep(pipe: Any, kept: Kept) -> None:
+    """Queue ``remember``'s two commands on a Redis pipeline (in MULTI: one step); its last result
+    is what ``kept_value`` reads."""
+    pipe.set(VALUE_PREFIX + kept.key, kept.value, nx=True, ex=kept.window)
+    pipe.get(VALUE_PREFIX + kept.key)
+
+
+def kept_value(value: str, raw: bytes | str | None) -> str:
+    """The value kept, from the GET queued by ``queue_keep``."""
+    if raw is None:  # expired between the two: nobody else holds it
+        return value
+    return raw.decode() if isinstance(raw, bytes) else str(raw)

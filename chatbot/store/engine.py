@@ -19,6 +19,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 CONNECT_TIMEOUT_SECONDS = 2
 #: Seconds a turn waits for a pooled connection when every one is taken.
 POOL_TIMEOUT_SECONDS = 3
+#: Seconds after which a pooled connection is replaced instead of lent (ahead of a server's or a
+#: proxy's idle cut). The pool does not ping a connection before lending it (a round trip a turn): a
+#: connection dropped meanwhile fails its first statement, the pool then replaces every connection
+#: older than that failure, and the turn runs once more (chatbot/service/turn.py).
+POOL_RECYCLE_SECONDS = 1800
 
 
 def make_engine(url: str) -> Engine:
@@ -45,7 +50,7 @@ def make_engine(url: str) -> Engine:
     given = "connect_timeout" in make_url(url).query  # a connect_timeout in the URL wins
     return create_engine(
         url,
-        pool_pre_ping=True,
+        pool_recycle=POOL_RECYCLE_SECONDS,
         pool_size=10,
         max_overflow=20,
         pool_timeout=POOL_TIMEOUT_SECONDS,

@@ -27,7 +27,16 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from chatbot.store.counters import MemoryRateCounter, RateCounter, RedisRateCounter
+from chatbot.store.counters import (
+    Kept,
+    KeptOther,
+    MemoryRateCounter,
+    RateCounter,
+    RedisRateCounter,
+    keep,
+    kept_value,
+    queue_keep,
+)
 
 STATE_TTL_SECONDS = 30 * 24 * 3600
 #: Seconds to open a connection to Redis, and to wait for one answer.
@@ -229,25 +238,42 @@ class RedisUserLock(UserLock):
         self._builder = builder or KeyBuilder()
         self._expire_ms = int(expire * 1000)
 
-    def _acquire(self, key: StorageKey, wait: float, read: str | None = None) -> tuple[str, bytes | None]:
-        """Take the lock (polling until ``wait`` runs out) and, in the same round trip, read ``read``."""
+    def _acquire(
+        self, key: StorageKey, wait: float, read: str | None = None, kept: Kept | None = None
+    ) -> tuple[str, bytes | None]:
+        """Take the lock (polling until ``wait`` runs out) and, in the same round trip, read ``read``
+        and keep ``kept`` (the counters' ``remember``, in MULTI with the rest); KeptOther, the lock
+        not held, when another value is kept under its key."""
         token = secrets.token_hex(16)
         name = self._builder.build(key, "lock")
         deadline = time.monotonic() + wait
         attempt = 0
         while True:
-            pipe = self._redis.pipeline(transaction=False)
+            pipe = self._redis.pipeline(transaction=kept is not None)
             pipe.set(name, token, nx=True, px=self._expire_ms)
             if read is not None:
                 pipe.get(read)
+            if kept is not None:
+                queue_keep(pipe, kept)
             with _redis_errors():
                 results = pipe.execute()
+            if kept is not None:
+                self._refuse_kept_other(key, token if results[0] else None, kept, results[-1])
+                kept = None  # kept by the first attempt: a later one only polls the lock
             if results[0]:
                 return token, results[1] if read is not None else None
             if time.monotonic() >= deadline:
                 raise LockTimeout(key.openid)
             time.sleep(POLL_SECONDS[min(attempt, len(POLL_SECONDS) - 1)])
             attempt += 1
+
+    def _refuse_kept_other(self, key: StorageKey, token: str | None, kept: Kept, raw: bytes | None) -> None:
+        """KeptOther when ``raw`` is not ``kept``'s value, the lock released if ``token`` took it."""
+        if kept_value(kept.value, raw) == kept.value:
+            return
+        if token is not None:
+            self._release(key, token)
+        raise KeptOther(kept.key)
 
     def _release(self, key: StorageKey, token: str, write: tuple[str, str, int] | None = None) -> None:
         """Release the lock and, in the same round trip, write ``(name, value, ttl)``."""
@@ -276,22 +302,26 @@ class Turn:
 
 
 class Conversations(ABC):
-    """A chat turn's bracket: the user's lock held and their state read; on a normal exit the new
-    state saved; the lock released in every case."""
+    """A chat turn's bracket: ``kept`` kept first (the counters' ``remember``; KeptOther and no turn
+    when another value is kept under its key), the user's lock held and their state read; on a
+    normal exit the new state saved; the lock released in every case."""
 
     @abstractmethod
     @contextmanager
-    def turn(self, key: StorageKey, wait: float) -> Iterator[Turn]: ...
+    def turn(self, key: StorageKey, wait: float, kept: Kept | None = None) -> Iterator[Turn]: ...
 
 
 class LockedConversations(Conversations):
-    """Any lock and any store, one call after the other."""
+    """Any lock, store and counter, one call after the other."""
 
-    def __init__(self, store: StateStore, lock: UserLock) -> None:
+    def __init__(self, store: StateStore, lock: UserLock, counter: RateCounter | None = None) -> None:
         self.store, self.lock = store, lock
+        self.counter = counter if counter is not None else MemoryRateCounter()
 
     @contextmanager
-    def turn(self, key: StorageKey, wait: float) -> Iterator[Turn]:
+    def turn(self, key: StorageKey, wait: float, kept: Kept | None = None) -> Iterator[Turn]:
+        if kept is not None:
+            keep(self.counter, kept)
         with self.lock.hold(key, wait):
             current = Turn(self.store.get(key))
             yield current
@@ -300,17 +330,17 @@ class LockedConversations(Conversations):
 
 
 class RedisConversations(Conversations):
-    """Redis lock and state in two round trips: [take the lock, read the state], then [save the state,
-    release the lock]."""
+    """Redis lock, state and counters in two round trips: [keep ``kept``, take the lock, read the
+    state], then [save the state, release the lock]."""
 
     def __init__(self, lock: RedisUserLock, builder: KeyBuilder | None = None) -> None:
         self._lock = lock
         self._builder = builder or KeyBuilder()
 
     @contextmanager
-    def turn(self, key: StorageKey, wait: float) -> Iterator[Turn]:
+    def turn(self, key: StorageKey, wait: float, kept: Kept | None = None) -> Iterator[Turn]:
         name = self._builder.build(key, "state")
-        token, raw = self._lock._acquire(key, wait, read=name)
+        token, raw = self._lock._acquire(key, wait, read=name, kept=kept)
         current = Turn(_decode(raw))
         write = None
         try:
@@ -321,16 +351,18 @@ class RedisConversations(Conversations):
             self._lock._release(key, token, write)
 
 
-def conversations(store: StateStore, lock: UserLock) -> Conversations:
-    """The turn bracket for a store and a lock: pipelined when both live in the same Redis."""
+def conversations(store: StateStore, lock: UserLock, counter: RateCounter | None = None) -> Conversations:
+    """The turn bracket for a store, a lock and the counters: pipelined when all live in the same
+    Redis."""
     if (
         isinstance(store, RedisStateStore)
         and isinstance(lock, RedisUserLock)
-        and store._redis is lock._redis
+        and isinstance(counter, RedisRateCounter)
+        and store._redis is lock._redis is counter._redis
         and store._builder == lock._builder
     ):
         return RedisConversations(lock, store._builder)
-    return LockedConversations(store, lock)
+    return LockedConversations(store, lock, counter)
 
 
 @dataclass(frozen=True)

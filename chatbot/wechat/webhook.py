@@ -19,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from chatbot.config import Config
 from chatbot.service.turn import STATE, UNAVAILABLE, ChatService, Inbound
-from chatbot.store.counters import RateCounter
+from chatbot.store.counters import Kept, KeptOther, RateCounter, keep
 from chatbot.store.state import STATE_ERRORS
 from chatbot.wechat import protocol
 from chatbot.wechat.protocol import Crypto, ProtocolError
@@ -47,16 +47,26 @@ def _body() -> bytes:
     return body
 
 
-def one_body(counter: RateCounter, args: dict[str, str], sent: int, identity: str) -> None:
-    """Remember the message this signed query first came with (``identity``: its sender and dedup key,
-    nothing of what it says); ProtocolError when it came with another. One Redis round trip (SET NX +
-    GET in MULTI) with Redis, none without it."""
+REUSED = ProtocolError(403, "signature reused", "a signed query string came again with another body")
+
+
+def first_body(args: dict[str, str], sent: int, identity: str) -> Kept:
+    """What remembers the message this signed query first came with (``identity``: its sender and
+    dedup key, nothing of what it says), for as long as its timestamp is fresh."""
     key = protocol.signed_query_key(
         args.get("signature", ""), args.get("timestamp", ""), args.get("nonce", "")
     )
-    digest = protocol.body_digest(identity.encode())
-    if counter.remember(key, digest, protocol.kept_for(sent, time.time())) != digest:
-        raise ProtocolError(403, "signature reused", "a signed query string came again with another body")
+    return Kept(key, protocol.body_digest(identity.encode()), protocol.kept_for(sent, time.time()))
+
+
+def one_body(counter: RateCounter, kept: Kept) -> None:
+    """Remember ``kept`` (``first_body``); ProtocolError when the query came with another message. One
+    Redis round trip (SET NX + GET in MULTI) with Redis, none without it; a turn's message is
+    remembered in the turn's first round trip instead (``Inbound.kept``)."""
+    try:
+        keep(counter, kept)
+    except KeptOther:
+        raise REUSED from None
 
 
 def _guarded(config: Config, encrypted: bool) -> bool:
@@ -82,7 +92,7 @@ def verify_url() -> Response:
     echo = args.get("echostr", "")
     try:
         sent = protocol.verify_fresh(args.get("timestamp", ""), time.time())
-        one_body(current_app.extensions["nianjian.counter"], dict(args), sent, "GET " + echo)
+        one_body(current_app.extensions["nianjian.counter"], first_body(dict(args), sent, "GET " + echo))
     except ProtocolError:
         pass  # an old or repeated URL check is still answered: it changes nothing
     except STATE_ERRORS as error:
@@ -113,11 +123,15 @@ def receive() -> Response:
         else:
             xml = body.decode("utf-8", errors="strict")
         message = protocol.parse(xml)
-        if _guarded(config, encrypted):
-            one_body(current_app.extensions["nianjian.counter"], dict(args), sent, protocol.identity(message))
+        kept = (
+            first_body(dict(args), sent, protocol.identity(message)) if _guarded(config, encrypted) else None
+        )
         if not protocol.starts_a_turn(message):
+            if kept is not None:
+                one_body(current_app.extensions["nianjian.counter"], kept)
             return _text("success")
-        inbound = Inbound(message.source, protocol.dedup_key(message), protocol.to_user_input(message))
+        user_input = protocol.to_user_input(message)
+        inbound = Inbound(message.source, protocol.dedup_key(message), user_input, kept)
     except UnicodeDecodeError:
         return _text("bad encoding", 400)
     except RequestEntityTooLarge:
@@ -134,6 +148,9 @@ def receive() -> Response:
 
     try:
         text = protocol.render_text(service.handle(inbound))
+    except KeptOther:
+        _refused(REUSED)
+        return _text(REUSED.reason, REUSED.status)
     except Exception:
         log.exception("failed to handle a message from %s", message.source)
         text = APOLOGY

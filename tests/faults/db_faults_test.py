@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from cut_proxy import PASS, REFUSE, SWALLOW, CutProxy
 from flask import Flask
 from sqlalchemy import func, make_url, select
+from sqlalchemy.orm import Session
 
 from chatbot.app import create_app
 from chatbot.config import Config
@@ -92,20 +94,38 @@ def postgres_proxy() -> Iterator[tuple[CutProxy, str, str]]:
     proxy.stop()
 
 
-@pytest.mark.parametrize("failure", [REFUSE, SWALLOW])
-def test_postgres_lost_mid_conversation_then_back(
-    postgres_proxy: tuple[CutProxy, str, str], tmp_path: Path, caplog: pytest.LogCaptureFixture, failure: str
-) -> None:
-    proxy, through, direct = postgres_proxy
+@contextmanager
+def _chair_at_item_2(
+    through: str, direct: str, tmp_path: Path, openid: str
+) -> Iterator[tuple[Simulator, Session]]:
+    """A chair of a county's union through ``through``, item 1 of the self-check answered, and a
+    session straight to the database; both apps' engines disposed after."""
     app = _app(through, tmp_path, migrate=True)
     engine = make_engine(direct)
     db = session_factory(engine)()
     try:
         codes = setup_county(db, 1)
-        chair = Simulator(transport_for(app.test_client()), "chair-pg", TOKEN, APP_ID)
+        chair = Simulator(transport_for(app.test_client()), openid, TOKEN, APP_ID)
         chair.say(f"绑定 {codes['chair1']}")
         chair.say("自评")
         assert "【2/30】" in chair.say("满分")
+        yield chair, db
+    finally:
+        db.close()
+        engine.dispose()
+        app.extensions["nianjian.engine"].dispose()
+
+
+def _self_scores(db: Session) -> dict[int, Decimal]:
+    return {no: s for no, s in db.execute(select(ItemScore.item_no, ItemScore.self_score))}
+
+
+@pytest.mark.parametrize("failure", [REFUSE, SWALLOW])
+def test_postgres_lost_mid_conversation_then_back(
+    postgres_proxy: tuple[CutProxy, str, str], tmp_path: Path, caplog: pytest.LogCaptureFixture, failure: str
+) -> None:
+    proxy, through, direct = postgres_proxy
+    with _chair_at_item_2(through, direct, tmp_path, "chair-pg") as (chair, db):
         handled = db.scalar(select(func.count()).select_from(InboundMessage))
         caplog.set_level(logging.INFO, logger="chatbot")
         caplog.clear()
@@ -122,12 +142,29 @@ def test_postgres_lost_mid_conversation_then_back(
         proxy.set(PASS)  # back, without restarting anything
         assert "【3/30】" in chair.say("1")
         db.rollback()
-        scores = {no: s for no, s in db.execute(select(ItemScore.item_no, ItemScore.self_score))}
-        assert scores == {1: Decimal(VILLAGE.item(1).points), 2: Decimal("1")}  # acknowledged, once each
+        assert _self_scores(db) == {
+            1: Decimal(VILLAGE.item(1).points),
+            2: Decimal("1"),
+        }  # acknowledged, once each
         lines = _outage_lines(caplog)
         assert len(lines) == 2 and "available again" in lines[1].getMessage()
         assert not [r for r in caplog.records if r.exc_info]
-    finally:
-        db.close()
-        engine.dispose()
-        app.extensions["nianjian.engine"].dispose()
+
+
+def test_a_connection_dropped_while_idle_is_replaced_within_the_turn(
+    postgres_proxy: tuple[CutProxy, str, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The pool lends without a ping: a pooled connection the server (or a proxy) closed while idle
+    fails the turn's first statement, and the turn runs once more on a new one — answered, applied once,
+    nothing logged as an outage."""
+    proxy, through, direct = postgres_proxy
+    with _chair_at_item_2(through, direct, tmp_path, "chair-idle") as (chair, db):
+        handled = db.scalar(select(func.count()).select_from(InboundMessage))
+        db.rollback()
+        caplog.set_level(logging.INFO, logger="chatbot")
+        caplog.clear()
+        proxy.close_all()  # every pooled connection cut while idle; new ones pass
+        assert "【3/30】" in _turn(lambda: chair.text("1"))[1]
+        assert _self_scores(db) == {1: Decimal(VILLAGE.item(1).points), 2: Decimal("1")}
+        assert db.scalar(select(func.count()).select_from(InboundMessage)) == handled + 1
+        assert _outage_lines(caplog) == []
