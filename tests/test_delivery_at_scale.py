@@ -436,11 +436,11 @@ def test_an_overlapped_call_without_answer_is_never_sent_again(world: World) -> 
     now = datetime.now(UTC)
     texts = world.queue("result_final", 30, now)
     world.fake.state.send_delay = 0.01
-    world.fake.state.faults.append(Fault("message/template/send", 1, hang=1.0))
-    (report,) = _workers(world, 1, now, WECHAT_API_TIMEOUT="2,0.4")
+    world.fake.state.faults.append(Fault("message/template/send", 1, hang=5.0))
+    (report,) = _workers(world, 1, now, WECHAT_API_TIMEOUT="3,2.5")
     assert (report.sent, report.unconfirmed) == (29, 1)
     _workers(world, 2, now + timedelta(hours=2))
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 20
     while len(world.fake.sends()) < 30 and time.monotonic() < deadline:
         time.sleep(0.05)  # the fake answers the hung call late, then records it
     sent = Counter(world.sent_texts())  # it took the hung call too: once, like the rest

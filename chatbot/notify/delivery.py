@@ -201,15 +201,13 @@ def _deliver_overlapped(run: _Run, queue: deque[tuple[int, str]], lease: datetim
     before its call goes to the pool, each outcome recorded here as the calls come back."""
     in_flight: dict[Future[Any], int] = {}
     while queue or in_flight:
-        while queue and len(in_flight) < run.concurrency:
-            if _lease_ending(taken):
-                _release(run.sessions, [row_id for row_id, _ in queue], lease)
-                queue.clear()
-                break
-            row_id, kind = queue.popleft()
-            send = _begin(run, row_id, kind, lease)
-            if send is not None:
-                assert run.pool is not None
+        if queue and _lease_ending(taken):
+            _release(run.sessions, [row_id for row_id, _ in queue], lease)
+            queue.clear()
+        room = min(run.concurrency - len(in_flight), len(queue))
+        if room > 0:
+            assert run.pool is not None
+            for row_id, send in _begin(run, [queue.popleft() for _ in range(room)], lease):
                 in_flight[run.pool.submit(_call, run.client, send)] = row_id
         if in_flight:
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -398,9 +396,10 @@ class _Send:
 
 def _deliver_one(run: _Run, row_id: int, kind: str, lease: datetime) -> None:
     """One notice: ``sending`` committed, the call, then ``sent`` (or the failure) committed."""
-    send = _begin(run, row_id, kind, lease)
-    if send is None:
+    begun = _begin(run, [(row_id, kind)], lease)
+    if not begun:
         return
+    ((_, send),) = begun
     try:
         _call(run.client, send)
     except ApiError as error:
@@ -409,11 +408,18 @@ def _deliver_one(run: _Run, row_id: int, kind: str, lease: datetime) -> None:
     _mark_sent(run, [row_id])
 
 
-def _begin(run: _Run, row_id: int, kind: str, lease: datetime) -> _Send | None:
-    """The row committed ``sending`` with the call to make; None when nothing is to be sent."""
-    template_id = run.config.template_for(kind)
-    send = _start_template(run.quick, template_id, row_id, lease, run.now) if template_id else None
-    return send if send is not None else _start(run, row_id, lease)
+def _begin(run: _Run, rows: list[tuple[int, str]], lease: datetime) -> list[tuple[int, _Send]]:
+    """The rows committed ``sending``, in order, with the calls to make (those with nothing to send
+    left out): the template ones in one statement, the others one by one."""
+    templates = {row_id: run.config.template_for(kind) for row_id, kind in rows}
+    templates = {row_id: template for row_id, template in templates.items() if template}
+    started = _start_templates(run.quick, templates, lease, run.now) if templates else {}
+    begun = []
+    for row_id, _kind in rows:
+        send = started.get(row_id) or _start(run, row_id, lease)
+        if send is not None:
+            begun.append((row_id, send))
+    return begun
 
 
 def _call(client: ApiClient, send: _Send) -> None:
@@ -455,10 +461,12 @@ def _ours(row_id: int, lease: datetime) -> tuple[Any, ...]:
     )
 
 
-def _start_template(
-    quick: Session, template_id: str, row_id: int, lease: datetime, now: datetime
-) -> _Send | None:
-    """The common case in one statement: a template to a subscribed user, its kind not paused."""
+def _start_templates(
+    quick: Session, templates: dict[int, str], lease: datetime, now: datetime
+) -> dict[int, _Send]:
+    """The common case in one statement for rows by id (with their template): a template to a
+    subscribed user, its kind not paused, the row still ours. A row left out is paused, unsubscribed
+    or no longer ours: the general path (``_start``) tells which."""
     subscribed = (
         select(Account.id)
         .where(Account.id == OutboxMessage.account_id, Account.subscribed.is_(True))
@@ -467,16 +475,27 @@ def _start_template(
     openid = select(Account.openid).where(Account.id == OutboxMessage.account_id).scalar_subquery()
     found = quick.execute(
         update(OutboxMessage)
-        .where(*_ours(row_id, lease), subscribed, ~_paused(now))
+        .where(
+            OutboxMessage.id.in_(list(templates)),
+            OutboxMessage.status == "claimed",
+            OutboxMessage.claimed_until == lease,
+            subscribed,
+            ~_paused(now),
+        )
         .values(status="sending", channel="template", attempts=OutboxMessage.attempts + 1)
-        .returning(openid, OutboxMessage.subject, OutboxMessage.due, OutboxMessage.text)
+        .returning(OutboxMessage.id, openid, OutboxMessage.subject, OutboxMessage.due, OutboxMessage.text)
         .execution_options(synchronize_session=False)
-    ).one_or_none()
-    if found is None:
-        return None  # paused, unsubscribed or no longer ours: the general path tells which
-    to, subject, due, body = cast("tuple[str, str, str, str]", tuple(found))
-    data = {"keyword1": {"value": subject}, "keyword2": {"value": due or "—"}, "keyword3": {"value": body}}
-    return _Send("template", to, template_id, body, data)
+    ).all()
+    started: dict[int, _Send] = {}
+    for row in found:
+        row_id, to, subject, due, body = cast("tuple[int, str, str, str | None, str]", tuple(row))
+        data = {
+            "keyword1": {"value": subject},
+            "keyword2": {"value": due or "—"},
+            "keyword3": {"value": body},
+        }
+        started[row_id] = _Send("template", to, templates[row_id], body, data)
+    return started
 
 
 def _start(run: _Run, row_id: int, lease: datetime) -> _Send | None:
