@@ -27,7 +27,7 @@ from chatbot.store.engine import make_engine, migrate, session_factory
 from chatbot.store.models import Account, ApiToken, DeliveryPause, OutboxMessage
 from chatbot.store.notice_kinds import NoticeKind
 from chatbot.store.outbox import enqueue
-from chatbot.timeutil import SHANGHAI
+from chatbot.timeutil import SHANGHAI, as_utc
 from chatbot.wechat.api import DAILY_TOKEN_QUOTA, make_client
 from chatbot.wechat.fake_api import FakeWeChatServer, Fault
 from tests.conftest import APP_ID, Backend
@@ -422,7 +422,7 @@ def test_an_overlapped_batchs_busy_answer_is_retried_once_after_its_backoff(worl
     assert (report.sent, report.retried) == (39, 1)
     with world.sessions() as session:
         (waiting,) = session.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending")).all()
-        assert waiting.attempts == 1 and waiting.next_attempt_at > now.replace(tzinfo=None)
+        assert waiting.attempts == 1 and as_utc(waiting.next_attempt_at) == now + delivery.BACKOFF[0]
     assert _workers(world, 2, now) == [delivery.DeliveryReport(), delivery.DeliveryReport()]  # not yet
     _workers(world, 2, now + delivery.BACKOFF[0] + timedelta(seconds=1))
     sent = Counter(world.sent_texts())
