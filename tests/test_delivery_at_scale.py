@@ -403,6 +403,7 @@ def test_overlapped_workers_send_each_notice_exactly_once(world: World) -> None:
     assert world.statuses() == {"sent": 300}
     assert sum(report.sent for report in reports) == 300
     assert 1 < world.fake.state.most_sends_in_flight <= 3 * 8  # overlapped, and bounded
+    assert world.fake.state.token_fetches == 1  # one token, shared by every thread of every worker
 
 
 def test_the_schedulers_tick_sends_one_call_at_a_time(world: World) -> None:

@@ -176,6 +176,9 @@ def menu_push() -> None:
     click.echo("公众号菜单已创建：" + " / ".join(button["name"] for button in MENU["button"]))
 
 
+LATENCY_HELP = "每次发送消息延迟这么多毫秒再答复，模拟经互联网访问微信的耗时（默认 0）。"
+
+
 @click.command("fake-wechat")
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听的地址。")
 @click.option("--port", default=8090, show_default=True, type=int, help="监听的端口。")
@@ -189,13 +192,7 @@ def menu_push() -> None:
 @click.option(
     "--fail-openid", multiple=True, help="OPENID:ERRCODE：发给 OPENID 的消息都以错误码 ERRCODE 失败。"
 )
-@click.option(
-    "--latency-ms",
-    default=0,
-    show_default=True,
-    type=click.IntRange(0, 60_000),
-    help="每次发送消息延迟这么多毫秒再答复（模拟经互联网访问微信的耗时）。",
-)
+@click.option("--latency-ms", default=0, type=click.IntRange(0, 60_000), help=LATENCY_HELP)
 def fake_wechat(
     host: str,
     port: int,
