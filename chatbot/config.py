@@ -162,6 +162,8 @@ class Config:
     evidence_max_bytes: int
     #: (connect, read) seconds of every WeChat API call.
     wechat_api_timeout: tuple[float, float]
+    #: WeChat calls one `deliver` worker keeps in flight at once (并发发送数).
+    delivery_concurrency: int
     #: The key members' personal data is encrypted and looked up with.
     personal_data_key: str
     #: Plaintext pushes are taken in safe mode too (while switching modes), and plaintext mode is
@@ -452,6 +454,14 @@ SETTINGS: tuple[Setting, ...] = (
         "for both)",
         _timeouts,
         default="3.05,10",
+    ),
+    Setting(
+        "DELIVERY_CONCURRENCY",
+        "delivery_concurrency",
+        "并发发送数: WeChat calls each `nianjian deliver` worker keeps in flight at once (1–64; the "
+        "scheduler's own delivery sends one at a time)",
+        _number(1, 64),
+        default="16",
     ),
     Setting(
         "WECHAT_API_BASE_URL",

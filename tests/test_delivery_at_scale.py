@@ -27,9 +27,9 @@ from chatbot.store.engine import make_engine, migrate, session_factory
 from chatbot.store.models import Account, ApiToken, DeliveryPause, OutboxMessage
 from chatbot.store.notice_kinds import NoticeKind
 from chatbot.store.outbox import enqueue
-from chatbot.timeutil import SHANGHAI
+from chatbot.timeutil import SHANGHAI, as_utc
 from chatbot.wechat.api import DAILY_TOKEN_QUOTA, make_client
-from chatbot.wechat.fake_api import FakeWeChatServer
+from chatbot.wechat.fake_api import FakeWeChatServer, Fault
 from tests.conftest import APP_ID, Backend
 
 TEMPLATES = {"WECHAT_TEMPLATE_ID": "TPL", "WECHAT_TEMPLATE_ID_RESULT_PUBLISHED": "TPL-PUBLISHED"}
@@ -371,3 +371,103 @@ def test_the_dashboard_shows_the_backlog_scoped_as_the_dashboard_is(app, db: Ses
     page = county.get("/console/")
     assert "待发送 <strong>7</strong> 条" in page and "年检工作情况总结上报提醒" in page
     assert "暂停至" in page  # the pause of a kind concerns everyone
+
+
+# ---------------------------------------------------------------- calls overlapped within a worker
+
+
+def _workers(world: World, count: int, now: datetime, **env: str) -> list[delivery.DeliveryReport]:
+    """``count`` delivery workers (threads of this process, each with its own client) run once at ``now``."""
+    config = world.config(**env)
+    reports: list[delivery.DeliveryReport] = []
+
+    def work() -> None:
+        client = make_client(config, world.sessions, lambda: now)
+        reports.append(run_worker(world.sessions, client, config, once=True, clock=lambda: now))
+
+    threads = [threading.Thread(target=work) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return reports
+
+
+def test_overlapped_workers_send_each_notice_exactly_once(world: World) -> None:
+    now = datetime.now(UTC)
+    texts = world.queue("result_published", 240, now, openids=80) + world.queue("report_due", 60, now)
+    world.fake.state.send_delay = 0.02
+    reports = _workers(world, 3, now, DELIVERY_CONCURRENCY="8")
+    sent = Counter(world.sent_texts())
+    assert sorted(sent) == sorted(texts) and set(sent.values()) == {1}
+    assert world.statuses() == {"sent": 300}
+    assert sum(report.sent for report in reports) == 300
+    assert 1 < world.fake.state.most_sends_in_flight <= 3 * 8  # overlapped, and bounded
+    assert world.fake.state.token_fetches == 1  # one token, shared by every thread of every worker
+
+
+def test_the_schedulers_tick_sends_one_call_at_a_time(world: World) -> None:
+    now = datetime.now(UTC)
+    texts = world.queue("result_final", 6, now)
+    world.fake.state.send_delay = 0.01
+    world.tick(now)
+    assert world.sent_texts() == texts and world.fake.state.most_sends_in_flight == 1
+
+
+def test_an_overlapped_batchs_busy_answer_is_retried_once_after_its_backoff(world: World) -> None:
+    now = datetime.now(UTC)
+    texts = world.queue("result_final", 40, now)
+    world.fake.state.send_delay = 0.01
+    world.fake.state.fail_next.extend([0] * 12 + [-1])  # WeChat busy on the 13th call, mid-batch
+    (report,) = _workers(world, 1, now)
+    assert (report.sent, report.retried) == (39, 1)
+    with world.sessions() as session:
+        (waiting,) = session.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending")).all()
+        assert waiting.attempts == 1 and as_utc(waiting.next_attempt_at) == now + delivery.BACKOFF[0]
+    assert _workers(world, 2, now) == [delivery.DeliveryReport(), delivery.DeliveryReport()]  # not yet
+    _workers(world, 2, now + delivery.BACKOFF[0] + timedelta(seconds=1))
+    sent = Counter(world.sent_texts())
+    assert sorted(sent) == sorted(texts) and set(sent.values()) == {1}
+    busy = [c for c in world.fake.state.calls if c["errcode"] == -1]
+    assert [c["body"]["data"]["keyword3"]["value"] for c in busy] == [waiting.text]
+    assert world.statuses() == {"sent": 40}
+
+
+def test_an_overlapped_call_without_answer_is_never_sent_again(world: World) -> None:
+    now = datetime.now(UTC)
+    texts = world.queue("result_final", 30, now)
+    world.fake.state.send_delay = 0.01
+    world.fake.state.faults.append(Fault("message/template/send", 1, hang=5.0))
+    (report,) = _workers(world, 1, now, WECHAT_API_TIMEOUT="3,2.5")
+    assert (report.sent, report.unconfirmed) == (29, 1)
+    _workers(world, 2, now + timedelta(hours=2))
+    deadline = time.monotonic() + 20
+    while len(world.fake.sends()) < 30 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the fake answers the hung call late, then records it
+    sent = Counter(world.sent_texts())  # it took the hung call too: once, like the rest
+    assert sorted(sent) == sorted(texts) and set(sent.values()) == {1}
+    assert world.statuses() == {"sent": 29, "unconfirmed": 1}
+
+
+def test_a_worker_killed_with_calls_in_flight_neither_loses_nor_repeats_a_notice(world: World) -> None:
+    now = datetime.now(UTC) - timedelta(seconds=1)
+    texts = world.queue("result_published", 200, now)
+    world.fake.state.send_delay = 0.1
+    worker = _deliver_process(world.env | {"DELIVERY_CONCURRENCY": "8"}, 1)
+    deadline = time.monotonic() + 60
+    while len(world.fake.sends()) < 20 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    worker.kill()  # mid-batch: rows claimed, some `sending` with their calls in flight
+    worker.communicate(timeout=30)
+    statuses = world.statuses()
+    assert statuses["claimed"] > 0 and 0 < statuses["sending"] <= 8, statuses
+    world.fake.state.send_delay = 0.0
+    time.sleep(0.3)  # the calls the dead worker had in flight are answered and recorded
+    _workers(world, 2, datetime.now(UTC) + delivery.CLAIM_LEASE + timedelta(minutes=1))
+    after = world.statuses()
+    assert set(after) == {"sent", "unconfirmed"} and after["unconfirmed"] == statuses["sending"]
+    sent = Counter(world.sent_texts())
+    assert set(sent.values()) == {1} and len(sent) >= after["sent"]
+    with world.sessions() as session:
+        delivered = set(session.scalars(select(OutboxMessage.text).where(OutboxMessage.status == "sent")))
+    assert delivered <= set(sent) and set(sent) <= set(texts)

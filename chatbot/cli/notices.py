@@ -176,6 +176,9 @@ def menu_push() -> None:
     click.echo("公众号菜单已创建：" + " / ".join(button["name"] for button in MENU["button"]))
 
 
+LATENCY_HELP = "每次发送消息延迟这么多毫秒再答复，模拟经互联网访问微信的耗时（默认 0）。"
+
+
 @click.command("fake-wechat")
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听的地址。")
 @click.option("--port", default=8090, show_default=True, type=int, help="监听的端口。")
@@ -189,13 +192,19 @@ def menu_push() -> None:
 @click.option(
     "--fail-openid", multiple=True, help="OPENID:ERRCODE：发给 OPENID 的消息都以错误码 ERRCODE 失败。"
 )
+@click.option("--latency-ms", default=0, type=click.IntRange(0, 60_000), help=LATENCY_HELP)
 def fake_wechat(
-    host: str, port: int, log_path: Path | None, fail_next: tuple[str, ...], fail_openid: tuple[str, ...]
+    host: str,
+    port: int,
+    log_path: Path | None,
+    fail_next: tuple[str, ...],
+    fail_openid: tuple[str, ...],
+    latency_ms: int,
 ) -> None:
     """在本机运行模拟微信接口（令牌、客服/模板消息、二维码、菜单、素材），记录每次调用。
 
     让服务使用它：WECHAT_API_BASE_URL=http://HOST:PORT/cgi-bin/。运行中也可注入错误：POST /_fake/fail {"errcode": 45015, "count": 2} 或 {"openid": …, "errcode": …}。"""
-    state = FakeState(log_path=log_path)
+    state = FakeState(log_path=log_path, send_delay=latency_ms / 1000)
     try:
         for spec in fail_next:
             code, count = spec.split(":")

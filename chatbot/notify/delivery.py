@@ -27,6 +27,15 @@ kind pauses until the next Asia/Shanghai midnight (a ``delivery_pauses`` row eve
 notice goes back to ``pending`` as it was (not counted as an attempt), its kind is held in order, other
 kinds go on. When the day's access_token fetches are used up no call can be made at all: every send
 pauses (kind ``*``) until midnight.
+
+A `deliver` worker overlaps its calls (``DELIVERY_CONCURRENCY``, a thread pool): this thread still
+claims, commits each row ``sending`` before its call and records each outcome; only the HTTP calls
+run in the pool, at most that many in flight, and the ``sent`` marks of the calls that came back
+together are one statement. So the claim, the lease and the states above are unchanged: a crash
+leaves at most the calls in flight ``sending`` (then ``unconfirmed``), never one sent twice. Rows
+start in delivery order; with calls overlapped they may finish in another. After a 45009 the calls
+already in flight end as WeChat answers them; no new call of the paused kind starts. The scheduler's
+own delivery (its tick) sends one call at a time.
 """
 
 from __future__ import annotations
@@ -34,7 +43,10 @@ from __future__ import annotations
 import logging
 import threading
 import time as monotonic_time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, cast
@@ -114,16 +126,22 @@ def template_data(row: OutboxMessage) -> dict[str, dict[str, str]]:
 
 
 def deliver_due(
-    sessions: sessionmaker[Session], client: ApiClient, config: Config, now: datetime, budget: float = 0.0
+    sessions: sessionmaker[Session],
+    client: ApiClient,
+    config: Config,
+    now: datetime,
+    budget: float = 0.0,
+    concurrency: int = 1,
 ) -> DeliveryReport:
-    """Deliver what is due at ``now``: one batch, then more while rows remain and ``budget`` seconds last."""
+    """Deliver what is due at ``now``: one batch, then more while rows remain and ``budget`` seconds last;
+    up to ``concurrency`` calls in flight at once."""
     now = now.astimezone(UTC)  # stored times are UTC; SQLite compares them as written
     report = DeliveryReport()
     started = monotonic_time.monotonic()
-    with sessions() as quick:
+    with sessions() as quick, _call_pool(concurrency) as pool:
         # Single-statement steps commit on their own: one round trip each, no BEGIN and COMMIT.
         quick.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        run = _Run(sessions, quick, client, config, now, report)
+        run = _Run(sessions, quick, client, config, now, report, pool, concurrency)
         while True:
             report.unconfirmed += _expire_claims(sessions, now)
             claimed = _deliver_batch(run)
@@ -141,6 +159,19 @@ class _Run:
     config: Config
     now: datetime
     report: DeliveryReport
+    #: The threads the calls run in (None: one call at a time, in this thread), and how many at once.
+    pool: ThreadPoolExecutor | None = None
+    concurrency: int = 1
+
+
+@contextmanager
+def _call_pool(concurrency: int) -> Iterator[ThreadPoolExecutor | None]:
+    """Threads for ``concurrency`` calls in flight; None for one at a time."""
+    if concurrency <= 1:
+        yield None
+        return
+    with ThreadPoolExecutor(concurrency, thread_name_prefix="wechat-send") as pool:
+        yield pool
 
 
 def _deliver_batch(run: _Run) -> int:
@@ -149,12 +180,55 @@ def _deliver_batch(run: _Run) -> int:
     run.report.claimed += len(batch)
     lease = run.now + CLAIM_LEASE
     taken = monotonic_time.monotonic()
+    if run.pool is not None:
+        _deliver_overlapped(run, deque(batch), lease, taken)
+        return len(batch)
     for n, (row_id, kind) in enumerate(batch):
-        if monotonic_time.monotonic() - taken > (CLAIM_LEASE - LEASE_MARGIN).total_seconds():
+        if _lease_ending(taken):
             _release(run.sessions, [row_id for row_id, _ in batch[n:]], lease)
             break
         _deliver_one(run, row_id, kind, lease)
     return len(batch)
+
+
+def _lease_ending(taken: float) -> bool:
+    """Whether the batch claimed at monotonic ``taken`` is within LEASE_MARGIN of its lease's end."""
+    return monotonic_time.monotonic() - taken > (CLAIM_LEASE - LEASE_MARGIN).total_seconds()
+
+
+def _deliver_overlapped(run: _Run, queue: deque[tuple[int, str]], lease: datetime, taken: float) -> None:
+    """The batch with up to ``run.concurrency`` calls in flight: each row committed ``sending`` here
+    before its call goes to the pool, each outcome recorded here as the calls come back."""
+    in_flight: dict[Future[Any], int] = {}
+    while queue or in_flight:
+        if queue and _lease_ending(taken):
+            _release(run.sessions, [row_id for row_id, _ in queue], lease)
+            queue.clear()
+        room = min(run.concurrency - len(in_flight), len(queue))
+        if room > 0:
+            assert run.pool is not None
+            for row_id, send in _begin(run, [queue.popleft() for _ in range(room)], lease):
+                in_flight[run.pool.submit(_call, run.client, send)] = row_id
+        if in_flight:
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            _record_outcomes(run, {in_flight.pop(future): future for future in done})
+
+
+def _record_outcomes(run: _Run, outcomes: dict[int, Future[Any]]) -> None:
+    """The calls that came back: the sent ones marked in one statement, each failure as it decides;
+    an unexpected exception is raised once the others are recorded."""
+    sent, unexpected = [], None
+    for row_id, future in outcomes.items():
+        error = future.exception()
+        if error is None:
+            sent.append(row_id)
+        elif isinstance(error, ApiError):
+            _record_failure(run.sessions, row_id, error, run.now, run.report)
+        else:
+            unexpected = error  # its row stays `sending`: unconfirmed when the lease runs out
+    _mark_sent(run, sent)
+    if unexpected is not None:
+        raise unexpected
 
 
 def _release(sessions: sessionmaker[Session], ids: list[int], lease: datetime) -> None:
@@ -185,7 +259,8 @@ def run_worker(
     stop = stop or threading.Event()
     total = DeliveryReport()
     while not stop.is_set():
-        report = deliver_due(sessions, client, config, clock() if clock else datetime.now(UTC))
+        now = clock() if clock else datetime.now(UTC)
+        report = deliver_due(sessions, client, config, now, concurrency=config.delivery_concurrency)
         total.add(report)
         if report.claimed < BATCH:  # nothing more is due (or other workers hold the rest)
             if once:
@@ -321,27 +396,51 @@ class _Send:
 
 def _deliver_one(run: _Run, row_id: int, kind: str, lease: datetime) -> None:
     """One notice: ``sending`` committed, the call, then ``sent`` (or the failure) committed."""
-    template_id = run.config.template_for(kind)
-    send = _start_template(run.quick, template_id, row_id, lease, run.now) if template_id else None
-    if send is None:
-        send = _start(run, row_id, lease)
-    if send is None:
+    begun = _begin(run, [(row_id, kind)], lease)
+    if not begun:
         return
+    ((_, send),) = begun
     try:
-        if send.channel == "template":
-            run.client.send_template(send.openid, send.template_id, send.data)
-        else:
-            run.client.send_text(send.openid, send.text)
+        _call(run.client, send)
     except ApiError as error:
         _record_failure(run.sessions, row_id, error, run.now, run.report)
         return
+    _mark_sent(run, [row_id])
+
+
+def _begin(run: _Run, rows: list[tuple[int, str]], lease: datetime) -> list[tuple[int, _Send]]:
+    """The rows committed ``sending``, in order, with the calls to make (those with nothing to send
+    left out): the template ones in one statement, the others one by one."""
+    templates = {row_id: run.config.template_for(kind) for row_id, kind in rows}
+    templates = {row_id: template for row_id, template in templates.items() if template}
+    started = _start_templates(run.quick, templates, lease, run.now) if templates else {}
+    begun = []
+    for row_id, _kind in rows:
+        send = started.get(row_id) or _start(run, row_id, lease)
+        if send is not None:
+            begun.append((row_id, send))
+    return begun
+
+
+def _call(client: ApiClient, send: _Send) -> None:
+    """The API call itself (ApiError when it failed); safe to run in the pool's threads."""
+    if send.channel == "template":
+        client.send_template(send.openid, send.template_id, send.data)
+    else:
+        client.send_text(send.openid, send.text)
+
+
+def _mark_sent(run: _Run, row_ids: list[int]) -> None:
+    """The rows whose calls WeChat accepted, ``sent`` in one statement."""
+    if not row_ids:
+        return
     run.quick.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == row_id)
+        .where(OutboxMessage.id.in_(row_ids))
         .values(status="sent", sent_at=run.now, claimed_until=None, last_error=None)
         .execution_options(synchronize_session=False)
     )
-    run.report.sent += 1
+    run.report.sent += len(row_ids)
 
 
 def _paused(now: datetime) -> Exists:
@@ -362,10 +461,12 @@ def _ours(row_id: int, lease: datetime) -> tuple[Any, ...]:
     )
 
 
-def _start_template(
-    quick: Session, template_id: str, row_id: int, lease: datetime, now: datetime
-) -> _Send | None:
-    """The common case in one statement: a template to a subscribed user, its kind not paused."""
+def _start_templates(
+    quick: Session, templates: dict[int, str], lease: datetime, now: datetime
+) -> dict[int, _Send]:
+    """The common case in one statement for rows by id (with their template): a template to a
+    subscribed user, its kind not paused, the row still ours. A row left out is paused, unsubscribed
+    or no longer ours: the general path (``_start``) tells which."""
     subscribed = (
         select(Account.id)
         .where(Account.id == OutboxMessage.account_id, Account.subscribed.is_(True))
@@ -374,16 +475,27 @@ def _start_template(
     openid = select(Account.openid).where(Account.id == OutboxMessage.account_id).scalar_subquery()
     found = quick.execute(
         update(OutboxMessage)
-        .where(*_ours(row_id, lease), subscribed, ~_paused(now))
+        .where(
+            OutboxMessage.id.in_(list(templates)),
+            OutboxMessage.status == "claimed",
+            OutboxMessage.claimed_until == lease,
+            subscribed,
+            ~_paused(now),
+        )
         .values(status="sending", channel="template", attempts=OutboxMessage.attempts + 1)
-        .returning(openid, OutboxMessage.subject, OutboxMessage.due, OutboxMessage.text)
+        .returning(OutboxMessage.id, openid, OutboxMessage.subject, OutboxMessage.due, OutboxMessage.text)
         .execution_options(synchronize_session=False)
-    ).one_or_none()
-    if found is None:
-        return None  # paused, unsubscribed or no longer ours: the general path tells which
-    to, subject, due, body = cast("tuple[str, str, str, str]", tuple(found))
-    data = {"keyword1": {"value": subject}, "keyword2": {"value": due or "—"}, "keyword3": {"value": body}}
-    return _Send("template", to, template_id, body, data)
+    ).all()
+    started: dict[int, _Send] = {}
+    for row in found:
+        row_id, to, subject, due, body = cast("tuple[int, str, str, str | None, str]", tuple(row))
+        data = {
+            "keyword1": {"value": subject},
+            "keyword2": {"value": due or "—"},
+            "keyword3": {"value": body},
+        }
+        started[row_id] = _Send("template", to, templates[row_id], body, data)
+    return started
 
 
 def _start(run: _Run, row_id: int, lease: datetime) -> _Send | None:

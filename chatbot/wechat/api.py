@@ -5,7 +5,8 @@ and only one refresher fetches under a lock; a rejected token is refreshed once,
 every HTTP call has a connect and a read timeout; WeChat's errors are classified as transient,
 permanent, the daily quota, or *unconfirmed* — a send whose answer never came (a read timeout, a
 connection cut after the request went out, a gateway's 504) may have reached the user, and WeChat has
-no idempotency key, so the outbox must not send it again.
+no idempotency key, so the outbox must not send it again. One client is shared by the threads of a delivery worker that
+overlaps its calls (requests' session and the token stores are safe to share).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 
 import redis
 import requests
+from requests.adapters import HTTPAdapter
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from urllib3.exceptions import NewConnectionError
@@ -314,6 +316,10 @@ class ApiClient(WeChatClient):
             auto_retry=False,
         )
         self.API_BASE_URL = config.wechat_api_base_url
+        # One kept-alive connection per call a delivery worker has in flight (requests keeps 10).
+        pooled = HTTPAdapter(pool_maxsize=max(10, config.delivery_concurrency))
+        for scheme in ("http://", "https://"):
+            self._http.mount(scheme, pooled)
         self._store = store
         self._clock = clock or (lambda: datetime.now(UTC))
 

@@ -77,6 +77,9 @@ class FakeState:
     fail_next: list[int] = field(default_factory=list)
     fail_openid: dict[str, int] = field(default_factory=dict)
     send_delay: float = 0.0
+    #: Sends being answered right now, and the most there were at once (calls overlapped by a client).
+    sends_in_flight: int = 0
+    most_sends_in_flight: int = 0
     #: media/get: the bytes and content type of a media_id, or the errcode WeChat answers for it.
     media: dict[str, tuple[bytes, str] | int] = field(default_factory=dict)
     #: Transport faults for the next calls (of one API, or any): an HTTP status page, or a hang.
@@ -195,7 +198,12 @@ def _messages(state: FakeState) -> Response:
 def _answer(state: FakeState, api: str, openid: str | None, body: Any) -> dict[str, Any]:
     """A call that succeeds: recorded, answered as WeChat answers it (after the injected delay)."""
     if api in SEND_APIS and state.send_delay:
+        with state.lock:
+            state.sends_in_flight += 1
+            state.most_sends_in_flight = max(state.most_sends_in_flight, state.sends_in_flight)
         time.sleep(state.send_delay)
+        with state.lock:
+            state.sends_in_flight -= 1
     state.record({"api": api, "errcode": 0, "touser": openid, "body": body})
     if api == "qrcode/create":
         ticket = secrets.token_urlsafe(16)

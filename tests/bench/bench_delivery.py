@@ -10,8 +10,9 @@ start-up left out; the wall time with it is printed too). Every notice must reac
 
 Without BENCH_DATABASE_URL it runs on SQLite (one writer at a time). BENCH_NOTICES (20000) and
 BENCH_WORKERS (1,2,4) change the load; BENCH_LATENCY_MS makes the fake answer each send that much
-later (POST /_fake/delay), as WeChat across the internet does. The database is wiped. Not collected by
-pytest.
+later (POST /_fake/delay), as WeChat across the internet does; BENCH_CONCURRENCY sets each worker's
+DELIVERY_CONCURRENCY (calls in flight at once; 1 is one call at a time, as before issue 23). The
+database is wiped. Not collected by pytest.
 """
 
 from __future__ import annotations
@@ -99,6 +100,8 @@ def run(
         }
         if redis_url:
             env["REDIS_URL"] = redis_url
+        if os.environ.get("BENCH_CONCURRENCY"):
+            env["DELIVERY_CONCURRENCY"] = os.environ["BENCH_CONCURRENCY"]
         started = time.perf_counter()
         done = subprocess.run(
             [*NIANJIAN, "deliver", "--workers", str(workers), "--once"],
@@ -132,7 +135,8 @@ def main() -> None:
     where = url.split("@")[-1] if "@" in url else "SQLite"
     print(
         f"{notices} template notices, {where}, token in {'Redis' if redis_url else 'the database'}, "
-        f"fake WeChat latency {latency * 1000:.0f} ms, {os.cpu_count()} cores"
+        f"fake WeChat latency {latency * 1000:.0f} ms, "
+        f"{os.environ.get('BENCH_CONCURRENCY', 'default')} calls in flight per worker, {os.cpu_count()} cores"
     )
     print("| workers | notices | sends/s | send span s | wall s (with start-up) |")
     print("| --- | --- | --- | --- | --- |")
