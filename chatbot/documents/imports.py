@@ -7,12 +7,11 @@ are inserted in bulk (10,000 organisations or 100,000 members in seconds), with 
 from __future__ import annotations
 
 import csv
-import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from hashlib import blake2b
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -38,13 +37,6 @@ LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 Progress = Callable[[int], None]
 
 
-@dataclass(frozen=True)
-class MemberRow:
-    name: str
-    phone: str
-    organisation: str
-
-
 def read_table(
     path: Path, required: Iterable[str], columns: Iterable[str]
 ) -> list[tuple[int, dict[str, str]]]:
@@ -67,24 +59,27 @@ def iter_table(
             raise AdminError(
                 f"{path.name}：第 1 行缺少列 {'、'.join(missing)}；应有的列：{'、'.join(columns)}"
             )
-        for line, cells in enumerate(iterator, start=2):
-            values = [_text(cell) for cell in cells]
-            record = {name: values[i] if i < len(values) else "" for i, name in enumerate(header)}
+        width = len(header)
+        for line, values in enumerate(iterator, start=2):
+            if len(values) < width:
+                values += [""] * (width - len(values))
+            record = dict(zip(header, values, strict=False))
             if any(record.values()):
                 yield line, record
 
 
 @contextmanager
-def _rows(path: Path) -> Iterator[Iterable[Iterable[object]]]:
+def _rows(path: Path) -> Iterator[Iterator[list[str]]]:
+    """The file's rows as lists of cell texts."""
     if path.suffix.lower() == ".xlsx":
         book = load_workbook(path, read_only=True, data_only=True)
         try:
-            yield book.active.iter_rows(values_only=True)
+            yield ([_text(cell) for cell in row] for row in book.active.iter_rows(values_only=True))
         finally:
             book.close()
     else:
         with path.open(encoding="utf-8-sig", newline="") as stream:
-            yield csv.reader(stream)
+            yield (list(map(str.strip, row)) for row in csv.reader(stream))
 
 
 def count_rows(path: Path) -> int:
@@ -296,22 +291,23 @@ class MemberCheck:
 
     def entry(self, line: int, values: dict[str, str]) -> RollEntry | None:
         """The row as a roll entry, or None with its reasons added to ``errors``."""
-        row = MemberRow(values["name"], normalise_phone(values["phone"]), values["organisation"])
+        name, phone, organisation = values["name"], normalise_phone(values["phone"]), values["organisation"]
         problems = []
-        if not row.name or len(row.name) > 60:
+        if not name or len(name) > 60:
             problems.append("姓名为空或超过 60 个字")
-        if not (MOBILE.match(row.phone) or LANDLINE.match(row.phone)):
-            problems.append(f"电话 {mask_phone(row.phone)} 不是有效的手机或固定电话号码")
-        if row.organisation not in self.orgs:
-            problems.append(f"组织 {row.organisation} 不存在")
-        pair = hashlib.blake2b(f"{row.organisation}\x1f{row.phone}".encode(), digest_size=8).digest()
+        if not (MOBILE.match(phone) or LANDLINE.match(phone)):
+            problems.append(f"电话 {mask_phone(phone)} 不是有效的手机或固定电话号码")
+        org_id = self.orgs.get(organisation)
+        if org_id is None:
+            problems.append(f"组织 {organisation} 不存在")
+        pair = blake2b(f"{organisation}\x1f{phone}".encode(), digest_size=8).digest()
         earlier = self._first_line.setdefault(pair, line)
         if earlier != line:
-            problems.append(f"电话 {mask_phone(row.phone)} 在本组织中已在第 {earlier} 行出现")
-        if problems:
+            problems.append(f"电话 {mask_phone(phone)} 在本组织中已在第 {earlier} 行出现")
+        if problems or org_id is None:
             self.errors.append(f"第 {line} 行：" + "；".join(problems))
             return None
-        return RollEntry(self.orgs[row.organisation], row.name, row.phone)
+        return RollEntry(org_id, name, phone)
 
 
 def import_members(

@@ -101,11 +101,12 @@ class PersonalDataKey:
         return base64.urlsafe_b64encode(signed + mac.digest()).decode("ascii")
 
     def phone_hashes(self, phones: Sequence[str]) -> list[str]:
-        """``phone_hash`` of many numbers, the keyed MAC set up once."""
+        """``phone_hash`` of many numbers already normalised (``normalise_phone``), the keyed MAC set
+        up once."""
         digests = []
         for phone in phones:
             mac = self._lookup_mac.copy()
-            mac.update(normalise_phone(phone).encode("utf-8"))
+            mac.update(phone.encode("utf-8"))
             digests.append(mac.hexdigest())
         return digests
 
