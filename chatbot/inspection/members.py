@@ -82,8 +82,9 @@ class RollStaging:
         """Refresh the name and ``imported_at`` of the staged numbers already on their organisation's
         roll; add the others in the file's order; drop the staging table."""
         at = bindparam("now", now, type_=Member.__table__.c.imported_at.type)
-        if self._postgres:
+        if self._postgres:  # the join hashes the staged rows in memory rather than in batches on disk
             self._session.execute(text(f"ANALYZE {STAGING}"))
+            self._session.execute(text("SET LOCAL work_mem = '64MB'"))
         refreshed = self._session.execute(
             text(
                 f"UPDATE members SET name = s.name, imported_at = :now FROM {STAGING} AS s"
