@@ -70,10 +70,12 @@ def member_import(file: Path) -> None:
     from chatbot.documents import imports  # openpyxl: loaded by the commands that read files
 
     key = personal_data_key(load_config().personal_data_key)
-    with db_session() as session:
-        rows = imports.parse_members(session, file)
-        with click.progressbar(length=len(rows), label="正在导入会员", file=sys.stderr) as bar:
-            change = imports.import_members(session, file, rows, key, progress=bar.update)
+    total = imports.count_rows(file)
+    with (
+        db_session() as session,
+        click.progressbar(length=total, label="正在导入会员", file=sys.stderr) as bar,
+    ):
+        change = imports.import_members(session, file, key, progress=bar.update)
     refreshed = f"；{change.refreshed} 名已在名册中，信息已更新" if change.refreshed else ""
     click.echo(f"已导入 {change.added} 名会员{refreshed}")
 

@@ -7,11 +7,11 @@ are inserted in bulk (10,000 organisations or 100,000 members in seconds), with 
 from __future__ import annotations
 
 import csv
-import io
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from hashlib import blake2b
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from chatbot.inspection import audit
 from chatbot.inspection.errors import AdminError
-from chatbot.inspection.members import RollChange, RollEntry, import_roll
+from chatbot.inspection.members import RollChange, RollEntry, RollStaging
 from chatbot.inspection.organisations import OrgRow, check_row
 from chatbot.inspection.queries import open_campaign
 from chatbot.store.models import Campaign, Inspection, Organisation
@@ -37,37 +37,64 @@ LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 Progress = Callable[[int], None]
 
 
-@dataclass(frozen=True)
-class MemberRow:
-    name: str
-    phone: str
-    organisation: str
-
-
 def read_table(
     path: Path, required: Iterable[str], columns: Iterable[str]
 ) -> list[tuple[int, dict[str, str]]]:
     """(line number, values by column) for every non-empty row of a CSV or XLSX file with a header."""
+    return list(iter_table(path, required, columns))
+
+
+def iter_table(
+    path: Path, required: Iterable[str], columns: Iterable[str]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """``read_table`` row by row, the file streamed (XLSX read-only): memory flat in the file's size."""
+    with _rows(path) as rows:
+        iterator = iter(rows)
+        try:
+            header = [str(cell or "").strip().lower() for cell in next(iterator)]
+        except StopIteration:
+            raise AdminError(f"{path.name}：文件是空的") from None
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise AdminError(
+                f"{path.name}：第 1 行缺少列 {'、'.join(missing)}；应有的列：{'、'.join(columns)}"
+            )
+        width = len(header)
+        for line, values in enumerate(iterator, start=2):
+            if len(values) < width:
+                values += [""] * (width - len(values))
+            record = dict(zip(header, values, strict=False))
+            if any(record.values()):
+                yield line, record
+
+
+@contextmanager
+def _rows(path: Path) -> Iterator[Iterator[list[str]]]:
+    """The file's rows as lists of cell texts."""
     if path.suffix.lower() == ".xlsx":
-        sheet = load_workbook(path, read_only=True, data_only=True).active
-        rows: Iterable[Iterable[object]] = sheet.iter_rows(values_only=True)
+        book = load_workbook(path, read_only=True, data_only=True)
+        try:
+            yield ([_text(cell) for cell in row] for row in book.active.iter_rows(values_only=True))
+        finally:
+            book.close()
     else:
-        rows = csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig")))
-    iterator = iter(rows)
-    try:
-        header = [str(cell or "").strip().lower() for cell in next(iterator)]
-    except StopIteration:
-        raise AdminError(f"{path.name}：文件是空的") from None
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise AdminError(f"{path.name}：第 1 行缺少列 {'、'.join(missing)}；应有的列：{'、'.join(columns)}")
-    table = []
-    for line, cells in enumerate(iterator, start=2):
-        values = [_text(cell) for cell in cells]
-        record = {name: values[i] if i < len(values) else "" for i, name in enumerate(header)}
-        if any(record.values()):
-            table.append((line, record))
-    return table
+        with path.open(encoding="utf-8-sig", newline="") as stream:
+            yield (list(map(str.strip, row)) for row in csv.reader(stream))
+
+
+def count_rows(path: Path) -> int:
+    """About how many data rows a file holds (for a progress bar), without parsing it."""
+    if path.suffix.lower() == ".xlsx":
+        book = load_workbook(path, read_only=True)
+        try:
+            return max((book.active.max_row or 1) - 1, 0)
+        finally:
+            book.close()
+    lines = 0
+    with path.open("rb") as stream:
+        while block := stream.read(1 << 20):
+            lines += block.count(b"\n")
+    return max(lines - 1, 0)
 
 
 def _text(cell: object) -> str:
@@ -253,51 +280,73 @@ def _levels(rows: list[tuple[int, OrgRow]], known: dict[str, tuple[int, bool]], 
 # ---------------------------------------------------------------- members
 
 
-def parse_members(session: Session, path: Path) -> list[tuple[int, MemberRow, int]]:
-    """(line, row, organisation id) for every row, or AdminError listing every bad line."""
-    orgs = dict(session.execute(select(Organisation.code, Organisation.id)).all())
-    errors: list[str] = []
-    parsed: list[tuple[int, MemberRow, int]] = []
-    first_line: dict[tuple[str, str], int] = {}
-    for line, values in read_table(path, MEMBER_COLUMNS, MEMBER_COLUMNS):
-        row = MemberRow(values["name"], normalise_phone(values["phone"]), values["organisation"])
+class MemberCheck:
+    """The checks of a member file's rows as they stream by: each row's reasons, and a number twice in
+    one organisation (remembered by an 8-byte digest of the pair, not the pair itself)."""
+
+    def __init__(self, orgs: dict[str, int]) -> None:
+        self.orgs = orgs
+        self.errors: list[str] = []
+        self._first_line: dict[bytes, int] = {}
+
+    def entry(self, line: int, values: dict[str, str]) -> RollEntry | None:
+        """The row as a roll entry, or None with its reasons added to ``errors``."""
+        name, phone, organisation = values["name"], normalise_phone(values["phone"]), values["organisation"]
         problems = []
-        if not row.name or len(row.name) > 60:
+        if not name or len(name) > 60:
             problems.append("姓名为空或超过 60 个字")
-        if not (MOBILE.match(row.phone) or LANDLINE.match(row.phone)):
-            problems.append(f"电话 {mask_phone(row.phone)} 不是有效的手机或固定电话号码")
-        if row.organisation not in orgs:
-            problems.append(f"组织 {row.organisation} 不存在")
-        earlier = first_line.setdefault((row.organisation, row.phone), line)
+        if not (MOBILE.match(phone) or LANDLINE.match(phone)):
+            problems.append(f"电话 {mask_phone(phone)} 不是有效的手机或固定电话号码")
+        org_id = self.orgs.get(organisation)
+        if org_id is None:
+            problems.append(f"组织 {organisation} 不存在")
+        pair = blake2b(f"{organisation}\x1f{phone}".encode(), digest_size=8).digest()
+        earlier = self._first_line.setdefault(pair, line)
         if earlier != line:
-            problems.append(f"电话 {mask_phone(row.phone)} 在本组织中已在第 {earlier} 行出现")
-        if problems:
-            errors.append(f"第 {line} 行：" + "；".join(problems))
-        else:
-            parsed.append((line, row, orgs[row.organisation]))
-    if errors:
-        _refuse(path, errors)
-    return parsed
+            problems.append(f"电话 {mask_phone(phone)} 在本组织中已在第 {earlier} 行出现")
+        if problems or org_id is None:
+            self.errors.append(f"第 {line} 行：" + "；".join(problems))
+            return None
+        return RollEntry(org_id, name, phone)
 
 
 def import_members(
     session: Session,
     path: Path,
-    rows: list[tuple[int, MemberRow, int]],
     key: PersonalDataKey,
     actor: str = "cli",
     progress: Progress | None = None,
 ) -> RollChange:
-    """The rows onto the roll, phones encrypted; a number already on its organisation's roll is
-    refreshed, not added again (found by its keyed hash)."""
-    entries = [RollEntry(org_id, row.name, row.phone) for _line, row, org_id in rows]
-    change = import_roll(session, key, entries, datetime.now(UTC), progress)
+    """The file's rows onto the roll, phones encrypted, or AdminError listing every bad line and nothing
+    imported. A number already on its organisation's roll is refreshed, not added again (found by its
+    keyed hash). The file is streamed and staged in batches; the roll is changed once all rows passed."""
+    check = MemberCheck(dict(session.execute(select(Organisation.code, Organisation.id)).all()))
+    staging = RollStaging(session, key)
+    batch: list[RollEntry] = []
+    count = 0
+    for line, values in iter_table(path, MEMBER_COLUMNS, MEMBER_COLUMNS):
+        entry = check.entry(line, values)
+        count += 1
+        if entry is not None and not check.errors:
+            batch.append(entry)
+        if len(batch) == CHUNK:
+            staging.add(batch)
+            batch = []
+        if progress and count % CHUNK == 0:
+            progress(CHUNK)
+    if check.errors:
+        _refuse(path, check.errors)
+    if batch:
+        staging.add(batch)
+    if progress and count % CHUNK:
+        progress(count % CHUNK)
+    change = staging.merge(datetime.now(UTC))
     audit.record(
         session,
         actor,
         "import",
         "member",
         None,
-        after={"file": path.name, "count": len(rows), "added": change.added, "refreshed": change.refreshed},
+        after={"file": path.name, "count": count, "added": change.added, "refreshed": change.refreshed},
     )
     return change

@@ -12,14 +12,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import re
+import struct
+import time
+from collections.abc import Sequence
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _NOT_DIGITS = re.compile(r"[\s\-()]")
+_BLOCK = 16
+_FERNET_VERSION = b"\x80"
 
 
 class PersonalDataError(ValueError):
@@ -51,8 +58,12 @@ class PersonalDataKey:
         master = base64.urlsafe_b64decode(key.encode("ascii"))
         if len(master) != 32:
             raise ValueError("PERSONAL_DATA_KEY must decode to 32 bytes")
-        self._fernet = Fernet(base64.urlsafe_b64encode(_derive(master, b"personal data encryption")))
+        fernet_key = _derive(master, b"personal data encryption")
+        self._fernet = Fernet(base64.urlsafe_b64encode(fernet_key))
+        self._signing = hmac.new(fernet_key[:16], digestmod=hashlib.sha256)
+        self._aes = algorithms.AES(fernet_key[16:])
         self._lookup = _derive(master, b"phone lookup")
+        self._lookup_mac = hmac.new(self._lookup, digestmod=hashlib.sha256)
 
     def encrypt(self, value: str) -> str:
         return self._fernet.encrypt(value.encode("utf-8")).decode("ascii")
@@ -63,9 +74,55 @@ class PersonalDataKey:
         except (InvalidToken, UnicodeError) as error:
             raise PersonalDataError("无法解密个人信息：PERSONAL_DATA_KEY 与加密时的不一致") from error
 
+    def encrypt_many(self, values: Sequence[str]) -> list[str]:
+        """Fernet tokens of many values at once (each decrypts with ``decrypt``): one random read and
+        one AES pass for all the values that fit one block (a phone number), each its own IV."""
+        plain = [value.encode("utf-8") for value in values]
+        ivs = os.urandom(_BLOCK * len(plain))
+        short = [i for i, data in enumerate(plain) if len(data) < _BLOCK]
+        blocks = b"".join(_xor(_pad(plain[i]), ivs[_BLOCK * i : _BLOCK * (i + 1)]) for i in short)
+        ecb = Cipher(self._aes, modes.ECB()).encryptor()  # CBC of one block: AES(block XOR IV)
+        sealed = ecb.update(blocks) + ecb.finalize()
+        bodies: list[bytes] = [b""] * len(plain)
+        for n, i in enumerate(short):
+            bodies[i] = sealed[_BLOCK * n : _BLOCK * (n + 1)]
+        for i, data in enumerate(plain):
+            if len(data) >= _BLOCK:
+                cbc = Cipher(self._aes, modes.CBC(ivs[_BLOCK * i : _BLOCK * (i + 1)])).encryptor()
+                bodies[i] = cbc.update(_pad(data)) + cbc.finalize()
+        stamp = _FERNET_VERSION + struct.pack(">Q", int(time.time()))
+        return [
+            self._token(stamp + ivs[_BLOCK * i : _BLOCK * (i + 1)] + body) for i, body in enumerate(bodies)
+        ]
+
+    def _token(self, signed: bytes) -> str:
+        mac = self._signing.copy()
+        mac.update(signed)
+        return base64.urlsafe_b64encode(signed + mac.digest()).decode("ascii")
+
+    def phone_hashes(self, phones: Sequence[str]) -> list[str]:
+        """``phone_hash`` of many numbers already normalised (``normalise_phone``), the keyed MAC set
+        up once."""
+        digests = []
+        for phone in phones:
+            mac = self._lookup_mac.copy()
+            mac.update(phone.encode("utf-8"))
+            digests.append(mac.hexdigest())
+        return digests
+
     def phone_hash(self, phone: str) -> str:
         """The keyed hash of a normalised phone number (64 hex characters): equal numbers, equal hashes."""
         return hmac.new(self._lookup, normalise_phone(phone).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _pad(data: bytes) -> bytes:
+    """PKCS7 padding to whole AES blocks, as Fernet pads."""
+    fill = _BLOCK - len(data) % _BLOCK
+    return data + bytes([fill]) * fill
+
+
+def _xor(block: bytes, iv: bytes) -> bytes:
+    return (int.from_bytes(block, "big") ^ int.from_bytes(iv, "big")).to_bytes(_BLOCK, "big")
 
 
 @cache
