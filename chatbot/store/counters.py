@@ -35,9 +35,10 @@ class RateCounter(ABC):
         never below zero, never starting a new window."""
 
     @abstractmethod
-    def remember(self, key: str, value: str, window: int) -> str:
+    def remember(self, key: str, value: str, window: int) -> tuple[str, bool]:
         """Keep ``value`` under ``key`` for ``window`` seconds unless a value is kept there already;
-        returns the value kept (``value`` itself when the key was new) — one atomic step."""
+        returns the value kept (``value`` itself when the key was new) and whether it was kept by this
+        call — one atomic step."""
 
 
 class MemoryRateCounter(RateCounter):
@@ -74,17 +75,17 @@ class MemoryRateCounter(RateCounter):
             if entry is not None and entry[1] > 0:
                 self._counts[key] = (entry[0], entry[1] - 1)
 
-    def remember(self, key: str, value: str, window: int) -> str:
+    def remember(self, key: str, value: str, window: int) -> tuple[str, bool]:
         with self._mutex:
             now = time.monotonic()
             kept = self._values.get(key)
             if kept is not None and kept[0] >= now:
-                return kept[1]
+                return kept[1], False
             if len(self._values) >= self._sweep_at:  # drop the expired ones, at a cost amortised
                 self._values = {k: v for k, v in self._values.items() if v[0] >= now}
                 self._sweep_at = max(SWEEP_AT, 2 * len(self._values))
             self._values[key] = (now + window, value)
-            return value
+            return value, True
 
     def flush(self) -> None:
         with self._mutex:
@@ -121,11 +122,11 @@ class RedisRateCounter(RateCounter):
     def take_back(self, key: str) -> None:
         self._take_back(keys=[PREFIX + key])
 
-    def remember(self, key: str, value: str, window: int) -> str:
+    def remember(self, key: str, value: str, window: int) -> tuple[str, bool]:
         pipe = self._redis.pipeline(transaction=True)  # MULTI/EXEC: SET NX and GET as one step
         pipe.set(VALUE_PREFIX + key, value, nx=True, ex=window)
         pipe.get(VALUE_PREFIX + key)
-        _, kept = pipe.execute()
+        new, kept = pipe.execute()
         if kept is None:  # expired between the two: nobody else holds it
-            return value
-        return kept.decode() if isinstance(kept, bytes) else str(kept)
+            return value, bool(new)
+        return (kept.decode() if isinstance(kept, bytes) else str(kept)), bool(new)

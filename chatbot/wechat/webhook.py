@@ -18,10 +18,11 @@ from wechatpy.messages import BaseMessage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from chatbot.config import Config
-from chatbot.service.turn import STATE, UNAVAILABLE, ChatService, Inbound
+from chatbot.service.turn import LOCK_WAIT_SECONDS, STATE, UNAVAILABLE, ChatService, Inbound
 from chatbot.store.counters import RateCounter
 from chatbot.store.state import STATE_ERRORS
-from chatbot.wechat import protocol
+from chatbot.wechat import admission, protocol
+from chatbot.wechat.admission import Shedding
 from chatbot.wechat.protocol import Crypto, ProtocolError
 
 log = logging.getLogger(__name__)
@@ -47,16 +48,38 @@ def _body() -> bytes:
     return body
 
 
-def one_body(counter: RateCounter, args: dict[str, str], sent: int, identity: str) -> None:
+def one_body(counter: RateCounter, args: dict[str, str], sent: int, identity: str) -> bool:
     """Remember the message this signed query first came with (``identity``: its sender and dedup key,
-    nothing of what it says); ProtocolError when it came with another. One Redis round trip (SET NX +
-    GET in MULTI) with Redis, none without it."""
+    nothing of what it says); ProtocolError when it came with another. True the first time, False when
+    the same message comes again under it (WeChat's retry). One Redis round trip (SET NX + GET in
+    MULTI) with Redis, none without it."""
     key = protocol.signed_query_key(
         args.get("signature", ""), args.get("timestamp", ""), args.get("nonce", "")
     )
     digest = protocol.body_digest(identity.encode())
-    if counter.remember(key, digest, protocol.kept_for(sent, time.time())) != digest:
+    kept, first = counter.remember(key, digest, protocol.kept_for(sent, time.time()))
+    if kept != digest:
         raise ProtocolError(403, "signature reused", "a signed query string came again with another body")
+    return first
+
+
+def _waited(
+    config: Config, counter: RateCounter, sent: int, message: BaseMessage, first: bool | None
+) -> float:
+    """Seconds the push waited before this worker took it (``admission.waited``). A push whose signed
+    query came before with the same message is WeChat's retry under the first push's query: its
+    timestamp says when the first one was sent, not how long this one waited, so it counts as fresh.
+    In pure safe mode the query is remembered here, only for a push that looks old (``first`` None)."""
+    if config.request_start_header:
+        proxy = admission.request_start(request.headers.get("X-Request-Start"))
+        if proxy is not None:
+            return admission.waited(sent, proxy, time.time())
+    age = admission.waited(sent, None, time.time())
+    if age <= config.busy_after:
+        return age
+    if first is None:
+        first = one_body(counter, dict(request.args), sent, protocol.identity(message))
+    return age if first else 0.0
 
 
 def _guarded(config: Config, encrypted: bool) -> bool:
@@ -113,11 +136,16 @@ def receive() -> Response:
         else:
             xml = body.decode("utf-8", errors="strict")
         message = protocol.parse(xml)
-        if _guarded(config, encrypted):
-            one_body(current_app.extensions["nianjian.counter"], dict(args), sent, protocol.identity(message))
+        counter: RateCounter = current_app.extensions["nianjian.counter"]
+        first = (
+            one_body(counter, dict(args), sent, protocol.identity(message))
+            if _guarded(config, encrypted)
+            else None
+        )
         if not protocol.starts_a_turn(message):
             return _text("success")
         inbound = Inbound(message.source, protocol.dedup_key(message), protocol.to_user_input(message))
+        age = _waited(config, counter, sent, message, first)
     except UnicodeDecodeError:
         return _text("bad encoding", 400)
     except RequestEntityTooLarge:
@@ -132,8 +160,13 @@ def receive() -> Response:
         log.exception("could not read a webhook request")
         return _text("bad request", 400)
 
+    shedding: Shedding = current_app.extensions["nianjian.shedding"]
+    if age > config.busy_after:  # nothing applied, nothing recorded: the next push of it is applied
+        shedding.shed(age)
+        return _reply(message, admission.BUSY, encrypted, crypto, nonce, timestamp)
+    shedding.admitted()
     try:
-        text = protocol.render_text(service.handle(inbound))
+        text = protocol.render_text(service.handle(inbound, admission.lock_wait(age, LOCK_WAIT_SECONDS)))
     except Exception:
         log.exception("failed to handle a message from %s", message.source)
         text = APOLOGY
