@@ -449,7 +449,7 @@ SETTINGS: tuple[Setting, ...] = (
         "timestamp, or the proxy's `X-Request-Start` — past which it is answered 系统繁忙 at once, applying "
         "nothing, so that every push is answered within 4.5 s (WeChat waits 5)",
         _number(1, 4, float),
-        default="3",
+        default="2",
     ),
     Setting(
         "WECHAT_REQUEST_START",
