@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -127,7 +128,7 @@ def test_a_turn_waiting_for_the_users_lock_answers_within_the_budget(
     backend: Backend, app: Flask, db: Session, city: City
 ) -> None:
     fresh = _chair_at_first_item(app, city, "busy-locked")
-    late = _sender(app, "busy-locked", ago=1)  # waited 1–2 s: at most 2.5 s left for the lock
+    late = _sender(app, "busy-locked", ago=1)  # waited 1–2 s: at most 1.5 s left for the lock
     msg_id = next(_msg_ids)
     with backend.lock.hold(StorageKey("busy-locked", APP_ID), wait=1):
         started = time.monotonic()
@@ -144,30 +145,27 @@ def test_a_proxys_request_start_is_read_in_every_unit() -> None:
     assert request_start(None) is None and request_start("t=soon") is None and request_start("") is None
 
 
+def _stamped(client: FlaskClient, user: Simulator, stamp: float) -> str:
+    """The reply to 自评 from ``user``, stamped by the front proxy as taken at ``stamp``."""
+    params, body = user.sign(_text(user.openid, "自评", next(_msg_ids)))
+    response = client.post(
+        "/wechat",
+        query_string=params,
+        data=body,
+        content_type="text/xml",
+        headers={"X-Request-Start": f"t={stamp:.3f}"},
+    )
+    return user.reply_text(response.status_code, response.get_data(as_text=True))
+
+
 def test_a_trusted_proxy_stamp_decides_instead_of_the_signed_second(
     backend: Backend, tmp_path: Path, db: Session, city: City
 ) -> None:
     app = create_app(make_config(backend, tmp_path, WECHAT_REQUEST_START="1"), **backend.parts())
     client = app.test_client()
     user = Simulator(transport_for(client), "proxied", TOKEN, APP_ID)
-    params, body = user.sign(_text("proxied", "自评", next(_msg_ids)))
-    stamped = client.post(
-        "/wechat",
-        query_string=params,
-        data=body,
-        content_type="text/xml",
-        headers={"X-Request-Start": f"t={time.time() - 2.5:.3f}"},
-    )
-    assert user.reply_text(stamped.status_code, stamped.get_data(as_text=True)) == BUSY
+    assert _stamped(client, user, time.time() - 2.5) == BUSY
     # Signed long ago (a slow clock at WeChat's end, say) but stamped by the proxy just now: let in.
     late = Simulator(transport_for(client), "proxied-late", TOKEN, APP_ID, clock=lambda: time.time() - 4)
-    params, body = late.sign(_text("proxied-late", "自评", next(_msg_ids)))
-    fresh = client.post(
-        "/wechat",
-        query_string=params,
-        data=body,
-        content_type="text/xml",
-        headers={"X-Request-Start": f"t={time.time():.3f}"},
-    )
-    assert "未绑定" in late.reply_text(fresh.status_code, fresh.get_data(as_text=True))
+    assert "未绑定" in _stamped(client, late, time.time())
     app.extensions["nianjian.engine"].dispose()

@@ -28,7 +28,7 @@ BUSY = "系统繁忙，您的这条消息没有记录，请稍等片刻再发一
 #: Every push is answered within this many seconds of being sent (WeChat waits 5).
 REPLY_BUDGET_SECONDS = 4.5
 #: What a turn needs after it holds the user's lock (its transaction, saving the state, the reply).
-TURN_RESERVE_SECONDS = 1.0
+TURN_RESERVE_SECONDS = 2.0
 #: A burst of busy answers is over once none was given for this long.
 QUIET_SECONDS = 10.0
 #: nginx's ``t=1700000000.123`` (seconds), HAProxy's and Heroku's microseconds, or milliseconds.

@@ -68,12 +68,12 @@ class Run:
     echoed: int
     busy: int
     other: int
+    #: The slowest reply, and the replies slower than 4.5 s and past wrk's timeout.
+    max_ms: float
+    over_budget: int
+    timeouts: int
     #: The machine's load average (1 min) when the run ended: the cores are shared.
     load: float
-    #: The slowest reply, and the replies slower than 4.5 s and past wrk's timeout (turns.lua).
-    max_ms: float = 0.0
-    over_budget: int = 0
-    timeouts: int = 0
 
     @property
     def turns_per_s(self) -> float:
