@@ -138,6 +138,13 @@ def test_a_turn_waiting_for_the_users_lock_answers_within_the_budget(
     _exactly_once(db, late, fresh, lambda: fresh.send(*fresh.sign(_text("busy-locked", "5", msg_id))), msg_id)
 
 
+def test_a_signed_second_minutes_old_is_a_clock_apart_not_a_wait(app: Flask) -> None:
+    """The replay window takes a timestamp up to five minutes off (tests/test_webhook.py): a clock that
+    far from WeChat's is let in, not answered busy forever."""
+    assert "未绑定" in _sender(app, "skewed", ago=290).say("自评")
+    assert _sender(app, "queued", ago=50).say("自评") == BUSY
+
+
 def test_a_proxys_request_start_is_read_in_every_unit() -> None:
     assert request_start("t=1765000000.250") == 1765000000.25  # nginx ${msec}
     assert request_start("t=1765000000250000") == 1765000000.25  # HAProxy, Heroku: microseconds

@@ -29,6 +29,9 @@ BUSY = "系统繁忙，您的这条消息没有记录，请稍等片刻再发一
 REPLY_BUDGET_SECONDS = 4.5
 #: What a turn needs after it holds the user's lock (its transaction, saving the state, the reply).
 TURN_RESERVE_SECONDS = 2.0
+#: A signed second older than this is a clock apart from WeChat's, not a wait in the queue (which the
+#: busy answers keep to seconds): such a push is let in, as before shedding.
+CLOCKS_APART_SECONDS = 60.0
 #: A burst of busy answers is over once none was given for this long.
 QUIET_SECONDS = 10.0
 #: nginx's ``t=1700000000.123`` (seconds), HAProxy's and Heroku's microseconds, or milliseconds.
@@ -51,9 +54,12 @@ def request_start(header: str | None) -> float | None:
 def waited(sent: int, proxy_start: float | None, now: float) -> float:
     """Seconds the push has waited: from the proxy's stamp when there is one (the service's own clock,
     to the millisecond), else from WeChat's signed second. Never negative: a sender's clock ahead of
-    this one reads as no wait (the signed timestamp is refused beyond five minutes either way)."""
-    start = proxy_start if proxy_start is not None else float(sent)
-    return max(0.0, now - start)
+    this one reads as no wait; a signed second more than ``CLOCKS_APART_SECONDS`` old reads as clocks
+    that disagree, not as a wait (the replay window takes up to five minutes either way)."""
+    if proxy_start is not None:
+        return max(0.0, now - proxy_start)
+    age = now - sent
+    return age if 0.0 < age <= CLOCKS_APART_SECONDS else 0.0
 
 
 def lock_wait(age: float, cap: float) -> float:
