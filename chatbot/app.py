@@ -14,6 +14,7 @@ from chatbot.service.turn import ChatService
 from chatbot.store.counters import RateCounter
 from chatbot.store.engine import make_engine, migrate, session_factory
 from chatbot.store.state import StateStore, UserLock, conversations, make_state
+from chatbot.wechat.admission import Shedding
 from chatbot.wechat.api import make_client
 from chatbot.wechat.protocol import MAX_BODY_BYTES, Crypto
 from chatbot.wechat.webhook import bp
@@ -57,6 +58,7 @@ def create_app(
     )
     app.extensions["nianjian.sessions"] = sessions
     app.extensions["nianjian.counter"] = counter
+    app.extensions["nianjian.shedding"] = Shedding()
     app.extensions["nianjian.api"] = make_client(config, sessions) if config.api_configured else None
     app.register_blueprint(bp)
     app.register_blueprint(console)

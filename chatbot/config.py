@@ -169,6 +169,10 @@ class Config:
     #: Plaintext pushes are taken in safe mode too (while switching modes), and plaintext mode is
     #: allowed in production.
     allow_plaintext: bool
+    #: Seconds a push may have waited before a worker took it; past them it is answered busy at once.
+    busy_after: float
+    #: The front proxy stamps X-Request-Start: the wait is read from it, not from the signed second.
+    request_start_header: bool
     #: Wrong codes (绑定, 测评) a minute from all senders together before every code waits.
     wrong_codes_per_minute: int
     #: NIANJIAN_ENV=production: the personal data key and safe mode are required.
@@ -439,6 +443,24 @@ SETTINGS: tuple[Setting, ...] = (
         "push 403",
         _flag,
         described="off",
+    ),
+    Setting(
+        "WECHAT_BUSY_AFTER",
+        "busy_after",
+        "seconds (1–4) a push may have waited before a worker takes it — read from WeChat's signed "
+        "timestamp, or the proxy's `X-Request-Start` — past which it is answered 系统繁忙 at once, applying "
+        "nothing, so that every push is answered within 4.5 s (WeChat waits 5)",
+        _number(1, 4, float),
+        default="2",
+    ),
+    Setting(
+        "WECHAT_REQUEST_START",
+        "request_start_header",
+        "`1`: the front proxy stamps every request with `X-Request-Start` (nginx: "
+        '`proxy_set_header X-Request-Start "t=${msec}";`), and the wait is read from it to the '
+        "millisecond. Set it only when the proxy overwrites the header a sender may send",
+        _flag,
+        described="off: from the signed timestamp",
     ),
     Setting(
         "WECHAT_APP_SECRET",

@@ -86,7 +86,7 @@ def test_safe_mode_takes_no_plaintext_and_remembers_no_query(
     assert status == 200 and "<Encrypt>" in first
     # Pure safe mode: msg_signature covers the encrypted body, so nothing is asked of Redis for the query.
     key = signed_query_key(params["signature"], params["timestamp"], params["nonce"])
-    assert backend.counter.remember(key, "probe", 1) == "probe"
+    assert backend.counter.remember(key, "probe", 1) == ("probe", True)
     # A plaintext body, under that query or a fresh one: WeChat's safe and compatible modes never send one.
     assert _post(client, _query(params), _text("safe-b", "帮助")) == (403, "plaintext not accepted")
     fresh, plain = cases.seal(KEYS, cases.PLAIN, _text("safe-c", "帮助"))

@@ -182,13 +182,14 @@ class ChatService:
         self._clock = clock
         self.outages = Outages()
 
-    def handle(self, inbound: Inbound) -> Reply:
-        """The reply to one message; ``UNAVAILABLE`` when the database or Redis cannot be reached;
-        KeptOther, nothing applied, when another value is kept under ``inbound.kept``'s key."""
+    def handle(self, inbound: Inbound, wait: float = LOCK_WAIT_SECONDS) -> Reply:
+        """The reply to one message; ``UNAVAILABLE`` when the database or Redis cannot be reached,
+        ``BUSY`` when the user's lock is not free within ``wait`` seconds; KeptOther, nothing applied,
+        when another value is kept under ``inbound.kept``'s key."""
         key = StorageKey(inbound.openid, self._app_id)
         reply: Reply | None = None
         try:
-            with self._conversations.turn(key, wait=LOCK_WAIT_SECONDS, kept=inbound.kept) as slot:
+            with self._conversations.turn(key, wait=wait, kept=inbound.kept) as slot:
                 reply = self._handle_on_live_connection(slot, inbound)
         except LockTimeout:
             log.warning("lock wait timed out for %s", inbound.openid)

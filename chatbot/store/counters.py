@@ -32,10 +32,13 @@ class KeptOther(Exception):
     """Another value is kept under the key (a signed query that came with another message)."""
 
 
-def keep(counter: RateCounter, kept: Kept) -> None:
-    """Keep ``kept``'s value; KeptOther when another is kept under its key."""
-    if counter.remember(kept.key, kept.value, kept.window) != kept.value:
+def keep(counter: RateCounter, kept: Kept) -> bool:
+    """Keep ``kept``'s value: True when it is new, False when it was kept already; KeptOther when
+    another is kept under its key."""
+    value, new = counter.remember(kept.key, kept.value, kept.window)
+    if value != kept.value:
         raise KeptOther(kept.key)
+    return new
 
 
 class RateCounter(ABC):
@@ -56,9 +59,10 @@ class RateCounter(ABC):
         never below zero, never starting a new window."""
 
     @abstractmethod
-    def remember(self, key: str, value: str, window: int) -> str:
+    def remember(self, key: str, value: str, window: int) -> tuple[str, bool]:
         """Keep ``value`` under ``key`` for ``window`` seconds unless a value is kept there already;
-        returns the value kept (``value`` itself when the key was new) — one atomic step."""
+        returns the value kept (``value`` itself when the key was new) and whether it was kept by this
+        call — one atomic step."""
 
 
 class MemoryRateCounter(RateCounter):
@@ -95,17 +99,17 @@ class MemoryRateCounter(RateCounter):
             if entry is not None and entry[1] > 0:
                 self._counts[key] = (entry[0], entry[1] - 1)
 
-    def remember(self, key: str, value: str, window: int) -> str:
+    def remember(self, key: str, value: str, window: int) -> tuple[str, bool]:
         with self._mutex:
             now = time.monotonic()
             kept = self._values.get(key)
             if kept is not None and kept[0] >= now:
-                return kept[1]
+                return kept[1], False
             if len(self._values) >= self._sweep_at:  # drop the expired ones, at a cost amortised
                 self._values = {k: v for k, v in self._values.items() if v[0] >= now}
                 self._sweep_at = max(SWEEP_AT, 2 * len(self._values))
             self._values[key] = (now + window, value)
-            return value
+            return value, True
 
     def flush(self) -> None:
         with self._mutex:
@@ -142,16 +146,16 @@ class RedisRateCounter(RateCounter):
     def take_back(self, key: str) -> None:
         self._take_back(keys=[PREFIX + key])
 
-    def remember(self, key: str, value: str, window: int) -> str:
+    def remember(self, key: str, value: str, window: int) -> tuple[str, bool]:
         pipe = self._redis.pipeline(transaction=True)  # MULTI/EXEC: SET NX and GET as one step
         queue_keep(pipe, Kept(key, value, window))
-        _, kept = pipe.execute()
-        return kept_value(value, kept)
+        new, kept = pipe.execute()
+        return kept_value(value, kept), bool(new)
 
 
 def queue_keep(pipe: Any, kept: Kept) -> None:
-    """Queue ``remember``'s two commands on a Redis pipeline (in MULTI: one step); its last result
-    is what ``kept_value`` reads."""
+    """Queue ``remember``'s two commands on a Redis pipeline (in MULTI: one step): the SET NX's result
+    says whether the value is new, the GET's is what ``kept_value`` reads."""
     pipe.set(VALUE_PREFIX + kept.key, kept.value, nx=True, ex=kept.window)
     pipe.get(VALUE_PREFIX + kept.key)
 

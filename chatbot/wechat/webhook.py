@@ -18,10 +18,11 @@ from wechatpy.messages import BaseMessage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from chatbot.config import Config
-from chatbot.service.turn import STATE, UNAVAILABLE, ChatService, Inbound
+from chatbot.service.turn import LOCK_WAIT_SECONDS, STATE, UNAVAILABLE, ChatService, Inbound
 from chatbot.store.counters import Kept, KeptOther, RateCounter, keep
 from chatbot.store.state import STATE_ERRORS
-from chatbot.wechat import protocol
+from chatbot.wechat import admission, protocol
+from chatbot.wechat.admission import Shedding
 from chatbot.wechat.protocol import Crypto, ProtocolError
 
 log = logging.getLogger(__name__)
@@ -59,14 +60,32 @@ def first_body(args: dict[str, str], sent: int, identity: str) -> Kept:
     return Kept(key, protocol.body_digest(identity.encode()), protocol.kept_for(sent, time.time()))
 
 
-def one_body(counter: RateCounter, kept: Kept) -> None:
-    """Remember ``kept`` (``first_body``); ProtocolError when the query came with another message. One
-    Redis round trip (SET NX + GET in MULTI) with Redis, none without it; a turn's message is
-    remembered in the turn's first round trip instead (``Inbound.kept``)."""
+def one_body(counter: RateCounter, kept: Kept) -> bool:
+    """Remember ``kept`` (``first_body``); ProtocolError when the query came with another message. True
+    the first time, False when the same message comes again under it (WeChat's retry). One Redis round
+    trip (SET NX + GET in MULTI) with Redis, none without it; a turn's message is remembered in the
+    turn's first round trip instead (``Inbound.kept``)."""
     try:
-        keep(counter, kept)
+        return keep(counter, kept)
     except KeptOther:
         raise REUSED from None
+
+
+def _waited(config: Config, counter: RateCounter, sent: int, kept: Kept) -> float:
+    """Seconds the push waited before this worker took it (``admission.waited``). A push whose signed
+    query came before with the same message is WeChat's retry under the first push's query: its
+    timestamp says when the first one was sent, not how long this one waited, so it counts as fresh.
+    Only a push that looks old asks: its query (``kept``) is remembered here — a round trip on that
+    path only; a fresh push's query is remembered in its turn's first round trip, or in pure safe mode
+    not at all."""
+    if config.request_start_header:
+        proxy = admission.request_start(request.headers.get("X-Request-Start"))
+        if proxy is not None:
+            return admission.waited(sent, proxy, time.time())
+    age = admission.waited(sent, None, time.time())
+    if age <= config.busy_after:
+        return age
+    return age if one_body(counter, kept) else 0.0
 
 
 def _guarded(config: Config, encrypted: bool) -> bool:
@@ -123,15 +142,17 @@ def receive() -> Response:
         else:
             xml = body.decode("utf-8", errors="strict")
         message = protocol.parse(xml)
+        counter: RateCounter = current_app.extensions["nianjian.counter"]
         kept = (
             first_body(dict(args), sent, protocol.identity(message)) if _guarded(config, encrypted) else None
         )
         if not protocol.starts_a_turn(message):
             if kept is not None:
-                one_body(current_app.extensions["nianjian.counter"], kept)
+                one_body(counter, kept)
             return _text("success")
         user_input = protocol.to_user_input(message)
         inbound = Inbound(message.source, protocol.dedup_key(message), user_input, kept)
+        age = _waited(config, counter, sent, kept or first_body(dict(args), sent, protocol.identity(message)))
     except UnicodeDecodeError:
         return _text("bad encoding", 400)
     except RequestEntityTooLarge:
@@ -146,8 +167,13 @@ def receive() -> Response:
         log.exception("could not read a webhook request")
         return _text("bad request", 400)
 
+    shedding: Shedding = current_app.extensions["nianjian.shedding"]
+    if age > config.busy_after:  # nothing applied, nothing recorded: the next push of it is applied
+        shedding.shed(age)
+        return _reply(message, admission.BUSY, encrypted, crypto, nonce, timestamp)
+    shedding.admitted()
     try:
-        text = protocol.render_text(service.handle(inbound))
+        text = protocol.render_text(service.handle(inbound, admission.lock_wait(age, LOCK_WAIT_SECONDS)))
     except KeptOther:
         _refused(REUSED)
         return _text(REUSED.reason, REUSED.status)

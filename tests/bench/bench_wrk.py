@@ -68,6 +68,10 @@ class Run:
     echoed: int
     busy: int
     other: int
+    #: The slowest reply, and the replies slower than 4.5 s and past wrk's timeout.
+    max_ms: float
+    over_budget: int
+    timeouts: int
     #: The machine's load average (1 min) when the run ended: the cores are shared.
     load: float
 
@@ -94,7 +98,7 @@ def wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float =
     raise RuntimeError(f"nothing listens on port {port}")
 
 
-def gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def gunicorn(app: str, port: int, env: dict[str, str], cwd: Path = ROOT) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}"]
     command += [
         "--workers",
@@ -106,7 +110,7 @@ def gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes
         "--log-level",
         "warning",
     ]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL)
 
 
 def wrk(port: int, scenario: Scenario, concurrency: int, seconds: int) -> dict[str, float]:
