@@ -55,7 +55,7 @@ class TestStateBackends:
             assert slot.saved == {"item": 2}
         with pytest.raises(KeptOther), turns.turn(KEY, wait=1, kept=Kept("signed:q1", "message-b", 5)):
             pytest.fail("a turn under a query kept for another message")
-        assert counter.remember("signed:q1", "message-c", 5) == "message-a"  # the first message stays
+        assert counter.remember("signed:q1", "message-c", 5) == ("message-a", False)  # the first stays
         with turns.turn(KEY, wait=0.1) as slot:  # the refused turn released the lock
             assert slot.saved == {"item": 2}
 
