@@ -11,8 +11,8 @@ Chinese text. A federation with the official fonts changes ``FONTS`` in one plac
 from __future__ import annotations
 
 import io
-from copy import deepcopy
 from collections.abc import Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date
 

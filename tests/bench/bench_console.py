@@ -72,7 +72,9 @@ def run() -> None:
         timed(browser, profiled)
         profile = cProfile.Profile()
         profile.runcall(timed, browser, profiled)
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(profile).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(
+            int(os.environ.get("BENCH_TOP", "25"))
+        )
         return
     print(f"load {os.getloadavg()[0]:.2f}; {repeat} requests each\n")
     print("| page | first (s) | median of the rest (s) | bytes |\n| --- | --- | --- | --- |")
