@@ -81,7 +81,7 @@ def test_search_and_filters_are_kept_across_pages(app: Flask, city: list[str]) -
     assert sorted(searched) == [f"G12{n}" for n in range(10)]
     named = browser.get("/console/inspections?q=第7基层")
     assert "共 1 个单位" in named and ">G007</a>" in named
-    for empty in ("?state=rated", "?stars=5", "?mark=below-standard"):
+    for empty in ("?state=rated", "?stars=5", "?mark=未达标须补课"):
         assert "没有符合条件的单位。" in browser.get("/console/inspections" + empty)
     everything = browser.get("/console/inspections?state=nonsense&county=NOPE&stars=9")
     assert "共 130 个单位" in everything  # an unknown choice filters nothing

@@ -17,7 +17,9 @@ SEARCH_MAX = 40
 #: The choices of each filter, as the form offers them (value, label).
 STATE_CHOICES: tuple[tuple[str, str], ...] = tuple((s.value, s.label) for s in InspectionState)
 STAR_CHOICES: tuple[tuple[str, str], ...] = tuple((str(int(s)), s.label) for s in reversed(Stars))
-MARK_CHOICES: tuple[tuple[str, str], ...] = tuple(MARK_LABELS.items())
+#: Marks are asked for by their words (the page shows no key of a mark).
+MARK_CHOICES: tuple[tuple[str, str], ...] = tuple((label, label) for label in MARK_LABELS.values())
+MARK_KEYS = {label: key for key, label in MARK_LABELS.items()}
 
 
 @dataclass(frozen=True)
@@ -75,4 +77,4 @@ def kept(wanted: ListFilter, inspection: AnyRow) -> bool:
 
 def marked(wanted: ListFilter, row: Mapping[str, str]) -> bool:
     """Whether a result row (``listing.result_rows``) bears the mark asked for (any, if none is)."""
-    return not wanted.mark or wanted.mark in row["marks"].split()
+    return not wanted.mark or MARK_KEYS[wanted.mark] in row["marks"].split()

@@ -305,9 +305,18 @@ def _needs_action(campaign: Campaign, tree: OrgTree) -> dict[str, list[dict[str,
     visible = list(g.viewer.visible)
     today = _today()
     deadlines = grid.deadlines_of(g.db, campaign, tree)  # a county's own, where its plan sets them
-    inspections = g.db.scalars(
-        select(Inspection)
-        .options(joinedload(Inspection.organisation))
+    inspections = g.db.execute(  # the columns read below, not ORM objects: a city has thousands
+        select(
+            Inspection.id,
+            Inspection.organisation_id,
+            Inspection.state,
+            Inspection.re_review_due_at,
+            Inspection.quota_flagged,
+            Inspection.stars_reason,
+            Organisation.code,
+            Organisation.name,
+        )
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
         .where(Inspection.campaign_id == campaign.id, Inspection.organisation_id.in_(visible))
         .order_by(Inspection.id)
     ).all()
@@ -322,7 +331,7 @@ def _needs_action(campaign: Campaign, tree: OrgTree) -> dict[str, list[dict[str,
     }
     for i in inspections:
         state = InspectionState(i.state)
-        item = {"id": i.id, "code": i.organisation.code, "name": i.organisation.name, "state": state.label}
+        item = {"id": i.id, "code": i.code, "name": i.name, "state": state.label}
         if state.awaits_re_review and i.re_review_due_at:
             left = (as_utc(i.re_review_due_at).astimezone(SHANGHAI).date() - today).days
             found["objections"].append(
