@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
-from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -42,14 +41,7 @@ def _invoke(*args: str, stdin: str | None = None) -> str:
 def seed(url: str) -> None:
     """Wipe the database at `url` and build the large city in it."""
     work = Path(tempfile.mkdtemp(prefix="nianjian-console-"))
-    if url.startswith("postgresql"):
-        wipe = create_engine(url, isolation_level="AUTOCOMMIT")
-        with wipe.connect() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        wipe.dispose()
-    env = {"DATABASE_URL": url, "NIANJIAN_INSTANCE": str(work), "SECRET_KEY": "bench"}
-    os.environ.update(env)
+    env = campaign.wipe(url, work)
     campaign.MEMBERS = 0
     campaign.COUNTIES = 10
     campaign.UNIONS = int(os.environ.get("BENCH_UNIONS", "10000"))
