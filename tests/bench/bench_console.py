@@ -36,8 +36,8 @@ PAGES = (
     ("inspections list (page 1)", "/console/inspections"),
     ("inspections list (search)", "/console/inspections?q=G0999"),
     ("inspections list (last page)", "/console/inspections?page=200"),
-    ("results.xlsx", "/console/campaigns/2026/results.xlsx"),
     ("report.docx (city)", "/console/campaigns/2026/report.docx"),
+    ("results.xlsx", "/console/campaigns/2026/results.xlsx"),
 )
 
 
