@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Rubric:
     dimensions: tuple[str, ...]
     items: tuple[Item, ...]
 
-    @property
+    @cached_property  # read for every row of a listing: summed once
     def max_total(self) -> int:
         return sum(item.points for item in self.items)
 

@@ -30,7 +30,7 @@ from flask import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from chatbot.console import inputs, photos
+from chatbot.console import filters, inputs, paging, photos
 from chatbot.console.access import (
     SignInRefused,
     city_only,
@@ -52,9 +52,10 @@ from chatbot.inspection.coverage import CoverageRow, coverage, target_of
 from chatbot.inspection.coverage import shown as shown_coverage
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.hierarchy import OrgTree, load_tree
-from chatbot.inspection.listing import result_rows
+from chatbot.inspection.listing import listed, result_rows
 from chatbot.inspection.objections import HOW_THE_PUBLIC_OBJECTS
 from chatbot.inspection.queries import item_scores, open_campaign
+from chatbot.inspection.results import AnyRow
 from chatbot.notify.delivery import Backlog
 from chatbot.notify.delivery import backlog as notice_backlog
 from chatbot.service.codes import recent_lockouts
@@ -84,6 +85,7 @@ if TYPE_CHECKING:
 bp = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
 )
+bp.add_app_template_global(paging.page_url)
 bp.record_once(inputs.use_stored_integers)  # before the routes below are added: ids within int4
 bp.before_request(inputs.refuse_nul)  # first: no page, nor the database, ever sees a NUL
 S = InspectionState
@@ -303,9 +305,18 @@ def _needs_action(campaign: Campaign, tree: OrgTree) -> dict[str, list[dict[str,
     visible = list(g.viewer.visible)
     today = _today()
     deadlines = grid.deadlines_of(g.db, campaign, tree)  # a county's own, where its plan sets them
-    inspections = g.db.scalars(
-        select(Inspection)
-        .options(joinedload(Inspection.organisation))
+    inspections = g.db.execute(  # the columns read below, not ORM objects: a city has thousands
+        select(
+            Inspection.id,
+            Inspection.organisation_id,
+            Inspection.state,
+            Inspection.re_review_due_at,
+            Inspection.quota_flagged,
+            Inspection.stars_reason,
+            Organisation.code,
+            Organisation.name,
+        )
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
         .where(Inspection.campaign_id == campaign.id, Inspection.organisation_id.in_(visible))
         .order_by(Inspection.id)
     ).all()
@@ -320,7 +331,7 @@ def _needs_action(campaign: Campaign, tree: OrgTree) -> dict[str, list[dict[str,
     }
     for i in inspections:
         state = InspectionState(i.state)
-        item = {"id": i.id, "code": i.organisation.code, "name": i.organisation.name, "state": state.label}
+        item = {"id": i.id, "code": i.code, "name": i.name, "state": state.label}
         if state.awaits_re_review and i.re_review_due_at:
             left = (as_utc(i.re_review_due_at).astimezone(SHANGHAI).date() - today).days
             found["objections"].append(
@@ -403,7 +414,22 @@ def _undelivered(visible: list[int]) -> list[dict[str, Any]]:
 def inspections() -> Any:
     campaign = _campaign(inputs.requested_year())
     config = current_app.extensions["nianjian.config"]
-    rows = result_rows(g.db, campaign, config, set(g.viewer.visible)) if campaign else []
+    tree = load_tree(g.db)
+    counties = [c for c in tree.groups() if g.viewer.visible.intersection(c.unions)]
+    wanted = filters.read_filter(request.args, counties)
+    found: list[AnyRow] = []
+    if campaign:
+        scope = filters.scope_of(wanted, g.viewer.visible, counties)
+        found = [i for i in listed(g.db, campaign, tree, scope) if filters.kept(wanted, i)]
+    page: paging.Page[Any]
+    if wanted.mark and campaign:  # marks are worked out with the rows: every row found is built
+        page = paging.page_of(
+            [r for r in result_rows(g.db, campaign, config, chosen=found) if filters.marked(wanted, r)]
+        )
+        rows = list(page.items)
+    else:  # only the page's rows are built
+        page = paging.page_of(found)
+        rows = result_rows(g.db, campaign, config, chosen=page.items) if campaign else []
     return render_template(
         "console/inspections.html",
         campaign=campaign,
@@ -411,7 +437,11 @@ def inspections() -> Any:
             (column, CELL_CLASSES.get(column.key, "num" if column.numeric else ""))
             for column in RESULT_COLUMNS
         ],
+        page=page,
         rows=[(row["id"], shown_row(row)) for row in rows],
+        wanted=wanted,
+        counties=counties if len(counties) > 1 else [],
+        choices=filters,
     )
 
 

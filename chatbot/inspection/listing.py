@@ -6,12 +6,13 @@ democratic figures of the campaign, the remediations and the provisional marks.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, true
 from sqlalchemy.orm import Session
 
 from chatbot.config import Config
@@ -71,9 +72,12 @@ def _marks(inspection: AnyRow, provisional: bool, overdue: bool = False) -> str:
     return " ".join(marks)
 
 
-def item_totals(session: Session, campaign: Campaign) -> dict[int, tuple[Decimal | None, Decimal | None]]:
-    """(self total, assessed total) of each inspection of the campaign with item scores; None where
-    no item has that score. One query (GROUP BY)."""
+def item_totals(
+    session: Session, campaign: Campaign, ids: Collection[int] | None = None
+) -> dict[int, tuple[Decimal | None, Decimal | None]]:
+    """(self total, assessed total) of each inspection of the campaign (of ``ids`` only, if given) with
+    item scores; None where no item has that score. One query (GROUP BY)."""
+    chosen = ItemScore.inspection_id.in_(list(ids)) if ids is not None else true()
     rows = session.execute(
         select(
             ItemScore.inspection_id,
@@ -83,7 +87,7 @@ def item_totals(session: Session, campaign: Campaign) -> dict[int, tuple[Decimal
             func.count(ItemScore.assessed_score),
         )
         .join(Inspection, ItemScore.inspection_id == Inspection.id)
-        .where(Inspection.campaign_id == campaign.id)
+        .where(Inspection.campaign_id == campaign.id, chosen)
         .group_by(ItemScore.inspection_id)
     )
     return {
@@ -95,22 +99,31 @@ def item_totals(session: Session, campaign: Campaign) -> dict[int, tuple[Decimal
     }
 
 
-def result_rows(
-    session: Session, campaign: Campaign, config: Config, scope: set[int] | None = None
-) -> list[dict[str, str]]:
-    """One row per inspection (within ``scope``, organisation ids), as `nianjian results` shows it."""
-    tree = load_tree(session)
-    facts = _facts(session, campaign, config, tree)
+def listed(
+    session: Session, campaign: Campaign, tree: OrgTree, scope: set[int] | None = None
+) -> list[AnyRow]:
+    """The campaign's inspections (within ``scope``, organisation ids) in the listings' order, each with
+    its organisation's code and name: what ``result_rows`` makes rows of."""
     place = official_places(tree)
-    found = sorted(
-        session.execute(_inspections(campaign)),
+    return sorted(
+        (i for i in session.execute(_inspections(campaign)) if scope is None or i.organisation_id in scope),
         key=lambda i: (place.get(i.organisation_id, len(place)), i.code),
     )
-    return [
-        _row(inspection, facts)
-        for inspection in found
-        if scope is None or inspection.organisation_id in scope
-    ]
+
+
+def result_rows(
+    session: Session,
+    campaign: Campaign,
+    config: Config,
+    scope: set[int] | None = None,
+    chosen: Sequence[AnyRow] | None = None,
+) -> list[dict[str, str]]:
+    """One row per inspection (within ``scope``, organisation ids), as `nianjian results` shows it; or
+    one per inspection of ``chosen`` (from ``listed``: a page of a list), its facts read for those only."""
+    tree = load_tree(session)
+    found = listed(session, campaign, tree, scope) if chosen is None else chosen
+    facts = _facts(session, campaign, config, tree, None if chosen is None else [i.id for i in chosen])
+    return [_row(inspection, facts) for inspection in found]
 
 
 @dataclass(frozen=True)
@@ -125,7 +138,9 @@ class _Facts:
     today: date
 
 
-def _facts(session: Session, campaign: Campaign, config: Config, tree: OrgTree) -> _Facts:
+def _facts(
+    session: Session, campaign: Campaign, config: Config, tree: OrgTree, ids: Collection[int] | None
+) -> _Facts:
     now = datetime.now(UTC)
     remediations = session.execute(
         select(Remediation.inspection_id, Remediation.status, Remediation.due_on)
@@ -135,7 +150,7 @@ def _facts(session: Session, campaign: Campaign, config: Config, tree: OrgTree) 
     return _Facts(
         provisional=results.provisional_ids(session, campaign, config, tree),
         remediations={inspection_id: (status, due_on) for inspection_id, status, due_on in remediations},
-        totals=item_totals(session, campaign),
+        totals=item_totals(session, campaign, ids),
         democratic=figures_of_campaign(session, campaign, now),
         today=now.astimezone(SHANGHAI).date(),
     )

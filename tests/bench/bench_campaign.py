@@ -61,14 +61,7 @@ RUBRICS = ("village", "non_public", "state_owned", "agency", "joint", "township"
 def run() -> None:
     work = Path(tempfile.mkdtemp(prefix="nianjian-campaign-"))
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{work / 'bench.db'}"
-    if url.startswith("postgresql"):
-        wipe = create_engine(url, isolation_level="AUTOCOMMIT")
-        with wipe.connect() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        wipe.dispose()
-    env = {"DATABASE_URL": url, "NIANJIAN_INSTANCE": str(work), "SECRET_KEY": "bench"}
-    os.environ.update(env)
+    env = wipe(url, work)
     print(f"{UNIONS:,} unions, {MEMBERS:,} members on {url.split('://')[0]} ({work})")
     engine = make_engine(url)
     migrate(engine)
@@ -134,6 +127,20 @@ def run() -> None:
     print("\n| operation | seconds | statements | |\n| --- | --- | --- | --- |")
     for label, elapsed, statements, note in figures:
         print(f"| {label} | {elapsed:.2f} | {statements:,} | {note} |")
+
+
+def wipe(url: str, work: Path) -> dict[str, str]:
+    """Empty the database at ``url`` (PostgreSQL: its schema dropped) and point the CLI's environment at
+    it and at ``work``; that environment."""
+    if url.startswith("postgresql"):
+        wiping = create_engine(url, isolation_level="AUTOCOMMIT")
+        with wiping.connect() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        wiping.dispose()
+    env = {"DATABASE_URL": url, "NIANJIAN_INSTANCE": str(work), "SECRET_KEY": "bench"}
+    os.environ.update(env)
+    return env
 
 
 def _count(engine: Engine, table: str, where: str = "TRUE") -> int:

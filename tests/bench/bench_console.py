@@ -1,0 +1,88 @@
+"""Benchmark: the console's pages and downloads at a large city's size (run by hand).
+
+BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test_d .venv/bin/python tests/bench/bench_console_seed.py
+BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test_d .venv/bin/python tests/bench/bench_console.py
+
+Signs in as the seed's city account through the Flask test client (no Redis: in-process state) and
+times each page N times (BENCH_REPEAT, default 3): the first request apart (it loads the modules and
+caches a page needs), then the median of the others, with the size of the answer.
+BENCH_PROFILE=/console/... profiles one request with cProfile and prints its top 25 functions.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import os
+import pstats
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from flask.testing import FlaskClient  # noqa: E402
+
+from chatbot.app import create_app  # noqa: E402
+from chatbot.config import Config  # noqa: E402
+from chatbot.store.counters import MemoryRateCounter  # noqa: E402
+from chatbot.store.state import MemoryStateStore, MemoryUserLock  # noqa: E402
+from tests.bench.bench_console_seed import CITY_USER  # noqa: E402
+
+PAGES = (
+    ("dashboard", "/console/"),
+    ("inspections list (page 1)", "/console/inspections"),
+    ("inspections list (search)", "/console/inspections?q=G0999"),
+    ("inspections list (last page)", "/console/inspections?page=200"),
+    ("report.docx (city)", "/console/campaigns/2026/report.docx"),
+    ("results.xlsx", "/console/campaigns/2026/results.xlsx"),
+)
+
+
+def client(url: str) -> FlaskClient:
+    config = Config.from_env({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+    app = create_app(config, store=MemoryStateStore(), lock=MemoryUserLock(), counter=MemoryRateCounter())
+    browser = app.test_client()
+    page = browser.get("/console/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token, "no CSRF token on the sign-in page"
+    username, password = CITY_USER
+    form = {"username": username, "password": password, "csrf_token": token.group(1)}
+    assert browser.post("/console/login", data=form).status_code == 302, "sign-in refused: seed first"
+    return browser
+
+
+def timed(browser: FlaskClient, path: str) -> tuple[float, int]:
+    began = time.perf_counter()
+    response = browser.get(path)
+    body = response.get_data()
+    elapsed = time.perf_counter() - began
+    assert response.status_code == 200, (path, response.status_code)
+    return elapsed, len(body)
+
+
+def run() -> None:
+    url = os.environ.get("BENCH_DATABASE_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/test_d"
+    repeat = int(os.environ.get("BENCH_REPEAT", "3"))
+    browser = client(url)
+    profiled = os.environ.get("BENCH_PROFILE")
+    if profiled:
+        timed(browser, profiled)
+        profile = cProfile.Profile()
+        profile.runcall(timed, browser, profiled)
+        pstats.Stats(profile).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(
+            int(os.environ.get("BENCH_TOP", "25"))
+        )
+        return
+    print(f"load {os.getloadavg()[0]:.2f}; {repeat} requests each\n")
+    print("| page | first (s) | median of the rest (s) | bytes |\n| --- | --- | --- | --- |")
+    for label, path in PAGES:
+        times = [timed(browser, path) for _ in range(repeat)]
+        rest = statistics.median(t for t, _ in times[1:]) if repeat > 1 else times[0][0]
+        print(f"| {label} | {times[0][0]:.2f} | {rest:.2f} | {times[-1][1]:,} |", flush=True)
+
+
+if __name__ == "__main__":
+    run()
