@@ -412,16 +412,15 @@ def _result_body(sheet: Worksheet, rows: Sequence[dict[str, str]], widths: Seque
     left, center = _style(sheet, WRAP_LEFT), _style(sheet, WRAP_CENTER)
     formats = [number_format(column) for column in RESULT_COLUMNS]
     for index, row in enumerate(rows, start=RESULTS_HEADER_ROW + 1):
+        texts: list[tuple[str, float]] = []  # not sheet[index]: openpyxl scans every cell for each row
         for at, column in enumerate(RESULT_COLUMNS):
             value = cell_value(column, row)
             cell = _put(sheet, index, at + 1, value)
             cell._style = copy(left if column.long else center)
             if column.unit:
                 cell.number_format = formats[at]
-            if isinstance(value, str) and is_formula_like(value):
-                cell.quotePrefix = True  # the copied style dropped it
-        sheet.row_dimensions[index].height = _row_height(
-            (c.value, width)
-            for c, width in zip(sheet[index], widths, strict=True)
-            if isinstance(c.value, str)
-        )
+            if isinstance(cell.value, str):
+                texts.append((cell.value, widths[at]))
+                if is_formula_like(cell.value):
+                    cell.quotePrefix = True  # the copied style dropped it
+        sheet.row_dimensions[index].height = _row_height(texts)
