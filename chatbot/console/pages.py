@@ -448,7 +448,7 @@ def inspections() -> Any:
 #: The classes of the result list's cells (chatbot/console/static): a code and a short status read whole,
 #: a name on one line on a laptop, the marks quieter.
 CELL_CLASSES = {
-    "code": "code", "name": "name", "state": "status", "stars": "status", "marks": "muted", "remediation": "status",
+    "code": "code", "name": "name", "state": "status", "stars": "status", "marks": "muted marks", "remediation": "status",
 }  # fmt: skip
 
 
