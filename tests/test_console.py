@@ -118,7 +118,7 @@ def test_every_page_renders_for_the_city(browser: Console, world: dict[str, int]
     listing = browser.get("/console/inspections")
     assert "U01" in listing and "X01" in listing
     # The 标记 column in the words the CLI uses, not the data's keys.
-    assert '<td class="muted">预评</td>' in listing and "provisional" not in listing
+    assert '<td class="muted marks">预评</td>' in listing and "provisional" not in listing
     page = browser.get(f"/console/inspections/{world['U01']}")
     assert "考评表（自评与考评对照" in page and 'class="differs"' in page  # item 5: 4 vs 3
     # The quota's scope (the city) is not yet complete: the stars are provisional, nothing is published.

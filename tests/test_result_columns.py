@@ -59,7 +59,7 @@ def _console(client) -> list[list[str]]:
     console = Console(client)
     console.login("city", "city-password-1")
     page = console.get("/console/inspections")
-    table = page[page.index('<table class="wide">') : page.index("</table>")]
+    table = page[page.index('<table class="wide results">') : page.index("</table>")]
     return [
         [
             html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
