@@ -143,7 +143,7 @@ def _withdraw(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
             Reply(texts.withdraw_not_submitted(view.state_label), (Choice("自评", "自评"),)), state
         )
     if view.state != InspectionState.SELF_SUBMITTED:
-        return Outcome(Reply(texts.withdraw_refused(view.state_label)), DialogState())
+        return Outcome(Reply(texts.withdraw_refused(InspectionState(view.state))), DialogState())
     withdraw = WithdrawSelfCheck(view.inspection_id)
     return Outcome(Reply(texts.WITHDRAWN, (Choice("自评", "自评"),)), DialogState(), (withdraw,))
 

@@ -16,6 +16,8 @@ from chatbot.service.apply import Applier
 from chatbot.store.models import Account, AuditEntry, Inspection, ItemScore, OutboxMessage
 from chatbot.wechat.simulator import Simulator
 from dialogs.selfcheck import WithdrawSelfCheck
+from dialogs.texts.selfcheck import withdraw_refused
+from rubrics.lifecycle import RATED, InspectionState
 from tests.helpers import self_check, setup_county
 
 User = Callable[..., Simulator]
@@ -124,3 +126,12 @@ def test_the_evaluator_told_of_the_submission_is_told_of_the_withdrawal(user: Us
     ).all()
     assert [n.kind for n in notices] == ["self_check_submitted", "self_check_withdrawn"]
     assert "撤回了已提交的" in notices[1].text and "暂不能考评" in notices[1].text
+
+
+@pytest.mark.parametrize("state", [InspectionState.REVIEWING, *RATED])
+def test_the_refusal_offers_a_return_only_while_the_assessment_can_still_send_it_back(
+    state: InspectionState,
+) -> None:
+    refused = withdraw_refused(state)
+    assert state.label in refused and "不能" in refused
+    assert ("退回" in refused) == (state == InspectionState.REVIEWING)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dialogs.texts.common import self_check_locked
+from rubrics.lifecycle import ASSESSABLE, InspectionState
 
 SUBMITTED = "自评已提交！各项答案已锁定，上级工会将进行组织评定。\n"
 PROVISIONAL_STARS = "预评星级：{stars}（最终以上级工会组织评定为准）"
@@ -76,6 +77,9 @@ def withdraw_not_submitted(state_label: str) -> str:
     return f"自评当前状态为“{state_label}”，没有需要撤销的提交；发送“自评”继续填写。"
 
 
-def withdraw_refused(state_label: str) -> str:
-    """`撤销提交` once the parent union has started its assessment (or later)."""
-    return f"自评当前状态为“{state_label}”，上级工会已开始考评，不能撤销提交；如需修改，请联系上级工会“退回”自评。"
+def withdraw_refused(state: InspectionState) -> str:
+    """`撤销提交` once the parent union has started its assessment (it can still return the self-check)
+    or has rated it (nothing can take the self-check back any more)."""
+    if state in ASSESSABLE:
+        return f"自评当前状态为“{state.label}”，上级工会已开始考评，不能撤销提交；如需修改，请联系上级工会“退回”自评。"
+    return f"自评当前状态为“{state.label}”，组织评定已经完成，不能再撤销提交。"

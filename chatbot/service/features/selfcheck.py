@@ -36,7 +36,7 @@ def apply(applier: Rights, command: SelfCheckCommand) -> None:
             inspection = applier.as_chair(i, texts.WITHDRAW_CHAIR_ONLY)
             state = InspectionState(inspection.state)
             if state != InspectionState.SELF_SUBMITTED and not state.self_check_editable:
-                raise Refused(texts.withdraw_refused(state.label))
+                raise Refused(texts.withdraw_refused(state))
             selfcheck.withdraw(session, inspection, actor, applier.now)
         case _:
             assert_never(command)
