@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from rubrics.democratic import DemocraticFigures
-from rubrics.objections import ObjectionView, RaisedObjection
+from rubrics.objections import FiledObjection, ObjectionView, RaisedObjection
 from rubrics.scoring import DEFAULT_PASS_MARK
 
 ROLE_LABELS: dict[str, str] = {
@@ -192,6 +192,8 @@ class UserContext:
     coverage: tuple[CoverageLine, ...] = ()
     objections: tuple[ObjectionView, ...] = ()  # an evaluator's objections waiting for re-review
     remediation: RemediationView | None = None  # the chair's union's remediation (补课)
+    #: `进度`: the objections the user filed (newest first), with what their re-reviews decided.
+    filed_objections: tuple[FiledObjection, ...] = ()
 
     def has_role(self, role: str) -> bool:
         return any(r.role == role for r in self.roles)

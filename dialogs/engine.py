@@ -8,7 +8,9 @@ from typing import Any, Literal
 from dialogs import markup
 from dialogs.commands import Command
 
-InputKind = Literal["text", "photo", "click", "scan", "subscribe", "unsubscribe", "other"]
+#: ``voice``: a voice message WeChat sent without its recognised text (a voice message with text is
+#: ``text``, its ``heard`` set).
+InputKind = Literal["text", "photo", "click", "scan", "subscribe", "unsubscribe", "voice", "other"]
 
 #: WeChat's limit for a passive text reply, in bytes of UTF-8.
 MAX_REPLY_BYTES = 2048
@@ -44,6 +46,8 @@ class UserInput:
     text: str = ""
     media_id: str = ""
     pic_url: str = ""
+    #: A voice message's recognised text as the reply echoes it (听到：…); "" for anything typed.
+    heard: str = ""
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dialogs.selfcheck import progress_text
 from dialogs.texts import common as texts
 from rubrics import get_rubric, words
 from rubrics.lifecycle import RemediationStatus
-from rubrics.objections import source_short
+from rubrics.objections import outcome_words, source_short
 from rubrics.scoring import Stars
 
 MAX_CHILDREN_LISTED = 20
@@ -25,8 +25,9 @@ router = Router.of("guide")
 
 
 def _progress(intent: Intent) -> Needs:
-    """An evaluator's children, a chair's remediation, a member's evaluation and published result."""
-    return Needs(children=True, remediation=True, member_evaluation=True, result=True)
+    """An evaluator's children, a chair's remediation, a member's evaluation and published result, and
+    the objections the user filed."""
+    return Needs(children=True, remediation=True, member_evaluation=True, result=True, filed_objections=True)
 
 
 @router.word(
@@ -93,7 +94,10 @@ def _fitted(identities: str, sections: list[tuple[list[str], list[str]]], everyo
 
 def progress(ctx: UserContext) -> str:
     """`进度` outside a dialog: the user's bindings, own self-check, and an evaluator's children."""
+    filed = _filed_lines(ctx)
     if not ctx.bound:
+        if filed:
+            return "\n".join([texts.UNBOUND, *filed, texts.UNBOUND_HELP])
         return f"{texts.UNBOUND_PROGRESS}\n{texts.UNBOUND_HELP}"
     lines = [texts.bindings_line([r.label for r in ctx.roles])]
     if ctx.self_check is not None:
@@ -122,6 +126,7 @@ def progress(ctx: UserContext) -> str:
                 objection.org_code, objection.org_name, objection.due, source, objection.text[:60]
             )
         )
+    lines.extend(filed)
     if ctx.has_role("evaluator") or ctx.has_role("admin"):
         total = max(ctx.children_total, len(ctx.children))
         if not ctx.children:
@@ -165,6 +170,27 @@ def _member_progress(ctx: UserContext) -> list[str]:
                 result.publication_ends,
                 result.objection_open,
                 result.already_objected,
+            )
+        )
+    return lines
+
+
+def _filed_lines(ctx: UserContext) -> list[str]:
+    """The objections the user filed: each waiting for its re-review, or what the re-review decided."""
+    if not ctx.filed_objections:
+        return []
+    lines = [texts.FILED_OBJECTIONS]
+    for filed in ctx.filed_objections:
+        outcome = outcome_words(filed.outcome) if filed.outcome is not None else ""
+        lines.append(
+            texts.filed_objection_line(
+                filed.org_code,
+                filed.org_name,
+                filed.year,
+                filed.filed,
+                filed.text,
+                outcome,
+                filed.publication_ends,
             )
         )
     return lines

@@ -47,7 +47,7 @@ _SPOKEN_SCORE = re.compile(
 class Intent:
     """What the user wants: a command word with its argument, a number, a photo, or free text."""
 
-    kind: str  # "word" | "number" | "photo" | "subscribe" | "unsubscribe" | "text" | "empty"
+    kind: str  # "word" | "number" | "photo" | "subscribe" | "unsubscribe" | "voice" | "text" | "empty"
     word: str = ""
     arg: str = ""
     raw: str = ""
@@ -134,6 +134,8 @@ class Parser:
             return Intent("subscribe")
         if user_input.kind == "unsubscribe":
             return Intent("unsubscribe")
+        if user_input.kind == "voice":
+            return Intent("voice")
         if user_input.kind == "click":
             word = CLICK_KEYS.get(user_input.text.strip())
             return Intent("word", word, raw=user_input.text) if word else Intent("text", raw=user_input.text)

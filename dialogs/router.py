@@ -91,6 +91,12 @@ def respond(turn: Turn, ctx: UserContext) -> Outcome:
         return Outcome(Reply(""), DialogState())
     if intent.kind == "subscribe":
         return Outcome(Reply(f"{texts.WELCOME}\n{help_text(ctx)}"), state)
+    if intent.kind == "voice":  # no recognised text: how to answer instead; the dialog waits where it was
+        if state.dialog:
+            return Outcome(
+                Reply(f"{texts.VOICE_NOT_HEARD}\n{texts.HELP_RESUME}", (Choice("继续", "继续"),)), state
+            )
+        return Outcome(Reply(texts.VOICE_NOT_HEARD, (Choice("帮助", "帮助"),)), state)
     route = ROUTES.get(intent.word) if intent.kind == "word" else None
     if route is not None and route.anywhere:
         outcome = route.handle(state, intent, ctx)

@@ -49,6 +49,7 @@ class Needs:
     result_code: str = ""  # 结果 CODE / 异议 CODE 理由: that union's publication
     remediation: bool = False  # the chair's 补课 / 补课完成
     self_check: bool = False  # the chair's own self-check (自评, 进度, its walk, an idle message)
+    filed_objections: bool = False  # 进度: the objections the user filed, with their outcomes
 
     @property
     def campaign(self) -> bool:

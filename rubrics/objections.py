@@ -4,6 +4,10 @@ evaluator's `进度` show it — values both the chat and the domain (chatbot/in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+
+from rubrics.scoring import Stars, format_score
+from rubrics.texts import objection_outcome
 
 #: The re-review's period (10 日内): due by the end of the tenth day (Asia/Shanghai) after the objection.
 RE_REVIEW_DAYS = 10
@@ -48,3 +52,47 @@ class ObjectionView:
     due: str
     text: str
     source: str = "member"  # OBJECTION_SOURCES
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the re-review that decided an objection came to: the result before it and after it (a score
+    and its stars; None and 0 where there was none)."""
+
+    prior_score: Decimal | None
+    prior_stars: int
+    decided_score: Decimal | None
+    decided_stars: int
+
+    @property
+    def changed(self) -> bool:
+        return (self.prior_score, self.prior_stars) != (self.decided_score, self.decided_stars)
+
+
+@dataclass(frozen=True)
+class FiledObjection:
+    """An objection as its objector's `进度` shows it: the union, when it was filed, what it said, and
+    the outcome once the re-review decided it (None while it waits)."""
+
+    org_code: str
+    org_name: str
+    year: int
+    filed: str  # Asia/Shanghai date
+    text: str
+    outcome: Outcome | None = None
+    publication_ends: str = ""  # the new publication's end, once published again
+
+
+def result_words(score: Decimal | None, stars: int) -> str:
+    """A result as the objector reads it: “86.5 分，四星级”."""
+    if score is None:
+        return "未评定"
+    shown = f"{format_score(score)} 分"
+    return f"{shown}，{Stars(stars).label}" if stars else shown
+
+
+def outcome_words(outcome: Outcome) -> str:
+    """What the re-review decided: the result kept, or changed from what it was."""
+    prior = result_words(outcome.prior_score, outcome.prior_stars)
+    decided = result_words(outcome.decided_score, outcome.decided_stars)
+    return objection_outcome(prior, decided, outcome.changed)

@@ -44,3 +44,11 @@ def no_ballots_to_close(code: str) -> str:
         "民主测评还没有收到任何答卷，不能结束：请等待参加人员作答，"
         f"或录入收回的纸质测评表（录入测评 {code}），或发送“免除测评 原因”。"
     )
+
+
+def objection_outcome(prior: str, decided: str, changed: bool) -> str:
+    """What a re-review decided of an objection, as its objector reads it (``prior``/``decided``: the
+    result before and after, e.g. “86.5 分，四星级”)."""
+    if changed:
+        return f"复查后结果改为 {decided}（原为 {prior}）"
+    return f"复查后维持原结果 {decided}"

@@ -17,6 +17,7 @@ from chatbot.wechat.simulator import Simulator, http_transport
 HELP = """在下面输入文字即发送给公众号。特殊指令：
   #N            点选上一条回复中的第 N 个链接
   /photo        发送一张照片（作为当前项的佐证）
+  /voice [文字]  发送语音，文字为微信语音识别的结果（如 /voice 三分；不带文字：未识别）
   /scan SCENE   扫描带参数二维码（如 /scan inv:AB12CD34）
   /subscribe [SCENE]  关注公众号（可带二维码场景）
   /click KEY    点击菜单（SELF_CHECK、PROGRESS、HELP）
@@ -163,6 +164,8 @@ def _send(sim: Simulator, line: str, choices: list[tuple[str, str]]) -> tuple[in
         return sim.text(choices[index - 1][1])
     if line == "/photo":
         return sim.photo()
+    if line == "/voice" or line.startswith("/voice "):
+        return sim.voice(line[7:].strip())
     if line.startswith("/scan "):
         return sim.scan(line[6:].strip())
     if line.startswith("/subscribe"):

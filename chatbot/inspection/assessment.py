@@ -125,6 +125,7 @@ def submit_re_review(
     as the next round — unless its stars wait (a tie at the five-star cut-off for the admin to settle,
     or a scope not confirmed): then it is rated, and `publish` publishes it as the next round once
     they are decided. A re-review done after its 10 days is recorded as late on the result."""
+    prior = objections.Prior.of(inspection)
     start_re_review(session, inspection, actor)
     due = inspection.re_review_due_at
     if due is not None and as_utc(due) < now and not inspection.re_review_late:
@@ -135,13 +136,14 @@ def submit_re_review(
     done = results.rate_in_scope(
         session, inspection, config, now, results.Cause.RE_REVIEW, actor, publishing=True
     )
-    objections.resolve(session, inspection, now)
+    decided = objections.resolve(session, inspection, now, prior)
     if results.stars_wait(session, inspection, config):
         move(session, inspection, S.RATED, actor, "复查结果的星级待确定后再次公示")
-        return done
-    results.open_publication(
-        session, inspection, now, inspection.publication_days or results.DEFAULT_PUBLICATION_DAYS, actor
-    )
+    else:
+        results.open_publication(
+            session, inspection, now, inspection.publication_days or results.DEFAULT_PUBLICATION_DAYS, actor
+        )
+    objections.tell_decided(session, inspection, decided, now)
     return done
 
 

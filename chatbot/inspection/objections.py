@@ -6,7 +6,9 @@ parent union's own assessors do not object. Each reaches the parent union's eval
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,11 +18,19 @@ from chatbot.inspection.errors import Refused
 from chatbot.inspection.evaluations import ASSESSOR_ROLES
 from chatbot.inspection.transitions import move
 from chatbot.store import outbox
-from chatbot.store.models import Inspection, Objection, Organisation, RoleBinding
+from chatbot.store.models import Campaign, Inspection, Objection, Organisation, RoleBinding
 from chatbot.store.notice_kinds import NoticeKind
 from chatbot.timeutil import SHANGHAI, as_utc, end_of_day, local_date
 from rubrics.lifecycle import OBJECTABLE, RE_REVIEWABLE, InspectionState, values
-from rubrics.objections import RE_REVIEW_DAYS, ObjectionView, RaisedObjection, source_label
+from rubrics.objections import (
+    RE_REVIEW_DAYS,
+    FiledObjection,
+    ObjectionView,
+    Outcome,
+    RaisedObjection,
+    outcome_words,
+    source_label,
+)
 
 S = InspectionState
 #: Objections one person (account) may file a day (Asia/Shanghai) as the public, whatever the unions
@@ -141,12 +151,111 @@ def _notify(session: Session, inspection: Inspection, objection: Objection, now:
     outbox.tell(session, NoticeKind.OBJECTION_FILED, org.parent_id, ("evaluator",), key, text, now, due)
 
 
-def resolve(session: Session, inspection: Inspection, now: datetime) -> None:
-    """The re-review is decided: every open objection of the inspection is resolved."""
-    for objection in session.scalars(
-        select(Objection).where(Objection.inspection_id == inspection.id, Objection.resolved_at.is_(None))
-    ):
+@dataclass(frozen=True)
+class Prior:
+    """The result as it stood before a re-review: its score and stars."""
+
+    score: Decimal | None
+    stars: int | None
+
+    @classmethod
+    def of(cls, inspection: Inspection) -> Prior:
+        return cls(inspection.score, inspection.stars)
+
+
+def resolve(session: Session, inspection: Inspection, now: datetime, prior: Prior) -> list[Objection]:
+    """The re-review is decided: every open objection of the inspection is resolved, with the result
+    before (``prior``) and after it; the objections resolved now."""
+    session.flush()
+    score, stars = session.execute(
+        select(Inspection.score, Inspection.stars).where(Inspection.id == inspection.id)
+    ).one()
+    resolved = list(
+        session.scalars(
+            select(Objection)
+            .where(Objection.inspection_id == inspection.id, Objection.resolved_at.is_(None))
+            .order_by(Objection.id)
+        )
+    )
+    for objection in resolved:
         objection.resolved_at = now
+        objection.prior_score, objection.prior_stars = prior.score, prior.stars
+        objection.decided_score, objection.decided_stars = score, stars
+    return resolved
+
+
+def _outcome(objection: Objection) -> Outcome | None:
+    if objection.resolved_at is None:
+        return None
+    return Outcome(
+        objection.prior_score,
+        objection.prior_stars or 0,
+        objection.decided_score,
+        objection.decided_stars or 0,
+    )
+
+
+def tell_decided(session: Session, inspection: Inspection, decided: list[Objection], now: datetime) -> None:
+    """Each objector is told what the re-review decided, and until when the result is published again
+    (not yet, while its stars wait)."""
+    org = inspection.organisation
+    ends_at = inspection.publication_ends_at
+    published = InspectionState(inspection.state) in OBJECTABLE and ends_at is not None
+    ends = local_date(ends_at) if published and ends_at is not None else ""
+    for objection in decided:
+        outcome = _outcome(objection)
+        if outcome is None:
+            continue
+        text = texts.objection_decided(
+            org.name,
+            org.code,
+            inspection.campaign.year,
+            _excerpt(objection.text),
+            outcome_words(outcome),
+            ends,
+        )
+        key = f"objection-decided:{objection.id}"
+        outbox.enqueue(session, objection.account_id, NoticeKind.OBJECTION_DECIDED, key, text, now)
+
+
+def _excerpt(text: str, limit: int = 40) -> str:
+    """An objection's words as a notice or `进度` quotes them: the first ``limit`` characters."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def filed_by(session: Session, account_id: int, now: datetime, limit: int = 5) -> tuple[FiledObjection, ...]:
+    """The objections ``account_id`` filed, newest first, each with its outcome once decided and the
+    end of the result's new publication while it runs."""
+    rows = session.execute(
+        select(Objection, Organisation.code, Organisation.name, Campaign.year, Inspection)
+        .join(Inspection, Objection.inspection_id == Inspection.id)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .join(Campaign, Inspection.campaign_id == Campaign.id)
+        .where(Objection.account_id == account_id)
+        .order_by(Objection.id.desc())
+        .limit(limit)
+    ).all()
+    return tuple(
+        FiledObjection(
+            code,
+            name,
+            year,
+            local_date(objection.created_at),
+            _excerpt(objection.text, 30),
+            _outcome(objection),
+            _republished_until(inspection, objection, now),
+        )
+        for objection, code, name, year, inspection in rows
+    )
+
+
+def _republished_until(inspection: Inspection, objection: Objection, now: datetime) -> str:
+    """The end of the publication after the objection's re-review, while it runs; "" otherwise."""
+    ends = inspection.publication_ends_at
+    later_round = inspection.publication_round > objection.publication_round
+    if objection.resolved_at is None or not later_round or ends is None or as_utc(ends) <= now:
+        return ""
+    return local_date(ends)
 
 
 def pending(session: Session, parent_ids: list[int], limit: int = 10) -> tuple[ObjectionView, ...]:

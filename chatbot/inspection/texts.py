@@ -62,6 +62,15 @@ def objection_filed(org_name: str, org_code: str, source: str, text: str, due: s
     )
 
 
+def objection_decided(org_name: str, org_code: str, year: int, text: str, outcome: str, ends: str) -> str:
+    """To the objector: the re-review decided their objection (``outcome``: what it came to), and the
+    result is published again until ``ends`` ("": once its stars are settled)."""
+    told = f"您对{org_name}（{org_code}）{year} 年度年检结果提出的异议“{text}”已复查：{outcome}。"
+    if ends:
+        return told + f"结果再次公示至 {ends}，发送“{RESULT} {org_code}”查看。"
+    return told + "星级确定后将再次公示。"
+
+
 def objections_no_longer_one_by_one(count: int) -> str:
     """Added to the evaluators' notice of the last objection of a round told one by one."""
     return f"本轮公示已收到 {count} 条异议，此后的异议不再逐条通知，请在复查或管理台中查看全部异议。"

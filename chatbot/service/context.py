@@ -29,7 +29,7 @@ from chatbot.inspection.evaluations import (
     voter_hash,
 )
 from chatbot.inspection.hierarchy import load_tree
-from chatbot.inspection.objections import pending, raised
+from chatbot.inspection.objections import filed_by, pending, raised
 from chatbot.inspection.queries import (
     descendants,
     evidence_counts,
@@ -72,7 +72,7 @@ from dialogs.routing import Needs
 from rubrics import get_rubric
 from rubrics.democratic import DemocraticFigures
 from rubrics.lifecycle import ASSESSABLE, OBJECTABLE, PUBLISHED, RE_REVIEWABLE, InspectionState, values
-from rubrics.objections import ObjectionView
+from rubrics.objections import FiledObjection, ObjectionView
 from rubrics.scoring import format_score, raw_total
 
 S = InspectionState
@@ -800,6 +800,12 @@ class _TurnReader:
         )
         return remediation_view(self.session, inspection) if inspection is not None else None
 
+    def filed_objections(self) -> tuple[FiledObjection, ...]:
+        """`进度`: the objections the user filed, with their outcomes."""
+        if not self.needs.filed_objections:
+            return ()
+        return filed_by(self.session, self.account.id, self.now)
+
 
 def load_context(
     session: Session,
@@ -832,5 +838,6 @@ def load_context(
         coverage=oversight.coverage,
         objections=oversight.objections,
         remediation=reader.remediation(),
+        filed_objections=reader.filed_objections(),
     )
     return context, Loaded(reader.held, reader.locked, reader.ballots)

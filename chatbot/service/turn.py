@@ -35,8 +35,9 @@ from chatbot.store.counters import Kept, RateCounter
 from chatbot.store.engine import is_unavailable
 from chatbot.store.models import Account, InboundMessage
 from chatbot.store.state import STATE_ERRORS, Conversations, LockTimeout, StorageKey, Turn
-from dialogs.engine import Addendum, Choice, Outcome, Reply, UserInput
+from dialogs.engine import Addendum, Choice, Outcome, Reply, UserInput, fit
 from dialogs.router import plan, respond
+from dialogs.texts import common as common_texts
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,15 @@ class Sender:
 
 class Duplicate(Exception):
     """The message was handled before (WeChat's retry): the turn is undone, the stored reply stands."""
+
+
+def echoed(user_input: UserInput, reply: Reply) -> Reply:
+    """The reply to a voice message begins with what was heard (听到：三分). What was heard is never
+    recorded — it may be a ballot's answer or its suggestion —: the record keeps the reply without it,
+    and WeChat's retry, which carries the same recognition, is answered with it added again."""
+    if not user_input.heard or not reply.text:
+        return reply
+    return fit(common_texts.heard(user_input.heard), reply)
 
 
 def window(kind: str, now: datetime) -> dict[str, Any]:
@@ -234,11 +244,11 @@ class ChatService:
                 if not self._record(session, inbound, kept, now):
                     raise Duplicate
         except Duplicate:
-            return self._stored(inbound) or Reply("")
+            return echoed(inbound.user_input, self._stored(inbound) or Reply(""))
         except Refused as refusal:
-            return self._remember(inbound, Reply(refusal.message), now)
+            return echoed(inbound.user_input, self._remember(inbound, Reply(refusal.message), now))
         slot.new = outcome.state.to_dict()
-        return reply
+        return echoed(inbound.user_input, reply)
 
     @staticmethod
     def _apply(applier: Applier, outcome: Outcome) -> Reply:

@@ -353,6 +353,12 @@ class Objection(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+    #: The result before and after the re-review that decided the objection (its outcome, told to the
+    #: objector and shown in their `进度`); empty while it waits.
+    prior_score: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    prior_stars: Mapped[int | None] = mapped_column(Integer)
+    decided_score: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    decided_stars: Mapped[int | None] = mapped_column(Integer)
 
 
 class Sample(Base):

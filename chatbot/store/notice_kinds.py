@@ -34,6 +34,7 @@ class NoticeKind(StrEnum):
     EVALUATION_CLOSING = "evaluation_closing", "民主测评即将结束", DEADLINE
     RESULT_PUBLISHED = "result_published", "年检结果公示", OTHER
     OBJECTION_FILED = "objection_filed", "年检结果收到异议，待复查", OTHER
+    OBJECTION_DECIDED = "objection_decided", "异议复查结果", OTHER
     RE_REVIEW_DUE = "re_review_due", "复查评定截止提醒", DEADLINE
     RE_REVIEW_OVERDUE = "re_review_overdue", "复查评定已逾期", OTHER
     RESULT_FINAL = "result_final", "年检结果已确定", OTHER

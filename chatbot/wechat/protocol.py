@@ -22,7 +22,7 @@ from wechatpy.messages import BaseMessage
 from wechatpy.replies import TextReply
 from wechatpy.utils import WeChatSigner
 
-from dialogs import markup
+from dialogs import markup, voice
 from dialogs.engine import MAX_REPLY_BYTES, Reply, UserInput
 
 MAX_BODY_BYTES = 64 * 1024
@@ -248,12 +248,16 @@ def starts_a_turn(message: BaseMessage) -> bool:
 
 
 def to_user_input(message: BaseMessage) -> UserInput:
-    """The part of a WeChat message the dialogs care about; ProtocolError when a field is not text."""
+    """The part of a WeChat message the dialogs care about; ProtocolError when a field is not text. A
+    voice message with WeChat's recognition is its text (dialogs.voice), one without it ``voice``."""
     kind = message.type
     if kind == "text":
         return UserInput("text", text=_field(message, "content"))
     if kind == "image":
         return UserInput("photo", media_id=_field(message, "media_id"), pic_url=_field(message, "image"))
+    if kind == "voice":
+        heard = voice.spoken(_field(message, "recognition"))
+        return UserInput("text", text=heard, heard=heard) if heard else UserInput("voice")
     if kind == "event":
         event = _field(message, "event")
         if event == "click":

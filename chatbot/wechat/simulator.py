@@ -71,6 +71,19 @@ class Simulator:
         body = _cdata("PicUrl", f"http://mmbiz.qpic.cn/sim/{media_id}.jpg") + _cdata("MediaId", media_id)
         return self.post(self._envelope("image", body))
 
+    def voice(self, recognition: str = "") -> tuple[int, str]:
+        """A voice message; ``recognition`` is what WeChat's speech recognition heard ("": the account's
+        recognition is off, and the push has no Recognition element)."""
+        media_id = "voice_" + secrets.token_hex(8)
+        body = _cdata("MediaId", media_id) + _cdata("Format", "amr")
+        if recognition:
+            body += _cdata("Recognition", recognition)
+        return self.post(self._envelope("voice", body))
+
+    def speak(self, recognition: str = "") -> str:
+        """Send a voice message and return the reply's text."""
+        return self.reply_text(*self.voice(recognition))
+
     def event(self, event: str, key: str | None = None) -> tuple[int, str]:
         body = _cdata("Event", event) + (_cdata("EventKey", key) if key is not None else "")
         return self.post(self._envelope("event", body, with_id=False))

@@ -85,6 +85,20 @@ def everyone_line(usages: list[str]) -> str:
 HELP_RESUME = "发送“继续”回到刚才的问题。"
 
 
+# ---------------------------------------------------------------- voice messages (语音)
+
+#: A voice message without recognised text (the account's speech recognition is off, or it heard nothing).
+VOICE_NOT_HEARD = (
+    "这条语音没有识别出文字。请改为打字回复（如：3、两分半、满分、同、满意），或靠近话筒再说一遍；"
+    "若语音一直无法识别，请联系管理员在微信公众平台开启“接收语音识别结果”。"
+)
+
+
+def heard(text: str) -> str:
+    """The line before the reply to a voice message: what was understood."""
+    return f"听到：{text}\n"
+
+
 # ---------------------------------------------------------------- idle: no dialog in progress
 
 
@@ -166,6 +180,23 @@ def result_progress(stars_label: str, state_label: str, ends: str, open_: bool, 
 
 
 NO_RESULT = "年检结果：尚未公示。"
+
+#: `进度`: the heading of the objections the user filed.
+FILED_OBJECTIONS = "您提出的异议："
+
+
+def filed_objection_line(
+    code: str, name: str, year: int, filed: str, text: str, outcome: str, republished_until: str
+) -> str:
+    """One objection the user filed: waiting for the re-review, or what it decided (``outcome``) and
+    until when the result is published again."""
+    line = f"· {name}（{code}）{year} 年度，{filed} 提出：“{text}”——"
+    if not outcome:
+        return line + "待上级工会复查，复查后会通知您。"
+    if republished_until:
+        return line + f"已复查，{outcome}，再次公示至 {republished_until}。"
+    return line + f"已复查，{outcome}。"
+
 
 NO_CHILDREN = "下级单位：暂无本年度年检任务。"
 
