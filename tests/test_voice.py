@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chatbot.app import create_app
 from chatbot.store.models import InboundMessage, Inspection, ItemScore, Organisation
 from chatbot.wechat.protocol import links_of
 from chatbot.wechat.simulator import Simulator
 from dialogs.texts.common import VOICE_NOT_HEARD
 from dialogs.voice import spoken
+from tests.conftest import AES_KEY, APP_ID, TOKEN, Backend, City, make_config, transport_for
 from tests.helpers import VILLAGE, complete_record, self_check, settle_evaluation, setup_county
 
 User = Callable[..., Simulator]
@@ -137,3 +140,18 @@ def test_an_evaluator_assesses_enters_paper_and_re_reviews_by_voice(user: User, 
     assert review.startswith("听到：复查U01\n") and "【5/30】" in review  # the objected item first
     assert "异议涉及的第 5 项已复查" in evaluator.speak("同。")
     assert "复查评定已提交" in evaluator.speak("提交。")
+
+
+def test_voice_in_safe_mode_is_heard_once(backend: Backend, tmp_path: Path, city: City) -> None:
+    """Encrypted (安全模式) voice pushes: read, echoed in the encrypted reply, a retry applied once."""
+    app = create_app(make_config(backend, tmp_path, WECHAT_ENCODING_AES_KEY=AES_KEY), **backend.parts())
+    chair = Simulator(transport_for(app.test_client()), "safe-voice", TOKEN, APP_ID, AES_KEY)
+    assert "绑定成功" in chair.speak(f"绑定{city.chair_code}。")
+    assert "听到：自评" in chair.speak("自评。")
+    status, body = chair.voice("满分。")
+    assert status == 200 and "<Encrypt>" in body
+    answered = chair.reply_text(status, body)
+    assert answered.startswith("听到：满分\n") and "【2/" in answered
+    assert chair.reply_text(*chair.again()) == answered
+    assert "【2/" in chair.say("继续")  # the retry was not applied again
+    assert VOICE_NOT_HEARD in chair.speak()

@@ -529,6 +529,7 @@ BODIES: list[Body] = [
         "nested-event-name", lambda o: envelope(o, "event", "<Event><a>CLICK</a></Event>", with_id=False), 400
     ),
     Body("nested-eventkey", lambda o: event(o, "CLICK", "<EventKey><a>SELF_CHECK</a></EventKey>"), 400),
+    Body("nested-recognition", lambda o: envelope(o, "voice", "<Recognition><a>三分</a></Recognition>"), 400),
     Body("nested-subscribe-eventkey", lambda o: event(o, "subscribe", "<EventKey><a>x</a></EventKey>"), 400),
     Body("long-event-name", lambda o: event(o, "E" * 3000), 0),
 ]
@@ -610,6 +611,11 @@ def _msg(msg_type: str, inner: str) -> Callable[[str], str]:
     return lambda openid: envelope(openid, msg_type, inner)
 
 
+def _voice(recognition: str) -> Callable[[str], str]:
+    """A voice message with WeChat's speech recognition (``Recognition``)."""
+    return _msg("voice", cdata("MediaId", "v3") + cdata("Format", "amr") + cdata("Recognition", recognition))
+
+
 def _evt(name: str, inner: str = "") -> Callable[[str], str]:
     return lambda openid: event(openid, name, inner)
 
@@ -622,6 +628,15 @@ KINDS: list[Kind] = [
         "voice-with-recognition",
         _msg("voice", cdata("MediaId", "v2") + cdata("Format", "amr") + cdata("Recognition", "满分")),
     ),
+    Kind("voice-punctuated", _voice("三分。")),
+    Kind("voice-empty-recognition", _voice("")),
+    Kind("voice-punctuation-only", _voice("。")),
+    Kind("voice-recognition-cdata-terminator", _voice("]]><MsgType>text</MsgType>")),
+    Kind(
+        "voice-recognition-markup",
+        _voice('<a href="weixin://bizmsgmenu?msgmenucontent=满分&msgmenuid=1">满分</a>'),
+    ),
+    Kind("voice-recognition-10kb", _voice("字" * 3413)),
     Kind("video", _msg("video", cdata("MediaId", "d1") + cdata("ThumbMediaId", "t1"))),
     Kind("shortvideo", _msg("shortvideo", cdata("MediaId", "d2") + cdata("ThumbMediaId", "t2"))),
     Kind(
