@@ -517,6 +517,25 @@ def test_chat_shows_the_notices_the_fake_wechat_delivered_to_its_user(runner: Cl
     )
 
 
+def test_chat_sends_voice_with_and_without_recognition(
+    runner: CliRunner, live_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`/voice 文字` is a voice message WeChat recognised as 文字; `/voice` alone one it did not."""
+    port, _server = live_app
+    monkeypatch.setenv("WECHAT_TOKEN", TOKEN)
+    monkeypatch.setenv("WECHAT_APP_ID", APP_ID)
+    monkeypatch.delenv("WECHAT_ENCODING_AES_KEY", raising=False)
+    result = runner.invoke(
+        main,
+        ["chat", "--openid", "voice-1", "--url", f"http://127.0.0.1:{port}/wechat"],
+        input="/voice 帮助。\n/voice\n/quit\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "听到：帮助" in result.output and "您还没有绑定身份" in result.output
+    assert "这条语音没有识别出文字" in result.output
+    assert "/voice [文字]" in result.output  # the chat's own help names it
+
+
 def test_chat_with_the_server_down_says_how_to_start_it(runner: CliRunner) -> None:
     port = free_port()
     result = runner.invoke(main, ["chat", "--openid", "chair-1", "--url", f"http://127.0.0.1:{port}/wechat"])
