@@ -10,6 +10,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,8 +19,10 @@ from chatbot.app import create_app
 from chatbot.store.models import InboundMessage, Inspection, ItemScore, Organisation
 from chatbot.wechat.protocol import links_of
 from chatbot.wechat.simulator import Simulator
+from dialogs.router import parse_text
 from dialogs.texts.common import VOICE_NOT_HEARD
 from dialogs.voice import spoken
+from rubrics.scoring import format_score
 from tests.conftest import AES_KEY, APP_ID, TOKEN, Backend, City, make_config, transport_for
 from tests.helpers import VILLAGE, complete_record, self_check, settle_evaluation, setup_county
 
@@ -155,3 +159,16 @@ def test_voice_in_safe_mode_is_heard_once(backend: Backend, tmp_path: Path, city
     assert chair.reply_text(*chair.again()) == answered
     assert "【2/" in chair.say("继续")  # the retry was not applied again
     assert VOICE_NOT_HEARD in chair.speak()
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    halves=st.integers(min_value=0, max_value=10),
+    ending=st.sampled_from(["。", "！", "？", "，", "…", ".", "", " 。"]),
+)
+def test_a_spoken_score_reads_as_the_typed_one(halves: int, ending: str) -> None:
+    """Whatever recognition ends a score with, the dialogs read the score typed without it."""
+    typed = format_score(Decimal(halves) / 2)
+    for said in (f"{typed}分", f"{typed}份", typed):
+        intent = parse_text(spoken(said + ending))
+        assert (intent.kind, intent.arg) == ("number", typed), said + ending
