@@ -8,25 +8,33 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import docx
 import openpyxl
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chatbot.app import create_app
+from chatbot.config import Config, ConfigError
 from chatbot.console.access import create_user
 from chatbot.inspection.evaluations import tally
+from chatbot.store.engine import make_engine, session_factory
 from chatbot.store.models import Evaluation, Inspection, Organisation
 from chatbot.wechat.simulator import Simulator
 from dialogs.walk import democratic_text
 from rubrics.democratic import MIN_BALLOTS_SHOWN, DemocraticFigures, figures_phrase
 from rubrics.scoring import format_score
+from tests.conftest import APP_ID, TOKEN, Backend, make_config, transport_for
 from tests.helpers import complete_record, csv_results, self_check, setup_county
 from tests.test_console import Console
 
@@ -256,3 +264,70 @@ def test_looks_between_votes_tell_only_the_count(
     else:
         assert last == other[-1] and not FIGURE.search(last.chat) and not last.cell
         assert WITHHELD in last.chat
+
+
+# ---------------------------------------------------------------- the minimum's setting and the blend
+
+
+@pytest.fixture
+def weighted(backend: Backend, tmp_path: Path) -> Iterator[Flask]:
+    """The app with half of the final score from the democratic evaluation."""
+    application = create_app(make_config(backend, tmp_path, DEMOCRATIC_WEIGHT="0.5"), **backend.parts())
+    yield application
+    application.extensions["nianjian.engine"].dispose()
+
+
+def test_a_score_too_few_to_show_is_not_blended_and_the_minimum_is_fixed_at_opening(
+    weighted: Flask, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With DEMOCRATIC_WEIGHT > 0 the final score would give a withheld democratic score away: it is
+    left out of the blend (U01: 3 ballots under a minimum of 4 set when it opened); U02, opened under
+    the default minimum of 3, is blended with its 3 ballots."""
+    client = weighted.test_client()
+
+    def user(openid: str) -> Simulator:
+        return Simulator(transport_for(client), openid, TOKEN, APP_ID)
+
+    engine = make_engine(weighted.extensions["nianjian.config"].database_url)
+    with session_factory(engine)() as db:
+        codes = setup_county(db, 2)
+    evaluator = user("evaluator")
+    evaluator.say(f"绑定 {codes['evaluator']}")
+    for n, code in ((1, "U01"), (2, "U02")):
+        self_check(user(f"chair{n}"), codes[f"chair{n}"])
+        members = [user(f"member-{n}-{m}") for m in range(3)]
+        for member in members:
+            member.say(f"绑定 {codes[f'member{n}']}")
+        if code == "U01":
+            monkeypatch.setenv("EVALUATION_MIN_BALLOTS_SHOWN", "4")
+        else:
+            monkeypatch.delenv("EVALUATION_MIN_BALLOTS_SHOWN")
+        cli("evaluation", "open", "--org", code)
+        for member, answers in zip(members, (FIRST, SECOND, (1,) * 8), strict=True):
+            vote(member, answers, "无")
+        assert "【1/30】" in evaluator.say(f"考评 {code}")
+        for _ in range(30):
+            evaluator.say("同")
+        complete_record(evaluator)
+        evaluator.say("结束测评 参加人员已全部作答")
+        rated = evaluator.say("提交")
+        if code == "U01":
+            assert "有效票 3 张，少于 4 张，" + WITHHELD in rated and not FIGURE.search(rated)
+        else:
+            assert "满意率 66.7%，民主测评得分 80.8" in rated
+    with session_factory(engine)() as db:
+        found = {
+            org.code: (inspection.score, inspection.democratic_score)
+            for inspection, org in db.execute(select(Inspection, Organisation).join(Organisation))
+        }
+    engine.dispose()
+    assert found["U01"] == (Decimal("100.0"), None)  # the assessed score alone
+    assert found["U02"] == (Decimal("90.4"), Decimal("80.8"))  # 100 × 0.5 + 80.8 × 0.5
+
+
+def test_the_minimum_may_not_let_one_ballot_through(tmp_path: Path) -> None:
+    env = {"NIANJIAN_INSTANCE": str(tmp_path)}
+    with pytest.raises(ConfigError):
+        Config.from_env(env | {"EVALUATION_MIN_BALLOTS_SHOWN": "1"})
+    assert Config.from_env(env).evaluation_min_ballots_shown == MIN_BALLOTS_SHOWN == 3
+    assert Config.from_env(env | {"EVALUATION_MIN_BALLOTS_SHOWN": "2"}).evaluation_min_ballots_shown == 2
