@@ -730,7 +730,8 @@ def _end_evaluation(walk: Walk) -> Outcome | None:
         return walk.again(shared_texts.no_ballots_to_close(view.org_code) + "\n\n")
     before = figures or DemocraticFigures(0, 0, 0, None, closed=True, paper_places=0)
     ended = replace(before, closed=True, waived_reason=text if waive else "")
-    said = texts.evaluation_waived_now(text) if waive else texts.evaluation_closed_now(text)
+    withheld = figures_phrase(ended) if ended.withheld else ""
+    said = texts.evaluation_waived_now(text) if waive else texts.evaluation_closed_now(text, withheld)
     command = (WaiveEvaluation if waive else CloseEvaluation)(view.inspection_id, text)
     return walk.again(said, (command,), replace(view, figures=lambda: ended))
 

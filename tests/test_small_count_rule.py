@@ -158,7 +158,8 @@ def test_one_and_two_ballots_show_no_figure_anywhere(
     for _ in range(30):
         evaluator.say("同")
     complete_record(evaluator)
-    assert "已结束民主测评" in evaluator.say("结束测评 参加人员已全部作答")
+    ended = evaluator.say("结束测评 参加人员已全部作答")
+    assert "已结束民主测评" in ended and "有效票 2 张，少于 3 张，" + WITHHELD in ended
     rated = evaluator.say("提交")
     assert "有效票 2 张，少于 3 张，" + WITHHELD in rated and not FIGURE.search(rated)
     cli("results", "confirm", "--year", "2026", "--reason", "U02 本年度不参加年检")

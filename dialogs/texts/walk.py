@@ -322,5 +322,6 @@ def evaluation_waived_now(reason: str) -> str:
     return f"已免除民主测评（不计入结果）。原因：{reason}\n\n"
 
 
-def evaluation_closed_now(reason: str) -> str:
-    return f"已结束民主测评。原因：{reason}\n\n"
+def evaluation_closed_now(reason: str, withheld: str = "") -> str:
+    """``withheld``: why its satisfaction rate and score will not be shown (too few ballots), if so."""
+    return f"已结束民主测评。原因：{reason}\n" + (f"{withheld}。\n" if withheld else "") + "\n"
