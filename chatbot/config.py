@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from rubrics.democratic import ALL_MEMBERS_MAX
+from rubrics.democratic import ALL_MEMBERS_MAX, MIN_BALLOTS_SHOWN, MIN_BALLOTS_SHOWN_FLOOR
 from rubrics.quota import DEFAULT_QUOTA_PERCENT
 from rubrics.scoring import DEFAULT_PASS_MARK
 
@@ -145,6 +145,8 @@ class Config:
     quota_scope: str
     #: 会员人数少的，全部参加: at most this many members, every member is in the electorate.
     evaluation_all_members_max: int
+    #: The small-count rule: a democratic evaluation's figures are shown only with this many ballots.
+    evaluation_min_ballots_shown: int
     #: Days from a below-standard result's finalisation to its remediation's due date (补课).
     remediation_days: int
     wechat_app_secret: str
@@ -590,6 +592,15 @@ SETTINGS: tuple[Setting, ...] = (
         "bound in chat get paper forms, and the turnout counts every member on the roll but the chair",
         _number(0, 100000),
         default=str(ALL_MEMBERS_MAX),
+    ),
+    Setting(
+        "EVALUATION_MIN_BALLOTS_SHOWN",
+        "evaluation_min_ballots_shown",
+        "a democratic evaluation's satisfaction rate and score are shown only once it is closed with at "
+        "least this many ballots (and its chat ballots none or at least this many), to keep the voters "
+        "anonymous; fixed on each evaluation when it opens (at least 2)",
+        _number(MIN_BALLOTS_SHOWN_FLOOR, 1000),
+        default=str(MIN_BALLOTS_SHOWN),
     ),
     Setting(
         "REMEDIATION_DAYS",

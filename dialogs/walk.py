@@ -27,7 +27,7 @@ from dialogs.texts import walk as texts
 from dialogs.texts.walk import WalkWords
 from rubrics import Rubric, get_rubric, words
 from rubrics import texts as shared_texts
-from rubrics.democratic import DemocraticFigures
+from rubrics.democratic import DemocraticFigures, figures_phrase
 from rubrics.scoring import (
     HALF,
     ScoreError,
@@ -217,7 +217,8 @@ def summary_pages(mode: Mode, view: WalkView, rubric: Rubric) -> list[str]:
 
 
 def democratic_text(figures: DemocraticFigures | None) -> str:
-    """The democratic evaluation's figures, one line."""
+    """The democratic evaluation's figures, one line: the count and turnout, the satisfaction rate and
+    score only where the small-count rule discloses them."""
     if figures is None:
         return texts.NO_EVALUATION
     if figures.waived:
@@ -226,12 +227,7 @@ def democratic_text(figures: DemocraticFigures | None) -> str:
         return texts.no_ballots(figures.invited, figures.closed)
     turnout = f"{format_score(figures.turnout)}%" if figures.turnout is not None else "-"
     return texts.democratic_line(
-        figures.ballots,
-        figures.paper,
-        turnout,
-        f"{format_score(figures.satisfaction or 0)}%",
-        format_score(figures.score or 0),
-        figures.closed,
+        figures.ballots, figures.paper, turnout, figures_phrase(figures), figures.closed
     )
 
 
@@ -734,7 +730,8 @@ def _end_evaluation(walk: Walk) -> Outcome | None:
         return walk.again(shared_texts.no_ballots_to_close(view.org_code) + "\n\n")
     before = figures or DemocraticFigures(0, 0, 0, None, closed=True, paper_places=0)
     ended = replace(before, closed=True, waived_reason=text if waive else "")
-    said = texts.evaluation_waived_now(text) if waive else texts.evaluation_closed_now(text)
+    withheld = figures_phrase(ended) if ended.withheld else ""
+    said = texts.evaluation_waived_now(text) if waive else texts.evaluation_closed_now(text, withheld)
     command = (WaiveEvaluation if waive else CloseEvaluation)(view.inspection_id, text)
     return walk.again(said, (command,), replace(view, figures=lambda: ended))
 

@@ -52,3 +52,23 @@ def objection_outcome(prior: str, decided: str, changed: bool) -> str:
     if changed:
         return f"复查后结果改为 {decided}（原为 {prior}）"
     return f"复查后维持原结果 {decided}"
+
+
+# The small-count rule of the democratic evaluation (rubrics/democratic.py): what is said in place of
+# the satisfaction rate and the score, in the chat, the console and the documents alike.
+FIGURES_AFTER_CLOSE = "满意率和得分在测评结束后公布"
+NO_FIGURES = "没有答卷，无满意率和得分"
+
+
+def figures_shown(satisfaction: str, score: str) -> str:
+    return f"满意率 {satisfaction}%，民主测评得分 {score}"
+
+
+def figures_withheld(ballots: int, online: int, least: int) -> str:
+    """Closed with too few ballots (or too few in chat beside the paper forms) to disclose."""
+    if ballots < least:
+        return f"有效票 {ballots} 张，少于 {least} 张，为保护投票人匿名，不公布满意率和得分"
+    return (
+        f"微信答卷 {online} 张，少于 {least} 张（纸质测评表的份数已录入，可以减去），"
+        "为保护投票人匿名，不公布满意率和得分"
+    )

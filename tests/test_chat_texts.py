@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -330,11 +331,15 @@ def test_numbers_have_one_format_half_up_without_a_stray_decimal() -> None:
     assert format_score(Decimal("2.25")) == "2.3"  # half up, not to even
     assert format_score(Decimal("0.05")) == "0.1"
     assert format_score(Decimal("-0")) == "0" and format_score(Decimal("-0.04")) == "0"
-    two_of_three = DemocraticFigures(
-        ballots=2, invited=3, satisfied=2, score=Decimal("73.33333"), closed=True
+    three_of_six = DemocraticFigures(
+        ballots=3, invited=6, satisfied=2, score=Decimal("73.33333"), closed=True
     )
+    line = democratic_text(three_of_six)
+    assert "参与率 50%" in line and "满意率 66.7%" in line and "民主测评得分 73.3" in line
+    two_of_three = replace(three_of_six, ballots=2, invited=3)  # too few to show (the small-count rule)
     line = democratic_text(two_of_three)
-    assert "参与率 66.7%" in line and "满意率 100%" in line and "民主测评得分 73.3" in line
+    assert "参与率 66.7%" in line and not re.search(r"满意率 \d", line) and "73.3" not in line
+    assert "有效票 2 张，少于 3 张，为保护投票人匿名，不公布满意率和得分" in line
 
 
 @pytest.mark.parametrize("key", RUBRIC_KEYS)

@@ -69,6 +69,7 @@ def evaluation_open(
             datetime.now(UTC),
             all_members_max=config.evaluation_all_members_max,
             paper=paper,
+            min_shown=config.evaluation_min_ballots_shown,
         )
         code = evaluation.code
         closes_on = local_date(evaluation.closes_at)

@@ -75,6 +75,7 @@ from chatbot.timeutil import SHANGHAI, as_utc
 from dialogs.context import ROLE_LABELS
 from rubrics import get_rubric
 from rubrics.deadlines import parse_month_day, report_due
+from rubrics.democratic import figures_phrase
 from rubrics.lifecycle import RATED, InspectionState, values
 from rubrics.objections import source_label as objection_source
 from rubrics.scoring import Stars, format_percent, format_score, percent_score, raw_total
@@ -475,6 +476,7 @@ def inspection_page(inspection_id: int) -> Any:
         for item in rubric.items
     ]
     timeline = audit_lines(g.db, inspection)
+    democratic = figures(g.db, inspection, _now())
     state = InspectionState(inspection.state)
     sampled = g.db.scalar(
         select(SampledInspection.id).where(SampledInspection.inspection_id == inspection.id)
@@ -495,7 +497,8 @@ def inspection_page(inspection_id: int) -> Any:
             raw_total(assessed.values()),
             percent_score(raw_total(own.values()), rubric.max_total),
         ),
-        democratic=figures(g.db, inspection, _now()),
+        democratic=democratic,
+        democratic_figures=figures_phrase(democratic) if democratic else "",
         timeline=timeline,
         stars=Stars(inspection.stars).label if inspection.stars else "",
         provisional=provisional,

@@ -29,6 +29,7 @@ from chatbot.inspection.evaluations import figures
 from chatbot.inspection.queries import item_scores
 from chatbot.store.models import AuditEntry, Inspection
 from rubrics import Rubric, get_rubric
+from rubrics.democratic import figures_phrase
 from rubrics.lifecycle import InspectionState
 from rubrics.scoring import ONE_DECIMAL, Stars, format_percent, format_score, percent_score, raw_total
 
@@ -335,17 +336,15 @@ def _row_height(cells: Iterable[tuple[str, float]]) -> float:
 
 
 def _democratic_line(session: Session, inspection: Inspection, now: datetime) -> str:
+    """The count and turnout; the satisfaction rate and score only where the small-count rule
+    discloses them."""
     result = figures(session, inspection, now)
     if result is None:
         return "民主测评：未开展"
     if result.waived:
         return f"民主测评：已免除，不计入结果（{result.waived_reason}）"
     turnout = f"{format_score(result.turnout)}%" if result.turnout is not None else "—"
-    satisfaction = f"{format_score(result.satisfaction)}%" if result.satisfaction is not None else "—"
-    score = format_score(result.score) if result.score is not None else "—"
-    return (
-        f"民主测评：有效票 {result.ballots} 张，参与率 {turnout}，满意率 {satisfaction}，民主测评得分 {score}"
-    )
+    return f"民主测评：有效票 {result.ballots} 张，参与率 {turnout}，{figures_phrase(result)}"
 
 
 def _print_setup(sheet: Worksheet, title_rows: str | None) -> None:

@@ -52,7 +52,7 @@ from chatbot.store.notice_kinds import NoticeKind
 from chatbot.timeutil import SHANGHAI, as_utc, end_of_day, local_date
 from rubrics import get_rubric
 from rubrics import texts as shared_texts
-from rubrics.democratic import ALL_MEMBERS_MAX, DemocraticFigures
+from rubrics.democratic import ALL_MEMBERS_MAX, MIN_BALLOTS_SHOWN, DemocraticFigures
 from rubrics.lifecycle import EVALUABLE, InspectionState
 from rubrics.submission import MIN_WRITTEN_CHARS
 
@@ -341,6 +341,7 @@ def tally(
         waived_reason=(evaluation.waived_reason or "免除") if evaluation.waived_at is not None else "",
         closed_reason=evaluation.closed_reason or "",
         paper_places=evaluation.paper_places,
+        min_shown=evaluation.min_ballots_shown or MIN_BALLOTS_SHOWN,
     )
 
 
@@ -434,11 +435,13 @@ def open_evaluation(
     actor: str = "cli",
     all_members_max: int = ALL_MEMBERS_MAX,
     paper: int | None = None,
+    min_shown: int = MIN_BALLOTS_SHOWN,
 ) -> Evaluation:
     """Open the democratic evaluation (民主测评) of the organisation's inspection in the open campaign.
     Its electorate is fixed now, in parts: the people invited in chat (told: notice
     ``evaluation_open``), ``paper`` forms for people not invited in chat — where all members take part,
-    one for each member on the roll not bound in chat —, and ``open_slots`` open places."""
+    one for each member on the roll not bound in chat —, and ``open_slots`` open places. The
+    small-count rule's minimum ``min_shown`` is fixed on it too."""
     campaign = open_campaign(session)
     if campaign is None:
         raise AdminError("还没有开启的年度年检，请先运行 nianjian campaign open 年度。")
@@ -481,6 +484,7 @@ def open_evaluation(
         open_slots=open_slots,
         all_members=everyone,
         paper_places=places,
+        min_ballots_shown=min_shown,
     )
     session.add(evaluation)
     session.flush()

@@ -198,7 +198,7 @@ def _scores(inspection: AnyRow, facts: _Facts) -> dict[str, str]:
     max_total = get_rubric(inspection.rubric_key).max_total
     own, assessed = facts.totals.get(inspection.id, (None, None))
     democratic = facts.democratic.get(inspection.id)
-    score = democratic.score if democratic else None
+    score = democratic.shown_score if democratic else None
     turnout = democratic.turnout if democratic else None
     return {
         "self_score": _percent(own, max_total),

@@ -81,13 +81,14 @@ def rate(session: Session, inspection: Inspection, config: Config, now: datetime
     score = percent_score(raw, rubric.max_total)
     democratic = figures(session, inspection, now)
     weight = config.democratic_weight
-    if weight and democratic is not None and democratic.score is not None and not democratic.waived:
-        score = (score * (1 - weight) + democratic.score * weight).quantize(
-            Decimal("0.1"), rounding=ROUND_HALF_UP
-        )
+    # The small-count rule: a score not disclosed is not blended either (the final score would give
+    # it away), nor kept on the result.
+    shown = democratic.shown_score if democratic is not None else None
+    if weight and shown is not None:
+        score = (score * (1 - weight) + shown * weight).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     inspection.raw_total = raw
     inspection.score = score
-    inspection.democratic_score = democratic.score if democratic else None
+    inspection.democratic_score = shown
     inspection.stars_by_score = int(star_level(score))
     missed = below_standard(score, config.pass_mark)
     inspection.below_standard = missed

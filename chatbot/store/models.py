@@ -267,6 +267,10 @@ class Evaluation(Base):
     #: 会员人数少的，全部参加: the union's member count when it was at most the configured size at opening;
     #: every member is then in the electorate, bound or not.
     all_members: Mapped[int | None] = mapped_column(Integer)
+    #: The small-count rule's minimum (EVALUATION_MIN_BALLOTS_SHOWN) when it opened: fewer ballots and
+    #: its satisfaction rate and score are never shown. NULL on evaluations opened before (migration 0017):
+    #: the default minimum applies.
+    min_ballots_shown: Mapped[int | None] = mapped_column(Integer)
     #: Closed before its date by the evaluator, with the reason (audited).
     closed_reason: Mapped[str | None] = mapped_column(Text)
     #: Set aside by the evaluator (not counted in the result), with the reason (audited).

@@ -141,14 +141,12 @@ def no_ballots(invited: int, closed: bool) -> str:
     return f"民主测评：暂无有效票（应参加 {invited} 人）" + ("，已结束" if closed else "")
 
 
-def democratic_line(
-    ballots: int, paper: int, turnout: str, satisfaction: str, score: str, closed: bool
-) -> str:
-    """Turnout and satisfaction are percentages formatted by format_score (half up)."""
+def democratic_line(ballots: int, paper: int, turnout: str, figures: str, closed: bool) -> str:
+    """Turnout is a percentage formatted by format_score (half up); ``figures`` the satisfaction rate
+    and score, or why they are not shown (rubrics.democratic.figures_phrase)."""
     on_paper = f"含纸质 {paper} 份，" if paper else ""
-    return (
-        f"民主测评：{ballots} 票（{on_paper}参与率 {turnout}），满意率 {satisfaction}，"
-        f"民主测评得分 {score}" + ("" if closed else "（进行中）")
+    return f"民主测评：{ballots} 票（{on_paper}参与率 {turnout}），{figures}" + (
+        "" if closed else "（进行中）"
     )
 
 
@@ -324,5 +322,6 @@ def evaluation_waived_now(reason: str) -> str:
     return f"已免除民主测评（不计入结果）。原因：{reason}\n\n"
 
 
-def evaluation_closed_now(reason: str) -> str:
-    return f"已结束民主测评。原因：{reason}\n\n"
+def evaluation_closed_now(reason: str, withheld: str = "") -> str:
+    """``withheld``: why its satisfaction rate and score will not be shown (too few ballots), if so."""
+    return f"已结束民主测评。原因：{reason}\n" + (f"{withheld}。\n" if withheld else "") + "\n"

@@ -1,7 +1,7 @@
 """objection outcome: the result before and after the re-review that decided an objection, which its
 objector is told and sees in `进度`
 
-Revision ID: 0016_voice
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-06 00:00:00
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_voice"
+revision = "0016"
 down_revision = "0015"
 branch_labels = None
 depends_on = None
