@@ -178,8 +178,7 @@ def test_the_citys_figures_span_the_counties_and_name_a_new_item(known: None, db
     # item 1: 1 point over 6 unions is 0.1666…, 0.2 half up; its share 16.666…% is 16.7
     assert len(weakness_table.ranked(found)) == VILLAGE.item_count  # the workbook lists every item
     counties = [
-        weakness_table.county_row(c)
-        for c in weaknesses.of_groups(db, found_campaign(db), load_tree(db).groups())
+        weakness_table.county_row(c) for c in weaknesses.survey(db, found_campaign(db), load_tree(db))[1]
     ]
     assert counties == [
         ("原州区", 4, "村（社区）工会第2项：工会依法依章程按时换届", 3, 75, 1.3),

@@ -44,7 +44,8 @@ def _figures(campaign: Campaign) -> tuple[Weaknesses, list[Weaknesses], list[Gro
     group = _group_asked(groups)
     if group is not None:
         return weaknesses.of_group(g.db, campaign, group), [], groups
-    return weaknesses.of_city(g.db, campaign, tree), weaknesses.of_groups(g.db, campaign, groups), groups
+    city, counties = weaknesses.survey(g.db, campaign, tree)
+    return city, counties, groups
 
 
 def _year_campaign() -> Campaign:

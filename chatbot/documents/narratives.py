@@ -202,11 +202,10 @@ def problems_draft(session: Session, campaign: Campaign, organisation: Organisat
     in the console; "" for a federation with no rated union that lost points."""
     tree = load_tree(session)
     if organisation.parent_id is None:
-        city = weaknesses.of_city(session, campaign, tree)
+        city, groups = weaknesses.survey(session, campaign, tree)
         text = weakness_paragraph(
             "全市", [losing_item(i) for i in city.top()], _over(city), city.previous_year
         )
-        groups = weaknesses.of_groups(session, campaign, tree.groups())
         parts = [(short_name(g.name), losing_item(g.top(1)[0])) for g in groups if g.top(1)]
         return text + counties_sentence(parts) if text else ""
     group = next((g for g in tree.groups() if g.code == organisation.code and g.name != CITY_DIRECT), None)

@@ -12,7 +12,7 @@ wording changed is marked (``sheet_of`` is where a sheet's version is looked up)
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from chatbot.inspection.hierarchy import WHOLE_CITY, Group, OrgTree
-from chatbot.store.models import Campaign, Inspection, ItemScore
+from chatbot.store.models import Campaign, Inspection, ItemScore, Organisation
 from rubrics import Rubric, get_rubric
 from rubrics.lifecycle import RATED, values
 
@@ -47,6 +47,11 @@ def _count(value: object) -> int:
         return 0
     assert isinstance(value, int)
     return value
+
+
+def _parent(value: object) -> int | None:
+    """A parent's id as read (None for the city itself, which has no parent)."""
+    return None if value is None else _count(value)
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,9 @@ class SelfRating:
     both: int = 0
     gap_sum: Decimal = Decimal(0)
     over: int = 0
+
+    def plus(self, other: SelfRating) -> SelfRating:
+        return SelfRating(self.both + other.both, self.gap_sum + other.gap_sum, self.over + other.over)
 
     @property
     def mean_gap(self) -> Decimal:
@@ -169,16 +177,48 @@ class Weaknesses:
 
 # ---------------------------------------------------------------- reading one year
 
+#: Where a union hangs in the tree: its parent's id (the city's direct unions: the city's).
+Parent = int | None
+
 
 @dataclass(frozen=True)
-class _Year:
-    """One year's aggregates in one scope, keyed by (sheet key, item number) and (sheet key, dimension)."""
+class _Figures:
+    """One year's aggregates of one scope, keyed by (sheet key, item number) and (sheet key, dimension)."""
 
-    sheets: dict[str, Rubric]  # the sheet each key was scored on (its newest version in the year)
+    sheets: dict[str, Rubric]
     rated: int
     items: dict[tuple[str, int], Loss]
     dimensions: dict[tuple[str, str], Loss]
     self_rating: dict[tuple[str, int], SelfRating]
+
+
+@dataclass(frozen=True)
+class _Year:
+    """One year's aggregates split by the unions' parents, so that one read serves the city and every
+    county (each parent's unions are in one group)."""
+
+    sheets: dict[str, Rubric]  # the sheet each key was scored on (its newest version in the year)
+    rated: dict[Parent, int]
+    items: dict[tuple[Parent, str, int], Loss]
+    dimensions: dict[tuple[Parent, str, str], Loss]
+    self_rating: dict[tuple[Parent, str, int], SelfRating]
+
+    def fold(self, chosen: Callable[[Parent], bool]) -> _Figures:
+        """The sums over the parents ``chosen`` keeps."""
+        items: dict[tuple[str, int], Loss] = defaultdict(Loss)
+        for (parent, key, no), loss in self.items.items():
+            if chosen(parent):
+                items[(key, no)] = items[(key, no)].plus(loss)
+        dimensions: dict[tuple[str, str], Loss] = defaultdict(Loss)
+        for (parent, key, name), loss in self.dimensions.items():
+            if chosen(parent):
+                dimensions[(key, name)] = dimensions[(key, name)].plus(loss)
+        rating: dict[tuple[str, int], SelfRating] = defaultdict(SelfRating)
+        for (parent, key, no), found in self.self_rating.items():
+            if chosen(parent):
+                rating[(key, no)] = rating[(key, no)].plus(found)
+        rated = sum(count for parent, count in self.rated.items() if chosen(parent))
+        return _Figures(self.sheets, rated, dict(items), dict(dimensions), dict(rating))
 
 
 def _scope(campaign: Campaign, unions: Collection[int] | None) -> list[ColumnElement[bool]]:
@@ -191,17 +231,21 @@ def _scope(campaign: Campaign, unions: Collection[int] | None) -> list[ColumnEle
 
 def _sheets(
     session: Session, campaign: Campaign, unions: Collection[int] | None
-) -> tuple[dict[str, Rubric], int]:
+) -> tuple[dict[str, Rubric], dict[Parent, int]]:
     """The sheets used (key → sheet; the newest version where a key has several) and the number of
-    rated unions."""
+    rated unions by parent."""
     rows = session.execute(
-        select(Inspection.rubric_key, Inspection.rubric_version, func.count())
+        select(Organisation.parent_id, Inspection.rubric_key, Inspection.rubric_version, func.count())
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
         .where(*_scope(campaign, unions))
-        .group_by(Inspection.rubric_key, Inspection.rubric_version)
+        .group_by(Organisation.parent_id, Inspection.rubric_key, Inspection.rubric_version)
         .order_by(Inspection.rubric_version)
     ).all()
-    sheets = {key: sheet_of(key, version) for key, version, _count in rows}
-    return sheets, sum(count for _key, _version, count in rows)
+    sheets = {key: sheet_of(key, version) for _parent, key, version, _count in rows}
+    rated: dict[Parent, int] = defaultdict(int)
+    for parent, _key, _version, count in rows:
+        rated[parent] += count
+    return sheets, dict(rated)
 
 
 def _dimension_case(sheets: dict[str, Rubric]) -> ColumnElement[str]:
@@ -216,102 +260,83 @@ def _dimension_case(sheets: dict[str, Rubric]) -> ColumnElement[str]:
 
 def _read_year(session: Session, campaign: Campaign, unions: Collection[int] | None) -> _Year:
     sheets, rated = _sheets(session, campaign, unions)
-    return _Year(
-        sheets,
-        rated,
-        _read_items(session, campaign, unions, sheets),
-        _read_dimensions(session, campaign, unions, sheets),
-        _read_self(session, campaign, unions),
-    )
+    items, rating = _read_items(session, campaign, unions, sheets)
+    return _Year(sheets, rated, items, _read_dimensions(session, campaign, unions, sheets), rating)
 
 
 def _read_items(
     session: Session, campaign: Campaign, unions: Collection[int] | None, sheets: dict[str, Rubric]
-) -> dict[tuple[str, int], Loss]:
-    """Each item's figures: its assessed scores, counted by distinct score."""
-    found: dict[tuple[str, int], Loss] = defaultdict(Loss)
+) -> tuple[dict[tuple[Parent, str, int], Loss], dict[tuple[Parent, str, int], SelfRating]]:
+    """Each item's figures and its self scores against the assessed ones, counted by distinct
+    assessed score (one pass over the item scores)."""
+    gap = ItemScore.self_score - ItemScore.assessed_score  # NULL without a self score: not summed
     rows = session.execute(
-        select(Inspection.rubric_key, ItemScore.item_no, ItemScore.assessed_score, func.count())
+        select(
+            Organisation.parent_id,
+            Inspection.rubric_key,
+            ItemScore.item_no,
+            ItemScore.assessed_score,
+            func.count(),
+            func.count(ItemScore.self_score),
+            func.sum(gap),
+            func.sum(case((gap > 0, 1), else_=0)),
+        )
         .select_from(ItemScore)
         .join(Inspection, ItemScore.inspection_id == Inspection.id)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
         .where(*_scope(campaign, unions), ItemScore.assessed_score.is_not(None))
-        .group_by(Inspection.rubric_key, ItemScore.item_no, ItemScore.assessed_score)
+        .group_by(Organisation.parent_id, Inspection.rubric_key, ItemScore.item_no, ItemScore.assessed_score)
     ).all()
-    for key, no, score, count in rows:
-        sheet = sheets.get(key)
+    items: dict[tuple[Parent, str, int], Loss] = defaultdict(Loss)
+    rating: dict[tuple[Parent, str, int], SelfRating] = defaultdict(SelfRating)
+    for parent, key, number, score, count, both, gap_sum, over in rows:
+        no, sheet = _count(number), sheets.get(str(key))
         if sheet is None or not 1 <= no <= sheet.item_count:
             continue
         lost = Decimal(sheet.item(no).points) - _number(score)
-        found[(key, no)] = found[(key, no)].plus(Loss(count, count if lost > 0 else 0, lost * count))
-    return dict(found)
+        units = _count(count)
+        at = (_parent(parent), str(key), no)
+        items[at] = items[at].plus(Loss(units, units if lost > 0 else 0, lost * units))
+        rating[at] = rating[at].plus(SelfRating(_count(both), _number(gap_sum), _count(over)))
+    return dict(items), dict(rating)
 
 
 def _read_dimensions(
     session: Session, campaign: Campaign, unions: Collection[int] | None, sheets: dict[str, Rubric]
-) -> dict[tuple[str, str], Loss]:
+) -> dict[tuple[Parent, str, str], Loss]:
     """Each dimension's figures: the inspections' dimension totals, counted by distinct total."""
     if not sheets:
         return {}
     scores = (
         select(
             Inspection.id.label("inspection_id"),
+            Organisation.parent_id.label("parent_id"),
             Inspection.rubric_key.label("key"),
             _dimension_case(sheets).label("dimension"),
             ItemScore.assessed_score.label("score"),
         )
         .select_from(ItemScore)
         .join(Inspection, ItemScore.inspection_id == Inspection.id)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
         .where(*_scope(campaign, unions), ItemScore.assessed_score.is_not(None))
         .subquery()
     )  # the dimension computed once, so that grouping by it repeats no bound parameter
     per_inspection = (
-        select(scores.c.key, scores.c.dimension, func.sum(scores.c.score).label("got"))
-        .group_by(scores.c.inspection_id, scores.c.key, scores.c.dimension)
+        select(scores.c.parent_id, scores.c.key, scores.c.dimension, func.sum(scores.c.score).label("got"))
+        .group_by(scores.c.inspection_id, scores.c.parent_id, scores.c.key, scores.c.dimension)
         .subquery()
     )
-    found: dict[tuple[str, str], Loss] = defaultdict(Loss)
-    rows = session.execute(
-        select(per_inspection.c.key, per_inspection.c.dimension, per_inspection.c.got, func.count()).group_by(
-            per_inspection.c.key, per_inspection.c.dimension, per_inspection.c.got
-        )
-    ).all()
-    for key, name, got, count in rows:
+    found: dict[tuple[Parent, str, str], Loss] = defaultdict(Loss)
+    rows = session.execute(select(*per_inspection.c, func.count()).group_by(*per_inspection.c)).all()
+    for parent, key, name, got, count in rows:
         sheet = sheets.get(str(key))
         if sheet is None or name not in sheet.dimensions:
             continue
         lost = Decimal(sheet.dimension_max(str(name))) - _number(got)
         units = _count(count)
-        loss = Loss(units, units if lost > 0 else 0, lost * units)
-        found[(str(key), str(name))] = found[(str(key), str(name))].plus(loss)
+        at = (_parent(parent), str(key), str(name))
+        found[at] = found[at].plus(Loss(units, units if lost > 0 else 0, lost * units))
     return dict(found)
-
-
-def _read_self(
-    session: Session, campaign: Campaign, unions: Collection[int] | None
-) -> dict[tuple[str, int], SelfRating]:
-    """Each item's self scores against its assessed scores, where an inspection has both."""
-    gap = ItemScore.self_score - ItemScore.assessed_score
-    rows = session.execute(
-        select(
-            Inspection.rubric_key,
-            ItemScore.item_no,
-            func.count(),
-            func.sum(gap),
-            func.sum(case((gap > 0, 1), else_=0)),
-        )
-        .select_from(ItemScore)
-        .join(Inspection, ItemScore.inspection_id == Inspection.id)
-        .where(
-            *_scope(campaign, unions),
-            ItemScore.self_score.is_not(None),
-            ItemScore.assessed_score.is_not(None),
-        )
-        .group_by(Inspection.rubric_key, ItemScore.item_no)
-    ).all()
-    return {
-        (str(key), _count(no)): SelfRating(_count(count), _number(gap_sum), _count(over))
-        for key, no, count, gap_sum, over in rows
-    }
 
 
 # ---------------------------------------------------------------- comparing two years
@@ -324,7 +349,7 @@ def _previous(session: Session, campaign: Campaign) -> Campaign | None:
     )
 
 
-def _compare_item(key: str, no: int, earlier: _Year | None) -> tuple[Loss | None, LastYear, str | None]:
+def _compare_item(key: str, no: int, earlier: _Figures | None) -> tuple[Loss | None, LastYear, str | None]:
     """Last year's figures of the item, how it compares, and last year's wording."""
     sheet = earlier.sheets.get(key) if earlier else None
     if earlier is None or sheet is None:
@@ -336,7 +361,7 @@ def _compare_item(key: str, no: int, earlier: _Year | None) -> tuple[Loss | None
     return before, status, sheet.item(no).text
 
 
-def _compare_dimension(key: str, name: str, earlier: _Year | None) -> tuple[Loss | None, LastYear]:
+def _compare_dimension(key: str, name: str, earlier: _Figures | None) -> tuple[Loss | None, LastYear]:
     sheet = earlier.sheets.get(key) if earlier else None
     if earlier is None or sheet is None:
         return None, LastYear.NO_DATA
@@ -346,14 +371,16 @@ def _compare_dimension(key: str, name: str, earlier: _Year | None) -> tuple[Loss
     return before, LastYear.COMPARED if before else LastYear.NO_DATA
 
 
-def weaknesses(
-    session: Session, campaign: Campaign, code: str, name: str, unions: Collection[int] | None
-) -> Weaknesses:
-    """The figures of the unions ``unions`` (None: every union of the city) in ``campaign``'s year,
-    compared with the year before."""
-    now = _read_year(session, campaign, unions)
-    previous = _previous(session, campaign)
-    earlier = _read_year(session, previous, unions) if previous else None
+@dataclass(frozen=True)
+class _Scope:
+    code: str
+    name: str
+    year: int
+    previous_year: int | None
+
+
+def _build(scope: _Scope, now: _Figures, earlier: _Figures | None) -> Weaknesses:
+    """The scope's figures, each item and dimension compared with last year's."""
     items = []
     for key, sheet in now.sheets.items():
         for item in sheet.items:
@@ -386,14 +413,53 @@ def weaknesses(
                 DimensionLoss(key, dimension, sheet.dimension_max(dimension), loss, before, status)
             )
     return Weaknesses(
-        code,
-        name,
+        scope.code, scope.name, scope.year, scope.previous_year, now.rated, tuple(items), tuple(dimensions)
+    )
+
+
+def _everyone(_parent: Parent) -> bool:
+    return True
+
+
+def weaknesses(
+    session: Session, campaign: Campaign, code: str, name: str, unions: Collection[int] | None
+) -> Weaknesses:
+    """The figures of the unions ``unions`` (None: every union of the city) in ``campaign``'s year,
+    compared with the year before."""
+    previous = _previous(session, campaign)
+    now = _read_year(session, campaign, unions).fold(_everyone)
+    earlier = _read_year(session, previous, unions).fold(_everyone) if previous else None
+    return _build(_Scope(code, name, campaign.year, previous.year if previous else None), now, earlier)
+
+
+def survey(session: Session, campaign: Campaign, tree: OrgTree) -> tuple[Weaknesses, list[Weaknesses]]:
+    """The whole city's figures and each group's (in the order of ``tree.groups()``), from one read
+    of each year: every union's figures are summed under its parent, and each parent's unions belong to
+    one group."""
+    previous = _previous(session, campaign)
+    now = _read_year(session, campaign, None)
+    earlier = _read_year(session, previous, None) if previous else None
+    roots = tree.children.get(None, [])
+    city = _Scope(
+        tree.nodes[roots[0]].code if roots else "",
+        WHOLE_CITY,
         campaign.year,
         previous.year if previous else None,
-        now.rated,
-        tuple(items),
-        tuple(dimensions),
     )
+    whole = _build(city, now.fold(_everyone), earlier.fold(_everyone) if earlier else None)
+
+    parents = now.rated.keys() | (earlier.rated.keys() if earlier else set())
+    # each parent's group: its county's code, or the city's for the city's direct unions
+    group_of = {parent: tree.group_of(parent)[0] for parent in parents if parent is not None}
+    groups = []
+    for group in tree.groups():
+
+        def chosen(parent: Parent, code: str = group.code) -> bool:
+            return parent is not None and group_of.get(parent) == code
+
+        scope = _Scope(group.code, group.name, campaign.year, city.previous_year)
+        groups.append(_build(scope, now.fold(chosen), earlier.fold(chosen) if earlier else None))
+    return whole, groups
 
 
 def of_group(session: Session, campaign: Campaign, group: Group) -> Weaknesses:
@@ -403,11 +469,4 @@ def of_group(session: Session, campaign: Campaign, group: Group) -> Weaknesses:
 
 def of_city(session: Session, campaign: Campaign, tree: OrgTree) -> Weaknesses:
     """Every grassroots union of the city."""
-    root = tree.children.get(None, [])
-    code = tree.nodes[root[0]].code if root else ""
-    return weaknesses(session, campaign, code, WHOLE_CITY, None)
-
-
-def of_groups(session: Session, campaign: Campaign, groups: Iterable[Group]) -> list[Weaknesses]:
-    """Each group's figures, in the order given (the official order of ``tree.groups()``)."""
-    return [of_group(session, campaign, group) for group in groups]
+    return survey(session, campaign, tree)[0]
