@@ -119,6 +119,7 @@ def main() -> None:
         groups = tree.groups()
         city = session.scalar(select(Organisation).where(Organisation.code == "GY"))
         assert city is not None
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         timed("the whole city (with 2025)", lambda: weaknesses.of_city(session, campaign, tree))
         timed("one county", lambda: weaknesses.of_group(session, campaign, groups[0]))
         timed("the city and every county", lambda: weaknesses.survey(session, campaign, tree))
