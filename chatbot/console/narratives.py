@@ -21,6 +21,7 @@ from chatbot.documents.narratives import (
     default_addressee,
     narrative_of,
     narratives_of,
+    problems_draft,
     save_narrative,
 )
 from chatbot.inspection import order
@@ -72,6 +73,8 @@ def narratives() -> Any:
         for org in (_federations() if g.viewer.is_city else [])
     ]
     years = g.db.scalars(select(Campaign.year).order_by(Campaign.year.desc())).all()
+    # 三、存在问题 not yet saved: the paragraph drafted from the figures, a proposal until saved
+    draft = "" if narrative.problems.strip() else problems_draft(g.db, campaign, organisation)
     return render_template(
         "console/narratives.html",
         campaign=campaign,
@@ -83,6 +86,7 @@ def narratives() -> Any:
         not_written=NOT_WRITTEN,
         counties=counties,
         updated=_local(narrative.updated_at),
+        draft=draft,
     )
 
 
@@ -125,6 +129,7 @@ def render_form_again(campaign: Campaign, organisation: Organisation, texts: dic
             not_written=NOT_WRITTEN,
             counties=[],
             updated="",
+            draft="",
         ),
         400,
     )

@@ -297,3 +297,36 @@ def dimension_scores(dimensions: Sequence[str], percents: Sequence[float], title
     for label in axes.get_yticklabels():
         label.set_fontproperties(font)
     return _png(figure)
+
+
+#: Colour of the bars of points lost.
+LOSS_COLOUR = "#c0392b"
+
+
+def loss_bars(labels: Sequence[str], percents: Sequence[float], title: str) -> Figure:
+    """For a screen: one horizontal bar per item or dimension, its share (%) written at its end, the
+    labels wrapped at ``SCREEN_LABEL_EMS``, first at the top; every text at least ``SCREEN_TEXT``
+    points in a figure ``SCREEN_WIDTH_INCHES`` wide, as ``star_bars``."""
+    font = FontProperties(fname=str(font_path()), size=SCREEN_TEXT)
+    wrapped = [wrap_label(label, SCREEN_LABEL_EMS + 1) for label in labels]
+    lines = sum(label.count("\n") + 1 for label in wrapped)
+    figure, axes = pyplot.subplots(figsize=(SCREEN_WIDTH_INCHES, 0.2 * lines + 0.18 * len(labels) + 0.9))
+    positions = list(range(len(labels)))
+    bars = axes.barh(positions, list(percents), height=0.62, color=LOSS_COLOUR)
+    axes.bar_label(
+        bars,
+        labels=[format_percent(Decimal(str(p)) / 100) for p in percents],
+        padding=3,
+        fontsize=SCREEN_TEXT,
+    )
+    axes.set_yticks(positions)
+    axes.set_yticklabels(wrapped, fontproperties=font)
+    axes.invert_yaxis()
+    axes.set_xlim(0, 125)
+    axes.set_xticks(range(0, 101, 50))
+    axes.tick_params(axis="x", labelsize=SCREEN_TEXT)
+    if title:
+        axes.set_title(title, fontproperties=FontProperties(fname=str(font_path()), size=SCREEN_TEXT + 1))
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    return figure

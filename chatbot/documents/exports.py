@@ -27,6 +27,7 @@ from chatbot.documents.columns import MAX_CODE_WIDTH, RESULT_COLUMNS, cell_value
 from chatbot.documents.labels import DISQUALIFICATIONS, printed
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.queries import item_scores
+from chatbot.inspection.weaknesses import Weaknesses
 from chatbot.store.models import AuditEntry, Inspection
 from rubrics import Rubric, get_rubric
 from rubrics.democratic import figures_phrase
@@ -423,3 +424,88 @@ def _result_body(sheet: Worksheet, rows: Sequence[dict[str, str]], widths: Seque
                 if is_formula_like(cell.value):
                     cell.quotePrefix = True  # the copied style dropped it
         sheet.row_dimensions[index].height = _row_height(texts)
+
+
+# ---------------------------------------------------------------- where the points are lost
+
+
+def weakness_book(found: Weaknesses, counties: Sequence[Weaknesses], path: Path) -> None:
+    """The weakness figures of one scope: every item (those losing most first), every dimension, self
+    scores against assessed ones, and — for the city — each county's item that loses most. Each sheet
+    has a title, a frozen filterable header, numbers as numbers and every text as text."""
+    from chatbot.documents import weakness_table as table
+
+    compared = f"（与{found.previous_year}年比较）" if found.previous_year else ""
+    title = f"{found.name}{found.year}年度年检失分分析{compared}"
+    book = Workbook()
+    first = book.active
+    first.title = "子项失分"
+    items = table.ranked(found)
+    _table_sheet(
+        first,
+        title,
+        table.ITEM_HEADERS,
+        [table.item_row(rank, item) for rank, item in enumerate(items, start=1)],
+        table.ITEM_LONG,
+    )
+    _table_sheet(
+        book.create_sheet("内容失分"),
+        title,
+        table.DIMENSION_HEADERS,
+        [table.dimension_row(d) for d in found.dimensions],
+        frozenset({1}),
+    )
+    rated_items = sorted(
+        found.items, key=lambda i: (-i.self_rating.mean_gap, -i.self_rating.over, i.key, i.no)
+    )
+    _table_sheet(
+        book.create_sheet("自评与考评"),
+        title,
+        table.SELF_HEADERS,
+        [table.self_row(item) for item in rated_items if item.self_rating.both],
+        table.SELF_LONG,
+    )
+    if counties:
+        _table_sheet(
+            book.create_sheet("各县（区）"),
+            title,
+            table.COUNTY_HEADERS,
+            [table.county_row(county) for county in counties],
+            frozenset({2}),
+        )
+    book.save(path)
+
+
+#: Width of a long text column, and the widest any other column grows to.
+LONG_WIDTH = 48
+NARROW_MAX = 16
+
+
+def _table_sheet(
+    sheet: Worksheet,
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    long: frozenset[int],
+) -> None:
+    _merged_line(sheet, 1, len(headers), title, size=14, bold=True, height=24)
+    widths = [
+        LONG_WIDTH if at in long else min(NARROW_MAX, max(6, _width_for(header) // 2 + 2))
+        for at, header in enumerate(headers)
+    ]
+    for column, header in enumerate(headers, start=1):
+        _cell(sheet, RESULTS_HEADER_ROW, column, header, bold=True)
+    sheet.row_dimensions[RESULTS_HEADER_ROW].height = _row_height(zip(headers, widths, strict=True))
+    for index, row in enumerate(rows, start=RESULTS_HEADER_ROW + 1):
+        for at, value in enumerate(row):
+            _cell(sheet, index, at + 1, value, align=WRAP_LEFT if at in long else WRAP_CENTER)
+        sheet.row_dimensions[index].height = _row_height(
+            (str(value), widths[at]) for at, value in enumerate(row) if isinstance(value, str)
+        )
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.freeze_panes = f"A{RESULTS_HEADER_ROW + 1}"
+    last = get_column_letter(len(headers))
+    sheet.auto_filter.ref = f"A{RESULTS_HEADER_ROW}:{last}{len(rows) + RESULTS_HEADER_ROW}"
+    _print_setup(sheet, f"1:{RESULTS_HEADER_ROW}")
+    sheet.page_setup.orientation = "landscape"

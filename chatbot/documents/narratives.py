@@ -10,8 +10,18 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chatbot.inspection import audit
+from chatbot.documents.labels import printed
+from chatbot.documents.sentences import (
+    LosingItem,
+    OverRating,
+    counties_sentence,
+    item_name,
+    weakness_paragraph,
+)
+from chatbot.inspection import audit, weaknesses
 from chatbot.inspection.errors import AdminError
+from chatbot.inspection.hierarchy import CITY_DIRECT, load_tree
+from chatbot.inspection.order import short_name
 from chatbot.store.models import Campaign, Organisation, ReportNarrative
 
 
@@ -157,3 +167,51 @@ def default_addressee(session: Session, organisation: Organisation) -> str:
 def paragraphs(text: str) -> list[str]:
     """The paragraphs of a written section: one per non-empty line."""
     return [line.strip() for line in text.split("\n") if line.strip()]
+
+
+# ---------------------------------------------------------------- the drafted 三、存在问题
+
+
+def losing_item(item: weaknesses.ItemLoss) -> LosingItem:
+    """An item's figures as the drafted paragraph states them."""
+    return LosingItem(
+        item_name(printed(item.text)),
+        item.now.losing,
+        item.now.share,
+        item.now.average,
+        item.share_change,
+        item.last_year is weaknesses.LastYear.NEW,
+    )
+
+
+def _over(found: weaknesses.Weaknesses) -> OverRating | None:
+    over = found.over_rated(1)
+    if not over:
+        return None
+    item = over[0]
+    return OverRating(item_name(printed(item.text)), item.self_rating.over, item.self_rating.mean_gap)
+
+
+def area_of(name: str) -> str:
+    """How the paragraph names a federation's whole area: 全县 for a county, else 全区."""
+    return "全县" if short_name(name).endswith("县") else "全区"
+
+
+def problems_draft(session: Session, campaign: Campaign, organisation: Organisation) -> str:
+    """三、存在问题 as drafted from the year's figures (``weaknesses``): a proposal the federation edits
+    in the console; "" for a federation with no rated union that lost points."""
+    tree = load_tree(session)
+    if organisation.parent_id is None:
+        city, groups = weaknesses.survey(session, campaign, tree)
+        text = weakness_paragraph(
+            "全市", [losing_item(i) for i in city.top()], _over(city), city.previous_year
+        )
+        parts = [(short_name(g.name), losing_item(g.top(1)[0])) for g in groups if g.top(1)]
+        return text + counties_sentence(parts) if text else ""
+    group = next((g for g in tree.groups() if g.code == organisation.code and g.name != CITY_DIRECT), None)
+    if group is None:
+        return ""
+    found = weaknesses.of_group(session, campaign, group)
+    return weakness_paragraph(
+        area_of(organisation.name), [losing_item(i) for i in found.top()], _over(found), found.previous_year
+    )

@@ -31,6 +31,7 @@ from chatbot.documents.narratives import (
     default_addressee,
     narrative_of,
     paragraphs,
+    problems_draft,
 )
 from chatbot.inspection import remediation
 from chatbot.inspection.coverage import CoverageRow, coverage
@@ -360,7 +361,7 @@ def _summary(
     gongwen.body(document, opening)
     gongwen.heading(document, "一、基本情况")
     facts(document, _statuses(session, campaign, config))
-    _written(document, narrative)
+    _written(document, narrative, problems_draft(session, campaign, issuer))
     gongwen.signature(document, issuer.name, today or _today())
     document.save(str(path))  # python-docx takes a path as str
 
@@ -383,13 +384,16 @@ def _head(
         gongwen.addressee(document, addressee)
 
 
-def _written(document: DocumentType, narrative: Narrative) -> None:
-    """二、三、四: the federation's own text, or a neutral line where it wrote nothing. The end of 三
-    keeps with 四, which the signature keeps with: the last page never holds 四 and the signature
-    alone."""
+def _written(document: DocumentType, narrative: Narrative, draft: str) -> None:
+    """二、三、四: the federation's own text, or a neutral line where it wrote nothing; 三 not yet saved
+    is the paragraph drafted from the figures (``draft``). The end of 三 keeps with 四, which the
+    signature keeps with: the last page never holds 四 and the signature alone."""
     for index, section in enumerate(SECTIONS):
         gongwen.heading(document, section.heading)
-        for paragraph in paragraphs(narrative.text(section.field)) or [NOT_WRITTEN]:
+        text = narrative.text(section.field)
+        if section.field == "problems" and not text.strip():
+            text = draft
+        for paragraph in paragraphs(text) or [NOT_WRITTEN]:
             written = gongwen.body(document, paragraph)
         written.paragraph_format.keep_with_next = index == len(SECTIONS) - 2
 

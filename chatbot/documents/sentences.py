@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from rubrics.scoring import format_percent
+from rubrics.scoring import format_percent, format_score
 
 
 @dataclass(frozen=True)
@@ -185,3 +185,94 @@ def objections_sentence(published: int, objections: int, units: int, re_reviewin
     text = f"公示期间收到异议{objections}件，涉及{units}个单位"
     parts = (("已复查评定并再次公示", units - re_reviewing), ("复查尚未完成", re_reviewing))
     return f"{text}，{counted(parts, units)}。"
+
+
+# ---------------------------------------------------------------- where the points are lost (三、存在问题)
+
+#: How many of the items that lose most the drafted paragraph names.
+DRAFT_ITEMS = 3
+#: The longest item name the paragraph quotes (the requirement's first clause, cut here).
+ITEM_NAME_CHARS = 24
+_CLAUSE_END = "，,。；;：:"
+
+
+def item_name(text: str) -> str:
+    """An item as a sentence quotes it: the requirement's first clause, cut to ``ITEM_NAME_CHARS``."""
+    clause = text
+    for index, ch in enumerate(text):
+        if ch in _CLAUSE_END:
+            clause = text[:index]
+            break
+    return clause if len(clause) <= ITEM_NAME_CHARS else clause[:ITEM_NAME_CHARS] + "…"
+
+
+@dataclass(frozen=True)
+class LosingItem:
+    """One item as the drafted paragraph states it."""
+
+    name: str  # ``item_name`` of its requirement
+    losing: int  # unions that lost points on it
+    share: Decimal  # of the unions assessed on it (0 … 1)
+    average: Decimal  # points lost per assessed union
+    change: Decimal | None = None  # the share's change from last year (0 … 1), where compared
+    new: bool = False  # not in last year's sheet
+
+
+@dataclass(frozen=True)
+class OverRating:
+    """The item chairs over-rate most: how many rated themselves higher, and by how much on average."""
+
+    name: str
+    over: int
+    mean_gap: Decimal
+
+
+def _points(value: Decimal) -> str:
+    return format_score(value)
+
+
+def _change(item: LosingItem) -> str:
+    if item.new:
+        return f"“{item.name}”为今年新增考评内容"
+    assert item.change is not None
+    points = format_percent(abs(item.change)).removesuffix("%")
+    if item.change > 0:
+        return f"“{item.name}”一项失分单位占比较上年上升{points}个百分点"
+    if item.change < 0:
+        return f"“{item.name}”一项失分单位占比较上年下降{points}个百分点"
+    return f"“{item.name}”一项失分单位占比与上年持平"
+
+
+def weakness_paragraph(
+    area: str, items: Sequence[LosingItem], over: OverRating | None, year_before: int | None
+) -> str:
+    """三、存在问题's drafted paragraph: the items that lose most in ``area`` (全县, 全市 …), how they
+    changed from last year, and where chairs over-rate themselves; "" when no item lost points."""
+    if not items:
+        return ""
+    named = [
+        f"{item.losing}个单位在“{item.name}”一项失分，占{format_percent(item.share)}，"
+        f"平均失分{_points(item.average)}分"
+        for item in items[:DRAFT_ITEMS]
+    ]
+    text = f"数据显示，{area}" + "；".join(named) + "。"
+    changes = [_change(i) for i in items[:DRAFT_ITEMS] if i.new or i.change is not None]
+    if changes and year_before is not None:
+        text += f"与{year_before}年相比，" + "，".join(changes) + "。"
+    if over is not None and over.over:
+        text += (
+            f"对照自评，“{over.name}”一项有{over.over}个单位自评高于考评，"
+            f"平均高出{_points(over.mean_gap)}分，自评把关有待加强。"
+        )
+    return text
+
+
+def counties_sentence(parts: Sequence[tuple[str, LosingItem]]) -> str:
+    """The city's paragraph across counties: each county's item that loses most."""
+    if not parts:
+        return ""
+    named = [
+        f"{county}失分最多的是“{item.name}”一项（{item.losing}个单位，占{format_percent(item.share)}）"
+        for county, item in parts
+    ]
+    return "分县（区）看，" + "；".join(named) + "。"

@@ -1,0 +1,472 @@
+"""Where the points are lost (失分分析): for a county/zone federation's unions or the whole city, in one
+campaign year, per item (子项) and per dimension (内容) of each sheet — how many rated unions lost
+points, the points lost on average, the share — the change from the previous year, and the chairs'
+self scores against the assessed ones (where chairs over-rate themselves).
+
+Set-based: a fixed number of grouped queries per scope and year, whatever the number of inspections
+(the rows read are one per item and distinct score, never one per inspection). Items of two years are
+matched by sheet key and item number; an item last year's sheet did not have says so, and one whose
+wording changed is marked (``sheet_of`` is where a sheet's version is looked up).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+
+from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from chatbot.inspection.hierarchy import WHOLE_CITY, Group, OrgTree
+from chatbot.store.models import Campaign, Inspection, ItemScore, Organisation
+from rubrics import Rubric, get_rubric
+from rubrics.lifecycle import RATED, values
+
+#: How many items the ranking lists.
+TOP = 10
+
+
+def sheet_of(key: str, version: str) -> Rubric:
+    """The sheet an inspection was scored on. One version of each sheet ships today; a versioned
+    lookup replaces this function's body when sheets have versions."""
+    del version  # every stored version is the shipped sheet's
+    return get_rubric(key)
+
+
+def _number(value: object) -> Decimal:
+    """A sum as the database returns it (Decimal, int or, on SQLite, a float of halves) as Decimal."""
+    return Decimal(0) if value is None else Decimal(str(value))
+
+
+def _count(value: object) -> int:
+    """A count (or an item number) as the database returns it."""
+    if value is None:
+        return 0
+    assert isinstance(value, int)
+    return value
+
+
+def _parent(value: object) -> int | None:
+    """A parent's id as read (None for the city itself, which has no parent)."""
+    return None if value is None else _count(value)
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One item's or dimension's figures in one year: the unions assessed on it, those that lost
+    points, and the points lost in all."""
+
+    assessed: int = 0
+    losing: int = 0
+    lost: Decimal = Decimal(0)
+
+    @property
+    def share(self) -> Decimal:
+        """The share of the assessed unions that lost points (0 … 1)."""
+        return Decimal(self.losing) / self.assessed if self.assessed else Decimal(0)
+
+    @property
+    def average(self) -> Decimal:
+        """Points lost per assessed union."""
+        return self.lost / self.assessed if self.assessed else Decimal(0)
+
+    def plus(self, other: Loss) -> Loss:
+        return Loss(self.assessed + other.assessed, self.losing + other.losing, self.lost + other.lost)
+
+
+class LastYear(Enum):
+    """How an item or dimension compares with the previous year."""
+
+    COMPARED = "compared"  # in last year's sheet, with assessed unions
+    NEW = "new"  # not in last year's sheet
+    NO_DATA = "no_data"  # no previous campaign, or no union assessed on it then
+
+
+@dataclass(frozen=True)
+class SelfRating:
+    """Self scores against assessed scores of one item: the unions with both, the sum of (self −
+    assessed), and how many rated themselves higher than the assessment."""
+
+    both: int = 0
+    gap_sum: Decimal = Decimal(0)
+    over: int = 0
+
+    def plus(self, other: SelfRating) -> SelfRating:
+        return SelfRating(self.both + other.both, self.gap_sum + other.gap_sum, self.over + other.over)
+
+    @property
+    def mean_gap(self) -> Decimal:
+        return self.gap_sum / self.both if self.both else Decimal(0)
+
+    @property
+    def over_share(self) -> Decimal:
+        return Decimal(self.over) / self.both if self.both else Decimal(0)
+
+
+@dataclass(frozen=True)
+class ItemLoss:
+    key: str
+    no: int
+    dimension: str
+    text: str
+    points: int
+    now: Loss
+    before: Loss | None  # None unless ``last_year`` is COMPARED
+    last_year: LastYear
+    reworded: bool  # last year's sheet words the item differently
+    self_rating: SelfRating
+
+    @property
+    def share_change(self) -> Decimal | None:
+        """The change of the share (0 … 1) from last year, where there is one."""
+        return None if self.before is None else self.now.share - self.before.share
+
+    @property
+    def average_change(self) -> Decimal | None:
+        return None if self.before is None else self.now.average - self.before.average
+
+
+@dataclass(frozen=True)
+class DimensionLoss:
+    key: str
+    dimension: str
+    points: int  # the dimension's maximum on the sheet
+    now: Loss
+    before: Loss | None
+    last_year: LastYear
+
+    @property
+    def lost_share(self) -> Decimal:
+        """The share of the dimension's points lost by the assessed unions."""
+        most = self.now.assessed * self.points
+        return self.now.lost / most if most else Decimal(0)
+
+    @property
+    def share_change(self) -> Decimal | None:
+        return None if self.before is None else self.now.share - self.before.share
+
+
+@dataclass(frozen=True)
+class Weaknesses:
+    """The figures of one scope (a county/zone federation's, the city-direct unions', or the city's)."""
+
+    code: str
+    name: str
+    year: int
+    previous_year: int | None
+    rated: int  # unions rated in the year
+    items: tuple[ItemLoss, ...]  # every item with an assessed union, sheet by sheet, in item order
+    dimensions: tuple[DimensionLoss, ...]
+
+    def top(self, count: int = TOP) -> list[ItemLoss]:
+        """The items that lose most: most points lost in all, then most unions losing, then the
+        sheet's order; items nobody lost points on are left out."""
+        losing = [i for i in self.items if i.now.losing]
+        return sorted(losing, key=lambda i: (-i.now.lost, -i.now.losing, i.key, i.no))[:count]
+
+    def over_rated(self, count: int = TOP) -> list[ItemLoss]:
+        """The items where chairs rate themselves highest above the assessment (mean self − assessed)."""
+        found = [i for i in self.items if i.self_rating.over]
+        return sorted(found, key=lambda i: (-i.self_rating.mean_gap, -i.self_rating.over, i.key, i.no))[
+            :count
+        ]
+
+
+# ---------------------------------------------------------------- reading one year
+
+#: Where a union hangs in the tree: its parent's id (the city's direct unions: the city's).
+Parent = int | None
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """One year's aggregates of one scope, keyed by (sheet key, item number) and (sheet key, dimension)."""
+
+    sheets: dict[str, Rubric]
+    rated: int
+    items: dict[tuple[str, int], Loss]
+    dimensions: dict[tuple[str, str], Loss]
+    self_rating: dict[tuple[str, int], SelfRating]
+
+
+@dataclass(frozen=True)
+class _Year:
+    """One year's aggregates split by the unions' parents, so that one read serves the city and every
+    county (each parent's unions are in one group)."""
+
+    sheets: dict[str, Rubric]  # the sheet each key was scored on (its newest version in the year)
+    rated: dict[Parent, int]
+    items: dict[tuple[Parent, str, int], Loss]
+    dimensions: dict[tuple[Parent, str, str], Loss]
+    self_rating: dict[tuple[Parent, str, int], SelfRating]
+
+    def fold(self, chosen: Callable[[Parent], bool]) -> _Figures:
+        """The sums over the parents ``chosen`` keeps."""
+        items: dict[tuple[str, int], Loss] = defaultdict(Loss)
+        for (parent, key, no), loss in self.items.items():
+            if chosen(parent):
+                items[(key, no)] = items[(key, no)].plus(loss)
+        dimensions: dict[tuple[str, str], Loss] = defaultdict(Loss)
+        for (parent, key, name), loss in self.dimensions.items():
+            if chosen(parent):
+                dimensions[(key, name)] = dimensions[(key, name)].plus(loss)
+        rating: dict[tuple[str, int], SelfRating] = defaultdict(SelfRating)
+        for (parent, key, no), found in self.self_rating.items():
+            if chosen(parent):
+                rating[(key, no)] = rating[(key, no)].plus(found)
+        rated = sum(count for parent, count in self.rated.items() if chosen(parent))
+        return _Figures(self.sheets, rated, dict(items), dict(dimensions), dict(rating))
+
+
+def _scope(campaign: Campaign, unions: Collection[int] | None) -> list[ColumnElement[bool]]:
+    """The conditions keeping a query to the year's rated inspections of the unions (None: every union)."""
+    found = [Inspection.campaign_id == campaign.id, Inspection.state.in_(values(RATED))]
+    if unions is not None:
+        found.append(Inspection.organisation_id.in_(list(unions)))
+    return found
+
+
+def _sheets(
+    session: Session, campaign: Campaign, unions: Collection[int] | None
+) -> tuple[dict[str, Rubric], dict[Parent, int]]:
+    """The sheets used (key → sheet; the newest version where a key has several) and the number of
+    rated unions by parent."""
+    rows = session.execute(
+        select(Organisation.parent_id, Inspection.rubric_key, Inspection.rubric_version, func.count())
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .where(*_scope(campaign, unions))
+        .group_by(Organisation.parent_id, Inspection.rubric_key, Inspection.rubric_version)
+        .order_by(Inspection.rubric_version)
+    ).all()
+    sheets = {key: sheet_of(key, version) for _parent, key, version, _count in rows}
+    rated: dict[Parent, int] = defaultdict(int)
+    for parent, _key, _version, count in rows:
+        rated[parent] += count
+    return sheets, dict(rated)
+
+
+def _dimension_case(sheets: dict[str, Rubric]) -> ColumnElement[str]:
+    """The dimension an item score counts in, as SQL (by sheet key and item number)."""
+    whens = [
+        (and_(Inspection.rubric_key == key, ItemScore.item_no.in_([i.no for i in sheet.items_of(d)])), d)
+        for key, sheet in sheets.items()
+        for d in sheet.dimensions
+    ]
+    return case(*whens, else_="")
+
+
+def _read_year(session: Session, campaign: Campaign, unions: Collection[int] | None) -> _Year:
+    sheets, rated = _sheets(session, campaign, unions)
+    items, rating = _read_items(session, campaign, unions, sheets)
+    return _Year(sheets, rated, items, _read_dimensions(session, campaign, unions, sheets), rating)
+
+
+def _read_items(
+    session: Session, campaign: Campaign, unions: Collection[int] | None, sheets: dict[str, Rubric]
+) -> tuple[dict[tuple[Parent, str, int], Loss], dict[tuple[Parent, str, int], SelfRating]]:
+    """Each item's figures and its self scores against the assessed ones, counted by distinct
+    assessed score (one pass over the item scores)."""
+    gap = ItemScore.self_score - ItemScore.assessed_score  # NULL without a self score: not summed
+    rows = session.execute(
+        select(
+            Organisation.parent_id,
+            Inspection.rubric_key,
+            ItemScore.item_no,
+            ItemScore.assessed_score,
+            func.count(),
+            func.count(ItemScore.self_score),
+            func.sum(gap),
+            func.sum(case((gap > 0, 1), else_=0)),
+        )
+        .select_from(ItemScore)
+        .join(Inspection, ItemScore.inspection_id == Inspection.id)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .where(*_scope(campaign, unions), ItemScore.assessed_score.is_not(None))
+        .group_by(Organisation.parent_id, Inspection.rubric_key, ItemScore.item_no, ItemScore.assessed_score)
+    ).all()
+    items: dict[tuple[Parent, str, int], Loss] = defaultdict(Loss)
+    rating: dict[tuple[Parent, str, int], SelfRating] = defaultdict(SelfRating)
+    for parent, key, number, score, count, both, gap_sum, over in rows:
+        no, sheet = _count(number), sheets.get(str(key))
+        if sheet is None or not 1 <= no <= sheet.item_count:
+            continue
+        lost = Decimal(sheet.item(no).points) - _number(score)
+        units = _count(count)
+        at = (_parent(parent), str(key), no)
+        items[at] = items[at].plus(Loss(units, units if lost > 0 else 0, lost * units))
+        rating[at] = rating[at].plus(SelfRating(_count(both), _number(gap_sum), _count(over)))
+    return dict(items), dict(rating)
+
+
+def _read_dimensions(
+    session: Session, campaign: Campaign, unions: Collection[int] | None, sheets: dict[str, Rubric]
+) -> dict[tuple[Parent, str, str], Loss]:
+    """Each dimension's figures: the inspections' dimension totals, counted by distinct total."""
+    if not sheets:
+        return {}
+    scores = (
+        select(
+            Inspection.id.label("inspection_id"),
+            Organisation.parent_id.label("parent_id"),
+            Inspection.rubric_key.label("key"),
+            _dimension_case(sheets).label("dimension"),
+            ItemScore.assessed_score.label("score"),
+        )
+        .select_from(ItemScore)
+        .join(Inspection, ItemScore.inspection_id == Inspection.id)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .where(*_scope(campaign, unions), ItemScore.assessed_score.is_not(None))
+        .subquery()
+    )  # the dimension computed once, so that grouping by it repeats no bound parameter
+    per_inspection = (
+        select(scores.c.parent_id, scores.c.key, scores.c.dimension, func.sum(scores.c.score).label("got"))
+        .group_by(scores.c.inspection_id, scores.c.parent_id, scores.c.key, scores.c.dimension)
+        .subquery()
+    )
+    found: dict[tuple[Parent, str, str], Loss] = defaultdict(Loss)
+    rows = session.execute(select(*per_inspection.c, func.count()).group_by(*per_inspection.c)).all()
+    for parent, key, name, got, count in rows:
+        sheet = sheets.get(str(key))
+        if sheet is None or name not in sheet.dimensions:
+            continue
+        lost = Decimal(sheet.dimension_max(str(name))) - _number(got)
+        units = _count(count)
+        at = (_parent(parent), str(key), str(name))
+        found[at] = found[at].plus(Loss(units, units if lost > 0 else 0, lost * units))
+    return dict(found)
+
+
+# ---------------------------------------------------------------- comparing two years
+
+
+def _previous(session: Session, campaign: Campaign) -> Campaign | None:
+    """The campaign of the year before ``campaign``'s, if there was one."""
+    return session.scalar(
+        select(Campaign).where(Campaign.year < campaign.year).order_by(Campaign.year.desc()).limit(1)
+    )
+
+
+def _compare_item(key: str, no: int, earlier: _Figures | None) -> tuple[Loss | None, LastYear, str | None]:
+    """Last year's figures of the item, how it compares, and last year's wording."""
+    sheet = earlier.sheets.get(key) if earlier else None
+    if earlier is None or sheet is None:
+        return None, LastYear.NO_DATA, None
+    if no > sheet.item_count:
+        return None, LastYear.NEW, None
+    before = earlier.items.get((key, no))
+    status = LastYear.COMPARED if before else LastYear.NO_DATA
+    return before, status, sheet.item(no).text
+
+
+def _compare_dimension(key: str, name: str, earlier: _Figures | None) -> tuple[Loss | None, LastYear]:
+    sheet = earlier.sheets.get(key) if earlier else None
+    if earlier is None or sheet is None:
+        return None, LastYear.NO_DATA
+    if name not in sheet.dimensions:
+        return None, LastYear.NEW
+    before = earlier.dimensions.get((key, name))
+    return before, LastYear.COMPARED if before else LastYear.NO_DATA
+
+
+@dataclass(frozen=True)
+class _Scope:
+    code: str
+    name: str
+    year: int
+    previous_year: int | None
+
+
+def _build(scope: _Scope, now: _Figures, earlier: _Figures | None) -> Weaknesses:
+    """The scope's figures, each item and dimension compared with last year's."""
+    items = []
+    for key, sheet in now.sheets.items():
+        for item in sheet.items:
+            loss = now.items.get((key, item.no))
+            if loss is None:
+                continue
+            before, status, wording = _compare_item(key, item.no, earlier)
+            items.append(
+                ItemLoss(
+                    key,
+                    item.no,
+                    item.dimension,
+                    item.text,
+                    item.points,
+                    loss,
+                    before,
+                    status,
+                    wording is not None and wording != item.text,
+                    now.self_rating.get((key, item.no), SelfRating()),
+                )
+            )
+    dimensions = []
+    for key, sheet in now.sheets.items():
+        for dimension in sheet.dimensions:
+            loss = now.dimensions.get((key, dimension))
+            if loss is None:
+                continue
+            before, status = _compare_dimension(key, dimension, earlier)
+            dimensions.append(
+                DimensionLoss(key, dimension, sheet.dimension_max(dimension), loss, before, status)
+            )
+    return Weaknesses(
+        scope.code, scope.name, scope.year, scope.previous_year, now.rated, tuple(items), tuple(dimensions)
+    )
+
+
+def _everyone(_parent: Parent) -> bool:
+    return True
+
+
+def weaknesses(
+    session: Session, campaign: Campaign, code: str, name: str, unions: Collection[int] | None
+) -> Weaknesses:
+    """The figures of the unions ``unions`` (None: every union of the city) in ``campaign``'s year,
+    compared with the year before."""
+    previous = _previous(session, campaign)
+    now = _read_year(session, campaign, unions).fold(_everyone)
+    earlier = _read_year(session, previous, unions).fold(_everyone) if previous else None
+    return _build(_Scope(code, name, campaign.year, previous.year if previous else None), now, earlier)
+
+
+def survey(session: Session, campaign: Campaign, tree: OrgTree) -> tuple[Weaknesses, list[Weaknesses]]:
+    """The whole city's figures and each group's (in the order of ``tree.groups()``), from one read
+    of each year: every union's figures are summed under its parent, and each parent's unions belong to
+    one group."""
+    previous = _previous(session, campaign)
+    now = _read_year(session, campaign, None)
+    earlier = _read_year(session, previous, None) if previous else None
+    roots = tree.children.get(None, [])
+    city = _Scope(
+        tree.nodes[roots[0]].code if roots else "",
+        WHOLE_CITY,
+        campaign.year,
+        previous.year if previous else None,
+    )
+    whole = _build(city, now.fold(_everyone), earlier.fold(_everyone) if earlier else None)
+
+    parents = now.rated.keys() | (earlier.rated.keys() if earlier else set())
+    # each parent's group: its county's code, or the city's for the city's direct unions
+    group_of = {parent: tree.group_of(parent)[0] for parent in parents if parent is not None}
+    groups = []
+    for group in tree.groups():
+
+        def chosen(parent: Parent, code: str = group.code) -> bool:
+            return parent is not None and group_of.get(parent) == code
+
+        scope = _Scope(group.code, group.name, campaign.year, city.previous_year)
+        groups.append(_build(scope, now.fold(chosen), earlier.fold(chosen) if earlier else None))
+    return whole, groups
+
+
+def of_group(session: Session, campaign: Campaign, group: Group) -> Weaknesses:
+    """A county/zone federation's unions (or the city-direct unions)."""
+    return weaknesses(session, campaign, group.code, group.name, group.unions)
+
+
+def of_city(session: Session, campaign: Campaign, tree: OrgTree) -> Weaknesses:
+    """Every grassroots union of the city."""
+    return survey(session, campaign, tree)[0]
