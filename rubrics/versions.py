@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from decimal import Decimal, InvalidOperation
 
 from rubrics.model import Item, Rubric
 
+#: How alike two texts at the same number must be (difflib's ratio) to count as one item reworded,
+#: not one removed and another added.
+REWORDED_RATIO = 0.5
 #: The words of a total row (合计 / 总分) in the 内容 or 子项 column.
 TOTAL_WORDS: tuple[str, ...] = ("合计", "总计", "总分")
 
@@ -173,7 +177,12 @@ def changes(old: Rubric, new: Rubric) -> list[Change]:
         if item.no in matched:
             continue
         candidate = old.items[item.no - 1] if item.no <= len(old.items) else None
-        if candidate is not None and candidate.no not in taken and _key(candidate) not in _texts(new):
+        if (
+            candidate is not None
+            and candidate.no not in taken
+            and _key(candidate) not in _texts(new)
+            and _similar(candidate.text, item.text)
+        ):
             matched[item.no] = candidate
             taken.add(candidate.no)
     for item in new.items:
@@ -194,6 +203,11 @@ def changes(old: Rubric, new: Rubric) -> list[Change]:
     if old.max_total != new.max_total:
         result.append(Change("total", f"满分 {old.max_total} 分 → {new.max_total} 分"))
     return result
+
+
+def _similar(before: str, after: str) -> bool:
+    """Whether ``after`` reads as a rewording of ``before`` rather than another requirement."""
+    return SequenceMatcher(None, before, after, autojunk=False).ratio() >= REWORDED_RATIO
 
 
 def _texts(rubric: Rubric) -> set[str]:
