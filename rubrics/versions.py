@@ -5,9 +5,9 @@ spreadsheet checked into a Rubric, and what changed from another version. Pure: 
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
-from difflib import SequenceMatcher
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
+from difflib import SequenceMatcher
 
 from rubrics.model import Item, Rubric
 
@@ -74,6 +74,7 @@ class _Reader:
     dimensions: list[str] = field(default_factory=list)
     current: str = ""
     stated_total: tuple[int, str] | None = None
+    points_unread: bool = False  # a 分值 was empty or wrong: no total to compare
 
     def problem(self, row: int, reason: str) -> None:
         self.problems.append(SheetProblem(row, reason))
@@ -108,6 +109,7 @@ class _Reader:
         if not text:
             self.problem(row.row, "“基本要求”为空")
         points = _whole(row.points) if _clean(row.points) else None
+        self.points_unread = self.points_unread or points is None
         if not _clean(row.points):
             self.problem(row.row, "“分值”为空")
         elif points is None:
@@ -117,7 +119,7 @@ class _Reader:
         )
 
     def check_total(self) -> None:
-        if self.stated_total is None:
+        if self.stated_total is None or self.points_unread:
             return
         row, stated = self.stated_total
         total = sum(item.points for item in self.items)
@@ -185,8 +187,11 @@ def changes(old: Rubric, new: Rubric) -> list[Change]:
         ):
             matched[item.no] = candidate
             taken.add(candidate.no)
+    renumbered = 0
     for item in new.items:
         before = matched.get(item.no)
+        if before is not None and before.no != item.no and before == replace(item, no=before.no):
+            renumbered += 1
         if before is None:
             result.append(
                 Change("added", f"新增 第 {item.no} 项（{item.dimension}，{item.points} 分）：{item.text}")
@@ -200,6 +205,8 @@ def changes(old: Rubric, new: Rubric) -> list[Change]:
                     "removed", f"删除 原第 {item.no} 项（{item.dimension}，{item.points} 分）：{item.text}"
                 )
             )
+    if renumbered:
+        result.append(Change("renumbered", f"另有 {renumbered} 项仅序号改变"))
     if old.max_total != new.max_total:
         result.append(Change("total", f"满分 {old.max_total} 分 → {new.max_total} 分"))
     return result
