@@ -108,7 +108,7 @@ def import_rubric(path: Path, key: str, version: str, yes: bool) -> None:
             click.echo(f"与当前版本 {current.version} 相同，未保存。")
             return
         click.echo(f"{new.title}：当前版本 {current.version} → 新版本 {label}，共 {len(found)} 处变化：")
-        for change in found or ():
+        for change in found:
             click.echo(f"  {change.line}")
         if new.title != current.title:
             click.echo(f"  名称：{current.title} → {new.title}")
