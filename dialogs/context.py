@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from rubrics import Rubric, get_rubric
 from rubrics.democratic import DemocraticFigures
 from rubrics.objections import FiledObjection, ObjectionView, RaisedObjection
 from rubrics.scoring import DEFAULT_PASS_MARK
@@ -60,6 +61,13 @@ class WalkView:
     opinion: str = ""  # the written opinion (考评意见), as recorded
     origin: str = ""  # which database's campaign the inspection belongs to (its opening time)
     state: str = ""  # the inspection's lifecycle state (rubrics.lifecycle.InspectionState)
+    #: The sheet in the inspection's version, as the service read it; None: the shipped sheet.
+    rubric: Rubric | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def sheet(self) -> Rubric:
+        """The sheet the inspection is scored on (its version, to the end)."""
+        return self.rubric or get_rubric(self.rubric_key)
 
     @property
     def democratic(self) -> DemocraticFigures | None:
@@ -136,6 +144,12 @@ class ResultView:
     org_code: str = ""
     #: The user's own union (chair or member): the whole result; else the publication as the public sees it.
     own: bool = True
+    #: The sheet in the inspection's version; None: the shipped sheet.
+    rubric: Rubric | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def sheet(self) -> Rubric:
+        return self.rubric or get_rubric(self.rubric_key)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dialogs.parsing import Intent
 from dialogs.routing import Needs, Route, Router
 from dialogs.selfcheck import progress_text
 from dialogs.texts import common as texts
-from rubrics import get_rubric, words
+from rubrics import words
 from rubrics.lifecycle import RemediationStatus
 from rubrics.objections import outcome_words, source_short
 from rubrics.scoring import Stars
@@ -101,7 +101,7 @@ def progress(ctx: UserContext) -> str:
         return f"{texts.UNBOUND_PROGRESS}\n{texts.UNBOUND_HELP}"
     lines = [texts.bindings_line([r.label for r in ctx.roles])]
     if ctx.self_check is not None:
-        lines.append(progress_text(ctx.self_check, get_rubric(ctx.self_check.rubric_key)))
+        lines.append(progress_text(ctx.self_check, ctx.self_check.sheet))
     elif ctx.has_role("chair"):
         lines.append(texts.NO_CAMPAIGN if ctx.campaign_year is None else texts.NOT_IN_SCOPE)
     if ctx.has_role("member"):

@@ -24,7 +24,7 @@ from dialogs.routing import Router, first_code, inspection_in_progress, organisa
 from dialogs.texts import ballot as ballot_texts
 from dialogs.texts import common
 from dialogs.texts import paper as texts
-from rubrics import get_rubric, words
+from rubrics import words
 from rubrics.lifecycle import InspectionState
 
 NAME = "paper"
@@ -63,7 +63,7 @@ def _enter(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome | No
 def questions(view: WalkView) -> list[str]:
     """The paper form's rated questions, as the online ballot asks them: one per dimension, then the
     overall satisfaction and the trust."""
-    return [*get_rubric(view.rubric_key).dimensions, texts.OVERALL, texts.TRUST]
+    return [*view.sheet.dimensions, texts.OVERALL, texts.TRUST]
 
 
 def labels(view: WalkView, no: int) -> tuple[str, str, str]:
@@ -77,7 +77,7 @@ def _numbers(text: str) -> list[int]:
 
 
 def _state(view: WalkView, step: str, item: int, extra: dict[str, Any], wrong: int = 0) -> DialogState:
-    rubric = get_rubric(view.rubric_key)
+    rubric = view.sheet
     return DialogState(
         NAME,
         step,

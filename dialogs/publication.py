@@ -15,7 +15,7 @@ from dialogs.routing import Needs, Router
 from dialogs.texts import publication as texts
 from dialogs.texts import walk as walk_texts
 from dialogs.walk import democratic_text
-from rubrics import get_rubric, words
+from rubrics import words
 from rubrics.scoring import BELOW_STANDARD_CONSEQUENCES, Stars, format_score
 
 MAX_OBJECTION_CHARS = 500
@@ -73,7 +73,7 @@ def _coded(ctx: UserContext, text: str) -> tuple[bool, str, str]:
 
 
 def _score_line(result: ResultView) -> str:
-    top = get_rubric(result.rubric_key).max_total
+    top = result.sheet.max_total
     return texts.score_line(format_score(result.raw_total), format_score(result.score), top)
 
 

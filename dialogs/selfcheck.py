@@ -17,7 +17,7 @@ from dialogs.parsing import Intent
 from dialogs.routing import Router, inspected
 from dialogs.texts import selfcheck as texts
 from dialogs.texts import walk as walk_texts
-from rubrics import Rubric, get_rubric, words
+from rubrics import Rubric, words
 from rubrics.lifecycle import InspectionState
 from rubrics.scoring import format_score, raw_total
 
@@ -98,7 +98,7 @@ def start(ctx: UserContext, prefix: str = "", paused: bool = False) -> Outcome:
     if view is None:
         return Outcome(Reply(prefix + _not_available(ctx)), DialogState())
     if not view.editable:
-        rubric = get_rubric(view.rubric_key)
+        rubric = view.sheet
         return Outcome(
             Reply(prefix + texts.locked(view.state_label) + result_text(view, rubric)), DialogState()
         )

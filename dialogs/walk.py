@@ -25,7 +25,7 @@ from dialogs.parsing import Intent, items_named
 from dialogs.texts import common
 from dialogs.texts import walk as texts
 from dialogs.texts.walk import WalkWords
-from rubrics import Rubric, get_rubric, words
+from rubrics import Rubric, words
 from rubrics import texts as shared_texts
 from rubrics.democratic import DemocraticFigures, figures_phrase
 from rubrics.scoring import (
@@ -367,7 +367,7 @@ def paused_here(state: DialogState, view: WalkView | None) -> bool:
 
 def start(mode: Mode, view: WalkView, prefix: str = "", paused: bool = False) -> Outcome:
     """Start the walk, or resume it at the first unanswered item (``paused``: after its `暂停`)."""
-    rubric = get_rubric(view.rubric_key)
+    rubric = view.sheet
     commands: tuple[Command, ...] = (mode.start_command(view.inspection_id),)
     prefix += mode.intro(view)
     first = next_item(mode, view, rubric, 0)
@@ -466,7 +466,7 @@ def handle(
     view = mode.view(ctx)
     if view is None or view.inspection_id != state.inspection_id:
         return restart(ctx, texts.task_changed(mode.title))
-    rubric = get_rubric(view.rubric_key)
+    rubric = view.sheet
     if state.rubric_version != rubric.version or state.rubric_key != rubric.key:
         return restart(ctx, texts.RUBRIC_CHANGED)
     if state.extra.get("seen") != view.seen:  # the database is not what this state was made with

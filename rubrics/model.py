@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,27 @@ class Rubric:
 
     def dimension_max(self, dimension: str) -> int:
         return sum(item.points for item in self.items_of(dimension))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str = "") -> Rubric:
+        """The sheet ``to_dict`` gave (a version stored in the database)."""
+        return cls(
+            key=str(data["key"]),
+            title=str(data["title"]),
+            version=str(data["version"]),
+            source=str(data.get("source", source)),
+            dimensions=tuple(str(d) for d in data["dimensions"]),
+            items=tuple(
+                Item(
+                    no=int(i["no"]),
+                    dimension=str(i["dimension"]),
+                    points=int(i["points"]),
+                    text=str(i["text"]),
+                    note=str(i.get("note", "")),
+                )
+                for i in data["items"]
+            ),
+        )
 
     def to_dict(self) -> dict[str, object]:
         """The export form read by auditors and admins (`nianjian rubrics export --json`)."""

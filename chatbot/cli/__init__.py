@@ -15,7 +15,7 @@ from chatbot.cli.helppages import HelpContext, adopt
 
 #: Each command: the module that defines it, its name there, and its line in `nianjian --help`.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "rubrics": ("chatbot.cli.rubrics", "rubrics_group", "六张考评标准表。"),
+    "rubrics": ("chatbot.cli.rubrics", "rubrics_group", "六张考评标准表及其版本。"),
     "org": ("chatbot.cli.orgs", "org_group", "工会组织：添加、导入。"),
     "member": ("chatbot.cli.orgs", "member_group", "会员名册。"),
     "invite": ("chatbot.cli.orgs", "invite_group", "邀请码。"),

@@ -15,11 +15,13 @@ from chatbot.cli.common import db_session, load_config
 from chatbot.cli.county_order import org_order
 from chatbot.cli.privacy import member_remove
 from chatbot.cli.table import display_width, pad, render
+from chatbot.documents.labels import rubric_name
 from chatbot.inspection import audit, campaigns, organisations
 from chatbot.inspection.coverage import target_of
 from chatbot.inspection.members import roll
 from chatbot.store.models import Campaign, Inspection, Organisation
 from chatbot.store.personal import PersonalDataError, mask_phone, personal_data_key
+from rubrics import get_rubric
 from rubrics.deadlines import parse_month_day, report_due
 from rubrics.loader import RUBRIC_KEYS
 from rubrics.scoring import format_percent
@@ -219,6 +221,7 @@ def campaign_open(
             )
             click.echo(f"年检范围：{campaign.scope_note}，共 {count} 个基层工会")
         _show(campaign)
+        _show_versions(campaign)
         # The report date was set now (a new year takes the seed's 02-30): say once what it means.
         if is_new or report_due is not None:
             warning = _clamp_warning(campaign)
@@ -235,6 +238,18 @@ def campaign_show(year: int) -> None:
         if campaign is None:
             raise click.ClickException(f"{year} 年度年检尚未开启，请先运行 nianjian campaign open {year}。")
         _show(campaign)
+        _show_versions(campaign)
+
+
+def _show_versions(campaign: Campaign) -> None:
+    """The sheets the year uses in a version other than the shipped one (imported by a federation)."""
+    imported = [
+        f"{rubric_name(key)} {version}"
+        for key, version in (campaign.rubric_versions or {}).items()
+        if version != get_rubric(key).version
+    ]
+    if imported:
+        click.echo(f"考评标准：{'、'.join(imported)}；其余为随程序发布的版本。")
 
 
 def _show(campaign: Campaign) -> None:

@@ -56,6 +56,7 @@ from chatbot.inspection.listing import listed, result_rows
 from chatbot.inspection.objections import HOW_THE_PUBLIC_OBJECTS
 from chatbot.inspection.queries import item_scores, open_campaign
 from chatbot.inspection.results import AnyRow
+from chatbot.inspection.rubric_versions import rubric_of
 from chatbot.notify.delivery import Backlog
 from chatbot.notify.delivery import backlog as notice_backlog
 from chatbot.service.codes import recent_lockouts
@@ -73,7 +74,6 @@ from chatbot.store.models import (
 )
 from chatbot.timeutil import SHANGHAI, as_utc
 from dialogs.context import ROLE_LABELS
-from rubrics import get_rubric
 from rubrics.deadlines import parse_month_day, report_due
 from rubrics.democratic import figures_phrase
 from rubrics.lifecycle import RATED, InspectionState, values
@@ -457,7 +457,7 @@ CELL_CLASSES = {
 @signed_in
 def inspection_page(inspection_id: int) -> Any:
     inspection = _inspection(inspection_id)
-    rubric = get_rubric(inspection.rubric_key)
+    rubric = rubric_of(g.db, inspection)
     own, assessed = item_scores(g.db, inspection.id)
     evidence: dict[int, list[photos.Photo]] = {}
     for photo in photos.of_inspection(g.db, inspection.id, _now()):

@@ -27,9 +27,10 @@ from chatbot.documents.columns import MAX_CODE_WIDTH, RESULT_COLUMNS, cell_value
 from chatbot.documents.labels import DISQUALIFICATIONS, printed
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.queries import item_scores
+from chatbot.inspection.rubric_versions import rubric_of
 from chatbot.inspection.weaknesses import Weaknesses
 from chatbot.store.models import AuditEntry, Inspection
-from rubrics import Rubric, get_rubric
+from rubrics import Rubric
 from rubrics.democratic import figures_phrase
 from rubrics.lifecycle import InspectionState
 from rubrics.scoring import ONE_DECIMAL, Stars, format_percent, format_score, percent_score, raw_total
@@ -100,7 +101,7 @@ def score_sheet(
     """The filled form (年检考评表): the standard's table for the union's rubric with both scores,
     totals, the 百分制 scores, stars, the democratic evaluation and signature lines."""
     config = config or Config.from_env()
-    rubric = get_rubric(inspection.rubric_key)
+    rubric = rubric_of(session, inspection)
     scores = SheetScores(*item_scores(session, inspection.id))
     book = Workbook()
     sheet = book.active

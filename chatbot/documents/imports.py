@@ -23,9 +23,9 @@ from chatbot.inspection.errors import AdminError
 from chatbot.inspection.members import RollChange, RollEntry, RollStaging
 from chatbot.inspection.organisations import OrgRow, check_row
 from chatbot.inspection.queries import open_campaign
+from chatbot.inspection.rubric_versions import pinned
 from chatbot.store.models import Campaign, Inspection, Organisation
 from chatbot.store.personal import PersonalDataKey, mask_phone, normalise_phone
-from rubrics import get_rubric
 from rubrics.lifecycle import InspectionState
 
 ORG_COLUMNS = ("code", "name", "rubric", "parent", "members")
@@ -248,7 +248,7 @@ def _insert_chunk(
                 "campaign_id": campaign.id,
                 "organisation_id": ids[r.code],
                 "rubric_key": r.rubric,
-                "rubric_version": get_rubric(r.rubric).version,
+                "rubric_version": pinned(campaign, r.rubric),
                 "state": InspectionState.NOT_STARTED.value,
             }
             for r in grassroots

@@ -38,6 +38,7 @@ from chatbot.inspection.coverage import CoverageRow, coverage
 from chatbot.inspection.hierarchy import CITY_DIRECT, Group, OrgTree, load_tree
 from chatbot.inspection.order import short_name
 from chatbot.inspection.results import ScopeStatus, provisional_ids, scope_statuses
+from chatbot.inspection.rubric_versions import pinned, rubric_for
 from chatbot.store.models import (
     Campaign,
     Inspection,
@@ -47,7 +48,6 @@ from chatbot.store.models import (
     SampledInspection,
 )
 from chatbot.timeutil import SHANGHAI
-from rubrics import get_rubric
 from rubrics.lifecycle import RATED, InspectionState, RemediationStatus, values
 from rubrics.scoring import ONE_DECIMAL, Stars, format_percent, format_score
 
@@ -221,7 +221,7 @@ def _dimensions(
         if inspection_id in figures_of and score is not None:  # None excluded by the query
             assessed[inspection_id][item_no] = Decimal(score)
     for inspection_id, rubric_key in rated:
-        rubric = get_rubric(rubric_key)
+        rubric = rubric_for(session, rubric_key, pinned(campaign, rubric_key))  # the year's version
         sums = figures_of[inspection_id].dimension_sums
         scores = assessed.get(inspection_id, {})
         for dimension in rubric.dimensions:

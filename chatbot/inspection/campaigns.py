@@ -26,12 +26,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from chatbot.inspection import audit
+from chatbot.inspection import audit, rubric_versions
 from chatbot.inspection.errors import AdminError
 from chatbot.inspection.hierarchy import OrgTree, load_tree
 from chatbot.store.models import Campaign, CountyReport, Evaluation, Inspection, ItemScore, Organisation
 from chatbot.store.outbox import json_rows
-from rubrics import get_rubric
 from rubrics.lifecycle import RATED, InspectionState, values
 from rubrics.loader import RUBRIC_KEYS
 from rubrics.scoring import format_score
@@ -73,8 +72,16 @@ def open_year(
     if campaign is None:
         campaign = Campaign(year=year)
         session.add(campaign)
+        rubric_versions.pin_latest(session, campaign)
         session.flush()
-        audit.record(session, actor, "open", "campaign", campaign.id, after={"year": year})
+        audit.record(
+            session,
+            actor,
+            "open",
+            "campaign",
+            campaign.id,
+            after={"year": year, "rubric_versions": campaign.rubric_versions},
+        )
     if deadlines is not None:
         _set_deadlines(session, campaign, deadlines, actor)
     if scope is not None:
@@ -87,7 +94,8 @@ def open_year(
 def _add_missing(session: Session, campaign: Campaign, *where: ColumnElement[bool]) -> int:
     """An inspection for every grassroots union (matching ``where``) that has none in the campaign, in
     one INSERT … SELECT; how many were added."""
-    version = case({key: get_rubric(key).version for key in RUBRIC_KEYS}, value=Organisation.rubric_key)
+    pins = {key: rubric_versions.pinned(campaign, key) for key in RUBRIC_KEYS}
+    version = case(pins, value=Organisation.rubric_key)
     inspected = (
         select(Inspection.id)
         .where(Inspection.campaign_id == campaign.id, Inspection.organisation_id == Organisation.id)
@@ -284,7 +292,7 @@ def add_inspection(session: Session, campaign: Campaign, org: Organisation) -> i
             campaign_id=campaign.id,
             organisation_id=org.id,
             rubric_key=org.rubric_key,
-            rubric_version=get_rubric(org.rubric_key).version,
+            rubric_version=rubric_versions.pinned(campaign, org.rubric_key),
             state=InspectionState.NOT_STARTED.value,
         )
     )

@@ -35,6 +35,7 @@ from chatbot.inspection.caller import Caller
 from chatbot.inspection.codes import new_code
 from chatbot.inspection.errors import AdminError, Refused
 from chatbot.inspection.queries import open_campaign
+from chatbot.inspection.rubric_versions import rubric_of
 from chatbot.store import outbox
 from chatbot.store.models import (
     Account,
@@ -50,7 +51,6 @@ from chatbot.store.models import (
 )
 from chatbot.store.notice_kinds import NoticeKind
 from chatbot.timeutil import SHANGHAI, as_utc, end_of_day, local_date
-from rubrics import get_rubric
 from rubrics import texts as shared_texts
 from rubrics.democratic import ALL_MEMBERS_MAX, MIN_BALLOTS_SHOWN, DemocraticFigures
 from rubrics.lifecycle import EVALUABLE, InspectionState
@@ -579,8 +579,10 @@ def admit(
     return evaluation, where
 
 
-def _check_answers(evaluation: Evaluation, answers: tuple[int, ...], complete: bool) -> None:
-    expected = len(get_rubric(evaluation.inspection.rubric_key).dimensions) + 2
+def _check_answers(
+    session: Session, evaluation: Evaluation, answers: tuple[int, ...], complete: bool
+) -> None:
+    expected = len(rubric_of(session, evaluation.inspection).dimensions) + 2
     if (
         len(answers) > expected
         or (complete and len(answers) != expected)
@@ -591,7 +593,7 @@ def _check_answers(evaluation: Evaluation, answers: tuple[int, ...], complete: b
 
 def save_draft(session: Session, evaluation: Evaluation, voter: str, answers: tuple[int, ...]) -> None:
     """The answers given so far, under the voter's keyed hash."""
-    _check_answers(evaluation, answers, complete=False)
+    _check_answers(session, evaluation, answers, complete=False)
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(
         insert(BallotDraft)
@@ -609,7 +611,7 @@ def cast(
     """The ballot, once per voter: the voter is counted, their draft deleted, and the evaluation's whole
     ballot set written again with the new ballot at a random place (``rewrite_ballots``), so that
     nothing stored tells which ballot came last — nor, ballot by ballot, when each came."""
-    _check_answers(evaluation, answers, complete=True)
+    _check_answers(session, evaluation, answers, complete=True)
     _one_cast_at_a_time(session, evaluation.id)
     if not where.bound:  # an open place, taken atomically: two visitors cannot both take the last one
         taken = session.scalar(
@@ -756,7 +758,7 @@ def save_paper(
     places = evaluation.paper_places
     if places is not None and distributed > places:
         raise Refused(too_many_forms(distributed, places))
-    expected = len(get_rubric(inspection.rubric_key).dimensions) + 2
+    expected = len(rubric_of(session, inspection).dimensions) + 2
     valid = (
         0 < returned <= distributed
         and len(counts) == expected

@@ -21,9 +21,9 @@ from chatbot.inspection.evaluations import figures_of_campaign
 from chatbot.inspection.hierarchy import OrgTree, load_tree
 from chatbot.inspection.queries import descendants
 from chatbot.inspection.results import AnyRow
+from chatbot.inspection.rubric_versions import rubric_for
 from chatbot.store.models import Campaign, Inspection, ItemScore, Organisation, Remediation
 from chatbot.timeutil import SHANGHAI
-from rubrics import get_rubric
 from rubrics.democratic import DemocraticFigures
 from rubrics.lifecycle import InspectionState
 from rubrics.scoring import Stars, format_score, percent_score
@@ -136,6 +136,7 @@ class _Facts:
     totals: dict[int, tuple[Decimal | None, Decimal | None]]
     democratic: dict[int, DemocraticFigures]
     today: date
+    max_totals: dict[tuple[str, str], int]  # per sheet and version
 
 
 def _facts(
@@ -153,7 +154,18 @@ def _facts(
         totals=item_totals(session, campaign, ids),
         democratic=figures_of_campaign(session, campaign, now),
         today=now.astimezone(SHANGHAI).date(),
+        max_totals=_max_totals(session, campaign),
     )
+
+
+def _max_totals(session: Session, campaign: Campaign) -> dict[tuple[str, str], int]:
+    """The maximum of every sheet version the campaign's inspections use."""
+    used = session.execute(
+        select(Inspection.rubric_key, Inspection.rubric_version)
+        .where(Inspection.campaign_id == campaign.id)
+        .distinct()
+    )
+    return {(key, version): rubric_for(session, key, version).max_total for key, version in used}
 
 
 def _inspections(campaign: Campaign) -> Select[*tuple[Any, ...]]:
@@ -163,6 +175,7 @@ def _inspections(campaign: Campaign) -> Select[*tuple[Any, ...]]:
             Inspection.id,
             Inspection.organisation_id,
             Inspection.rubric_key,
+            Inspection.rubric_version,
             Inspection.state,
             Inspection.stars,
             Inspection.quota_capped,
@@ -195,7 +208,7 @@ def _row(inspection: AnyRow, facts: _Facts) -> dict[str, str]:
 
 def _scores(inspection: AnyRow, facts: _Facts) -> dict[str, str]:
     """The 百分制 scores of both totals and the democratic evaluation's figures; "" where none."""
-    max_total = get_rubric(inspection.rubric_key).max_total
+    max_total = facts.max_totals[(inspection.rubric_key, inspection.rubric_version)]
     own, assessed = facts.totals.get(inspection.id, (None, None))
     democratic = facts.democratic.get(inspection.id)
     score = democratic.shown_score if democratic else None

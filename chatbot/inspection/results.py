@@ -29,6 +29,7 @@ from chatbot.inspection import audit, remediation, texts
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.hierarchy import WHOLE_CITY, OrgTree, load_tree
 from chatbot.inspection.order import short_name
+from chatbot.inspection.rubric_versions import rubric_of
 from chatbot.store import outbox
 from chatbot.store.models import (
     Campaign,
@@ -40,7 +41,6 @@ from chatbot.store.models import (
 )
 from chatbot.store.notice_kinds import NoticeKind
 from chatbot.timeutil import as_utc, local_date
-from rubrics import get_rubric
 from rubrics.lifecycle import RATED, InspectionState, check_transition, values
 from rubrics.quota import (
     Override,
@@ -67,7 +67,7 @@ MAX_PUBLICATION_DAYS = 60
 def rate(session: Session, inspection: Inspection, config: Config, now: datetime) -> None:
     """Compute the inspection's score, its stars by score and whether it misses the standard from its
     assessed scores; its stars are the scope's to decide (``recompute``)."""
-    rubric = get_rubric(inspection.rubric_key)
+    rubric = rubric_of(session, inspection)
     assessed = [
         Decimal(v)
         for v in session.scalars(

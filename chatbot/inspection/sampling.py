@@ -20,8 +20,8 @@ from chatbot.config import Config
 from chatbot.inspection import audit, results, scores
 from chatbot.inspection.errors import Refused
 from chatbot.inspection.hierarchy import load_tree
+from chatbot.inspection.rubric_versions import rubric_of
 from chatbot.store.models import Campaign, Inspection, ItemScore, Sample, SampledInspection
-from rubrics import get_rubric
 from rubrics.lifecycle import RATED, InspectionState, values
 from rubrics.quota import band
 from rubrics.scoring import format_score, percent_score, raw_total, star_level
@@ -179,7 +179,7 @@ def submit_check(
     """The city's re-check. Where its score gives other stars than the county's result, the city's
     scores become the assessed scores (each change audited), the result is rated again through the
     quota and, if it was published, published again as a new round (chair and members told)."""
-    rubric = get_rubric(inspection.rubric_key)
+    rubric = rubric_of(session, inspection)
     rows = session.scalars(select(ItemScore).where(ItemScore.inspection_id == inspection.id)).all()
     city = {row.item_no: Decimal(row.city_score) for row in rows if row.city_score is not None}
     if len(city) < rubric.item_count:

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from chatbot.inspection import audit
 from chatbot.inspection.errors import Refused
+from chatbot.inspection.rubric_versions import rubric_of
 from chatbot.store.models import Inspection, ItemScore
-from rubrics import get_rubric
 from rubrics.scoring import ScoreError, validate_item_score
 
 Column = Literal["self_score", "assessed_score", "city_score"]
@@ -31,7 +31,7 @@ def save(
     session: Session, inspection: Inspection, no: int, score: Decimal, column: Column
 ) -> tuple[Decimal | None, Decimal]:
     """Store a validated score of item ``no`` in ``column``; returns (before, after)."""
-    item = get_rubric(inspection.rubric_key).item(no)
+    item = rubric_of(session, inspection).item(no)
     try:
         score = validate_item_score(score, item.points)
     except ScoreError as error:
@@ -52,7 +52,7 @@ def missing(session: Session, inspection: Inspection, column: Column) -> list[in
             )
         )
     )
-    return [item.no for item in get_rubric(inspection.rubric_key).items if item.no not in answered]
+    return [item.no for item in rubric_of(session, inspection).items if item.no not in answered]
 
 
 def refuse_if_missing(session: Session, inspection: Inspection, column: Column, what: str) -> None:

@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from chatbot.inspection import scores, texts
 from chatbot.inspection.errors import Refused
+from chatbot.inspection.rubric_versions import rubric_of
 from chatbot.inspection.transitions import move
 from chatbot.store import outbox
 from chatbot.store.models import Evidence, Inspection
 from chatbot.store.notice_kinds import NoticeKind
-from rubrics import get_rubric
 from rubrics.lifecycle import InspectionState
 
 S = InspectionState
@@ -52,7 +52,7 @@ def add_evidence(
 ) -> None:
     """A photo as evidence (佐证) of item ``no``."""
     editable(session, inspection, actor)
-    get_rubric(inspection.rubric_key).item(no)
+    rubric_of(session, inspection).item(no)
     scores.row_of(session, inspection, no)  # the item's row carries the count the walk shows
     session.add(
         Evidence(

@@ -23,6 +23,7 @@ from chatbot.inspection import grid, order
 from chatbot.inspection.coverage import coverage
 from chatbot.inspection.evaluations import not_assessors, voter_hash
 from chatbot.inspection.hierarchy import load_tree
+from chatbot.inspection.rubric_versions import rubric_for
 from chatbot.notify import texts
 from chatbot.store.models import (
     Account,
@@ -42,7 +43,6 @@ from chatbot.store.models import (
 from chatbot.store.notice_kinds import NoticeKind
 from chatbot.store.outbox import Notice, enqueue_many, enqueue_to_roles
 from chatbot.timeutil import SHANGHAI, as_utc
-from rubrics import get_rubric
 from rubrics.deadlines import due_offset, report_due
 from rubrics.lifecycle import ASSESSABLE, NOT_SUBMITTED, RE_REVIEWABLE, InspectionState, values
 from rubrics.scoring import format_percent
@@ -134,17 +134,23 @@ def _campaign_inspections(scope: Scope, states: frozenset[InspectionState], *col
 def _self_checks(scope: Scope) -> Iterator[Due]:
     """Chairs whose self-check is not submitted, before its deadline (the county's own, where set)."""
     answered = func.count(ItemScore.id).label("answered")
-    query = _campaign_inspections(scope, NOT_SUBMITTED, Inspection.rubric_key, answered)
+    query = _campaign_inspections(
+        scope, NOT_SUBMITTED, Inspection.rubric_key, Inspection.rubric_version, answered
+    )
     answers = and_(ItemScore.inspection_id == Inspection.id, ItemScore.self_score.is_not(None))
     rows = scope.session.execute(
         query.outerjoin(ItemScore, answers).group_by(
-            Inspection.id, Inspection.organisation_id, Organisation.name, Inspection.rubric_key
+            Inspection.id,
+            Inspection.organisation_id,
+            Organisation.name,
+            Inspection.rubric_key,
+            Inspection.rubric_version,
         )
     )
     for row in rows:
         due = scope.deadlines(row.organisation_id).self_check_due
         if due is not None:
-            total = get_rubric(row.rubric_key).item_count
+            total = rubric_for(scope.session, row.rubric_key, row.rubric_version).item_count
             says = {"name": row.name, "year": scope.the_campaign.year, "answered": row.answered}
             yield Due(f"{row.id}:", due, says | {"total": total}, organisation=row.organisation_id)
 

@@ -37,6 +37,7 @@ from chatbot.inspection.queries import (
     item_scores,
     open_campaign,
 )
+from chatbot.inspection.rubric_versions import rubric_of
 from chatbot.inspection.sampling import pending_check, pending_for_org
 from chatbot.service.codes import EVALUATION, Limit, WrongCodes
 from chatbot.store.models import (
@@ -69,7 +70,6 @@ from dialogs.context import (
 )
 from dialogs.guide import MAX_CHILDREN_LISTED
 from dialogs.routing import Needs
-from rubrics import get_rubric
 from rubrics.democratic import DemocraticFigures
 from rubrics.lifecycle import ASSESSABLE, OBJECTABLE, PUBLISHED, RE_REVIEWABLE, InspectionState, values
 from rubrics.objections import FiledObjection, ObjectionView
@@ -194,6 +194,7 @@ def self_check_view(
         year=inspection.campaign.year,
         rubric_key=inspection.rubric_key,
         rubric_version=inspection.rubric_version,
+        rubric=rubric_of(session, inspection),
         state_label=state.label,
         state=state.value,
         editable=state.self_check_editable,
@@ -372,7 +373,7 @@ def ballot_view(
         if found is not None:
             evaluation, where = found
             loaded_ballots[evaluation.id] = found
-            return _ballot_view(evaluation, where)
+            return _ballot_view(session, evaluation, where)
     others: list[tuple[str, str]] = []
     if evaluation is None and needs.member_evaluation:
         evaluation, others = _invited_evaluation(session, account, config, now)
@@ -386,7 +387,9 @@ def ballot_view(
         )
     if evaluation is None:
         return None
-    return _ballot_view(evaluation, standing(session, evaluation, account, config.secret_key, now), others)
+    return _ballot_view(
+        session, evaluation, standing(session, evaluation, account, config.secret_key, now), others
+    )
 
 
 def coded_ballot(
@@ -408,7 +411,7 @@ def coded_ballot(
         return BallotView(0, "", (), LOCKED if over else "not_found", code=code)
     if where.status == "full":
         return BallotView(evaluation.id, "", (), "full", code=evaluation.code)
-    return _ballot_view(evaluation, where)
+    return _ballot_view(session, evaluation, where)
 
 
 def _in_electorate(where: Standing) -> bool:
@@ -420,13 +423,13 @@ def _in_electorate(where: Standing) -> bool:
 
 
 def _ballot_view(
-    evaluation: Evaluation, where: Standing, others: list[tuple[str, str]] | None = None
+    session: Session, evaluation: Evaluation, where: Standing, others: list[tuple[str, str]] | None = None
 ) -> BallotView:
     inspection = evaluation.inspection
     return BallotView(
         evaluation_id=evaluation.id,
         org_name=inspection.organisation.name,
-        dimensions=get_rubric(inspection.rubric_key).dimensions,
+        dimensions=rubric_of(session, inspection).dimensions,
         status=where.status,
         answers=where.draft,
         code=evaluation.code,
@@ -563,7 +566,7 @@ def _result_of(
 ) -> ResultView | None:
     if inspection is None or inspection.publication_ends_at is None:
         return None
-    rubric = get_rubric(inspection.rubric_key)
+    rubric = rubric_of(session, inspection)
     totals: tuple[tuple[str, Decimal, int], ...] = ()
     if own:
         _, assessed = item_scores(session, inspection.id)
@@ -588,6 +591,7 @@ def _result_of(
         org_name=inspection.organisation.name,
         year=inspection.campaign.year,
         rubric_key=inspection.rubric_key,
+        rubric=rubric,
         state_label=state.label,
         round=inspection.publication_round,
         score=Decimal(inspection.score or 0),

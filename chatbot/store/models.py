@@ -146,6 +146,27 @@ class Campaign(Base):
     scoped: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: How the scope was chosen, as shown to admins (a file name, or the share and seed of a draw).
     scope_note: Mapped[str | None] = mapped_column(String(200))
+    #: The version of each sheet pinned when the year opened ({"village": "2026.1", …}); None: the
+    #: shipped sheets (a campaign opened before versions were stored).
+    rubric_versions: Mapped[dict[str, str] | None] = mapped_column(JSON)
+
+
+class RubricVersion(Base):
+    """A sheet's version imported by a federation (`nianjian rubrics import`); the shipped TOML sheets
+    are each key's first version and are not stored here."""
+
+    __tablename__ = "rubric_versions"
+    __table_args__ = (UniqueConstraint("rubric_key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rubric_key: Mapped[str] = mapped_column(String(32))
+    version: Mapped[str] = mapped_column(String(32))
+    #: The sheet as `Rubric.to_dict` gives it (title, dimensions, items with their notes).
+    sheet: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(80))
+    #: Where it came from (the file name), as shown in the console.
+    origin: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class Inspection(Base):

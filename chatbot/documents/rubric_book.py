@@ -1,0 +1,136 @@
+"""A rubric sheet as the plan prints it, in a workbook: 内容 / 子项 / 基本要求 / 分值, each 内容 cell
+merged over its items as Word and Excel users make them, and a 合计 row. ``write`` makes one
+(`nianjian rubrics export --xlsx`); ``read`` takes one back, merged, repeated or blank-continued
+内容 cells alike, as rows for ``rubrics.versions.sheet_from_rows`` to check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from zipfile import BadZipFile
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.worksheet import Worksheet
+
+from chatbot.documents.cells import cell_text, is_formula_like
+from rubrics import Rubric
+from rubrics.versions import SheetRow
+
+HEADERS: tuple[str, ...] = ("内容", "子项", "基本要求", "分值")
+NOTE_HEADER = "备注"
+WIDTHS: tuple[float, ...] = (16, 7, 70, 7, 14)
+TOTAL = "合计"
+_THIN = Side(style="thin")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
+
+
+class BookError(ValueError):
+    """The file is not a workbook with the plan's table; the message is Chinese."""
+
+
+def _put(sheet: Worksheet, row: int, column: int, value: object, *, bold: bool = False) -> None:
+    cell = sheet.cell(row=row, column=column, value=cell_text(value) if isinstance(value, str) else value)
+    if isinstance(value, str) and is_formula_like(value):
+        cell.data_type = "s"  # a text, never a formula
+        cell.quotePrefix = True
+    cell.font = Font(name="宋体", size=11, bold=bold)
+    cell.alignment = _LEFT if column == 3 else _CENTER
+    cell.border = _BOX
+
+
+def write(rubric: Rubric, path: Path) -> None:
+    """The sheet in the plan's layout: a title row, the header, one row per item, the 合计 row."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = rubric.key
+    headers = HEADERS + ((NOTE_HEADER,) if any(item.note for item in rubric.items) else ())
+    sheet.cell(row=1, column=1, value=cell_text(f"{rubric.title}年检考评标准"))
+    sheet.cell(row=1, column=1).font = Font(name="宋体", size=14, bold=True)
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
+    for column, header in enumerate(headers, start=1):
+        _put(sheet, 2, column, header, bold=True)
+    row = 3
+    for dimension in rubric.dimensions:
+        items = rubric.items_of(dimension)
+        _put(sheet, row, 1, dimension)
+        for offset, item in enumerate(items):
+            _put(sheet, row + offset, 2, item.no)
+            _put(sheet, row + offset, 3, item.text)
+            _put(sheet, row + offset, 4, item.points)
+            if len(headers) > len(HEADERS):
+                _put(sheet, row + offset, 5, item.note)
+        if len(items) > 1:
+            sheet.merge_cells(start_row=row, start_column=1, end_row=row + len(items) - 1, end_column=1)
+        row += len(items)
+    _put(sheet, row, 1, TOTAL, bold=True)
+    _put(sheet, row, 4, rubric.max_total, bold=True)
+    sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
+    for column, width in enumerate(WIDTHS[: len(headers)], start=1):
+        sheet.column_dimensions[chr(64 + column)].width = width
+    book.save(path)
+
+
+@dataclass(frozen=True)
+class ReadSheet:
+    """What a workbook holds: the title above the table ("" when none) and the table's rows."""
+
+    title: str
+    rows: list[SheetRow]
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, float):
+        return str(Decimal(str(value)))
+    return str(value).strip()
+
+
+def _columns(header: list[str]) -> dict[str, int] | None:
+    cleaned = [h.replace(" ", "").replace("\u3000", "") for h in header]
+    if not all(name in cleaned for name in HEADERS):
+        return None
+    return {name: cleaned.index(name) for name in (*HEADERS, NOTE_HEADER) if name in cleaned}
+
+
+def read(path: Path) -> ReadSheet:
+    """The table of the workbook's first sheet: the header row (内容 子项 基本要求 分值) is found
+    wherever it stands; the rows below it become SheetRows; a title above it is kept."""
+    try:
+        book = load_workbook(path, read_only=False, data_only=True)
+    except (OSError, BadZipFile, InvalidFileException, KeyError) as exc:
+        raise BookError(f"无法读取 {path.name}：不是 Excel 工作簿（.xlsx）。") from exc
+    sheet = book.worksheets[0]
+    cells = [[_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    title = ""
+    for number, values in enumerate(cells, start=1):
+        columns = _columns(values)
+        if columns is None:
+            title = title or next((v for v in values if v), "")
+            continue
+        return ReadSheet(title=_title(title), rows=[_row(n, v, columns) for n, v in _below(cells, number)])
+    raise BookError(f"{path.name} 中找不到表头：第一张工作表应有一行“内容、子项、基本要求、分值”。")
+
+
+def _below(cells: list[list[str]], header: int) -> list[tuple[int, list[str]]]:
+    return [(number, values) for number, values in enumerate(cells, start=1) if number > header]
+
+
+def _row(number: int, values: list[str], columns: dict[str, int]) -> SheetRow:
+    def at(name: str) -> str:
+        index = columns.get(name)
+        return values[index] if index is not None and index < len(values) else ""
+
+    return SheetRow(number, at("内容"), at("子项"), at("基本要求"), at("分值"), at(NOTE_HEADER))
+
+
+def _title(text: str) -> str:
+    """The sheet's name from the title row (…年检考评标准 and a leading （一） dropped)."""
+    return text.removesuffix("年检考评标准").strip()

@@ -1,0 +1,144 @@
+"""The versions of each rubric sheet: the shipped TOML sheet is a key's first version, a federation's
+imports (`nianjian rubrics import`) the next ones, stored in ``rubric_versions``. A campaign year pins
+the latest version of each sheet when it opens; an inspection keeps the version it was made with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from chatbot.inspection import audit
+from chatbot.inspection.errors import AdminError
+from chatbot.store.models import Campaign, Inspection, RubricVersion
+from rubrics import Rubric, get_rubric
+from rubrics.loader import RUBRIC_KEYS
+
+_MEMO = "rubric_versions"
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One version of a sheet as listed: the shipped one has no date and no author."""
+
+    rubric: Rubric
+    created_at: datetime | None
+    created_by: str
+    origin: str
+
+    @property
+    def shipped(self) -> bool:
+        return self.created_at is None
+
+
+def _memo(session: Session) -> dict[tuple[str, str], Rubric]:
+    memo: dict[tuple[str, str], Rubric] = session.info.setdefault(_MEMO, {})
+    return memo
+
+
+def rubric_for(session: Session, key: str, version: str) -> Rubric:
+    """The sheet ``key`` in ``version``: the shipped sheet, or a stored version (read once per
+    session). A label never stored (an inspection made before versions were stored, under an older
+    label of the shipped sheet) is the shipped sheet, as it always was."""
+    shipped = get_rubric(key)
+    if not version or version == shipped.version:
+        return shipped
+    memo = _memo(session)
+    if (key, version) not in memo:
+        row = session.scalar(
+            select(RubricVersion).where(RubricVersion.rubric_key == key, RubricVersion.version == version)
+        )
+        memo[(key, version)] = shipped if row is None else Rubric.from_dict(row.sheet, shipped.source)
+    return memo[(key, version)]
+
+
+def rubric_of(session: Session, inspection: Inspection) -> Rubric:
+    """The sheet an inspection was made with, to its end."""
+    return rubric_for(session, inspection.rubric_key, inspection.rubric_version)
+
+
+def latest(session: Session, key: str) -> Rubric:
+    """The newest version of sheet ``key``: the last imported, else the shipped sheet."""
+    version = session.scalar(
+        select(RubricVersion.version)
+        .where(RubricVersion.rubric_key == key)
+        .order_by(RubricVersion.id.desc())
+        .limit(1)
+    )
+    return rubric_for(session, key, version or "")
+
+
+def versions(session: Session, key: str) -> list[VersionInfo]:
+    """Every version of sheet ``key``, oldest first (the shipped one first)."""
+    found = [VersionInfo(get_rubric(key), None, "", "")]
+    rows = session.scalars(
+        select(RubricVersion).where(RubricVersion.rubric_key == key).order_by(RubricVersion.id)
+    )
+    for row in rows:
+        rubric = Rubric.from_dict(row.sheet, get_rubric(key).source)
+        found.append(VersionInfo(rubric, row.created_at, row.created_by, row.origin))
+    return found
+
+
+def next_label(session: Session, key: str, year: int) -> str:
+    """A label for a new version: the year and a running number (2026.1, 2026.2 …), never taken."""
+    taken = {info.rubric.version for info in versions(session, key)}
+    number = 1
+    while f"{year}.{number}" in taken:
+        number += 1
+    return f"{year}.{number}"
+
+
+def store(session: Session, rubric: Rubric, actor: str, origin: str = "") -> RubricVersion:
+    """Store ``rubric`` as a new version of its sheet (audited); AdminError if its label is taken."""
+    if rubric.key not in RUBRIC_KEYS:
+        raise AdminError(f"没有代号为 {rubric.key} 的考评标准。")
+    if any(info.rubric.version == rubric.version for info in versions(session, rubric.key)):
+        raise AdminError(f"考评标准 {rubric.key} 已有版本 {rubric.version}，请换一个版本号。")
+    row = RubricVersion(
+        rubric_key=rubric.key,
+        version=rubric.version,
+        sheet=rubric.to_dict() | {"source": rubric.source},
+        created_by=actor,
+        origin=origin[:200],
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "import",
+        "rubric_version",
+        row.id,
+        after={
+            "key": rubric.key,
+            "version": rubric.version,
+            "items": rubric.item_count,
+            "max_total": rubric.max_total,
+            "origin": origin,
+        },
+    )
+    _memo(session)[(rubric.key, rubric.version)] = rubric
+    return row
+
+
+def pin_latest(session: Session, campaign: Campaign) -> None:
+    """Pin the newest version of every sheet on a campaign that has just opened."""
+    campaign.rubric_versions = {key: latest(session, key).version for key in RUBRIC_KEYS}
+
+
+def pinned(campaign: Campaign, key: str) -> str:
+    """The version of sheet ``key`` a campaign's inspections are made with."""
+    return (campaign.rubric_versions or {}).get(key) or get_rubric(key).version
+
+
+def used_by(session: Session, key: str) -> dict[str, int]:
+    """How many inspections use each version of sheet ``key``."""
+    rows = session.execute(
+        select(Inspection.rubric_version, func.count())
+        .where(Inspection.rubric_key == key)
+        .group_by(Inspection.rubric_version)
+    )
+    return {version: count for version, count in rows}
