@@ -129,3 +129,37 @@ def test_a_refused_file_leaves_the_roll_as_it_was(keyed, db: Session, tmp_path: 
     refused = keyed.refused("member", "import", str(_csv(tmp_path / "bad.csv", rows)))
     assert "有 1 行有误，未导入任何内容" in refused and f"第 {len(rows) + 1} 行：姓名为空" in refused
     assert _roll(db) == before
+
+
+def test_names_keep_every_character_and_numbers_are_told_apart_by_length(
+    keyed, db: Session, tmp_path: Path
+) -> None:
+    """A name with a tab, a backslash or a line break is stored as written (the import writes COPY
+    text on PostgreSQL); a landline whose digits read like a mobile number's is another number."""
+    setup_county(db, 2)
+    path = tmp_path / "odd.csv"
+    path.write_text(
+        'name,phone,organisation\n"甲\t乙",13800000001,U01\n"丙\\丁",013800000001,U01\n'
+        '"戊\n己",0101234567,U01\n庚\\N,13800000002,U01\n',
+        "utf-8",
+    )
+    assert "已导入 4 名会员" in keyed("member", "import", str(path))
+    assert [(m["name"], m["phone"]) for m in _roll(db)] == [
+        ("甲\t乙", "13800000001"),
+        ("丙\\丁", "013800000001"),
+        ("戊\n己", "0101234567"),
+        ("庚\\N", "13800000002"),
+    ]
+
+
+def test_a_file_with_many_bad_rows_lists_the_first_200_and_counts_the_rest(
+    keyed, db: Session, tmp_path: Path
+) -> None:
+    setup_county(db, 2)
+    rows = [(f"会员{n}", f"138{n:08d}", "U01") for n in range(300)]
+    rows += [(f"重复{n}", f"138{n:08d}", "U01") for n in range(250)]  # each number a second time
+    refused = keyed.refused("member", "import", str(_csv(tmp_path / "twice.csv", rows)))
+    assert "有 250 行有误，未导入任何内容" in refused and "……另有 50 行有误" in refused
+    assert "第 302 行：电话 138****0000 在本组织中已在第 2 行出现" in refused
+    assert "第 501 行" in refused and "第 502 行" not in refused
+    assert _roll(db) == []

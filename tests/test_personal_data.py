@@ -5,12 +5,16 @@ through the CLI and the webhook, on SQLite and on PostgreSQL + Redis."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import secrets
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
@@ -36,7 +40,7 @@ from chatbot.store.models import (
     OutboxMessage,
     RoleBinding,
 )
-from chatbot.store.personal import PersonalDataKey, mask_phone
+from chatbot.store.personal import KeyedSha256, PersonalDataKey, mask_phone, normalise_phone
 from tests.conftest import Backend
 from tests.helpers import self_check, setup_county
 
@@ -412,3 +416,21 @@ def test_phones_are_masked_in_every_listing() -> None:
     assert mask_phone("13812345678") == "138****5678"
     assert mask_phone("0954-2012345") == "095****2345"
     assert mask_phone("12345") == "****"
+
+
+@settings(max_examples=50, deadline=None)
+@given(key=st.binary(min_size=1, max_size=100), message=st.binary(max_size=200))
+def test_the_keyed_hash_is_hmac_sha256(key: bytes, message: bytes) -> None:
+    mac = KeyedSha256(key)
+    assert mac.digest(message) == hmac.new(key, message, hashlib.sha256).digest()
+    assert mac.hexdigest(message) == hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+@settings(max_examples=50, deadline=None)
+@given(values=st.lists(st.text(max_size=40), max_size=20))
+def test_values_encrypted_together_decrypt_one_by_one(values: list[str]) -> None:
+    key = PersonalDataKey(KEY)
+    tokens = key.encrypt_many(values)
+    assert [key.decrypt(token) for token in tokens] == values
+    assert len(set(tokens)) == len(tokens)
+    assert key.phone_hashes([normalise_phone(v) for v in values]) == [key.phone_hash(v) for v in values]

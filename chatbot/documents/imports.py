@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from hashlib import blake2b
+from operator import itemgetter
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -31,6 +32,7 @@ from rubrics.lifecycle import InspectionState
 ORG_COLUMNS = ("code", "name", "rubric", "parent", "members")
 MEMBER_COLUMNS = ("name", "phone", "organisation")
 CHUNK = 5000
+SHOWN = 200
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 
@@ -50,15 +52,7 @@ def iter_table(
     """``read_table`` row by row, the file streamed (XLSX read-only): memory flat in the file's size."""
     with _rows(path) as rows:
         iterator = iter(rows)
-        try:
-            header = [str(cell or "").strip().lower() for cell in next(iterator)]
-        except StopIteration:
-            raise AdminError(f"{path.name}：文件是空的") from None
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise AdminError(
-                f"{path.name}：第 1 行缺少列 {'、'.join(missing)}；应有的列：{'、'.join(columns)}"
-            )
+        header = _header(path, iterator, required, columns)
         width = len(header)
         for line, values in enumerate(iterator, start=2):
             if len(values) < width:
@@ -66,6 +60,39 @@ def iter_table(
             record = dict(zip(header, values, strict=False))
             if any(record.values()):
                 yield line, record
+
+
+def iter_columns(
+    path: Path, required: Sequence[str], columns: Iterable[str]
+) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """``iter_table`` without a dict a row: (line number, the ``required`` columns' values in their
+    order) for every non-empty row — the same rows, for files of hundreds of thousands of them."""
+    with _rows(path) as rows:
+        iterator = iter(rows)
+        header = _header(path, iterator, required, columns)
+        width = len(header)
+        where = {name: i for i, name in enumerate(header)}  # a name twice: its last column, as dict()
+        every = list(where.values())
+        pick = itemgetter(*(where[name] for name in required))
+        for line, values in enumerate(iterator, start=2):
+            if len(values) < width:
+                values += [""] * (width - len(values))
+            picked = pick(values)
+            if any(picked) or any(values[i] for i in every):
+                yield line, picked
+
+
+def _header(
+    path: Path, rows: Iterator[list[str]], required: Iterable[str], columns: Iterable[str]
+) -> list[str]:
+    try:
+        header = [str(cell or "").strip().lower() for cell in next(rows)]
+    except StopIteration:
+        raise AdminError(f"{path.name}：文件是空的") from None
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise AdminError(f"{path.name}：第 1 行缺少列 {'、'.join(missing)}；应有的列：{'、'.join(columns)}")
+    return header
 
 
 @contextmanager
@@ -105,10 +132,12 @@ def _text(cell: object) -> str:
     return str(cell).strip()
 
 
-def _refuse(path: Path, errors: list[str]) -> None:
-    shown = errors[:200]
-    more = f"\n……另有 {len(errors) - len(shown)} 行有误" if len(errors) > len(shown) else ""
-    raise AdminError(f"{path.name}：有 {len(errors)} 行有误，未导入任何内容：\n" + "\n".join(shown) + more)
+def _refuse(path: Path, errors: list[str], count: int | None = None) -> None:
+    """Refuse the file: its first ``SHOWN`` bad lines and how many more (``count`` of them in all)."""
+    count = len(errors) if count is None else count
+    shown = errors[:SHOWN]
+    more = f"\n……另有 {count - len(shown)} 行有误" if count > len(shown) else ""
+    raise AdminError(f"{path.name}：有 {count} 行有误，未导入任何内容：\n" + "\n".join(shown) + more)
 
 
 def read_codes(path: Path) -> tuple[str, ...]:
@@ -282,32 +311,42 @@ def _levels(rows: list[tuple[int, OrgRow]], known: dict[str, tuple[int, bool]], 
 
 class MemberCheck:
     """The checks of a member file's rows as they stream by: each row's reasons, and a number twice in
-    one organisation (remembered by an 8-byte digest of the pair, not the pair itself)."""
+    one organisation (remembered by one integer for the pair when the number is a valid one, else by an
+    8-byte digest of the pair — never the pair itself). Only the first ``SHOWN`` errors are kept."""
 
     def __init__(self, orgs: dict[str, int]) -> None:
         self.orgs = orgs
         self.errors: list[str] = []
-        self._first_line: dict[bytes, int] = {}
+        self.refused = 0
+        self._first_line: dict[int | bytes, int] = {}
 
-    def entry(self, line: int, values: dict[str, str]) -> RollEntry | None:
+    def entry(self, line: int, name: str, phone: str, organisation: str) -> RollEntry | None:
         """The row as a roll entry, or None with its reasons added to ``errors``."""
-        name, phone, organisation = values["name"], normalise_phone(values["phone"]), values["organisation"]
+        if not (phone.isdigit() and phone.isascii()):  # a plain number is its own normal form
+            phone = normalise_phone(phone)
+        org_id = self.orgs.get(organisation)
+        valid = MOBILE.match(phone) is not None or LANDLINE.match(phone) is not None
+        pair: int | bytes
+        if valid and org_id is not None and phone.isascii():  # ≤ 12 ASCII digits: < 2**40
+            pair = (org_id << 44) | (len(phone) << 40) | int(phone)
+        else:
+            pair = blake2b(f"{organisation}\x1f{phone}".encode(), digest_size=8).digest()
+        earlier = self._first_line.setdefault(pair, line)
+        if valid and org_id is not None and earlier == line and name and len(name) <= 60:
+            return RollEntry(org_id, name, phone)
         problems = []
         if not name or len(name) > 60:
             problems.append("姓名为空或超过 60 个字")
-        if not (MOBILE.match(phone) or LANDLINE.match(phone)):
+        if not valid:
             problems.append(f"电话 {mask_phone(phone)} 不是有效的手机或固定电话号码")
-        org_id = self.orgs.get(organisation)
         if org_id is None:
             problems.append(f"组织 {organisation} 不存在")
-        pair = blake2b(f"{organisation}\x1f{phone}".encode(), digest_size=8).digest()
-        earlier = self._first_line.setdefault(pair, line)
         if earlier != line:
             problems.append(f"电话 {mask_phone(phone)} 在本组织中已在第 {earlier} 行出现")
-        if problems or org_id is None:
+        self.refused += 1
+        if len(self.errors) < SHOWN:
             self.errors.append(f"第 {line} 行：" + "；".join(problems))
-            return None
-        return RollEntry(org_id, name, phone)
+        return None
 
 
 def import_members(
@@ -321,25 +360,25 @@ def import_members(
     imported. A number already on its organisation's roll is refreshed, not added again (found by its
     keyed hash). The file is streamed and staged in batches; the roll is changed once all rows passed."""
     check = MemberCheck(dict(session.execute(select(Organisation.code, Organisation.id)).all()))
-    staging = RollStaging(session, key)
-    batch: list[RollEntry] = []
     count = 0
-    for line, values in iter_table(path, MEMBER_COLUMNS, MEMBER_COLUMNS):
-        entry = check.entry(line, values)
-        count += 1
-        if entry is not None and not check.errors:
-            batch.append(entry)
-        if len(batch) == CHUNK:
+    with RollStaging(session, key) as staging:
+        batch: list[RollEntry] = []
+        for line, (name, phone, organisation) in iter_columns(path, MEMBER_COLUMNS, MEMBER_COLUMNS):
+            entry = check.entry(line, name, phone, organisation)
+            count += 1
+            if entry is not None and not check.refused:
+                batch.append(entry)
+                if len(batch) == CHUNK:
+                    staging.add(batch)
+                    batch = []
+            if progress and count % CHUNK == 0:
+                progress(CHUNK)
+        if check.refused:
+            _refuse(path, check.errors, check.refused)
+        if batch:
             staging.add(batch)
-            batch = []
-        if progress and count % CHUNK == 0:
-            progress(CHUNK)
-    if check.errors:
-        _refuse(path, check.errors)
-    if batch:
-        staging.add(batch)
-    if progress and count % CHUNK:
-        progress(count % CHUNK)
+        if progress and count % CHUNK:
+            progress(count % CHUNK)
     change = staging.merge(datetime.now(UTC))
     audit.record(
         session,

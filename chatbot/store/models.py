@@ -465,13 +465,14 @@ class Member(Base):
     """
 
     __tablename__ = "members"
-    __table_args__ = (UniqueConstraint("organisation_id", "phone_hash"),)
+    #: Leads with the hash: it finds a number in every organisation and keeps it once in each.
+    __table_args__ = (UniqueConstraint("phone_hash", "organisation_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     name: Mapped[str] = mapped_column(String(60))
     phone_cipher: Mapped[str] = mapped_column(Text)
-    phone_hash: Mapped[str] = mapped_column(String(64), index=True)
+    phone_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: The last import that listed this member: a roll entry no import has listed for the retention
     #: period is removed by `nianjian purge`.
