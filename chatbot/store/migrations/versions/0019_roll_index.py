@@ -2,8 +2,8 @@
 organisation and keeps it once per organisation, so the separate phone-hash index goes (an import
 writes three indexes a member, not four, and adds its members in the hash's order)
 
-Revision ID: 0016_import
-Revises: 0015
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-06 04:30:00
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0016_import"
-down_revision = "0015"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
