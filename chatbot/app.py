@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from chatbot.config import Config
 from chatbot.console import bp as console
 from chatbot.console import security
+from chatbot.console.notice import bp as notice_page
 from chatbot.service.turn import ChatService
 from chatbot.store.counters import RateCounter
 from chatbot.store.engine import make_engine, migrate, session_factory
@@ -62,6 +63,7 @@ def create_app(
     app.extensions["nianjian.api"] = make_client(config, sessions) if config.api_configured else None
     app.register_blueprint(bp)
     app.register_blueprint(console)
+    app.register_blueprint(notice_page)  # /n/<token>: a template notice's full text
     security.install(app, config, csrf_exempt=(bp.name,))  # the webhook is signed instead of a CSRF token
 
     @app.get("/")

@@ -389,17 +389,18 @@ class ApiClient(WeChatClient):
             data={"touser": openid, "msgtype": "text", "text": {"content": markup.neutral(text)}},
         )
 
-    def send_template(self, openid: str, template_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        """A template message; each field's value neutral, as a text's."""
+    def send_template(
+        self, openid: str, template_id: str, data: dict[str, Any], url: str = ""
+    ) -> dict[str, Any]:
+        """A template message (with ``url``, the page a tap opens); each field's value neutral, as a text's."""
         fields = {
             name: field | {"value": markup.neutral(str(field["value"]))} if "value" in field else field
             for name, field in data.items()
         }
-        return self.call(
-            "post",
-            "message/template/send",
-            data={"touser": openid, "template_id": template_id, "data": fields},
-        )
+        body: dict[str, Any] = {"touser": openid, "template_id": template_id, "data": fields}
+        if url:
+            body["url"] = url
+        return self.call("post", "message/template/send", data=body)
 
     def create_menu(self, menu: dict[str, Any]) -> dict[str, Any]:
         return self.call("post", "menu/create", data=menu)
