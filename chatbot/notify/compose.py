@@ -20,6 +20,8 @@ from enum import StrEnum
 ELLIPSIS = "…"
 #: Said in a text-like field whose fact is unknown for this notice (WeChat refuses an empty value).
 NONE = "—"
+#: The same in a field of Chinese characters only (``phrase``, ``name``).
+NONE_PHRASE = "无"
 
 
 class FieldType(StrEnum):
@@ -108,15 +110,16 @@ def shorten(value: str, limit: int) -> str:
 def phrase(value: str) -> str:
     """A ``phrase``: at most 5 Chinese characters, nothing else (``四星级``, ``已退回``)."""
     only_han = "".join(HAN.findall(value))
-    return only_han[: LIMITS[FieldType.PHRASE]] or "无"
+    return only_han[: LIMITS[FieldType.PHRASE]] or NONE_PHRASE
 
 
 def name(value: str) -> str:
     """A ``name``: at most 10 Chinese characters (the name shortened first), else 20 letters."""
-    han = "".join(HAN.findall(shorten(value, 10 * 4)))
+    han = "".join(HAN.findall(shorten(value, LIMITS[FieldType.NAME])))
     if han:
-        return han if len(han) <= 10 else cut(han, 10)[:10]
-    return cut(one_line(value), 20)
+        return han[: LIMITS[FieldType.NAME]]
+    letters = "".join(ch for ch in one_line(value) if ch.isascii() and (ch.isalpha() or ch in " .'-"))
+    return letters.strip()[:20] or NONE_PHRASE
 
 
 def number(value: str) -> str:
@@ -142,11 +145,15 @@ def time_value(moment: datetime) -> str:
 
 
 def date_value(day: date, until: date | None = None) -> str:
-    """A ``date``: ``2026年12月12日``, or a period ``2026年12月6日~2026年12月12日``."""
+    """A ``date``: ``2026年12月12日``, or a period ``2026年12月6日~12月12日`` (the year once, within 20
+    characters; across two years, the end day only when both do not fit)."""
     first = f"{day.year}年{day.month}月{day.day}日"
     if until is None or until == day:
         return first
-    return f"{first}~{until.year}年{until.month}月{until.day}日"
+    whole = f"{first}~{until.year}年{until.month}月{until.day}日"
+    if length(whole) <= LIMITS[FieldType.DATE] or until.year != day.year:
+        return whole if length(whole) <= LIMITS[FieldType.DATE] else f"{until.year}年{until.month}月{until.day}日"
+    return f"{first}~{until.month}月{until.day}日"  # the same year once: within 20 characters
 
 
 @dataclass(frozen=True)
@@ -200,7 +207,7 @@ def fits(kind: FieldType, value: str) -> bool:
     if kind is FieldType.TIME:
         return bool(re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", value))
     if kind is FieldType.DATE:
-        return bool(re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日(~\d{4}年\d{1,2}月\d{1,2}日)?", value))
+        return bool(re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日(~(\d{4}年)?\d{1,2}月\d{1,2}日)?", value))
     if kind is FieldType.NAME:
         return bool(re.fullmatch(r"[\u4e00-\u9fff]{1,10}|[A-Za-z .'-]{1,20}", value))
     return True
