@@ -209,3 +209,17 @@ def test_the_fake_refuses_what_wechat_would_refuse(
         assert refused.value.errcode == code, data
     assert len(fake.sends()) == 1
     app.extensions["nianjian.engine"].dispose()
+
+
+def test_notices_preview_shows_each_field_and_the_link(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WECHAT_TEMPLATES_FILE", "default")
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    shown = cli("notices", "preview", "result_published")
+    assert "模板：考核结果通知（DEFAULT_RESULT_TEMPLATE_ID）" in shown
+    assert "考核等级（phrase2，phrase）：四星级" in shown and "考核得分（number3，number）：87.5" in shown
+    assert "未设置 PUBLIC_BASE_URL" in shown  # no link, and it says so
+    monkeypatch.setenv("PUBLIC_BASE_URL", BASE)
+    assert f"详情链接：{BASE}n/" in cli("notices", "preview", "self_check_due")
+    monkeypatch.delenv("WECHAT_TEMPLATES_FILE")
+    assert "没有模板" in cli("notices", "preview", "self_check_due")  # customer-service text only
+    assert "不是通知类型" in cli.refused("notices", "preview", "no_such_kind")

@@ -127,7 +127,8 @@ def notices_preview(kind_name: str, notice_id: int | None) -> None:
     for key, value in sent.data.items():
         field = by_key[key]
         click.echo(f"  {field.label or key}（{key}，{field.type.value}）：{value['value']}")
-    click.echo(f"  详情链接：{sent.url}" if sent.url else "  详情链接：无（未设置 PUBLIC_BASE_URL）")
+    sample = "（示例通知：链接仅示意，打不开）" if notice.id == 0 else ""
+    click.echo(f"  详情链接：{sent.url}{sample}" if sent.url else "  详情链接：无（未设置 PUBLIC_BASE_URL）")
     click.echo("点开链接看到的全文：")
     click.echo(notice.text)
     click.echo(templates_origin(config))
