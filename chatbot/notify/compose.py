@@ -151,13 +151,11 @@ def date_value(day: date, until: date | None = None) -> str:
     if until is None or until == day:
         return first
     whole = f"{first}~{until.year}年{until.month}月{until.day}日"
-    if length(whole) <= LIMITS[FieldType.DATE] or until.year != day.year:
-        return (
-            whole
-            if length(whole) <= LIMITS[FieldType.DATE]
-            else f"{until.year}年{until.month}月{until.day}日"
-        )
-    return f"{first}~{until.month}月{until.day}日"  # the same year once: within 20 characters
+    if length(whole) <= LIMITS[FieldType.DATE]:
+        return whole
+    if until.year == day.year:
+        return f"{first}~{until.month}月{until.day}日"  # the year once: within 20 characters
+    return f"{until.year}年{until.month}月{until.day}日"
 
 
 @dataclass(frozen=True)
