@@ -73,9 +73,8 @@ def facts_of(notice: NoticeFacts) -> dict[str, str]:
     return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
-def value_of(field: TemplateField, notice: NoticeFacts, now: datetime) -> str:
-    """The field's value for this notice, composed to fit its type."""
-    facts = facts_of(notice)
+def value_of(field: TemplateField, notice: NoticeFacts, facts: dict[str, str], now: datetime) -> str:
+    """The field's value for this notice (``facts``: its facts, read once), composed to fit its type."""
     source, kind = field.source, field.type
     if source in ("deadline", "period", "sent"):
         moment = _moment(source, notice, now)
@@ -111,7 +110,8 @@ def _moment(source: str, notice: NoticeFacts, now: datetime) -> Moment | None:
 
 def compose(template: Template, notice: NoticeFacts, now: datetime) -> dict[str, dict[str, str]]:
     """The template's ``data``: each field's value for this notice."""
-    return {field.key: {"value": value_of(field, notice, now)} for field in template.fields}
+    facts = facts_of(notice)
+    return {field.key: {"value": value_of(field, notice, facts, now)} for field in template.fields}
 
 
 # ---------------------------------------------------------------- the link to the full text
