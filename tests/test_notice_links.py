@@ -139,6 +139,10 @@ def test_every_kind_arrives_whole_with_a_link_to_its_full_text(
         for line in full.replace("13812345678", "138****5678").splitlines():
             assert line in shown
         assert "13812345678" not in shown  # a mobile number is masked
+        assert (
+            'name="viewport" content="width=device-width' in shown
+            and "https://" not in shown.split("<main>")[0]
+        )
         assert "请在公众号对话框中发送" in shown and "<strong>结果</strong>" in page.get_data(as_text=True)
         assert (
             page.headers["Cache-Control"] == "no-store"
