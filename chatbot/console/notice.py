@@ -21,8 +21,8 @@ from chatbot.timeutil import SHANGHAI, as_utc
 bp = Blueprint("notice", __name__, url_prefix="/n")
 #: A mainland mobile number in a notice's text (an objection may quote one): masked on the page.
 MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-#: Every answer of this page: never cached, never indexed, no referrer to the links it has none of.
-HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow", "Referrer-Policy": "no-referrer"}
+#: Every answer of this page (beside the app's security headers): never cached, never indexed.
+HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 
 
 def masked(text: str) -> str:

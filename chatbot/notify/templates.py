@@ -38,7 +38,7 @@ SOURCES: dict[str, tuple[str, frozenset[FieldType]]] = {
     "result": ("办理结果（如“已退回”“通过”）", TEXT_TYPES | {FieldType.PHRASE}),
     "deadline": ("截止日期", TEXT_TYPES | {FieldType.TIME, FieldType.DATE}),
     "period": ("公示期（发布日至截止日）", TEXT_TYPES | {FieldType.DATE}),
-    "action": ("要在对话中发送的内容（如“结果”）", TEXT_TYPES),
+    "action": ("要在对话中发送的命令词", TEXT_TYPES),
     "summary": ("通知全文的第一句（过长时缩短；全文见链接）", TEXT_TYPES),
     "sent": ("发送时间", TEXT_TYPES | {FieldType.TIME, FieldType.DATE}),
 }
