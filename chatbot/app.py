@@ -10,9 +10,11 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from chatbot.config import Config
 from chatbot.console import bp as console
 from chatbot.console import security
+from chatbot.console.notice import bp as notice_page
 from chatbot.service.turn import ChatService
 from chatbot.store.counters import RateCounter
 from chatbot.store.engine import make_engine, migrate, session_factory
+from chatbot.store.notice_kinds import NoticeKind
 from chatbot.store.state import StateStore, UserLock, conversations, make_state
 from chatbot.wechat.admission import Shedding
 from chatbot.wechat.api import make_client
@@ -40,6 +42,8 @@ def create_app(
     )
     if config.uses_default_token:
         log.warning("未设置 WECHAT_TOKEN：使用开发用的令牌（nianjian chat 可用；接入公众号前请设置）")
+    if not config.public_base_url and any(config.template_of(kind) for kind in NoticeKind):
+        log.warning("未设置 PUBLIC_BASE_URL：模板消息不带全文链接，成员只能看到各字段（每项最多 20 字）")
     engine = make_engine(config.database_url)
     if run_migrations:
         migrate(engine)
@@ -62,6 +66,7 @@ def create_app(
     app.extensions["nianjian.api"] = make_client(config, sessions) if config.api_configured else None
     app.register_blueprint(bp)
     app.register_blueprint(console)
+    app.register_blueprint(notice_page)  # /n/<token>: a template notice's full text
     security.install(app, config, csrf_exempt=(bp.name,))  # the webhook is signed instead of a CSRF token
 
     @app.get("/")

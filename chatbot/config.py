@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from chatbot.notify.templates import Template, TemplateError, TemplateMap, legacy_template, load_templates
 from rubrics.democratic import ALL_MEMBERS_MAX, MIN_BALLOTS_SHOWN, MIN_BALLOTS_SHOWN_FLOOR
 from rubrics.quota import DEFAULT_QUOTA_PERCENT
 from rubrics.scoring import DEFAULT_PASS_MARK
@@ -151,8 +152,12 @@ class Config:
     remediation_days: int
     wechat_app_secret: str
     wechat_api_base_url: str
-    #: Template id per notice kind ("" = the default for every kind).
+    #: Template id per notice kind ("" = the default for every kind): the old layout (keyword1–3).
     templates: Mapping[str, str]
+    #: The account's templates and their typed fields per kind (WECHAT_TEMPLATES_FILE), else None.
+    template_map: TemplateMap | None
+    #: The service's public address (https://…/): template notices link to their full text under it.
+    public_base_url: str
     #: Reminder offsets in days before each deadline, by the deadline's kind.
     offsets: Mapping[str, tuple[int, ...]]
     secure_cookies: bool
@@ -186,8 +191,17 @@ class Config:
         return self.evidence_dir or self.instance_dir / "evidence"
 
     def template_for(self, kind: str) -> str:
-        """The template id for a kind of notice: its own, else the default, else ''."""
-        return self.templates.get(kind) or self.templates.get("", "")
+        """The template id for a kind of notice: from the templates file, else its own, else the
+        default, else '' (customer-service text in WeChat's window)."""
+        template = self.template_of(kind)
+        return template.id if template is not None else ""
+
+    def template_of(self, kind: str) -> Template | None:
+        """The template a kind of notice is sent with, its fields typed; None when it has none."""
+        if self.template_map is not None:
+            return self.template_map.by_kind.get(kind)
+        legacy = self.templates.get(kind) or self.templates.get("", "")
+        return legacy_template(legacy) if legacy else None
 
     @property
     def api_configured(self) -> bool:
@@ -323,6 +337,20 @@ def _base_url(name: str, value: str) -> str:
     return value if value.endswith("/") else value + "/"
 
 
+def _templates_file(name: str, value: str) -> TemplateMap | None:
+    """The account's templates file (``default``: the shipped mapping), read and checked now."""
+    if not value:
+        return None
+    try:
+        return load_templates(value)
+    except TemplateError as error:
+        raise ConfigError(f"{name}：{error}") from None
+
+
+def _public_url(name: str, value: str) -> str:
+    return _base_url(name, value) if value else ""
+
+
 def _days(name: str, raw: str) -> tuple[int, ...]:
     """Whole days before a deadline, comma-separated; largest first, each once."""
     try:
@@ -343,6 +371,11 @@ def _check_together(values: Mapping[str, Any]) -> None:
         raise ConfigError("设置 WECHAT_ENCODING_AES_KEY_PREVIOUS 时，还须设置 WECHAT_ENCODING_AES_KEY。")
     if values["production"] and not values["wechat_aes_key"] and not values["allow_plaintext"]:
         raise ConfigError(PLAINTEXT_IN_PRODUCTION)
+    if values["template_map"] is not None and any(values["templates"].values()):
+        raise ConfigError(
+            "设置了 WECHAT_TEMPLATES_FILE 时，不再使用 WECHAT_TEMPLATE_ID 及 WECHAT_TEMPLATE_ID_<类型>："
+            "请把这些模板写进模板配置文件，并删去这些环境变量。"
+        )
 
 
 def _mb(value: Decimal) -> int:
@@ -508,6 +541,23 @@ SETTINGS: tuple[Setting, ...] = (
         "template for one kind (see `nianjian notices kinds`), e.g. `WECHAT_TEMPLATE_ID_REPORT_DUE`",
         _text,
         described="`WECHAT_TEMPLATE_ID`",
+    ),
+    Setting(
+        "WECHAT_TEMPLATES_FILE",
+        "template_map",
+        "the account's templates: a TOML file mapping each kind of notice to its template id and typed fields "
+        "(`default`: the shipped mapping, placeholder ids; see [Notices](notices.md#templates)); replaces "
+        "`WECHAT_TEMPLATE_ID`",
+        _templates_file,
+        described="the `WECHAT_TEMPLATE_ID` layout",
+    ),
+    Setting(
+        "PUBLIC_BASE_URL",
+        "public_base_url",
+        "the service's public address (`https://…/`): each template notice links to its full text at "
+        "`/n/<token>` under it",
+        _public_url,
+        described="no link in template notices",
     ),
     # Security and personal data
     PRODUCTION,

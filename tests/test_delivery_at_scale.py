@@ -67,14 +67,14 @@ class World:
                         session.flush()
                         found = account.id
                     ids[openid] = found
-                text = f"{kind} #{n}"
+                text = f"{kind}#{n}"
                 enqueue(session, ids[openid], kind, f"{kind}:{n}", text, now.astimezone(UTC))
                 texts.append(text)
         return texts
 
     def sent_texts(self, kind: str | None = None) -> list[str]:
         texts = [c["body"]["data"]["keyword3"]["value"] for c in self.fake.sends()]
-        return [t for t in texts if kind is None or t.startswith(kind + " ")]
+        return [t for t in texts if kind is None or t.startswith(kind + "#")]
 
     def statuses(self) -> Counter[str]:
         with self.sessions() as session:
@@ -127,11 +127,11 @@ def test_due_time_then_deadline_reminders_then_id(world: World) -> None:
     world.queue("evaluation_closing", 1, now - timedelta(minutes=1))
     world.tick(now)
     assert world.sent_texts() == [
-        "result_published #0",
-        "result_published #1",  # due first
-        "report_due #0",
-        "report_due #1",
-        "evaluation_closing #0",  # then, at the same due time, deadline reminders by id
+        "result_published#0",
+        "result_published#1",  # due first
+        "report_due#0",
+        "report_due#1",
+        "evaluation_closing#0",  # then, at the same due time, deadline reminders by id
         *later,
     ]
 

@@ -190,8 +190,10 @@ def _each_reminder_fell_on_its_offsets(
     assert on("admin-YZ", "年检覆盖率预警") == offsets(review_due, (30, 14, 7))
     assert on("admin-YZ", "年检工作情况总结上报提醒") == offsets(date(2027, 2, 28), (14, 7, 3, 1))
     assert on("admin-XJ", "年检工作情况总结上报提醒") == []  # both copies received
-    texts = [call["body"]["data"]["keyword3"]["value"] for call in fake.sends()]
-    assert any("2027-02-28" in t and "电子版、纸质盖章版" in t for t in texts)
+    deadlines = [call["body"]["data"]["keyword2"]["value"] for call in fake.sends()]
+    assert "2027年2月28日" in deadlines  # the summary's due date, in the form WeChat takes
+    values = [field["value"] for call in fake.sends() for field in call["body"]["data"].values()]
+    assert all(len(value) <= 20 and "\n" not in value for value in values)  # nothing WeChat would cut
     assert all(call["body"]["template_id"] == "TPL-DEFAULT" for call in fake.sends())
     assert fake.state.token_fetches == 1  # one token for every message
 

@@ -8,25 +8,31 @@ import multiprocessing
 import signal
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
 import click
 from sqlalchemy import func, select
 
+from chatbot.cli import texts as cli_texts
 from chatbot.cli.common import db_session, load_config
 from chatbot.cli.ports import bind_problem
 from chatbot.cli.table import render
 from chatbot.config import Config
-from chatbot.notify.delivery import DeliveryReport, run_worker
+from chatbot.inspection import texts as inspection_texts
+from chatbot.notify.delivery import DeliveryReport, notice_facts, run_worker
+from chatbot.notify.message import NoticeFacts, template_message
+from chatbot.notify.templates import Template, load_templates
 from chatbot.notify.tick import run_due
 from chatbot.store.engine import make_engine, migrate, session_factory
 from chatbot.store.models import Account, OutboxMessage
-from chatbot.store.notice_kinds import NoticeKind, label_of
+from chatbot.store.notice_kinds import NoticeKind, label_of, notice_kind
+from chatbot.store.outbox import facts_json
 from chatbot.timeutil import SHANGHAI
 from chatbot.wechat.api import ApiError, make_client
 from chatbot.wechat.fake_api import FakeState, FakeWeChatServer
+from rubrics.scoring import Stars
 
 #: The account's custom menu: CLICK keys the dialogs understand.
 MENU = {
@@ -63,12 +69,92 @@ def notices_kinds() -> None:
     rows = [
         (
             kind.label,
+            kind.value,
             kind.template_setting,
-            config.template_for(kind) or "无（48 小时内以客服消息发送）",
+            _template_name(config, kind) or "无（48 小时内以客服消息发送）",
         )
         for kind in NoticeKind
     ]
-    click.echo("\n".join(render(("通知事项", "单独设置模板的环境变量", "模板"), rows)))
+    click.echo("\n".join(render(("通知事项", "类型", "单独设置模板的环境变量", "模板"), rows)))
+    click.echo(templates_origin(config))
+
+
+def _template_name(config: Config, kind: NoticeKind) -> str:
+    template = config.template_of(kind)
+    return f"{template.title}（{template.id}）" if template is not None else ""
+
+
+def templates_origin(config: Config) -> str:
+    """Where the templates come from, and whether their notices link to the full text."""
+    if config.template_map is not None:
+        origin = f"模板及字段来自 WECHAT_TEMPLATES_FILE：{config.template_map.source}。"
+    else:
+        origin = (
+            "未设置 WECHAT_TEMPLATES_FILE：设置了 WECHAT_TEMPLATE_ID 的类型按旧版行业模板"
+            "（keyword1 事项、keyword2 截止时间、keyword3 说明）发送。"
+        )
+    return origin + (
+        f"模板消息附带全文链接：{config.public_base_url}n/…"
+        if config.public_base_url
+        else "未设置 PUBLIC_BASE_URL：模板消息不带全文链接，成员只能看到各字段（每项最多 20 字）。"
+    )
+
+
+@notices_group.command("preview")
+@click.argument("kind_name", metavar="KIND")
+@click.option(
+    "--id", "notice_id", type=int, help="预览这条已排队的通知（默认：这一类型最新的一条，没有则用示例）。"
+)
+def notices_preview(kind_name: str, notice_id: int | None) -> None:
+    """成员将看到的通知：模板的每个字段、全文链接，以及链接页面上的全文。KIND 见 nianjian notices kinds。"""
+    try:
+        kind = notice_kind(kind_name)
+    except ValueError:
+        known = "、".join(k.value for k in NoticeKind)
+        raise click.BadParameter(f"“{kind_name}”不是通知类型；可选：{known}。") from None
+    config = load_config()
+    now = datetime.now(UTC)
+    notice = _preview_notice(kind, notice_id, now)
+    click.echo(f"通知：{kind.label}（{kind.value}）")
+    template = config.template_of(kind)
+    if template is None:
+        click.echo("这类通知没有模板：仅在用户 48 小时内发过消息时以客服消息发送全文：")
+        click.echo(notice.text)
+        return
+    sent = template_message(template, notice, now, config.public_base_url, config.secret_key)
+    click.echo(f"模板：{template.title}（{template.id}）")
+    by_key = {field.key: field for field in template.fields}
+    for key, value in sent.data.items():
+        field = by_key[key]
+        click.echo(f"  {field.label or key}（{key}，{field.type.value}）：{value['value']}")
+    sample = "（示例通知：链接仅示意，打不开）" if notice.id == 0 else ""
+    click.echo(f"  详情链接：{sent.url}{sample}" if sent.url else "  详情链接：无（未设置 PUBLIC_BASE_URL）")
+    click.echo("点开链接看到的全文：")
+    click.echo(notice.text)
+    click.echo(templates_origin(config))
+
+
+def _preview_notice(kind: NoticeKind, notice_id: int | None, now: datetime) -> NoticeFacts:
+    """The notice to preview: the one asked for, else the latest of its kind, else a sample."""
+    with db_session() as session:
+        query = select(OutboxMessage).where(OutboxMessage.kind == kind.value)
+        if notice_id is not None:
+            query = query.where(OutboxMessage.id == notice_id)
+        row = session.scalar(query.order_by(OutboxMessage.id.desc()).limit(1))
+        if row is not None:
+            return notice_facts(row)
+        if notice_id is not None:
+            raise click.ClickException(f"没有编号为 {notice_id} 的“{kind.label}”通知。")
+    due = (now.astimezone(SHANGHAI) + timedelta(days=7)).date().isoformat()
+    facts = {
+        "union": cli_texts.SAMPLE_UNION,
+        "stars": Stars.FOUR.label,
+        "score": "87.5",
+        "round": "1",
+        "result": inspection_texts.RESULT_RETURNED,
+    }
+    sample = cli_texts.sample_notice(kind.label)
+    return NoticeFacts(0, kind.value, kind.label, due, sample, facts_json(facts), now)
 
 
 def status_words() -> str:
@@ -204,7 +290,9 @@ def fake_wechat(
     """在本机运行模拟微信接口（令牌、客服/模板消息、二维码、菜单、素材），记录每次调用。
 
     让服务使用它：WECHAT_API_BASE_URL=http://HOST:PORT/cgi-bin/。运行中也可注入错误：POST /_fake/fail {"errcode": 45015, "count": 2} 或 {"openid": …, "errcode": …}。"""
-    state = FakeState(log_path=log_path, send_delay=latency_ms / 1000)
+    state = FakeState(
+        log_path=log_path, send_delay=latency_ms / 1000, templates=fake_templates(load_config())
+    )
     try:
         for spec in fail_next:
             code, count = spec.split(":")
@@ -221,7 +309,21 @@ def fake_wechat(
         )
     server = FakeWeChatServer(state, host, port)
     click.echo(f"模拟微信接口已启动：{server.base_url}" + (f"，调用记录写入 {log_path}" if log_path else ""))
+    click.echo(
+        f"按微信的规则检查模板消息（模板 ID、字段、类型、每项 20 字、不换行）：{'、'.join(sorted(state.templates or {}))}"
+    )
     server.serve_forever()
+
+
+def fake_templates(config: Config) -> dict[str, Template]:
+    """The templates the fake account has: the shipped mapping's, and the ones this service is set to
+    send (WECHAT_TEMPLATES_FILE, or WECHAT_TEMPLATE_ID(_<KIND>) with the old layout)."""
+    found = {template.id: template for template in load_templates("default").templates}
+    for kind in NoticeKind:
+        template = config.template_of(kind)
+        if template is not None:
+            found[template.id] = template
+    return found
 
 
 def parse_now(value: str | None) -> datetime:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from rubrics.words import BIND, EVALUATE, SELF_CHECK
+from rubrics.words import BIND, EVALUATE, HELP, SELF_CHECK
 
 
 def demo_ready(year: int) -> str:
@@ -24,3 +24,13 @@ def how_to_bind(code: str) -> str:
 def how_to_join_evaluation(code: str, path: object) -> str:
     """Where the QR code of an evaluation was written (``path``), and the word that joins it."""
     return f"测评二维码（场景 eval:{code}）：{path}；也可发送“{EVALUATE} {code}”参加"
+
+
+#: A sample union's name for ``notices preview`` when no notice of the kind is queued yet: a long one,
+#: so the preview shows how names are shortened to fit.
+SAMPLE_UNION = "西吉县供电有限责任公司工会委员会"
+
+
+def sample_notice(label: str) -> str:
+    """The full text of a sample notice of a kind (``notices preview`` with nothing queued yet)."""
+    return f"{SAMPLE_UNION}：{label}（示例）。详情请发送“{HELP}”查看可用的命令。"

@@ -161,4 +161,5 @@ def return_self_check(
     org = inspection.organisation
     text = texts.self_check_returned(org.name, inspection.campaign.year, reason)
     key = f"returned:{inspection.id}:{now.isoformat()}:"
-    outbox.tell(session, NoticeKind.SELF_CHECK_RETURNED, org.id, ("chair",), key, text, now)
+    facts = {"union": org.name, "result": texts.RESULT_RETURNED}
+    outbox.tell(session, NoticeKind.SELF_CHECK_RETURNED, org.id, ("chair",), key, text, now, facts=facts)

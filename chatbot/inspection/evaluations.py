@@ -513,6 +513,7 @@ def open_evaluation(
             texts.evaluation_invitation(org.name, closes, evaluation.code),
             now,
             closes.isoformat(),
+            {"union": org.name},
         )
     return evaluation
 

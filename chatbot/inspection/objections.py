@@ -148,7 +148,10 @@ def _notify(session: Session, inspection: Inspection, objection: Objection, now:
     if in_round == NOTICES_PER_ROUND:
         text += f"\n{texts.objections_no_longer_one_by_one(NOTICES_PER_ROUND)}"
     key = f"objection:{objection.id}:"
-    outbox.tell(session, NoticeKind.OBJECTION_FILED, org.parent_id, ("evaluator",), key, text, now, due)
+    facts = {"union": org.name}
+    outbox.tell(
+        session, NoticeKind.OBJECTION_FILED, org.parent_id, ("evaluator",), key, text, now, due, facts
+    )
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,8 @@ def follow(session: Session, inspection: Inspection, now: datetime, actor: str) 
     org = inspection.organisation
     text = texts.remediation_withdrawn(org.name, inspection.campaign.year)
     key = f"remediation-withdrawn:{row.id}:{now.isoformat()}:"
-    outbox.tell(session, NoticeKind.REMEDIATION_CHECKED, org.id, ("chair",), key, text, now)
+    facts = {"union": org.name, "result": texts.RESULT_NO_REMEDIATION}
+    outbox.tell(session, NoticeKind.REMEDIATION_CHECKED, org.id, ("chair",), key, text, now, facts=facts)
 
 
 def of(session: Session, inspection_id: int) -> Remediation | None:
@@ -146,7 +147,16 @@ def report_done(
     org = inspection.organisation
     notice = texts.remediation_reported(org.name, org.code, text)
     key = f"remediation-reported:{row.id}:{now.isoformat()}:"
-    outbox.tell(session, NoticeKind.REMEDIATION_REPORTED, org.parent_id, ("evaluator",), key, notice, now)
+    outbox.tell(
+        session,
+        NoticeKind.REMEDIATION_REPORTED,
+        org.parent_id,
+        ("evaluator",),
+        key,
+        notice,
+        now,
+        facts={"union": org.name},
+    )
     return row
 
 
@@ -181,5 +191,6 @@ def check(
     org = inspection.organisation
     notice = texts.remediation_checked(org.name, passed, text)
     key = f"remediation-checked:{row.id}:{now.isoformat()}:"
-    outbox.tell(session, NoticeKind.REMEDIATION_CHECKED, org.id, ("chair",), key, notice, now)
+    facts = {"union": org.name, "result": texts.RESULT_PASSED if passed else texts.RESULT_NOT_PASSED}
+    outbox.tell(session, NoticeKind.REMEDIATION_CHECKED, org.id, ("chair",), key, notice, now, facts=facts)
     return row

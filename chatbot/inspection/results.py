@@ -700,7 +700,22 @@ def _open_publications(
         )
         text = _publication_text(row.name, row.code, year, publication_round, note, row, ends)
         notices.append(
-            (outbox.Notice(f"published:{row.id}:{publication_round}:", text, ends), row.organisation_id)
+            (
+                outbox.Notice(
+                    f"published:{row.id}:{publication_round}:",
+                    text,
+                    ends,
+                    outbox.facts_json(
+                        {
+                            "union": row.name,
+                            "stars": Stars(row.stars or 1).label,
+                            "score": format_score(row.score or 0),
+                            "round": publication_round,
+                        }
+                    ),
+                ),
+                row.organisation_id,
+            )
         )
     session.execute(update(Inspection), changes)
     audit.record_many(session, actor, "publish", "inspection", entries)
@@ -781,6 +796,7 @@ def finalise_due(session: Session, config: Config, now: datetime, actor: str = "
     for row in due:
         remedy_by = remediation_due[row.id] if row.below_standard else None
         text = texts.result_final(row.name, row.year, Stars(row.stars or 1).label, remedy_by)
-        notices.append((outbox.Notice(f"final:{row.id}:", text), row.organisation_id))
+        facts = outbox.facts_json({"union": row.name, "stars": Stars(row.stars or 1).label})
+        notices.append((outbox.Notice(f"final:{row.id}:", text, "", facts), row.organisation_id))
     outbox.enqueue_to_roles(session, NoticeKind.RESULT_FINAL, notices, ("chair",), now)
     return [row.code for row in due]

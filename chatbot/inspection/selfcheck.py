@@ -76,7 +76,10 @@ def withdraw(session: Session, inspection: Inspection, actor: str, now: datetime
     org = inspection.organisation
     text = texts.self_check_withdrawn(org.name, org.code, inspection.campaign.year)
     key = f"withdrawn:{inspection.id}:{now.isoformat()}:"
-    outbox.tell(session, NoticeKind.SELF_CHECK_WITHDRAWN, org.parent_id, ("evaluator",), key, text, now)
+    facts = {"union": org.name, "result": texts.RESULT_WITHDRAWN}
+    outbox.tell(
+        session, NoticeKind.SELF_CHECK_WITHDRAWN, org.parent_id, ("evaluator",), key, text, now, facts=facts
+    )
     return True
 
 
@@ -90,4 +93,7 @@ def submit(session: Session, inspection: Inspection, actor: str, now: datetime) 
     org = inspection.organisation
     text = texts.self_check_submitted(org.name, org.code, inspection.campaign.year)
     key = f"submitted:{inspection.id}:{now.isoformat()}:"
-    outbox.tell(session, NoticeKind.SELF_CHECK_SUBMITTED, org.parent_id, ("evaluator",), key, text, now)
+    facts = {"union": org.name}
+    outbox.tell(
+        session, NoticeKind.SELF_CHECK_SUBMITTED, org.parent_id, ("evaluator",), key, text, now, facts=facts
+    )

@@ -26,6 +26,14 @@ HOW_THE_PUBLIC_OBJECTS = (
 )
 
 
+#: What a template's 结果 field says of a notice (a ``phrase``: at most 5 Chinese characters).
+RESULT_RETURNED = "已退回"
+RESULT_WITHDRAWN = "已撤回"
+RESULT_PASSED = "验收通过"
+RESULT_NOT_PASSED = "未通过"
+RESULT_NO_REMEDIATION = "无需补课"
+
+
 def evaluation_invitation(org_name: str, closes: date, code: str) -> str:
     """The notice that invites a participant to an evaluation."""
     return f"“{org_name}”民主测评已开始，{closes.isoformat()} 结束。您受邀参加，匿名作答，约需 1 分钟：发送“{EVALUATE} {code}”开始。"

@@ -57,6 +57,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.expression import Exists
 
 from chatbot.config import Config
+from chatbot.notify.message import NoticeFacts, TemplateMessage, template_message
 from chatbot.store.models import Account, DeliveryPause, OutboxMessage
 from chatbot.store.notice_kinds import DEADLINE_KINDS, label_of
 from chatbot.timeutil import SHANGHAI, as_utc
@@ -116,13 +117,17 @@ class DeliveryReport:
         )
 
 
-def template_data(row: OutboxMessage) -> dict[str, dict[str, str]]:
-    """The default template's keyword fields: 事项, 截止时间, 说明 (first/remark are dropped by WeChat)."""
-    return {
-        "keyword1": {"value": row.subject},
-        "keyword2": {"value": row.due or "—"},
-        "keyword3": {"value": row.text},
-    }
+def template_send(config: Config, row: NoticeFacts, now: datetime) -> TemplateMessage | None:
+    """What a template send of this notice carries: the kind's template, its typed fields composed to
+    fit (chatbot.notify.message) and the link to the full text; None when the kind has no template."""
+    template = config.template_of(row.kind)
+    if template is None:
+        return None
+    return template_message(template, row, now, config.public_base_url, config.secret_key)
+
+
+def notice_facts(row: OutboxMessage) -> NoticeFacts:
+    return NoticeFacts(row.id, row.kind, row.subject, row.due, row.text, row.facts, row.created_at)
 
 
 def deliver_due(
@@ -392,6 +397,8 @@ class _Send:
     template_id: str
     text: str
     data: dict[str, dict[str, str]]
+    #: The template message's link to the notice's full text ("" for none).
+    url: str = ""
 
 
 def _deliver_one(run: _Run, row_id: int, kind: str, lease: datetime) -> None:
@@ -413,7 +420,7 @@ def _begin(run: _Run, rows: list[tuple[int, str]], lease: datetime) -> list[tupl
     left out): the template ones in one statement, the others one by one."""
     templates = {row_id: run.config.template_for(kind) for row_id, kind in rows}
     templates = {row_id: template for row_id, template in templates.items() if template}
-    started = _start_templates(run.quick, templates, lease, run.now) if templates else {}
+    started = _start_templates(run.quick, run.config, templates, lease, run.now) if templates else {}
     begun = []
     for row_id, _kind in rows:
         send = started.get(row_id) or _start(run, row_id, lease)
@@ -425,7 +432,7 @@ def _begin(run: _Run, rows: list[tuple[int, str]], lease: datetime) -> list[tupl
 def _call(client: ApiClient, send: _Send) -> None:
     """The API call itself (ApiError when it failed); safe to run in the pool's threads."""
     if send.channel == "template":
-        client.send_template(send.openid, send.template_id, send.data)
+        client.send_template(send.openid, send.template_id, send.data, send.url)
     else:
         client.send_text(send.openid, send.text)
 
@@ -462,7 +469,7 @@ def _ours(row_id: int, lease: datetime) -> tuple[Any, ...]:
 
 
 def _start_templates(
-    quick: Session, templates: dict[int, str], lease: datetime, now: datetime
+    quick: Session, config: Config, templates: dict[int, str], lease: datetime, now: datetime
 ) -> dict[int, _Send]:
     """The common case in one statement for rows by id (with their template): a template to a
     subscribed user, its kind not paused, the row still ours. A row left out is paused, unsubscribed
@@ -473,6 +480,14 @@ def _start_templates(
         .exists()
     )
     openid = select(Account.openid).where(Account.id == OutboxMessage.account_id).scalar_subquery()
+    notice = (
+        OutboxMessage.kind,
+        OutboxMessage.subject,
+        OutboxMessage.due,
+        OutboxMessage.text,
+        OutboxMessage.facts,
+        OutboxMessage.created_at,
+    )
     found = quick.execute(
         update(OutboxMessage)
         .where(
@@ -483,18 +498,18 @@ def _start_templates(
             ~_paused(now),
         )
         .values(status="sending", channel="template", attempts=OutboxMessage.attempts + 1)
-        .returning(OutboxMessage.id, openid, OutboxMessage.subject, OutboxMessage.due, OutboxMessage.text)
+        .returning(OutboxMessage.id, openid, *notice)
         .execution_options(synchronize_session=False)
     ).all()
     started: dict[int, _Send] = {}
     for row in found:
-        row_id, to, subject, due, body = cast("tuple[int, str, str, str | None, str]", tuple(row))
-        data = {
-            "keyword1": {"value": subject},
-            "keyword2": {"value": due or "—"},
-            "keyword3": {"value": body},
-        }
-        started[row_id] = _Send("template", to, templates[row_id], body, data)
+        row_id, to, kind, subject, due, body, facts, created = cast(
+            "tuple[int, str, str, str, str | None, str, str | None, datetime]", tuple(row)
+        )
+        facts_row = NoticeFacts(row_id, kind, subject, due or "", body, facts or "", created)
+        send = template_send(config, facts_row, now)
+        assert send is not None  # ``templates`` holds only the rows whose kind has one
+        started[row_id] = _Send("template", to, send.template_id, body, send.data, send.url)
     return started
 
 
@@ -514,10 +529,10 @@ def _start(run: _Run, row_id: int, lease: datetime) -> _Send | None:
             row.status, row.claimed_until = "pending", None
             report.held += 1
             return None
-        template_id = run.config.template_for(row.kind)
-        if template_id and subscribed:  # the common case: no customer-service allowance to count
+        template = template_send(run.config, notice_facts(row), now)
+        if template is not None and subscribed:  # the common case: no customer-service allowance to count
             row.channel, row.status, row.attempts = "template", "sending", row.attempts + 1
-            return _Send("template", openid, template_id, row.text, template_data(row))
+            return _Send("template", openid, template.template_id, row.text, template.data, template.url)
         account = session.get(Account, row.account_id, with_for_update=True)
         assert account is not None
         channel = _window_channel(account, now) if account.subscribed else None
@@ -529,7 +544,7 @@ def _start(run: _Run, row_id: int, lease: datetime) -> _Send | None:
             report.undeliverable += 1
             return None
         row.channel, row.status, row.attempts = channel, "sending", row.attempts + 1
-        return _Send(channel, account.openid, "", row.text, template_data(row))
+        return _Send(channel, account.openid, "", row.text, {})  # the full wording, in the window
 
 
 def _record_failure(

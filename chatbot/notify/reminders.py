@@ -41,7 +41,7 @@ from chatbot.store.models import (
     RoleBinding,
 )
 from chatbot.store.notice_kinds import NoticeKind
-from chatbot.store.outbox import Notice, enqueue_many, enqueue_to_roles
+from chatbot.store.outbox import Notice, enqueue_many, enqueue_to_roles, facts_json
 from chatbot.timeutil import SHANGHAI, as_utc
 from rubrics.deadlines import due_offset, report_due
 from rubrics.lifecycle import ASSESSABLE, NOT_SUBMITTED, RE_REVIEWABLE, InspectionState, values
@@ -393,7 +393,9 @@ def _queue(reminder: Reminder, scope: Scope) -> int:
             key += f"T-{offset}:"
         days = texts.days_left(due.deadline, scope.today)
         text = texts.sentence(reminder.sentence, due.deadline, days=days, **due.says)
-        notices.append((Notice(key, text, due.deadline.isoformat()), due))
+        union = due.says.get("name") or due.says.get("union") or ""
+        facts = facts_json({"union": union})
+        notices.append((Notice(key, text, due.deadline.isoformat(), facts), due))
     if reminder.roles is None:
         return enqueue_many(
             scope.session, reminder.kind, [(n, due.accounts) for n, due in notices], scope.now
@@ -445,7 +447,8 @@ def _grid_overdue(scope: Scope) -> int:
         )
         for step, due in steps:
             key, text = _grid_notice(step, row, campaign.year, due)
-            notices.append((Notice(key, text, due.isoformat()), [row.account_id]))
+            facts = facts_json({"union": row.name})
+            notices.append((Notice(key, text, due.isoformat(), facts), [row.account_id]))
     return enqueue_many(scope.session, NoticeKind.GRID_OVERDUE, notices, scope.now)
 
 

@@ -58,6 +58,17 @@ def coverage_below(year: int, target: Decimal, plan_target: Decimal | None) -> s
     return f"低于 {year} 年度目标 {format_percent(target)}"
 
 
+# ---------------------------------------------------------------- template notices (chatbot/notify/message.py)
+
+#: What a template's 办理方式 field says when the notice gives no word to send: its full text is a tap away.
+READ_MORE = "点开查看全文"
+
+
+def send_in_chat(word: str) -> str:
+    """A template's 办理方式 field: the word to send in the chat."""
+    return f"发送“{word}”"
+
+
 # ---------------------------------------------------------------- evidence photos (chatbot/notify/evidence.py)
 
 PHOTO_GONE = f"微信已不再保存这张照片（上传后只保存 {MEDIA_KEPT_DAYS} 天），未能取回。"

@@ -576,6 +576,9 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(200))
     due: Mapped[str] = mapped_column(String(40), default="")
     text: Mapped[str] = mapped_column(Text)
+    #: The notice's facts as JSON (union, stars, score, round, result…): what a template's typed fields
+    #: are composed from (chatbot.notify.message); "" for none.
+    facts: Mapped[str] = mapped_column(Text, default="", server_default="")
     #: pending → claimed → sending → sent | failed | undeliverable | pending (retry); a send cut off
     #: mid-way becomes unconfirmed and is never repeated (chatbot.delivery).
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)

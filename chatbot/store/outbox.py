@@ -9,7 +9,7 @@ one JSON parameter), whatever their number.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
@@ -43,8 +43,10 @@ def enqueue(
     text: str,
     now: datetime,
     due: str = "",
+    facts: Mapping[str, str] | None = None,
 ) -> bool:
-    """Queue one notice unless one with the same dedup key exists; True when queued."""
+    """Queue one notice unless one with the same dedup key exists; True when queued. ``facts``: what
+    a template's fields are composed from (``facts_json``)."""
     kind = notice_kind(kind)  # a kind that is not declared is refused (ValueError)
     values = {
         "dedup_key": dedup_key,
@@ -53,6 +55,7 @@ def enqueue(
         "subject": kind.label,
         "due": due,
         "text": text,
+        "facts": facts_json(facts),
         "status": "pending",
         "attempts": 0,
         "created_at": now,
@@ -91,11 +94,19 @@ def accounts_with_role(session: Session, organisation_id: int, roles: Iterable[s
 
 
 class Notice(NamedTuple):
-    """A notice for several accounts: each gets ``text`` under ``key`` followed by its account id."""
+    """A notice for several accounts: each gets ``text`` under ``key`` followed by its account id;
+    ``facts`` (``facts_json``) are what a template's typed fields are composed from."""
 
     key: str
     text: str
     due: str = ""
+    facts: str = ""
+
+
+def facts_json(facts: Mapping[str, object] | None) -> str:
+    """A notice's facts (union, stars, score, round, result…) as the outbox keeps them: JSON, "" for none."""
+    kept = {key: str(value) for key, value in (facts or {}).items() if value not in (None, "")}
+    return json.dumps(kept, ensure_ascii=False, separators=(",", ":")) if kept else ""
 
 
 def json_rows(
@@ -125,17 +136,17 @@ def enqueue_many(
     """Queue each notice to each of its accounts (in their order), skipping dedup keys that exist: one
     statement whatever the number of notices; returns how many were new."""
     kind = notice_kind(kind)  # a kind that is not declared is refused (ValueError), even with no notices
-    rows: list[tuple[int, str, str, str]] = []
+    rows: list[tuple[int, str, str, str, str]] = []
     recipients: list[tuple[int, int, int]] = []
     for n, (notice, accounts) in enumerate(notices):
-        rows.append((n, notice.key, notice.text, notice.due))
+        rows.append((n, notice.key, notice.text, notice.due, notice.facts))
         recipients += [(n, place, account) for place, account in enumerate(dict.fromkeys(accounts))]
     if not recipients:
         return 0
-    found = json_rows(session, "notices", rows, n=Integer, key=Text, text=Text, due=Text)
+    found = json_rows(session, "notices", rows, n=Integer, key=Text, text=Text, due=Text, facts=Text)
     to = json_rows(session, "recipients", recipients, n=Integer, place=Integer, account_id=Integer)
     query = (
-        select(found.c.key, found.c.text, found.c.due, to.c.account_id)
+        select(found.c.key, found.c.text, found.c.due, found.c.facts, to.c.account_id)
         .join(to, to.c.n == found.c.n)
         .where(to.c.account_id.is_not(None))
         .order_by(found.c.n, to.c.place)
@@ -154,15 +165,19 @@ def enqueue_to_roles(
     (each once, oldest binding first), as ``accounts_with_role`` lists them, skipping dedup keys that
     exist: one statement whatever the number of notices and accounts; returns how many were new."""
     kind = notice_kind(kind)  # a kind that is not declared is refused (ValueError), even with no notices
-    rows = [(n, org, notice.key, notice.text, notice.due) for n, (notice, org) in enumerate(notices)]
+    rows = [
+        (n, org, notice.key, notice.text, notice.due, notice.facts) for n, (notice, org) in enumerate(notices)
+    ]
     if not rows:
         return 0
-    found = json_rows(session, "notices", rows, n=Integer, org=Integer, key=Text, text=Text, due=Text)
+    found = json_rows(
+        session, "notices", rows, n=Integer, org=Integer, key=Text, text=Text, due=Text, facts=Text
+    )
     query = (
-        select(found.c.key, found.c.text, found.c.due, RoleBinding.account_id)
+        select(found.c.key, found.c.text, found.c.due, found.c.facts, RoleBinding.account_id)
         .join(RoleBinding, RoleBinding.organisation_id == found.c.org)
         .where(RoleBinding.role.in_(list(roles)))
-        .group_by(found.c.n, found.c.key, found.c.text, found.c.due, RoleBinding.account_id)
+        .group_by(found.c.n, found.c.key, found.c.text, found.c.due, found.c.facts, RoleBinding.account_id)
         .order_by(found.c.n, func.min(RoleBinding.id))
     )
     return _insert_selected(session, kind, query, now)
@@ -177,16 +192,19 @@ def tell(
     text: str,
     now: datetime,
     due: str = "",
+    facts: Mapping[str, object] | None = None,
 ) -> int:
     """Queue one notice to the accounts bound to ``organisation_id`` (None: nobody) in any of ``roles``,
     each under ``key`` followed by its account id: the case of one of ``enqueue_to_roles``."""
-    return enqueue_to_roles(session, kind, [(Notice(key, text, due), organisation_id)], roles, now)
+    return enqueue_to_roles(
+        session, kind, [(Notice(key, text, due, facts_json(facts)), organisation_id)], roles, now
+    )
 
 
 def _insert_selected(session: Session, kind: NoticeKind, query: Select[Any], now: datetime) -> int:
     """INSERT … SELECT … ON CONFLICT DO NOTHING of the notices of ``query``: (key stem, text, due,
-    account id) rows."""
-    key, text, due, account_id = query.selected_columns
+    facts, account id) rows."""
+    key, text, due, facts, account_id = query.selected_columns
     when = OutboxMessage.__table__.c.created_at.type
     rows = query.with_only_columns(
         (key + sql_cast(account_id, String)).label("dedup_key"),
@@ -195,13 +213,14 @@ def _insert_selected(session: Session, kind: NoticeKind, query: Select[Any], now
         literal(kind.label, String).label("subject"),
         due,
         text,
+        func.coalesce(facts, "").label("facts"),
         literal("pending", String).label("status"),
         literal(0, Integer).label("attempts"),
         literal(now, when).label("created_at"),
         literal(now, when).label("next_attempt_at"),
         maintain_column_froms=True,
     )
-    names = ["dedup_key", "account_id", "kind", "subject", "due", "text", "status", "attempts"]
+    names = ["dedup_key", "account_id", "kind", "subject", "due", "text", "facts", "status", "attempts"]
     statement = (
         _insert(session)(OutboxMessage)
         .from_select([*names, "created_at", "next_attempt_at"], rows)

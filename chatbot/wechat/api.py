@@ -59,6 +59,7 @@ PERMANENT_ERRORS: dict[int, str] = {
     45015: "超出 48 小时客服消息窗口",
     45047: "客服消息超过下发条数",
     40037: "模板 id 无效",
+    47003: "模板消息参数不合规（字段名、类型、长度或换行）",
     43101: "用户拒收订阅消息",
 }
 
@@ -389,17 +390,18 @@ class ApiClient(WeChatClient):
             data={"touser": openid, "msgtype": "text", "text": {"content": markup.neutral(text)}},
         )
 
-    def send_template(self, openid: str, template_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        """A template message; each field's value neutral, as a text's."""
+    def send_template(
+        self, openid: str, template_id: str, data: dict[str, Any], url: str = ""
+    ) -> dict[str, Any]:
+        """A template message (with ``url``, the page a tap opens); each field's value neutral, as a text's."""
         fields = {
             name: field | {"value": markup.neutral(str(field["value"]))} if "value" in field else field
             for name, field in data.items()
         }
-        return self.call(
-            "post",
-            "message/template/send",
-            data={"touser": openid, "template_id": template_id, "data": fields},
-        )
+        body: dict[str, Any] = {"touser": openid, "template_id": template_id, "data": fields}
+        if url:
+            body["url"] = url
+        return self.call("post", "message/template/send", data=body)
 
     def create_menu(self, menu: dict[str, Any]) -> dict[str, Any]:
         return self.call("post", "menu/create", data=menu)

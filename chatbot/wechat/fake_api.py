@@ -1,5 +1,10 @@
 """A fake WeChat API on loopback: answers the calls the service makes and records each as a JSON line.
 
+Template sends are checked as WeChat checks them (``check_template``): a template id the account has,
+the keys of that template, each value of its type's form within its limit and on one line; a send that
+breaks a rule is answered with WeChat's error code (40037, 47003) and logged with what was wrong, a
+send that passes with what the member reads (``seen``: each field's name and value, and the link).
+
 Errors can be injected — an errcode for the next N calls, or for every call to one openid, an HTTP
 error page from the gateway (5xx), a call held past the client's read timeout — and sends can be
 slowed, so delivery, retries and token refresh are tested against a real HTTP server.
@@ -24,6 +29,9 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from chatbot.notify.compose import LIMITS, FieldType, fits
+from chatbot.notify.templates import Template
+
 #: A 1×1 PNG for media/get.
 PIXEL = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mP8/x8AAwMCAO+ip1sAAAAASUVORK5CYII="
@@ -31,6 +39,10 @@ PIXEL = base64.b64decode(
 SEND_APIS = ("message/custom/send", "message/template/send")
 #: WeChat's answer for a media_id it does not keep (any older than 3 days).
 INVALID_MEDIA = 40007
+#: WeChat's answers to a template send it refuses: a template the account does not have, a field
+#: that is not the template's or whose value is not of its type's form.
+INVALID_TEMPLATE = 40037
+ARGUMENT_INVALID = 47003
 
 
 def picture(media_id: str, width: int = 160, height: int = 120) -> bytes:
@@ -84,6 +96,9 @@ class FakeState:
     media: dict[str, tuple[bytes, str] | int] = field(default_factory=dict)
     #: Transport faults for the next calls (of one API, or any): an HTTP status page, or a hang.
     faults: list[Fault] = field(default_factory=list)
+    #: The account's templates by id: a send to another id is refused (40037). None: any id, each
+    #: field held to the rules every field has since May 2023 (one line, 20 characters).
+    templates: dict[str, Template] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, entry: dict[str, Any]) -> None:
@@ -175,9 +190,51 @@ def message_text(body: dict[str, Any]) -> str:
         return str(body["text"].get("content", ""))
     data = body.get("data")
     fields: dict[str, Any] = data if isinstance(data, dict) else {}
-    return "\n".join(
-        str(field.get("value", "")) for field in fields.values() if isinstance(field, dict)
-    ).strip()
+    lines = [str(field.get("value", "")) for field in fields.values() if isinstance(field, dict)]
+    if body.get("url"):
+        lines.append(f"详情：{body['url']}")
+    return "\n".join(lines).strip()
+
+
+def check_template(templates: dict[str, Template] | None, body: dict[str, Any]) -> tuple[int, str] | None:
+    """WeChat's refusal of a template send (errcode, errmsg), or None when it would show it whole."""
+    data = body.get("data")
+    fields: dict[str, Any] = data if isinstance(data, dict) else {}
+    template = None
+    if templates is not None:
+        template = templates.get(str(body.get("template_id", "")))
+        if template is None:
+            return INVALID_TEMPLATE, "invalid template_id"
+    types = {f.key: f.type for f in template.fields} if template else {}
+    for key, value in fields.items():
+        text = str(value.get("value", "")) if isinstance(value, dict) else ""
+        kind = types.get(key) if template else FieldType.KEYWORD
+        if kind is None:
+            return ARGUMENT_INVALID, f"argument invalid! data.{key} is not a field of the template"
+        if not fits(kind, text):
+            return ARGUMENT_INVALID, (
+                f"argument invalid! data.{key}.value invalid ({kind.value}, at most {LIMITS[kind]}, one line)"
+            )
+    url = body.get("url")
+    if url is not None and not str(url).startswith(("http://", "https://")):
+        return ARGUMENT_INVALID, "argument invalid! url invalid"
+    return None
+
+
+def seen(templates: dict[str, Template] | None, body: dict[str, Any]) -> list[str]:
+    """What the member reads of a template message: each field as "名称：值", then the link."""
+    data = body.get("data")
+    fields: dict[str, Any] = data if isinstance(data, dict) else {}
+    template = (templates or {}).get(str(body.get("template_id", "")))
+    labels = {f.key: f.label for f in template.fields} if template else {}
+    lines = [
+        f"{labels.get(key) or key}：{value.get('value', '')}"
+        for key, value in fields.items()
+        if isinstance(value, dict)
+    ]
+    if body.get("url"):
+        lines.append(f"详情：{body['url']}")
+    return lines
 
 
 def _messages(state: FakeState) -> Response:
@@ -204,7 +261,10 @@ def _answer(state: FakeState, api: str, openid: str | None, body: Any) -> dict[s
         time.sleep(state.send_delay)
         with state.lock:
             state.sends_in_flight -= 1
-    state.record({"api": api, "errcode": 0, "touser": openid, "body": body})
+    entry = {"api": api, "errcode": 0, "touser": openid, "body": body}
+    if api == "message/template/send":
+        entry["seen"] = seen(state.templates, body)
+    state.record(entry)
     if api == "qrcode/create":
         ticket = secrets.token_urlsafe(16)
         return {"ticket": ticket, "url": f"http://weixin.qq.com/q/{ticket}"}
@@ -240,12 +300,22 @@ def _issue_token(state: FakeState) -> Response:
     return jsonify({"access_token": value, "expires_in": 7200})
 
 
+def _refusal(state: FakeState, api: str, openid: str | None, body: Any) -> tuple[int, str]:
+    """An injected errcode, or WeChat's refusal of a template send it would not show whole; (0, "")."""
+    code = state.injected(openid)
+    if code:
+        return code, ""
+    if api == "message/template/send" and isinstance(body, dict):
+        return check_template(state.templates, body) or (0, "")
+    return 0, ""
+
+
 def create_fake(state: FakeState) -> Flask:
     app = Flask("fake_wechat")
 
-    def error(code: int, api: str, body: Any) -> Response:
-        state.record({"api": api, "errcode": code, "body": body})
-        return jsonify({"errcode": code, "errmsg": f"injected error {code}"})
+    def error(code: int, api: str, body: Any, message: str = "") -> Response:
+        state.record({"api": api, "errcode": code, "body": body, **({"errmsg": message} if message else {})})
+        return jsonify({"errcode": code, "errmsg": message or f"injected error {code}"})
 
     def authorised(api: str, body: Any) -> Response | None:
         if request.args.get("access_token") not in state.tokens:
@@ -265,9 +335,9 @@ def create_fake(state: FakeState) -> Flask:
         if refused is not None:
             return refused
         openid = body.get("touser") if isinstance(body, dict) else None
-        code = state.injected(openid)
+        code, message = _refusal(state, api, openid, body)
         if code:
-            return error(code, api, body)
+            return error(code, api, body, message)
         return jsonify(_answer(state, api, openid, body))
 
     @app.get("/cgi-bin/media/get")

@@ -1,0 +1,66 @@
+"""The full text of a template notice, one tap away (``/n/<token>``): a read-only page for a phone.
+
+WeChat shows a template message's fields cut to 20 characters; the message links here. The token is
+the notice's own (chatbot.notify.message: unguessable without the service's secret) and works until
+the notice's purpose has passed; an unknown token answers 404 and an expired one 410, each a page
+that says nothing about the notice. The page shows the notice as its recipient was sent it — its
+subject, its full text and the word to send in the chat — with any mobile number masked; nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, current_app, make_response, render_template
+
+from chatbot.notify.message import link_expires, send_word, token_notice
+from chatbot.store.models import OutboxMessage
+from chatbot.timeutil import SHANGHAI, as_utc
+
+bp = Blueprint("notice", __name__, url_prefix="/n")
+#: A mainland mobile number in a notice's text (an objection may quote one): masked on the page.
+MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+#: Every answer of this page (beside the app's security headers): never cached, never indexed.
+HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
+
+
+def masked(text: str) -> str:
+    """``text`` with each mobile number as 138****1234."""
+    return MOBILE.sub(r"\1****\2", text)
+
+
+def _answer(body: str, status: int) -> Response:
+    response = make_response(body, status)
+    response.headers.update(HEADERS)
+    return response
+
+
+def _gone(status: int) -> Response:
+    """404 (no such link) or 410 (the link has expired): the template's page, saying nothing more."""
+    return _answer(render_template("console/notice.html", status=status, notice=None), status)
+
+
+@bp.get("/<token>")
+def show(token: str) -> Response:
+    config = current_app.extensions["nianjian.config"]
+    notice_id = token_notice(config.secret_key, token)
+    if notice_id is None:
+        return _gone(404)
+    with current_app.extensions["nianjian.sessions"]() as session:
+        row = session.get(OutboxMessage, notice_id)
+        if row is None:
+            return _gone(404)
+        expires = link_expires(row.due, row.created_at)
+        if datetime.now(UTC) >= expires:
+            return _gone(410)
+        page = render_template(
+            "console/notice.html",
+            status=200,
+            title=row.subject,
+            notice=masked(row.text).splitlines(),
+            word=send_word(row.text),
+            sent=f"{as_utc(row.created_at).astimezone(SHANGHAI):%Y年%m月%d日 %H:%M}",
+            expires=f"{expires.astimezone(SHANGHAI):%Y年%m月%d日}",
+        )
+    return _answer(page, 200)

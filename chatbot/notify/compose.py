@@ -1,0 +1,215 @@
+"""Values that fit a template's typed fields (WeChat's category templates, 类目模板库): pure, no I/O.
+
+Since May 2023 WeChat cuts every field of a template message to 20 characters and drops line breaks;
+the category templates' fields are typed, each with its own form and limit (``LIMITS``). A value is
+composed to fit before it is sent, never cut by WeChat: whitespace and line breaks become one space,
+then, while it is too long, it is shortened by rule — long organisation words abbreviated
+(工会委员会 → 工会, 有限责任公司 → 公司 …), a county's prefix dropped (西吉县供电公司工会 → 供电公司工会),
+the text after the first sentence left out — and at last cut with an ellipsis, never inside a number
+or a Latin word. Times and dates take the forms WeChat accepts (``2026年12月12日 23:59``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import StrEnum
+
+ELLIPSIS = "…"
+#: Said in a text-like field whose fact is unknown for this notice (WeChat refuses an empty value).
+NONE = "—"
+#: The same in a field of Chinese characters only (``phrase``, ``name``).
+NONE_PHRASE = "无"
+
+
+class FieldType(StrEnum):
+    """A category template's field type: the prefix of its key (``thing1`` is a ``thing``)."""
+
+    THING = "thing"
+    PHRASE = "phrase"
+    NAME = "name"
+    CHARACTER_STRING = "character_string"
+    NUMBER = "number"
+    TIME = "time"
+    DATE = "date"
+    #: The keyword fields of an old industry template (``keyword1``…): also cut at 20 characters.
+    KEYWORD = "keyword"
+
+
+#: The most characters WeChat shows of each type (after May 2023, 20 for every field).
+LIMITS: dict[FieldType, int] = {
+    FieldType.THING: 20,
+    FieldType.PHRASE: 5,
+    FieldType.NAME: 10,
+    FieldType.CHARACTER_STRING: 32,
+    FieldType.NUMBER: 32,
+    FieldType.TIME: 20,
+    FieldType.DATE: 20,
+    FieldType.KEYWORD: 20,
+}
+
+#: Shortenings tried in order while a value is too long: long words of organisations' names.
+ABBREVIATIONS: tuple[tuple[str, str], ...] = (
+    ("工会委员会", "工会"),
+    ("股份有限公司", "公司"),
+    ("有限责任公司", "公司"),
+    ("有限公司", "公司"),
+    ("委员会", "委"),
+    ("（", "("),
+    ("）", ")"),
+)
+#: A county's (or city's) prefix of a union's name, dropped when the rest still says which union.
+COUNTY_PREFIX = re.compile(r"^[\u4e00-\u9fff]{1,5}?(?:自治县|县|区|市)(?=[\u4e00-\u9fff]{4})")
+#: A run that is never cut: a number (with its decimal point or separators) or a Latin word.
+UNBREAKABLE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.:/\-_]*")
+HAN = re.compile(r"[\u4e00-\u9fff]")
+SENTENCE_END = re.compile(r"[。；！？]")
+
+
+def one_line(value: str) -> str:
+    """Line breaks, tabs and runs of spaces as one space, no space at either end."""
+    return " ".join(value.split())
+
+
+def length(value: str) -> int:
+    """Characters as WeChat counts them (a Chinese character is one)."""
+    return len(value)
+
+
+def cut(value: str, limit: int) -> str:
+    """``value`` at most ``limit`` characters: whole, or its start with an ellipsis, never cut inside a
+    number or a Latin word (the run is left out whole)."""
+    if length(value) <= limit:
+        return value
+    end = limit - len(ELLIPSIS)
+    for match in UNBREAKABLE.finditer(value):
+        if match.start() < end < match.end():
+            end = match.start()
+            break
+    return value[:end].rstrip(" ，、,;；:：（(") + ELLIPSIS
+
+
+def shorten(value: str, limit: int) -> str:
+    """A text field's value within ``limit``: one line, then each shortening rule while it is too long
+    (abbreviations, the county's prefix, the first sentence only), then ``cut``."""
+    value = one_line(value)
+    for long, short in ABBREVIATIONS:
+        if length(value) <= limit:
+            return value
+        value = value.replace(long, short)
+    if length(value) > limit:
+        value = COUNTY_PREFIX.sub("", value, count=1)
+    if length(value) > limit:
+        first = SENTENCE_END.split(value, maxsplit=1)[0]
+        value = first if first else value
+    return cut(value, limit)
+
+
+def phrase(value: str) -> str:
+    """A ``phrase``: at most 5 Chinese characters, nothing else (``四星级``, ``已退回``)."""
+    only_han = "".join(HAN.findall(value))
+    return only_han[: LIMITS[FieldType.PHRASE]] or NONE_PHRASE
+
+
+def name(value: str) -> str:
+    """A ``name``: at most 10 Chinese characters (the name shortened first), else 20 letters."""
+    han = "".join(HAN.findall(shorten(value, LIMITS[FieldType.NAME])))
+    if han:
+        return han[: LIMITS[FieldType.NAME]]
+    letters = "".join(ch for ch in one_line(value) if ch.isascii() and (ch.isalpha() or ch in " .'-"))
+    return letters.strip()[:20] or NONE_PHRASE
+
+
+def number(value: str) -> str:
+    """A ``number``: digits with an optional decimal part, no stray ``.0`` (half up to 2 places)."""
+    try:
+        amount = Decimal(value.strip())
+    except InvalidOperation:
+        return "0"
+    rounded = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize()
+    text = f"{rounded:f}"
+    return text[:32]
+
+
+def character_string(value: str) -> str:
+    """A ``character_string``: ASCII letters, digits and symbols, at most 32."""
+    kept = "".join(ch for ch in one_line(value) if ch.isascii() and ch.isprintable() and ch != " ")
+    return kept[:32] or "-"
+
+
+def time_value(moment: datetime) -> str:
+    """A ``time``: ``2026年12月12日 18:00`` (24-hour, with its date), in the moment's own zone."""
+    return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
+
+
+def date_value(day: date, until: date | None = None) -> str:
+    """A ``date``: ``2026年12月12日``, or a period ``2026年12月6日~12月12日`` (the year once, within 20
+    characters; across two years, the end day only when both do not fit)."""
+    first = f"{day.year}年{day.month}月{day.day}日"
+    if until is None or until == day:
+        return first
+    whole = f"{first}~{until.year}年{until.month}月{until.day}日"
+    if length(whole) <= LIMITS[FieldType.DATE]:
+        return whole
+    if until.year == day.year:
+        return f"{first}~{until.month}月{until.day}日"  # the year once: within 20 characters
+    return f"{until.year}年{until.month}月{until.day}日"
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A time fact: a day, or a day with its time (Asia/Shanghai), and an optional end day (a period)."""
+
+    day: date
+    at: datetime | None = None
+    until: date | None = None
+
+
+def fit_moment(kind: FieldType, moment: Moment) -> str:
+    """A time fact in a ``time`` or ``date`` field, or in a text field as a short date."""
+    if kind is FieldType.TIME:
+        at = moment.at or datetime.combine(moment.until or moment.day, datetime.min.time()).replace(
+            hour=23, minute=59
+        )
+        return time_value(at)
+    if kind is FieldType.DATE:
+        return date_value(moment.day, moment.until)
+    if moment.until is None:
+        return fit(kind, f"{moment.day.year}年{moment.day.month}月{moment.day.day}日")
+    start, end = moment.day, moment.until
+    return fit(kind, f"{start.month}月{start.day}日至{end.month}月{end.day}日")
+
+
+def fit(kind: FieldType, value: str) -> str:
+    """A text fact as a field of ``kind`` shows it: within its limit, one line, never cut by WeChat."""
+    if kind is FieldType.PHRASE:
+        return phrase(value)
+    if kind is FieldType.NAME:
+        return name(value)
+    if kind is FieldType.NUMBER:
+        return number(value)
+    if kind is FieldType.CHARACTER_STRING:
+        return character_string(value)
+    shown = shorten(value, LIMITS[kind])
+    return shown or NONE
+
+
+def fits(kind: FieldType, value: str) -> bool:
+    """Whether WeChat shows ``value`` in a field of ``kind`` whole: within the limit, one line, of its form."""
+    if "\n" in value or "\r" in value or not value or length(value) > LIMITS[kind]:
+        return False
+    if kind is FieldType.PHRASE:
+        return bool(re.fullmatch(r"[\u4e00-\u9fff]{1,5}", value))
+    if kind is FieldType.NUMBER:
+        return bool(re.fullmatch(r"-?\d+(\.\d+)?", value))
+    if kind is FieldType.CHARACTER_STRING:
+        return bool(re.fullmatch(r"[\x21-\x7e]{1,32}", value))
+    if kind is FieldType.TIME:
+        return bool(re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", value))
+    if kind is FieldType.DATE:
+        return bool(re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日(~(\d{4}年)?\d{1,2}月\d{1,2}日)?", value))
+    if kind is FieldType.NAME:
+        return bool(re.fullmatch(r"[\u4e00-\u9fff]{1,10}|[A-Za-z .'-]{1,20}", value))
+    return True
