@@ -48,7 +48,7 @@ kinds = [
     "self_check_due", "self_check_submitted", "self_check_withdrawn", "review_due", "self_check_returned",
     "evaluation_open", "evaluation_closing", "objection_filed", "re_review_due", "re_review_overdue",
     "report_due", "coverage_warning", "remediation_due", "remediation_reported", "remediation_checked",
-    "grid_overdue",
+    "grid_overdue", "objection_decided",
 ]
 fields = [
     { key = "thing1", source = "subject", label = "事项" },

@@ -218,7 +218,10 @@ def tell_decided(session: Session, inspection: Inspection, decided: list[Objecti
             ends,
         )
         key = f"objection-decided:{objection.id}"
-        outbox.enqueue(session, objection.account_id, NoticeKind.OBJECTION_DECIDED, key, text, now)
+        facts = {"union": org.name, "result": texts.RESULT_CHANGED if outcome.changed else texts.RESULT_KEPT}
+        outbox.enqueue(
+            session, objection.account_id, NoticeKind.OBJECTION_DECIDED, key, text, now, facts=facts
+        )
 
 
 def _excerpt(text: str, limit: int = 40) -> str:

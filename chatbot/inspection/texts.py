@@ -32,6 +32,8 @@ RESULT_WITHDRAWN = "已撤回"
 RESULT_PASSED = "验收通过"
 RESULT_NOT_PASSED = "未通过"
 RESULT_NO_REMEDIATION = "无需补课"
+RESULT_KEPT = "维持原结果"
+RESULT_CHANGED = "结果已改"
 
 
 def evaluation_invitation(org_name: str, closes: date, code: str) -> str:

@@ -52,6 +52,7 @@ _NO_DEADLINE = {
     K.RESULT_FINAL,
     K.REMEDIATION_REPORTED,
     K.REMEDIATION_CHECKED,
+    K.OBJECTION_DECIDED,
 }
 SOME_KINDS: dict[str, frozenset[NoticeKind]] = {
     "deadline": frozenset(set(NoticeKind) - _NO_DEADLINE),
@@ -59,7 +60,9 @@ SOME_KINDS: dict[str, frozenset[NoticeKind]] = {
     "stars": frozenset({K.RESULT_PUBLISHED, K.RESULT_FINAL}),
     "score": frozenset({K.RESULT_PUBLISHED}),
     "round": frozenset({K.RESULT_PUBLISHED}),
-    "result": frozenset({K.SELF_CHECK_RETURNED, K.REMEDIATION_CHECKED, K.SELF_CHECK_WITHDRAWN}),
+    "result": frozenset(
+        {K.SELF_CHECK_RETURNED, K.REMEDIATION_CHECKED, K.SELF_CHECK_WITHDRAWN, K.OBJECTION_DECIDED}
+    ),
 }
 KEY = re.compile(r"^([a-z_]+?)(\d+)$")
 
