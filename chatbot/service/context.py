@@ -10,9 +10,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache, partial
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from chatbot.config import Config
@@ -37,6 +37,7 @@ from chatbot.inspection.queries import (
     item_scores,
     open_campaign,
 )
+from chatbot.inspection.rows import InspectionRow
 from chatbot.inspection.sampling import pending_check, pending_for_org
 from chatbot.service.codes import EVALUATION, Limit, WrongCodes
 from chatbot.store.models import (
@@ -99,6 +100,8 @@ class Loaded:
     locked: Mapping[int, Inspection] = field(default_factory=dict)
     #: A ballot in progress: its evaluation and the voter's standing, read in this transaction.
     ballots: Mapping[int, tuple[Evaluation, Standing]] = field(default_factory=dict)
+    #: Inspections read FOR UPDATE in this transaction as Core rows (the chair's), by id.
+    rows: Mapping[int, InspectionRow] = field(default_factory=dict)
 
 
 #: The user's bindings with their organisations, built once (SQLAlchemy caches its compiled form).
@@ -161,17 +164,97 @@ def _first_with_evidence(
 
 
 _OPEN_YEAR = select(func.max(Campaign.year)).where(Campaign.closed_at.is_(None)).scalar_subquery()
-#: The two reads of an inspection with its scores, built once: the chair's in the open campaign (of
-#: the organisations ``orgs``), and a walk's (``inspection_id``).
-_CHAIR_INSPECTION = _with_scores(
-    and_(Inspection.organisation_id.in_(bindparam("orgs", expanding=True)), Campaign.year == _OPEN_YEAR)
-)
+#: A walk's inspection (``inspection_id``) with its scores, built once.
 _WALK_INSPECTION = _with_scores(Inspection.id == bindparam("inspection_id"))
 
 
-def chair_inspection(session: Session, chair_orgs: list[int]) -> tuple[Inspection, dict[int, int]] | None:
-    """The chair's inspection in the open campaign, locked, with its scores and evidence counts."""
-    return _first_with_evidence(session, _CHAIR_INSPECTION, {"orgs": chair_orgs})
+#: The chair's inspection in the open campaign (of the organisations ``orgs``) as Core rows, one per
+#: item score, locked for the turn — built once (SQLAlchemy caches its compiled form).
+_CHAIR_ROWS = (
+    select(
+        Inspection.id,
+        Inspection.state,
+        Inspection.organisation_id,
+        Organisation.code,
+        Organisation.name,
+        Campaign.year,
+        Campaign.opened_at,
+        Inspection.rubric_key,
+        Inspection.rubric_version,
+        Inspection.return_reason,
+        Inspection.self_submitted_at,
+        ItemScore.item_no,
+        ItemScore.self_score,
+        select(func.count(Evidence.id))
+        .where(Evidence.inspection_id == ItemScore.inspection_id, Evidence.item_no == ItemScore.item_no)
+        .scalar_subquery(),
+    )
+    .select_from(Inspection)
+    .join(Campaign, Inspection.campaign_id == Campaign.id)
+    .join(Organisation, Inspection.organisation_id == Organisation.id)
+    .outerjoin(ItemScore, ItemScore.inspection_id == Inspection.id)
+    .where(Inspection.organisation_id.in_(bindparam("orgs", expanding=True)), Campaign.year == _OPEN_YEAR)
+    .order_by(Inspection.id, ItemScore.item_no)
+    .with_for_update(of=Inspection)
+)
+
+
+def chair_inspection(session: Session, chair_orgs: list[int]) -> InspectionRow | None:
+    """The chair's inspection in the open campaign, locked, with its self scores and evidence counts,
+    as Core rows (the first, when the user chairs several inspected unions)."""
+    rows = cast(
+        "list[tuple[Any, ...]]", session.connection().execute(_CHAIR_ROWS, {"orgs": chair_orgs}).all()
+    )
+    if not rows:
+        return None
+    first = rows[0]
+    own: dict[int, Decimal] = {}
+    evidence: dict[int, int] = {}
+    for row in rows:
+        if row[0] != first[0]:
+            break
+        no, score, count = row[11], row[12], row[13]
+        if no is None:
+            continue
+        if score is not None:
+            own[no] = Decimal(score)
+        if count:
+            evidence[no] = count
+    return InspectionRow(
+        id=first[0],
+        state=first[1],
+        organisation_id=first[2],
+        org_code=first[3],
+        org_name=first[4],
+        year=first[5],
+        opened_at=first[6],
+        rubric_key=first[7],
+        rubric_version=first[8],
+        return_reason=first[9],
+        self_submitted_at=first[10],
+        self_scores=own,
+        evidence=evidence,
+    )
+
+
+def own_walk_view(row: InspectionRow) -> WalkView:
+    """The chair's walk, from the Core rows of the inspection."""
+    state = InspectionState(row.state)
+    return WalkView(
+        return_reason=(row.return_reason or "") if state == S.RETURNED else "",
+        inspection_id=row.id,
+        org_name=row.org_name,
+        year=row.year,
+        rubric_key=row.rubric_key,
+        rubric_version=row.rubric_version,
+        state_label=state.label,
+        state=state.value,
+        editable=state.self_check_editable,
+        scores=dict(row.self_scores),
+        evidence=row.evidence,
+        org_code=row.org_code,
+        origin=as_utc(row.opened_at).isoformat(),
+    )
 
 
 def walk_inspection(session: Session, inspection_id: int) -> tuple[Inspection, dict[int, int]] | None:
@@ -698,6 +781,7 @@ class _TurnReader:
     bindings: list[Binding]
     locked: dict[int, Inspection] = field(default_factory=dict)
     ballots: dict[int, tuple[Evaluation, Standing]] = field(default_factory=dict)
+    rows: dict[int, InspectionRow] = field(default_factory=dict)
 
     @property
     def held(self) -> frozenset[tuple[int, str]]:
@@ -724,9 +808,8 @@ class _TurnReader:
         found = chair_inspection(self.session, chair_orgs) if self.needs.self_check and chair_orgs else None
         if found is None:
             return None, None
-        inspection, evidence = found
-        self.locked[inspection.id] = inspection
-        return self_check_view(self.session, inspection, evidence), inspection.campaign.year
+        self.rows[found.id] = found
+        return own_walk_view(found), found.year
 
     def campaign(self, year: int | None) -> tuple[Campaign | None, int | None]:
         """The open campaign, when the turn needs it or the chair's walk did not tell the year, and
@@ -833,4 +916,4 @@ def load_context(
         objections=oversight.objections,
         remediation=reader.remediation(),
     )
-    return context, Loaded(reader.held, reader.locked, reader.ballots)
+    return context, Loaded(reader.held, reader.locked, reader.ballots, reader.rows)
