@@ -307,7 +307,12 @@ def ballot_count(session: Session, evaluation: Evaluation) -> int:
 
 def figures(session: Session, inspection: Inspection, now: datetime) -> DemocraticFigures | None:
     """Ballots, invited, satisfied and the democratic score of the inspection's evaluation, if any."""
-    evaluation = session.scalar(select(Evaluation).where(Evaluation.inspection_id == inspection.id))
+    return figures_of(session, inspection.id, now)
+
+
+def figures_of(session: Session, inspection_id: int, now: datetime) -> DemocraticFigures | None:
+    """``figures`` by the inspection's id."""
+    evaluation = session.scalar(select(Evaluation).where(Evaluation.inspection_id == inspection_id))
     if evaluation is None:
         return None
     answers = list(session.scalars(select(Ballot.answers).where(Ballot.evaluation_id == evaluation.id)))

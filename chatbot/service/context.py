@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import cache, partial
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, func, or_, select
+from sqlalchemy import ColumnElement, Executable, Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from chatbot.config import Config
@@ -24,6 +24,7 @@ from chatbot.inspection.evaluations import (
     CHAIR,
     Standing,
     figures,
+    figures_of,
     standing,
     standing_of,
     voter_hash,
@@ -168,56 +169,72 @@ _OPEN_YEAR = select(func.max(Campaign.year)).where(Campaign.closed_at.is_(None))
 _WALK_INSPECTION = _with_scores(Inspection.id == bindparam("inspection_id"))
 
 
-#: The chair's inspection in the open campaign (of the organisations ``orgs``) as Core rows, one per
-#: item score, locked for the turn — built once (SQLAlchemy caches its compiled form).
-_CHAIR_ROWS = (
-    select(
-        Inspection.id,
-        Inspection.state,
-        Inspection.organisation_id,
-        Organisation.code,
-        Organisation.name,
-        Campaign.year,
-        Campaign.opened_at,
-        Inspection.rubric_key,
-        Inspection.rubric_version,
-        Inspection.return_reason,
-        Inspection.self_submitted_at,
-        ItemScore.item_no,
-        ItemScore.self_score,
+def _rows_query(where: ColumnElement[bool]) -> Executable:
+    """Inspections matching ``where`` as Core rows, one per item score (self and assessed), with the
+    organisation, the campaign and each item's evidence count, locked for the turn — one statement."""
+    photos = (
         select(func.count(Evidence.id))
         .where(Evidence.inspection_id == ItemScore.inspection_id, Evidence.item_no == ItemScore.item_no)
-        .scalar_subquery(),
+        .scalar_subquery()
     )
-    .select_from(Inspection)
-    .join(Campaign, Inspection.campaign_id == Campaign.id)
-    .join(Organisation, Inspection.organisation_id == Organisation.id)
-    .outerjoin(ItemScore, ItemScore.inspection_id == Inspection.id)
-    .where(Inspection.organisation_id.in_(bindparam("orgs", expanding=True)), Campaign.year == _OPEN_YEAR)
-    .order_by(Inspection.id, ItemScore.item_no)
-    .with_for_update(of=Inspection)
+    return (
+        select(
+            Inspection.id,
+            Inspection.state,
+            Inspection.organisation_id,
+            Organisation.code,
+            Organisation.name,
+            Organisation.parent_id,
+            Campaign.year,
+            Campaign.opened_at,
+            Inspection.rubric_key,
+            Inspection.rubric_version,
+            Inspection.return_reason,
+            Inspection.self_submitted_at,
+            Inspection.assessment_methods,
+            Inspection.assessment_opinion,
+            ItemScore.item_no,
+            ItemScore.self_score,
+            ItemScore.assessed_score,
+            photos,
+        )
+        .select_from(Inspection)
+        .join(Campaign, Inspection.campaign_id == Campaign.id)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .outerjoin(ItemScore, ItemScore.inspection_id == Inspection.id)
+        .where(where)
+        .order_by(Inspection.id, ItemScore.item_no)
+        .with_for_update(of=Inspection)
+    )
+
+
+#: The chair's inspection in the open campaign (of the organisations ``orgs``) and a walk's
+#: (``inspection_id``) as Core rows, built once (SQLAlchemy caches their compiled forms).
+_CHAIR_ROWS = _rows_query(
+    and_(Inspection.organisation_id.in_(bindparam("orgs", expanding=True)), Campaign.year == _OPEN_YEAR)
 )
+_WALK_ROWS = _rows_query(Inspection.id == bindparam("inspection_id"))
 
 
-def chair_inspection(session: Session, chair_orgs: list[int]) -> InspectionRow | None:
-    """The chair's inspection in the open campaign, locked, with its self scores and evidence counts,
-    as Core rows (the first, when the user chairs several inspected unions)."""
-    rows = cast(
-        "list[tuple[Any, ...]]", session.connection().execute(_CHAIR_ROWS, {"orgs": chair_orgs}).all()
-    )
+def _first_row(session: Session, query: Executable, parameters: dict[str, object]) -> InspectionRow | None:
+    """The first inspection ``query`` reads, from its Core rows."""
+    rows = cast("list[tuple[Any, ...]]", session.connection().execute(query, parameters).all())
     if not rows:
         return None
     first = rows[0]
     own: dict[int, Decimal] = {}
+    assessed: dict[int, Decimal] = {}
     evidence: dict[int, int] = {}
     for row in rows:
         if row[0] != first[0]:
             break
-        no, score, count = row[11], row[12], row[13]
+        no, self_score, assessed_score, count = row[14:18]
         if no is None:
             continue
-        if score is not None:
-            own[no] = Decimal(score)
+        if self_score is not None:
+            own[no] = Decimal(self_score)
+        if assessed_score is not None:
+            assessed[no] = Decimal(assessed_score)
         if count:
             evidence[no] = count
     return InspectionRow(
@@ -226,15 +243,30 @@ def chair_inspection(session: Session, chair_orgs: list[int]) -> InspectionRow |
         organisation_id=first[2],
         org_code=first[3],
         org_name=first[4],
-        year=first[5],
-        opened_at=first[6],
-        rubric_key=first[7],
-        rubric_version=first[8],
-        return_reason=first[9],
-        self_submitted_at=first[10],
+        org_parent_id=first[5],
+        year=first[6],
+        opened_at=first[7],
+        rubric_key=first[8],
+        rubric_version=first[9],
+        return_reason=first[10],
+        self_submitted_at=first[11],
+        methods=tuple(first[12] or ()),
+        opinion=first[13] or "",
         self_scores=own,
+        assessed_scores=assessed,
         evidence=evidence,
     )
+
+
+def chair_inspection(session: Session, chair_orgs: list[int]) -> InspectionRow | None:
+    """The chair's inspection in the open campaign, locked, with its scores and evidence counts, as
+    Core rows (the first, when the user chairs several inspected unions)."""
+    return _first_row(session, _CHAIR_ROWS, {"orgs": chair_orgs})
+
+
+def walk_row(session: Session, inspection_id: int) -> InspectionRow | None:
+    """The inspection of an assessment walk in progress, locked, as Core rows."""
+    return _first_row(session, _WALK_ROWS, {"inspection_id": inspection_id})
 
 
 def own_walk_view(row: InspectionRow) -> WalkView:
@@ -346,6 +378,7 @@ def assessment_access(
     now: datetime,
     held: frozenset[tuple[int, str]],
     locked: dict[int, Inspection],
+    rows: dict[int, InspectionRow],
 ) -> AssessmentAccess:
     """What `考评 / 复查 / 抽查 / 退回 / 录入测评 / 补课验收 C` (or the walk in progress) may see, or why not.
     ``held`` are the user's bindings (organisation, role); a walk in progress's inspection is read
@@ -353,6 +386,8 @@ def assessment_access(
     mode = needs.assess_mode
     inspection: Inspection | None
     evidence = None
+    if needs.assess_inspection_id and not needs.assess_org and mode == "assessment":
+        return _assessment_walk(session, needs.assess_inspection_id, config, now, held, rows)
     if needs.assess_inspection_id and not needs.assess_org:
         found_walk = walk_inspection(session, needs.assess_inspection_id)
         if found_walk is None:
@@ -393,6 +428,36 @@ def assessment_access(
         remediation=remediation_view(session, inspection) if mode == "remediation" else None,
         paper=paper,
     )
+
+
+def _assessment_walk(
+    session: Session,
+    inspection_id: int,
+    config: Config,
+    now: datetime,
+    held: frozenset[tuple[int, str]],
+    rows: dict[int, InspectionRow],
+) -> AssessmentAccess:
+    """An assessment walk in progress (组织评定), from the Core rows of its inspection, read locked and
+    put in ``rows`` for the Applier: what ``assessment_view`` shows in the mode ``assessment``."""
+    row = walk_row(session, inspection_id)
+    if row is None:
+        return AssessmentAccess("", refusal="not_found")
+    rows[row.id] = row
+    if row.org_parent_id is None or (row.org_parent_id, "evaluator") not in held:
+        return AssessmentAccess(row.org_code, refusal="not_evaluator")
+    own_view = own_walk_view(row)
+    view = replace(
+        own_view,
+        editable=InspectionState(row.state) in ASSESSABLE,
+        scores=dict(row.assessed_scores),
+        reference=own_view.scores,
+        figures=cache(partial(figures_of, session, row.id, now)),
+        pass_mark=config.pass_mark,
+        methods=row.methods,
+        opinion=row.opinion,
+    )
+    return AssessmentAccess(row.org_code, view=view, state=row.state)
 
 
 def _inspection_for(
@@ -824,7 +889,15 @@ class _TurnReader:
         if not (needs.assess_org or needs.assess_inspection_id):
             return None
         return assessment_access(
-            self.session, self.account, campaign, needs, self.config, self.now, self.held, self.locked
+            self.session,
+            self.account,
+            campaign,
+            needs,
+            self.config,
+            self.now,
+            self.held,
+            self.locked,
+            self.rows,
         )
 
     def ballot(self, campaign: Campaign | None) -> BallotView | None:
