@@ -12,7 +12,18 @@ from decimal import Decimal
 from functools import cache, partial
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, Executable, Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Executable,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from chatbot.config import Config
@@ -582,17 +593,16 @@ def _ballot_view(
     )
 
 
-def ballot_in_progress(
-    session: Session, evaluation_id: int, account: Caller, secret: str, now: datetime
-) -> tuple[Evaluation, Standing] | None:
-    """The evaluation of a ballot in progress with the voter's standing in it — one statement: the
-    evaluation with its inspection and organisation, whether the voter is invited, assesses the
-    union or chairs it, has voted, and the draft so far."""
-    voter = voter_hash(secret, evaluation_id, account.openid)
+def _ballot_in_progress_query() -> Select[tuple[Evaluation, bool, bool, bool, list[int] | None]]:
+    """The evaluation ``evaluation_id`` with its inspection and organisation, and whether the account
+    ``account_id`` (voting as ``voter``) is invited, assesses the union or chairs it, has voted, and
+    its draft so far — one statement, built once (SQLAlchemy caches its compiled form)."""
+    account_id: BindParameter[int] = bindparam("account_id")
+    voter: BindParameter[str] = bindparam("voter")
     assesses = or_(
-        Inspection.assessor_account_id == account.id,
+        Inspection.assessor_account_id == account_id,
         exists().where(
-            RoleBinding.account_id == account.id,
+            RoleBinding.account_id == account_id,
             or_(
                 (RoleBinding.organisation_id == Organisation.parent_id)
                 & RoleBinding.role.in_(ASSESSOR_ROLES),
@@ -601,7 +611,7 @@ def ballot_in_progress(
         ),
     )
     invited = exists().where(
-        EvaluationParticipant.evaluation_id == Evaluation.id, EvaluationParticipant.account_id == account.id
+        EvaluationParticipant.evaluation_id == Evaluation.id, EvaluationParticipant.account_id == account_id
     )
     voted = exists().where(
         EvaluationVoter.evaluation_id == Evaluation.id, EvaluationVoter.voter_hash == voter
@@ -611,12 +621,27 @@ def ballot_in_progress(
         .where(BallotDraft.evaluation_id == Evaluation.id, BallotDraft.voter_hash == voter)
         .scalar_subquery()
     )
-    row = session.execute(
+    return (
         select(Evaluation, invited, assesses, voted, draft)
         .join(Evaluation.inspection)
         .join(Inspection.organisation)
         .options(contains_eager(Evaluation.inspection).contains_eager(Inspection.organisation))
-        .where(Evaluation.id == evaluation_id)
+        .where(Evaluation.id == bindparam("evaluation_id"))
+    )
+
+
+_BALLOT_IN_PROGRESS = _ballot_in_progress_query()
+
+
+def ballot_in_progress(
+    session: Session, evaluation_id: int, account: Caller, secret: str, now: datetime
+) -> tuple[Evaluation, Standing] | None:
+    """The evaluation of a ballot in progress with the voter's standing in it — one statement: the
+    evaluation with its inspection and organisation, whether the voter is invited, assesses the
+    union or chairs it, has voted, and the draft so far."""
+    voter = voter_hash(secret, evaluation_id, account.openid)
+    row = session.execute(
+        _BALLOT_IN_PROGRESS, {"evaluation_id": evaluation_id, "account_id": account.id, "voter": voter}
     ).first()
     if row is None:
         return None

@@ -81,7 +81,8 @@ class Run:
 
     @property
     def turns_per_s(self) -> float:
-        return self.requests / self.seconds
+        """Turns answered a second: a busy reply (the overload's, chatbot/wechat/webhook.py) is not a turn."""
+        return (self.echoed if self.server == "echo" else self.answers) / self.seconds
 
 
 def free_port() -> int:
