@@ -133,7 +133,7 @@ _BINDINGS = (
 
 
 def bindings_of(session: Session, account_id: int) -> list[Binding]:
-    rows = session.execute(_BINDINGS, {"account_id": account_id}).all()
+    rows = session.connection().execute(_BINDINGS, {"account_id": account_id}).all()  # Core: no ORM handling
     return [Binding(*row) for row in rows]
 
 
