@@ -29,6 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,6 +105,26 @@ def wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float =
     raise RuntimeError(f"nothing listens on port {port}")
 
 
+def wait_answering(port: int, timeout: float = 120.0) -> None:
+    """Until the workers answer HTTP (any status): gunicorn listens before its workers have booted, and
+    on loaded cores the service's imports take seconds — a run begun then measures the boot."""
+    deadline = time.monotonic() + timeout
+    answered = 0
+    while answered < 4:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no worker answers on port {port}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10):
+                pass
+        except urllib.error.HTTPError:
+            pass  # an answer all the same (404, 405)
+        except OSError:
+            answered = 0
+            time.sleep(0.5)
+            continue
+        answered += 1
+
+
 def gunicorn(app: str, port: int, env: dict[str, str], cwd: Path = ROOT) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}"]
     command += [
@@ -139,6 +161,7 @@ def bench_server(
     runs = []
     try:
         wait_listening(port, process)
+        wait_answering(port)
         for scenario in SCENARIOS:
             wrk(port, scenario, min(concurrencies), warmup)
             for concurrency in concurrencies:
