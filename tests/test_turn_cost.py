@@ -94,3 +94,48 @@ def test_an_assessment_answer_is_five_statements_and_one_commit(db, user):
     assert "【3/30】" in reply, reply
     full = VILLAGE.items[1].points
     assert scores_of(db, "U01")[2] == (Decimal(full), Decimal(4))
+
+
+@contextmanager
+def objects_loaded() -> Iterator[list[str]]:
+    """The inspections and item scores built as ORM objects while the block runs."""
+    loaded: list[str] = []
+
+    def load(target: object, _context: object) -> None:
+        loaded.append(type(target).__name__)
+
+    for model in (Inspection, ItemScore):
+        event.listen(model, "load", load)
+    try:
+        yield loaded
+    finally:
+        for model in (Inspection, ItemScore):
+            event.remove(model, "load", load)
+
+
+def test_a_self_check_answer_builds_no_inspection_or_score_objects(db, user):
+    """The chair's inspection is read as Core rows and the score saved by one upsert (issue 23)."""
+    codes = setup_county(db, 1)
+    chair = user("rows-chair")
+    chair.say(f"绑定 {codes['chair1']}")
+    chair.say("自评")
+    chair.say("满分")  # the first answer starts the self-check (a state change, through the ORM)
+    with objects_loaded() as loaded:
+        reply = chair.say("2.5")
+    assert loaded == []
+    assert "【3/30】" in reply, reply
+    assert scores_of(db, "U01")[2] == (Decimal("2.5"), None)
+
+
+def test_an_assessment_answer_builds_no_inspection_or_score_objects(db, user):
+    codes = setup_county(db, 1)
+    self_check(user("rows-chair"), codes["chair1"])
+    evaluator = user("rows-evaluator")
+    evaluator.say(f"绑定 {codes['evaluator']}")
+    evaluator.say("考评 U01")
+    evaluator.say("同")  # the first answer starts the assessment (through the ORM)
+    with objects_loaded() as loaded:
+        reply = evaluator.say("4")
+    assert loaded == []
+    assert "【3/30】" in reply, reply
+    assert scores_of(db, "U01")[2][1] == Decimal(4)

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from chatbot.config import Config
 from chatbot.inspection import audit, evaluations, objections, results, scores, texts
 from chatbot.inspection.errors import Refused
+from chatbot.inspection.rows import InspectionRow
+from chatbot.inspection.rubric_versions import rubric_for
 from chatbot.inspection.transitions import move
 from chatbot.store import outbox
 from chatbot.store.models import Evaluation, Inspection
@@ -56,6 +58,30 @@ def save_score(
         scores.audit_change(
             session, actor, "assessed_score", inspection, no, before, after, reason.strip() or None
         )
+
+
+def save_score_of_row(
+    session: Session, row: InspectionRow, no: int, score: Decimal, reason: str, actor: str
+) -> bool:
+    """``save_score`` on an inspection the turn read as Core rows, locked: one upsert, no ORM object.
+    False, nothing done, unless the assessment or re-review is in progress (its first write starts
+    it) — ``save_score`` on the ORM object does what it must then."""
+    state = InspectionState(row.state)
+    if state not in (S.REVIEWING, S.RE_REVIEWING):
+        return False
+    score = scores.validated(rubric_for(session, row.rubric_key, row.rubric_version), no, score)
+    before = row.assessed_scores.get(no)
+    if state == S.RE_REVIEWING and before is not None and before != score and not reason.strip():
+        raise Refused("复查改分须说明原因。")
+    if before == score:
+        return True
+    scores.upsert(session.connection(), row.id, no, "assessed_score", score)
+    row.assessed_scores[no] = score
+    if before is not None:  # a change of an assessed score; the first is the record
+        scores.audit_change_of(
+            session, actor, "assessed_score", row.id, no, before, score, reason.strip() or None
+        )
+    return True
 
 
 def record(

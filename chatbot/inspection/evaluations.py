@@ -18,14 +18,14 @@ import hashlib
 import hmac
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from random import SystemRandom
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Executable, Select, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -307,7 +307,12 @@ def ballot_count(session: Session, evaluation: Evaluation) -> int:
 
 def figures(session: Session, inspection: Inspection, now: datetime) -> DemocraticFigures | None:
     """Ballots, invited, satisfied and the democratic score of the inspection's evaluation, if any."""
-    evaluation = session.scalar(select(Evaluation).where(Evaluation.inspection_id == inspection.id))
+    return figures_of(session, inspection.id, now)
+
+
+def figures_of(session: Session, inspection_id: int, now: datetime) -> DemocraticFigures | None:
+    """``figures`` by the inspection's id."""
+    evaluation = session.scalar(select(Evaluation).where(Evaluation.inspection_id == inspection_id))
     if evaluation is None:
         return None
     answers = list(session.scalars(select(Ballot.answers).where(Ballot.evaluation_id == evaluation.id)))
@@ -595,15 +600,24 @@ def _check_answers(
 def save_draft(session: Session, evaluation: Evaluation, voter: str, answers: tuple[int, ...]) -> None:
     """The answers given so far, under the voter's keyed hash."""
     _check_answers(session, evaluation, answers, complete=False)
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(
-        insert(BallotDraft)
-        .values(evaluation_id=evaluation.id, voter_hash=voter, answers=list(answers))
-        .on_conflict_do_update(
-            index_elements=[BallotDraft.evaluation_id, BallotDraft.voter_hash],
-            set_={"answers": list(answers)},
-        )
+    session.flush()  # what the ORM holds goes first, as ``session.execute`` would have flushed it
+    connection = session.connection()
+    connection.execute(
+        _DRAFT_UPSERTS[connection.dialect.name],
+        {"evaluation_id": evaluation.id, "voter_hash": voter, "answers": list(answers)},
     )
+
+
+def _draft_upsert(dialect_insert: Callable[..., Any]) -> Executable:
+    statement = dialect_insert(BallotDraft.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=["evaluation_id", "voter_hash"], set_={"answers": statement.excluded.answers}
+    )
+
+
+#: The draft's upsert per dialect, built once (SQLAlchemy caches its compiled form): a Core statement
+#: on the session's connection, without the ORM's statement handling.
+_DRAFT_UPSERTS = {"postgresql": _draft_upsert(postgresql.insert), "sqlite": _draft_upsert(sqlite.insert)}
 
 
 def cast(

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal, get_args
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Executable, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from chatbot.inspection import audit
 from chatbot.inspection.errors import Refused
 from chatbot.inspection.rubric_versions import rubric_of
-from chatbot.store.models import Inspection, ItemScore
+from chatbot.store.models import Inspection, ItemScore, utcnow
+from rubrics import Rubric
 from rubrics.scoring import ScoreError, validate_item_score
 
 Column = Literal["self_score", "assessed_score", "city_score"]
@@ -31,16 +34,46 @@ def save(
     session: Session, inspection: Inspection, no: int, score: Decimal, column: Column
 ) -> tuple[Decimal | None, Decimal]:
     """Store a validated score of item ``no`` in ``column``; returns (before, after)."""
-    item = rubric_of(session, inspection).item(no)
-    try:
-        score = validate_item_score(score, item.points)
-    except ScoreError as error:
-        raise Refused(str(error)) from error
+    score = validated(rubric_of(session, inspection), no, score)
     row = row_of(session, inspection, no)
     before = getattr(row, column)
     if before != score:
         setattr(row, column, score)
     return before, score
+
+
+def validated(rubric: Rubric, no: int, score: Decimal) -> Decimal:
+    """``score`` as item ``no`` of the sheet stores it; Refused, saying why, when it is not one."""
+    item = rubric.item(no)
+    try:
+        return validate_item_score(score, item.points)
+    except ScoreError as error:
+        raise Refused(str(error)) from error
+
+
+def upsert(connection: Connection, inspection_id: int, no: int, column: Column, score: Decimal) -> None:
+    """Store item ``no``'s ``column`` as one Core upsert on the unique (inspection, item) — for a turn
+    that read the inspection as Core rows (chatbot/service/context.py), with no ORM row to change."""
+    statement = _UPSERTS[connection.dialect.name, column]
+    connection.execute(
+        statement, {"inspection_id": inspection_id, "item_no": no, column: score, "updated_at": utcnow()}
+    )
+
+
+def _upsert(insert: Callable[..., Any], column: Column) -> Executable:
+    statement = insert(ItemScore.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=["inspection_id", "item_no"],
+        set_={column: statement.excluded[column], "updated_at": statement.excluded.updated_at},
+    )
+
+
+#: The upsert of each score column, per dialect, built once (SQLAlchemy caches its compiled form).
+_UPSERTS = {
+    (dialect, column): _upsert(insert, column)
+    for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+    for column in get_args(Column)
+}
 
 
 def missing(session: Session, inspection: Inspection, column: Column) -> list[int]:
@@ -73,12 +106,26 @@ def audit_change(
     reason: str | None = None,
 ) -> None:
     """One item's score change: before, after and why."""
+    audit_change_of(session, actor, action, inspection.id, no, before, after, reason)
+
+
+def audit_change_of(
+    session: Session,
+    actor: str,
+    action: str,
+    inspection_id: int,
+    no: int,
+    before: Decimal | None,
+    after: Decimal | None,
+    reason: str | None = None,
+) -> None:
+    """``audit_change`` by the inspection's id."""
     audit.record(
         session,
         actor,
         action,
         "inspection",
-        inspection.id,
+        inspection_id,
         before={"item": no, "score": before},
         after={"item": no, "score": after},
         reason=reason,

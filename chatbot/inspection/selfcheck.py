@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from chatbot.inspection import scores, texts
 from chatbot.inspection.errors import Refused
-from chatbot.inspection.rubric_versions import rubric_of
+from chatbot.inspection.rows import InspectionRow
+from chatbot.inspection.rubric_versions import rubric_for, rubric_of
 from chatbot.inspection.transitions import move
 from chatbot.store import outbox
 from chatbot.store.models import Evidence, Inspection
@@ -39,6 +40,23 @@ def save_score(session: Session, inspection: Inspection, no: int, score: Decimal
     before, after = scores.save(session, inspection, no, score, "self_score")
     if inspection.self_submitted_at is not None and before != after:  # a change after a return
         scores.audit_change(session, actor, "self_score", inspection, no, before, after)
+
+
+def save_score_of_row(session: Session, row: InspectionRow, no: int, score: Decimal, actor: str) -> bool:
+    """``save_score`` on an inspection the turn read as Core rows, locked: one upsert, no ORM object.
+    False, nothing done, when the self-check is not in progress (not started: the first write starts
+    it; submitted: refused) — ``save_score`` on the ORM object does what it must then."""
+    if InspectionState(row.state) not in (S.SELF_CHECKING, S.RETURNED):
+        return False
+    score = scores.validated(rubric_for(session, row.rubric_key, row.rubric_version), no, score)
+    before = row.self_scores.get(no)
+    if before == score:
+        return True
+    scores.upsert(session.connection(), row.id, no, "self_score", score)
+    row.self_scores[no] = score
+    if row.self_submitted_at is not None:  # a change after a return
+        scores.audit_change_of(session, actor, "self_score", row.id, no, before, score)
+    return True
 
 
 def add_evidence(

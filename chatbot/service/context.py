@@ -10,9 +10,20 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache, partial
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Executable,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from chatbot.config import Config
@@ -24,6 +35,7 @@ from chatbot.inspection.evaluations import (
     CHAIR,
     Standing,
     figures,
+    figures_of,
     standing,
     standing_of,
     voter_hash,
@@ -37,7 +49,8 @@ from chatbot.inspection.queries import (
     item_scores,
     open_campaign,
 )
-from chatbot.inspection.rubric_versions import rubric_of
+from chatbot.inspection.rows import InspectionRow
+from chatbot.inspection.rubric_versions import rubric_for, rubric_of
 from chatbot.inspection.sampling import pending_check, pending_for_org
 from chatbot.service.codes import EVALUATION, Limit, WrongCodes
 from chatbot.store.models import (
@@ -99,6 +112,8 @@ class Loaded:
     locked: Mapping[int, Inspection] = field(default_factory=dict)
     #: A ballot in progress: its evaluation and the voter's standing, read in this transaction.
     ballots: Mapping[int, tuple[Evaluation, Standing]] = field(default_factory=dict)
+    #: Inspections read FOR UPDATE in this transaction as Core rows (the chair's), by id.
+    rows: Mapping[int, InspectionRow] = field(default_factory=dict)
 
 
 #: The user's bindings with their organisations, built once (SQLAlchemy caches its compiled form).
@@ -118,7 +133,7 @@ _BINDINGS = (
 
 
 def bindings_of(session: Session, account_id: int) -> list[Binding]:
-    rows = session.execute(_BINDINGS, {"account_id": account_id}).all()
+    rows = session.connection().execute(_BINDINGS, {"account_id": account_id}).all()  # Core: no ORM handling
     return [Binding(*row) for row in rows]
 
 
@@ -161,17 +176,130 @@ def _first_with_evidence(
 
 
 _OPEN_YEAR = select(func.max(Campaign.year)).where(Campaign.closed_at.is_(None)).scalar_subquery()
-#: The two reads of an inspection with its scores, built once: the chair's in the open campaign (of
-#: the organisations ``orgs``), and a walk's (``inspection_id``).
-_CHAIR_INSPECTION = _with_scores(
-    and_(Inspection.organisation_id.in_(bindparam("orgs", expanding=True)), Campaign.year == _OPEN_YEAR)
-)
+#: A walk's inspection (``inspection_id``) with its scores, built once.
 _WALK_INSPECTION = _with_scores(Inspection.id == bindparam("inspection_id"))
 
 
-def chair_inspection(session: Session, chair_orgs: list[int]) -> tuple[Inspection, dict[int, int]] | None:
-    """The chair's inspection in the open campaign, locked, with its scores and evidence counts."""
-    return _first_with_evidence(session, _CHAIR_INSPECTION, {"orgs": chair_orgs})
+def _rows_query(where: ColumnElement[bool]) -> Executable:
+    """Inspections matching ``where`` as Core rows, one per item score (self and assessed), with the
+    organisation, the campaign and each item's evidence count, locked for the turn — one statement."""
+    photos = (
+        select(func.count(Evidence.id))
+        .where(Evidence.inspection_id == ItemScore.inspection_id, Evidence.item_no == ItemScore.item_no)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            Inspection.id,
+            Inspection.state,
+            Inspection.organisation_id,
+            Organisation.code,
+            Organisation.name,
+            Organisation.parent_id,
+            Campaign.year,
+            Campaign.opened_at,
+            Inspection.rubric_key,
+            Inspection.rubric_version,
+            Inspection.return_reason,
+            Inspection.self_submitted_at,
+            Inspection.assessment_methods,
+            Inspection.assessment_opinion,
+            ItemScore.item_no,
+            ItemScore.self_score,
+            ItemScore.assessed_score,
+            photos,
+        )
+        .select_from(Inspection)
+        .join(Campaign, Inspection.campaign_id == Campaign.id)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .outerjoin(ItemScore, ItemScore.inspection_id == Inspection.id)
+        .where(where)
+        .order_by(Inspection.id, ItemScore.item_no)
+        .with_for_update(of=Inspection)
+    )
+
+
+#: The chair's inspection in the open campaign (of the organisations ``orgs``) and a walk's
+#: (``inspection_id``) as Core rows, built once (SQLAlchemy caches their compiled forms).
+_CHAIR_ROWS = _rows_query(
+    and_(Inspection.organisation_id.in_(bindparam("orgs", expanding=True)), Campaign.year == _OPEN_YEAR)
+)
+_WALK_ROWS = _rows_query(Inspection.id == bindparam("inspection_id"))
+
+
+def _first_row(session: Session, query: Executable, parameters: dict[str, object]) -> InspectionRow | None:
+    """The first inspection ``query`` reads, from its Core rows."""
+    rows = cast("list[tuple[Any, ...]]", session.connection().execute(query, parameters).all())
+    if not rows:
+        return None
+    first = rows[0]
+    own: dict[int, Decimal] = {}
+    assessed: dict[int, Decimal] = {}
+    evidence: dict[int, int] = {}
+    for row in rows:
+        if row[0] != first[0]:
+            break
+        no, self_score, assessed_score, count = row[14:18]
+        if no is None:
+            continue
+        if self_score is not None:
+            own[no] = Decimal(self_score)
+        if assessed_score is not None:
+            assessed[no] = Decimal(assessed_score)
+        if count:
+            evidence[no] = count
+    return InspectionRow(
+        id=first[0],
+        state=first[1],
+        organisation_id=first[2],
+        org_code=first[3],
+        org_name=first[4],
+        org_parent_id=first[5],
+        year=first[6],
+        opened_at=first[7],
+        rubric_key=first[8],
+        rubric_version=first[9],
+        return_reason=first[10],
+        self_submitted_at=first[11],
+        methods=tuple(first[12] or ()),
+        opinion=first[13] or "",
+        self_scores=own,
+        assessed_scores=assessed,
+        evidence=evidence,
+    )
+
+
+def chair_inspection(session: Session, chair_orgs: list[int]) -> InspectionRow | None:
+    """The chair's inspection in the open campaign, locked, with its scores and evidence counts, as
+    Core rows (the first, when the user chairs several inspected unions)."""
+    return _first_row(session, _CHAIR_ROWS, {"orgs": chair_orgs})
+
+
+def walk_row(session: Session, inspection_id: int) -> InspectionRow | None:
+    """The inspection of an assessment walk in progress, locked, as Core rows."""
+    return _first_row(session, _WALK_ROWS, {"inspection_id": inspection_id})
+
+
+def own_walk_view(session: Session, row: InspectionRow) -> WalkView:
+    """The chair's walk, from the Core rows of the inspection (its sheet in its version: no query for
+    the shipped one)."""
+    state = InspectionState(row.state)
+    return WalkView(
+        return_reason=(row.return_reason or "") if state == S.RETURNED else "",
+        inspection_id=row.id,
+        org_name=row.org_name,
+        year=row.year,
+        rubric_key=row.rubric_key,
+        rubric_version=row.rubric_version,
+        rubric=rubric_for(session, row.rubric_key, row.rubric_version),
+        state_label=state.label,
+        state=state.value,
+        editable=state.self_check_editable,
+        scores=dict(row.self_scores),
+        evidence=row.evidence,
+        org_code=row.org_code,
+        origin=as_utc(row.opened_at).isoformat(),
+    )
 
 
 def walk_inspection(session: Session, inspection_id: int) -> tuple[Inspection, dict[int, int]] | None:
@@ -264,6 +392,7 @@ def assessment_access(
     now: datetime,
     held: frozenset[tuple[int, str]],
     locked: dict[int, Inspection],
+    rows: dict[int, InspectionRow],
 ) -> AssessmentAccess:
     """What `考评 / 复查 / 抽查 / 退回 / 录入测评 / 补课验收 C` (or the walk in progress) may see, or why not.
     ``held`` are the user's bindings (organisation, role); a walk in progress's inspection is read
@@ -271,6 +400,8 @@ def assessment_access(
     mode = needs.assess_mode
     inspection: Inspection | None
     evidence = None
+    if needs.assess_inspection_id and not needs.assess_org and mode == "assessment":
+        return _assessment_walk(session, needs.assess_inspection_id, config, now, held, rows)
     if needs.assess_inspection_id and not needs.assess_org:
         found_walk = walk_inspection(session, needs.assess_inspection_id)
         if found_walk is None:
@@ -311,6 +442,36 @@ def assessment_access(
         remediation=remediation_view(session, inspection) if mode == "remediation" else None,
         paper=paper,
     )
+
+
+def _assessment_walk(
+    session: Session,
+    inspection_id: int,
+    config: Config,
+    now: datetime,
+    held: frozenset[tuple[int, str]],
+    rows: dict[int, InspectionRow],
+) -> AssessmentAccess:
+    """An assessment walk in progress (组织评定), from the Core rows of its inspection, read locked and
+    put in ``rows`` for the Applier: what ``assessment_view`` shows in the mode ``assessment``."""
+    row = walk_row(session, inspection_id)
+    if row is None:
+        return AssessmentAccess("", refusal="not_found")
+    rows[row.id] = row
+    if row.org_parent_id is None or (row.org_parent_id, "evaluator") not in held:
+        return AssessmentAccess(row.org_code, refusal="not_evaluator")
+    own_view = own_walk_view(session, row)
+    view = replace(
+        own_view,
+        editable=InspectionState(row.state) in ASSESSABLE,
+        scores=dict(row.assessed_scores),
+        reference=own_view.scores,
+        figures=cache(partial(figures_of, session, row.id, now)),
+        pass_mark=config.pass_mark,
+        methods=row.methods,
+        opinion=row.opinion,
+    )
+    return AssessmentAccess(row.org_code, view=view, state=row.state)
 
 
 def _inspection_for(
@@ -437,17 +598,16 @@ def _ballot_view(
     )
 
 
-def ballot_in_progress(
-    session: Session, evaluation_id: int, account: Caller, secret: str, now: datetime
-) -> tuple[Evaluation, Standing] | None:
-    """The evaluation of a ballot in progress with the voter's standing in it — one statement: the
-    evaluation with its inspection and organisation, whether the voter is invited, assesses the
-    union or chairs it, has voted, and the draft so far."""
-    voter = voter_hash(secret, evaluation_id, account.openid)
+def _ballot_in_progress_query() -> Select[tuple[Evaluation, bool, bool, bool, list[int] | None]]:
+    """The evaluation ``evaluation_id`` with its inspection and organisation, and whether the account
+    ``account_id`` (voting as ``voter``) is invited, assesses the union or chairs it, has voted, and
+    its draft so far — one statement, built once (SQLAlchemy caches its compiled form)."""
+    account_id: BindParameter[int] = bindparam("account_id")
+    voter: BindParameter[str] = bindparam("voter")
     assesses = or_(
-        Inspection.assessor_account_id == account.id,
+        Inspection.assessor_account_id == account_id,
         exists().where(
-            RoleBinding.account_id == account.id,
+            RoleBinding.account_id == account_id,
             or_(
                 (RoleBinding.organisation_id == Organisation.parent_id)
                 & RoleBinding.role.in_(ASSESSOR_ROLES),
@@ -456,7 +616,7 @@ def ballot_in_progress(
         ),
     )
     invited = exists().where(
-        EvaluationParticipant.evaluation_id == Evaluation.id, EvaluationParticipant.account_id == account.id
+        EvaluationParticipant.evaluation_id == Evaluation.id, EvaluationParticipant.account_id == account_id
     )
     voted = exists().where(
         EvaluationVoter.evaluation_id == Evaluation.id, EvaluationVoter.voter_hash == voter
@@ -466,12 +626,27 @@ def ballot_in_progress(
         .where(BallotDraft.evaluation_id == Evaluation.id, BallotDraft.voter_hash == voter)
         .scalar_subquery()
     )
-    row = session.execute(
+    return (
         select(Evaluation, invited, assesses, voted, draft)
         .join(Evaluation.inspection)
         .join(Inspection.organisation)
         .options(contains_eager(Evaluation.inspection).contains_eager(Inspection.organisation))
-        .where(Evaluation.id == evaluation_id)
+        .where(Evaluation.id == bindparam("evaluation_id"))
+    )
+
+
+_BALLOT_IN_PROGRESS = _ballot_in_progress_query()
+
+
+def ballot_in_progress(
+    session: Session, evaluation_id: int, account: Caller, secret: str, now: datetime
+) -> tuple[Evaluation, Standing] | None:
+    """The evaluation of a ballot in progress with the voter's standing in it — one statement: the
+    evaluation with its inspection and organisation, whether the voter is invited, assesses the
+    union or chairs it, has voted, and the draft so far."""
+    voter = voter_hash(secret, evaluation_id, account.openid)
+    row = session.execute(
+        _BALLOT_IN_PROGRESS, {"evaluation_id": evaluation_id, "account_id": account.id, "voter": voter}
     ).first()
     if row is None:
         return None
@@ -702,6 +877,7 @@ class _TurnReader:
     bindings: list[Binding]
     locked: dict[int, Inspection] = field(default_factory=dict)
     ballots: dict[int, tuple[Evaluation, Standing]] = field(default_factory=dict)
+    rows: dict[int, InspectionRow] = field(default_factory=dict)
 
     @property
     def held(self) -> frozenset[tuple[int, str]]:
@@ -728,9 +904,8 @@ class _TurnReader:
         found = chair_inspection(self.session, chair_orgs) if self.needs.self_check and chair_orgs else None
         if found is None:
             return None, None
-        inspection, evidence = found
-        self.locked[inspection.id] = inspection
-        return self_check_view(self.session, inspection, evidence), inspection.campaign.year
+        self.rows[found.id] = found
+        return own_walk_view(self.session, found), found.year
 
     def campaign(self, year: int | None) -> tuple[Campaign | None, int | None]:
         """The open campaign, when the turn needs it or the chair's walk did not tell the year, and
@@ -745,7 +920,15 @@ class _TurnReader:
         if not (needs.assess_org or needs.assess_inspection_id):
             return None
         return assessment_access(
-            self.session, self.account, campaign, needs, self.config, self.now, self.held, self.locked
+            self.session,
+            self.account,
+            campaign,
+            needs,
+            self.config,
+            self.now,
+            self.held,
+            self.locked,
+            self.rows,
         )
 
     def ballot(self, campaign: Campaign | None) -> BallotView | None:
@@ -844,4 +1027,4 @@ def load_context(
         remediation=reader.remediation(),
         filed_objections=reader.filed_objections(),
     )
-    return context, Loaded(reader.held, reader.locked, reader.ballots)
+    return context, Loaded(reader.held, reader.locked, reader.ballots, reader.rows)

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from chatbot.config import Config
 from chatbot.inspection import assessment, bindings, results, sampling
 from chatbot.inspection.caller import Caller
 from chatbot.inspection.errors import Refused
 from chatbot.inspection.queries import has_role, is_city_evaluator
+from chatbot.inspection.rows import InspectionRow
 from chatbot.service.codes import BIND, Limit, wrong_codes
 from chatbot.service.context import Loaded
 from chatbot.store.counters import RateCounter
@@ -92,6 +94,27 @@ class Rights:
         if inspection is None:
             raise Refused("没有找到这项年检任务，请联系上级工会。")
         return inspection
+
+    def row(self, inspection_id: int) -> InspectionRow | None:
+        """The inspection as this turn's context read it, locked, as Core rows — unless a command of
+        the turn has loaded it as an ORM object since (which would be the newer)."""
+        row = self.loaded.rows.get(inspection_id)
+        if row is None or identity_key(Inspection, inspection_id) in self.session.identity_map:
+            return None
+        return row
+
+    def chair_row(self, inspection_id: int) -> InspectionRow | None:
+        """``row``, if the account chairs the inspection's union; else None (``as_chair`` decides)."""
+        row = self.row(inspection_id)
+        return row if row is not None and self.holds(row.organisation_id, "chair") else None
+
+    def evaluator_row(self, inspection_id: int, states: frozenset[InspectionState]) -> InspectionRow | None:
+        """``row``, if the account evaluates the inspection's union and its state is one of ``states``;
+        else None (``as_evaluator`` decides)."""
+        row = self.row(inspection_id)
+        if row is None or InspectionState(row.state) not in states:
+            return None
+        return row if self.holds(row.org_parent_id, "evaluator") else None
 
     def as_chair(self, inspection_id: int, refusal: str = "只有本单位工会主席可以填写自评。") -> Inspection:
         """The inspection, locked for this turn, if the account is a chair of its organisation."""

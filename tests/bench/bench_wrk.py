@@ -13,6 +13,8 @@ p99, non-2xx, the replies that were answers, and each server's rate over the pla
     BENCH_REDIS_URL=redis://127.0.0.1:6379/5 .venv/bin/python tests/bench/bench_wrk.py
     … BENCH_SECONDS=20 BENCH_WARMUP=5 BENCH_CONCURRENCY=16,64 BENCH_SERVERS=echo,plain,service \
       BENCH_ROUNDS=3      # servers taken in turn R times (the machine is shared); the median run shown
+    … BENCH_BEFORE_ROOT=/tmp/base BENCH_SERVERS=echo,plain,before,service   # the code before a change
+      beside it, served by this venv (git archive BASE | tar -x -C /tmp/base)
 
 Not collected by pytest; the database and Redis db given are wiped.
 """
@@ -27,6 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,11 +44,13 @@ SERVERS = {
     "echo": "tests.bench.echo_app:app",
     "plain": "tests.bench.plain_turn:app",
     "service": "chatbot.app:create_app()",
+    "before": "chatbot.app:create_app()",  # 年检助手 from BENCH_BEFORE_ROOT (the code before a change)
 }
 LABELS = {
     "echo": "bare Flask + wechatpy echo",
     "plain": "the same work written plainly",
     "service": "年检助手",
+    "before": "年检助手 before",
 }
 WORKERS = 2
 WRK_THREADS = 4
@@ -77,7 +83,8 @@ class Run:
 
     @property
     def turns_per_s(self) -> float:
-        return self.requests / self.seconds
+        """Turns answered a second: a busy reply (the overload's, chatbot/wechat/webhook.py) is not a turn."""
+        return (self.echoed if self.server == "echo" else self.answers) / self.seconds
 
 
 def free_port() -> int:
@@ -96,6 +103,26 @@ def wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float =
                 return
         time.sleep(0.2)
     raise RuntimeError(f"nothing listens on port {port}")
+
+
+def wait_answering(port: int, timeout: float = 120.0) -> None:
+    """Until the workers answer HTTP (any status): gunicorn listens before its workers have booted, and
+    on loaded cores the service's imports take seconds — a run begun then measures the boot."""
+    deadline = time.monotonic() + timeout
+    answered = 0
+    while answered < 4:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no worker answers on port {port}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10):
+                pass
+        except urllib.error.HTTPError:
+            pass  # an answer all the same (404, 405)
+        except OSError:
+            answered = 0
+            time.sleep(0.5)
+            continue
+        answered += 1
 
 
 def gunicorn(app: str, port: int, env: dict[str, str], cwd: Path = ROOT) -> subprocess.Popen[bytes]:
@@ -129,10 +156,12 @@ def bench_server(
     server: str, env: dict[str, str], concurrencies: list[int], seconds: int, warmup: int
 ) -> list[Run]:
     port = free_port()
-    process = gunicorn(SERVERS[server], port, env)
+    root = Path(env["BENCH_BEFORE_ROOT"]) if server == "before" else ROOT
+    process = gunicorn(SERVERS[server], port, env | {"PYTHONPATH": str(root)}, cwd=root)
     runs = []
     try:
         wait_listening(port, process)
+        wait_answering(port)
         for scenario in SCENARIOS:
             wrk(port, scenario, min(concurrencies), warmup)
             for concurrency in concurrencies:
@@ -171,6 +200,8 @@ def main() -> None:
     seconds, warmup = int(os.environ.get("BENCH_SECONDS", "20")), int(os.environ.get("BENCH_WARMUP", "5"))
     concurrencies = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "16,64").split(",")]
     servers = os.environ.get("BENCH_SERVERS", "echo,plain,service").split(",")
+    if "before" in servers and not os.environ.get("BENCH_BEFORE_ROOT"):
+        sys.exit("BENCH_SERVERS has before: set BENCH_BEFORE_ROOT to the checkout to serve")
     rounds = int(os.environ.get("BENCH_ROUNDS", "1"))
     workdir = Path(tempfile.mkdtemp(prefix="nianjian-wrk-"))
     started = time.monotonic()

@@ -27,8 +27,10 @@ def apply(applier: Rights, command: AssessmentCommand) -> Outcome:
         case StartAssessment(inspection_id=i):
             assessment.start(session, applier.as_evaluator(i, ASSESSABLE), me, actor)
         case SaveAssessedScore(inspection_id=i, item_no=no, score=score, reason=reason):
-            inspection = applier.as_evaluator(i, WRITABLE_BY_EVALUATOR)
-            assessment.save_score(session, inspection, no, score, reason, me, actor)
+            row = applier.evaluator_row(i, WRITABLE_BY_EVALUATOR)
+            if row is None or not assessment.save_score_of_row(session, row, no, score, reason, actor):
+                inspection = applier.as_evaluator(i, WRITABLE_BY_EVALUATOR)
+                assessment.save_score(session, inspection, no, score, reason, me, actor)
         case SaveAssessmentRecord(inspection_id=i, methods=methods, opinion=opinion):
             inspection = applier.as_evaluator(i, WRITABLE_BY_EVALUATOR)
             assessment.record(session, inspection, methods, opinion, me, actor)

@@ -26,7 +26,9 @@ def apply(applier: Rights, command: SelfCheckCommand) -> None:
         case StartSelfCheck(inspection_id=i):
             selfcheck.start(session, applier.as_chair(i), actor)
         case SaveSelfScore(inspection_id=i, item_no=no, score=score):
-            selfcheck.save_score(session, applier.as_chair(i), no, score, actor)
+            row = applier.chair_row(i)
+            if row is None or not selfcheck.save_score_of_row(session, row, no, score, actor):
+                selfcheck.save_score(session, applier.as_chair(i), no, score, actor)
         case AddEvidence(inspection_id=i, item_no=no, media_id=media_id, pic_url=pic_url):
             inspection = applier.as_chair(i)
             selfcheck.add_evidence(session, inspection, no, media_id, pic_url, applier.account.id, actor)
