@@ -331,6 +331,11 @@ def row_height(text: str, width: float) -> float:
     # 28 Chinese characters a line in the score sheet's column 62 wide: a row as tall as the lines it
     # prints, no taller.
     lines = max(1, -(-units // max(1, int(width * LINE_UNITS))))
+    return height_of(lines)
+
+
+def height_of(lines: int) -> float:
+    """Points for a row of ``lines`` lines of 11 pt text."""
     return 15.5 * lines + 6
 
 
@@ -449,9 +454,10 @@ def _result_body(sheet: Worksheet, rows: Sequence[dict[str, str]], widths: Seque
     as tall as its wrapped texts: what openpyxl writes for the same cells (inline strings)."""
     styles = _body_styles(sheet)
     letters = [get_column_letter(at) for at in range(1, len(RESULT_COLUMNS) + 1)]
+    room = [max(1, int(width * LINE_UNITS)) for width in widths]  # units of text a line holds
     lines = []
     for index, row in enumerate(rows, start=RESULTS_HEADER_ROW + 1):
-        cells, texts = [], []
+        cells, tallest = [], 1  # as row_height counts: one line at least
         for at, column in enumerate(RESULT_COLUMNS):
             value = cell_value(column, row)
             where = f"{letters[at]}{index}"
@@ -459,7 +465,8 @@ def _result_body(sheet: Worksheet, rows: Sequence[dict[str, str]], widths: Seque
                 cells.append(f'<c r="{where}" s="{styles.plain[at]}" t="n"></c>')
             elif isinstance(value, str):
                 text = cell_text(value)
-                texts.append((text, widths[at]))
+                if 2 * len(text) > room[at]:  # else one line whatever its characters
+                    tallest = max(tallest, -(-display_width(text) // room[at]))
                 style = styles.quoted[at] if is_formula_like(text) else styles.plain[at]
                 space = ' xml:space="preserve"' if text != text.strip() else ""
                 cells.append(
@@ -467,7 +474,7 @@ def _result_body(sheet: Worksheet, rows: Sequence[dict[str, str]], widths: Seque
                 )
             else:
                 cells.append(f'<c r="{where}" s="{styles.plain[at]}" t="n"><v>{safe_string(value)}</v></c>')
-        height = safe_string(_row_height(texts))
+        height = safe_string(height_of(tallest))
         lines.append(f'<row r="{index}" ht="{height}" customHeight="1">{"".join(cells)}</row>')
     return "".join(lines)
 
