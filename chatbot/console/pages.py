@@ -29,7 +29,6 @@ from flask import (
     url_for,
 )
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from chatbot.console import filters, inputs, paging, photos
 from chatbot.console.access import (

@@ -17,8 +17,8 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
-from openpyxl.compat import safe_string
 from openpyxl.cell.cell import Cell
+from openpyxl.compat import safe_string
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
@@ -486,7 +486,10 @@ RESULTS_SHEET = "xl/worksheets/sheet1.xml"
 def _add_rows(laid_out: bytes, body: str, dimension: str, path: Path) -> None:
     """The workbook openpyxl saved with the body's rows put at the end of its sheet's ``sheetData``
     (and the sheet's dimension covering them), written to ``path``."""
-    with zipfile.ZipFile(io.BytesIO(laid_out)) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+    with (
+        zipfile.ZipFile(io.BytesIO(laid_out)) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out,
+    ):
         for entry in source.infolist():
             data = source.read(entry)
             if entry.filename == RESULTS_SHEET:

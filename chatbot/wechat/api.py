@@ -304,6 +304,12 @@ def _http_error(error: WeChatClientException) -> ApiError:
     return ApiError(None, "WeChat API answered with an HTTP error", status=status, unconfirmed=status == 504)
 
 
+def _still_reusable(reused: tuple[Token, float], now: datetime) -> bool:
+    """Whether a token read at monotonic ``reused[1]`` may be used again without asking the store."""
+    token, read_at = reused
+    return time.monotonic() - read_at < TOKEN_REUSE_SECONDS and token.expires_at - REFRESH_MARGIN > now
+
+
 class ApiClient(WeChatClient):
     """wechatpy's client with our base URL, timeouts and shared token; no recursive token refetch."""
 
@@ -335,9 +341,8 @@ class ApiClient(WeChatClient):
     def access_token(self) -> str:
         now = self._clock()
         reused = self._reused
-        if reused is not None and time.monotonic() - reused[1] < TOKEN_REUSE_SECONDS:
-            if reused[0].expires_at - REFRESH_MARGIN > now:
-                return reused[0].value
+        if reused is not None and _still_reusable(reused, now):
+            return reused[0].value
         token = self._store.get()
         if token is None or token.expires_at - REFRESH_MARGIN <= now:
             token = self._store.refresh(self._fetch_token, None, now)
