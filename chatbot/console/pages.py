@@ -427,12 +427,16 @@ def inspections() -> Any:
     page: paging.Page[Any]
     if wanted.mark and campaign:  # marks are worked out with the rows: every row found is built
         page = paging.page_of(
-            [r for r in result_rows(g.db, campaign, config, chosen=found) if filters.marked(wanted, r)]
+            [
+                r
+                for r in result_rows(g.db, campaign, config, chosen=found, tree=tree)
+                if filters.marked(wanted, r)
+            ]
         )
         rows = list(page.items)
     else:  # only the page's rows are built
         page = paging.page_of(found)
-        rows = result_rows(g.db, campaign, config, chosen=page.items) if campaign else []
+        rows = result_rows(g.db, campaign, config, chosen=page.items, tree=tree) if campaign else []
     return render_template(
         "console/inspections.html",
         campaign=campaign,
