@@ -197,39 +197,21 @@ def _lease_ending(taken: float) -> bool:
 
 
 def _deliver_overlapped(run: _Run, queue: deque[tuple[int, str]], lease: datetime, taken: float) -> None:
-    """The batch with up to ``run.concurrency`` calls in flight: rows committed ``sending`` here before
-    their calls go to the pool, outcomes recorded here as the calls come back — both a few rows at a
-    time (``_chunk``), so a notice costs a fraction of a statement rather than two."""
+    """The batch with up to ``run.concurrency`` calls in flight: each row committed ``sending`` here
+    before its call goes to the pool, each outcome recorded here as the calls come back."""
     in_flight: dict[Future[Any], int] = {}
-    chunk = _chunk(run.concurrency)
     while queue or in_flight:
         if queue and _lease_ending(taken):
             _release(run.sessions, [row_id for row_id, _ in queue], lease)
             queue.clear()
         room = min(run.concurrency - len(in_flight), len(queue))
-        if room >= chunk or (room > 0 and (not in_flight or room == len(queue))):
+        if room > 0:
             assert run.pool is not None
             for row_id, send in _begin(run, [queue.popleft() for _ in range(room)], lease):
                 in_flight[run.pool.submit(_call, run.client, send)] = row_id
         if in_flight:
-            done = _some_done(list(in_flight), min(chunk, len(in_flight)))
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             _record_outcomes(run, {in_flight.pop(future): future for future in done})
-
-
-def _chunk(concurrency: int) -> int:
-    """How many calls come back before their outcomes are recorded and as many new ones start: a
-    quarter of those in flight, so that three quarters stay in flight meanwhile."""
-    return max(1, concurrency // 4)
-
-
-def _some_done(futures: list[Future[Any]], wanted: int) -> set[Future[Any]]:
-    """At least ``wanted`` of ``futures`` done (every one that is by then)."""
-    done: set[Future[Any]] = set()
-    pending: set[Future[Any]] = set(futures)
-    while pending and len(done) < wanted:
-        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-        done |= finished
-    return done
 
 
 def _record_outcomes(run: _Run, outcomes: dict[int, Future[Any]]) -> None:
