@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from chatbot.inspection import audit
-from chatbot.inspection.queries import descendants
+from chatbot.inspection.queries import subtree
 from chatbot.store.counters import RateCounter
 from chatbot.store.models import ConsoleUser, Organisation
 
@@ -236,7 +236,7 @@ def viewer_for(db: Session, user: ConsoleUser) -> Viewer:
         org.code,
         org.name,
         org.parent_id is None,
-        frozenset(descendants(db, org.id)),
+        frozenset(subtree(db, org.id)),
     )
 
 

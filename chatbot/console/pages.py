@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import functools
 import io
 import re
 import tempfile
@@ -28,7 +29,6 @@ from flask import (
     url_for,
 )
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from chatbot.console import filters, inputs, paging, photos
 from chatbot.console.access import (
@@ -60,6 +60,7 @@ from chatbot.inspection.rubric_versions import rubric_of
 from chatbot.notify.delivery import Backlog
 from chatbot.notify.delivery import backlog as notice_backlog
 from chatbot.service.codes import recent_lockouts
+from chatbot.store.among import among
 from chatbot.store.models import (
     Campaign,
     CountyReport,
@@ -198,8 +199,6 @@ def logout() -> Any:
 @bp.get("/")
 @signed_in
 def dashboard() -> Any:
-    from chatbot.documents import charts  # matplotlib: loaded when a page draws a chart
-
     campaign = _campaign(inputs.requested_year())
     lockouts = recent_lockouts(g.db, _now())  # the whole account's: no union's data in it
     if campaign is None:
@@ -208,34 +207,13 @@ def dashboard() -> Any:
         )
     tree = load_tree(g.db)
     rows = [r for r in coverage(g.db, campaign, tree) if _row_visible(r.code, r.name)]
-    group_ids = {group.code: list(group.unions) for group in tree.groups()}
-    star_rows = []
-    for row in rows:
-        if not row.code:
-            continue
-        unions = group_ids.get(row.code, [])
-        counts = dict(
-            g.db.execute(
-                select(Inspection.stars, func.count())
-                .where(
-                    Inspection.campaign_id == campaign.id,
-                    Inspection.organisation_id.in_(unions),
-                    Inspection.state.in_(values(RATED)),
-                )
-                .group_by(Inspection.stars)
-            ).all()
-        )
-        star_rows.append((row.name, [counts.get(level, 0) for level in range(1, 6)]))
-    chart = (
-        _chart(charts.star_bars([n for n, _ in star_rows], [c for _, c in star_rows], ""))
-        if star_rows
-        else None
-    )
+    star_rows = _star_rows(campaign, tree, [row for row in rows if row.code])
+    chart = _star_chart(tuple(star_rows)) if star_rows else None
     config = current_app.extensions["nianjian.config"]
     # a county sees the scope its unions are counted in: its own, or the whole city's
     scopes = [
         s
-        for s in results.scope_statuses(g.db, campaign, config)
+        for s in results.scope_statuses(g.db, campaign, config, tree)
         if g.viewer.is_city or not s.unions.isdisjoint(g.viewer.visible)
     ]
     actions = _needs_action(campaign, tree)
@@ -260,6 +238,31 @@ def dashboard() -> Any:
     )
 
 
+def _star_rows(
+    campaign: Campaign, tree: OrgTree, rows: list[CoverageRow]
+) -> list[tuple[str, tuple[int, ...]]]:
+    """Each row's group with its rated unions by stars (one … five), from one aggregate statement."""
+    group_of = {union: group.code for group in tree.groups() for union in group.unions}
+    counts: dict[tuple[str, int], int] = {}
+    for org_id, stars, count in g.db.execute(
+        select(Inspection.organisation_id, Inspection.stars, func.count())
+        .where(Inspection.campaign_id == campaign.id, Inspection.state.in_(values(RATED)))
+        .group_by(Inspection.organisation_id, Inspection.stars)
+    ):
+        code = group_of.get(org_id)
+        if code is not None and stars is not None:
+            counts[code, stars] = counts.get((code, stars), 0) + count
+    return [(row.name, tuple(counts.get((row.code, level), 0) for level in range(1, 6))) for row in rows]
+
+
+@functools.lru_cache(maxsize=32)
+def _star_chart(star_rows: tuple[tuple[str, tuple[int, ...]], ...]) -> Chart:
+    """The dashboard's stars chart, drawn once per process for the same figures (drawing takes ~1 s)."""
+    from chatbot.documents import charts  # matplotlib: loaded when a page draws a chart
+
+    return _chart(charts.star_bars([n for n, _ in star_rows], [list(c) for _, c in star_rows], ""))
+
+
 def _coverage_mark(row: CoverageRow, field: str) -> str:
     """A coverage cell's colour: the cumulative share against the year's target, against the county's
     own; overdue remediations."""
@@ -275,7 +278,7 @@ def _backlog() -> Backlog:
     accounts = None
     if not g.viewer.is_city:
         accounts = select(RoleBinding.account_id).where(
-            RoleBinding.organisation_id.in_(list(g.viewer.visible))
+            among(g.db, RoleBinding.organisation_id, g.viewer.visible)
         )
     return notice_backlog(g.db, _now(), accounts)
 
@@ -318,7 +321,7 @@ def _needs_action(campaign: Campaign, tree: OrgTree) -> dict[str, list[dict[str,
             Organisation.name,
         )
         .join(Organisation, Inspection.organisation_id == Organisation.id)
-        .where(Inspection.campaign_id == campaign.id, Inspection.organisation_id.in_(visible))
+        .where(Inspection.campaign_id == campaign.id, among(g.db, Inspection.organisation_id, visible))
         .order_by(Inspection.id)
     ).all()
     found: dict[str, list[dict[str, Any]]] = {
@@ -345,20 +348,20 @@ def _needs_action(campaign: Campaign, tree: OrgTree) -> dict[str, list[dict[str,
             found["assessments"].append({**item, "detail": f"截止 {due.review_due}"})
         if results.awaits_override(i):
             found["quota"].append({**item, "detail": i.stars_reason or "五星级名额同分"})
-    for row, i in g.db.execute(
-        select(Remediation, Inspection)
+    for i in g.db.execute(  # columns, not ORM objects: a city has thousands of remediations
+        select(Inspection.id, Organisation.code, Organisation.name, Remediation.status, Remediation.due_on)
         .join(Inspection, Remediation.inspection_id == Inspection.id)
-        .options(joinedload(Inspection.organisation))
-        .where(Inspection.organisation_id.in_(visible), Remediation.status.in_(remediation.PENDING))
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
+        .where(among(g.db, Inspection.organisation_id, visible), Remediation.status.in_(remediation.PENDING))
         .order_by(Remediation.due_on)
     ):
         found["remediations"].append(
             {
                 "id": i.id,
-                "code": i.organisation.code,
-                "name": i.organisation.name,
-                "state": remediation.label(row.status, row.due_on, today),
-                "detail": f"截止 {row.due_on.isoformat()}",
+                "code": i.code,
+                "name": i.name,
+                "state": remediation.label(i.status, i.due_on, today),
+                "detail": f"截止 {i.due_on.isoformat()}",
             }
         )
     found["notices"] = _undelivered(visible)
@@ -377,7 +380,7 @@ UNDELIVERED = {"undeliverable": "无法发送", "failed": "发送失败", "uncon
 
 def _undelivered(visible: list[int]) -> list[dict[str, Any]]:
     """The latest notices that did not reach their reader: who (organisation and role), what, why."""
-    accounts = select(RoleBinding.account_id).where(RoleBinding.organisation_id.in_(visible))
+    accounts = select(RoleBinding.account_id).where(among(g.db, RoleBinding.organisation_id, visible))
     rows = g.db.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.status.in_(list(UNDELIVERED)), OutboxMessage.account_id.in_(accounts))
@@ -390,7 +393,7 @@ def _undelivered(visible: list[int]) -> list[dict[str, Any]]:
         .join(Organisation, RoleBinding.organisation_id == Organisation.id)
         .where(
             RoleBinding.account_id.in_({row.account_id for row in rows}),
-            RoleBinding.organisation_id.in_(visible),
+            among(g.db, RoleBinding.organisation_id, visible),
         )
         .order_by(RoleBinding.id)
     ):
@@ -425,12 +428,16 @@ def inspections() -> Any:
     page: paging.Page[Any]
     if wanted.mark and campaign:  # marks are worked out with the rows: every row found is built
         page = paging.page_of(
-            [r for r in result_rows(g.db, campaign, config, chosen=found) if filters.marked(wanted, r)]
+            [
+                r
+                for r in result_rows(g.db, campaign, config, chosen=found, tree=tree)
+                if filters.marked(wanted, r)
+            ]
         )
         rows = list(page.items)
     else:  # only the page's rows are built
         page = paging.page_of(found)
-        rows = result_rows(g.db, campaign, config, chosen=page.items) if campaign else []
+        rows = result_rows(g.db, campaign, config, chosen=page.items, tree=tree) if campaign else []
     return render_template(
         "console/inspections.html",
         campaign=campaign,

@@ -54,6 +54,9 @@ class OrgTree:
     nodes: dict[int, Node]
     children: dict[int | None, list[int]] = field(default_factory=dict)
     codes: dict[str, int] = field(default_factory=dict)
+    #: What ``path`` and ``groups`` worked out, kept: a page asks them thousands of times of one tree.
+    _paths: dict[int, tuple[Node, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _groups: tuple[Group, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for node in sorted(self.nodes.values(), key=lambda n: official_key(n.sort_order, n.id)):
@@ -66,6 +69,12 @@ class OrgTree:
 
     def path(self, org_id: int) -> list[Node]:
         """The organisation and its ancestors, nearest first, up to its city (root)."""
+        known = self._paths.get(org_id)
+        if known is None:
+            known = self._paths[org_id] = tuple(self._path(org_id))
+        return list(known)
+
+    def _path(self, org_id: int) -> list[Node]:
         found: list[Node] = []
         node: Node | None = self.nodes.get(org_id)
         while node is not None and len(found) <= len(self.nodes):
@@ -105,6 +114,11 @@ class OrgTree:
     def groups(self) -> list[Group]:
         """Each county/zone federation's grassroots unions (at any depth), in official order, then
         each city's direct unions; every grassroots union is in exactly one group."""
+        if self._groups is None:
+            self._groups = tuple(self._find_groups())
+        return list(self._groups)
+
+    def _find_groups(self) -> list[Group]:
         result: list[Group] = []
         for root in self.children.get(None, []):
             direct: list[int] = []

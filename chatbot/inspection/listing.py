@@ -117,10 +117,12 @@ def result_rows(
     config: Config,
     scope: set[int] | None = None,
     chosen: Sequence[AnyRow] | None = None,
+    tree: OrgTree | None = None,
 ) -> list[dict[str, str]]:
     """One row per inspection (within ``scope``, organisation ids), as `nianjian results` shows it; or
-    one per inspection of ``chosen`` (from ``listed``: a page of a list), its facts read for those only."""
-    tree = load_tree(session)
+    one per inspection of ``chosen`` (from ``listed``: a page of a list), its facts read for those only
+    (``tree``: the one the caller loaded)."""
+    tree = tree or load_tree(session)
     found = listed(session, campaign, tree, scope) if chosen is None else chosen
     facts = _facts(session, campaign, config, tree, None if chosen is None else [i.id for i in chosen])
     return [_row(inspection, facts) for inspection in found]

@@ -464,9 +464,11 @@ def _write_stars(session: Session, rows: Iterable[AnyRow], decisions: dict[int, 
         session.execute(update(Inspection), changed)
 
 
-def scope_statuses(session: Session, campaign: Campaign, config: Config) -> list[ScopeStatus]:
-    """Every quota scope of the campaign, in official order."""
-    tree = load_tree(session)
+def scope_statuses(
+    session: Session, campaign: Campaign, config: Config, tree: OrgTree | None = None
+) -> list[ScopeStatus]:
+    """Every quota scope of the campaign, in official order (``tree``: the one the caller loaded)."""
+    tree = tree or load_tree(session)
     scopes, members = _scopes(_quota_rows(session, campaign), config, tree)
     confirmed = _confirmations(session, campaign)
     statuses = []

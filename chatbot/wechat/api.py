@@ -48,6 +48,11 @@ REFRESH_MARGIN = timedelta(minutes=5)
 #: Seconds a process waits for another one's token refresh before giving up (the call is retried later).
 REFRESH_LOCK_WAIT = 15
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
+#: Seconds a client reuses the token it last read from the shared store before reading it again: a
+#: delivery worker makes hundreds of calls a second, each once a read of Redis or the database. A
+#: token another process replaced meanwhile still works (WeChat keeps the old one valid for five
+#: minutes) or, rejected, is refreshed once as any rejected token is.
+TOKEN_REUSE_SECONDS = 30.0
 #: "reach max api daily quota limit": the API's calls of the day are used up; they renew at midnight.
 DAILY_QUOTA = 45009
 #: How many days WeChat keeps a temporary media file (a photo sent in chat) after its upload.
@@ -300,6 +305,12 @@ def _http_error(error: WeChatClientException) -> ApiError:
     return ApiError(None, "WeChat API answered with an HTTP error", status=status, unconfirmed=status == 504)
 
 
+def _still_reusable(reused: tuple[Token, float], now: datetime) -> bool:
+    """Whether a token read at monotonic ``reused[1]`` may be used again without asking the store."""
+    token, read_at = reused
+    return time.monotonic() - read_at < TOKEN_REUSE_SECONDS and token.expires_at - REFRESH_MARGIN > now
+
+
 class ApiClient(WeChatClient):
     """wechatpy's client with our base URL, timeouts and shared token; no recursive token refetch."""
 
@@ -323,20 +334,32 @@ class ApiClient(WeChatClient):
             self._http.mount(scheme, pooled)
         self._store = store
         self._clock = clock or (lambda: datetime.now(UTC))
+        #: The token last read or fetched, and when (monotonic): see TOKEN_REUSE_SECONDS.
+        self._reused: tuple[Token, float] | None = None
 
     # wechatpy reads the token through this property and fetches through fetch_access_token.
     @property
     def access_token(self) -> str:
-        token = self._store.get()
         now = self._clock()
+        reused = self._reused
+        if reused is not None and _still_reusable(reused, now):
+            return reused[0].value
+        token = self._store.get()
         if token is None or token.expires_at - REFRESH_MARGIN <= now:
             token = self._store.refresh(self._fetch_token, None, now)
+        self._reused = (token, time.monotonic())
         return token.value
 
     def fetch_access_token(self) -> dict[str, Any]:
         current = self._store.get()
-        token = self._store.refresh(self._fetch_token, current.value if current else None, self._clock())
-        return {"access_token": token.value}
+        return {"access_token": self._refresh(current.value if current else None).value}
+
+    def _refresh(self, rejected: str | None) -> Token:
+        """A new token unless another process already replaced ``rejected``; reused from now on."""
+        self._reused = None
+        token = self._store.refresh(self._fetch_token, rejected, self._clock())
+        self._reused = (token, time.monotonic())
+        return token
 
     def _fetch_token(self) -> Token:
         try:
@@ -372,7 +395,7 @@ class ApiClient(WeChatClient):
                 code = int(error.errcode)
                 if code in TOKEN_ERRORS and attempt == 1:
                     log.info("WeChat rejected the access token (%s): refreshing it once", code)
-                    self._store.refresh(self._fetch_token, token, self._clock())
+                    self._refresh(token)
                     continue
                 raise ApiError(code, str(error.errmsg)) from error
             except requests.RequestException as error:
@@ -432,7 +455,7 @@ class ApiClient(WeChatClient):
                 return body, kind or "application/octet-stream"
             code, message = _error_of(body)
             if code in TOKEN_ERRORS and attempt == 1:
-                self._store.refresh(self._fetch_token, token, self._clock())
+                self._refresh(token)
                 continue
             raise ApiError(code, message or f"media {media_id} not available")
         raise ApiError(None, "unreachable")

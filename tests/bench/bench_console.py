@@ -5,7 +5,8 @@ BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test_d .venv/bin
 
 Signs in as the seed's city account through the Flask test client (no Redis: in-process state) and
 times each page N times (BENCH_REPEAT, default 3): the first request apart (it loads the modules and
-caches a page needs), then the median of the others, with the size of the answer.
+caches a page needs), then the median of the others — wall time, and this process's CPU time (on shared
+cores the steadier figure) — with the size of the answer.
 BENCH_PROFILE=/console/... profiles one request with cProfile and prints its top 25 functions.
 """
 
@@ -55,12 +56,18 @@ def client(url: str) -> FlaskClient:
 
 
 def timed(browser: FlaskClient, path: str) -> tuple[float, int]:
-    began = time.perf_counter()
+    elapsed, _cpu, size = measured(browser, path)
+    return elapsed, size
+
+
+def measured(browser: FlaskClient, path: str) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds of this process and bytes of one request."""
+    began, cpu = time.perf_counter(), time.process_time()
     response = browser.get(path)
     body = response.get_data()
-    elapsed = time.perf_counter() - began
+    elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
     assert response.status_code == 200, (path, response.status_code)
-    return elapsed, len(body)
+    return elapsed, cpu, len(body)
 
 
 def run() -> None:
@@ -77,11 +84,12 @@ def run() -> None:
         )
         return
     print(f"load {os.getloadavg()[0]:.2f}; {repeat} requests each\n")
-    print("| page | first (s) | median of the rest (s) | bytes |\n| --- | --- | --- | --- |")
+    print("| page | first (s) | median of the rest (s) | CPU (s) | bytes |\n| --- | --- | --- | --- | --- |")
     for label, path in PAGES:
-        times = [timed(browser, path) for _ in range(repeat)]
-        rest = statistics.median(t for t, _ in times[1:]) if repeat > 1 else times[0][0]
-        print(f"| {label} | {times[0][0]:.2f} | {rest:.2f} | {times[-1][1]:,} |", flush=True)
+        times = [measured(browser, path) for _ in range(repeat)]
+        rest = times[1:] or times
+        wall, cpu = statistics.median(t[0] for t in rest), statistics.median(t[1] for t in rest)
+        print(f"| {label} | {times[0][0]:.2f} | {wall:.2f} | {cpu:.2f} | {times[-1][2]:,} |", flush=True)
 
 
 if __name__ == "__main__":

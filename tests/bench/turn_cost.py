@@ -6,7 +6,9 @@ each kind — a chair's self-check item, a member's ballot question, an evaluato
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
     BENCH_REDIS_URL=redis://127.0.0.1:6379/14 .venv/bin/python tests/bench/turn_cost.py
 
-Used by bench_selfcheck.py too. Not collected by pytest; the database and Redis db given are wiped.
+Used by bench_selfcheck.py too. Not collected by pytest; the database and Redis db given are wiped —
+unless BENCH_KEEP=1: then the turns are measured in a database already holding a city (the large one
+of bench_console_seed.py), their unions added under its city and its campaign reopened for them.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -32,6 +34,7 @@ from chatbot.app import create_app  # noqa: E402
 from chatbot.config import Config  # noqa: E402
 from chatbot.inspection import campaigns, evaluations, organisations  # noqa: E402
 from chatbot.store.engine import session_factory  # noqa: E402
+from chatbot.store.models import Organisation  # noqa: E402
 from chatbot.wechat.simulator import Simulator  # noqa: E402
 
 TOKEN = "benchtoken"
@@ -95,9 +98,11 @@ def reset(database_url: str, redis_url: str) -> None:
         redis.Redis.from_url(redis_url).flushdb()
 
 
-def measure(database_url: str, redis_url: str, workdir: Path) -> list[Cost]:
-    """Answering turns of each kind, ``SAMPLES`` of each after a warm-up, averaged."""
-    reset(database_url, redis_url)
+def measure(database_url: str, redis_url: str, workdir: Path, keep: bool = False) -> list[Cost]:
+    """Answering turns of each kind, ``SAMPLES`` of each after a warm-up, averaged; with ``keep``, in
+    the city the database already holds."""
+    if not keep:
+        reset(database_url, redis_url)
     config = Config.from_env(
         {
             "DATABASE_URL": database_url,
@@ -110,8 +115,12 @@ def measure(database_url: str, redis_url: str, workdir: Path) -> list[Cost]:
     app = create_app(config)
     engine = app.extensions["nianjian.engine"]
     with session_factory(engine).begin() as session:
-        organisations.add_org(session, organisations.OrgRow("GY", "固原市总工会"))
-        organisations.add_org(session, organisations.OrgRow("YZ", "原州区总工会", parent="GY"))
+        city = "GY"
+        if keep:
+            city = session.scalar(select(Organisation.code).where(Organisation.parent_id.is_(None))) or city
+        else:
+            organisations.add_org(session, organisations.OrgRow("GY", "固原市总工会"))
+        organisations.add_org(session, organisations.OrgRow("YZ", "原州区总工会", parent=city))
         organisations.add_org(session, organisations.OrgRow("U1", "基准测试社区工会", "village", "YZ", 40))
         organisations.add_org(session, organisations.OrgRow("N1", "基准测试商贸工会", "non_public", "YZ", 40))
         campaigns.open_year(session, 2026)
@@ -181,7 +190,8 @@ def print_costs(costs: list[Cost]) -> None:
 def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="nianjian-cost-"))
     database_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir / 'cost.db'}"
-    print_costs(measure(database_url, os.environ.get("BENCH_REDIS_URL", ""), workdir))
+    keep = os.environ.get("BENCH_KEEP") == "1"
+    print_costs(measure(database_url, os.environ.get("BENCH_REDIS_URL", ""), workdir, keep))
 
 
 if __name__ == "__main__":
