@@ -11,11 +11,13 @@ wording changed is marked (``sheet_of`` is where a sheet's version is looked up)
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Collection
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
@@ -417,6 +419,53 @@ def _build(scope: _Scope, now: _Figures, earlier: _Figures | None) -> Weaknesses
     )
 
 
+# ---------------------------------------------------------------- computed once per state of the results
+
+#: How many computed figures are kept (a scope and year each; the oldest used is dropped first).
+CACHED = 64
+
+_T = TypeVar("_T")
+_cache: OrderedDict[Hashable, Any] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _results_state(session: Session, campaign: Campaign, previous: Campaign | None) -> Hashable:
+    """What the figures of ``campaign`` (and of ``previous``) depend on in the database, read cheaply:
+    the database, the inspections' latest change and number, the latest change of any item score
+    (indexed). Any change of a result, a state or a score moves it on."""
+    ids = [campaign.id] + ([previous.id] if previous else [])
+    changed, count = session.execute(
+        select(func.max(Inspection.updated_at), func.count()).where(Inspection.campaign_id.in_(ids))
+    ).one()
+    scored = session.scalar(select(func.max(ItemScore.updated_at)))
+    return (str(session.get_bind().engine.url), tuple(ids), changed, count, scored)
+
+
+def _cached(
+    session: Session, campaign: Campaign, previous: Campaign | None, key: Hashable, compute: Callable[[], _T]
+) -> _T:
+    """``compute()``'s figures, kept in this process under ``key`` and the state of the results, so
+    that a page asked again while nothing changed answers at once. Figures are immutable."""
+    at = (key, _results_state(session, campaign, previous), sheet_of)
+    with _cache_lock:
+        if at in _cache:
+            _cache.move_to_end(at)
+            found: _T = _cache[at]
+            return found
+    computed = compute()
+    with _cache_lock:
+        _cache[at] = computed
+        while len(_cache) > CACHED:
+            _cache.popitem(last=False)
+    return computed
+
+
+def forget() -> None:
+    """Drop every kept figure (the next request computes afresh)."""
+    with _cache_lock:
+        _cache.clear()
+
+
 def _everyone(_parent: Parent) -> bool:
     return True
 
@@ -425,8 +474,23 @@ def weaknesses(
     session: Session, campaign: Campaign, code: str, name: str, unions: Collection[int] | None
 ) -> Weaknesses:
     """The figures of the unions ``unions`` (None: every union of the city) in ``campaign``'s year,
-    compared with the year before."""
+    compared with the year before (computed once per state of the results, see ``_cached``)."""
     previous = _previous(session, campaign)
+    members = None if unions is None else frozenset(unions)
+    key = ("scope", code, name, members)
+    return _cached(
+        session, campaign, previous, key, lambda: _compute(session, campaign, previous, code, name, unions)
+    )
+
+
+def _compute(
+    session: Session,
+    campaign: Campaign,
+    previous: Campaign | None,
+    code: str,
+    name: str,
+    unions: Collection[int] | None,
+) -> Weaknesses:
     now = _read_year(session, campaign, unions).fold(_everyone)
     earlier = _read_year(session, previous, unions).fold(_everyone) if previous else None
     return _build(_Scope(code, name, campaign.year, previous.year if previous else None), now, earlier)
@@ -435,8 +499,21 @@ def weaknesses(
 def survey(session: Session, campaign: Campaign, tree: OrgTree) -> tuple[Weaknesses, list[Weaknesses]]:
     """The whole city's figures and each group's (in the order of ``tree.groups()``), from one read
     of each year: every union's figures are summed under its parent, and each parent's unions belong to
-    one group."""
+    one group (computed once per state of the results and of the tree, see ``_cached``)."""
     previous = _previous(session, campaign)
+    shape = tuple(
+        (n.id, n.parent_id, n.code, n.name, n.rubric_key, n.sort_order)
+        for n in sorted(tree.nodes.values(), key=lambda n: n.id)
+    )  # the groups and their names, as the tree stands
+    whole, groups = _cached(
+        session, campaign, previous, ("survey", shape), lambda: _survey(session, campaign, previous, tree)
+    )
+    return whole, list(groups)
+
+
+def _survey(
+    session: Session, campaign: Campaign, previous: Campaign | None, tree: OrgTree
+) -> tuple[Weaknesses, tuple[Weaknesses, ...]]:
     now = _read_year(session, campaign, None)
     earlier = _read_year(session, previous, None) if previous else None
     roots = tree.children.get(None, [])
@@ -459,7 +536,7 @@ def survey(session: Session, campaign: Campaign, tree: OrgTree) -> tuple[Weaknes
 
         scope = _Scope(group.code, group.name, campaign.year, city.previous_year)
         groups.append(_build(scope, now.fold(chosen), earlier.fold(chosen) if earlier else None))
-    return whole, groups
+    return whole, tuple(groups)
 
 
 def of_group(session: Session, campaign: Campaign, group: Group) -> Weaknesses:
