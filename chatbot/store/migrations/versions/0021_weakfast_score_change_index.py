@@ -1,8 +1,8 @@
 """an index on item_scores.updated_at: the latest score change is read at once (the weakness figures'
 cache is keyed on it)
 
-Revision ID: 0018_weakfast
-Revises: 0017
+Revision ID: 0021_weakfast
+Revises: 0020
 Create Date: 2026-12-06 05:00:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0018_weakfast"
-down_revision = "0017"
+revision = "0021_weakfast"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
