@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,10 +92,17 @@ def alembic_config(url: str) -> AlembicConfig:
     return config
 
 
+#: A migration's own id, as its file declares it (``revision = "0016_notices"``).
+_REVISION = re.compile(r'^revision = "([^"]+)"', re.MULTILINE)
+
+
 def head_revision() -> str:
-    """The newest migration: revisions are numbered ``0001``, ``0002`` … and their files start with the
-    number (a test checks this against Alembic's own reading of the scripts)."""
-    return max(path.name[:4] for path in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+    """The newest migration: files are numbered ``0001_…``, ``0002_…``; its id is the one the newest
+    file declares (``0015``, or ``0016_<name>`` for a branch's; a test checks this against Alembic's
+    own reading of the scripts)."""
+    newest = max((MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"), key=lambda path: path.name)
+    found = _REVISION.search(newest.read_text(encoding="utf-8"))
+    return found.group(1) if found else newest.name[:4]
 
 
 def is_current(engine: Engine) -> bool:
