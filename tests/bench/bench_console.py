@@ -7,6 +7,7 @@ Signs in as the seed's city account through the Flask test client (no Redis: in-
 times each page N times (BENCH_REPEAT, default 3): the first request apart (it loads the modules and
 caches a page needs), then the median of the others, with the size of the answer.
 BENCH_PROFILE=/console/... profiles one request with cProfile and prints its top 25 functions.
+BENCH_ONLY=weaknesses times only the paths containing it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ PAGES = (
     ("inspections list (last page)", "/console/inspections?page=200"),
     ("report.docx (city)", "/console/campaigns/2026/report.docx"),
     ("results.xlsx", "/console/campaigns/2026/results.xlsx"),
+    ("失分分析 (city)", "/console/weaknesses?year=2026"),
+    ("失分分析 (one county)", "/console/weaknesses?year=2026&county=C0"),
+    ("失分分析.xlsx (city)", "/console/weaknesses/2026.xlsx"),
 )
 
 
@@ -78,7 +82,10 @@ def run() -> None:
         return
     print(f"load {os.getloadavg()[0]:.2f}; {repeat} requests each\n")
     print("| page | first (s) | median of the rest (s) | bytes |\n| --- | --- | --- | --- |")
+    only = os.environ.get("BENCH_ONLY", "")  # a part of the paths to time, e.g. "weaknesses"
     for label, path in PAGES:
+        if only not in path:
+            continue
         times = [timed(browser, path) for _ in range(repeat)]
         rest = statistics.median(t for t, _ in times[1:]) if repeat > 1 else times[0][0]
         print(f"| {label} | {times[0][0]:.2f} | {rest:.2f} | {times[-1][1]:,} |", flush=True)
