@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from chatbot.console.access import create_user
 from chatbot.documents import sentences, weakness_table
-from chatbot.inspection import campaigns, organisations, weaknesses
+from chatbot.inspection import campaigns, organisations, rubric_versions, weaknesses
 from chatbot.inspection.hierarchy import load_tree
 from chatbot.store.models import Campaign, Inspection, ItemScore, Organisation
 from rubrics import Rubric, get_rubric
@@ -61,7 +61,8 @@ ITEM_2_IN_2025 = "工会按时换届。"
 
 
 def sheet_of(key: str, version: str) -> Rubric:
-    """The shipped sheets, and a 2025 version of the village sheet without item 30, item 2 reworded."""
+    """The shipped sheets, and a 2025 version of the village sheet without item 30, item 2 reworded
+    (stored as a version of the sheet by the fixture, as `nianjian rubrics import` stores one)."""
     rubric = get_rubric(key)
     if version != "2025.1":
         return rubric
@@ -72,8 +73,7 @@ def sheet_of(key: str, version: str) -> Rubric:
 
 
 @pytest.fixture
-def known(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(weaknesses, "sheet_of", sheet_of)
+def known(db: Session) -> None:
     with db.begin():
         organisations.add_org(db, organisations.OrgRow("GY", "固原市总工会"))
         organisations.add_org(db, organisations.OrgRow("YZ", "原州区总工会", parent="GY"))
@@ -85,6 +85,8 @@ def known(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
             organisations.add_org(db, organisations.OrgRow(code, f"{code}社区工会", "village", "XJ", 30))
         campaigns.open_year(db, 2025)
         campaigns.open_year(db, 2026)
+        # An older wording stored as a version (after the years pinned the shipped sheet), scored in 2025.
+        rubric_versions.store(db, sheet_of("village", "2025.1"), "test")
         _score(db, 2025, SCORES_2025, version="2025.1")
         _score(db, 2026, SCORES_2026)
         _score(db, 2026, {"U05": {2: ("0", None)}}, state="self_checking")

@@ -4,6 +4,7 @@ own unions only). Charts drawn at a phone's width, tables, and the same figures 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import abort, g, render_template, request, url_for
@@ -11,7 +12,7 @@ from sqlalchemy import select
 
 from chatbot.console.access import signed_in
 from chatbot.console.inputs import requested_year
-from chatbot.console.pages import XLSX, _campaign, _chart, _file, bp
+from chatbot.console.pages import XLSX, Chart, _campaign, _chart, _file, bp
 from chatbot.inspection import weaknesses
 from chatbot.inspection.hierarchy import CITY_DIRECT, Group, load_tree
 from chatbot.inspection.weaknesses import Weaknesses
@@ -57,10 +58,18 @@ def _year_campaign() -> Campaign:
     return campaign
 
 
+@functools.lru_cache(maxsize=64)
+def _loss_chart(labels: tuple[str, ...], percents: tuple[float, ...]) -> Chart:
+    """The bars of these shares, drawn once: the same figures are drawn the same (kept like the
+    figures themselves, so that a page asked again while nothing changed answers at once)."""
+    from chatbot.documents import charts  # matplotlib: loaded when a page draws a chart
+
+    return _chart(charts.loss_bars(list(labels), list(percents), ""))
+
+
 @bp.get("/weaknesses")
 @signed_in
 def weaknesses_page() -> Any:
-    from chatbot.documents import charts  # matplotlib: loaded when a page draws a chart
     from chatbot.documents import weakness_table as table
 
     campaign = _year_campaign()
@@ -70,12 +79,12 @@ def weaknesses_page() -> Any:
     item_bars = table.item_bars(top)
     dimension_bars = table.dimension_bars(found.dimensions, several)
     item_chart = (
-        _chart(charts.loss_bars([b.label for b in item_bars], [b.percent for b in item_bars], ""))
+        _loss_chart(tuple(b.label for b in item_bars), tuple(b.percent for b in item_bars))
         if item_bars
         else None
     )
     dimension_chart = (
-        _chart(charts.loss_bars([b.label for b in dimension_bars], [b.percent for b in dimension_bars], ""))
+        _loss_chart(tuple(b.label for b in dimension_bars), tuple(b.percent for b in dimension_bars))
         if dimension_bars
         else None
     )

@@ -6,34 +6,36 @@ self scores against the assessed ones (where chairs over-rate themselves).
 Set-based: a fixed number of grouped queries per scope and year, whatever the number of inspections
 (the rows read are one per item and distinct score, never one per inspection). Items of two years are
 matched by sheet key and item number; an item last year's sheet did not have says so, and one whose
-wording changed is marked (``sheet_of`` is where a sheet's version is looked up).
+wording changed is marked (``sheet_of``: the sheet in the inspection's version).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Collection
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from chatbot.inspection.hierarchy import WHOLE_CITY, Group, OrgTree
+from chatbot.inspection.rubric_versions import rubric_for
 from chatbot.store.models import Campaign, Inspection, ItemScore, Organisation
-from rubrics import Rubric, get_rubric
+from rubrics import Rubric
 from rubrics.lifecycle import RATED, values
 
 #: How many items the ranking lists.
 TOP = 10
 
 
-def sheet_of(key: str, version: str) -> Rubric:
-    """The sheet an inspection was scored on. One version of each sheet ships today; a versioned
-    lookup replaces this function's body when sheets have versions."""
-    del version  # every stored version is the shipped sheet's
-    return get_rubric(key)
+def sheet_of(session: Session, key: str, version: str) -> Rubric:
+    """The sheet an inspection was scored on: its key in its version (the shipped sheet or a stored
+    one), so that an item number is read with the text it had that year."""
+    return rubric_for(session, key, version)
 
 
 def _number(value: object) -> Decimal:
@@ -221,57 +223,100 @@ class _Year:
         return _Figures(self.sheets, rated, dict(items), dict(dimensions), dict(rating))
 
 
-def _scope(campaign: Campaign, unions: Collection[int] | None) -> list[ColumnElement[bool]]:
-    """The conditions keeping a query to the year's rated inspections of the unions (None: every union)."""
-    found = [Inspection.campaign_id == campaign.id, Inspection.state.in_(values(RATED))]
+def _scope(ids: Collection[int], unions: Collection[int] | None) -> list[ColumnElement[bool]]:
+    """The conditions keeping a query to the campaigns' rated inspections of the unions (None: every
+    union)."""
+    found: list[ColumnElement[bool]] = [
+        Inspection.campaign_id.in_(list(ids)),
+        Inspection.state.in_(values(RATED)),
+    ]
     if unions is not None:
         found.append(Inspection.organisation_id.in_(list(unions)))
     return found
 
 
+#: By campaign id: the sheets used (key → sheet).
+Sheets = dict[int, dict[str, Rubric]]
+
+
 def _sheets(
-    session: Session, campaign: Campaign, unions: Collection[int] | None
-) -> tuple[dict[str, Rubric], dict[Parent, int]]:
-    """The sheets used (key → sheet; the newest version where a key has several) and the number of
-    rated unions by parent."""
+    session: Session, ids: Collection[int], unions: Collection[int] | None
+) -> tuple[Sheets, dict[int, dict[Parent, int]]]:
+    """By campaign: the sheets used (key → sheet; the newest version where a key has several) and the
+    number of rated unions by parent."""
     rows = session.execute(
-        select(Organisation.parent_id, Inspection.rubric_key, Inspection.rubric_version, func.count())
+        select(
+            Inspection.campaign_id,
+            Organisation.parent_id,
+            Inspection.rubric_key,
+            Inspection.rubric_version,
+            func.count(),
+        )
         .join(Organisation, Inspection.organisation_id == Organisation.id)
-        .where(*_scope(campaign, unions))
-        .group_by(Organisation.parent_id, Inspection.rubric_key, Inspection.rubric_version)
+        .where(*_scope(ids, unions))
+        .group_by(
+            Inspection.campaign_id, Organisation.parent_id, Inspection.rubric_key, Inspection.rubric_version
+        )
         .order_by(Inspection.rubric_version)
     ).all()
-    sheets = {key: sheet_of(key, version) for _parent, key, version, _count in rows}
-    rated: dict[Parent, int] = defaultdict(int)
-    for parent, _key, _version, count in rows:
-        rated[parent] += count
-    return sheets, dict(rated)
+    sheets: Sheets = {campaign: {} for campaign in ids}
+    rated: dict[int, dict[Parent, int]] = {campaign: defaultdict(int) for campaign in ids}
+    for campaign, parent, key, version, count in rows:
+        sheets[campaign][str(key)] = sheet_of(session, str(key), str(version))
+        rated[campaign][_parent(parent)] += _count(count)
+    return sheets, {campaign: dict(found) for campaign, found in rated.items()}
 
 
-def _dimension_case(sheets: dict[str, Rubric]) -> ColumnElement[str]:
-    """The dimension an item score counts in, as SQL (by sheet key and item number)."""
-    whens = [
-        (and_(Inspection.rubric_key == key, ItemScore.item_no.in_([i.no for i in sheet.items_of(d)])), d)
-        for key, sheet in sheets.items()
-        for d in sheet.dimensions
+def _dimension_place(sheets: Sheets) -> ColumnElement[int]:
+    """The place (0, 1, …) on its sheet of the dimension an item score counts in, as SQL: by campaign
+    and sheet key, then by item number (NULL for an item of no dimension). A number, not the
+    dimension's name, so that the database groups by it cheaply."""
+    by_sheet = [
+        (
+            and_(Inspection.campaign_id == campaign, Inspection.rubric_key == key),
+            case(
+                *[
+                    (ItemScore.item_no.in_([i.no for i in sheet.items_of(d)]), place)
+                    for place, d in enumerate(sheet.dimensions)
+                ]
+            ),
+        )
+        for campaign, used in sheets.items()
+        for key, sheet in used.items()
     ]
-    return case(*whens, else_="")
+    return case(*by_sheet)
 
 
-def _read_year(session: Session, campaign: Campaign, unions: Collection[int] | None) -> _Year:
-    sheets, rated = _sheets(session, campaign, unions)
-    items, rating = _read_items(session, campaign, unions, sheets)
-    return _Year(sheets, rated, items, _read_dimensions(session, campaign, unions, sheets), rating)
+def _read_years(session: Session, campaigns: list[Campaign], unions: Collection[int] | None) -> list[_Year]:
+    """The campaigns' figures, each read by the same three queries (one pass over the item scores
+    serves every year)."""
+    ids = [campaign.id for campaign in campaigns]
+    sheets, rated = _sheets(session, ids, unions)
+    items, rating = _read_items(session, ids, unions, sheets)
+    dimensions = _read_dimensions(session, ids, unions, sheets)
+    return [
+        _Year(
+            sheets[campaign],
+            rated[campaign],
+            items.get(campaign, {}),
+            dimensions.get(campaign, {}),
+            rating.get(campaign, {}),
+        )
+        for campaign in ids
+    ]
 
 
 def _read_items(
-    session: Session, campaign: Campaign, unions: Collection[int] | None, sheets: dict[str, Rubric]
-) -> tuple[dict[tuple[Parent, str, int], Loss], dict[tuple[Parent, str, int], SelfRating]]:
-    """Each item's figures and its self scores against the assessed ones, counted by distinct
-    assessed score (one pass over the item scores)."""
+    session: Session, ids: Collection[int], unions: Collection[int] | None, sheets: Sheets
+) -> tuple[
+    dict[int, dict[tuple[Parent, str, int], Loss]], dict[int, dict[tuple[Parent, str, int], SelfRating]]
+]:
+    """By campaign: each item's figures and its self scores against the assessed ones, counted by
+    distinct assessed score (one pass over the item scores)."""
     gap = ItemScore.self_score - ItemScore.assessed_score  # NULL without a self score: not summed
     rows = session.execute(
         select(
+            Inspection.campaign_id,
             Organisation.parent_id,
             Inspection.rubric_key,
             ItemScore.item_no,
@@ -284,59 +329,95 @@ def _read_items(
         .select_from(ItemScore)
         .join(Inspection, ItemScore.inspection_id == Inspection.id)
         .join(Organisation, Inspection.organisation_id == Organisation.id)
-        .where(*_scope(campaign, unions), ItemScore.assessed_score.is_not(None))
-        .group_by(Organisation.parent_id, Inspection.rubric_key, ItemScore.item_no, ItemScore.assessed_score)
+        .where(*_scope(ids, unions), ItemScore.assessed_score.is_not(None))
+        .group_by(
+            Inspection.campaign_id,
+            Organisation.parent_id,
+            Inspection.rubric_key,
+            ItemScore.item_no,
+            ItemScore.assessed_score,
+        )
     ).all()
-    items: dict[tuple[Parent, str, int], Loss] = defaultdict(Loss)
-    rating: dict[tuple[Parent, str, int], SelfRating] = defaultdict(SelfRating)
-    for parent, key, number, score, count, both, gap_sum, over in rows:
-        no, sheet = _count(number), sheets.get(str(key))
+    items: dict[int, dict[tuple[Parent, str, int], Loss]] = defaultdict(lambda: defaultdict(Loss))
+    rating: dict[int, dict[tuple[Parent, str, int], SelfRating]] = defaultdict(
+        lambda: defaultdict(SelfRating)
+    )
+    for campaign, parent, key, number, score, count, both, gap_sum, over in rows:
+        no, sheet = _count(number), sheets.get(_count(campaign), {}).get(str(key))
         if sheet is None or not 1 <= no <= sheet.item_count:
             continue
         lost = Decimal(sheet.item(no).points) - _number(score)
         units = _count(count)
-        at = (_parent(parent), str(key), no)
-        items[at] = items[at].plus(Loss(units, units if lost > 0 else 0, lost * units))
-        rating[at] = rating[at].plus(SelfRating(_count(both), _number(gap_sum), _count(over)))
-    return dict(items), dict(rating)
+        at, year = (_parent(parent), str(key), no), _count(campaign)
+        items[year][at] = items[year][at].plus(Loss(units, units if lost > 0 else 0, lost * units))
+        rating[year][at] = rating[year][at].plus(SelfRating(_count(both), _number(gap_sum), _count(over)))
+    return (
+        {year: dict(found) for year, found in items.items()},
+        {year: dict(found) for year, found in rating.items()},
+    )
 
 
 def _read_dimensions(
-    session: Session, campaign: Campaign, unions: Collection[int] | None, sheets: dict[str, Rubric]
-) -> dict[tuple[Parent, str, str], Loss]:
-    """Each dimension's figures: the inspections' dimension totals, counted by distinct total."""
-    if not sheets:
+    session: Session, ids: Collection[int], unions: Collection[int] | None, sheets: Sheets
+) -> dict[int, dict[tuple[Parent, str, str], Loss]]:
+    """By campaign: each dimension's figures, from the inspections' dimension totals counted by
+    distinct total."""
+    if not any(sheets.values()):
         return {}
     scores = (
         select(
-            Inspection.id.label("inspection_id"),
-            Organisation.parent_id.label("parent_id"),
+            ItemScore.inspection_id.label("inspection_id"),
+            Inspection.campaign_id.label("campaign_id"),
+            Inspection.organisation_id.label("organisation_id"),
             Inspection.rubric_key.label("key"),
-            _dimension_case(sheets).label("dimension"),
+            _dimension_place(sheets).label("place"),
             ItemScore.assessed_score.label("score"),
         )
         .select_from(ItemScore)
         .join(Inspection, ItemScore.inspection_id == Inspection.id)
-        .join(Organisation, Inspection.organisation_id == Organisation.id)
-        .where(*_scope(campaign, unions), ItemScore.assessed_score.is_not(None))
+        .where(*_scope(ids, unions), ItemScore.assessed_score.is_not(None))
         .subquery()
     )  # the dimension computed once, so that grouping by it repeats no bound parameter
     per_inspection = (
-        select(scores.c.parent_id, scores.c.key, scores.c.dimension, func.sum(scores.c.score).label("got"))
-        .group_by(scores.c.inspection_id, scores.c.parent_id, scores.c.key, scores.c.dimension)
+        select(
+            scores.c.campaign_id,
+            scores.c.organisation_id,
+            scores.c.key,
+            scores.c.place,
+            func.sum(scores.c.score).label("got"),
+        )
+        .group_by(
+            scores.c.inspection_id,
+            scores.c.campaign_id,
+            scores.c.organisation_id,
+            scores.c.key,
+            scores.c.place,
+        )
         .subquery()
+    )  # one row per inspection and dimension: its total there (the parent joined to these rows only)
+    grouped = (
+        per_inspection.c.campaign_id,
+        Organisation.parent_id,
+        per_inspection.c.key,
+        per_inspection.c.place,
+        per_inspection.c.got,
     )
-    found: dict[tuple[Parent, str, str], Loss] = defaultdict(Loss)
-    rows = session.execute(select(*per_inspection.c, func.count()).group_by(*per_inspection.c)).all()
-    for parent, key, name, got, count in rows:
-        sheet = sheets.get(str(key))
-        if sheet is None or name not in sheet.dimensions:
+    found: dict[int, dict[tuple[Parent, str, str], Loss]] = defaultdict(lambda: defaultdict(Loss))
+    rows = session.execute(
+        select(*grouped, func.count())
+        .join(Organisation, per_inspection.c.organisation_id == Organisation.id)
+        .group_by(*grouped)
+    ).all()
+    for campaign, parent, key, place, got, count in rows:
+        sheet = sheets.get(_count(campaign), {}).get(str(key))
+        if sheet is None or place is None or not 0 <= _count(place) < len(sheet.dimensions):
             continue
-        lost = Decimal(sheet.dimension_max(str(name))) - _number(got)
+        name = sheet.dimensions[_count(place)]
+        lost = Decimal(sheet.dimension_max(name)) - _number(got)
         units = _count(count)
-        at = (_parent(parent), str(key), str(name))
-        found[at] = found[at].plus(Loss(units, units if lost > 0 else 0, lost * units))
-    return dict(found)
+        at, year = (_parent(parent), str(key), name), _count(campaign)
+        found[year][at] = found[year][at].plus(Loss(units, units if lost > 0 else 0, lost * units))
+    return {year: dict(losses) for year, losses in found.items()}
 
 
 # ---------------------------------------------------------------- comparing two years
@@ -417,6 +498,53 @@ def _build(scope: _Scope, now: _Figures, earlier: _Figures | None) -> Weaknesses
     )
 
 
+# ---------------------------------------------------------------- computed once per state of the results
+
+#: How many computed figures are kept (a scope and year each; the oldest used is dropped first).
+CACHED = 64
+
+_T = TypeVar("_T")
+_cache: OrderedDict[Hashable, Any] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _results_state(session: Session, campaign: Campaign, previous: Campaign | None) -> Hashable:
+    """What the figures of ``campaign`` (and of ``previous``) depend on in the database, read cheaply:
+    the database, the inspections' latest change and number, the latest change of any item score
+    (indexed). Any change of a result, a state or a score moves it on."""
+    ids = [campaign.id] + ([previous.id] if previous else [])
+    changed, count = session.execute(
+        select(func.max(Inspection.updated_at), func.count()).where(Inspection.campaign_id.in_(ids))
+    ).one()
+    scored = session.scalar(select(func.max(ItemScore.updated_at)))
+    return (str(session.get_bind().engine.url), tuple(ids), changed, count, scored)
+
+
+def _cached(
+    session: Session, campaign: Campaign, previous: Campaign | None, key: Hashable, compute: Callable[[], _T]
+) -> _T:
+    """``compute()``'s figures, kept in this process under ``key`` and the state of the results, so
+    that a page asked again while nothing changed answers at once. Figures are immutable."""
+    at = (key, _results_state(session, campaign, previous))
+    with _cache_lock:
+        if at in _cache:
+            _cache.move_to_end(at)
+            found: _T = _cache[at]
+            return found
+    computed = compute()
+    with _cache_lock:
+        _cache[at] = computed
+        while len(_cache) > CACHED:
+            _cache.popitem(last=False)
+    return computed
+
+
+def forget() -> None:
+    """Drop every kept figure (the next request computes afresh)."""
+    with _cache_lock:
+        _cache.clear()
+
+
 def _everyone(_parent: Parent) -> bool:
     return True
 
@@ -425,20 +553,49 @@ def weaknesses(
     session: Session, campaign: Campaign, code: str, name: str, unions: Collection[int] | None
 ) -> Weaknesses:
     """The figures of the unions ``unions`` (None: every union of the city) in ``campaign``'s year,
-    compared with the year before."""
+    compared with the year before (computed once per state of the results, see ``_cached``)."""
     previous = _previous(session, campaign)
-    now = _read_year(session, campaign, unions).fold(_everyone)
-    earlier = _read_year(session, previous, unions).fold(_everyone) if previous else None
+    members = None if unions is None else frozenset(unions)
+    key = ("scope", code, name, members)
+    return _cached(
+        session, campaign, previous, key, lambda: _compute(session, campaign, previous, code, name, unions)
+    )
+
+
+def _compute(
+    session: Session,
+    campaign: Campaign,
+    previous: Campaign | None,
+    code: str,
+    name: str,
+    unions: Collection[int] | None,
+) -> Weaknesses:
+    years = _read_years(session, [campaign] + ([previous] if previous else []), unions)
+    now = years[0].fold(_everyone)
+    earlier = years[1].fold(_everyone) if previous else None
     return _build(_Scope(code, name, campaign.year, previous.year if previous else None), now, earlier)
 
 
 def survey(session: Session, campaign: Campaign, tree: OrgTree) -> tuple[Weaknesses, list[Weaknesses]]:
     """The whole city's figures and each group's (in the order of ``tree.groups()``), from one read
     of each year: every union's figures are summed under its parent, and each parent's unions belong to
-    one group."""
+    one group (computed once per state of the results and of the tree, see ``_cached``)."""
     previous = _previous(session, campaign)
-    now = _read_year(session, campaign, None)
-    earlier = _read_year(session, previous, None) if previous else None
+    shape = tuple(
+        (n.id, n.parent_id, n.code, n.name, n.rubric_key, n.sort_order)
+        for n in sorted(tree.nodes.values(), key=lambda n: n.id)
+    )  # the groups and their names, as the tree stands
+    whole, groups = _cached(
+        session, campaign, previous, ("survey", shape), lambda: _survey(session, campaign, previous, tree)
+    )
+    return whole, list(groups)
+
+
+def _survey(
+    session: Session, campaign: Campaign, previous: Campaign | None, tree: OrgTree
+) -> tuple[Weaknesses, tuple[Weaknesses, ...]]:
+    years = _read_years(session, [campaign] + ([previous] if previous else []), None)
+    now, earlier = years[0], years[1] if previous else None
     roots = tree.children.get(None, [])
     city = _Scope(
         tree.nodes[roots[0]].code if roots else "",
@@ -459,7 +616,7 @@ def survey(session: Session, campaign: Campaign, tree: OrgTree) -> tuple[Weaknes
 
         scope = _Scope(group.code, group.name, campaign.year, city.previous_year)
         groups.append(_build(scope, now.fold(chosen), earlier.fold(chosen) if earlier else None))
-    return whole, groups
+    return whole, tuple(groups)
 
 
 def of_group(session: Session, campaign: Campaign, group: Group) -> Weaknesses:

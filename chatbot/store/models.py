@@ -234,7 +234,8 @@ class ItemScore(Base):
     assessed_score: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
     #: The city federation's score when the inspection is sampled (抽查).
     city_score: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: Indexed: the latest change of any score is read at once (the weakness figures' cache key).
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
 
 class Evidence(Base):

@@ -8,6 +8,7 @@ times each page N times (BENCH_REPEAT, default 3): the first request apart (it l
 caches a page needs), then the median of the others — wall time, and this process's CPU time (on shared
 cores the steadier figure) — with the size of the answer.
 BENCH_PROFILE=/console/... profiles one request with cProfile and prints its top 25 functions.
+BENCH_ONLY=weaknesses times only the paths containing it.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ PAGES = (
     ("inspections list (last page)", "/console/inspections?page=200"),
     ("report.docx (city)", "/console/campaigns/2026/report.docx"),
     ("results.xlsx", "/console/campaigns/2026/results.xlsx"),
+    ("失分分析 (city)", "/console/weaknesses?year=2026"),
+    ("失分分析 (one county)", "/console/weaknesses?year=2026&county=C0"),
+    ("失分分析.xlsx (city)", "/console/weaknesses/2026.xlsx"),
 )
 
 
@@ -85,7 +89,10 @@ def run() -> None:
         return
     print(f"load {os.getloadavg()[0]:.2f}; {repeat} requests each\n")
     print("| page | first (s) | median of the rest (s) | CPU (s) | bytes |\n| --- | --- | --- | --- | --- |")
+    only = os.environ.get("BENCH_ONLY", "")  # a part of the paths to time, e.g. "weaknesses"
     for label, path in PAGES:
+        if only not in path:
+            continue
         times = [measured(browser, path) for _ in range(repeat)]
         rest = times[1:] or times
         wall, cpu = statistics.median(t[0] for t in rest), statistics.median(t[1] for t in rest)
