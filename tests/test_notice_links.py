@@ -17,7 +17,7 @@ from chatbot.app import create_app
 from chatbot.config import Config
 from chatbot.notify.compose import fits
 from chatbot.notify.delivery import deliver_due
-from chatbot.notify.message import link_token
+from chatbot.notify.message import LINK_GRACE_DAYS, link_token
 from chatbot.notify.templates import load_templates
 from chatbot.store.models import Account, OutboxMessage
 from chatbot.store.notice_kinds import NoticeKind
@@ -148,6 +148,27 @@ def test_every_kind_arrives_whole_with_a_link_to_its_full_text(
             page.headers["Cache-Control"] == "no-store"
             and "default-src 'self'" in page.headers["Content-Security-Policy"]
         )
+    app.extensions["nianjian.engine"].dispose()
+
+
+def test_the_page_names_the_last_day_its_link_opens(
+    backend: Backend, fake: FakeWeChatServer, tmp_path: Path
+) -> None:
+    """A link ends at midnight after its grace days: the page names the day before, to 23:59."""
+    app = service(backend, fake, tmp_path, "default")
+    now = datetime.now(UTC)
+    due_day = now.astimezone(SHANGHAI).date()
+    with app.extensions["nianjian.sessions"].begin() as session:
+        account = Account(openid="o-due")
+        session.add(account)
+        session.flush()
+        text = long_text(NoticeKind.SELF_CHECK_DUE)
+        enqueue(session, account.id, NoticeKind.SELF_CHECK_DUE, "due", text, now, due_day.isoformat())
+        notice = session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == "due"))
+    assert notice is not None
+    page = app.test_client().get(f"/n/{link_token('test-secret', notice)}").get_data(as_text=True)
+    last = due_day + timedelta(days=LINK_GRACE_DAYS)
+    assert f"有效至 {last.year}年{last.month}月{last.day}日 23:59" in page
     app.extensions["nianjian.engine"].dispose()
 
 

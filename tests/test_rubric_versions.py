@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from chatbot.cli import main
 from chatbot.console.access import create_user
 from chatbot.documents import rubric_book
+from chatbot.documents.exports import row_height
 from chatbot.store.models import AuditEntry, Campaign, Inspection, RubricVersion
 from rubrics import get_rubric
 from rubrics.model import Item, Rubric
@@ -146,8 +147,14 @@ def test_an_exported_sheet_reads_back_as_the_same_sheet(key: str, tmp_path: Path
     read = rubric_book.read(path)
     again = sheet_from_rows(read.rows, shipped, shipped.version, read.title)
     assert again == shipped and changes(shipped, again) == []
-    merged = {str(r) for r in load_workbook(path).active.merged_cells.ranges}
+    sheet = load_workbook(path).active
+    merged = {str(r) for r in sheet.merged_cells.ranges}
     assert any(r.startswith("A3:A") for r in merged)  # the first 内容 merged over its items
+    # Each item's row as tall as its wrapped 基本要求 (no clipped line), printed one page wide.
+    longest = max(shipped.items, key=lambda item: len(item.text))
+    row = next(r for r in range(3, sheet.max_row + 1) if sheet.cell(r, 3).value == longest.text)
+    assert sheet.row_dimensions[row].height >= row_height(longest.text, rubric_book.WIDTHS[2]) > 30
+    assert sheet.page_setup.fitToWidth == 1 and sheet.print_title_rows == "$1:$2"
 
 
 @pytest.mark.parametrize("style", ["merged", "repeated", "blank"])

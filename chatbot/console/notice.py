@@ -10,7 +10,7 @@ subject, its full text and the word to send in the chat — with any mobile numb
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Response, current_app, make_response, render_template
 
@@ -60,7 +60,14 @@ def show(token: str) -> Response:
             title=row.subject,
             notice=masked(row.text).splitlines(),
             word=send_word(row.text),
-            sent=f"{as_utc(row.created_at).astimezone(SHANGHAI):%Y年%m月%d日 %H:%M}",
-            expires=f"{expires.astimezone(SHANGHAI):%Y年%m月%d日}",
+            sent=_shown(as_utc(row.created_at)),
+            # The last minute it opens: a link that ends at midnight is valid to 23:59 of the day before.
+            expires=_shown(expires - timedelta(minutes=1)),
         )
     return _answer(page, 200)
+
+
+def _shown(moment: datetime) -> str:
+    """A moment as the page shows it, in Shanghai time: 2026年12月6日 09:05."""
+    local = moment.astimezone(SHANGHAI)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"

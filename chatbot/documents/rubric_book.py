@@ -16,6 +16,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
 from chatbot.documents.cells import cell_text, is_formula_like
+from chatbot.documents.exports import _print_setup, row_height
 from rubrics import Rubric
 from rubrics.versions import SheetRow
 
@@ -64,6 +65,12 @@ def write(rubric: Rubric, path: Path) -> None:
             _put(sheet, row + offset, 4, item.points)
             if len(headers) > len(HEADERS):
                 _put(sheet, row + offset, 5, item.note)
+            # Rows as tall as their wrapped requirement (and note): spreadsheet programs do not grow a
+            # row for text they did not lay out, so a long 基本要求 would show as one clipped line.
+            texts = [(item.text, WIDTHS[2])] + (
+                [(item.note, WIDTHS[4])] if len(headers) > len(HEADERS) else []
+            )
+            sheet.row_dimensions[row + offset].height = max(row_height(text, width) for text, width in texts)
         if len(items) > 1:
             sheet.merge_cells(start_row=row, start_column=1, end_row=row + len(items) - 1, end_column=1)
         row += len(items)
@@ -72,6 +79,7 @@ def write(rubric: Rubric, path: Path) -> None:
     sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
     for column, width in enumerate(WIDTHS[: len(headers)], start=1):
         sheet.column_dimensions[chr(64 + column)].width = width
+    _print_setup(sheet, "1:2")  # A4, one page wide, the title and header on every page
     book.save(path)
 
 
