@@ -60,6 +60,8 @@ def reply(result: BindResult) -> Reply:
             word = f"测评 {result.evaluations[0]}"
             next_step = texts.evaluation_waiting(word)
             choices = (Choice(word, word),)
+        elif result.paper or result.full:
+            next_step = ""  # the evaluation has begun without them: "we will tell you when it opens" is wrong
         if result.paper:
             next_step += texts.on_paper(result.paper[0])
         if result.full:

@@ -96,9 +96,9 @@ def progress(ctx: UserContext) -> str:
     """`进度` outside a dialog: the user's bindings, own self-check, and an evaluator's children."""
     filed = _filed_lines(ctx)
     if not ctx.bound:
-        if filed:
-            return "\n".join([texts.UNBOUND, *filed, texts.UNBOUND_HELP])
-        return f"{texts.UNBOUND_PROGRESS}\n{texts.UNBOUND_HELP}"
+        if filed:  # their objections first, then what anyone may do (bound or not, said once)
+            return "\n".join([*filed, texts.UNBOUND_HELP])
+        return "\n".join([texts.UNBOUND_PROGRESS, *texts.UNBOUND_HELP_LINES])
     lines = [texts.bindings_line([r.label for r in ctx.roles])]
     if ctx.self_check is not None:
         lines.append(progress_text(ctx.self_check, ctx.self_check.sheet))
@@ -153,7 +153,7 @@ def _member_progress(ctx: UserContext) -> list[str]:
     """A member's `进度`: their union's democratic evaluation as it stands for them, and the published
     result with their objection, if any."""
     ballot = ctx.ballot
-    shown = ballot is not None and ballot.status in ("open", "voted", "closed")
+    shown = ballot is not None and ballot.status in ("open", "voted", "closed", "not_eligible", "full")
     lines = [
         texts.ballot_line(ballot.org_name, ballot.status, len(ballot.answers))
         if ballot and shown

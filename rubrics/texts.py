@@ -67,7 +67,7 @@ def figures_shown(satisfaction: str, score: str) -> str:
 def figures_withheld(ballots: int, online: int, least: int) -> str:
     """Closed with too few ballots (or too few in chat beside the paper forms) to disclose."""
     if ballots < least:
-        return f"有效票 {ballots} 张，少于 {least} 张，为保护投票人匿名，不公布满意率和得分"
+        return f"票数少于 {least} 张，为保护投票人匿名，不公布满意率和得分"  # the count is said beside it
     return (
         f"微信答卷 {online} 张，少于 {least} 张（纸质测评表的份数已录入，可以减去），"
         "为保护投票人匿名，不公布满意率和得分"

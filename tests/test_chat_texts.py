@@ -339,7 +339,7 @@ def test_numbers_have_one_format_half_up_without_a_stray_decimal() -> None:
     two_of_three = replace(three_of_six, ballots=2, invited=3)  # too few to show (the small-count rule)
     line = democratic_text(two_of_three)
     assert "参与率 66.7%" in line and not re.search(r"满意率 \d", line) and "73.3" not in line
-    assert "有效票 2 张，少于 3 张，为保护投票人匿名，不公布满意率和得分" in line
+    assert "2 票（参与率 66.7%），票数少于 3 张，为保护投票人匿名，不公布满意率和得分" in line
 
 
 @pytest.mark.parametrize("key", RUBRIC_KEYS)

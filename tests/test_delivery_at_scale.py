@@ -359,6 +359,7 @@ def test_the_dashboard_shows_the_backlog_scoped_as_the_dashboard_is(app, db: Ses
     city.login("city", "city-password-1")
     page = city.get("/console/")
     assert "通知发送" in page and "待发送 <strong>47</strong> 条" in page and "近一小时已发送 12 条" in page
+    assert "约 0.2 条/分钟" in page and "条/秒" not in page  # under one a second: never "约 0 条/秒"
     midnight = delivery.next_midnight(now).astimezone(SHANGHAI).strftime("%m-%d %H:%M")
     assert f"暂停至 {midnight}" in page and "每日约 12 条" in page
     # 40 paused at 12 a day: three more days after the pause, then 4 at 12 an hour.

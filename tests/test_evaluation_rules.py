@@ -187,9 +187,12 @@ def test_all_members_take_part_in_chat_or_on_paper_never_both(user: User, db: Se
     cli("evaluation", "open", "--org", "U02", "--open", "1")
     first, second = user("u2-first"), user("u2-second")
     assert "民主测评正在进行，您受邀参加" in first.say(f"绑定 {codes['member2']}")
-    assert "名额已满，您不参加本次测评" in second.say(f"绑定 {codes['member2']}")
+    told = second.say(f"绑定 {codes['member2']}")
+    assert "名额已满，您不参加本次测评" in told and "开始后" not in told  # not "we will tell you"
     assert "感谢参与" in _vote(first)
     assert "开放名额已满" in second.say("测评")
+    progress = second.say("进度")
+    assert "参加人员在开启时已确定，您不在其中" in progress and "尚未开始" not in progress
 
 
 # ---------------------------------------------------------------- 6 the assessment record

@@ -131,6 +131,7 @@ def test_a_sheet_changed_in_a_spreadsheet_is_next_years_standard(
     versions = browser.get("/console/rubrics/non_public")
     assert "版本 2023.1 → 2027.1，共 5 处变化" in versions and NEW_LAST in versions
     assert "2026" in versions and "2027" in versions  # the years that pinned each version
+    assert "命令行导入" in versions and "cli" not in versions  # who imported it, in Chinese
     assert "请选择两个不同的版本" in browser.get("/console/rubrics/non_public?from=2027.1&to=2027.1")
     browser.get("/console/rubrics/non_public?from=9999.9", status=404)
     browser.get("/console/rubrics/nothing", status=404)

@@ -159,14 +159,14 @@ def test_one_and_two_ballots_show_no_figure_anywhere(
         evaluator.say("同")
     complete_record(evaluator)
     ended = evaluator.say("结束测评 参加人员已全部作答")
-    assert "已结束民主测评" in ended and "有效票 2 张，少于 3 张，" + WITHHELD in ended
+    assert "已结束民主测评" in ended and "票数少于 3 张，" + WITHHELD in ended
     rated = evaluator.say("提交")
-    assert "有效票 2 张，少于 3 张，" + WITHHELD in rated and not FIGURE.search(rated)
+    assert "票数少于 3 张，" + WITHHELD in rated and not FIGURE.search(rated)
     cli("results", "confirm", "--year", "2026", "--reason", "U02 本年度不参加年检")
     assert "已公示 1 个结果" in cli("publish", "--year", "2026", "--days", "7")
     closed = onlookers.look(report=True)
     assert_no_figures(closed)
-    assert "有效票 2 张，少于 3 张，" + WITHHELD in closed["chair 结果"]
+    assert "票数少于 3 张，" + WITHHELD in closed["chair 结果"]
     assert WITHHELD in closed["county inspection"] and WITHHELD in closed["city inspection"]
     assert WITHHELD in closed["city sheet.xlsx"]
 
@@ -313,7 +313,7 @@ def test_a_score_too_few_to_show_is_not_blended_and_the_minimum_is_fixed_at_open
         evaluator.say("结束测评 参加人员已全部作答")
         rated = evaluator.say("提交")
         if code == "U01":
-            assert "有效票 3 张，少于 4 张，" + WITHHELD in rated and not FIGURE.search(rated)
+            assert "票数少于 4 张，" + WITHHELD in rated and not FIGURE.search(rated)
         else:
             assert "满意率 66.7%，民主测评得分 80.8" in rated
     with session_factory(engine)() as db:

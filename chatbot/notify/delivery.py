@@ -637,6 +637,11 @@ class Backlog:
     def per_second(self) -> float:
         return self.sent_last_hour / 3600
 
+    @property
+    def per_minute(self) -> float:
+        """The last hour's rate a minute: what the console shows when it is under one a second."""
+        return self.sent_last_hour / 60
+
 
 def backlog(session: Session, now: datetime, accounts: Any = None) -> Backlog:
     """The backlog of the notices to ``accounts`` (a selectable of account ids; None: every account),

@@ -10,20 +10,18 @@ from rubrics.scoring import format_percent
 WELCOME = "欢迎关注年检助手！这里办理基层工会年检：工会主席在线自查自评，上级工会考评，会员参加民主测评。"
 
 #: `帮助` for someone not bound (the public): what anyone may do, each command on a line of its own.
-UNBOUND_HELP = "\n".join(
-    (
-        "您还没有绑定身份。不绑定也可以：",
-        "· 结果 单位编号 —— 公示期内查看该单位的年检结果（单位编号见公示，如：结果 YZ-001）",
-        "· 异议 单位编号 理由 —— 公示期内对该单位的结果提出异议",
-        "· 测评 测评码 —— 参加民主测评（或扫描测评二维码）",
-        "工会主席、会员、考评员：",
-        "· 绑定 邀请码 —— 向上级工会索取邀请码后绑定身份（如：绑定 AB12CD34），或扫描邀请二维码",
-        "· 帮助 —— 查看本说明",
-    )
+UNBOUND_LINE = "您还没有绑定身份。不绑定也可以："
+UNBOUND_HELP_LINES = (
+    "· 结果 单位编号 —— 公示期内查看该单位的年检结果（单位编号见公示，如：结果 YZ-001）",
+    "· 异议 单位编号 理由 —— 公示期内对该单位的结果提出异议",
+    "· 测评 测评码 —— 参加民主测评（或扫描测评二维码）",
+    "工会主席、会员、考评员：",
+    "· 绑定 邀请码 —— 向上级工会索取邀请码后绑定身份（如：绑定 AB12CD34），或扫描邀请二维码",
+    "· 帮助 —— 查看本说明",
 )
+UNBOUND_HELP = "\n".join((UNBOUND_LINE, *UNBOUND_HELP_LINES))
 #: `进度` for someone not bound: there is no inspection of theirs to show.
-UNBOUND_PROGRESS = "您还没有绑定身份，没有可查看的年检进度。"
-UNBOUND = "您还没有绑定身份。"
+UNBOUND_PROGRESS = "您还没有绑定身份，没有可查看的年检进度。不绑定也可以："
 BIND_FIRST = "请先绑定身份。"
 
 #: After this many wrong inputs in a row, the three-line hint.
@@ -162,6 +160,8 @@ def ballot_line(org_name: str, status: str, answered: int) -> str:
         return f"民主测评：{org_name}，您已参加，感谢！"
     if status == "closed":
         return f"民主测评：{org_name}已结束。"
+    if status in ("not_eligible", "full"):
+        return f"民主测评：{org_name}正在进行，参加人员在开启时已确定，您不在其中。"
     return ""
 
 
