@@ -10,7 +10,7 @@ dialogs/texts/ballot.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dialogs.binding import MAX_FAILED_ATTEMPTS
 from dialogs.commands import Command
@@ -163,6 +163,10 @@ def _voting(state: DialogState, intent: Intent, view: BallotView) -> Outcome:
     moved = _word(intent.word, view, again) if intent.kind == "word" else None
     if moved is not None:
         return moved
+    if on_suggestion and _looks_like_answer(intent, view) and not state.extra.get(ASKED_IF_SUGGESTION):
+        outcome = ask(view, answers, texts.SUGGESTION_LOOKS_LIKE_ANSWER + "\n")
+        asked = replace(outcome.state, extra={**outcome.state.extra, ASKED_IF_SUGGESTION: True})
+        return Outcome(outcome.reply, asked)
     if on_suggestion and intent.kind not in ("photo", "empty"):
         text = normalise(intent.raw)
         suggestion = "" if text in texts.NO_SUGGESTION else text[:MAX_SUGGESTION_CHARS]
@@ -182,6 +186,16 @@ def _voting(state: DialogState, intent: Intent, view: BallotView) -> Outcome:
         hint = common.stuck_hint(reason, common.pause_line(again))
         return ask(view, answers, f"{hint}\n\n", 0)
     return ask(view, answers, reason + "\n", wrong)
+
+
+#: The state's mark that a bare option number sent as the suggestion was questioned once (the number
+#: itself is not kept: nothing of a suggestion is stored beside the voter).
+ASKED_IF_SUGGESTION = "asked_if_suggestion"
+
+
+def _looks_like_answer(intent: Intent, view: BallotView) -> bool:
+    """An option number or label (1, 2, 3, 满意 …) sent where the suggestion is asked."""
+    return answer_value(intent, scale_of(view, len(rated_questions(view)))) is not None
 
 
 def _word(word: str, view: BallotView, again: str) -> Outcome | None:

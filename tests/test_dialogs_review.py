@@ -202,6 +202,26 @@ def test_a_ballot_is_cast_once_all_is_answered() -> None:
     assert chat.commands == [CastBallot(9, (1, 1, 2, 1, 3, 1, 2, 1), "")]
 
 
+def test_an_option_number_sent_as_the_suggestion_is_questioned_once() -> None:
+    """A tap too many at the suggestion: asked once (without echoing it); sent again, it is the suggestion."""
+    chat = ballot()
+    chat.send("测评")
+    for answer in ("1",) * 8:
+        chat.send(answer)
+    asked = chat.send("2")
+    assert "像是选项" in asked and "意见或建议" in asked and "感谢参与" not in asked and "“2”" not in asked
+    assert chat.commands == []
+    assert "感谢参与" in chat.send("2")
+    assert chat.commands == [CastBallot(9, (1,) * 8, "2")]
+    other = ballot()
+    other.send("测评")
+    for answer in ("1",) * 8:
+        other.send(answer)
+    assert "像是选项" in other.send("信任")  # the last question's label is an option too
+    assert "感谢参与" in other.send("工会活动可以再多一些")
+    assert other.commands == [CastBallot(9, (1,) * 8, "工会活动可以再多一些")]
+
+
 def test_ballot_statuses_are_explained() -> None:
     assert "已参加过" in ballot("voted").send("测评")
     assert "已经结束" in ballot("closed").send("测评")

@@ -82,6 +82,12 @@ def paused(again: str) -> str:
 FIRST_QUESTION = "已经是第一题了。\n"
 CAST = "感谢参与！您的测评已匿名提交。"
 SUGGESTION_USAGE = "请回复文字建议，没有请回复“无”。"
+#: A bare option number (or label) where the suggestion is asked: a tap too many, most likely. Asked once,
+#: without repeating what was sent (the turn's reply is kept for WeChat's retries).
+SUGGESTION_LOOKS_LIKE_ANSWER = (
+    "评分题已答完，这一题是意见或建议。您发送的像是选项，如确要作为意见提交，请再发送一次；"
+    "没有意见请回复“无”，也可以直接写下您的意见。"
+)
 
 
 def rated_usage(scale: dict[int, str]) -> str:
