@@ -48,11 +48,6 @@ REFRESH_MARGIN = timedelta(minutes=5)
 #: Seconds a process waits for another one's token refresh before giving up (the call is retried later).
 REFRESH_LOCK_WAIT = 15
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
-#: Seconds a client reuses the token it last read from the shared store before reading it again: a
-#: delivery worker makes hundreds of calls a second, each once a read of Redis or the database. A
-#: token another process replaced meanwhile still works (WeChat keeps the old one valid for five
-#: minutes) or, rejected, is refreshed once as any rejected token is.
-TOKEN_REUSE_SECONDS = 30.0
 #: "reach max api daily quota limit": the API's calls of the day are used up; they renew at midnight.
 DAILY_QUOTA = 45009
 #: How many days WeChat keeps a temporary media file (a photo sent in chat) after its upload.
@@ -305,12 +300,6 @@ def _http_error(error: WeChatClientException) -> ApiError:
     return ApiError(None, "WeChat API answered with an HTTP error", status=status, unconfirmed=status == 504)
 
 
-def _still_reusable(reused: tuple[Token, float], now: datetime) -> bool:
-    """Whether a token read at monotonic ``reused[1]`` may be used again without asking the store."""
-    token, read_at = reused
-    return time.monotonic() - read_at < TOKEN_REUSE_SECONDS and token.expires_at - REFRESH_MARGIN > now
-
-
 class ApiClient(WeChatClient):
     """wechatpy's client with our base URL, timeouts and shared token; no recursive token refetch."""
 
@@ -334,20 +323,14 @@ class ApiClient(WeChatClient):
             self._http.mount(scheme, pooled)
         self._store = store
         self._clock = clock or (lambda: datetime.now(UTC))
-        #: The token last read or fetched, and when (monotonic): see TOKEN_REUSE_SECONDS.
-        self._reused: tuple[Token, float] | None = None
 
     # wechatpy reads the token through this property and fetches through fetch_access_token.
     @property
     def access_token(self) -> str:
-        now = self._clock()
-        reused = self._reused
-        if reused is not None and _still_reusable(reused, now):
-            return reused[0].value
         token = self._store.get()
+        now = self._clock()
         if token is None or token.expires_at - REFRESH_MARGIN <= now:
             token = self._store.refresh(self._fetch_token, None, now)
-        self._reused = (token, time.monotonic())
         return token.value
 
     def fetch_access_token(self) -> dict[str, Any]:
@@ -355,11 +338,8 @@ class ApiClient(WeChatClient):
         return {"access_token": self._refresh(current.value if current else None).value}
 
     def _refresh(self, rejected: str | None) -> Token:
-        """A new token unless another process already replaced ``rejected``; reused from now on."""
-        self._reused = None
-        token = self._store.refresh(self._fetch_token, rejected, self._clock())
-        self._reused = (token, time.monotonic())
-        return token
+        """A new token unless another process already replaced ``rejected``."""
+        return self._store.refresh(self._fetch_token, rejected, self._clock())
 
     def _fetch_token(self) -> Token:
         try:
