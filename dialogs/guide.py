@@ -14,7 +14,7 @@ from dialogs.selfcheck import progress_text
 from dialogs.texts import common as texts
 from rubrics import words
 from rubrics.lifecycle import RemediationStatus
-from rubrics.objections import outcome_words, source_short
+from rubrics.objections import ObjectionView, outcome_words, source_short
 from rubrics.scoring import Stars
 
 MAX_CHILDREN_LISTED = 20
@@ -119,13 +119,12 @@ def progress(ctx: UserContext) -> str:
                 line.target,
             )
         )
+    by_union: dict[str, list[ObjectionView]] = {}  # one line a union, however many objections it has
     for objection in ctx.objections:
-        source = source_short(objection.source)
-        lines.append(
-            texts.objection_line(
-                objection.org_code, objection.org_name, objection.due, source, objection.text[:60]
-            )
-        )
+        by_union.setdefault(objection.org_code, []).append(objection)
+    for code, group in by_union.items():
+        said = [(source_short(o.source), o.text[:60]) for o in group]
+        lines.append(texts.objection_line(code, group[0].org_name, group[0].due, said))
     lines.extend(filed)
     if ctx.has_role("evaluator") or ctx.has_role("admin"):
         total = max(ctx.children_total, len(ctx.children))

@@ -71,7 +71,7 @@ def check(response: Any, where: str) -> None:
     if response.status_code >= 400:
         assert CJK.search(shown), (where, shown[:300])
         if response.mimetype == "text/html" and " /n/" in where:
-            assert "工会年检助手" in shown, where  # a notice's page: its own error page, for members
+            assert "· 年检助手</title>" in shown, where  # a notice's page: its own error page, for members
         elif response.mimetype == "text/html":
             assert "年检助手管理台" in shown, where  # the console's own page
 

@@ -14,6 +14,7 @@ from dialogs.router import plan, respond
 from dialogs.selfcheck import MODE, SaveSelfScore, StartSelfCheck, SubmitSelfCheck
 from dialogs.walk import summary_pages
 from rubrics import get_rubric
+from rubrics.objections import ObjectionView
 
 CHAIR = RoleView("chair", "XJ-001", "宏达工会")
 
@@ -207,3 +208,19 @@ def test_progress_shows_coverage_shares_as_the_console_does() -> None:
         "原州区总工会 本年度已评定 1/9（11.1%）；历年累计评定过的单位占 22.2%，年度目标 70%（按历年累计计算）"
         in reply.text
     )
+
+
+def test_progress_lists_a_unions_objections_on_one_line() -> None:
+    """Two objections to one union are one 待复查 line (and one 复查 to send); another union has its own."""
+    objections = (
+        ObjectionView("U01", "东城社区工会", "12-20", "第3项职工之家并未挂牌", "member"),
+        ObjectionView("U01", "东城社区工会", "12-20", "第12项制度并未建立", "public"),
+        ObjectionView("U02", "西城社区工会", "12-21", "换届资料不全", "chair"),
+    )
+    ctx = UserContext((RoleView("evaluator", "YZ", "原州区总工会"),), None, 2026, objections=objections)
+    reply = respond(plan(None, UserInput("text", text="进度")), ctx).reply
+    assert reply is not None
+    lines = [line for line in reply.text.splitlines() if line.startswith("待复查：")]
+    assert len(lines) == 2 and "“复查 U01”" in lines[0] and "“复查 U02”" in lines[1]
+    assert "2 条异议" in lines[0] and "第3项职工之家并未挂牌" in lines[0] and "第12项制度并未建立" in lines[0]
+    assert "条异议——" not in lines[1] and "换届资料不全" in lines[1]

@@ -146,8 +146,11 @@ def coverage_line(
     )
 
 
-def objection_line(code: str, name: str, due: str, source: str, text: str) -> str:
-    return f"待复查：{code} {name}（截止 {due}）{source}异议：“{text}”——发送“复查 {code}”"
+def objection_line(code: str, name: str, due: str, said: list[tuple[str, str]]) -> str:
+    """A union's objections waiting for its re-review, on one line (``said``: each one's source and words)."""
+    quoted = "；".join(f"{source}异议：“{text}”" for source, text in said)
+    count = f"{len(said)} 条异议——" if len(said) > 1 else ""
+    return f"待复查：{code} {name}（截止 {due}）{count}{quoted}——发送“复查 {code}”"
 
 
 def ballot_line(org_name: str, status: str, answered: int) -> str:
