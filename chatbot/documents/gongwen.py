@@ -278,13 +278,29 @@ def _cells(cells: Sequence[object], values: Sequence[object], bold: bool = False
 
 def _copied_rows(grid: Table, rows: Sequence[Sequence[object]]) -> None:
     """Rows after the first as copies of its XML (style, widths, no split) with their own texts: setting
-    each cell's style by name looks the style up every time, seconds for a city's thousands of rows."""
-    template = grid.rows[-1]._tr
+    each cell's style by name looks the style up every time, seconds for a city's thousands of rows.
+    Each cell's run holds one prepared ``<w:t>`` whose text is set, as python-docx's ``run.text`` would
+    write it (no ``<w:t>`` for an empty text, ``xml:space="preserve"`` around spaces); a text with a
+    tab or a line break is left to ``run.text``, which writes those as elements of their own."""
+    template = deepcopy(grid.rows[-1]._tr)
+    for run in template.iter(qn("w:r")):
+        run.text = "·"  # one <w:t> a cell
+    text_tag, space = qn("w:t"), qn("xml:space")
     for values in rows:
         copy = deepcopy(template)
-        for run, value in zip(copy.iter(qn("w:r")), values, strict=True):  # one run a cell
-            run.text = "" if value is None else str(value)
+        for text, value in zip(list(copy.iter(text_tag)), values, strict=True):
+            shown = "" if value is None else str(value)
+            if not shown or _SPECIAL.intersection(shown):
+                text.getparent().text = shown  # type: ignore[union-attr]
+                continue
+            text.text = shown
+            if len(shown.strip()) < len(shown):
+                text.set(space, "preserve")
         grid._tbl.append(copy)
+
+
+#: Characters ``run.text`` writes as elements of their own (``<w:tab/>``, ``<w:br/>``).
+_SPECIAL = frozenset("\t\r\n")
 
 
 def picture(document: DocumentType, png: bytes, width_cm: float = 15.0) -> None:
