@@ -254,10 +254,10 @@ def _dimensions(
         )
         .group_by(Organisation.parent_id, Inspection.rubric_key, ItemScore.item_no)
     ):
-        figures = by_parent.get(parent)
-        dimension = dimension_of.get(rubric_key, {}).get(item_no)
-        if figures is not None and dimension is not None and points is not None:
-            total = figures.dimension_sums.setdefault(dimension, [Decimal(0), Decimal(0)])
+        owner = by_parent.get(parent)
+        named = dimension_of.get(rubric_key, {}).get(item_no)
+        if owner is not None and named is not None and points is not None:
+            total = owner.dimension_sums.setdefault(named, [Decimal(0), Decimal(0)])
             total[0] += Decimal(str(points))  # SQLite sums the halves as a float
 
 
@@ -317,6 +317,7 @@ def county_report(
         ),
         lambda document, statuses: _county_facts(document, figures, campaign, config, statuses),
         config,
+        read.tree,
         path,
         today,
     )
@@ -348,6 +349,7 @@ def city_report(
         ),
         lambda document, statuses: _city_facts(document, sections, total, campaign, config, statuses),
         config,
+        read.tree,
         path,
         today,
     )
@@ -381,6 +383,7 @@ def _summary(
     opening: str,
     facts: Facts,
     config: Config,
+    tree: OrgTree,
     path: Path,
     today: date | None,
 ) -> None:
@@ -391,8 +394,8 @@ def _summary(
     _head(document, session, issuer, campaign, narrative)
     gongwen.body(document, opening)
     gongwen.heading(document, "一、基本情况")
-    facts(document, _statuses(session, campaign, config))
-    _written(document, narrative, problems_draft(session, campaign, issuer))
+    facts(document, _statuses(session, campaign, config, tree))
+    _written(document, narrative, problems_draft(session, campaign, issuer, tree))
     gongwen.signature(document, issuer.name, today or _today())
     document.save(str(path))  # python-docx takes a path as str
 
@@ -401,9 +404,9 @@ def _today() -> date:
     return datetime.now(UTC).astimezone(SHANGHAI).date()
 
 
-def _statuses(session: Session, campaign: Campaign, config: Config) -> dict[str, ScopeStatus]:
+def _statuses(session: Session, campaign: Campaign, config: Config, tree: OrgTree) -> dict[str, ScopeStatus]:
     """The quota scopes by code: the city's (whole city) or each county's, as configured."""
-    return {s.code: s for s in scope_statuses(session, campaign, config)}
+    return {s.code: s for s in scope_statuses(session, campaign, config, tree)}
 
 
 def _head(
