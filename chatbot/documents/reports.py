@@ -217,9 +217,8 @@ def _dimensions(
     """Sum each group's assessed points and maximum per dimension: the maximum from the number of rated
     inspections on each sheet, the points from one query summing the item scores by the unions' parent
     (each parent's unions are in one group), sheet and item — a few hundred rows, not one per score."""
-    sheets = {
-        key: rubric_for(session, key, pinned(campaign, key)) for _id, key in rated
-    }  # the year's version
+    used = {key for _id, key in rated}
+    sheets = {key: rubric_for(session, key, pinned(campaign, key)) for key in used}  # the year's versions
     counts: Counter[tuple[int, str]] = Counter()  # by (id() of the group's figures, sheet key)
     groups: dict[int, GroupFigures] = {}
     for inspection_id, rubric_key in rated:
