@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 from docx import Document
 from docx.enum.text import WD_LINE_SPACING
+from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -747,3 +748,35 @@ def test_the_score_sheets_rows_are_as_tall_as_the_lines_they_print(
         text = sheet.cell(row=n, column=3).value
         if len(text) <= 28:  # 28 Chinese characters print on one line of the 基本要求 column
             assert heights[n] == one_line, text
+
+
+def test_every_row_of_a_long_below_standard_table_keeps_the_first_rows_style_widths_and_text(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    """The rows after the first are copies of its XML (a city's thousands of rows in a second): each keeps
+    the table style, the widths, the unsplittable row and its own text; only the header repeats."""
+    codes = setup_county(db, 4)
+    evaluator = user("evaluator")
+    evaluator.say(f"绑定 {codes['evaluator']}")
+    for n, score in ((1, 40), (2, 100), (3, 55), (4, 59)):
+        self_check(user(f"chair{n}"), codes[f"chair{n}"])
+        rate(evaluator, f"U0{n}", score)
+    out = tmp_path / "city.docx"
+    cli("report", "city", "--year", "2026", "--out", str(out))
+    table = next(t for t in Document(str(out)).tables if t.rows[0].cells[0].text == "所属单位")
+    assert [[c.text for c in row.cells] for row in table.rows] == [
+        ["所属单位", "单位名称", "得分", "补课情况"],
+        ["原州区总工会", "第1社区工会", "40", "待补课"],
+        ["原州区总工会", "第3社区工会", "55", "待补课"],
+        ["原州区总工会", "第4社区工会", "59", "待补课"],
+    ]
+    widths = [column.width for column in table.columns]
+    for index, row in enumerate(table.rows):
+        properties = row._tr.trPr
+        assert properties is not None and properties.find(qn("w:cantSplit")) is not None, index
+        assert (properties.find(qn("w:tblHeader")) is not None) == (index == 0), index  # the header repeats
+        assert [cell.width for cell in row.cells] == widths, index
+        for cell in row.cells:
+            (paragraph,) = cell.paragraphs
+            assert paragraph.style is not None and paragraph.style.name == "公文表格文字", index
+            assert [run.bold for run in paragraph.runs] == [True if index == 0 else None], index

@@ -186,13 +186,14 @@ def table(
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
     widths = widths or column_widths(header, rows)
     shown = [_header_text(t, w) for t, w in zip(header, widths, strict=True)] if widths else header
-    _cells(grid.rows[0].cells, shown, bold=True)
+    style_id = document.styles.get_style_id(TABLE_STYLE, WD_STYLE_TYPE.PARAGRAPH)  # looked up once
+    _cells(grid.rows[0].cells, shown, style_id, bold=True)
     header_properties = grid.rows[0]._tr.get_or_add_trPr()
     repeat = OxmlElement("w:tblHeader")
     repeat.set(qn("w:val"), "true")
     header_properties.append(repeat)
     if rows:  # the first row built cell by cell, the others copied from it (see _copied_rows)
-        _cells(grid.add_row().cells, rows[0])
+        _cells(grid.add_row().cells, rows[0], style_id)
     for row in grid.rows:
         row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     if widths:  # the grid's columns (LibreOffice reads these) and every cell's (Word reads those)
@@ -268,23 +269,43 @@ def _header_text(title: str, width_cm: float) -> str:
     return "\n".join(header_lines(title))
 
 
-def _cells(cells: Sequence[object], values: Sequence[object], bold: bool = False) -> None:
+def _cells(
+    cells: Sequence[object], values: Sequence[object], style_id: str | None, bold: bool = False
+) -> None:
+    """Each cell's text in one run, its paragraph of the style ``style_id`` (as ``paragraph.style = name``
+    sets it, without looking the name up again for every cell)."""
     for cell, value in zip(cells, values, strict=True):
         paragraph = cell.paragraphs[0]  # type: ignore[attr-defined]
-        paragraph.style = TABLE_STYLE
+        paragraph._p.style = style_id
         run = paragraph.add_run("" if value is None else str(value))
         run.font.bold = bold or None
 
 
 def _copied_rows(grid: Table, rows: Sequence[Sequence[object]]) -> None:
     """Rows after the first as copies of its XML (style, widths, no split) with their own texts: setting
-    each cell's style by name looks the style up every time, seconds for a city's thousands of rows."""
-    template = grid.rows[-1]._tr
+    each cell's style by name looks the style up every time, seconds for a city's thousands of rows.
+    Each cell's run holds one prepared ``<w:t>`` whose text is set, as python-docx's ``run.text`` would
+    write it (no ``<w:t>`` for an empty text, ``xml:space="preserve"`` around spaces); a text with a
+    tab or a line break is left to ``run.text``, which writes those as elements of their own."""
+    template = deepcopy(grid.rows[-1]._tr)
+    for run in template.iter(qn("w:r")):
+        run.text = "·"  # one <w:t> a cell
+    text_tag, space = qn("w:t"), qn("xml:space")
     for values in rows:
         copy = deepcopy(template)
-        for run, value in zip(copy.iter(qn("w:r")), values, strict=True):  # one run a cell
-            run.text = "" if value is None else str(value)
+        for text, value in zip(list(copy.iter(text_tag)), values, strict=True):
+            shown = "" if value is None else str(value)
+            if not shown or _SPECIAL.intersection(shown):
+                text.getparent().text = shown  # type: ignore[union-attr]
+                continue
+            text.text = shown
+            if len(shown.strip()) < len(shown):
+                text.set(space, "preserve")
         grid._tbl.append(copy)
+
+
+#: Characters ``run.text`` writes as elements of their own (``<w:tab/>``, ``<w:br/>``).
+_SPECIAL = frozenset("\t\r\n")
 
 
 def picture(document: DocumentType, png: bytes, width_cm: float = 15.0) -> None:

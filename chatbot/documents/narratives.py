@@ -20,7 +20,7 @@ from chatbot.documents.sentences import (
 )
 from chatbot.inspection import audit, weaknesses
 from chatbot.inspection.errors import AdminError
-from chatbot.inspection.hierarchy import CITY_DIRECT, load_tree
+from chatbot.inspection.hierarchy import CITY_DIRECT, OrgTree, load_tree
 from chatbot.inspection.order import short_name
 from chatbot.store.models import Campaign, Organisation, ReportNarrative
 
@@ -197,10 +197,13 @@ def area_of(name: str) -> str:
     return "全县" if short_name(name).endswith("县") else "全区"
 
 
-def problems_draft(session: Session, campaign: Campaign, organisation: Organisation) -> str:
+def problems_draft(
+    session: Session, campaign: Campaign, organisation: Organisation, tree: OrgTree | None = None
+) -> str:
     """三、存在问题 as drafted from the year's figures (``weaknesses``): a proposal the federation edits
-    in the console; "" for a federation with no rated union that lost points."""
-    tree = load_tree(session)
+    in the console; "" for a federation with no rated union that lost points (``tree``: the one the
+    caller loaded)."""
+    tree = tree or load_tree(session)
     if organisation.parent_id is None:
         city, groups = weaknesses.survey(session, campaign, tree)
         text = weakness_paragraph(

@@ -172,7 +172,13 @@ def gather(
             figures.below.append(Below(r.code, r.name, score, label))
             figures.remedies[_remedy(remedied, today)] += 1
         figures.re_reviewing += InspectionState(r.state).awaits_re_review
-    _dimensions(session, campaign, [(r.id, r.rubric_key) for r in rated], figures_of)
+    _dimensions(
+        session,
+        campaign,
+        [(r.id, r.rubric_key) for r in rated],
+        figures_of,
+        {tree.nodes[union].parent_id: figures for union, figures in group_of.items()},
+    )
     for inspection_id, count in session.execute(
         select(Objection.inspection_id, func.count())
         .join(Inspection, Objection.inspection_id == Inspection.id)
@@ -206,28 +212,52 @@ def _dimensions(
     campaign: Campaign,
     rated: Sequence[tuple[int, str]],
     figures_of: dict[int, GroupFigures],
+    by_parent: dict[int | None, GroupFigures],
 ) -> None:
-    """Sum each group's assessed points and maximum per dimension (one query over the item scores)."""
-    assessed: dict[int, dict[int, Decimal]] = defaultdict(dict)
-    for inspection_id, item_no, score in session.execute(
-        select(ItemScore.inspection_id, ItemScore.item_no, ItemScore.assessed_score)
+    """Sum each group's assessed points and maximum per dimension: the maximum from the number of rated
+    inspections on each sheet, the points from one query summing the item scores by the unions' parent
+    (each parent's unions are in one group), sheet and item — a few hundred rows, not one per score."""
+    used = {key for _id, key in rated}
+    sheets = {key: rubric_for(session, key, pinned(campaign, key)) for key in used}  # the year's versions
+    counts: Counter[tuple[int, str]] = Counter()  # by (id() of the group's figures, sheet key)
+    groups: dict[int, GroupFigures] = {}
+    for inspection_id, rubric_key in rated:
+        figures = groups.setdefault(id(figures_of[inspection_id]), figures_of[inspection_id])
+        if not counts[(id(figures), rubric_key)]:  # the dimensions in the order the inspections name them
+            for dimension in sheets[rubric_key].dimensions:
+                figures.dimension_sums.setdefault(dimension, [Decimal(0), Decimal(0)])
+        counts[(id(figures), rubric_key)] += 1
+    for (group, rubric_key), count in counts.items():
+        rubric, sums = sheets[rubric_key], groups[group].dimension_sums
+        for dimension in rubric.dimensions:
+            sums[dimension][1] += rubric.dimension_max(dimension) * count
+    dimension_of = {
+        key: {item.no: item.dimension for item in rubric.items if item.dimension in rubric.dimensions}
+        for key, rubric in sheets.items()
+    }
+    for parent, rubric_key, item_no, points in session.execute(
+        select(
+            Organisation.parent_id,
+            Inspection.rubric_key,
+            ItemScore.item_no,
+            func.sum(ItemScore.assessed_score),
+        )
+        .select_from(ItemScore)
         .join(Inspection, ItemScore.inspection_id == Inspection.id)
+        .join(Organisation, Inspection.organisation_id == Organisation.id)
         .where(
             Inspection.campaign_id == campaign.id,
             Inspection.state.in_(values(RATED)),
+            Organisation.rubric_key.is_not(None),  # grassroots: the unions the groups hold
             ItemScore.assessed_score.is_not(None),
         )
+        .group_by(Organisation.parent_id, Inspection.rubric_key, ItemScore.item_no)
     ):
-        if inspection_id in figures_of and score is not None:  # None excluded by the query
-            assessed[inspection_id][item_no] = Decimal(score)
-    for inspection_id, rubric_key in rated:
-        rubric = rubric_for(session, rubric_key, pinned(campaign, rubric_key))  # the year's version
-        sums = figures_of[inspection_id].dimension_sums
-        scores = assessed.get(inspection_id, {})
-        for dimension in rubric.dimensions:
-            total = sums.setdefault(dimension, [Decimal(0), Decimal(0)])
-            total[0] += sum((scores.get(i.no, Decimal(0)) for i in rubric.items_of(dimension)), Decimal(0))
-            total[1] += rubric.dimension_max(dimension)
+        owner = by_parent.get(parent)
+        named = dimension_of.get(rubric_key, {}).get(item_no)
+        if owner is not None and named is not None and points is not None:
+            total = owner.dimension_sums.setdefault(named, [Decimal(0), Decimal(0)])
+            total[0] += Decimal(str(points))  # SQLite sums the halves as a float
 
 
 def progress_of(row: CoverageRow, re_reviewing: int) -> sentences.Progress:
@@ -286,6 +316,7 @@ def county_report(
         ),
         lambda document, statuses: _county_facts(document, figures, campaign, config, statuses),
         config,
+        read.tree,
         path,
         today,
     )
@@ -317,6 +348,7 @@ def city_report(
         ),
         lambda document, statuses: _city_facts(document, sections, total, campaign, config, statuses),
         config,
+        read.tree,
         path,
         today,
     )
@@ -350,6 +382,7 @@ def _summary(
     opening: str,
     facts: Facts,
     config: Config,
+    tree: OrgTree,
     path: Path,
     today: date | None,
 ) -> None:
@@ -360,8 +393,8 @@ def _summary(
     _head(document, session, issuer, campaign, narrative)
     gongwen.body(document, opening)
     gongwen.heading(document, "一、基本情况")
-    facts(document, _statuses(session, campaign, config))
-    _written(document, narrative, problems_draft(session, campaign, issuer))
+    facts(document, _statuses(session, campaign, config, tree))
+    _written(document, narrative, problems_draft(session, campaign, issuer, tree))
     gongwen.signature(document, issuer.name, today or _today())
     document.save(str(path))  # python-docx takes a path as str
 
@@ -370,9 +403,9 @@ def _today() -> date:
     return datetime.now(UTC).astimezone(SHANGHAI).date()
 
 
-def _statuses(session: Session, campaign: Campaign, config: Config) -> dict[str, ScopeStatus]:
+def _statuses(session: Session, campaign: Campaign, config: Config, tree: OrgTree) -> dict[str, ScopeStatus]:
     """The quota scopes by code: the city's (whole city) or each county's, as configured."""
-    return {s.code: s for s in scope_statuses(session, campaign, config)}
+    return {s.code: s for s in scope_statuses(session, campaign, config, tree)}
 
 
 def _head(
