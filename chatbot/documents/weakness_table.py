@@ -158,6 +158,20 @@ class Bar:
     percent: float
 
 
+@dataclass(frozen=True)
+class Axes:
+    """The titles of a chart's axes: the values' (with their unit) and the bars'."""
+
+    value: str
+    category: str
+
+
+#: The console's two charts: the items' shares of unions losing points, the dimensions' shares of
+#: their points lost (the headers of the tables under them).
+ITEM_AXES = Axes(ITEM_HEADERS[8], "子项")
+DIMENSION_AXES = Axes(DIMENSION_HEADERS[7], "内容")
+
+
 def item_bars(items: list[ItemLoss]) -> list[Bar]:
     return [Bar(f"{i.no}.{item_name(printed(i.text))[:10]}", float(percent(i.now.share))) for i in items]
 
