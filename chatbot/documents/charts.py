@@ -290,7 +290,7 @@ def dimension_figure(dimensions: Sequence[str], percents: Sequence[float], title
     """Horizontal bars: the average assessed score of each dimension, as a share of its points, each
     bar labelled with its value, the axes titled (``DIMENSION_VALUE_AXIS``, ``DIMENSION_CATEGORY_AXIS``)."""
     font = _font()
-    figure, axes = pyplot.subplots(figsize=(5.5, DIMENSION_BAR_INCHES * len(dimensions) + 0.9))
+    figure, axes = pyplot.subplots(figsize=(5.5, DIMENSION_BAR_INCHES * len(dimensions) + 0.6))
     bars = axes.barh(list(dimensions), list(percents), height=0.7, color="#2471a3")
     axes.bar_label(
         bars, labels=[format_percent(Decimal(str(p)) / 100) for p in percents], padding=3, fontsize=8
@@ -299,8 +299,8 @@ def dimension_figure(dimensions: Sequence[str], percents: Sequence[float], title
     axes.set_xticks(range(0, 101, 20))
     axes.invert_yaxis()
     axes.set_title(title, fontproperties=font)
-    axes.set_xlabel(DIMENSION_VALUE_AXIS, fontproperties=font)
-    axes.set_ylabel(DIMENSION_CATEGORY_AXIS, fontproperties=font)
+    axes.set_xlabel(DIMENSION_VALUE_AXIS, fontproperties=font, fontsize=8, labelpad=2)
+    axes.set_ylabel(DIMENSION_CATEGORY_AXIS, fontproperties=font, fontsize=8)
     for label in axes.get_yticklabels():
         label.set_fontproperties(font)
     return figure
