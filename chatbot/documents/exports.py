@@ -159,7 +159,7 @@ def _sheet_heading(sheet: Worksheet, inspection: Inspection, rubric: Rubric) -> 
     """The title, the standard, the union, its year and state, and the table's header."""
     last = len(HEADERS)
     _merged_line(sheet, 1, last, SHEET_TITLE, size=18, bold=True, height=30)
-    _merged_line(sheet, 2, last, printed(f"{rubric.title}年检考评标准"), size=12, height=20)
+    _merged_line(sheet, 2, last, printed(f"{rubric.name}年检考评标准"), size=12, height=20)
     unit = (
         f"单位：{inspection.organisation.name}　　年度：{inspection.campaign.year}　　"
         f"状态：{InspectionState(inspection.state).label}"
