@@ -43,7 +43,7 @@ from chatbot.documents.labels import printed
 from chatbot.inspection import campaigns, organisations, rubric_versions, weaknesses
 from chatbot.inspection.hierarchy import load_tree
 from chatbot.store.models import Campaign, Inspection, ItemScore, Organisation
-from rubrics import Rubric, get_rubric
+from rubrics import Rubric, all_rubrics, get_rubric
 from tests.test_console import Console
 
 VILLAGE = get_rubric("village")
@@ -398,3 +398,24 @@ def test_the_workbook_prints_one_page_wide_with_its_header_on_every_page(
                 assert longest <= 2 * width, (sheet.title, column[0].column_letter)
     items = book["子项失分"]
     assert items.column_dimensions["B"].width >= 9  # 村（社区）工会 on two lines, not four
+
+
+def test_a_charts_label_names_its_sheet_in_whole_words() -> None:
+    """Where the scope has several sheets, a dimension's bar names its sheet on a line of its own: in a
+    few whole words, never cut mid-bracket (the walk saw "村（社区·工会组织健全"), each sheet its own."""
+    losses = tuple(
+        weaknesses.DimensionLoss(
+            rubric.key,
+            rubric.dimensions[0],
+            8,
+            weaknesses.Loss(2, 1, Decimal(2)),
+            None,
+            weaknesses.LastYear.NEW,
+        )
+        for rubric in all_rubrics()
+    )
+    bars = weakness_table.dimension_bars(losses, several_sheets=True)
+    sheets = [bar.label.split("\n")[0] for bar in bars]
+    assert all(sheet.count("（") == sheet.count("）") and len(sheet) <= 6 for sheet in sheets), sheets
+    assert len(set(sheets)) == len(sheets) and sheets[-1] == "村（社区）"
+    assert {bar.percent for bar in bars} == {12.5}  # 2 of 2 × 8 points lost

@@ -82,7 +82,10 @@ def _display_width(text: str) -> float:
 
 
 def wrap_label(text: str, ems: float) -> str:
-    """The label broken into lines at most ``ems`` wide (Chinese breaks between any two characters)."""
+    """The label broken into lines at most ``ems`` wide (Chinese breaks between any two characters);
+    a line break it has stays."""
+    if "\n" in text:
+        return "\n".join(wrap_label(part, ems) for part in text.split("\n"))
     lines, line = [], ""
     for ch in text:
         if line and _display_width(line + ch) > ems:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from chatbot.documents.labels import printed, rubric_name
+from chatbot.documents.labels import printed, rubric_name, rubric_short_name
 from chatbot.documents.sentences import item_name
 from chatbot.inspection.order import short_name
 from chatbot.inspection.weaknesses import DimensionLoss, ItemLoss, LastYear, Weaknesses
@@ -177,10 +177,11 @@ def item_bars(items: list[ItemLoss]) -> list[Bar]:
 
 
 def dimension_bars(dimensions: tuple[DimensionLoss, ...], several_sheets: bool) -> list[Bar]:
-    """The dimensions' shares of points lost (named with their sheet where the scope has several)."""
+    """The dimensions' shares of points lost (named with their sheet, on a line above, where the scope
+    has several)."""
     return [
         Bar(
-            (f"{rubric_name(d.key)[:4]}·" if several_sheets else "") + printed(d.dimension),
+            (f"{rubric_short_name(d.key)}\n" if several_sheets else "") + printed(d.dimension),
             float(percent(d.lost_share)),
         )
         for d in dimensions
