@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -25,6 +26,19 @@ class Item:
         return f"{self.text}（{self.note}）" if self.note else self.text
 
 
+#: A sheet's number before its title, in any of the forms a sheet or a document gives it: （一） (一)
+#: 一、 1. 1、 （1）.
+_SHEET_NUMBER = re.compile(
+    r"^\s*(?:[（(]\s*[一二三四五六七八九十\d]+\s*[）)]|[一二三四五六七八九十]+\s*、|\d+\s*[.、．])\s*"
+)
+
+
+def unnumbered(title: str) -> str:
+    """A sheet's title without its number: the seed numbers four of its six sheets, (一) to (四), and
+    not the other two, so every printout names a sheet by this form alone."""
+    return _SHEET_NUMBER.sub("", title, count=1).strip()
+
+
 @dataclass(frozen=True)
 class Rubric:
     """One rubric sheet. ``max_total`` is computed from the items, never typed in."""
@@ -39,6 +53,12 @@ class Rubric:
     @cached_property  # read for every row of a listing: summed once
     def max_total(self) -> int:
         return sum(item.points for item in self.items)
+
+    @property
+    def name(self) -> str:
+        """The title as every printout and page shows it: without the seed's sheet number
+        (``unnumbered``); ``title`` stays verbatim."""
+        return unnumbered(self.title)
 
     @property
     def item_count(self) -> int:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from difflib import SequenceMatcher
 
-from rubrics.model import Item, Rubric
+from rubrics.model import Item, Rubric, unnumbered
 
 #: How alike two texts at the same number must be (difflib's ratio) to count as one item reworded,
 #: not one removed and another added.
@@ -142,9 +142,11 @@ def sheet_from_rows(rows: list[SheetRow], current: Rubric, version: str, title: 
     reader.check_total()
     if reader.problems:
         raise SheetRejected(reader.problems)
+    # a sheet printed with its title unnumbered (or numbered another way) keeps the title it had
+    same = not title.strip() or unnumbered(title) == unnumbered(current.title)
     return Rubric(
         key=current.key,
-        title=title.strip() or current.title,
+        title=current.title if same else title.strip(),
         version=version,
         source=current.source,
         dimensions=tuple(reader.dimensions),

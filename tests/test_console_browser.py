@@ -133,6 +133,14 @@ for (const chart of document.querySelectorAll('.chart')) {
 return problems;
 """
 
+#: 失分分析's tables (table.figures) wider than their card, at any width: on a phone each row is the
+#: item and its key figures, with nothing to scroll to.
+FIGURES_SCROLL = """
+return [...document.querySelectorAll('.scroll')]
+  .filter((box) => box.querySelector('table.figures') && box.scrollWidth > box.clientWidth + 1)
+  .map((box) => (box.querySelector('tr').textContent || '').trim().slice(0, 20) + ' ' + box.scrollWidth);
+"""
+
 
 def _require_browser() -> None:
     if Path(CHROMIUM).exists() and Path(DRIVER).exists():
@@ -284,6 +292,7 @@ def test_every_page_fits_at_1280_and_390_px(
         ("campaigns", "/console/campaigns", "开启或修改年度年检"),
         ("grid", "/console/grid", "各县（区）计划与落实情况"),
         ("grid-county", "/console/grid?county=YZ", "负责人进度"),
+        ("weaknesses", "/console/weaknesses?year=2026", "失分最多的子项"),
         ("not-found", "/console/inspections/999999", "页面不存在"),
     ]
     for label, width, height, phone in WIDTHS:
@@ -296,6 +305,8 @@ def test_every_page_fits_at_1280_and_390_px(
             _open(driver, served + path, expect)
             assert driver.execute_script(LAYOUT_PROBLEMS) == [], (name, label)
             assert driver.execute_script(READING_PROBLEMS, not phone, READABLE_PX) == [], (name, label)
+            if name == "weaknesses":  # its tables show their key columns without sideways scrolling
+                assert driver.execute_script(FIGURES_SCROLL) == [], label
             if name in ("dashboard", "inspection"):
                 if phone and name == "inspection":  # on a phone: the score sheet, scrolling in its card
                     driver.execute_script("document.querySelector('table.wide').scrollIntoView()")

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import product
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from chatbot.cli import main
 from chatbot.console.access import create_user
-from chatbot.documents import charts, sentences
+from chatbot.documents import charts, gongwen, sentences
 from chatbot.documents.labels import printed
 from chatbot.documents.narratives import NOT_WRITTEN
 from chatbot.documents.reports import one_decimal
@@ -780,3 +781,41 @@ def test_every_row_of_a_long_below_standard_table_keeps_the_first_rows_style_wid
             (paragraph,) = cell.paragraphs
             assert paragraph.style is not None and paragraph.style.name == "公文表格文字", index
             assert [run.bold for run in paragraph.runs] == [True if index == 0 else None], index
+
+
+def _row_keeps(row: Any) -> tuple[bool, bool, bool]:
+    """A docx table row's (repeated as a header, never split, every paragraph kept with the next)."""
+    properties = row._tr.trPr
+    header = properties is not None and properties.find(qn("w:tblHeader")) is not None
+    whole = properties is not None and properties.find(qn("w:cantSplit")) is not None
+    kept = all(p.paragraph_format.keep_with_next for cell in row.cells for p in cell.paragraphs)
+    return header, whole, kept
+
+
+def test_the_summarys_tables_keep_a_countys_rows_on_one_page_and_repeat_their_header(
+    user: User, db: Session, cli, tmp_path: Path
+) -> None:
+    _world(db, user)
+    out = tmp_path / "city.docx"
+    cli("report", "city", "--year", "2026", "--out", str(out))
+    document = Document(str(out))
+    captions = [p for p in document.paragraphs if p.style.name == gongwen.CAPTION_STYLE]
+    assert captions and all(p.paragraph_format.keep_with_next for p in captions)
+    for table in document.tables:
+        keeps = [_row_keeps(row) for row in table.rows]
+        assert keeps[0][0] and all(whole for _, whole, _ in keeps), table.rows[0].cells[0].text
+        assert not any(header for header, _, _ in keeps[1:])
+    below = next(
+        t for t in document.tables if [c.text for c in t.rows[0].cells][:2] == ["所属单位", "单位名称"]
+    )
+    assert below.rows[1].cells[0].text == "原州区总工会"  # 55 points: the one result below the standard
+    assert [kept for _, _, kept in map(_row_keeps, below.rows)] == [True, False]
+
+
+def test_a_group_of_rows_keeps_together_unless_longer_than_a_page() -> None:
+    document = gongwen.new_document()
+    rows = [(f"县{g}", f"单位{n}") for g, size in enumerate((2, 3, 25)) for n in range(size)]
+    table = gongwen.table(document, ("所属单位", "单位名称"), rows, groups=[2, 3, 25])
+    kept = [all(p.paragraph_format.keep_with_next for c in r.cells for p in c.paragraphs) for r in table.rows]
+    assert kept[:6] == [True, True, False, True, True, False]  # the header with the first row
+    assert not any(kept[6:])  # 25 rows could not be kept on a page: they flow on

@@ -18,8 +18,9 @@ from chatbot.cli import main
 from chatbot.console.access import create_user
 from chatbot.documents import rubric_book
 from chatbot.documents.exports import row_height
+from chatbot.documents.labels import RUBRIC_NAMES
 from chatbot.store.models import AuditEntry, Campaign, Inspection, RubricVersion
-from rubrics import get_rubric
+from rubrics import all_rubrics, get_rubric
 from rubrics.model import Item, Rubric
 from rubrics.scoring import format_score, percent_score
 from rubrics.versions import SheetRejected, SheetRow, changes, sheet_from_rows
@@ -313,3 +314,39 @@ def test_changes_name_items_added_removed_reworded_repointed_and_moved() -> None
         Item(no, i.dimension, i.points, i.text) for no, i in enumerate(swapped.items, 1)
     )))]  # fmt: skip
     assert lines == ["另有 2 项仅序号改变"]  # items matched by their text: a new order only renumbers
+
+
+def test_every_printout_names_a_sheet_in_one_form_without_its_number(
+    app: Flask, db: Session, city: City, cli, tmp_path: Path
+) -> None:
+    """The seed numbers four sheets （一）…（四） and not the other two: the rubric book, the score sheet,
+    the console and the documents all name a sheet by its title without that number; the data keep it
+    verbatim, and a sheet printed so reads back with its title unchanged."""
+    for rubric in all_rubrics():
+        assert rubric.name == RUBRIC_NAMES[rubric.key] and not rubric.name.startswith(("（", "("))
+        assert rubric.title.endswith(rubric.name)  # the data verbatim, as the seed
+        path = tmp_path / f"{rubric.key}.xlsx"
+        assert f"已写出 {rubric.name}（" in cli("rubrics", "export", "--key", rubric.key, "--xlsx", str(path))
+        assert load_workbook(path).active["A1"].value == f"{rubric.name}年检考评标准"
+        read = rubric_book.read(path)
+        assert sheet_from_rows(read.rows, rubric, "2099.1", read.title).title == rubric.title
+        renumbered = sheet_from_rows(read.rows, rubric, "2099.1", f"一、{rubric.name}")
+        assert renumbered.title == rubric.title  # numbered another way: the same sheet's name
+    shipped = rubric_book.read(tmp_path / "non_public.xlsx").rows
+    renamed = sheet_from_rows(shipped, SHIPPED, "2099.1", "（二）非公有制企业工会")
+    assert renamed.title == "（二）非公有制企业工会"  # a new name is a change
+    listed = cli("rubrics", "list")
+    assert "非公有制经济组织、社会组织工会" in listed and "（二）" not in listed
+    sheet = tmp_path / "sheet.xlsx"
+    cli("export", "sheet", "--org", "XJ-001", "--year", "2026", "--out", str(sheet))
+    assert load_workbook(sheet).active["A2"].value == "非公有制经济组织、社会组织工会年检考评标准"
+    with db.begin():
+        create_user(db, "GY", "city", "city-password-1")
+    inspection = db.scalar(select(Inspection))
+    assert inspection is not None
+    browser = Console(app.test_client())
+    browser.login("city", "city-password-1")
+    page = browser.get(f"/console/inspections/{inspection.id}")
+    assert "考评标准：非公有制经济组织、社会组织工会（满分 102）" in page
+    standards = browser.get("/console/rubrics")
+    assert all(f"<h2>{rubric.name}</h2>" in standards for rubric in all_rubrics())

@@ -39,10 +39,11 @@ from sqlalchemy.orm import Session
 
 from chatbot.console.access import create_user
 from chatbot.documents import sentences, weakness_table
+from chatbot.documents.labels import printed
 from chatbot.inspection import campaigns, organisations, rubric_versions, weaknesses
 from chatbot.inspection.hierarchy import load_tree
 from chatbot.store.models import Campaign, Inspection, ItemScore, Organisation
-from rubrics import Rubric, get_rubric
+from rubrics import Rubric, all_rubrics, get_rubric
 from tests.test_console import Console
 
 VILLAGE = get_rubric("village")
@@ -319,3 +320,102 @@ def test_the_workbook_holds_the_figures_and_keeps_texts_text(known: None, client
     own = load_workbook(io.BytesIO(yz.client.get("/console/weaknesses/2026.xlsx").data))
     assert own.sheetnames == ["子项失分", "内容失分", "自评与考评"]
     assert own["子项失分"]["A1"].value == "原州区总工会2026年度年检失分分析（与2025年比较）"
+
+
+def _cells_of(page: str, kind: str) -> list[list[tuple[str, str]]]:
+    """The rows of the page's ``figures`` table of ``kind``: each cell's class and text."""
+    table = re.search(rf'<table class="figures {kind}">(.*?)</table>', page, re.S)
+    assert table is not None, kind
+    return [
+        [(m.group(2) or "", re.sub(r"<[^>]+>", "", m.group(3)).strip()) for m in re.finditer(
+            r'<t([hd])(?: class="([^"]*)")?[^>]*>(.*?)</t[hd]>', row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", table.group(1), re.S)
+    ]  # fmt: skip
+
+
+def test_on_a_phone_the_items_table_shows_the_item_and_its_figures(known: None, client: FlaskClient) -> None:
+    """At 390 px (console.css, table.figures) the cells marked ``more`` are hidden and ``below`` ones go
+    on a line under the row: what stays in the row is the item and the figures that say it loses."""
+    console = Console(client)
+    console.login("yz", "yz-password-12")
+    page = console.get("/console/weaknesses?year=2026")
+    header, first, *_ = _cells_of(page, "item")
+    in_row = [text for (kind, text) in header if "more" not in kind and "below" not in kind]
+    assert in_row == ["子项", "基本要求", "失分单位数", "失分单位占比（%）", "平均失分"]
+    shown = [text for (kind, text) in first if "more" not in kind]
+    item_2 = printed(next(i.text for i in VILLAGE.items if i.no == 2))
+    assert shown == ["2", item_2, "3", "75", "1.3", "上升25个百分点（表述有调整）"]
+    assert 'class="below" data-label="较上年（失分单位占比）"' in page
+    header, *_ = _cells_of(page, "dimension")
+    assert [text for (kind, text) in header if not kind] == [
+        "内容", "失分单位数", "失分单位占比（%）", "平均失分", "失分占该项分值（%）",
+    ]  # fmt: skip
+    css = client.get("/console/static/console.css").get_data(as_text=True)
+    for rule in ("table.figures .more", "table.figures.item tr", "table.figures.dimension tr"):
+        assert rule in css
+
+
+def test_the_charts_name_their_axes_and_units(known: None, client: FlaskClient) -> None:
+    from chatbot.documents import charts
+
+    console = Console(client)
+    console.login("city", "city-password-1")
+    page = console.get("/console/weaknesses?year=2026")
+    alts = re.findall(r'<img class="chart"[^>]*alt="([^"]+)"', page)
+    assert alts == [
+        "失分最多的子项：横轴为失分单位占比（%），纵轴为子项",
+        "各项内容失分情况：横轴为失分占该项分值（%），纵轴为内容",
+    ]
+    for axes in (weakness_table.ITEM_AXES, weakness_table.DIMENSION_AXES):
+        figure = charts.loss_bars(["甲", "乙"], [50.0, 12.5], "", axes.value, axes.category)
+        drawn = figure.axes[0]
+        assert (drawn.get_xlabel(), drawn.get_ylabel()) == (axes.value, axes.category)
+        assert not charts.missing_glyphs(axes.value + axes.category)
+    summary = charts.dimension_figure(["工会组织健全"], [80.0], "各维度平均得分率").axes[0]
+    assert (summary.get_xlabel(), summary.get_ylabel()) == ("平均得分率（%）", "内容")
+
+
+def test_the_workbook_prints_one_page_wide_with_its_header_on_every_page(
+    known: None, client: FlaskClient
+) -> None:
+    from chatbot.documents.exports import LANDSCAPE_UNITS, NARROW_MAX, PAGE_FOOTER
+
+    console = Console(client)
+    console.login("city", "city-password-1")
+    book = load_workbook(io.BytesIO(client.get("/console/weaknesses/2026.xlsx").data))
+    for sheet in book.worksheets:
+        setup = sheet.page_setup
+        assert (int(setup.paperSize), setup.orientation) == (int(sheet.PAPERSIZE_A4), "landscape")
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0)  # one page wide, as many tall as needed
+        assert sheet.print_title_rows == "$1:$2" and sheet.oddFooter.center.text == PAGE_FOOTER
+        widths = [sheet.column_dimensions[c.column_letter].width for c in sheet[2]]
+        # the columns fill about a page at full size: fitting them to the width hardly shrinks them
+        assert LANDSCAPE_UNITS * 0.6 < sum(widths) + 5 * len(widths) / 7 <= LANDSCAPE_UNITS + 1, sheet.title
+        for column, width in zip(sheet.iter_cols(min_row=3), widths, strict=True):
+            if width <= NARROW_MAX:  # a short column: each of its cells on two lines at most
+                longest = max((len(str(c.value or "")) * 2 for c in column), default=0)
+                assert longest <= 2 * width, (sheet.title, column[0].column_letter)
+    items = book["子项失分"]
+    assert items.column_dimensions["B"].width >= 9  # 村（社区）工会 on two lines, not four
+
+
+def test_a_charts_label_names_its_sheet_in_whole_words() -> None:
+    """Where the scope has several sheets, a dimension's bar names its sheet on a line of its own: in a
+    few whole words, never cut mid-bracket (the walk saw "村（社区·工会组织健全"), each sheet its own."""
+    losses = tuple(
+        weaknesses.DimensionLoss(
+            rubric.key,
+            rubric.dimensions[0],
+            8,
+            weaknesses.Loss(2, 1, Decimal(2)),
+            None,
+            weaknesses.LastYear.NEW,
+        )
+        for rubric in all_rubrics()
+    )
+    bars = weakness_table.dimension_bars(losses, several_sheets=True)
+    sheets = [bar.label.split("\n")[0] for bar in bars]
+    assert all(sheet.count("（") == sheet.count("）") and len(sheet) <= 6 for sheet in sheets), sheets
+    assert len(set(sheets)) == len(sheets) and sheets[-1] == "村（社区）"
+    assert {bar.percent for bar in bars} == {12.5}  # 2 of 2 × 8 points lost

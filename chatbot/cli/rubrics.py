@@ -39,7 +39,7 @@ def list_rubrics() -> None:
     rows = [
         (
             rubric.key,
-            rubric.title,
+            rubric.name,
             f"{rubric.item_count} 项",
             f"{rubric.max_total} 分",
             "" if rubric.max_total == 100 else "总分不是 100，按百分制折算",
@@ -73,7 +73,7 @@ def export_rubrics(as_json: bool, xlsx: Path | None, key: str | None, version: s
         rubric = known[version] if version else rubric_versions.latest(session, key)
     rubric_book.write(rubric, xlsx)
     click.echo(
-        f"已写出 {rubric.title}（版本 {rubric.version}，{rubric.item_count} 项，满分 {rubric.max_total} 分）：{xlsx}"
+        f"已写出 {rubric.name}（版本 {rubric.version}，{rubric.item_count} 项，满分 {rubric.max_total} 分）：{xlsx}"
     )
 
 

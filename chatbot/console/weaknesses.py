@@ -59,12 +59,14 @@ def _year_campaign() -> Campaign:
 
 
 @functools.lru_cache(maxsize=64)
-def _loss_chart(labels: tuple[str, ...], percents: tuple[float, ...]) -> Chart:
+def _loss_chart(
+    labels: tuple[str, ...], percents: tuple[float, ...], value_axis: str, category_axis: str
+) -> Chart:
     """The bars of these shares, drawn once: the same figures are drawn the same (kept like the
     figures themselves, so that a page asked again while nothing changed answers at once)."""
     from chatbot.documents import charts  # matplotlib: loaded when a page draws a chart
 
-    return _chart(charts.loss_bars(list(labels), list(percents), ""))
+    return _chart(charts.loss_bars(list(labels), list(percents), "", value_axis, category_axis))
 
 
 @bp.get("/weaknesses")
@@ -79,12 +81,22 @@ def weaknesses_page() -> Any:
     item_bars = table.item_bars(top)
     dimension_bars = table.dimension_bars(found.dimensions, several)
     item_chart = (
-        _loss_chart(tuple(b.label for b in item_bars), tuple(b.percent for b in item_bars))
+        _loss_chart(
+            tuple(b.label for b in item_bars),
+            tuple(b.percent for b in item_bars),
+            table.ITEM_AXES.value,
+            table.ITEM_AXES.category,
+        )
         if item_bars
         else None
     )
     dimension_chart = (
-        _loss_chart(tuple(b.label for b in dimension_bars), tuple(b.percent for b in dimension_bars))
+        _loss_chart(
+            tuple(b.label for b in dimension_bars),
+            tuple(b.percent for b in dimension_bars),
+            table.DIMENSION_AXES.value,
+            table.DIMENSION_AXES.category,
+        )
         if dimension_bars
         else None
     )
@@ -107,6 +119,9 @@ def weaknesses_page() -> Any:
         county_headers=table.COUNTY_HEADERS,
         item_chart=item_chart,
         dimension_chart=dimension_chart,
+        several=several,
+        item_axes=table.ITEM_AXES,
+        dimension_axes=table.DIMENSION_AXES,
         download=url_for("console.weaknesses_download", year=campaign.year, county=county or None),
     )
 

@@ -82,7 +82,10 @@ def _display_width(text: str) -> float:
 
 
 def wrap_label(text: str, ems: float) -> str:
-    """The label broken into lines at most ``ems`` wide (Chinese breaks between any two characters)."""
+    """The label broken into lines at most ``ems`` wide (Chinese breaks between any two characters);
+    a line break it has stays."""
+    if "\n" in text:
+        return "\n".join(wrap_label(part, ems) for part in text.split("\n"))
     lines, line = [], ""
     for ch in text:
         if line and _display_width(line + ch) > ems:
@@ -281,9 +284,14 @@ def coverage_against_target(
 DIMENSION_BAR_INCHES = 0.24
 
 
-def dimension_scores(dimensions: Sequence[str], percents: Sequence[float], title: str) -> bytes:
+#: The axis titles of the summary's dimension chart: the value axis with its unit, the category axis.
+DIMENSION_VALUE_AXIS = "平均得分率（%）"
+DIMENSION_CATEGORY_AXIS = "内容"
+
+
+def dimension_figure(dimensions: Sequence[str], percents: Sequence[float], title: str) -> Figure:
     """Horizontal bars: the average assessed score of each dimension, as a share of its points, each
-    bar labelled with its value (so the axis needs no title: the chart's says what the values are)."""
+    bar labelled with its value, the axes titled (``DIMENSION_VALUE_AXIS``, ``DIMENSION_CATEGORY_AXIS``)."""
     font = _font()
     figure, axes = pyplot.subplots(figsize=(5.5, DIMENSION_BAR_INCHES * len(dimensions) + 0.6))
     bars = axes.barh(list(dimensions), list(percents), height=0.7, color="#2471a3")
@@ -294,23 +302,38 @@ def dimension_scores(dimensions: Sequence[str], percents: Sequence[float], title
     axes.set_xticks(range(0, 101, 20))
     axes.invert_yaxis()
     axes.set_title(title, fontproperties=font)
+    axes.set_xlabel(DIMENSION_VALUE_AXIS, fontproperties=font, fontsize=8, labelpad=2)
+    axes.set_ylabel(DIMENSION_CATEGORY_AXIS, fontproperties=font, fontsize=8)
     for label in axes.get_yticklabels():
         label.set_fontproperties(font)
-    return _png(figure)
+    return figure
+
+
+def dimension_scores(dimensions: Sequence[str], percents: Sequence[float], title: str) -> bytes:
+    """``dimension_figure`` as PNG."""
+    return _png(dimension_figure(dimensions, percents, title))
 
 
 #: Colour of the bars of points lost.
 LOSS_COLOUR = "#c0392b"
 
 
-def loss_bars(labels: Sequence[str], percents: Sequence[float], title: str) -> Figure:
+def loss_bars(
+    labels: Sequence[str],
+    percents: Sequence[float],
+    title: str,
+    value_axis: str,
+    category_axis: str,
+) -> Figure:
     """For a screen: one horizontal bar per item or dimension, its share (%) written at its end, the
-    labels wrapped at ``SCREEN_LABEL_EMS``, first at the top; every text at least ``SCREEN_TEXT``
-    points in a figure ``SCREEN_WIDTH_INCHES`` wide, as ``star_bars``."""
+    labels wrapped at ``SCREEN_LABEL_EMS``, first at the top, the value axis titled with what the share
+    is and its unit (``value_axis``: 失分单位占比（%）), the other with what the bars are
+    (``category_axis``: 子项); every text at least ``SCREEN_TEXT`` points in a figure
+    ``SCREEN_WIDTH_INCHES`` wide, as ``star_bars``."""
     font = FontProperties(fname=str(font_path()), size=SCREEN_TEXT)
     wrapped = [wrap_label(label, SCREEN_LABEL_EMS + 1) for label in labels]
     lines = sum(label.count("\n") + 1 for label in wrapped)
-    figure, axes = pyplot.subplots(figsize=(SCREEN_WIDTH_INCHES, 0.2 * lines + 0.18 * len(labels) + 0.9))
+    figure, axes = pyplot.subplots(figsize=(SCREEN_WIDTH_INCHES, 0.2 * lines + 0.18 * len(labels) + 1.2))
     positions = list(range(len(labels)))
     bars = axes.barh(positions, list(percents), height=0.62, color=LOSS_COLOUR)
     axes.bar_label(
@@ -325,6 +348,8 @@ def loss_bars(labels: Sequence[str], percents: Sequence[float], title: str) -> F
     axes.set_xlim(0, 125)
     axes.set_xticks(range(0, 101, 50))
     axes.tick_params(axis="x", labelsize=SCREEN_TEXT)
+    axes.set_xlabel(value_axis, fontproperties=font)
+    axes.set_ylabel(category_axis, fontproperties=font)
     if title:
         axes.set_title(title, fontproperties=FontProperties(fname=str(font_path()), size=SCREEN_TEXT + 1))
     for side in ("top", "right"):

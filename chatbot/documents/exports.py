@@ -159,7 +159,7 @@ def _sheet_heading(sheet: Worksheet, inspection: Inspection, rubric: Rubric) -> 
     """The title, the standard, the union, its year and state, and the table's header."""
     last = len(HEADERS)
     _merged_line(sheet, 1, last, SHEET_TITLE, size=18, bold=True, height=30)
-    _merged_line(sheet, 2, last, printed(f"{rubric.title}年检考评标准"), size=12, height=20)
+    _merged_line(sheet, 2, last, printed(f"{rubric.name}年检考评标准"), size=12, height=20)
     unit = (
         f"单位：{inspection.organisation.name}　　年度：{inspection.campaign.year}　　"
         f"状态：{InspectionState(inspection.state).label}"
@@ -551,9 +551,42 @@ def weakness_book(found: Weaknesses, counties: Sequence[Weaknesses], path: Path)
     book.save(path)
 
 
-#: Width of a long text column, and the widest any other column grows to.
-LONG_WIDTH = 48
+#: The widest a column of short texts or numbers grows to, the narrowest any column is, and the
+#: narrowest and widest a long text column (基本要求) gets of the room the others leave.
 NARROW_MAX = 16
+NARROW_MIN = 5
+LONG_MIN = 30
+LONG_MAX = 60
+#: Units of column width an A4 landscape page holds at full size between the sheets' side margins
+#: (0.5 inch each): (297 mm − 1 inch) at 96 dpi, less 5 px a column (``_print_scale``).
+LANDSCAPE_UNITS = ((297 / 25.4 - 1) * 96) / WIDTH_UNIT_PX
+
+
+def table_widths(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], long: frozenset[int]
+) -> list[float]:
+    """Column widths for a table printed A4 landscape, one page wide at (nearly) full size: a column of
+    short cells as wide as its longest cell, or half of it (two lines) where that is wider than
+    ``NARROW_MAX``, and at least half its header (headers wrap onto two lines); the long text columns
+    share the room the others leave (``LONG_MIN`` … ``LONG_MAX`` each)."""
+    widths: list[float] = []
+    for at, header in enumerate(headers):
+        if at in long:
+            widths.append(0)
+            continue
+        cell = max((_width_for(cell_text_of(row[at])) for row in rows), default=0)
+        if cell > NARROW_MAX:
+            cell = -(-cell // 2) + 2
+        widths.append(max(NARROW_MIN, _width_for(header) // 2 + 2, min(NARROW_MAX, cell)))
+    if long:
+        room = LANDSCAPE_UNITS - sum(widths) - 5 * len(headers) / WIDTH_UNIT_PX
+        share = min(LONG_MAX, max(LONG_MIN, room / len(long)))
+        widths = [share if at in long else width for at, width in enumerate(widths)]
+    return widths
+
+
+def cell_text_of(value: object) -> str:
+    return "" if value is None else str(value)
 
 
 def _table_sheet(
@@ -563,11 +596,10 @@ def _table_sheet(
     rows: Sequence[Sequence[object]],
     long: frozenset[int],
 ) -> None:
+    """A title row, a header and the rows: filterable, the header frozen, printed A4 landscape one page
+    wide (``_print_setup``) with the title and the header on every page and the page number below."""
     _merged_line(sheet, 1, len(headers), title, size=14, bold=True, height=24)
-    widths = [
-        LONG_WIDTH if at in long else min(NARROW_MAX, max(6, _width_for(header) // 2 + 2))
-        for at, header in enumerate(headers)
-    ]
+    widths = table_widths(headers, rows, long)
     for column, header in enumerate(headers, start=1):
         _cell(sheet, RESULTS_HEADER_ROW, column, header, bold=True)
     sheet.row_dimensions[RESULTS_HEADER_ROW].height = _row_height(zip(headers, widths, strict=True))
@@ -584,3 +616,12 @@ def _table_sheet(
     sheet.auto_filter.ref = f"A{RESULTS_HEADER_ROW}:{last}{len(rows) + RESULTS_HEADER_ROW}"
     _print_setup(sheet, f"1:{RESULTS_HEADER_ROW}")
     sheet.page_setup.orientation = "landscape"
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    sheet.page_margins.header = sheet.page_margins.footer = 0.3
+    sheet.oddFooter.center.text = PAGE_FOOTER
+    sheet.oddFooter.center.size = 9
+
+
+#: The footer of a printed table: the sheet's name and the page's number (Excel's and LibreOffice's
+#: fields; LibreOffice numbers a workbook's pages on across its sheets, so no "of N").
+PAGE_FOOTER = "&A　第 &P 页"

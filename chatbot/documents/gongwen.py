@@ -175,10 +175,12 @@ def table(
     rows: Sequence[Sequence[object]],
     caption: str | None = None,
     widths: Sequence[float] | None = None,
+    groups: Sequence[int] | None = None,
 ) -> Table:
     """A bordered table in 五号 across the type area, centred, its header row bold and repeated on every
-    page, no row split across two; columns as wide as their longest cell (``column_widths``) unless
-    ``widths`` says otherwise."""
+    page, no row split across two, the caption kept with the header; columns as wide
+    as their longest cell (``column_widths``) unless ``widths`` says otherwise. ``groups``: the sizes
+    of runs of rows to keep on one page each (a county's rows, a dimension's items; ``keep_groups``)."""
     if caption:
         document.add_paragraph(caption, style=CAPTION_STYLE).paragraph_format.keep_with_next = True
     grid = document.add_table(rows=1, cols=len(header))
@@ -204,8 +206,34 @@ def table(
             for cell, width in zip(row.cells, widths, strict=True):
                 cell.width = Cm(width)
     _copied_rows(grid, rows[1:])
+    if groups is not None:
+        keep_groups(grid, groups)
     document.add_paragraph(style=TABLE_STYLE)  # air below the table
     return grid
+
+
+#: The most rows a group kept on one page may have (about a page of 五号 rows).
+KEEP_WHOLE_ROWS = 20
+
+
+def keep_groups(grid: Table, groups: Sequence[int]) -> None:
+    """Keep the header with the first row, and each group's rows (``groups``: their counts, in order)
+    with one another: every paragraph of a row but a group's last keeps with the next (Word and
+    LibreOffice move the rows to the next page together rather than split them). A group longer than
+    ``KEEP_WHOLE_ROWS`` could not be kept on a page: its rows are not held together."""
+    rows = grid._tbl.findall(qn("w:tr"))  # the header, then the body's rows 1 … n
+    ends: set[int] = set()
+    at = 0
+    for size in groups:
+        if size > KEEP_WHOLE_ROWS:  # longer than a page: its rows flow on as they come
+            ends.update(range(at + 1, at + size))
+        at += size
+        ends.add(at)  # a group's last row
+    for index, row in enumerate(rows):
+        if index in ends or index == len(rows) - 1:
+            continue
+        for paragraph in row.iter(qn("w:p")):
+            paragraph.get_or_add_pPr().keepNext_val = True
 
 
 def _text_cm(text: str) -> float:

@@ -16,6 +16,18 @@ def rubric_name(key: str) -> str:
     return RUBRIC_NAMES.get(key, key)
 
 
+#: Each rubric's kind of union in a few characters, where a chart's label names the sheet beside a
+#: dimension (村（社区）·工会组织健全): whole words, never a bracket cut open.
+RUBRIC_SHORT_NAMES = {
+    "state_owned": "国有企事业", "non_public": "非公社会组织", "agency": "机关",
+    "joint": "联合会", "township": "乡镇（街道）", "village": "村（社区）",
+}  # fmt: skip
+
+
+def rubric_short_name(key: str) -> str:
+    return RUBRIC_SHORT_NAMES.get(key, key)
+
+
 #: The three disqualifications of a result below the standard: the key a results row holds each under
 #: and the 指标 it takes away ("取消经费支持、职工帮扶、评先选优指标").
 DISQUALIFICATIONS = (

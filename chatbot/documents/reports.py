@@ -625,6 +625,7 @@ def _below_and_after(document: DocumentType, sections: Sequence[GroupFigures], w
                 for group, b in below
             ],
             caption="未达标单位",
+            groups=_runs([group for group, _ in below]) if with_group else None,
         )
     else:
         gongwen.body(document, "本年度无低于建设标准的单位。")
@@ -648,9 +649,22 @@ def _below_and_after(document: DocumentType, sections: Sequence[GroupFigures], w
             header,
             [((group,) if with_group else ()) + (s.name, s.county, s.city) for group, s in samples],
             caption="抽查复核结果",
+            groups=_runs([group for group, _ in samples]) if with_group else None,
         )
     else:
         gongwen.body(document, "本年度尚无抽查复核结果。")
+
+
+def _runs(values: Sequence[str]) -> list[int]:
+    """The lengths of the runs of equal neighbours (a county's rows): the groups a table keeps on one
+    page each."""
+    runs: list[int] = []
+    for at, value in enumerate(values):
+        if at and value == values[at - 1]:
+            runs[-1] += 1
+        else:
+            runs.append(1)
+    return runs
 
 
 def _levels(figures: GroupFigures) -> list[int]:

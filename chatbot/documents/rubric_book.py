@@ -50,7 +50,7 @@ def write(rubric: Rubric, path: Path) -> None:
     sheet = book.active
     sheet.title = rubric.key
     headers = HEADERS + ((NOTE_HEADER,) if any(item.note for item in rubric.items) else ())
-    sheet.cell(row=1, column=1, value=cell_text(f"{rubric.title}年检考评标准"))
+    sheet.cell(row=1, column=1, value=cell_text(f"{rubric.name}年检考评标准"))
     sheet.cell(row=1, column=1).font = Font(name="宋体", size=14, bold=True)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
     for column, header in enumerate(headers, start=1):
@@ -140,5 +140,6 @@ def _row(number: int, values: list[str], columns: dict[str, int]) -> SheetRow:
 
 
 def _title(text: str) -> str:
-    """The sheet's name from the title row (…年检考评标准 and a leading （一） dropped)."""
+    """The sheet's name from the title row (…年检考评标准 dropped; a number before it, printed or not,
+    is left to ``sheet_from_rows``, which keeps the current title when only that differs)."""
     return text.removesuffix("年检考评标准").strip()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from chatbot.documents.labels import printed, rubric_name
+from chatbot.documents.labels import printed, rubric_name, rubric_short_name
 from chatbot.documents.sentences import item_name
 from chatbot.inspection.order import short_name
 from chatbot.inspection.weaknesses import DimensionLoss, ItemLoss, LastYear, Weaknesses
@@ -158,15 +158,30 @@ class Bar:
     percent: float
 
 
+@dataclass(frozen=True)
+class Axes:
+    """The titles of a chart's axes: the values' (with their unit) and the bars'."""
+
+    value: str
+    category: str
+
+
+#: The console's two charts: the items' shares of unions losing points, the dimensions' shares of
+#: their points lost (the headers of the tables under them).
+ITEM_AXES = Axes(ITEM_HEADERS[8], "子项")
+DIMENSION_AXES = Axes(DIMENSION_HEADERS[7], "内容")
+
+
 def item_bars(items: list[ItemLoss]) -> list[Bar]:
     return [Bar(f"{i.no}.{item_name(printed(i.text))[:10]}", float(percent(i.now.share))) for i in items]
 
 
 def dimension_bars(dimensions: tuple[DimensionLoss, ...], several_sheets: bool) -> list[Bar]:
-    """The dimensions' shares of points lost (named with their sheet where the scope has several)."""
+    """The dimensions' shares of points lost (named with their sheet, on a line above, where the scope
+    has several)."""
     return [
         Bar(
-            (f"{rubric_name(d.key)[:4]}·" if several_sheets else "") + printed(d.dimension),
+            (f"{rubric_short_name(d.key)}\n" if several_sheets else "") + printed(d.dimension),
             float(percent(d.lost_share)),
         )
         for d in dimensions
