@@ -19,14 +19,18 @@ from chatbot.store.models import OutboxMessage
 from chatbot.timeutil import SHANGHAI, as_utc
 
 bp = Blueprint("notice", __name__, url_prefix="/n")
-#: A mainland mobile number in a notice's text (an objection may quote one): masked on the page.
-MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+#: A mainland mobile number in a notice's text (an objection may quote one): masked on the page, however
+#: it is written — with +86 or 86 before it, in groups (138 1234 5678, 138-1234-5678), in full-width
+#: digits (``\d`` is any decimal digit).
+MOBILE = re.compile(
+    r"(?<!\d)((?:[+＋]?[8８][6６][ \-－]?)?[1１][3-9３-９]\d)[ \-－]?\d{4}[ \-－]?(\d{4})(?!\d)"
+)
 #: Every answer of this page (beside the app's security headers): never cached, never indexed.
 HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 
 
 def masked(text: str) -> str:
-    """``text`` with each mobile number as 138****1234."""
+    """``text`` with each mobile number as 138****1234 (+86138****1234, 138****1234 …)."""
     return MOBILE.sub(r"\1****\2", text)
 
 
