@@ -77,7 +77,7 @@ UNION = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(
     union=UNION,
     due=st.one_of(
@@ -105,7 +105,7 @@ def test_every_field_fits_whatever_the_union_and_the_dates(
             check_field(field.type, values[field.key]["value"], union + text + score)
 
 
-@settings(max_examples=200, deadline=None, database=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(value=UNION, kind=st.sampled_from(list(FieldType)))
 def test_any_text_fits_any_text_field(value: str, kind: FieldType) -> None:
     if kind in (FieldType.TIME, FieldType.DATE):

@@ -229,7 +229,9 @@ def fit(kind: FieldType, value: str) -> str:
 
 def fits(kind: FieldType, value: str) -> bool:
     """Whether WeChat shows ``value`` in a field of ``kind`` whole: within the limit, one line, of its form."""
-    if "\n" in value or "\r" in value or not value or length(value) > LIMITS[kind]:
+    # A name is 10 Chinese characters, or 20 letters (``name``).
+    limit = 2 * LIMITS[kind] if kind is FieldType.NAME and value.isascii() else LIMITS[kind]
+    if "\n" in value or "\r" in value or not value or length(value) > limit:
         return False
     if kind is FieldType.PHRASE:
         return bool(re.fullmatch(r"[\u4e00-\u9fff]{1,5}", value))
