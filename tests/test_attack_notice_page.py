@@ -65,6 +65,7 @@ def assert_private(response) -> None:
 def test_markup_and_template_syntax_in_a_notice_show_as_text(page_app: Flask) -> None:
     now = datetime.now(UTC)
     text = f"{EVIL_UNION} 请于近日完成自评，发送“<b>自评</b>”开始。\n联系：" + "；".join(PHONES)
+    text += "\n身份证号 64042219900101123X、640422199001011234。"
     notice = queue(page_app, "evil", text, now, "")
     response = page_app.test_client().get(f"/n/{link_token(SECRET, notice)}")
     assert response.status_code == 200
@@ -76,7 +77,8 @@ def test_markup_and_template_syntax_in_a_notice_show_as_text(page_app: Flask) ->
     shown = html.unescape(body)
     for digits in ("12345678", "1234 5678", "1234-5678", "１２３４５６７８"):
         assert digits not in shown, digits  # every mobile number masked, however written
-    assert shown.count("****") == len(PHONES)
+    assert shown.count("********") == 2 and shown.replace("********", "#").count("****") == len(PHONES)
+    assert "64042219900101" not in shown and "640422********123X" in shown
 
 
 def test_a_token_it_did_not_make_reveals_nothing(page_app: Flask) -> None:
