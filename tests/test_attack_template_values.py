@@ -124,3 +124,50 @@ def test_a_cut_keeps_what_shows_as_one_character_whole() -> None:
     assert fit(FieldType.THING, "第" + "1234567890" * 3 + "号") == "第…"  # a number is never cut
     assert fit(FieldType.NUMBER, "-0") == "0" and fit(FieldType.NUMBER, "NaN") == "0"
     assert fit(FieldType.NUMBER, "1e40") == "0" and fit(FieldType.NUMBER, "87.50") == "87.5"
+
+
+def test_nasty_union_names_reach_the_fake_wechat_whole(backend, tmp_path) -> None:
+    """End to end: every kind of notice for unions with these names is sent through the fake WeChat
+    API, which refuses what WeChat would refuse (a field over its limit, a line break, a wrong form)."""
+    from chatbot.notify.delivery import deliver_due
+    from chatbot.store.models import Account
+    from chatbot.store.outbox import enqueue
+    from chatbot.wechat.api import make_client
+    from chatbot.wechat.fake_api import FakeWeChatServer
+    from tests.test_notice_links import service
+
+    fake = FakeWeChatServer().start()
+    try:
+        app = service(backend, fake, tmp_path, "default")
+        with app.extensions["nianjian.sessions"].begin() as session:
+            for n, union in enumerate(NASTY_PARTS):
+                for kind in NoticeKind:
+                    account = Account(openid=f"o-{n}-{kind.value}")
+                    session.add(account)
+                    session.flush()
+                    facts = {
+                        "union": union,
+                        "stars": "四星级",
+                        "score": "87.5",
+                        "round": "1",
+                        "result": union,
+                    }
+                    text = f"{union}：请于 2026-12-12 前办理，发送“结果”查看。"
+                    enqueue(session, account.id, kind, f"k-{n}-{kind.value}", text, NOW, "2026-12-12", facts)
+        config = app.extensions["nianjian.config"]
+        sessions = app.extensions["nianjian.sessions"]
+        sent = 0
+        while True:  # a delivery takes a batch at a time
+            report = deliver_due(sessions, make_client(config, sessions), config, NOW)
+            assert report.failed == 0 and report.errors == []
+            sent += report.sent
+            if report.claimed == 0:
+                break
+        refused = [call for call in fake.state.calls if call.get("errcode") not in (0, None)]
+        assert refused == [] and sent == len(NASTY_PARTS) * len(NoticeKind)
+        for call in fake.sends():
+            for value in call["body"]["data"].values():
+                assert not BREAKS.search(value["value"]) and not DIRECTION.search(value["value"])
+        app.extensions["nianjian.engine"].dispose()
+    finally:
+        fake.stop()

@@ -69,6 +69,8 @@ def test_hostile_recognition_is_echoed_as_text(user, city) -> None:
             echo = text.split("\n", 1)[0]
             assert echo.startswith("听到：") and len(echo) <= len("听到：") + HEARD_LENGTH, said
             assert not DIRECTION.search(text) and "\u2028" not in echo, said
+    # A typed message with a control character pasted in is read too, not refused.
+    assert "绑定 邀请码" in _check(chair.text("\x01帮助\x1f"), chair)
     # A voice without Recognition at all: how to answer instead.
     assert VOICE_NOT_HEARD in _check(chair.voice(), chair)
     assert ("帮助", "帮助") in links_of(chair.speak())
