@@ -71,9 +71,7 @@ def test_every_inspection_is_on_exactly_one_page(app: Flask, city: list[str]) ->
     assert '<span class="muted">上一页</span>' in first  # no page before the first
     last = browser.get("/console/inspections?page=3")
     assert "第 101–130 个（第 3/3 页）" in last and 'rel="prev">上一页</a>' in last
-    assert _content(browser.get("/console/inspections?page=99")) == _content(
-        last
-    )  # past the end: the last page
+    assert _content(browser.get("/console/inspections?page=99")) == _content(last)  # past the end: the last page
     assert _content(browser.get("/console/inspections?page=abc")) == _content(first)
 
 
