@@ -4,6 +4,7 @@ spreadsheet checked into a Rubric, and what changed from another version. Pure: 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -16,6 +17,17 @@ from rubrics.model import Item, Rubric, unnumbered
 REWORDED_RATIO = 0.5
 #: The words of a total row (合计 / 总分) in the 内容 or 子项 column.
 TOTAL_WORDS: tuple[str, ...] = ("合计", "总计", "总分")
+#: The most points one item may carry (the shipped sheets' items carry at most 5).
+MAX_POINTS = 100
+#: The longest texts a row may hold (characters): the requirement, its note, its 内容; the shipped
+#: sheets' longest requirement is under 200. A longer cell is a paste gone wrong, not a requirement.
+MAX_TEXT = 500
+MAX_NOTE = 200
+MAX_DIMENSION = 50
+#: How much of a wrong cell a problem quotes.
+QUOTED = 20
+#: A whole number as typed: digits (any script's, full-width ones once NFKC), an optional ``.0``.
+_DIGITS = re.compile(r"\d+(?:\.0*)?")
 
 
 @dataclass(frozen=True)
@@ -51,14 +63,23 @@ def _clean(text: str) -> str:
     return text.strip()
 
 
+def _quoted(text: str) -> str:
+    """A cell's text as a problem quotes it: its start when it is long."""
+    text = _clean(text)
+    return text if len(text) <= QUOTED else text[: QUOTED - 1] + "…"
+
+
 def _whole(text: str) -> int | None:
-    """A positive whole number typed in a cell ("5", "5.0", "５", "5分"), else None."""
+    """A positive whole number typed in a cell ("5", "5.0", "５", "٥", "5分"), else None — not
+    "1e3", "NaN", "-0" or "Infinity", which Decimal would take."""
     cleaned = unicodedata.normalize("NFKC", text).strip().removesuffix("分").strip()
+    if not _DIGITS.fullmatch(cleaned) or len(cleaned) > 12:
+        return None
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
         return None
-    if not value.is_finite() or value != value.to_integral_value() or value <= 0:
+    if value <= 0:
         return None
     return int(value)
 
@@ -85,6 +106,9 @@ class _Reader:
             if not self.current:
                 self.problem(row.row, "“内容”为空，上方也没有可沿用的内容")
             return self.current
+        if len(name) > MAX_DIMENSION:
+            self.problem(row.row, f"“内容”过长（{len(name)} 字，最多 {MAX_DIMENSION} 字）")
+            name = name[:MAX_DIMENSION]
         if name != self.current and name in self.dimensions:
             self.problem(row.row, f"内容“{name}”在前面已经出现过，同一内容的子项应排在一起")
         if name not in self.dimensions:
@@ -102,18 +126,24 @@ class _Reader:
         if not _clean(row.no):
             self.problem(row.row, "“子项”序号为空")
         elif no is None:
-            self.problem(row.row, f"“子项”序号“{_clean(row.no)}”不是正整数")
+            self.problem(row.row, f"“子项”序号“{_quoted(row.no)}”不是正整数")
         elif no != expected:
             self.problem(row.row, f"“子项”序号应为 {expected}，实为 {no}（序号从 1 起连续编排）")
         text = _clean(row.text)
         if not text:
             self.problem(row.row, "“基本要求”为空")
+        for name, cell, most in (("基本要求", text, MAX_TEXT), ("备注", row.note, MAX_NOTE)):
+            if len(_clean(cell)) > most:
+                self.problem(row.row, f"“{name}”过长（{len(_clean(cell))} 字，最多 {most} 字）")
         points = _whole(row.points) if _clean(row.points) else None
-        self.points_unread = self.points_unread or points is None
-        if not _clean(row.points):
+        if points is not None and points > MAX_POINTS:
+            self.problem(row.row, f"“分值”{points} 过大（每项最多 {MAX_POINTS} 分）")
+            points = None
+        elif not _clean(row.points):
             self.problem(row.row, "“分值”为空")
         elif points is None:
-            self.problem(row.row, f"“分值”“{_clean(row.points)}”不是正整数")
+            self.problem(row.row, f"“分值”“{_quoted(row.points)}”不是正整数")
+        self.points_unread = self.points_unread or points is None
         self.items.append(
             Item(no=expected, dimension=dimension, points=points or 0, text=text, note=_clean(row.note))
         )
@@ -125,7 +155,7 @@ class _Reader:
         total = sum(item.points for item in self.items)
         value = _whole(stated) if stated else None
         if stated and value is None:
-            self.problem(row, f"合计“{stated}”不是正整数")
+            self.problem(row, f"合计“{_quoted(stated)}”不是正整数")
         elif value is not None and value != total:
             self.problem(row, f"合计 {value} 分，与各子项分值之和 {total} 分不符")
 

@@ -19,15 +19,23 @@ from chatbot.store.models import OutboxMessage
 from chatbot.timeutil import SHANGHAI, as_utc
 
 bp = Blueprint("notice", __name__, url_prefix="/n")
-#: A mainland mobile number in a notice's text (an objection may quote one): masked on the page.
-MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+#: A mainland mobile number in a notice's text (an objection may quote one): masked on the page, however
+#: it is written — with +86 or 86 before it, in groups (138 1234 5678, 138-1234-5678), in full-width
+#: digits (``\d`` is any decimal digit).
+MOBILE = re.compile(
+    r"(?<!\d)((?:[+＋]?[8８][6６][ \-－]?)?[1１][3-9３-９]\d)[ \-－]?\d{4}[ \-－]?(\d{4})(?!\d)"
+)
+#: A resident identity card number (18 characters, the last a digit or X): masked but its first 6 and
+#: last 4, as a mobile number is.
+ID_CARD = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
 #: Every answer of this page (beside the app's security headers): never cached, never indexed.
 HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 
 
 def masked(text: str) -> str:
-    """``text`` with each mobile number as 138****1234."""
-    return MOBILE.sub(r"\1****\2", text)
+    """``text`` with each mobile number as 138****1234 (+86138****1234, 138****1234 …) and each identity
+    card number as 640422********123X."""
+    return MOBILE.sub(r"\1****\2", ID_CARD.sub(r"\1********\2", text))
 
 
 def _answer(body: str, status: int) -> Response:

@@ -87,6 +87,11 @@ def install(app: Flask, config: Config, csrf_exempt: tuple[str, ...] = ()) -> No
             response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
         if request.path.startswith("/console") and request.endpoint != "console.static":
             response.headers["Cache-Control"] = "no-store"  # people's data: never in a shared cache
+        if request.path == "/n" or request.path.startswith("/n/"):
+            # A notice's page, or what answers in its place (an unknown path, a wrong method): never
+            # cached, never indexed, whichever view (or none) answered.
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["X-Robots-Tag"] = "noindex, nofollow"
         return response
 
     @app.errorhandler(CSRFError)

@@ -4,6 +4,7 @@ the generated report. Light: SQLAlchemy only, so the console's form does not loa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -46,6 +47,10 @@ NOT_WRITTEN = "（本部分内容待补充。）"
 MAX_CHARS = 2_000
 MAX_ADDRESSEE = 200
 ORGANISATION_DEPARTMENT = "组织部"
+#: Breaks a paste from Word carries: a line break inside a paragraph (Shift+Enter) and a page break.
+_WORD_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n"})
+#: Control characters a document cannot hold (XML forbids them): dropped, or the summary would fail.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -99,8 +104,10 @@ def _row(session: Session, campaign: Campaign, organisation: Organisation) -> Re
 
 
 def clean(text: str) -> str:
-    """The text as kept: Windows line ends made plain, trailing spaces and blank edges dropped."""
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    """The text as kept: Windows line ends made plain, Word's line and page breaks as line ends, other
+    control characters dropped, trailing spaces and blank edges dropped."""
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n").translate(_WORD_BREAKS))
+    lines = [line.rstrip() for line in text.split("\n")]
     return "\n".join(lines).strip()
 
 
@@ -165,8 +172,9 @@ def default_addressee(session: Session, organisation: Organisation) -> str:
 
 
 def paragraphs(text: str) -> list[str]:
-    """The paragraphs of a written section: one per non-empty line."""
-    return [line.strip() for line in text.split("\n") if line.strip()]
+    """The paragraphs of a written section: one per non-empty line (of the text as ``clean`` keeps it,
+    should it have been stored before control characters were dropped)."""
+    return [line.strip() for line in clean(text).split("\n") if line.strip()]
 
 
 # ---------------------------------------------------------------- the drafted 三、存在问题

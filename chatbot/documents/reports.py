@@ -28,6 +28,7 @@ from chatbot.documents.narratives import (
     NOT_WRITTEN,
     SECTIONS,
     Narrative,
+    clean,
     default_addressee,
     narrative_of,
     paragraphs,
@@ -412,7 +413,7 @@ def _head(
     document: DocumentType, session: Session, issuer: Organisation, campaign: Campaign, narrative: Narrative
 ) -> None:
     gongwen.title(document, [issuer.name, f"{campaign.year}{TITLE_TAIL}"])
-    addressee = narrative.addressee or default_addressee(session, issuer)
+    addressee = clean(narrative.addressee) or default_addressee(session, issuer)
     if addressee:
         gongwen.addressee(document, addressee)
 

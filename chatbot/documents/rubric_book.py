@@ -8,11 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from zipfile import BadZipFile
+from zipfile import BadZipFile, ZipFile
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
 from chatbot.documents.cells import cell_text, is_formula_like
@@ -21,6 +20,12 @@ from rubrics import Rubric
 from rubrics.versions import SheetRow
 
 HEADERS: tuple[str, ...] = ("内容", "子项", "基本要求", "分值")
+#: The most rows read (a sheet has tens of items): a row with text past it refuses the file; blank
+#: rows past it (a column formatted to the sheet's end) are passed over without being kept.
+MAX_ROWS = 1000
+#: The most bytes a workbook may unpack to (a few sheets of text unpack to a few hundred kB): what
+#: is larger is refused before it is parsed.
+MAX_UNPACKED = 20 * 1024 * 1024
 NOTE_HEADER = "备注"
 WIDTHS: tuple[float, ...] = (16, 7, 70, 7, 14)
 TOTAL = "合计"
@@ -111,12 +116,13 @@ def _columns(header: list[str]) -> dict[str, int] | None:
 def read(path: Path) -> ReadSheet:
     """The table of the workbook's first sheet: the header row (内容 子项 基本要求 分值) is found
     wherever it stands; the rows below it become SheetRows; a title above it is kept."""
+    _check_size(path)
     try:
-        book = load_workbook(path, read_only=False, data_only=True)
-    except (OSError, BadZipFile, InvalidFileException, KeyError) as exc:
+        cells = _cells(path)
+    except BookError:
+        raise
+    except Exception as exc:
         raise BookError(f"无法读取 {path.name}：不是 Excel 工作簿（.xlsx）。") from exc
-    sheet = book.worksheets[0]
-    cells = [[_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     title = ""
     for number, values in enumerate(cells, start=1):
         columns = _columns(values)
@@ -125,6 +131,48 @@ def read(path: Path) -> ReadSheet:
             continue
         return ReadSheet(title=_title(title), rows=[_row(n, v, columns) for n, v in _below(cells, number)])
     raise BookError(f"{path.name} 中找不到表头：第一张工作表应有一行“内容、子项、基本要求、分值”。")
+
+
+def _check_size(path: Path) -> None:
+    """BookError when the file is not a zip or unpacks to more than ``MAX_UNPACKED`` bytes."""
+    try:
+        with ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (OSError, BadZipFile, ValueError) as exc:
+        raise BookError(f"无法读取 {path.name}：不是 Excel 工作簿（.xlsx）。") from exc
+    if unpacked > MAX_UNPACKED:
+        raise BookError(
+            f"{path.name} 过大（解压后 {unpacked // (1024 * 1024)} MB，最多 {MAX_UNPACKED // (1024 * 1024)} MB）："
+            "请只保留考评标准表后再导入。"
+        )
+
+
+def _cells(path: Path) -> list[list[str]]:
+    """The first sheet's rows as texts, read as a stream (formulas as their saved values), blank rows
+    at the end left out; BookError when a row with text lies past ``MAX_ROWS``."""
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        if not book.worksheets:
+            raise BookError(f"{path.name} 中没有工作表。")
+        cells: list[list[str]] = []
+        blank: list[list[str]] = []
+        for number, row in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
+            values = [_text(v) for v in row]
+            if not any(values):
+                if number <= MAX_ROWS:  # past it, only a blank row can be passed over
+                    blank.append(values)
+                continue
+            if number > MAX_ROWS:
+                raise BookError(
+                    f"{path.name} 第 {number} 行：表格超过 {MAX_ROWS} 行，考评标准不会有这么多子项；"
+                    "请删去多余的行后再导入。"
+                )
+            cells += blank
+            blank = []
+            cells.append(values)
+        return cells
+    finally:
+        book.close()
 
 
 def _below(cells: list[list[str]], header: int) -> list[tuple[int, list[str]]]:

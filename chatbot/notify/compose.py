@@ -12,6 +12,7 @@ or a Latin word. Times and dates take the forms WeChat accepts (``2026年12月12
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -66,16 +67,40 @@ COUNTY_PREFIX = re.compile(r"^[\u4e00-\u9fff]{1,5}?(?:自治县|县|区|市)(?=[
 UNBREAKABLE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.:/\-_]*")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 SENTENCE_END = re.compile(r"[。；！？]")
+#: What a field never shows: control characters (a union's name imported from a file may hold one) and
+#: the marks that turn the direction of the text after them (``\u202e`` would show a name backwards).
+UNSHOWN = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: What joins the character after it to the one before: never the first character kept after a cut.
+ZWJ = "\u200d"
+_REGIONAL = range(0x1F1E6, 0x1F200)
 
 
 def one_line(value: str) -> str:
-    """Line breaks, tabs and runs of spaces as one space, no space at either end."""
-    return " ".join(value.split())
+    """Line breaks (``\u2028`` too), tabs and runs of spaces as one space, no space at either end,
+    without control characters and direction marks (``UNSHOWN``)."""
+    return " ".join(UNSHOWN.sub("", value).split())
 
 
 def length(value: str) -> int:
-    """Characters as WeChat counts them (a Chinese character is one)."""
-    return len(value)
+    """Characters as WeChat counts them, to be safe however it counts: a Chinese character is one, a
+    character beyond the BMP (an emoji) two, as its UTF-16 strings hold it."""
+    return len(value) + sum(1 for ch in value if ord(ch) > 0xFFFF)
+
+
+def _joined(value: str, end: int) -> bool:
+    """Whether a cut before ``value[end]`` would part what shows as one character: a character and its
+    combining marks or variation selector, an emoji sequence (``ZWJ``, a skin tone), a flag's two letters."""
+    ch = value[end]
+    if unicodedata.category(ch) in ("Mn", "Me", "Mc") or ch == ZWJ or value[end - 1] == ZWJ:
+        return True
+    if 0xFE00 <= ord(ch) <= 0xFE0F or 0x1F3FB <= ord(ch) <= 0x1F3FF or 0xE0020 <= ord(ch) <= 0xE007F:
+        return True
+    if ord(ch) in _REGIONAL:
+        run = 0
+        while end - run - 1 >= 0 and ord(value[end - run - 1]) in _REGIONAL:
+            run += 1
+        return run % 2 == 1
+    return False
 
 
 def cut(value: str, limit: int) -> str:
@@ -83,11 +108,15 @@ def cut(value: str, limit: int) -> str:
     number or a Latin word (the run is left out whole)."""
     if length(value) <= limit:
         return value
-    end = limit - len(ELLIPSIS)
+    end, room = 0, limit - length(ELLIPSIS)
+    while end < len(value) and length(value[: end + 1]) <= room:
+        end += 1
     for match in UNBREAKABLE.finditer(value):
         if match.start() < end < match.end():
             end = match.start()
             break
+    while 0 < end < len(value) and _joined(value, end):
+        end -= 1
     return value[:end].rstrip(" ，、,;；:：（(") + ELLIPSIS
 
 
@@ -126,11 +155,13 @@ def number(value: str) -> str:
     """A ``number``: digits with an optional decimal part, no stray ``.0`` (half up to 2 places)."""
     try:
         amount = Decimal(value.strip())
-    except InvalidOperation:
+        rounded = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize()
+    except InvalidOperation:  # not a number, or too large to round
         return "0"
-    rounded = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize()
-    text = f"{rounded:f}"
-    return text[:32]
+    if not rounded.is_finite():
+        return "0"
+    text = f"{rounded + 0:f}"  # + 0: -0 is 0
+    return text if len(text) <= LIMITS[FieldType.NUMBER] else "0"
 
 
 def character_string(value: str) -> str:
@@ -198,7 +229,9 @@ def fit(kind: FieldType, value: str) -> str:
 
 def fits(kind: FieldType, value: str) -> bool:
     """Whether WeChat shows ``value`` in a field of ``kind`` whole: within the limit, one line, of its form."""
-    if "\n" in value or "\r" in value or not value or length(value) > LIMITS[kind]:
+    # A name is 10 Chinese characters, or 20 letters (``name``).
+    limit = 2 * LIMITS[kind] if kind is FieldType.NAME and value.isascii() else LIMITS[kind]
+    if "\n" in value or "\r" in value or not value or length(value) > limit:
         return False
     if kind is FieldType.PHRASE:
         return bool(re.fullmatch(r"[\u4e00-\u9fff]{1,5}", value))

@@ -78,6 +78,10 @@ def value_of(field: TemplateField, notice: NoticeFacts, facts: dict[str, str], n
     source, kind = field.source, field.type
     if source in ("deadline", "period", "sent"):
         moment = _moment(source, notice, now)
+        if moment is None and kind in (FieldType.TIME, FieldType.DATE):
+            # No deadline to name (or one that is not a date): a typed field takes no "—", WeChat
+            # would refuse the whole send; the time it was sent is a value it takes.
+            moment = _moment("sent", notice, now)
         return fit_moment(kind, moment) if moment is not None else fit(kind, NONE)
     if source == "subject":
         return fit(kind, notice.subject)

@@ -3,6 +3,7 @@ three-line hint after three wrong inputs in a row."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from rubrics.scoring import format_percent
@@ -92,9 +93,20 @@ VOICE_NOT_HEARD = (
 )
 
 
+#: The longest echo of what was heard (characters): a long recognition leaves the answer in view.
+HEARD_LENGTH = 40
+#: Marks that turn the direction of the text after them (a spoofed echo), and zero-width breaks.
+_DIRECTION = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_BREAKS = re.compile("[\r\n\u2028\u2029\x85\x0b\x0c]+")
+
+
 def heard(text: str) -> str:
-    """The line before the reply to a voice message: what was understood."""
-    return f"听到：{text}\n"
+    """The line before the reply to a voice message: what was understood, on one line, without marks
+    that turn the text's direction, cut to ``HEARD_LENGTH`` characters with “…”."""
+    line = _BREAKS.sub(" ", _DIRECTION.sub("", text)).strip()
+    if len(line) > HEARD_LENGTH:
+        line = line[: HEARD_LENGTH - 1] + "…"
+    return f"听到：{line}\n"
 
 
 # ---------------------------------------------------------------- idle: no dialog in progress
