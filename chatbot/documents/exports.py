@@ -360,7 +360,7 @@ def _democratic_line(session: Session, inspection: Inspection, now: datetime) ->
 
 
 def _print_setup(sheet: Worksheet, title_rows: str | None) -> None:
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     sheet.page_setup.orientation = "portrait"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
