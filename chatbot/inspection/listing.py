@@ -6,14 +6,15 @@ democratic figures of the campaign, the remediations and the provisional marks.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, case, func, literal, select, true
+from sqlalchemy.orm import Session, aliased
 
 from chatbot.config import Config
 from chatbot.inspection import remediation, results
@@ -22,10 +23,11 @@ from chatbot.inspection.hierarchy import OrgTree, load_tree
 from chatbot.inspection.queries import descendants
 from chatbot.inspection.results import AnyRow
 from chatbot.inspection.rubric_versions import rubric_for
+from chatbot.store.among import among
 from chatbot.store.models import Campaign, Inspection, ItemScore, Organisation, Remediation
 from chatbot.timeutil import SHANGHAI
 from rubrics.democratic import DemocraticFigures
-from rubrics.lifecycle import InspectionState
+from rubrics.lifecycle import RATED, InspectionState, values
 from rubrics.scoring import Stars, format_score, percent_score
 
 
@@ -170,6 +172,89 @@ def _max_totals(session: Session, campaign: Campaign) -> dict[tuple[str, str], i
     return {(key, version): rubric_for(session, key, version).max_total for key, version in used}
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """What a page of ``listed_page`` keeps: a search in the code or name (any part, any case), a state
+    and the stars of a rated result; "" or None where not asked for."""
+
+    search: str = ""
+    state: str = ""
+    stars: int | None = None
+
+
+def listed_page(
+    session: Session,
+    campaign: Campaign,
+    tree: OrgTree,
+    scope: set[int] | None,
+    wanted: Wanted,
+    offset: int,
+    limit: int,
+) -> tuple[list[AnyRow], int]:
+    """One page of ``listed`` — the rows ``offset`` to ``offset + limit`` of those ``wanted`` keeps, in
+    the same order — and how many it keeps in all: two queries that read only the page's rows
+    (``scope`` None: every organisation)."""
+    tops = _tops(session)
+    kept = [Inspection.campaign_id == campaign.id]
+    if scope is not None:
+        kept.append(among(session, Inspection.organisation_id, scope))
+    if wanted.search:
+        search = wanted.search.lower()
+        kept.append(
+            func.lower(Organisation.code).contains(search, autoescape=True)
+            | func.lower(Organisation.name).contains(search, autoescape=True)
+        )
+    if wanted.state:
+        kept.append(Inspection.state == wanted.state)
+    if wanted.stars is not None:
+        kept.append(Inspection.state.in_(values(RATED)) & (Inspection.stars == wanted.stars))
+    joined = Organisation.id == Inspection.organisation_id
+    total = session.scalar(
+        select(func.count()).select_from(Inspection).join(Organisation, joined).where(*kept)
+    )
+    ranks = _top_ranks(tree)
+    rank = case(ranks, value=tops.c.top, else_=len(ranks)) if ranks else literal(0)
+    page = session.execute(
+        _inspections(campaign)
+        .outerjoin(tops, tops.c.id == Organisation.id)
+        .where(*kept)
+        .order_by(rank, Organisation.code)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return list(page), total or 0
+
+
+def _tops(session: Session) -> Any:
+    """Each organisation below a city with the city's child it is under (its county, or a city-direct
+    union): a recursive CTE."""
+    city = aliased(Organisation)
+    child = aliased(Organisation)
+    tops = (
+        select(Organisation.id.label("id"), Organisation.id.label("top"))
+        .join(city, Organisation.parent_id == city.id)
+        .where(city.parent_id.is_(None))
+        .cte("tops", recursive=True)
+    )
+    return tops.union_all(select(child.id, tops.c.top).where(child.parent_id == tops.c.id))
+
+
+def _top_ranks(tree: OrgTree) -> dict[int, int]:
+    """The place of each city's child in the listings' order (``OrgTree.groups``): each city's counties
+    in official order, then its direct unions in official order (each one's unions by code)."""
+    ranks: dict[int, int] = {}
+    for root in tree.children.get(None, []):
+        direct = []
+        for top in tree.children.get(root, []):
+            if tree.nodes[top].is_grassroots:
+                direct.append(top)
+            else:
+                ranks[top] = len(ranks)
+        for top in direct:
+            ranks[top] = len(ranks)
+    return ranks
+
+
 def _inspections(campaign: Campaign) -> Select[*tuple[Any, ...]]:
     """The campaign's inspections with what a row shows of each and its organisation."""
     return (
@@ -244,5 +329,7 @@ def official_places(tree: OrgTree) -> dict[int, int]:
     return {union: n for n, union in enumerate(u for group in tree.groups() for u in group.unions)}
 
 
+@functools.lru_cache(maxsize=4096)
 def _percent(total: Decimal | None, max_total: int) -> str:
+    """A total as its 百分制 score shown; cached: a campaign's totals repeat across thousands of rows."""
     return format_score(percent_score(total, max_total)) if total is not None else ""

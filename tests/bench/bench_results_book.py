@@ -18,9 +18,9 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Sequence
-from typing import Any
 from copy import copy
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -58,7 +58,9 @@ def write_only_book(rows: Sequence[dict[str, str]], path: Path, level: int | Non
     sheet.page_setup.orientation = "landscape"
     sheet.merged_cells.add(f"A1:{last}1")
 
-    def styled(value: object, align: object, *, bold: bool = False, size: int = 11, border: bool = True) -> Any:
+    def styled(
+        value: object, align: object, *, bold: bool = False, size: int = 11, border: bool = True
+    ) -> Any:
         cell = WriteOnlyCell(sheet, value)
         cell.font = Font(name=exports.FONT, size=size, bold=bold)
         cell.alignment = align
@@ -108,6 +110,15 @@ def write_only_book(rows: Sequence[dict[str, str]], path: Path, level: int | Non
             ExcelWriter(book, archive).save()
 
 
+def leveled(rows: Sequence[dict[str, str]], path: Path, level: int) -> None:
+    """``results_book`` with the archive compressed at zlib's ``level``."""
+    kept, exports.RESULTS_COMPRESSION = exports.RESULTS_COMPRESSION, level
+    try:
+        exports.results_book(rows, path)
+    finally:
+        exports.RESULTS_COMPRESSION = kept
+
+
 def measured(write: Callable[[Path], None], repeat: int) -> tuple[float, float, int]:
     walls, cpus, size = [], [], 0
     with tempfile.TemporaryDirectory() as folder:
@@ -134,7 +145,12 @@ def run() -> None:
         ("results_book (body as XML)", lambda path: exports.results_book(rows, path)),
         ("write-only WriteOnlyCell", lambda path: write_only_book(rows, path)),
     ]
-    ways += [(f"write-only, zlib level {n}", lambda path, n=n: write_only_book(rows, path, n)) for n in (1, 6)]
+    ways += [
+        (f"write-only, zlib level {n}", lambda path, n=n: write_only_book(rows, path, n)) for n in (1, 6)
+    ]
+    ways += [
+        (f"results_book, zlib level {n}", lambda path, n=n: leveled(rows, path, n)) for n in (1, 3, 6, 9)
+    ]
     for label, write in ways:
         wall, cpu, size = measured(write, repeat)
         print(f"| {label} | {wall:.3f} | {cpu:.3f} | {size:,} |", flush=True)
