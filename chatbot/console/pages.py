@@ -437,7 +437,7 @@ def inspections() -> Any:
     elif campaign:  # only the page's rows are read and built
         page = paging.paged(
             lambda offset, limit: listed_page(
-                g.db, campaign, tree, scope, filters.wanted_rows(wanted), offset, limit
+                g.db, campaign, scope, filters.wanted_rows(wanted), offset, limit
             )
         )
         rows = result_rows(g.db, campaign, config, chosen=page.items, tree=tree)
