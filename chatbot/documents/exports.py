@@ -455,10 +455,10 @@ def _result_body(sheet: Worksheet, rows: Sequence[dict[str, str]], widths: Seque
     as tall as its wrapped texts: what openpyxl writes for the same cells (inline strings).
 
     A cell is made once per column and shown value (states, stars, scores repeat across thousands of
-    rows), then only its reference is written: a large city's 120,000 cells in about half the time.
-    openpyxl's own write-only mode, ``WriteOnlyCell``s given these styles, took 3.3 s of CPU for the
-    10,000 rows of tests/bench/bench_results_book.py against 0.39 s here before this cache (0.2 s with
-    it): eight times as long, so the body stays ours."""
+    rows), then only its reference is written. openpyxl's own write-only mode, ``WriteOnlyCell``s given
+    these styles registered once, took 3.3 s of CPU for a large city's 10,000 rows against 0.39 s here
+    (0.34 s with the cache; tests/bench/bench_results_book.py, load 6–8): eight to ten times as long,
+    so the body stays ours."""
     styles = _body_styles(sheet)
     letters = [get_column_letter(at) for at in range(1, len(RESULT_COLUMNS) + 1)]
     room = [max(1, int(width * LINE_UNITS)) for width in widths]  # units of text a line holds
@@ -498,8 +498,9 @@ def _body_cell(value: int | float | str | None, styles: _BodyStyles, at: int, ro
 
 
 #: zlib's level for the results workbook: openpyxl's (ZIP_DEFLATED at zlib's default, 6). Measured on a
-#: large city's 6.4 MB sheet (tests/bench/bench_results_book.py): level 1 saves 0.05 s of CPU for a file
-#: 40 % larger (0.73 MB against 0.52 MB), which costs more than that on a slow link: kept at 6.
+#: large city's 6.4 MB sheet (tests/bench/bench_results_book.py, load 7.7, CPU of the whole workbook):
+#: level 6 0.31 s and 519 kB, level 3 0.27 s and 595 kB, level 1 0.27 s and 734 kB, level 9 0.59 s and
+#: 484 kB. The 0.04 s a lower level saves costs more than that on a slow link: kept at 6.
 RESULTS_COMPRESSION = 6
 
 #: The worksheet openpyxl writes the results into (the workbook's only sheet).
