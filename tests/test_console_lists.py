@@ -30,6 +30,12 @@ def city(cli: Callable[..., str], db: Session, tmp_path: Path) -> list[str]:
     ]
     codes = [f"G{n:03d}" for n in range(UNIONS)]
     lines += [f"{code},第{n}基层工会,village,{'E' if n % 2 else 'W'},10" for n, code in enumerate(codes)]
+    _open(cli, db, tmp_path, lines)
+    return codes
+
+
+def _open(cli: Callable[..., str], db: Session, tmp_path: Path, lines: list[str]) -> None:
+    """Import the organisations of ``lines`` (CSV), open this year's campaign, create the console users."""
     orgs = tmp_path / "orgs.csv"
     orgs.write_text("\n".join(lines) + "\n", encoding="utf-8")
     cli("org", "import", str(orgs))
@@ -38,7 +44,6 @@ def city(cli: Callable[..., str], db: Session, tmp_path: Path) -> list[str]:
     with db.begin():
         create_user(db, "CITY", "city", "city-password-1")
         create_user(db, "E", "east", "east-password-1")
-    return codes
 
 
 def _walk(browser: Console, url: str) -> tuple[list[str], list[str]]:
@@ -71,8 +76,8 @@ def test_every_inspection_is_on_exactly_one_page(app: Flask, city: list[str]) ->
     assert '<span class="muted">上一页</span>' in first  # no page before the first
     last = browser.get("/console/inspections?page=3")
     assert "第 101–130 个（第 3/3 页）" in last and 'rel="prev">上一页</a>' in last
-    # past the end: the last page
-    assert _content(browser.get("/console/inspections?page=99")) == _content(last)
+    past_end = browser.get("/console/inspections?page=99")
+    assert _content(past_end) == _content(last)  # past the end: the last page
     assert _content(browser.get("/console/inspections?page=abc")) == _content(first)
 
 
@@ -100,3 +105,34 @@ def test_a_county_pages_through_its_own_unions_only(app: Flask, city: list[str])
     assert sorted(codes) == sorted(code for n, code in enumerate(city) if n % 2)
     assert "县（区）<select" not in browser.get("/console/inspections")  # one county: no choice
     assert _walk(browser, "/console/inspections?county=W")[0] == codes  # not its county: ignored
+
+
+def test_the_pages_list_the_unions_in_the_official_order_of_every_listing(
+    app: Flask, cli: Callable[..., str], db: Session, tmp_path: Path
+) -> None:
+    """Read a page at a time from the database, the list keeps the order of the results (`nianjian
+    results`): the counties in official order (开发区 after the numbered ones, though its code sorts
+    first), each county's unions by code at any depth, the city-direct unions last."""
+    lines = [
+        "code,name,rubric,parent,members",
+        "CITY,市总工会,,,",
+        "AA,开发区总工会,,CITY,",
+        "E,东县总工会,,CITY,",
+        "W,西县总工会,,CITY,",
+        "Z9,市直工会,village,CITY,10",
+        "B1,市直联合工会,village,CITY,10",
+        "X1,东县乡镇工会,village,E,10",
+        "A5,东县乡镇下属工会,village,X1,10",
+    ]
+    lines += [f"G{n:03d},第{n}基层工会,village,{'EWA'[n % 3] * (1 + n % 3 // 2)},10" for n in range(60)]
+    _open(cli, db, tmp_path, lines)
+    cli("org", "order", "E", "W")  # 开发区 (AA) unnumbered: after them
+    browser = Console(app.test_client())
+    browser.login("city", "city-password-1")
+    expected = [
+        line.split(",")[0]
+        for line in cli("results", "--year", str(date.today().year), "--csv").splitlines()[1:]
+    ]
+    assert expected[:3] == ["A5", "G000", "G003"] and expected[-2:] == ["Z9", "B1"]
+    assert _walk(browser, "/console/inspections")[0] == expected
+    assert _walk(browser, "/console/inspections?q=G0")[0] == [code for code in expected if "G0" in code]

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from chatbot.inspection.hierarchy import Group
-from chatbot.inspection.listing import MARK_LABELS
+from chatbot.inspection.listing import MARK_LABELS, Wanted
 from chatbot.inspection.results import AnyRow
 from rubrics.lifecycle import InspectionState
 from rubrics.scoring import Stars
@@ -73,6 +73,11 @@ def kept(wanted: ListFilter, inspection: AnyRow) -> bool:
         rated = InspectionState(inspection.state).is_rated
         return rated and inspection.stars == int(wanted.stars)
     return True
+
+
+def wanted_rows(wanted: ListFilter) -> Wanted:
+    """The search and the state and stars filters as ``listing.listed_page`` reads them (``kept``)."""
+    return Wanted(wanted.search, wanted.state, int(wanted.stars) if wanted.stars else None)
 
 
 def marked(wanted: ListFilter, row: Mapping[str, str]) -> bool:

@@ -52,10 +52,9 @@ from chatbot.inspection.coverage import CoverageRow, coverage, target_of
 from chatbot.inspection.coverage import shown as shown_coverage
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.hierarchy import OrgTree, load_tree
-from chatbot.inspection.listing import listed, result_rows
+from chatbot.inspection.listing import listed, listed_page, result_rows
 from chatbot.inspection.objections import HOW_THE_PUBLIC_OBJECTS
 from chatbot.inspection.queries import item_scores, open_campaign
-from chatbot.inspection.results import AnyRow
 from chatbot.inspection.rubric_versions import rubric_of
 from chatbot.notify.delivery import Backlog
 from chatbot.notify.delivery import backlog as notice_backlog
@@ -421,12 +420,12 @@ def inspections() -> Any:
     tree = load_tree(g.db)
     counties = [c for c in tree.groups() if g.viewer.visible.intersection(c.unions)]
     wanted = filters.read_filter(request.args, counties)
-    found: list[AnyRow] = []
-    if campaign:
-        scope = filters.scope_of(wanted, g.viewer.visible, counties)
-        found = [i for i in listed(g.db, campaign, tree, scope) if filters.kept(wanted, i)]
+    scope: set[int] | None = filters.scope_of(wanted, g.viewer.visible, counties)
+    if g.viewer.is_city and not wanted.county:
+        scope = None  # every organisation: no list of ids to send
     page: paging.Page[Any]
     if wanted.mark and campaign:  # marks are worked out with the rows: every row found is built
+        found = [i for i in listed(g.db, campaign, tree, scope) if filters.kept(wanted, i)]
         page = paging.page_of(
             [
                 r
@@ -435,9 +434,15 @@ def inspections() -> Any:
             ]
         )
         rows = list(page.items)
-    else:  # only the page's rows are built
-        page = paging.page_of(found)
-        rows = result_rows(g.db, campaign, config, chosen=page.items, tree=tree) if campaign else []
+    elif campaign:  # only the page's rows are read and built
+        page = paging.paged(
+            lambda offset, limit: listed_page(
+                g.db, campaign, scope, filters.wanted_rows(wanted), offset, limit
+            )
+        )
+        rows = result_rows(g.db, campaign, config, chosen=page.items, tree=tree)
+    else:
+        page, rows = paging.page_of([]), []
     return render_template(
         "console/inspections.html",
         campaign=campaign,

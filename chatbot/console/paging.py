@@ -3,7 +3,7 @@ others keeping the query string (search and filters) as it is."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -59,6 +59,18 @@ def page_of(rows: Sequence[T], size: int = PAGE_SIZE) -> Page[T]:
     number = min(max(1, requested_page()), pages)
     start = (number - 1) * size
     return Page(rows[start : start + size], number, pages, len(rows), size)
+
+
+def paged(read: Callable[[int, int], tuple[Sequence[T], int]], size: int = PAGE_SIZE) -> Page[T]:
+    """The requested page of a list read a page at a time: ``read(offset, limit)`` gives those rows
+    and the length of the whole list; a number past the last page shows the last (read again)."""
+    number = max(1, requested_page())
+    items, total = read((number - 1) * size, size)
+    pages = max(1, -(-total // size))
+    if number > pages:
+        number = pages
+        items, total = read((number - 1) * size, size)
+    return Page(items, number, pages, total, size)
 
 
 def page_url(number: int) -> str:

@@ -94,7 +94,11 @@ def shown_row(row: Row, columns: Sequence[Column] = RESULT_COLUMNS) -> list[str]
 def cell_value(column: Column, row: Row) -> int | float | str | None:
     """A cell of the results workbook: the shown value, a number as a number (its unit left to the
     cell's number format), None for an empty cell."""
-    text = column.shown(row)
+    return value_of(column, column.shown(row))
+
+
+def value_of(column: Column, text: str) -> int | float | str | None:
+    """The cell of a value ``text`` as the column shows it (``cell_value``)."""
     if not text:
         return None
     if column.numeric:

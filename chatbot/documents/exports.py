@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from chatbot.config import Config
 from chatbot.documents.cells import cell_text, is_formula_like
-from chatbot.documents.columns import MAX_CODE_WIDTH, RESULT_COLUMNS, cell_value, headers, number_format
+from chatbot.documents.columns import MAX_CODE_WIDTH, RESULT_COLUMNS, headers, number_format, value_of
 from chatbot.documents.labels import DISQUALIFICATIONS, printed
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.queries import item_scores
@@ -360,7 +360,7 @@ def _democratic_line(session: Session, inspection: Inspection, now: datetime) ->
 
 
 def _print_setup(sheet: Worksheet, title_rows: str | None) -> None:
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     sheet.page_setup.orientation = "portrait"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
@@ -452,33 +452,56 @@ def _body_styles(sheet: Worksheet) -> _BodyStyles:
 
 def _result_body(sheet: Worksheet, rows: Sequence[dict[str, str]], widths: Sequence[float]) -> str:
     """The body's ``<row>`` elements, one line per result, each cell in its column's style, each line
-    as tall as its wrapped texts: what openpyxl writes for the same cells (inline strings)."""
+    as tall as its wrapped texts: what openpyxl writes for the same cells (inline strings).
+
+    A cell is made once per column and shown value (states, stars, scores repeat across thousands of
+    rows), then only its reference is written. openpyxl's own write-only mode, ``WriteOnlyCell``s given
+    these styles registered once, took 3.3 s of CPU for a large city's 10,000 rows against 0.39 s here
+    (0.34 s with the cache; tests/bench/bench_results_book.py, load 6–8): eight to ten times as long,
+    so the body stays ours."""
     styles = _body_styles(sheet)
     letters = [get_column_letter(at) for at in range(1, len(RESULT_COLUMNS) + 1)]
     room = [max(1, int(width * LINE_UNITS)) for width in widths]  # units of text a line holds
+    made: dict[tuple[int, str], tuple[str, int]] = {}
+    heights: dict[int, str] = {}
     lines = []
     for index, row in enumerate(rows, start=RESULTS_HEADER_ROW + 1):
         cells, tallest = [], 1  # as row_height counts: one line at least
         for at, column in enumerate(RESULT_COLUMNS):
-            value = cell_value(column, row)
-            where = f"{letters[at]}{index}"
-            if value is None:
-                cells.append(f'<c r="{where}" s="{styles.plain[at]}" t="n"></c>')
-            elif isinstance(value, str):
-                text = cell_text(value)
-                if 2 * len(text) > room[at]:  # else one line whatever its characters
-                    tallest = max(tallest, -(-display_width(text) // room[at]))
-                style = styles.quoted[at] if is_formula_like(text) else styles.plain[at]
-                space = ' xml:space="preserve"' if text != text.strip() else ""
-                cells.append(
-                    f'<c r="{where}" s="{style}" t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
-                )
-            else:
-                cells.append(f'<c r="{where}" s="{styles.plain[at]}" t="n"><v>{safe_string(value)}</v></c>')
-        height = safe_string(height_of(tallest))
+            shown = column.shown(row)
+            cell = made.get((at, shown))
+            if cell is None:
+                cell = made[(at, shown)] = _body_cell(value_of(column, shown), styles, at, room[at])
+            tail, taller = cell
+            cells.append(f'<c r="{letters[at]}{index}"{tail}')
+            if taller > tallest:
+                tallest = taller
+        height = heights.get(tallest) or heights.setdefault(tallest, safe_string(height_of(tallest)))
         lines.append(f'<row r="{index}" ht="{height}" customHeight="1">{"".join(cells)}</row>')
     return "".join(lines)
 
+
+def _body_cell(value: int | float | str | None, styles: _BodyStyles, at: int, room: int) -> tuple[str, int]:
+    """A body cell of column ``at`` after its reference (`` s="…" t="…">…</c>``), and the lines its
+    text takes in a column holding ``room`` units of text a line."""
+    if value is None:
+        return f' s="{styles.plain[at]}" t="n"></c>', 1
+    if not isinstance(value, str):
+        return f' s="{styles.plain[at]}" t="n"><v>{safe_string(value)}</v></c>', 1
+    text = cell_text(value)
+    lines = 1
+    if 2 * len(text) > room:  # else one line whatever its characters
+        lines = -(-display_width(text) // room)
+    style = styles.quoted[at] if is_formula_like(text) else styles.plain[at]
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return f' s="{style}" t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>', lines
+
+
+#: zlib's level for the results workbook: openpyxl's (ZIP_DEFLATED at zlib's default, 6). Measured on a
+#: large city's 6.4 MB sheet (tests/bench/bench_results_book.py, load 7.7, CPU of the whole workbook):
+#: level 6 0.31 s and 519 kB, level 3 0.27 s and 595 kB, level 1 0.27 s and 734 kB, level 9 0.59 s and
+#: 484 kB. The 0.04 s a lower level saves costs more than that on a slow link: kept at 6.
+RESULTS_COMPRESSION = 6
 
 #: The worksheet openpyxl writes the results into (the workbook's only sheet).
 RESULTS_SHEET = "xl/worksheets/sheet1.xml"
@@ -489,7 +512,7 @@ def _add_rows(laid_out: bytes, body: str, dimension: str, path: Path) -> None:
     (and the sheet's dimension covering them), written to ``path``."""
     with (
         zipfile.ZipFile(io.BytesIO(laid_out)) as source,
-        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=RESULTS_COMPRESSION) as out,
     ):
         for entry in source.infolist():
             data = source.read(entry)
@@ -498,7 +521,7 @@ def _add_rows(laid_out: bytes, body: str, dimension: str, path: Path) -> None:
                 xml = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>', xml, count=1)
                 head, tail = xml.split("</sheetData>", 1)
                 data = (head + body + "</sheetData>" + tail).encode("utf-8")
-            out.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED)
+            out.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=RESULTS_COMPRESSION)
 
 
 # ---------------------------------------------------------------- where the points are lost

@@ -18,14 +18,14 @@ import hashlib
 import hmac
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from random import SystemRandom
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, Select, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Executable, Select, delete, func, insert, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -37,6 +37,7 @@ from chatbot.inspection.errors import AdminError, Refused
 from chatbot.inspection.queries import open_campaign
 from chatbot.inspection.rubric_versions import rubric_of
 from chatbot.store import outbox
+from chatbot.store.among import among
 from chatbot.store.models import (
     Account,
     Ballot,
@@ -350,20 +351,23 @@ def tally(
     )
 
 
-def figures_of_campaign(session: Session, campaign: Campaign, now: datetime) -> dict[int, DemocraticFigures]:
-    """``figures`` of every inspection of the campaign that has an evaluation, by inspection id: three
-    queries whatever the number of inspections."""
+def figures_of_campaign(
+    session: Session, campaign: Campaign, now: datetime, ids: Collection[int] | None = None
+) -> dict[int, DemocraticFigures]:
+    """``figures`` of every inspection of the campaign that has an evaluation (of ``ids`` only, if
+    given), by inspection id: three queries whatever the number of inspections."""
+    chosen = among(session, Inspection.id, ids) if ids is not None else true()
     evaluations = session.scalars(
         select(Evaluation)
         .join(Inspection, Evaluation.inspection_id == Inspection.id)
-        .where(Inspection.campaign_id == campaign.id)
+        .where(Inspection.campaign_id == campaign.id, chosen)
     ).all()
     answers: dict[int, list[list[int]]] = defaultdict(list)
     for evaluation_id, ballot in session.execute(
         select(Ballot.evaluation_id, Ballot.answers)
         .join(Evaluation, Ballot.evaluation_id == Evaluation.id)
         .join(Inspection, Evaluation.inspection_id == Inspection.id)
-        .where(Inspection.campaign_id == campaign.id)
+        .where(Inspection.campaign_id == campaign.id, chosen)
     ):
         answers[evaluation_id].append(ballot)
     sources: dict[tuple[int, str], int] = {

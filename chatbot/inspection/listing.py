@@ -6,6 +6,7 @@ democratic figures of the campaign, the remediations and the provisional marks.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -13,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from chatbot.config import Config
 from chatbot.inspection import remediation, results
@@ -22,10 +23,11 @@ from chatbot.inspection.hierarchy import OrgTree, load_tree
 from chatbot.inspection.queries import descendants
 from chatbot.inspection.results import AnyRow
 from chatbot.inspection.rubric_versions import rubric_for
+from chatbot.store.among import among
 from chatbot.store.models import Campaign, Inspection, ItemScore, Organisation, Remediation
 from chatbot.timeutil import SHANGHAI
 from rubrics.democratic import DemocraticFigures
-from rubrics.lifecycle import InspectionState
+from rubrics.lifecycle import RATED, InspectionState, values
 from rubrics.scoring import Stars, format_score, percent_score
 
 
@@ -77,7 +79,7 @@ def item_totals(
 ) -> dict[int, tuple[Decimal | None, Decimal | None]]:
     """(self total, assessed total) of each inspection of the campaign (of ``ids`` only, if given) with
     item scores; None where no item has that score. One query (GROUP BY)."""
-    chosen = ItemScore.inspection_id.in_(list(ids)) if ids is not None else true()
+    chosen = among(session, ItemScore.inspection_id, ids) if ids is not None else true()
     rows = session.execute(
         select(
             ItemScore.inspection_id,
@@ -145,16 +147,17 @@ def _facts(
     session: Session, campaign: Campaign, config: Config, tree: OrgTree, ids: Collection[int] | None
 ) -> _Facts:
     now = datetime.now(UTC)
+    chosen = among(session, Inspection.id, ids) if ids is not None else true()
     remediations = session.execute(
         select(Remediation.inspection_id, Remediation.status, Remediation.due_on)
         .join(Inspection, Remediation.inspection_id == Inspection.id)
-        .where(Inspection.campaign_id == campaign.id)
+        .where(Inspection.campaign_id == campaign.id, chosen)
     ).all()
     return _Facts(
-        provisional=results.provisional_ids(session, campaign, config, tree),
+        provisional=results.provisional_ids(session, campaign, config, tree, ids),
         remediations={inspection_id: (status, due_on) for inspection_id, status, due_on in remediations},
         totals=item_totals(session, campaign, ids),
-        democratic=figures_of_campaign(session, campaign, now),
+        democratic=figures_of_campaign(session, campaign, now, ids),
         today=now.astimezone(SHANGHAI).date(),
         max_totals=_max_totals(session, campaign),
     )
@@ -168,6 +171,93 @@ def _max_totals(session: Session, campaign: Campaign) -> dict[tuple[str, str], i
         .distinct()
     )
     return {(key, version): rubric_for(session, key, version).max_total for key, version in used}
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What a page of ``listed_page`` keeps: a search in the code or name (any part, any case), a state
+    and the stars of a rated result; "" or None where not asked for."""
+
+    search: str = ""
+    state: str = ""
+    stars: int | None = None
+
+
+def listed_page(
+    session: Session,
+    campaign: Campaign,
+    scope: set[int] | None,
+    wanted: Wanted,
+    offset: int,
+    limit: int,
+) -> tuple[list[AnyRow], int]:
+    """One page of ``listed`` — the rows ``offset`` to ``offset + limit`` of those ``wanted`` keeps, in
+    the same order — and how many it keeps in all: three queries that read only the page's rows
+    (``scope`` None: every organisation)."""
+    tops = _tops()
+    kept = [Inspection.campaign_id == campaign.id]
+    if scope is not None:
+        kept.append(among(session, Inspection.organisation_id, scope))
+    if wanted.search:
+        search = wanted.search.lower()
+        kept.append(
+            func.lower(Organisation.code).contains(search, autoescape=True)
+            | func.lower(Organisation.name).contains(search, autoescape=True)
+        )
+    if wanted.state:
+        kept.append(Inspection.state == wanted.state)
+    if wanted.stars is not None:
+        kept.append(Inspection.state.in_(values(RATED)) & (Inspection.stars == wanted.stars))
+    joined = Organisation.id == Inspection.organisation_id
+    total = session.scalar(
+        select(func.count()).select_from(Inspection).join(Organisation, joined).where(*kept)
+    )
+    top, city = aliased(Organisation), aliased(Organisation)
+    chosen = session.scalars(  # the page's ids: the sort carries no more than it needs
+        select(Inspection.id)
+        .join(Organisation, joined)
+        .outerjoin(tops, tops.c.id == Organisation.id)
+        .outerjoin(top, top.id == tops.c.top)
+        .outerjoin(city, city.id == tops.c.city)
+        .where(*kept)
+        .order_by(
+            tops.c.top.is_(None),  # not under a city's child: last, as ``official_places`` leaves it
+            *_official(city),
+            top.rubric_key.is_not(None),  # a city's counties first, then its direct unions
+            *_official(top),
+            _bytewise(session, Organisation.code),
+        )
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    place = {inspection_id: n for n, inspection_id in enumerate(chosen)}
+    page = session.execute(_inspections(campaign).where(Inspection.id.in_(chosen))).all()
+    return sorted(page, key=lambda row: place[row.id]), total or 0
+
+
+def _bytewise(session: Session, column: Any) -> Any:
+    """``column`` ordered as Python orders strings (by code point): PostgreSQL's "C" collation, also
+    far quicker to sort by than a language's; SQLite's default (BINARY) already is."""
+    return column.collate("C") if session.connection().dialect.name == "postgresql" else column
+
+
+def _official(org: Any) -> tuple[Any, ...]:
+    """``order.official_key`` as an ORDER BY: numbered ones by their number, then the others by id."""
+    return org.sort_order.is_(None), org.sort_order, org.id
+
+
+def _tops() -> Any:
+    """Each organisation below a city with the city's child it is under (its county, or a city-direct
+    union) and that city: a recursive CTE."""
+    city = aliased(Organisation)
+    child = aliased(Organisation)
+    tops = (
+        select(Organisation.id.label("id"), Organisation.id.label("top"), city.id.label("city"))
+        .join(city, Organisation.parent_id == city.id)
+        .where(city.parent_id.is_(None))
+        .cte("tops", recursive=True)
+    )
+    return tops.union_all(select(child.id, tops.c.top, tops.c.city).where(child.parent_id == tops.c.id))
 
 
 def _inspections(campaign: Campaign) -> Select[*tuple[Any, ...]]:
@@ -244,5 +334,7 @@ def official_places(tree: OrgTree) -> dict[int, int]:
     return {union: n for n, union in enumerate(u for group in tree.groups() for u in group.unions)}
 
 
+@functools.lru_cache(maxsize=4096)
 def _percent(total: Decimal | None, max_total: int) -> str:
+    """A total as its 百分制 score shown; cached: a campaign's totals repeat across thousands of rows."""
     return format_score(percent_score(total, max_total)) if total is not None else ""

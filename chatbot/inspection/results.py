@@ -14,14 +14,14 @@ rating, a re-review, the city's re-check, an override, a confirmation) works the
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Row, insert, select, update
+from sqlalchemy import ColumnElement, Row, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from chatbot.config import Config
@@ -31,6 +31,7 @@ from chatbot.inspection.hierarchy import WHOLE_CITY, OrgTree, load_tree
 from chatbot.inspection.order import short_name
 from chatbot.inspection.rubric_versions import rubric_of
 from chatbot.store import outbox
+from chatbot.store.among import among
 from chatbot.store.models import (
     Campaign,
     Inspection,
@@ -229,14 +230,20 @@ def confirmed_scopes(session: Session, campaign: Campaign) -> set[str]:
 
 
 def provisional_ids(
-    session: Session, campaign: Campaign, config: Config, tree: OrgTree | None = None
+    session: Session,
+    campaign: Campaign,
+    config: Config,
+    tree: OrgTree | None = None,
+    ids: Collection[int] | None = None,
 ) -> set[int]:
-    """Inspections whose stars are provisional (预评): rated, in a scope not yet confirmed."""
+    """Inspections whose stars are provisional (预评): rated, in a scope not yet confirmed (of ``ids``
+    only, if given)."""
     tree = tree or load_tree(session)
     confirmed = confirmed_scopes(session, campaign)
+    chosen = among(session, Inspection.id, ids) if ids is not None else true()
     rows = session.execute(
         select(Inspection.id, Inspection.organisation_id).where(
-            Inspection.campaign_id == campaign.id, Inspection.state.in_(values(RATED))
+            Inspection.campaign_id == campaign.id, Inspection.state.in_(values(RATED)), chosen
         )
     ).all()
     return {i for i, org in rows if scope_of(tree, org, config).key not in confirmed}
