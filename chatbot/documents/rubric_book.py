@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from zipfile import BadZipFile
+from zipfile import BadZipFile, ZipFile, is_zipfile
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, Side
@@ -24,6 +24,11 @@ HEADERS: tuple[str, ...] = ("内容", "子项", "基本要求", "分值")
 NOTE_HEADER = "备注"
 WIDTHS: tuple[float, ...] = (16, 7, 70, 7, 14)
 TOTAL = "合计"
+#: What a sheet's workbook may unpack to, and the rows and columns its first sheet may span: a file
+#: from outside (the console's upload) is never trusted to be as small as it looks.
+MAX_UNPACKED_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 1000
+MAX_COLUMNS = 30
 _THIN = Side(style="thin")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -111,11 +116,21 @@ def _columns(header: list[str]) -> dict[str, int] | None:
 def read(path: Path) -> ReadSheet:
     """The table of the workbook's first sheet: the header row (内容 子项 基本要求 分值) is found
     wherever it stands; the rows below it become SheetRows; a title above it is kept."""
+    _refuse_oversized(path)
     try:
-        book = load_workbook(path, read_only=False, data_only=True)
+        book = load_workbook(path, read_only=False, data_only=True)  # formulas: their values, never run
     except (OSError, BadZipFile, InvalidFileException, KeyError) as exc:
         raise BookError(f"无法读取 {path.name}：不是 Excel 工作簿（.xlsx）。") from exc
+    except Exception as exc:  # a damaged workbook makes openpyxl raise almost anything
+        raise BookError(f"无法读取 {path.name}：文件已损坏，或不是 Excel 工作簿（.xlsx）。") from exc
+    if not book.worksheets:
+        raise BookError(f"{path.name} 中没有工作表。")
     sheet = book.worksheets[0]
+    if sheet.max_row > MAX_ROWS or sheet.max_column > MAX_COLUMNS:
+        raise BookError(
+            f"{path.name} 的第一张工作表过大（{sheet.max_row} 行、{sheet.max_column} 列）："
+            f"考评标准表最多 {MAX_ROWS} 行、{MAX_COLUMNS} 列。"
+        )
     cells = [[_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     title = ""
     for number, values in enumerate(cells, start=1):
@@ -125,6 +140,21 @@ def read(path: Path) -> ReadSheet:
             continue
         return ReadSheet(title=_title(title), rows=[_row(n, v, columns) for n, v in _below(cells, number)])
     raise BookError(f"{path.name} 中找不到表头：第一张工作表应有一行“内容、子项、基本要求、分值”。")
+
+
+def _refuse_oversized(path: Path) -> None:
+    """BookError unless ``path`` is a zip archive (as every .xlsx is) that unpacks to a sane size."""
+    try:
+        if not is_zipfile(path):
+            raise BookError(f"无法读取 {path.name}：不是 Excel 工作簿（.xlsx）。")
+        with ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (OSError, BadZipFile) as exc:
+        raise BookError(f"无法读取 {path.name}：不是 Excel 工作簿（.xlsx）。") from exc
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise BookError(
+            f"{path.name} 解压后超过 {MAX_UNPACKED_BYTES // (1024 * 1024)} MB，不像一张考评标准表，未读取。"
+        )
 
 
 def _below(cells: list[list[str]], header: int) -> list[tuple[int, list[str]]]:
