@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import zipfile
 from pathlib import Path
 
@@ -145,6 +146,31 @@ def test_a_confirmation_after_another_version_was_stored_stores_nothing(
     stale = confirm(city, first)
     assert "未保存" in stale and "已有人保存了版本 2027.2" in stale
     assert versions(db) == ["2027.2"]
+
+
+def test_two_confirmations_at_once_store_one_version(
+    app: Flask, staff: dict[str, Console], db: Session, tmp_path: Path
+) -> None:
+    """Two people (two sessions of the city) confirm two sheets compared with the same version."""
+    browsers = [staff["city"], Console(app.test_client())]
+    browsers[1].login("city", "city-password-1")
+    browsers[0].get("/console/rubrics")
+    pages = [
+        upload(browser, changed(tmp_path, f"第{n}份修订。"), version=f"2027.{n}")
+        for n, browser in enumerate(browsers, start=1)
+    ]
+    said: list[str] = []
+
+    def confirm_one(browser: Console, page: str) -> None:
+        said.append(confirm(browser, page))
+
+    threads = [threading.Thread(target=confirm_one, args=pair) for pair in zip(browsers, pages, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(versions(db)) == 1 and len(said) == 2
+    assert sum("已有人保存了版本" in text for text in said) == 1
 
 
 def test_every_problem_is_listed_with_its_row_and_nothing_is_stored(

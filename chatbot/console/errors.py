@@ -66,7 +66,8 @@ OTHER = (
 def _page(status: int) -> tuple[str, int] | Response:
     title, what, todo = PAGES.get(status, OTHER if status < 500 else PAGES[500])
     limit = UPLOAD_LIMITS.get(request.endpoint or "")
-    if status == 413 and limit is not None:
+    length = request.content_length
+    if status == 413 and limit is not None and (length is None or length > limit):
         title, what, todo = FILE_TOO_LARGE
         what = what.format(limit=limit // (1024 * 1024))
     if request.path.startswith("/wechat"):

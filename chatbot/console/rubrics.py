@@ -249,6 +249,7 @@ def rubric_confirm() -> Any:
         flash(str(refused), "error")
         return redirect(url_for("console.rubrics_page"))
     key = pending.rubric.key
+    rubric_versions.lock(g.db, key)
     outcome = _already(pending)
     if outcome is None:
         try:

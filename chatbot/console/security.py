@@ -49,11 +49,9 @@ CSRF_PAGE = (
     "请返回管理台，刷新页面后重新操作；如已退出，请重新登录。",
 )
 #: Forms that carry a file, and the largest body each takes (the app's MAX_CONTENT_LENGTH, 64 KB, is
-#: every other form's): a rubric sheet's workbook, and its checked sheet sent back on confirmation.
-UPLOAD_LIMITS: dict[str, int] = {
-    "console.rubric_upload": 2 * 1024 * 1024,
-    "console.rubric_confirm": 1024 * 1024,
-}
+#: every other form's): a rubric sheet's workbook. Their fields other than the file stay within 64 KB.
+UPLOAD_LIMITS: dict[str, int] = {"console.rubric_upload": 2 * 1024 * 1024}
+FIELDS_LIMIT = 64 * 1024
 #: One year of HTTPS only, sent when the console is served over HTTPS (CONSOLE_SECURE_COOKIES).
 STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
@@ -81,8 +79,9 @@ def install(app: Flask, config: Config, csrf_exempt: tuple[str, ...] = ()) -> No
     @app.before_request
     def upload_limit() -> None:  # before the CSRF check, which reads the form
         limit = UPLOAD_LIMITS.get(request.endpoint or "")
-        if limit is not None:
+        if limit is not None and request.mimetype == "multipart/form-data":  # a file only comes so
             request.max_content_length = limit
+            request.max_form_memory_size = FIELDS_LIMIT  # a text field of the form: as anywhere else
 
     csrf = CSRFProtect(app)
     for name in csrf_exempt:

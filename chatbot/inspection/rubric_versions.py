@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from chatbot.inspection import audit
@@ -190,3 +190,15 @@ def propose(session: Session, key: str, rows: list[SheetRow], title: str, label:
 def taken(session: Session, key: str, label: str) -> bool:
     """Whether sheet ``key`` has a version labelled ``label`` (the shipped one included)."""
     return any(info.rubric.version == label for info in versions(session, key))
+
+
+def lock(session: Session, key: str) -> None:
+    """Hold sheet ``key``'s versions for the rest of the transaction, before reading them: two stores
+    compared with the same current version go one after the other, so the second sees the first's
+    version. PostgreSQL: an advisory lock on the sheet; SQLite: its one writer's lock, taken by a
+    write that changes nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        name = f"rubric_versions:{key}"
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+    else:
+        session.execute(text("UPDATE rubric_versions SET origin = origin WHERE 1 = 0"))
