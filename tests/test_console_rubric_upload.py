@@ -222,6 +222,8 @@ def test_foreign_damaged_and_huge_files_are_refused_in_chinese(
     city.get("/console/rubrics")
     assert "只能上传 Excel 工作簿（.xlsx）" in upload(city, b"a,b,c\n", "标准.csv", status=400)
     assert "不是 Excel 工作簿" in upload(city, b"not a workbook at all", "标准.xlsx", status=400)
+    long_name = "村（社区）工会年检考评标准" * 20 + ".xlsx"  # 785 bytes: longer than a file name may be
+    assert "与当前版本的差异" in upload(city, changed(tmp_path), long_name)
     damaged = io.BytesIO()
     with zipfile.ZipFile(damaged, "w") as archive:
         archive.writestr("[Content_Types].xml", "<Types><broken")

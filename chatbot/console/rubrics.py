@@ -183,7 +183,8 @@ def _refused(key: str, origin: str, message: str, problems: list[SheetProblem] |
 def _file_name(name: str) -> str:
     """The uploaded file's own name (no folders), as short as the origin column keeps."""
     printable = "".join(ch for ch in name if ch.isprintable()).replace("\\", "/")
-    return PurePath(printable).name[:200] or "（未命名文件）"
+    name = PurePath(printable).name or "（未命名文件）"
+    return name if len(name) <= 200 else name[:190] + "…" + PurePath(name).suffix[-9:]
 
 
 @bp.post("/rubrics/upload")
@@ -207,10 +208,10 @@ def rubric_upload() -> Any:
             f"只能上传 Excel 工作簿（.xlsx），“{origin}”不是。旧版 .xls 请在 Excel 中另存为 .xlsx。",
         )
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / origin
+        path = Path(folder) / "upload.xlsx"  # the upload's own name may be past what a disk takes
         upload.save(path)
         try:
-            read = rubric_book.read(path)
+            read = rubric_book.read(path, origin)
         except rubric_book.BookError as refused:
             return _refused(key, origin, str(refused))
     label = request.form.get("version", "").strip()

@@ -113,22 +113,24 @@ def _columns(header: list[str]) -> dict[str, int] | None:
     return {name: cleaned.index(name) for name in (*HEADERS, NOTE_HEADER) if name in cleaned}
 
 
-def read(path: Path) -> ReadSheet:
+def read(path: Path, name: str = "") -> ReadSheet:
     """The table of the workbook's first sheet: the header row (内容 子项 基本要求 分值) is found
-    wherever it stands; the rows below it become SheetRows; a title above it is kept."""
-    _refuse_oversized(path)
+    wherever it stands; the rows below it become SheetRows; a title above it is kept. ``name`` is the
+    file's name as its messages say it (an upload's own name; by default the path's)."""
+    name = name or path.name
+    _refuse_oversized(path, name)
     try:
         book = load_workbook(path, read_only=False, data_only=True)  # formulas: their values, never run
     except (OSError, BadZipFile, InvalidFileException, KeyError) as exc:
-        raise BookError(f"无法读取 {path.name}：不是 Excel 工作簿（.xlsx）。") from exc
+        raise BookError(f"无法读取 {name}：不是 Excel 工作簿（.xlsx）。") from exc
     except Exception as exc:  # a damaged workbook makes openpyxl raise almost anything
-        raise BookError(f"无法读取 {path.name}：文件已损坏，或不是 Excel 工作簿（.xlsx）。") from exc
+        raise BookError(f"无法读取 {name}：文件已损坏，或不是 Excel 工作簿（.xlsx）。") from exc
     if not book.worksheets:
-        raise BookError(f"{path.name} 中没有工作表。")
+        raise BookError(f"{name} 中没有工作表。")
     sheet = book.worksheets[0]
     if sheet.max_row > MAX_ROWS or sheet.max_column > MAX_COLUMNS:
         raise BookError(
-            f"{path.name} 的第一张工作表过大（{sheet.max_row} 行、{sheet.max_column} 列）："
+            f"{name} 的第一张工作表过大（{sheet.max_row} 行、{sheet.max_column} 列）："
             f"考评标准表最多 {MAX_ROWS} 行、{MAX_COLUMNS} 列。"
         )
     cells = [[_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
@@ -139,21 +141,21 @@ def read(path: Path) -> ReadSheet:
             title = title or next((v for v in values if v), "")
             continue
         return ReadSheet(title=_title(title), rows=[_row(n, v, columns) for n, v in _below(cells, number)])
-    raise BookError(f"{path.name} 中找不到表头：第一张工作表应有一行“内容、子项、基本要求、分值”。")
+    raise BookError(f"{name} 中找不到表头：第一张工作表应有一行“内容、子项、基本要求、分值”。")
 
 
-def _refuse_oversized(path: Path) -> None:
+def _refuse_oversized(path: Path, name: str) -> None:
     """BookError unless ``path`` is a zip archive (as every .xlsx is) that unpacks to a sane size."""
     try:
         if not is_zipfile(path):
-            raise BookError(f"无法读取 {path.name}：不是 Excel 工作簿（.xlsx）。")
+            raise BookError(f"无法读取 {name}：不是 Excel 工作簿（.xlsx）。")
         with ZipFile(path) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
     except (OSError, BadZipFile) as exc:
-        raise BookError(f"无法读取 {path.name}：不是 Excel 工作簿（.xlsx）。") from exc
+        raise BookError(f"无法读取 {name}：不是 Excel 工作簿（.xlsx）。") from exc
     if unpacked > MAX_UNPACKED_BYTES:
         raise BookError(
-            f"{path.name} 解压后超过 {MAX_UNPACKED_BYTES // (1024 * 1024)} MB，不像一张考评标准表，未读取。"
+            f"{name} 解压后超过 {MAX_UNPACKED_BYTES // (1024 * 1024)} MB，不像一张考评标准表，未读取。"
         )
 
 
