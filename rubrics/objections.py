@@ -68,6 +68,14 @@ class Outcome:
     def changed(self) -> bool:
         return (self.prior_score, self.prior_stars) != (self.decided_score, self.decided_stars)
 
+    @property
+    def label(self) -> str:
+        """The outcome in a word, as the console lists it: 维持, 改分 (the score, and maybe its
+        stars, changed) or 改星级 (the same score, other stars)."""
+        if self.prior_score != self.decided_score:
+            return "改分"
+        return "改星级" if self.prior_stars != self.decided_stars else "维持"
+
 
 @dataclass(frozen=True)
 class FiledObjection:

@@ -33,6 +33,7 @@ from chatbot.store.models import Inspection, Organisation
 from tests.conftest import Backend
 from tests.console_helpers import WeChatConsole, wechat_console_for
 from tests.helpers import VILLAGE, assess, setup_county
+from tests.rubric_tables import rows_of, write_table
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -319,6 +320,36 @@ def test_every_page_fits_at_1280_and_390_px(
         _open(driver, f"{served}/console/inspections/{world['X01']}", "西吉县将台堡镇明荣村社区工会")
         assert driver.execute_script(LAYOUT_PROBLEMS) == [], ("county inspection", label)
     assert (shots / "console-inspection-390.png").stat().st_size > 10_000
+
+
+def test_the_rubric_pages_and_an_uploads_differences_fit_at_1280_and_390_px(
+    served: str, driver: Any, world: dict[str, int], tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    rows = rows_of(VILLAGE)
+    rows[0] = (rows[0][0], 1, str(rows[0][2]) + "（修订：每年向会员代表大会报告一次）", rows[0][3])
+    sheet = tmp_path / "村（社区）工会年检考评标准2027年修订稿.xlsx"
+    write_table(sheet, rows, "merged", total=VILLAGE.max_total)
+    for label, width, height, phone in WIDTHS:
+        _viewport(driver, width, height, phone)
+        _sign_in(driver, served, "city", "city-password-1")
+        for name, path, expect in (
+            ("rubrics", "/console/rubrics", "上传新版本"),
+            ("rubric-versions", "/console/rubrics/village", "版本差异"),
+        ):
+            _open(driver, served + path, expect)
+            assert driver.execute_script(LAYOUT_PROBLEMS) == [], (name, label)
+            assert driver.execute_script(READING_PROBLEMS, not phone, READABLE_PX) == [], (name, label)
+        _open(driver, served + "/console/rubrics", "上传新版本")
+        Select(driver.find_element(By.NAME, "key")).select_by_value("village")
+        driver.find_element(By.NAME, "file").send_keys(str(sheet))
+        driver.find_element(By.CSS_SELECTOR, "form.upload button").click()
+        _wait_for(lambda: "与当前版本的差异" in driver.page_source)
+        assert "改写 第 1 项" in driver.page_source
+        assert driver.execute_script(LAYOUT_PROBLEMS) == [], ("upload", label)
+        assert driver.execute_script(READING_PROBLEMS, not phone, READABLE_PX) == [], ("upload", label)
 
 
 def test_the_inspection_page_shows_photos_words_and_the_reason_a_photo_is_missing(

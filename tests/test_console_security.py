@@ -196,6 +196,8 @@ def foreign_url(rule: Rule, ids: dict[str, int]) -> str:
             values[argument] = "console.css"
         elif argument == "key":  # a rubric sheet: the city's standard, the same for every county
             values[argument] = "village"
+        elif argument == "version":  # a rubric sheet's version: the same for every county
+            values[argument] = "2023.1"
         elif argument == "token" and rule.endpoint == "notice.show":
             values[argument] = "1.AAAAAAAAAAAAAAAAAAAAAA"  # a notice's link: a token the service did not make
         else:
@@ -206,8 +208,8 @@ def foreign_url(rule: Rule, ids: dict[str, int]) -> str:
     return url
 
 
-#: Arguments that name nothing of a county's own: a year, a rubric sheet.
-SHARED_ARGUMENTS = {"year", "key"}
+#: Arguments that name nothing of a county's own: a year, a rubric sheet and its version.
+SHARED_ARGUMENTS = {"year", "key", "version"}
 
 #: Sent with every walked request: each parameter a page or form reads, naming YZ's records.
 FOREIGN_QUERY = {"county": "YZ", "scope": "YZ", "org": "U01", "code": "U01", "year": "2026"}

@@ -12,11 +12,12 @@ import click
 from chatbot.cli.common import db_session
 from chatbot.cli.table import render
 from chatbot.inspection import rubric_versions
+from chatbot.inspection.errors import AdminError
 from chatbot.timeutil import SHANGHAI, as_utc
 from rubrics import RubricError, all_rubrics
 from rubrics.loader import RUBRIC_KEYS
 from rubrics.model import Rubric
-from rubrics.versions import SheetRejected, changes, sheet_from_rows
+from rubrics.versions import SheetRejected
 
 KEY = click.Choice(RUBRIC_KEYS)
 
@@ -92,28 +93,27 @@ def import_rubric(path: Path, key: str, version: str, yes: bool) -> None:
     except rubric_book.BookError as exc:
         raise click.ClickException(str(exc)) from exc
     with db_session() as session:
-        current = rubric_versions.latest(session, key)
-        label = version.strip() or rubric_versions.next_label(session, key, datetime.now(SHANGHAI).year)
-        if len(label) > 32:
-            raise click.ClickException("版本号过长（最多 32 个字符）。")
+        year = datetime.now(SHANGHAI).year
         try:
-            new = sheet_from_rows(read.rows, current, label, read.title)
+            proposal = rubric_versions.propose(session, key, read.rows, read.title, version, year)
+        except AdminError as exc:
+            raise click.ClickException(str(exc)) from exc
         except SheetRejected as rejected:
             lines = [f"  {problem}" for problem in rejected.problems]
             raise click.ClickException(
                 f"{path.name} 有 {len(lines)} 处错误，未保存：\n" + "\n".join(lines)
             ) from rejected
-        found = changes(current, new)
-        if not found and new.title == current.title:
+        current, new, label = proposal.current, proposal.new, proposal.new.version
+        if proposal.unchanged:
             click.echo(f"与当前版本 {current.version} 相同，未保存。")
             return
-        click.echo(f"{new.title}：当前版本 {current.version} → 新版本 {label}，共 {len(found)} 处变化：")
-        for change in found:
-            click.echo(f"  {change.line}")
-        if new.title != current.title:
-            click.echo(f"  名称：{current.title} → {new.title}")
-        if new.max_total != 100:
-            click.echo(f"  提示：满分 {new.max_total} 分，不是 100 分，按百分制折算。")
+        click.echo(
+            f"{new.title}：当前版本 {current.version} → 新版本 {label}，共 {len(proposal.changes)} 处变化："
+        )
+        for line in proposal.lines:
+            click.echo(f"  {line}")
+        if proposal.note:
+            click.echo(f"  {proposal.note}")
         if not yes and not click.confirm("保存为新版本？", default=False):
             click.echo("未保存。")
             return

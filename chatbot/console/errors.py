@@ -12,6 +12,7 @@ from flask import Response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from chatbot.console.pages import bp
+from chatbot.console.security import UPLOAD_LIMITS
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,12 @@ PAGES: dict[int, tuple[str, str, str]] = {
         "请稍后再试；如多次出现，请联系系统管理员。",
     ),
 }
+#: A file over its form's limit (security.UPLOAD_LIMITS): the file is too large, not the text typed.
+FILE_TOO_LARGE = (
+    "文件过大",
+    "上传的文件超过了 {limit} MB，没有读取，也没有保存任何内容。",
+    "考评标准表通常只有几十 KB：请确认选择的是按实施方案版式填写的 .xlsx 文件，删去其中的图片后重新上传。",
+)
 #: Any other refusal (4xx) werkzeug may raise.
 OTHER = (
     "请求未能处理",
@@ -58,6 +65,11 @@ OTHER = (
 
 def _page(status: int) -> tuple[str, int] | Response:
     title, what, todo = PAGES.get(status, OTHER if status < 500 else PAGES[500])
+    limit = UPLOAD_LIMITS.get(request.endpoint or "")
+    length = request.content_length
+    if status == 413 and limit is not None and (length is None or length > limit):
+        title, what, todo = FILE_TOO_LARGE
+        what = what.format(limit=limit // (1024 * 1024))
     if request.path.startswith("/wechat"):
         return Response(title, status=status, mimetype="text/plain")
     return render_template("console/error.html", status=status, title=title, what=what, todo=todo), status

@@ -30,7 +30,7 @@ from flask import (
 )
 from sqlalchemy import func, select
 
-from chatbot.console import filters, inputs, paging, photos
+from chatbot.console import filters, inputs, outcomes, paging, photos
 from chatbot.console.access import (
     SignInRefused,
     city_only,
@@ -47,6 +47,7 @@ from chatbot.documents.cells import csv_field
 from chatbot.documents.columns import RESULT_COLUMNS, shown_row
 from chatbot.inspection import assessment, audit, errors, grid, order, remediation, results, sampling, texts
 from chatbot.inspection import campaigns as campaign_rules
+from chatbot.inspection import objections as objection_rules
 from chatbot.inspection.coverage import COLUMNS as COVERAGE_COLUMNS
 from chatbot.inspection.coverage import CoverageRow, coverage, target_of
 from chatbot.inspection.coverage import shown as shown_coverage
@@ -226,6 +227,7 @@ def dashboard() -> Any:
         coverage_mark=_coverage_mark,
         actions=actions,
         action_titles=ACTION_TITLES,
+        objection_tally=objection_rules.tally(g.db, campaign, list(g.viewer.visible)),
         busy=[key for key, found in actions.items() if found],
         confirmable=[s.code for s in scopes if g.viewer.is_city and not s.confirmed and s.rated],
         mine=grid.assigned_to_user(g.db, campaign, tree, g.viewer.user_id, _today(), _now()),
@@ -514,7 +516,7 @@ def inspection_page(inspection_id: int) -> Any:
         timeline=timeline,
         stars=Stars(inspection.stars).label if inspection.stars else "",
         provisional=provisional,
-        objections=objections,
+        objections=outcomes.shown(g.db, inspection, list(objections)),
         objection_source=objection_source,
         remediation=remediation.of(g.db, inspection.id),
         remediation_label=remediation.label,

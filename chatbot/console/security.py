@@ -48,6 +48,10 @@ CSRF_PAGE = (
     "这份表单没有有效的安全校验码：页面打开太久、已经退出登录，或者表单来自别的网站。为安全起见，本次操作没有执行。",
     "请返回管理台，刷新页面后重新操作；如已退出，请重新登录。",
 )
+#: Forms that carry a file, and the largest body each takes (the app's MAX_CONTENT_LENGTH, 64 KB, is
+#: every other form's): a rubric sheet's workbook. Their fields other than the file stay within 64 KB.
+UPLOAD_LIMITS: dict[str, int] = {"console.rubric_upload": 2 * 1024 * 1024}
+FIELDS_LIMIT = 64 * 1024
 #: One year of HTTPS only, sent when the console is served over HTTPS (CONSOLE_SECURE_COOKIES).
 STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
@@ -71,6 +75,14 @@ def install(app: Flask, config: Config, csrf_exempt: tuple[str, ...] = ()) -> No
     """Protect ``app``: CSRF on every POST (but the blueprints named, which are signed otherwise),
     the headers on every response, and the client address from ``PROXY_HOPS`` trusted proxies."""
     app.config.update(cookie_settings(config))
+
+    @app.before_request
+    def upload_limit() -> None:  # before the CSRF check, which reads the form
+        limit = UPLOAD_LIMITS.get(request.endpoint or "")
+        if limit is not None and request.mimetype == "multipart/form-data":  # a file only comes so
+            request.max_content_length = limit
+            request.max_form_memory_size = FIELDS_LIMIT  # a text field of the form: as anywhere else
+
     csrf = CSRFProtect(app)
     for name in csrf_exempt:
         csrf.exempt(app.blueprints[name])

@@ -17,6 +17,7 @@ from chatbot.store.models import AuditEntry, ConsoleUser, Inspection, Organisati
 from chatbot.timeutil import SHANGHAI, as_utc
 from dialogs.context import ROLE_LABELS
 from rubrics.lifecycle import InspectionState
+from rubrics.objections import Outcome, outcome_words
 from rubrics.scoring import Stars, format_score
 
 #: Actors that are not a person.
@@ -116,6 +117,11 @@ def _people(session: Session, inspection: Inspection, actors: Iterable[str]) -> 
         for username, actor in usernames.items():
             found.setdefault(actor, Who(f"管理台账号 {username}", "管理员"))
     return found
+
+
+def people(session: Session, inspection: Inspection, actors: Iterable[str]) -> dict[str, Who]:
+    """Each actor (of entries on ``inspection``) as the console shows a person."""
+    return _people(session, inspection, set(actors))
 
 
 def _id_of(actor: str) -> int | None:
@@ -236,6 +242,24 @@ def _re_review_late(before: Any, after: Any) -> str:
     return f"应于 {_get(after, 'due') or '—'} 前完成"
 
 
+def _objections_decided(before: Any, after: Any) -> str:
+    count = len(_get(after, "objections") or [])
+    outcome = Outcome(
+        _decimal(_get(before, "score")),
+        int(_get(before, "stars") or 0),
+        _decimal(_get(after, "score")),
+        int(_get(after, "stars") or 0),
+    )
+    return f"{count} 条异议：{outcome_words(outcome)}"
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return None if value is None or value == "" else Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
 def _remediation_checked(before: Any, after: Any) -> str:
     return "通过验收" if _get(after, "passed") else "未通过验收"
 
@@ -272,6 +296,7 @@ ACTIONS: dict[str, tuple[str, Callable[[Any, Any], str]]] = {
     "remediation_withdrawn": ("撤销补课（结果已达到建设标准）", _nothing),
     "stars_recomputed": ("五星级名额重新确定", _sample_stars),
     "re_review_late": ("复查逾期完成", _re_review_late),
+    "objections_decided": ("复查决定异议", _objections_decided),
 }
 
 

@@ -12,6 +12,7 @@ from zipfile import BadZipFile, ZipFile
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
 from chatbot.documents.cells import cell_text, is_formula_like
@@ -20,15 +21,16 @@ from rubrics import Rubric
 from rubrics.versions import SheetRow
 
 HEADERS: tuple[str, ...] = ("内容", "子项", "基本要求", "分值")
-#: The most rows read (a sheet has tens of items): a row with text past it refuses the file; blank
-#: rows past it (a column formatted to the sheet's end) are passed over without being kept.
-MAX_ROWS = 1000
-#: The most bytes a workbook may unpack to (a few sheets of text unpack to a few hundred kB): what
-#: is larger is refused before it is parsed.
-MAX_UNPACKED = 20 * 1024 * 1024
 NOTE_HEADER = "备注"
 WIDTHS: tuple[float, ...] = (16, 7, 70, 7, 14)
 TOTAL = "合计"
+#: What a sheet's workbook may unpack to (a few sheets of text unpack to a few hundred kB), and the
+#: rows and columns its first sheet may fill: a file from outside (the console's upload, a file
+#: mailed to the federation) is never trusted to be as small as it looks. Blank rows past MAX_ROWS (a
+#: column formatted to the sheet's end) are passed over without being kept.
+MAX_UNPACKED_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 1000
+MAX_COLUMNS = 30
 _THIN = Side(style="thin")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -113,16 +115,20 @@ def _columns(header: list[str]) -> dict[str, int] | None:
     return {name: cleaned.index(name) for name in (*HEADERS, NOTE_HEADER) if name in cleaned}
 
 
-def read(path: Path) -> ReadSheet:
+def read(path: Path, name: str = "") -> ReadSheet:
     """The table of the workbook's first sheet: the header row (内容 子项 基本要求 分值) is found
-    wherever it stands; the rows below it become SheetRows; a title above it is kept."""
-    _check_size(path)
+    wherever it stands; the rows below it become SheetRows; a title above it is kept. ``name`` is the
+    file's name as its messages say it (an upload's own name; by default the path's)."""
+    name = name or path.name
+    _refuse_oversized(path, name)
     try:
-        cells = _cells(path)
+        cells = _cells(path, name)
     except BookError:
         raise
-    except Exception as exc:
-        raise BookError(f"无法读取 {path.name}：不是 Excel 工作簿（.xlsx）。") from exc
+    except (OSError, BadZipFile, InvalidFileException, KeyError) as exc:
+        raise BookError(f"无法读取 {name}：不是 Excel 工作簿（.xlsx）。") from exc
+    except Exception as exc:  # a damaged workbook makes openpyxl raise almost anything
+        raise BookError(f"无法读取 {name}：文件已损坏，或不是 Excel 工作簿（.xlsx）。") from exc
     title = ""
     for number, values in enumerate(cells, start=1):
         columns = _columns(values)
@@ -130,30 +136,30 @@ def read(path: Path) -> ReadSheet:
             title = title or next((v for v in values if v), "")
             continue
         return ReadSheet(title=_title(title), rows=[_row(n, v, columns) for n, v in _below(cells, number)])
-    raise BookError(f"{path.name} 中找不到表头：第一张工作表应有一行“内容、子项、基本要求、分值”。")
+    raise BookError(f"{name} 中找不到表头：第一张工作表应有一行“内容、子项、基本要求、分值”。")
 
 
-def _check_size(path: Path) -> None:
-    """BookError when the file is not a zip or unpacks to more than ``MAX_UNPACKED`` bytes."""
+def _refuse_oversized(path: Path, name: str) -> None:
+    """BookError unless ``path`` is a zip archive (as every .xlsx is) that unpacks to a sane size:
+    what is larger is refused before it is parsed."""
     try:
         with ZipFile(path) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
     except (OSError, BadZipFile, ValueError) as exc:
-        raise BookError(f"无法读取 {path.name}：不是 Excel 工作簿（.xlsx）。") from exc
-    if unpacked > MAX_UNPACKED:
+        raise BookError(f"无法读取 {name}：不是 Excel 工作簿（.xlsx）。") from exc
+    if unpacked > MAX_UNPACKED_BYTES:
         raise BookError(
-            f"{path.name} 过大（解压后 {unpacked // (1024 * 1024)} MB，最多 {MAX_UNPACKED // (1024 * 1024)} MB）："
-            "请只保留考评标准表后再导入。"
+            f"{name} 过大：解压后超过 {MAX_UNPACKED_BYTES // (1024 * 1024)} MB，不像一张考评标准表，未读取。"
         )
 
 
-def _cells(path: Path) -> list[list[str]]:
-    """The first sheet's rows as texts, read as a stream (formulas as their saved values), blank rows
-    at the end left out; BookError when a row with text lies past ``MAX_ROWS``."""
+def _cells(path: Path, name: str) -> list[list[str]]:
+    """The first sheet's rows as texts, read as a stream (formulas as their saved values, never run),
+    blank rows at the end left out; BookError when text lies past ``MAX_ROWS`` or ``MAX_COLUMNS``."""
     book = load_workbook(path, read_only=True, data_only=True)
     try:
         if not book.worksheets:
-            raise BookError(f"{path.name} 中没有工作表。")
+            raise BookError(f"{name} 中没有工作表。")
         cells: list[list[str]] = []
         blank: list[list[str]] = []
         for number, row in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
@@ -162,10 +168,10 @@ def _cells(path: Path) -> list[list[str]]:
                 if number <= MAX_ROWS:  # past it, only a blank row can be passed over
                     blank.append(values)
                 continue
-            if number > MAX_ROWS:
+            if number > MAX_ROWS or any(values[MAX_COLUMNS:]):
                 raise BookError(
-                    f"{path.name} 第 {number} 行：表格超过 {MAX_ROWS} 行，考评标准不会有这么多子项；"
-                    "请删去多余的行后再导入。"
+                    f"{name} 的第一张工作表过大：第 {number} 行还有内容，考评标准表最多 {MAX_ROWS} 行、"
+                    f"{MAX_COLUMNS} 列；请删去多余的行和列后再导入。"
                 )
             cells += blank
             blank = []

@@ -162,7 +162,7 @@ def submit_re_review(
     done = results.rate_in_scope(
         session, inspection, config, now, results.Cause.RE_REVIEW, actor, publishing=True
     )
-    decided = objections.resolve(session, inspection, now, prior)
+    decided = objections.resolve(session, inspection, now, prior, actor)
     if results.stars_wait(session, inspection, config):
         move(session, inspection, S.RATED, actor, "复查结果的星级待确定后再次公示")
     else:

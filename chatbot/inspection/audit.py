@@ -65,3 +65,13 @@ def record_many(
 def encode(value: Any) -> str | None:
     """A before/after value as the log keeps it: JSON, Chinese as written."""
     return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def decode(value: str | None) -> Any:
+    """A before/after value as ``encode`` kept it (a text that is not JSON as it is)."""
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value

@@ -13,12 +13,13 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chatbot.inspection import texts
+from chatbot.inspection import audit, texts
 from chatbot.inspection.errors import Refused
 from chatbot.inspection.evaluations import ASSESSOR_ROLES
 from chatbot.inspection.transitions import move
 from chatbot.store import outbox
-from chatbot.store.models import Campaign, Inspection, Objection, Organisation, RoleBinding
+from chatbot.store.among import among
+from chatbot.store.models import AuditEntry, Campaign, Inspection, Objection, Organisation, RoleBinding
 from chatbot.store.notice_kinds import NoticeKind
 from chatbot.timeutil import SHANGHAI, as_utc, end_of_day, local_date
 from rubrics.lifecycle import OBJECTABLE, RE_REVIEWABLE, InspectionState, values
@@ -166,9 +167,15 @@ class Prior:
         return cls(inspection.score, inspection.stars)
 
 
-def resolve(session: Session, inspection: Inspection, now: datetime, prior: Prior) -> list[Objection]:
-    """The re-review is decided: every open objection of the inspection is resolved, with the result
-    before (``prior``) and after it; the objections resolved now."""
+#: The audit entry of a re-review that decided objections (on the inspection): which, who, the result.
+DECIDED_ACTION = "objections_decided"
+
+
+def resolve(
+    session: Session, inspection: Inspection, now: datetime, prior: Prior, actor: str
+) -> list[Objection]:
+    """The re-review is decided by ``actor``: every open objection of the inspection is resolved, with
+    the result before (``prior``) and after it, audited; the objections resolved now."""
     session.flush()
     score, stars = session.execute(
         select(Inspection.score, Inspection.stars).where(Inspection.id == inspection.id)
@@ -184,6 +191,16 @@ def resolve(session: Session, inspection: Inspection, now: datetime, prior: Prio
         objection.resolved_at = now
         objection.prior_score, objection.prior_stars = prior.score, prior.stars
         objection.decided_score, objection.decided_stars = score, stars
+    if resolved:
+        audit.record(
+            session,
+            actor,
+            DECIDED_ACTION,
+            "inspection",
+            inspection.id,
+            before={"score": prior.score, "stars": prior.stars},
+            after={"score": score, "stars": stars, "objections": [o.id for o in resolved]},
+        )
     return resolved
 
 
@@ -301,3 +318,98 @@ def raised(session: Session, inspection: Inspection) -> tuple[RaisedObjection, .
         .order_by(Objection.id)
     )
     return tuple(RaisedObjection(source, text) for source, text in rows)
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    """An item's assessed score as a re-review changed it, and why (a change needs its reason)."""
+
+    item: int
+    before: Decimal | None
+    after: Decimal | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Who decided an objection's re-review (an audit actor) and the scores it changed on the way."""
+
+    actor: str
+    changes: tuple[ScoreChange, ...]
+
+
+def _decimal(value: object) -> Decimal | None:
+    return None if value is None or value == "" else Decimal(str(value))
+
+
+def decisions(session: Session, inspection_id: int) -> dict[int, Decision]:
+    """Each decided objection of an inspection (by its id) with the re-review that decided it, read from
+    the audit log: the item scores changed since the re-review began, and who submitted it. An
+    objection decided before the log said so has none."""
+    entries = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.entity == "inspection",
+            AuditEntry.entity_id == inspection_id,
+            AuditEntry.action.in_(("transition", "assessed_score", DECIDED_ACTION)),
+        )
+        .order_by(AuditEntry.id)
+    )
+    found: dict[int, Decision] = {}
+    changes: list[ScoreChange] = []
+    for entry in entries:
+        after = audit.decode(entry.after)
+        if entry.action == "transition" and after == S.RE_REVIEWING:
+            changes = []
+        elif entry.action == "assessed_score" and isinstance(after, dict):
+            before = audit.decode(entry.before)
+            changes.append(
+                ScoreChange(
+                    int(after.get("item") or 0),
+                    _decimal(before.get("score") if isinstance(before, dict) else None),
+                    _decimal(after.get("score")),
+                    entry.reason or "",
+                )
+            )
+        elif entry.action == DECIDED_ACTION and isinstance(after, dict):
+            for objection_id in after.get("objections") or []:
+                found[int(objection_id)] = Decision(entry.actor, tuple(changes))
+            changes = []
+    return found
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A year's objections to the results of some unions: waiting, and decided kept or changed."""
+
+    waiting: int
+    kept: int
+    changed: int
+
+    @property
+    def decided(self) -> int:
+        return self.kept + self.changed
+
+
+def tally(session: Session, campaign: Campaign, org_ids: list[int]) -> Tally:
+    """How many objections to the results of ``org_ids`` in ``campaign`` wait, and how many were
+    decided, the result kept or changed."""
+    rows = session.execute(
+        select(
+            Objection.resolved_at.is_(None),
+            Objection.prior_score,
+            Objection.prior_stars,
+            Objection.decided_score,
+            Objection.decided_stars,
+        )
+        .join(Inspection, Objection.inspection_id == Inspection.id)
+        .where(Inspection.campaign_id == campaign.id, among(session, Inspection.organisation_id, org_ids))
+    ).all()
+    waiting = sum(1 for row in rows if row[0])
+    changed = sum(1 for row in rows if not row[0] and (row[1], row[2]) != (row[3], row[4]))
+    return Tally(waiting, len(rows) - waiting - changed, changed)
+
+
+def outcome_of(objection: Objection) -> Outcome | None:
+    """What the re-review decided an objection to (None while it waits)."""
+    return _outcome(objection)

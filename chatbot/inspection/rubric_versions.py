@@ -1,5 +1,5 @@
 """The versions of each rubric sheet: the shipped TOML sheet is a key's first version, a federation's
-imports (`nianjian rubrics import`) the next ones, stored in ``rubric_versions``. A campaign year pins
+imports (`nianjian rubrics import`, or the console's upload) the next ones, stored in ``rubric_versions``. A campaign year pins
 the latest version of each sheet when it opens; an inspection keeps the version it was made with."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from chatbot.inspection import audit
@@ -15,8 +15,11 @@ from chatbot.inspection.errors import AdminError
 from chatbot.store.models import Campaign, Inspection, RubricVersion
 from rubrics import Rubric, get_rubric
 from rubrics.loader import RUBRIC_KEYS
+from rubrics.versions import Change, SheetRow, changes, sheet_from_rows
 
 _MEMO = "rubric_versions"
+#: The longest version label (``RubricVersion.version``).
+LABEL_MAX = 32
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ def store(session: Session, rubric: Rubric, actor: str, origin: str = "") -> Rub
     """Store ``rubric`` as a new version of its sheet (audited); AdminError if its label is taken."""
     if rubric.key not in RUBRIC_KEYS:
         raise AdminError(f"没有代号为 {rubric.key} 的考评标准。")
-    if any(info.rubric.version == rubric.version for info in versions(session, rubric.key)):
+    if taken(session, rubric.key, rubric.version):
         raise AdminError(f"考评标准 {rubric.key} 已有版本 {rubric.version}，请换一个版本号。")
     row = RubricVersion(
         rubric_key=rubric.key,
@@ -142,3 +145,60 @@ def used_by(session: Session, key: str) -> dict[str, int]:
         .group_by(Inspection.rubric_version)
     )
     return {version: count for version, count in rows}
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A sheet read from a federation's spreadsheet, checked, and what it changes from the current
+    version: what `nianjian rubrics import` and the console's upload show before storing it."""
+
+    current: Rubric
+    new: Rubric
+    changes: tuple[Change, ...]
+
+    @property
+    def unchanged(self) -> bool:
+        return not self.changes and self.new.title == self.current.title
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """Every difference as people read it, the sheet's new name last."""
+        found = [change.line for change in self.changes]
+        if self.new.title != self.current.title:
+            found.append(f"名称：{self.current.title} → {self.new.title}")
+        return tuple(found)
+
+    @property
+    def note(self) -> str:
+        """A word on a total other than 100 ("" when it is 100)."""
+        total = self.new.max_total
+        return "" if total == 100 else f"提示：满分 {total} 分，不是 100 分，按百分制折算。"
+
+
+def propose(session: Session, key: str, rows: list[SheetRow], title: str, label: str, year: int) -> Proposal:
+    """The rows checked as the next version of sheet ``key`` (labelled ``label``, else the year's next
+    label) against its current version. SheetRejected with every problem; AdminError for a label
+    too long."""
+    current = latest(session, key)
+    label = label.strip() or next_label(session, key, year)
+    if len(label) > LABEL_MAX:
+        raise AdminError(f"版本号过长（最多 {LABEL_MAX} 个字符）。")
+    new = sheet_from_rows(rows, current, label, title)
+    return Proposal(current, new, tuple(changes(current, new)))
+
+
+def taken(session: Session, key: str, label: str) -> bool:
+    """Whether sheet ``key`` has a version labelled ``label`` (the shipped one included)."""
+    return any(info.rubric.version == label for info in versions(session, key))
+
+
+def lock(session: Session, key: str) -> None:
+    """Hold sheet ``key``'s versions for the rest of the transaction, before reading them: two stores
+    compared with the same current version go one after the other, so the second sees the first's
+    version. PostgreSQL: an advisory lock on the sheet; SQLite: its one writer's lock, taken by a
+    write that changes nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        name = f"rubric_versions:{key}"
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+    else:
+        session.execute(text("UPDATE rubric_versions SET origin = origin WHERE 1 = 0"))
