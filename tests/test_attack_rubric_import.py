@@ -156,7 +156,7 @@ def test_files_that_are_not_workbooks_are_refused(cli, db: Session, tmp_path: Pa
     with zipfile.ZipFile(parts) as source, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             target.writestr(info.filename, source.read(info))
-        target.writestr("xl/media/huge.bin", b"\0" * (rubric_book.MAX_UNPACKED + 1))
+        target.writestr("xl/media/huge.bin", b"\0" * (rubric_book.MAX_UNPACKED_BYTES + 1))
     empty = tmp_path / "empty.xlsx"
     empty.write_bytes(b"")
     for path in (plain, garbage, tmp_path / "broken.xlsx", bomb, empty):
