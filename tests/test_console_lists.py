@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from chatbot.console.access import create_user
+from chatbot.timeutil import SHANGHAI
 from tests.test_console import Console
 
 UNIONS = 130  # three pages of 50: 50, 50, 30
@@ -33,8 +34,9 @@ def city(cli: Callable[..., str], db: Session, tmp_path: Path) -> list[str]:
     orgs = tmp_path / "orgs.csv"
     orgs.write_text("\n".join(lines) + "\n", encoding="utf-8")
     cli("org", "import", str(orgs))
-    due = (date.today() + timedelta(days=30)).isoformat()
-    cli("campaign", "open", str(date.today().year), "--self-check-due", due, "--review-due", due)
+    today = datetime.now(SHANGHAI).date()  # the service's day, not the machine's
+    due = (today + timedelta(days=30)).isoformat()
+    cli("campaign", "open", str(today.year), "--self-check-due", due, "--review-due", due)
     with db.begin():
         create_user(db, "CITY", "city", "city-password-1")
         create_user(db, "E", "east", "east-password-1")
@@ -71,7 +73,8 @@ def test_every_inspection_is_on_exactly_one_page(app: Flask, city: list[str]) ->
     assert '<span class="muted">上一页</span>' in first  # no page before the first
     last = browser.get("/console/inspections?page=3")
     assert "第 101–130 个（第 3/3 页）" in last and 'rel="prev">上一页</a>' in last
-    assert _content(browser.get("/console/inspections?page=99")) == _content(last)  # past the end: the last page
+    # Past the end: the last page.
+    assert _content(browser.get("/console/inspections?page=99")) == _content(last)
     assert _content(browser.get("/console/inspections?page=abc")) == _content(first)
 
 

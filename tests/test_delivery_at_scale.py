@@ -463,7 +463,10 @@ def test_a_worker_killed_with_calls_in_flight_neither_loses_nor_repeats_a_notice
     statuses = world.statuses()
     assert statuses["claimed"] > 0 and 0 < statuses["sending"] <= 8, statuses
     world.fake.state.send_delay = 0.0
-    time.sleep(0.3)  # the calls the dead worker had in flight are answered and recorded
+    deadline = time.monotonic() + 20
+    while world.fake.state.sends_in_flight and time.monotonic() < deadline:
+        time.sleep(0.02)  # the calls the dead worker had in flight are answered and recorded
+    assert world.fake.state.sends_in_flight == 0
     _workers(world, 2, datetime.now(UTC) + delivery.CLAIM_LEASE + timedelta(minutes=1))
     after = world.statuses()
     assert set(after) == {"sent", "unconfirmed"} and after["unconfirmed"] == statuses["sending"]
