@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -24,33 +24,15 @@ from chatbot.store.outbox import enqueue
 from chatbot.timeutil import SHANGHAI
 from chatbot.wechat.api import make_client
 from chatbot.wechat.fake_api import FakeWeChatServer
-from tests.conftest import APP_ID, Backend
+from tests.conftest import Backend, fake_wechat_env
 from tests.helpers import assess, self_check, setup_county
 
 NINE = (9, 0)
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeWeChatServer]:
-    server = FakeWeChatServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def env(backend: Backend, fake: FakeWeChatServer, tmp_path: Path) -> dict[str, str]:
-    values = {
-        "DATABASE_URL": backend.database_url,
-        "WECHAT_TOKEN": "testtoken",
-        "WECHAT_APP_ID": APP_ID,
-        "WECHAT_APP_SECRET": "app-secret",
-        "WECHAT_API_BASE_URL": fake.base_url,
-        "NIANJIAN_INSTANCE": str(tmp_path / "instance"),
-        "SECRET_KEY": "test-secret",
-    }
-    if backend.redis_client is not None:
-        values["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
-    return values
+    return fake_wechat_env(backend, fake, tmp_path)
 
 
 Tick = Callable[[datetime], None]
