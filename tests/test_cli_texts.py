@@ -60,11 +60,16 @@ def free_port() -> int:
             ["invite", "create", "--org", "XJ"],
             "错误：缺少选项 --role。可选：chair、evaluator、member、admin。",
         ),
-        (["campaign", "open"], "错误：缺少参数 YEAR。"),
+        (["campaign", "open"], "错误：缺少参数“年度”。"),
+        (["notices", "preview"], "错误：缺少参数“通知类型”。"),
         (["nosuch"], "错误：没有命令“nosuch”。"),
         (["campain", "show", "2026"], "错误：没有命令“campain”。您是不是要用 campaign"),
         (["org", "add", "--code", "A", "--nam", "x"], "错误：没有选项 --nam。您是不是要用 --name？"),
-        (["campaign", "open", "abc"], "错误：YEAR 的值无效：“abc”不是整数。"),
+        (["campaign", "open", "abc"], "错误：参数“年度”的值无效：“abc”不是整数。"),
+        (
+            ["rubrics", "versions", "unions"],
+            "错误：参数“考评标准”的值无效：“unions”不是可选的值；可选：state_owned、non_public",
+        ),
         (
             ["invite", "create", "--org", "XJ", "--role", "boss"],
             "错误：--role 的值无效：“boss”不是可选的值；可选：chair、evaluator、member、admin。",
@@ -81,7 +86,11 @@ def free_port() -> int:
             ["sample", "--year", "2026", "--share", "2"],
             "错误：--share 的值无效：2.0 超出允许范围（0.001 到 1）。",
         ),
-        (["org", "import", "no-such-file.csv"], "错误：FILE 的值无效：“no-such-file.csv”不存在。"),
+        (["org", "import", "no-such-file.csv"], "错误：参数“文件”的值无效：“no-such-file.csv”不存在。"),
+        (["member", "import", "no-such-file.csv"], "错误：参数“文件”的值无效：“no-such-file.csv”不存在。"),
+        (["rubrics", "import", "no-such-file.xlsx"], "错误：参数“文件”的值无效：“no-such-file.xlsx”不存在。"),
+        (["member", "import", "."], "错误：参数“文件”的值无效：“.”是目录，需要一个文件。"),
+        (["sample", "--year", "abc"], "错误：--year 的值无效：“abc”不是整数。"),
         (["org", "add", "--code"], "错误：选项 --code 后面需要一个值。"),
         (["rubrics", "list", "extra"], "错误：多余的参数：extra。"),
         (
@@ -95,6 +104,7 @@ def test_click_usage_errors_are_chinese(runner: CliRunner, args: list[str], expe
     assert result.exit_code == 2, result.output
     assert expected in result.output
     assert not any(english in result.output for english in ENGLISH), result.output
+    assert not re.search(r"[A-Z]{3,}(?! \d)", result.output.split("错误：")[-1]), result.output  # no metavar
 
 
 def test_a_usage_error_shows_the_usage_line_and_where_help_is(runner: CliRunner) -> None:
