@@ -459,6 +459,44 @@ def test_demo_says_where_the_server_is_or_how_to_pass_the_port(runner: CliRunner
         other.server_close()
 
 
+def test_the_demos_commands_name_its_fake_wechat_and_run_as_printed(runner: CliRunner, live_app) -> None:
+    """With the fake WeChat API on a port of its own, the demo's hint starts the server with it and
+    points the chat at it; the chat command, run as printed, shows the notices that fake delivered."""
+    from chatbot.wechat.fake_api import FakeWeChatServer
+
+    port, _server = live_app
+    idle_port, idle_fake = free_port(), free_port()
+    down = runner.invoke(main, ["demo", "--port", str(idle_port), "--fake-wechat-port", str(idle_fake)])
+    assert f"nianjian serve --port {idle_port} --fake-wechat --fake-wechat-port {idle_fake}（" in down.output
+    assert f"--fake-wechat-url http://127.0.0.1:{idle_fake}，" in down.output
+    fake = FakeWeChatServer().start()
+    try:
+        fake_port = fake.base_url.removesuffix("/cgi-bin/").rsplit(":", 1)[1]
+        fake.state.record(
+            {
+                "api": "message/custom/send",
+                "errcode": 0,
+                "touser": "chair-1",
+                "body": {"text": {"content": "演示通知"}},
+            }
+        )
+        up = runner.invoke(main, ["demo", "--port", str(port), "--fake-wechat-port", fake_port])
+        printed = re.search(r"运行 (nianjian chat [^，]+)，", up.output)
+        assert printed, up.output
+        assert (
+            f"--url http://127.0.0.1:{port}/wechat --fake-wechat-url http://127.0.0.1:{fake_port}"
+            in printed[1]
+        )
+        chat = runner.invoke(main, printed[1].split()[1:], input="/quit\n")
+    finally:
+        fake.stop()
+    assert chat.exit_code == 0, chat.output
+    assert "通知: 演示通知" in chat.output
+    assert (
+        "--fake-wechat" not in runner.invoke(main, ["demo", "--port", str(port)]).output
+    )  # its default port
+
+
 def test_chat_shows_the_notices_the_fake_wechat_delivered_to_its_user(runner: CliRunner, live_app) -> None:
     """Walk item 3: with `serve --fake-wechat`, what the service sends the simulated user (a template
     notice, a customer-service text) appears in `nianjian chat`; others' notices do not."""
