@@ -125,13 +125,18 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
 
 def service_env(backend: Backend, tmp_path: Path, **env: str) -> dict[str, str]:
     """The environment of the service under test: the backend's database, the test account's token and
-    id, an instance folder of the test's own and a fixed secret key; ``env`` added or overriding."""
+    id, an instance folder of the test's own and a fixed secret key; ``env`` added or overriding.
+
+    A push may wait the most seconds allowed (4) before it is answered 系统繁忙: a push the simulator
+    signs "now" reads as up to 0.99 s old (the signed second is whole), so under the default 2 s one
+    stalled a second by a busy machine would be shed. tests/test_overload.py holds its own limit."""
     values = {
         "DATABASE_URL": backend.database_url,
         "WECHAT_TOKEN": TOKEN,
         "WECHAT_APP_ID": APP_ID,
         "NIANJIAN_INSTANCE": str(tmp_path / "instance"),
         "SECRET_KEY": "test-secret",
+        "WECHAT_BUSY_AFTER": "4",
     }
     return values | env
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from itertools import count
 from pathlib import Path
@@ -26,7 +26,20 @@ from chatbot.wechat.admission import BUSY, request_start
 from chatbot.wechat.simulator import Simulator
 from tests.conftest import AES_KEY, APP_ID, TOKEN, Backend, City, make_config, transport_for
 
+#: The default limit (WECHAT_BUSY_AFTER), which the other tests raise to the most allowed.
+BUSY_AFTER = {"WECHAT_BUSY_AFTER": "2"}
+
 _msg_ids = count(880_000_000)
+
+
+@pytest.fixture
+def app(backend: Backend, tmp_path: Path) -> Iterator[Flask]:
+    """The service with the default limit of a push's wait."""
+    application = create_app(make_config(backend, tmp_path, **BUSY_AFTER), **backend.parts())
+    yield application
+    application.extensions["nianjian.engine"].dispose()
+
+
 TURN_BUSY = "您的上一条消息还在处理中"
 
 
@@ -98,7 +111,9 @@ def test_the_user_sends_it_again_under_a_new_query(app: Flask, db: Session, city
 
 
 def test_in_safe_mode_too(backend: Backend, tmp_path: Path, db: Session, city: City) -> None:
-    app = create_app(make_config(backend, tmp_path, WECHAT_ENCODING_AES_KEY=AES_KEY), **backend.parts())
+    app = create_app(
+        make_config(backend, tmp_path, WECHAT_ENCODING_AES_KEY=AES_KEY, **BUSY_AFTER), **backend.parts()
+    )
     fresh = _chair_at_first_item(app, city, "busy-safe", AES_KEY)
     old = _sender(app, "busy-safe", ago=4, aes_key=AES_KEY)
     msg_id = next(_msg_ids)
@@ -169,7 +184,9 @@ def _stamped(client: FlaskClient, user: Simulator, stamp: float) -> str:
 def test_a_trusted_proxy_stamp_decides_instead_of_the_signed_second(
     backend: Backend, tmp_path: Path, db: Session, city: City
 ) -> None:
-    app = create_app(make_config(backend, tmp_path, WECHAT_REQUEST_START="1"), **backend.parts())
+    app = create_app(
+        make_config(backend, tmp_path, WECHAT_REQUEST_START="1", **BUSY_AFTER), **backend.parts()
+    )
     client = app.test_client()
     user = Simulator(transport_for(client), "proxied", TOKEN, APP_ID)
     assert _stamped(client, user, time.time() - 2.5) == BUSY
