@@ -31,6 +31,7 @@ from chatbot.store.state import (
     StateStore,
     UserLock,
 )
+from chatbot.wechat.fake_api import FakeWeChatServer
 from chatbot.wechat.simulator import Simulator, Transport
 
 TOKEN = "testtoken"
@@ -122,15 +123,43 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     client.close()
 
 
-def make_config(backend: Backend, tmp_path: Path, **env: str) -> Config:
+def service_env(backend: Backend, tmp_path: Path, **env: str) -> dict[str, str]:
+    """The environment of the service under test: the backend's database, the test account's token and
+    id, an instance folder of the test's own and a fixed secret key; ``env`` added or overriding.
+
+    A push may wait the most seconds allowed (4) before it is answered 系统繁忙: a push the simulator
+    signs "now" reads as up to 0.99 s old (the signed second is whole), so under the default 2 s one
+    stalled a second by a busy machine would be shed. tests/test_overload.py holds its own limit."""
     values = {
         "DATABASE_URL": backend.database_url,
         "WECHAT_TOKEN": TOKEN,
         "WECHAT_APP_ID": APP_ID,
         "NIANJIAN_INSTANCE": str(tmp_path / "instance"),
         "SECRET_KEY": "test-secret",
+        "WECHAT_BUSY_AFTER": "4",
     }
-    return Config.from_env(values | env)
+    return values | env
+
+
+def fake_wechat_env(backend: Backend, fake: FakeWeChatServer, tmp_path: Path, **env: str) -> dict[str, str]:
+    """``service_env`` with the API client pointed at the fake WeChat on loopback, and the backend's Redis
+    (for a command or a process that builds its own state store from the environment)."""
+    values = service_env(backend, tmp_path, WECHAT_APP_SECRET="app-secret", WECHAT_API_BASE_URL=fake.base_url)
+    if backend.redis_client is not None:
+        values["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
+    return values | env
+
+
+def make_config(backend: Backend, tmp_path: Path, **env: str) -> Config:
+    return Config.from_env(service_env(backend, tmp_path, **env))
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeWeChatServer]:
+    """The fake WeChat API on a loopback port of its own, stopped after the test."""
+    server = FakeWeChatServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

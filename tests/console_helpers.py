@@ -4,7 +4,6 @@ evidence-photo tests and the browser test."""
 from __future__ import annotations
 
 import base64
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from chatbot.app import create_app
 from chatbot.config import Config
 from chatbot.notify.tick import TickReport, run_due
 from chatbot.wechat.fake_api import FakeWeChatServer
-from tests.conftest import APP_ID, TOKEN, Backend
+from tests.conftest import Backend, fake_wechat_env
 
 #: The first bytes of a JPEG file (SOI + APP0 "JFIF"), then filler: enough for the type check.
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4 + b"\xff\xd9"
@@ -56,19 +55,9 @@ class WeChatConsole:
 def wechat_console_for(backend: Backend, tmp_path: Path) -> Iterator[WeChatConsole]:
     """The console app with the API client pointed at a fake WeChat on loopback (stopped after)."""
     fake = FakeWeChatServer().start()
-    env = {
-        "DATABASE_URL": backend.database_url,
-        "WECHAT_TOKEN": TOKEN,
-        "WECHAT_APP_ID": APP_ID,
-        "WECHAT_APP_SECRET": "app-secret",
-        "WECHAT_API_BASE_URL": fake.base_url,
-        "NIANJIAN_INSTANCE": str(tmp_path / "instance"),
-        "EVIDENCE_DIR": str(tmp_path / "evidence"),
-        "EVIDENCE_MAX_MB": "1",
-        "SECRET_KEY": "test-secret",
-    }
-    if backend.redis_client is not None:
-        env["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
+    env = fake_wechat_env(
+        backend, fake, tmp_path, EVIDENCE_DIR=str(tmp_path / "evidence"), EVIDENCE_MAX_MB="1"
+    )
     config = Config.from_env(env)
     app = create_app(config, **backend.parts())
     sessions, client = app.extensions["nianjian.sessions"], app.extensions["nianjian.api"]

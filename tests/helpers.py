@@ -117,3 +117,17 @@ COVERAGE_HEADERS = [
     "补课中",
     "补课逾期",
 ]
+
+
+def nested_brackets(text: str) -> list[str]:
+    """The lines of ``text`` with full-width brackets inside full-width brackets, or one bracket right
+    after another (``（…（…）…）``, ``（…）（…）``): a chat reply words those with ，or —— instead."""
+    found = []
+    for line in text.splitlines():
+        depth, deepest = 0, 0
+        for char in line:
+            depth += {"（": 1, "）": -1}.get(char, 0)
+            deepest = max(deepest, depth)
+        if deepest > 1 or "）（" in line:
+            found.append(line)
+    return found

@@ -41,7 +41,7 @@ from chatbot.store.models import (
 from chatbot.timeutil import SHANGHAI, end_of_day
 from rubrics import get_rubric
 from rubrics.lifecycle import InspectionState
-from tests.conftest import Backend, reset_postgres
+from tests.conftest import Backend, make_config, reset_postgres
 from tests.helpers import deductions
 from tests.statements import counting
 
@@ -73,14 +73,7 @@ class World:
                 stale.unlink(missing_ok=True)
         else:
             reset_postgres(self.backend.database_url)
-        self.config = Config.from_env(
-            {
-                "DATABASE_URL": self.backend.database_url,
-                "SECRET_KEY": "test-secret",
-                "FIVE_STAR_QUOTA_SCOPE": "county",
-                "NIANJIAN_INSTANCE": str(self.tmp_path / "instance"),
-            }
-        )
+        self.config = make_config(self.backend, self.tmp_path, FIVE_STAR_QUOTA_SCOPE="county")
         self.engine = make_engine(self.backend.database_url)
         migrate(self.engine)
 

@@ -22,7 +22,15 @@ from dialogs.context import ResultView, RoleView, UserContext
 from dialogs.engine import UserInput
 from dialogs.router import plan, respond
 from tests.conftest import City
-from tests.helpers import VILLAGE, complete_record, deductions, rate, self_check, setup_county
+from tests.helpers import (
+    VILLAGE,
+    complete_record,
+    deductions,
+    nested_brackets,
+    rate,
+    self_check,
+    setup_county,
+)
 
 User = Callable[..., Simulator]
 #: Ten unions of a county: two five-star places (the issue's scores).
@@ -276,8 +284,9 @@ def test_a_re_review_that_loses_a_place_says_it_is_published_again_as_four_star(
     _, evaluator = _county_rated_and_published(user, db, cli)
     assert user("member2").say("异议 第1项换届材料不实").startswith("您的异议已收到")
     done = _re_review_to(evaluator, "U02", 94, 92)
-    assert "评定星级：四星级（" in done and "未进入名额，评为四星级；已再次公示（第 2 轮）" in done
-    assert "五星级（" not in done and "本范围另有 1 个单位的星级因此调整" in done
+    assert "评定星级：四星级——" in done and "未进入名额，评为四星级；已再次公示（第 2 轮）" in done
+    assert not nested_brackets(done)
+    assert "五星级——" not in done and "本范围另有 1 个单位的星级因此调整" in done
     u02 = _inspection(db, "U02")
     assert (u02.stars, u02.publication_round, u02.state) == (4, 2, "published")
     assert "第 2 轮公示" in user("member2").say("结果") and "四星级" in user("member2").say("结果")

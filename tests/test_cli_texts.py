@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import socket
 import subprocess
 import sys
@@ -59,11 +60,16 @@ def free_port() -> int:
             ["invite", "create", "--org", "XJ"],
             "错误：缺少选项 --role。可选：chair、evaluator、member、admin。",
         ),
-        (["campaign", "open"], "错误：缺少参数 YEAR。"),
+        (["campaign", "open"], "错误：缺少参数“年度”。"),
+        (["notices", "preview"], "错误：缺少参数“通知类型”。"),
         (["nosuch"], "错误：没有命令“nosuch”。"),
         (["campain", "show", "2026"], "错误：没有命令“campain”。您是不是要用 campaign"),
         (["org", "add", "--code", "A", "--nam", "x"], "错误：没有选项 --nam。您是不是要用 --name？"),
-        (["campaign", "open", "abc"], "错误：YEAR 的值无效：“abc”不是整数。"),
+        (["campaign", "open", "abc"], "错误：参数“年度”的值无效：“abc”不是整数。"),
+        (
+            ["rubrics", "versions", "unions"],
+            "错误：参数“考评标准”的值无效：“unions”不是可选的值；可选：state_owned、non_public",
+        ),
         (
             ["invite", "create", "--org", "XJ", "--role", "boss"],
             "错误：--role 的值无效：“boss”不是可选的值；可选：chair、evaluator、member、admin。",
@@ -80,7 +86,11 @@ def free_port() -> int:
             ["sample", "--year", "2026", "--share", "2"],
             "错误：--share 的值无效：2.0 超出允许范围（0.001 到 1）。",
         ),
-        (["org", "import", "no-such-file.csv"], "错误：FILE 的值无效：“no-such-file.csv”不存在。"),
+        (["org", "import", "no-such-file.csv"], "错误：参数“文件”的值无效：“no-such-file.csv”不存在。"),
+        (["member", "import", "no-such-file.csv"], "错误：参数“文件”的值无效：“no-such-file.csv”不存在。"),
+        (["rubrics", "import", "no-such-file.xlsx"], "错误：参数“文件”的值无效：“no-such-file.xlsx”不存在。"),
+        (["member", "import", "."], "错误：参数“文件”的值无效：“.”是目录，需要一个文件。"),
+        (["sample", "--year", "abc"], "错误：--year 的值无效：“abc”不是整数。"),
         (["org", "add", "--code"], "错误：选项 --code 后面需要一个值。"),
         (["rubrics", "list", "extra"], "错误：多余的参数：extra。"),
         (
@@ -94,6 +104,7 @@ def test_click_usage_errors_are_chinese(runner: CliRunner, args: list[str], expe
     assert result.exit_code == 2, result.output
     assert expected in result.output
     assert not any(english in result.output for english in ENGLISH), result.output
+    assert not re.search(r"[A-Z]{3,}(?! \d)", result.output.split("错误：")[-1]), result.output  # no metavar
 
 
 def test_a_usage_error_shows_the_usage_line_and_where_help_is(runner: CliRunner) -> None:
@@ -178,8 +189,7 @@ def test_render_aligns_mixed_text_and_clips_with_an_ellipsis() -> None:
 
 
 def test_results_and_coverage_tables_line_up(cli) -> None:
-    cli("demo")
-    year = _demo_year(cli)
+    year = _demo_year(cli("demo"))
     lines = cli("results", "--year", year).splitlines()
     header, body = lines[0], [line for line in lines[2:] if line[:1] not in ("", "共")]
     assert header.split()[:4] == ["单位编号", "单位名称", "考评标准", "状态"]
@@ -206,11 +216,11 @@ def test_results_and_coverage_tables_line_up(cli) -> None:
     )
 
 
-def _demo_year(cli) -> str:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    return str(datetime.now(ZoneInfo("Asia/Shanghai")).year)
+def _demo_year(output: str) -> str:
+    """The year the demo opened, as it says (not today's: the demo may have run before a New Year)."""
+    found = re.search(r"演示数据已就绪：(\d{4}) 年度", output)
+    assert found, output
+    return found.group(1)
 
 
 # ---------------------------------------------------------------- messages of the commands
@@ -447,6 +457,44 @@ def test_demo_says_where_the_server_is_or_how_to_pass_the_port(runner: CliRunner
     finally:
         other.shutdown()
         other.server_close()
+
+
+def test_the_demos_commands_name_its_fake_wechat_and_run_as_printed(runner: CliRunner, live_app) -> None:
+    """With the fake WeChat API on a port of its own, the demo's hint starts the server with it and
+    points the chat at it; the chat command, run as printed, shows the notices that fake delivered."""
+    from chatbot.wechat.fake_api import FakeWeChatServer
+
+    port, _server = live_app
+    idle_port, idle_fake = free_port(), free_port()
+    down = runner.invoke(main, ["demo", "--port", str(idle_port), "--fake-wechat-port", str(idle_fake)])
+    assert f"nianjian serve --port {idle_port} --fake-wechat --fake-wechat-port {idle_fake}（" in down.output
+    assert f"--fake-wechat-url http://127.0.0.1:{idle_fake}，" in down.output
+    fake = FakeWeChatServer().start()
+    try:
+        fake_port = fake.base_url.removesuffix("/cgi-bin/").rsplit(":", 1)[1]
+        fake.state.record(
+            {
+                "api": "message/custom/send",
+                "errcode": 0,
+                "touser": "chair-1",
+                "body": {"text": {"content": "演示通知"}},
+            }
+        )
+        up = runner.invoke(main, ["demo", "--port", str(port), "--fake-wechat-port", fake_port])
+        printed = re.search(r"运行 (nianjian chat [^，]+)，", up.output)
+        assert printed, up.output
+        assert (
+            f"--url http://127.0.0.1:{port}/wechat --fake-wechat-url http://127.0.0.1:{fake_port}"
+            in printed[1]
+        )
+        chat = runner.invoke(main, printed[1].split()[1:], input="/quit\n")
+    finally:
+        fake.stop()
+    assert chat.exit_code == 0, chat.output
+    assert "通知: 演示通知" in chat.output
+    assert (
+        "--fake-wechat" not in runner.invoke(main, ["demo", "--port", str(port)]).output
+    )  # its default port
 
 
 def test_chat_shows_the_notices_the_fake_wechat_delivered_to_its_user(runner: CliRunner, live_app) -> None:

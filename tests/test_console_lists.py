@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from chatbot.console.access import create_user
+from chatbot.timeutil import SHANGHAI
 from tests.test_console import Console
 
 UNIONS = 130  # three pages of 50: 50, 50, 30
@@ -39,8 +40,9 @@ def _open(cli: Callable[..., str], db: Session, tmp_path: Path, lines: list[str]
     orgs = tmp_path / "orgs.csv"
     orgs.write_text("\n".join(lines) + "\n", encoding="utf-8")
     cli("org", "import", str(orgs))
-    due = (date.today() + timedelta(days=30)).isoformat()
-    cli("campaign", "open", str(date.today().year), "--self-check-due", due, "--review-due", due)
+    today = datetime.now(SHANGHAI).date()  # the service's day, not the machine's
+    due = (today + timedelta(days=30)).isoformat()
+    cli("campaign", "open", str(today.year), "--self-check-due", due, "--review-due", due)
     with db.begin():
         create_user(db, "CITY", "city", "city-password-1")
         create_user(db, "E", "east", "east-password-1")
@@ -131,7 +133,7 @@ def test_the_pages_list_the_unions_in_the_official_order_of_every_listing(
     browser.login("city", "city-password-1")
     expected = [
         line.split(",")[0]
-        for line in cli("results", "--year", str(date.today().year), "--csv").splitlines()[1:]
+        for line in cli("results", "--year", str(datetime.now(SHANGHAI).year), "--csv").splitlines()[1:]
     ]
     assert expected[:3] == ["A5", "G000", "G003"] and expected[-2:] == ["Z9", "B1"]
     assert _walk(browser, "/console/inspections")[0] == expected

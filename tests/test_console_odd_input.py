@@ -63,17 +63,27 @@ def fields_shown(page: str) -> set[str]:
     return set(re.findall(r'<(?:input|select|textarea)[^>]*\bname="(\w+)"', page)) - {"csrf_token"}
 
 
-def check(response: Any, where: str) -> None:
-    """Below 500; an error page in Chinese, with nothing of werkzeug's English or a traceback."""
+#: The error page's mark of each blueprint's HTML pages: the console's, and the public notice page's
+#: (/n/<token>, opened by members from a notice, not behind the console's sign-in).
+ERROR_PAGE_MARKS = {"console": "年检助手管理台", "notice": "· 年检助手</title>"}
+
+
+def error_page_mark(endpoint: str) -> str:
+    """What the error page of ``endpoint``'s blueprint shows (the console's for a route of none)."""
+    blueprint = endpoint.partition(".")[0] if "." in endpoint else "console"
+    return ERROR_PAGE_MARKS[blueprint]
+
+
+def check(response: Any, where: str, endpoint: str = "console.login") -> None:
+    """Below 500; an error page in Chinese, with nothing of werkzeug's English or a traceback; an HTML
+    one is the error page of the blueprint ``endpoint`` belongs to."""
     assert response.status_code < 500, where
     shown = response.get_data(as_text=True) if response.mimetype.startswith("text/") else ""
     assert not any(word in shown for word in ENGLISH), (where, shown[:300])
     if response.status_code >= 400:
         assert CJK.search(shown), (where, shown[:300])
-        if response.mimetype == "text/html" and " /n/" in where:
-            assert "· 年检助手</title>" in shown, where  # a notice's page: its own error page, for members
-        elif response.mimetype == "text/html":
-            assert "年检助手管理台" in shown, where  # the console's own page
+        if response.mimetype == "text/html":
+            assert error_page_mark(endpoint) in shown, where
 
 
 def real_values(rule: Rule, ids: dict[str, int]) -> dict[str, str]:
@@ -115,13 +125,15 @@ def walk(app: Flask, browser: Browser, ids: dict[str, int], who: str) -> int:
             continue  # signing in again would replace the walker's session (the visitor walks it)
         for method in methods(rule):
             for url in urls_of(rule, ids):
-                check(send(browser, method, url, VALID_QUERY, dict(FOREIGN_FORM)), f"{who} {method} {url}")
+                response = send(browser, method, url, VALID_QUERY, dict(FOREIGN_FORM))
+                check(response, f"{who} {method} {url}", rule.endpoint)
                 sent += 1
             url = urls_of(rule, ids)[0]
             for odd in ODD_VALUES:
                 query = dict.fromkeys(query_names, odd)
                 form = dict.fromkeys(form_names, odd)
-                check(send(browser, method, url, query, form), f"{who} {method} {url} all={odd[:20]!r}")
+                response = send(browser, method, url, query, form)
+                check(response, f"{who} {method} {url} all={odd[:20]!r}", rule.endpoint)
                 sent += 1
     return sent
 
@@ -159,7 +171,7 @@ def test_each_odd_value_in_each_field_alone_as_the_city(app: Flask, counties: di
                         response = send(city, method, url, VALID_QUERY | {name: odd}, {})
                     else:
                         response = send(city, method, url, VALID_QUERY, FOREIGN_FORM | {name: odd})
-                    check(response, f"{method} {url} {name}={odd[:20]!r}")
+                    check(response, f"{method} {url} {name}={odd[:20]!r}", rule.endpoint)
     assert city.get("/console/").status_code == 200
 
 
@@ -176,7 +188,7 @@ def test_a_form_field_of_100_kb_gets_the_chinese_413_page(app: Flask, counties: 
             url = urls_of(rule, counties)[0]
             response = city.post(url, FOREIGN_FORM | {"reason": HUGE_FIELD})
             assert response.status_code == 413, url
-            check(response, url)
+            check(response, url, rule.endpoint)
 
 
 @pytest.mark.parametrize(

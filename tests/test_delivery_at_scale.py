@@ -30,7 +30,7 @@ from chatbot.store.outbox import enqueue
 from chatbot.timeutil import SHANGHAI, as_utc
 from chatbot.wechat.api import DAILY_TOKEN_QUOTA, make_client
 from chatbot.wechat.fake_api import FakeWeChatServer, Fault
-from tests.conftest import APP_ID, Backend
+from tests.conftest import APP_ID, Backend, fake_wechat_env
 
 TEMPLATES = {"WECHAT_TEMPLATE_ID": "TPL", "WECHAT_TEMPLATE_ID_RESULT_PUBLISHED": "TPL-PUBLISHED"}
 
@@ -86,18 +86,7 @@ def world(backend: Backend, tmp_path: Path) -> Iterator[World]:
     fake = FakeWeChatServer().start()
     engine = make_engine(backend.database_url)
     migrate(engine)
-    env = {
-        "DATABASE_URL": backend.database_url,
-        "WECHAT_TOKEN": "testtoken",
-        "WECHAT_APP_ID": APP_ID,
-        "WECHAT_APP_SECRET": "app-secret",
-        "WECHAT_API_BASE_URL": fake.base_url,
-        "NIANJIAN_INSTANCE": str(tmp_path / "instance"),
-        "SECRET_KEY": "test-secret",
-        **TEMPLATES,
-    }
-    if backend.redis_client is not None:
-        env["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
+    env = fake_wechat_env(backend, fake, tmp_path, **TEMPLATES)
     yield World(env, engine, session_factory(engine), fake, backend)
     fake.stop()
     engine.dispose()
@@ -463,7 +452,10 @@ def test_a_worker_killed_with_calls_in_flight_neither_loses_nor_repeats_a_notice
     statuses = world.statuses()
     assert statuses["claimed"] > 0 and 0 < statuses["sending"] <= 8, statuses
     world.fake.state.send_delay = 0.0
-    time.sleep(0.3)  # the calls the dead worker had in flight are answered and recorded
+    deadline = time.monotonic() + 20
+    while world.fake.state.sends_in_flight and time.monotonic() < deadline:
+        time.sleep(0.02)  # the calls the dead worker had in flight are answered and recorded
+    assert world.fake.state.sends_in_flight == 0
     _workers(world, 2, datetime.now(UTC) + delivery.CLAIM_LEASE + timedelta(minutes=1))
     after = world.statuses()
     assert set(after) == {"sent", "unconfirmed"} and after["unconfirmed"] == statuses["sending"]

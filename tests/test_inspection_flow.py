@@ -22,7 +22,7 @@ from chatbot.store.models import (
 )
 from chatbot.wechat.simulator import Simulator
 from rubrics import get_rubric
-from tests.helpers import assess, deductions, result_table, self_check, setup_county
+from tests.helpers import assess, deductions, nested_brackets, result_table, self_check, setup_county
 
 User = Callable[..., Simulator]
 
@@ -257,7 +257,7 @@ def _the_evaluator_re_reviews_and_publishes_round_2(
         evaluator.say("同")
     republished = evaluator.say("提交")
     assert "复查评定已提交" in republished and "得分：97 / 100 分" in republished
-    assert "评定星级：五星级（已再次公示（第 2 轮）" in republished
+    assert "评定星级：五星级——已再次公示（第 2 轮）" in republished and not nested_brackets(republished)
     assert "本范围另有 1 个单位的星级因此调整，已重新公示" in republished
     db.expire_all()
     by_code = {i.organisation.code: i for i in db.scalars(select(Inspection))}

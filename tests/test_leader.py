@@ -34,7 +34,7 @@ from scheduler.leader import (
     make_leadership,
 )
 from scheduler.runner import Runner
-from tests.conftest import Backend, service_url
+from tests.conftest import Backend, make_config, service_url
 
 LEADER_KEY = "nianjian:scheduler:leader"
 
@@ -294,14 +294,8 @@ def test_the_lock_file_keeps_the_leaders_pid_while_others_try(tmp_path: Path) ->
 
 
 def _config(backend: Backend, tmp_path: Path, with_redis: bool) -> Config:
-    env = {
-        "DATABASE_URL": backend.database_url,
-        "NIANJIAN_INSTANCE": str(tmp_path / "instance"),
-        "SECRET_KEY": "test-secret",
-    }
-    if with_redis:
-        env["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
-    return Config.from_env(env)
+    redis_url = {"REDIS_URL": os.environ["TEST_REDIS_URL"]} if with_redis else {}
+    return make_config(backend, tmp_path, **redis_url)
 
 
 def _old_message(db: Session, key: str) -> None:

@@ -4,7 +4,6 @@ custom one), each with a working link to its full text; the fake refuses what We
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,7 +24,7 @@ from chatbot.store.outbox import enqueue
 from chatbot.timeutil import SHANGHAI
 from chatbot.wechat.api import ApiError, make_client
 from chatbot.wechat.fake_api import ARGUMENT_INVALID, INVALID_TEMPLATE, FakeWeChatServer
-from tests.conftest import APP_ID, Backend
+from tests.conftest import Backend, fake_wechat_env
 
 UNION = "西吉县宁夏回族自治区电力供应服务有限责任公司第一分公司工会委员会"
 BASE = "https://nj.example.cn/"
@@ -68,26 +67,9 @@ def long_text(kind: NoticeKind) -> str:
     )
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeWeChatServer]:
-    server = FakeWeChatServer().start()
-    yield server
-    server.stop()
-
-
 def service(backend: Backend, fake: FakeWeChatServer, tmp_path: Path, templates: str) -> Flask:
     config = Config.from_env(
-        {
-            "DATABASE_URL": backend.database_url,
-            "WECHAT_TOKEN": "testtoken",
-            "WECHAT_APP_ID": APP_ID,
-            "WECHAT_APP_SECRET": "app-secret",
-            "WECHAT_API_BASE_URL": fake.base_url,
-            "NIANJIAN_INSTANCE": str(tmp_path / "instance"),
-            "SECRET_KEY": "test-secret",
-            "WECHAT_TEMPLATES_FILE": templates,
-            "PUBLIC_BASE_URL": BASE,
-        }
+        fake_wechat_env(backend, fake, tmp_path, WECHAT_TEMPLATES_FILE=templates, PUBLIC_BASE_URL=BASE)
     )
     assert config.template_map is not None
     fake.state.templates = {t.id: t for t in config.template_map.templates}

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -24,33 +24,15 @@ from chatbot.store.outbox import enqueue
 from chatbot.timeutil import SHANGHAI
 from chatbot.wechat.api import make_client
 from chatbot.wechat.fake_api import FakeWeChatServer
-from tests.conftest import APP_ID, Backend
+from tests.conftest import Backend, fake_wechat_env
 from tests.helpers import assess, self_check, setup_county
 
 NINE = (9, 0)
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeWeChatServer]:
-    server = FakeWeChatServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def env(backend: Backend, fake: FakeWeChatServer, tmp_path: Path) -> dict[str, str]:
-    values = {
-        "DATABASE_URL": backend.database_url,
-        "WECHAT_TOKEN": "testtoken",
-        "WECHAT_APP_ID": APP_ID,
-        "WECHAT_APP_SECRET": "app-secret",
-        "WECHAT_API_BASE_URL": fake.base_url,
-        "NIANJIAN_INSTANCE": str(tmp_path / "instance"),
-        "SECRET_KEY": "test-secret",
-    }
-    if backend.redis_client is not None:
-        values["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
-    return values
+    return fake_wechat_env(backend, fake, tmp_path)
 
 
 Tick = Callable[[datetime], None]
@@ -315,6 +297,16 @@ def _tick_process(env: dict[str, str], now: datetime) -> subprocess.Popen[bytes]
     )
 
 
+def _until(condition: Callable[[], bool], seconds: float = 20.0) -> bool:
+    """Whether ``condition`` came true within ``seconds`` (polled: a wait for an event, not a timing)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def test_two_concurrent_ticks_send_each_notice_once(env, fake, db: Session) -> None:
     _queue(db, [f"u-c{n}" for n in range(12)])
     now = datetime.now(UTC)
@@ -331,14 +323,12 @@ def test_a_restart_in_the_middle_of_a_delivery_sends_nothing_twice(env, fake, db
     now = datetime.now(UTC)
     fake.state.send_delay = 2.0
     process = _tick_process(env, now)
-    deadline = time.monotonic() + 20
-    while not any(c["api"] == "token" for c in fake.state.calls) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)  # the first send is in flight
+    assert _until(lambda: fake.state.sends_in_flight == 1)  # the first send is in flight
     process.kill()
     process.wait()
-    time.sleep(2.0)  # the fake finishes the request it had received
     fake.state.send_delay = 0
+    assert _until(lambda: fake.state.sends_in_flight == 0)  # the fake answered the request it had
+    assert [call["touser"] for call in fake.sends()] == ["u-r0"]
     tick = ticker(env)
     tick(now + timedelta(seconds=10))
     tick(now + timedelta(minutes=10))  # past the claim's lease

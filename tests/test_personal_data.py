@@ -41,6 +41,7 @@ from chatbot.store.models import (
     RoleBinding,
 )
 from chatbot.store.personal import KeyedSha256, PersonalDataKey, mask_phone, normalise_phone
+from chatbot.timeutil import SHANGHAI
 from tests.conftest import Backend
 from tests.helpers import self_check, setup_county
 
@@ -385,7 +386,7 @@ def test_purge_removes_personal_data_past_retention_and_keeps_the_results(
     before = evaluations.figures(db, old_eval.inspection, datetime.now(UTC))
     db.rollback()
 
-    this_year = datetime.now(UTC).year
+    this_year = datetime.now(SHANGHAI).year  # the year purge counts in, not UTC's (New Year's Eve 16:00)
     refused = keyed.refused("purge", "--before", str(this_year - 1))
     assert "保存期限 3 年" in refused and f"--before 最大为 {this_year - 3}" in refused
     dry = keyed("purge", "--before", str(this_year - 3), "--dry-run")

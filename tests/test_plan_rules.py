@@ -75,7 +75,7 @@ def test_the_quota_is_of_the_whole_scope_whatever_the_order(user: User, db: Sess
     for n in range(1, 7):
         self_check(user(f"chair{n}"), codes[f"chair{n}"])
     # The best union is rated first, alone: its stars are provisional and nothing is published.
-    assert "评定星级：五星级（预评：" in rate(evaluator, "U01", 95)
+    assert "评定星级：五星级——预评：" in rate(evaluator, "U01", 95)
     out = cli("publish", "--year", "2026")
     assert "已公示 0 个结果" in out and "预评" in out and "U01" in out.splitlines()[-1]
     table = result_table(cli)

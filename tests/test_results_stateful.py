@@ -66,7 +66,7 @@ from rubrics.binding import BindStatus
 from rubrics.lifecycle import EVALUABLE, InspectionState, RemediationStatus
 from rubrics.quota import Override, RatedResult, apply_five_star_quota, band, five_star_quota
 from rubrics.scoring import Stars
-from tests.conftest import Backend, reset_postgres
+from tests.conftest import Backend, make_config, reset_postgres
 from tests.helpers import deductions
 
 S = InspectionState
@@ -99,13 +99,7 @@ class Database:
 def database(backend: Backend, tmp_path: Path) -> Iterator[Database]:
     if backend.name != "sqlite":
         reset_postgres(backend.database_url)
-    config = Config.from_env(
-        {
-            "DATABASE_URL": backend.database_url,
-            "SECRET_KEY": "test-secret",
-            "NIANJIAN_INSTANCE": str(tmp_path / "instance"),
-        }
-    )
+    config = make_config(backend, tmp_path)
     engine = make_engine(config.database_url)
     migrate(engine)
     with session_factory(engine)() as db, db.begin():

@@ -11,7 +11,7 @@ from pathlib import Path
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
-from chatbot.documents import exports
+from chatbot.documents import exports, layout
 from chatbot.documents.columns import RESULT_COLUMNS, cell_value, headers, number_format
 from chatbot.documents.exports import RESULTS_HEADER_ROW, WRAP_CENTER, WRAP_LEFT
 
@@ -57,7 +57,7 @@ def _reference(rows: Sequence[dict[str, str]], path: Path, title: str) -> None:
     sheet.freeze_panes = f"A{RESULTS_HEADER_ROW + 1}"
     last = get_column_letter(len(RESULT_COLUMNS))
     sheet.auto_filter.ref = f"A{RESULTS_HEADER_ROW}:{last}{len(rows) + RESULTS_HEADER_ROW}"
-    exports._print_setup(sheet, f"1:{RESULTS_HEADER_ROW}")
+    layout.print_setup(sheet, f"1:{RESULTS_HEADER_ROW}")
     sheet.page_setup.orientation = "landscape"
     book.save(path)
 

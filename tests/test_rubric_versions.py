@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from chatbot.cli import main
 from chatbot.console.access import create_user
 from chatbot.documents import rubric_book
-from chatbot.documents.exports import row_height
 from chatbot.documents.labels import RUBRIC_NAMES
+from chatbot.documents.layout import row_height
 from chatbot.store.models import AuditEntry, Campaign, Inspection, RubricVersion
 from rubrics import all_rubrics, get_rubric
 from rubrics.model import Item, Rubric

@@ -11,9 +11,7 @@ cuts by Hypothesis over random text.
 from __future__ import annotations
 
 import csv
-import os
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from chatbot.wechat.fake_api import FakeWeChatServer
 from chatbot.wechat.protocol import links_of, render_text, truncate
 from dialogs import markup
 from dialogs.engine import MAX_REPLY_BYTES, Choice, Reply, fit, reply_bytes
-from tests.conftest import APP_ID, Backend
+from tests.conftest import Backend, fake_wechat_env
 from tests.helpers import deductions, self_check
 from tests.test_notices import sends_by, ticker
 
@@ -143,27 +141,9 @@ def test_neutral_text_reads_the_same_and_is_understood_when_typed_back() -> None
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeWeChatServer]:
-    server = FakeWeChatServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def env(backend: Backend, fake: FakeWeChatServer, tmp_path: Path) -> dict[str, str]:
     """The service's environment for delivering notices to the fake WeChat API."""
-    values = {
-        "DATABASE_URL": backend.database_url,
-        "WECHAT_TOKEN": "testtoken",
-        "WECHAT_APP_ID": APP_ID,
-        "WECHAT_APP_SECRET": "app-secret",
-        "WECHAT_API_BASE_URL": fake.base_url,
-        "NIANJIAN_INSTANCE": str(tmp_path / "instance"),
-        "SECRET_KEY": "test-secret",
-    }
-    if backend.redis_client is not None:
-        values["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
-    return values
+    return fake_wechat_env(backend, fake, tmp_path)
 
 
 def import_a_hostile_union(db: Session, cli, tmp_path: Path) -> dict[str, str]:

@@ -81,7 +81,7 @@ def backup_command(out: Path | None, folder: Path | None, keep: int | None, forc
 
 
 @click.command("restore")
-@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path), metavar="备份文件")
 @click.option("--force", is_flag=True, help="覆盖已有数据的数据库。")
 def restore_command(source: Path, force: bool) -> None:
     """把备份恢复到所配置的数据库（须为空库，除非用 --force），然后迁移到最新结构。

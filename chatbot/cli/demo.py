@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from chatbot.cli import texts
 from chatbot.cli.common import db_session, port_option
-from chatbot.cli.ports import DEFAULT_PORT, Found, service_at
+from chatbot.cli.ports import DEFAULT_PORT, FAKE_WECHAT_PORT, Found, service_at
 from chatbot.cli.table import pad
 from chatbot.console.access import create_user, new_password
 from chatbot.documents.labels import rubric_name
@@ -58,7 +58,12 @@ def _console_user(session: Session, org_code: str, username: str) -> str:
 
 @click.command("demo")
 @port_option("--port", DEFAULT_PORT, "nianjian serve 所用的端口（它的 --port），用于打印的地址。")
-def demo(port: int) -> None:
+@port_option(
+    "--fake-wechat-port",
+    FAKE_WECHAT_PORT,
+    "模拟微信接口的端口（nianjian serve --fake-wechat-port），用于打印的 nianjian chat 命令。",
+)
+def demo(port: int, fake_wechat_port: int) -> None:
     """建立演示用的城市（固原市五个县区、开发区，以及每种考评标准的工会），开启本年度年检并打印邀请码。"""
     year = datetime.now(ZoneInfo("Asia/Shanghai")).year
     lines: list[str] = []
@@ -96,11 +101,13 @@ def demo(port: int) -> None:
     click.echo(f"管理台账号（{base}/console/，密码只显示这一次）：")
     click.echo("\n".join(consoles))
     click.echo("")
-    click.echo("\n".join(next_steps(port)))
+    click.echo("\n".join(next_steps(port, fake_wechat_port)))
 
 
-def next_steps(port: int) -> list[str]:
-    """Whether the server runs on ``port`` (or how to start it there), then how to start chatting."""
+def next_steps(port: int, fake_port: int = FAKE_WECHAT_PORT) -> list[str]:
+    """Whether the server runs on ``port`` (or how to start it there), then how to start chatting:
+    commands that work as printed, with the ports given (the fake WeChat API's, ``fake_port``, when it
+    is not the default, for the server to start it there and for the chat to show its notices)."""
     found = service_at(f"http://127.0.0.1:{port}")
     if found is Found.OTHER:
         serve_port = port + 1
@@ -114,9 +121,13 @@ def next_steps(port: int) -> list[str]:
     else:
         serve_port = port
         serve = "nianjian serve" + (f" --port {port}" if port != DEFAULT_PORT else "")
+        if fake_port != FAKE_WECHAT_PORT:
+            serve += f" --fake-wechat --fake-wechat-port {fake_port}"
         where = (
             f"服务尚未启动：另开一个终端运行 {serve}（端口 {port}；改用其他端口时给 serve 加 --port，"
             "并给 nianjian demo 相同的 --port、给 nianjian chat 相应的 --url）。"
         )
     url = "" if serve_port == DEFAULT_PORT else f" --url http://127.0.0.1:{serve_port}/wechat"
+    if fake_port != FAKE_WECHAT_PORT:
+        url += f" --fake-wechat-url http://127.0.0.1:{fake_port}"
     return [where, texts.demo_start_chatting(url)]

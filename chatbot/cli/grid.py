@@ -122,7 +122,7 @@ def grid_unassign(org_code: str, year: int) -> None:
 
 @grid_group.command("show")
 @click.option("--year", required=True, type=int, help="年度。")
-@click.option("--county", "county_code", help="只看一个县（区）（或市总工会编号：市直工会）。")
+@click.option("--county", "county_code", help="只看一个县区；或市总工会编号，只看市直工会。")
 def grid_show(year: int, county_code: str | None) -> None:
     """各县（区）的计划、没有责任人的工会，以及每位责任人所负责的工会及其状态。"""
     now = datetime.now(UTC)

@@ -57,6 +57,7 @@ METAVARS = {
     "DATETIME": "日期时间",
     "UUID": "UUID",
     "[%Y-%m-%d]": "年-月-日",
+    "KEY": "考评标准",  # `rubrics versions KEY`: a rubric's key
 }
 
 _METAVAR = re.compile("|".join(re.escape(word) for word in sorted(METAVARS, key=len, reverse=True)))

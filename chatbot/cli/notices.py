@@ -101,7 +101,7 @@ def templates_origin(config: Config) -> str:
 
 
 @notices_group.command("preview")
-@click.argument("kind_name", metavar="KIND")
+@click.argument("kind_name", metavar="通知类型")
 @click.option(
     "--id", "notice_id", type=int, help="预览这条已排队的通知（默认：这一类型最新的一条，没有则用示例）。"
 )

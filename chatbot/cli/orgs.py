@@ -163,7 +163,7 @@ def _month_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 
 
 @campaign_group.command("open")
-@click.argument("year", type=int)
+@click.argument("year", type=int, metavar="年度")
 @click.option("--self-check-due", type=click.DateTime(["%Y-%m-%d"]), help="自查自评的最后一天。")
 @click.option("--review-due", type=click.DateTime(["%Y-%m-%d"]), help="组织评定的最后一天。")
 @click.option("--target", type=click.FloatRange(0, 1), help="本年度应年检的工会比例，如 0.7。")
@@ -230,7 +230,7 @@ def campaign_open(
 
 
 @campaign_group.command("show")
-@click.argument("year", type=int)
+@click.argument("year", type=int, metavar="年度")
 def campaign_show(year: int) -> None:
     """显示某年度年检的截止时间，以及次年报送总结的实际日期。"""
     with db_session() as session:

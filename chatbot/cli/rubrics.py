@@ -79,7 +79,7 @@ def export_rubrics(as_json: bool, xlsx: Path | None, key: str | None, version: s
 
 
 @rubrics_group.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="文件")
 @click.option("--key", type=KEY, required=True, help="哪一张表。")
 @click.option("--version", "version", default="", help="新版本号（默认 年度.序号，如 2027.1）。")
 @click.option("--yes", is_flag=True, help="不再询问，直接保存（供脚本使用）。")

@@ -115,7 +115,8 @@ def value_message(message: str) -> str:
 
 
 def _param_name(error: BadParameter) -> str:
-    """How the parameter is named on the command line: ``--code`` or ``YEAR``."""
+    """How the parameter is named: an option as typed (``--code``), an argument as the usage line
+    shows it, in Chinese (``参数“年度”``)."""
     if error.param_hint is not None:
         hint = error.param_hint
         return " / ".join(hint) if not isinstance(hint, str) else hint.replace("'", "")
@@ -124,7 +125,14 @@ def _param_name(error: BadParameter) -> str:
         return "参数"
     if isinstance(param, click.Option):
         return " / ".join(param.opts)
-    return param.human_readable_name
+    from chatbot.cli.helppages import metavars  # helppages reads this module's range words
+
+    return f"参数“{metavars(param.human_readable_name)}”"
+
+
+def _spaced(name: str) -> str:
+    """``name`` followed by a space unless it ends in a quotation mark (``参数“年度”的值…``)."""
+    return name if name.endswith("”") else name + " "
 
 
 def _suggest(names: list[str]) -> str:
@@ -134,14 +142,18 @@ def _suggest(names: list[str]) -> str:
 def message_of(error: click.ClickException) -> str:
     """The Chinese message of any click error."""
     if isinstance(error, MissingParameter):
-        kind = "选项" if isinstance(error.param, click.Option) or error.param_type == "option" else "参数"
-        text = f"缺少{kind} {_param_name(error)}。"
+        name = _param_name(error)
+        if isinstance(error.param, click.Option) or error.param_type == "option":
+            name = f"选项 {name}"
+        elif not name.startswith("参数"):
+            name = f"参数 {name}"
+        text = f"缺少{name}。"
         param = error.param
         if param is not None and isinstance(param.type, click.Choice):
             text += "可选：" + "、".join(str(choice) for choice in param.type.choices) + "。"
         return text
     if isinstance(error, BadParameter):
-        return f"{_param_name(error)} 的值无效：{value_message(error.message)}"
+        return f"{_spaced(_param_name(error))}的值无效：{value_message(error.message)}"
     if isinstance(error, NoSuchOption):
         return f"没有选项 {error.option_name}。" + _suggest(error.possibilities or [])
     if isinstance(error, NoSuchCommand):

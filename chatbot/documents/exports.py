@@ -30,6 +30,7 @@ from chatbot.config import Config
 from chatbot.documents.cells import cell_text, is_formula_like
 from chatbot.documents.columns import MAX_CODE_WIDTH, RESULT_COLUMNS, headers, number_format, value_of
 from chatbot.documents.labels import DISQUALIFICATIONS, printed
+from chatbot.documents.layout import LINE_UNITS, display_width, height_of, print_setup, row_height
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.queries import item_scores
 from chatbot.inspection.rubric_versions import rubric_of
@@ -121,7 +122,7 @@ def score_sheet(
         sheet.row_dimensions[row].height = max(22.0, row_height(line, sum(WIDTHS)))
     for column, width in enumerate(WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
-    _print_setup(sheet, f"{HEADER_ROW}:{HEADER_ROW}")
+    print_setup(sheet, f"{HEADER_ROW}:{HEADER_ROW}")
     heights = [sheet.row_dimensions[n].height or DEFAULT_ROW_POINTS for n in range(1, row + 1)]
     for before in page_breaks(heights, blocks, HEADER_ROW, _print_scale(WIDTHS)):
         sheet.row_breaks.append(Break(id=before - 1))
@@ -321,27 +322,6 @@ def _blended_line(inspection: Inspection, assessed: Decimal | None, config: Conf
     ]
 
 
-#: Units of text (a Chinese character two) one line of a column holds, per unit of the column's width:
-#: an 11 pt Chinese character is 11 × 96 / 72 ≈ 14.7 px wide, a unit of width ``WIDTH_UNIT_PX``, so a
-#: unit holds 2 × 7 / 14.7 ≈ 0.95 units of text; 0.93 leaves room for the cell's padding.
-LINE_UNITS = 0.93
-
-
-def row_height(text: str, width: float) -> float:
-    """Points for a row whose wrapped text fills a column ``width`` characters wide (a CJK character
-    takes two): spreadsheet programs do not grow rows for wrapped text they did not lay out."""
-    units = display_width(text)
-    # 28 Chinese characters a line in the score sheet's column 62 wide: a row as tall as the lines it
-    # prints, no taller.
-    lines = max(1, -(-units // max(1, int(width * LINE_UNITS))))
-    return height_of(lines)
-
-
-def height_of(lines: int) -> float:
-    """Points for a row of ``lines`` lines of 11 pt text."""
-    return 15.5 * lines + 6
-
-
 def _row_height(cells: Iterable[tuple[str, float]]) -> float:
     """The height of a row of wrapped cells (text, column width): its tallest, one line at least."""
     return max((row_height(text, width) for text, width in cells), default=row_height("", 1))
@@ -357,27 +337,6 @@ def _democratic_line(session: Session, inspection: Inspection, now: datetime) ->
         return f"民主测评：已免除，不计入结果（{result.waived_reason}）"
     turnout = f"{format_score(result.turnout)}%" if result.turnout is not None else "—"
     return f"民主测评：有效票 {result.ballots} 张，参与率 {turnout}，{figures_phrase(result)}"
-
-
-def _print_setup(sheet: Worksheet, title_rows: str | None) -> None:
-    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    sheet.page_setup.orientation = "portrait"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_options.horizontalCentered = True
-    sheet.page_margins.left = sheet.page_margins.right = 0.5
-    if title_rows:
-        sheet.print_title_rows = title_rows
-
-
-#: The characters that take two columns: CJK and full-width ones (from U+2E81 on).
-WIDE = re.compile("[\u2e81-\U0010ffff]")
-
-
-def display_width(text: str) -> int:
-    """Columns a text takes in a spreadsheet: a CJK (or full-width) character takes two."""
-    return len(text) + len(WIDE.findall(text))
 
 
 def _width_for(text: str) -> int:
@@ -407,7 +366,7 @@ def results_book(rows: Sequence[dict[str, str]], path: Path, title: str = "基�
     last = get_column_letter(len(RESULT_COLUMNS))
     last_row = len(rows) + RESULTS_HEADER_ROW
     sheet.auto_filter.ref = f"A{RESULTS_HEADER_ROW}:{last}{last_row}"
-    _print_setup(sheet, f"{1}:{RESULTS_HEADER_ROW}")
+    print_setup(sheet, f"{1}:{RESULTS_HEADER_ROW}")
     sheet.page_setup.orientation = "landscape"
     body = _result_body(sheet, rows, widths)
     laid_out = io.BytesIO()
@@ -620,7 +579,7 @@ def _table_sheet(
     long: frozenset[int],
 ) -> None:
     """A title row, a header and the rows: filterable, the header frozen, printed A4 landscape one page
-    wide (``_print_setup``) with the title and the header on every page and the page number below."""
+    wide (``layout.print_setup``) with the title and the header on every page and the page number below."""
     _merged_line(sheet, 1, len(headers), title, size=14, bold=True, height=24)
     widths = table_widths(headers, rows, long)
     for column, header in enumerate(headers, start=1):
@@ -637,7 +596,7 @@ def _table_sheet(
     sheet.freeze_panes = f"A{RESULTS_HEADER_ROW + 1}"
     last = get_column_letter(len(headers))
     sheet.auto_filter.ref = f"A{RESULTS_HEADER_ROW}:{last}{len(rows) + RESULTS_HEADER_ROW}"
-    _print_setup(sheet, f"1:{RESULTS_HEADER_ROW}")
+    print_setup(sheet, f"1:{RESULTS_HEADER_ROW}")
     sheet.page_setup.orientation = "landscape"
     sheet.page_margins.top = sheet.page_margins.bottom = 0.6
     sheet.page_margins.header = sheet.page_margins.footer = 0.3

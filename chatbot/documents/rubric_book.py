@@ -16,7 +16,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
 from chatbot.documents.cells import cell_text, is_formula_like
-from chatbot.documents.exports import _print_setup, row_height
+from chatbot.documents.layout import print_setup, row_height
 from rubrics import Rubric
 from rubrics.versions import SheetRow
 
@@ -86,7 +86,7 @@ def write(rubric: Rubric, path: Path) -> None:
     sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
     for column, width in enumerate(WIDTHS[: len(headers)], start=1):
         sheet.column_dimensions[chr(64 + column)].width = width
-    _print_setup(sheet, "1:2")  # A4, one page wide, the title and header on every page
+    print_setup(sheet, "1:2")  # A4, one page wide, the title and header on every page
     book.save(path)
 
 

@@ -254,17 +254,19 @@ def _messages(state: FakeState) -> Response:
 
 def _answer(state: FakeState, api: str, openid: str | None, body: Any) -> dict[str, Any]:
     """A call that succeeds: recorded, answered as WeChat answers it (after the injected delay)."""
-    if api in SEND_APIS and state.send_delay:
+    delayed = api in SEND_APIS and state.send_delay > 0
+    if delayed:
         with state.lock:
             state.sends_in_flight += 1
             state.most_sends_in_flight = max(state.most_sends_in_flight, state.sends_in_flight)
         time.sleep(state.send_delay)
-        with state.lock:
-            state.sends_in_flight -= 1
     entry = {"api": api, "errcode": 0, "touser": openid, "body": body}
     if api == "message/template/send":
         entry["seen"] = seen(state.templates, body)
     state.record(entry)
+    if delayed:
+        with state.lock:  # in flight until recorded: a caller that waits for none in flight sees it
+            state.sends_in_flight -= 1
     if api == "qrcode/create":
         ticket = secrets.token_urlsafe(16)
         return {"ticket": ticket, "url": f"http://weixin.qq.com/q/{ticket}"}

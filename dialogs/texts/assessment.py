@@ -8,8 +8,9 @@ RE_REVIEWED = "复查评定已提交。\n"
 
 
 def stars_line(label: str, note: str) -> str:
-    """The stars the submitted result got, and why, at the end of the submission's reply."""
-    return f"\n评定星级：{label}" + (f"（{note}）" if note else "") + "。"
+    """The stars the submitted result got, and why, at the end of the submission's reply (the note
+    after a dash, not in brackets: it may hold brackets of its own, 已再次公示（第 2 轮）)."""
+    return f"\n评定星级：{label}" + (f"——{note}" if note else "") + "。"
 
 
 def provisional(again: bool) -> str:

@@ -34,7 +34,7 @@ from openpyxl.writer.excel import ExcelWriter  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from chatbot.config import Config  # noqa: E402
-from chatbot.documents import exports  # noqa: E402
+from chatbot.documents import exports, layout  # noqa: E402
 from chatbot.documents.cells import cell_text, is_formula_like  # noqa: E402
 from chatbot.documents.columns import RESULT_COLUMNS, cell_value, headers, number_format  # noqa: E402
 from chatbot.inspection.listing import result_rows  # noqa: E402
@@ -54,7 +54,7 @@ def write_only_book(rows: Sequence[dict[str, str]], path: Path, level: int | Non
     sheet.freeze_panes = f"A{exports.RESULTS_HEADER_ROW + 1}"
     last = get_column_letter(len(RESULT_COLUMNS))
     sheet.auto_filter.ref = f"A2:{last}{len(rows) + 2}"
-    exports._print_setup(sheet, "1:2")  # type: ignore[arg-type]
+    layout.print_setup(sheet, "1:2")  # type: ignore[arg-type]
     sheet.page_setup.orientation = "landscape"
     sheet.merged_cells.add(f"A1:{last}1")
 

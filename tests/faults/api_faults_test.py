@@ -5,7 +5,6 @@ makes the notice unconfirmed, never sent twice; 45015 closes the user's window."
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from collections.abc import Iterator
@@ -23,33 +22,15 @@ from chatbot.store.models import Account, OutboxMessage
 from chatbot.store.outbox import enqueue
 from chatbot.wechat.api import make_client
 from chatbot.wechat.fake_api import FakeWeChatServer, Fault
-from tests.conftest import APP_ID, Backend
+from tests.conftest import Backend, fake_wechat_env
 
 SEND = "message/custom/send"
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeWeChatServer]:
-    server = FakeWeChatServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def env(backend: Backend, fake: FakeWeChatServer, tmp_path: Path) -> dict[str, str]:
-    values = {
-        "DATABASE_URL": backend.database_url,
-        "WECHAT_APP_ID": APP_ID,
-        "WECHAT_APP_SECRET": "app-secret",
-        "WECHAT_API_BASE_URL": fake.base_url,
-        "NIANJIAN_INSTANCE": str(tmp_path / "instance"),
-        "SECRET_KEY": "test-secret",
-        # A short read timeout, so that a call held by the fake outlives it.
-        "WECHAT_API_TIMEOUT": "2,0.5",
-    }
-    if backend.redis_client is not None:
-        values["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
-    return values
+    # A short read timeout, so that a call held by the fake outlives it.
+    return fake_wechat_env(backend, fake, tmp_path, WECHAT_API_TIMEOUT="2,0.5")
 
 
 @pytest.fixture

@@ -15,12 +15,10 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 import redis
 from sqlalchemy import select
 
@@ -122,13 +120,6 @@ class Stores:
         self.engine.dispose()
         if self.redis is not None:
             self.redis.close()
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeWeChatServer]:
-    server = FakeWeChatServer().start()
-    yield server
-    server.stop()
 
 
 def _env(database_url: str, fake: FakeWeChatServer, tmp_path: Path, redis_url: str | None) -> dict[str, str]:
