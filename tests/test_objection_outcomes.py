@@ -73,3 +73,44 @@ def test_objectors_are_told_the_outcome_and_follow_it_in_progress(user: User, db
     assert "“第9项与实际不符”——已复查，复查后维持原结果 88 分，四星级" in both
     assert f"“第3项职工之家并未挂牌”——已复查，{outcome}" in both
     assert both.index("第9项") < both.index("第3项")  # newest first
+
+
+def test_an_objector_is_told_once_the_stars_of_a_re_review_are_decided(user: User, db: Session, cli) -> None:
+    """The shrunk example of the stateful search: a re-review that lowers the five-star result (95) to a
+    tie at the cut-off (92, with U02) waits for the admin. Telling the objector then said 五星级,
+    which the admin's decision made 四星级: the objector is told once the stars are decided and the
+    result is published again, with the result as published."""
+    codes = setup_county(db, 5)
+    evaluator = user("evaluator")
+    evaluator.say(f"绑定 {codes['evaluator']}")
+    for n, score in ((1, 95), (2, 92), (3, 85), (4, 80), (5, 75)):  # one five-star place
+        self_check(user(f"chair{n}"), codes[f"chair{n}"])
+        rate(evaluator, f"U{n:02d}", score)
+    cli("results", "confirm", "--year", "2026", "--reason", "全部评定")
+    cli("publish", "--year", "2026", "--days", "7")
+    stranger = user("passer-by")
+    assert "异议已收到" in stranger.say("异议 U01 第2项换届资料不全")
+    evaluator.say("复查 U01")
+    evaluator.say("第2项改为2分 换届资料不全")
+    assert "待管理员裁定后再次公示" in evaluator.say("提交")
+    assert _decided(db) == {}  # the stars are not decided: nothing told yet
+    cli(
+        "results",
+        "override",
+        "--org",
+        "U02",
+        "--year",
+        "2026",
+        "--stars",
+        "5",
+        "--reason",
+        "并列时U02台账更完整",
+    )
+    cli("publish", "--year", "2026", "--days", "7")
+    told = _decided(db)
+    assert set(told) == {"passer-by"}
+    outcome = "复查后结果改为 92 分，四星级（原为 95 分，五星级）"
+    assert outcome in told["passer-by"] and "结果再次公示至" in told["passer-by"]
+    assert f"已复查，{outcome}" in stranger.say("进度")
+    cli("publish", "--year", "2026", "--days", "7")  # nothing more to publish: told once
+    assert len(db.scalars(select(OutboxMessage).where(OutboxMessage.kind == "objection_decided")).all()) == 1

@@ -162,13 +162,15 @@ def submit_re_review(
     done = results.rate_in_scope(
         session, inspection, config, now, results.Cause.RE_REVIEW, actor, publishing=True
     )
-    decided = objections.resolve(session, inspection, now, prior, actor)
     if results.stars_wait(session, inspection, config):
+        # The objectors are told when the stars are decided and the result is published again.
+        objections.defer(session, inspection, prior)
         move(session, inspection, S.RATED, actor, "复查结果的星级待确定后再次公示")
-    else:
-        results.open_publication(
-            session, inspection, now, inspection.publication_days or results.DEFAULT_PUBLICATION_DAYS, actor
-        )
+        return done
+    decided = objections.resolve(session, inspection, now, prior, actor)
+    results.open_publication(
+        session, inspection, now, inspection.publication_days or results.DEFAULT_PUBLICATION_DAYS, actor
+    )
     objections.tell_decided(session, inspection, decided, now)
     return done
 

@@ -204,6 +204,50 @@ def resolve(
     return resolved
 
 
+def defer(session: Session, inspection: Inspection, prior: Prior) -> None:
+    """The re-review is submitted but its stars wait (a tie at the five-star cut-off, a scope not
+    confirmed): the open objections keep the result as it stood before and stay open, to be decided
+    and told when the result is published again (``decide_deferred``) — never a star level that is
+    not yet decided."""
+    for objection in session.scalars(
+        select(Objection).where(Objection.inspection_id == inspection.id, Objection.resolved_at.is_(None))
+    ):
+        objection.prior_score, objection.prior_stars = prior.score, prior.stars
+
+
+def decide_deferred(session: Session, inspection_ids: list[int], now: datetime, actor: str) -> None:
+    """Results published again after their stars waited: the objections their re-review deferred
+    are decided now by ``actor`` (who published), with the published result, and each objector is
+    told once."""
+    if not inspection_ids:
+        return
+    session.flush()
+    waiting = session.scalars(
+        select(Inspection)
+        .where(Inspection.id.in_(inspection_ids))
+        .where(
+            select(Objection.id)
+            .where(
+                Objection.inspection_id == Inspection.id,
+                Objection.resolved_at.is_(None),
+                Objection.prior_stars.is_not(None),
+            )
+            .exists()
+        )
+    ).all()
+    for inspection in waiting:
+        session.refresh(inspection)
+        first = session.scalar(
+            select(Objection)
+            .where(Objection.inspection_id == inspection.id, Objection.resolved_at.is_(None))
+            .order_by(Objection.id)
+            .limit(1)
+        )
+        assert first is not None
+        decided = resolve(session, inspection, now, Prior(first.prior_score, first.prior_stars), actor)
+        tell_decided(session, inspection, decided, now)
+
+
 def _outcome(objection: Objection) -> Outcome | None:
     if objection.resolved_at is None:
         return None

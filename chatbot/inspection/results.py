@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, Row, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from chatbot.config import Config
-from chatbot.inspection import audit, remediation, texts
+from chatbot.inspection import audit, objections, remediation, texts
 from chatbot.inspection.evaluations import figures
 from chatbot.inspection.hierarchy import WHOLE_CITY, OrgTree, load_tree
 from chatbot.inspection.order import short_name
@@ -729,6 +729,7 @@ def _open_publications(
     session.execute(update(Inspection), changes)
     audit.record_many(session, actor, "publish", "inspection", entries)
     outbox.enqueue_to_roles(session, NoticeKind.RESULT_PUBLISHED, notices, PUBLISHED_TO, now)
+    objections.decide_deferred(session, [row.id for row in rows if row.publication_round > 0], now, actor)
 
 
 #: Who is told of a publication.
