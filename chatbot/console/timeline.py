@@ -3,7 +3,6 @@ what (状态 已提交 → 已评定, 第 35 项 自评 3 → 4 分) and when (A
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chatbot.inspection.audit import decode
 from chatbot.store.models import AuditEntry, ConsoleUser, Inspection, Organisation, RoleBinding
 from chatbot.timeutil import SHANGHAI, as_utc
 from dialogs.context import ROLE_LABELS
@@ -61,19 +61,10 @@ def lines(session: Session, inspection: Inspection) -> list[Line]:
     people = _people(session, inspection, {entry.actor for entry in entries})
     shown = []
     for entry in entries:
-        what, detail = describe(entry.action, _decode(entry.before), _decode(entry.after))
+        what, detail = describe(entry.action, decode(entry.before), decode(entry.after))
         who = people.get(entry.actor) or Who(entry.actor, "")
         shown.append(Line(chinese_time(entry.at), who, what, detail, entry.reason or ""))
     return shown
-
-
-def _decode(value: str | None) -> Any:
-    if value is None:
-        return None
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
 
 
 # ---------------------------------------------------------------- who
