@@ -295,8 +295,9 @@ def test_the_backlog_counts_pending_notices_and_estimates_the_finish(world: Worl
     ]
     assert found.sent_last_hour == 30 and found.pending == 320
     assert found.kinds[2].paused_until == delivery.next_midnight(now) and found.kinds[2].quota == 100
-    # 250 paused at 100 a day: two days after the pause ends, then 50 at 30 an hour.
-    expected = delivery.next_midnight(now) + timedelta(days=2, hours=50 / 30)
+    # 250 paused at 100 a day: two days after the pause ends, then 50 at the rate measured: 30 sent over
+    # the 20 minutes since the first of them, 90 an hour (not 30 an hour, the whole hour's average).
+    expected = delivery.next_midnight(now) + timedelta(days=2, hours=50 / 90)
     assert found.finish is not None and abs(found.finish - expected) < timedelta(seconds=1)
     with world.sessions() as session:
         only_deadlines = backlog(
@@ -306,9 +307,9 @@ def test_the_backlog_counts_pending_notices_and_estimates_the_finish(world: Worl
         ("report_due", 10),
         ("result_published", 0),
     ]
-    # 70 unpaused notices are queued up to them, at 30 an hour.
+    # 70 unpaused notices are queued up to them, at 90 an hour.
     assert only_deadlines.finish is not None
-    assert abs(only_deadlines.finish - (now + timedelta(hours=70 / 30))) < timedelta(seconds=1)
+    assert abs(only_deadlines.finish - (now + timedelta(hours=70 / 90))) < timedelta(seconds=1)
 
 
 def test_the_dashboard_shows_the_backlog_scoped_as_the_dashboard_is(app, db: Session) -> None:
@@ -348,11 +349,12 @@ def test_the_dashboard_shows_the_backlog_scoped_as_the_dashboard_is(app, db: Ses
     city.login("city", "city-password-1")
     page = city.get("/console/")
     assert "通知发送" in page and "待发送 <strong>47</strong> 条" in page and "近一小时已发送 12 条" in page
-    assert "约 0.2 条/分钟" in page and "条/秒" not in page  # under one a second: never "约 0 条/秒"
+    # 12 sent in the 5 minutes since the first of them: 2.4 a minute, not the hour's average (0.2).
+    assert "约 2.4 条/分钟" in page and "条/秒" not in page  # under one a second: never "约 0 条/秒"
     midnight = delivery.next_midnight(now).astimezone(SHANGHAI).strftime("%m-%d %H:%M")
     assert f"暂停至 {midnight}" in page and "每日约 12 条" in page
-    # 40 paused at 12 a day: three more days after the pause, then 4 at 12 an hour.
-    finish = delivery.next_midnight(now) + timedelta(days=3, minutes=20)
+    # 40 paused at 12 a day: three more days after the pause, then 4 at 144 an hour.
+    finish = delivery.next_midnight(now) + timedelta(days=3, seconds=100)
     assert f"预计发完：<strong>{finish.astimezone(SHANGHAI):%m-%d %H:%M}</strong>" in page
     # Deadline reminders first, then the other kinds.
     assert page.index("年检工作情况总结上报提醒") < page.index("年检结果公示")

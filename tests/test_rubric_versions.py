@@ -270,11 +270,20 @@ def test_a_version_label_is_used_once_and_a_year_keeps_its_pin(
     added = db.scalar(select(Inspection).where(Inspection.rubric_key == "village"))
     assert added is not None and added.rubric_version == shipped.version
     db.rollback()
-    # Without --version the label is the year and a running number.
+    # Without --version the label is the year and a running number, above every label given before
+    # (2026.9 was given by hand: the next is 2026.10, not 2026.1, which would read as older).
     rows[2] = (rows[2][0], 3, rows[2][2] + "（修订）", rows[2][3])
     write_table(path, rows, "blank")
     assert "改写 第 3 项" in cli("rubrics", "import", str(path), "--key", "village", "--yes")
-    assert db.scalar(select(RubricVersion.version).order_by(RubricVersion.id.desc()).limit(1)).endswith(".1")
+    newest = select(RubricVersion.version).order_by(RubricVersion.id.desc()).limit(1)
+    assert db.scalar(newest) == "2026.10"
+    db.rollback()
+    rows[3] = (rows[3][0], 4, rows[3][2] + "（修订）", rows[3][3])
+    write_table(path, rows, "blank")
+    cli("rubrics", "import", str(path), "--key", "village", "--version", "2027.1", "--yes")
+    rows[4] = (rows[4][0], 5, rows[4][2] + "（修订）", rows[4][3])
+    write_table(path, rows, "blank")
+    assert "已保存 village 版本 2027.2" in cli("rubrics", "import", str(path), "--key", "village", "--yes")
     db.rollback()
     back = tmp_path / "back.xlsx"
     assert "2026.9" in cli(

@@ -4,6 +4,7 @@ the latest version of each sheet when it opens; an inspection keeps the version 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -85,10 +86,18 @@ def versions(session: Session, key: str) -> list[VersionInfo]:
     return found
 
 
+#: A version label of the form the service gives: a year and a running number (2026.1, 2026.12).
+NUMBERED_LABEL = re.compile(r"(\d{4})\.(\d+)")
+
+
 def next_label(session: Session, key: str, year: int) -> str:
-    """A label for a new version: the year and a running number (2026.1, 2026.2 …), never taken."""
+    """A label for a new version: the year and a running number (2026.1, 2026.2 …), never taken and
+    never below a label already given (after 2027.1, the next in 2026 is 2027.2; after 2026.9, 2026.10),
+    so that the newest version always has the highest label."""
     taken = {info.rubric.version for info in versions(session, key)}
-    number = 1
+    numbered = [(int(m[1]), int(m[2])) for label in taken if (m := NUMBERED_LABEL.fullmatch(label))]
+    year, number = max([(year, 0), *numbered])
+    number += 1
     while f"{year}.{number}" in taken:
         number += 1
     return f"{year}.{number}"

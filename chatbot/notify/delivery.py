@@ -632,15 +632,30 @@ class Backlog:
     sent_last_hour: int
     finish: datetime | None
     every_send_paused_until: datetime | None
+    #: seconds the rate is measured over (``rate_window``)
+    window: float = 3600.0
 
     @property
     def per_second(self) -> float:
-        return self.sent_last_hour / 3600
+        return self.sent_last_hour / self.window
 
     @property
     def per_minute(self) -> float:
-        """The last hour's rate a minute: what the console shows when it is under one a second."""
-        return self.sent_last_hour / 60
+        """The rate a minute: what the console shows when it is under one a second."""
+        return self.sent_last_hour * 60 / self.window
+
+
+#: The shortest time a send rate is measured over: the scheduler delivers once a minute.
+SHORTEST_WINDOW = 60.0
+
+
+def rate_window(first_sent: datetime | None, now: datetime) -> float:
+    """Seconds the last hour's sends are spread over: from the first of them to now, at least a
+    minute — not the whole hour, or seven notices sent in the last five minutes read as one every
+    nine minutes and a backlog of eight as an hour and a half's work."""
+    if first_sent is None:
+        return 3600.0
+    return min(3600.0, max(SHORTEST_WINDOW, (now - as_utc(first_sent)).total_seconds()))
 
 
 def backlog(session: Session, now: datetime, accounts: Any = None) -> Backlog:
@@ -658,10 +673,13 @@ def backlog(session: Session, now: datetime, accounts: Any = None) -> Backlog:
         kind: (count, as_utc(last))
         for kind, count, last in session.execute(waiting.group_by(OutboxMessage.kind))
     }
-    last_hour = select(func.count()).where(
+    last_hour = select(func.count(), func.min(OutboxMessage.sent_at)).where(
         OutboxMessage.status == "sent", OutboxMessage.sent_at > now - timedelta(hours=1)
     )
-    rate = session.scalar(last_hour) or 0
+    sent, first_sent = session.execute(last_hour).one()
+    sent = sent or 0
+    window = rate_window(first_sent, now)
+    rate = sent * 3600 / window  # an hour's sends at the rate measured
     kinds, finishes = [], []
     for kind in sorted(set(mine) | (set(pauses) - {EVERY_KIND}), key=lambda k: (k not in DEADLINE_KINDS, k)):
         count, last_due = mine.get(kind, (0, now))
@@ -673,9 +691,10 @@ def backlog(session: Session, now: datetime, accounts: Any = None) -> Backlog:
     return Backlog(
         kinds,
         sum(k.pending for k in kinds),
-        rate,
+        sent,
         _latest(finishes),
         as_utc(everything.until) if everything is not None else None,
+        window,
     )
 
 
@@ -690,13 +709,13 @@ def _kind_finish(
     kind: str,
     last_due: datetime,
     now: datetime,
-    rate: int,
+    rate: float,
     pause: DeliveryPause | None,
     everything: DeliveryPause | None,
     paused: set[str],
 ) -> datetime | None:
-    """When the last of these notices of ``kind`` is expected out; None when nothing tells (no sends in
-    the last hour). The queue ahead is every waiting notice, anyone's, that goes out before it."""
+    """When the last of these notices of ``kind`` is expected out at ``rate`` an hour; None when nothing
+    tells (no sends in the last hour). The queue ahead is every waiting notice, anyone's, that goes out before it."""
     ahead = select(func.count()).where(
         OutboxMessage.status.in_(BACKLOG), OutboxMessage.next_attempt_at <= last_due
     )
