@@ -126,7 +126,7 @@ class _Reader:
         if not _clean(row.no):
             self.problem(row.row, "“子项”序号为空")
         elif no is None:
-            self.problem(row.row, f"“子项”序号“{_quoted(row.no)}”不是正整数")
+            self.problem(row.row, f"“子项”序号应为正整数，实为“{_quoted(row.no)}”")
         elif no != expected:
             self.problem(row.row, f"“子项”序号应为 {expected}，实为 {no}（序号从 1 起连续编排）")
         text = _clean(row.text)
@@ -142,7 +142,7 @@ class _Reader:
         elif not _clean(row.points):
             self.problem(row.row, "“分值”为空")
         elif points is None:
-            self.problem(row.row, f"“分值”“{_quoted(row.points)}”不是正整数")
+            self.problem(row.row, f"“分值”应为正整数，实为“{_quoted(row.points)}”")
         self.points_unread = self.points_unread or points is None
         self.items.append(
             Item(no=expected, dimension=dimension, points=points or 0, text=text, note=_clean(row.note))
@@ -155,7 +155,7 @@ class _Reader:
         total = sum(item.points for item in self.items)
         value = _whole(stated) if stated else None
         if stated and value is None:
-            self.problem(row, f"合计“{_quoted(stated)}”不是正整数")
+            self.problem(row, f"合计应为正整数，实为“{_quoted(stated)}”")
         elif value is not None and value != total:
             self.problem(row, f"合计 {value} 分，与各子项分值之和 {total} 分不符")
 

@@ -52,12 +52,12 @@ def table(tmp_path: Path, name: str, change: dict[int, tuple[object, ...]]) -> P
 @pytest.mark.parametrize(
     ("points", "reason"),
     [
-        ("1e3", "不是正整数"),
-        ("NaN", "不是正整数"),
-        ("-0", "不是正整数"),
-        ("Infinity", "不是正整数"),
+        ("1e3", "应为正整数"),
+        ("NaN", "应为正整数"),
+        ("-0", "应为正整数"),
+        ("Infinity", "应为正整数"),
         ("=1+1", "分值"),
-        ("9" * 400, "不是正整数"),
+        ("9" * 400, "应为正整数"),
         (1000, "过大"),
     ],
 )

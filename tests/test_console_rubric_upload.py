@@ -185,7 +185,7 @@ def test_every_problem_is_listed_with_its_row_and_nothing_is_stored(
     write_table(path, rows, "merged", total=SHIPPED.max_total)
     page = upload(city, path.read_bytes(), "村有错.xlsx", status=400)
     assert "村有错.xlsx 有 2 处错误，一项也没有保存" in page
-    assert "第 7 行：“基本要求”为空" in page and "第 12 行：“分值”“两分”不是正整数" in page
+    assert "第 7 行：“基本要求”为空" in page and "第 12 行：“分值”应为正整数，实为“两分”" in page
     assert 'name="token"' not in page and versions(db) == []
 
 
