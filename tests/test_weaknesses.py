@@ -369,10 +369,11 @@ def test_the_charts_name_their_axes_and_units(known: None, client: FlaskClient) 
     for axes in (weakness_table.ITEM_AXES, weakness_table.DIMENSION_AXES):
         figure = charts.loss_bars(["甲", "乙"], [50.0, 12.5], "", axes.value, axes.category)
         drawn = figure.axes[0]
-        assert (drawn.get_xlabel(), drawn.get_ylabel()) == (axes.value, axes.category)
+        assert (drawn.get_xlabel(), drawn.get_ylabel()) == (axes.value, charts.upright(axes.category))
+        assert drawn.yaxis.label.get_rotation() == 0  # set upright, a character a line
         assert not charts.missing_glyphs(axes.value + axes.category)
     summary = charts.dimension_figure(["工会组织健全"], [80.0], "各维度平均得分率").axes[0]
-    assert (summary.get_xlabel(), summary.get_ylabel()) == ("平均得分率（%）", "内容")
+    assert (summary.get_xlabel(), summary.get_ylabel()) == ("平均得分率（%）", "内\n容")
 
 
 def test_the_workbook_prints_one_page_wide_with_its_header_on_every_page(

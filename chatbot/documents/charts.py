@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -95,6 +96,31 @@ def wrap_label(text: str, ems: float) -> str:
     return "\n".join([*lines, line])
 
 
+#: A bracketed part of an axis title (（%）), kept on one line when the title is set upright.
+_BRACKETED = re.compile(r"（[^）]*）|.")
+
+
+def upright(text: str) -> str:
+    """A vertical axis title as Chinese sets one: upright, a character a line (a bracketed unit such as
+    （%） on a line of its own), not a line turned on its side."""
+    return "\n".join(_BRACKETED.findall(text))
+
+
+def y_title(axes: Axes, text: str, font: FontProperties, size: float | None = None) -> None:
+    """Title the vertical axis with ``text`` set upright, left of the tick labels."""
+    axes.set_ylabel(
+        upright(text),
+        fontproperties=font,
+        fontsize=size,
+        rotation=0,
+        ha="right",
+        va="center",
+        linespacing=1.05,
+        multialignment="center",
+        labelpad=8,
+    )
+
+
 def _figure_width(groups: int) -> float:
     """Wide enough for about 3 characters per bar before the labels need to turn."""
     return max(BAR_WIDTH_INCHES, 0.45 * groups + 1.5)
@@ -155,7 +181,7 @@ def star_figure(groups: Sequence[str], counts: Sequence[Sequence[int]], title: s
         axes.bar(positions, values, bottom=bottoms, color=STAR_COLOURS[level], label=STAR_NAMES[level])
         bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
     axes.set_title(title, fontproperties=font)
-    axes.set_ylabel("单位数", fontproperties=font)
+    y_title(axes, "单位数", font)
     handles, names = axes.get_legend_handles_labels()
     axes.legend(
         handles[::-1], names[::-1], prop=font, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0)
@@ -266,7 +292,7 @@ def coverage_figure(groups: Sequence[str], shares: Sequence[float], target: floa
     )
     axes.legend(prop=font, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axes.set_ylim(0, 105)
-    axes.set_ylabel("已评定占比（%）", fontproperties=font)
+    y_title(axes, "已评定占比（%）", font)
     axes.set_title(title, fontproperties=font)
     figure.subplots_adjust(right=0.82)
     _group_labels(figure, axes, groups, font)
@@ -303,7 +329,7 @@ def dimension_figure(dimensions: Sequence[str], percents: Sequence[float], title
     axes.invert_yaxis()
     axes.set_title(title, fontproperties=font)
     axes.set_xlabel(DIMENSION_VALUE_AXIS, fontproperties=font, fontsize=8, labelpad=2)
-    axes.set_ylabel(DIMENSION_CATEGORY_AXIS, fontproperties=font, fontsize=8)
+    y_title(axes, DIMENSION_CATEGORY_AXIS, font, 8)
     for label in axes.get_yticklabels():
         label.set_fontproperties(font)
     return figure
@@ -349,7 +375,7 @@ def loss_bars(
     axes.set_xticks(range(0, 101, 50))
     axes.tick_params(axis="x", labelsize=SCREEN_TEXT)
     axes.set_xlabel(value_axis, fontproperties=font)
-    axes.set_ylabel(category_axis, fontproperties=font)
+    y_title(axes, category_axis, font)
     if title:
         axes.set_title(title, fontproperties=FontProperties(fname=str(font_path()), size=SCREEN_TEXT + 1))
     for side in ("top", "right"):
