@@ -10,12 +10,11 @@ from dialogs.context import ROLE_LABELS, UserContext
 from dialogs.engine import DialogState, Outcome, Reply
 from dialogs.parsing import Intent
 from dialogs.routing import Needs, Route, Router
-from dialogs.selfcheck import progress_text
+from dialogs.selfcheck import progress_text, result_line
 from dialogs.texts import common as texts
 from rubrics import words
 from rubrics.lifecycle import RemediationStatus
 from rubrics.objections import ObjectionView, outcome_words, source_short
-from rubrics.scoring import Stars
 
 MAX_CHILDREN_LISTED = 20
 #: `帮助` and `进度` stay well inside WeChat's 2048 bytes, leaving room for a link.
@@ -100,12 +99,15 @@ def progress(ctx: UserContext) -> str:
             return "\n".join([*filed, texts.UNBOUND_HELP])
         return "\n".join([texts.UNBOUND_PROGRESS, *texts.UNBOUND_HELP_LINES])
     lines = [texts.bindings_line([r.label for r in ctx.roles])]
-    if ctx.self_check is not None:
-        lines.append(progress_text(ctx.self_check, ctx.self_check.sheet))
+    own = ctx.self_check
+    if own is not None:
+        lines.append(progress_text(own, own.sheet, ctx.result))
     elif ctx.has_role("chair"):
         lines.append(texts.NO_CAMPAIGN if ctx.campaign_year is None else texts.NOT_IN_SCOPE)
     if ctx.has_role("member"):
-        lines.extend(_member_progress(ctx))
+        # A chair who is also a member reads the result once, in the stages of the self-check.
+        told = own is not None and ctx.result is not None and ctx.result.inspection_id == own.inspection_id
+        lines.extend(_member_progress(ctx, result_told=told))
     if ctx.remediation is not None and ctx.remediation.status != RemediationStatus.PASSED:
         lines.append(texts.remediation_line(ctx.remediation.status_label, ctx.remediation.due))
     for line in ctx.coverage:
@@ -148,9 +150,9 @@ def progress(ctx: UserContext) -> str:
     return "\n".join(lines)
 
 
-def _member_progress(ctx: UserContext) -> list[str]:
+def _member_progress(ctx: UserContext, result_told: bool = False) -> list[str]:
     """A member's `进度`: their union's democratic evaluation as it stands for them, and the published
-    result with their objection, if any."""
+    result with their objection, if any (``result_told``: already in the chair's lines)."""
     ballot = ctx.ballot
     shown = ballot is not None and ballot.status in ("open", "voted", "closed", "not_eligible", "full")
     lines = [
@@ -161,16 +163,8 @@ def _member_progress(ctx: UserContext) -> list[str]:
     result = ctx.result
     if result is None:
         lines.append(texts.NO_RESULT)
-    else:
-        lines.append(
-            texts.result_progress(
-                Stars(result.stars).label if result.stars else "未定星级",
-                result.state_label,
-                result.publication_ends,
-                result.objection_open,
-                result.already_objected,
-            )
-        )
+    elif not result_told:
+        lines.append(result_line(result))
     return lines
 
 

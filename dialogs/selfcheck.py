@@ -11,15 +11,16 @@ from decimal import Decimal
 
 from dialogs import walk
 from dialogs.commands import AddEvidence, Command
-from dialogs.context import UserContext, WalkView
+from dialogs.context import ResultView, UserContext, WalkView
 from dialogs.engine import Choice, DialogState, Outcome, Reply
 from dialogs.parsing import Intent
 from dialogs.routing import Router, inspected
+from dialogs.texts import common as common_texts
 from dialogs.texts import selfcheck as texts
 from dialogs.texts import walk as walk_texts
 from rubrics import Rubric, words
 from rubrics.lifecycle import InspectionState
-from rubrics.scoring import format_score, raw_total
+from rubrics.scoring import Stars, format_score, raw_total
 
 NAME = "self_check"
 
@@ -157,9 +158,23 @@ def handle(state: DialogState, intent: Intent, ctx: UserContext) -> Outcome:
     return walk.handle(MODE, state, intent, ctx, start)
 
 
-def progress_text(view: WalkView, rubric: Rubric) -> str:
+def result_line(result: ResultView, state_label: str = "") -> str:
+    """The published result in `进度`: the stars, the score, where it stands (``state_label``, else
+    the result's state) and until when objections are taken — for the chair as for a member."""
+    return common_texts.result_progress(
+        Stars(result.stars).label if result.stars else common_texts.NO_STARS,
+        format_score(result.score),
+        state_label or result.state_label,
+        result.publication_ends,
+        result.objection_open,
+        result.already_objected,
+    )
+
+
+def progress_text(view: WalkView, rubric: Rubric, result: ResultView | None = None) -> str:
     """`进度` of the chair's own inspection: the self-check while it is open; once submitted, each
-    stage as it stands — the objection is to the result, not to the self-check."""
+    stage as it stands — the objection is to the result, not to the self-check. Once ``result`` (this
+    inspection's) is published, its line names the stars and score as a member's `进度` does."""
     stage = texts.STAGES.get(view.state)
     if view.editable or stage is None:
         return returned_text(view) + walk.progress_text(MODE, view, rubric)
@@ -168,4 +183,6 @@ def progress_text(view: WalkView, rubric: Rubric) -> str:
     submitted = texts.submitted_progress(
         view.org_name, view.year, len(view.scores), rubric.item_count, photos, total, rubric.max_total
     )
+    if result is not None and result.inspection_id == view.inspection_id and stage[1]:
+        return submitted + texts.stages_published(stage[0], result_line(result, stage[1]))
     return submitted + texts.stages(*stage)

@@ -377,8 +377,9 @@ def start(mode: Mode, view: WalkView, prefix: str = "", paused: bool = False) ->
         prefix += texts.welcome_back(len(view.scores), rubric.item_count, first)
     else:
         # Begun before: paused, or this walk's scores are kept (a re-review's are the old ones), or
-        # the chair's photos are (a self-check left before its first score).
-        begun = bool(view.scores) or (not mode.sequential and bool(view.evidence))
+        # the photos of a walk that takes them are (a self-check left before its first score); the
+        # chair's photos shown during an assessment are not the evaluator's start.
+        begun = bool(view.scores) or (mode.photos and bool(view.evidence))
         resumed = paused or (begun and not mode.reasons)
         prefix += texts.starting(
             mode.words, view.org_name, view.year, rubric.item_count, rubric.max_total, resumed

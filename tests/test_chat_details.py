@@ -137,13 +137,18 @@ def test_progress_names_the_figures_and_the_stage_an_objection_is_about(user: Us
     ) and "组织评定：已完成\n年检结果：已评定，待公示" in chair.say("进度")
     cli("results", "confirm", "--year", "2026", "--reason", "其余单位稍后评定")
     cli("publish", "--year", "2026")
-    assert "年检结果：公示中" in chair.say("进度")
+    published = chair.say("进度")  # what a member's 进度 says of the result, and the score
+    assert "组织评定：已完成\n年检结果：四星级，92 分（公示中，公示期至 " in published, published
+    assert "公示期内发送“异议 理由”" in published and "年检结果：公示中" not in published
+    chair.say(f"绑定 {codes['member1']}")  # also a member of the union: the result is told once
+    both = chair.say("进度")
+    assert both.count("年检结果：") == 1 and "民主测评：" in both, both
     member = user("member1")
     member.say(f"绑定 {codes['member1']}")
     assert member.say("异议 第3项换届材料齐全").startswith("您的异议已收到")
     objected = chair.say("进度")
     assert "自查自评：已提交（已答 30/30 项" in objected and "自评合计 100/100 分" in objected
-    assert "年检结果：公示结果收到异议，待上级工会复查" in objected
+    assert "年检结果：四星级，92 分（公示结果收到异议，待上级工会复查，公示期至 " in objected, objected
     assert "自查自评：有异议" not in objected
 
 
@@ -172,11 +177,13 @@ def test_a_members_progress_follows_the_evaluation_and_the_result(user: User, db
     rate(evaluator, "U01", 92)
     cli("publish", "--year", "2026")
     published = member.say("进度")
-    assert "年检结果：四星级（公示中，公示期至 " in published and "公示期内发送“异议 理由”" in published
+    assert (
+        "年检结果：四星级，92 分（公示中，公示期至 " in published and "公示期内发送“异议 理由”" in published
+    )
     assert member.say("异议 第3项换届材料齐全").startswith("您的异议已收到")
     objected = member.say("进度")
     assert (
-        "年检结果：四星级（有异议，公示期至 " in objected
+        "年检结果：四星级，92 分（有异议，公示期至 " in objected
         and "您的异议已收到，待上级工会复查后再次公示" in objected
     )
 

@@ -253,6 +253,28 @@ def test_a_walk_resumed_after_a_pause_says_continue(user, db: Session) -> None:
     assert "继续第1社区工会 2026 年度自查自评" in again and "开始" not in again
 
 
+def test_an_assessment_begins_with_start_though_the_chair_sent_photos(user, db: Session) -> None:
+    """The chair's self scores and photos are shown beside the assessment: they are not the
+    evaluator's own start, so the first `考评` says 开始; after an answer and `暂停`, 继续."""
+    codes = setup_county(db, 1)
+    chair = user("chair1")
+    chair.say(f"绑定 {codes['chair1']}")
+    chair.say("自评")
+    chair.say("满分")
+    chair.photo("MEDIA-1")  # evidence of item 2
+    for _ in range(2, VILLAGE.item_count + 1):
+        chair.say("满分")
+    assert "自评已提交" in chair.say("提交")
+    evaluator = user("evaluator")
+    evaluator.say(f"绑定 {codes['evaluator']}")
+    first = evaluator.say("考评 U01")
+    assert "开始第1社区工会 2026 年度组织评定" in first and "继续" not in first and "【1/30】" in first
+    assert "【2/30】" in evaluator.say("同")
+    assert "进度已保存" in evaluator.say("暂停")
+    again = evaluator.say("考评 U01")
+    assert "已答 1/30 项，从第 2 项继续" in again and "开始" not in again and "【2/30】" in again
+
+
 def test_a_submitted_self_check_names_its_state_once(phone, city: City, cli) -> None:
     chair = phone("chair-locked")
     chair.say(f"绑定 {city.chair_code}")

@@ -183,9 +183,12 @@ def ballot_line(org_name: str, status: str, answered: int) -> str:
 NO_BALLOT = "民主测评：尚未开始，开始后会通知您。"
 
 
-def result_progress(stars_label: str, state_label: str, ends: str, open_: bool, objected: bool) -> str:
-    """The published result in a member's `进度`, and where their objection stands."""
-    line = f"年检结果：{stars_label}（{state_label}"
+def result_progress(
+    stars_label: str, score: str, state_label: str, ends: str, open_: bool, objected: bool
+) -> str:
+    """The published result in a chair's or member's `进度` (``score``: 百分制), and where their
+    objection stands."""
+    line = f"年检结果：{stars_label}，{score} 分（{state_label}"
     line += f"，公示期至 {ends}）" if open_ and ends else "）"
     if objected:
         return line + "。您的异议已收到，待上级工会复查后再次公示。发送“结果”查看。"
@@ -195,6 +198,8 @@ def result_progress(stars_label: str, state_label: str, ends: str, open_: bool, 
 
 
 NO_RESULT = "年检结果：尚未公示。"
+#: The stars of a published result that has none yet.
+NO_STARS = "未定星级"
 
 #: `进度`: the heading of the objections the user filed.
 FILED_OBJECTIONS = "您提出的异议："

@@ -61,6 +61,11 @@ def stages(assessment: str, result: str) -> str:
     return f"\n组织评定：{assessment}" + (f"\n年检结果：{result}" if result else "")
 
 
+def stages_published(assessment: str, result_line: str) -> str:
+    """The stages once the result is published: ``result_line`` is the whole 年检结果 line."""
+    return f"\n组织评定：{assessment}\n{result_line}"
+
+
 #: `自评`'s line in `帮助`.
 USAGE = "自评 —— 开始或继续自查自评（从第一项未答处继续）"
 
