@@ -250,7 +250,11 @@ def test_a_county_sees_the_city_wide_scope_its_unions_count_in(
     scopes = _section(browser.get("/console/"), "<h2>五星级名额范围</h2>", "<h2>通知发送</h2>")
     # the quota is counted over the whole city (the default): U01 is rated there, and yz sees it so
     assert "暂无年检单位" not in scopes
-    assert re.search(r'<td class="name">全市</td><td class="num">4</td><td class="num">1</td>', scopes)
+    assert re.search(
+        r'<td class="name across">全市</td><td class="num" data-label="年检单位">4</td>'
+        r'<td class="num" data-label="已评定">1</td>',
+        scopes,
+    )
     assert "确认范围" not in scopes  # a county cannot confirm: no empty action column either
     assert not re.search(r"<th>\s*</th>", scopes)
     browser.login("city", "city-password-1")

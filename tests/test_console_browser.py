@@ -134,12 +134,18 @@ for (const chart of document.querySelectorAll('.chart')) {
 return problems;
 """
 
-#: 失分分析's tables (table.figures) wider than their card, at any width: on a phone each row is the
-#: item and its key figures, with nothing to scroll to.
+#: Tables that never scroll sideways wider than their card, at any width: 失分分析's (table.figures: on
+#: a phone each row is the item and its key figures) and the dashboard's 覆盖率 and 五星级名额范围 and
+#: the inspection's 异议 (table.stack: on a phone each row a box of labelled cells); and a stacked
+#: table's cell whose text sticks out of it.
 FIGURES_SCROLL = """
+const title = (el) => (el.textContent || '').trim().slice(0, 20);
 return [...document.querySelectorAll('.scroll')]
-  .filter((box) => box.querySelector('table.figures') && box.scrollWidth > box.clientWidth + 1)
-  .map((box) => (box.querySelector('tr').textContent || '').trim().slice(0, 20) + ' ' + box.scrollWidth);
+  .filter((box) => box.querySelector('table.figures, table.stack') && box.scrollWidth > box.clientWidth + 1)
+  .map((box) => 'scrolls: ' + title(box.querySelector('tr')) + ' ' + box.scrollWidth + ' > ' + box.clientWidth)
+  .concat([...document.querySelectorAll('table.stack td')]
+    .filter((cell) => cell.getClientRects().length > 0 && cell.scrollWidth > cell.clientWidth + 1)
+    .map((cell) => 'sticks out: ' + title(cell) + ' ' + cell.scrollWidth + ' > ' + cell.clientWidth));
 """
 
 
@@ -306,8 +312,9 @@ def test_every_page_fits_at_1280_and_390_px(
             _open(driver, served + path, expect)
             assert driver.execute_script(LAYOUT_PROBLEMS) == [], (name, label)
             assert driver.execute_script(READING_PROBLEMS, not phone, READABLE_PX) == [], (name, label)
-            if name == "weaknesses":  # its tables show their key columns without sideways scrolling
-                assert driver.execute_script(FIGURES_SCROLL) == [], label
+            # their tables show their key columns (on a phone: stacked) without sideways scrolling
+            if name in ("weaknesses", "dashboard"):
+                assert driver.execute_script(FIGURES_SCROLL) == [], (name, label)
             if name in ("dashboard", "inspection"):
                 if phone and name == "inspection":  # on a phone: the score sheet, scrolling in its card
                     driver.execute_script("document.querySelector('table.wide').scrollIntoView()")
@@ -350,6 +357,47 @@ def test_the_rubric_pages_and_an_uploads_differences_fit_at_1280_and_390_px(
         assert "改写 第 1 项" in driver.page_source
         assert driver.execute_script(LAYOUT_PROBLEMS) == [], ("upload", label)
         assert driver.execute_script(READING_PROBLEMS, not phone, READABLE_PX) == [], ("upload", label)
+
+
+def test_the_objection_table_shows_its_outcome_on_a_phone_without_scrolling(
+    served: str, driver: Any, world: dict[str, int], wechat_console: WeChatConsole, user, tmp_path: Path
+) -> None:
+    """异议 at 390 px: each objection a box — round, time, source, then the objection and its 复查结果
+    across — nothing cut at the card's edge; at 1280 px the five columns side by side."""
+    from selenium.webdriver.common.by import By
+
+    shots = Path(os.environ.get("CONSOLE_SCREENSHOTS", tmp_path / "screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    _sign_in(driver, served, "city", "city-password-1")
+    _wait_for(lambda: "年度年检总览" in driver.page_source)
+    driver.find_element(By.CSS_SELECTOR, "form input[name=reason]").send_keys("其余单位本年度不参加年检")
+    driver.find_element(By.ID, "confirm-GY").click()
+    _wait_for(lambda: "已确认五星级名额范围" in driver.page_source)
+    _open(driver, f"{served}/console/inspections/{world['U01']}", "办理记录")
+    driver.find_element(By.ID, "publish").click()
+    _wait_for(lambda: "已公示 7 天" in driver.page_source)
+    stranger = user("o-passer-by")
+    assert "异议已收到" in stranger.say("异议 U01 第3项职工之家并未挂牌，会员活动室长期挪作他用，请复查")
+    evaluator = user("o-evaluator")
+    evaluator.say("复查 U01")
+    evaluator.say("同")
+    assert "复查评定已提交" in evaluator.say("提交")
+    wechat_console.tick()
+    for label, width, height, phone in WIDTHS:
+        _viewport(driver, width, height, phone)
+        _open(driver, f"{served}/console/inspections/{world['U01']}", "复查结果")
+        assert driver.execute_script(LAYOUT_PROBLEMS) == [], label
+        assert driver.execute_script(READING_PROBLEMS, not phone, READABLE_PX) == [], label
+        assert driver.execute_script(FIGURES_SCROLL) == [], label
+        outcome = driver.find_element(By.CSS_SELECTOR, "table.stack td.outcome")
+        assert outcome.text.startswith("已复查 · 维持")
+        card = driver.find_element(By.XPATH, "//table[contains(@class, 'stack')]/ancestor::div[1]")
+        right = driver.execute_script("return arguments[0].getBoundingClientRect().right", card)
+        assert driver.execute_script("return arguments[0].getBoundingClientRect().right", outcome) <= right
+        if phone:  # docs/console.md's picture
+            driver.execute_script("arguments[0].scrollIntoView()", card)
+            driver.execute_script("window.scrollBy(0, -60)")
+            driver.save_screenshot(str(shots / "console-objections-390.png"))
 
 
 def test_the_inspection_page_shows_photos_words_and_the_reason_a_photo_is_missing(

@@ -287,8 +287,9 @@ def test_a_county_plans_its_year_and_puts_a_person_on_every_union_in_the_console
     rows = _coverage(cli, 2026)
     assert rows["YZ"]["plan_target"] == "80%" and rows["YZ"]["on_plan"] == "否"
     assert rows["XJ"]["plan_target"] == "" and rows["XJ"]["on_plan"] == ""
-    dashboard = yz.get("/console/").split('<td class="name">原州区总工会</td>')[1].split("</tr>")[0]
-    assert '<td class="num bad">80%</td>' in dashboard  # the county's own target, not reached yet
+    dashboard = yz.get("/console/").split('<td class="name across">原州区总工会</td>')[1].split("</tr>")[0]
+    # the county's own target, not reached yet
+    assert '<td class="num bad" data-label="本地目标">80%</td>' in dashboard
     # One person per union: a console user of the county, an evaluator binding; one union left.
     yz2, evaluator = _user_key(db, "yz2"), _binding_key(db, "yz-evaluator", "YZ")
     yz.post("/console/grid/2026/assign", {"org": "U01", "person": yz2})
