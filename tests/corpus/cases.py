@@ -420,8 +420,10 @@ BODIES: list[Body] = [
     Body("undefined-entity", _plain_content("&undefined;"), 400),
     Body("nul-char-reference", _plain_content("&#0;"), 400),
     Body("control-char-reference", _plain_content("&#1;"), 400),
-    Body("raw-control-char", lambda o: envelope(o, "text", cdata("Content", "a\x01b")), 400),
-    Body("raw-nul-byte", lambda o: envelope(o, "text", cdata("Content", "a\x00b")), 400),
+    # Control characters are dropped before the body is parsed and the message is answered: refused,
+    # WeChat would tell the user the account cannot serve them (tests/test_attack_voice.py).
+    Body("raw-control-char", lambda o: envelope(o, "text", cdata("Content", "a\x01b")), 200),
+    Body("raw-nul-byte", lambda o: envelope(o, "text", cdata("Content", "a\x00b")), 200),
     Body("markup-in-content", _plain_content("<b>粗体</b>"), 400),
     Body("escaped-markup-in-content", _plain_content("&lt;b&gt; &amp; &quot;"), 0),
     Body("char-references-in-content", _plain_content("&#24110;&#21161;"), 0),
