@@ -18,6 +18,11 @@ def local_date(value: datetime) -> str:
     return as_utc(value).astimezone(SHANGHAI).date().isoformat()
 
 
+def local_minute(value: datetime) -> str:
+    """2026-12-01 14:05: the Shanghai date and minute of a stored time."""
+    return as_utc(value).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
 def end_of_day(day: date) -> datetime:
     """23:59:59 Shanghai time on ``day``, in UTC."""
     return datetime.combine(day, time(23, 59, 59), SHANGHAI).astimezone(UTC)

@@ -13,7 +13,7 @@ from chatbot.cli.common import db_session
 from chatbot.cli.table import render
 from chatbot.inspection import rubric_versions
 from chatbot.inspection.errors import AdminError
-from chatbot.timeutil import SHANGHAI, as_utc
+from chatbot.timeutil import SHANGHAI, local_minute
 from rubrics import RubricError, all_rubrics
 from rubrics.loader import RUBRIC_KEYS
 from rubrics.model import Rubric
@@ -121,10 +121,6 @@ def import_rubric(path: Path, key: str, version: str, yes: bool) -> None:
     click.echo(f"已保存 {key} 版本 {label}；此后开启的年度使用该版本，已开启的年度不变。")
 
 
-def _shown(at: datetime) -> str:
-    return as_utc(at).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-
-
 @rubrics_group.command("versions")
 @click.argument("key", type=KEY)
 def list_versions(key: str) -> None:
@@ -137,7 +133,7 @@ def list_versions(key: str) -> None:
             info.rubric.version,
             f"{info.rubric.item_count} 项",
             f"{info.rubric.max_total} 分",
-            "随程序发布" if info.created_at is None else _shown(info.created_at),
+            "随程序发布" if info.created_at is None else local_minute(info.created_at),
             info.origin,
             f"{used.get(info.rubric.version, 0)} 个",
         )

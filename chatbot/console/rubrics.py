@@ -28,7 +28,7 @@ from chatbot.documents.labels import rubric_name
 from chatbot.inspection import rubric_versions
 from chatbot.inspection.errors import AdminError
 from chatbot.store.models import Campaign
-from chatbot.timeutil import SHANGHAI, as_utc
+from chatbot.timeutil import SHANGHAI, local_minute
 from rubrics import Rubric, get_rubric
 from rubrics.loader import RUBRIC_KEYS
 from rubrics.versions import SheetProblem, SheetRejected, changes
@@ -55,10 +55,6 @@ def importer(created_by: str) -> str:
     if created_by.startswith("console:"):
         return f"管理台账号 {created_by.removeprefix('console:')} "
     return created_by
-
-
-def _shown(at: datetime) -> str:
-    return as_utc(at).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
 def _sheets() -> list[tuple[str, str, list[rubric_versions.VersionInfo]]]:
@@ -93,7 +89,7 @@ def rubric_versions_page(key: str) -> Any:
         older=older,
         newer=newer,
         changes=changes(by_label[older], by_label[newer]),
-        shown=_shown,
+        shown=local_minute,
         importer=importer,
     )
 
